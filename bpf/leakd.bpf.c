@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Allocator probes: entry and return of the malloc family, entry of free, and the
+ * process lifecycle tracepoints.  The allocator probes are attached per process by
+ * userspace (the kernel filters by pid), so everything that runs here belongs to a
+ * traced process.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "leakd/events.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 max_depth = LEAKD_DEFAULT_FRAMES;
+/* Wake the consumer only once this much is waiting: a wakeup per event costs µs. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LEAKD_CNT__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Stacks already sent to userspace; forgetting one only costs a resend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} stacks_sent SEC(".maps");
+
+/* Processes whose exec and exit userspace wants to hear about. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced SEC(".maps");
+
+/*
+ * Per-thread state of the outermost allocator call in flight.  Allocators call
+ * each other (realloc(NULL, n) is malloc, reallocarray tail-calls realloc): only
+ * the outermost call is reported, with its caller's stack and size.
+ */
+struct inflight {
+	__u64 sp;		/* stack pointer at the outermost entry */
+	__u64 size;
+	__u64 arg;		/* realloc: old block; posix_memalign: result pointer */
+	__u64 stack_id;
+	__u32 depth;
+	__u32 fn;
+	struct leakd_stack_event stack;	/* scratch for the walk, sent as is */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &which);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u64 wake_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_hdr(struct leakd_event_hdr *h, __u32 type, __u32 aux)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->type = type;
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->aux = aux;
+	h->ts = bpf_ktime_get_ns();
+}
+
+static __always_inline __u64 mix(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 31);
+}
+
+/*
+ * Walk the user stack at an allocator's entry.  The return address at the stack
+ * pointer is the caller: right whatever the code was compiled with.  Beyond it the
+ * walk follows frame pointers, accepting only frames that move up the stack.
+ */
+static __noinline __u64 capture_stack(struct pt_regs *ctx, struct inflight *t)
+{
+	struct leakd_stack_event *s = &t->stack;
+	__u64 sp = PT_REGS_SP(ctx), bp = PT_REGS_FP(ctx);
+	__u64 frame[2], ra, h;
+	__u32 n = 0, flags = 0, i;
+	__u8 one = 1;
+
+	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)sp)) {
+		count(LEAKD_CNT_STACK_READ_FAILED);
+		return 0;
+	}
+	s->frames[n++] = ra;
+	for (i = 1; i < LEAKD_MAX_FRAMES; i++) {
+		if (i >= max_depth) {
+			flags |= LEAKD_STACK_TRUNCATED;
+			break;
+		}
+		if (bp <= sp || bp - sp > (64 << 20))
+			break;
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)bp)) {
+			flags |= LEAKD_STACK_READ_FAILED;
+			break;
+		}
+		if (!frame[1])
+			break;
+		s->frames[n & (LEAKD_MAX_FRAMES - 1)] = frame[1];
+		n++;
+		sp = bp;
+		bp = frame[0];
+	}
+	if (flags & LEAKD_STACK_TRUNCATED)
+		count(LEAKD_CNT_STACK_TRUNCATED);
+	if (flags & LEAKD_STACK_READ_FAILED)
+		count(LEAKD_CNT_STACK_READ_FAILED);
+
+	/* The program image is part of the identity: the same pcs mean other code after exec. */
+	h = mix(bpf_get_current_pid_tgid() >> 32, bpf_get_current_task_btf()->self_exec_id);
+	for (i = 0; i < LEAKD_MAX_FRAMES; i++) {
+		if (i >= n)
+			break;
+		h = mix(h, s->frames[i]);
+	}
+	h = mix(h, n) | 1;	/* never 0: 0 means "no stack" */
+
+	if (bpf_map_lookup_elem(&stacks_sent, &h))
+		return h;
+	if (bpf_map_update_elem(&stacks_sent, &h, &one, BPF_NOEXIST))
+		return h;	/* another CPU sends it */
+	fill_hdr(&s->hdr, LEAKD_EV_STACK, n);
+	s->stack_id = h;
+	s->flags = flags;
+	if (n > LEAKD_MAX_FRAMES)
+		return h;
+	if (bpf_ringbuf_output(&events, s, offsetof(struct leakd_stack_event, frames) + n * 8,
+			       wake_flag())) {
+		/* Forget it so that the next allocation from this stack sends it again. */
+		bpf_map_delete_elem(&stacks_sent, &h);
+		count(LEAKD_DROP_RINGBUF_STACK);
+	}
+	return h;
+}
+
+static __always_inline int emit_free(__u32 type, __u64 addr)
+{
+	struct leakd_free_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(LEAKD_DROP_RINGBUF_FREE);
+		return 0;
+	}
+	fill_hdr(&e->hdr, type, 0);
+	e->addr = addr;
+	bpf_ringbuf_submit(e, wake_flag());
+	return 0;
+}
+
+SEC("uprobe.multi")
+int alloc_enter(struct pt_regs *ctx)
+{
+	__u32 fn = bpf_get_attach_cookie(ctx);
+	__u64 sp = PT_REGS_SP(ctx), a = PT_REGS_PARM1(ctx), b = PT_REGS_PARM2(ctx);
+	struct inflight *t;
+
+	t = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!t) {
+		count(LEAKD_DROP_TASK_STORAGE);
+		return 0;
+	}
+	if (t->depth) {
+		/* A nested (or tail) call runs at or below the outer call's stack pointer. */
+		if (sp <= t->sp) {
+			t->depth++;
+			return 0;
+		}
+		count(LEAKD_CNT_STALE_INFLIGHT);
+	}
+	t->depth = 1;
+	t->sp = sp;
+	t->fn = fn;
+	t->arg = 0;
+	switch (fn) {
+	case LEAKD_FN_CALLOC:
+		t->size = a * b;
+		break;
+	case LEAKD_FN_REALLOC:
+		t->arg = a;
+		t->size = b;
+		break;
+	case LEAKD_FN_REALLOCARRAY:
+		t->arg = a;
+		t->size = b * PT_REGS_PARM3(ctx);
+		break;
+	case LEAKD_FN_POSIX_MEMALIGN:
+		t->arg = a;
+		t->size = PT_REGS_PARM3(ctx);
+		break;
+	case LEAKD_FN_ALIGNED_ALLOC:
+		t->size = b;
+		break;
+	default:		/* malloc, valloc, pvalloc */
+		t->size = a;
+		break;
+	}
+	if (t->arg && (fn == LEAKD_FN_REALLOC || fn == LEAKD_FN_REALLOCARRAY))
+		emit_free(LEAKD_EV_REALLOC_BEGIN, t->arg);
+	t->stack_id = capture_stack(ctx, t);
+	return 0;
+}
+
+SEC("uretprobe.multi")
+int alloc_exit(struct pt_regs *ctx)
+{
+	struct leakd_alloc_event *e;
+	struct inflight *t;
+	__u64 addr = PT_REGS_RC(ctx), old = 0;
+
+	t = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (!t || !t->depth)
+		return 0;
+	if (--t->depth)
+		return 0;
+
+	switch (t->fn) {
+	case LEAKD_FN_POSIX_MEMALIGN:
+		if (addr)	/* an error number: nothing was allocated */
+			return 0;
+		if (bpf_probe_read_user(&addr, sizeof(addr), (void *)t->arg)) {
+			count(LEAKD_DROP_MEMPTR_READ);
+			return 0;
+		}
+		break;
+	case LEAKD_FN_REALLOC:
+	case LEAKD_FN_REALLOCARRAY:
+		old = t->arg;
+		break;
+	}
+	if (!addr && !old)
+		return 0;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(LEAKD_DROP_RINGBUF_ALLOC);
+		return 0;
+	}
+	fill_hdr(&e->hdr, LEAKD_EV_ALLOC, t->fn);
+	e->addr = addr;
+	e->size = t->size;
+	e->stack_id = t->stack_id;
+	e->old_addr = old;
+	bpf_ringbuf_submit(e, wake_flag());
+	return 0;
+}
+
+SEC("uprobe.multi")
+int free_enter(struct pt_regs *ctx)
+{
+	__u64 addr = PT_REGS_PARM1(ctx);
+
+	if (!addr)
+		return 0;
+	return emit_free(LEAKD_EV_FREE, addr);
+}
+
+static __always_inline void emit_proc(__u32 type, __u32 pid)
+{
+	struct leakd_event_hdr *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(LEAKD_DROP_RINGBUF_PROC);
+		return;
+	}
+	fill_hdr(e, type, 0);
+	e->pid = pid;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(proc_exec, struct task_struct *p)
+{
+	__u32 pid = p->tgid;
+
+	if (bpf_map_lookup_elem(&traced, &pid))
+		emit_proc(LEAKD_EV_EXEC, pid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(proc_exit, struct task_struct *p)
+{
+	__u32 pid = p->tgid;
+
+	/* Every thread passes here; the process is gone when the last one does. */
+	if (BPF_CORE_READ(p, signal, live.counter))
+		return 0;
+	if (bpf_map_lookup_elem(&traced, &pid))
+		emit_proc(LEAKD_EV_EXIT, pid);
+	return 0;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Records that the BPF programs send to userspace through the ring buffer, the
+ * counters they keep, and the constants both sides must agree on.  Every record
+ * starts with struct leakd_event_hdr; its type says which struct follows.
+ * Layouts are fixed-width and pinned below: this header is the whole ABI.
+ */
+#ifndef LEAKD_ABI_EVENTS_H
+#define LEAKD_ABI_EVENTS_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* Hard ceiling for captured frames; the configured depth is at most this. */
+#define LEAKD_MAX_FRAMES 128
+#define LEAKD_DEFAULT_FRAMES 64
+
+enum leakd_event_type {
+	LEAKD_EV_ALLOC = 1,	/* struct leakd_alloc_event */
+	LEAKD_EV_FREE,		/* struct leakd_free_event */
+	LEAKD_EV_REALLOC_BEGIN,	/* struct leakd_free_event: block handed to realloc */
+	LEAKD_EV_STACK,		/* struct leakd_stack_event: first sight of a stack */
+	LEAKD_EV_EXEC,		/* struct leakd_event_hdr only */
+	LEAKD_EV_EXIT,		/* struct leakd_event_hdr only: the whole process left */
+};
+
+/* Which allocator entry point a probe sits on; the BPF cookie of each probe. */
+enum leakd_fn {
+	LEAKD_FN_MALLOC = 1,
+	LEAKD_FN_CALLOC,
+	LEAKD_FN_REALLOC,
+	LEAKD_FN_REALLOCARRAY,
+	LEAKD_FN_POSIX_MEMALIGN,
+	LEAKD_FN_ALIGNED_ALLOC,	/* also memalign: same arguments */
+	LEAKD_FN_VALLOC,
+	LEAKD_FN_PVALLOC,
+	LEAKD_FN_FREE,
+	LEAKD_FN__MAX,
+};
+
+struct leakd_event_hdr {
+	__u32 type;		/* enum leakd_event_type */
+	__u32 pid;		/* thread group id in the initial pid namespace */
+	__u32 tid;
+	__u32 aux;		/* alloc: enum leakd_fn; stack: frame count */
+	__u64 ts;		/* CLOCK_MONOTONIC, ns */
+};
+
+/*
+ * A successful allocation.  For realloc and reallocarray of a non-NULL block it is
+ * sent whatever the result, so that userspace can settle the block it parked at
+ * LEAKD_EV_REALLOC_BEGIN: addr 0 with size 0 means freed, with size > 0 failed.
+ */
+struct leakd_alloc_event {
+	struct leakd_event_hdr hdr;
+	__u64 addr;
+	__u64 size;
+	__u64 stack_id;
+	__u64 old_addr;		/* realloc: the block passed in; else 0 */
+};
+
+struct leakd_free_event {
+	struct leakd_event_hdr hdr;
+	__u64 addr;
+};
+
+/* Flags of a stack record, in leakd_stack_event.flags. */
+#define LEAKD_STACK_TRUNCATED	(1u << 0)	/* depth limit reached */
+#define LEAKD_STACK_READ_FAILED	(1u << 1)	/* a user memory read failed mid-walk */
+
+/* Sent once per new stack (and again after the kernel's dedup cache forgot it). */
+struct leakd_stack_event {
+	struct leakd_event_hdr hdr;	/* aux: number of frames */
+	__u64 stack_id;
+	__u32 flags;
+	__u32 _pad;
+	__u64 frames[LEAKD_MAX_FRAMES];	/* only hdr.aux of them are sent */
+};
+
+/*
+ * Counters the BPF side keeps in a per-CPU array, indexed by this enum.  The
+ * LEAKD_DROP_* ones each mean that something was lost and make a report incomplete.
+ */
+enum leakd_counter {
+	LEAKD_DROP_RINGBUF_ALLOC,	/* ring buffer full: allocation lost */
+	LEAKD_DROP_RINGBUF_FREE,	/* ring buffer full: free lost */
+	LEAKD_DROP_RINGBUF_STACK,	/* ring buffer full: stack frames lost */
+	LEAKD_DROP_RINGBUF_PROC,	/* ring buffer full: exec/exit lost */
+	LEAKD_DROP_TASK_STORAGE,	/* no per-thread state: allocation lost */
+	LEAKD_DROP_MEMPTR_READ,		/* posix_memalign result unreadable */
+	LEAKD_DROP__COUNT,		/* end of the drop causes */
+	LEAKD_CNT_STACK_READ_FAILED = LEAKD_DROP__COUNT, /* stack cut short, not lost */
+	LEAKD_CNT_STACK_TRUNCATED,
+	LEAKD_CNT_STALE_INFLIGHT,	/* an allocator call never returned (longjmp) */
+	LEAKD_CNT__COUNT,
+};
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct leakd_event_hdr) == 24, "hdr layout");
+_Static_assert(sizeof(struct leakd_alloc_event) == 56, "alloc layout");
+_Static_assert(sizeof(struct leakd_free_event) == 32, "free layout");
+_Static_assert(sizeof(struct leakd_stack_event) == 40 + 8 * LEAKD_MAX_FRAMES, "stack layout");
+#endif
+
+#endif

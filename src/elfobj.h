@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * One ELF object on disk: its build-id, loadable segments, function symbols
+ * (from .symtab, .dynsym and a separate debug file) and, while open, its bytes.
+ */
+#ifndef LEAKD_ELFOBJ_H
+#define LEAKD_ELFOBJ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BUILD_ID_MAX 20
+
+struct elf_obj;
+
+struct elf_sym {
+	uint64_t addr;		/* st_value: a virtual address of the object */
+	uint64_t size;
+	const char *name;
+};
+
+/*
+ * Opens the object at path.  real_path is where the object lives in its own file
+ * system, used to find a .gnu_debuglink file next to it; it may equal path or be
+ * NULL.  NULL with errno: ENOEXEC when the file is not a usable ELF object.
+ */
+struct elf_obj *elf_obj__open(const char *path, const char *real_path);
+void elf_obj__free(struct elf_obj *o);
+/* Drops the file handle; symbols and segments stay.  Reads fail afterwards. */
+void elf_obj__close_file(struct elf_obj *o);
+
+/* The build-id as lowercase hex into buf, or -ENOENT. */
+int elf_obj__build_id(const struct elf_obj *o, char *buf, size_t size);
+bool elf_obj__has_debug_file(const struct elf_obj *o);
+size_t elf_obj__nr_syms(const struct elf_obj *o);
+
+/* A function this object defines, by name.  -ENOENT when absent. */
+int elf_obj__find_sym(const struct elf_obj *o, const char *name, struct elf_sym *ret);
+/* The function containing vaddr; -ENOENT when none does. */
+int elf_obj__symbolize(const struct elf_obj *o, uint64_t vaddr, struct elf_sym *ret);
+
+int elf_obj__vaddr_to_offset(const struct elf_obj *o, uint64_t vaddr, uint64_t *ret_off);
+int elf_obj__offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *ret_vaddr);
+/* Reads len bytes of the file at off into buf.  -EIO when short. */
+int elf_obj__read(const struct elf_obj *o, uint64_t off, void *buf, size_t len);
+
+#endif

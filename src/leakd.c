@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* leakd: main() and option handling only; the work is in the modules. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "adhoc.h"
+#include "log.h"
+#include "options.h"
+
+#ifndef LEAKD_VERSION
+#define LEAKD_VERSION "unknown"
+#endif
+
+static void print_version(void)
+{
+	printf("leakd %s (libbpf %s)\n", LEAKD_VERSION, libbpf_version_string());
+}
+
+int main(int argc, char **argv)
+{
+	struct leakd_options o;
+	sigset_t mask, orig_mask;
+	char err[256];
+
+	log_init("leakd", LOG_LVL_WARN);
+	if (options__parse(argc, argv, &o, err, sizeof(err))) {
+		log_err("%s (see --help)", err);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		options__usage(stdout);
+		return EXIT_OK;
+	}
+	if (o.version) {
+		print_version();
+		return EXIT_OK;
+	}
+	log_set_level(o.verbose >= 2 ? LOG_LVL_DEBUG + 1 :
+		      o.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	log_hook_libbpf();
+
+	/* Signals are read from a signalfd in the event loop. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, &orig_mask);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (o.mode == MODE_DAEMON) {
+		log_err("give --pid PID or -- COMMAND (the system-wide daemon is not built yet)");
+		return EXIT_USAGE;
+	}
+	return adhoc__run(&o, &orig_mask);
+}

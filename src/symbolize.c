@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elfobj.h"
+#include "hashtab.h"
+#include "procmaps.h"
+#include "symbolize.h"
+#include "util.h"
+
+/* The C++ runtime's demangler: a C function, no C++ compiler needed. */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+struct module {
+	dev_t dev;
+	uint64_t inode;		/* 0 for named non-file mappings such as [vdso] */
+	char *path;
+	const char *name;	/* base name, inside path */
+	char build_id[2 * BUILD_ID_MAX + 1];
+	struct elf_obj *obj;	/* symbols only; NULL when unreadable or not a file */
+};
+
+struct module_slot {
+	uint64_t key;
+	uint32_t id;
+};
+
+struct sym_proc {
+	uint64_t pid;		/* hashtab key */
+	struct proc_maps maps;
+	uint32_t *module_of;	/* per map entry: module id, 0 = not resolved yet */
+};
+
+struct proc_slot {
+	uint64_t pid;
+	struct sym_proc *sp;
+};
+
+struct name_slot {
+	uint64_t name;		/* address of the mangled name, owned by an elf_obj */
+	char *demangled;
+};
+
+struct symbolizer {
+	struct module **mods;	/* id - 1 */
+	uint32_t nr_mods, max_mods;
+	struct hashtab mod_index;	/* struct module_slot */
+	struct hashtab procs;		/* struct proc_slot */
+	struct hashtab names;		/* struct name_slot */
+	struct symbolizer_stats stats;
+};
+
+static uint64_t module_key(dev_t dev, uint64_t inode, const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	if (!inode) {
+		for (; *name; name++)
+			h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
+		return h | 1;
+	}
+	h = (h ^ dev) * 0x100000001b3ULL;
+	h = (h ^ inode) * 0x100000001b3ULL;
+	return h | 1;
+}
+
+struct symbolizer *symbolizer__new(uint32_t max_modules)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->max_mods = max_modules;
+	if (hashtab__init(&s->mod_index, sizeof(struct module_slot), 64) ||
+	    hashtab__init(&s->procs, sizeof(struct proc_slot), 16) ||
+	    hashtab__init(&s->names, sizeof(struct name_slot), 256)) {
+		symbolizer__free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return s;
+}
+
+static void sym_proc_free(struct sym_proc *sp)
+{
+	if (!sp)
+		return;
+	procmaps__destroy(&sp->maps);
+	free(sp->module_of);
+	free(sp);
+}
+
+void symbolizer__free(struct symbolizer *s)
+{
+	struct proc_slot *ps;
+	struct name_slot *ns;
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nr_mods; i++) {
+		elf_obj__free(s->mods[i]->obj);
+		free(s->mods[i]->path);
+		free(s->mods[i]);
+	}
+	free(s->mods);
+	if (s->procs.slots)
+		hashtab__for_each(&s->procs, i, ps)
+			sym_proc_free(ps->sp);
+	if (s->names.slots)
+		hashtab__for_each(&s->names, i, ns)
+			free(ns->demangled);
+	hashtab__destroy(&s->mod_index);
+	hashtab__destroy(&s->procs);
+	hashtab__destroy(&s->names);
+	free(s);
+}
+
+static int read_maps(struct symbolizer *s, struct sym_proc *sp)
+{
+	struct proc_maps maps;
+	uint32_t *module_of;
+	int err;
+
+	err = procmaps__read(sp->pid, &maps);
+	if (err)
+		return err;
+	s->stats.maps_reads++;
+	module_of = calloc(maps.n ? maps.n : 1, sizeof(*module_of));
+	if (!module_of) {
+		procmaps__destroy(&maps);
+		return -ENOMEM;
+	}
+	procmaps__destroy(&sp->maps);
+	free(sp->module_of);
+	sp->maps = maps;
+	sp->module_of = module_of;
+	return 0;
+}
+
+static struct sym_proc *get_proc(struct symbolizer *s, pid_t pid)
+{
+	struct proc_slot *slot = hashtab__get(&s->procs, (uint64_t)pid);
+	struct sym_proc *sp;
+
+	if (slot)
+		return slot->sp;
+	sp = calloc(1, sizeof(*sp));
+	if (!sp)
+		return NULL;
+	sp->pid = pid;
+	slot = hashtab__upsert(&s->procs, (uint64_t)pid, NULL);
+	if (!slot) {
+		free(sp);
+		return NULL;
+	}
+	slot->sp = sp;
+	read_maps(s, sp);	/* a process already gone leaves the frames unmapped */
+	return sp;
+}
+
+void symbolizer__forget_proc(struct symbolizer *s, pid_t pid)
+{
+	struct proc_slot slot;
+
+	if (!hashtab__remove(&s->procs, (uint64_t)pid, &slot))
+		sym_proc_free(slot.sp);
+}
+
+static struct elf_obj *open_module(pid_t pid, const struct map_entry *e)
+{
+	struct elf_obj *o;
+	char path[4200];
+
+	if (!map_entry__open_path(e, pid, path, sizeof(path))) {
+		o = elf_obj__open(path, e->path);
+		if (o)
+			return o;
+	}
+	/* map_files needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE; the root link does not. */
+	if (e->deleted || snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, e->path) >=
+			      (int)sizeof(path))
+		return NULL;
+	return elf_obj__open(path, e->path);
+}
+
+/* The module id for a mapping, registering (and reading) the module when new. */
+static uint32_t module_for(struct symbolizer *s, pid_t pid, const struct map_entry *e)
+{
+	bool is_file = map_entry__is_file(e);
+	uint64_t key = module_key(e->dev, is_file ? e->inode : 0, e->path);
+	struct module_slot *slot = hashtab__get(&s->mod_index, key);
+	struct module *m, **nm;
+	const char *slash;
+
+	if (slot)
+		return slot->id;
+	if (s->nr_mods >= s->max_mods) {
+		s->stats.modules_dropped++;
+		return 0;
+	}
+	nm = realloc(s->mods, (s->nr_mods + 1) * sizeof(*nm));
+	if (!nm)
+		return 0;
+	s->mods = nm;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return 0;
+	m->dev = e->dev;
+	m->inode = is_file ? e->inode : 0;
+	m->path = strdup(e->path);
+	if (!m->path) {
+		free(m);
+		return 0;
+	}
+	slash = strrchr(m->path, '/');
+	m->name = slash ? slash + 1 : m->path;
+	if (is_file) {
+		m->obj = open_module(pid, e);
+		if (m->obj) {
+			elf_obj__close_file(m->obj);
+			elf_obj__build_id(m->obj, m->build_id, sizeof(m->build_id));
+		} else {
+			s->stats.modules_unreadable++;
+		}
+	}
+	slot = hashtab__upsert(&s->mod_index, key, NULL);
+	if (!slot) {
+		elf_obj__free(m->obj);
+		free(m->path);
+		free(m);
+		return 0;
+	}
+	s->mods[s->nr_mods++] = m;
+	slot->id = s->nr_mods;
+	s->stats.modules = s->nr_mods;
+	return slot->id;
+}
+
+int symbolizer__refresh_proc(struct symbolizer *s, pid_t pid)
+{
+	struct sym_proc *sp = get_proc(s, pid);
+	size_t i;
+	int err;
+
+	if (!sp)
+		return -ENOMEM;
+	err = read_maps(s, sp);
+	if (err)
+		return err;
+	for (i = 0; i < sp->maps.n; i++)
+		if (sp->maps.v[i].exec && sp->maps.v[i].path)
+			sp->module_of[i] = module_for(s, pid, &sp->maps.v[i]);
+	return 0;
+}
+
+/* Canonical user addresses only: anything else is a broken frame, not a reason to reread. */
+static bool plausible_pc(uint64_t pc)
+{
+	return pc >= 4096 && pc < (1ULL << 47);
+}
+
+struct frame *symbolizer__normalize(struct symbolizer *s, pid_t pid, const uint64_t *pcs,
+				    uint32_t n)
+{
+	struct frame *frames = calloc(n ? n : 1, sizeof(*frames));
+	struct sym_proc *sp = get_proc(s, pid);
+	bool reread = false;
+	uint32_t i;
+
+	if (!frames)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		const struct map_entry *e;
+		size_t idx;
+
+		frames[i].pc = pcs[i];
+		if (!sp)
+			continue;
+		e = procmaps__find(&sp->maps, pcs[i]);
+		if (!e && !reread && plausible_pc(pcs[i])) {
+			/* Mapped since we last looked (dlopen): look once more. */
+			reread = true;
+			if (!read_maps(s, sp))
+				e = procmaps__find(&sp->maps, pcs[i]);
+		}
+		if (!e || !e->path)
+			continue;
+		idx = e - sp->maps.v;
+		if (!sp->module_of[idx])
+			sp->module_of[idx] = module_for(s, pid, e);
+		frames[i].module = sp->module_of[idx];
+		frames[i].offset = pcs[i] - e->start + (map_entry__is_file(e) ? e->offset : 0);
+	}
+	return frames;
+}
+
+const char *demangle(const char *name, char *buf, size_t size)
+{
+	char *d;
+	int status;
+
+	if (strncmp(name, "_Z", 2))
+		return name;
+	d = __cxa_demangle(name, NULL, NULL, &status);
+	if (!d || status)
+		return name;
+	snprintf(buf, size, "%s", d);
+	free(d);
+	return buf;
+}
+
+/* Demangled names are cached by the address of the mangled one. */
+static const char *demangled(struct symbolizer *s, const char *name)
+{
+	struct name_slot *slot;
+	char buf[1024];
+	const char *d;
+
+	if (strncmp(name, "_Z", 2))
+		return name;
+	slot = hashtab__get(&s->names, (uint64_t)(uintptr_t)name);
+	if (slot)
+		return slot->demangled;
+	d = demangle(name, buf, sizeof(buf));
+	slot = hashtab__upsert(&s->names, (uint64_t)(uintptr_t)name, NULL);
+	if (!slot)
+		return name;
+	slot->demangled = strdup(d);
+	if (!slot->demangled) {
+		hashtab__remove(&s->names, (uint64_t)(uintptr_t)name, NULL);
+		return name;
+	}
+	return slot->demangled;
+}
+
+void symbolizer__describe(struct symbolizer *s, const struct frame *f, struct frame_desc *ret)
+{
+	const struct module *m;
+	struct elf_sym sym;
+	uint64_t vaddr;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!f->module || f->module > s->nr_mods)
+		return;
+	m = s->mods[f->module - 1];
+	ret->module = m->name;
+	ret->module_path = m->path;
+	ret->build_id = m->build_id;
+	if (!m->obj || elf_obj__offset_to_vaddr(m->obj, f->offset, &vaddr))
+		return;
+	/* Frames are return addresses: the call is the byte before. */
+	if (elf_obj__symbolize(m->obj, vaddr - 1, &sym))
+		return;
+	ret->function = demangled(s, sym.name);
+	ret->function_offset = vaddr - sym.addr;
+}
+
+void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *ret)
+{
+	*ret = s->stats;
+}
+
+size_t symbolizer__memory(const struct symbolizer *s)
+{
+	size_t total = hashtab__memory(&s->mod_index) + hashtab__memory(&s->procs) +
+		       hashtab__memory(&s->names);
+	uint32_t i;
+
+	for (i = 0; i < s->nr_mods; i++)
+		total += sizeof(struct module) +
+			 (s->mods[i]->obj ? elf_obj__nr_syms(s->mods[i]->obj) * 32 : 0);
+	return total;
+}

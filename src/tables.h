@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * What leakd knows of each traced process: its live allocations (by address) and
+ * its stacks with their per-stack figures.  Fed by decoded events; pure data, no
+ * I/O, so that the semantics of every event can be unit-tested.
+ */
+#ifndef LEAKD_TABLES_H
+#define LEAKD_TABLES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hashtab.h"
+
+/* A frame of a stack, normalized while the process lived. */
+struct frame {
+	uint64_t pc;		/* as the process saw it */
+	uint64_t offset;	/* file offset in module, when module != 0 */
+	uint32_t module;	/* symbolizer's module id; 0 = not in a known file */
+	uint32_t _pad;
+};
+
+/* Stack flags: the kernel's LEAKD_STACK_* and these. */
+#define STACK_HAS_FRAMES (1u << 16)	/* frames arrived */
+#define STACK_OVERFLOW (1u << 17)	/* catch-all for stacks past the table's limit */
+
+struct stack {
+	uint64_t id;
+	uint32_t flags;
+	uint32_t nr_frames;
+	struct frame *frames;
+	uint64_t live_bytes, live_count;
+	uint64_t total_bytes, total_count;	/* ever allocated */
+	uint64_t freed_bytes, freed_count;
+	uint64_t first_ts, last_ts;		/* first and latest allocation */
+};
+
+struct alloc {
+	uint64_t addr;		/* hashtab key */
+	uint64_t size;
+	uint64_t ts;
+	uint32_t stack;		/* index into proc.stacks */
+	uint32_t fn;		/* enum leakd_fn */
+};
+
+/* Why figures may be short; any non-zero makes a report incomplete. */
+struct proc_losses {
+	uint64_t allocs_dropped;	/* allocation table full */
+	uint64_t stacks_merged;		/* stack table full: counted under the overflow stack */
+};
+
+/* Oddities that do not make figures wrong, shown for the curious. */
+struct proc_notes {
+	uint64_t unmatched_frees;	/* blocks allocated before tracing began */
+	uint64_t replaced_allocs;	/* an address came back while still live */
+	uint64_t realloc_unparked;	/* realloc ended without its begin */
+};
+
+struct proc {
+	uint64_t pid;			/* hashtab key of tables.procs */
+	uint64_t start_time;		/* clock ticks since boot: pid + this is the identity */
+	char comm[16];
+	uint64_t exec_count;
+	bool exited;
+	uint64_t live_bytes, live_count;
+	uint64_t total_allocs, total_frees;
+	struct proc_losses losses;
+	struct proc_notes notes;
+	struct hashtab allocs;		/* struct alloc */
+	struct hashtab stack_index;	/* struct stack_slot: id -> index */
+	struct hashtab parked;		/* struct parked: blocks inside realloc, by tid */
+	struct stack **stacks;
+	uint32_t nr_stacks, cap_stacks;
+	struct tables *tables;
+};
+
+struct tables_limits {
+	uint64_t max_allocs;		/* live allocations, all processes together */
+	uint64_t max_stacks;		/* stacks, all processes together */
+};
+
+struct tables {
+	struct tables_limits limits;
+	struct hashtab procs;		/* struct proc_slot: pid -> struct proc * */
+	uint64_t nr_allocs, nr_stacks;
+};
+
+int tables__init(struct tables *t, const struct tables_limits *limits);
+void tables__destroy(struct tables *t);
+struct proc *tables__proc(const struct tables *t, pid_t pid);
+/* Starts tracking pid (or returns its existing entry).  NULL with errno on failure. */
+struct proc *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_time);
+void tables__remove_proc(struct tables *t, pid_t pid);
+/* Bytes of memory the tables hold. */
+size_t tables__memory(const struct tables *t);
+
+/* Event semantics.  Timestamps are CLOCK_MONOTONIC ns. */
+void proc__alloc(struct proc *p, uint32_t tid, uint32_t fn, uint64_t addr, uint64_t size,
+		 uint64_t stack_id, uint64_t old_addr, uint64_t ts);
+void proc__free(struct proc *p, uint32_t tid, uint64_t addr);
+void proc__realloc_begin(struct proc *p, uint32_t tid, uint64_t addr);
+/* An exec replaced the program: forget everything of the old one. */
+void proc__exec(struct proc *p);
+
+/* The stack with this id, created empty when new (or the overflow stack when full). */
+struct stack *proc__stack(struct proc *p, uint64_t id);
+/* Takes ownership of frames (malloc'd) unless the stack already has its own. */
+void stack__set_frames(struct stack *s, struct frame *frames, uint32_t n, uint32_t flags);
+
+#endif

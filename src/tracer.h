@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The tracer owns the BPF skeleton: it loads the programs, attaches the allocator
+ * probes to processes (one set of links per process and allocator object) and
+ * reads the kernel-side counters.  It knows nothing of what the events mean.
+ */
+#ifndef LEAKD_TRACER_H
+#define LEAKD_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "leakd/events.h"
+
+struct tracer;
+
+struct tracer_opts {
+	uint32_t max_depth;		/* frames per stack */
+	uint64_t ringbuf_bytes;		/* power of two, >= page size */
+	uint32_t stack_cache;		/* stacks the kernel remembers as sent */
+	uint32_t max_procs;		/* processes traced at once */
+};
+
+/* One allocator object attached in a process, for status and messages. */
+struct tracer_object {
+	char path[256];			/* as the process sees it */
+	unsigned int nr_sites;
+	unsigned int nr_emulated;	/* sites on an instruction the kernel emulates */
+};
+
+/*
+ * Checks what leakd needs before anything is loaded: privileges (-EPERM) and
+ * kernel features (-ENOTSUP), with a reason fit for an error message.
+ */
+int tracer__check(const char **ret_why);
+/* NULL with errno set; EPERM and ENOTSUP tell missing privileges and features. */
+struct tracer *tracer__new(const struct tracer_opts *opts);
+void tracer__free(struct tracer *t);
+
+int tracer__events_fd(const struct tracer *t);
+/* "uprobe_multi" or "uprobe": how allocator probes attach on this kernel. */
+const char *tracer__mechanism(const struct tracer *t);
+
+/*
+ * Attaches the allocator probes to every allocator object the process maps that
+ * is not attached yet.  Returns how many objects were newly attached; -ENOENT
+ * when the process maps no allocator at all, -ESRCH when it is gone.
+ */
+int tracer__attach(struct tracer *t, pid_t pid);
+void tracer__detach(struct tracer *t, pid_t pid);
+/* The objects attached in pid, up to max; returns their number. */
+size_t tracer__objects(const struct tracer *t, pid_t pid, struct tracer_object *ret, size_t max);
+
+/* Sums the per-CPU counters into ret[LEAKD_CNT__COUNT]. */
+int tracer__counters(const struct tracer *t, uint64_t *ret);
+/* BPF runs the kernel skipped because another BPF program ran (recursion). */
+uint64_t tracer__missed_runs(const struct tracer *t);
+/* Makes the kernel send a stack's frames again the next time it is used. */
+void tracer__forget_stack(struct tracer *t, uint64_t stack_id);
+
+#endif
