@@ -99,6 +99,75 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 	return h ^ (h >> 31);
 }
 
+/* The mapping that holds pc, as bpf_find_vma reports it. */
+struct vma_info {
+	__u64 start, end, pgoff, ino;
+	__u32 dev;
+	__u16 found;
+	__u16 exec;
+};
+
+#define VM_EXEC 0x4
+
+static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_info *v = data;
+	struct file *f = vma->vm_file;
+
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
+	v->pgoff = vma->vm_pgoff;
+	v->ino = f ? f->f_inode->i_ino : 0;
+	v->dev = f ? f->f_inode->i_sb->s_dev : 0;
+	v->exec = !!(vma->vm_flags & VM_EXEC);
+	v->found = 1;
+	return 0;
+}
+
+struct place_ctx {
+	struct leakd_stack_event *s;
+	struct vma_info v;
+};
+
+static long place_one(__u32 i, void *data)
+{
+	struct place_ctx *c = data;
+	struct leakd_frame *f;
+	__u64 pc;
+
+	if (i >= LEAKD_MAX_FRAMES)
+		return 1;
+	f = &c->s->frames[i];
+	pc = f->pc;
+	f->flags = 0;
+	if (!c->v.found || pc < c->v.start || pc >= c->v.end) {
+		c->v.found = 0;
+		bpf_find_vma(bpf_get_current_task_btf(), pc, vma_cb, &c->v, 0);
+	}
+	if (!c->v.found) {
+		/* The mmap lock was taken (a concurrent mmap): userspace asks the maps. */
+		f->ino = f->dev = f->offset = 0;
+		f->flags = LEAKD_FRAME_NO_VMA;
+		count(LEAKD_CNT_VMA_LOOKUP_FAILED);
+		return 0;
+	}
+	f->ino = c->v.ino;
+	f->dev = c->v.dev;
+	f->offset = pc - c->v.start + (c->v.pgoff << 12);
+	return 0;
+}
+
+/*
+ * Places each frame in its file while the mapping exists, so that userspace can
+ * name it even after the process is gone.  Only new stacks pay for this.
+ */
+static __always_inline void place_frames(struct leakd_stack_event *s, __u32 n)
+{
+	struct place_ctx c = { .s = s };
+
+	bpf_loop(n, place_one, &c, 0);
+}
+
 /*
  * Walk the user stack at an allocator's entry.  The return address at the stack
  * pointer is the caller: right whatever the code was compiled with.  Beyond it the
@@ -116,7 +185,7 @@ static __noinline __u64 capture_stack(struct pt_regs *ctx, struct inflight *t)
 		count(LEAKD_CNT_STACK_READ_FAILED);
 		return 0;
 	}
-	s->frames[n++] = ra;
+	s->frames[n++].pc = ra;
 	for (i = 1; i < LEAKD_MAX_FRAMES; i++) {
 		if (i >= max_depth) {
 			flags |= LEAKD_STACK_TRUNCATED;
@@ -130,7 +199,7 @@ static __noinline __u64 capture_stack(struct pt_regs *ctx, struct inflight *t)
 		}
 		if (!frame[1])
 			break;
-		s->frames[n & (LEAKD_MAX_FRAMES - 1)] = frame[1];
+		s->frames[n & (LEAKD_MAX_FRAMES - 1)].pc = frame[1];
 		n++;
 		sp = bp;
 		bp = frame[0];
@@ -145,7 +214,7 @@ static __noinline __u64 capture_stack(struct pt_regs *ctx, struct inflight *t)
 	for (i = 0; i < LEAKD_MAX_FRAMES; i++) {
 		if (i >= n)
 			break;
-		h = mix(h, s->frames[i]);
+		h = mix(h, s->frames[i].pc);
 	}
 	h = mix(h, n) | 1;	/* never 0: 0 means "no stack" */
 
@@ -153,12 +222,14 @@ static __noinline __u64 capture_stack(struct pt_regs *ctx, struct inflight *t)
 		return h;
 	if (bpf_map_update_elem(&stacks_sent, &h, &one, BPF_NOEXIST))
 		return h;	/* another CPU sends it */
+	place_frames(s, n);
 	fill_hdr(&s->hdr, LEAKD_EV_STACK, n);
 	s->stack_id = h;
 	s->flags = flags;
 	if (n > LEAKD_MAX_FRAMES)
 		return h;
-	if (bpf_ringbuf_output(&events, s, offsetof(struct leakd_stack_event, frames) + n * 8,
+	if (bpf_ringbuf_output(&events, s,
+			       offsetof(struct leakd_stack_event, frames) + n * sizeof(s->frames[0]),
 			       wake_flag())) {
 		/* Forget it so that the next allocation from this stack sends it again. */
 		bpf_map_delete_elem(&stacks_sent, &h);
@@ -325,4 +396,40 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	if (bpf_map_lookup_elem(&traced, &pid))
 		emit_proc(LEAKD_EV_EXIT, pid);
 	return 0;
+}
+
+/*
+ * A traced process mapped a file executable (dlopen): userspace learns its path
+ * and probes it if it is an allocator, best before the process goes on.
+ */
+static __always_inline int on_mmap_exit(long ret)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct vma_info v = {};
+
+	if (ret < 0 && ret > -4096)
+		return 0;
+	if (!bpf_map_lookup_elem(&traced, &pid))
+		return 0;
+	bpf_find_vma(bpf_get_current_task_btf(), ret, vma_cb, &v, 0);
+	if (!v.found || !v.ino || !v.exec)
+		return 0;
+	emit_proc(LEAKD_EV_MAP_EXEC, pid);
+	return 0;
+}
+
+/* The tracepoint of mmap alone, when tracefs is there to attach it. */
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int map_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_mmap_exit(ctx->ret);
+}
+
+/* Otherwise the exit of every syscall, mmap picked out here. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(map_exit_raw, struct pt_regs *regs, long ret)
+{
+	if (regs->orig_ax != 9)	/* __NR_mmap on x86-64 */
+		return 0;
+	return on_mmap_exit(ret);
 }

@@ -49,6 +49,8 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 			proc_comm(pid, p->comm, sizeof(p->comm));
 		log_info("pid %d called exec: its tables start afresh", (int)pid);
 		a->rediscover = true;
+	} else if (type == LEAKD_EV_MAP_EXEC) {
+		a->rediscover = true;	/* maybe an allocator was loaded */
 	} else if (type == LEAKD_EV_EXIT && pid == a->pid) {
 		a->stop = "exit";
 	}
@@ -143,8 +145,8 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 		log_err("cannot watch pid %d: %s", (int)a->pid, strerror(-a->pidfd));
 		return EXIT_FAILURE_RUNTIME;
 	}
-	log_info("tracing pid %d (%s) with %s probes", (int)a->pid, p->comm,
-		 tracer__mechanism(a->tracer));
+	log_info("tracing pid %d (%s) with %s probes and %s", (int)a->pid, p->comm,
+		 tracer__mechanism(a->tracer), tracer__syscall_mechanism(a->tracer));
 	log_objects(a);
 	return EXIT_OK;
 }

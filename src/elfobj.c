@@ -79,10 +79,10 @@ static int builder_add(struct sym_builder *b, uint64_t addr, uint64_t size, cons
 static unsigned char sym_rank(const GElf_Sym *s, const char *name)
 {
 	unsigned char bind = GELF_ST_BIND(s->st_info);
-	unsigned char r = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 4 : 8;
 
-	/* Among aliases, "malloc" reads better than "__libc_malloc" or "f.localalias". */
-	return r + (name[0] == '_') + 2 * !!strchr(name, '.');
+	/* Among aliases "strdup" reads better than "__strdup", "f" than "f.localalias". */
+	return 6 * (name[0] == '_') + 3 * !!strchr(name, '.') +
+	       (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2);
 }
 
 static int load_symbols(Elf *elf, struct sym_builder *b)

@@ -25,14 +25,15 @@ static void on_stack(struct events *e, struct proc *p, const struct leakd_stack_
 	struct frame *frames;
 	struct stack *s;
 
-	if (n > LEAKD_MAX_FRAMES || size < offsetof(struct leakd_stack_event, frames) + n * 8) {
+	if (n > LEAKD_MAX_FRAMES ||
+	    size < offsetof(struct leakd_stack_event, frames) + n * sizeof(ev->frames[0])) {
 		e->stats.bad_records++;
 		return;
 	}
 	s = proc__stack(p, ev->stack_id);
 	if (!s || (s->flags & STACK_HAS_FRAMES))
 		return;		/* resent after the kernel's cache forgot it */
-	frames = symbolizer__normalize(e->sym, p->pid, (const uint64_t *)ev->frames, n);
+	frames = symbolizer__normalize(e->sym, p->pid, ev->frames, n);
 	if (frames)
 		stack__set_frames(s, frames, n, ev->flags);
 }
@@ -79,7 +80,14 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	case LEAKD_EV_EXEC:
 		proc__exec(p);
+		/* Read the new image's mappings while the process surely still runs. */
 		symbolizer__forget_proc(e->sym, p->pid);
+		symbolizer__refresh_proc(e->sym, p->pid);
+		if (e->cb)
+			e->cb(e->ctx, h->type, h->pid);
+		return 0;
+	case LEAKD_EV_MAP_EXEC:
+		symbolizer__refresh_proc(e->sym, p->pid);
 		if (e->cb)
 			e->cb(e->ctx, h->type, h->pid);
 		return 0;

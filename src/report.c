@@ -19,6 +19,7 @@ static const char *const counter_names[LEAKD_CNT__COUNT] = {
 	[LEAKD_CNT_STACK_READ_FAILED] = "stack_read_failed",
 	[LEAKD_CNT_STACK_TRUNCATED] = "stack_truncated",
 	[LEAKD_CNT_STALE_INFLIGHT] = "stale_inflight",
+	[LEAKD_CNT_VMA_LOOKUP_FAILED] = "vma_lookup_failed",
 };
 
 /* Row a ranks before row b. */
@@ -198,7 +199,8 @@ static void print_text(FILE *f, const struct report_opts *o, const struct report
 	if (report__incomplete(m, p))
 		losses_text(f, m, p);
 	if (p->notes.unmatched_frees)
-		fprintf(f, "  %" PRIu64 " frees of blocks allocated before tracing began\n",
+		fprintf(f, "  %" PRIu64 " frees of blocks not seen allocated (allocated before "
+			   "tracing began, or freed again by the allocator itself)\n",
 			p->notes.unmatched_frees);
 	if (o->min_age_ns)
 		fprintf(f, "  only allocations older than %.3f s\n", o->min_age_ns / 1e9);

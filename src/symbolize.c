@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "elfobj.h"
+#include "leakd/events.h"
 #include "hashtab.h"
 #include "procmaps.h"
 #include "symbolize.h"
@@ -19,6 +21,7 @@ struct module {
 	char *path;
 	const char *name;	/* base name, inside path */
 	char build_id[2 * BUILD_ID_MAX + 1];
+	char anon_name[64];	/* the name while the path is unknown */
 	struct elf_obj *obj;	/* symbols only; NULL when unreadable or not a file */
 };
 
@@ -186,47 +189,35 @@ static struct elf_obj *open_module(pid_t pid, const struct map_entry *e)
 	return elf_obj__open(path, e->path);
 }
 
-/* The module id for a mapping, registering (and reading) the module when new. */
-static uint32_t module_for(struct symbolizer *s, pid_t pid, const struct map_entry *e)
+/* Takes the path of a mapping for m and reads the symbols through it. */
+static void learn_path(struct symbolizer *s, struct module *m, pid_t pid,
+		       const struct map_entry *e)
 {
-	bool is_file = map_entry__is_file(e);
-	uint64_t key = module_key(e->dev, is_file ? e->inode : 0, e->path);
-	struct module_slot *slot = hashtab__get(&s->mod_index, key);
-	struct module *m, **nm;
 	const char *slash;
 
-	if (slot)
-		return slot->id;
-	if (s->nr_mods >= s->max_mods) {
-		s->stats.modules_dropped++;
-		return 0;
-	}
-	nm = realloc(s->mods, (s->nr_mods + 1) * sizeof(*nm));
-	if (!nm)
-		return 0;
-	s->mods = nm;
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return 0;
-	m->dev = e->dev;
-	m->inode = is_file ? e->inode : 0;
 	m->path = strdup(e->path);
-	if (!m->path) {
-		free(m);
-		return 0;
-	}
+	if (!m->path)
+		return;
 	slash = strrchr(m->path, '/');
 	m->name = slash ? slash + 1 : m->path;
-	if (is_file) {
-		m->obj = open_module(pid, e);
-		if (m->obj) {
-			elf_obj__close_file(m->obj);
-			elf_obj__build_id(m->obj, m->build_id, sizeof(m->build_id));
-		} else {
-			s->stats.modules_unreadable++;
-		}
+	m->obj = open_module(pid, e);
+	if (m->obj) {
+		elf_obj__close_file(m->obj);
+		elf_obj__build_id(m->obj, m->build_id, sizeof(m->build_id));
+	} else {
+		s->stats.modules_unreadable++;
 	}
-	slot = hashtab__upsert(&s->mod_index, key, NULL);
+}
+
+static uint32_t add_module(struct symbolizer *s, struct module *m, uint64_t key)
+{
+	struct module_slot *slot;
+	struct module **nm;
+
+	nm = realloc(s->mods, (s->nr_mods + 1) * sizeof(*nm));
+	if (nm)
+		s->mods = nm;
+	slot = nm ? hashtab__upsert(&s->mod_index, key, NULL) : NULL;
 	if (!slot) {
 		elf_obj__free(m->obj);
 		free(m->path);
@@ -237,6 +228,69 @@ static uint32_t module_for(struct symbolizer *s, pid_t pid, const struct map_ent
 	slot->id = s->nr_mods;
 	s->stats.modules = s->nr_mods;
 	return slot->id;
+}
+
+/* The module id for a mapping, registering (and reading) the module when new. */
+static uint32_t module_for(struct symbolizer *s, pid_t pid, const struct map_entry *e)
+{
+	bool is_file = map_entry__is_file(e);
+	uint64_t key = module_key(e->dev, is_file ? e->inode : 0, e->path);
+	struct module_slot *slot = hashtab__get(&s->mod_index, key);
+	struct module *m;
+
+	if (slot) {
+		m = s->mods[slot->id - 1];
+		if (!m->path && is_file)
+			learn_path(s, m, pid, e);
+		return slot->id;
+	}
+	if (s->nr_mods >= s->max_mods) {
+		s->stats.modules_dropped++;
+		return 0;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return 0;
+	m->dev = e->dev;
+	m->inode = is_file ? e->inode : 0;
+	if (is_file) {
+		learn_path(s, m, pid, e);
+	} else {
+		m->path = strdup(e->path);
+		m->name = m->path;
+	}
+	return add_module(s, m, key);
+}
+
+/* A file seen in a frame before any maps read named it: known by inode only. */
+static uint32_t pathless_module(struct symbolizer *s, dev_t dev, uint64_t inode)
+{
+	uint64_t key = module_key(dev, inode, NULL);
+	struct module_slot *slot = hashtab__get(&s->mod_index, key);
+	struct module *m;
+
+	if (slot)
+		return slot->id;
+	if (s->nr_mods >= s->max_mods) {
+		s->stats.modules_dropped++;
+		return 0;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return 0;
+	m->dev = dev;
+	m->inode = inode;
+	snprintf(m->anon_name, sizeof(m->anon_name), "[inode %llu on %u:%u]",
+		 (unsigned long long)inode, major(dev), minor(dev));
+	m->name = m->anon_name;
+	return add_module(s, m, key);
+}
+
+static uint32_t module_by_file(struct symbolizer *s, dev_t dev, uint64_t inode)
+{
+	struct module_slot *slot = hashtab__get(&s->mod_index, module_key(dev, inode, NULL));
+
+	return slot ? slot->id : 0;
 }
 
 int symbolizer__refresh_proc(struct symbolizer *s, pid_t pid)
@@ -256,17 +310,11 @@ int symbolizer__refresh_proc(struct symbolizer *s, pid_t pid)
 	return 0;
 }
 
-/* Canonical user addresses only: anything else is a broken frame, not a reason to reread. */
-static bool plausible_pc(uint64_t pc)
-{
-	return pc >= 4096 && pc < (1ULL << 47);
-}
-
-struct frame *symbolizer__normalize(struct symbolizer *s, pid_t pid, const uint64_t *pcs,
-				    uint32_t n)
+struct frame *symbolizer__normalize(struct symbolizer *s, pid_t pid,
+				    const struct leakd_frame *kf, uint32_t n)
 {
 	struct frame *frames = calloc(n ? n : 1, sizeof(*frames));
-	struct sym_proc *sp = get_proc(s, pid);
+	struct sym_proc *sp = NULL;
 	bool reread = false;
 	uint32_t i;
 
@@ -274,25 +322,37 @@ struct frame *symbolizer__normalize(struct symbolizer *s, pid_t pid, const uint6
 		return NULL;
 	for (i = 0; i < n; i++) {
 		const struct map_entry *e;
+		dev_t dev = makedev(kf[i].dev >> 20, kf[i].dev & 0xfffff);
 		size_t idx;
 
-		frames[i].pc = pcs[i];
-		if (!sp)
+		frames[i].pc = kf[i].pc;
+		if (kf[i].ino) {
+			frames[i].offset = kf[i].offset;
+			frames[i].module = module_by_file(s, dev, kf[i].ino);
+			if (!frames[i].module && !reread) {
+				/* A file not seen before (dlopen, exec): learn its path. */
+				reread = true;
+				symbolizer__refresh_proc(s, pid);
+				frames[i].module = module_by_file(s, dev, kf[i].ino);
+			}
+			if (!frames[i].module)
+				frames[i].module = pathless_module(s, dev, kf[i].ino);
 			continue;
-		e = procmaps__find(&sp->maps, pcs[i]);
-		if (!e && !reread && plausible_pc(pcs[i])) {
-			/* Mapped since we last looked (dlopen): look once more. */
-			reread = true;
-			if (!read_maps(s, sp))
-				e = procmaps__find(&sp->maps, pcs[i]);
 		}
+		/*
+		 * No file from the kernel: anonymous memory (maybe a named mapping such
+		 * as [vdso]), or a mapping it could not look up then; ask the maps.
+		 */
+		if (!sp)
+			sp = get_proc(s, pid);
+		e = sp ? procmaps__find(&sp->maps, kf[i].pc) : NULL;
 		if (!e || !e->path)
 			continue;
 		idx = e - sp->maps.v;
 		if (!sp->module_of[idx])
 			sp->module_of[idx] = module_for(s, pid, e);
 		frames[i].module = sp->module_of[idx];
-		frames[i].offset = pcs[i] - e->start + (map_entry__is_file(e) ? e->offset : 0);
+		frames[i].offset = kf[i].pc - e->start + (map_entry__is_file(e) ? e->offset : 0);
 	}
 	return frames;
 }

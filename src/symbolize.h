@@ -39,12 +39,15 @@ void symbolizer__free(struct symbolizer *s);
  * that its frames resolve even if it exits before they arrive.
  */
 int symbolizer__refresh_proc(struct symbolizer *s, pid_t pid);
+struct leakd_frame;
+
 /*
- * Normalizes pcs[0..n) of process pid into a new frames array (the caller owns
- * it).  Reads the process's mappings again when a pc is in none it knows.
+ * Normalizes the kernel's frames[0..n) of process pid into a new frames array (the
+ * caller owns it).  The kernel placed each frame in its file; the process's
+ * mappings are read again only to learn the path of a file not seen before.
  */
-struct frame *symbolizer__normalize(struct symbolizer *s, pid_t pid, const uint64_t *pcs,
-				    uint32_t n);
+struct frame *symbolizer__normalize(struct symbolizer *s, pid_t pid,
+				    const struct leakd_frame *frames, uint32_t n);
 /* Forgets the mappings of pid (not its modules, which reports still need). */
 void symbolizer__forget_proc(struct symbolizer *s, pid_t pid);
 /* Describes a frame; the strings live as long as the symbolizer. */

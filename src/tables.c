@@ -280,6 +280,7 @@ void proc__alloc(struct proc *p, uint32_t tid, uint32_t fn, uint64_t addr, uint6
 	struct alloc a = { .addr = addr, .size = size, .ts = ts, .fn = fn };
 	struct parked pk = { 0 };
 
+
 	if (old_addr) {
 		/* The end of a realloc: settle the block parked at its begin. */
 		if (hashtab__remove(&p->parked, tid, &pk) || pk.addr != old_addr) {

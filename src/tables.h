@@ -53,7 +53,9 @@ struct proc_losses {
 
 /* Oddities that do not make figures wrong, shown for the curious. */
 struct proc_notes {
-	uint64_t unmatched_frees;	/* blocks allocated before tracing began */
+	uint64_t unmatched_frees;	/* blocks not seen allocated: from before tracing,
+					 * or freed again by the allocator (glibc's tcache
+					 * flush at thread exit) */
 	uint64_t replaced_allocs;	/* an address came back while still live */
 	uint64_t realloc_unparked;	/* realloc ended without its begin */
 };

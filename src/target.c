@@ -1,18 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "procmaps.h"
 #include "target.h"
+#include "util.h"
 
-/* The dynamic loader maps an allocator within a few dozen syscalls. */
+/*
+ * The dynamic loader maps an allocator within a few dozen syscalls and long before
+ * the program's own code runs; past these bounds it never will.
+ */
 #define MAX_SYSCALL_STOPS 100000
+#define MAX_WAIT_MS 10000
 
 int target__spawn(char *const argv[], const sigset_t *orig_mask, pid_t *ret_pid)
 {
@@ -54,24 +63,90 @@ int target__spawn(char *const argv[], const sigset_t *orig_mask, pid_t *ret_pid)
 	return 0;
 }
 
+/* A program without an interpreter (static) maps nothing more after its exec. */
+static bool has_interpreter(pid_t pid)
+{
+	struct proc_maps maps;
+	uint64_t first = 0;
+	bool more = false;
+	size_t i;
+
+	if (procmaps__read(pid, &maps))
+		return true;
+	for (i = 0; i < maps.n && !more; i++) {
+		if (!maps.v[i].exec || !map_entry__is_file(&maps.v[i]))
+			continue;
+		if (!first)
+			first = maps.v[i].inode;
+		else if (maps.v[i].inode != first)
+			more = true;
+	}
+	procmaps__destroy(&maps);
+	return more;
+}
+
+/* waitpid for the child's next stop, giving up at the deadline. */
+static int wait_stop(pid_t pid, int sigfd, uint64_t deadline, int *status)
+{
+	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+	uint64_t now;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, __WALL | WNOHANG);
+		if (r < 0)
+			return -errno;
+		if (r == pid)
+			return 0;
+		now = now_ns();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (deadline - now) / NSEC_PER_MSEC + 1) > 0 &&
+		    read(sigfd, &si, sizeof(si)) < 0 && errno != EAGAIN)
+			return -errno;
+	}
+}
+
 int target__run_until(pid_t pid, int (*attach)(void *ctx, pid_t pid), void *ctx)
 {
+	uint64_t deadline = now_ns() + MAX_WAIT_MS * NSEC_PER_MSEC;
 	struct __ptrace_syscall_info info;
+	sigset_t chld;
 	long nr = -1;
-	int status, sig = 0, err, i;
+	int status, sig = 0, err, i, sigfd;
 
 	if (ptrace(PTRACE_SETOPTIONS, pid, NULL,
 		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)))
 		return -errno;
 	err = attach(ctx, pid);		/* a static binary is its own allocator */
+	if (err == -ENOENT && !has_interpreter(pid))
+		return -ENOENT;
+	/* SIGCHLD wakes the wait below: blocked, it is read from a signalfd. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0)
+		return -errno;
 	for (i = 0; err == -ENOENT && i < MAX_SYSCALL_STOPS; i++) {
-		if (ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig))
-			return -errno;
+		if (ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig)) {
+			err = -errno;
+			break;
+		}
 		sig = 0;
-		if (waitpid(pid, &status, __WALL) < 0)
-			return -errno;
-		if (WIFEXITED(status) || WIFSIGNALED(status))
-			return -ESRCH;
+		err = wait_stop(pid, sigfd, deadline, &status);
+		if (err == -ETIMEDOUT) {
+			err = -ENOENT;
+			break;
+		}
+		if (err)
+			break;
+		err = -ENOENT;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			err = -ESRCH;
+			break;
+		}
 		if (!WIFSTOPPED(status))
 			continue;
 		if (WSTOPSIG(status) != (SIGTRAP | 0x80)) {
@@ -80,8 +155,10 @@ int target__run_until(pid_t pid, int (*attach)(void *ctx, pid_t pid), void *ctx)
 				sig = 0;
 			continue;
 		}
-		if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(info), &info) <= 0)
-			return -errno;
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(info), &info) <= 0) {
+			err = -errno;
+			break;
+		}
 		if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
 			nr = info.entry.nr;
 			continue;
@@ -89,11 +166,12 @@ int target__run_until(pid_t pid, int (*attach)(void *ctx, pid_t pid), void *ctx)
 		if (info.op == PTRACE_SYSCALL_INFO_EXIT && nr == SYS_mmap)
 			err = attach(ctx, pid);
 	}
-	if (err == -ENOENT)
-		return err;
-	if (ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)sig) && err >= 0)
-		err = -errno;
-	return err > 0 ? 0 : err;
+	close(sigfd);
+	if (err < 0)
+		return err;	/* the caller ends the child, still stopped */
+	if (ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)sig))
+		return -errno;
+	return 0;
 }
 
 int target__pidfd(pid_t pid)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,8 +35,20 @@ struct traced_proc {
 struct tracer {
 	struct leakd_bpf *skel;
 	bool multi;		/* uprobe multi-links */
+	bool tracefs;		/* per-syscall tracepoints (else raw syscall exit) */
 	struct hashtab procs;	/* struct traced_proc */
 };
+
+#define TRACEFS "/sys/kernel/tracing"
+
+/* Per-syscall tracepoints attach through tracefs: mount it if nobody did. */
+static bool have_tracefs(void)
+{
+	if (!access(TRACEFS "/events/syscalls", F_OK))
+		return true;
+	return !mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) &&
+	       !access(TRACEFS "/events/syscalls", F_OK);
+}
 
 static bool have_cap(int cap)
 {
@@ -104,6 +117,7 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	if (err)
 		goto fail;
 	t->multi = probe_uprobe_multi();
+	t->tracefs = have_tracefs();
 	t->skel = leakd_bpf__open();
 	if (!t->skel) {
 		err = -errno;
@@ -120,15 +134,19 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 		bpf_program__set_expected_attach_type(t->skel->progs.alloc_exit, 0);
 		bpf_program__set_expected_attach_type(t->skel->progs.free_enter, 0);
 	}
+	bpf_program__set_autoload(t->tracefs ? t->skel->progs.map_exit_raw :
+				  t->skel->progs.map_exit, false);
 	err = leakd_bpf__load(t->skel);
 	if (err)
 		goto fail;
 	if (!bpf_program__attach(t->skel->progs.proc_exec) ||
-	    !bpf_program__attach(t->skel->progs.proc_exit)) {
+	    !bpf_program__attach(t->skel->progs.proc_exit) ||
+	    !bpf_program__attach(t->tracefs ? t->skel->progs.map_exit :
+					  t->skel->progs.map_exit_raw)) {
 		err = -errno;
 		goto fail;
 	}
-	/* The two tracepoint links are owned by the skeleton from here. */
+	/* The tracepoint links are owned by the skeleton from here. */
 	return t;
 fail:
 	tracer__free(t);
@@ -174,6 +192,11 @@ int tracer__events_fd(const struct tracer *t)
 const char *tracer__mechanism(const struct tracer *t)
 {
 	return t->multi ? "uprobe_multi" : "uprobe";
+}
+
+const char *tracer__syscall_mechanism(const struct tracer *t)
+{
+	return t->tracefs ? "syscall tracepoints" : "raw syscall exit";
 }
 
 static int add_link(struct attachment *a, struct bpf_link *l)

@@ -42,6 +42,8 @@ void tracer__free(struct tracer *t);
 int tracer__events_fd(const struct tracer *t);
 /* "uprobe_multi" or "uprobe": how allocator probes attach on this kernel. */
 const char *tracer__mechanism(const struct tracer *t);
+/* "syscall tracepoints" or "raw syscall exit": how mmap is watched. */
+const char *tracer__syscall_mechanism(const struct tracer *t);
 
 /*
  * Attaches the allocator probes to every allocator object the process maps that

@@ -23,6 +23,7 @@ enum leakd_event_type {
 	LEAKD_EV_STACK,		/* struct leakd_stack_event: first sight of a stack */
 	LEAKD_EV_EXEC,		/* struct leakd_event_hdr only */
 	LEAKD_EV_EXIT,		/* struct leakd_event_hdr only: the whole process left */
+	LEAKD_EV_MAP_EXEC,	/* struct leakd_event_hdr only: a file was mapped executable */
 };
 
 /* Which allocator entry point a probe sits on; the BPF cookie of each probe. */
@@ -69,13 +70,27 @@ struct leakd_free_event {
 #define LEAKD_STACK_TRUNCATED	(1u << 0)	/* depth limit reached */
 #define LEAKD_STACK_READ_FAILED	(1u << 1)	/* a user memory read failed mid-walk */
 
+/*
+ * A frame as the kernel saw it: the pc and, resolved while the mapping existed,
+ * the file and offset it maps to.  Userspace needs no /proc read to place it.
+ */
+struct leakd_frame {
+	__u64 pc;
+	__u64 offset;		/* file offset of pc, when ino != 0 */
+	__u64 ino;		/* inode of the mapped file; 0: anonymous memory or unknown */
+	__u32 dev;		/* its file system, kernel encoding: major << 20 | minor */
+	__u32 flags;		/* LEAKD_FRAME_* */
+};
+
+#define LEAKD_FRAME_NO_VMA	(1u << 0)	/* no mapping at pc, or the lookup failed */
+
 /* Sent once per new stack (and again after the kernel's dedup cache forgot it). */
 struct leakd_stack_event {
 	struct leakd_event_hdr hdr;	/* aux: number of frames */
 	__u64 stack_id;
 	__u32 flags;
 	__u32 _pad;
-	__u64 frames[LEAKD_MAX_FRAMES];	/* only hdr.aux of them are sent */
+	struct leakd_frame frames[LEAKD_MAX_FRAMES];	/* only hdr.aux of them are sent */
 };
 
 /*
@@ -93,6 +108,7 @@ enum leakd_counter {
 	LEAKD_CNT_STACK_READ_FAILED = LEAKD_DROP__COUNT, /* stack cut short, not lost */
 	LEAKD_CNT_STACK_TRUNCATED,
 	LEAKD_CNT_STALE_INFLIGHT,	/* an allocator call never returned (longjmp) */
+	LEAKD_CNT_VMA_LOOKUP_FAILED,	/* a frame's mapping could not be looked up */
 	LEAKD_CNT__COUNT,
 };
 
@@ -100,7 +116,8 @@ enum leakd_counter {
 _Static_assert(sizeof(struct leakd_event_hdr) == 24, "hdr layout");
 _Static_assert(sizeof(struct leakd_alloc_event) == 56, "alloc layout");
 _Static_assert(sizeof(struct leakd_free_event) == 32, "free layout");
-_Static_assert(sizeof(struct leakd_stack_event) == 40 + 8 * LEAKD_MAX_FRAMES, "stack layout");
+_Static_assert(sizeof(struct leakd_frame) == 32, "frame layout");
+_Static_assert(sizeof(struct leakd_stack_event) == 40 + 32 * LEAKD_MAX_FRAMES, "stack layout");
 #endif
 
 #endif

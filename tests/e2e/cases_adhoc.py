@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""Ad-hoc mode: leakd --pid PID and leakd -- COMMAND against leakers with known
+ground truth."""
+
+import os
+import signal
+import subprocess
+import time
+
+from harness import (LEAKD, Attached, TestFailure, bpf_links_of_leakd, check, check_eq,
+                     check_truth, leaker, read_json_lines, run_command)
+
+
+def case_entry_points():
+    """One leak through each allocator entry point: exact bytes, blocks and first frame."""
+    r = run_command([leaker("leak_entry")])
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    check_eq(rep["reason"], "exit", "final report reason")
+    check(rep["complete"], f"report incomplete: {rep['counters']}")
+    check_truth(rep, r.truth, "leak_entry")
+    # Nothing but the leaks is outstanding: the leaker does no other allocation.
+    want = sum(s["bytes"] for s in r.truth["sites"])
+    check_eq(rep["live_bytes"], want, "live bytes of the process")
+
+
+def case_failure_semantics():
+    """Failed, freeing and moving reallocs; failed posix_memalign; NULL results."""
+    r = run_command([leaker("leak_fail")])
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    notes = r.truth["notes"]
+    for k in ("failed_realloc_null", "realloc_moved", "posix_memalign_einval",
+              "posix_memalign_enomem"):
+        check_eq(notes[k], 1, f"leaker precondition {k}")
+    check_truth(rep, r.truth, "leak_fail")
+    check_eq(rep["live_bytes"], 100 + (1 << 20), "live bytes of the process")
+    check_eq(rep["unmatched_frees"], 0, "unmatched frees")
+
+
+def case_threads_cross_free():
+    """Blocks freed by other threads than their allocators: churn nets to zero."""
+    r = run_command([leaker("leak_threads")])
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    check(rep["complete"], f"report incomplete: {rep['counters']}")
+    check_truth(rep, r.truth, "leak_threads")
+    check(rep["total_frees"] >= r.truth["notes"]["cross_thread_frees"],
+          f"only {rep['total_frees']} frees seen")
+    # glibc frees the blocks parked in an exiting thread's tcache a second time:
+    # at most 64 bins of 7 blocks for each of the 7 threads.
+    check(rep["unmatched_frees"] <= 7 * 64 * 7, f"{rep['unmatched_frees']} unmatched frees")
+
+
+def case_attach_pid():
+    """leakd --pid: blocks freed that predate the attach count as unmatched, never
+    negative; the process's exit ends leakd with a final report and status 0."""
+    a = Attached()
+    try:
+        a.release()
+        r = a.finish()
+    finally:
+        a.kill()
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    check_eq(rep["reason"], "exit", "final report reason")
+    check_truth(rep, r.truth, "leak_wait")
+    check_eq(rep["unmatched_frees"], r.truth["notes"]["unmatched_frees"], "unmatched frees")
+    check_eq(rep["live_bytes"], 10000, "live bytes")
+
+
+def case_exec_midtrace():
+    """A traced process that execs: the tables start afresh for the new image."""
+    a = Attached()
+    try:
+        a.release(b"exec\n")
+        r = a.finish()
+    finally:
+        a.kill()
+    check_eq(r.returncode, 0, "leakd exit status")
+    check("called exec" in r.stderr, "leakd did not notice the exec")
+    rep = r.final()
+    check_truth(rep, r.truth, "leak_wait")
+    check_eq(rep["live_bytes"], 3 * 1234, "live bytes after exec")
+
+
+def case_periodic_reports():
+    """--interval: reports while the process runs, then one final report."""
+    a = Attached(leakd_args=["--interval", "100ms"])
+    try:
+        # Poll the report file until the first periodic report is in it.
+        deadline = time.monotonic() + 30
+        while not (os.path.exists(a.out) and read_json_lines(a.out)):
+            check(a.leakd.poll() is None, "leakd ended early")
+            check(time.monotonic() < deadline, "no periodic report within 30 s")
+            time.sleep(0.05)
+        a.release()
+        r = a.finish()
+    finally:
+        a.kill()
+    periodic = [x for x in r.reports if not x["final"]]
+    check(periodic, "no periodic report")
+    check(all(x["reason"] is None for x in periodic), "periodic reports carry a reason")
+    check_eq(r.final()["reason"], "exit", "final report reason")
+
+
+def case_text_output():
+    """The text report: bytes, blocks and function+offset (module) frames."""
+    r = run_command([leaker("leak_entry")], json_out=False)
+    check_eq(r.returncode, 0, "leakd exit status")
+    text = r.reports
+    check("final report at exit" in text, "no final report line")
+    check("3000 bytes in 3 allocations from stack" in text, "leak_malloc's line")
+    check("\tleak_malloc+0x" in text and "(leak_entry)" in text, "leak_malloc's frame")
+
+
+def case_min_age():
+    """--min-age leaves out younger allocations; the totals still count them."""
+    a = Attached(leakd_args=["--min-age", "1h"])
+    try:
+        a.release()
+        r = a.finish()
+    finally:
+        a.kill()
+    rep = r.final()
+    check_eq(rep["stacks"], [], "stacks older than an hour")
+    check_eq(rep["live_bytes"], 10000, "live bytes")
+
+
+def case_duration():
+    """--duration ends tracing (not the process) with a final report."""
+    a = Attached(leakd_args=["--duration", "300ms"])
+    try:
+        r = a.finish()
+        check(a.leaker.poll() is None, "the traced process ended with leakd")
+        a.release()
+    finally:
+        a.kill()
+    check_eq(r.returncode, 0, "leakd exit status")
+    check_eq(r.final()["reason"], "duration", "final report reason")
+    check_eq(bpf_links_of_leakd(), [], "links left behind")
+
+
+def case_sigint():
+    """SIGINT ends tracing with a final report and status 0."""
+    a = Attached()
+    try:
+        a.leakd.send_signal(signal.SIGINT)
+        r = a.finish()
+        a.release()
+    finally:
+        a.kill()
+    check_eq(r.returncode, 0, "leakd exit status")
+    check_eq(r.final()["reason"], "signal", "final report reason")
+
+
+def case_table_limit():
+    """A full allocation table drops allocations, counts them, and says so."""
+    r = run_command([leaker("leak_entry")], leakd_args=["--max-allocs", "4"])
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    check(not rep["complete"], "a report with dropped allocations claims to be complete")
+    check(rep["counters"]["alloc_table_full"] > 0, "no drops counted")
+    check(rep["live_allocs"] <= 4, f"{rep['live_allocs']} allocations kept, limit 4")
+
+
+def case_ringbuf_overflow():
+    """A ring buffer too small for the event rate: drops are counted, not silent."""
+    r = run_command([leaker("leak_threads")], leakd_args=["--ringbuf-size", "4K"])
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    drops = sum(rep["counters"][k] for k in ("ringbuf_alloc", "ringbuf_free", "ringbuf_stack"))
+    check(drops > 0, "120000 events through a 4 KiB ring buffer lost nothing?")
+    check(not rep["complete"], "a report with lost events claims to be complete")

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Ground truth of a test leaker: what it leaked from which function, written as
+ * JSON to the file named by $LEAKER_TRUTH when the leaker is done.  Header-only so
+ * that every leaker is one C file.
+ */
+#ifndef LEAKD_TEST_TRUTH_H
+#define LEAKD_TEST_TRUTH_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline, noclone, used))
+
+struct truth_site {
+	const char *function;
+	const char *via;	/* the library function it calls, frame 0 of the stack */
+	unsigned long long bytes, count;
+	int balanced;		/* must show no outstanding bytes */
+};
+
+static struct truth_site truth_sites[64];
+static int truth_nsites;
+static const char *truth_keys[16];
+static long long truth_vals[16];
+static int truth_nnotes;
+
+/* Keeps a pointer reachable so that neither gcc nor leakd can call it unused. */
+static void *volatile truth_sink[1 << 16];
+static unsigned truth_nsink;
+
+static void keep(void *p)
+{
+	truth_sink[truth_nsink++ & 0xffff] = p;
+}
+
+static struct truth_site *truth_get(const char *fn)
+{
+	int i;
+
+	for (i = 0; i < truth_nsites; i++)
+		if (!strcmp(truth_sites[i].function, fn))
+			return &truth_sites[i];
+	truth_sites[truth_nsites].function = fn;
+	return &truth_sites[truth_nsites++];
+}
+
+/* fn leaked count blocks of bytes in all. */
+static void truth_leak(const char *fn, unsigned long long bytes, unsigned long long count)
+{
+	struct truth_site *s = truth_get(fn);
+
+	s->bytes += bytes;
+	s->count += count;
+}
+
+/* Like truth_leak, through a library function (strdup) that calls the allocator. */
+static void truth_leak_via(const char *fn, const char *via, unsigned long long bytes,
+			   unsigned long long count)
+{
+	struct truth_site *s = truth_get(fn);
+
+	s->via = via;
+	s->bytes += bytes;
+	s->count += count;
+}
+
+static void truth_balanced(const char *fn)
+{
+	truth_get(fn)->balanced = 1;
+}
+
+static void truth_note(const char *key, long long val)
+{
+	truth_keys[truth_nnotes] = key;
+	truth_vals[truth_nnotes++] = val;
+}
+
+static void truth_write(void)
+{
+	const char *path = getenv("LEAKER_TRUTH");
+	FILE *f;
+	int i;
+
+	if (!path)
+		return;
+	f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(99);
+	}
+	fprintf(f, "{\"pid\": %d, \"sites\": [", (int)getpid());
+	for (i = 0; i < truth_nsites; i++)
+		fprintf(f, "%s{\"function\": \"%s\", \"via\": \"%s\", \"bytes\": %llu, "
+			   "\"count\": %llu, \"balanced\": %s}",
+			i ? ", " : "", truth_sites[i].function,
+			truth_sites[i].via ? truth_sites[i].via : "", truth_sites[i].bytes,
+			truth_sites[i].count, truth_sites[i].balanced ? "true" : "false");
+	fprintf(f, "], \"notes\": {");
+	for (i = 0; i < truth_nnotes; i++)
+		fprintf(f, "%s\"%s\": %lld", i ? ", " : "", truth_keys[i], truth_vals[i]);
+	fprintf(f, "}}\n");
+	fclose(f);
+}
+
+#endif
