@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "ehframe.h"
 
@@ -1185,4 +1186,193 @@ const struct leakd_unwind_row *unwind_table__find(const struct unwind_table *t, 
 			hi = mid;
 	}
 	return lo ? &t->rows[lo - 1] : NULL;
+}
+
+/* The cache file's header; the rows follow it. */
+struct cache_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t row_size;
+	uint64_t nr_rows;
+	uint32_t rows_crc;		/* zlib's CRC-32 of the rows */
+	uint32_t build_id_len;
+	char build_id[UNWIND_CACHE_BUILD_ID_MAX];	/* hex, not terminated when full */
+};
+
+_Static_assert(sizeof(struct cache_header) == 96, "unwind cache header layout");
+
+static const char cache_magic[8] = "LEAKDUWT";
+#define CACHE_VERSION 1
+
+static int check_build_id(const char *build_id, size_t *ret_len)
+{
+	size_t len = strnlen(build_id, UNWIND_CACHE_BUILD_ID_MAX + 1), i;
+
+	if (!len || len > UNWIND_CACHE_BUILD_ID_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (!strchr("0123456789abcdefABCDEF", build_id[i]))
+			return -EINVAL;
+	}
+	*ret_len = len;
+	return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -EBADMSG;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int unwind_table__save(const struct unwind_table *t, const char *path, const char *build_id)
+{
+	struct cache_header h = { 0 };
+	char tmp[PATH_MAX];
+	size_t len;
+	int fd, n, err;
+
+	err = check_build_id(build_id, &len);
+	if (err)
+		return err;
+	if (!t->nr || t->nr > UNWIND_TABLE_MAX_ROWS)
+		return -EINVAL;
+	memcpy(h.magic, cache_magic, sizeof(h.magic));
+	h.version = CACHE_VERSION;
+	h.row_size = sizeof(*t->rows);
+	h.nr_rows = t->nr;
+	h.rows_crc = crc32_z(0, (const Bytef *)t->rows, t->nr * sizeof(*t->rows));
+	h.build_id_len = len;
+	memcpy(h.build_id, build_id, len);
+	n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0644)) {
+		err = -errno;
+		goto fail;
+	}
+	err = write_all(fd, &h, sizeof(h));
+	if (!err)
+		err = write_all(fd, t->rows, t->nr * sizeof(*t->rows));
+	/* The rename must not reach the disk before the data it names. */
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	fd = -1;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (!err)
+		return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return err;
+}
+
+static int check_rows(const struct leakd_unwind_row *rows, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		if ((i && rows[i].pc <= rows[i - 1].pc) ||
+		    LEAKD_ROW_CFA(&rows[i]) > LEAKD_CFA_UNSUPPORTED ||
+		    LEAKD_ROW_RBP(&rows[i]) > LEAKD_RBP_UNDEFINED)
+			return -EBADMSG;
+	}
+	return LEAKD_ROW_CFA(&rows[nr - 1]) == LEAKD_CFA_NONE ? 0 : -EBADMSG;
+}
+
+int unwind_table__load(const char *path, const char *build_id, struct unwind_table *ret)
+{
+	struct leakd_unwind_row *rows = NULL;
+	struct cache_header h;
+	struct stat st;
+	size_t len;
+	int fd, err;
+
+	memset(ret, 0, sizeof(*ret));
+	err = check_build_id(build_id, &len);
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out;
+	}
+	err = -EBADMSG;
+	if ((uint64_t)st.st_size < sizeof(h))
+		goto out;
+	err = read_all(fd, &h, sizeof(h));
+	if (err)
+		goto out;
+	err = -EBADMSG;
+	if (memcmp(h.magic, cache_magic, sizeof(h.magic)))
+		goto out;
+	err = -EPROTONOSUPPORT;
+	if (h.version != CACHE_VERSION || h.row_size != sizeof(*rows))
+		goto out;
+	err = -ESTALE;
+	if (h.build_id_len != len || strncasecmp(h.build_id, build_id, len))
+		goto out;
+	err = -EBADMSG;
+	if (!h.nr_rows || h.nr_rows > UNWIND_TABLE_MAX_ROWS ||
+	    (uint64_t)st.st_size != sizeof(h) + h.nr_rows * sizeof(*rows))
+		goto out;
+	rows = malloc(h.nr_rows * sizeof(*rows));
+	if (!rows) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = read_all(fd, rows, h.nr_rows * sizeof(*rows));
+	if (err)
+		goto out;
+	err = -EBADMSG;
+	if (crc32_z(0, (const Bytef *)rows, h.nr_rows * sizeof(*rows)) != h.rows_crc)
+		goto out;
+	err = check_rows(rows, h.nr_rows);
+	if (err)
+		goto out;
+	ret->rows = rows;
+	ret->nr = h.nr_rows;
+	rows = NULL;
+out:
+	free(rows);
+	close(fd);
+	return err;
 }

@@ -2,7 +2,8 @@
 /*
  * Unwind tables built from an x86-64 object's call frame information (.eh_frame, or
  * .debug_frame when there is none): the rows of include/leakd/unwind.h, sorted by file
- * offset, that the BPF unwinder binary-searches.
+ * offset, that the BPF unwinder binary-searches.  Also their on-disk cache, which is
+ * keyed by build-id so that a binary is read once, not once per process mapping it.
  */
 #ifndef LEAKD_EHFRAME_H
 #define LEAKD_EHFRAME_H
@@ -15,6 +16,8 @@
 
 /* Past this many rows a table stays partial (it still ends with a NONE row). */
 #define UNWIND_TABLE_MAX_ROWS (1u << 24)
+/* Longest build-id the cache records, in hex digits (ld accepts any length). */
+#define UNWIND_CACHE_BUILD_ID_MAX 64
 
 /* What building a table skipped, so that a caller can tell how complete it is. */
 struct unwind_stats {
@@ -32,7 +35,7 @@ struct unwind_stats {
 struct unwind_table {
 	struct leakd_unwind_row *rows;	/* by strictly increasing pc; the last is NONE */
 	size_t nr;
-	struct unwind_stats stats;
+	struct unwind_stats stats;	/* zero for a table loaded from the cache */
 };
 
 /*
@@ -54,5 +57,16 @@ void unwind_table__destroy(struct unwind_table *t);
  * already the next function's first byte.
  */
 const struct leakd_unwind_row *unwind_table__find(const struct unwind_table *t, uint32_t off);
+
+/*
+ * The cache file: a header (magic, version, row size, row count, CRC-32 of the rows,
+ * build-id) then the rows, in host byte order.  Saving writes a temporary file next to
+ * path and renames it over path.  build_id is the object's build-id in hex.
+ * Loading fails with -EBADMSG when the file is not a cache or is truncated or corrupt,
+ * -EPROTONOSUPPORT for another format version or row size, -ESTALE when it belongs to
+ * another build-id, -EINVAL for a build-id the cache cannot record.
+ */
+int unwind_table__save(const struct unwind_table *t, const char *path, const char *build_id);
+int unwind_table__load(const char *path, const char *build_id, struct unwind_table *ret);
 
 #endif

@@ -2,12 +2,13 @@
 /*
  * The unwind-table builder against readelf's own reading of the same CFI (libc and
  * the programs in ehframe_prog.c), against hand-written CFI with known rows
- * (ehframe_cases.c), and against corrupt objects.
+ * (ehframe_cases.c), against corrupt objects, and the cache file.
  *
  * EHFRAME_TEST_OBJECTS, a colon-separated list of paths, adds a readelf comparison
  * of each (e.g. /usr/bin/node: slow, so not run by default).
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -1014,6 +1015,126 @@ START_TEST(gaps_and_bounds)
 }
 END_TEST
 
+START_TEST(cache_round_trip)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef01234567";
+	struct unwind_table t, fp, loaded;
+	char path[PATH_MAX], cache[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	size_t files = 0;
+	DIR *d;
+
+	data_file(path, sizeof(path), "ehframe_prog_omitfp");
+	build(path, &t);
+	data_file(path, sizeof(path), "ehframe_prog_fp");
+	build(path, &fp);
+	tmp_file(cache, sizeof(cache), "roundtrip.cache");
+	ck_assert_int_eq(unwind_table__save(&fp, cache, id), 0);
+	/* Saving again replaces the file whole. */
+	ck_assert_int_eq(unwind_table__save(&t, cache, id), 0);
+	ck_assert_int_eq(stat(cache, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0644);
+	ck_assert_uint_eq(st.st_size, 96 + t.nr * sizeof(*t.rows));
+	ck_assert_int_eq(unwind_table__load(cache, id, &loaded), 0);
+	ck_assert_uint_eq(loaded.nr, t.nr);
+	ck_assert_mem_eq(loaded.rows, t.rows, t.nr * sizeof(*t.rows));
+	/* Build-ids compare as numbers, whatever the case of their digits. */
+	unwind_table__destroy(&loaded);
+	ck_assert_int_eq(unwind_table__load(cache, "0123456789ABCDEF0123456789ABCDEF01234567",
+					    &loaded), 0);
+	ck_assert_uint_eq(loaded.nr, t.nr);
+	/* No temporary file left behind. */
+	d = opendir(tmp_dir);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] != '.') {
+			ck_assert_str_eq(de->d_name, "roundtrip.cache");
+			files++;
+		}
+	}
+	closedir(d);
+	ck_assert_uint_eq(files, 1);
+	unlink(cache);
+	unwind_table__destroy(&loaded);
+	unwind_table__destroy(&fp);
+	unwind_table__destroy(&t);
+}
+END_TEST
+
+static int load_variant(const char *good, const char *name, uint64_t off, const void *bytes,
+			size_t len, off_t size, const char *id)
+{
+	struct unwind_table t = { .nr = 1 };
+	char path[PATH_MAX];
+	int err;
+
+	tmp_file(path, sizeof(path), name);
+	copy_file(good, path);
+	if (bytes)
+		patch(path, off, bytes, len);
+	if (size >= 0)
+		ck_assert_int_eq(truncate(path, size), 0);
+	err = unwind_table__load(path, id, &t);
+	if (err) {
+		ck_assert_ptr_null(t.rows);
+		ck_assert_uint_eq(t.nr, 0);
+	}
+	unwind_table__destroy(&t);
+	unlink(path);
+	return err;
+}
+
+START_TEST(cache_rejects_bad_files)
+{
+	static const char id[] = "5eed";
+	uint32_t u32;
+	uint64_t u64;
+	struct unwind_table t, none = { 0 };
+	char path[PATH_MAX], good[PATH_MAX], long_id[UNWIND_CACHE_BUILD_ID_MAX + 2];
+	off_t size;
+	char c;
+
+	data_file(path, sizeof(path), "ehframe_prog_omitfp");
+	build(path, &t);
+	tmp_file(good, sizeof(good), "good.cache");
+	ck_assert_int_eq(unwind_table__save(&t, good, id), 0);
+	size = 96 + t.nr * sizeof(*t.rows);
+
+	ck_assert_int_eq(load_variant(good, "same", 0, NULL, 0, -1, id), 0);
+	ck_assert_int_eq(load_variant(good, "other-id", 0, NULL, 0, -1, "5eee"), -ESTALE);
+	ck_assert_int_eq(load_variant(good, "longer-id", 0, NULL, 0, -1, "5eed00"), -ESTALE);
+	ck_assert_int_eq(load_variant(good, "magic", 0, "X", 1, -1, id), -EBADMSG);
+	u32 = 2;
+	ck_assert_int_eq(load_variant(good, "version", 8, &u32, 4, -1, id), -EPROTONOSUPPORT);
+	u32 = 16;
+	ck_assert_int_eq(load_variant(good, "row-size", 12, &u32, 4, -1, id), -EPROTONOSUPPORT);
+	u64 = t.nr + 1;
+	ck_assert_int_eq(load_variant(good, "count", 16, &u64, 8, -1, id), -EBADMSG);
+	u64 = 0;
+	ck_assert_int_eq(load_variant(good, "no-rows", 16, &u64, 8, -1, id), -EBADMSG);
+	c = 0x5a;
+	ck_assert_int_eq(load_variant(good, "crc", size - 3, &c, 1, -1, id), -EBADMSG);
+	ck_assert_int_eq(load_variant(good, "short", 0, NULL, 0, size - 1, id), -EBADMSG);
+	ck_assert_int_eq(load_variant(good, "header", 0, NULL, 0, 96, id), -EBADMSG);
+	ck_assert_int_eq(load_variant(good, "half-header", 0, NULL, 0, 40, id), -EBADMSG);
+	ck_assert_int_eq(load_variant(good, "empty", 0, NULL, 0, 0, id), -EBADMSG);
+
+	tmp_file(path, sizeof(path), "missing.cache");
+	ck_assert_int_eq(unwind_table__load(path, id, &none), -ENOENT);
+	memset(long_id, 'a', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = 0;
+	ck_assert_int_eq(unwind_table__save(&t, path, long_id), -EINVAL);
+	ck_assert_int_eq(unwind_table__load(good, long_id, &none), -EINVAL);
+	ck_assert_int_eq(unwind_table__save(&t, path, ""), -EINVAL);
+	ck_assert_int_eq(unwind_table__save(&t, path, "not-hex"), -EINVAL);
+	ck_assert_int_eq(unwind_table__save(&none, path, id), -EINVAL);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	unlink(good);
+	unwind_table__destroy(&t);
+}
+END_TEST
+
 START_TEST(not_usable_objects)
 {
 	char path[PATH_MAX], copy[PATH_MAX];
@@ -1315,6 +1436,7 @@ int main(void)
 	Suite *s = suite_create("ehframe");
 	TCase *readelf = tcase_create("readelf");
 	TCase *rules = tcase_create("rules");
+	TCase *cache = tcase_create("cache");
 	TCase *damage = tcase_create("damage");
 	SRunner *sr;
 	ssize_t n;
@@ -1345,6 +1467,9 @@ int main(void)
 	tcase_add_test(rules, hand_made_entries);
 	tcase_add_test(rules, gaps_and_bounds);
 	suite_add_tcase(s, rules);
+	tcase_add_test(cache, cache_round_trip);
+	tcase_add_test(cache, cache_rejects_bad_files);
+	suite_add_tcase(s, cache);
 	tcase_set_timeout(damage, 120);
 	tcase_add_test(damage, not_usable_objects);
 	tcase_add_test(damage, no_section_headers);
