@@ -139,7 +139,6 @@ static long place_one(__u32 i, void *data)
 		return 1;
 	f = &c->s->frames[i];
 	pc = f->pc;
-	f->flags = 0;
 	if (!c->v.found || pc < c->v.start || pc >= c->v.end) {
 		c->v.found = 0;
 		bpf_find_vma(bpf_get_current_task_btf(), pc, vma_cb, &c->v, 0);
@@ -147,7 +146,7 @@ static long place_one(__u32 i, void *data)
 	if (!c->v.found) {
 		/* The mmap lock was taken (a concurrent mmap): userspace asks the maps. */
 		f->ino = f->dev = f->offset = 0;
-		f->flags = LEAKD_FRAME_NO_VMA;
+		f->flags |= LEAKD_FRAME_NO_VMA;
 		count(LEAKD_CNT_VMA_LOOKUP_FAILED);
 		return 0;
 	}
@@ -168,46 +167,30 @@ static __always_inline void place_frames(struct leakd_stack_event *s, __u32 n)
 	bpf_loop(n, place_one, &c, 0);
 }
 
+#include "unwind.bpf.h"
+
 /*
- * Walk the user stack at an allocator's entry.  The return address at the stack
- * pointer is the caller: right whatever the code was compiled with.  Beyond it the
- * walk follows frame pointers, accepting only frames that move up the stack.
+ * The stack at an allocator's entry, deduplicated: returns its id, and sends its
+ * frames to userspace the first time (and again when the kernel forgot it).
  */
 static __noinline __u64 capture_stack(struct pt_regs *ctx, struct inflight *t)
 {
 	struct leakd_stack_event *s = &t->stack;
-	__u64 sp = PT_REGS_SP(ctx), bp = PT_REGS_FP(ctx);
-	__u64 frame[2], ra, h;
-	__u32 n = 0, flags = 0, i;
+	__u32 n, flags = 0, i;
 	__u8 one = 1;
+	__u64 h;
 
-	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)sp)) {
+	n = unwind_user(ctx, s, &flags);
+	if (!n) {
 		count(LEAKD_CNT_STACK_READ_FAILED);
 		return 0;
-	}
-	s->frames[n++].pc = ra;
-	for (i = 1; i < LEAKD_MAX_FRAMES; i++) {
-		if (i >= max_depth) {
-			flags |= LEAKD_STACK_TRUNCATED;
-			break;
-		}
-		if (bp <= sp || bp - sp > (64 << 20))
-			break;
-		if (bpf_probe_read_user(frame, sizeof(frame), (void *)bp)) {
-			flags |= LEAKD_STACK_READ_FAILED;
-			break;
-		}
-		if (!frame[1])
-			break;
-		s->frames[n & (LEAKD_MAX_FRAMES - 1)].pc = frame[1];
-		n++;
-		sp = bp;
-		bp = frame[0];
 	}
 	if (flags & LEAKD_STACK_TRUNCATED)
 		count(LEAKD_CNT_STACK_TRUNCATED);
 	if (flags & LEAKD_STACK_READ_FAILED)
 		count(LEAKD_CNT_STACK_READ_FAILED);
+	if (flags & LEAKD_STACK_TABLE_PENDING)
+		count(LEAKD_CNT_UNWIND_PENDING);
 
 	/* The program image is part of the identity: the same pcs mean other code after exec. */
 	h = mix(bpf_get_current_pid_tgid() >> 32, bpf_get_current_task_btf()->self_exec_id);

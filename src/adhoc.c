@@ -18,11 +18,13 @@
 #include "tables.h"
 #include "target.h"
 #include "tracer.h"
+#include "unwind.h"
 #include "util.h"
 
 #define POLL_MS 50			/* ring buffer drained at least this often */
 #define REDISCOVER_NS NSEC_PER_SEC	/* look for newly mapped allocators */
 #define MAX_MODULES 4096
+#define TABLE_WAIT_MS 30000		/* for the tables of a process's code at start */
 
 struct adhoc {
 	const struct leakd_options *o;
@@ -30,6 +32,7 @@ struct adhoc {
 	struct tables tables;
 	struct symbolizer *sym;
 	struct events *events;
+	struct unwinder *unw;
 	FILE *out;
 	pid_t pid;
 	bool is_child;
@@ -48,8 +51,10 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 		if (p)
 			proc_comm(pid, p->comm, sizeof(p->comm));
 		log_info("pid %d called exec: its tables start afresh", (int)pid);
+		unwinder__update_proc(a->unw, pid);
 		a->rediscover = true;
 	} else if (type == LEAKD_EV_MAP_EXEC) {
+		unwinder__update_proc(a->unw, pid);
 		a->rediscover = true;	/* maybe an allocator was loaded */
 	} else if (type == LEAKD_EV_EXIT && pid == a->pid) {
 		a->stop = "exit";
@@ -67,10 +72,21 @@ static void log_objects(struct adhoc *a)
 			 objs[i].nr_sites, objs[i].path, objs[i].nr_emulated);
 }
 
+/*
+ * Probes go in only once the unwind tables of the code mapped so far are in the
+ * kernel: the first stacks are then as complete as the later ones.
+ */
 static int attach_cb(void *ctx, pid_t pid)
 {
 	struct adhoc *a = ctx;
+	int err;
 
+	err = unwinder__update_proc(a->unw, pid);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	if (unwinder__wait(a->unw, pid, TABLE_WAIT_MS))
+		log_warn("pid %d: unwind tables still building; early stacks may be short",
+			 (int)pid);
 	return tracer__attach(a->tracer, pid);
 }
 
@@ -124,7 +140,7 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 	if (a->is_child)
 		err = target__run_until(a->pid, attach_cb, a);
 	else
-		err = tracer__attach(a->tracer, a->pid);
+		err = attach_cb(a, a->pid);
 	if (err == -ENOENT || (a->is_child && err == -ESRCH)) {
 		log_err("pid %d maps no allocator leakd knows (no object defines malloc and free)",
 			(int)a->pid);
@@ -197,6 +213,8 @@ static int run_loop(struct adhoc *a)
 				on_signal(a);
 			else if (evs[i].data.fd == a->pidfd)
 				a->stop = "exit";
+			else if (evs[i].data.fd == unwinder__fd(a->unw))
+				unwinder__poll(a->unw);
 		}
 		now = now_ns();
 		if (o->duration_ns && now - start >= o->duration_ns && !a->stop)
@@ -208,6 +226,7 @@ static int run_loop(struct adhoc *a)
 			if (err > 0)
 				log_objects(a);
 			symbolizer__refresh_proc(a->sym, a->pid);
+			unwinder__update_proc(a->unw, a->pid);
 			a->rediscover = false;
 			next_rediscover = now + REDISCOVER_NS;
 		}
@@ -241,7 +260,9 @@ static int load(struct adhoc *a)
 {
 	const struct leakd_options *o = a->o;
 	struct tracer_opts to = { .max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
-				  .stack_cache = 65536, .max_procs = 64 };
+				  .stack_cache = 65536, .max_procs = 64,
+				  .unwind_rows = o->unwind_rows };
+	struct unwinder_maps um;
 	struct tables_limits tl = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks };
 	const char *why;
 	int err;
@@ -257,6 +278,12 @@ static int load(struct adhoc *a)
 		log_err("cannot load the BPF programs: %s%s", strerror(err),
 			log_get_level() < LOG_LVL_DEBUG ? " (-v tells more)" : "");
 		return err == EPERM ? EXIT_NO_PRIVILEGE : EXIT_NO_KERNEL_FEATURE;
+	}
+	tracer__unwind_maps(a->tracer, &um);
+	a->unw = unwinder__new(&um, o->cache_dir);
+	if (!a->unw) {
+		log_err("cannot set up the stack unwinder: %s", strerror(errno));
+		return EXIT_FAILURE_RUNTIME;
 	}
 	a->sym = symbolizer__new(MAX_MODULES);
 	if (tables__init(&a->tables, &tl) || !a->sym) {
@@ -281,7 +308,8 @@ static int setup_fds(struct adhoc *a)
 	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->sigfd < 0 || a->epfd < 0 || epoll_add(a->epfd, a->sigfd) ||
-	    epoll_add(a->epfd, a->pidfd) || epoll_add(a->epfd, events__epoll_fd(a->events))) {
+	    epoll_add(a->epfd, a->pidfd) || epoll_add(a->epfd, events__epoll_fd(a->events)) ||
+	    epoll_add(a->epfd, unwinder__fd(a->unw))) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		return EXIT_FAILURE_RUNTIME;
 	}
@@ -318,6 +346,7 @@ int adhoc__run(const struct leakd_options *o, const sigset_t *orig_mask)
 		}
 	}
 	events__free(a.events);
+	unwinder__free(a.unw);
 	tracer__free(a.tracer);
 	symbolizer__free(a.sym);
 	tables__destroy(&a.tables);

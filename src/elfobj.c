@@ -391,17 +391,40 @@ void elf_obj__free(struct elf_obj *o)
 	free(o);
 }
 
-int elf_obj__build_id(const struct elf_obj *o, char *buf, size_t size)
+static int hex_build_id(const unsigned char *id, size_t len, char *buf, size_t size)
 {
 	size_t i;
 
-	if (!o->build_id_len)
+	if (!len)
 		return -ENOENT;
-	if (size < o->build_id_len * 2 + 1)
+	if (size < len * 2 + 1)
 		return -ENOSPC;
-	for (i = 0; i < o->build_id_len; i++)
-		snprintf(buf + 2 * i, 3, "%02x", o->build_id[i]);
+	for (i = 0; i < len; i++)
+		snprintf(buf + 2 * i, 3, "%02x", id[i]);
 	return 0;
+}
+
+int elf_fd_build_id(int fd, char *buf, size_t size)
+{
+	unsigned char id[BUILD_ID_MAX];
+	size_t len = 0;
+	Elf *elf;
+	int err;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
+		return -ENOEXEC;
+	}
+	err = read_build_id(elf, id, &len);
+	elf_end(elf);
+	return err ? err : hex_build_id(id, len, buf, size);
+}
+
+int elf_obj__build_id(const struct elf_obj *o, char *buf, size_t size)
+{
+	return hex_build_id(o->build_id, o->build_id_len, buf, size);
 }
 
 bool elf_obj__has_debug_file(const struct elf_obj *o)

@@ -30,6 +30,8 @@ void elf_obj__free(struct elf_obj *o);
 /* Drops the file handle; symbols and segments stay.  Reads fail afterwards. */
 void elf_obj__close_file(struct elf_obj *o);
 
+/* The build-id of the ELF file open as fd, as lowercase hex, without reading symbols. */
+int elf_fd_build_id(int fd, char *buf, size_t size);
 /* The build-id as lowercase hex into buf, or -ENOENT. */
 int elf_obj__build_id(const struct elf_obj *o, char *buf, size_t size);
 bool elf_obj__has_debug_file(const struct elf_obj *o);

@@ -15,6 +15,9 @@ enum {
 	OPT_RINGBUF,
 	OPT_MAX_ALLOCS,
 	OPT_MAX_STACKS,
+	OPT_UNWIND_ROWS,
+	OPT_CACHE_DIR,
+	OPT_NO_CACHE,
 };
 
 static const struct option long_opts[] = {
@@ -29,6 +32,9 @@ static const struct option long_opts[] = {
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -55,6 +61,11 @@ void options__usage(FILE *f)
 	      "      --ringbuf-size SIZE  kernel-to-leakd buffer (default 16M)\n"
 	      "      --max-allocs N       live allocations kept (default 16777216)\n"
 	      "      --max-stacks N       distinct stacks kept (default 262144)\n"
+	      "      --unwind-rows N      unwind table rows the kernel holds (default 2097152,\n"
+	      "                           8 bytes each)\n"
+	      "      --cache-dir DIR      keep built unwind tables in DIR\n"
+	      "                           (default /var/cache/leakd)\n"
+	      "      --no-cache           build unwind tables afresh, keep none\n"
 	      "  -v, --verbose            more messages; twice for libbpf's\n"
 	      "  -h, --help               show this help\n"
 	      "  -V, --version            show the version and the kernel features in use\n"
@@ -77,6 +88,8 @@ void options__defaults(struct leakd_options *o)
 	o->ringbuf_bytes = 16 << 20;
 	o->max_allocs = 16 << 20;
 	o->max_stacks = 256 << 10;
+	o->unwind_rows = 2 << 20;
+	o->cache_dir = "/var/cache/leakd";
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -150,6 +163,18 @@ int options__parse(int argc, char **argv, struct leakd_options *o, char *err, si
 			if (parse_u64(optarg, 1, 1ULL << 24, &v))
 				return fail(err, errlen, "invalid --max-stacks '%s'", optarg);
 			o->max_stacks = v;
+			break;
+		case OPT_UNWIND_ROWS:
+			if (parse_u64(optarg, 1024, 1ULL << 26, &v))
+				return fail(err, errlen, "invalid --unwind-rows '%s' (1024 to %llu)",
+					    optarg, 1ULL << 26);
+			o->unwind_rows = v;
+			break;
+		case OPT_CACHE_DIR:
+			o->cache_dir = optarg;
+			break;
+		case OPT_NO_CACHE:
+			o->cache_dir = NULL;
 			break;
 		case 'v':
 			o->verbose++;

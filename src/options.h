@@ -41,6 +41,8 @@ struct leakd_options {
 	uint64_t ringbuf_bytes;
 	uint64_t max_allocs;
 	uint64_t max_stacks;
+	uint64_t unwind_rows;		/* the kernel's unwind table budget, in rows */
+	const char *cache_dir;		/* unwind tables built before; NULL: none */
 	int verbose;
 	bool help, version;
 };

@@ -20,6 +20,9 @@ static const char *const counter_names[LEAKD_CNT__COUNT] = {
 	[LEAKD_CNT_STACK_TRUNCATED] = "stack_truncated",
 	[LEAKD_CNT_STALE_INFLIGHT] = "stale_inflight",
 	[LEAKD_CNT_VMA_LOOKUP_FAILED] = "vma_lookup_failed",
+	[LEAKD_CNT_UNWIND_FP_FRAMES] = "unwind_fp_frames",
+	[LEAKD_CNT_UNWIND_PENDING] = "unwind_table_pending",
+	[LEAKD_CNT_UNWIND_TRAMPOLINE] = "unwind_trampolines",
 };
 
 /* Row a ranks before row b. */
@@ -132,17 +135,30 @@ bool report__incomplete(const struct report_meta *m, const struct proc *p)
 	return m->missed_runs || p->losses.allocs_dropped || p->losses.stacks_merged;
 }
 
+/* Why a walk ended early, as the report words it. */
+static const struct {
+	uint32_t flag;
+	const char *text, *name;
+} stack_notes[] = {
+	{ LEAKD_STACK_TRUNCATED, "deeper frames cut: depth limit", "truncated" },
+	{ LEAKD_STACK_TABLE_PENDING, "cut short: an unwind table was not ready", "table_pending" },
+	{ LEAKD_STACK_BAD_FRAME, "walk stopped at an implausible frame", "bad_frame" },
+	{ LEAKD_STACK_READ_FAILED, "walk stopped: stack memory unreadable", "read_failed" },
+};
+
 static void frame_text(FILE *f, struct symbolizer *s, const struct frame *fr)
 {
+	const char *how = fr->flags & LEAKD_FRAME_FP ? " [by frame pointer]" : "";
 	struct frame_desc d;
 
 	symbolizer__describe(s, fr, &d);
 	if (d.function)
-		fprintf(f, "\t%s+0x%" PRIx64 " (%s)\n", d.function, d.function_offset, d.module);
+		fprintf(f, "\t%s+0x%" PRIx64 " (%s)%s\n", d.function, d.function_offset, d.module,
+			how);
 	else if (d.module)
-		fprintf(f, "\t[unknown] (%s+0x%" PRIx64 ")\n", d.module, fr->offset);
+		fprintf(f, "\t[unknown] (%s+0x%" PRIx64 ")%s\n", d.module, fr->offset, how);
 	else
-		fprintf(f, "\t[unknown] (0x%" PRIx64 ", unmapped)\n", fr->pc);
+		fprintf(f, "\t[unknown] (0x%" PRIx64 ", unmapped)%s\n", fr->pc, how);
 }
 
 static void stack_text(FILE *f, const struct report_row *r, struct symbolizer *s)
@@ -159,8 +175,9 @@ static void stack_text(FILE *f, const struct report_row *r, struct symbolizer *s
 		fputs("\t[stack not captured]\n", f);
 	for (i = 0; i < st->nr_frames; i++)
 		frame_text(f, s, &st->frames[i]);
-	if (st->flags & LEAKD_STACK_TRUNCATED)
-		fputs("\t[deeper frames cut: depth limit]\n", f);
+	for (i = 0; i < ARRAY_SIZE(stack_notes); i++)
+		if (st->flags & stack_notes[i].flag)
+			fprintf(f, "\t[%s]\n", stack_notes[i].text);
 	fputc('\n', f);
 }
 
@@ -221,6 +238,9 @@ static void frame_json(struct json *j, struct symbolizer *s, const struct frame 
 	if (d.function)
 		json_u64(j, "function_offset", d.function_offset);
 	json_str(j, "module", d.module);
+	json_str(j, "unwound_by", fr->flags & LEAKD_FRAME_FP ? "frame_pointer" : "table");
+	if (fr->flags & LEAKD_FRAME_EXACT)
+		json_bool(j, "interrupted", true);
 	if (d.module) {
 		json_str(j, "path", d.module_path);
 		json_hex(j, "offset", fr->offset);
@@ -274,8 +294,12 @@ static void print_json(FILE *f, const struct report_opts *o, const struct report
 		json_u64(&j, "total_allocs", st->total_count);
 		json_u64(&j, "freed_bytes", st->freed_bytes);
 		json_u64(&j, "freed_allocs", st->freed_count);
-		json_bool(&j, "truncated", st->flags & LEAKD_STACK_TRUNCATED);
 		json_bool(&j, "overflow", st->flags & STACK_OVERFLOW);
+		json_array_begin(&j, "cut");
+		for (k = 0; k < ARRAY_SIZE(stack_notes); k++)
+			if (st->flags & stack_notes[k].flag)
+				json_str(&j, NULL, stack_notes[k].name);
+		json_array_end(&j);
 		json_array_begin(&j, "frames");
 		for (k = 0; k < st->nr_frames; k++)
 			frame_json(&j, s, &st->frames[k]);

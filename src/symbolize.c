@@ -326,6 +326,7 @@ struct frame *symbolizer__normalize(struct symbolizer *s, pid_t pid,
 		size_t idx;
 
 		frames[i].pc = kf[i].pc;
+		frames[i].flags = kf[i].flags;
 		if (kf[i].ino) {
 			frames[i].offset = kf[i].offset;
 			frames[i].module = module_by_file(s, dev, kf[i].ino);

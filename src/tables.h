@@ -19,7 +19,7 @@ struct frame {
 	uint64_t pc;		/* as the process saw it */
 	uint64_t offset;	/* file offset in module, when module != 0 */
 	uint32_t module;	/* symbolizer's module id; 0 = not in a known file */
-	uint32_t _pad;
+	uint32_t flags;		/* LEAKD_FRAME_* */
 };
 
 /* Stack flags: the kernel's LEAKD_STACK_* and these. */

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/signalfd.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,36 +85,43 @@ static bool has_interpreter(pid_t pid)
 	return more;
 }
 
-/* waitpid for the child's next stop, giving up at the deadline. */
-static int wait_stop(pid_t pid, int sigfd, uint64_t deadline, int *status)
+static void on_alarm(int sig)
 {
-	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
-	struct signalfd_siginfo si;
-	uint64_t now;
+	(void)sig;	/* only here to interrupt waitpid */
+}
+
+/*
+ * waitpid for the child's next stop, giving up at the deadline: a timer signal
+ * interrupts the wait.  (Polling a signalfd for SIGCHLD instead loses ptrace
+ * stops on this kernel: waitpid then reports nothing for a stopped tracee.)
+ */
+static int wait_stop(pid_t pid, uint64_t deadline, int *status)
+{
+	struct itimerval it = { 0 };
+	uint64_t now = now_ns();
 	pid_t r;
 
-	for (;;) {
-		r = waitpid(pid, status, __WALL | WNOHANG);
-		if (r < 0)
-			return -errno;
-		if (r == pid)
-			return 0;
-		now = now_ns();
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		if (poll(&pfd, 1, (deadline - now) / NSEC_PER_MSEC + 1) > 0 &&
-		    read(sigfd, &si, sizeof(si)) < 0 && errno != EAGAIN)
-			return -errno;
-	}
+	if (now >= deadline)
+		return -ETIMEDOUT;
+	it.it_value.tv_sec = (deadline - now) / NSEC_PER_SEC;
+	it.it_value.tv_usec = (deadline - now) % NSEC_PER_SEC / 1000 + 1;
+	setitimer(ITIMER_REAL, &it, NULL);
+	r = waitpid(pid, status, __WALL);
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	if (r == pid)
+		return 0;
+	return errno == EINTR ? -ETIMEDOUT : -errno;
 }
 
 int target__run_until(pid_t pid, int (*attach)(void *ctx, pid_t pid), void *ctx)
 {
 	uint64_t deadline = now_ns() + MAX_WAIT_MS * NSEC_PER_MSEC;
+	struct sigaction sa = { .sa_handler = on_alarm }, old_sa;
 	struct __ptrace_syscall_info info;
-	sigset_t chld;
+	sigset_t alrm;
 	long nr = -1;
-	int status, sig = 0, err, i, sigfd;
+	int status, sig = 0, err, i;
 
 	if (ptrace(PTRACE_SETOPTIONS, pid, NULL,
 		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)))
@@ -122,20 +129,18 @@ int target__run_until(pid_t pid, int (*attach)(void *ctx, pid_t pid), void *ctx)
 	err = attach(ctx, pid);		/* a static binary is its own allocator */
 	if (err == -ENOENT && !has_interpreter(pid))
 		return -ENOENT;
-	/* SIGCHLD wakes the wait below: blocked, it is read from a signalfd. */
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, NULL);
-	sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sigfd < 0)
-		return -errno;
+	/* No SA_RESTART: the alarm must end the wait. */
+	sigaction(SIGALRM, &sa, &old_sa);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
 	for (i = 0; err == -ENOENT && i < MAX_SYSCALL_STOPS; i++) {
 		if (ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig)) {
 			err = -errno;
 			break;
 		}
 		sig = 0;
-		err = wait_stop(pid, sigfd, deadline, &status);
+		err = wait_stop(pid, deadline, &status);
 		if (err == -ETIMEDOUT) {
 			err = -ENOENT;
 			break;
@@ -166,7 +171,7 @@ int target__run_until(pid_t pid, int (*attach)(void *ctx, pid_t pid), void *ctx)
 		if (info.op == PTRACE_SYSCALL_INFO_EXIT && nr == SYS_mmap)
 			err = attach(ctx, pid);
 	}
-	close(sigfd);
+	sigaction(SIGALRM, &old_sa, NULL);
 	if (err < 0)
 		return err;	/* the caller ends the child, still stopped */
 	if (ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)sig))

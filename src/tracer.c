@@ -15,6 +15,7 @@
 #include "probes.h"
 #include "procmaps.h"
 #include "tracer.h"
+#include "unwind.h"
 #include "util.h"
 
 /* One allocator object attached in one process. */
@@ -128,6 +129,8 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	bpf_map__set_max_entries(t->skel->maps.events, opts->ringbuf_bytes);
 	bpf_map__set_max_entries(t->skel->maps.stacks_sent, opts->stack_cache);
 	bpf_map__set_max_entries(t->skel->maps.traced, opts->max_procs);
+	bpf_map__set_max_entries(t->skel->maps.unwind_procs, opts->max_procs);
+	bpf_map__set_max_entries(t->skel->maps.unwind_rows, opts->unwind_rows);
 	if (!t->multi) {
 		/* Plain uprobes: the same programs, attached through perf events. */
 		bpf_program__set_expected_attach_type(t->skel->progs.alloc_enter, 0);
@@ -187,6 +190,15 @@ void tracer__free(struct tracer *t)
 int tracer__events_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.events);
+}
+
+void tracer__unwind_maps(const struct tracer *t, struct unwinder_maps *ret)
+{
+	ret->rows_fd = bpf_map__fd(t->skel->maps.unwind_rows);
+	ret->max_rows = bpf_map__max_entries(t->skel->maps.unwind_rows);
+	ret->files_fd = bpf_map__fd(t->skel->maps.unwind_files);
+	ret->max_files = bpf_map__max_entries(t->skel->maps.unwind_files);
+	ret->procs_fd = bpf_map__fd(t->skel->maps.unwind_procs);
 }
 
 const char *tracer__mechanism(const struct tracer *t)

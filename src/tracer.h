@@ -21,7 +21,10 @@ struct tracer_opts {
 	uint64_t ringbuf_bytes;		/* power of two, >= page size */
 	uint32_t stack_cache;		/* stacks the kernel remembers as sent */
 	uint32_t max_procs;		/* processes traced at once */
+	uint32_t unwind_rows;		/* the unwind tables' row budget */
 };
+
+struct unwinder_maps;
 
 /* One allocator object attached in a process, for status and messages. */
 struct tracer_object {
@@ -40,6 +43,8 @@ struct tracer *tracer__new(const struct tracer_opts *opts);
 void tracer__free(struct tracer *t);
 
 int tracer__events_fd(const struct tracer *t);
+/* The maps through which userspace hands unwind tables to the stack walker. */
+void tracer__unwind_maps(const struct tracer *t, struct unwinder_maps *ret);
 /* "uprobe_multi" or "uprobe": how allocator probes attach on this kernel. */
 const char *tracer__mechanism(const struct tracer *t);
 /* "syscall tracepoints" or "raw syscall exit": how mmap is watched. */

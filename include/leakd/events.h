@@ -69,6 +69,9 @@ struct leakd_free_event {
 /* Flags of a stack record, in leakd_stack_event.flags. */
 #define LEAKD_STACK_TRUNCATED	(1u << 0)	/* depth limit reached */
 #define LEAKD_STACK_READ_FAILED	(1u << 1)	/* a user memory read failed mid-walk */
+#define LEAKD_STACK_FP_FALLBACK	(1u << 2)	/* frames walked by frame pointers: no table */
+#define LEAKD_STACK_TABLE_PENDING (1u << 3)	/* a table was still being built */
+#define LEAKD_STACK_BAD_FRAME	(1u << 4)	/* the walk stopped at a frame that made no sense */
 
 /*
  * A frame as the kernel saw it: the pc and, resolved while the mapping existed,
@@ -83,6 +86,8 @@ struct leakd_frame {
 };
 
 #define LEAKD_FRAME_NO_VMA	(1u << 0)	/* no mapping at pc, or the lookup failed */
+#define LEAKD_FRAME_EXACT	(1u << 1)	/* pc was interrupted (signal), not a return address */
+#define LEAKD_FRAME_FP		(1u << 2)	/* found by frame pointers, not by a table */
 
 /* Sent once per new stack (and again after the kernel's dedup cache forgot it). */
 struct leakd_stack_event {
@@ -109,6 +114,9 @@ enum leakd_counter {
 	LEAKD_CNT_STACK_TRUNCATED,
 	LEAKD_CNT_STALE_INFLIGHT,	/* an allocator call never returned (longjmp) */
 	LEAKD_CNT_VMA_LOOKUP_FAILED,	/* a frame's mapping could not be looked up */
+	LEAKD_CNT_UNWIND_FP_FRAMES,	/* frames walked by frame pointers for want of a table */
+	LEAKD_CNT_UNWIND_PENDING,	/* stacks cut short: a table was not ready */
+	LEAKD_CNT_UNWIND_TRAMPOLINE,	/* uretprobe trampolines mapped back to callers */
 	LEAKD_CNT__COUNT,
 };
 

@@ -45,8 +45,38 @@ struct leakd_unwind_row {
 #define LEAKD_ROW_RBP(r) ((r)->kind >> 4)
 #define LEAKD_ROW_KIND(cfa, rbp) ((__u8)((cfa) | ((rbp) << 4)))
 
+/*
+ * A process's executable file mappings, for the unwinder to find the table of a
+ * pc: userspace writes one per traced process (key: pid), sorted by start.
+ */
+#define LEAKD_UNWIND_MAX_MAPS 256
+
+struct leakd_unwind_map {
+	__u64 start, end;		/* [start, end) in the process */
+	__s64 off_base;			/* file offset of pc = pc + off_base */
+	__u32 file;			/* index into the files array */
+	__u32 _pad;
+};
+
+struct leakd_unwind_proc {
+	__u32 nr;
+	__u32 _pad;
+	struct leakd_unwind_map maps[LEAKD_UNWIND_MAX_MAPS];
+};
+
+/* Where a file's rows sit in the rows array. */
+struct leakd_unwind_file {
+	__u32 row_start;		/* LEAKD_UNWIND_NO_TABLE: there will be none */
+	__u32 row_nr;			/* 0: no table (yet): frames here use frame pointers */
+};
+
+#define LEAKD_UNWIND_NO_TABLE 0xffffffffu
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct leakd_unwind_row) == 8, "unwind row layout");
+_Static_assert(sizeof(struct leakd_unwind_map) == 32, "unwind map layout");
+_Static_assert(sizeof(struct leakd_unwind_proc) == 8 + 32 * LEAKD_UNWIND_MAX_MAPS,
+	       "unwind proc layout");
 #endif
 
 #endif

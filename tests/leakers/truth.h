@@ -19,6 +19,7 @@ struct truth_site {
 	const char *via;	/* the library function it calls, frame 0 of the stack */
 	unsigned long long bytes, count;
 	int balanced;		/* must show no outstanding bytes */
+	const char *stack[24];	/* the whole expected stack below frame 0, when given */
 };
 
 static struct truth_site truth_sites[64];
@@ -67,6 +68,16 @@ static void truth_leak_via(const char *fn, const char *via, unsigned long long b
 	s->count += count;
 }
 
+/* The functions expected below fn in its stack, callers in order, NULL-terminated. */
+static void truth_stack(const char *fn, const char *const *callers)
+{
+	struct truth_site *s = truth_get(fn);
+	int i;
+
+	for (i = 0; callers[i] && i < 23; i++)
+		s->stack[i] = callers[i];
+}
+
 static void truth_balanced(const char *fn)
 {
 	truth_get(fn)->balanced = 1;
@@ -92,12 +103,17 @@ static void truth_write(void)
 		exit(99);
 	}
 	fprintf(f, "{\"pid\": %d, \"sites\": [", (int)getpid());
-	for (i = 0; i < truth_nsites; i++)
+	for (i = 0; i < truth_nsites; i++) {
+		struct truth_site *t = &truth_sites[i];
+
 		fprintf(f, "%s{\"function\": \"%s\", \"via\": \"%s\", \"bytes\": %llu, "
-			   "\"count\": %llu, \"balanced\": %s}",
-			i ? ", " : "", truth_sites[i].function,
-			truth_sites[i].via ? truth_sites[i].via : "", truth_sites[i].bytes,
-			truth_sites[i].count, truth_sites[i].balanced ? "true" : "false");
+			   "\"count\": %llu, \"balanced\": %s, \"stack\": [",
+			i ? ", " : "", t->function, t->via ? t->via : "", t->bytes, t->count,
+			t->balanced ? "true" : "false");
+		for (int k = 0; t->stack[k]; k++)
+			fprintf(f, "%s\"%s\"", k ? ", " : "", t->stack[k]);
+		fprintf(f, "]}");
+	}
 	fprintf(f, "], \"notes\": {");
 	for (i = 0; i < truth_nnotes; i++)
 		fprintf(f, "%s\"%s\": %lld", i ? ", " : "", truth_keys[i], truth_vals[i]);

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The user stack walker.  Where userspace has loaded the .eh_frame table of the
+ * code at a pc, the CFA (the caller's stack pointer) and the saved RBP come from
+ * it; elsewhere (JIT code, a table not built yet) from frame pointers, and such
+ * frames are marked.  Return addresses that a uretprobe replaced by its trampoline
+ * are mapped back to the real ones.  Included by leakd.bpf.c.
+ */
+#ifndef LEAKD_UNWIND_BPF_H
+#define LEAKD_UNWIND_BPF_H
+
+#include "leakd/unwind.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);		/* the row budget, set by userspace */
+	__type(key, __u32);
+	__type(value, struct leakd_unwind_row);
+} unwind_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct leakd_unwind_file);
+} unwind_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct leakd_unwind_proc);
+} unwind_procs SEC(".maps");
+
+/* Frames beyond this distance from the stack pointer are not believed. */
+#define MAX_FRAME_SPAN (8ULL << 20)
+
+struct walk {
+	struct leakd_stack_event *s;
+	struct leakd_unwind_proc *proc;	/* NULL: no table for this process */
+	__u64 pc, sp, bp;
+	__u64 ra_addr;			/* where pc was read from */
+	__u64 tramp;			/* the uretprobe trampoline; 0 until looked up */
+	__u32 n, flags;
+	__u32 exact;			/* pc was interrupted, not a return address */
+	__u32 max;
+};
+
+/*
+ * The lookups below are global functions: the verifier checks each once instead
+ * of once per path through the walk, which would not fit its budget.
+ */
+
+/* Index of the mapping of p that holds pc, or -1. */
+__noinline int unwind_find_map(struct leakd_unwind_proc *p, __u64 pc)
+{
+	__u32 lo = 0, hi, mid, k;
+
+	if (!p)
+		return -1;
+	hi = p->nr;
+	if (hi > LEAKD_UNWIND_MAX_MAPS)
+		hi = LEAKD_UNWIND_MAX_MAPS;
+	for (k = 0; k < 10; k++) {
+		if (lo >= hi)
+			break;
+		mid = (lo + hi) / 2;
+		if (mid >= LEAKD_UNWIND_MAX_MAPS)
+			break;
+		if (pc < p->maps[mid].start)
+			hi = mid;
+		else if (pc >= p->maps[mid].end)
+			lo = mid + 1;
+		else
+			return mid;
+	}
+	return -1;
+}
+
+/* Index of the last row at or before off among rows [start, start + nr), or -1. */
+__noinline int unwind_find_row(__u32 start, __u32 nr, __u64 off)
+{
+	struct leakd_unwind_row *r;
+	__u32 lo = start, hi = start + nr, mid, k;
+
+	if (off > 0xffffffffULL || hi <= lo)
+		return -1;
+	for (k = 0; k < 26; k++) {
+		if (hi - lo <= 1)
+			break;
+		mid = lo + (hi - lo) / 2;
+		r = bpf_map_lookup_elem(&unwind_rows, &mid);
+		if (!r)
+			return -1;
+		if (r->pc <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	r = bpf_map_lookup_elem(&unwind_rows, &lo);
+	return r && r->pc <= off ? (int)lo : -1;
+}
+
+/*
+ * The real return address behind the uretprobe trampoline found at ra_addr: the
+ * kernel keeps it in the return instance for that stack slot.  0 if none.
+ */
+__noinline long unwind_untrampoline(__u64 ra_addr)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct return_instance *ri = BPF_CORE_READ(task, utask, return_instances);
+	__u32 k;
+
+	for (k = 0; k < 16 && ri; k++) {
+		if (BPF_CORE_READ(ri, stack) == ra_addr)
+			return BPF_CORE_READ(ri, orig_ret_vaddr);
+		ri = BPF_CORE_READ(ri, next);
+	}
+	return 0;
+}
+
+static __always_inline bool untrampoline(struct walk *w)
+{
+	__u64 real;
+
+	if (!w->tramp) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		w->tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+		if (!w->tramp)
+			w->tramp = 1;
+	}
+	if (w->pc != w->tramp)
+		return false;
+	real = unwind_untrampoline(w->ra_addr);
+	if (!real)
+		return false;
+	w->pc = real;
+	return true;
+}
+
+static __always_inline void record(struct walk *w, __u64 pc, __u32 flags)
+{
+	struct leakd_frame *f = &w->s->frames[w->n & (LEAKD_MAX_FRAMES - 1)];
+
+	f->pc = pc;
+	f->flags = flags;
+	w->n++;
+}
+
+static long unwind_step(__u32 i, void *data)
+{
+	struct walk *w = data;
+	struct leakd_unwind_row *row = NULL;
+	struct leakd_unwind_map *m = NULL;
+	__u64 lookup, cfa, ra, bp = w->bp, regs[3];
+	__u8 cfa_kind = LEAKD_CFA_NONE, rbp_rule = LEAKD_RBP_SAME;
+	__s8 rbp_off = 0;
+	__u32 fflags = 0;
+
+	if (w->n >= w->max || w->n >= LEAKD_MAX_FRAMES) {
+		w->flags |= LEAKD_STACK_TRUNCATED;
+		return 1;
+	}
+	/* Return addresses point after the call: the call's own row is the byte before. */
+	lookup = w->exact ? w->pc : w->pc - 1;
+	if (w->proc) {
+		int mi = unwind_find_map(w->proc, lookup);
+
+		/* clang sees the bound in the callee and drops the mask; the verifier does not. */
+		barrier_var(mi);
+		if (mi >= 0)
+			m = &w->proc->maps[(__u32)mi & (LEAKD_UNWIND_MAX_MAPS - 1)];
+	}
+	if (!m && untrampoline(w)) {
+		w->s->frames[(w->n - 1) & (LEAKD_MAX_FRAMES - 1)].pc = w->pc;
+		count(LEAKD_CNT_UNWIND_TRAMPOLINE);
+		return 0;	/* walk on from the real return address */
+	}
+	if (m) {
+		__u32 file = m->file;
+		struct leakd_unwind_file *f = bpf_map_lookup_elem(&unwind_files, &file);
+
+		if (f && f->row_nr) {
+			__u32 ri = unwind_find_row(f->row_start, f->row_nr, lookup + m->off_base);
+
+			row = bpf_map_lookup_elem(&unwind_rows, &ri);
+		} else if (!f || f->row_start != LEAKD_UNWIND_NO_TABLE) {
+			w->flags |= LEAKD_STACK_TABLE_PENDING;
+		}
+	} else if (!w->proc) {
+		w->flags |= LEAKD_STACK_TABLE_PENDING;
+	}
+	if (row) {
+		cfa_kind = LEAKD_ROW_CFA(row);
+		rbp_rule = LEAKD_ROW_RBP(row);
+		rbp_off = row->rbp_off;
+	}
+
+	switch (cfa_kind) {
+	case LEAKD_CFA_RSP:
+		cfa = w->sp + row->cfa_off;
+		break;
+	case LEAKD_CFA_RBP:
+		cfa = w->bp + row->cfa_off;
+		break;
+	case LEAKD_CFA_PLT:
+		cfa = w->sp + row->cfa_off + ((w->pc & 15) >= (__u8)rbp_off ? 8 : 0);
+		rbp_rule = LEAKD_RBP_SAME;
+		break;
+	case LEAKD_CFA_END:
+		return 1;
+	case LEAKD_CFA_SIGNAL:
+		/* The kernel's signal frame: a ucontext at the stack pointer; rbp, rsp, rip. */
+		if (bpf_probe_read_user(&regs[0], 8, (void *)(w->sp + 120)) ||
+		    bpf_probe_read_user(&regs[1], 16, (void *)(w->sp + 160))) {
+			w->flags |= LEAKD_STACK_READ_FAILED;
+			return 1;
+		}
+		if (!regs[2] || regs[1] <= w->sp)
+			return 1;
+		record(w, regs[2], LEAKD_FRAME_EXACT);
+		w->pc = regs[2];
+		w->bp = regs[0];
+		w->ra_addr = w->sp + 168;
+		w->sp = regs[1];
+		w->exact = 1;
+		return 0;
+	default:
+		/* No usable row: trust frame pointers, if RBP looks like one. */
+		if (w->bp <= w->sp || w->bp - w->sp > MAX_FRAME_SPAN) {
+			if (!row && m)
+				w->flags |= LEAKD_STACK_BAD_FRAME;
+			return 1;
+		}
+		cfa = w->bp + 16;
+		rbp_rule = LEAKD_RBP_AT_CFA;
+		rbp_off = -2;
+		fflags = LEAKD_FRAME_FP;
+		w->flags |= LEAKD_STACK_FP_FALLBACK;
+		count(LEAKD_CNT_UNWIND_FP_FRAMES);
+		break;
+	}
+	if (cfa <= w->sp || cfa - w->sp > MAX_FRAME_SPAN) {
+		w->flags |= LEAKD_STACK_BAD_FRAME;
+		return 1;
+	}
+	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8))) {
+		w->flags |= LEAKD_STACK_READ_FAILED;
+		return 1;
+	}
+	if (rbp_rule == LEAKD_RBP_AT_CFA) {
+		if (bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + 8 * (__s64)rbp_off))) {
+			w->flags |= LEAKD_STACK_READ_FAILED;
+			return 1;
+		}
+	} else if (rbp_rule == LEAKD_RBP_UNDEFINED) {
+		bp = 0;
+	}
+	if (!ra)
+		return 1;	/* the outermost frame */
+	record(w, ra, fflags);
+	w->pc = ra;
+	w->ra_addr = cfa - 8;
+	w->sp = cfa;
+	w->bp = bp;
+	w->exact = 0;
+	return 0;
+}
+
+/*
+ * Walks the stack at an allocator's entry (pc in the allocator, sp at its return
+ * address) into s->frames; returns the number of frames, the caller first.
+ */
+static __always_inline __u32 unwind_user(struct pt_regs *ctx, struct leakd_stack_event *s,
+					 __u32 *ret_flags)
+{
+	struct walk w = { .s = s, .max = max_depth };
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u64 ra;
+
+	w.sp = PT_REGS_SP(ctx);
+	w.bp = PT_REGS_FP(ctx);
+	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)w.sp)) {
+		*ret_flags = LEAKD_STACK_READ_FAILED;
+		return 0;
+	}
+	/* At the entry the CFA is sp + 8 whatever the allocator's code: no table needed. */
+	record(&w, ra, 0);
+	w.pc = ra;
+	w.ra_addr = w.sp;
+	w.sp += 8;
+	w.proc = bpf_map_lookup_elem(&unwind_procs, &pid);
+	bpf_loop(LEAKD_MAX_FRAMES, unwind_step, &w, 0);
+	*ret_flags = w.flags;
+	return w.n;
+}
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Feeds the BPF stack walker: builds (on a thread of its own, or from the on-disk
+ * cache) the unwind table of every executable file a traced process maps, places
+ * the tables in the kernel's row array within its budget, and keeps each traced
+ * process's list of executable mappings current.
+ */
+#ifndef LEAKD_UNWIND_H
+#define LEAKD_UNWIND_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct unwinder;
+
+struct unwinder_maps {
+	int rows_fd;		/* BPF_F_MMAPABLE array of struct leakd_unwind_row */
+	uint32_t max_rows;
+	int files_fd;		/* array of struct leakd_unwind_file */
+	uint32_t max_files;
+	int procs_fd;		/* hash: pid -> struct leakd_unwind_proc */
+};
+
+struct unwinder_stats {
+	uint64_t tables_ready;
+	uint64_t tables_pending;	/* queued or being built */
+	uint64_t tables_failed;		/* no usable call frame information */
+	uint64_t tables_no_room;	/* did not fit the row budget: frame pointers there */
+	uint64_t tables_evicted;	/* rows given to another table; unmapped everywhere */
+	uint64_t tables_from_cache;
+	uint64_t rows_used, rows_max;
+	uint64_t maps_dropped;		/* mappings past LEAKD_UNWIND_MAX_MAPS in a process */
+	uint64_t procs_dropped;		/* processes past the kernel's table of them */
+	uint64_t files_dropped;		/* files past the files array */
+};
+
+/* cache_dir may be NULL (no cache) or unwritable (read only, if it exists). */
+struct unwinder *unwinder__new(const struct unwinder_maps *maps, const char *cache_dir);
+void unwinder__free(struct unwinder *u);
+
+/* Reads pid's mappings, queues tables not yet built and tells the kernel. */
+int unwinder__update_proc(struct unwinder *u, pid_t pid);
+void unwinder__forget_proc(struct unwinder *u, pid_t pid);
+
+/* Readable when built tables wait to be installed by unwinder__poll. */
+int unwinder__fd(const struct unwinder *u);
+/* Installs the tables built since the last call; returns how many. */
+int unwinder__poll(struct unwinder *u);
+/* Waits (at most timeout_ms) until no table of pid is still being built. */
+int unwinder__wait(struct unwinder *u, pid_t pid, int timeout_ms);
+
+void unwinder__stats(const struct unwinder *u, struct unwinder_stats *ret);
+
+#endif
