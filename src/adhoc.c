@@ -61,6 +61,16 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 	}
 }
 
+static void on_table(void *ctx, const char *path, uint32_t rows, bool from_cache)
+{
+	(void)ctx;
+	if (rows)
+		log_debug("unwind table ready: %s (%u rows%s)", path, rows,
+			  from_cache ? ", from the cache" : "");
+	else
+		log_debug("no unwind table for %s: frame pointers there", path);
+}
+
 static void log_objects(struct adhoc *a)
 {
 	struct tracer_object objs[16];
@@ -84,7 +94,7 @@ static int attach_cb(void *ctx, pid_t pid)
 	err = unwinder__update_proc(a->unw, pid);
 	if (err)
 		return err == -ENOENT ? -ESRCH : err;
-	if (unwinder__wait(a->unw, pid, TABLE_WAIT_MS))
+	if (unwinder__wait(a->unw, pid, TABLE_WAIT_MS, on_table, a))
 		log_warn("pid %d: unwind tables still building; early stacks may be short",
 			 (int)pid);
 	return tracer__attach(a->tracer, pid);
@@ -214,7 +224,7 @@ static int run_loop(struct adhoc *a)
 			else if (evs[i].data.fd == a->pidfd)
 				a->stop = "exit";
 			else if (evs[i].data.fd == unwinder__fd(a->unw))
-				unwinder__poll(a->unw);
+				unwinder__poll(a->unw, on_table, a);
 		}
 		now = now_ns();
 		if (o->duration_ns && now - start >= o->duration_ns && !a->stop)

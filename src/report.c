@@ -146,13 +146,17 @@ static const struct {
 	{ LEAKD_STACK_READ_FAILED, "walk stopped: stack memory unreadable", "read_failed" },
 };
 
-static void frame_text(FILE *f, struct symbolizer *s, const struct frame *fr)
+/* The frame before an interrupted one is the kernel's signal trampoline. */
+static void frame_text(FILE *f, struct symbolizer *s, const struct frame *fr, bool sigframe)
 {
 	const char *how = fr->flags & LEAKD_FRAME_FP ? " [by frame pointer]" : "";
 	struct frame_desc d;
 
 	symbolizer__describe(s, fr, &d);
-	if (d.function)
+	if (!d.function && sigframe)
+		fprintf(f, "\t[signal handler called] (%s+0x%" PRIx64 ")%s\n",
+			d.module ? d.module : "?", fr->offset, how);
+	else if (d.function)
 		fprintf(f, "\t%s+0x%" PRIx64 " (%s)%s\n", d.function, d.function_offset, d.module,
 			how);
 	else if (d.module)
@@ -174,7 +178,8 @@ static void stack_text(FILE *f, const struct report_row *r, struct symbolizer *s
 	else if (!(st->flags & STACK_HAS_FRAMES))
 		fputs("\t[stack not captured]\n", f);
 	for (i = 0; i < st->nr_frames; i++)
-		frame_text(f, s, &st->frames[i]);
+		frame_text(f, s, &st->frames[i],
+			   i + 1 < st->nr_frames && (st->frames[i + 1].flags & LEAKD_FRAME_EXACT));
 	for (i = 0; i < ARRAY_SIZE(stack_notes); i++)
 		if (st->flags & stack_notes[i].flag)
 			fprintf(f, "\t[%s]\n", stack_notes[i].text);

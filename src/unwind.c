@@ -44,6 +44,7 @@ struct ufile {
 	struct unwind_table table;	/* built rows until installed */
 	uint32_t row_start, row_nr;
 	uint32_t users;		/* traced processes that map it */
+	char *path;		/* as the first process to map it saw it */
 	struct ufile *next_queued;
 };
 
@@ -221,6 +222,7 @@ void unwinder__free(struct unwinder *u)
 		if (u->files[i]->fd >= 0)
 			close(u->files[i]->fd);
 		unwind_table__destroy(&u->files[i]->table);
+		free(u->files[i]->path);
 		free(u->files[i]);
 	}
 	if (u->procs.slots)
@@ -304,6 +306,7 @@ static struct ufile *file_for(struct unwinder *u, pid_t pid, const struct map_en
 	f->dev = e->dev;
 	f->ino = e->inode;
 	f->fd = -1;
+	f->path = strdup(e->path);
 	slot = hashtab__upsert(&u->file_index, key, NULL);
 	if (!slot) {
 		free(f);
@@ -527,7 +530,7 @@ static void install(struct unwinder *u, struct ufile *f)
 	set_file_entry(u, f->id, start, n);
 }
 
-int unwinder__poll(struct unwinder *u)
+int unwinder__poll(struct unwinder *u, unwinder_cb cb, void *ctx)
 {
 	uint64_t cnt;
 	uint32_t i;
@@ -545,6 +548,8 @@ int unwinder__poll(struct unwinder *u)
 		if (!built)
 			continue;
 		install(u, f);
+		if (cb)
+			cb(ctx, f->path ? f->path : "?", f->row_nr, f->from_cache);
 		n++;
 	}
 	return n;
@@ -563,7 +568,7 @@ static bool proc_pending(struct unwinder *u, pid_t pid)
 	return pending;
 }
 
-int unwinder__wait(struct unwinder *u, pid_t pid, int timeout_ms)
+int unwinder__wait(struct unwinder *u, pid_t pid, int timeout_ms, unwinder_cb cb, void *ctx)
 {
 	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
 	struct pollfd pfd = { .fd = u->efd, .events = POLLIN };
@@ -571,7 +576,7 @@ int unwinder__wait(struct unwinder *u, pid_t pid, int timeout_ms)
 	for (;;) {
 		uint64_t now;
 
-		unwinder__poll(u);
+		unwinder__poll(u, cb, ctx);
 		if (!proc_pending(u, pid))
 			return 0;
 		now = now_ns();

@@ -8,6 +8,7 @@
 #ifndef LEAKD_UNWIND_H
 #define LEAKD_UNWIND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -44,10 +45,13 @@ void unwinder__forget_proc(struct unwinder *u, pid_t pid);
 
 /* Readable when built tables wait to be installed by unwinder__poll. */
 int unwinder__fd(const struct unwinder *u);
+/* Told of each table installed (or found unusable): the file's path and rows. */
+typedef void (*unwinder_cb)(void *ctx, const char *path, uint32_t rows, bool from_cache);
+
 /* Installs the tables built since the last call; returns how many. */
-int unwinder__poll(struct unwinder *u);
+int unwinder__poll(struct unwinder *u, unwinder_cb cb, void *ctx);
 /* Waits (at most timeout_ms) until no table of pid is still being built. */
-int unwinder__wait(struct unwinder *u, pid_t pid, int timeout_ms);
+int unwinder__wait(struct unwinder *u, pid_t pid, int timeout_ms, unwinder_cb cb, void *ctx);
 
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *ret);
 

@@ -106,10 +106,13 @@ def read_line(stream, deadline, what):
     return buf.decode()
 
 
-def wait_for_line(stream, needle, what, timeout=TIMEOUT):
-    """Reads lines until one contains needle; returns all lines read."""
+def wait_for_line(stream, needle, what, timeout=TIMEOUT, seen=()):
+    """Reads lines until one contains needle (or one of seen did); returns the lines
+    read."""
     deadline = time.monotonic() + timeout
     lines = []
+    if any(needle in line for line in seen):
+        return lines
     while True:
         line = read_line(stream, deadline, what)
         lines.append(line)
@@ -120,20 +123,27 @@ def wait_for_line(stream, needle, what, timeout=TIMEOUT):
 class Attached:
     """A waiting leaker (leak_wait) with leakd --pid attached to it."""
 
-    def __init__(self, leakd_args=(), leaker_argv=None, json_out=True):
+    def __init__(self, leakd_args=(), leaker_argv=None, json_out=True, ready="ready"):
         self.wd = Workdir()
         self.out, self.truth = self.wd.file("report"), self.wd.file("truth.json")
         env = dict(os.environ, LEAKER_TRUTH=self.truth)
         self.leaker = subprocess.Popen(leaker_argv or [leaker("leak_wait")], env=env,
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         line = read_line(self.leaker.stdout, time.monotonic() + TIMEOUT, "leaker ready")
-        check(line.startswith("ready "), f"leaker said {line!r}")
+        check(line.startswith(ready + " "), f"leaker said {line!r}")
         self.pid = int(line.split()[1])
         args = [LEAKD, "-n", "0", "-o", self.out, "--pid", str(self.pid), *leakd_args]
         if json_out:
             args.append("--json")
         self.leakd = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.stderr_lines = wait_for_line(self.leakd.stderr, "tracing pid", "leakd attached")
+
+    def send(self, line=b"go\n"):
+        self.leaker.stdin.write(line)
+        self.leaker.stdin.flush()
+
+    def leaker_line(self, what):
+        return read_line(self.leaker.stdout, time.monotonic() + TIMEOUT, what)
 
     def release(self, line=b"go\n"):
         self.leaker.stdin.write(line)
@@ -181,10 +191,21 @@ def sites_by_function(report, module):
     return sites
 
 
+def is_system_frame(fr):
+    path = fr.get("path") or ""
+    return path.startswith("/usr/") or path.startswith("/lib")
+
+
+def sites_in(report, module):
+    return sites_by_function(report, module)
+
+
 def check_truth(report, truth, module):
     """Every site of the truth has exactly its bytes and blocks; balanced sites none.
     A direct leak's function is the first frame of its stacks; a leak through a
-    library function has that function as frame 0 and the leaking one after."""
+    library function has that function as frame 0 and the leaking one after.
+    Where the truth gives the callers, the frames below the site that are not in
+    system libraries are exactly those callers, in order."""
     check(truth is not None, "the leaker wrote no ground truth")
     sites = sites_by_function(report, module)
     for t in truth["sites"]:
@@ -201,6 +222,10 @@ def check_truth(report, truth, module):
                 check_eq(i, 1, f"depth of {fn} below {t['via']}")
             else:
                 check_eq(i, 0, f"{fn} is not the first frame of its stack")
+            if t.get("stack"):
+                below = [frame_function(fr) for fr in st["frames"][i + 1:]
+                         if not is_system_frame(fr)]
+                check_eq(below[:len(t["stack"])], t["stack"], f"callers of {fn}")
 
 
 def bpf_links_of_leakd():

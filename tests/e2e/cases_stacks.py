@@ -1,0 +1,140 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""Stacks that are right: .eh_frame unwinding in the kernel on code built -O2
+without frame pointers, through libc, libstdc++, signal frames, dlopen'd code and
+uretprobe trampolines."""
+
+import os
+import re
+import subprocess
+import tempfile
+
+from harness import (Attached, TestFailure, check, check_eq, check_truth, frame_function,
+                     leaker, run_command, wait_for_line)
+
+TRACEFS = "/sys/kernel/tracing"
+
+
+def case_deep_chain():
+    """Twelve frames of -O2 -fomit-frame-pointer code, frame for frame, to _start."""
+    r = run_command([leaker("leak_deep")])
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    check_truth(rep, r.truth, "leak_deep")
+    st = rep["stacks"][0]
+    names = [frame_function(f) for f in st["frames"]]
+    check_eq(names[-1], "_start", "outermost frame")
+    check_eq(st["cut"], [], "the walk was cut")
+    check(all(f["unwound_by"] == "table" for f in st["frames"]), "a frame by frame pointer")
+
+
+def case_through_libc():
+    """strdup calls malloc inside libc: the user function is right below it."""
+    r = run_command([leaker("leak_entry")])
+    rep = r.final()
+    check_truth(rep, r.truth, "leak_entry")
+
+
+def case_cxx_container():
+    """A leak behind std::unordered_map: operator new, then the user function."""
+    r = run_command([leaker("leak_cxx")])
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    for t in r.truth["sites"]:
+        t["via"] = "operator new(unsigned long)"
+    check_truth(rep, r.truth, "leak_cxx")
+
+
+def case_signal_frame():
+    """A leak in a signal handler: the walk crosses the kernel's signal frame."""
+    r = run_command([leaker("leak_signal")])
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    check_truth(rep, r.truth, "leak_signal")
+    frames = rep["stacks"][0]["frames"]
+    check(any(f.get("interrupted") for f in frames), "no interrupted frame after the handler")
+
+
+def case_dlopen():
+    """A library loaded at run time: its table is built when it is mapped, and its
+    leak has the caller in the program below it."""
+    a = Attached(leakd_args=["-v"], leaker_argv=[leaker("leak_dlopen")])
+    try:
+        a.send()
+        check(a.leaker_line("dlopen").startswith("loaded"), "the leaker did not load")
+        # Its mapping wakes leakd, which builds the table; the leak waits for it.
+        wait_for_line(a.leakd.stderr, "unwind table ready: " + leaker("leakplugin.so"),
+                      "the plugin's unwind table", seen=a.stderr_lines)
+        a.release()
+        r = a.finish()
+    finally:
+        a.kill()
+    check_eq(r.returncode, 0, "leakd exit status")
+    check_truth(r.final(), r.truth, "leakplugin.so")
+
+
+def file_offset(path, symbol):
+    """The file offset of a function, from readelf's symbols and program headers."""
+    syms = subprocess.run(["readelf", "-sW", path], stdout=subprocess.PIPE, text=True).stdout
+    addr = None
+    for line in syms.splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[7] == symbol and f[3] == "FUNC":
+            addr = int(f[1], 16)
+    check(addr is not None, f"no symbol {symbol} in {path}")
+    phdrs = subprocess.run(["readelf", "-lW", path], stdout=subprocess.PIPE, text=True).stdout
+    for line in phdrs.splitlines():
+        f = line.split()
+        if f and f[0] == "LOAD":
+            off, vaddr, filesz = int(f[1], 16), int(f[2], 16), int(f[4], 16)
+            if vaddr <= addr < vaddr + filesz:
+                return addr - vaddr + off
+    raise TestFailure(f"{symbol} in no LOAD segment")
+
+
+def tracefs_write(name, text):
+    # Not open(): Python seeks to the end of an appended file, which tracefs refuses.
+    fd = os.open(os.path.join(TRACEFS, name), os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def case_uretprobe_trampoline():
+    """A return probe (tracefs) on a function of the chain replaces its return
+    address with the kernel's trampoline: the walk maps it back."""
+    if not os.path.exists(os.path.join(TRACEFS, "uprobe_events")):
+        subprocess.run(["mount", "-t", "tracefs", "tracefs", TRACEFS], check=True)
+    exe = leaker("leak_deep")
+    event = f"r:leakd_test/chain6 {exe}:{file_offset(exe, 'chain6'):#x}"
+    tracefs_write("uprobe_events", event + "\n")
+    try:
+        tracefs_write("events/leakd_test/chain6/enable", "1")
+        r = run_command([exe])
+    finally:
+        tracefs_write("events/leakd_test/chain6/enable", "0")
+        tracefs_write("uprobe_events", "-:leakd_test/chain6\n")
+    rep = r.final()
+    check(rep["counters"]["unwind_trampolines"] > 0, "no trampoline met: was the probe live?")
+    check_truth(rep, r.truth, "leak_deep")
+
+
+def case_table_cache():
+    """Tables built once are kept by build-id and loaded, not rebuilt, next time."""
+    cache = tempfile.mkdtemp(prefix="leakd-cache-")
+    first = run_command([leaker("leak_deep")], leakd_args=["--cache-dir", cache])
+    files = sorted(os.listdir(cache))
+    check(any(re.fullmatch(r"[0-9a-f]{40}\.unw", f) for f in files), f"cache holds {files}")
+    second = run_command([leaker("leak_deep")], leakd_args=["--cache-dir", cache, "-v"])
+    check(second.stderr.count("from the cache") >= 3,
+          "the second run built its tables again:\n" + second.stderr)
+    for r in (first, second):
+        check_truth(r.final(), r.truth, "leak_deep")
+
+
+def case_exited_symbolized():
+    """A process that exits at once: its report still has names (symbols were read
+    while it lived)."""
+    r = run_command([leaker("leak_deep")])
+    names = [frame_function(f) for f in r.final()["stacks"][0]["frames"]]
+    check("chain6" in names and "main" in names, f"frames {names}")
