@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# Everything leakd needs on a fresh Debian 12 machine, as root:
+#   ./setup.sh install   packages, build, install, systemd unit (the default)
+#   ./setup.sh test      packages, build, the whole test suite; ends "N passed, N failed"
+#   ./setup.sh build     packages and build only
+# BUILD_DIR (default: build) is where meson builds.
+set -euo pipefail
+
+cd "$(dirname "$0")"
+BUILD_DIR=${BUILD_DIR:-build}
+
+# libbpf >= 1.4, bpftool 7.5, libdw 0.192 and meson 1.7 come from bookworm-backports.
+BACKPORTS="libbpf-dev bpftool libelf-dev libdw-dev meson"
+PACKAGES="build-essential pkg-config ninja-build clang-19 zlib1g-dev check python3
+          binutils util-linux mandoc systemd nodejs libjemalloc2 libgoogle-perftools4"
+
+deps() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup.sh: run as root (it installs packages)" >&2
+		exit 1
+	fi
+	. /etc/os-release
+	if [ "${VERSION_CODENAME:-}" = bookworm ] &&
+	   ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		cat >/etc/apt/sources.list.d/bookworm-backports.sources <<-SRC
+		Types: deb
+		URIs: http://deb.debian.org/debian
+		Suites: bookworm-backports
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+		SRC
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	if [ "${VERSION_CODENAME:-}" = bookworm ]; then
+		# shellcheck disable=SC2086
+		apt-get install -y -qq -t bookworm-backports $BACKPORTS >/dev/null
+	else
+		# shellcheck disable=SC2086
+		apt-get install -y -qq $BACKPORTS >/dev/null
+	fi
+	# shellcheck disable=SC2086
+	apt-get install -y -qq $PACKAGES >/dev/null
+}
+
+build() {
+	if [ -d "$BUILD_DIR" ]; then
+		meson setup --reconfigure "$BUILD_DIR" >/dev/null
+	else
+		meson setup "$BUILD_DIR" >/dev/null
+	fi
+	ninja -C "$BUILD_DIR"
+}
+
+run_tests() {
+	local rc=0
+	# Unit tests in parallel, then the end-to-end ones (they run one at a time).
+	meson test -C "$BUILD_DIR" --print-errorlogs --num-processes "$(nproc)" || rc=$?
+	python3 tools/test-summary.py "$BUILD_DIR/meson-logs/testlog.json"
+	return $rc
+}
+
+case "${1:-install}" in
+deps)
+	deps
+	;;
+build)
+	deps
+	build
+	;;
+test)
+	deps
+	build
+	run_tests
+	;;
+install)
+	deps
+	build
+	meson install -C "$BUILD_DIR" --quiet
+	if [ -d /run/systemd/system ]; then
+		systemctl daemon-reload
+	fi
+	;;
+*)
+	echo "usage: setup.sh [install|test|build|deps]" >&2
+	exit 2
+	;;
+esac
