@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-"""Cost of leakd's allocator probes, measured in one run as ratios.
+"""Cost of leakd's allocator probes and stack walks, measured in one run as ratios.
 
-For each round: the malloc+free loop untraced, under the bare-uprobe floor (empty
-BPF programs on the same probe points), and under leakd --pid.  Prints ns per
-pair and the ratios, medians over the rounds.  Run as root from the source tree:
+For each round and stack depth: the malloc+free loop untraced, under the
+bare-uprobe floor (empty BPF programs on the same probe points), under leakd --pid
+(stacks unwound with .eh_frame tables) and under leakd --pid --frame-pointers.
+Prints ns per pair (medians over the rounds), the ratios pair by pair, and the
+cost of a frame: the slope over the depths.  Run as root from the source tree:
 
-    bench/run.py [--build build] [--rounds 5] [--pairs 2000000] [--size 64]
+    bench/run.py [--build build] [--rounds 5] [--pairs 500000] [--size 64] [--depths 0,16,32]
 """
 
 import argparse
@@ -14,22 +16,23 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 
-def read_line(stream, what, timeout=30):
-    deadline = time.monotonic() + timeout
+def read_line(stream, what):
     line = stream.readline()
-    if not line or time.monotonic() > deadline:
+    if not line:
         sys.exit(f"no {what}")
     return line
 
 
-def traced(build, tracer, pairs, size):
-    """ns per pair of mallocbench with tracer (a function of the pid) attached."""
-    bench = subprocess.Popen([os.path.join(build, "bench/mallocbench"), "--wait", str(pairs),
-                              str(size)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             text=True)
+def traced(build, tracer, pairs, size, depth):
+    """ns per pair with tracer(pid) attached; None for no tracer."""
+    bench_cmd = [os.path.join(build, "bench/mallocbench"), str(pairs), str(size), str(depth)]
+    if tracer is None:
+        return float(subprocess.run(bench_cmd, stdout=subprocess.PIPE, text=True,
+                                    check=True).stdout)
+    bench = subprocess.Popen(bench_cmd[:1] + ["--wait"] + bench_cmd[1:],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     pid = int(read_line(bench.stdout, "ready line").split()[1])
     t = tracer(pid)
     while True:
@@ -46,45 +49,63 @@ def traced(build, tracer, pairs, size):
     return ns
 
 
+def slope(depths, values):
+    """Least-squares ns per extra frame."""
+    n = len(depths)
+    mx, my = sum(depths) / n, sum(values) / n
+    den = sum((d - mx) ** 2 for d in depths)
+    return sum((d - mx) * (v - my) for d, v in zip(depths, values)) / den if den else 0.0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--pairs", type=int, default=2000000)
+    ap.add_argument("--pairs", type=int, default=500000)
     ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--depths", default="0,16,32")
     args = ap.parse_args()
     b = args.build
-
-    def untraced():
-        p = subprocess.run([os.path.join(b, "bench/mallocbench"), str(args.pairs),
-                            str(args.size)], stdout=subprocess.PIPE, text=True, check=True)
-        return float(p.stdout)
+    depths = [int(d) for d in args.depths.split(",")]
 
     def floor(pid):
         return subprocess.Popen([os.path.join(b, "bench/floor"), str(pid)],
                                 stderr=subprocess.PIPE, text=True)
 
-    def leakd(pid):
-        return subprocess.Popen([os.path.join(b, "src/leakd"), "--pid", str(pid), "-i", "0",
-                                 "-o", "/dev/null"], stderr=subprocess.PIPE, text=True)
+    def leakd(*extra):
+        def start(pid):
+            return subprocess.Popen([os.path.join(b, "src/leakd"), "--pid", str(pid), "-i", "0",
+                                     "-o", "/dev/null", *extra], stderr=subprocess.PIPE,
+                                    text=True)
+        return start
 
-    rows = {"untraced": [], "floor": [], "leakd": []}
+    modes = {"untraced": None, "floor": floor, "leakd": leakd(),
+             "leakd --frame-pointers": leakd("--frame-pointers")}
+    ns = {(m, d): [] for m in modes for d in depths}
     for _ in range(args.rounds):
-        rows["untraced"].append(untraced())
-        rows["floor"].append(traced(b, floor, args.pairs, args.size))
-        rows["leakd"].append(traced(b, leakd, args.pairs, args.size))
-    med = {k: statistics.median(v) for k, v in rows.items()}
-    ratio_floor = statistics.median(l / f for l, f in zip(rows["leakd"], rows["floor"]))
-    ratio_untraced = statistics.median(l / u for l, u in zip(rows["leakd"], rows["untraced"]))
+        for d in depths:
+            for m, tracer in modes.items():
+                ns[(m, d)].append(traced(b, tracer, args.pairs, args.size, d))
+    med = {k: statistics.median(v) for k, v in ns.items()}
+
     print(f"command: bench/run.py --rounds {args.rounds} --pairs {args.pairs} "
-          f"--size {args.size}")
-    print("| run | ns per malloc+free pair (median) | all rounds |")
-    print("|---|---|---|")
-    for k in rows:
-        print(f"| {k} | {med[k]:.1f} | {', '.join(f'{x:.0f}' for x in rows[k])} |")
-    print(f"\nleakd / floor: {ratio_floor:.2f}  (per-pair ratios, median)")
-    print(f"leakd / untraced: {ratio_untraced:.1f}")
-    print(f"leakd above the floor: {med['leakd'] - med['floor']:.0f} ns per pair")
+          f"--size {args.size} --depths {args.depths}")
+    print("\nns per malloc+free pair, median of the rounds (frames walked: depth + 6)\n")
+    print("| depth | " + " | ".join(modes) + " | leakd / floor | leakd / untraced |")
+    print("|---" * (len(modes) + 3) + "|")
+    for d in depths:
+        r_floor = statistics.median(l / f for l, f in zip(ns[("leakd", d)], ns[("floor", d)]))
+        r_untr = statistics.median(l / u for l, u in zip(ns[("leakd", d)], ns[("untraced", d)]))
+        print(f"| {d} | " + " | ".join(f"{med[(m, d)]:.0f}" for m in modes) +
+              f" | {r_floor:.2f} | {r_untr:.0f} |")
+    if len(depths) > 1:
+        tab = slope(depths, [med[("leakd", d)] for d in depths])
+        fp = slope(depths, [med[("leakd --frame-pointers", d)] for d in depths])
+        print(f"\nper frame: {tab:.0f} ns with tables, {fp:.0f} ns by frame pointers; "
+              f"tables cost {tab - fp:.0f} ns per frame more")
+    base = depths[0]
+    print(f"leakd above the floor at depth {base}: "
+          f"{med[('leakd', base)] - med[('floor', base)]:.0f} ns per pair")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 max_depth = LEAKD_DEFAULT_FRAMES;
+/* Off: frame pointers only, for programs built with them (cheaper per frame). */
+const volatile bool use_tables = true;
 /* Wake the consumer only once this much is waiting: a wakeup per event costs µs. */
 const volatile __u64 wakeup_bytes = 1 << 20;
 

@@ -189,7 +189,7 @@ static long unwind_step(__u32 i, void *data)
 		} else if (!f || f->row_start != LEAKD_UNWIND_NO_TABLE) {
 			w->flags |= LEAKD_STACK_TABLE_PENDING;
 		}
-	} else if (!w->proc) {
+	} else if (!w->proc && use_tables) {
 		w->flags |= LEAKD_STACK_TABLE_PENDING;
 	}
 	if (row) {
@@ -229,7 +229,8 @@ static long unwind_step(__u32 i, void *data)
 		return 0;
 	default:
 		/* No usable row: trust frame pointers, if RBP looks like one. */
-		if (w->bp <= w->sp || w->bp - w->sp > MAX_FRAME_SPAN) {
+		/* A caller with nothing but the saved RBP in its frame has RBP == our CFA. */
+		if (w->bp < w->sp || w->bp - w->sp > MAX_FRAME_SPAN) {
 			if (!row && m)
 				w->flags |= LEAKD_STACK_BAD_FRAME;
 			return 1;
@@ -237,26 +238,37 @@ static long unwind_step(__u32 i, void *data)
 		cfa = w->bp + 16;
 		rbp_rule = LEAKD_RBP_AT_CFA;
 		rbp_off = -2;
-		fflags = LEAKD_FRAME_FP;
-		w->flags |= LEAKD_STACK_FP_FALLBACK;
-		count(LEAKD_CNT_UNWIND_FP_FRAMES);
+		if (use_tables) {
+			fflags = LEAKD_FRAME_FP;
+			w->flags |= LEAKD_STACK_FP_FALLBACK;
+			count(LEAKD_CNT_UNWIND_FP_FRAMES);
+		}
 		break;
 	}
 	if (cfa <= w->sp || cfa - w->sp > MAX_FRAME_SPAN) {
 		w->flags |= LEAKD_STACK_BAD_FRAME;
 		return 1;
 	}
-	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8))) {
-		w->flags |= LEAKD_STACK_READ_FAILED;
-		return 1;
-	}
-	if (rbp_rule == LEAKD_RBP_AT_CFA) {
-		if (bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + 8 * (__s64)rbp_off))) {
+	if (rbp_rule == LEAKD_RBP_AT_CFA && rbp_off == -2) {
+		/* RBP pushed right below the return address: one read for both. */
+		if (bpf_probe_read_user(regs, 16, (void *)(cfa - 16))) {
 			w->flags |= LEAKD_STACK_READ_FAILED;
 			return 1;
 		}
-	} else if (rbp_rule == LEAKD_RBP_UNDEFINED) {
-		bp = 0;
+		bp = regs[0];
+		ra = regs[1];
+	} else {
+		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8))) {
+			w->flags |= LEAKD_STACK_READ_FAILED;
+			return 1;
+		}
+		if (rbp_rule == LEAKD_RBP_AT_CFA &&
+		    bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + 8 * (__s64)rbp_off))) {
+			w->flags |= LEAKD_STACK_READ_FAILED;
+			return 1;
+		}
+		if (rbp_rule == LEAKD_RBP_UNDEFINED)
+			bp = 0;
 	}
 	if (!ra)
 		return 1;	/* the outermost frame */
@@ -291,7 +303,8 @@ static __always_inline __u32 unwind_user(struct pt_regs *ctx, struct leakd_stack
 	w.pc = ra;
 	w.ra_addr = w.sp;
 	w.sp += 8;
-	w.proc = bpf_map_lookup_elem(&unwind_procs, &pid);
+	if (use_tables)
+		w.proc = bpf_map_lookup_elem(&unwind_procs, &pid);
 	bpf_loop(LEAKD_MAX_FRAMES, unwind_step, &w, 0);
 	*ret_flags = w.flags;
 	return w.n;

@@ -51,10 +51,12 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 		if (p)
 			proc_comm(pid, p->comm, sizeof(p->comm));
 		log_info("pid %d called exec: its tables start afresh", (int)pid);
-		unwinder__update_proc(a->unw, pid);
+		if (a->unw)
+			unwinder__update_proc(a->unw, pid);
 		a->rediscover = true;
 	} else if (type == LEAKD_EV_MAP_EXEC) {
-		unwinder__update_proc(a->unw, pid);
+		if (a->unw)
+			unwinder__update_proc(a->unw, pid);
 		a->rediscover = true;	/* maybe an allocator was loaded */
 	} else if (type == LEAKD_EV_EXIT && pid == a->pid) {
 		a->stop = "exit";
@@ -91,12 +93,14 @@ static int attach_cb(void *ctx, pid_t pid)
 	struct adhoc *a = ctx;
 	int err;
 
-	err = unwinder__update_proc(a->unw, pid);
-	if (err)
-		return err == -ENOENT ? -ESRCH : err;
-	if (unwinder__wait(a->unw, pid, TABLE_WAIT_MS, on_table, a))
-		log_warn("pid %d: unwind tables still building; early stacks may be short",
-			 (int)pid);
+	if (a->unw) {
+		err = unwinder__update_proc(a->unw, pid);
+		if (err)
+			return err == -ENOENT ? -ESRCH : err;
+		if (unwinder__wait(a->unw, pid, TABLE_WAIT_MS, on_table, a))
+			log_warn("pid %d: unwind tables still building; early stacks may be short",
+				 (int)pid);
+	}
 	return tracer__attach(a->tracer, pid);
 }
 
@@ -223,7 +227,7 @@ static int run_loop(struct adhoc *a)
 				on_signal(a);
 			else if (evs[i].data.fd == a->pidfd)
 				a->stop = "exit";
-			else if (evs[i].data.fd == unwinder__fd(a->unw))
+			else if (a->unw && evs[i].data.fd == unwinder__fd(a->unw))
 				unwinder__poll(a->unw, on_table, a);
 		}
 		now = now_ns();
@@ -236,7 +240,8 @@ static int run_loop(struct adhoc *a)
 			if (err > 0)
 				log_objects(a);
 			symbolizer__refresh_proc(a->sym, a->pid);
-			unwinder__update_proc(a->unw, a->pid);
+			if (a->unw)
+				unwinder__update_proc(a->unw, a->pid);
 			a->rediscover = false;
 			next_rediscover = now + REDISCOVER_NS;
 		}
@@ -271,7 +276,8 @@ static int load(struct adhoc *a)
 	const struct leakd_options *o = a->o;
 	struct tracer_opts to = { .max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
 				  .stack_cache = 65536, .max_procs = 64,
-				  .unwind_rows = o->unwind_rows };
+				  .unwind_rows = o->unwind_rows,
+				  .frame_pointers = o->frame_pointers };
 	struct unwinder_maps um;
 	struct tables_limits tl = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks };
 	const char *why;
@@ -290,8 +296,9 @@ static int load(struct adhoc *a)
 		return err == EPERM ? EXIT_NO_PRIVILEGE : EXIT_NO_KERNEL_FEATURE;
 	}
 	tracer__unwind_maps(a->tracer, &um);
-	a->unw = unwinder__new(&um, o->cache_dir);
-	if (!a->unw) {
+	if (!o->frame_pointers)
+		a->unw = unwinder__new(&um, o->cache_dir);
+	if (!o->frame_pointers && !a->unw) {
 		log_err("cannot set up the stack unwinder: %s", strerror(errno));
 		return EXIT_FAILURE_RUNTIME;
 	}
@@ -319,7 +326,7 @@ static int setup_fds(struct adhoc *a)
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->sigfd < 0 || a->epfd < 0 || epoll_add(a->epfd, a->sigfd) ||
 	    epoll_add(a->epfd, a->pidfd) || epoll_add(a->epfd, events__epoll_fd(a->events)) ||
-	    epoll_add(a->epfd, unwinder__fd(a->unw))) {
+	    (a->unw && epoll_add(a->epfd, unwinder__fd(a->unw)))) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		return EXIT_FAILURE_RUNTIME;
 	}

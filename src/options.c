@@ -18,6 +18,7 @@ enum {
 	OPT_UNWIND_ROWS,
 	OPT_CACHE_DIR,
 	OPT_NO_CACHE,
+	OPT_FRAME_POINTERS,
 };
 
 static const struct option long_opts[] = {
@@ -35,6 +36,7 @@ static const struct option long_opts[] = {
 	{ "unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS },
 	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+	{ "frame-pointers", no_argument, NULL, OPT_FRAME_POINTERS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -66,6 +68,8 @@ void options__usage(FILE *f)
 	      "      --cache-dir DIR      keep built unwind tables in DIR\n"
 	      "                           (default /var/cache/leakd)\n"
 	      "      --no-cache           build unwind tables afresh, keep none\n"
+	      "      --frame-pointers     walk stacks by frame pointers only, without unwind\n"
+	      "                           tables (cheaper, right only for code built with them)\n"
 	      "  -v, --verbose            more messages; twice for libbpf's\n"
 	      "  -h, --help               show this help\n"
 	      "  -V, --version            show the version and the kernel features in use\n"
@@ -175,6 +179,9 @@ int options__parse(int argc, char **argv, struct leakd_options *o, char *err, si
 			break;
 		case OPT_NO_CACHE:
 			o->cache_dir = NULL;
+			break;
+		case OPT_FRAME_POINTERS:
+			o->frame_pointers = true;
 			break;
 		case 'v':
 			o->verbose++;

@@ -43,6 +43,7 @@ struct leakd_options {
 	uint64_t max_stacks;
 	uint64_t unwind_rows;		/* the kernel's unwind table budget, in rows */
 	const char *cache_dir;		/* unwind tables built before; NULL: none */
+	bool frame_pointers;		/* no unwind tables: frame pointers only */
 	int verbose;
 	bool help, version;
 };

@@ -126,6 +126,7 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	}
 	t->skel->rodata->max_depth = opts->max_depth;
 	t->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 4;
+	t->skel->rodata->use_tables = !opts->frame_pointers;
 	bpf_map__set_max_entries(t->skel->maps.events, opts->ringbuf_bytes);
 	bpf_map__set_max_entries(t->skel->maps.stacks_sent, opts->stack_cache);
 	bpf_map__set_max_entries(t->skel->maps.traced, opts->max_procs);

@@ -22,6 +22,7 @@ struct tracer_opts {
 	uint32_t stack_cache;		/* stacks the kernel remembers as sent */
 	uint32_t max_procs;		/* processes traced at once */
 	uint32_t unwind_rows;		/* the unwind tables' row budget */
+	bool frame_pointers;		/* walk by frame pointers only, no tables */
 };
 
 struct unwinder_maps;
