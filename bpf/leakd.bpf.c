@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * Allocator probes: entry and return of the malloc family, entry of free, and the
- * process lifecycle tracepoints.  The allocator probes are attached per process by
- * userspace (the kernel filters by pid), so everything that runs here belongs to a
- * traced process.
+ * leakd's kernel side.  The trace tier: entry and return of the malloc family and
+ * entry of free, attached per process by userspace (the kernel filters by pid).
+ * The watch tier: anonymous mmap, munmap, mremap and brk, and the lifecycle of
+ * processes (fork, exec, exit), for every process (daemon) or the traced ones.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -18,6 +18,9 @@ const volatile __u32 max_depth = LEAKD_DEFAULT_FRAMES;
 const volatile bool use_tables = true;
 /* Wake the consumer only once this much is waiting: a wakeup per event costs µs. */
 const volatile __u64 wakeup_bytes = 1 << 20;
+/* The watch tier covers every process but leakd itself; else only traced ones. */
+const volatile bool watch_all = false;
+const volatile __u32 self_pid = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -39,7 +42,7 @@ struct {
 	__type(value, __u8);
 } stacks_sent SEC(".maps");
 
-/* Processes whose exec and exit userspace wants to hear about. */
+/* Processes with allocator tracing. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -48,9 +51,10 @@ struct {
 } traced SEC(".maps");
 
 /*
- * Per-thread state of the outermost allocator call in flight.  Allocators call
- * each other (realloc(NULL, n) is malloc, reallocarray tail-calls realloc): only
- * the outermost call is reported, with its caller's stack and size.
+ * Per-thread state.  The outermost allocator call in flight: allocators call each
+ * other (realloc(NULL, n) is malloc, reallocarray tail-calls realloc), and only
+ * the outermost call is reported, with its caller's stack and size.  The
+ * arguments of a memory syscall between its entry and exit.  Scratch for the walk.
  */
 struct inflight {
 	__u64 sp;		/* stack pointer at the outermost entry */
@@ -59,7 +63,11 @@ struct inflight {
 	__u64 stack_id;
 	__u32 depth;
 	__u32 fn;
-	struct leakd_stack_event stack;	/* scratch for the walk, sent as is */
+	__u64 sys[3];		/* mmap: len, prot, flags; munmap/mremap: addr, len, new */
+	__u32 sys_nr;		/* which syscall sys[] belongs to; 0: none */
+	__u32 nr_pcs;
+	__u64 pcs[LEAKD_MAX_FRAMES];
+	__u8 frame_flags[LEAKD_MAX_FRAMES];
 };
 
 struct {
@@ -128,6 +136,7 @@ static long vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *d
 
 struct place_ctx {
 	struct leakd_stack_event *s;
+	struct inflight *t;
 	struct vma_info v;
 };
 
@@ -140,7 +149,9 @@ static long place_one(__u32 i, void *data)
 	if (i >= LEAKD_MAX_FRAMES)
 		return 1;
 	f = &c->s->frames[i];
-	pc = f->pc;
+	pc = c->t->pcs[i];
+	f->pc = pc;
+	f->flags = c->t->frame_flags[i];
 	if (!c->v.found || pc < c->v.start || pc >= c->v.end) {
 		c->v.found = 0;
 		bpf_find_vma(bpf_get_current_task_btf(), pc, vma_cb, &c->v, 0);
@@ -158,31 +169,48 @@ static long place_one(__u32 i, void *data)
 	return 0;
 }
 
-/*
- * Places each frame in its file while the mapping exists, so that userspace can
- * name it even after the process is gone.  Only new stacks pay for this.
- */
-static __always_inline void place_frames(struct leakd_stack_event *s, __u32 n)
-{
-	struct place_ctx c = { .s = s };
-
-	bpf_loop(n, place_one, &c, 0);
-}
-
 #include "unwind.bpf.h"
 
 /*
- * The stack at an allocator's entry, deduplicated: returns its id, and sends its
- * frames to userspace the first time (and again when the kernel forgot it).
+ * Sends a new stack's frames, each placed in its file while the mapping exists, so
+ * that userspace can name them even after the process is gone.
  */
-static __noinline __u64 capture_stack(struct pt_regs *ctx, struct inflight *t)
+static __always_inline void send_stack(struct inflight *t, __u64 id, __u32 n, __u32 flags)
 {
-	struct leakd_stack_event *s = &t->stack;
+	struct leakd_stack_event *s;
+	struct place_ctx c = {};
+
+	s = bpf_ringbuf_reserve(&events, sizeof(*s), 0);
+	if (!s) {
+		/* Forget it so that the next use of this stack sends it again. */
+		bpf_map_delete_elem(&stacks_sent, &id);
+		count(LEAKD_DROP_RINGBUF_STACK);
+		return;
+	}
+	c.s = s;
+	c.t = t;
+	bpf_loop(n, place_one, &c, 0);
+	fill_hdr(&s->hdr, LEAKD_EV_STACK, n);
+	s->stack_id = id;
+	s->flags = flags;
+	s->_pad = 0;
+	bpf_ringbuf_submit(s, wake_flag());
+}
+
+/*
+ * The stack from user state (pc, sp, bp), deduplicated: returns its id, and sends
+ * its frames the first time (and again when the kernel forgot it).  At an
+ * allocator's entry pc is the allocator itself and the caller is found at sp;
+ * at a syscall pc is where the process stopped.
+ */
+static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
+				      bool at_entry)
+{
 	__u32 n, flags = 0, i;
 	__u8 one = 1;
 	__u64 h;
 
-	n = unwind_user(ctx, s, &flags);
+	n = unwind_user(t, pc, sp, bp, at_entry, &flags);
 	if (!n) {
 		count(LEAKD_CNT_STACK_READ_FAILED);
 		return 0;
@@ -199,7 +227,7 @@ static __noinline __u64 capture_stack(struct pt_regs *ctx, struct inflight *t)
 	for (i = 0; i < LEAKD_MAX_FRAMES; i++) {
 		if (i >= n)
 			break;
-		h = mix(h, s->frames[i].pc);
+		h = mix(h, t->pcs[i]);
 	}
 	h = mix(h, n) | 1;	/* never 0: 0 means "no stack" */
 
@@ -207,19 +235,7 @@ static __noinline __u64 capture_stack(struct pt_regs *ctx, struct inflight *t)
 		return h;
 	if (bpf_map_update_elem(&stacks_sent, &h, &one, BPF_NOEXIST))
 		return h;	/* another CPU sends it */
-	place_frames(s, n);
-	fill_hdr(&s->hdr, LEAKD_EV_STACK, n);
-	s->stack_id = h;
-	s->flags = flags;
-	if (n > LEAKD_MAX_FRAMES)
-		return h;
-	if (bpf_ringbuf_output(&events, s,
-			       offsetof(struct leakd_stack_event, frames) + n * sizeof(s->frames[0]),
-			       wake_flag())) {
-		/* Forget it so that the next allocation from this stack sends it again. */
-		bpf_map_delete_elem(&stacks_sent, &h);
-		count(LEAKD_DROP_RINGBUF_STACK);
-	}
+	send_stack(t, h, n, flags);
 	return h;
 }
 
@@ -288,7 +304,7 @@ int alloc_enter(struct pt_regs *ctx)
 	}
 	if (t->arg && (fn == LEAKD_FN_REALLOC || fn == LEAKD_FN_REALLOCARRAY))
 		emit_free(LEAKD_EV_REALLOC_BEGIN, t->arg);
-	t->stack_id = capture_stack(ctx, t);
+	t->stack_id = capture_stack(t, PT_REGS_IP(ctx), sp, PT_REGS_FP(ctx), true);
 	return 0;
 }
 
@@ -346,7 +362,7 @@ int free_enter(struct pt_regs *ctx)
 	return emit_free(LEAKD_EV_FREE, addr);
 }
 
-static __always_inline void emit_proc(__u32 type, __u32 pid)
+static __always_inline void emit_proc(__u32 type, __u32 pid, __u32 aux)
 {
 	struct leakd_event_hdr *e;
 
@@ -355,9 +371,29 @@ static __always_inline void emit_proc(__u32 type, __u32 pid)
 		count(LEAKD_DROP_RINGBUF_PROC);
 		return;
 	}
-	fill_hdr(e, type, 0);
+	fill_hdr(e, type, aux);
 	e->pid = pid;
+	/* Userspace must read the process's state while it is there: wake it now. */
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
+static __always_inline bool watched(__u32 pid)
+{
+	if (pid == self_pid)
+		return false;
+	return watch_all || bpf_map_lookup_elem(&traced, &pid);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ppid = parent->tgid, pid = child->tgid;
+
+	/* New processes only: a thread joins its parent's group. */
+	if (pid != child->pid || !watched(ppid))
+		return 0;
+	emit_proc(LEAKD_EV_FORK, pid, ppid);
+	return 0;
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -365,8 +401,8 @@ int BPF_PROG(proc_exec, struct task_struct *p)
 {
 	__u32 pid = p->tgid;
 
-	if (bpf_map_lookup_elem(&traced, &pid))
-		emit_proc(LEAKD_EV_EXEC, pid);
+	if (watched(pid))
+		emit_proc(LEAKD_EV_EXEC, pid, 0);
 	return 0;
 }
 
@@ -378,43 +414,9 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	/* Every thread passes here; the process is gone when the last one does. */
 	if (BPF_CORE_READ(p, signal, live.counter))
 		return 0;
-	if (bpf_map_lookup_elem(&traced, &pid))
-		emit_proc(LEAKD_EV_EXIT, pid);
+	if (watched(pid))
+		emit_proc(LEAKD_EV_EXIT, pid, 0);
 	return 0;
 }
 
-/*
- * A traced process mapped a file executable (dlopen): userspace learns its path
- * and probes it if it is an allocator, best before the process goes on.
- */
-static __always_inline int on_mmap_exit(long ret)
-{
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	struct vma_info v = {};
-
-	if (ret < 0 && ret > -4096)
-		return 0;
-	if (!bpf_map_lookup_elem(&traced, &pid))
-		return 0;
-	bpf_find_vma(bpf_get_current_task_btf(), ret, vma_cb, &v, 0);
-	if (!v.found || !v.ino || !v.exec)
-		return 0;
-	emit_proc(LEAKD_EV_MAP_EXEC, pid);
-	return 0;
-}
-
-/* The tracepoint of mmap alone, when tracefs is there to attach it. */
-SEC("tracepoint/syscalls/sys_exit_mmap")
-int map_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_mmap_exit(ctx->ret);
-}
-
-/* Otherwise the exit of every syscall, mmap picked out here. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(map_exit_raw, struct pt_regs *regs, long ret)
-{
-	if (regs->orig_ax != 9)	/* __NR_mmap on x86-64 */
-		return 0;
-	return on_mmap_exit(ret);
-}
+#include "watch.bpf.h"

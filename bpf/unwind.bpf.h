@@ -37,7 +37,7 @@ struct {
 #define MAX_FRAME_SPAN (8ULL << 20)
 
 struct walk {
-	struct leakd_stack_event *s;
+	struct inflight *t;
 	struct leakd_unwind_proc *proc;	/* NULL: no table for this process */
 	__u64 pc, sp, bp;
 	__u64 ra_addr;			/* where pc was read from */
@@ -142,10 +142,10 @@ static __always_inline bool untrampoline(struct walk *w)
 
 static __always_inline void record(struct walk *w, __u64 pc, __u32 flags)
 {
-	struct leakd_frame *f = &w->s->frames[w->n & (LEAKD_MAX_FRAMES - 1)];
+	__u32 i = w->n & (LEAKD_MAX_FRAMES - 1);
 
-	f->pc = pc;
-	f->flags = flags;
+	w->t->pcs[i] = pc;
+	w->t->frame_flags[i] = flags;
 	w->n++;
 }
 
@@ -174,7 +174,7 @@ static long unwind_step(__u32 i, void *data)
 			m = &w->proc->maps[(__u32)mi & (LEAKD_UNWIND_MAX_MAPS - 1)];
 	}
 	if (!m && untrampoline(w)) {
-		w->s->frames[(w->n - 1) & (LEAKD_MAX_FRAMES - 1)].pc = w->pc;
+		w->t->pcs[(w->n - 1) & (LEAKD_MAX_FRAMES - 1)] = w->pc;
 		count(LEAKD_CNT_UNWIND_TRAMPOLINE);
 		return 0;	/* walk on from the real return address */
 	}
@@ -282,27 +282,32 @@ static long unwind_step(__u32 i, void *data)
 }
 
 /*
- * Walks the stack at an allocator's entry (pc in the allocator, sp at its return
- * address) into s->frames; returns the number of frames, the caller first.
+ * Walks the user stack into t->pcs; returns the number of frames.  At an
+ * allocator's entry (at_entry) the CFA is sp + 8 whatever the allocator's code, so
+ * the walk starts at the caller, found at sp.  Elsewhere (a syscall) pc itself is
+ * the first frame, where the process was stopped.
  */
-static __always_inline __u32 unwind_user(struct pt_regs *ctx, struct leakd_stack_event *s,
-					 __u32 *ret_flags)
+static __always_inline __u32 unwind_user(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
+					 bool at_entry, __u32 *ret_flags)
 {
-	struct walk w = { .s = s, .max = max_depth };
+	struct walk w = { .t = t, .max = max_depth, .sp = sp, .bp = bp };
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	__u64 ra;
 
-	w.sp = PT_REGS_SP(ctx);
-	w.bp = PT_REGS_FP(ctx);
-	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)w.sp)) {
-		*ret_flags = LEAKD_STACK_READ_FAILED;
-		return 0;
+	if (at_entry) {
+		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)sp)) {
+			*ret_flags = LEAKD_STACK_READ_FAILED;
+			return 0;
+		}
+		record(&w, ra, 0);
+		w.pc = ra;
+		w.ra_addr = sp;
+		w.sp = sp + 8;
+	} else {
+		record(&w, pc, LEAKD_FRAME_EXACT);
+		w.pc = pc;
+		w.exact = 1;
 	}
-	/* At the entry the CFA is sp + 8 whatever the allocator's code: no table needed. */
-	record(&w, ra, 0);
-	w.pc = ra;
-	w.ra_addr = w.sp;
-	w.sp += 8;
 	if (use_tables)
 		w.proc = bpf_map_lookup_elem(&unwind_procs, &pid);
 	bpf_loop(LEAKD_MAX_FRAMES, unwind_step, &w, 0);

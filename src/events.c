@@ -49,6 +49,12 @@ static int on_record(void *ctx, void *data, size_t size)
 		e->stats.bad_records++;
 		return 0;
 	}
+	if (h->type == LEAKD_EV_FORK) {
+		/* The child is new to the tables: whoever watches it adds it. */
+		if (e->cb)
+			e->cb(e->ctx, h->type, h->pid);
+		return 0;
+	}
 	p = tables__proc(e->tables, h->pid);
 	if (!p) {
 		e->stats.unknown_pid++;
@@ -78,6 +84,38 @@ static int on_record(void *ctx, void *data, size_t size)
 	case LEAKD_EV_STACK:
 		on_stack(e, p, data, size);
 		return 0;
+	case LEAKD_EV_MMAP: {
+		const struct leakd_map_event *m = data;
+
+		if (size < sizeof(*m))
+			break;
+		proc__mmap(p, m->addr, m->len, m->stack_id, h->aux, h->ts);
+		return 0;
+	}
+	case LEAKD_EV_MUNMAP:
+	case LEAKD_EV_MREMAP_BEGIN:
+	case LEAKD_EV_BRK: {
+		const struct leakd_range_event *r = data;
+
+		if (size < sizeof(*r))
+			break;
+		if (h->type == LEAKD_EV_MUNMAP)
+			proc__munmap(p, r->addr, r->len);
+		else if (h->type == LEAKD_EV_BRK)
+			proc__brk(p, r->addr, r->len);
+		else
+			proc__mremap_begin(p, h->tid, r->addr, r->len);
+		return 0;
+	}
+	case LEAKD_EV_MREMAP_END: {
+		const struct leakd_mremap_event *r = data;
+
+		if (size < sizeof(*r))
+			break;
+		proc__mremap_end(p, h->tid, r->old_addr, r->old_len, r->new_addr, r->new_len,
+				 h->ts);
+		return 0;
+	}
 	case LEAKD_EV_EXEC:
 		proc__exec(p);
 		/* Read the new image's mappings while the process surely still runs. */

@@ -7,23 +7,9 @@
 #include "json.h"
 #include "report.h"
 #include "symbolize.h"
+#include "tracer.h"
 #include "util.h"
 
-static const char *const counter_names[LEAKD_CNT__COUNT] = {
-	[LEAKD_DROP_RINGBUF_ALLOC] = "ringbuf_alloc",
-	[LEAKD_DROP_RINGBUF_FREE] = "ringbuf_free",
-	[LEAKD_DROP_RINGBUF_STACK] = "ringbuf_stack",
-	[LEAKD_DROP_RINGBUF_PROC] = "ringbuf_proc",
-	[LEAKD_DROP_TASK_STORAGE] = "task_storage",
-	[LEAKD_DROP_MEMPTR_READ] = "memptr_read",
-	[LEAKD_CNT_STACK_READ_FAILED] = "stack_read_failed",
-	[LEAKD_CNT_STACK_TRUNCATED] = "stack_truncated",
-	[LEAKD_CNT_STALE_INFLIGHT] = "stale_inflight",
-	[LEAKD_CNT_VMA_LOOKUP_FAILED] = "vma_lookup_failed",
-	[LEAKD_CNT_UNWIND_FP_FRAMES] = "unwind_fp_frames",
-	[LEAKD_CNT_UNWIND_PENDING] = "unwind_table_pending",
-	[LEAKD_CNT_UNWIND_TRAMPOLINE] = "unwind_trampolines",
-};
 
 /* Row a ranks before row b. */
 static bool before(const struct report_row *a, const struct report_row *b)
@@ -107,8 +93,8 @@ int report__rank(const struct proc *p, uint32_t top, uint64_t min_age_ns, uint64
 	for (k = 0; k < p->nr_stacks; k++) {
 		struct report_row r = { .stack = p->stacks[k] };
 
-		r.bytes = aged ? aged[2 * k] : r.stack->live_bytes;
-		r.count = aged ? aged[2 * k + 1] : r.stack->live_count;
+		r.bytes = aged ? aged[2 * k] : r.stack->level[LEVEL_HEAP].live_bytes;
+		r.count = aged ? aged[2 * k + 1] : r.stack->level[LEVEL_HEAP].live_count;
 		if (!r.count)
 			continue;
 		if (n < cap) {
@@ -172,7 +158,8 @@ static void stack_text(FILE *f, const struct report_row *r, struct symbolizer *s
 
 	fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " allocations from stack "
 		   "(%" PRIu64 " allocated, %" PRIu64 " freed since tracing began)\n",
-		r->bytes, r->count, st->total_count, st->freed_count);
+		r->bytes, r->count, st->level[LEVEL_HEAP].total_count,
+		st->level[LEVEL_HEAP].freed_count);
 	if (st->flags & STACK_OVERFLOW)
 		fputs("\t[stacks past the stack table's limit]\n", f);
 	else if (!(st->flags & STACK_HAS_FRAMES))
@@ -193,7 +180,7 @@ static void losses_text(FILE *f, const struct report_meta *m, const struct proc 
 	fputs("  INCOMPLETE: events were lost:", f);
 	for (i = 0; i < LEAKD_DROP__COUNT; i++)
 		if (m->counters[i])
-			fprintf(f, " %s=%" PRIu64, counter_names[i], m->counters[i]);
+			fprintf(f, " %s=%" PRIu64, tracer__counter_name(i), m->counters[i]);
 	if (m->missed_runs)
 		fprintf(f, " bpf_missed_runs=%" PRIu64, m->missed_runs);
 	if (p->losses.allocs_dropped)
@@ -282,7 +269,7 @@ static void print_json(FILE *f, const struct report_opts *o, const struct report
 	json_u64(&j, "nr_stacks", p->nr_stacks);
 	json_object_begin(&j, "counters");
 	for (c = 0; c < LEAKD_CNT__COUNT; c++)
-		json_u64(&j, counter_names[c], m->counters[c]);
+		json_u64(&j, tracer__counter_name(c), m->counters[c]);
 	json_u64(&j, "bpf_missed_runs", m->missed_runs);
 	json_u64(&j, "alloc_table_full", p->losses.allocs_dropped);
 	json_u64(&j, "stack_table_full", p->losses.stacks_merged);
@@ -295,10 +282,10 @@ static void print_json(FILE *f, const struct report_opts *o, const struct report
 		json_hex(&j, "id", st->id);
 		json_u64(&j, "bytes", rows[i].bytes);
 		json_u64(&j, "allocs", rows[i].count);
-		json_u64(&j, "total_bytes", st->total_bytes);
-		json_u64(&j, "total_allocs", st->total_count);
-		json_u64(&j, "freed_bytes", st->freed_bytes);
-		json_u64(&j, "freed_allocs", st->freed_count);
+		json_u64(&j, "total_bytes", st->level[LEVEL_HEAP].total_bytes);
+		json_u64(&j, "total_allocs", st->level[LEVEL_HEAP].total_count);
+		json_u64(&j, "freed_bytes", st->level[LEVEL_HEAP].freed_bytes);
+		json_u64(&j, "freed_allocs", st->level[LEVEL_HEAP].freed_count);
 		json_bool(&j, "overflow", st->flags & STACK_OVERFLOW);
 		json_array_begin(&j, "cut");
 		for (k = 0; k < ARRAY_SIZE(stack_notes); k++)

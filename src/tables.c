@@ -10,6 +10,9 @@
 #define STACK_ID_NONE 2		/* the kernel could not read the stack */
 #define STACK_ID_OVERFLOW 4	/* the stack table was full */
 
+#define PAGE_SIZE 4096ULL
+#define PAGE_UP(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+
 struct proc_slot {
 	uint64_t pid;
 	struct proc *p;
@@ -47,15 +50,34 @@ static void free_stacks(struct proc *p)
 	hashtab__clear(&p->stack_index);
 }
 
+static void clear_maps(struct proc *p)
+{
+	p->tables->nr_maps -= p->nr_maps;
+	p->nr_maps = 0;
+	p->map_bytes = p->map_count = p->reserved_bytes = 0;
+	p->heap_start = p->heap_bytes = 0;
+	p->moving_tid = 0;
+}
+
+static void clear_allocs(struct proc *p)
+{
+	p->tables->nr_allocs -= p->allocs.count;
+	hashtab__clear(&p->allocs);
+	hashtab__clear(&p->parked);
+	p->live_bytes = p->live_count = 0;
+}
+
 static void proc_free(struct proc *p)
 {
 	if (!p)
 		return;
 	if (p->tables) {
 		free_stacks(p);
-		p->tables->nr_allocs -= p->allocs.count;
+		clear_allocs(p);
+		clear_maps(p);
 	}
 	free(p->stacks);
+	free(p->maps);
 	hashtab__destroy(&p->allocs);
 	hashtab__destroy(&p->stack_index);
 	hashtab__destroy(&p->parked);
@@ -85,7 +107,6 @@ struct proc *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_time)
 {
 	struct proc_slot *s;
 	struct proc *p;
-	bool is_new;
 
 	p = tables__proc(t, pid);
 	if (p)
@@ -95,11 +116,12 @@ struct proc *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_time)
 		return NULL;
 	p->pid = pid;
 	p->start_time = start_time;
-	if (hashtab__init(&p->allocs, sizeof(struct alloc), 1024) ||
-	    hashtab__init(&p->stack_index, sizeof(struct stack_slot), 256) ||
+	/* Small to start: most watched processes are never traced. */
+	if (hashtab__init(&p->allocs, sizeof(struct alloc), 16) ||
+	    hashtab__init(&p->stack_index, sizeof(struct stack_slot), 16) ||
 	    hashtab__init(&p->parked, sizeof(struct parked), 16))
 		goto fail;
-	s = hashtab__upsert(&t->procs, (uint64_t)pid, &is_new);
+	s = hashtab__upsert(&t->procs, (uint64_t)pid, NULL);
 	if (!s)
 		goto fail;
 	s->p = p;
@@ -130,7 +152,7 @@ size_t tables__memory(const struct tables *t)
 
 		total += sizeof(*p) + hashtab__memory(&p->allocs) +
 			 hashtab__memory(&p->stack_index) + hashtab__memory(&p->parked) +
-			 p->cap_stacks * sizeof(*p->stacks);
+			 p->cap_stacks * sizeof(*p->stacks) + p->cap_maps * sizeof(*p->maps);
 		for (j = 0; j < p->nr_stacks; j++)
 			total += sizeof(struct stack) + p->stacks[j]->nr_frames * sizeof(struct frame);
 	}
@@ -143,7 +165,7 @@ static uint32_t new_stack(struct proc *p, uint64_t id)
 	struct stack *s;
 
 	if (p->nr_stacks == p->cap_stacks) {
-		uint32_t cap = p->cap_stacks ? p->cap_stacks * 2 : 64;
+		uint32_t cap = p->cap_stacks ? p->cap_stacks * 2 : 16;
 		struct stack **ns = realloc(p->stacks, cap * sizeof(*ns));
 
 		if (!ns)
@@ -207,22 +229,49 @@ void stack__set_frames(struct stack *s, struct frame *frames, uint32_t n, uint32
 	s->flags |= STACK_HAS_FRAMES | (flags & 0xffff);
 }
 
-static struct stack *stack_at(const struct proc *p, uint32_t index)
+static struct stack_stats *stats_at(const struct proc *p, uint32_t index, enum level l)
 {
-	return index < p->nr_stacks ? p->stacks[index] : NULL;
+	return index < p->nr_stacks ? &p->stacks[index]->level[l] : NULL;
+}
+
+/* A stack gains size bytes in one piece at level l. */
+static void stats_add(struct proc *p, uint32_t index, enum level l, uint64_t size, uint64_t ts)
+{
+	struct stack_stats *st = stats_at(p, index, l);
+
+	if (!st)
+		return;
+	st->total_bytes += size;
+	st->total_count++;
+	st->live_bytes += size;
+	st->live_count++;
+	if (!p->stacks[index]->first_ts)
+		p->stacks[index]->first_ts = ts;
+	p->stacks[index]->last_ts = ts;
+}
+
+/*
+ * A stack loses size bytes and pieces of them: 0 when a piece only shrinks, -1
+ * when a hole splits one in two.
+ */
+static void stats_sub(struct proc *p, uint32_t index, enum level l, uint64_t size,
+		      int64_t pieces)
+{
+	struct stack_stats *st = stats_at(p, index, l);
+
+	if (!st)
+		return;
+	st->live_bytes -= size;
+	st->live_count -= pieces;
+	st->freed_bytes += size;
+	if (pieces > 0)
+		st->freed_count += pieces;
 }
 
 /* Accounts a block as gone from its stack. */
 static void release(struct proc *p, const struct alloc *a)
 {
-	struct stack *s = stack_at(p, a->stack);
-
-	if (s) {
-		s->live_bytes -= a->size;
-		s->live_count--;
-		s->freed_bytes += a->size;
-		s->freed_count++;
-	}
+	stats_sub(p, a->stack, LEVEL_HEAP, a->size, 1);
 	p->live_bytes -= a->size;
 	p->live_count--;
 	p->total_frees++;
@@ -239,39 +288,29 @@ static bool take(struct proc *p, uint64_t addr, struct alloc *ret)
 
 static void insert(struct proc *p, struct alloc *a)
 {
+	struct stack_stats *st = stats_at(p, a->stack, LEVEL_HEAP);
 	struct alloc *slot, old;
-	struct stack *s = stack_at(p, a->stack);
 
-	if (s) {
-		s->total_bytes += a->size;
-		s->total_count++;
-		if (!s->first_ts)
-			s->first_ts = a->ts;
-		s->last_ts = a->ts;
-	}
 	p->total_allocs++;
 	if (take(p, a->addr, &old)) {
 		/* Its free went unseen (a path leakd does not probe): let it go. */
 		p->notes.replaced_allocs++;
 		release(p, &old);
 	}
-	if (p->tables->nr_allocs >= p->tables->limits.max_allocs) {
+	if (p->tables->nr_allocs >= p->tables->limits.max_allocs ||
+	    !(slot = hashtab__upsert(&p->allocs, a->addr, NULL))) {
 		p->losses.allocs_dropped++;
-		return;
-	}
-	slot = hashtab__upsert(&p->allocs, a->addr, NULL);
-	if (!slot) {
-		p->losses.allocs_dropped++;
+		if (st) {
+			st->total_bytes += a->size;
+			st->total_count++;
+		}
 		return;
 	}
 	*slot = *a;
 	p->tables->nr_allocs++;
 	p->live_bytes += a->size;
 	p->live_count++;
-	if (s) {
-		s->live_bytes += a->size;
-		s->live_count++;
-	}
+	stats_add(p, a->stack, LEVEL_HEAP, a->size, a->ts);
 }
 
 void proc__alloc(struct proc *p, uint32_t tid, uint32_t fn, uint64_t addr, uint64_t size,
@@ -279,7 +318,6 @@ void proc__alloc(struct proc *p, uint32_t tid, uint32_t fn, uint64_t addr, uint6
 {
 	struct alloc a = { .addr = addr, .size = size, .ts = ts, .fn = fn };
 	struct parked pk = { 0 };
-
 
 	if (old_addr) {
 		/* The end of a realloc: settle the block parked at its begin. */
@@ -290,16 +328,14 @@ void proc__alloc(struct proc *p, uint32_t tid, uint32_t fn, uint64_t addr, uint6
 		}
 		if (!addr && size) {
 			/* Failed: the old block lives on. */
-			if (pk.known && p->tables->nr_allocs < p->tables->limits.max_allocs) {
-				struct alloc *slot = hashtab__upsert(&p->allocs, old_addr, NULL);
+			struct alloc *slot = NULL;
 
-				if (slot) {
-					*slot = pk.a;
-					p->tables->nr_allocs++;
-					return;
-				}
-			}
-			if (pk.known) {
+			if (pk.known && p->tables->nr_allocs < p->tables->limits.max_allocs)
+				slot = hashtab__upsert(&p->allocs, old_addr, NULL);
+			if (slot) {
+				*slot = pk.a;
+				p->tables->nr_allocs++;
+			} else if (pk.known) {
 				p->losses.allocs_dropped++;
 				release(p, &pk.a);
 			}
@@ -346,14 +382,236 @@ void proc__realloc_begin(struct proc *p, uint32_t tid, uint64_t addr)
 	pk->known = take(p, addr, &pk->a);
 }
 
+/* Index of the first mapping that ends after addr: the first that may overlap it. */
+static uint32_t first_ending_after(const struct proc *p, uint64_t addr)
+{
+	uint32_t lo = 0, hi = p->nr_maps;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (p->maps[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Reserved address space is tracked (so that later calls apply) but is not memory. */
+static void map_account(struct proc *p, const struct mapping *m, uint64_t bytes, int64_t pieces,
+			bool freed)
+{
+	if (m->flags & LEAKD_MAP_RESERVED) {
+		p->reserved_bytes -= bytes;
+		return;
+	}
+	p->map_bytes -= bytes;
+	p->map_count -= pieces;
+	if (freed)
+		stats_sub(p, m->stack, LEVEL_MAP, bytes, pieces);
+	else if (m->stack < p->nr_stacks) {
+		/* Moving, not freeing: only the live figures change. */
+		p->stacks[m->stack]->level[LEVEL_MAP].live_bytes -= bytes;
+		p->stacks[m->stack]->level[LEVEL_MAP].live_count -= pieces;
+	}
+}
+
+static bool map_insert_at(struct proc *p, uint32_t i, const struct mapping *m)
+{
+	if (p->tables->nr_maps >= p->tables->limits.max_maps) {
+		p->losses.maps_dropped++;
+		return false;
+	}
+	if (p->nr_maps == p->cap_maps) {
+		uint32_t cap = p->cap_maps ? p->cap_maps * 2 : 16;
+		struct mapping *nm = realloc(p->maps, cap * sizeof(*nm));
+
+		if (!nm) {
+			p->losses.maps_dropped++;
+			return false;
+		}
+		p->maps = nm;
+		p->cap_maps = cap;
+	}
+	memmove(&p->maps[i + 1], &p->maps[i], (p->nr_maps - i) * sizeof(*m));
+	p->maps[i] = *m;
+	p->nr_maps++;
+	p->tables->nr_maps++;
+	return true;
+}
+
+static void map_remove_at(struct proc *p, uint32_t i)
+{
+	memmove(&p->maps[i], &p->maps[i + 1], (p->nr_maps - i - 1) * sizeof(*p->maps));
+	p->nr_maps--;
+	p->tables->nr_maps--;
+}
+
+/*
+ * Takes [start, end) out of the mappings: whole ones go, others shrink or split.
+ * The first piece removed is copied to *ret_first.  freed: the memory is gone
+ * (munmap), else it is moving (mremap).  Returns whether anything overlapped.
+ */
+static bool unmap_range(struct proc *p, uint64_t start, uint64_t end, bool freed,
+			struct mapping *ret_first)
+{
+	uint32_t i = first_ending_after(p, start);
+	bool any = false;
+
+	while (i < p->nr_maps && p->maps[i].start < end) {
+		struct mapping *m = &p->maps[i];
+		uint64_t lo = m->start > start ? m->start : start;
+		uint64_t hi = m->end < end ? m->end : end;
+
+		if (!any && ret_first) {
+			*ret_first = *m;
+			ret_first->start = lo;
+			ret_first->end = hi;
+		}
+		any = true;
+		if (lo == m->start && hi == m->end) {
+			map_account(p, m, hi - lo, 1, freed);
+			map_remove_at(p, i);
+			continue;
+		}
+		if (lo == m->start) {
+			map_account(p, m, hi - lo, 0, freed);
+			m->start = hi;
+		} else if (hi == m->end) {
+			map_account(p, m, hi - lo, 0, freed);
+			m->end = lo;
+		} else {
+			/* A hole in the middle: the tail becomes a mapping of its own. */
+			struct mapping tail = *m;
+
+			tail.start = hi;
+			map_account(p, m, hi - lo, -1, freed);
+			m->end = lo;
+			if (!map_insert_at(p, i + 1, &tail))
+				map_account(p, &tail, tail.end - tail.start, 1, true);
+			i++;
+		}
+		i++;
+	}
+	return any;
+}
+
+static void map_add(struct proc *p, const struct mapping *m, bool fresh)
+{
+	struct stack_stats *st;
+	uint64_t len = m->end - m->start;
+
+	if (!map_insert_at(p, first_ending_after(p, m->start), m))
+		return;
+	if (m->flags & LEAKD_MAP_RESERVED) {
+		p->reserved_bytes += len;
+		return;
+	}
+	p->map_bytes += len;
+	p->map_count++;
+	if (fresh) {
+		stats_add(p, m->stack, LEVEL_MAP, len, m->ts);
+	} else if ((st = stats_at(p, m->stack, LEVEL_MAP))) {
+		st->live_bytes += len;
+		st->live_count++;
+	}
+}
+
+void proc__mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t stack_id, uint32_t flags,
+		uint64_t ts)
+{
+	struct mapping m = { .start = addr, .end = addr + PAGE_UP(len), .ts = ts,
+			     .flags = flags };
+
+	if (!len || m.end < m.start)
+		return;
+	/* MAP_FIXED over older mappings replaces them. */
+	unmap_range(p, m.start, m.end, true, NULL);
+	m.stack = stack_lookup(p, stack_id);
+	map_add(p, &m, true);
+}
+
+void proc__munmap(struct proc *p, uint64_t addr, uint64_t len)
+{
+	uint64_t end = addr + PAGE_UP(len);
+
+	if (!len || end < addr)
+		return;
+	if (!unmap_range(p, addr, end, true, NULL))
+		p->notes.unmatched_unmaps++;
+}
+
+void proc__mremap_begin(struct proc *p, uint32_t tid, uint64_t addr, uint64_t len)
+{
+	struct mapping m = { .stack = UINT32_MAX };
+	uint64_t end = addr + PAGE_UP(len);
+
+	if (!len || end < addr)
+		return;
+	/* Parked until the end says where it went: nothing else can map it meanwhile. */
+	unmap_range(p, addr, end, false, &m);
+	m.start = addr;
+	m.end = end;
+	p->moving = m;
+	p->moving_tid = tid;
+}
+
+void proc__mremap_end(struct proc *p, uint32_t tid, uint64_t old_addr, uint64_t old_len,
+		      uint64_t new_addr, uint64_t new_len, uint64_t ts)
+{
+	struct mapping m = { .stack = UINT32_MAX, .ts = ts };
+	struct stack_stats *st;
+	uint64_t old_size = PAGE_UP(old_len), new_size = PAGE_UP(new_len);
+
+	if (p->moving_tid == tid && p->moving.start == old_addr) {
+		m = p->moving;
+	} else {
+		unmap_range(p, old_addr, old_addr + old_size, false, &m);
+		m.start = old_addr;
+	}
+	p->moving_tid = 0;
+	if (m.stack == UINT32_MAX) {
+		p->notes.unmatched_unmaps++;
+		return;		/* not a mapping leakd saw made */
+	}
+	if (!new_addr) {
+		/* Failed: it stays where it was. */
+		m.end = m.start + old_size;
+		map_add(p, &m, false);
+		return;
+	}
+	m.start = new_addr;
+	m.end = new_addr + new_size;
+	map_add(p, &m, false);
+	/* The mapping keeps its origin; growth counts as its stack's too. */
+	st = stats_at(p, m.stack, LEVEL_MAP);
+	if (st && !(m.flags & LEAKD_MAP_RESERVED) && new_size > old_size)
+		st->total_bytes += new_size - old_size;
+	else if (st && !(m.flags & LEAKD_MAP_RESERVED))
+		st->freed_bytes += old_size - new_size;
+}
+
+void proc__brk(struct proc *p, uint64_t start, uint64_t size)
+{
+	p->heap_start = start;
+	p->heap_bytes = size;
+}
+
 void proc__exec(struct proc *p)
 {
-	struct tables *t = p->tables;
-
+	clear_allocs(p);
+	clear_maps(p);
 	free_stacks(p);
-	t->nr_allocs -= p->allocs.count;
-	hashtab__clear(&p->allocs);
-	hashtab__clear(&p->parked);
-	p->live_bytes = p->live_count = 0;
 	p->exec_count++;
+}
+
+void proc__untrace(struct proc *p)
+{
+	uint32_t i;
+
+	clear_allocs(p);
+	for (i = 0; i < p->nr_stacks; i++)
+		memset(&p->stacks[i]->level[LEVEL_HEAP], 0, sizeof(struct stack_stats));
+	p->total_allocs = p->total_frees = 0;
 }

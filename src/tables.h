@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * What leakd knows of each traced process: its live allocations (by address) and
- * its stacks with their per-stack figures.  Fed by decoded events; pure data, no
- * I/O, so that the semantics of every event can be unit-tested.
+ * What leakd knows of each process: at the allocator level its live allocations
+ * (by address), at the mapping level its anonymous mappings (by range) and heap,
+ * and its stacks with per-stack figures at both levels.  Fed by decoded events;
+ * pure data, no I/O, so that the semantics of every event can be unit-tested.
  */
 #ifndef LEAKD_TABLES_H
 #define LEAKD_TABLES_H
@@ -26,15 +27,26 @@ struct frame {
 #define STACK_HAS_FRAMES (1u << 16)	/* frames arrived */
 #define STACK_OVERFLOW (1u << 17)	/* catch-all for stacks past the table's limit */
 
+/* The two levels memory is counted at. */
+enum level {
+	LEVEL_HEAP,		/* blocks from the allocator (malloc and friends) */
+	LEVEL_MAP,		/* anonymous mappings (mmap), the allocator's own among them */
+	LEVEL__COUNT,
+};
+
+struct stack_stats {
+	uint64_t live_bytes, live_count;
+	uint64_t total_bytes, total_count;	/* ever allocated (mapped) */
+	uint64_t freed_bytes, freed_count;
+};
+
 struct stack {
 	uint64_t id;
 	uint32_t flags;
 	uint32_t nr_frames;
 	struct frame *frames;
-	uint64_t live_bytes, live_count;
-	uint64_t total_bytes, total_count;	/* ever allocated */
-	uint64_t freed_bytes, freed_count;
-	uint64_t first_ts, last_ts;		/* first and latest allocation */
+	struct stack_stats level[LEVEL__COUNT];
+	uint64_t first_ts, last_ts;		/* first and latest use */
 };
 
 struct alloc {
@@ -45,10 +57,19 @@ struct alloc {
 	uint32_t fn;		/* enum leakd_fn */
 };
 
+/* Flags of a mapping: the kernel's LEAKD_MAP_*. */
+struct mapping {
+	uint64_t start, end;
+	uint64_t ts;
+	uint32_t stack;		/* index into proc.stacks */
+	uint32_t flags;
+};
+
 /* Why figures may be short; any non-zero makes a report incomplete. */
 struct proc_losses {
 	uint64_t allocs_dropped;	/* allocation table full */
 	uint64_t stacks_merged;		/* stack table full: counted under the overflow stack */
+	uint64_t maps_dropped;		/* mapping table full */
 };
 
 /* Oddities that do not make figures wrong, shown for the curious. */
@@ -58,6 +79,7 @@ struct proc_notes {
 					 * flush at thread exit) */
 	uint64_t replaced_allocs;	/* an address came back while still live */
 	uint64_t realloc_unparked;	/* realloc ended without its begin */
+	uint64_t unmatched_unmaps;	/* ranges not seen mapped (from before watching) */
 };
 
 struct proc {
@@ -66,13 +88,23 @@ struct proc {
 	char comm[16];
 	uint64_t exec_count;
 	bool exited;
+	/* Allocator level (traced processes). */
 	uint64_t live_bytes, live_count;
 	uint64_t total_allocs, total_frees;
+	struct hashtab allocs;		/* struct alloc */
+	struct hashtab parked;		/* struct parked: blocks inside realloc, by tid */
+	/* Mapping level. */
+	uint64_t map_bytes, map_count;	/* live anonymous mappings (memory, not reserved) */
+	uint64_t reserved_bytes;	/* PROT_NONE address space */
+	uint64_t heap_start, heap_bytes; /* the brk heap */
+	struct mapping *maps;		/* sorted by start, disjoint */
+	uint32_t nr_maps, cap_maps;
+	struct mapping moving;		/* the range in flight in an mremap */
+	uint32_t moving_tid;		/* 0: none */
+	/* Both. */
 	struct proc_losses losses;
 	struct proc_notes notes;
-	struct hashtab allocs;		/* struct alloc */
 	struct hashtab stack_index;	/* struct stack_slot: id -> index */
-	struct hashtab parked;		/* struct parked: blocks inside realloc, by tid */
 	struct stack **stacks;
 	uint32_t nr_stacks, cap_stacks;
 	struct tables *tables;
@@ -81,12 +113,13 @@ struct proc {
 struct tables_limits {
 	uint64_t max_allocs;		/* live allocations, all processes together */
 	uint64_t max_stacks;		/* stacks, all processes together */
+	uint64_t max_maps;		/* mappings, all processes together */
 };
 
 struct tables {
 	struct tables_limits limits;
 	struct hashtab procs;		/* struct proc_slot: pid -> struct proc * */
-	uint64_t nr_allocs, nr_stacks;
+	uint64_t nr_allocs, nr_stacks, nr_maps;
 };
 
 int tables__init(struct tables *t, const struct tables_limits *limits);
@@ -98,13 +131,25 @@ void tables__remove_proc(struct tables *t, pid_t pid);
 /* Bytes of memory the tables hold. */
 size_t tables__memory(const struct tables *t);
 
-/* Event semantics.  Timestamps are CLOCK_MONOTONIC ns. */
+/* Allocator level.  Timestamps are CLOCK_MONOTONIC ns. */
 void proc__alloc(struct proc *p, uint32_t tid, uint32_t fn, uint64_t addr, uint64_t size,
 		 uint64_t stack_id, uint64_t old_addr, uint64_t ts);
 void proc__free(struct proc *p, uint32_t tid, uint64_t addr);
 void proc__realloc_begin(struct proc *p, uint32_t tid, uint64_t addr);
+
+/* Mapping level. */
+void proc__mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t stack_id, uint32_t flags,
+		uint64_t ts);
+void proc__munmap(struct proc *p, uint64_t addr, uint64_t len);
+void proc__mremap_begin(struct proc *p, uint32_t tid, uint64_t addr, uint64_t len);
+void proc__mremap_end(struct proc *p, uint32_t tid, uint64_t old_addr, uint64_t old_len,
+		      uint64_t new_addr, uint64_t new_len, uint64_t ts);
+void proc__brk(struct proc *p, uint64_t start, uint64_t size);
+
 /* An exec replaced the program: forget everything of the old one. */
 void proc__exec(struct proc *p);
+/* The allocator level is no longer traced: its figures go, the mapping level stays. */
+void proc__untrace(struct proc *p);
 
 /* The stack with this id, created empty when new (or the overflow stack when full). */
 struct stack *proc__stack(struct proc *p, uint64_t id);

@@ -106,6 +106,36 @@ static bool probe_uprobe_multi(void)
 	return link < 0 && err == -EBADF;
 }
 
+/* The syscall tracepoints, or else the raw syscall entry and exit: one set loads. */
+static void set_syscall_programs(struct tracer *t)
+{
+	__typeof__(t->skel->progs) *p = &t->skel->progs;
+	struct bpf_program *per_syscall[] = { p->mmap_enter, p->mmap_exit, p->munmap_enter,
+					      p->mremap_enter, p->mremap_exit, p->brk_exit };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(per_syscall); i++)
+		bpf_program__set_autoload(per_syscall[i], t->tracefs);
+	bpf_program__set_autoload(p->raw_enter, !t->tracefs);
+	bpf_program__set_autoload(p->raw_exit, !t->tracefs);
+}
+
+/* Attaches every loaded program that is not an allocator probe. */
+static int attach_tracepoints(struct tracer *t)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		if (!bpf_program__autoload(prog) || prog == t->skel->progs.alloc_enter ||
+		    prog == t->skel->progs.alloc_exit || prog == t->skel->progs.free_enter)
+			continue;
+		/* The skeleton owns the link and destroys it with itself. */
+		if (!bpf_program__attach(prog))
+			return -errno;
+	}
+	return 0;
+}
+
 struct tracer *tracer__new(const struct tracer_opts *opts)
 {
 	struct tracer *t;
@@ -127,6 +157,8 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	t->skel->rodata->max_depth = opts->max_depth;
 	t->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 4;
 	t->skel->rodata->use_tables = !opts->frame_pointers;
+	t->skel->rodata->watch_all = opts->watch_all;
+	t->skel->rodata->self_pid = getpid();
 	bpf_map__set_max_entries(t->skel->maps.events, opts->ringbuf_bytes);
 	bpf_map__set_max_entries(t->skel->maps.stacks_sent, opts->stack_cache);
 	bpf_map__set_max_entries(t->skel->maps.traced, opts->max_procs);
@@ -138,18 +170,13 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 		bpf_program__set_expected_attach_type(t->skel->progs.alloc_exit, 0);
 		bpf_program__set_expected_attach_type(t->skel->progs.free_enter, 0);
 	}
-	bpf_program__set_autoload(t->tracefs ? t->skel->progs.map_exit_raw :
-				  t->skel->progs.map_exit, false);
+	set_syscall_programs(t);
 	err = leakd_bpf__load(t->skel);
 	if (err)
 		goto fail;
-	if (!bpf_program__attach(t->skel->progs.proc_exec) ||
-	    !bpf_program__attach(t->skel->progs.proc_exit) ||
-	    !bpf_program__attach(t->tracefs ? t->skel->progs.map_exit :
-					  t->skel->progs.map_exit_raw)) {
-		err = -errno;
+	err = attach_tracepoints(t);
+	if (err)
 		goto fail;
-	}
 	/* The tracepoint links are owned by the skeleton from here. */
 	return t;
 fail:
@@ -452,6 +479,28 @@ uint64_t tracer__missed_runs(const struct tracer *t)
 			missed += info.recursion_misses;
 	}
 	return missed;
+}
+
+static const char *const counter_names[LEAKD_CNT__COUNT] = {
+	[LEAKD_DROP_RINGBUF_ALLOC] = "ringbuf_alloc",
+	[LEAKD_DROP_RINGBUF_FREE] = "ringbuf_free",
+	[LEAKD_DROP_RINGBUF_STACK] = "ringbuf_stack",
+	[LEAKD_DROP_RINGBUF_PROC] = "ringbuf_proc",
+	[LEAKD_DROP_TASK_STORAGE] = "task_storage",
+	[LEAKD_DROP_MEMPTR_READ] = "memptr_read",
+	[LEAKD_DROP_RINGBUF_MAP] = "ringbuf_map",
+	[LEAKD_CNT_STACK_READ_FAILED] = "stack_read_failed",
+	[LEAKD_CNT_STACK_TRUNCATED] = "stack_truncated",
+	[LEAKD_CNT_STALE_INFLIGHT] = "stale_inflight",
+	[LEAKD_CNT_VMA_LOOKUP_FAILED] = "vma_lookup_failed",
+	[LEAKD_CNT_UNWIND_FP_FRAMES] = "unwind_fp_frames",
+	[LEAKD_CNT_UNWIND_PENDING] = "unwind_table_pending",
+	[LEAKD_CNT_UNWIND_TRAMPOLINE] = "unwind_trampolines",
+};
+
+const char *tracer__counter_name(unsigned int c)
+{
+	return c < LEAKD_CNT__COUNT && counter_names[c] ? counter_names[c] : NULL;
 }
 
 void tracer__forget_stack(struct tracer *t, uint64_t stack_id)

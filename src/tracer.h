@@ -23,6 +23,7 @@ struct tracer_opts {
 	uint32_t max_procs;		/* processes traced at once */
 	uint32_t unwind_rows;		/* the unwind tables' row budget */
 	bool frame_pointers;		/* walk by frame pointers only, no tables */
+	bool watch_all;			/* memory syscalls of every process, not just traced */
 };
 
 struct unwinder_maps;
@@ -61,6 +62,8 @@ void tracer__detach(struct tracer *t, pid_t pid);
 /* The objects attached in pid, up to max; returns their number. */
 size_t tracer__objects(const struct tracer *t, pid_t pid, struct tracer_object *ret, size_t max);
 
+/* The name of a counter (enum leakd_counter) in reports; NULL for none. */
+const char *tracer__counter_name(unsigned int c);
 /* Sums the per-CPU counters into ret[LEAKD_CNT__COUNT]. */
 int tracer__counters(const struct tracer *t, uint64_t *ret);
 /* BPF runs the kernel skipped because another BPF program ran (recursion). */

@@ -24,6 +24,12 @@ enum leakd_event_type {
 	LEAKD_EV_EXEC,		/* struct leakd_event_hdr only */
 	LEAKD_EV_EXIT,		/* struct leakd_event_hdr only: the whole process left */
 	LEAKD_EV_MAP_EXEC,	/* struct leakd_event_hdr only: a file was mapped executable */
+	LEAKD_EV_MMAP,		/* struct leakd_map_event: anonymous memory mapped */
+	LEAKD_EV_MUNMAP,	/* struct leakd_range_event */
+	LEAKD_EV_MREMAP_BEGIN,	/* struct leakd_range_event: the range handed to mremap */
+	LEAKD_EV_MREMAP_END,	/* struct leakd_mremap_event */
+	LEAKD_EV_BRK,		/* struct leakd_range_event: the heap, start and size */
+	LEAKD_EV_FORK,		/* struct leakd_event_hdr only: pid is the child, aux the parent */
 };
 
 /* Which allocator entry point a probe sits on; the BPF cookie of each probe. */
@@ -64,6 +70,31 @@ struct leakd_alloc_event {
 struct leakd_free_event {
 	struct leakd_event_hdr hdr;
 	__u64 addr;
+};
+
+struct leakd_range_event {
+	struct leakd_event_hdr hdr;
+	__u64 addr;
+	__u64 len;
+};
+
+/* Flags of a mapping, in leakd_map_event.hdr.aux. */
+#define LEAKD_MAP_SHARED	(1u << 0)	/* MAP_SHARED: shared memory */
+#define LEAKD_MAP_RESERVED	(1u << 1)	/* PROT_NONE: address space, not memory */
+#define LEAKD_MAP_IN_ALLOCATOR	(1u << 2)	/* mapped inside a traced allocator call:
+						 * the stack is that call's */
+
+struct leakd_map_event {
+	struct leakd_event_hdr hdr;	/* aux: LEAKD_MAP_* */
+	__u64 addr;
+	__u64 len;
+	__u64 stack_id;
+};
+
+struct leakd_mremap_event {
+	struct leakd_event_hdr hdr;
+	__u64 old_addr, old_len;
+	__u64 new_addr, new_len;	/* new_addr 0: failed, the old range stays */
 };
 
 /* Flags of a stack record, in leakd_stack_event.flags. */
@@ -109,6 +140,7 @@ enum leakd_counter {
 	LEAKD_DROP_RINGBUF_PROC,	/* ring buffer full: exec/exit lost */
 	LEAKD_DROP_TASK_STORAGE,	/* no per-thread state: allocation lost */
 	LEAKD_DROP_MEMPTR_READ,		/* posix_memalign result unreadable */
+	LEAKD_DROP_RINGBUF_MAP,		/* ring buffer full: a mapping event lost */
 	LEAKD_DROP__COUNT,		/* end of the drop causes */
 	LEAKD_CNT_STACK_READ_FAILED = LEAKD_DROP__COUNT, /* stack cut short, not lost */
 	LEAKD_CNT_STACK_TRUNCATED,
@@ -124,6 +156,9 @@ enum leakd_counter {
 _Static_assert(sizeof(struct leakd_event_hdr) == 24, "hdr layout");
 _Static_assert(sizeof(struct leakd_alloc_event) == 56, "alloc layout");
 _Static_assert(sizeof(struct leakd_free_event) == 32, "free layout");
+_Static_assert(sizeof(struct leakd_range_event) == 40, "range layout");
+_Static_assert(sizeof(struct leakd_map_event) == 48, "map layout");
+_Static_assert(sizeof(struct leakd_mremap_event) == 56, "mremap layout");
 _Static_assert(sizeof(struct leakd_frame) == 32, "frame layout");
 _Static_assert(sizeof(struct leakd_stack_event) == 40 + 32 * LEAKD_MAX_FRAMES, "stack layout");
 #endif
