@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
-/* leakd's command line: its grammar, defaults and exit codes. */
+/*
+ * leakd's options: one table gives the command line, the configuration file
+ * (leakd.conf: "name = value", the long option names), --help and the defaults.
+ */
 #ifndef LEAKD_OPTIONS_H
 #define LEAKD_OPTIONS_H
 
@@ -13,7 +16,7 @@
 enum leakd_exit {
 	EXIT_OK = 0,
 	EXIT_FAILURE_RUNTIME = 1,	/* anything not listed below */
-	EXIT_USAGE = 2,			/* bad arguments */
+	EXIT_USAGE = 2,			/* bad arguments or configuration */
 	EXIT_NO_PRIVILEGE = 3,		/* not root / missing capabilities */
 	EXIT_NO_KERNEL_FEATURE = 4,	/* no BTF, uprobes, BPF ... */
 	EXIT_NO_TARGET = 5,		/* no such process, or one leakd cannot trace */
@@ -27,30 +30,60 @@ enum leakd_mode {
 	MODE_COMMAND,
 };
 
+#define LEAKD_CONFIG_PATH "/etc/leakd/leakd.conf"
+
 struct leakd_options {
 	enum leakd_mode mode;
 	pid_t pid;
 	char **command;			/* NULL-terminated, from argv */
+	/* Ad-hoc reports. */
 	uint64_t interval_ns;		/* 0: final report only */
-	uint32_t top;			/* 0: all */
+	uint64_t top;			/* 0: all */
 	uint64_t min_age_ns;
 	uint64_t duration_ns;		/* 0: until the process exits or a signal */
 	bool json;
 	const char *output;		/* NULL: stdout */
-	uint32_t max_depth;
+	/* Tracing. */
+	uint64_t max_depth;
 	uint64_t ringbuf_bytes;
 	uint64_t max_allocs;
 	uint64_t max_stacks;
+	uint64_t max_mappings;
 	uint64_t unwind_rows;		/* the kernel's unwind table budget, in rows */
 	const char *cache_dir;		/* unwind tables built before; NULL: none */
 	bool frame_pointers;		/* no unwind tables: frame pointers only */
+	/* The daemon. */
+	const char *config;		/* NULL: no configuration file */
+	const char *socket;
+	const char *socket_group;
+	uint64_t sample_interval_ns;	/* memory of every process sampled this often */
+	uint64_t growth_window_ns;	/* growth measured over this much history */
+	bool drilldown;			/* automatic tracing of steady growers */
+	uint64_t drilldown_bytes;	/* growth that makes a grower ... */
+	uint64_t drilldown_window_ns;	/* ... within this long */
+	uint64_t drilldown_for_ns;	/* how long it is traced */
+	uint64_t drilldown_max;		/* processes traced automatically at once */
+	bool trace_all;			/* allocator tracing of every process (test hosts) */
+	uint64_t max_procs;		/* processes watched */
+	uint64_t max_traced;		/* processes traced at once */
+	uint64_t max_exited;		/* summaries of exited processes kept */
+	uint64_t max_clients;		/* control connections at once */
 	int verbose;
 	bool help, version;
 };
 
 void options__defaults(struct leakd_options *o);
-/* Parses argv into o.  -EINVAL with a one-line reason in err. */
+/* Parses argv into o (defaults first).  -EINVAL with a one-line reason in err. */
 int options__parse(int argc, char **argv, struct leakd_options *o, char *err, size_t errlen);
+/* The same on top of what o holds (a loaded configuration): the command line wins. */
+int options__parse_over(int argc, char **argv, struct leakd_options *o, char *err,
+			size_t errlen);
+/*
+ * Applies a configuration file on top of o: lines "name = value" (or a bare name
+ * for a switch), '#' comments, the daemon's long option names.  -errno with a
+ * reason naming the line.  The strings it sets live until the next load.
+ */
+int options__load_config(const char *path, struct leakd_options *o, char *err, size_t errlen);
 void options__usage(FILE *f);
 
 #endif

@@ -18,7 +18,9 @@ static bool before(const struct report_row *a, const struct report_row *b)
 		return a->bytes > b->bytes;
 	if (a->count != b->count)
 		return a->count > b->count;
-	return a->stack->id < b->stack->id;
+	if (a->stack->id != b->stack->id)
+		return a->stack->id < b->stack->id;
+	return a->proc && b->proc && a->proc->pid < b->proc->pid;
 }
 
 /* Min-heap on "before": the root is the weakest of the rows kept. */
@@ -61,54 +63,122 @@ static int cmp_rows(const void *a, const void *b)
 	return before(a, b) ? -1 : before(b, a) ? 1 : 0;
 }
 
-int report__rank(const struct proc *p, uint32_t top, uint64_t min_age_ns, uint64_t now_ns,
-		 struct report_row **ret_rows)
+int ranking__init(struct ranking *r, size_t top, uint64_t min_age_ns, uint64_t now_ns)
 {
-	uint64_t *aged = NULL;
-	struct report_row *heap;
-	size_t cap, n = 0, i;
-	uint32_t k;
+	memset(r, 0, sizeof(*r));
+	r->cap = top;
+	r->min_age_ns = min_age_ns;
+	r->now_ns = now_ns;
+	r->alloc = top ? top : 64;
+	r->rows = calloc(r->alloc, sizeof(*r->rows));
+	return r->rows ? 0 : -ENOMEM;
+}
 
-	cap = top && top < p->nr_stacks ? top : p->nr_stacks;
-	heap = calloc(cap ? cap : 1, sizeof(*heap));
-	if (!heap)
-		return -ENOMEM;
-	if (min_age_ns) {
-		const struct alloc *a;
+void ranking__destroy(struct ranking *r)
+{
+	free(r->rows);
+	r->rows = NULL;
+	r->n = 0;
+}
 
-		/* Bytes and count per stack, of blocks old enough. */
-		aged = calloc(p->nr_stacks ? 2 * p->nr_stacks : 1, sizeof(*aged));
-		if (!aged) {
-			free(heap);
-			return -ENOMEM;
+static int offer(struct ranking *r, const struct report_row *row)
+{
+	if (r->cap && r->n == r->cap) {
+		if (before(row, &r->rows[0])) {
+			r->rows[0] = *row;
+			sift_down(r->rows, r->n, 0);
 		}
-		hashtab__for_each(&p->allocs, i, a) {
-			if (a->stack >= p->nr_stacks || now_ns - a->ts < min_age_ns ||
-			    a->ts > now_ns)
+		return 0;
+	}
+	if (r->n == r->alloc) {
+		struct report_row *nr = realloc(r->rows, 2 * r->alloc * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		r->rows = nr;
+		r->alloc *= 2;
+	}
+	r->rows[r->n] = *row;
+	sift_up(r->rows, r->n++);
+	return 0;
+}
+
+/* Bytes and count per stack of what is old enough: one pass over the level's data. */
+static uint64_t *aged_figures(const struct ranking *r, const struct proc *p, enum level l)
+{
+	uint64_t *aged = calloc(p->nr_stacks ? 2 * p->nr_stacks : 1, sizeof(*aged));
+	const struct alloc *a;
+	uint32_t i;
+	size_t k;
+
+	if (!aged)
+		return NULL;
+	if (l == LEVEL_HEAP) {
+		hashtab__for_each(&p->allocs, k, a) {
+			if (a->stack >= p->nr_stacks || a->ts > r->now_ns ||
+			    r->now_ns - a->ts < r->min_age_ns)
 				continue;
 			aged[2 * a->stack] += a->size;
 			aged[2 * a->stack + 1]++;
 		}
+		return aged;
 	}
-	for (k = 0; k < p->nr_stacks; k++) {
-		struct report_row r = { .stack = p->stacks[k] };
+	for (i = 0; i < p->nr_maps; i++) {
+		const struct mapping *m = &p->maps[i];
 
-		r.bytes = aged ? aged[2 * k] : r.stack->level[LEVEL_HEAP].live_bytes;
-		r.count = aged ? aged[2 * k + 1] : r.stack->level[LEVEL_HEAP].live_count;
-		if (!r.count)
+		if (m->stack >= p->nr_stacks || (m->flags & LEAKD_MAP_RESERVED) ||
+		    m->ts > r->now_ns || r->now_ns - m->ts < r->min_age_ns)
 			continue;
-		if (n < cap) {
-			heap[n] = r;
-			sift_up(heap, n++);
-		} else if (before(&r, &heap[0])) {
-			heap[0] = r;
-			sift_down(heap, n, 0);
-		}
+		aged[2 * m->stack] += m->end - m->start;
+		aged[2 * m->stack + 1]++;
+	}
+	return aged;
+}
+
+int ranking__add(struct ranking *r, const struct proc *p, enum level l)
+{
+	uint64_t *aged = NULL;
+	uint32_t k;
+	int err = 0;
+
+	if (r->min_age_ns) {
+		aged = aged_figures(r, p, l);
+		if (!aged)
+			return -ENOMEM;
+	}
+	for (k = 0; k < p->nr_stacks && !err; k++) {
+		struct report_row row = { .proc = p, .stack = p->stacks[k], .level = l };
+
+		row.bytes = aged ? aged[2 * k] : row.stack->level[l].live_bytes;
+		row.count = aged ? aged[2 * k + 1] : row.stack->level[l].live_count;
+		if (row.count)
+			err = offer(r, &row);
 	}
 	free(aged);
-	qsort(heap, n, sizeof(*heap), cmp_rows);
-	*ret_rows = heap;
-	return n;
+	return err;
+}
+
+size_t ranking__finish(struct ranking *r)
+{
+	qsort(r->rows, r->n, sizeof(*r->rows), cmp_rows);
+	return r->n;
+}
+
+int report__rank(const struct proc *p, uint32_t top, uint64_t min_age_ns, uint64_t now_ns,
+		 struct report_row **ret_rows)
+{
+	struct ranking r;
+	int err;
+
+	err = ranking__init(&r, top, min_age_ns, now_ns);
+	if (!err)
+		err = ranking__add(&r, p, LEVEL_HEAP);
+	if (err) {
+		ranking__destroy(&r);
+		return err;
+	}
+	*ret_rows = r.rows;
+	return ranking__finish(&r);
 }
 
 bool report__incomplete(const struct report_meta *m, const struct proc *p)
@@ -151,15 +221,25 @@ static void frame_text(FILE *f, struct symbolizer *s, const struct frame *fr, bo
 		fprintf(f, "\t[unknown] (0x%" PRIx64 ", unmapped)%s\n", fr->pc, how);
 }
 
-static void stack_text(FILE *f, const struct report_row *r, struct symbolizer *s)
+static const char *const level_names[LEVEL__COUNT] = {
+	[LEVEL_HEAP] = "heap",
+	[LEVEL_MAP] = "mapping",
+};
+
+void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r, bool with_proc)
 {
 	const struct stack *st = r->stack;
+	const struct stack_stats *ss = &st->level[r->level];
 	uint32_t i;
 
-	fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " allocations from stack "
-		   "(%" PRIu64 " allocated, %" PRIu64 " freed since tracing began)\n",
-		r->bytes, r->count, st->level[LEVEL_HEAP].total_count,
-		st->level[LEVEL_HEAP].freed_count);
+	if (with_proc)
+		fprintf(f, "pid %" PRIu64 " (%s), %s: ", r->proc->pid, r->proc->comm,
+			level_names[r->level]);
+	fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " %s from stack "
+		   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
+		r->bytes, r->count, r->level == LEVEL_HEAP ? "allocations" : "mappings",
+		ss->total_count, r->level == LEVEL_HEAP ? "allocated" : "mapped",
+		ss->freed_count);
 	if (st->flags & STACK_OVERFLOW)
 		fputs("\t[stacks past the stack table's limit]\n", f);
 	else if (!(st->flags & STACK_HAS_FRAMES))
@@ -215,7 +295,7 @@ static void print_text(FILE *f, const struct report_opts *o, const struct report
 		fprintf(f, "  only allocations older than %.3f s\n", o->min_age_ns / 1e9);
 	fprintf(f, "Top %zu stacks with outstanding allocations:\n\n", n);
 	for (i = 0; i < n; i++)
-		stack_text(f, &rows[i], s);
+		report__row_text(f, s, &rows[i], false);
 	fflush(f);
 }
 
@@ -241,13 +321,44 @@ static void frame_json(struct json *j, struct symbolizer *s, const struct frame 
 	json_object_end(j);
 }
 
+void report__row_json(struct json *j, struct symbolizer *s, const struct report_row *r)
+{
+	const struct stack *st = r->stack;
+	const struct stack_stats *ss = &st->level[r->level];
+	uint32_t k;
+
+	json_object_begin(j, NULL);
+	if (r->proc) {
+		json_u64(j, "pid", r->proc->pid);
+		json_str(j, "comm", r->proc->comm);
+	}
+	json_str(j, "level", level_names[r->level]);
+	json_hex(j, "id", st->id);
+	json_u64(j, "bytes", r->bytes);
+	json_u64(j, r->level == LEVEL_HEAP ? "allocs" : "mappings", r->count);
+	json_u64(j, "total_bytes", ss->total_bytes);
+	json_u64(j, "total_count", ss->total_count);
+	json_u64(j, "freed_bytes", ss->freed_bytes);
+	json_u64(j, "freed_count", ss->freed_count);
+	json_bool(j, "overflow", st->flags & STACK_OVERFLOW);
+	json_array_begin(j, "cut");
+	for (k = 0; k < ARRAY_SIZE(stack_notes); k++)
+		if (st->flags & stack_notes[k].flag)
+			json_str(j, NULL, stack_notes[k].name);
+	json_array_end(j);
+	json_array_begin(j, "frames");
+	for (k = 0; k < st->nr_frames; k++)
+		frame_json(j, s, &st->frames[k]);
+	json_array_end(j);
+	json_object_end(j);
+}
+
 static void print_json(FILE *f, const struct report_opts *o, const struct report_meta *m,
 		       const struct proc *p, struct symbolizer *s, const struct report_row *rows,
 		       size_t n)
 {
 	struct json j;
 	size_t i;
-	uint32_t k;
 	int c;
 
 	json_init(&j, f);
@@ -275,29 +386,8 @@ static void print_json(FILE *f, const struct report_opts *o, const struct report
 	json_u64(&j, "stack_table_full", p->losses.stacks_merged);
 	json_object_end(&j);
 	json_array_begin(&j, "stacks");
-	for (i = 0; i < n; i++) {
-		const struct stack *st = rows[i].stack;
-
-		json_object_begin(&j, NULL);
-		json_hex(&j, "id", st->id);
-		json_u64(&j, "bytes", rows[i].bytes);
-		json_u64(&j, "allocs", rows[i].count);
-		json_u64(&j, "total_bytes", st->level[LEVEL_HEAP].total_bytes);
-		json_u64(&j, "total_allocs", st->level[LEVEL_HEAP].total_count);
-		json_u64(&j, "freed_bytes", st->level[LEVEL_HEAP].freed_bytes);
-		json_u64(&j, "freed_allocs", st->level[LEVEL_HEAP].freed_count);
-		json_bool(&j, "overflow", st->flags & STACK_OVERFLOW);
-		json_array_begin(&j, "cut");
-		for (k = 0; k < ARRAY_SIZE(stack_notes); k++)
-			if (st->flags & stack_notes[k].flag)
-				json_str(&j, NULL, stack_notes[k].name);
-		json_array_end(&j);
-		json_array_begin(&j, "frames");
-		for (k = 0; k < st->nr_frames; k++)
-			frame_json(&j, s, &st->frames[k]);
-		json_array_end(&j);
-		json_object_end(&j);
-	}
+	for (i = 0; i < n; i++)
+		report__row_json(&j, s, &rows[i]);
 	json_array_end(&j);
 	json_object_end(&j);
 	fflush(f);

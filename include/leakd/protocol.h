@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The control protocol between leakctl and the leakd daemon, over a UNIX stream
+ * socket.  A request is a header and a fixed-size payload for its command; a
+ * response is a header and a UTF-8 body: the answer as text or, when the request
+ * asked for it, as one JSON object.  An error response's body is one line of text
+ * (JSON: {"error": "..."}).
+ *
+ * The server checks, in this order, before it trusts a byte: the size (a whole
+ * header, a payload within LEAKD_REQ_MAX), the magic and version, the command,
+ * the payload's size for that command, and then the arguments.
+ *
+ * All integers are in the host's byte order: both ends run on the same machine.
+ * Version 1.
+ */
+#ifndef LEAKD_PROTOCOL_H
+#define LEAKD_PROTOCOL_H
+
+#include <linux/types.h>
+
+#define LEAKD_SOCKET_PATH "/run/leakd/leakd.sock"
+#define LEAKD_PROTO_MAGIC 0x4c4b4431u	/* "LKD1" */
+#define LEAKD_PROTO_VERSION 1
+#define LEAKD_REQ_MAX 1024		/* payload bytes of a request */
+#define LEAKD_RESP_MAX (64u << 20)	/* body bytes of a response */
+
+enum leakd_cmd {
+	LEAKD_CMD_STATUS = 1,		/* no payload */
+	LEAKD_CMD_PS,			/* struct leakd_req_list */
+	LEAKD_CMD_TOP,			/* struct leakd_req_top */
+	LEAKD_CMD_TRACE,		/* struct leakd_req_trace */
+	LEAKD_CMD_UNTRACE,		/* struct leakd_req_trace (duration unused) */
+	LEAKD_CMD_EXITED,		/* struct leakd_req_list */
+	LEAKD_CMD__MAX,
+};
+
+/* Request flags. */
+#define LEAKD_REQ_JSON (1u << 0)	/* answer as JSON */
+
+struct leakd_req_hdr {
+	__u32 magic;
+	__u16 version;
+	__u16 command;			/* enum leakd_cmd */
+	__u32 length;			/* payload bytes that follow */
+	__u32 flags;			/* LEAKD_REQ_* */
+};
+
+/*
+ * Which processes: at most one of pid, comm and unit (the others zero/empty);
+ * none at all means every process the caller may see.  Strings are
+ * NUL-terminated within their arrays.
+ */
+struct leakd_selector {
+	__u32 pid;
+	__u32 _pad;
+	char comm[16];			/* as /proc/PID/comm, exactly */
+	char unit[256];			/* a systemd unit, e.g. "nginx.service" */
+};
+
+struct leakd_req_list {
+	__u32 limit;			/* 0: all */
+	__u32 _pad;
+};
+
+/* Levels for top: where the memory was counted. */
+enum leakd_level {
+	LEAKD_LEVEL_ALL = 0,
+	LEAKD_LEVEL_HEAP = 1,		/* the allocator (traced processes) */
+	LEAKD_LEVEL_MAP = 2,		/* anonymous mappings (every process) */
+};
+
+struct leakd_req_top {
+	struct leakd_selector sel;
+	__u32 limit;			/* stacks; 0: the server's default (10) */
+	__u32 level;			/* enum leakd_level */
+	__u64 min_age_ns;		/* only memory at least this old */
+};
+
+struct leakd_req_trace {
+	struct leakd_selector sel;	/* one of the three must be given */
+	__u64 duration_ns;		/* 0: until untraced */
+};
+
+/* Response status, in leakd_resp_hdr.status; leakctl's exit status follows it. */
+enum leakd_status {
+	LEAKD_OK = 0,
+	LEAKD_ERR_SIZE,			/* truncated header or oversized payload */
+	LEAKD_ERR_VERSION,		/* bad magic or unsupported version */
+	LEAKD_ERR_COMMAND,		/* unknown command */
+	LEAKD_ERR_ARGS,			/* payload of the wrong size or bad arguments */
+	LEAKD_ERR_PERM,			/* the caller may not do this */
+	LEAKD_ERR_NOT_FOUND,		/* no such process */
+	LEAKD_ERR_LIMIT,		/* a limit was reached (traced processes ...) */
+	LEAKD_ERR_INTERNAL,
+};
+
+struct leakd_resp_hdr {
+	__u32 magic;
+	__u16 version;
+	__u16 status;			/* enum leakd_status */
+	__u32 length;			/* body bytes that follow */
+	__u32 _reserved;
+};
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct leakd_req_hdr) == 16, "request header layout");
+_Static_assert(sizeof(struct leakd_resp_hdr) == 16, "response header layout");
+_Static_assert(sizeof(struct leakd_selector) == 280, "selector layout");
+_Static_assert(sizeof(struct leakd_req_top) == 296, "top layout");
+_Static_assert(sizeof(struct leakd_req_trace) == 288, "trace layout");
+#endif
+
+#endif

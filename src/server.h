@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The control socket: accepts clients, reads and checks their requests, hands the
+ * good ones to a handler and writes its answers back -- all without ever blocking,
+ * so that a slow or dead client cannot hold up tracing.
+ */
+#ifndef LEAKD_SERVER_H
+#define LEAKD_SERVER_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "leakd/protocol.h"
+
+struct server;
+
+/* Who asked, as the kernel says (SO_PEERCRED). */
+struct peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Answers a checked request: writes the body to out, returns an enum leakd_status. */
+typedef int (*server_handler)(void *ctx, const struct peer *who, const struct leakd_req_hdr *h,
+			      const void *payload, FILE *out);
+
+struct server_opts {
+	const char *path;
+	const char *group;		/* the socket's group; NULL or missing: root only */
+	unsigned int max_clients;
+	uint64_t idle_ns;		/* a client silent this long is let go */
+};
+
+struct server_stats {
+	uint64_t clients;		/* connected now */
+	uint64_t accepted, refused;	/* refused: max_clients reached */
+	uint64_t requests, bad_requests;
+	uint64_t dropped;		/* idle, too slow to read, or gone mid-answer */
+	int group_applied;		/* the socket has the group (else root only) */
+};
+
+/* NULL with errno set. */
+struct server *server__new(const struct server_opts *o, server_handler h, void *ctx);
+void server__free(struct server *s);
+/* An epoll descriptor: readable when server__dispatch has something to do. */
+int server__fd(const struct server *s);
+void server__dispatch(struct server *s);
+/* Lets idle clients go; call now and then. */
+void server__tick(struct server *s, uint64_t now_ns);
+void server__stats(const struct server *s, struct server_stats *ret);
+
+#endif
