@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "adhoc.h"
+#include "daemon.h"
 #include "log.h"
 #include "options.h"
 
@@ -49,9 +51,27 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, &orig_mask);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (o.mode == MODE_DAEMON) {
-		log_err("give --pid PID or -- COMMAND (the system-wide daemon is not built yet)");
-		return EXIT_USAGE;
+	if (o.mode != MODE_DAEMON)
+		return adhoc__run(&o, &orig_mask);
+
+	/* The daemon: the configuration file, then the command line over it. */
+	{
+		struct leakd_options c;
+		bool given = strcmp(o.config, LEAKD_CONFIG_PATH);
+
+		options__defaults(&c);
+		c.config = o.config;
+		if ((given || !access(o.config, F_OK)) &&
+		    options__load_config(o.config, &c, err, sizeof(err))) {
+			log_err("%s", err);
+			return EXIT_USAGE;
+		}
+		if (options__parse_over(argc, argv, &c, err, sizeof(err))) {
+			log_err("%s (see --help)", err);
+			return EXIT_USAGE;
+		}
+		if (!given && access(o.config, F_OK))
+			c.config = NULL;	/* none there: nothing to reload */
+		return daemon__run(argc, argv, &c, &orig_mask);
 	}
-	return adhoc__run(&o, &orig_mask);
 }

@@ -20,6 +20,33 @@ static const struct {
 	{ "memalign", LEAKD_FN_ALIGNED_ALLOC },
 	{ "valloc", LEAKD_FN_VALLOC },
 	{ "pvalloc", LEAKD_FN_PVALLOC },
+	/*
+	 * C++ operators and jemalloc's own API, where the allocator defines them:
+	 * tcmalloc's and jemalloc's operator new do not go through malloc.  (An
+	 * object that only calls malloc, such as libstdc++, is no allocator.)
+	 */
+	{ "_Znwm", LEAKD_FN_MALLOC },
+	{ "_Znam", LEAKD_FN_MALLOC },
+	{ "_ZnwmRKSt9nothrow_t", LEAKD_FN_MALLOC },
+	{ "_ZnamRKSt9nothrow_t", LEAKD_FN_MALLOC },
+	{ "_ZnwmSt11align_val_t", LEAKD_FN_MALLOC },
+	{ "_ZnamSt11align_val_t", LEAKD_FN_MALLOC },
+	{ "_ZnwmSt11align_val_tRKSt9nothrow_t", LEAKD_FN_MALLOC },
+	{ "_ZnamSt11align_val_tRKSt9nothrow_t", LEAKD_FN_MALLOC },
+	{ "_ZdlPv", LEAKD_FN_FREE },
+	{ "_ZdaPv", LEAKD_FN_FREE },
+	{ "_ZdlPvm", LEAKD_FN_FREE },
+	{ "_ZdaPvm", LEAKD_FN_FREE },
+	{ "_ZdlPvRKSt9nothrow_t", LEAKD_FN_FREE },
+	{ "_ZdaPvRKSt9nothrow_t", LEAKD_FN_FREE },
+	{ "_ZdlPvSt11align_val_t", LEAKD_FN_FREE },
+	{ "_ZdaPvSt11align_val_t", LEAKD_FN_FREE },
+	{ "_ZdlPvmSt11align_val_t", LEAKD_FN_FREE },
+	{ "_ZdaPvmSt11align_val_t", LEAKD_FN_FREE },
+	{ "mallocx", LEAKD_FN_MALLOC },
+	{ "rallocx", LEAKD_FN_REALLOC },
+	{ "dallocx", LEAKD_FN_FREE },
+	{ "sdallocx", LEAKD_FN_FREE },
 };
 
 /* Length of an instruction the kernel emulates (push reg, jmp, jcc, call), or 0. */

@@ -23,7 +23,7 @@ struct probe_site {
 	const char *symbol;	/* static string */
 };
 
-#define PROBES_MAX_SITES LEAKD_FN__MAX
+#define PROBES_MAX_SITES 48
 
 /*
  * The probe sites of an object that defines an allocator (at least malloc and

@@ -242,6 +242,8 @@ void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r,
 		ss->freed_count);
 	if (st->flags & STACK_OVERFLOW)
 		fputs("\t[stacks past the stack table's limit]\n", f);
+	else if (st->id == STACK_ID_PREEXISTING)
+		fputs("\t[mapped before leakd began watching]\n", f);
 	else if (!(st->flags & STACK_HAS_FRAMES))
 		fputs("\t[stack not captured]\n", f);
 	for (i = 0; i < st->nr_frames; i++)
@@ -341,6 +343,7 @@ void report__row_json(struct json *j, struct symbolizer *s, const struct report_
 	json_u64(j, "freed_bytes", ss->freed_bytes);
 	json_u64(j, "freed_count", ss->freed_count);
 	json_bool(j, "overflow", st->flags & STACK_OVERFLOW);
+	json_bool(j, "preexisting", st->id == STACK_ID_PREEXISTING);
 	json_array_begin(j, "cut");
 	for (k = 0; k < ARRAY_SIZE(stack_notes); k++)
 		if (st->flags & stack_notes[k].flag)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "elfobj.h"
@@ -23,6 +24,7 @@ struct module {
 	char build_id[2 * BUILD_ID_MAX + 1];
 	char anon_name[64];	/* the name while the path is unknown */
 	struct elf_obj *obj;	/* symbols only; NULL when unreadable or not a file */
+	bool retried;		/* opened through its path in leakd's own namespace */
 };
 
 struct module_slot {
@@ -397,6 +399,26 @@ static const char *demangled(struct symbolizer *s, const char *name)
 	return slot->demangled;
 }
 
+/*
+ * The process could not be read when the module was registered (it was gone):
+ * the same file at the same path in leakd's own file system will do, if it is the
+ * same inode.
+ */
+static void retry_open(struct symbolizer *s, struct module *m)
+{
+	struct stat st;
+
+	m->retried = true;
+	if (stat(m->path, &st) || st.st_dev != m->dev || st.st_ino != m->inode)
+		return;
+	m->obj = elf_obj__open(m->path, m->path);
+	if (!m->obj)
+		return;
+	elf_obj__close_file(m->obj);
+	elf_obj__build_id(m->obj, m->build_id, sizeof(m->build_id));
+	s->stats.modules_unreadable--;
+}
+
 void symbolizer__describe(struct symbolizer *s, const struct frame *f, struct frame_desc *ret)
 {
 	const struct module *m;
@@ -407,6 +429,8 @@ void symbolizer__describe(struct symbolizer *s, const struct frame *f, struct fr
 	if (!f->module || f->module > s->nr_mods)
 		return;
 	m = s->mods[f->module - 1];
+	if (!m->obj && m->inode && m->path && !m->retried)
+		retry_open(s, s->mods[f->module - 1]);
 	ret->module = m->name;
 	ret->module_path = m->path;
 	ret->build_id = m->build_id;

@@ -6,10 +6,6 @@
 #include "leakd/events.h"
 #include "tables.h"
 
-/* Real stack ids are odd (the kernel sets bit 0): even ids are leakd's own. */
-#define STACK_ID_NONE 2		/* the kernel could not read the stack */
-#define STACK_ID_OVERFLOW 4	/* the stack table was full */
-
 #define PAGE_SIZE 4096ULL
 #define PAGE_UP(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
 

@@ -23,6 +23,11 @@ struct frame {
 	uint32_t flags;		/* LEAKD_FRAME_* */
 };
 
+/* Stack ids the kernel never makes (its are odd): */
+#define STACK_ID_NONE 2		/* the kernel could not read the stack */
+#define STACK_ID_OVERFLOW 4	/* the stack table was full */
+#define STACK_ID_PREEXISTING 6	/* mapped before leakd began watching */
+
 /* Stack flags: the kernel's LEAKD_STACK_* and these. */
 #define STACK_HAS_FRAMES (1u << 16)	/* frames arrived */
 #define STACK_OVERFLOW (1u << 17)	/* catch-all for stacks past the table's limit */

@@ -162,7 +162,8 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	bpf_map__set_max_entries(t->skel->maps.events, opts->ringbuf_bytes);
 	bpf_map__set_max_entries(t->skel->maps.stacks_sent, opts->stack_cache);
 	bpf_map__set_max_entries(t->skel->maps.traced, opts->max_procs);
-	bpf_map__set_max_entries(t->skel->maps.unwind_procs, opts->max_procs);
+	bpf_map__set_max_entries(t->skel->maps.unwind_procs,
+				 opts->unwind_procs ? opts->unwind_procs : opts->max_procs);
 	bpf_map__set_max_entries(t->skel->maps.unwind_rows, opts->unwind_rows);
 	if (!t->multi) {
 		/* Plain uprobes: the same programs, attached through perf events. */

@@ -24,6 +24,7 @@ struct tracer_opts {
 	uint32_t unwind_rows;		/* the unwind tables' row budget */
 	bool frame_pointers;		/* walk by frame pointers only, no tables */
 	bool watch_all;			/* memory syscalls of every process, not just traced */
+	uint32_t unwind_procs;		/* processes with unwind tables at once */
 };
 
 struct unwinder_maps;

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -191,6 +194,124 @@ bool proc_is_kernel_thread(pid_t pid)
 		kthread = flags & 0x00200000;
 	free(buf);
 	return kthread;
+}
+
+int proc_read_status(pid_t pid, struct proc_status *ret)
+{
+	char path[64], *buf, *line;
+	unsigned long long kb;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	err = read_file(path, &buf, NULL);
+	if (err)
+		return err;
+	memset(ret, 0, sizeof(*ret));
+	for (line = buf; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (sscanf(line, "Uid: %u", &ret->uid) == 1)
+			continue;
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			ret->rss_bytes = kb * 1024;
+		else if (sscanf(line, "RssAnon: %llu kB", &kb) == 1)
+			ret->anon_bytes = kb * 1024;
+	}
+	free(buf);
+	return 0;
+}
+
+int proc_cgroup(pid_t pid, char *buf, size_t size)
+{
+	char path[64], *text, *p, *nl;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	err = read_file(path, &text, NULL);
+	if (err)
+		return err;
+	/* cgroup v2: the line "0::/path". */
+	p = strstr(text, "0::");
+	if (p && (p == text || p[-1] == '\n')) {
+		p += 3;
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = 0;
+		snprintf(buf, size, "%s", p);
+	} else {
+		err = -ENOENT;
+	}
+	free(text);
+	return err;
+}
+
+bool cgroup_has_unit(const char *cgroup, const char *unit)
+{
+	size_t n = strlen(unit);
+	const char *p = cgroup;
+
+	if (!n)
+		return false;
+	while ((p = strstr(p, unit))) {
+		if ((p == cgroup || p[-1] == '/') && (p[n] == 0 || p[n] == '/'))
+			return true;
+		p++;
+	}
+	return false;
+}
+
+static bool ends_with(const char *p, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len > n && !strncmp(p + len - n, suffix, n);
+}
+
+const char *cgroup_unit(const char *cgroup, char *buf, size_t size)
+{
+	const char *unit = NULL, *last = NULL, *p = cgroup;
+	size_t unit_len = 0, last_len = 0;
+
+	while (*p) {
+		size_t len;
+
+		p += strspn(p, "/");
+		len = strcspn(p, "/");
+		if (!len)
+			break;
+		if (ends_with(p, len, ".service") || ends_with(p, len, ".scope")) {
+			unit = p;
+			unit_len = len;
+		}
+		last = p;
+		last_len = len;
+		p += len;
+	}
+	if (!unit) {
+		unit = last;
+		unit_len = last_len;
+	}
+	snprintf(buf, size, "%.*s", (int)unit_len, unit ? unit : "");
+	return buf;
+}
+
+void sd_notify_msg(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(addr.sun_path))
+		return;
+	len = strlen(path);
+	memcpy(addr.sun_path, path, len);
+	if (addr.sun_path[0] == '@')
+		addr.sun_path[0] = 0;	/* an abstract socket */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&addr,
+	       offsetof(struct sockaddr_un, sun_path) + len);
+	close(fd);
 }
 
 const char *fmt_bytes(uint64_t bytes, char *buf, size_t size)
