@@ -269,6 +269,14 @@ static int status(const struct ctx *c)
 	return LEAKD_OK;
 }
 
+/* Whether the process's stacks can be walked by table: "ready", "pending", "none". */
+static const char *unwind_state(struct daemon *d, const struct watch *w)
+{
+	int r = d->unw && w->unwound ? unwinder__proc_ready(d->unw, w->pid) : -ENOENT;
+
+	return r > 0 ? "ready" : r == 0 ? "pending" : "none";
+}
+
 struct ps_row {
 	const struct watch *w;
 	const struct proc *p;
@@ -337,6 +345,7 @@ static int ps(const struct ctx *c, const struct leakd_req_list *req)
 			json_u64(&j, "heap_bytes", p->heap_bytes);
 			json_double(&j, "growth_per_hour", rows[i].per_hour);
 			json_str(&j, "traced", daemon__trace_how(rw->traced));
+			json_str(&j, "unwind", unwind_state(d, rw));
 			json_u64(&j, "traced_live_bytes", p->live_bytes);
 			json_object_end(&j);
 			continue;

@@ -104,8 +104,15 @@ int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, u
 		w->trace_ended = 0;
 	}
 	err = tracer__attach(d->tracer, w->pid);
+	if (err == -ENOENT && (how == TRACE_RULE || how == TRACE_ALL)) {
+		/* Just exec'd: the loader has not mapped an allocator yet.  Once it has. */
+		w->wanted = how;
+		w->wanted_until = until;
+		return err;
+	}
 	if (err < 0)
 		return err;
+	w->wanted = TRACE_NONE;
 	unwind_update(d, w);
 	symbolizer__refresh_proc(d->sym, w->pid);
 	w->traced = how;
@@ -117,6 +124,7 @@ int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, u
 
 void daemon__stop_trace(struct daemon *d, struct watch *w)
 {
+	w->wanted = TRACE_NONE;
 	if (w->traced == TRACE_NONE)
 		return;
 	tracer__detach(d->tracer, w->pid);
@@ -348,6 +356,12 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 		if (p)
 			proc_comm(pid, p->comm, sizeof(p->comm));
 		proc_cgroup(pid, w->cgroup, sizeof(w->cgroup));
+		{
+			struct proc_status st;
+
+			if (!proc_read_status(pid, &st))
+				w->uid = st.uid;	/* setuid programs change hands here */
+		}
 		symbolizer__forget_proc(d->sym, pid);
 		symbolizer__refresh_proc(d->sym, pid);
 		unwind_update(d, w);
@@ -363,6 +377,8 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 		unwind_update(d, w);
 		if (w->traced != TRACE_NONE)
 			tracer__attach(d->tracer, pid);	/* dlopen'd allocators */
+		else if (w->wanted != TRACE_NONE)
+			daemon__start_trace(d, w, w->wanted, w->wanted_until);
 		break;
 	case LEAKD_EV_EXIT:
 		remove_process(d, pid, true);
@@ -433,6 +449,7 @@ static void sample(struct daemon *d, uint64_t now)
 				gone[n++] = w->pid;
 			continue;
 		}
+		w->uid = st.uid;	/* a process may drop privileges at any time */
 		w->rss_bytes = st.rss_bytes;
 		w->anon_bytes = st.anon_bytes;
 		series__add(&w->anon, now, st.anon_bytes);
@@ -466,9 +483,12 @@ static void rediscover(struct daemon *d)
 	size_t i;
 
 	/* New allocators (dlopen'd) in traced processes; cheap when nothing changed. */
-	hashtab__for_each(&d->watches, i, w)
+	hashtab__for_each(&d->watches, i, w) {
 		if (w->traced != TRACE_NONE)
 			tracer__attach(d->tracer, w->pid);
+		else if (w->wanted != TRACE_NONE)
+			daemon__start_trace(d, w, w->wanted, w->wanted_until);
+	}
 }
 
 static void on_tick(struct daemon *d)

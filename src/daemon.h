@@ -37,6 +37,8 @@ struct watch {
 	uint64_t rss_bytes, anon_bytes;
 	enum trace_how traced;
 	uint64_t trace_until;	/* CLOCK_MONOTONIC ns; 0: no end */
+	enum trace_how wanted;	/* to be traced once an allocator is mapped (after exec) */
+	uint64_t wanted_until;
 	uint64_t trace_ended;	/* since then the allocator figures are frozen */
 	uint64_t auto_after;	/* no automatic trace before then (cooldown) */
 	bool unwound;		/* it has an entry in the kernel's unwind tables */

@@ -568,6 +568,22 @@ static bool proc_pending(struct unwinder *u, pid_t pid)
 	return pending;
 }
 
+int unwinder__proc_ready(struct unwinder *u, pid_t pid)
+{
+	struct uproc *p = hashtab__get(&u->procs, (uint64_t)pid);
+	uint32_t i;
+
+	if (!p)
+		return -ENOENT;
+	for (i = 0; i < p->nr_files; i++) {
+		enum ufile_state st = u->files[p->files[i]]->state;
+
+		if (st == UF_QUEUED || st == UF_BUILT)
+			return 0;
+	}
+	return 1;
+}
+
 int unwinder__wait(struct unwinder *u, pid_t pid, int timeout_ms, unwinder_cb cb, void *ctx)
 {
 	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;

@@ -50,6 +50,9 @@ typedef void (*unwinder_cb)(void *ctx, const char *path, uint32_t rows, bool fro
 
 /* Installs the tables built since the last call; returns how many. */
 int unwinder__poll(struct unwinder *u, unwinder_cb cb, void *ctx);
+/* Whether pid's tables are all in the kernel (1), some still being built (0), or
+ * pid has no entry at all (-ENOENT). */
+int unwinder__proc_ready(struct unwinder *u, pid_t pid);
 /* Waits (at most timeout_ms) until no table of pid is still being built. */
 int unwinder__wait(struct unwinder *u, pid_t pid, int timeout_ms, unwinder_cb cb, void *ctx);
 

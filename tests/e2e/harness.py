@@ -243,3 +243,117 @@ def bpf_links_of_leakd():
                 "alloc_enter", "alloc_exit", "free_enter"):
             ours.append(link)
     return ours
+
+
+LEAKCTL = os.path.join(BUILD, "src", "leakctl")
+# Unwind tables shared by the daemon tests, so that each starts fast.
+CACHE_DIR = os.path.join(tempfile.gettempdir(), "leakd-e2e-cache")
+
+
+class Daemon:
+    """The real daemon from the build tree, with a socket and configuration of
+    its own; fast sampling so that growth shows within seconds."""
+
+    CONFIG = """
+sample-interval = 200ms
+growth-window = 60s
+drilldown-bytes = 24M
+drilldown-window = 3s
+drilldown-for = 60s
+drilldown-max = 1
+socket-group = nogroup
+"""
+
+    def __init__(self, config="", args=()):
+        self.wd = Workdir()
+        os.chmod(self.wd.path, 0o755)   # other users reach the socket through it
+        self.sock = self.wd.file("leakd.sock")
+        self.config = self.wd.file("leakd.conf")
+        with open(self.config, "w") as f:
+            f.write(self.CONFIG + f"socket = {self.sock}\ncache-dir = {CACHE_DIR}\n" + config)
+        self.proc = subprocess.Popen([LEAKD, "--config", self.config, "-v", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.log = wait_for_line(self.proc.stderr, "listening on", "the daemon ready")
+
+    def ctl(self, *args, json_out=True, user=None, check_rc=True):
+        """leakctl ARGS: the parsed JSON answer (or text), and its exit status."""
+        prefix = []
+        if user is not None:
+            prefix = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
+                      "--inh-caps=-all"]
+        cmd = [*prefix, LEAKCTL, "--socket", self.sock, *(["--json"] if json_out else []), *args]
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=TIMEOUT)
+        if check_rc:
+            check_eq(p.returncode, 0, f"leakctl {' '.join(args)} status ({p.stderr.strip()})")
+        if json_out and p.stdout.strip():
+            return json.loads(p.stdout), p.returncode
+        return p.stdout + p.stderr, p.returncode
+
+    def poll(self, what, fn, timeout=30, interval=0.1):
+        """Asks fn() until it returns something true; fails after timeout."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            check(self.proc.poll() is None, f"the daemon died while waiting for {what}")
+            last = fn()
+            if last:
+                return last
+            time.sleep(interval)
+        raise TestFailure(f"timed out waiting for {what}; last: {last!r}")
+
+    def wait_log(self, needle, what):
+        self.log += wait_for_line(self.proc.stderr, needle, what, seen=self.log)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=TIMEOUT)
+        check_eq(rc, 0, "the daemon's exit status")
+        check(not os.path.exists(self.sock), "the socket was left behind")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Leaker:
+    """leak_ctl (or another leaker speaking its language) under our control."""
+
+    def __init__(self, argv=None, env=None, preexec=None):
+        self.proc = subprocess.Popen(argv or [leaker("leak_ctl")], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, env=env, text=True)
+        line = self.proc.stdout.readline()
+        check(line.startswith("ready "), f"leaker said {line!r}")
+        self.pid = int(line.split()[1])
+
+    def do(self, command):
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        check(line.strip().endswith("ok"), f"leaker answered {line!r} to {command!r}")
+        return line.split()[:-1]
+
+    def end(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("exit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=10)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+def wait_watched(d, pid):
+    """Until the daemon watches pid and has the unwind tables of its code."""
+    d.poll(f"pid {pid} watched with its unwind tables",
+           lambda: (proc_of(d.ctl("ps")[0], pid) or {}).get("unwind") == "ready")
+
+
+def proc_of(answer, pid):
+    for p in answer["processes"]:
+        if p["pid"] == pid:
+            return p
+    return None

@@ -1,0 +1,382 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""The system-wide daemon, started from the build tree with a test socket and
+configuration, asked through the real leakctl."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+
+from harness import (LEAKCTL, Daemon, Leaker, TestFailure, check, check_eq, first_frame_in,
+                     frame_function, is_system_frame, leaker, proc_of, wait_for_line,
+                     wait_watched)
+
+MiB = 1 << 20
+
+
+def sites(answer, pid, level, module):
+    """Outstanding bytes and count per function, each stack under its first frame in
+    module, for one process at one level."""
+    out = {}
+    for st in answer["stacks"]:
+        if st["pid"] != pid or st["level"] != level:
+            continue
+        _, fr = first_frame_in(st, module)
+        if fr is None:
+            continue
+        s = out.setdefault(frame_function(fr), {"bytes": 0, "count": 0, "stacks": []})
+        s["bytes"] += st["bytes"]
+        s["count"] += st.get("allocs", st.get("mappings", 0))
+        s["stacks"].append(st)
+    return out
+
+
+def top(d, pid, level):
+    return d.ctl("top", "--pid", str(pid), "--level", level, "-n", "0")[0]
+
+
+def wait_site(d, pid, level, module, fn, want_bytes, want_count):
+    """Polls top until fn holds exactly what the leaker did (events arrive in bulk)."""
+    def ok():
+        s = sites(top(d, pid, level), pid, level, module).get(fn)
+        return s if s and (s["bytes"], s["count"]) == (want_bytes, want_count) else None
+    try:
+        return d.poll(f"{fn}: {want_bytes} bytes in {want_count}", ok, timeout=20)
+    except TestFailure:
+        got = sites(top(d, pid, level), pid, level, module).get(fn)
+        raise TestFailure(f"{fn} at the {level} level: want {want_bytes} bytes in "
+                          f"{want_count}, got {got and (got['bytes'], got['count'])}")
+
+
+def run(d, *leakers_):
+    """Stops everything however the case ends."""
+    class Guard:
+        def __enter__(self):
+            return d
+
+        def __exit__(self, *exc):
+            for lk in leakers_:
+                lk.end()
+            if exc[0] is None:
+                d.stop()
+            else:
+                d.kill()
+    return Guard()
+
+
+def case_daemon_status():
+    """status names the version, the kernel mechanisms and the processes watched."""
+    d = Daemon()
+    with run(d):
+        st, _ = d.ctl("status")
+        check(st["processes"]["watched"] > 0, "no process watched")
+        check_eq(st["kernel"]["uprobes"], "uprobe_multi", "uprobe mechanism")
+        check(st["daemon"]["rss_bytes"] > 0, "no daemon rss")
+        text, _ = d.ctl("status", json_out=False)
+        check("watched" in text and "drops:" in text, text)
+
+
+def case_mapping_grower():
+    """A process that grows through anonymous mmap: ps shows its mappings and growth,
+    top its mapping stack with exact figures."""
+    d = Daemon()
+    lk = Leaker()
+    with run(d, lk):
+        wait_watched(d, lk.pid)
+        lk.do(f"mmap 30 {4 * MiB}")
+        s = wait_site(d, lk.pid, "mapping", "leak_ctl", "map_leak", 30 * 4 * MiB, 30)
+        check_eq(frame_function(s["stacks"][0]["frames"][0])[:4], "mmap", "frame 0 (libc's mmap)")
+        # Grow again once a sample has seen the first step: ps must show the growth.
+        d.poll("a sample after the first step",
+               lambda: (proc_of(d.ctl("ps")[0], lk.pid) or {}).get("anon_bytes", 0) >=
+               30 * 4 * MiB)
+        lk.do(f"mmap 10 {4 * MiB}")
+        wait_site(d, lk.pid, "mapping", "leak_ctl", "map_leak", 40 * 4 * MiB, 40)
+        p = d.poll("the grower's growth in ps",
+                   lambda: (lambda x: x if x and x["growth_per_hour"] > 0 else None)(
+                       proc_of(d.ctl("ps")[0], lk.pid)))
+        check(p["mapped_bytes"] >= 40 * 4 * MiB, f"mapped {p['mapped_bytes']}")
+        check(p["anon_bytes"] >= 40 * 4 * MiB, f"anon {p['anon_bytes']}")
+
+
+def case_trace_exact():
+    """leakctl trace PID: allocator tracing starts when the command returns, and the
+    figures are exact."""
+    d = Daemon()
+    lk = Leaker()
+    with run(d, lk):
+        lk.do("malloc 3 1000")          # before tracing: never counted
+        ans, _ = d.ctl("trace", str(lk.pid))
+        check_eq(ans["traced"], [lk.pid], "traced pids")
+        lk.do("malloc 7 333")
+        lk.do("malloc 2 4096")
+        wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 7 * 333 + 2 * 4096, 9)
+        ps, _ = d.ctl("ps")
+        check_eq(proc_of(ps, lk.pid)["traced"], "manual", "trace state")
+        ans, _ = d.ctl("untrace", str(lk.pid))
+        check_eq(ans["untraced"], [lk.pid], "untraced pids")
+        check_eq(proc_of(d.ctl("ps")[0], lk.pid)["traced"], "no", "trace state after untrace")
+
+
+def case_drilldown():
+    """A steady grower is traced automatically; a flat process is not."""
+    d = Daemon()
+    grower, flat = Leaker(), Leaker()
+    with run(d, grower, flat):
+        flat.do(f"malloc 10 {MiB}")
+        grower.do("grow 1024 600 50")   # 1 MiB every 50 ms
+        d.poll("automatic tracing of the grower",
+               lambda: proc_of(d.ctl("ps")[0], grower.pid)["traced"] == "auto", timeout=40)
+        check_eq(proc_of(d.ctl("ps")[0], flat.pid)["traced"], "no", "the flat process's state")
+        # Once traced, its growing stack shows at the allocator level.
+        d.poll("steady_grow at the heap level",
+               lambda: sites(top(d, grower.pid, "heap"), grower.pid, "heap",
+                             "leak_ctl").get("steady_grow"))
+        grower.do("stop")
+        st, _ = d.ctl("status")
+        check(st["drilldown"]["started"] >= 1, "no automatic trace counted")
+
+
+def case_private_libc():
+    """A process in its own mount namespace with a private copy of libc, bind-mounted
+    over the usual path: its libc is another file, and still traced."""
+    d = Daemon()
+    tmp = tempfile.mkdtemp(prefix="leakd-ns-")
+    libc = "/usr/lib/x86_64-linux-gnu/libc.so.6"
+    shutil.copy(libc, os.path.join(tmp, "libc.so.6"))
+    shell = f"mount --bind {tmp}/libc.so.6 {libc} && exec {leaker('leak_ctl')}"
+    lk = Leaker(["unshare", "-m", "--propagation", "private", "sh", "-c", shell])
+    with run(d, lk):
+        maps = open(f"/proc/{lk.pid}/maps").read()
+        check(str(os.stat(os.path.join(tmp, "libc.so.6")).st_ino) in maps,
+              "the leaker does not map the private libc")
+        d.ctl("trace", str(lk.pid))
+        lk.do("malloc 5 777")
+        wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 5 * 777, 5)
+
+
+def case_dlopen_daemon():
+    """A library loaded after tracing began: its leak, with the caller below."""
+    d = Daemon()
+    lk = Leaker([leaker("leak_dlopen")])
+    with run(d):
+        d.ctl("trace", str(lk.pid))
+        lk.proc.stdin.write("go\n")
+        lk.proc.stdin.flush()
+        check(lk.proc.stdout.readline().startswith("loaded"), "the plugin did not load")
+        d.wait_log("unwind table ready: " + leaker("leakplugin.so"), "the plugin's table")
+        lk.proc.stdin.write("go\n")
+        lk.proc.stdin.flush()
+        # It leaks and exits: its summary holds the leak.
+        check_eq(lk.proc.wait(timeout=30), 0, "leaker exit status")
+
+        def summary():
+            for p in d.ctl("exited")[0]["processes"]:
+                if p["pid"] == lk.pid:
+                    return p
+            return None
+        s = d.poll("the leaker's exit summary", summary)
+        heap = [st for st in s["stacks"] if st["level"] == "heap" and
+                frame_function(st["frames"][0]) == "plugin_leak"]
+        check(heap, f"no plugin_leak stack in the summary: {s['stacks']}")
+        names = [frame_function(f) for f in heap[0]["frames"] if not is_system_frame(f)]
+        check_eq(names[:3], ["plugin_leak", "call_plugin", "main"], "the plugin's stack")
+        check_eq(heap[0]["bytes"], 5 * 321, "the plugin's leak")
+
+
+def case_static_binary():
+    """A statically linked program is its own allocator: traced all the same."""
+    d = Daemon()
+    lk = Leaker([leaker("leak_ctl_static")])
+    with run(d, lk):
+        d.ctl("trace", str(lk.pid))
+        lk.do("malloc 4 2500")
+        wait_site(d, lk.pid, "heap", "leak_ctl_static", "heap_leak", 10000, 4)
+
+
+def preloaded(lib):
+    d = Daemon()
+    path = f"/usr/lib/x86_64-linux-gnu/{lib}"
+    check(os.path.exists(path), f"{path} missing (setup.sh installs it)")
+    lk = Leaker(env=dict(os.environ, LD_PRELOAD=path))
+    with run(d, lk):
+        check(path in open(f"/proc/{lk.pid}/maps").read(), f"{lib} not mapped")
+        d.ctl("trace", str(lk.pid))
+        lk.do("malloc 6 1500")
+        s = wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 9000, 6)
+        check_eq(s["stacks"][0]["frames"][0]["module"], "leak_ctl", "frame 0's module")
+
+
+def case_jemalloc():
+    """Debian's jemalloc preloaded: traced through jemalloc's own malloc."""
+    preloaded("libjemalloc.so.2")
+
+
+def case_tcmalloc():
+    """Debian's tcmalloc preloaded: traced through tcmalloc's own malloc."""
+    preloaded("libtcmalloc.so.4")
+
+
+def case_fork_churn():
+    """Forked children that exit at once leave nothing behind in the tables."""
+    d = Daemon()
+    lk = Leaker()
+    with run(d, lk):
+        before = d.ctl("status")[0]["processes"]["watched"]
+        pids = [int(p) for p in lk.do("fork 200")]
+        check_eq(len(pids), 200, "children forked")
+
+        def settled():
+            ps = d.ctl("ps")[0]
+            left = [p["pid"] for p in ps["processes"] if p["pid"] in pids]
+            return not left
+        d.poll("the children to leave the tables", settled)
+        after = d.ctl("status")[0]["processes"]["watched"]
+        check(after <= before + 5, f"{after} processes watched, {before} before the churn")
+
+
+def case_non_root():
+    """A user other than root sees only its own processes and cannot trace others'."""
+    d = Daemon()
+    mine = Leaker(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                   leaker("leak_ctl")])
+    root = Leaker()
+    with run(d, mine, root):
+        ps, _ = d.ctl("ps", user=65534)
+        uids = {p["uid"] for p in ps["processes"]}
+        check_eq(uids, {65534}, "uids a non-root user sees")
+        check(proc_of(ps, mine.pid), "the user's own process is missing")
+        _, rc = d.ctl("trace", str(root.pid), user=65534, check_rc=False)
+        check_eq(rc, 3, "leakctl status tracing another user's process")
+        root.do("mmap 2 65536")         # something of root's to see, or not
+        top_all, _ = d.ctl("top", "-n", "0", user=65534)
+        # The user's processes: the leaker, and leakctl itself run as the user.
+        others = {st["comm"] for st in top_all["stacks"] if st["pid"] != mine.pid}
+        check(others <= {"leakctl"}, f"top shows other users' processes: {others}")
+        check(all(st["pid"] != root.pid for st in top_all["stacks"]), "top shows root's leaker")
+        ans, _ = d.ctl("trace", str(mine.pid), user=65534)
+        check_eq(ans["traced"], [mine.pid], "a user tracing its own process")
+
+
+def request(sock_path, raw, read=True):
+    """Sends raw bytes to the daemon; returns (status, body) of its answer."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(sock_path)
+    s.sendall(raw)
+    if not read:
+        s.close()
+        return None
+    data = b""
+    while len(data) < 16:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    check(len(data) >= 16, f"no answer to {raw[:32]!r}")
+    magic, version, status, length, _ = struct.unpack("=IHHII", data[:16])
+    while len(data) < 16 + length:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return status, data[16:16 + length].decode()
+
+
+MAGIC, VERSION = 0x4c4b4431, 1
+
+
+def header(command, length, magic=MAGIC, version=VERSION, flags=0):
+    return struct.pack("=IHHII", magic, version, command, length, flags)
+
+
+def selector(pid=0, comm=b"", unit=b"", pad=0):
+    return struct.pack("=II16s256s", pid, pad, comm, unit)
+
+
+def case_bad_requests():
+    """Malformed requests get an error answer; the daemon lives on."""
+    d = Daemon()
+    with run(d):
+        cases = [
+            (header(1, 0, magic=0xdeadbeef), 2, "magic"),
+            (header(1, 0, version=7), 2, "version"),
+            (header(1, 1 << 20), 1, "too large"),
+            (header(99, 0), 3, "unknown command"),
+            (header(2, 3) + b"abc", 4, "payload size"),
+            (header(3, 296) + selector(pid=1, comm=b"x") + struct.pack("=IIQ", 0, 0, 0), 4,
+             "two selectors"),
+            (header(3, 296) + selector(comm=b"A" * 16) + struct.pack("=IIQ", 0, 0, 0), 4,
+             "unterminated name"),
+            (header(3, 296) + selector() + struct.pack("=IIQ", 0, 9, 0), 4, "level"),
+            (header(4, 288) + selector() + struct.pack("=Q", 0), 4, "trace without selector"),
+            (header(4, 288) + selector(pid=2147483647) + struct.pack("=Q", 0), 4, "pid range"),
+            (header(1, 0, flags=0x80), 4, "unknown flags"),
+        ]
+        for raw, want, what in cases:
+            status, body = request(d.sock, raw)
+            check_eq(status, want, f"status for {what} ({body.strip()})")
+        # Half a header, then gone; a header promising a payload that never comes.
+        request(d.sock, b"\x31\x44", read=False)
+        request(d.sock, header(2, 8), read=False)
+        st, _ = d.ctl("status")
+        check(st["clients"]["bad_requests"] >= len(cases), "bad requests not counted")
+        _, rc = d.ctl("top", "--pid", "2147483", check_rc=False)
+        check_eq(rc, 1, "leakctl's status for an unknown pid")
+
+
+def case_exited_summary():
+    """A traced process that exits leaves a summary with its outstanding stacks."""
+    d = Daemon()
+    lk = Leaker()
+    with run(d):
+        d.ctl("trace", str(lk.pid))
+        lk.do("malloc 3 4444")
+        wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 3 * 4444, 3)
+        lk.end()
+
+        def summary():
+            return next((p for p in d.ctl("exited")[0]["processes"] if p["pid"] == lk.pid),
+                        None)
+        s = d.poll("the exit summary", summary)
+        check(s["heap_bytes"] >= 3 * 4444, f"summary heap bytes {s['heap_bytes']}")
+        text, _ = d.ctl("exited", json_out=False)
+        check(f"pid {lk.pid} (leak_ctl) exited" in text and "heap_leak" in text, text)
+
+
+def case_reload():
+    """SIGHUP reads the configuration again."""
+    d = Daemon()
+    with run(d):
+        check_eq(d.ctl("status")[0]["drilldown"]["max"], 1, "drill-down budget")
+        with open(d.config, "a") as f:
+            f.write("drilldown-max = 3\n")
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_log("configuration reloaded", "the reload")
+        check_eq(d.ctl("status")[0]["drilldown"]["max"], 3, "drill-down budget after reload")
+
+
+def case_trace_by_name():
+    """leakctl trace --comm traces the running processes of that name and those
+    that start later; untrace --comm ends both."""
+    d = Daemon()
+    first = Leaker()
+    with run(d, first):
+        ans, _ = d.ctl("trace", "--comm", "leak_ctl")
+        check(first.pid in ans["traced"], "the running process was not traced")
+        later = Leaker()
+        try:
+            d.poll("the later process traced by the rule",
+                   lambda: (proc_of(d.ctl("ps")[0], later.pid) or {}).get("traced") == "rule")
+            later.do("malloc 2 1234")
+            wait_site(d, later.pid, "heap", "leak_ctl", "heap_leak", 2468, 2)
+            ans, _ = d.ctl("untrace", "--comm", "leak_ctl")
+            check_eq(ans["rules"], 1, "rules removed")
+            check_eq(sorted(ans["untraced"]), sorted([first.pid, later.pid]), "untraced pids")
+        finally:
+            later.end()
