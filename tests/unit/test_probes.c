@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Probe placement: probes__skip on hand-written instruction bytes (each in a
+ * buffer of exactly its length, so that valgrind sees any read past it), and
+ * probes__plan on the machine's libc, checked against objdump's decoding.
+ */
+#include <check.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elfobj.h"
+#include "probes.h"
+
+/* probes__skip on a heap copy of exactly len bytes. */
+static uint32_t skip(const uint8_t *bytes, size_t len, bool free_like, bool *ret_emulated)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	uint32_t n;
+
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, bytes, len);
+	*ret_emulated = !*ret_emulated;
+	n = probes__skip(copy, len, free_like, ret_emulated);
+	free(copy);
+	return n;
+}
+
+#define ck_skip(free_like, want, want_emulated, ...)                          \
+	do {                                                                  \
+		const uint8_t b_[] = { __VA_ARGS__ };                         \
+		bool e_ = false;                                              \
+		ck_assert_uint_eq(skip(b_, sizeof(b_), (free_like), &e_), (want)); \
+		ck_assert_int_eq(e_, (want_emulated));                        \
+	} while (0)
+
+START_TEST(skip_documented_cases)
+{
+	/* push %r12 */
+	ck_skip(false, 0, true, 0x41, 0x54, 0x55);
+	/* cmpb $0,disp32(%rip); push %rbx */
+	ck_skip(false, 7, true, 0x80, 0x3d, 0x01, 0x02, 0x14, 0x00, 0x00, 0x53);
+	/* cmpb $0,disp32(%rip); je rel8 */
+	ck_skip(false, 7, true, 0x80, 0x3d, 0x71, 0x0e, 0x14, 0x00, 0x00, 0x74, 0x07);
+	/* test %rdi,%rdi; je rel32; push %rbp: free's NULL check */
+	ck_skip(true, 9, true, 0x48, 0x85, 0xff, 0x0f, 0x84, 0xbf, 0x00, 0x00, 0x00, 0x55);
+	ck_skip(false, 0, false, 0x48, 0x85, 0xff, 0x0f, 0x84, 0xbf, 0x00, 0x00, 0x00, 0x55);
+	/* endbr64; push %rbp */
+	ck_skip(false, 4, true, 0xf3, 0x0f, 0x1e, 0xfa, 0x55);
+	/* mov %rsi,%rax */
+	ck_skip(false, 0, false, 0x48, 0x89, 0xf0, 0x48, 0xf7, 0xe2);
+	ck_skip(true, 0, false, 0x48, 0x89, 0xf0, 0x48, 0xf7, 0xe2);
+}
+END_TEST
+
+START_TEST(skip_each_instruction)
+{
+	/* Emulated at the start: push, push r8-r15, jmp rel8, jcc rel8, call, jmp, jcc rel32. */
+	ck_skip(false, 0, true, 0x50);
+	ck_skip(false, 0, true, 0x57);
+	ck_skip(false, 0, true, 0x41, 0x57);
+	ck_skip(false, 0, true, 0xeb, 0x05);
+	ck_skip(false, 0, true, 0x70, 0x05);
+	ck_skip(false, 0, true, 0x7f, 0x05);
+	ck_skip(false, 0, true, 0xe8, 0x00, 0x00, 0x00, 0x00);
+	ck_skip(false, 0, true, 0xe9, 0x00, 0x00, 0x00, 0x00);
+	ck_skip(false, 0, true, 0x0f, 0x80, 0x00, 0x00, 0x00, 0x00);
+	ck_skip(false, 0, true, 0x0f, 0x8f, 0x00, 0x00, 0x00, 0x00);
+	/* Not emulated: pop %r8, pop %rax, sub $8,%rsp, ret, nop. */
+	ck_skip(false, 0, false, 0x41, 0x58);
+	ck_skip(false, 0, false, 0x58);
+	ck_skip(false, 0, false, 0x48, 0x83, 0xec, 0x08);
+	ck_skip(false, 0, false, 0xc3);
+	ck_skip(false, 0, false, 0x90, 0x55);
+	/* Inert compares of each size: cmpl $imm8 (7), cmpq $imm8 (8), cmpl $imm32 (10). */
+	ck_skip(false, 7, true, 0x83, 0x3d, 1, 2, 3, 4, 0x00, 0x55);
+	ck_skip(false, 8, true, 0x48, 0x83, 0x3d, 1, 2, 3, 4, 0x00, 0x55);
+	ck_skip(false, 10, true, 0x81, 0x3d, 1, 2, 3, 4, 5, 6, 7, 8, 0xe9, 0, 0, 0, 0);
+	/* A compare with another addressing mode is not skipped: cmpb $0,(%rax). */
+	ck_skip(false, 0, false, 0x80, 0x38, 0x00, 0x55);
+	/* test %rdi,%rdi; je rel8, for free-like functions only. */
+	ck_skip(true, 5, true, 0x48, 0x85, 0xff, 0x74, 0x10, 0x53);
+	ck_skip(false, 0, false, 0x48, 0x85, 0xff, 0x74, 0x10, 0x53);
+	/* test %rdi,%rdi; jne: not a NULL check that returns. */
+	ck_skip(true, 0, false, 0x48, 0x85, 0xff, 0x75, 0x10, 0x53);
+	/* test %rsi,%rsi: another argument. */
+	ck_skip(true, 0, false, 0x48, 0x85, 0xf6, 0x74, 0x10, 0x53);
+	/* Chains: endbr64, cmpb, NULL check, then push. */
+	ck_skip(true, 16, true, 0xf3, 0x0f, 0x1e, 0xfa, 0x80, 0x3d, 1, 2, 3, 4, 0x00,
+		0x48, 0x85, 0xff, 0x74, 0x10, 0x41, 0x54);
+	ck_skip(false, 11, false, 0xf3, 0x0f, 0x1e, 0xfa, 0x80, 0x3d, 1, 2, 3, 4, 0x00,
+		0x48, 0x85, 0xff, 0x74, 0x10, 0x41, 0x54);
+}
+END_TEST
+
+START_TEST(skip_stops_at_the_end)
+{
+	const uint8_t none[1] = { 0x55 };
+	bool e = true;
+
+	ck_assert_uint_eq(skip(none, 0, true, &e), 0);
+	ck_assert(!e);
+	/* Cut inside each kind of instruction: nothing read past the end. */
+	ck_skip(false, 0, false, 0x41);
+	ck_skip(false, 0, false, 0xeb);
+	ck_skip(false, 0, false, 0x74);
+	ck_skip(false, 0, false, 0xe8, 0x00, 0x00, 0x00);
+	ck_skip(false, 0, false, 0x0f, 0x84, 0x00, 0x00, 0x00);
+	ck_skip(false, 0, false, 0xf3, 0x0f, 0x1e);
+	ck_skip(false, 0, false, 0x80, 0x3d, 0x00, 0x00, 0x00, 0x00);
+	ck_skip(false, 0, false, 0x48, 0x83, 0x3d, 0x00, 0x00, 0x00, 0x00);
+	ck_skip(false, 0, false, 0x81, 0x3d, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);
+	ck_skip(true, 0, false, 0x48, 0x85, 0xff, 0x74);
+	ck_skip(true, 0, false, 0x48, 0x85, 0xff, 0x0f, 0x84, 0x00, 0x00, 0x00);
+	/* Whole instructions skipped up to the very end, then nothing. */
+	ck_skip(false, 4, false, 0xf3, 0x0f, 0x1e, 0xfa);
+	ck_skip(false, 7, false, 0x80, 0x3d, 0x00, 0x00, 0x00, 0x00, 0x00);
+	ck_skip(false, 7, false, 0x80, 0x3d, 0x00, 0x00, 0x00, 0x00, 0x00, 0x41);
+	ck_skip(true, 9, false, 0x48, 0x85, 0xff, 0x0f, 0x84, 0x00, 0x00, 0x00, 0x00);
+	ck_skip(true, 5, false, 0x48, 0x85, 0xff, 0x74, 0x00, 0x0f, 0x84);
+}
+END_TEST
+
+static int find_libc(struct dl_phdr_info *info, size_t size, void *data)
+{
+	const char *slash = strrchr(info->dlpi_name, '/');
+
+	if (!slash || strcmp(slash, "/libc.so.6"))
+		return 0;
+	*(const char **)data = info->dlpi_name;
+	return 1;
+}
+
+static const char *libc_path(void)
+{
+	const char *path = NULL;
+
+	ck_assert_int_eq(dl_iterate_phdr(find_libc, &path), 1);
+	return path;
+}
+
+static const struct probe_site *site_of(const struct probe_site *v, int n, enum leakd_fn fn)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].fn == fn)
+			return &v[i];
+	return NULL;
+}
+
+/*
+ * objdump's decoding from vaddr up to and including the instruction at site: true
+ * when site starts an instruction, every one before it is one a probe may skip,
+ * and the one at site is emulated or not as claimed.
+ */
+static void check_with_objdump(const char *path, const struct probe_site *s, uint64_t vaddr)
+{
+	char cmd[4096], line[512];
+	uint64_t site = vaddr + s->skip;
+	bool at_site = false;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "objdump -d --no-show-raw-insn --start-address=%#lx --stop-address=%#lx '%s'",
+		 (unsigned long)vaddr, (unsigned long)site + 16, path);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long addr;
+		char insn[256];
+		int pos = 0;
+
+		if (sscanf(line, " %lx:%n", &addr, &pos) != 1 || !pos)
+			continue;
+		snprintf(insn, sizeof(insn), "%s", line + pos);
+		insn[strcspn(insn, "\n")] = 0;
+		if (addr < site) {
+			bool inert = strstr(insn, "endbr64") ||
+				     (!strncmp(insn + strspn(insn, " \t"), "cmp", 3) &&
+				      strstr(insn, "(%rip)")) ||
+				     (s->fn == LEAKD_FN_FREE &&
+				      (strstr(insn, "test   %rdi,%rdi") || strstr(insn, "je ")));
+
+			ck_assert_msg(inert, "%s: skipped %s", s->symbol, insn);
+			continue;
+		}
+		if (addr == site) {
+			const char *m = insn + strspn(insn, " \t");
+			bool emulated = !strncmp(m, "push ", 5) || !strncmp(m, "jmp ", 4) ||
+					!strncmp(m, "call ", 5) ||
+					(m[0] == 'j' && strncmp(m, "jmp", 3));
+
+			ck_assert_msg(emulated == s->emulated, "%s: at +%u %s, emulated %d",
+				      s->symbol, s->skip, m, s->emulated);
+			at_site = true;
+		}
+		break;
+	}
+	pclose(f);
+	ck_assert_msg(at_site, "%s: +%u is not an instruction", s->symbol, s->skip);
+}
+
+START_TEST(plan_on_libc)
+{
+	static const struct {
+		const char *name;
+		enum leakd_fn fn;
+	} want[] = {
+		{ "malloc", LEAKD_FN_MALLOC }, { "free", LEAKD_FN_FREE },
+		{ "calloc", LEAKD_FN_CALLOC }, { "realloc", LEAKD_FN_REALLOC },
+		{ "reallocarray", LEAKD_FN_REALLOCARRAY },
+		{ "posix_memalign", LEAKD_FN_POSIX_MEMALIGN },
+		{ "aligned_alloc", LEAKD_FN_ALIGNED_ALLOC }, { "valloc", LEAKD_FN_VALLOC },
+		{ "pvalloc", LEAKD_FN_PVALLOC },
+	};
+	const char *libc = libc_path();
+	struct elf_obj *o = elf_obj__open(libc, libc);
+	struct probe_site sites[PROBES_MAX_SITES], few[3];
+	struct elf_sym a, m;
+	uint64_t off;
+	size_t i;
+	int n, j;
+
+	ck_assert_ptr_nonnull(o);
+	n = probes__plan(o, sites, PROBES_MAX_SITES);
+	/* memalign is aligned_alloc here: one site for both. */
+	ck_assert_int_eq(elf_obj__find_sym(o, "aligned_alloc", &a), 0);
+	ck_assert_int_eq(elf_obj__find_sym(o, "memalign", &m), 0);
+	ck_assert_uint_eq(a.addr, m.addr);
+	ck_assert_int_eq(n, 9);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct probe_site *s = site_of(sites, n, want[i].fn);
+		struct elf_sym sym;
+
+		ck_assert_msg(s, "no site for %s", want[i].name);
+		ck_assert_str_eq(s->symbol, want[i].name);
+		ck_assert_int_eq(elf_obj__find_sym(o, want[i].name, &sym), 0);
+		ck_assert_int_eq(elf_obj__vaddr_to_offset(o, sym.addr, &off), 0);
+		ck_assert_uint_eq(s->func_offset, off);
+		ck_assert_uint_eq(s->offset, s->func_offset + s->skip);
+		ck_assert_uint_gt(sym.size, 0);
+		ck_assert_uint_lt(s->skip, sym.size);
+		check_with_objdump(libc, s, sym.addr);
+	}
+	for (j = 0; j < n; j++) {
+		ck_assert_str_ne(sites[j].symbol, "memalign");
+		for (i = 0; i < (size_t)j; i++)
+			ck_assert_uint_ne(sites[i].func_offset, sites[j].func_offset);
+	}
+	/* This libc checks free's argument for NULL first; malloc starts with a push. */
+	ck_assert_uint_eq(site_of(sites, n, LEAKD_FN_FREE)->skip, 9);
+	ck_assert(site_of(sites, n, LEAKD_FN_FREE)->emulated);
+	ck_assert_uint_eq(site_of(sites, n, LEAKD_FN_MALLOC)->skip, 0);
+	ck_assert(site_of(sites, n, LEAKD_FN_MALLOC)->emulated);
+
+	/* Room for three: the first three. */
+	ck_assert_int_eq(probes__plan(o, few, 3), 3);
+	for (j = 0; j < 3; j++) {
+		ck_assert_int_eq(few[j].fn, sites[j].fn);
+		ck_assert_uint_eq(few[j].offset, sites[j].offset);
+		ck_assert_uint_eq(few[j].skip, sites[j].skip);
+		ck_assert_int_eq(few[j].emulated, sites[j].emulated);
+	}
+	ck_assert_int_eq(few[0].fn, LEAKD_FN_MALLOC);
+	ck_assert_int_eq(few[1].fn, LEAKD_FN_FREE);
+	ck_assert_int_eq(few[2].fn, LEAKD_FN_CALLOC);
+	elf_obj__free(o);
+}
+END_TEST
+
+START_TEST(plan_without_allocator)
+{
+	struct probe_site sites[PROBES_MAX_SITES];
+	struct elf_obj *o = elf_obj__open("/proc/self/exe", NULL);
+
+	/* This test calls malloc and free but defines neither. */
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(probes__plan(o, sites, PROBES_MAX_SITES), 0);
+	elf_obj__free(o);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("probes");
+	TCase *bytes = tcase_create("skip");
+	TCase *plan = tcase_create("plan");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(bytes, skip_documented_cases);
+	tcase_add_test(bytes, skip_each_instruction);
+	tcase_add_test(bytes, skip_stops_at_the_end);
+	suite_add_tcase(s, bytes);
+	tcase_set_timeout(plan, 60);
+	tcase_add_test(plan, plan_on_libc);
+	tcase_add_test(plan, plan_without_allocator);
+	suite_add_tcase(s, plan);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
