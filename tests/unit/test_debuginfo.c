@@ -1220,6 +1220,57 @@ START_TEST(debuginfod_unreachable_fails_fast)
 }
 END_TEST
 
+/* Accepts connections and says nothing: a server that hangs. */
+static void *hold(void *arg)
+{
+	int fd = *(int *)arg;
+
+	for (;;) {
+		if (accept(fd, NULL, NULL) < 0)
+			return NULL;
+	}
+}
+
+START_TEST(debuginfod_silent_server_times_out)
+{
+	char dir[PATH_MAX], prog[PATH_MAX], cache[PATH_MAX], empty[PATH_MAX];
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	static int fd;
+	struct debuginfo *d;
+	pthread_t thread;
+	double t0, t1;
+
+	tmp_file(dir, sizeof(dir), "dfd-silent");
+	tmp_file(cache, sizeof(cache), "dfd-silent-cache");
+	tmp_file(empty, sizeof(empty), "dfd-silent-empty");
+	make_stripped(dir, empty, "debuginfo_prog");
+	run("rm -f '%s/prog.debug'", empty);
+	fmt_path(prog, sizeof(prog), "%s/prog", dir);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(pthread_create(&thread, NULL, hold, &fd), 0);
+	pthread_detach(thread);
+	debuginfod_env(ntohs(sa.sin_port), cache);
+	/* What leakd's unit should set: the client's default is 90 s. */
+	ck_assert_int_eq(setenv("DEBUGINFOD_TIMEOUT", "1", 1), 0);
+	t0 = now();
+	d = open_obj(prog, prog, empty);
+	t1 = now();
+	ck_assert_ptr_nonnull(d);
+	ck_assert(!debuginfo__has_dwarf(d));
+	ck_assert_msg(t1 - t0 < 5.0, "open took %.1f s", t1 - t0);
+	/* It did wait for the server, when libdebuginfod is there to ask it. */
+	if (have_libdebuginfod())
+		ck_assert_msg(t1 - t0 > 0.9, "open took %.3f s", t1 - t0);
+	debuginfo__free(d);
+}
+END_TEST
+
 /* Just enough of a debuginfod server: one file, by build-id, on loopback. */
 struct server {
 	int fd;
@@ -1389,6 +1440,7 @@ int main(void)
 	tcase_add_test(files, build_id_checked);
 	tcase_add_test(files, not_objects);
 	tcase_add_test(files, debuginfod_unreachable_fails_fast);
+	tcase_add_test(files, debuginfod_silent_server_times_out);
 	tcase_add_test(files, debuginfod_fetches_by_build_id);
 	suite_add_tcase(s, files);
 	tcase_set_timeout(damage, 120);
