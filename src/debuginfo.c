@@ -249,7 +249,7 @@ struct debuginfo *debuginfo__open_search(int fd, const char *real_path, const ch
 	}
 	/*
 	 * Without a path the debug link is looked for next to /proc/self/fd/N, which
-	 * libdwfl also resolves to the file's path as leakd sees it.
+	 * libdwfl also resolves to the path the kernel gives the file.
 	 */
 	if (!real_path) {
 		snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", dfd);

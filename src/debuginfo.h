@@ -30,7 +30,7 @@ enum debuginfo_source {
 
 struct src_frame {
 	const char *function;	/* demangled; NULL if unknown */
-	const char *file;	/* as the line table names it; NULL if unknown */
+	const char *file;	/* joined to its unit's directory if relative; NULL if unknown */
 	int line, column;	/* 0 if unknown */
 	bool inlined;		/* an inlined instance: all but the last frame of a chain */
 };
@@ -46,12 +46,15 @@ struct debuginfo_stats {
 
 /*
  * Opens the object open as fd (dup()ed; the caller keeps its own).  real_path is
- * where the object lives in its own file system, for the .gnu_debuglink search
- * (next to it, in .debug/ and under /usr/lib/debug/<its dir>/); NULL to derive it
- * from fd.  build_id (hex) is what the caller knows the object by: when the file
- * has another one, NULL with errno ESTALE.  Separate debug info is looked for at
- * once, so this can block on the network when DEBUGINFOD_URLS is set.
- * NULL with errno: ENOEXEC when fd is not a usable ELF object.
+ * a path to the object in leakd's file system, for the .gnu_debuglink search
+ * (next to it, in .debug/ and under /usr/lib/debug/<its dir>/): for a process in
+ * another mount namespace /proc/PID/root/<its path>.  NULL derives it from fd as
+ * the kernel names the file, which is its path in its own mount namespace.
+ * build_id (hex) is what the caller knows the object by: when the
+ * file has another one, NULL with errno ESTALE.  Separate debug info is looked
+ * for at once, so this blocks while debuginfod is asked (DEBUGINFOD_URLS set).
+ * NULL with errno: ENOEXEC when fd is not a usable ELF object, EINVAL when
+ * build_id is not hex, EBADF.
  */
 struct debuginfo *debuginfo__open(int fd, const char *real_path, const char *build_id);
 /*
