@@ -279,7 +279,8 @@ static int load(struct adhoc *a)
 				  .unwind_rows = o->unwind_rows,
 				  .frame_pointers = o->frame_pointers };
 	struct unwinder_maps um;
-	struct tables_limits tl = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks };
+	struct tables_limits tl = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
+				    .max_maps = o->max_mappings };
 	const char *why;
 	int err;
 

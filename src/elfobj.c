@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -190,7 +191,7 @@ static int read_build_id(Elf *elf, unsigned char *buf, size_t *ret_len)
 	return -ENOENT;
 }
 
-static int load_segments(Elf *elf, struct elf_obj *o)
+static int load_segments(Elf *elf, struct elf_obj *o, uint64_t file_size)
 {
 	size_t i, n;
 
@@ -204,10 +205,26 @@ static int load_segments(Elf *elf, struct elf_obj *o)
 
 		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
 			continue;
+		/* A file cut short (or rewritten under us) is not that object. */
+		if (ph.p_offset > file_size || ph.p_filesz > file_size - ph.p_offset)
+			return -ENOEXEC;
 		o->segs[o->nsegs++] = (struct segment){ ph.p_vaddr, ph.p_offset, ph.p_filesz,
 							 ph.p_flags & PF_X };
 	}
 	return o->nsegs ? 0 : -ENOEXEC;
+}
+
+/* Whether the section headers lie within the file: a cut file is not the object. */
+static bool whole(Elf *elf, int fd)
+{
+	GElf_Ehdr eh;
+	struct stat st;
+
+	if (!gelf_getehdr(elf, &eh))
+		return false;
+	if (fstat(fd, &st))
+		return false;
+	return !eh.e_shoff || eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize <= (uint64_t)st.st_size;
 }
 
 static Elf *open_elf(const char *path, int *ret_fd)
@@ -219,7 +236,7 @@ static Elf *open_elf(const char *path, int *ret_fd)
 	if (fd < 0)
 		return NULL;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !whole(elf, fd)) {
 		elf_end(elf);
 		close(fd);
 		errno = ENOEXEC;
@@ -336,6 +353,7 @@ struct elf_obj *elf_obj__open(const char *path, const char *real_path)
 {
 	struct sym_builder b = { 0 };
 	struct elf_obj *o;
+	struct stat st;
 	Elf *elf;
 	int err;
 
@@ -349,7 +367,11 @@ struct elf_obj *elf_obj__open(const char *path, const char *real_path)
 		err = -errno;
 		goto fail;
 	}
-	err = load_segments(elf, o);
+	if (fstat(o->fd, &st)) {
+		err = -errno;
+		goto fail;
+	}
+	err = load_segments(elf, o, st.st_size);
 	if (err)
 		goto fail;
 	read_build_id(elf, o->build_id, &o->build_id_len);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -12,22 +13,37 @@ void json_init(struct json *j, FILE *f)
 	j->first[0] = true;
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
+/*
+ * Length of the valid UTF-8 sequence at p, or 0: no overlong forms, no
+ * surrogates, nothing past U+10FFFF (RFC 3629's table of well-formed sequences).
+ */
 static int utf8_len(const unsigned char *p)
 {
+	unsigned char lo = 0x80, hi = 0xbf;
 	int n, i;
 
 	if (*p < 0x80)
 		return 1;
-	if (*p >= 0xc2 && *p <= 0xdf)
+	if (*p >= 0xc2 && *p <= 0xdf) {
 		n = 2;
-	else if (*p >= 0xe0 && *p <= 0xef)
+	} else if (*p >= 0xe0 && *p <= 0xef) {
 		n = 3;
-	else if (*p >= 0xf0 && *p <= 0xf4)
+		if (*p == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (*p == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (*p >= 0xf0 && *p <= 0xf4) {
 		n = 4;
-	else
+		if (*p == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (*p == 0xf4)
+			hi = 0x8f;	/* past U+10FFFF */
+	} else {
 		return 0;
-	for (i = 1; i < n; i++)
+	}
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
 	return n;
@@ -149,10 +165,21 @@ void json_i64(struct json *j, const char *key, int64_t val)
 void json_double(struct json *j, const char *key, double val)
 {
 	prefix(j, key);
-	if (isfinite(val))
-		fprintf(j->f, "%.6g", val);
-	else
+	char buf[32];
+	int prec;
+
+	if (!isfinite(val)) {
 		fputs("null", j->f);
+		return;
+	}
+	/* The shortest form that reads back as the same number. */
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, val);
+		if (strtod(buf, NULL) == val)
+			break;
+	}
+	snprintf(buf, sizeof(buf), "%.*g", prec, val);
+	fputs(buf, j->f);
 }
 
 void json_bool(struct json *j, const char *key, bool val)

@@ -19,7 +19,8 @@ static int parse_line(const char *line, size_t len, struct map_entry *e)
 	size_t plen;
 
 	if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu%n", &start, &end, perms, &off, &maj, &min,
-		   &ino, &pos) != 7 || pos <= 0 || (size_t)pos > len || start > end)
+		   &ino, &pos) != 7 || pos <= 0 || (size_t)pos > len || start > end ||
+	    strlen(perms) != 4)
 		return -EINVAL;
 	memset(e, 0, sizeof(*e));
 	e->start = start;

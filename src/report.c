@@ -188,7 +188,8 @@ bool report__incomplete(const struct report_meta *m, const struct proc *p)
 	for (i = 0; i < LEAKD_DROP__COUNT; i++)
 		if (m->counters[i])
 			return true;
-	return m->missed_runs || p->losses.allocs_dropped || p->losses.stacks_merged;
+	return m->missed_runs || p->losses.allocs_dropped || p->losses.stacks_merged ||
+	       p->losses.maps_dropped;
 }
 
 /* Why a walk ended early, as the report words it. */
@@ -269,6 +270,8 @@ static void losses_text(FILE *f, const struct report_meta *m, const struct proc 
 		fprintf(f, " alloc_table_full=%" PRIu64, p->losses.allocs_dropped);
 	if (p->losses.stacks_merged)
 		fprintf(f, " stack_table_full=%" PRIu64, p->losses.stacks_merged);
+	if (p->losses.maps_dropped)
+		fprintf(f, " mapping_table_full=%" PRIu64, p->losses.maps_dropped);
 	fputc('\n', f);
 }
 
@@ -387,6 +390,7 @@ static void print_json(FILE *f, const struct report_opts *o, const struct report
 	json_u64(&j, "bpf_missed_runs", m->missed_runs);
 	json_u64(&j, "alloc_table_full", p->losses.allocs_dropped);
 	json_u64(&j, "stack_table_full", p->losses.stacks_merged);
+	json_u64(&j, "mapping_table_full", p->losses.maps_dropped);
 	json_object_end(&j);
 	json_array_begin(&j, "stacks");
 	for (i = 0; i < n; i++)

@@ -26,6 +26,19 @@ struct parked {
 	struct alloc a;
 };
 
+/* Pieces of mappings taken out by an mremap, to be put back where they went. */
+struct pieces {
+	struct mapping *v;
+	uint32_t n, cap;
+};
+
+/* The mremap in flight in one thread: the range and what was mapped in it. */
+struct moving {
+	uint64_t tid;
+	uint64_t addr, len;
+	struct pieces pieces;
+};
+
 int tables__init(struct tables *t, const struct tables_limits *limits)
 {
 	memset(t, 0, sizeof(*t));
@@ -46,13 +59,25 @@ static void free_stacks(struct proc *p)
 	hashtab__clear(&p->stack_index);
 }
 
+static void clear_moving(struct proc *p)
+{
+	struct moving *mv;
+	size_t i;
+
+	if (!p->moving.slots)
+		return;
+	hashtab__for_each(&p->moving, i, mv)
+		free(mv->pieces.v);
+	hashtab__clear(&p->moving);
+}
+
 static void clear_maps(struct proc *p)
 {
 	p->tables->nr_maps -= p->nr_maps;
 	p->nr_maps = 0;
 	p->map_bytes = p->map_count = p->reserved_bytes = 0;
 	p->heap_start = p->heap_bytes = 0;
-	p->moving_tid = 0;
+	clear_moving(p);
 }
 
 static void clear_allocs(struct proc *p)
@@ -77,6 +102,7 @@ static void proc_free(struct proc *p)
 	hashtab__destroy(&p->allocs);
 	hashtab__destroy(&p->stack_index);
 	hashtab__destroy(&p->parked);
+	hashtab__destroy(&p->moving);
 	free(p);
 }
 
@@ -115,7 +141,8 @@ struct proc *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_time)
 	/* Small to start: most watched processes are never traced. */
 	if (hashtab__init(&p->allocs, sizeof(struct alloc), 16) ||
 	    hashtab__init(&p->stack_index, sizeof(struct stack_slot), 16) ||
-	    hashtab__init(&p->parked, sizeof(struct parked), 16))
+	    hashtab__init(&p->parked, sizeof(struct parked), 16) ||
+	    hashtab__init(&p->moving, sizeof(struct moving), 16))
 		goto fail;
 	s = hashtab__upsert(&t->procs, (uint64_t)pid, NULL);
 	if (!s)
@@ -309,6 +336,22 @@ static void insert(struct proc *p, struct alloc *a)
 	stats_add(p, a->stack, LEVEL_HEAP, a->size, a->ts);
 }
 
+/* A parked block goes back to the table, as live as it was. */
+static void unpark(struct proc *p, const struct parked *pk)
+{
+	struct alloc *slot = NULL;
+
+	if (p->tables->nr_allocs < p->tables->limits.max_allocs)
+		slot = hashtab__upsert(&p->allocs, pk->addr, NULL);
+	if (slot) {
+		*slot = pk->a;
+		p->tables->nr_allocs++;
+		return;
+	}
+	p->losses.allocs_dropped++;
+	release(p, &pk->a);
+}
+
 void proc__alloc(struct proc *p, uint32_t tid, uint32_t fn, uint64_t addr, uint64_t size,
 		 uint64_t stack_id, uint64_t old_addr, uint64_t ts)
 {
@@ -318,23 +361,17 @@ void proc__alloc(struct proc *p, uint32_t tid, uint32_t fn, uint64_t addr, uint6
 	if (old_addr) {
 		/* The end of a realloc: settle the block parked at its begin. */
 		if (hashtab__remove(&p->parked, tid, &pk) || pk.addr != old_addr) {
+			/* Another block's begin: its end was lost, and it is still live. */
+			if (pk.known)
+				unpark(p, &pk);
 			p->notes.realloc_unparked++;
 			pk.addr = old_addr;
 			pk.known = take(p, old_addr, &pk.a);
 		}
 		if (!addr && size) {
 			/* Failed: the old block lives on. */
-			struct alloc *slot = NULL;
-
-			if (pk.known && p->tables->nr_allocs < p->tables->limits.max_allocs)
-				slot = hashtab__upsert(&p->allocs, old_addr, NULL);
-			if (slot) {
-				*slot = pk.a;
-				p->tables->nr_allocs++;
-			} else if (pk.known) {
-				p->losses.allocs_dropped++;
-				release(p, &pk.a);
-			}
+			if (pk.known)
+				unpark(p, &pk);
 			return;
 		}
 		if (pk.known)
@@ -369,10 +406,13 @@ void proc__free(struct proc *p, uint32_t tid, uint64_t addr)
 void proc__realloc_begin(struct proc *p, uint32_t tid, uint64_t addr)
 {
 	struct parked *pk;
+	bool is_new;
 
-	pk = hashtab__upsert(&p->parked, tid, NULL);
+	pk = hashtab__upsert(&p->parked, tid, &is_new);
 	if (!pk)
 		return;		/* the end will find the block in the table */
+	if (!is_new && pk->known)
+		unpark(p, pk);	/* a begin whose end was lost */
 	pk->addr = addr;
 	/* A parked block still counts as live: realloc has not let go of it yet. */
 	pk->known = take(p, addr, &pk->a);
@@ -444,13 +484,27 @@ static void map_remove_at(struct proc *p, uint32_t i)
 	p->tables->nr_maps--;
 }
 
+static void pieces_add(struct pieces *ps, const struct mapping *m)
+{
+	if (ps->n == ps->cap) {
+		uint32_t cap = ps->cap ? ps->cap * 2 : 4;
+		struct mapping *nv = realloc(ps->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return;	/* that piece is lost to the figures, as freed */
+		ps->v = nv;
+		ps->cap = cap;
+	}
+	ps->v[ps->n++] = *m;
+}
+
 /*
  * Takes [start, end) out of the mappings: whole ones go, others shrink or split.
- * The first piece removed is copied to *ret_first.  freed: the memory is gone
- * (munmap), else it is moving (mremap).  Returns whether anything overlapped.
+ * freed: the memory is gone (munmap); else it is moving (mremap) and each piece
+ * taken is added to *moved.  Returns whether anything overlapped.
  */
 static bool unmap_range(struct proc *p, uint64_t start, uint64_t end, bool freed,
-			struct mapping *ret_first)
+			struct pieces *moved)
 {
 	uint32_t i = first_ending_after(p, start);
 	bool any = false;
@@ -460,10 +514,12 @@ static bool unmap_range(struct proc *p, uint64_t start, uint64_t end, bool freed
 		uint64_t lo = m->start > start ? m->start : start;
 		uint64_t hi = m->end < end ? m->end : end;
 
-		if (!any && ret_first) {
-			*ret_first = *m;
-			ret_first->start = lo;
-			ret_first->end = hi;
+		if (moved) {
+			struct mapping piece = *m;
+
+			piece.start = lo;
+			piece.end = hi;
+			pieces_add(moved, &piece);
 		}
 		any = true;
 		if (lo == m->start && hi == m->end) {
@@ -520,11 +576,13 @@ void proc__mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t stack_id, 
 	struct mapping m = { .start = addr, .end = addr + PAGE_UP(len), .ts = ts,
 			     .flags = flags };
 
-	if (!len || m.end < m.start)
+	if (!len || m.end < m.start || (addr & (PAGE_SIZE - 1)))
 		return;
 	/* MAP_FIXED over older mappings replaces them. */
 	unmap_range(p, m.start, m.end, true, NULL);
 	m.stack = stack_lookup(p, stack_id);
+	if (m.stack != UINT32_MAX && (p->stacks[m.stack]->flags & STACK_OVERFLOW))
+		p->losses.stacks_merged++;
 	map_add(p, &m, true);
 }
 
@@ -532,60 +590,96 @@ void proc__munmap(struct proc *p, uint64_t addr, uint64_t len)
 {
 	uint64_t end = addr + PAGE_UP(len);
 
-	if (!len || end < addr)
+	/* Reported at the syscall's entry: what the kernel refuses changes nothing. */
+	if (!len || end < addr || (addr & (PAGE_SIZE - 1)))
 		return;
 	if (!unmap_range(p, addr, end, true, NULL))
 		p->notes.unmatched_unmaps++;
 }
 
+/* Puts pieces back where they were (an mremap that failed, or never ended). */
+static void restore(struct proc *p, struct pieces *ps)
+{
+	uint32_t i;
+
+	for (i = 0; i < ps->n; i++)
+		map_add(p, &ps->v[i], false);
+	free(ps->v);
+	memset(ps, 0, sizeof(*ps));
+}
+
 void proc__mremap_begin(struct proc *p, uint32_t tid, uint64_t addr, uint64_t len)
 {
-	struct mapping m = { .stack = UINT32_MAX };
 	uint64_t end = addr + PAGE_UP(len);
+	struct moving *mv;
+	bool is_new;
 
-	if (!len || end < addr)
+	if (!len || end < addr || (addr & (PAGE_SIZE - 1)))
 		return;
+	mv = hashtab__upsert(&p->moving, tid, &is_new);
+	if (!mv)
+		return;		/* the end finds the range where it is */
+	if (!is_new)
+		restore(p, &mv->pieces);	/* a begin whose end was lost */
+	mv->addr = addr;
+	mv->len = PAGE_UP(len);
 	/* Parked until the end says where it went: nothing else can map it meanwhile. */
-	unmap_range(p, addr, end, false, &m);
-	m.start = addr;
-	m.end = end;
-	p->moving = m;
-	p->moving_tid = tid;
+	unmap_range(p, addr, end, false, &mv->pieces);
 }
 
 void proc__mremap_end(struct proc *p, uint32_t tid, uint64_t old_addr, uint64_t old_len,
 		      uint64_t new_addr, uint64_t new_len, uint64_t ts)
 {
-	struct mapping m = { .stack = UINT32_MAX, .ts = ts };
-	struct stack_stats *st;
 	uint64_t old_size = PAGE_UP(old_len), new_size = PAGE_UP(new_len);
+	struct moving mv = { 0 };
+	uint32_t i;
 
-	if (p->moving_tid == tid && p->moving.start == old_addr) {
-		m = p->moving;
-	} else {
-		unmap_range(p, old_addr, old_addr + old_size, false, &m);
-		m.start = old_addr;
+	(void)ts;
+	if (hashtab__remove(&p->moving, tid, &mv) || mv.addr != old_addr) {
+		/* Its begin was lost (or belongs to another range): take the range now. */
+		if (mv.pieces.n)
+			restore(p, &mv.pieces);
+		memset(&mv, 0, sizeof(mv));
+		unmap_range(p, old_addr, old_addr + old_size, false, &mv.pieces);
 	}
-	p->moving_tid = 0;
-	if (m.stack == UINT32_MAX) {
+	if (!mv.pieces.n) {
 		p->notes.unmatched_unmaps++;
 		return;		/* not a mapping leakd saw made */
 	}
 	if (!new_addr) {
-		/* Failed: it stays where it was. */
-		m.end = m.start + old_size;
-		map_add(p, &m, false);
+		restore(p, &mv.pieces);	/* failed: it stays where it was */
 		return;
 	}
-	m.start = new_addr;
-	m.end = new_addr + new_size;
-	map_add(p, &m, false);
-	/* The mapping keeps its origin; growth counts as its stack's too. */
-	st = stats_at(p, m.stack, LEVEL_MAP);
-	if (st && !(m.flags & LEAKD_MAP_RESERVED) && new_size > old_size)
-		st->total_bytes += new_size - old_size;
-	else if (st && !(m.flags & LEAKD_MAP_RESERVED))
-		st->freed_bytes += old_size - new_size;
+	/* MREMAP_FIXED replaces whatever was at the destination. */
+	unmap_range(p, new_addr, new_addr + new_size, true, NULL);
+	for (i = 0; i < mv.pieces.n; i++) {
+		struct mapping m = mv.pieces.v[i];
+		uint64_t off = m.start - old_addr, len = m.end - m.start;
+		struct stack_stats *st = stats_at(p, m.stack, LEVEL_MAP);
+		bool reserved = m.flags & LEAKD_MAP_RESERVED;
+
+		if (off >= new_size) {
+			/* Shrunk away. */
+			if (st && !reserved)
+				st->freed_bytes += len, st->freed_count++;
+			continue;
+		}
+		m.start = new_addr + off;
+		m.end = m.start + len;
+		if (m.end > new_addr + new_size) {
+			if (st && !reserved)
+				st->freed_bytes += m.end - (new_addr + new_size);
+			m.end = new_addr + new_size;
+		}
+		/* Growth extends the piece that ended the old range: it is its stack's. */
+		if (m.end == new_addr + old_size && new_size > old_size) {
+			if (st && !reserved)
+				st->total_bytes += new_size - old_size;
+			m.end = new_addr + new_size;
+		}
+		map_add(p, &m, false);
+	}
+	free(mv.pieces.v);
 }
 
 void proc__brk(struct proc *p, uint64_t start, uint64_t size)
@@ -599,6 +693,9 @@ void proc__exec(struct proc *p)
 	clear_allocs(p);
 	clear_maps(p);
 	free_stacks(p);
+	p->total_allocs = p->total_frees = 0;
+	memset(&p->losses, 0, sizeof(p->losses));
+	memset(&p->notes, 0, sizeof(p->notes));
 	p->exec_count++;
 }
 

@@ -104,8 +104,7 @@ struct proc {
 	uint64_t heap_start, heap_bytes; /* the brk heap */
 	struct mapping *maps;		/* sorted by start, disjoint */
 	uint32_t nr_maps, cap_maps;
-	struct mapping moving;		/* the range in flight in an mremap */
-	uint32_t moving_tid;		/* 0: none */
+	struct hashtab moving;		/* struct moving: ranges inside mremap, by tid */
 	/* Both. */
 	struct proc_losses losses;
 	struct proc_notes notes;

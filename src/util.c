@@ -26,6 +26,8 @@ static int parse_scaled(const char *s, const char *const units[], const double s
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
+	if (errno == ERANGE && end != s)
+		return -ERANGE;
 	if (errno || end == s || !isfinite(v) || v < 0)
 		return -EINVAL;
 	if (!*end)
@@ -33,7 +35,8 @@ static int parse_scaled(const char *s, const char *const units[], const double s
 	for (i = 0; i < nunits; i++) {
 		if (strcmp(end, units[i]))
 			continue;
-		v *= scale[i];
+		/* Rounded: 1.001 s is 1001000000 ns, not one short of it. */
+		v = v * scale[i] + 0.5;
 		if (v >= 18446744073709551615.0)
 			return -ERANGE;
 		*ret = (uint64_t)v;
@@ -170,6 +173,10 @@ int proc_comm(pid_t pid, char *buf, size_t size)
 		return err;
 	while (n && s[n - 1] == '\n')
 		s[--n] = 0;
+	/* Anyone names their processes: nothing that would upset a terminal. */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			s[i] = '?';
 	snprintf(buf, size, "%s", s);
 	free(s);
 	return 0;
@@ -320,7 +327,8 @@ const char *fmt_bytes(uint64_t bytes, char *buf, size_t size)
 	double v = bytes;
 	size_t u = 0;
 
-	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+	/* 1023.96 KiB shows as 1.0 MiB, not as "1024.0 KiB". */
+	while (v >= 1023.95 && u + 1 < ARRAY_SIZE(units)) {
 		v /= 1024;
 		u++;
 	}

@@ -320,10 +320,10 @@ START_TEST(json_report)
 	ck_has(s, "\"stack_table_full\":0");
 	rows_at = strstr(s, "\"stacks\":[");
 	ck_assert_ptr_nonnull(rows_at);
-	ck_has(rows_at, "{\"id\":\"0x31\",\"bytes\":300,\"allocs\":1,\"total_bytes\":300,"
-			"\"total_allocs\":1,\"freed_bytes\":0,\"freed_allocs\":0,"
-			"\"overflow\":false,\"cut\":[],\"frames\":[]}");
-	ck_has(rows_at, "},{\"id\":\"0x21\",\"bytes\":100,\"allocs\":2,");
+	ck_has(rows_at, "\"level\":\"heap\",\"id\":\"0x31\",\"bytes\":300,\"allocs\":1,"
+			"\"total_bytes\":300,\"total_count\":1,\"freed_bytes\":0,\"freed_count\":0,"
+			"\"overflow\":false,\"preexisting\":false,\"cut\":[],\"frames\":[]}");
+	ck_has(rows_at, "\"level\":\"heap\",\"id\":\"0x21\",\"bytes\":100,\"allocs\":2,");
 	ck_lacks(rows_at, "0x11");
 	ck_assert_int_eq(python_parses(s), 0);
 	free(s);
@@ -341,7 +341,7 @@ START_TEST(json_report)
 	ck_has(s, "\"stack_truncated\":4");
 	ck_has(s, "\"stack_table_full\":2");
 	/* Every allocation is at ts 1, age 9 at 10: all old enough. */
-	ck_has(s, "{\"id\":\"0x61\",\"bytes\":0,\"allocs\":1,");
+	ck_has(s, "\"id\":\"0x61\",\"bytes\":0,\"allocs\":1,");
 	ck_assert_int_eq(python_parses(s), 0);
 	free(s);
 	teardown();
@@ -399,8 +399,8 @@ START_TEST(overflow_stack_in_report)
 	alloc(p, 0x1000, 10, 0x11, 1);
 	alloc(p, 0x2000, 20, 0x21, 1);
 	s = print(&o, &m, p);
-	ck_has(s, "\"bytes\":20,\"allocs\":1,\"total_bytes\":20,\"total_allocs\":1,"
-		  "\"freed_bytes\":0,\"freed_allocs\":0,\"overflow\":true");
+	ck_has(s, "\"bytes\":20,\"allocs\":1,\"total_bytes\":20,\"total_count\":1,"
+		  "\"freed_bytes\":0,\"freed_count\":0,\"overflow\":true");
 	ck_has(s, "\"complete\":false");
 	free(s);
 	o.json = false;

@@ -159,7 +159,7 @@ static void check_consistent(const struct proc *p)
 		map_c[m->stack]++;
 	}
 	ck_assert_uint_eq(p->reserved_bytes, rb);
-	if (!p->moving_tid) {
+	if (!p->moving.count) {
 		ck_assert_uint_eq(p->map_bytes, mb);
 		ck_assert_uint_eq(p->map_count, mc);
 		for (i = 0; i < p->nr_stacks; i++) {
@@ -674,7 +674,7 @@ START_TEST(exec_clears_everything)
 	ck_assert_uint_eq(p->reserved_bytes, 0);
 	ck_assert_uint_eq(p->heap_start, 0);
 	ck_assert_uint_eq(p->heap_bytes, 0);
-	ck_assert_uint_eq(p->moving_tid, 0);
+	ck_assert_uint_eq(p->moving.count, 0);
 	ck_assert_uint_eq(p->nr_stacks, 0);
 	ck_assert_uint_eq(t.nr_allocs, 0);
 	ck_assert_uint_eq(t.nr_maps, 0);
@@ -948,7 +948,7 @@ START_TEST(mremap_moves_mapping)
 	ck_assert_uint_eq(p->map_bytes, 3 * PG);
 	ck_assert_uint_eq(p->map_count, 2);
 	ck_stats(MAP(p, S1), 2 * PG, 1, 2 * PG, 1, 0, 0);
-	ck_assert_uint_eq(p->moving_tid, 0);
+	ck_assert_uint_eq(p->moving.count, 0);
 
 	/* Moving and growing: the growth is its stack's. */
 	proc__mremap_begin(p, TID, 0x500000, 2 * PG);
@@ -1030,7 +1030,13 @@ START_TEST(mremap_without_begin)
 	proc__mremap_begin(p, TID + 1, 0x300000, 2 * PG);
 	proc__mremap_end(p, TID, 0x300000, 2 * PG, 0x400000, 2 * PG, 10);
 	ck_notes(p, 0, 0, 0, 1);
-	ck_assert_uint_eq(p->moving_tid, 0);
+	ck_assert_uint_eq(p->moving.count, 1);
+	/* That thread's own end moves it. */
+	proc__mremap_end(p, TID + 1, 0x300000, 2 * PG, 0x500000, 2 * PG, 11);
+	check_consistent(p);
+	ck_assert_uint_eq(p->moving.count, 0);
+	ck_assert_uint_eq(p->nr_maps, 1);
+	ck_map(p, 0, 0x500000, 0x502000, S1);
 	teardown();
 }
 END_TEST
@@ -1046,7 +1052,7 @@ START_TEST(mremap_unknown_range)
 	ck_notes(p, 0, 0, 0, 1);
 	ck_assert_uint_eq(p->nr_maps, 1);
 	ck_assert_uint_eq(p->map_bytes, 2 * PG);
-	ck_assert_uint_eq(p->moving_tid, 0);
+	ck_assert_uint_eq(p->moving.count, 0);
 	teardown();
 }
 END_TEST
