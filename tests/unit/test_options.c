@@ -165,7 +165,7 @@ START_TEST(bad_syntax)
 }
 END_TEST
 
-/* BUG: an argument given to an option that takes none is reported as a control character. */
+/* Once a bug, kept as a test: an argument given to an option that takes none is reported as a control character. */
 START_TEST(argument_to_flag_named)
 {
 	ck_refused(ARGV("--json=yes"), "json");
@@ -320,7 +320,7 @@ START_TEST(durations)
 }
 END_TEST
 
-/* BUG: a number too large for a double is -EINVAL, not the -ERANGE util.h promises. */
+/* Once a bug, kept as a test: a number too large for a double is -EINVAL, not the -ERANGE util.h promises. */
 START_TEST(duration_overflow_is_erange)
 {
 	uint64_t v = 77;
@@ -330,7 +330,7 @@ START_TEST(duration_overflow_is_erange)
 }
 END_TEST
 
-/* BUG: durations are truncated after a binary multiplication: "1.001s" is 1000999999 ns. */
+/* Once a bug, kept as a test: durations are truncated after a binary multiplication: "1.001s" is 1000999999 ns. */
 START_TEST(duration_decimal_exact)
 {
 	uint64_t v;

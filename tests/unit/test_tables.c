@@ -425,7 +425,7 @@ START_TEST(realloc_end_without_begin)
 END_TEST
 
 /*
- * BUG: an end without its begin while the thread has another block parked (the end of
+ * Once a bug, kept as a test: an end without its begin while the thread has another block parked (the end of
  * that one was lost): the other block leaves the table but stays counted live, for good.
  */
 START_TEST(realloc_unparked_end_keeps_parked_block)
@@ -570,7 +570,7 @@ START_TEST(stack_limit_overflow_stack)
 }
 END_TEST
 
-/* BUG: a mapping sent to the overflow stack is not counted in losses.stacks_merged. */
+/* Once a bug, kept as a test: a mapping sent to the overflow stack is not counted in losses.stacks_merged. */
 START_TEST(mmap_past_stack_limit_counts_merge)
 {
 	struct proc *p = setup(100, 1, 100);
@@ -883,7 +883,7 @@ START_TEST(munmap_never_mapped)
 END_TEST
 
 /*
- * BUG: munmap of an address that is not page-aligned fails in the kernel (EINVAL)
+ * Once a bug, kept as a test: munmap of an address that is not page-aligned fails in the kernel (EINVAL)
  * after the event was sent at its entry, but the tables unmap the range anyway.
  */
 START_TEST(munmap_unaligned_ignored)
@@ -1057,7 +1057,7 @@ START_TEST(mremap_unknown_range)
 }
 END_TEST
 
-/* BUG: two threads in mremap at once: the second begin overwrites the first's range in flight. */
+/* Once a bug, kept as a test: two threads in mremap at once: the second begin overwrites the first's range in flight. */
 START_TEST(mremap_concurrent_threads)
 {
 	struct proc *p = setup_big();
@@ -1080,7 +1080,7 @@ START_TEST(mremap_concurrent_threads)
 }
 END_TEST
 
-/* BUG: mremap onto a range already mapped (MREMAP_FIXED) leaves both mappings there. */
+/* Once a bug, kept as a test: mremap onto a range already mapped (MREMAP_FIXED) leaves both mappings there. */
 START_TEST(mremap_onto_mapping_replaces)
 {
 	struct proc *p = setup_big();
@@ -1099,7 +1099,7 @@ START_TEST(mremap_onto_mapping_replaces)
 END_TEST
 
 /*
- * BUG: two adjacent mmaps are one VMA to the kernel, and one mremap moves both; the
+ * Once a bug, kept as a test: two adjacent mmaps are one VMA to the kernel, and one mremap moves both; the
  * second mapping's stack loses its live bytes without freeing them, the first's gains them.
  */
 START_TEST(mremap_of_adjacent_mappings_keeps_stacks)
