@@ -203,23 +203,45 @@ static const struct {
 	{ LEAKD_STACK_READ_FAILED, "walk stopped: stack memory unreadable", "read_failed" },
 };
 
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static void where_text(FILE *f, const struct frame_desc *d)
+{
+	if (d->file && d->line)
+		fprintf(f, " %s:%d", base_name(d->file), d->line);
+}
+
 /* The frame before an interrupted one is the kernel's signal trampoline. */
 static void frame_text(FILE *f, struct symbolizer *s, const struct frame *fr, bool sigframe)
 {
 	const char *how = fr->flags & LEAKD_FRAME_FP ? " [by frame pointer]" : "";
-	struct frame_desc d;
+	struct frame_desc d[SYMBOLIZE_MAX_CHAIN], *real;
+	int n, i;
 
-	symbolizer__describe(s, fr, &d);
-	if (!d.function && sigframe)
-		fprintf(f, "\t[signal handler called] (%s+0x%" PRIx64 ")%s\n",
-			d.module ? d.module : "?", fr->offset, how);
-	else if (d.function)
-		fprintf(f, "\t%s+0x%" PRIx64 " (%s)%s\n", d.function, d.function_offset, d.module,
-			how);
-	else if (d.module)
-		fprintf(f, "\t[unknown] (%s+0x%" PRIx64 ")%s\n", d.module, fr->offset, how);
+	n = symbolizer__describe(s, fr, d, SYMBOLIZE_MAX_CHAIN);
+	for (i = 0; i + 1 < n; i++) {
+		fprintf(f, "\t%s (inlined)", d[i].function ? d[i].function : "[unknown]");
+		where_text(f, &d[i]);
+		fputc('\n', f);
+	}
+	real = &d[n - 1];
+	if (!real->function && sigframe)
+		fprintf(f, "\t[signal handler called] (%s+0x%" PRIx64 ")", real->module ? real->module : "?",
+			fr->offset);
+	else if (real->function)
+		fprintf(f, "\t%s+0x%" PRIx64 " (%s)", real->function, real->function_offset,
+			real->module);
+	else if (real->module)
+		fprintf(f, "\t[unknown] (%s+0x%" PRIx64 ")", real->module, fr->offset);
 	else
-		fprintf(f, "\t[unknown] (0x%" PRIx64 ", unmapped)%s\n", fr->pc, how);
+		fprintf(f, "\t[unknown] (0x%" PRIx64 ", unmapped)", fr->pc);
+	where_text(f, real);
+	fprintf(f, "%s\n", how);
 }
 
 static const char *const level_names[LEVEL__COUNT] = {
@@ -304,24 +326,50 @@ static void print_text(FILE *f, const struct report_opts *o, const struct report
 	fflush(f);
 }
 
+static void where_json(struct json *j, const struct frame_desc *d)
+{
+	if (!d->file)
+		return;
+	json_str(j, "file", d->file);
+	json_i64(j, "line", d->line);
+	if (d->column)
+		json_i64(j, "column", d->column);
+}
+
 static void frame_json(struct json *j, struct symbolizer *s, const struct frame *fr)
 {
-	struct frame_desc d;
+	struct frame_desc d[SYMBOLIZE_MAX_CHAIN], *real;
+	int n, i;
 
-	symbolizer__describe(s, fr, &d);
+	n = symbolizer__describe(s, fr, d, SYMBOLIZE_MAX_CHAIN);
+	real = &d[n - 1];
 	json_object_begin(j, NULL);
 	json_hex(j, "pc", fr->pc);
-	json_str(j, "function", d.function);
-	if (d.function)
-		json_u64(j, "function_offset", d.function_offset);
-	json_str(j, "module", d.module);
+	json_str(j, "function", real->function);
+	if (real->function)
+		json_u64(j, "function_offset", real->function_offset);
+	where_json(j, real);
+	json_str(j, "module", real->module);
 	json_str(j, "unwound_by", fr->flags & LEAKD_FRAME_FP ? "frame_pointer" : "table");
 	if (fr->flags & LEAKD_FRAME_EXACT)
 		json_bool(j, "interrupted", true);
-	if (d.module) {
-		json_str(j, "path", d.module_path);
+	if (real->jit)
+		json_bool(j, "jit", true);
+	if (real->module && !real->jit) {
+		json_str(j, "path", real->module_path);
 		json_hex(j, "offset", fr->offset);
-		json_str(j, "build_id", d.build_id);
+		json_str(j, "build_id", real->build_id);
+	}
+	if (n > 1) {
+		/* Functions inlined at this pc, the innermost first. */
+		json_array_begin(j, "inlined");
+		for (i = 0; i + 1 < n; i++) {
+			json_object_begin(j, NULL);
+			json_str(j, "function", d[i].function);
+			where_json(j, &d[i]);
+			json_object_end(j);
+		}
+		json_array_end(j);
 	}
 	json_object_end(j);
 }

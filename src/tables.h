@@ -18,9 +18,11 @@
 /* A frame of a stack, normalized while the process lived. */
 struct frame {
 	uint64_t pc;		/* as the process saw it */
-	uint64_t offset;	/* file offset in module, when module != 0 */
+	uint64_t offset;	/* file offset in module; with jit, offset in that code */
 	uint32_t module;	/* symbolizer's module id; 0 = not in a known file */
 	uint32_t flags;		/* LEAKD_FRAME_* */
+	uint32_t jit;		/* symbolizer's JIT name id (perf map); 0 = none */
+	uint32_t _pad;
 };
 
 /* Stack ids the kernel never makes (its are odd): */

@@ -5,11 +5,13 @@ uretprobe trampolines."""
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
+import time
 
 from harness import (Attached, TestFailure, check, check_eq, check_truth, frame_function,
-                     leaker, run_command, wait_for_line)
+                     leaker, read_json_lines, run_command, wait_for_line)
 
 TRACEFS = "/sys/kernel/tracing"
 
@@ -138,3 +140,67 @@ def case_exited_symbolized():
     r = run_command([leaker("leak_deep")])
     names = [frame_function(f) for f in r.final()["stacks"][0]["frames"]]
     check("chain6" in names and "main" in names, f"frames {names}")
+
+
+def case_node_perf_map():
+    """A Node.js program run with --perf-basic-prof that leaks from a JS function:
+    the function's name, from the perf map, is in the stack."""
+    node = shutil.which("node") or shutil.which("nodejs")
+    check(node is not None, "no node (setup.sh installs Debian's nodejs)")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../leakers/leak_node.js")
+    a = Attached(leakd_args=["--interval", "200ms"],
+                 leaker_argv=[node, "--perf-basic-prof", "--interpreted-frames-native-stack",
+                              script])
+    try:
+        a.send()
+        check(a.leaker_line("the leak").startswith("leaked 200"), "the script did not leak")
+
+        def js_stack():
+            for rep in read_json_lines(a.out) if os.path.exists(a.out) else []:
+                for st in rep["stacks"]:
+                    names = [frame_function(f) for f in st["frames"]]
+                    if any("leakyFunction" in n for n in names):
+                        return st
+            return None
+        deadline = time.monotonic() + 30
+        st = js_stack()
+        while not st:
+            check(time.monotonic() < deadline, "no stack through leakyFunction in 30 s")
+            check(a.leakd.poll() is None, "leakd ended early")
+            time.sleep(0.1)
+            st = js_stack()
+        jit = [f for f in st["frames"] if f.get("jit")]
+        check(any("leakyFunction" in f["function"] for f in jit), "not named from the perf map")
+        check(st["bytes"] >= 256 * 1024, f"{st['bytes']} bytes from leakyFunction")
+        a.release()
+        a.finish()
+    finally:
+        a.kill()
+        if os.path.exists(f"/tmp/perf-{a.pid}.map"):
+            os.unlink(f"/tmp/perf-{a.pid}.map")
+
+
+def marked_line(path, mark):
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if f"LINE:{mark}" in line:
+                return n
+    raise TestFailure(f"no LINE:{mark} in {path}")
+
+
+def case_source_lines():
+    """Built with DWARF: the leak's frame names its source line, and the function
+    inlined into it, as inlined, with its own line."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../leakers/leak_inline.c")
+    r = run_command([leaker("leak_inline")])
+    rep = r.final()
+    check_truth(rep, r.truth, "leak_inline")
+    fr = rep["stacks"][0]["frames"][0]
+    check_eq(fr["function"], "inline_caller", "frame 0")
+    check_eq((os.path.basename(fr.get("file", "")), fr.get("line")),
+             ("leak_inline.c", marked_line(src, "inline_caller")), "frame 0's source line")
+    inl = fr.get("inlined", [])
+    check_eq([i["function"] for i in inl], ["inline_helper"], "functions inlined at frame 0")
+    check_eq(inl[0]["line"], marked_line(src, "inline_helper"), "the inlined function's line")
+    text = run_command([leaker("leak_inline")], json_out=False).reports
+    check("inline_helper (inlined) leak_inline.c:" in text, text)
