@@ -49,8 +49,9 @@ class Workdir:
 
 
 def read_json_lines(path):
+    """The reports in a file leakd may still be writing: whole lines only."""
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        return [json.loads(line) for line in f if line.endswith("\n") and line.strip()]
 
 
 def read_truth(path):
