@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "options.h"
+#include "tracer.h"
 
 #ifndef LEAKD_VERSION
 #define LEAKD_VERSION "unknown"
@@ -18,7 +19,15 @@
 
 static void print_version(void)
 {
+	struct tracer_features f;
+
 	printf("leakd %s (libbpf %s)\n", LEAKD_VERSION, libbpf_version_string());
+	tracer__features(&f);
+	printf("kernel: BTF %s, uprobes %s, allocator probes by %s, memory syscalls by %s\n",
+	       f.btf ? "yes" : "no (leakd cannot run)", f.uprobes ? "yes" : "no (leakd cannot run)",
+	       f.uprobe_multi ? "uprobe multi-links" : "single uprobes (no multi-links: slower to attach)",
+	       f.syscall_tracepoints ? "syscall tracepoints" :
+				       "syscall tracepoints once tracefs is mounted, else raw syscall exits");
 }
 
 int main(int argc, char **argv)

@@ -33,11 +33,26 @@ struct traced_proc {
 	struct attachment *objects;
 };
 
+/*
+ * What leakd found in a file: its probe sites, or none (not an allocator).  Kept
+ * by device and inode, so that a library is read once, not at every look.
+ */
+struct plan {
+	uint64_t key;
+	dev_t dev;
+	uint64_t inode;
+	int nr;			/* sites; 0: not an allocator */
+	struct probe_site sites[PROBES_MAX_SITES];
+};
+
+#define MAX_PLANS 4096
+
 struct tracer {
 	struct leakd_bpf *skel;
 	bool multi;		/* uprobe multi-links */
 	bool tracefs;		/* per-syscall tracepoints (else raw syscall exit) */
 	struct hashtab procs;	/* struct traced_proc */
+	struct hashtab plans;	/* struct plan */
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -136,6 +151,14 @@ static int attach_tracepoints(struct tracer *t)
 	return 0;
 }
 
+void tracer__features(struct tracer_features *ret)
+{
+	ret->btf = !access("/sys/kernel/btf/vmlinux", R_OK);
+	ret->uprobes = !access("/sys/bus/event_source/devices/uprobe/type", R_OK);
+	ret->uprobe_multi = probe_uprobe_multi();
+	ret->syscall_tracepoints = !access(TRACEFS "/events/syscalls", F_OK);
+}
+
 struct tracer *tracer__new(const struct tracer_opts *opts)
 {
 	struct tracer *t;
@@ -145,6 +168,8 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	if (!t)
 		return NULL;
 	err = hashtab__init(&t->procs, sizeof(struct traced_proc), 16);
+	if (!err)
+		err = hashtab__init(&t->plans, sizeof(struct plan), 64);
 	if (err)
 		goto fail;
 	t->multi = probe_uprobe_multi();
@@ -212,6 +237,7 @@ void tracer__free(struct tracer *t)
 		hashtab__for_each(&t->procs, i, p)
 			detach_objects(p);
 	hashtab__destroy(&t->procs);
+	hashtab__destroy(&t->plans);
 	leakd_bpf__destroy(t->skel);
 	free(t);
 }
@@ -339,8 +365,10 @@ static bool attached(const struct traced_proc *p, const struct map_entry *e)
 static int attach_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 			 const struct map_entry *e)
 {
+	uint64_t key = (((uint64_t)e->dev << 32) ^ e->inode) * 0x9e3779b97f4a7c15ULL | 1;
 	struct probe_site sites[PROBES_MAX_SITES];
 	struct attachment *a = NULL;
+	struct plan *plan;
 	struct elf_obj *o;
 	char path[128];
 	size_t i;
@@ -349,11 +377,24 @@ static int attach_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 	err = map_entry__open_path(e, pid, path, sizeof(path));
 	if (err)
 		return err;
-	o = elf_obj__open(path, e->path);
-	if (!o)
-		return errno == ENOENT ? -ESRCH : 0;	/* gone, or not an object we can read */
-	n = probes__plan(o, sites, ARRAY_SIZE(sites));
-	elf_obj__free(o);
+	plan = hashtab__get(&t->plans, key);
+	if (plan && plan->dev == e->dev && plan->inode == e->inode) {
+		n = plan->nr;
+		memcpy(sites, plan->sites, n * sizeof(*sites));
+	} else {
+		o = elf_obj__open(path, e->path);
+		if (!o)
+			return errno == ENOENT ? -ESRCH : 0;	/* gone, or not readable */
+		n = probes__plan(o, sites, ARRAY_SIZE(sites));
+		elf_obj__free(o);
+		if (n >= 0 && !plan && t->plans.count < MAX_PLANS &&
+		    (plan = hashtab__upsert(&t->plans, key, NULL))) {
+			plan->dev = e->dev;
+			plan->inode = e->inode;
+			plan->nr = n;
+			memcpy(plan->sites, sites, n * sizeof(*sites));
+		}
+	}
 	if (n <= 0)
 		return n;
 

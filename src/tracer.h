@@ -41,6 +41,12 @@ struct tracer_object {
  * kernel features (-ENOTSUP), with a reason fit for an error message.
  */
 int tracer__check(const char **ret_why);
+/* What this kernel offers, as leakd would use it (for --version). */
+struct tracer_features {
+	bool btf, uprobes, uprobe_multi, syscall_tracepoints;
+};
+
+void tracer__features(struct tracer_features *ret);
 /* NULL with errno set; EPERM and ENOTSUP tell missing privileges and features. */
 struct tracer *tracer__new(const struct tracer_opts *opts);
 void tracer__free(struct tracer *t);
