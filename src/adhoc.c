@@ -111,12 +111,16 @@ static int report(struct adhoc *a, bool final)
 	struct report_meta m = { .now_ns = now_ns(), .wall = time(NULL), .final = final,
 				 .reason = final ? a->stop : NULL };
 	struct proc *p = tables__proc(&a->tables, a->pid);
+	uint64_t t0 = now_ns();
+	int err;
 
 	if (!p)
 		return 0;
 	tracer__counters(a->tracer, m.counters);
 	m.missed_runs = tracer__missed_runs(a->tracer);
-	return report__print(a->out, &ro, &m, p, a->sym);
+	err = report__print(a->out, &ro, &m, p, a->sym);
+	log_debug("report of %u stacks in %.0f ms", p->nr_stacks, (now_ns() - t0) / 1e6);
+	return err;
 }
 
 static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
