@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
 # Everything leakd needs on a fresh Debian 12 machine, as root:
-#   ./setup.sh install   packages, build, install, systemd unit (the default)
+#   ./setup.sh start     packages, build, install, and the daemon running (systemd
+#                        service, or in the background where systemd does not run)
+#   ./setup.sh install   packages, build, install (the default)
 #   ./setup.sh test      packages, build, the whole test suite; ends "N passed, N failed"
 #   ./setup.sh build     packages and build only
 # BUILD_DIR (default: build) is where meson builds.
@@ -49,9 +51,38 @@ build() {
 	if [ -d "$BUILD_DIR" ]; then
 		meson setup --reconfigure "$BUILD_DIR" >/dev/null
 	else
-		meson setup "$BUILD_DIR" >/dev/null
+		# The daemon reads /etc/leakd/leakd.conf whatever the prefix.
+		meson setup --sysconfdir=/etc "$BUILD_DIR" >/dev/null
 	fi
 	ninja -C "$BUILD_DIR"
+}
+
+install() {
+	meson install -C "$BUILD_DIR" --quiet
+	getent group leakd >/dev/null || groupadd --system leakd
+	if [ -d /run/systemd/system ]; then
+		systemctl daemon-reload
+	fi
+}
+
+start() {
+	if [ -d /run/systemd/system ]; then
+		systemctl enable --now leakd
+		systemctl --no-pager --lines=3 status leakd || true
+		return
+	fi
+	# No systemd (a container): the daemon in the background, its log in a file.
+	if [ -S /run/leakd/leakd.sock ] && leakctl status >/dev/null 2>&1; then
+		echo "leakd is running already"
+		return
+	fi
+	mkdir -p /run/leakd /var/log
+	nohup "$(command -v leakd)" >>/var/log/leakd.log 2>&1 &
+	for _ in $(seq 100); do
+		[ -S /run/leakd/leakd.sock ] && break
+		sleep 0.1
+	done
+	echo "leakd started (pid $!; log /var/log/leakd.log); try: leakctl status"
 }
 
 run_tests() {
@@ -78,13 +109,16 @@ test)
 install)
 	deps
 	build
-	meson install -C "$BUILD_DIR" --quiet
-	if [ -d /run/systemd/system ]; then
-		systemctl daemon-reload
-	fi
+	install
+	;;
+start)
+	deps
+	build
+	install
+	start
 	;;
 *)
-	echo "usage: setup.sh [install|test|build|deps]" >&2
+	echo "usage: setup.sh [start|install|test|build|deps]" >&2
 	exit 2
 	;;
 esac

@@ -2,11 +2,14 @@
 /*
  * The bare-uprobe floor: attaches empty BPF programs to the same probe points
  * leakd chooses in a process, prints "attached", and holds them until the
- * process exits.  Usage: floor PID
+ * process exits.  Usage: floor PID [--at-entry]
+ * --at-entry probes the first instruction of each function instead, which the
+ * kernel may have to single-step: what leakd's placement saves.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
@@ -31,10 +34,11 @@ int main(int argc, char **argv)
 	struct proc_maps maps;
 	struct pollfd pfd;
 	int pid, links = 0;
+	bool at_entry = argc == 3 && !strcmp(argv[2], "--at-entry");
 	size_t i;
 
-	if (argc != 2 || (pid = atoi(argv[1])) <= 0) {
-		fprintf(stderr, "usage: floor PID\n");
+	if ((argc != 2 && !at_entry) || (pid = atoi(argv[1])) <= 0) {
+		fprintf(stderr, "usage: floor PID [--at-entry]\n");
 		return 2;
 	}
 	skel = floor_bpf__open_and_load();
@@ -57,10 +61,12 @@ int main(int argc, char **argv)
 		n = o ? probes__plan(o, sites, PROBES_MAX_SITES) : 0;
 		elf_obj__free(o);
 		for (j = 0; j < n; j++) {
+			uint64_t off = at_entry ? sites[j].func_offset : sites[j].offset;
+
 			if (sites[j].fn == LEAKD_FN_FREE)
-				freeo[nf++] = sites[j].offset;
+				freeo[nf++] = off;
 			else
-				alloc[na++] = sites[j].offset;
+				alloc[na++] = off;
 		}
 		if (!n)
 			continue;

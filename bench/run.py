@@ -68,8 +68,8 @@ def main():
     b = args.build
     depths = [int(d) for d in args.depths.split(",")]
 
-    def floor(pid):
-        return subprocess.Popen([os.path.join(b, "bench/floor"), str(pid)],
+    def floor(pid, *extra):
+        return subprocess.Popen([os.path.join(b, "bench/floor"), str(pid), *extra],
                                 stderr=subprocess.PIPE, text=True)
 
     def leakd(*extra):
@@ -86,6 +86,9 @@ def main():
         for d in depths:
             for m, tracer in modes.items():
                 ns[(m, d)].append(traced(b, tracer, args.pairs, args.size, d))
+    # Where the probes sit: the same floor with every probe on a function's first byte.
+    entry = [traced(b, lambda pid: floor(pid, "--at-entry"), args.pairs, args.size, depths[0])
+             for _ in range(args.rounds)]
     med = {k: statistics.median(v) for k, v in ns.items()}
 
     print(f"command: bench/run.py --rounds {args.rounds} --pairs {args.pairs} "
@@ -106,6 +109,9 @@ def main():
     base = depths[0]
     print(f"leakd above the floor at depth {base}: "
           f"{med[('leakd', base)] - med[('floor', base)]:.0f} ns per pair")
+    r_entry = statistics.median(e / f for e, f in zip(entry, ns[("floor", base)]))
+    print(f"floor with probes at function entries: {statistics.median(entry):.0f} ns per pair, "
+          f"{r_entry:.2f} x the floor at leakd's probe points")
 
 
 if __name__ == "__main__":
