@@ -46,11 +46,6 @@ void series__add(struct series *s, uint64_t t_ns, uint64_t v)
 	s->n++;
 }
 
-uint64_t series__last(const struct series *s)
-{
-	return s->n ? s->v[(s->head + s->n - 1) % s->cap] : 0;
-}
-
 void series__growth(const struct series *s, uint64_t since_ns, struct growth *ret)
 {
 	double st = 0, sv = 0, stt = 0, stv = 0, t0 = 0, v0 = 0;

@@ -25,8 +25,6 @@ int series__init(struct series *s, uint32_t cap);
 void series__destroy(struct series *s);
 /* Appends a sample; the oldest goes when the ring is full. */
 void series__add(struct series *s, uint64_t t_ns, uint64_t v);
-/* The latest value, or 0 when empty. */
-uint64_t series__last(const struct series *s);
 /* Growth over the samples at or after since_ns. */
 void series__growth(const struct series *s, uint64_t since_ns, struct growth *ret);
 

@@ -4,22 +4,15 @@
 
 #include "proto.h"
 
-static const struct {
-	const char *name;
-	size_t size;
-} commands[LEAKD_CMD__MAX] = {
-	[LEAKD_CMD_STATUS] = { "status", 0 },
-	[LEAKD_CMD_PS] = { "ps", sizeof(struct leakd_req_list) },
-	[LEAKD_CMD_TOP] = { "top", sizeof(struct leakd_req_top) },
-	[LEAKD_CMD_TRACE] = { "trace", sizeof(struct leakd_req_trace) },
-	[LEAKD_CMD_UNTRACE] = { "untrace", sizeof(struct leakd_req_trace) },
-	[LEAKD_CMD_EXITED] = { "exited", sizeof(struct leakd_req_list) },
+/* The payload each command takes. */
+static const size_t payload_size[LEAKD_CMD__MAX] = {
+	[LEAKD_CMD_STATUS] = 0,
+	[LEAKD_CMD_PS] = sizeof(struct leakd_req_list),
+	[LEAKD_CMD_TOP] = sizeof(struct leakd_req_top),
+	[LEAKD_CMD_TRACE] = sizeof(struct leakd_req_trace),
+	[LEAKD_CMD_UNTRACE] = sizeof(struct leakd_req_trace),
+	[LEAKD_CMD_EXITED] = sizeof(struct leakd_req_list),
 };
-
-const char *proto__command_name(unsigned int cmd)
-{
-	return cmd < LEAKD_CMD__MAX ? commands[cmd].name : NULL;
-}
 
 int proto__check_header(const struct leakd_req_hdr *h, const char **why)
 {
@@ -92,7 +85,7 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 		*why = "unknown command";
 		return LEAKD_ERR_COMMAND;
 	}
-	if (h->length != commands[h->command].size) {
+	if (h->length != payload_size[h->command]) {
 		*why = "wrong payload size for the command";
 		return LEAKD_ERR_ARGS;
 	}

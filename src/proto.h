@@ -17,7 +17,5 @@ int proto__check_header(const struct leakd_req_hdr *h, const char **why);
  * that command, then the arguments.  Same returns.
  */
 int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, const char **why);
-/* The name of a command ("status", "top" ...), or NULL. */
-const char *proto__command_name(unsigned int cmd);
 
 #endif

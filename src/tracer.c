@@ -545,7 +545,3 @@ const char *tracer__counter_name(unsigned int c)
 	return c < LEAKD_CNT__COUNT && counter_names[c] ? counter_names[c] : NULL;
 }
 
-void tracer__forget_stack(struct tracer *t, uint64_t stack_id)
-{
-	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.stacks_sent), &stack_id);
-}

@@ -75,7 +75,5 @@ const char *tracer__counter_name(unsigned int c);
 int tracer__counters(const struct tracer *t, uint64_t *ret);
 /* BPF runs the kernel skipped because another BPF program ran (recursion). */
 uint64_t tracer__missed_runs(const struct tracer *t);
-/* Makes the kernel send a stack's frames again the next time it is used. */
-void tracer__forget_stack(struct tracer *t, uint64_t stack_id);
 
 #endif

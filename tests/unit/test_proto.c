@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+static struct leakd_req_hdr hdr(unsigned int cmd, unsigned int len)
+{
+	return (struct leakd_req_hdr){ .magic = LEAKD_PROTO_MAGIC, .version = LEAKD_PROTO_VERSION,
+				       .command = cmd, .length = len };
+}
+
+START_TEST(header_checks_in_order)
+{
+	struct leakd_req_hdr h = hdr(LEAKD_CMD_STATUS, 0);
+	const char *why = NULL;
+
+	ck_assert_int_eq(proto__check_header(&h, &why), LEAKD_OK);
+	/* Size first: an oversized request with a bad magic is refused for its size. */
+	h.length = LEAKD_REQ_MAX + 1;
+	h.magic = 0;
+	ck_assert_int_eq(proto__check_header(&h, &why), LEAKD_ERR_SIZE);
+	ck_assert_ptr_nonnull(why);
+	h.length = 0;
+	ck_assert_int_eq(proto__check_header(&h, &why), LEAKD_ERR_VERSION);
+	h.magic = LEAKD_PROTO_MAGIC;
+	h.version = LEAKD_PROTO_VERSION + 1;
+	ck_assert_int_eq(proto__check_header(&h, &why), LEAKD_ERR_VERSION);
+}
+END_TEST
+
+START_TEST(commands_and_sizes)
+{
+	struct leakd_req_trace tr = { .sel.pid = 42 };
+	struct leakd_req_top top = { 0 };
+	struct leakd_req_list list = { 0 };
+	struct leakd_req_hdr h;
+	const char *why;
+
+	h = hdr(0, 0);
+	ck_assert_int_eq(proto__check_payload(&h, NULL, &why), LEAKD_ERR_COMMAND);
+	h = hdr(LEAKD_CMD__MAX, 0);
+	ck_assert_int_eq(proto__check_payload(&h, NULL, &why), LEAKD_ERR_COMMAND);
+	h = hdr(LEAKD_CMD_STATUS, 4);
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
+	h = hdr(LEAKD_CMD_PS, sizeof(list));
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_OK);
+	h = hdr(LEAKD_CMD_PS, sizeof(list) - 1);
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
+	h = hdr(LEAKD_CMD_TOP, sizeof(top));
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
+	h = hdr(LEAKD_CMD_TRACE, sizeof(tr));
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	h = hdr(LEAKD_CMD_UNTRACE, sizeof(tr));
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	h = hdr(LEAKD_CMD_PS, sizeof(list));
+	h.flags = 2;
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
+	h.flags = LEAKD_REQ_JSON;
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_OK);
+	list._pad = 1;
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
+}
+END_TEST
+
+START_TEST(selectors)
+{
+	struct leakd_req_hdr h = hdr(LEAKD_CMD_TRACE, sizeof(struct leakd_req_trace));
+	struct leakd_req_trace tr;
+	struct leakd_req_top top;
+	const char *why;
+
+	memset(&tr, 0, sizeof(tr));
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS); /* none */
+	memcpy(tr.sel.comm, "nginx", 6);
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	tr.sel.pid = 7;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS); /* two */
+	tr.sel.pid = 0;
+	memset(tr.sel.comm, 'x', sizeof(tr.sel.comm));
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS); /* no NUL */
+	memset(&tr, 0, sizeof(tr));
+	memcpy(tr.sel.unit, "a.service", 10);
+	tr.sel.unit[200] = 'z';		/* hidden bytes after the terminator */
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	memset(&tr, 0, sizeof(tr));
+	tr.sel.pid = (1u << 22) + 1;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	tr.sel.pid = 1;
+	tr.sel._pad = 1;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+
+	/* top takes no selector at all, but a known level. */
+	memset(&top, 0, sizeof(top));
+	h = hdr(LEAKD_CMD_TOP, sizeof(top));
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
+	top.level = LEAKD_LEVEL_MAP + 1;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+}
+END_TEST
+
+START_TEST(random_payloads_never_crash)
+{
+	unsigned char buf[LEAKD_REQ_MAX];
+	struct leakd_req_hdr h;
+	const char *why;
+	int i, ok = 0;
+
+	srand(11);
+	for (i = 0; i < 100000; i++) {
+		size_t k;
+
+		for (k = 0; k < sizeof(buf); k++)
+			buf[k] = rand();
+		h = hdr(1 + rand() % (LEAKD_CMD__MAX + 1), 0);
+		h.length = rand() % 2 ? 0 : rand() % 300;
+		ok += proto__check_payload(&h, buf, &why) == LEAKD_OK;
+	}
+	/* Random bytes as a selector are never a well-formed trace request. */
+	ck_assert_int_lt(ok, 100000);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("proto");
+	TCase *tc = tcase_create("checks");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, header_checks_in_order);
+	tcase_add_test(tc, commands_and_sizes);
+	tcase_add_test(tc, selectors);
+	tcase_add_test(tc, random_payloads_never_crash);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
