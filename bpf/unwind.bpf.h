@@ -31,6 +31,7 @@ struct {
 	__uint(max_entries, 64);
 	__type(key, __u32);
 	__type(value, struct leakd_unwind_proc);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* 8 KiB each: only for processes there are */
 } unwind_procs SEC(".maps");
 
 /* Frames beyond this distance from the stack pointer are not believed. */
