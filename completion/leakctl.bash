@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# bash completion for leakctl(1); needs bash-completion's helpers.
+# shellcheck shell=bash disable=SC2207
+
+# The pids of running processes, kernel threads aside (they have no command line).
+_leakctl_pids()
+{
+	local dir arg
+
+	for dir in /proc/[0-9]*; do
+		[[ ${dir#/proc/} == "$cur"* ]] || continue
+		read -r -d '' arg <"$dir/cmdline" 2>/dev/null
+		[[ -n $arg ]] && COMPREPLY+=("${dir#/proc/}")
+	done
+}
+
+# Process names as in /proc/PID/comm (they may hold blanks), kernel threads aside.
+_leakctl_comms()
+{
+	local dir name arg
+	local -A seen=()
+
+	for dir in /proc/[0-9]*; do
+		read -r name <"$dir/comm" 2>/dev/null || continue
+		[[ -n $name && -z ${seen[$name]-} && $name == "$cur"* ]] || continue
+		read -r -d '' arg <"$dir/cmdline" 2>/dev/null
+		[[ -n $arg ]] || continue
+		seen[$name]=1
+		COMPREPLY+=("$(printf '%q' "$name")")
+	done
+}
+
+# The units of running processes, where systemd runs.
+_leakctl_units()
+{
+	type -P systemctl >/dev/null || return
+	COMPREPLY+=($(compgen -W "$(systemctl list-units --all --no-legend --plain \
+		--type=service,scope,slice 2>/dev/null | while read -r unit _; do
+			printf '%s\n' "$unit"
+		done)" -- "$cur"))
+}
+
+_leakctl()
+{
+	local cur prev words cword split
+	_init_completion -s || return
+
+	local commands="status ps top trace untrace exited"
+	local globals="--json --socket --help --version"
+	local cmd="" i
+
+	# The command: the first word that is no global option (or its argument).
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		-s | --socket) ((i++)) ;;
+		-*) ;;
+		*)
+			cmd=${words[i]}
+			break
+			;;
+		esac
+	done
+
+	case $prev in
+	-s | --socket)
+		_filedir
+		return
+		;;
+	--pid)
+		_leakctl_pids
+		return
+		;;
+	--comm)
+		_leakctl_comms
+		return
+		;;
+	--unit)
+		_leakctl_units
+		return
+		;;
+	--level)
+		COMPREPLY=($(compgen -W 'heap mapping all' -- "$cur"))
+		return
+		;;
+	-n | --limit | --min-age | --for)
+		return
+		;;
+	esac
+	$split && return
+
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$globals" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		fi
+		return
+	fi
+
+	local opts="--json"
+	case $cmd in
+	ps | exited) opts+=" -n --limit" ;;
+	top) opts+=" --pid --comm --unit -n --limit --level --min-age" ;;
+	trace) opts+=" --pid --comm --unit --for" ;;
+	untrace) opts+=" --pid --comm --unit" ;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+	elif [[ $cmd == @(top|trace|untrace) ]]; then
+		# A bare PID selects a process too.
+		_leakctl_pids
+	fi
+} &&
+	complete -F _leakctl leakctl

@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# bash completion for leakd(8); needs bash-completion's helpers.
+# shellcheck shell=bash disable=SC2207
+
+# The pids of running processes, kernel threads aside (they have no command line).
+_leakd_pids()
+{
+	local dir arg
+
+	for dir in /proc/[0-9]*; do
+		[[ ${dir#/proc/} == "$cur"* ]] || continue
+		read -r -d '' arg <"$dir/cmdline" 2>/dev/null
+		[[ -n $arg ]] && COMPREPLY+=("${dir#/proc/}")
+	done
+}
+
+_leakd()
+{
+	local cur prev words cword split
+	_init_completion -s || return
+
+	local i
+
+	# After "--", a command and its own arguments.
+	for ((i = 1; i < cword; i++)); do
+		if [[ ${words[i]} == -- ]]; then
+			_command_offset $((i + 1))
+			return
+		fi
+	done
+
+	case $prev in
+	-p | --pid)
+		_leakd_pids
+		return
+		;;
+	-o | --output | -c | --config)
+		_filedir
+		return
+		;;
+	--socket)
+		_filedir
+		return
+		;;
+	--cache-dir)
+		_filedir -d
+		return
+		;;
+	--socket-group)
+		COMPREPLY=($(compgen -g -- "$cur"))
+		return
+		;;
+	-i | --interval | -n | --top | --min-age | -d | --duration | --max-depth | \
+		--ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
+		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
+		--drilldown-for | --drilldown-max | --max-procs | --max-traced | --max-exited | \
+		--max-clients)
+		return
+		;;
+	esac
+	$split && return
+
+	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json
+		--output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
+		--unwind-rows --cache-dir --no-cache --frame-pointers --config --socket
+		--socket-group --sample-interval --growth-window --drilldown-bytes
+		--drilldown-window --drilldown-for --drilldown-max --no-drilldown --trace-all
+		--max-procs --max-traced --max-exited --max-clients --verbose --help
+		--version --' -- "$cur"))
+} &&
+	complete -F _leakd leakd
