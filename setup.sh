@@ -16,7 +16,8 @@ BUILD_DIR=${BUILD_DIR:-build}
 # libbpf >= 1.4, bpftool 7.5, libdw 0.192 and meson 1.7 come from bookworm-backports.
 BACKPORTS="libbpf-dev bpftool libelf-dev libdw-dev meson"
 PACKAGES="build-essential pkg-config ninja-build clang-19 zlib1g-dev check python3
-          binutils util-linux mandoc systemd nodejs libjemalloc2 libgoogle-perftools4"
+          binutils util-linux mandoc man-db groff-base systemd bash-completion nodejs
+          libjemalloc2 libgoogle-perftools4"
 
 deps() {
 	if [ "$(id -u)" != 0 ]; then
@@ -59,6 +60,8 @@ build() {
 
 install() {
 	meson install -C "$BUILD_DIR" --quiet
+	# The socket's group (systemd-sysusers reads the installed leakd.sysusers).
+	systemd-sysusers 2>/dev/null || true
 	getent group leakd >/dev/null || groupadd --system leakd
 	if [ -d /run/systemd/system ]; then
 		systemctl daemon-reload

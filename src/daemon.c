@@ -516,17 +516,24 @@ static void reload(struct daemon *d)
 	struct leakd_options n;
 	char err[512];
 
+	sd_notify_msg("RELOADING=1");
 	options__defaults(&n);
 	if ((d->o.config && options__load_config(d->o.config, &n, err, sizeof(err))) ||
 	    options__parse_over(d->argc, d->argv, &n, err, sizeof(err))) {
 		log_err("reload: %s; keeping the running configuration", err);
+		sd_notify_msg("READY=1");
 		return;
 	}
 	if (n.ringbuf_bytes != d->o.ringbuf_bytes || n.unwind_rows != d->o.unwind_rows ||
 	    n.max_traced != d->o.max_traced || n.max_depth != d->o.max_depth ||
-	    n.max_exited != d->o.max_exited || strcmp(n.socket, d->o.socket))
-		log_warn("reload: ring buffer, unwind rows, max-traced, max-depth, max-exited "
-			 "and socket changes take effect at the next start");
+	    n.max_exited != d->o.max_exited || n.max_clients != d->o.max_clients ||
+	    n.frame_pointers != d->o.frame_pointers || n.trace_all != d->o.trace_all ||
+	    strcmp(n.socket, d->o.socket) || strcmp(n.socket_group, d->o.socket_group) ||
+	    !n.cache_dir != !d->o.cache_dir ||
+	    (n.cache_dir && strcmp(n.cache_dir, d->o.cache_dir)))
+		log_warn("reload: changes to ringbuf-size, unwind-rows, max-traced, max-depth, "
+			 "max-exited, max-clients, frame-pointers, trace-all, socket, "
+			 "socket-group and cache-dir take effect at the next start");
 	d->o.sample_interval_ns = n.sample_interval_ns;
 	d->o.growth_window_ns = n.growth_window_ns;
 	d->o.drilldown = n.drilldown;
@@ -540,7 +547,7 @@ static void reload(struct daemon *d)
 	d->tables.limits.max_maps = n.max_mappings;
 	log_set_level(n.verbose >= 2 ? LOG_LVL_DEBUG + 1 : n.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	log_info("configuration reloaded");
-	sd_notify_msg("RELOADING=0\nREADY=1");
+	sd_notify_msg("READY=1");
 }
 
 static void on_signal(struct daemon *d)

@@ -305,21 +305,40 @@ int options__parse(int argc, char **argv, struct leakd_options *o, char *err, si
 	return options__parse_over(argc, argv, o, err, errlen);
 }
 
-/* The configuration's strings: one buffer per load, freed by the next. */
-static char *config_text;
+/*
+ * The configuration's strings point into the text they were read from: each load's
+ * text stays, as options of an earlier load may still point into it (a file of a
+ * few KiB per SIGHUP).
+ */
+struct config_text {
+	struct config_text *prev;
+	char text[];
+};
+
+static struct config_text *config_texts;
 
 int options__load_config(const char *path, struct leakd_options *o, char *err, size_t errlen)
 {
+	struct config_text *ct;
 	char *text, *line, *next;
 	int lineno = 0, e;
+	size_t len;
 
-	e = read_file(path, &text, NULL);
+	e = read_file(path, &text, &len);
 	if (e) {
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-e));
 		return e;
 	}
-	free(config_text);
-	config_text = text;
+	ct = malloc(sizeof(*ct) + len + 1);
+	if (!ct) {
+		free(text);
+		return fail(err, errlen, "out of memory");
+	}
+	memcpy(ct->text, text, len + 1);
+	free(text);
+	ct->prev = config_texts;
+	config_texts = ct;
+	text = ct->text;
 	for (line = text; line; line = next) {
 		char *name, *val = NULL, *end;
 		const struct opt *d = NULL;

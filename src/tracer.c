@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -58,12 +59,18 @@ struct tracer {
 #define TRACEFS "/sys/kernel/tracing"
 
 /* Per-syscall tracepoints attach through tracefs: mount it if nobody did. */
+static bool tracefs_there(void)
+{
+	/* With the effective ids: leakd may run as a user with capabilities. */
+	return !faccessat(AT_FDCWD, TRACEFS "/events/syscalls", F_OK, AT_EACCESS);
+}
+
 static bool have_tracefs(void)
 {
-	if (!access(TRACEFS "/events/syscalls", F_OK))
+	if (tracefs_there())
 		return true;
 	return !mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) &&
-	       !access(TRACEFS "/events/syscalls", F_OK);
+	       tracefs_there();
 }
 
 static bool have_cap(int cap)
@@ -79,8 +86,9 @@ static bool have_cap(int cap)
 int tracer__check(const char **ret_why)
 {
 	if (!have_cap(CAP_SYS_ADMIN) && !(have_cap(CAP_BPF) && have_cap(CAP_PERFMON))) {
-		*ret_why = "not permitted to load BPF programs: run as root "
-			   "(or with CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)";
+		*ret_why = "not permitted to load BPF programs: run as root (or with CAP_BPF, "
+			   "CAP_PERFMON, CAP_SYS_PTRACE, CAP_CHECKPOINT_RESTORE, "
+			   "CAP_DAC_READ_SEARCH and CAP_CHOWN)";
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -156,7 +164,7 @@ void tracer__features(struct tracer_features *ret)
 	ret->btf = !access("/sys/kernel/btf/vmlinux", R_OK);
 	ret->uprobes = !access("/sys/bus/event_source/devices/uprobe/type", R_OK);
 	ret->uprobe_multi = probe_uprobe_multi();
-	ret->syscall_tracepoints = !access(TRACEFS "/events/syscalls", F_OK);
+	ret->syscall_tracepoints = tracefs_there();
 }
 
 struct tracer *tracer__new(const struct tracer_opts *opts)
