@@ -17,6 +17,7 @@
 #include "symbolize.h"
 #include "tables.h"
 #include "target.h"
+#include "startup.h"
 #include "tracer.h"
 #include "unwind.h"
 #include "util.h"
@@ -63,15 +64,6 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 	}
 }
 
-static void on_table(void *ctx, const char *path, uint32_t rows, bool from_cache)
-{
-	(void)ctx;
-	if (rows)
-		log_debug("unwind table ready: %s (%u rows%s)", path, rows,
-			  from_cache ? ", from the cache" : "");
-	else
-		log_debug("no unwind table for %s: frame pointers there", path);
-}
 
 static void log_objects(struct adhoc *a)
 {
@@ -97,7 +89,7 @@ static int attach_cb(void *ctx, pid_t pid)
 		err = unwinder__update_proc(a->unw, pid);
 		if (err)
 			return err == -ENOENT ? -ESRCH : err;
-		if (unwinder__wait(a->unw, pid, TABLE_WAIT_MS, on_table, a))
+		if (unwinder__wait(a->unw, pid, TABLE_WAIT_MS, startup__log_table, a))
 			log_warn("pid %d: unwind tables still building; early stacks may be short",
 				 (int)pid);
 	}
@@ -232,7 +224,7 @@ static int run_loop(struct adhoc *a)
 			else if (evs[i].data.fd == a->pidfd)
 				a->stop = "exit";
 			else if (a->unw && evs[i].data.fd == unwinder__fd(a->unw))
-				unwinder__poll(a->unw, on_table, a);
+				unwinder__poll(a->unw, startup__log_table, a);
 		}
 		now = now_ns();
 		if (o->duration_ns && now - start >= o->duration_ns && !a->stop)
@@ -285,21 +277,11 @@ static int load(struct adhoc *a)
 	struct unwinder_maps um;
 	struct tables_limits tl = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
 				    .max_maps = o->max_mappings };
-	const char *why;
 	int err;
 
-	err = tracer__check(&why);
-	if (err) {
-		log_err("%s", why);
-		return err == -EPERM ? EXIT_NO_PRIVILEGE : EXIT_NO_KERNEL_FEATURE;
-	}
-	a->tracer = tracer__new(&to);
-	if (!a->tracer) {
-		err = errno;
-		log_err("cannot load the BPF programs: %s%s", strerror(err),
-			log_get_level() < LOG_LVL_DEBUG ? " (-v tells more)" : "");
-		return err == EPERM ? EXIT_NO_PRIVILEGE : EXIT_NO_KERNEL_FEATURE;
-	}
+	err = startup__tracer(&to, &a->tracer);
+	if (err)
+		return err;
 	tracer__unwind_maps(a->tracer, &um);
 	if (!o->frame_pointers)
 		a->unw = unwinder__new(&um, o->cache_dir);

@@ -19,6 +19,7 @@
 #include "procmaps.h"
 #include "report.h"
 #include "symbolize.h"
+#include "startup.h"
 #include "tracer.h"
 #include "unwind.h"
 #include "util.h"
@@ -53,15 +54,6 @@ static uint32_t traced_count(struct daemon *d, enum trace_how how)
 	return n;
 }
 
-static void on_table(void *ctx, const char *path, uint32_t rows, bool from_cache)
-{
-	(void)ctx;
-	if (rows)
-		log_debug("unwind table ready: %s (%u rows%s)", path, rows,
-			  from_cache ? ", from the cache" : "");
-	else
-		log_debug("no unwind table for %s: frame pointers there", path);
-}
 
 /* Gives the process an entry in the kernel's unwind tables, if there is room. */
 static void unwind_update(struct daemon *d, struct watch *w)
@@ -599,7 +591,7 @@ static int loop(struct daemon *d)
 				server__dispatch(d->server);
 				break;
 			case TAG_UNWIND:
-				unwinder__poll(d->unw, on_table, d);
+				unwinder__poll(d->unw, startup__log_table, d);
 				break;
 			}
 		}
@@ -624,22 +616,12 @@ static int setup(struct daemon *d)
 	struct itimerspec tick = { .it_interval = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 },
 				   .it_value = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 } };
 	struct unwinder_maps um;
-	const char *why;
 	sigset_t mask;
 	int err;
 
-	err = tracer__check(&why);
-	if (err) {
-		log_err("%s", why);
-		return err == -EPERM ? EXIT_NO_PRIVILEGE : EXIT_NO_KERNEL_FEATURE;
-	}
-	d->tracer = tracer__new(&to);
-	if (!d->tracer) {
-		err = errno;
-		log_err("cannot load the BPF programs: %s%s", strerror(err),
-			log_get_level() < LOG_LVL_DEBUG ? " (-v tells more)" : "");
-		return err == EPERM ? EXIT_NO_PRIVILEGE : EXIT_NO_KERNEL_FEATURE;
-	}
+	err = startup__tracer(&to, &d->tracer);
+	if (err)
+		return err;
 	if (!o->frame_pointers) {
 		tracer__unwind_maps(d->tracer, &um);
 		d->unw = unwinder__new(&um, o->cache_dir);

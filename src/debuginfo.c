@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "debuginfo.h"
+#include "elfseg.h"
 #include "elfobj.h"
 #include "hashtab.h"
 
@@ -47,11 +48,6 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 /* Function ranges that overlap (corrupt DWARF, nested functions) looked through. */
 #define OVERLAP_SCAN 16
 #define MAX_CUS_CHECKED 100000
-
-struct segment {
-	uint64_t vaddr, offset, filesz;
-	bool exec;
-};
 
 /* One code range of a function (DW_TAG_subprogram) of a unit. */
 struct fn_range {
@@ -98,8 +94,7 @@ struct debuginfo {
 	bool has_dwarf;
 	enum debuginfo_source source;
 	char *debug_file;
-	struct segment *segs;
-	size_t nsegs;
+	struct elf_segments segs;
 	struct cache_gen gens[2];
 	int young;		/* index into gens */
 	struct hashtab cus;	/* struct cu_slot */
@@ -147,44 +142,6 @@ static int check_build_id(struct debuginfo *d, const char *hex)
 	if (n <= 0)
 		return 0;
 	return (size_t)n == len && !memcmp(bits, want, len) ? 0 : -ESTALE;
-}
-
-static int load_segments(struct debuginfo *d, Elf *elf)
-{
-	size_t i, n;
-
-	if (elf_getphdrnum(elf, &n))
-		return -ENOEXEC;
-	d->segs = calloc(n ? n : 1, sizeof(*d->segs));
-	if (!d->segs)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		d->segs[d->nsegs++] = (struct segment){ ph.p_vaddr, ph.p_offset, ph.p_filesz,
-							 ph.p_flags & PF_X };
-	}
-	return d->nsegs ? 0 : -ENOEXEC;
-}
-
-static int offset_to_vaddr(const struct debuginfo *d, uint64_t off, uint64_t *ret)
-{
-	const struct segment *found = NULL;
-	size_t i;
-
-	/* As elf_obj__offset_to_vaddr: segments may share a page; code wins. */
-	for (i = 0; i < d->nsegs; i++) {
-		const struct segment *s = &d->segs[i];
-
-		if (off >= s->offset && off - s->offset < s->filesz && (!found || s->exec))
-			found = s;
-	}
-	if (!found)
-		return -ENOENT;
-	*ret = off - found->offset + found->vaddr;
-	return 0;
 }
 
 /* Whether some unit has a line table; bounded for DWARF with absurd unit counts. */
@@ -277,7 +234,7 @@ struct debuginfo *debuginfo__open_search(int fd, const char *real_path, const ch
 	err = check_build_id(d, build_id);
 	if (err)
 		goto fail;
-	err = load_segments(d, elf);
+	err = elf_segments__load(elf, &d->segs);
 	if (err)
 		goto fail;
 	/* Finds the separate debug file now, so that lookups never wait for it. */
@@ -337,7 +294,7 @@ void debuginfo__free(struct debuginfo *d)
 		hashtab__destroy(&d->gens[i].map);
 		free(d->gens[i].pool);
 	}
-	free(d->segs);
+	elf_segments__destroy(&d->segs);
 	free(d->syms);
 	free(d->debug_file);
 	dwfl_end(d->dwfl);
@@ -841,7 +798,7 @@ static int resolve(struct debuginfo *d, uint64_t off, struct src_frame *chain)
 	Dwarf_Addr addr;
 	int n = 0;
 
-	if (offset_to_vaddr(d, off, &vaddr))
+	if (elf_segments__to_vaddr(&d->segs, off, &vaddr))
 		return 0;
 	addr = vaddr + d->bias;
 	if (d->dw)
@@ -943,6 +900,6 @@ size_t debuginfo__memory(const struct debuginfo *d)
 	return sizeof(*d) + hashtab__memory(&d->gens[0].map) + hashtab__memory(&d->gens[1].map) +
 	       (d->gens[0].pool_cap + d->gens[1].pool_cap) * sizeof(struct src_frame) +
 	       hashtab__memory(&d->cus) + d->nr_ranges * sizeof(struct fn_range) +
-	       hashtab__memory(&d->names) + hashtab__memory(&d->files) + d->names_bytes + d->nsegs * sizeof(*d->segs) +
+	       hashtab__memory(&d->names) + hashtab__memory(&d->files) + d->names_bytes + d->segs.n * sizeof(*d->segs.v) +
 	       d->nsyms * sizeof(*d->syms);
 }

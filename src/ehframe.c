@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "ehframe.h"
+#include "elfseg.h"
 
 /* DWARF register numbers of the x86-64 psABI. */
 #define REG_RBP 6
@@ -207,11 +208,6 @@ struct fde {
 	const uint8_t *insns, *insns_end;
 	size_t cie;		/* index in the CIE array */
 	size_t seq;		/* order in the section: sorting ties keep it */
-};
-
-struct segment {
-	uint64_t vaddr, offset, filesz;
-	bool exec;
 };
 
 struct builder {
@@ -721,8 +717,7 @@ static int parse_cie(const struct cfi_sec *s, const struct entry *e, struct cie 
 
 /* Everything one build needs: the object's segments, then what the sections hold. */
 struct object {
-	struct segment *segs;
-	size_t nsegs;
+	struct elf_segments segs;
 	uint8_t *owned;		/* .eh_frame read by eh_frame_from_phdr() */
 	struct cie *cies;
 	size_t ncies, cies_cap;
@@ -763,12 +758,13 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 }
 
 /* The executable segment holding [start, end) whole, or NULL. */
-static const struct segment *exec_segment(const struct object *o, uint64_t start, uint64_t end)
+static const struct elf_segment *exec_segment(const struct object *o, uint64_t start,
+					       uint64_t end)
 {
 	size_t i;
 
-	for (i = 0; i < o->nsegs; i++) {
-		const struct segment *sg = &o->segs[i];
+	for (i = 0; i < o->segs.n; i++) {
+		const struct elf_segment *sg = &o->segs.v[i];
 
 		if (sg->exec && start >= sg->vaddr && end <= sg->vaddr + sg->filesz)
 			return sg;
@@ -781,7 +777,7 @@ static int add_fde(struct object *o, const struct cfi_sec *s, const struct entry
 		   struct unwind_stats *stats)
 {
 	struct cursor c = { .p = e->body, .end = e->end };
-	const struct segment *sg;
+	const struct elf_segment *sg;
 	const struct cie *cie;
 	uint64_t cie_off, start, len;
 	struct fde *f;
@@ -949,31 +945,6 @@ fail:
 	return err;
 }
 
-static int load_segments(Elf *elf, uint64_t file_size, struct object *o)
-{
-	size_t i, n;
-
-	if (elf_getphdrnum(elf, &n))
-		return -ENOEXEC;
-	o->segs = calloc(n ? n : 1, sizeof(*o->segs));
-	if (!o->segs)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || ph.p_offset >= file_size)
-			continue;
-		/* Nothing can be mapped past the end of a truncated file. */
-		if (ph.p_filesz > file_size - ph.p_offset)
-			ph.p_filesz = file_size - ph.p_offset;
-		if (ph.p_vaddr > UINT64_MAX - ph.p_filesz)
-			continue;
-		o->segs[o->nsegs++] = (struct segment){ ph.p_vaddr, ph.p_offset, ph.p_filesz,
-							 ph.p_flags & PF_X };
-	}
-	return o->nsegs ? 0 : -ENOEXEC;
-}
-
 static int section_bytes(Elf_Scn *scn, const GElf_Shdr *sh, struct cfi_sec *s)
 {
 	Elf_Data *d;
@@ -1027,8 +998,8 @@ static int eh_frame_from_phdr(Elf *elf, int fd, struct object *o, struct cfi_sec
 	skip(&c, 2);
 	if ((enc & DW_EH_PE_indirect) || rd_encoded(&c, enc, &hdr, &ptr))
 		return -EBADMSG;
-	for (i = 0; i < o->nsegs; i++) {
-		const struct segment *sg = &o->segs[i];
+	for (i = 0; i < o->segs.n; i++) {
+		const struct elf_segment *sg = &o->segs.v[i];
 
 		if (ptr < sg->vaddr || ptr - sg->vaddr >= sg->filesz)
 			continue;
@@ -1124,7 +1095,13 @@ int ehframe__build_fd(int fd, struct unwind_table *ret)
 		err = -EPROTONOSUPPORT;
 		goto out;
 	}
-	err = load_segments(elf, st.st_size, &o);
+	err = elf_segments__load(elf, &o.segs);
+	if (!err) {
+		/* Nothing can be mapped past the end of a truncated file. */
+		elf_segments__clip(&o.segs, st.st_size);
+		if (!o.segs.n)
+			err = -ENOEXEC;
+	}
 	if (err)
 		goto out;
 	err = find_sections(elf, fd, &o, &eh, &dbg);
@@ -1142,7 +1119,7 @@ int ehframe__build_fd(int fd, struct unwind_table *ret)
 	}
 out:
 	object_reset_cfi(&o);
-	free(o.segs);
+	elf_segments__destroy(&o.segs);
 	free(o.owned);
 	elf_end(elf);
 	if (err)

@@ -11,13 +11,9 @@
 #include <zlib.h>
 
 #include "elfobj.h"
+#include "elfseg.h"
 
 #define DEBUG_ROOT "/usr/lib/debug"
-
-struct segment {
-	uint64_t vaddr, offset, filesz;
-	bool exec;
-};
 
 struct raw_sym {
 	uint64_t addr, size;
@@ -29,8 +25,7 @@ struct elf_obj {
 	int fd;
 	unsigned char build_id[BUILD_ID_MAX];
 	size_t build_id_len;
-	struct segment *segs;
-	size_t nsegs;
+	struct elf_segments segs;
 	struct elf_sym *syms;	/* sorted by address, preferred alias first */
 	size_t nsyms;
 	char *names;
@@ -191,28 +186,6 @@ static int read_build_id(Elf *elf, unsigned char *buf, size_t *ret_len)
 	return -ENOENT;
 }
 
-static int load_segments(Elf *elf, struct elf_obj *o, uint64_t file_size)
-{
-	size_t i, n;
-
-	if (elf_getphdrnum(elf, &n))
-		return -ENOEXEC;
-	o->segs = calloc(n ? n : 1, sizeof(*o->segs));
-	if (!o->segs)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		/* A file cut short (or rewritten under us) is not that object. */
-		if (ph.p_offset > file_size || ph.p_filesz > file_size - ph.p_offset)
-			return -ENOEXEC;
-		o->segs[o->nsegs++] = (struct segment){ ph.p_vaddr, ph.p_offset, ph.p_filesz,
-							 ph.p_flags & PF_X };
-	}
-	return o->nsegs ? 0 : -ENOEXEC;
-}
 
 /* Whether the section headers lie within the file: a cut file is not the object. */
 static bool whole(Elf *elf, int fd)
@@ -371,7 +344,10 @@ struct elf_obj *elf_obj__open(const char *path, const char *real_path)
 		err = -errno;
 		goto fail;
 	}
-	err = load_segments(elf, o, st.st_size);
+	err = elf_segments__load(elf, &o->segs);
+	/* A file cut short (or rewritten under us) is not that object. */
+	if (!err && !elf_segments__within(&o->segs, st.st_size))
+		err = -ENOEXEC;
 	if (err)
 		goto fail;
 	read_build_id(elf, o->build_id, &o->build_id_len);
@@ -407,7 +383,7 @@ void elf_obj__free(struct elf_obj *o)
 	if (!o)
 		return;
 	elf_obj__close_file(o);
-	free(o->segs);
+	elf_segments__destroy(&o->segs);
 	free(o->syms);
 	free(o->names);
 	free(o);
@@ -499,34 +475,12 @@ int elf_obj__symbolize(const struct elf_obj *o, uint64_t vaddr, struct elf_sym *
 
 int elf_obj__vaddr_to_offset(const struct elf_obj *o, uint64_t vaddr, uint64_t *ret_off)
 {
-	size_t i;
-
-	for (i = 0; i < o->nsegs; i++) {
-		const struct segment *s = &o->segs[i];
-
-		if (vaddr >= s->vaddr && vaddr < s->vaddr + s->filesz) {
-			*ret_off = vaddr - s->vaddr + s->offset;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	return elf_segments__to_offset(&o->segs, vaddr, ret_off);
 }
 
 int elf_obj__offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *ret_vaddr)
 {
-	const struct segment *found = NULL;
-	size_t i;
-
-	for (i = 0; i < o->nsegs; i++) {
-		const struct segment *s = &o->segs[i];
-
-		if (off >= s->offset && off < s->offset + s->filesz && (!found || s->exec))
-			found = s;
-	}
-	if (!found)
-		return -ENOENT;
-	*ret_vaddr = off - found->offset + found->vaddr;
-	return 0;
+	return elf_segments__to_vaddr(&o->segs, off, ret_vaddr);
 }
 
 int elf_obj__read(const struct elf_obj *o, uint64_t off, void *buf, size_t len)
