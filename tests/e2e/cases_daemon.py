@@ -380,3 +380,24 @@ def case_trace_by_name():
             check_eq(sorted(ans["untraced"]), sorted([first.pid, later.pid]), "untraced pids")
         finally:
             later.end()
+
+
+def case_mmap_inside_malloc():
+    """glibc's malloc maps a large block itself: at the mapping level that memory is
+    the caller of malloc's, not sysmalloc's."""
+    d = Daemon()
+    lk = Leaker()
+    with run(d, lk):
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid))
+        lk.do(f"malloc 3 {2 * MiB}")
+        wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 3 * 2 * MiB, 3)
+        # Each block is one mapping of the block plus glibc's header, rounded to pages.
+        def mapped():
+            s = sites(top(d, lk.pid, "mapping"), lk.pid, "mapping", "leak_ctl").get("heap_leak")
+            return s if s and s["count"] == 3 else None
+        s = d.poll("heap_leak's mappings", mapped)
+        check(3 * 2 * MiB <= s["bytes"] <= 3 * (2 * MiB + 4096), f"{s['bytes']} bytes mapped")
+        for st in s["stacks"]:
+            check_eq(frame_function(st["frames"][0]), "heap_leak",
+                     "frame 0 of a mapping made inside malloc")

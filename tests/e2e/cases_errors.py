@@ -75,3 +75,12 @@ def case_no_btf():
     p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", shell],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
     check_error(p, EXIT_NO_KERNEL_FEATURE, ["BTF"])
+
+
+def case_no_uprobes():
+    # A private mount namespace where the uprobe event source is gone from sysfs.
+    shell = (f"mount -t tmpfs none /sys/bus/event_source/devices/uprobe && "
+             f"exec {LEAKD} --pid 1")
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", shell],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    check_error(p, EXIT_NO_KERNEL_FEATURE, ["uprobes"])
