@@ -33,6 +33,7 @@
 
 #include "debuginfo.h"
 #include "elfobj.h"
+#include "testutil.h"
 
 static char data_dir[PATH_MAX];
 static char tmp_dir[PATH_MAX];
@@ -63,47 +64,6 @@ static void fmt_path(char *buf, size_t size, const char *fmt, ...)
 	n = vsnprintf(buf, size, fmt, ap);
 	va_end(ap);
 	ck_assert(n > 0 && (size_t)n < size);
-}
-
-static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void run(const char *fmt, ...)
-{
-	char cmd[4 * PATH_MAX];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	ck_assert(n > 0 && (size_t)n < sizeof(cmd));
-	ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
-}
-
-static void copy_file(const char *from, const char *to)
-{
-	char buf[65536];
-	ssize_t n;
-	int in, out;
-
-	in = open(from, O_RDONLY);
-	ck_assert_int_ge(in, 0);
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	ck_assert_int_ge(out, 0);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		ck_assert_int_eq(write(out, buf, n), n);
-	ck_assert_int_eq(n, 0);
-	close(in);
-	close(out);
-}
-
-static void patch(const char *path, uint64_t off, const void *bytes, size_t len)
-{
-	int fd = open(path, O_WRONLY);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pwrite(fd, bytes, len, off), (ssize_t)len);
-	close(fd);
 }
 
 struct section {
@@ -934,24 +894,6 @@ START_TEST(cache_hits_and_bounds)
 }
 END_TEST
 
-static int find_libc(struct dl_phdr_info *info, size_t size, void *data)
-{
-	const char *slash = strrchr(info->dlpi_name, '/');
-
-	if (!slash || strcmp(slash, "/libc.so.6"))
-		return 0;
-	*(const char **)data = info->dlpi_name;
-	return 1;
-}
-
-static const char *libc_path(void)
-{
-	const char *path = NULL;
-
-	ck_assert_int_eq(dl_iterate_phdr(find_libc, &path), 1);
-	return path;
-}
-
 /* n distinct vaddrs inside sized functions of o, from its first executable segment. */
 static size_t sample_functions(const struct elf_obj *o, const char *path, uint64_t *vaddrs,
 			       size_t n, unsigned int seed)
@@ -1393,11 +1335,6 @@ START_TEST(debuginfod_fetches_by_build_id)
 }
 END_TEST
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int main(void)
 {
 	char self[PATH_MAX];
@@ -1456,6 +1393,6 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(tmp_dir);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

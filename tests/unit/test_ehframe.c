@@ -24,6 +24,7 @@
 
 #include "ehframe.h"
 #include "elfobj.h"
+#include "testutil.h"
 
 static char data_dir[PATH_MAX];
 static char tmp_dir[PATH_MAX];
@@ -40,51 +41,6 @@ static void tmp_file(char *buf, size_t size, const char *name)
 	int n = snprintf(buf, size, "%s/%s", tmp_dir, name);
 
 	ck_assert(n > 0 && (size_t)n < size);
-}
-
-static int find_libc(struct dl_phdr_info *info, size_t size, void *data)
-{
-	const char *slash = strrchr(info->dlpi_name, '/');
-
-	if (!slash || strcmp(slash, "/libc.so.6"))
-		return 0;
-	*(const char **)data = info->dlpi_name;
-	return 1;
-}
-
-/* The libc this test runs with; a sanitizer runtime may interpose its functions. */
-static const char *libc_path(void)
-{
-	const char *path = NULL;
-
-	ck_assert_int_eq(dl_iterate_phdr(find_libc, &path), 1);
-	return path;
-}
-
-static void copy_file(const char *from, const char *to)
-{
-	char buf[65536];
-	ssize_t n;
-	int in, out;
-
-	in = open(from, O_RDONLY);
-	ck_assert_int_ge(in, 0);
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	ck_assert_int_ge(out, 0);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		ck_assert_int_eq(write(out, buf, n), n);
-	ck_assert_int_eq(n, 0);
-	close(in);
-	close(out);
-}
-
-static void patch(const char *path, uint64_t off, const void *bytes, size_t len)
-{
-	int fd = open(path, O_WRONLY);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pwrite(fd, bytes, len, off), (ssize_t)len);
-	close(fd);
 }
 
 struct section {
@@ -1425,11 +1381,6 @@ START_TEST(truncated_object)
 }
 END_TEST
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int main(void)
 {
 	char self[PATH_MAX];
@@ -1482,6 +1433,6 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(tmp_dir);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

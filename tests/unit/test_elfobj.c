@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "elfobj.h"
+#include "testutil.h"
 
 static char data_dir[PATH_MAX];
 static char tmp_dir[PATH_MAX];
@@ -30,39 +31,6 @@ static void path_in(char *buf, size_t size, const char *dir, const char *name)
 	int n = snprintf(buf, size, "%s/%s", dir, name);
 
 	ck_assert(n > 0 && (size_t)n < size);
-}
-
-static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void run(const char *fmt, ...)
-{
-	char cmd[4 * PATH_MAX];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	ck_assert(n > 0 && (size_t)n < sizeof(cmd));
-	ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
-}
-
-static int find_libc(struct dl_phdr_info *info, size_t size, void *data)
-{
-	const char *slash = strrchr(info->dlpi_name, '/');
-
-	if (!slash || strcmp(slash, "/libc.so.6"))
-		return 0;
-	*(const char **)data = info->dlpi_name;
-	return 1;
-}
-
-static const char *libc_path(void)
-{
-	const char *path = NULL;
-
-	ck_assert_int_eq(dl_iterate_phdr(find_libc, &path), 1);
-	return path;
 }
 
 /* A function symbol as readelf -sW lists it (the first of that name). */
@@ -545,11 +513,6 @@ START_TEST(read_bytes)
 }
 END_TEST
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int main(void)
 {
 	Suite *s = suite_create("elfobj");
@@ -587,6 +550,6 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(tmp_dir);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

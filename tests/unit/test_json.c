@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "testutil.h"
 
 struct out {
 	char *buf;
@@ -33,20 +34,6 @@ static const char *out_text(struct out *o)
 	ck_assert_int_eq(fclose(o->f), 0);
 	o->f = NULL;
 	return o->buf;
-}
-
-/* Python's json module, on the bytes decoded as strict UTF-8: 0 when it parses. */
-static int python_parses(const char *text)
-{
-	FILE *p = popen("python3 -c 'import json,sys; "
-			"json.loads(sys.stdin.buffer.read().decode(\"utf-8\"))' 2>/dev/null", "w");
-	int st;
-
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq(fwrite(text, 1, strlen(text), p), strlen(text));
-	st = pclose(p);
-	ck_assert_int_ne(st, -1);
-	return st;
 }
 
 /* A document of one string value, as written. */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "perfmap.h"
+#include "testutil.h"
 
 static char tmp_dir[PATH_MAX];
 
@@ -679,11 +680,6 @@ START_TEST(a_million_lines)
 }
 END_TEST
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int main(void)
 {
 	Suite *s = suite_create("perfmap");
@@ -720,6 +716,6 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(tmp_dir);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -12,6 +12,7 @@
 
 #include "elfobj.h"
 #include "probes.h"
+#include "testutil.h"
 
 /* probes__skip on a heap copy of exactly len bytes. */
 static uint32_t skip(const uint8_t *bytes, size_t len, bool free_like, bool *ret_emulated)
@@ -121,24 +122,6 @@ START_TEST(skip_stops_at_the_end)
 	ck_skip(true, 5, false, 0x48, 0x85, 0xff, 0x74, 0x00, 0x0f, 0x84);
 }
 END_TEST
-
-static int find_libc(struct dl_phdr_info *info, size_t size, void *data)
-{
-	const char *slash = strrchr(info->dlpi_name, '/');
-
-	if (!slash || strcmp(slash, "/libc.so.6"))
-		return 0;
-	*(const char **)data = info->dlpi_name;
-	return 1;
-}
-
-static const char *libc_path(void)
-{
-	const char *path = NULL;
-
-	ck_assert_int_eq(dl_iterate_phdr(find_libc, &path), 1);
-	return path;
-}
 
 static const struct probe_site *site_of(const struct probe_site *v, int n, enum leakd_fn fn)
 {

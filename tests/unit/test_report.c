@@ -13,6 +13,7 @@
 #include "report.h"
 #include "symbolize.h"
 #include "tables.h"
+#include "testutil.h"
 
 #define PID 1234
 #define TID 1
@@ -276,19 +277,6 @@ static char *print(const struct report_opts *o, const struct report_meta *m,
 	fclose(f);
 	symbolizer__free(s);
 	return buf;
-}
-
-static int python_parses(const char *text)
-{
-	FILE *py = popen("python3 -c 'import json,sys; "
-			 "json.loads(sys.stdin.buffer.read().decode(\"utf-8\"))' 2>/dev/null", "w");
-	int st;
-
-	ck_assert_ptr_nonnull(py);
-	fputs(text, py);
-	st = pclose(py);
-	ck_assert_int_ne(st, -1);
-	return st;
 }
 
 #define ck_has(text, needle) \
