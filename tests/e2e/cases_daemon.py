@@ -324,8 +324,20 @@ def case_bad_requests():
         # Half a header, then gone; a header promising a payload that never comes.
         request(d.sock, b"\x31\x44", read=False)
         request(d.sock, header(2, 8), read=False)
+        # A client that asks and never reads, and one that says nothing, stay
+        # connected: neither holds up the daemon or the others.
+        idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        idle.connect(d.sock)
+        slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        slow.connect(d.sock)
+        for _ in range(20):
+            slow.sendall(header(3, 296) + selector() + struct.pack("=IIQ", 0, 0, 0))
+        st, _ = d.ctl("status")
+        check(st["clients"]["connected"] >= 3, f"{st['clients']['connected']} clients connected")
         st, _ = d.ctl("status")
         check(st["clients"]["bad_requests"] >= len(cases), "bad requests not counted")
+        idle.close()
+        slow.close()
         _, rc = d.ctl("top", "--pid", "2147483", check_rc=False)
         check_eq(rc, 1, "leakctl's status for an unknown pid")
 
