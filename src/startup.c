@@ -6,6 +6,7 @@
 #include "options.h"
 #include "startup.h"
 #include "tracer.h"
+#include "unwind.h"
 
 int startup__tracer(const struct tracer_opts *opts, struct tracer **ret)
 {
@@ -27,12 +28,13 @@ int startup__tracer(const struct tracer_opts *opts, struct tracer **ret)
 	return EXIT_OK;
 }
 
-void startup__log_table(void *ctx, const char *path, uint32_t rows, bool from_cache)
+void startup__log_table(void *ctx, const struct unwind_table_note *note)
 {
 	(void)ctx;
-	if (rows)
-		log_debug("unwind table ready: %s (%u rows%s)", path, rows,
-			  from_cache ? ", from the cache" : "");
+	if (note->rows)
+		log_debug("unwind table ready: %s (%u rows %s in %.1f ms)", note->path,
+			  note->rows, note->from_cache ? "loaded from the cache" : "built",
+			  note->build_us / 1000.0);
 	else
-		log_debug("no unwind table for %s: frame pointers there", path);
+		log_debug("no unwind table for %s: frame pointers there", note->path);
 }

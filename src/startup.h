@@ -3,15 +3,13 @@
 #ifndef LEAKD_STARTUP_H
 #define LEAKD_STARTUP_H
 
-#include <stdbool.h>
-#include <stdint.h>
-
 struct tracer;
 struct tracer_opts;
+struct unwind_table_note;
 
 /* Checks privileges and kernel, loads the BPF programs; an exit code of leakd(8). */
 int startup__tracer(const struct tracer_opts *opts, struct tracer **ret);
 /* An unwinder callback: tells (at debug level) of each unwind table installed. */
-void startup__log_table(void *ctx, const char *path, uint32_t rows, bool from_cache);
+void startup__log_table(void *ctx, const struct unwind_table_note *note);
 
 #endif

@@ -41,6 +41,7 @@ struct ufile {
 	enum ufile_state state;	/* builder-owned while UF_QUEUED */
 	int fd;			/* open while queued */
 	bool from_cache;
+	uint32_t build_us;
 	struct unwind_table table;	/* built rows until installed */
 	uint32_t row_start, row_nr;
 	uint32_t users;		/* traced processes that map it */
@@ -97,7 +98,7 @@ static uint64_t file_key(dev_t dev, uint64_t ino)
 }
 
 /* Builds one table: from the cache when it has one for this build-id. */
-static void build(struct unwinder *u, struct ufile *f)
+static void build_table(struct unwinder *u, struct ufile *f)
 {
 	char build_id[2 * BUILD_ID_MAX + 1] = "", path[4096];
 	bool have_id = !elf_fd_build_id(f->fd, build_id, sizeof(build_id));
@@ -117,6 +118,14 @@ static void build(struct unwinder *u, struct ufile *f)
 	}
 	if (u->cache_dir && have_id && n > 0 && (size_t)n < sizeof(path))
 		unwind_table__save(&f->table, path, build_id);	/* best effort */
+}
+
+static void build(struct unwinder *u, struct ufile *f)
+{
+	uint64_t start = now_ns();
+
+	build_table(u, f);
+	f->build_us = (uint32_t)((now_ns() - start) / 1000);
 }
 
 static void *builder(void *arg)
@@ -548,8 +557,15 @@ int unwinder__poll(struct unwinder *u, unwinder_cb cb, void *ctx)
 		if (!built)
 			continue;
 		install(u, f);
-		if (cb)
-			cb(ctx, f->path ? f->path : "?", f->row_nr, f->from_cache);
+		if (cb) {
+			struct unwind_table_note note = {
+				.path = f->path ? f->path : "?",
+				.rows = f->row_nr,
+				.from_cache = f->from_cache,
+				.build_us = f->build_us,
+			};
+			cb(ctx, &note);
+		}
 		n++;
 	}
 	return n;

@@ -45,8 +45,14 @@ void unwinder__forget_proc(struct unwinder *u, pid_t pid);
 
 /* Readable when built tables wait to be installed by unwinder__poll. */
 int unwinder__fd(const struct unwinder *u);
-/* Told of each table installed (or found unusable): the file's path and rows. */
-typedef void (*unwinder_cb)(void *ctx, const char *path, uint32_t rows, bool from_cache);
+/* What unwinder__poll tells of each table installed (or found unusable). */
+struct unwind_table_note {
+	const char *path;
+	uint32_t rows;		/* 0: none usable, frame pointers there */
+	bool from_cache;
+	uint32_t build_us;	/* building it, or loading it from the cache */
+};
+typedef void (*unwinder_cb)(void *ctx, const struct unwind_table_note *note);
 
 /* Installs the tables built since the last call; returns how many. */
 int unwinder__poll(struct unwinder *u, unwinder_cb cb, void *ctx);
