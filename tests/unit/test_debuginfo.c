@@ -16,12 +16,10 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <gelf.h>
-#include <libgen.h>
 #include <limits.h>
 #include <link.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,20 +47,6 @@ static void tmp_file(char *buf, size_t size, const char *name)
 {
 	int n = snprintf(buf, size, "%s/%s", tmp_dir, name);
 
-	ck_assert(n > 0 && (size_t)n < size);
-}
-
-static void fmt_path(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fmt_path(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
 	ck_assert(n > 0 && (size_t)n < size);
 }
 
@@ -1337,24 +1321,15 @@ END_TEST
 
 int main(void)
 {
-	char self[PATH_MAX];
 	Suite *s = suite_create("debuginfo");
 	TCase *addr2line_tc = tcase_create("addr2line");
 	TCase *files = tcase_create("debug_files");
 	TCase *damage = tcase_create("damage");
 	TCase *cache = tcase_create("cache");
 	SRunner *sr;
-	ssize_t n;
 	int failed;
 
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return EXIT_FAILURE;
-	self[n] = 0;
-	snprintf(data_dir, sizeof(data_dir), "%s", dirname(self));
-	snprintf(tmp_dir, sizeof(tmp_dir), "%s/test_debuginfo.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(tmp_dir))
+	if (test_dirs("debuginfo", data_dir, tmp_dir))
 		return EXIT_FAILURE;
 	/* No test but the loopback ones may reach a debuginfod server. */
 	unsetenv("DEBUGINFOD_URLS");

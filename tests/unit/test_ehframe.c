@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <gelf.h>
-#include <libgen.h>
 #include <limits.h>
 #include <link.h>
 #include <stdio.h>
@@ -1383,24 +1382,15 @@ END_TEST
 
 int main(void)
 {
-	char self[PATH_MAX];
 	Suite *s = suite_create("ehframe");
 	TCase *readelf = tcase_create("readelf");
 	TCase *rules = tcase_create("rules");
 	TCase *cache = tcase_create("cache");
 	TCase *damage = tcase_create("damage");
 	SRunner *sr;
-	ssize_t n;
 	int failed;
 
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return EXIT_FAILURE;
-	self[n] = 0;
-	snprintf(data_dir, sizeof(data_dir), "%s", dirname(self));
-	snprintf(tmp_dir, sizeof(tmp_dir), "%s/test_ehframe.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(tmp_dir))
+	if (test_dirs("ehframe", data_dir, tmp_dir))
 		return EXIT_FAILURE;
 
 	tcase_set_timeout(readelf, 120);

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <libgen.h>
 #include <limits.h>
 #include <link.h>
 #include <stdarg.h>
@@ -518,20 +517,11 @@ int main(void)
 	Suite *s = suite_create("elfobj");
 	TCase *tc = tcase_create("elfobj");
 	SRunner *sr;
-	char self[PATH_MAX];
-	ssize_t n;
 	int failed;
 
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	if (test_dirs("elfobj", data_dir, tmp_dir))
 		return EXIT_FAILURE;
-	self[n] = 0;
-	snprintf(data_dir, sizeof(data_dir), "%s", dirname(self));
 	if (snprintf(prog, sizeof(prog), "%s/elfobj_prog", data_dir) >= (int)sizeof(prog))
-		return EXIT_FAILURE;
-	snprintf(tmp_dir, sizeof(tmp_dir), "%s/test_elfobj.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(tmp_dir))
 		return EXIT_FAILURE;
 
 	tcase_set_timeout(tc, 60);

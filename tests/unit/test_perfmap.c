@@ -14,7 +14,6 @@
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +27,6 @@
 #include "testutil.h"
 
 static char tmp_dir[PATH_MAX];
-
-static void fmt_path(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fmt_path(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	ck_assert(n > 0 && (size_t)n < size);
-}
 
 static void write_file(const char *path, const char *mode, const char *text, size_t len)
 {
@@ -689,9 +674,7 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
-	snprintf(tmp_dir, sizeof(tmp_dir), "%s/test_perfmap.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(tmp_dir))
+	if (test_dirs("perfmap", NULL, tmp_dir))
 		return EXIT_FAILURE;
 
 	tcase_set_timeout(file, 60);

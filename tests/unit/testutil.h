@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +57,41 @@ static __attribute__((unused)) int rm_entry(const char *path, const struct stat 
 	(void)flag;
 	(void)ftw;
 	return remove(path);
+}
+
+/* A path formatted into buf; the test fails if it does not fit. */
+static void __attribute__((format(printf, 3, 4), unused))
+fmt_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	ck_assert(n > 0 && (size_t)n < size);
+}
+
+/* The directory of the test binary (where its data files are built), if data_dir,
+ * and a fresh temporary directory for test `name`; -1 if either cannot be had. */
+static int __attribute__((unused))
+test_dirs(const char *name, char data_dir[PATH_MAX], char tmp_dir[PATH_MAX])
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (data_dir) {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0)
+			return -1;
+		self[n] = 0;
+		snprintf(data_dir, PATH_MAX, "%s", dirname(self));
+	}
+	n = snprintf(tmp_dir, PATH_MAX, "%s/test_%s.XXXXXX", tmp, name);
+	if (n <= 0 || n >= PATH_MAX || !mkdtemp(tmp_dir))
+		return -1;
+	return 0;
 }
 
 /* Removes a temporary tree, files first. */
