@@ -432,18 +432,6 @@ static const char *die_name(struct debuginfo *d, Dwarf_Die *die, bool *ret_linka
 	return NULL;
 }
 
-/*
- * Among aliases "strdup" reads better than "__strdup", "f" than "f.localalias" or
- * a versioned "f@VERS" (elfobj's order, but for the version).
- */
-static unsigned char sym_rank(const GElf_Sym *s, const char *name)
-{
-	unsigned char bind = GELF_ST_BIND(s->st_info);
-
-	return 6 * (name[0] == '_') + 3 * !!strpbrk(name, ".@") +
-	       (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2);
-}
-
 static int cmp_sym(const void *pa, const void *pb)
 {
 	const struct sym_ent *a = pa, *b = pb;
@@ -487,7 +475,8 @@ static void load_syms(struct debuginfo *d)
 		type = GELF_ST_TYPE(sym.st_info);
 		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || shndx == SHN_UNDEF || !addr)
 			continue;
-		d->syms[cnt++] = (struct sym_ent){ addr, sym.st_size, name, sym_rank(&sym, name) };
+		d->syms[cnt++] = (struct sym_ent){ addr, sym.st_size, name,
+						   elf_sym_rank(sym.st_info, name) };
 	}
 	qsort(d->syms, cnt, sizeof(*d->syms), cmp_sym);
 	d->nsyms = cnt;

@@ -72,12 +72,11 @@ static int builder_add(struct sym_builder *b, uint64_t addr, uint64_t size, cons
 	return 0;
 }
 
-static unsigned char sym_rank(const GElf_Sym *s, const char *name)
+unsigned char elf_sym_rank(unsigned char st_info, const char *name)
 {
-	unsigned char bind = GELF_ST_BIND(s->st_info);
+	unsigned char bind = GELF_ST_BIND(st_info);
 
-	/* Among aliases "strdup" reads better than "__strdup", "f" than "f.localalias". */
-	return 6 * (name[0] == '_') + 3 * !!strchr(name, '.') +
+	return 6 * (name[0] == '_') + 3 * !!strpbrk(name, ".@") +
 	       (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2);
 }
 
@@ -112,7 +111,7 @@ static int load_symbols(Elf *elf, struct sym_builder *b)
 			name = elf_strptr(elf, sh.sh_link, s.st_name);
 			if (!name || !*name)
 				continue;
-			err = builder_add(b, s.st_value, s.st_size, name, sym_rank(&s, name));
+			err = builder_add(b, s.st_value, s.st_size, name, elf_sym_rank(s.st_info, name));
 			if (err)
 				return err;
 		}

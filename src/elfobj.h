@@ -37,6 +37,10 @@ int elf_obj__build_id(const struct elf_obj *o, char *buf, size_t size);
 bool elf_obj__has_debug_file(const struct elf_obj *o);
 size_t elf_obj__nr_syms(const struct elf_obj *o);
 
+/* Lower is preferred among aliases of one address: "strdup" reads better than
+ * "__strdup", "f" than "f.localalias" or a versioned "f@VERS", global than local. */
+unsigned char elf_sym_rank(unsigned char st_info, const char *name);
+
 /* A function this object defines, by name.  -ENOENT when absent. */
 int elf_obj__find_sym(const struct elf_obj *o, const char *name, struct elf_sym *ret);
 /* The function containing vaddr; -ENOENT when none does. */
