@@ -31,62 +31,8 @@
 
 #include "debuginfo.h"
 #include "elfobj.h"
+#include "testelf.h"
 #include "testutil.h"
-
-static char data_dir[PATH_MAX];
-static char tmp_dir[PATH_MAX];
-
-static void data_file(char *buf, size_t size, const char *name)
-{
-	int n = snprintf(buf, size, "%s/%s", data_dir, name);
-
-	ck_assert(n > 0 && (size_t)n < size);
-}
-
-static void tmp_file(char *buf, size_t size, const char *name)
-{
-	int n = snprintf(buf, size, "%s/%s", tmp_dir, name);
-
-	ck_assert(n > 0 && (size_t)n < size);
-}
-
-struct section {
-	uint64_t off, size;
-	uint64_t shdr_off;	/* of its section header in the file */
-};
-
-static bool find_section(const char *path, const char *name, struct section *ret)
-{
-	Elf_Scn *scn = NULL;
-	bool found = false;
-	size_t shstrndx;
-	GElf_Ehdr eh;
-	GElf_Shdr sh;
-	Elf *elf;
-	int fd;
-
-	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	ck_assert_ptr_nonnull(elf);
-	ck_assert_ptr_nonnull(gelf_getehdr(elf, &eh));
-	ck_assert_int_eq(elf_getshdrstrndx(elf, &shstrndx), 0);
-	while (!found && (scn = elf_nextscn(elf, scn))) {
-		const char *n;
-
-		ck_assert_ptr_nonnull(gelf_getshdr(scn, &sh));
-		n = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (n && !strcmp(n, name)) {
-			*ret = (struct section){ sh.sh_offset, sh.sh_size,
-						 eh.e_shoff + elf_ndxscn(scn) * eh.e_shentsize };
-			found = true;
-		}
-	}
-	elf_end(elf);
-	close(fd);
-	return found;
-}
 
 static struct debuginfo *open_obj(const char *path, const char *real_path,
 				  const char *search_path)
@@ -1329,7 +1275,7 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
-	if (test_dirs("debuginfo", data_dir, tmp_dir))
+	if (test_dirs("debuginfo"))
 		return EXIT_FAILURE;
 	/* No test but the loopback ones may reach a debuginfod server. */
 	unsetenv("DEBUGINFOD_URLS");

@@ -23,61 +23,8 @@
 
 #include "ehframe.h"
 #include "elfobj.h"
+#include "testelf.h"
 #include "testutil.h"
-
-static char data_dir[PATH_MAX];
-static char tmp_dir[PATH_MAX];
-
-static void data_file(char *buf, size_t size, const char *name)
-{
-	int n = snprintf(buf, size, "%s/%s", data_dir, name);
-
-	ck_assert(n > 0 && (size_t)n < size);
-}
-
-static void tmp_file(char *buf, size_t size, const char *name)
-{
-	int n = snprintf(buf, size, "%s/%s", tmp_dir, name);
-
-	ck_assert(n > 0 && (size_t)n < size);
-}
-
-struct section {
-	uint64_t off, size, addr;
-	uint64_t name_off;	/* of its name in the file */
-};
-
-static bool find_section(const char *path, const char *name, struct section *ret)
-{
-	GElf_Shdr sh, strsh;
-	Elf_Scn *scn = NULL;
-	bool found = false;
-	size_t shstrndx;
-	Elf *elf;
-	int fd;
-
-	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	ck_assert_ptr_nonnull(elf);
-	ck_assert_int_eq(elf_getshdrstrndx(elf, &shstrndx), 0);
-	ck_assert_ptr_nonnull(gelf_getshdr(elf_getscn(elf, shstrndx), &strsh));
-	while (!found && (scn = elf_nextscn(elf, scn))) {
-		const char *n;
-
-		ck_assert_ptr_nonnull(gelf_getshdr(scn, &sh));
-		n = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (n && !strcmp(n, name)) {
-			*ret = (struct section){ sh.sh_offset, sh.sh_size, sh.sh_addr,
-						 strsh.sh_offset + sh.sh_name };
-			found = true;
-		}
-	}
-	elf_end(elf);
-	close(fd);
-	return found;
-}
 
 static uint64_t file_offset(const struct elf_obj *o, uint64_t vaddr)
 {
@@ -1390,7 +1337,7 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
-	if (test_dirs("ehframe", data_dir, tmp_dir))
+	if (test_dirs("ehframe"))
 		return EXIT_FAILURE;
 
 	tcase_set_timeout(readelf, 120);

@@ -21,16 +21,7 @@
 #include "elfobj.h"
 #include "testutil.h"
 
-static char data_dir[PATH_MAX];
-static char tmp_dir[PATH_MAX];
 static char prog[PATH_MAX];
-
-static void path_in(char *buf, size_t size, const char *dir, const char *name)
-{
-	int n = snprintf(buf, size, "%s/%s", dir, name);
-
-	ck_assert(n > 0 && (size_t)n < size);
-}
 
 /* A function symbol as readelf -sW lists it (the first of that name). */
 static bool readelf_sym(const char *path, const char *name, uint64_t *ret_addr,
@@ -293,7 +284,7 @@ START_TEST(build_id_matches_readelf)
 	elf_obj__free(o);
 
 	/* Without one. */
-	path_in(path, sizeof(path), tmp_dir, "no_build_id");
+	tmp_file(path, sizeof(path), "no_build_id");
 	run("objcopy --remove-section .note.gnu.build-id '%s' '%s'", prog, path);
 	o = elf_obj__open(path, NULL);
 	ck_assert_ptr_nonnull(o);
@@ -349,7 +340,7 @@ START_TEST(unusable_files)
 	struct stat st;
 	int fd;
 
-	path_in(path, sizeof(path), tmp_dir, "text");
+	tmp_file(path, sizeof(path), "text");
 	write_file(path, "#!/bin/sh\necho not an object\n", 29);
 	errno = 0;
 	ck_assert_ptr_null(elf_obj__open(path, path));
@@ -358,26 +349,26 @@ START_TEST(unusable_files)
 	ck_assert_int_eq(elf_fd_build_id(fd, id, sizeof(id)), -ENOEXEC);
 	close(fd);
 
-	path_in(path, sizeof(path), tmp_dir, "empty");
+	tmp_file(path, sizeof(path), "empty");
 	write_file(path, "", 0);
 	errno = 0;
 	ck_assert_ptr_null(elf_obj__open(path, NULL));
 	ck_assert_int_eq(errno, ENOEXEC);
 
 	/* Only the ELF header: no segments. */
-	path_in(path, sizeof(path), tmp_dir, "header_only");
+	tmp_file(path, sizeof(path), "header_only");
 	truncated_copy(path, 64);
 	errno = 0;
 	ck_assert_ptr_null(elf_obj__open(path, NULL));
 	ck_assert_int_eq(errno, ENOEXEC);
 
-	path_in(path, sizeof(path), tmp_dir, "ten_bytes");
+	tmp_file(path, sizeof(path), "ten_bytes");
 	truncated_copy(path, 10);
 	errno = 0;
 	ck_assert_ptr_null(elf_obj__open(path, NULL));
 	ck_assert_int_eq(errno, ENOEXEC);
 
-	path_in(path, sizeof(path), tmp_dir, "missing");
+	tmp_file(path, sizeof(path), "missing");
 	errno = 0;
 	ck_assert_ptr_null(elf_obj__open(path, NULL));
 	ck_assert_int_eq(errno, ENOENT);
@@ -399,7 +390,7 @@ START_TEST(truncated_object_refused)
 	for (len = 4096; len < st.st_size; len += st.st_size / 4) {
 		struct elf_obj *o;
 
-		path_in(path, sizeof(path), tmp_dir, "truncated");
+		tmp_file(path, sizeof(path), "truncated");
 		truncated_copy(path, len);
 		errno = 0;
 		o = elf_obj__open(path, NULL);
@@ -427,11 +418,11 @@ START_TEST(debuglink_found_next_to_real_path)
 	o = open_prog();
 	ck_assert_int_eq(elf_obj__find_sym(o, "sized_global", &g), 0);
 	elf_obj__free(o);
-	path_in(dir, sizeof(dir), tmp_dir, "real");
+	tmp_file(dir, sizeof(dir), "real");
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	path_in(bin, sizeof(bin), dir, "prog");
-	path_in(dbg, sizeof(dbg), dir, "prog.debug");
-	path_in(link, sizeof(link), tmp_dir, "elsewhere");
+	fmt_path(bin, sizeof(bin), "%s/prog", dir);
+	fmt_path(dbg, sizeof(dbg), "%s/prog.debug", dir);
+	tmp_file(link, sizeof(link), "elsewhere");
 	run("cp '%s' '%s' && objcopy --only-keep-debug '%s' '%s' && strip --strip-all '%s' && "
 	    "cd '%s' && objcopy --add-gnu-debuglink=prog.debug prog",
 	    prog, bin, bin, dbg, bin, dir);
@@ -463,9 +454,9 @@ START_TEST(debuglink_found_next_to_real_path)
 	elf_obj__free(o);
 
 	/* In .debug/ next to it, as gdb looks. */
-	path_in(hidden, sizeof(hidden), dir, ".debug");
+	fmt_path(hidden, sizeof(hidden), "%s/.debug", dir);
 	ck_assert_int_eq(mkdir(hidden, 0755), 0);
-	path_in(hidden, sizeof(hidden), dir, ".debug/prog.debug");
+	fmt_path(hidden, sizeof(hidden), "%s/.debug/prog.debug", dir);
 	ck_assert_int_eq(rename(dbg, hidden), 0);
 	o = elf_obj__open(bin, bin);
 	ck_assert_ptr_nonnull(o);
@@ -519,7 +510,7 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
-	if (test_dirs("elfobj", data_dir, tmp_dir))
+	if (test_dirs("elfobj"))
 		return EXIT_FAILURE;
 	if (snprintf(prog, sizeof(prog), "%s/elfobj_prog", data_dir) >= (int)sizeof(prog))
 		return EXIT_FAILURE;

@@ -26,8 +26,6 @@
 #include "perfmap.h"
 #include "testutil.h"
 
-static char tmp_dir[PATH_MAX];
-
 static void write_file(const char *path, const char *mode, const char *text, size_t len)
 {
 	FILE *f = fopen(path, mode);
@@ -46,7 +44,7 @@ static struct perfmap *open_map(const char *name, char *path, size_t size)
 {
 	struct perfmap *m;
 
-	fmt_path(path, size, "%s/%s", tmp_dir, name);
+	tmp_file(path, size, name);
 	unlink(path);
 	m = perfmap__open(path);
 	ck_assert_ptr_nonnull(m);
@@ -674,7 +672,7 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
-	if (test_dirs("perfmap", NULL, tmp_dir))
+	if (test_dirs("perfmap"))
 		return EXIT_FAILURE;
 
 	tcase_set_timeout(file, 60);

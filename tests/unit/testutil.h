@@ -72,26 +72,37 @@ fmt_path(char *buf, size_t size, const char *fmt, ...)
 	ck_assert(n > 0 && (size_t)n < size);
 }
 
-/* The directory of the test binary (where its data files are built), if data_dir,
- * and a fresh temporary directory for test `name`; -1 if either cannot be had. */
-static int __attribute__((unused))
-test_dirs(const char *name, char data_dir[PATH_MAX], char tmp_dir[PATH_MAX])
+/* Where the test binary is (and the data files built with it), and the test's own
+ * temporary directory: set by test_dirs. */
+static char data_dir[PATH_MAX] __attribute__((unused));
+static char tmp_dir[PATH_MAX] __attribute__((unused));
+
+/* Sets data_dir and makes a fresh tmp_dir for test `name`; -1 if it cannot. */
+static int __attribute__((unused)) test_dirs(const char *name)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char self[PATH_MAX];
 	ssize_t n;
 
-	if (data_dir) {
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n <= 0)
-			return -1;
-		self[n] = 0;
-		snprintf(data_dir, PATH_MAX, "%s", dirname(self));
-	}
-	n = snprintf(tmp_dir, PATH_MAX, "%s/test_%s.XXXXXX", tmp, name);
-	if (n <= 0 || n >= PATH_MAX || !mkdtemp(tmp_dir))
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = 0;
+	snprintf(data_dir, sizeof(data_dir), "%s", dirname(self));
+	n = snprintf(tmp_dir, sizeof(tmp_dir), "%s/test_%s.XXXXXX", tmp, name);
+	if (n <= 0 || n >= (ssize_t)sizeof(tmp_dir) || !mkdtemp(tmp_dir))
 		return -1;
 	return 0;
+}
+
+static void __attribute__((unused)) data_file(char *buf, size_t size, const char *name)
+{
+	fmt_path(buf, size, "%s/%s", data_dir, name);
+}
+
+static void __attribute__((unused)) tmp_file(char *buf, size_t size, const char *name)
+{
+	fmt_path(buf, size, "%s/%s", tmp_dir, name);
 }
 
 /* Removes a temporary tree, files first. */
