@@ -1272,8 +1272,6 @@ int main(void)
 	TCase *files = tcase_create("debug_files");
 	TCase *damage = tcase_create("damage");
 	TCase *cache = tcase_create("cache");
-	SRunner *sr;
-	int failed;
 
 	if (test_dirs("debuginfo"))
 		return EXIT_FAILURE;
@@ -1310,10 +1308,5 @@ int main(void)
 	tcase_add_test(cache, lookups_are_fast);
 	suite_add_tcase(s, cache);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rm_tree(tmp_dir);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

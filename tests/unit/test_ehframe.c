@@ -1334,8 +1334,6 @@ int main(void)
 	TCase *rules = tcase_create("rules");
 	TCase *cache = tcase_create("cache");
 	TCase *damage = tcase_create("damage");
-	SRunner *sr;
-	int failed;
 
 	if (test_dirs("ehframe"))
 		return EXIT_FAILURE;
@@ -1366,10 +1364,5 @@ int main(void)
 	tcase_add_test(damage, truncated_object);
 	suite_add_tcase(s, damage);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rm_tree(tmp_dir);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

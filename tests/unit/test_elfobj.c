@@ -507,8 +507,6 @@ int main(void)
 {
 	Suite *s = suite_create("elfobj");
 	TCase *tc = tcase_create("elfobj");
-	SRunner *sr;
-	int failed;
 
 	if (test_dirs("elfobj"))
 		return EXIT_FAILURE;
@@ -527,10 +525,5 @@ int main(void)
 	tcase_add_test(tc, debuglink_found_next_to_real_path);
 	tcase_add_test(tc, read_bytes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rm_tree(tmp_dir);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

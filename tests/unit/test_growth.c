@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "growth.h"
+#include "testutil.h"
 
 #define SEC 1000000000ULL
 
@@ -100,17 +101,11 @@ int main(void)
 {
 	Suite *s = suite_create("growth");
 	TCase *tc = tcase_create("series");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, steady_growth);
 	tcase_add_test(tc, flat_and_noisy);
 	tcase_add_test(tc, ring_keeps_the_latest);
 	tcase_add_test(tc, too_few_samples);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "hashtab.h"
+#include "testutil.h"
 
 struct entry {
 	uint64_t key;
@@ -90,15 +91,9 @@ int main(void)
 {
 	Suite *s = suite_create("hashtab");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, insert_get_remove);
 	tcase_add_test(tc, churn_keeps_lookups_right);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

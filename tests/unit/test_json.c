@@ -229,8 +229,6 @@ int main(void)
 {
 	Suite *s = suite_create("json");
 	TCase *tc = tcase_create("writer");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, nesting_and_commas);
@@ -243,9 +241,5 @@ int main(void)
 	tcase_add_test(tc, numbers);
 	tcase_add_test(tc, python_rejects_broken);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -11,6 +11,7 @@
 
 #include "leakd/events.h"
 #include "options.h"
+#include "testutil.h"
 #include "util.h"
 
 static struct leakd_options o;
@@ -434,8 +435,6 @@ int main(void)
 	Suite *s = suite_create("options");
 	TCase *cmdline = tcase_create("cmdline");
 	TCase *util = tcase_create("util");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(cmdline, defaults);
 	tcase_add_test(cmdline, pid_forms);
@@ -455,9 +454,5 @@ int main(void)
 	tcase_add_test(util, u64_bounds);
 	tcase_add_test(util, bytes_formatted);
 	suite_add_tcase(s, util);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -669,8 +669,6 @@ int main(void)
 	TCase *file = tcase_create("file");
 	TCase *proc = tcase_create("proc");
 	TCase *scale = tcase_create("scale");
-	SRunner *sr;
-	int failed;
 
 	if (test_dirs("perfmap"))
 		return EXIT_FAILURE;
@@ -693,10 +691,5 @@ int main(void)
 	tcase_add_test(scale, a_million_lines);
 	suite_add_tcase(s, scale);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rm_tree(tmp_dir);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -270,8 +270,6 @@ int main(void)
 	Suite *s = suite_create("probes");
 	TCase *bytes = tcase_create("skip");
 	TCase *plan = tcase_create("plan");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(bytes, skip_documented_cases);
 	tcase_add_test(bytes, skip_each_instruction);
@@ -281,9 +279,5 @@ int main(void)
 	tcase_add_test(plan, plan_on_libc);
 	tcase_add_test(plan, plan_without_allocator);
 	suite_add_tcase(s, plan);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "procmaps.h"
+#include "testutil.h"
 
 static const char maps_text[] =
 	"55d4c8a00000-55d4c8a02000 r--p 00000000 fd:01 1048602                    /usr/bin/cat\n"
@@ -309,8 +310,6 @@ int main(void)
 {
 	Suite *s = suite_create("procmaps");
 	TCase *tc = tcase_create("procmaps");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, parse_every_kind);
 	tcase_add_test(tc, parse_edges_of_text);
@@ -322,9 +321,5 @@ int main(void)
 	tcase_add_test(tc, open_path);
 	tcase_add_test(tc, read_own_maps);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "testutil.h"
 
 static struct leakd_req_hdr hdr(unsigned int cmd, unsigned int len)
 {
@@ -126,17 +127,11 @@ int main(void)
 {
 	Suite *s = suite_create("proto");
 	TCase *tc = tcase_create("checks");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, header_checks_in_order);
 	tcase_add_test(tc, commands_and_sizes);
 	tcase_add_test(tc, selectors);
 	tcase_add_test(tc, random_payloads_never_crash);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

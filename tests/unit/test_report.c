@@ -422,8 +422,6 @@ int main(void)
 	Suite *s = suite_create("report");
 	TCase *rank = tcase_create("rank");
 	TCase *print_tc = tcase_create("print");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(rank, 60);
 	tcase_add_test(rank, rank_order_and_ties);
@@ -439,9 +437,5 @@ int main(void)
 	tcase_add_test(print_tc, overflow_stack_in_report);
 	tcase_add_test(print_tc, write_error_reported);
 	suite_add_tcase(s, print_tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -11,6 +11,7 @@
 
 #include "leakd/events.h"
 #include "tables.h"
+#include "testutil.h"
 
 #define PID 1234
 #define TID 100
@@ -1595,8 +1596,6 @@ int main(void)
 	TCase *limits = tcase_create("limits");
 	TCase *maps = tcase_create("maps");
 	TCase *model = tcase_create("model");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(heap, malloc_then_free);
 	tcase_add_test(heap, unknown_free_counts_unmatched);
@@ -1643,9 +1642,5 @@ int main(void)
 	tcase_set_timeout(model, 60);
 	tcase_add_loop_test(model, random_against_model, 0, 4);
 	suite_add_tcase(s, model);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -153,4 +153,18 @@ static __attribute__((unused)) void patch(const char *path, uint64_t off, const 
 	close(fd);
 }
 
+/* Runs the suite, removes tmp_dir if test_dirs made one; main's exit status. */
+static int __attribute__((unused)) run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (tmp_dir[0])
+		rm_tree(tmp_dir);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 #endif
