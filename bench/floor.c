@@ -14,11 +14,11 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 
-#include "elfobj.h"
+#include "stacks/elfobj.h"
 #include "floor.skel.h"
-#include "probes.h"
-#include "procmaps.h"
-#include "target.h"
+#include "collect/probes.h"
+#include "base/procmaps.h"
+#include "collect/target.h"
 
 static struct bpf_link *attach(struct bpf_program *prog, pid_t pid, const char *path,
 			       const unsigned long *offs, size_t n, bool ret)

@@ -10,10 +10,10 @@
 #include <time.h>
 
 #include "leakd/events.h"
-#include "report.h"
-#include "symbolize.h"
-#include "tables.h"
-#include "util.h"
+#include "present/report.h"
+#include "stacks/symbolize.h"
+#include "model/tables.h"
+#include "base/clock.h"
 
 static double ms_since(uint64_t t0)
 {

@@ -128,7 +128,9 @@ class Attached:
         self.wd = Workdir()
         self.out, self.truth = self.wd.file("report"), self.wd.file("truth.json")
         env = dict(os.environ, LEAKER_TRUTH=self.truth)
+        # In the test's own directory: whatever the leaker writes (V8 logs) goes there.
         self.leaker = subprocess.Popen(leaker_argv or [leaker("leak_wait")], env=env,
+                                       cwd=self.wd.path,
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         line = read_line(self.leaker.stdout, time.monotonic() + TIMEOUT, "leaker ready")
         check(line.startswith(ready + " "), f"leaker said {line!r}")

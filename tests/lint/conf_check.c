@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "options.h"
+#include "cli/options.h"
 
 /* Loads text as a configuration file over the defaults. */
 static int load_text(const char *text, struct leakd_options *o, char *err, size_t errlen)

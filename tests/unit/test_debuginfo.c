@@ -29,8 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "debuginfo.h"
-#include "elfobj.h"
+#include "stacks/debuginfo.h"
+#include "stacks/elfobj.h"
 #include "testelf.h"
 #include "testutil.h"
 

@@ -21,8 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ehframe.h"
-#include "elfobj.h"
+#include "stacks/ehframe.h"
+#include "stacks/elfobj.h"
 #include "testelf.h"
 #include "testutil.h"
 

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "elfobj.h"
+#include "stacks/elfobj.h"
 #include "testutil.h"
 
 static char prog[PATH_MAX];

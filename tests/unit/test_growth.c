@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "growth.h"
+#include "model/growth.h"
 #include "testutil.h"
 
 #define SEC 1000000000ULL

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "hashtab.h"
+#include "base/hashtab.h"
 #include "testutil.h"
 
 struct entry {

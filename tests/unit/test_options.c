@@ -10,9 +10,10 @@
 #include <string.h>
 
 #include "leakd/events.h"
-#include "options.h"
+#include "cli/options.h"
 #include "testutil.h"
-#include "util.h"
+#include "base/clock.h"
+#include "base/units.h"
 
 static struct leakd_options o;
 static char err[256];

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "perfmap.h"
+#include "stacks/perfmap.h"
 #include "testutil.h"
 
 static void write_file(const char *path, const char *mode, const char *text, size_t len)

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elfobj.h"
-#include "probes.h"
+#include "stacks/elfobj.h"
+#include "collect/probes.h"
 #include "testutil.h"
 
 /* probes__skip on a heap copy of exactly len bytes. */

@@ -13,7 +13,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "procmaps.h"
+#include "base/procmaps.h"
 #include "testutil.h"
 
 static const char maps_text[] =

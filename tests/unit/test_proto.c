@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "serve/proto.h"
 #include "testutil.h"
 
 static struct leakd_req_hdr hdr(unsigned int cmd, unsigned int len)

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "leakd/events.h"
-#include "report.h"
-#include "symbolize.h"
-#include "tables.h"
+#include "present/report.h"
+#include "stacks/symbolize.h"
+#include "model/tables.h"
 #include "testutil.h"
 
 #define PID 1234

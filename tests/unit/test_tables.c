@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "leakd/events.h"
-#include "tables.h"
+#include "model/tables.h"
 #include "testutil.h"
 
 #define PID 1234

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* leakd: main() and option handling only; the work is in the modules. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "serve/adhoc.h"
+#include "serve/daemon.h"
+#include "base/log.h"
+#include "cli/options.h"
+#include "collect/tracer.h"
+#include "version.h"
+
+static void print_version(void)
+{
+	struct tracer_features f;
+
+	printf("leakd %s (libbpf %s)\n", LEAKD_VERSION, libbpf_version_string());
+	tracer__features(&f);
+	printf("kernel: BTF %s, uprobes %s, allocator probes by %s, memory syscalls by %s\n",
+	       f.btf ? "yes" : "no (leakd cannot run)", f.uprobes ? "yes" : "no (leakd cannot run)",
+	       f.uprobe_multi ? "uprobe multi-links" : "single uprobes (no multi-links: slower to attach)",
+	       f.syscall_tracepoints ? "syscall tracepoints" :
+				       "syscall tracepoints once tracefs is mounted, else raw syscall exits");
+}
+
+int main(int argc, char **argv)
+{
+	struct leakd_options o;
+	sigset_t mask, orig_mask;
+	char err[256];
+
+	log_init("leakd", LOG_LVL_WARN);
+	if (options__parse(argc, argv, &o, err, sizeof(err))) {
+		log_err("%s (see --help)", err);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		options__usage(stdout);
+		return EXIT_OK;
+	}
+	if (o.version) {
+		print_version();
+		return EXIT_OK;
+	}
+	log_set_level(o.verbose >= 2 ? LOG_LVL_DEBUG + 1 :
+		      o.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	log_hook_libbpf();
+
+	/* Signals are read from a signalfd in the event loop. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, &orig_mask);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (o.mode != MODE_DAEMON)
+		return adhoc__run(&o, &orig_mask);
+
+	/* The daemon: the configuration file, then the command line over it. */
+	{
+		struct leakd_options c;
+		bool given = strcmp(o.config, LEAKD_CONFIG_PATH);
+
+		options__defaults(&c);
+		c.config = o.config;
+		if ((given || !access(o.config, F_OK)) &&
+		    options__load_config(o.config, &c, err, sizeof(err))) {
+			log_err("%s", err);
+			return EXIT_USAGE;
+		}
+		if (options__parse_over(argc, argv, &c, err, sizeof(err))) {
+			log_err("%s (see --help)", err);
+			return EXIT_USAGE;
+		}
+		if (!given && access(o.config, F_OK))
+			c.config = NULL;	/* none there: nothing to reload */
+		return daemon__run(argc, argv, &c, &orig_mask);
+	}
+}

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leakd/events.h"
+#include "cli/options.h"
+#include "base/macros.h"
+#include "base/clock.h"
+#include "base/units.h"
+#include "base/procfs.h"
+
+enum kind {
+	K_FLAG,		/* bool, set */
+	K_U64,		/* uint64_t in [min, max] */
+	K_SIZE,		/* uint64_t: bytes, K/M/G */
+	K_DURATION,	/* uint64_t: ns */
+	K_STRING,	/* const char * */
+	K_SPECIAL,	/* handled in apply() */
+};
+
+/* Where an option may be given. */
+#define IN_CLI 1
+#define IN_CONF 2
+
+struct opt {
+	const char *name;
+	int short_name;		/* 0: long only */
+	enum kind kind;
+	size_t offset;
+	uint64_t min, max;
+	int where;
+	const char *arg, *help;	/* arg: NULL for switches */
+};
+
+#define OFF(f) offsetof(struct leakd_options, f)
+#define BOTH (IN_CLI | IN_CONF)
+
+static const struct opt opts[] = {
+	{ "pid", 'p', K_SPECIAL, 0, 0, 0, IN_CLI, "PID", "trace the running process PID" },
+	{ "interval", 'i', K_DURATION, OFF(interval_ns), 0, 0, IN_CLI, "DURATION",
+	  "report this often (default 10s; 0: at the end)" },
+	{ "top", 'n', K_U64, OFF(top), 0, UINT32_MAX, IN_CLI, "N",
+	  "stacks per report (default 10; 0: all)" },
+	{ "min-age", 0, K_DURATION, OFF(min_age_ns), 0, 0, IN_CLI, "DURATION",
+	  "only allocations this old (default 0)" },
+	{ "duration", 'd', K_DURATION, OFF(duration_ns), 1, 0, IN_CLI, "DURATION",
+	  "stop after DURATION" },
+	{ "json", 0, K_FLAG, OFF(json), 0, 0, IN_CLI, NULL,
+	  "reports as JSON, one object per line" },
+	{ "output", 'o', K_STRING, OFF(output), 0, 0, IN_CLI, "FILE",
+	  "reports to FILE, not standard output" },
+	{ "max-depth", 0, K_U64, OFF(max_depth), 1, LEAKD_MAX_FRAMES, BOTH, "N",
+	  "frames per stack (default 64, at most 128)" },
+	{ "ringbuf-size", 0, K_SPECIAL, OFF(ringbuf_bytes), 4096, 1ULL << 30, BOTH, "SIZE",
+	  "kernel-to-leakd buffer, power of 2 (default 16M)" },
+	{ "max-allocs", 0, K_U64, OFF(max_allocs), 1, 1ULL << 32, BOTH, "N",
+	  "live allocations kept (default 16777216)" },
+	{ "max-stacks", 0, K_U64, OFF(max_stacks), 1, 1ULL << 24, BOTH, "N",
+	  "distinct stacks kept (default 262144)" },
+	{ "max-mappings", 0, K_U64, OFF(max_mappings), 1, 1ULL << 26, BOTH, "N",
+	  "anonymous mappings kept (default 1048576)" },
+	{ "unwind-rows", 0, K_U64, OFF(unwind_rows), 1024, 1ULL << 26, BOTH, "N",
+	  "kernel unwind table rows, 8 B each (default 2097152)" },
+	{ "cache-dir", 0, K_STRING, OFF(cache_dir), 0, 0, BOTH, "DIR",
+	  "unwind table cache (default /var/cache/leakd)" },
+	{ "no-cache", 0, K_SPECIAL, 0, 0, 0, BOTH, NULL,
+	  "build unwind tables afresh, keep none" },
+	{ "frame-pointers", 0, K_FLAG, OFF(frame_pointers), 0, 0, BOTH, NULL,
+	  "walk stacks by frame pointers only (cheaper)" },
+	{ "config", 'c', K_SPECIAL, 0, 0, 0, IN_CLI, "FILE",
+	  "daemon: config file (default " LEAKD_CONFIG_PATH ")" },
+	{ "socket", 0, K_STRING, OFF(socket), 0, 0, BOTH, "PATH",
+	  "daemon: socket (default /run/leakd/leakd.sock)" },
+	{ "socket-group", 0, K_STRING, OFF(socket_group), 0, 0, BOTH, "GROUP",
+	  "daemon: group of the socket (default leakd)" },
+	{ "sample-interval", 0, K_DURATION, OFF(sample_interval_ns), 100000000ULL, 0, BOTH,
+	  "DURATION", "daemon: sample memory this often (default 10s)" },
+	{ "growth-window", 0, K_DURATION, OFF(growth_window_ns), 1000000000ULL, 0, BOTH,
+	  "DURATION", "daemon: growth measured over this (default 30m)" },
+	{ "drilldown-bytes", 0, K_SIZE, OFF(drilldown_bytes), 1, 0, BOTH, "SIZE",
+	  "daemon: trace a process grown this much (64M)" },
+	{ "drilldown-window", 0, K_DURATION, OFF(drilldown_window_ns), 1000000000ULL, 0, BOTH,
+	  "DURATION", "daemon: ... steadily within this long (10m)" },
+	{ "drilldown-for", 0, K_DURATION, OFF(drilldown_for_ns), 1000000000ULL, 0, BOTH,
+	  "DURATION", "daemon: ... for this long (default 10m)" },
+	{ "drilldown-max", 0, K_U64, OFF(drilldown_max), 0, 1024, BOTH, "N",
+	  "daemon: automatic traces at once (default 2)" },
+	{ "no-drilldown", 0, K_SPECIAL, 0, 0, 0, BOTH, NULL,
+	  "daemon: no automatic tracing" },
+	{ "trace-all", 0, K_FLAG, OFF(trace_all), 0, 0, BOTH, NULL,
+	  "daemon: trace every process (test hosts)" },
+	{ "max-procs", 0, K_U64, OFF(max_procs), 16, 1 << 22, BOTH, "N",
+	  "daemon: processes watched (default 32768)" },
+	{ "max-traced", 0, K_U64, OFF(max_traced), 1, 4096, BOTH, "N",
+	  "processes traced at once (default 64)" },
+	{ "max-exited", 0, K_U64, OFF(max_exited), 0, 4096, BOTH, "N",
+	  "daemon: exited processes kept (default 64)" },
+	{ "max-clients", 0, K_U64, OFF(max_clients), 1, 1024, BOTH, "N",
+	  "daemon: clients at once (default 16)" },
+	{ "verbose", 'v', K_SPECIAL, 0, 0, 0, BOTH, NULL, "more messages; twice for libbpf's" },
+	{ "help", 'h', K_SPECIAL, 0, 0, 0, IN_CLI, NULL, "show this help" },
+	{ "version", 'V', K_SPECIAL, 0, 0, 0, IN_CLI, NULL,
+	  "show the version and kernel features" },
+};
+
+void options__usage(FILE *f)
+{
+	char left[48];
+	size_t i;
+
+	fputs("Usage: leakd [OPTIONS]\n"
+	      "       leakd [OPTIONS] --pid PID\n"
+	      "       leakd [OPTIONS] -- COMMAND [ARG...]\n"
+	      "\n"
+	      "Without --pid or a command leakd runs as the daemon: it watches every\n"
+	      "process's memory and answers leakctl.  With them it traces one process's\n"
+	      "allocations and reports the call stacks that hold outstanding memory.\n"
+	      "\n"
+	      "Options:\n",
+	      f);
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		const struct opt *o = &opts[i];
+
+		if (o->short_name)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		if (strlen(left) <= 25)
+			fprintf(f, "  %-25s %s\n", left, o->help);
+		else
+			fprintf(f, "  %s\n  %-25s %s\n", left, "", o->help);
+	}
+	fputs("\n"
+	      "DURATION: a number with a unit: ms, s, m, h, d (a bare number is seconds).\n"
+	      "SIZE: bytes, or a number with K, M or G.\n"
+	      "Exit status: 0 done, 1 runtime failure, 2 bad arguments or configuration,\n"
+	      "3 not permitted, 4 kernel feature missing, 5 no such process, 6 no allocator\n"
+	      "in the process, 7 the command could not be started.  See leakd(8).\n",
+	      f);
+}
+
+void options__defaults(struct leakd_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = MODE_DAEMON;
+	o->interval_ns = 10 * NSEC_PER_SEC;
+	o->top = 10;
+	o->max_depth = LEAKD_DEFAULT_FRAMES;
+	o->ringbuf_bytes = 16 << 20;
+	o->max_allocs = 16 << 20;
+	o->max_stacks = 256 << 10;
+	o->max_mappings = 1 << 20;
+	o->unwind_rows = 2 << 20;
+	o->cache_dir = "/var/cache/leakd";
+	o->config = LEAKD_CONFIG_PATH;
+	o->socket = "/run/leakd/leakd.sock";
+	o->socket_group = "leakd";
+	o->sample_interval_ns = 10 * NSEC_PER_SEC;
+	o->growth_window_ns = 30 * 60 * NSEC_PER_SEC;
+	o->drilldown = true;
+	o->drilldown_bytes = 64 << 20;
+	o->drilldown_window_ns = 10 * 60 * NSEC_PER_SEC;
+	o->drilldown_for_ns = 10 * 60 * NSEC_PER_SEC;
+	o->drilldown_max = 2;
+	o->max_procs = 32768;
+	o->max_traced = 64;
+	o->max_exited = 64;
+	o->max_clients = 16;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Sets one option from its text value (NULL for switches). */
+static int apply(const struct opt *d, const char *val, struct leakd_options *o, char *err,
+		 size_t errlen)
+{
+	void *field = (char *)o + d->offset;
+	uint64_t v;
+
+	switch (d->kind) {
+	case K_FLAG:
+		*(bool *)field = true;
+		return 0;
+	case K_STRING:
+		*(const char **)field = val;
+		return 0;
+	case K_U64:
+		if (parse_u64(val, d->min, d->max, &v))
+			return fail(err, errlen, "invalid --%s '%s' (%llu to %llu)", d->name, val,
+				    (unsigned long long)d->min, (unsigned long long)d->max);
+		*(uint64_t *)field = v;
+		return 0;
+	case K_SIZE:
+	case K_DURATION:
+		if ((d->kind == K_SIZE ? parse_size(val, &v) : parse_duration(val, &v)) ||
+		    v < d->min || (d->max && v > d->max))
+			return fail(err, errlen, "invalid --%s '%s'", d->name, val);
+		*(uint64_t *)field = v;
+		return 0;
+	case K_SPECIAL:
+		break;
+	}
+	if (!strcmp(d->name, "pid")) {
+		if (parse_u64(val, 1, INT32_MAX, &v))
+			return fail(err, errlen, "invalid pid '%s'", val);
+		o->pid = v;
+		o->mode = MODE_PID;
+	} else if (!strcmp(d->name, "ringbuf-size")) {
+		if (parse_size(val, &v) || v < d->min || v > d->max || (v & (v - 1)))
+			return fail(err, errlen,
+				    "invalid --ringbuf-size '%s' (a power of two, 4K to 1G)", val);
+		o->ringbuf_bytes = v;
+	} else if (!strcmp(d->name, "no-cache")) {
+		o->cache_dir = NULL;
+	} else if (!strcmp(d->name, "no-drilldown")) {
+		o->drilldown = false;
+	} else if (!strcmp(d->name, "config")) {
+		o->config = val;
+	} else if (!strcmp(d->name, "verbose")) {
+		o->verbose++;
+	} else if (!strcmp(d->name, "help")) {
+		o->help = true;
+	} else if (!strcmp(d->name, "version")) {
+		o->version = true;
+	}
+	return 0;
+}
+
+int options__parse_over(int argc, char **argv, struct leakd_options *o, char *err,
+			size_t errlen)
+{
+	struct option long_opts[ARRAY_SIZE(opts) + 1];
+	char shorts[2 * ARRAY_SIZE(opts) + 3] = "+:";
+	size_t i, ns = 2;
+	int c, idx;
+
+	memset(long_opts, 0, sizeof(long_opts));
+	for (i = 0; i < ARRAY_SIZE(opts); i++) {
+		long_opts[i].name = opts[i].name;
+		long_opts[i].has_arg = opts[i].arg ? required_argument : no_argument;
+		long_opts[i].val = 256 + i;
+		if (opts[i].short_name) {
+			shorts[ns++] = opts[i].short_name;
+			if (opts[i].arg)
+				shorts[ns++] = ':';
+		}
+	}
+	optind = 0;		/* restart getopt: parse may run more than once */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, long_opts, &idx)) != -1) {
+		const struct opt *d = NULL;
+		int e;
+
+		if (c == ':')
+			return fail(err, errlen, "option '%s' needs an argument", argv[optind - 1]);
+		if (c == '?') {
+			if (optopt > 0 && optopt < 256)
+				return fail(err, errlen, "unknown option '-%c'", optopt);
+			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		}
+		if (c >= 256) {
+			d = &opts[c - 256];
+		} else {
+			for (i = 0; i < ARRAY_SIZE(opts) && !d; i++)
+				if (opts[i].short_name == c)
+					d = &opts[i];
+		}
+		if (!d || !(d->where & IN_CLI))
+			return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		e = apply(d, optarg, o, err, errlen);
+		if (e)
+			return e;
+		if (o->help || o->version)
+			return 0;
+	}
+	if (optind == argc && optind > 1 && !strcmp(argv[optind - 1], "--"))
+		return fail(err, errlen, "no command after --");
+	if (optind < argc) {
+		/* getopt stops at "--" or at the first operand: both start the command. */
+		if (optind == 0 || strcmp(argv[optind - 1], "--"))
+			return fail(err, errlen, "unexpected argument '%s' (a command goes after --)",
+				    argv[optind]);
+		if (o->mode == MODE_PID)
+			return fail(err, errlen, "--pid and a command exclude each other");
+		o->command = argv + optind;
+		o->mode = MODE_COMMAND;
+	}
+	return 0;
+}
+
+int options__parse(int argc, char **argv, struct leakd_options *o, char *err, size_t errlen)
+{
+	options__defaults(o);
+	return options__parse_over(argc, argv, o, err, errlen);
+}
+
+/*
+ * The configuration's strings point into the text they were read from: each load's
+ * text stays, as options of an earlier load may still point into it (a file of a
+ * few KiB per SIGHUP).
+ */
+struct config_text {
+	struct config_text *prev;
+	char text[];
+};
+
+static struct config_text *config_texts;
+
+int options__load_config(const char *path, struct leakd_options *o, char *err, size_t errlen)
+{
+	struct config_text *ct;
+	char *text, *line, *next;
+	int lineno = 0, e;
+	size_t len;
+
+	e = read_file(path, &text, &len);
+	if (e) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-e));
+		return e;
+	}
+	ct = malloc(sizeof(*ct) + len + 1);
+	if (!ct) {
+		free(text);
+		return fail(err, errlen, "out of memory");
+	}
+	memcpy(ct->text, text, len + 1);
+	free(text);
+	ct->prev = config_texts;
+	config_texts = ct;
+	text = ct->text;
+	for (line = text; line; line = next) {
+		char *name, *val = NULL, *end;
+		const struct opt *d = NULL;
+		size_t i;
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		end = strchr(line, '#');
+		if (end)
+			*end = 0;
+		name = line + strspn(line, " \t");
+		end = name + strlen(name);
+		while (end > name && isspace((unsigned char)end[-1]))
+			*--end = 0;
+		if (!*name)
+			continue;
+		val = strchr(name, '=');
+		if (val) {
+			*val++ = 0;
+			val += strspn(val, " \t");
+			end = name + strlen(name);
+			while (end > name && isspace((unsigned char)end[-1]))
+				*--end = 0;
+		}
+		for (i = 0; i < ARRAY_SIZE(opts) && !d; i++)
+			if (!strcmp(opts[i].name, name) && (opts[i].where & IN_CONF))
+				d = &opts[i];
+		if (!d)
+			return fail(err, errlen, "%s:%d: unknown setting '%s'", path, lineno, name);
+		if (!d->arg != !val)
+			return fail(err, errlen, "%s:%d: '%s' %s", path, lineno, name,
+				    d->arg ? "needs a value" : "takes no value");
+		e = apply(d, val, o, err, errlen);
+		if (e) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "%s", err);
+			return fail(err, errlen, "%s:%d: %s", path, lineno, msg);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <string.h>
+
+#include "stacks/elfobj.h"
+#include "collect/probes.h"
+#include "base/macros.h"
+
+static const struct {
+	const char *name;
+	enum leakd_fn fn;
+} alloc_fns[] = {
+	{ "malloc", LEAKD_FN_MALLOC },
+	{ "free", LEAKD_FN_FREE },
+	{ "calloc", LEAKD_FN_CALLOC },
+	{ "realloc", LEAKD_FN_REALLOC },
+	{ "reallocarray", LEAKD_FN_REALLOCARRAY },
+	{ "posix_memalign", LEAKD_FN_POSIX_MEMALIGN },
+	{ "aligned_alloc", LEAKD_FN_ALIGNED_ALLOC },
+	{ "memalign", LEAKD_FN_ALIGNED_ALLOC },
+	{ "valloc", LEAKD_FN_VALLOC },
+	{ "pvalloc", LEAKD_FN_PVALLOC },
+	/*
+	 * C++ operators and jemalloc's own API, where the allocator defines them:
+	 * tcmalloc's and jemalloc's operator new do not go through malloc.  (An
+	 * object that only calls malloc, such as libstdc++, is no allocator.)
+	 */
+	{ "_Znwm", LEAKD_FN_MALLOC },
+	{ "_Znam", LEAKD_FN_MALLOC },
+	{ "_ZnwmRKSt9nothrow_t", LEAKD_FN_MALLOC },
+	{ "_ZnamRKSt9nothrow_t", LEAKD_FN_MALLOC },
+	{ "_ZnwmSt11align_val_t", LEAKD_FN_MALLOC },
+	{ "_ZnamSt11align_val_t", LEAKD_FN_MALLOC },
+	{ "_ZnwmSt11align_val_tRKSt9nothrow_t", LEAKD_FN_MALLOC },
+	{ "_ZnamSt11align_val_tRKSt9nothrow_t", LEAKD_FN_MALLOC },
+	{ "_ZdlPv", LEAKD_FN_FREE },
+	{ "_ZdaPv", LEAKD_FN_FREE },
+	{ "_ZdlPvm", LEAKD_FN_FREE },
+	{ "_ZdaPvm", LEAKD_FN_FREE },
+	{ "_ZdlPvRKSt9nothrow_t", LEAKD_FN_FREE },
+	{ "_ZdaPvRKSt9nothrow_t", LEAKD_FN_FREE },
+	{ "_ZdlPvSt11align_val_t", LEAKD_FN_FREE },
+	{ "_ZdaPvSt11align_val_t", LEAKD_FN_FREE },
+	{ "_ZdlPvmSt11align_val_t", LEAKD_FN_FREE },
+	{ "_ZdaPvmSt11align_val_t", LEAKD_FN_FREE },
+	{ "mallocx", LEAKD_FN_MALLOC },
+	{ "rallocx", LEAKD_FN_REALLOC },
+	{ "dallocx", LEAKD_FN_FREE },
+	{ "sdallocx", LEAKD_FN_FREE },
+};
+
+/* Length of an instruction the kernel emulates (push reg, jmp, jcc, call), or 0. */
+static size_t emulated_len(const uint8_t *c, size_t len)
+{
+	if (len >= 1 && c[0] >= 0x50 && c[0] <= 0x57)
+		return 1;
+	if (len >= 2 && c[0] == 0x41 && c[1] >= 0x50 && c[1] <= 0x57)
+		return 2;
+	if (len >= 2 && (c[0] == 0xeb || (c[0] >= 0x70 && c[0] <= 0x7f)))
+		return 2;
+	if (len >= 5 && (c[0] == 0xe8 || c[0] == 0xe9))
+		return 5;
+	if (len >= 6 && c[0] == 0x0f && c[1] >= 0x80 && c[1] <= 0x8f)
+		return 6;
+	return 0;
+}
+
+/* Length of an instruction that has no effect a probe could see, or 0. */
+static size_t inert_len(const uint8_t *c, size_t len)
+{
+	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
+	if (len >= 4 && !memcmp(c, endbr64, 4))
+		return 4;
+	/* cmp $imm, disp32(%rip): reads memory, writes only flags. */
+	if (len >= 7 && (c[0] == 0x80 || c[0] == 0x83) && c[1] == 0x3d)
+		return 7;
+	if (len >= 8 && c[0] == 0x48 && c[1] == 0x83 && c[2] == 0x3d)
+		return 8;
+	if (len >= 10 && c[0] == 0x81 && c[1] == 0x3d)
+		return 10;
+	return 0;
+}
+
+/* "test %rdi,%rdi; je/jz far" at c: the length of both, or 0. */
+static size_t null_check_len(const uint8_t *c, size_t len)
+{
+	if (len < 5 || c[0] != 0x48 || c[1] != 0x85 || c[2] != 0xff)
+		return 0;
+	if (c[3] == 0x74)
+		return 5;
+	if (len >= 9 && c[3] == 0x0f && c[4] == 0x84)
+		return 9;
+	return 0;
+}
+
+uint32_t probes__skip(const uint8_t *code, size_t len, bool free_like, bool *ret_emulated)
+{
+	size_t off = 0, n;
+
+	*ret_emulated = false;
+	for (;;) {
+		if (emulated_len(code + off, len - off)) {
+			*ret_emulated = true;
+			return off;
+		}
+		n = inert_len(code + off, len - off);
+		if (!n && free_like)
+			n = null_check_len(code + off, len - off);
+		if (!n)
+			return off;
+		off += n;
+	}
+}
+
+static bool has_site(const struct probe_site *sites, size_t n, uint64_t off)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (sites[i].func_offset == off)
+			return true;
+	return false;
+}
+
+int probes__plan(const struct elf_obj *o, struct probe_site *sites, size_t max)
+{
+	struct elf_sym sym;
+	size_t i, n = 0;
+
+	/* An allocator defines both ends; an object that only calls malloc imports it. */
+	if (elf_obj__find_sym(o, "malloc", &sym) || elf_obj__find_sym(o, "free", &sym))
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(alloc_fns) && n < max; i++) {
+		uint8_t code[32];
+		uint64_t off;
+		uint32_t skip;
+		bool emulated;
+		size_t len = sizeof(code);
+
+		if (elf_obj__find_sym(o, alloc_fns[i].name, &sym) ||
+		    elf_obj__vaddr_to_offset(o, sym.addr, &off))
+			continue;
+		/* Aliases (memalign is aligned_alloc in glibc) get one probe. */
+		if (has_site(sites, n, off))
+			continue;
+		if (sym.size && sym.size < len)
+			len = sym.size;
+		if (elf_obj__read(o, off, code, len)) {
+			skip = 0;
+			emulated = false;
+		} else {
+			skip = probes__skip(code, len, alloc_fns[i].fn == LEAKD_FN_FREE, &emulated);
+		}
+		sites[n++] = (struct probe_site){
+			.offset = off + skip,
+			.func_offset = off,
+			.skip = skip,
+			.fn = alloc_fns[i].fn,
+			.emulated = emulated,
+			.symbol = alloc_fns[i].name,
+		};
+	}
+	return n;
+}

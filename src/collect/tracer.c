@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "stacks/elfobj.h"
+#include "base/hashtab.h"
+#include "leakd.skel.h"
+#include "collect/probes.h"
+#include "base/procmaps.h"
+#include "collect/tracer.h"
+#include "stacks/unwinder.h"
+#include "base/macros.h"
+
+/* One allocator object attached in one process. */
+struct attachment {
+	dev_t dev;
+	uint64_t inode;
+	struct tracer_object info;
+	struct bpf_link **links;
+	size_t nr_links;
+	struct attachment *next;
+};
+
+struct traced_proc {
+	uint64_t pid;		/* hashtab key */
+	struct attachment *objects;
+};
+
+/*
+ * What leakd found in a file: its probe sites, or none (not an allocator).  Kept
+ * by device and inode, so that a library is read once, not at every look.
+ */
+struct plan {
+	uint64_t key;
+	dev_t dev;
+	uint64_t inode;
+	int nr;			/* sites; 0: not an allocator */
+	struct probe_site sites[PROBES_MAX_SITES];
+};
+
+#define MAX_PLANS 4096
+
+struct tracer {
+	struct leakd_bpf *skel;
+	bool multi;		/* uprobe multi-links */
+	bool tracefs;		/* per-syscall tracepoints (else raw syscall exit) */
+	struct hashtab procs;	/* struct traced_proc */
+	struct hashtab plans;	/* struct plan */
+};
+
+#define TRACEFS "/sys/kernel/tracing"
+
+/* Per-syscall tracepoints attach through tracefs: mount it if nobody did. */
+static bool tracefs_there(void)
+{
+	/* With the effective ids: leakd may run as a user with capabilities. */
+	return !faccessat(AT_FDCWD, TRACEFS "/events/syscalls", F_OK, AT_EACCESS);
+}
+
+static bool have_tracefs(void)
+{
+	if (tracefs_there())
+		return true;
+	return !mount("tracefs", TRACEFS, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) &&
+	       tracefs_there();
+}
+
+static bool have_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+int tracer__check(const char **ret_why)
+{
+	if (!have_cap(CAP_SYS_ADMIN) && !(have_cap(CAP_BPF) && have_cap(CAP_PERFMON))) {
+		*ret_why = "not permitted to load BPF programs: run as root (or with CAP_BPF, "
+			   "CAP_PERFMON, CAP_SYS_PTRACE, CAP_CHECKPOINT_RESTORE, "
+			   "CAP_DAC_READ_SEARCH and CAP_CHOWN)";
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		*ret_why = "the kernel has no BTF (/sys/kernel/btf/vmlinux): "
+			   "it needs CONFIG_DEBUG_INFO_BTF";
+		return -ENOTSUP;
+	}
+	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK)) {
+		*ret_why = "the kernel has no uprobes: it needs CONFIG_UPROBE_EVENTS";
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* Whether the kernel takes uprobe multi-links: a link to a directory fails with EBADF. */
+static bool probe_uprobe_multi(void)
+{
+	static const struct bpf_insn insns[] = {
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },	/* r0 = 0 */
+		{ .code = 0x95 },				/* exit */
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, popts, .expected_attach_type = BPF_TRACE_UPROBE_MULTI);
+	LIBBPF_OPTS(bpf_link_create_opts, lopts);
+	unsigned long offset = 0;
+	int prog, link, err;
+
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, ARRAY_SIZE(insns), &popts);
+	if (prog < 0)
+		return false;
+	lopts.uprobe_multi.path = "/";
+	lopts.uprobe_multi.offsets = &offset;
+	lopts.uprobe_multi.cnt = 1;
+	link = bpf_link_create(prog, -1, BPF_TRACE_UPROBE_MULTI, &lopts);
+	err = -errno;
+	if (link >= 0)
+		close(link);
+	close(prog);
+	return link < 0 && err == -EBADF;
+}
+
+/* The syscall tracepoints, or else the raw syscall entry and exit: one set loads. */
+static void set_syscall_programs(struct tracer *t)
+{
+	__typeof__(t->skel->progs) *p = &t->skel->progs;
+	struct bpf_program *per_syscall[] = { p->mmap_enter, p->mmap_exit, p->munmap_enter,
+					      p->mremap_enter, p->mremap_exit, p->brk_exit };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(per_syscall); i++)
+		bpf_program__set_autoload(per_syscall[i], t->tracefs);
+	bpf_program__set_autoload(p->raw_enter, !t->tracefs);
+	bpf_program__set_autoload(p->raw_exit, !t->tracefs);
+}
+
+/* Attaches every loaded program that is not an allocator probe. */
+static int attach_tracepoints(struct tracer *t)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		if (!bpf_program__autoload(prog) || prog == t->skel->progs.alloc_enter ||
+		    prog == t->skel->progs.alloc_exit || prog == t->skel->progs.free_enter)
+			continue;
+		/* The skeleton owns the link and destroys it with itself. */
+		if (!bpf_program__attach(prog))
+			return -errno;
+	}
+	return 0;
+}
+
+void tracer__features(struct tracer_features *ret)
+{
+	ret->btf = !access("/sys/kernel/btf/vmlinux", R_OK);
+	ret->uprobes = !access("/sys/bus/event_source/devices/uprobe/type", R_OK);
+	ret->uprobe_multi = probe_uprobe_multi();
+	ret->syscall_tracepoints = tracefs_there();
+}
+
+struct tracer *tracer__new(const struct tracer_opts *opts)
+{
+	struct tracer *t;
+	int err;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	err = hashtab__init(&t->procs, sizeof(struct traced_proc), 16);
+	if (!err)
+		err = hashtab__init(&t->plans, sizeof(struct plan), 64);
+	if (err)
+		goto fail;
+	t->multi = probe_uprobe_multi();
+	t->tracefs = have_tracefs();
+	t->skel = leakd_bpf__open();
+	if (!t->skel) {
+		err = -errno;
+		goto fail;
+	}
+	t->skel->rodata->max_depth = opts->max_depth;
+	t->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 4;
+	t->skel->rodata->use_tables = !opts->frame_pointers;
+	t->skel->rodata->watch_all = opts->watch_all;
+	t->skel->rodata->self_pid = getpid();
+	bpf_map__set_max_entries(t->skel->maps.events, opts->ringbuf_bytes);
+	bpf_map__set_max_entries(t->skel->maps.stacks_sent, opts->stack_cache);
+	bpf_map__set_max_entries(t->skel->maps.traced, opts->max_procs);
+	bpf_map__set_max_entries(t->skel->maps.unwind_procs,
+				 opts->unwind_procs ? opts->unwind_procs : opts->max_procs);
+	bpf_map__set_max_entries(t->skel->maps.unwind_rows, opts->unwind_rows);
+	if (!t->multi) {
+		/* Plain uprobes: the same programs, attached through perf events. */
+		bpf_program__set_expected_attach_type(t->skel->progs.alloc_enter, 0);
+		bpf_program__set_expected_attach_type(t->skel->progs.alloc_exit, 0);
+		bpf_program__set_expected_attach_type(t->skel->progs.free_enter, 0);
+	}
+	set_syscall_programs(t);
+	err = leakd_bpf__load(t->skel);
+	if (err)
+		goto fail;
+	err = attach_tracepoints(t);
+	if (err)
+		goto fail;
+	/* The tracepoint links are owned by the skeleton from here. */
+	return t;
+fail:
+	tracer__free(t);
+	errno = err < 0 ? -err : EINVAL;
+	return NULL;
+}
+
+static void detach_objects(struct traced_proc *p)
+{
+	struct attachment *a, *next;
+	size_t i;
+
+	for (a = p->objects; a; a = next) {
+		next = a->next;
+		for (i = 0; i < a->nr_links; i++)
+			bpf_link__destroy(a->links[i]);
+		free(a->links);
+		free(a);
+	}
+	p->objects = NULL;
+}
+
+void tracer__free(struct tracer *t)
+{
+	struct traced_proc *p;
+	size_t i;
+
+	if (!t)
+		return;
+	if (t->procs.slots)
+		hashtab__for_each(&t->procs, i, p)
+			detach_objects(p);
+	hashtab__destroy(&t->procs);
+	hashtab__destroy(&t->plans);
+	leakd_bpf__destroy(t->skel);
+	free(t);
+}
+
+int tracer__events_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.events);
+}
+
+void tracer__unwind_maps(const struct tracer *t, struct unwinder_maps *ret)
+{
+	ret->rows_fd = bpf_map__fd(t->skel->maps.unwind_rows);
+	ret->max_rows = bpf_map__max_entries(t->skel->maps.unwind_rows);
+	ret->files_fd = bpf_map__fd(t->skel->maps.unwind_files);
+	ret->max_files = bpf_map__max_entries(t->skel->maps.unwind_files);
+	ret->procs_fd = bpf_map__fd(t->skel->maps.unwind_procs);
+}
+
+const char *tracer__mechanism(const struct tracer *t)
+{
+	return t->multi ? "uprobe_multi" : "uprobe";
+}
+
+const char *tracer__syscall_mechanism(const struct tracer *t)
+{
+	return t->tracefs ? "syscall tracepoints" : "raw syscall exit";
+}
+
+static int add_link(struct attachment *a, struct bpf_link *l)
+{
+	struct bpf_link **nl;
+
+	if (!l)
+		return -errno;
+	nl = realloc(a->links, (a->nr_links + 1) * sizeof(*nl));
+	if (!nl) {
+		bpf_link__destroy(l);
+		return -ENOMEM;
+	}
+	a->links = nl;
+	a->links[a->nr_links++] = l;
+	return 0;
+}
+
+static int attach_multi(struct tracer *t, struct attachment *a, pid_t pid, const char *path,
+			struct bpf_program *prog, const unsigned long *offs, const __u64 *cookies,
+			size_t n, bool ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_multi_opts, o, .offsets = offs, .cookies = cookies, .cnt = n,
+		    .retprobe = ret);
+
+	if (!n)
+		return 0;
+	return add_link(a, bpf_program__attach_uprobe_multi(prog, pid, path, NULL, &o));
+}
+
+static int attach_single(struct attachment *a, pid_t pid, const char *path,
+			 struct bpf_program *prog, const unsigned long *offs, const __u64 *cookies,
+			 size_t n, bool ret)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = cookies[i], .retprobe = ret);
+
+		err = add_link(a, bpf_program__attach_uprobe_opts(prog, pid, path, offs[i], &o));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int attach_sites(struct tracer *t, struct attachment *a, pid_t pid, const char *path,
+			const struct probe_site *sites, size_t n)
+{
+	unsigned long alloc_offs[PROBES_MAX_SITES], free_offs[PROBES_MAX_SITES];
+	__u64 alloc_cookies[PROBES_MAX_SITES], free_cookies[PROBES_MAX_SITES];
+	struct bpf_program *enter = t->skel->progs.alloc_enter, *exit = t->skel->progs.alloc_exit;
+	struct bpf_program *free_prog = t->skel->progs.free_enter;
+	size_t i, na = 0, nf = 0;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		if (sites[i].fn == LEAKD_FN_FREE) {
+			free_offs[nf] = sites[i].offset;
+			free_cookies[nf++] = sites[i].fn;
+		} else {
+			alloc_offs[na] = sites[i].offset;
+			alloc_cookies[na++] = sites[i].fn;
+		}
+	}
+	/* Return probes first: an entry without its return would leave calls in flight. */
+	if (t->multi) {
+		err = attach_multi(t, a, pid, path, exit, alloc_offs, alloc_cookies, na, true);
+		if (!err)
+			err = attach_multi(t, a, pid, path, enter, alloc_offs, alloc_cookies,
+					   na, false);
+		if (!err)
+			err = attach_multi(t, a, pid, path, free_prog, free_offs, free_cookies, nf,
+					   false);
+	} else {
+		err = attach_single(a, pid, path, exit, alloc_offs, alloc_cookies, na, true);
+		if (!err)
+			err = attach_single(a, pid, path, enter, alloc_offs, alloc_cookies, na,
+					    false);
+		if (!err)
+			err = attach_single(a, pid, path, free_prog, free_offs, free_cookies, nf,
+					    false);
+	}
+	return err;
+}
+
+static bool attached(const struct traced_proc *p, const struct map_entry *e)
+{
+	const struct attachment *a;
+
+	for (a = p->objects; a; a = a->next)
+		if (a->dev == e->dev && a->inode == e->inode)
+			return true;
+	return false;
+}
+
+/* Probes one object if it is an allocator: 1 when attached, 0 when not an allocator. */
+static int attach_object(struct tracer *t, struct traced_proc *p, pid_t pid,
+			 const struct map_entry *e)
+{
+	uint64_t key = (((uint64_t)e->dev << 32) ^ e->inode) * 0x9e3779b97f4a7c15ULL | 1;
+	struct probe_site sites[PROBES_MAX_SITES];
+	struct attachment *a = NULL;
+	struct plan *plan;
+	struct elf_obj *o;
+	char path[128];
+	size_t i;
+	int n, err;
+
+	err = map_entry__open_path(e, pid, path, sizeof(path));
+	if (err)
+		return err;
+	plan = hashtab__get(&t->plans, key);
+	if (plan && plan->dev == e->dev && plan->inode == e->inode) {
+		n = plan->nr;
+		memcpy(sites, plan->sites, n * sizeof(*sites));
+	} else {
+		o = elf_obj__open(path, e->path);
+		if (!o)
+			return errno == ENOENT ? -ESRCH : 0;	/* gone, or not readable */
+		n = probes__plan(o, sites, ARRAY_SIZE(sites));
+		elf_obj__free(o);
+		if (n >= 0 && !plan && t->plans.count < MAX_PLANS &&
+		    (plan = hashtab__upsert(&t->plans, key, NULL))) {
+			plan->dev = e->dev;
+			plan->inode = e->inode;
+			plan->nr = n;
+			memcpy(plan->sites, sites, n * sizeof(*sites));
+		}
+	}
+	if (n <= 0)
+		return n;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->dev = e->dev;
+	a->inode = e->inode;
+	snprintf(a->info.path, sizeof(a->info.path), "%s", e->path);
+	a->info.nr_sites = n;
+	for (i = 0; i < (size_t)n; i++)
+		a->info.nr_emulated += sites[i].emulated;
+	err = attach_sites(t, a, pid, path, sites, n);
+	if (err) {
+		struct traced_proc tmp = { .objects = a };
+
+		detach_objects(&tmp);
+		return err;
+	}
+	a->next = p->objects;
+	p->objects = a;
+	return 1;
+}
+
+int tracer__attach(struct tracer *t, pid_t pid)
+{
+	struct proc_maps maps;
+	struct traced_proc *p;
+	bool is_new;
+	size_t i, nr_objects = 0;
+	int err, added = 0;
+	__u32 key = pid;
+	__u8 one = 1;
+
+	err = procmaps__read(pid, &maps);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	p = hashtab__upsert(&t->procs, pid, &is_new);
+	if (!p) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (is_new && bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY)) {
+		err = -errno;
+		hashtab__remove(&t->procs, pid, NULL);
+		goto out;
+	}
+	for (i = 0; i < maps.n; i++) {
+		const struct map_entry *e = &maps.v[i];
+
+		if (!e->exec || !map_entry__is_file(e) || attached(p, e))
+			continue;
+		err = attach_object(t, p, pid, e);
+		if (err < 0)
+			goto out;
+		added += err;
+	}
+	for (const struct attachment *a = p->objects; a; a = a->next)
+		nr_objects++;
+	err = nr_objects ? added : -ENOENT;
+out:
+	procmaps__destroy(&maps);
+	return err;
+}
+
+void tracer__detach(struct tracer *t, pid_t pid)
+{
+	struct traced_proc *p = hashtab__get(&t->procs, pid);
+	__u32 key = pid;
+
+	if (!p)
+		return;
+	detach_objects(p);
+	hashtab__remove(&t->procs, pid, NULL);
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
+}
+
+size_t tracer__objects(const struct tracer *t, pid_t pid, struct tracer_object *ret, size_t max)
+{
+	const struct traced_proc *p = hashtab__get(&t->procs, pid);
+	const struct attachment *a;
+	size_t n = 0;
+
+	for (a = p ? p->objects : NULL; a && n < max; a = a->next)
+		ret[n++] = a->info;
+	return n;
+}
+
+int tracer__counters(const struct tracer *t, uint64_t *ret)
+{
+	int fd = bpf_map__fd(t->skel->maps.counters), ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	__u32 k;
+	int c;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < LEAKD_CNT__COUNT; k++) {
+		ret[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			ret[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+uint64_t tracer__missed_runs(const struct tracer *t)
+{
+	struct bpf_program *progs[] = { t->skel->progs.alloc_enter, t->skel->progs.alloc_exit,
+					t->skel->progs.free_enter };
+	uint64_t missed = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(progs); i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		if (!bpf_prog_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len))
+			missed += info.recursion_misses;
+	}
+	return missed;
+}
+
+static const char *const counter_names[LEAKD_CNT__COUNT] = {
+	[LEAKD_DROP_RINGBUF_ALLOC] = "ringbuf_alloc",
+	[LEAKD_DROP_RINGBUF_FREE] = "ringbuf_free",
+	[LEAKD_DROP_RINGBUF_STACK] = "ringbuf_stack",
+	[LEAKD_DROP_RINGBUF_PROC] = "ringbuf_proc",
+	[LEAKD_DROP_TASK_STORAGE] = "task_storage",
+	[LEAKD_DROP_MEMPTR_READ] = "memptr_read",
+	[LEAKD_DROP_RINGBUF_MAP] = "ringbuf_map",
+	[LEAKD_CNT_STACK_READ_FAILED] = "stack_read_failed",
+	[LEAKD_CNT_STACK_TRUNCATED] = "stack_truncated",
+	[LEAKD_CNT_STALE_INFLIGHT] = "stale_inflight",
+	[LEAKD_CNT_VMA_LOOKUP_FAILED] = "vma_lookup_failed",
+	[LEAKD_CNT_UNWIND_FP_FRAMES] = "unwind_fp_frames",
+	[LEAKD_CNT_UNWIND_PENDING] = "unwind_table_pending",
+	[LEAKD_CNT_UNWIND_TRAMPOLINE] = "unwind_trampolines",
+};
+
+const char *tracer__counter_name(unsigned int c)
+{
+	return c < LEAKD_CNT__COUNT && counter_names[c] ? counter_names[c] : NULL;
+}
+

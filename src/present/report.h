@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Ranking of a process's stacks by outstanding bytes, and the report as text or JSON. */
+#ifndef LEAKD_REPORT_H
+#define LEAKD_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "leakd/events.h"
+#include "model/tables.h"
+
+struct symbolizer;
+
+struct report_row {
+	const struct proc *proc;
+	const struct stack *stack;
+	enum level level;
+	uint64_t bytes, count;		/* outstanding, older than the minimum age */
+};
+
+struct json;
+
+/*
+ * The best rows among many processes and levels: a bounded heap, so that ranking
+ * costs O(stacks * log top) whatever the number of stacks.
+ */
+struct ranking {
+	struct report_row *rows;
+	size_t n, cap;			/* cap 0: keep every row */
+	size_t alloc;
+	uint64_t min_age_ns, now_ns;
+};
+
+int ranking__init(struct ranking *r, size_t top, uint64_t min_age_ns, uint64_t now_ns);
+void ranking__destroy(struct ranking *r);
+/* Offers p's stacks at level l (one pass over its allocations or mappings when aged). */
+int ranking__add(struct ranking *r, const struct proc *p, enum level l);
+/* Sorts what was kept, best first; returns the number of rows. */
+size_t ranking__finish(struct ranking *r);
+
+/* One row: its figures and its frames, symbolized. */
+void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r, bool with_proc);
+void report__row_json(struct json *j, struct symbolizer *s, const struct report_row *r);
+
+struct report_opts {
+	uint32_t top;			/* 0: every stack with outstanding bytes */
+	uint64_t min_age_ns;
+	bool json;
+};
+
+/* What the report says about the session beyond the process's own tables. */
+struct report_meta {
+	uint64_t now_ns;		/* CLOCK_MONOTONIC */
+	time_t wall;
+	bool final;
+	const char *reason;		/* why the final report: "exit", "signal", ... */
+	uint64_t counters[LEAKD_CNT__COUNT];
+	uint64_t missed_runs;		/* BPF runs the kernel skipped */
+};
+
+/*
+ * The top stacks of p at the allocator level by outstanding bytes (then count),
+ * allocations younger than min_age_ns left out.  *ret_rows is malloc'd; returns
+ * the number of rows.
+ */
+int report__rank(const struct proc *p, uint32_t top, uint64_t min_age_ns, uint64_t now_ns,
+		 struct report_row **ret_rows);
+/* True when anything was lost: counters, missed runs or table losses. */
+bool report__incomplete(const struct report_meta *m, const struct proc *p);
+int report__print(FILE *f, const struct report_opts *o, const struct report_meta *m,
+		  const struct proc *p, struct symbolizer *s);
+
+#endif

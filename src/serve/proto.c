@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <stdbool.h>
+#include <string.h>
+
+#include "serve/proto.h"
+
+/* The payload each command takes. */
+static const size_t payload_size[LEAKD_CMD__MAX] = {
+	[LEAKD_CMD_STATUS] = 0,
+	[LEAKD_CMD_PS] = sizeof(struct leakd_req_list),
+	[LEAKD_CMD_TOP] = sizeof(struct leakd_req_top),
+	[LEAKD_CMD_TRACE] = sizeof(struct leakd_req_trace),
+	[LEAKD_CMD_UNTRACE] = sizeof(struct leakd_req_trace),
+	[LEAKD_CMD_EXITED] = sizeof(struct leakd_req_list),
+};
+
+int proto__check_header(const struct leakd_req_hdr *h, const char **why)
+{
+	if (h->length > LEAKD_REQ_MAX) {
+		*why = "request too large";
+		return LEAKD_ERR_SIZE;
+	}
+	if (h->magic != LEAKD_PROTO_MAGIC) {
+		*why = "not a leakd request (bad magic)";
+		return LEAKD_ERR_VERSION;
+	}
+	if (h->version != LEAKD_PROTO_VERSION) {
+		*why = "unsupported protocol version";
+		return LEAKD_ERR_VERSION;
+	}
+	return LEAKD_OK;
+}
+
+static int check_string(const char *s, size_t size, const char **why, const char *what)
+{
+	size_t n = strnlen(s, size);
+
+	if (n == size) {
+		*why = what;
+		return LEAKD_ERR_ARGS;
+	}
+	/* Bytes after the terminator must be zero: no hidden data rides along. */
+	for (; n < size; n++) {
+		if (s[n]) {
+			*why = what;
+			return LEAKD_ERR_ARGS;
+		}
+	}
+	return LEAKD_OK;
+}
+
+/* At most one criterion; required: exactly one. */
+static int check_selector(const struct leakd_selector *sel, bool required, const char **why)
+{
+	int given, err;
+
+	err = check_string(sel->comm, sizeof(sel->comm), why, "bad process name");
+	if (!err)
+		err = check_string(sel->unit, sizeof(sel->unit), why, "bad unit name");
+	if (err)
+		return err;
+	if (sel->_pad) {
+		*why = "reserved field set";
+		return LEAKD_ERR_ARGS;
+	}
+	given = !!sel->pid + !!sel->comm[0] + !!sel->unit[0];
+	if (given > 1) {
+		*why = "give one of pid, process name and unit";
+		return LEAKD_ERR_ARGS;
+	}
+	if (required && !given) {
+		*why = "give a pid, a process name or a unit";
+		return LEAKD_ERR_ARGS;
+	}
+	if (sel->pid > (1u << 22)) {
+		*why = "pid out of range";
+		return LEAKD_ERR_ARGS;
+	}
+	return LEAKD_OK;
+}
+
+int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, const char **why)
+{
+	if (h->command == 0 || h->command >= LEAKD_CMD__MAX) {
+		*why = "unknown command";
+		return LEAKD_ERR_COMMAND;
+	}
+	if (h->length != payload_size[h->command]) {
+		*why = "wrong payload size for the command";
+		return LEAKD_ERR_ARGS;
+	}
+	if (h->flags & ~LEAKD_REQ_JSON) {
+		*why = "unknown request flags";
+		return LEAKD_ERR_ARGS;
+	}
+	switch (h->command) {
+	case LEAKD_CMD_PS:
+	case LEAKD_CMD_EXITED: {
+		const struct leakd_req_list *r = payload;
+
+		if (r->_pad) {
+			*why = "reserved field set";
+			return LEAKD_ERR_ARGS;
+		}
+		return LEAKD_OK;
+	}
+	case LEAKD_CMD_TOP: {
+		const struct leakd_req_top *r = payload;
+
+		if (r->level > LEAKD_LEVEL_MAP) {
+			*why = "unknown level";
+			return LEAKD_ERR_ARGS;
+		}
+		return check_selector(&r->sel, false, why);
+	}
+	case LEAKD_CMD_TRACE:
+	case LEAKD_CMD_UNTRACE:
+		return check_selector(&((const struct leakd_req_trace *)payload)->sel, true, why);
+	}
+	return LEAKD_OK;
+}

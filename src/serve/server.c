@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "serve/proto.h"
+#include "serve/server.h"
+#include "base/macros.h"
+#include "base/clock.h"
+
+struct client {
+	int fd;
+	struct peer who;
+	uint64_t last_active;
+	union {
+		struct leakd_req_hdr hdr;
+		char hdr_bytes[sizeof(struct leakd_req_hdr)];
+	};
+	char payload[LEAKD_REQ_MAX];
+	size_t have;			/* bytes of header + payload read so far */
+	char *out;			/* the answer being written */
+	size_t out_len, out_off;
+	bool close_after;		/* a protocol error: answer, then hang up */
+	struct client *next;
+};
+
+struct server {
+	struct server_opts opts;
+	char *path;
+	int listen_fd, epfd;
+	server_handler handler;
+	void *ctx;
+	struct client *clients;
+	struct server_stats stats;
+};
+
+static int set_events(struct server *s, struct client *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void drop(struct server *s, struct client *c)
+{
+	struct client **pp;
+
+	for (pp = &s->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->out);
+	free(c);
+	s->stats.clients--;
+}
+
+static int open_socket(struct server *s)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct group *gr = s->opts.group ? getgrnam(s->opts.group) : NULL;
+	char dir[sizeof(addr.sun_path)], *slash;
+	struct stat st;
+	int fd;
+
+	if (strlen(s->opts.path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(addr.sun_path, s->opts.path, strlen(s->opts.path) + 1);
+	memcpy(dir, addr.sun_path, sizeof(dir));
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0755);	/* systemd's RuntimeDirectory made it already, usually */
+	}
+	/* A socket left by a previous run goes; anything else at the path stays. */
+	if (!lstat(s->opts.path, &st)) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		unlink(s->opts.path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    fchmod(fd, 0600) || chmod(s->opts.path, gr ? 0660 : 0600) ||
+	    (gr && chown(s->opts.path, 0, gr->gr_gid)) || listen(fd, 16)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	s->stats.group_applied = !!gr;
+	return fd;
+}
+
+struct server *server__new(const struct server_opts *o, server_handler h, void *ctx)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	struct epoll_event ev = { .events = EPOLLIN };
+	int err;
+
+	if (!s)
+		return NULL;
+	s->opts = *o;
+	s->handler = h;
+	s->ctx = ctx;
+	s->listen_fd = -1;
+	s->path = strdup(o->path);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!s->path || s->epfd < 0) {
+		err = s->path ? -errno : -ENOMEM;
+		goto fail;
+	}
+	s->opts.path = s->path;
+	s->listen_fd = open_socket(s);
+	if (s->listen_fd < 0) {
+		err = s->listen_fd;
+		goto fail;
+	}
+	ev.data.ptr = NULL;	/* NULL: the listening socket */
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev)) {
+		err = -errno;
+		goto fail;
+	}
+	return s;
+fail:
+	server__free(s);
+	errno = -err;
+	return NULL;
+}
+
+void server__free(struct server *s)
+{
+	if (!s)
+		return;
+	while (s->clients)
+		drop(s, s->clients);
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(s->path);
+	}
+	if (s->epfd >= 0)
+		close(s->epfd);
+	free(s->path);
+	free(s);
+}
+
+int server__fd(const struct server *s)
+{
+	return s->epfd;
+}
+
+static void accept_clients(struct server *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *c;
+	int fd;
+
+	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (s->stats.clients >= s->opts.max_clients ||
+		    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+		    !(c = calloc(1, sizeof(*c)))) {
+			s->stats.refused++;
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->who = (struct peer){ cred.pid, cred.uid, cred.gid };
+		c->last_active = now_ns();
+		ev.data.ptr = c;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = s->clients;
+		s->clients = c;
+		s->stats.clients++;
+		s->stats.accepted++;
+	}
+}
+
+/* Queues an answer: header and body. */
+static void answer(struct server *s, struct client *c, int status, const char *body, size_t len)
+{
+	struct leakd_resp_hdr h = { .magic = LEAKD_PROTO_MAGIC, .version = LEAKD_PROTO_VERSION,
+				    .status = status, .length = len };
+
+	c->out = malloc(sizeof(h) + len);
+	if (!c->out) {
+		c->close_after = true;
+		return;
+	}
+	memcpy(c->out, &h, sizeof(h));
+	memcpy(c->out + sizeof(h), body, len);
+	c->out_len = sizeof(h) + len;
+	c->out_off = 0;
+	set_events(s, c, EPOLLOUT | EPOLLRDHUP);
+}
+
+static void answer_error(struct server *s, struct client *c, int status, const char *why,
+			 bool json)
+{
+	char body[256];
+	int n;
+
+	s->stats.bad_requests++;
+	n = json ? snprintf(body, sizeof(body), "{\"error\":\"%s\"}\n", why) :
+		   snprintf(body, sizeof(body), "%s\n", why);
+	answer(s, c, status, body, n > 0 && (size_t)n < sizeof(body) ? (size_t)n : 0);
+}
+
+static void handle(struct server *s, struct client *c)
+{
+	const char *why;
+	char *body = NULL;
+	size_t len = 0;
+	FILE *out;
+	int status;
+	bool json = c->hdr.flags & LEAKD_REQ_JSON;
+
+	s->stats.requests++;
+	status = proto__check_payload(&c->hdr, c->payload, &why);
+	if (status) {
+		answer_error(s, c, status, why, json);
+		return;
+	}
+	out = open_memstream(&body, &len);
+	if (!out) {
+		answer_error(s, c, LEAKD_ERR_INTERNAL, "out of memory", json);
+		return;
+	}
+	status = s->handler(s->ctx, &c->who, &c->hdr, c->payload, out);
+	if (fclose(out) || len > LEAKD_RESP_MAX) {
+		free(body);
+		answer_error(s, c, LEAKD_ERR_INTERNAL, "answer too large", json);
+		return;
+	}
+	answer(s, c, status, body, len);
+	free(body);
+}
+
+/* Reads what the client sent; hands on a request once it is whole. */
+static void on_readable(struct server *s, struct client *c)
+{
+	size_t hs = sizeof(c->hdr), want;
+	const char *why;
+	ssize_t n;
+	int status;
+
+	for (;;) {
+		want = c->have < hs ? hs : hs + c->hdr.length;
+		n = c->have < hs ? read(c->fd, c->hdr_bytes + c->have, want - c->have) :
+				   read(c->fd, c->payload + (c->have - hs), want - c->have);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			s->stats.dropped += c->have > 0;
+			drop(s, c);
+			return;
+		}
+		if (n < 0)
+			return;
+		c->have += n;
+		c->last_active = now_ns();
+		if (c->have == hs) {
+			/* Size, then magic and version: before the payload is read at all. */
+			status = proto__check_header(&c->hdr, &why);
+			if (status) {
+				c->close_after = true;
+				answer_error(s, c, status, why, false);
+				return;
+			}
+		}
+		if (c->have >= hs && c->have == hs + c->hdr.length) {
+			c->have = 0;
+			handle(s, c);
+			return;		/* one request at a time: the answer goes first */
+		}
+	}
+}
+
+static void on_writable(struct server *s, struct client *c)
+{
+	ssize_t n;
+
+	while (c->out_off < c->out_len) {
+		n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			s->stats.dropped++;
+			drop(s, c);
+			return;
+		}
+		c->out_off += n;
+		c->last_active = now_ns();
+	}
+	free(c->out);
+	c->out = NULL;
+	if (c->close_after) {
+		drop(s, c);
+		return;
+	}
+	set_events(s, c, EPOLLIN | EPOLLRDHUP);
+}
+
+void server__dispatch(struct server *s)
+{
+	struct epoll_event evs[16];
+	int n, i;
+
+	n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs), 0);
+	for (i = 0; i < n; i++) {
+		struct client *c = evs[i].data.ptr;
+
+		if (!c) {
+			accept_clients(s);
+			continue;
+		}
+		if (c->out)
+			on_writable(s, c);
+		else
+			on_readable(s, c);
+	}
+}
+
+void server__tick(struct server *s, uint64_t now)
+{
+	struct client *c, *next;
+
+	for (c = s->clients; c; c = next) {
+		next = c->next;
+		if (now - c->last_active > s->opts.idle_ns) {
+			s->stats.dropped++;
+			drop(s, c);
+		}
+	}
+}
+
+void server__stats(const struct server *s, struct server_stats *ret)
+{
+	*ret = s->stats;
+}

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "stacks/elfobj.h"
+#include "stacks/elfseg.h"
+
+#define DEBUG_ROOT "/usr/lib/debug"
+
+struct raw_sym {
+	uint64_t addr, size;
+	size_t name;		/* offset into the name pool */
+	unsigned char rank;	/* lower is preferred among aliases */
+};
+
+struct elf_obj {
+	int fd;
+	unsigned char build_id[BUILD_ID_MAX];
+	size_t build_id_len;
+	struct elf_segments segs;
+	struct elf_sym *syms;	/* sorted by address, preferred alias first */
+	size_t nsyms;
+	char *names;
+	bool has_debug;
+};
+
+/* Symbols while loading: grown arrays, turned into elf_obj.syms at the end. */
+struct sym_builder {
+	struct raw_sym *v;
+	size_t n, cap;
+	char *pool;
+	size_t pool_len, pool_cap;
+};
+
+static int builder_add(struct sym_builder *b, uint64_t addr, uint64_t size, const char *name,
+		       unsigned char rank)
+{
+	size_t len = strlen(name) + 1;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		struct raw_sym *nv = realloc(b->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		b->v = nv;
+		b->cap = cap;
+	}
+	if (b->pool_len + len > b->pool_cap) {
+		size_t cap = b->pool_cap ? b->pool_cap * 2 : 16384;
+		char *np;
+
+		while (cap < b->pool_len + len)
+			cap *= 2;
+		np = realloc(b->pool, cap);
+		if (!np)
+			return -ENOMEM;
+		b->pool = np;
+		b->pool_cap = cap;
+	}
+	memcpy(b->pool + b->pool_len, name, len);
+	b->v[b->n++] = (struct raw_sym){ addr, size, b->pool_len, rank };
+	b->pool_len += len;
+	return 0;
+}
+
+unsigned char elf_sym_rank(unsigned char st_info, const char *name)
+{
+	unsigned char bind = GELF_ST_BIND(st_info);
+
+	return 6 * (name[0] == '_') + 3 * !!strpbrk(name, ".@") +
+	       (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2);
+}
+
+static int load_symbols(Elf *elf, struct sym_builder *b)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int err;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		n = data->d_size / sh.sh_entsize;
+		for (i = 0; i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+			unsigned char type;
+
+			if (!gelf_getsym(data, i, &s))
+				break;
+			type = GELF_ST_TYPE(s.st_info);
+			if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF ||
+			    !s.st_value)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, s.st_name);
+			if (!name || !*name)
+				continue;
+			err = builder_add(b, s.st_value, s.st_size, name, elf_sym_rank(s.st_info, name));
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static int cmp_raw(const void *pa, const void *pb)
+{
+	const struct raw_sym *a = pa, *b = pb;
+
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	if (a->rank != b->rank)
+		return a->rank - b->rank;
+	/* Bigger size first so that a sized alias wins over a size-0 one. */
+	if (a->size != b->size)
+		return a->size > b->size ? -1 : 1;
+	return a->name < b->name ? -1 : a->name > b->name;
+}
+
+static int builder_finish(struct sym_builder *b, struct elf_obj *o)
+{
+	size_t i, j = 0;
+
+	qsort(b->v, b->n, sizeof(*b->v), cmp_raw);
+	o->syms = calloc(b->n ? b->n : 1, sizeof(*o->syms));
+	if (!o->syms)
+		return -ENOMEM;
+	for (i = 0; i < b->n; i++) {
+		/* Exact duplicates (same symbol in .symtab and .dynsym) go. */
+		if (j && o->syms[j - 1].addr == b->v[i].addr &&
+		    !strcmp(o->syms[j - 1].name, b->pool + b->v[i].name))
+			continue;
+		o->syms[j].addr = b->v[i].addr;
+		o->syms[j].size = b->v[i].size;
+		o->syms[j].name = b->pool + b->v[i].name;
+		j++;
+	}
+	o->nsyms = j;
+	o->names = b->pool;
+	b->pool = NULL;
+	return 0;
+}
+
+static int read_build_id(Elf *elf, unsigned char *buf, size_t *ret_len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		GElf_Nhdr nh;
+		size_t off = 0, name_off, desc_off;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp((char *)data->d_buf + name_off, "GNU", 4) && nh.n_descsz &&
+			    nh.n_descsz <= BUILD_ID_MAX) {
+				memcpy(buf, (char *)data->d_buf + desc_off, nh.n_descsz);
+				*ret_len = nh.n_descsz;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+
+/* Whether the section headers lie within the file: a cut file is not the object. */
+static bool whole(Elf *elf, int fd)
+{
+	GElf_Ehdr eh;
+	struct stat st;
+
+	if (!gelf_getehdr(elf, &eh))
+		return false;
+	if (fstat(fd, &st))
+		return false;
+	return !eh.e_shoff || eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize <= (uint64_t)st.st_size;
+}
+
+static Elf *open_elf(const char *path, int *ret_fd)
+{
+	Elf *elf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !whole(elf, fd)) {
+		elf_end(elf);
+		close(fd);
+		errno = ENOEXEC;
+		return NULL;
+	}
+	*ret_fd = fd;
+	return elf;
+}
+
+static bool same_build_id(Elf *elf, const struct elf_obj *o)
+{
+	unsigned char id[BUILD_ID_MAX];
+	size_t len;
+
+	return !read_build_id(elf, id, &len) && len == o->build_id_len &&
+	       !memcmp(id, o->build_id, len);
+}
+
+static uint32_t file_crc(int fd)
+{
+	unsigned char buf[65536];
+	uLong crc = crc32(0, NULL, 0);
+	ssize_t n;
+	off_t off = 0;
+
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		crc = crc32(crc, buf, n);
+		off += n;
+	}
+	return crc;
+}
+
+/* Loads the symbols of a debug file that belongs to o; 0 when one was found. */
+static int try_debug_file(struct elf_obj *o, const char *path, bool by_build_id, uint32_t crc,
+			  struct sym_builder *b)
+{
+	Elf *elf;
+	int fd, err = -ENOENT;
+
+	elf = open_elf(path, &fd);
+	if (!elf)
+		return -ENOENT;
+	if (by_build_id ? same_build_id(elf, o) : file_crc(fd) == crc)
+		err = load_symbols(elf, b);
+	elf_end(elf);
+	close(fd);
+	return err;
+}
+
+static void load_debug_file(struct elf_obj *o, Elf *elf, const char *real_path,
+			    struct sym_builder *b)
+{
+	char path[4096], dir[4096], *d;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx, i;
+	int n;
+
+	if (o->build_id_len > 1) {
+		n = snprintf(path, sizeof(path), DEBUG_ROOT "/.build-id/%02x/", o->build_id[0]);
+		for (i = 1; i < o->build_id_len && n > 0 && (size_t)n < sizeof(path) - 3; i++)
+			n += snprintf(path + n, sizeof(path) - n, "%02x", o->build_id[i]);
+		if (n > 0 && (size_t)n + 7 < sizeof(path)) {
+			snprintf(path + n, sizeof(path) - n, ".debug");
+			if (!try_debug_file(o, path, true, 0, b)) {
+				o->has_debug = true;
+				return;
+			}
+		}
+	}
+	if (!real_path || elf_getshdrstrndx(elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		const char *name, *link;
+		uint32_t crc;
+		size_t len;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".gnu_debuglink"))
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data || data->d_size < 8)
+			return;
+		link = data->d_buf;
+		len = strnlen(link, data->d_size);
+		if (len + 4 > data->d_size || strchr(link, '/'))
+			return;
+		memcpy(&crc, (char *)data->d_buf + ((len + 4) & ~3UL), 4);
+		snprintf(dir, sizeof(dir), "%s", real_path);
+		d = dirname(dir);
+		/* Where gdb looks: next to the object, in .debug/, under the debug root. */
+		for (i = 0; i < 3; i++) {
+			if (i == 0)
+				n = snprintf(path, sizeof(path), "%s/%s", d, link);
+			else if (i == 1)
+				n = snprintf(path, sizeof(path), "%s/.debug/%s", d, link);
+			else
+				n = snprintf(path, sizeof(path), DEBUG_ROOT "%s/%s", d, link);
+			if (n < 0 || (size_t)n >= sizeof(path) || !strcmp(path, real_path))
+				continue;
+			if (!try_debug_file(o, path, false, crc, b)) {
+				o->has_debug = true;
+				return;
+			}
+		}
+		return;
+	}
+}
+
+struct elf_obj *elf_obj__open(const char *path, const char *real_path)
+{
+	struct sym_builder b = { 0 };
+	struct elf_obj *o;
+	struct stat st;
+	Elf *elf;
+	int err;
+
+	elf_version(EV_CURRENT);
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->fd = -1;
+	elf = open_elf(path, &o->fd);
+	if (!elf) {
+		err = -errno;
+		goto fail;
+	}
+	if (fstat(o->fd, &st)) {
+		err = -errno;
+		goto fail;
+	}
+	err = elf_segments__load(elf, &o->segs);
+	/* A file cut short (or rewritten under us) is not that object. */
+	if (!err && !elf_segments__within(&o->segs, st.st_size))
+		err = -ENOEXEC;
+	if (err)
+		goto fail;
+	read_build_id(elf, o->build_id, &o->build_id_len);
+	err = load_symbols(elf, &b);
+	if (err)
+		goto fail;
+	load_debug_file(o, elf, real_path, &b);
+	err = builder_finish(&b, o);
+	if (err)
+		goto fail;
+	free(b.v);
+	elf_end(elf);
+	return o;
+fail:
+	free(b.v);
+	free(b.pool);
+	elf_end(elf);
+	elf_obj__free(o);
+	errno = -err;
+	return NULL;
+}
+
+void elf_obj__close_file(struct elf_obj *o)
+{
+	if (o && o->fd >= 0) {
+		close(o->fd);
+		o->fd = -1;
+	}
+}
+
+void elf_obj__free(struct elf_obj *o)
+{
+	if (!o)
+		return;
+	elf_obj__close_file(o);
+	elf_segments__destroy(&o->segs);
+	free(o->syms);
+	free(o->names);
+	free(o);
+}
+
+static int hex_build_id(const unsigned char *id, size_t len, char *buf, size_t size)
+{
+	size_t i;
+
+	if (!len)
+		return -ENOENT;
+	if (size < len * 2 + 1)
+		return -ENOSPC;
+	for (i = 0; i < len; i++)
+		snprintf(buf + 2 * i, 3, "%02x", id[i]);
+	return 0;
+}
+
+int elf_fd_build_id(int fd, char *buf, size_t size)
+{
+	unsigned char id[BUILD_ID_MAX];
+	size_t len = 0;
+	Elf *elf;
+	int err;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
+		return -ENOEXEC;
+	}
+	err = read_build_id(elf, id, &len);
+	elf_end(elf);
+	return err ? err : hex_build_id(id, len, buf, size);
+}
+
+int elf_obj__build_id(const struct elf_obj *o, char *buf, size_t size)
+{
+	return hex_build_id(o->build_id, o->build_id_len, buf, size);
+}
+
+bool elf_obj__has_debug_file(const struct elf_obj *o)
+{
+	return o->has_debug;
+}
+
+size_t elf_obj__nr_syms(const struct elf_obj *o)
+{
+	return o->nsyms;
+}
+
+int elf_obj__find_sym(const struct elf_obj *o, const char *name, struct elf_sym *ret)
+{
+	size_t i;
+
+	for (i = 0; i < o->nsyms; i++) {
+		if (!strcmp(o->syms[i].name, name)) {
+			*ret = o->syms[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_obj__symbolize(const struct elf_obj *o, uint64_t vaddr, struct elf_sym *ret)
+{
+	size_t lo = 0, hi = o->nsyms, i;
+
+	/* The last symbol starting at or below vaddr... */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (o->syms[mid].addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return -ENOENT;
+	/* ...then the preferred alias at that address, which sorts first. */
+	i = lo - 1;
+	while (i && o->syms[i - 1].addr == o->syms[i].addr)
+		i--;
+	if (o->syms[i].size && vaddr >= o->syms[i].addr + o->syms[i].size)
+		return -ENOENT;
+	*ret = o->syms[i];
+	return 0;
+}
+
+int elf_obj__vaddr_to_offset(const struct elf_obj *o, uint64_t vaddr, uint64_t *ret_off)
+{
+	return elf_segments__to_offset(&o->segs, vaddr, ret_off);
+}
+
+int elf_obj__offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *ret_vaddr)
+{
+	return elf_segments__to_vaddr(&o->segs, off, ret_vaddr);
+}
+
+int elf_obj__read(const struct elf_obj *o, uint64_t off, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (o->fd < 0)
+		return -EBADF;
+	n = pread(o->fd, buf, len, off);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
