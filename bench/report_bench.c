@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	struct report_row *rows;
 	struct symbolizer *sym = symbolizer__new(16);
 	struct tables t;
-	struct proc *p;
+	struct proc_mem *p;
 	FILE *devnull = fopen("/dev/null", "w");
 	uint64_t i, t0;
 	int n;
@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 		return 1;
 	t0 = now_ns();
 	for (i = 0; i < allocs; i++)
-		proc__alloc(p, 1, LEAKD_FN_MALLOC, 0x10000 + i * 64, 16 + i % 1000,
+		proc_mem__alloc(p, 1, LEAKD_FN_MALLOC, 0x10000 + i * 64, 16 + i % 1000,
 			    ((i % stacks) << 1) | 1, 0, i);
 	printf("filling %llu allocations over %llu stacks: %.0f ms\n", (unsigned long long)allocs,
 	       (unsigned long long)stacks, ms_since(t0));

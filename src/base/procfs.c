@@ -55,7 +55,7 @@ out:
 	return err;
 }
 
-uint64_t proc_start_time(pid_t pid)
+uint64_t procfs_start_time(pid_t pid)
 {
 	unsigned long long start = 0;
 	char path[64], *buf, *p;
@@ -74,7 +74,7 @@ uint64_t proc_start_time(pid_t pid)
 	return start;
 }
 
-int proc_comm(pid_t pid, char *buf, size_t size)
+int procfs_comm(pid_t pid, char *buf, size_t size)
 {
 	char path[64], *s;
 	size_t n;
@@ -95,7 +95,7 @@ int proc_comm(pid_t pid, char *buf, size_t size)
 	return 0;
 }
 
-bool proc_is_kernel_thread(pid_t pid)
+bool procfs_is_kernel_thread(pid_t pid)
 {
 	char path[64], *buf;
 	bool kthread = false;
@@ -116,7 +116,7 @@ bool proc_is_kernel_thread(pid_t pid)
 	return kthread;
 }
 
-int proc_read_status(pid_t pid, struct proc_status *ret)
+int procfs_status(pid_t pid, struct procfs_status *ret)
 {
 	char path[64], *buf, *line;
 	unsigned long long kb;
@@ -139,7 +139,7 @@ int proc_read_status(pid_t pid, struct proc_status *ret)
 	return 0;
 }
 
-int proc_cgroup(pid_t pid, char *buf, size_t size)
+int procfs_cgroup(pid_t pid, char *buf, size_t size)
 {
 	char path[64], *text, *p, *nl;
 	int err;

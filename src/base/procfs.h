@@ -12,22 +12,22 @@
 int read_file(const char *path, char **ret_buf, size_t *ret_len);
 
 /* Process start time in clock ticks since boot (/proc/PID/stat field 22), or 0. */
-uint64_t proc_start_time(pid_t pid);
+uint64_t procfs_start_time(pid_t pid);
 /* Reads /proc/PID/comm into buf (at most 16 bytes).  -errno when the process is gone. */
-int proc_comm(pid_t pid, char *buf, size_t size);
+int procfs_comm(pid_t pid, char *buf, size_t size);
 /* True when the pid is a kernel thread (no address space). */
-bool proc_is_kernel_thread(pid_t pid);
+bool procfs_is_kernel_thread(pid_t pid);
 
 /* What /proc/PID/status says of a process's owner and memory. */
-struct proc_status {
+struct procfs_status {
 	uint32_t uid;			/* real uid */
 	uint64_t rss_bytes;		/* VmRSS */
 	uint64_t anon_bytes;		/* RssAnon */
 };
 
-int proc_read_status(pid_t pid, struct proc_status *ret);
+int procfs_status(pid_t pid, struct procfs_status *ret);
 /* The process's cgroup (v2) path, e.g. "/system.slice/nginx.service". */
-int proc_cgroup(pid_t pid, char *buf, size_t size);
+int procfs_cgroup(pid_t pid, char *buf, size_t size);
 /* Whether a cgroup path has a component equal to unit. */
 bool cgroup_has_unit(const char *cgroup, const char *unit);
 /* The unit to show for a cgroup path: its last .service or .scope, else its last part. */

@@ -18,19 +18,19 @@ struct events {
 	struct events_stats stats;
 };
 
-static void on_stack(struct events *e, struct proc *p, const struct leakd_stack_event *ev,
+static void on_stack(struct events *e, struct proc_mem *p, const struct leakd_stack_event *ev,
 		     size_t size)
 {
 	uint32_t n = ev->hdr.aux;
-	struct frame *frames;
-	struct stack *s;
+	struct stack_frame *frames;
+	struct proc_stack *s;
 
 	if (n > LEAKD_MAX_FRAMES ||
 	    size < offsetof(struct leakd_stack_event, frames) + n * sizeof(ev->frames[0])) {
 		e->stats.bad_records++;
 		return;
 	}
-	s = proc__stack(p, ev->stack_id);
+	s = proc_mem__stack(p, ev->stack_id);
 	if (!s || (s->flags & STACK_HAS_FRAMES))
 		return;		/* resent after the kernel's cache forgot it */
 	frames = symbolizer__normalize(e->sym, p->pid, ev->frames, n);
@@ -42,7 +42,7 @@ static int on_record(void *ctx, void *data, size_t size)
 {
 	const struct leakd_event_hdr *h = data;
 	struct events *e = ctx;
-	struct proc *p;
+	struct proc_mem *p;
 
 	e->stats.records++;
 	if (size < sizeof(*h)) {
@@ -66,7 +66,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 		if (size < sizeof(*a))
 			break;
-		proc__alloc(p, h->tid, h->aux, a->addr, a->size, a->stack_id, a->old_addr, h->ts);
+		proc_mem__alloc(p, h->tid, h->aux, a->addr, a->size, a->stack_id, a->old_addr, h->ts);
 		return 0;
 	}
 	case LEAKD_EV_FREE:
@@ -76,9 +76,9 @@ static int on_record(void *ctx, void *data, size_t size)
 		if (size < sizeof(*f))
 			break;
 		if (h->type == LEAKD_EV_FREE)
-			proc__free(p, h->tid, f->addr);
+			proc_mem__dealloc(p, h->tid, f->addr);
 		else
-			proc__realloc_begin(p, h->tid, f->addr);
+			proc_mem__realloc_begin(p, h->tid, f->addr);
 		return 0;
 	}
 	case LEAKD_EV_STACK:
@@ -89,7 +89,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 		if (size < sizeof(*m))
 			break;
-		proc__mmap(p, m->addr, m->len, m->stack_id, h->aux, h->ts);
+		proc_mem__mmap(p, m->addr, m->len, m->stack_id, h->aux, h->ts);
 		return 0;
 	}
 	case LEAKD_EV_MUNMAP:
@@ -100,11 +100,11 @@ static int on_record(void *ctx, void *data, size_t size)
 		if (size < sizeof(*r))
 			break;
 		if (h->type == LEAKD_EV_MUNMAP)
-			proc__munmap(p, r->addr, r->len);
+			proc_mem__munmap(p, r->addr, r->len);
 		else if (h->type == LEAKD_EV_BRK)
-			proc__brk(p, r->addr, r->len);
+			proc_mem__brk(p, r->addr, r->len);
 		else
-			proc__mremap_begin(p, h->tid, r->addr, r->len);
+			proc_mem__mremap_begin(p, h->tid, r->addr, r->len);
 		return 0;
 	}
 	case LEAKD_EV_MREMAP_END: {
@@ -112,12 +112,12 @@ static int on_record(void *ctx, void *data, size_t size)
 
 		if (size < sizeof(*r))
 			break;
-		proc__mremap_end(p, h->tid, r->old_addr, r->old_len, r->new_addr, r->new_len,
+		proc_mem__mremap_end(p, h->tid, r->old_addr, r->old_len, r->new_addr, r->new_len,
 				 h->ts);
 		return 0;
 	}
 	case LEAKD_EV_EXEC:
-		proc__exec(p);
+		proc_mem__exec(p);
 		/* Read the new image's mappings while the process surely still runs. */
 		symbolizer__forget_proc(e->sym, p->pid);
 		symbolizer__refresh_proc(e->sym, p->pid);

@@ -11,7 +11,7 @@
 
 struct proc_slot {
 	uint64_t pid;
-	struct proc *p;
+	struct proc_mem *p;
 };
 
 struct stack_slot {
@@ -23,7 +23,7 @@ struct parked {
 	uint64_t tid;
 	uint64_t addr;
 	bool known;		/* false: the block predates tracing */
-	struct alloc a;
+	struct live_alloc a;
 };
 
 /* Pieces of mappings taken out by an mremap, to be put back where they went. */
@@ -46,7 +46,7 @@ int tables__init(struct tables *t, const struct tables_limits *limits)
 	return hashtab__init(&t->procs, sizeof(struct proc_slot), 16);
 }
 
-static void free_stacks(struct proc *p)
+static void free_stacks(struct proc_mem *p)
 {
 	uint32_t i;
 
@@ -59,7 +59,7 @@ static void free_stacks(struct proc *p)
 	hashtab__clear(&p->stack_index);
 }
 
-static void clear_moving(struct proc *p)
+static void clear_moving(struct proc_mem *p)
 {
 	struct moving *mv;
 	size_t i;
@@ -71,7 +71,7 @@ static void clear_moving(struct proc *p)
 	hashtab__clear(&p->moving);
 }
 
-static void clear_maps(struct proc *p)
+static void clear_maps(struct proc_mem *p)
 {
 	p->tables->nr_maps -= p->nr_maps;
 	p->nr_maps = 0;
@@ -80,7 +80,7 @@ static void clear_maps(struct proc *p)
 	clear_moving(p);
 }
 
-static void clear_allocs(struct proc *p)
+static void clear_allocs(struct proc_mem *p)
 {
 	p->tables->nr_allocs -= p->allocs.count;
 	hashtab__clear(&p->allocs);
@@ -88,7 +88,7 @@ static void clear_allocs(struct proc *p)
 	p->live_bytes = p->live_count = 0;
 }
 
-static void proc_free(struct proc *p)
+static void proc_mem_destroy(struct proc_mem *p)
 {
 	if (!p)
 		return;
@@ -114,21 +114,21 @@ void tables__destroy(struct tables *t)
 	if (!t || !t->procs.slots)
 		return;
 	hashtab__for_each(&t->procs, i, s)
-		proc_free(s->p);
+		proc_mem_destroy(s->p);
 	hashtab__destroy(&t->procs);
 }
 
-struct proc *tables__proc(const struct tables *t, pid_t pid)
+struct proc_mem *tables__proc(const struct tables *t, pid_t pid)
 {
 	struct proc_slot *s = hashtab__get(&t->procs, (uint64_t)pid);
 
 	return s ? s->p : NULL;
 }
 
-struct proc *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_time)
+struct proc_mem *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_time)
 {
 	struct proc_slot *s;
-	struct proc *p;
+	struct proc_mem *p;
 
 	p = tables__proc(t, pid);
 	if (p)
@@ -139,7 +139,7 @@ struct proc *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_time)
 	p->pid = pid;
 	p->start_time = start_time;
 	/* Small to start: most watched processes are never traced. */
-	if (hashtab__init(&p->allocs, sizeof(struct alloc), 16) ||
+	if (hashtab__init(&p->allocs, sizeof(struct live_alloc), 16) ||
 	    hashtab__init(&p->stack_index, sizeof(struct stack_slot), 16) ||
 	    hashtab__init(&p->parked, sizeof(struct parked), 16) ||
 	    hashtab__init(&p->moving, sizeof(struct moving), 16))
@@ -151,7 +151,7 @@ struct proc *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_time)
 	p->tables = t;
 	return p;
 fail:
-	proc_free(p);
+	proc_mem_destroy(p);
 	errno = ENOMEM;
 	return NULL;
 }
@@ -161,7 +161,7 @@ void tables__remove_proc(struct tables *t, pid_t pid)
 	struct proc_slot s;
 
 	if (!hashtab__remove(&t->procs, (uint64_t)pid, &s))
-		proc_free(s.p);
+		proc_mem_destroy(s.p);
 }
 
 size_t tables__memory(const struct tables *t)
@@ -171,25 +171,25 @@ size_t tables__memory(const struct tables *t)
 	uint32_t j;
 
 	hashtab__for_each(&t->procs, i, s) {
-		const struct proc *p = s->p;
+		const struct proc_mem *p = s->p;
 
 		total += sizeof(*p) + hashtab__memory(&p->allocs) +
 			 hashtab__memory(&p->stack_index) + hashtab__memory(&p->parked) +
 			 p->cap_stacks * sizeof(*p->stacks) + p->cap_maps * sizeof(*p->maps);
 		for (j = 0; j < p->nr_stacks; j++)
-			total += sizeof(struct stack) + p->stacks[j]->nr_frames * sizeof(struct frame);
+			total += sizeof(struct proc_stack) + p->stacks[j]->nr_frames * sizeof(struct stack_frame);
 	}
 	return total;
 }
 
-static uint32_t new_stack(struct proc *p, uint64_t id)
+static uint32_t new_stack(struct proc_mem *p, uint64_t id)
 {
 	struct stack_slot *slot;
-	struct stack *s;
+	struct proc_stack *s;
 
 	if (p->nr_stacks == p->cap_stacks) {
 		uint32_t cap = p->cap_stacks ? p->cap_stacks * 2 : 16;
-		struct stack **ns = realloc(p->stacks, cap * sizeof(*ns));
+		struct proc_stack **ns = realloc(p->stacks, cap * sizeof(*ns));
 
 		if (!ns)
 			return UINT32_MAX;
@@ -212,7 +212,7 @@ static uint32_t new_stack(struct proc *p, uint64_t id)
 }
 
 /* Index of the stack with this id, made when new; UINT32_MAX when out of memory. */
-static uint32_t stack_lookup(struct proc *p, uint64_t id)
+static uint32_t stack_lookup(struct proc_mem *p, uint64_t id)
 {
 	struct stack_slot *slot;
 	uint32_t i;
@@ -234,14 +234,14 @@ static uint32_t stack_lookup(struct proc *p, uint64_t id)
 	return i;
 }
 
-struct stack *proc__stack(struct proc *p, uint64_t id)
+struct proc_stack *proc_mem__stack(struct proc_mem *p, uint64_t id)
 {
 	uint32_t i = stack_lookup(p, id);
 
 	return i == UINT32_MAX ? NULL : p->stacks[i];
 }
 
-void stack__set_frames(struct stack *s, struct frame *frames, uint32_t n, uint32_t flags)
+void stack__set_frames(struct proc_stack *s, struct stack_frame *frames, uint32_t n, uint32_t flags)
 {
 	if (s->flags & (STACK_HAS_FRAMES | STACK_OVERFLOW)) {
 		free(frames);
@@ -252,13 +252,13 @@ void stack__set_frames(struct stack *s, struct frame *frames, uint32_t n, uint32
 	s->flags |= STACK_HAS_FRAMES | (flags & 0xffff);
 }
 
-static struct stack_stats *stats_at(const struct proc *p, uint32_t index, enum level l)
+static struct stack_stats *stats_at(const struct proc_mem *p, uint32_t index, enum level l)
 {
 	return index < p->nr_stacks ? &p->stacks[index]->level[l] : NULL;
 }
 
 /* A stack gains size bytes in one piece at level l. */
-static void stats_add(struct proc *p, uint32_t index, enum level l, uint64_t size, uint64_t ts)
+static void stats_add(struct proc_mem *p, uint32_t index, enum level l, uint64_t size, uint64_t ts)
 {
 	struct stack_stats *st = stats_at(p, index, l);
 
@@ -277,7 +277,7 @@ static void stats_add(struct proc *p, uint32_t index, enum level l, uint64_t siz
  * A stack loses size bytes and pieces of them: 0 when a piece only shrinks, -1
  * when a hole splits one in two.
  */
-static void stats_sub(struct proc *p, uint32_t index, enum level l, uint64_t size,
+static void stats_sub(struct proc_mem *p, uint32_t index, enum level l, uint64_t size,
 		      int64_t pieces)
 {
 	struct stack_stats *st = stats_at(p, index, l);
@@ -292,7 +292,7 @@ static void stats_sub(struct proc *p, uint32_t index, enum level l, uint64_t siz
 }
 
 /* Accounts a block as gone from its stack. */
-static void release(struct proc *p, const struct alloc *a)
+static void release(struct proc_mem *p, const struct live_alloc *a)
 {
 	stats_sub(p, a->stack, LEVEL_HEAP, a->size, 1);
 	p->live_bytes -= a->size;
@@ -301,7 +301,7 @@ static void release(struct proc *p, const struct alloc *a)
 }
 
 /* Takes a live block out of the table into *ret; false when it is not there. */
-static bool take(struct proc *p, uint64_t addr, struct alloc *ret)
+static bool take(struct proc_mem *p, uint64_t addr, struct live_alloc *ret)
 {
 	if (hashtab__remove(&p->allocs, addr, ret))
 		return false;
@@ -309,10 +309,10 @@ static bool take(struct proc *p, uint64_t addr, struct alloc *ret)
 	return true;
 }
 
-static void insert(struct proc *p, struct alloc *a)
+static void insert(struct proc_mem *p, struct live_alloc *a)
 {
 	struct stack_stats *st = stats_at(p, a->stack, LEVEL_HEAP);
-	struct alloc *slot, old;
+	struct live_alloc *slot, old;
 
 	p->total_allocs++;
 	if (take(p, a->addr, &old)) {
@@ -337,9 +337,9 @@ static void insert(struct proc *p, struct alloc *a)
 }
 
 /* A parked block goes back to the table, as live as it was. */
-static void unpark(struct proc *p, const struct parked *pk)
+static void unpark(struct proc_mem *p, const struct parked *pk)
 {
-	struct alloc *slot = NULL;
+	struct live_alloc *slot = NULL;
 
 	if (p->tables->nr_allocs < p->tables->limits.max_allocs)
 		slot = hashtab__upsert(&p->allocs, pk->addr, NULL);
@@ -352,10 +352,10 @@ static void unpark(struct proc *p, const struct parked *pk)
 	release(p, &pk->a);
 }
 
-void proc__alloc(struct proc *p, uint32_t tid, uint32_t fn, uint64_t addr, uint64_t size,
+void proc_mem__alloc(struct proc_mem *p, uint32_t tid, uint32_t fn, uint64_t addr, uint64_t size,
 		 uint64_t stack_id, uint64_t old_addr, uint64_t ts)
 {
-	struct alloc a = { .addr = addr, .size = size, .ts = ts, .fn = fn };
+	struct live_alloc a = { .addr = addr, .size = size, .ts = ts, .fn = fn };
 	struct parked pk = { 0 };
 
 	if (old_addr) {
@@ -387,10 +387,10 @@ void proc__alloc(struct proc *p, uint32_t tid, uint32_t fn, uint64_t addr, uint6
 	insert(p, &a);
 }
 
-void proc__free(struct proc *p, uint32_t tid, uint64_t addr)
+void proc_mem__dealloc(struct proc_mem *p, uint32_t tid, uint64_t addr)
 {
 	struct parked *pk;
-	struct alloc a;
+	struct live_alloc a;
 
 	if (take(p, addr, &a)) {
 		release(p, &a);
@@ -403,7 +403,7 @@ void proc__free(struct proc *p, uint32_t tid, uint64_t addr)
 	p->notes.unmatched_frees++;
 }
 
-void proc__realloc_begin(struct proc *p, uint32_t tid, uint64_t addr)
+void proc_mem__realloc_begin(struct proc_mem *p, uint32_t tid, uint64_t addr)
 {
 	struct parked *pk;
 	bool is_new;
@@ -419,7 +419,7 @@ void proc__realloc_begin(struct proc *p, uint32_t tid, uint64_t addr)
 }
 
 /* Index of the first mapping that ends after addr: the first that may overlap it. */
-static uint32_t first_ending_after(const struct proc *p, uint64_t addr)
+static uint32_t first_ending_after(const struct proc_mem *p, uint64_t addr)
 {
 	uint32_t lo = 0, hi = p->nr_maps;
 
@@ -435,7 +435,7 @@ static uint32_t first_ending_after(const struct proc *p, uint64_t addr)
 }
 
 /* Reserved address space is tracked (so that later calls apply) but is not memory. */
-static void map_account(struct proc *p, const struct mapping *m, uint64_t bytes, int64_t pieces,
+static void map_account(struct proc_mem *p, const struct mapping *m, uint64_t bytes, int64_t pieces,
 			bool freed)
 {
 	if (m->flags & LEAKD_MAP_RESERVED) {
@@ -453,7 +453,7 @@ static void map_account(struct proc *p, const struct mapping *m, uint64_t bytes,
 	}
 }
 
-static bool map_insert_at(struct proc *p, uint32_t i, const struct mapping *m)
+static bool map_insert_at(struct proc_mem *p, uint32_t i, const struct mapping *m)
 {
 	if (p->tables->nr_maps >= p->tables->limits.max_maps) {
 		p->losses.maps_dropped++;
@@ -477,7 +477,7 @@ static bool map_insert_at(struct proc *p, uint32_t i, const struct mapping *m)
 	return true;
 }
 
-static void map_remove_at(struct proc *p, uint32_t i)
+static void map_remove_at(struct proc_mem *p, uint32_t i)
 {
 	memmove(&p->maps[i], &p->maps[i + 1], (p->nr_maps - i - 1) * sizeof(*p->maps));
 	p->nr_maps--;
@@ -503,7 +503,7 @@ static void pieces_add(struct pieces *ps, const struct mapping *m)
  * freed: the memory is gone (munmap); else it is moving (mremap) and each piece
  * taken is added to *moved.  Returns whether anything overlapped.
  */
-static bool unmap_range(struct proc *p, uint64_t start, uint64_t end, bool freed,
+static bool unmap_range(struct proc_mem *p, uint64_t start, uint64_t end, bool freed,
 			struct pieces *moved)
 {
 	uint32_t i = first_ending_after(p, start);
@@ -549,7 +549,7 @@ static bool unmap_range(struct proc *p, uint64_t start, uint64_t end, bool freed
 	return any;
 }
 
-static void map_add(struct proc *p, const struct mapping *m, bool fresh)
+static void map_add(struct proc_mem *p, const struct mapping *m, bool fresh)
 {
 	struct stack_stats *st;
 	uint64_t len = m->end - m->start;
@@ -570,7 +570,7 @@ static void map_add(struct proc *p, const struct mapping *m, bool fresh)
 	}
 }
 
-void proc__mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t stack_id, uint32_t flags,
+void proc_mem__mmap(struct proc_mem *p, uint64_t addr, uint64_t len, uint64_t stack_id, uint32_t flags,
 		uint64_t ts)
 {
 	struct mapping m = { .start = addr, .end = addr + PAGE_UP(len), .ts = ts,
@@ -586,7 +586,7 @@ void proc__mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t stack_id, 
 	map_add(p, &m, true);
 }
 
-void proc__munmap(struct proc *p, uint64_t addr, uint64_t len)
+void proc_mem__munmap(struct proc_mem *p, uint64_t addr, uint64_t len)
 {
 	uint64_t end = addr + PAGE_UP(len);
 
@@ -598,7 +598,7 @@ void proc__munmap(struct proc *p, uint64_t addr, uint64_t len)
 }
 
 /* Puts pieces back where they were (an mremap that failed, or never ended). */
-static void restore(struct proc *p, struct pieces *ps)
+static void restore(struct proc_mem *p, struct pieces *ps)
 {
 	uint32_t i;
 
@@ -608,7 +608,7 @@ static void restore(struct proc *p, struct pieces *ps)
 	memset(ps, 0, sizeof(*ps));
 }
 
-void proc__mremap_begin(struct proc *p, uint32_t tid, uint64_t addr, uint64_t len)
+void proc_mem__mremap_begin(struct proc_mem *p, uint32_t tid, uint64_t addr, uint64_t len)
 {
 	uint64_t end = addr + PAGE_UP(len);
 	struct moving *mv;
@@ -627,7 +627,7 @@ void proc__mremap_begin(struct proc *p, uint32_t tid, uint64_t addr, uint64_t le
 	unmap_range(p, addr, end, false, &mv->pieces);
 }
 
-void proc__mremap_end(struct proc *p, uint32_t tid, uint64_t old_addr, uint64_t old_len,
+void proc_mem__mremap_end(struct proc_mem *p, uint32_t tid, uint64_t old_addr, uint64_t old_len,
 		      uint64_t new_addr, uint64_t new_len, uint64_t ts)
 {
 	uint64_t old_size = PAGE_UP(old_len), new_size = PAGE_UP(new_len);
@@ -682,13 +682,13 @@ void proc__mremap_end(struct proc *p, uint32_t tid, uint64_t old_addr, uint64_t 
 	free(mv.pieces.v);
 }
 
-void proc__brk(struct proc *p, uint64_t start, uint64_t size)
+void proc_mem__brk(struct proc_mem *p, uint64_t start, uint64_t size)
 {
 	p->heap_start = start;
 	p->heap_bytes = size;
 }
 
-void proc__exec(struct proc *p)
+void proc_mem__exec(struct proc_mem *p)
 {
 	clear_allocs(p);
 	clear_maps(p);
@@ -699,7 +699,7 @@ void proc__exec(struct proc *p)
 	p->exec_count++;
 }
 
-void proc__untrace(struct proc *p)
+void proc_mem__untrace(struct proc_mem *p)
 {
 	uint32_t i;
 

@@ -16,7 +16,7 @@
 #include "base/hashtab.h"
 
 /* A frame of a stack, normalized while the process lived. */
-struct frame {
+struct stack_frame {
 	uint64_t pc;		/* as the process saw it */
 	uint64_t offset;	/* file offset in module; with jit, offset in that code */
 	uint32_t module;	/* symbolizer's module id; 0 = not in a known file */
@@ -47,16 +47,16 @@ struct stack_stats {
 	uint64_t freed_bytes, freed_count;
 };
 
-struct stack {
+struct proc_stack {
 	uint64_t id;
 	uint32_t flags;
 	uint32_t nr_frames;
-	struct frame *frames;
+	struct stack_frame *frames;
 	struct stack_stats level[LEVEL__COUNT];
 	uint64_t first_ts, last_ts;		/* first and latest use */
 };
 
-struct alloc {
+struct live_alloc {
 	uint64_t addr;		/* hashtab key */
 	uint64_t size;
 	uint64_t ts;
@@ -89,7 +89,7 @@ struct proc_notes {
 	uint64_t unmatched_unmaps;	/* ranges not seen mapped (from before watching) */
 };
 
-struct proc {
+struct proc_mem {
 	uint64_t pid;			/* hashtab key of tables.procs */
 	uint64_t start_time;		/* clock ticks since boot: pid + this is the identity */
 	char comm[16];
@@ -98,7 +98,7 @@ struct proc {
 	/* Allocator level (traced processes). */
 	uint64_t live_bytes, live_count;
 	uint64_t total_allocs, total_frees;
-	struct hashtab allocs;		/* struct alloc */
+	struct hashtab allocs;		/* struct live_alloc */
 	struct hashtab parked;		/* struct parked: blocks inside realloc, by tid */
 	/* Mapping level. */
 	uint64_t map_bytes, map_count;	/* live anonymous mappings (memory, not reserved) */
@@ -111,7 +111,7 @@ struct proc {
 	struct proc_losses losses;
 	struct proc_notes notes;
 	struct hashtab stack_index;	/* struct stack_slot: id -> index */
-	struct stack **stacks;
+	struct proc_stack **stacks;
 	uint32_t nr_stacks, cap_stacks;
 	struct tables *tables;
 };
@@ -124,42 +124,42 @@ struct tables_limits {
 
 struct tables {
 	struct tables_limits limits;
-	struct hashtab procs;		/* struct proc_slot: pid -> struct proc * */
+	struct hashtab procs;		/* struct proc_slot: pid -> struct proc_mem * */
 	uint64_t nr_allocs, nr_stacks, nr_maps;
 };
 
 int tables__init(struct tables *t, const struct tables_limits *limits);
 void tables__destroy(struct tables *t);
-struct proc *tables__proc(const struct tables *t, pid_t pid);
+struct proc_mem *tables__proc(const struct tables *t, pid_t pid);
 /* Starts tracking pid (or returns its existing entry).  NULL with errno on failure. */
-struct proc *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_time);
+struct proc_mem *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_time);
 void tables__remove_proc(struct tables *t, pid_t pid);
 /* Bytes of memory the tables hold. */
 size_t tables__memory(const struct tables *t);
 
 /* Allocator level.  Timestamps are CLOCK_MONOTONIC ns. */
-void proc__alloc(struct proc *p, uint32_t tid, uint32_t fn, uint64_t addr, uint64_t size,
+void proc_mem__alloc(struct proc_mem *p, uint32_t tid, uint32_t fn, uint64_t addr, uint64_t size,
 		 uint64_t stack_id, uint64_t old_addr, uint64_t ts);
-void proc__free(struct proc *p, uint32_t tid, uint64_t addr);
-void proc__realloc_begin(struct proc *p, uint32_t tid, uint64_t addr);
+void proc_mem__dealloc(struct proc_mem *p, uint32_t tid, uint64_t addr);
+void proc_mem__realloc_begin(struct proc_mem *p, uint32_t tid, uint64_t addr);
 
 /* Mapping level. */
-void proc__mmap(struct proc *p, uint64_t addr, uint64_t len, uint64_t stack_id, uint32_t flags,
+void proc_mem__mmap(struct proc_mem *p, uint64_t addr, uint64_t len, uint64_t stack_id, uint32_t flags,
 		uint64_t ts);
-void proc__munmap(struct proc *p, uint64_t addr, uint64_t len);
-void proc__mremap_begin(struct proc *p, uint32_t tid, uint64_t addr, uint64_t len);
-void proc__mremap_end(struct proc *p, uint32_t tid, uint64_t old_addr, uint64_t old_len,
+void proc_mem__munmap(struct proc_mem *p, uint64_t addr, uint64_t len);
+void proc_mem__mremap_begin(struct proc_mem *p, uint32_t tid, uint64_t addr, uint64_t len);
+void proc_mem__mremap_end(struct proc_mem *p, uint32_t tid, uint64_t old_addr, uint64_t old_len,
 		      uint64_t new_addr, uint64_t new_len, uint64_t ts);
-void proc__brk(struct proc *p, uint64_t start, uint64_t size);
+void proc_mem__brk(struct proc_mem *p, uint64_t start, uint64_t size);
 
 /* An exec replaced the program: forget everything of the old one. */
-void proc__exec(struct proc *p);
+void proc_mem__exec(struct proc_mem *p);
 /* The allocator level is no longer traced: its figures go, the mapping level stays. */
-void proc__untrace(struct proc *p);
+void proc_mem__untrace(struct proc_mem *p);
 
 /* The stack with this id, created empty when new (or the overflow stack when full). */
-struct stack *proc__stack(struct proc *p, uint64_t id);
+struct proc_stack *proc_mem__stack(struct proc_mem *p, uint64_t id);
 /* Takes ownership of frames (malloc'd) unless the stack already has its own. */
-void stack__set_frames(struct stack *s, struct frame *frames, uint32_t n, uint32_t flags);
+void stack__set_frames(struct proc_stack *s, struct stack_frame *frames, uint32_t n, uint32_t flags);
 
 #endif

@@ -106,10 +106,10 @@ static int offer(struct ranking *r, const struct report_row *row)
 }
 
 /* Bytes and count per stack of what is old enough: one pass over the level's data. */
-static uint64_t *aged_figures(const struct ranking *r, const struct proc *p, enum level l)
+static uint64_t *aged_figures(const struct ranking *r, const struct proc_mem *p, enum level l)
 {
 	uint64_t *aged = calloc(p->nr_stacks ? 2 * p->nr_stacks : 1, sizeof(*aged));
-	const struct alloc *a;
+	const struct live_alloc *a;
 	uint32_t i;
 	size_t k;
 
@@ -137,7 +137,7 @@ static uint64_t *aged_figures(const struct ranking *r, const struct proc *p, enu
 	return aged;
 }
 
-int ranking__add(struct ranking *r, const struct proc *p, enum level l)
+int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l)
 {
 	uint64_t *aged = NULL;
 	uint32_t k;
@@ -166,7 +166,7 @@ size_t ranking__finish(struct ranking *r)
 	return r->n;
 }
 
-int report__rank(const struct proc *p, uint32_t top, uint64_t min_age_ns, uint64_t now_ns,
+int report__rank(const struct proc_mem *p, uint32_t top, uint64_t min_age_ns, uint64_t now_ns,
 		 struct report_row **ret_rows)
 {
 	struct ranking r;
@@ -183,7 +183,7 @@ int report__rank(const struct proc *p, uint32_t top, uint64_t min_age_ns, uint64
 	return ranking__finish(&r);
 }
 
-bool report__incomplete(const struct report_meta *m, const struct proc *p)
+bool report__incomplete(const struct report_meta *m, const struct proc_mem *p)
 {
 	int i;
 
@@ -219,7 +219,7 @@ static void where_text(FILE *f, const struct frame_desc *d)
 }
 
 /* The frame before an interrupted one is the kernel's signal trampoline. */
-static void frame_text(FILE *f, struct symbolizer *s, const struct frame *fr, bool sigframe)
+static void frame_text(FILE *f, struct symbolizer *s, const struct stack_frame *fr, bool sigframe)
 {
 	const char *how = fr->flags & LEAKD_FRAME_FP ? " [by frame pointer]" : "";
 	struct frame_desc d[SYMBOLIZE_MAX_CHAIN], *real;
@@ -253,7 +253,7 @@ static const char *const level_names[LEVEL__COUNT] = {
 
 void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r, bool with_proc)
 {
-	const struct stack *st = r->stack;
+	const struct proc_stack *st = r->stack;
 	const struct stack_stats *ss = &st->level[r->level];
 	uint32_t i;
 
@@ -280,7 +280,7 @@ void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r,
 	fputc('\n', f);
 }
 
-static void losses_text(FILE *f, const struct report_meta *m, const struct proc *p)
+static void losses_text(FILE *f, const struct report_meta *m, const struct proc_mem *p)
 {
 	int i;
 
@@ -300,7 +300,7 @@ static void losses_text(FILE *f, const struct report_meta *m, const struct proc 
 }
 
 static void print_text(FILE *f, const struct report_opts *o, const struct report_meta *m,
-		       const struct proc *p, struct symbolizer *s, const struct report_row *rows,
+		       const struct proc_mem *p, struct symbolizer *s, const struct report_row *rows,
 		       size_t n)
 {
 	char when[32], live[32];
@@ -338,7 +338,7 @@ static void where_json(struct json *j, const struct frame_desc *d)
 		json_i64(j, "column", d->column);
 }
 
-static void frame_json(struct json *j, struct symbolizer *s, const struct frame *fr)
+static void frame_json(struct json *j, struct symbolizer *s, const struct stack_frame *fr)
 {
 	struct frame_desc d[SYMBOLIZE_MAX_CHAIN], *real;
 	int n, i;
@@ -378,7 +378,7 @@ static void frame_json(struct json *j, struct symbolizer *s, const struct frame 
 
 void report__row_json(struct json *j, struct symbolizer *s, const struct report_row *r)
 {
-	const struct stack *st = r->stack;
+	const struct proc_stack *st = r->stack;
 	const struct stack_stats *ss = &st->level[r->level];
 	uint32_t k;
 
@@ -410,7 +410,7 @@ void report__row_json(struct json *j, struct symbolizer *s, const struct report_
 }
 
 static void print_json(FILE *f, const struct report_opts *o, const struct report_meta *m,
-		       const struct proc *p, struct symbolizer *s, const struct report_row *rows,
+		       const struct proc_mem *p, struct symbolizer *s, const struct report_row *rows,
 		       size_t n)
 {
 	struct json j;
@@ -451,7 +451,7 @@ static void print_json(FILE *f, const struct report_opts *o, const struct report
 }
 
 int report__print(FILE *f, const struct report_opts *o, const struct report_meta *m,
-		  const struct proc *p, struct symbolizer *s)
+		  const struct proc_mem *p, struct symbolizer *s)
 {
 	struct report_row *rows;
 	int n;

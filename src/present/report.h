@@ -15,8 +15,8 @@
 struct symbolizer;
 
 struct report_row {
-	const struct proc *proc;
-	const struct stack *stack;
+	const struct proc_mem *proc;
+	const struct proc_stack *stack;
 	enum level level;
 	uint64_t bytes, count;		/* outstanding, older than the minimum age */
 };
@@ -37,7 +37,7 @@ struct ranking {
 int ranking__init(struct ranking *r, size_t top, uint64_t min_age_ns, uint64_t now_ns);
 void ranking__destroy(struct ranking *r);
 /* Offers p's stacks at level l (one pass over its allocations or mappings when aged). */
-int ranking__add(struct ranking *r, const struct proc *p, enum level l);
+int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l);
 /* Sorts what was kept, best first; returns the number of rows. */
 size_t ranking__finish(struct ranking *r);
 
@@ -66,11 +66,11 @@ struct report_meta {
  * allocations younger than min_age_ns left out.  *ret_rows is malloc'd; returns
  * the number of rows.
  */
-int report__rank(const struct proc *p, uint32_t top, uint64_t min_age_ns, uint64_t now_ns,
+int report__rank(const struct proc_mem *p, uint32_t top, uint64_t min_age_ns, uint64_t now_ns,
 		 struct report_row **ret_rows);
 /* True when anything was lost: counters, missed runs or table losses. */
-bool report__incomplete(const struct report_meta *m, const struct proc *p);
+bool report__incomplete(const struct report_meta *m, const struct proc_mem *p);
 int report__print(FILE *f, const struct report_opts *o, const struct report_meta *m,
-		  const struct proc *p, struct symbolizer *s);
+		  const struct proc_mem *p, struct symbolizer *s);
 
 #endif

@@ -48,11 +48,11 @@ struct adhoc {
 static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 {
 	struct adhoc *a = ctx;
-	struct proc *p = tables__proc(&a->tables, pid);
+	struct proc_mem *p = tables__proc(&a->tables, pid);
 
 	if (type == LEAKD_EV_EXEC) {
 		if (p)
-			proc_comm(pid, p->comm, sizeof(p->comm));
+			procfs_comm(pid, p->comm, sizeof(p->comm));
 		log_info("pid %d called exec: its tables start afresh", (int)pid);
 		if (a->unw)
 			unwinder__update_proc(a->unw, pid);
@@ -104,7 +104,7 @@ static int report(struct adhoc *a, bool final)
 				  .json = a->o->json };
 	struct report_meta m = { .now_ns = now_ns(), .wall = time(NULL), .final = final,
 				 .reason = final ? a->stop : NULL };
-	struct proc *p = tables__proc(&a->tables, a->pid);
+	struct proc_mem *p = tables__proc(&a->tables, a->pid);
 	uint64_t t0 = now_ns();
 	int err;
 
@@ -120,7 +120,7 @@ static int report(struct adhoc *a, bool final)
 static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 {
 	const struct leakd_options *o = a->o;
-	struct proc *p;
+	struct proc_mem *p;
 	int err;
 
 	if (o->mode == MODE_COMMAND) {
@@ -136,18 +136,18 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 			log_err("no process with pid %d", (int)a->pid);
 			return EXIT_NO_TARGET;
 		}
-		if (proc_is_kernel_thread(a->pid)) {
+		if (procfs_is_kernel_thread(a->pid)) {
 			log_err("pid %d is a kernel thread: it has no user-space allocator",
 				(int)a->pid);
 			return EXIT_NO_TARGET;
 		}
 	}
-	p = tables__add_proc(&a->tables, a->pid, proc_start_time(a->pid));
+	p = tables__add_proc(&a->tables, a->pid, procfs_start_time(a->pid));
 	if (!p) {
 		log_err("out of memory");
 		return EXIT_FAILURE_RUNTIME;
 	}
-	proc_comm(a->pid, p->comm, sizeof(p->comm));
+	procfs_comm(a->pid, p->comm, sizeof(p->comm));
 
 	if (a->is_child)
 		err = target__run_until(a->pid, attach_cb, a);
@@ -166,7 +166,7 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 		log_err("cannot attach to pid %d: %s", (int)a->pid, strerror(-err));
 		return err == -EPERM || err == -EACCES ? EXIT_NO_PRIVILEGE : EXIT_FAILURE_RUNTIME;
 	}
-	proc_comm(a->pid, p->comm, sizeof(p->comm));
+	procfs_comm(a->pid, p->comm, sizeof(p->comm));
 	symbolizer__refresh_proc(a->sym, a->pid);
 	a->pidfd = target__pidfd(a->pid);
 	if (a->pidfd < 0) {

@@ -22,20 +22,20 @@
 
 #define DEFAULT_TOP 10
 
-struct ctx {
+struct request {
 	struct daemon *d;
 	const struct peer *who;
 	bool json;
 	FILE *out;
 };
 
-static bool visible(const struct ctx *c, const struct watch *w)
+static bool visible(const struct request *c, const struct watch *w)
 {
 	return c->who->uid == 0 || c->who->uid == w->uid;
 }
 
 static int __attribute__((format(printf, 3, 4)))
-fail(const struct ctx *c, int status, const char *fmt, ...)
+fail(const struct request *c, int status, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -58,12 +58,12 @@ fail(const struct ctx *c, int status, const char *fmt, ...)
 
 static uint64_t self_rss(void)
 {
-	struct proc_status st;
+	struct procfs_status st;
 
-	return proc_read_status(getpid(), &st) ? 0 : st.rss_bytes;
+	return procfs_status(getpid(), &st) ? 0 : st.rss_bytes;
 }
 
-static int status(const struct ctx *c)
+static int status(const struct request *c)
 {
 	struct daemon *d = c->d;
 	uint64_t counters[LEAKD_CNT__COUNT] = { 0 }, missed, now = now_ns();
@@ -93,7 +93,7 @@ static int status(const struct ctx *c)
 		const struct watch *w;
 
 		hashtab__for_each(&d->watches, i, w) {
-			const struct proc *p = tables__proc(&d->tables, w->pid);
+			const struct proc_mem *p = tables__proc(&d->tables, w->pid);
 
 			if (!p)
 				continue;
@@ -278,7 +278,7 @@ static const char *unwind_state(struct daemon *d, const struct watch *w)
 
 struct ps_row {
 	const struct watch *w;
-	const struct proc *p;
+	const struct proc_mem *p;
 	double per_hour;
 };
 
@@ -291,7 +291,7 @@ static int cmp_ps(const void *a, const void *b)
 	return x->w->pid < y->w->pid ? -1 : x->w->pid > y->w->pid;
 }
 
-static int ps(const struct ctx *c, const struct leakd_req_list *req)
+static int ps(const struct request *c, const struct leakd_req_list *req)
 {
 	struct daemon *d = c->d;
 	uint64_t now = now_ns();
@@ -304,7 +304,7 @@ static int ps(const struct ctx *c, const struct leakd_req_list *req)
 	if (!rows)
 		return fail(c, LEAKD_ERR_INTERNAL, "out of memory");
 	hashtab__for_each(&d->watches, i, w) {
-		const struct proc *p = tables__proc(&d->tables, w->pid);
+		const struct proc_mem *p = tables__proc(&d->tables, w->pid);
 		struct growth g;
 
 		if (!p || !visible(c, w))
@@ -328,7 +328,7 @@ static int ps(const struct ctx *c, const struct leakd_req_list *req)
 	}
 	for (i = 0; i < n; i++) {
 		const struct watch *rw = rows[i].w;
-		const struct proc *p = rows[i].p;
+		const struct proc_mem *p = rows[i].p;
 		char unit[128], a[16], b[16], m[16], h[16], g[24];
 
 		cgroup_unit(rw->cgroup, unit, sizeof(unit));
@@ -370,7 +370,7 @@ static int ps(const struct ctx *c, const struct leakd_req_list *req)
 	return LEAKD_OK;
 }
 
-static bool selected(const struct ctx *c, const struct watch *w, const struct leakd_selector *s)
+static bool selected(const struct request *c, const struct watch *w, const struct leakd_selector *s)
 {
 	if (!visible(c, w))
 		return false;
@@ -381,7 +381,7 @@ static bool selected(const struct ctx *c, const struct watch *w, const struct le
 	return true;
 }
 
-static int top(const struct ctx *c, const struct leakd_req_top *req)
+static int top(const struct request *c, const struct leakd_req_top *req)
 {
 	struct daemon *d = c->d;
 	uint64_t now = now_ns();
@@ -395,7 +395,7 @@ static int top(const struct ctx *c, const struct leakd_req_top *req)
 	if (err)
 		return fail(c, LEAKD_ERR_INTERNAL, "out of memory");
 	hashtab__for_each(&d->watches, i, w) {
-		const struct proc *p = tables__proc(&d->tables, w->pid);
+		const struct proc_mem *p = tables__proc(&d->tables, w->pid);
 
 		if (!p || !selected(c, w, &req->sel))
 			continue;
@@ -446,7 +446,7 @@ static void sel_text(const struct leakd_selector *s, char *buf, size_t size)
 		snprintf(buf, size, "unit %s", s->unit);
 }
 
-static int trace(const struct ctx *c, const struct leakd_req_trace *req, bool on)
+static int trace(const struct request *c, const struct leakd_req_trace *req, bool on)
 {
 	struct daemon *d = c->d;
 	uint64_t until = req->duration_ns ? now_ns() + req->duration_ns : 0;
@@ -465,7 +465,7 @@ static int trace(const struct ctx *c, const struct leakd_req_trace *req, bool on
 		if (!visible(c, w))
 			return fail(c, LEAKD_ERR_PERM, "%s belongs to another user", what);
 	} else if (on) {
-		struct rule r = { .owner = c->who->uid, .until = until };
+		struct trace_rule r = { .owner = c->who->uid, .until = until };
 
 		snprintf(r.comm, sizeof(r.comm), "%s", req->sel.comm);
 		snprintf(r.unit, sizeof(r.unit), "%s", req->sel.unit);
@@ -534,7 +534,7 @@ static int trace(const struct ctx *c, const struct leakd_req_trace *req, bool on
 	return LEAKD_OK;
 }
 
-static int exited(const struct ctx *c, const struct leakd_req_list *req)
+static int exited(const struct request *c, const struct leakd_req_list *req)
 {
 	struct daemon *d = c->d;
 	size_t i, shown = 0;
@@ -589,7 +589,7 @@ static int exited(const struct ctx *c, const struct leakd_req_list *req)
 int control__handle(void *ctx, const struct peer *who, const struct leakd_req_hdr *h,
 		    const void *payload, FILE *out)
 {
-	struct ctx c = { .d = ctx, .who = who, .json = h->flags & LEAKD_REQ_JSON, .out = out };
+	struct request c = { .d = ctx, .who = who, .json = h->flags & LEAKD_REQ_JSON, .out = out };
 
 	switch (h->command) {
 	case LEAKD_CMD_STATUS:

@@ -78,7 +78,7 @@ static void unwind_update(struct daemon *d, struct watch *w)
 
 int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, uint64_t until)
 {
-	struct proc *p = tables__proc(&d->tables, w->pid);
+	struct proc_mem *p = tables__proc(&d->tables, w->pid);
 	int err;
 
 	if (w->traced != TRACE_NONE) {
@@ -95,7 +95,7 @@ int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, u
 	}
 	if (p && w->trace_ended) {
 		/* Figures frozen by an earlier trace are stale: start afresh. */
-		proc__untrace(p);
+		proc_mem__untrace(p);
 		w->trace_ended = 0;
 	}
 	err = tracer__attach(d->tracer, w->pid);
@@ -132,7 +132,7 @@ void daemon__stop_trace(struct daemon *d, struct watch *w)
 bool daemon__matches(const struct daemon *d, const struct watch *w, const char *comm,
 		     const char *unit)
 {
-	const struct proc *p = tables__proc(&d->tables, w->pid);
+	const struct proc_mem *p = tables__proc(&d->tables, w->pid);
 
 	if (comm && comm[0])
 		return p && !strcmp(p->comm, comm);
@@ -141,9 +141,9 @@ bool daemon__matches(const struct daemon *d, const struct watch *w, const char *
 	return false;
 }
 
-static const struct rule *matching_rule(struct daemon *d, const struct watch *w)
+static const struct trace_rule *matching_rule(struct daemon *d, const struct watch *w)
 {
-	const struct rule *r;
+	const struct trace_rule *r;
 
 	for (r = d->rules; r; r = r->next)
 		if ((!r->owner || r->owner == w->uid) && daemon__matches(d, w, r->comm, r->unit))
@@ -151,9 +151,9 @@ static const struct rule *matching_rule(struct daemon *d, const struct watch *w)
 	return NULL;
 }
 
-void daemon__add_rule(struct daemon *d, const struct rule *r)
+void daemon__add_rule(struct daemon *d, const struct trace_rule *r)
 {
-	struct rule *n = malloc(sizeof(*n));
+	struct trace_rule *n = malloc(sizeof(*n));
 
 	if (!n)
 		return;
@@ -164,7 +164,7 @@ void daemon__add_rule(struct daemon *d, const struct rule *r)
 
 int daemon__remove_rules(struct daemon *d, const char *comm, const char *unit, uint32_t owner)
 {
-	struct rule **pp = &d->rules, *r;
+	struct trace_rule **pp = &d->rules, *r;
 	int n = 0;
 
 	while ((r = *pp)) {
@@ -180,7 +180,7 @@ int daemon__remove_rules(struct daemon *d, const char *comm, const char *unit, u
 }
 
 /* The anonymous memory a process had before leakd watched it: known, not its stacks. */
-static void seed_mappings(struct daemon *d, struct proc *p)
+static void seed_mappings(struct daemon *d, struct proc_mem *p)
 {
 	struct proc_maps maps;
 	size_t i;
@@ -193,7 +193,7 @@ static void seed_mappings(struct daemon *d, struct proc *p)
 		/* Anonymous memory: no file, no [heap] (brk), no [stack] or [vdso]. */
 		if (e->path || e->inode)
 			continue;
-		proc__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING,
+		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING,
 			   (e->shared ? LEAKD_MAP_SHARED : 0) |
 			   (!e->readable && !e->writable && !e->exec ? LEAKD_MAP_RESERVED : 0), 0);
 	}
@@ -203,13 +203,13 @@ static void seed_mappings(struct daemon *d, struct proc *p)
 /* Starts watching a process: found at start-up, forked, or exec'd into sight. */
 static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 {
-	struct proc_status st;
-	const struct rule *r;
+	struct procfs_status st;
+	const struct trace_rule *r;
 	struct watch *w;
-	struct proc *p;
+	struct proc_mem *p;
 	bool is_new;
 
-	if (pid == getpid() || proc_is_kernel_thread(pid))
+	if (pid == getpid() || procfs_is_kernel_thread(pid))
 		return NULL;
 	w = daemon__watch(d, pid);
 	if (w)
@@ -218,9 +218,9 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 		d->stats.procs_dropped++;
 		return NULL;
 	}
-	if (proc_read_status(pid, &st))
+	if (procfs_status(pid, &st))
 		return NULL;	/* gone already */
-	p = tables__add_proc(&d->tables, pid, proc_start_time(pid));
+	p = tables__add_proc(&d->tables, pid, procfs_start_time(pid));
 	if (!p)
 		return NULL;
 	w = hashtab__upsert(&d->watches, (uint64_t)pid, &is_new);
@@ -233,8 +233,8 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 	w->uid = st.uid;
 	w->rss_bytes = st.rss_bytes;
 	w->anon_bytes = st.anon_bytes;
-	proc_comm(pid, p->comm, sizeof(p->comm));
-	proc_cgroup(pid, w->cgroup, sizeof(w->cgroup));
+	procfs_comm(pid, p->comm, sizeof(p->comm));
+	procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
 	if (seed)
 		seed_mappings(d, p);
 	unwind_update(d, w);
@@ -253,7 +253,7 @@ static void free_summary(struct summary *s)
 }
 
 /* What an exiting process leaves behind, symbolized now while its modules are known. */
-static void keep_summary(struct daemon *d, struct watch *w, struct proc *p)
+static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 {
 	struct summary *s;
 	struct ranking r;
@@ -309,7 +309,7 @@ static void keep_summary(struct daemon *d, struct watch *w, struct proc *p)
 static void remove_process(struct daemon *d, pid_t pid, bool exited)
 {
 	struct watch *w = daemon__watch(d, pid);
-	struct proc *p = tables__proc(&d->tables, pid);
+	struct proc_mem *p = tables__proc(&d->tables, pid);
 	struct watch copy;
 
 	if (!w)
@@ -332,8 +332,8 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 {
 	struct daemon *d = ctx;
 	struct watch *w = daemon__watch(d, pid);
-	struct proc *p;
-	const struct rule *r;
+	struct proc_mem *p;
+	const struct trace_rule *r;
 
 	switch (type) {
 	case LEAKD_EV_FORK:
@@ -349,12 +349,12 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 		}
 		p = tables__proc(&d->tables, pid);
 		if (p)
-			proc_comm(pid, p->comm, sizeof(p->comm));
-		proc_cgroup(pid, w->cgroup, sizeof(w->cgroup));
+			procfs_comm(pid, p->comm, sizeof(p->comm));
+		procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
 		{
-			struct proc_status st;
+			struct procfs_status st;
 
-			if (!proc_read_status(pid, &st))
+			if (!procfs_status(pid, &st))
 				w->uid = st.uid;	/* setuid programs change hands here */
 		}
 		symbolizer__forget_proc(d->sym, pid);
@@ -432,13 +432,13 @@ static void drill_down(struct daemon *d, uint64_t now)
 
 static void sample(struct daemon *d, uint64_t now)
 {
-	struct proc_status st;
+	struct procfs_status st;
 	pid_t gone[64];
 	size_t i, n = 0;
 	struct watch *w;
 
 	hashtab__for_each(&d->watches, i, w) {
-		if (proc_read_status(w->pid, &st)) {
+		if (procfs_status(w->pid, &st)) {
 			/* Its exit was lost (ring buffer full): let it go now. */
 			if (n < ARRAY_SIZE(gone))
 				gone[n++] = w->pid;
@@ -455,7 +455,7 @@ static void sample(struct daemon *d, uint64_t now)
 
 static void expire(struct daemon *d, uint64_t now)
 {
-	struct rule **pp = &d->rules, *r;
+	struct trace_rule **pp = &d->rules, *r;
 	struct watch *w;
 	size_t i;
 
@@ -673,7 +673,7 @@ static int setup(struct daemon *d)
 static void teardown(struct daemon *d)
 {
 	struct watch *w;
-	struct rule *r;
+	struct trace_rule *r;
 	size_t i;
 
 	if (d->watches.slots)

@@ -45,12 +45,12 @@ struct watch {
 };
 
 /* leakctl trace --comm/--unit: processes that match, now or later, are traced. */
-struct rule {
+struct trace_rule {
 	char comm[16];
 	char unit[256];
 	uint32_t owner;		/* uid of who asked; 0: root, every process */
 	uint64_t until;		/* 0: until untraced */
-	struct rule *next;
+	struct trace_rule *next;
 };
 
 /* What a process left behind when it exited, rendered then. */
@@ -82,7 +82,7 @@ struct daemon {
 	struct events *events;
 	struct server *server;
 	struct hashtab watches;		/* struct watch */
-	struct rule *rules;
+	struct trace_rule *rules;
 	struct summary *exited;		/* a ring of o.max_exited */
 	size_t nr_exited, next_exited;
 	struct daemon_stats stats;
@@ -101,7 +101,7 @@ int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, u
 void daemon__stop_trace(struct daemon *d, struct watch *w);
 bool daemon__matches(const struct daemon *d, const struct watch *w, const char *comm,
 		     const char *unit);
-void daemon__add_rule(struct daemon *d, const struct rule *r);
+void daemon__add_rule(struct daemon *d, const struct trace_rule *r);
 int daemon__remove_rules(struct daemon *d, const char *comm, const char *unit, uint32_t owner);
 const char *daemon__trace_how(enum trace_how how);
 

@@ -437,7 +437,7 @@ static uint32_t intern_jit(struct symbolizer *s, const char *name)
  * .NET's DOTNET_PerfMapEnabled), read again when the pc is not in it yet: JITs
  * append as they compile.  The name is kept now: the code may move later.
  */
-static bool jit_name(struct symbolizer *s, struct sym_proc *sp, struct frame *f)
+static bool jit_name(struct symbolizer *s, struct sym_proc *sp, struct stack_frame *f)
 {
 	const char *name;
 	uint64_t off;
@@ -458,10 +458,10 @@ static bool jit_name(struct symbolizer *s, struct sym_proc *sp, struct frame *f)
 	return f->jit != 0;
 }
 
-struct frame *symbolizer__normalize(struct symbolizer *s, pid_t pid,
+struct stack_frame *symbolizer__normalize(struct symbolizer *s, pid_t pid,
 				    const struct leakd_frame *kf, uint32_t n)
 {
-	struct frame *frames = calloc(n ? n : 1, sizeof(*frames));
+	struct stack_frame *frames = calloc(n ? n : 1, sizeof(*frames));
 	struct sym_proc *sp = NULL;
 	bool reread = false;
 	uint32_t i;
@@ -568,7 +568,7 @@ static void retry_open(struct symbolizer *s, struct module *m)
 	s->stats.modules_unreadable--;
 }
 
-int symbolizer__describe(struct symbolizer *s, const struct frame *f, struct frame_desc *ret,
+int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, struct frame_desc *ret,
 			 int max)
 {
 	struct src_frame chain[SYMBOLIZE_MAX_CHAIN];

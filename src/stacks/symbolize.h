@@ -57,7 +57,7 @@ struct leakd_frame;
  * caller owns it).  The kernel placed each frame in its file; the process's
  * mappings are read again only to learn the path of a file not seen before.
  */
-struct frame *symbolizer__normalize(struct symbolizer *s, pid_t pid,
+struct stack_frame *symbolizer__normalize(struct symbolizer *s, pid_t pid,
 				    const struct leakd_frame *frames, uint32_t n);
 /* Forgets the mappings of pid (not its modules, which reports still need). */
 void symbolizer__forget_proc(struct symbolizer *s, pid_t pid);
@@ -66,7 +66,7 @@ void symbolizer__forget_proc(struct symbolizer *s, pid_t pid);
  * returns how many descriptions (at least 1, at most max).  The strings live as
  * long as the symbolizer.
  */
-int symbolizer__describe(struct symbolizer *s, const struct frame *f, struct frame_desc *ret,
+int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, struct frame_desc *ret,
 			 int max);
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *ret);
 size_t symbolizer__memory(const struct symbolizer *s);

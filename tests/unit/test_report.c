@@ -20,11 +20,11 @@
 
 static struct tables t;
 
-static struct proc *setup(uint64_t max_stacks)
+static struct proc_mem *setup(uint64_t max_stacks)
 {
 	struct tables_limits l = { .max_allocs = 1 << 22, .max_stacks = max_stacks,
 				   .max_maps = 16 };
-	struct proc *p;
+	struct proc_mem *p;
 
 	ck_assert_int_eq(tables__init(&t, &l), 0);
 	p = tables__add_proc(&t, PID, 1);
@@ -37,9 +37,9 @@ static void teardown(void)
 	tables__destroy(&t);
 }
 
-static void alloc(struct proc *p, uint64_t addr, uint64_t size, uint64_t stack, uint64_t ts)
+static void alloc(struct proc_mem *p, uint64_t addr, uint64_t size, uint64_t stack, uint64_t ts)
 {
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, addr, size, stack, 0, ts);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, addr, size, stack, 0, ts);
 }
 
 #define ck_row(rows, i, sid, b, c)                                            \
@@ -53,9 +53,9 @@ static void alloc(struct proc *p, uint64_t addr, uint64_t size, uint64_t stack, 
  * 0x31: 300 in 1; 0x21: 100 in 2; 0x11 and 0x41: 100 in 1 (tie: lower id first);
  * 0x61: malloc(0), outstanding but empty; 0x51: all freed.
  */
-static struct proc *five_stacks(void)
+static struct proc_mem *five_stacks(void)
 {
-	struct proc *p = setup(100);
+	struct proc_mem *p = setup(100);
 
 	alloc(p, 0x1000, 100, 0x41, 1);
 	alloc(p, 0x2000, 5, 0x51, 1);
@@ -64,13 +64,13 @@ static struct proc *five_stacks(void)
 	alloc(p, 0x5000, 300, 0x31, 1);
 	alloc(p, 0x6000, 100, 0x11, 1);
 	alloc(p, 0x7000, 50, 0x21, 1);
-	proc__free(p, TID, 0x2000);
+	proc_mem__dealloc(p, TID, 0x2000);
 	return p;
 }
 
 START_TEST(rank_order_and_ties)
 {
-	struct proc *p = five_stacks();
+	struct proc_mem *p = five_stacks();
 	struct report_row *rows;
 
 	ck_assert_int_eq(report__rank(p, 0, 0, 10, &rows), 5);
@@ -100,13 +100,13 @@ END_TEST
 
 START_TEST(rank_nothing_outstanding)
 {
-	struct proc *p = setup(100);
+	struct proc_mem *p = setup(100);
 	struct report_row *rows;
 
 	ck_assert_int_eq(report__rank(p, 10, 0, 10, &rows), 0);
 	free(rows);
 	alloc(p, 0x1000, 10, 0x11, 1);
-	proc__free(p, TID, 0x1000);
+	proc_mem__dealloc(p, TID, 0x1000);
 	ck_assert_int_eq(report__rank(p, 0, 0, 10, &rows), 0);
 	free(rows);
 	ck_assert_int_eq(report__rank(p, 0, 1, 10, &rows), 0);
@@ -117,7 +117,7 @@ END_TEST
 
 START_TEST(rank_min_age)
 {
-	struct proc *p = setup(100);
+	struct proc_mem *p = setup(100);
 	struct report_row *rows;
 
 	alloc(p, 0x1000, 10, 0x11, 100);	/* age 900 at 1000 */
@@ -169,7 +169,7 @@ START_TEST(rank_many_against_sort)
 	struct expect *e = calloc(n, sizeof(*e));
 	struct report_row *rows;
 	uint64_t addr = 0x10000;
-	struct proc *p;
+	struct proc_mem *p;
 	uint32_t i, j, live = 0;
 	int got;
 
@@ -190,7 +190,7 @@ START_TEST(rank_many_against_sort)
 			e[i].count++;
 		}
 		if (!allocs)
-			proc__stack(p, e[i].id);
+			proc_mem__stack(p, e[i].id);
 		live += allocs > 0;
 	}
 	ck_assert_uint_eq(p->nr_stacks, n);
@@ -220,7 +220,7 @@ END_TEST
 
 START_TEST(incomplete_when_lost)
 {
-	struct proc *p = setup(100);
+	struct proc_mem *p = setup(100);
 	struct report_meta m = { 0 };
 	int c;
 
@@ -254,7 +254,7 @@ END_TEST
 /* Once a bug, kept as a test: a full mapping table (losses.maps_dropped) does not make the report incomplete. */
 START_TEST(incomplete_when_maps_dropped)
 {
-	struct proc *p = setup(100);
+	struct proc_mem *p = setup(100);
 	struct report_meta m = { 0 };
 
 	p->losses.maps_dropped = 1;
@@ -264,7 +264,7 @@ START_TEST(incomplete_when_maps_dropped)
 END_TEST
 
 static char *print(const struct report_opts *o, const struct report_meta *m,
-		   const struct proc *p)
+		   const struct proc_mem *p)
 {
 	struct symbolizer *s = symbolizer__new(16);
 	char *buf = NULL;
@@ -286,7 +286,7 @@ static char *print(const struct report_opts *o, const struct report_meta *m,
 
 START_TEST(json_report)
 {
-	struct proc *p = five_stacks();
+	struct proc_mem *p = five_stacks();
 	struct report_opts o = { .top = 2, .json = true };
 	struct report_meta m = { .now_ns = 10, .wall = 1700000000, .final = true,
 				 .reason = "exit" };
@@ -338,14 +338,14 @@ END_TEST
 
 START_TEST(text_report)
 {
-	struct proc *p = five_stacks();
+	struct proc_mem *p = five_stacks();
 	struct report_opts o = { .top = 2 };
 	struct report_meta m = { .now_ns = 10, .wall = 1700000000 };
-	struct stack *s21;
+	struct proc_stack *s21;
 	char *s;
 
 	memcpy(p->comm, "leaker", 7);
-	s21 = proc__stack(p, 0x21);
+	s21 = proc_mem__stack(p, 0x21);
 	stack__set_frames(s21, NULL, 0, LEAKD_STACK_TRUNCATED);
 	s = print(&o, &m, p);
 	ck_has(s, "] pid 1234 (leaker): 600 B in 6 live allocations (7 allocations, 1 frees "
@@ -379,7 +379,7 @@ END_TEST
 
 START_TEST(overflow_stack_in_report)
 {
-	struct proc *p = setup(1);
+	struct proc_mem *p = setup(1);
 	struct report_opts o = { .json = true };
 	struct report_meta m = { .now_ns = 10 };
 	char *s;
@@ -403,7 +403,7 @@ END_TEST
 
 START_TEST(write_error_reported)
 {
-	struct proc *p = five_stacks();
+	struct proc_mem *p = five_stacks();
 	struct report_opts o = { .json = true };
 	struct report_meta m = { 0 };
 	struct symbolizer *s = symbolizer__new(16);

@@ -26,11 +26,11 @@
 
 static struct tables t;
 
-static struct proc *setup(uint64_t max_allocs, uint64_t max_stacks, uint64_t max_maps)
+static struct proc_mem *setup(uint64_t max_allocs, uint64_t max_stacks, uint64_t max_maps)
 {
 	struct tables_limits l = { .max_allocs = max_allocs, .max_stacks = max_stacks,
 				   .max_maps = max_maps };
-	struct proc *p;
+	struct proc_mem *p;
 
 	ck_assert_int_eq(tables__init(&t, &l), 0);
 	p = tables__add_proc(&t, PID, 77);
@@ -40,7 +40,7 @@ static struct proc *setup(uint64_t max_allocs, uint64_t max_stacks, uint64_t max
 	return p;
 }
 
-static struct proc *setup_big(void)
+static struct proc_mem *setup_big(void)
 {
 	return setup(1 << 20, 1 << 16, 1 << 16);
 }
@@ -55,7 +55,7 @@ static void teardown(void)
 	tables__destroy(&t);
 }
 
-static struct stack *find_stack(const struct proc *p, uint64_t id)
+static struct proc_stack *find_stack(const struct proc_mem *p, uint64_t id)
 {
 	uint32_t i;
 
@@ -65,9 +65,9 @@ static struct stack *find_stack(const struct proc *p, uint64_t id)
 	return NULL;
 }
 
-static struct stack *must_stack(const struct proc *p, uint64_t id)
+static struct proc_stack *must_stack(const struct proc_mem *p, uint64_t id)
 {
-	struct stack *s = find_stack(p, id);
+	struct proc_stack *s = find_stack(p, id);
 
 	ck_assert_msg(s, "no stack %#lx", (unsigned long)id);
 	return s;
@@ -96,7 +96,7 @@ static struct stack *must_stack(const struct proc *p, uint64_t id)
 		ck_assert_uint_eq((p)->stacks[(p)->maps[i].stack]->id, (sid)); \
 	} while (0)
 
-static const struct alloc *alloc_at(const struct proc *p, uint64_t addr)
+static const struct live_alloc *alloc_at(const struct proc_mem *p, uint64_t addr)
 {
 	return hashtab__get(&p->allocs, addr);
 }
@@ -106,11 +106,11 @@ static const struct alloc *alloc_at(const struct proc *p, uint64_t addr)
  * the process's figures are the sums of its tables, the stacks' live figures add
  * up to the process's, mappings are sorted and disjoint, global counts agree.
  */
-static void check_consistent(const struct proc *p)
+static void check_consistent(const struct proc_mem *p)
 {
 	uint64_t *heap_b, *heap_c, *map_b, *map_c;
 	uint64_t bytes = 0, count = 0, mb = 0, mc = 0, rb = 0;
-	const struct alloc *a;
+	const struct live_alloc *a;
 	uint32_t i;
 	size_t k;
 
@@ -181,7 +181,7 @@ static void check_consistent(const struct proc *p)
 	free(map_c);
 }
 
-static void ck_notes(const struct proc *p, uint64_t unmatched, uint64_t replaced,
+static void ck_notes(const struct proc_mem *p, uint64_t unmatched, uint64_t replaced,
 		     uint64_t unparked, uint64_t unmaps)
 {
 	ck_assert_uint_eq(p->notes.unmatched_frees, unmatched);
@@ -190,7 +190,7 @@ static void ck_notes(const struct proc *p, uint64_t unmatched, uint64_t replaced
 	ck_assert_uint_eq(p->notes.unmatched_unmaps, unmaps);
 }
 
-static void ck_no_losses(const struct proc *p)
+static void ck_no_losses(const struct proc_mem *p)
 {
 	ck_assert_uint_eq(p->losses.allocs_dropped, 0);
 	ck_assert_uint_eq(p->losses.stacks_merged, 0);
@@ -201,11 +201,11 @@ static void ck_no_losses(const struct proc *p)
 
 START_TEST(malloc_then_free)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 1000);
-	proc__alloc(p, TID, LEAKD_FN_CALLOC, 0x2000, 24, S1, 0, 2000);
-	proc__alloc(p, TID + 1, LEAKD_FN_MALLOC, 0x3000, 7, S2, 0, 3000);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 1000);
+	proc_mem__alloc(p, TID, LEAKD_FN_CALLOC, 0x2000, 24, S1, 0, 2000);
+	proc_mem__alloc(p, TID + 1, LEAKD_FN_MALLOC, 0x3000, 7, S2, 0, 3000);
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 131);
 	ck_assert_uint_eq(p->live_count, 3);
@@ -222,11 +222,11 @@ START_TEST(malloc_then_free)
 	ck_assert_uint_eq(alloc_at(p, 0x2000)->fn, LEAKD_FN_CALLOC);
 	ck_assert_uint_eq(t.nr_allocs, 3);
 
-	proc__free(p, TID, 0x1000);
+	proc_mem__dealloc(p, TID, 0x1000);
 	check_consistent(p);
 	ck_stats(HEAP(p, S1), 24, 1, 124, 2, 100, 1);
-	proc__free(p, TID + 5, 0x2000);
-	proc__free(p, TID, 0x3000);
+	proc_mem__dealloc(p, TID + 5, 0x2000);
+	proc_mem__dealloc(p, TID, 0x3000);
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 0);
 	ck_assert_uint_eq(p->live_count, 0);
@@ -245,9 +245,9 @@ END_TEST
 
 START_TEST(unknown_free_counts_unmatched)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__free(p, TID, 0xdead0);
+	proc_mem__dealloc(p, TID, 0xdead0);
 	check_consistent(p);
 	ck_notes(p, 1, 0, 0, 0);
 	ck_assert_uint_eq(p->live_bytes, 0);
@@ -255,9 +255,9 @@ START_TEST(unknown_free_counts_unmatched)
 	ck_assert_uint_eq(p->total_frees, 0);
 
 	/* A double free: the second is not seen allocated. */
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 40, S1, 0, 1);
-	proc__free(p, TID, 0x1000);
-	proc__free(p, TID, 0x1000);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 40, S1, 0, 1);
+	proc_mem__dealloc(p, TID, 0x1000);
+	proc_mem__dealloc(p, TID, 0x1000);
 	check_consistent(p);
 	ck_notes(p, 2, 0, 0, 0);
 	ck_assert_uint_eq(p->live_bytes, 0);
@@ -270,16 +270,16 @@ END_TEST
 
 START_TEST(realloc_moves_block)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
-	proc__realloc_begin(p, TID, 0x1000);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
+	proc_mem__realloc_begin(p, TID, 0x1000);
 	/* Parked: realloc has not let go of it yet. */
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 100);
 	ck_assert_uint_eq(p->live_count, 1);
 	ck_stats(HEAP(p, S1), 100, 1, 100, 1, 0, 0);
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0x2000, 300, S2, 0x1000, 20);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0x2000, 300, S2, 0x1000, 20);
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 300);
 	ck_assert_uint_eq(p->live_count, 1);
@@ -293,9 +293,9 @@ START_TEST(realloc_moves_block)
 	ck_assert_uint_eq(p->parked.count, 0);
 	ck_notes(p, 0, 0, 0, 0);
 
-	proc__free(p, TID, 0x1000);
+	proc_mem__dealloc(p, TID, 0x1000);
 	ck_notes(p, 1, 0, 0, 0);
-	proc__free(p, TID, 0x2000);
+	proc_mem__dealloc(p, TID, 0x2000);
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 0);
 	ck_stats(HEAP(p, S2), 0, 0, 300, 1, 300, 1);
@@ -305,11 +305,11 @@ END_TEST
 
 START_TEST(realloc_in_place)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
-	proc__realloc_begin(p, TID, 0x1000);
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0x1000, 60, S1, 0x1000, 20);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
+	proc_mem__realloc_begin(p, TID, 0x1000);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0x1000, 60, S1, 0x1000, 20);
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 60);
 	ck_assert_uint_eq(p->live_count, 1);
@@ -321,11 +321,11 @@ END_TEST
 
 START_TEST(realloc_failure_keeps_block)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
-	proc__realloc_begin(p, TID, 0x1000);
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0, 1 << 30, S2, 0x1000, 20);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
+	proc_mem__realloc_begin(p, TID, 0x1000);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0, 1 << 30, S2, 0x1000, 20);
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 100);
 	ck_assert_uint_eq(p->live_count, 1);
@@ -337,7 +337,7 @@ START_TEST(realloc_failure_keeps_block)
 	ck_assert_uint_eq(alloc_at(p, 0x1000)->ts, 10);
 	ck_assert_uint_eq(t.nr_allocs, 1);
 	/* Still the old block: its free matches. */
-	proc__free(p, TID, 0x1000);
+	proc_mem__dealloc(p, TID, 0x1000);
 	check_consistent(p);
 	ck_notes(p, 0, 0, 0, 0);
 	ck_stats(HEAP(p, S1), 0, 0, 100, 1, 100, 1);
@@ -347,11 +347,11 @@ END_TEST
 
 START_TEST(realloc_to_zero_frees)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
-	proc__realloc_begin(p, TID, 0x1000);
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0, 0, S2, 0x1000, 20);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
+	proc_mem__realloc_begin(p, TID, 0x1000);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0, 0, S2, 0x1000, 20);
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 0);
 	ck_assert_uint_eq(p->live_count, 0);
@@ -366,14 +366,14 @@ END_TEST
 
 START_TEST(realloc_zero_frees_through_free)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
 	/* glibc's realloc(p, 0) calls free(p) between the begin and the end. */
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
-	proc__realloc_begin(p, TID, 0x1000);
-	proc__free(p, TID, 0x1000);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
+	proc_mem__realloc_begin(p, TID, 0x1000);
+	proc_mem__dealloc(p, TID, 0x1000);
 	ck_notes(p, 0, 0, 0, 0);
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0, 0, S2, 0x1000, 20);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0, 0, S2, 0x1000, 20);
 	check_consistent(p);
 	ck_notes(p, 0, 0, 0, 0);
 	ck_assert_uint_eq(p->live_bytes, 0);
@@ -382,11 +382,11 @@ START_TEST(realloc_zero_frees_through_free)
 	ck_stats(HEAP(p, S1), 0, 0, 100, 1, 100, 1);
 
 	/* Another thread freeing a block parked by this one is not that. */
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 50, S1, 0, 30);
-	proc__realloc_begin(p, TID, 0x2000);
-	proc__free(p, TID + 1, 0x2000);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 50, S1, 0, 30);
+	proc_mem__realloc_begin(p, TID, 0x2000);
+	proc_mem__dealloc(p, TID + 1, 0x2000);
 	ck_notes(p, 1, 0, 0, 0);
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0, 0, S2, 0x2000, 40);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0, 0, S2, 0x2000, 40);
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 0);
 	ck_stats(HEAP(p, S1), 0, 0, 150, 2, 150, 2);
@@ -396,10 +396,10 @@ END_TEST
 
 START_TEST(realloc_end_without_begin)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0x2000, 200, S2, 0x1000, 20);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0x2000, 200, S2, 0x1000, 20);
 	check_consistent(p);
 	ck_notes(p, 0, 0, 1, 0);
 	ck_assert_uint_eq(p->live_bytes, 200);
@@ -408,15 +408,15 @@ START_TEST(realloc_end_without_begin)
 	ck_stats(HEAP(p, S2), 200, 1, 200, 1, 0, 0);
 
 	/* A failed one without its begin: the block stays. */
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0, 999, S3, 0x2000, 30);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0, 999, S3, 0x2000, 30);
 	check_consistent(p);
 	ck_notes(p, 0, 0, 2, 0);
 	ck_assert_uint_eq(p->live_bytes, 200);
 	ck_stats(HEAP(p, S2), 200, 1, 200, 1, 0, 0);
 
 	/* realloc(p, 0) without its begin: freed. */
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x3000, 30, S1, 0, 40);
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0, 0, S3, 0x2000, 50);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x3000, 30, S1, 0, 40);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0, 0, S3, 0x2000, 50);
 	check_consistent(p);
 	ck_notes(p, 0, 0, 3, 0);
 	ck_assert_uint_eq(p->live_bytes, 30);
@@ -431,18 +431,18 @@ END_TEST
  */
 START_TEST(realloc_unparked_end_keeps_parked_block)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x3000, 30, S2, 0, 20);
-	proc__realloc_begin(p, TID, 0x3000);
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0x2000, 200, S3, 0x1000, 30);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x3000, 30, S2, 0, 20);
+	proc_mem__realloc_begin(p, TID, 0x3000);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0x2000, 200, S3, 0x1000, 30);
 	ck_notes(p, 0, 0, 1, 0);
 	ck_stats(HEAP(p, S1), 0, 0, 100, 1, 100, 1);
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 230);
 	/* Still live as far as leakd knows: its free must find it. */
-	proc__free(p, TID, 0x3000);
+	proc_mem__dealloc(p, TID, 0x3000);
 	check_consistent(p);
 	ck_notes(p, 0, 0, 1, 0);
 	ck_assert_uint_eq(p->live_bytes, 200);
@@ -453,10 +453,10 @@ END_TEST
 
 START_TEST(realloc_of_unknown_block)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__realloc_begin(p, TID, 0x9000);
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0x2000, 64, S2, 0x9000, 20);
+	proc_mem__realloc_begin(p, TID, 0x9000);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0x2000, 64, S2, 0x9000, 20);
 	check_consistent(p);
 	ck_notes(p, 1, 0, 0, 0);
 	ck_assert_uint_eq(p->live_bytes, 64);
@@ -466,8 +466,8 @@ START_TEST(realloc_of_unknown_block)
 	ck_stats(HEAP(p, S2), 64, 1, 64, 1, 0, 0);
 
 	/* Unknown and failed: nothing to keep, nothing counted. */
-	proc__realloc_begin(p, TID, 0xa000);
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0, 64, S2, 0xa000, 30);
+	proc_mem__realloc_begin(p, TID, 0xa000);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0, 64, S2, 0xa000, 30);
 	check_consistent(p);
 	ck_notes(p, 1, 0, 0, 0);
 	ck_assert_uint_eq(p->live_bytes, 64);
@@ -477,10 +477,10 @@ END_TEST
 
 START_TEST(address_reused_while_live)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 50, S2, 0, 20);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 10);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 50, S2, 0, 20);
 	check_consistent(p);
 	ck_notes(p, 0, 1, 0, 0);
 	ck_assert_uint_eq(p->live_bytes, 50);
@@ -490,7 +490,7 @@ START_TEST(address_reused_while_live)
 	ck_assert_uint_eq(t.nr_allocs, 1);
 	ck_stats(HEAP(p, S1), 0, 0, 100, 1, 100, 1);
 	ck_stats(HEAP(p, S2), 50, 1, 50, 1, 0, 0);
-	proc__free(p, TID, 0x1000);
+	proc_mem__dealloc(p, TID, 0x1000);
 	check_consistent(p);
 	ck_notes(p, 0, 1, 0, 0);
 	ck_assert_uint_eq(p->live_bytes, 0);
@@ -500,11 +500,11 @@ END_TEST
 
 START_TEST(alloc_limit_drops)
 {
-	struct proc *p = setup(3, 100, 100);
+	struct proc_mem *p = setup(3, 100, 100);
 	uint64_t i;
 
 	for (i = 1; i <= 4; i++)
-		proc__alloc(p, TID, LEAKD_FN_MALLOC, i * 0x1000, 10 * i, S1, 0, i);
+		proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, i * 0x1000, 10 * i, S1, 0, i);
 	check_consistent(p);
 	ck_assert_uint_eq(p->losses.allocs_dropped, 1);
 	ck_assert_uint_eq(t.nr_allocs, 3);
@@ -515,10 +515,10 @@ START_TEST(alloc_limit_drops)
 	ck_stats(HEAP(p, S1), 60, 3, 100, 4, 0, 0);
 	ck_assert_ptr_null(alloc_at(p, 0x4000));
 	/* Its free is one not seen allocated. */
-	proc__free(p, TID, 0x4000);
+	proc_mem__dealloc(p, TID, 0x4000);
 	ck_notes(p, 1, 0, 0, 0);
-	proc__free(p, TID, 0x1000);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x5000, 5, S2, 0, 9);
+	proc_mem__dealloc(p, TID, 0x1000);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x5000, 5, S2, 0, 9);
 	check_consistent(p);
 	ck_assert_uint_eq(p->losses.allocs_dropped, 1);
 	ck_assert_uint_eq(t.nr_allocs, 3);
@@ -530,16 +530,16 @@ END_TEST
 
 START_TEST(stack_limit_overflow_stack)
 {
-	struct proc *p = setup(100, 2, 100);
-	struct stack *over = NULL;
+	struct proc_mem *p = setup(100, 2, 100);
+	struct proc_stack *over = NULL;
 	uint32_t i;
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 1, S1, 0, 1);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 2, S2, 0, 2);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x3000, 4, S3, 0, 3);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x4000, 8, S4, 0, 4);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x5000, 16, S1, 0, 5);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x6000, 32, S3, 0, 6);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 1, S1, 0, 1);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 2, S2, 0, 2);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x3000, 4, S3, 0, 3);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x4000, 8, S4, 0, 4);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x5000, 16, S1, 0, 5);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x6000, 32, S3, 0, 6);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_stacks, 3);
 	ck_assert_uint_eq(t.nr_stacks, 3);
@@ -559,12 +559,12 @@ START_TEST(stack_limit_overflow_stack)
 	ck_stats(HEAP(p, S1), 17, 2, 17, 2, 0, 0);
 	ck_stats(HEAP(p, S2), 2, 1, 2, 1, 0, 0);
 	ck_assert(!(must_stack(p, S1)->flags & STACK_OVERFLOW));
-	ck_assert_ptr_eq(proc__stack(p, S5), over);
+	ck_assert_ptr_eq(proc_mem__stack(p, S5), over);
 	/* Frames of a stack past the limit have no stack to go to. */
-	stack__set_frames(over, calloc(2, sizeof(struct frame)), 2, 0);
+	stack__set_frames(over, calloc(2, sizeof(struct stack_frame)), 2, 0);
 	ck_assert_uint_eq(over->nr_frames, 0);
 	ck_assert_ptr_null(over->frames);
-	proc__free(p, TID, 0x4000);
+	proc_mem__dealloc(p, TID, 0x4000);
 	check_consistent(p);
 	ck_stats(&over->level[LEVEL_HEAP], 36, 2, 44, 3, 8, 1);
 	teardown();
@@ -574,10 +574,10 @@ END_TEST
 /* Once a bug, kept as a test: a mapping sent to the overflow stack is not counted in losses.stacks_merged. */
 START_TEST(mmap_past_stack_limit_counts_merge)
 {
-	struct proc *p = setup(100, 1, 100);
+	struct proc_mem *p = setup(100, 1, 100);
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 1, S1, 0, 1);
-	proc__mmap(p, 0x100000, 2 * PG, S2, 0, 2);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 1, S1, 0, 1);
+	proc_mem__mmap(p, 0x100000, 2 * PG, S2, 0, 2);
 	check_consistent(p);
 	ck_assert_ptr_null(find_stack(p, S2));
 	ck_assert_uint_eq(p->stacks[p->maps[0].stack]->flags & STACK_OVERFLOW, STACK_OVERFLOW);
@@ -588,11 +588,11 @@ END_TEST
 
 START_TEST(map_limit_drops)
 {
-	struct proc *p = setup(100, 100, 2);
+	struct proc_mem *p = setup(100, 100, 2);
 
-	proc__mmap(p, 0x100000, PG, S1, 0, 1);
-	proc__mmap(p, 0x200000, PG, S1, 0, 2);
-	proc__mmap(p, 0x300000, PG, S2, 0, 3);
+	proc_mem__mmap(p, 0x100000, PG, S1, 0, 1);
+	proc_mem__mmap(p, 0x200000, PG, S1, 0, 2);
+	proc_mem__mmap(p, 0x300000, PG, S2, 0, 3);
 	check_consistent(p);
 	ck_assert_uint_eq(p->losses.maps_dropped, 1);
 	ck_assert_uint_eq(p->nr_maps, 2);
@@ -602,13 +602,13 @@ START_TEST(map_limit_drops)
 	ck_stats(MAP(p, S1), 2 * PG, 2, 2 * PG, 2, 0, 0);
 	ck_stats(MAP(p, S2), 0, 0, 0, 0, 0, 0);
 	/* Its munmap finds nothing. */
-	proc__munmap(p, 0x300000, PG);
+	proc_mem__munmap(p, 0x300000, PG);
 	ck_notes(p, 0, 0, 0, 1);
 
 	/* A hole in the middle of a mapping needs a slot for its tail: the tail goes. */
-	proc__munmap(p, 0x200000, PG);
-	proc__mmap(p, 0x400000, 3 * PG, S2, 0, 4);
-	proc__munmap(p, 0x401000, PG);
+	proc_mem__munmap(p, 0x200000, PG);
+	proc_mem__mmap(p, 0x400000, 3 * PG, S2, 0, 4);
+	proc_mem__munmap(p, 0x401000, PG);
 	check_consistent(p);
 	ck_assert_uint_eq(p->losses.maps_dropped, 2);
 	ck_assert_uint_eq(p->nr_maps, 2);
@@ -623,14 +623,14 @@ END_TEST
 
 START_TEST(stack_id_zero)
 {
-	struct proc *p = setup_big();
-	const struct alloc *a, *b;
-	struct stack *none;
+	struct proc_mem *p = setup_big();
+	const struct live_alloc *a, *b;
+	struct proc_stack *none;
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 10, 0, 0, 1);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 20, 0, 0, 2);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x3000, 40, S1, 0, 3);
-	proc__mmap(p, 0x100000, PG, 0, 0, 4);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 10, 0, 0, 1);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 20, 0, 0, 2);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x3000, 40, S1, 0, 3);
+	proc_mem__mmap(p, 0x100000, PG, 0, 0, 4);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_stacks, 2);
 	a = alloc_at(p, 0x1000);
@@ -645,7 +645,7 @@ START_TEST(stack_id_zero)
 	ck_assert_uint_eq(none->flags & STACK_OVERFLOW, 0);
 	ck_stats(&none->level[LEVEL_HEAP], 30, 2, 30, 2, 0, 0);
 	ck_stats(&none->level[LEVEL_MAP], PG, 1, PG, 1, 0, 0);
-	ck_assert_ptr_eq(proc__stack(p, 0), none);
+	ck_assert_ptr_eq(proc_mem__stack(p, 0), none);
 	ck_no_losses(p);
 	teardown();
 }
@@ -653,16 +653,16 @@ END_TEST
 
 START_TEST(exec_clears_everything)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 10, S1, 0, 1);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 20, S2, 0, 2);
-	proc__realloc_begin(p, TID, 0x2000);
-	proc__mmap(p, 0x100000, 3 * PG, S1, 0, 3);
-	proc__mmap(p, 0x200000, PG, S3, LEAKD_MAP_RESERVED, 3);
-	proc__brk(p, 0x555000, 0x21000);
-	proc__mremap_begin(p, TID, 0x100000, PG);
-	proc__exec(p);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 10, S1, 0, 1);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 20, S2, 0, 2);
+	proc_mem__realloc_begin(p, TID, 0x2000);
+	proc_mem__mmap(p, 0x100000, 3 * PG, S1, 0, 3);
+	proc_mem__mmap(p, 0x200000, PG, S3, LEAKD_MAP_RESERVED, 3);
+	proc_mem__brk(p, 0x555000, 0x21000);
+	proc_mem__mremap_begin(p, TID, 0x100000, PG);
+	proc_mem__exec(p);
 	check_consistent(p);
 	ck_assert_uint_eq(p->exec_count, 1);
 	ck_assert_uint_eq(p->live_bytes, 0);
@@ -682,8 +682,8 @@ START_TEST(exec_clears_everything)
 	ck_assert_uint_eq(t.nr_stacks, 0);
 
 	/* The new program starts from nothing. */
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 5, S1, 0, 9);
-	proc__mmap(p, 0x100000, PG, S1, 0, 9);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 5, S1, 0, 9);
+	proc_mem__mmap(p, 0x100000, PG, S1, 0, 9);
 	check_consistent(p);
 	ck_stats(HEAP(p, S1), 5, 1, 5, 1, 0, 0);
 	ck_stats(MAP(p, S1), PG, 1, PG, 1, 0, 0);
@@ -694,18 +694,18 @@ END_TEST
 
 START_TEST(untrace_keeps_mapping_level)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 10, S1, 0, 1);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 20, S2, 0, 2);
-	proc__free(p, TID, 0x2000);
-	proc__alloc(p, TID, LEAKD_FN_MALLOC, 0x3000, 30, S2, 0, 2);
-	proc__realloc_begin(p, TID, 0x3000);
-	proc__mmap(p, 0x100000, 3 * PG, S1, 0, 3);
-	proc__mmap(p, 0x200000, 2 * PG, S3, LEAKD_MAP_RESERVED, 3);
-	proc__munmap(p, 0x100000, PG);
-	proc__brk(p, 0x555000, 0x21000);
-	proc__untrace(p);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 10, S1, 0, 1);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 20, S2, 0, 2);
+	proc_mem__dealloc(p, TID, 0x2000);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x3000, 30, S2, 0, 2);
+	proc_mem__realloc_begin(p, TID, 0x3000);
+	proc_mem__mmap(p, 0x100000, 3 * PG, S1, 0, 3);
+	proc_mem__mmap(p, 0x200000, 2 * PG, S3, LEAKD_MAP_RESERVED, 3);
+	proc_mem__munmap(p, 0x100000, PG);
+	proc_mem__brk(p, 0x555000, 0x21000);
+	proc_mem__untrace(p);
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 0);
 	ck_assert_uint_eq(p->live_count, 0);
@@ -727,7 +727,7 @@ START_TEST(untrace_keeps_mapping_level)
 	ck_assert_uint_eq(p->heap_bytes, 0x21000);
 	ck_stats(MAP(p, S1), 2 * PG, 1, 3 * PG, 1, PG, 0);
 	/* The end of the realloc in flight finds nothing parked. */
-	proc__alloc(p, TID, LEAKD_FN_REALLOC, 0x4000, 8, S2, 0x3000, 4);
+	proc_mem__alloc(p, TID, LEAKD_FN_REALLOC, 0x4000, 8, S2, 0x3000, 4);
 	check_consistent(p);
 	ck_notes(p, 1, 0, 1, 0);
 	ck_assert_uint_eq(p->live_bytes, 8);
@@ -739,12 +739,12 @@ END_TEST
 
 START_TEST(mmap_rounds_to_pages)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 100, S1, 0, 5);
-	proc__mmap(p, 0x200000, PG, S1, LEAKD_MAP_SHARED, 6);
-	proc__mmap(p, 0x300000, PG + 1, S2, 0, 7);
-	proc__mmap(p, 0x400000, 0, S2, 0, 8);
+	proc_mem__mmap(p, 0x100000, 100, S1, 0, 5);
+	proc_mem__mmap(p, 0x200000, PG, S1, LEAKD_MAP_SHARED, 6);
+	proc_mem__mmap(p, 0x300000, PG + 1, S2, 0, 7);
+	proc_mem__mmap(p, 0x400000, 0, S2, 0, 8);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 3);
 	ck_map(p, 0, 0x100000, 0x101000, S1);
@@ -765,10 +765,10 @@ END_TEST
 
 START_TEST(munmap_whole)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
-	proc__munmap(p, 0x100000, 4 * PG - 10);
+	proc_mem__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
+	proc_mem__munmap(p, 0x100000, 4 * PG - 10);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 0);
 	ck_assert_uint_eq(p->map_bytes, 0);
@@ -781,10 +781,10 @@ END_TEST
 
 START_TEST(munmap_front)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
-	proc__munmap(p, 0x100000, PG);
+	proc_mem__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
+	proc_mem__munmap(p, 0x100000, PG);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 1);
 	ck_map(p, 0, 0x101000, 0x104000, S1);
@@ -797,10 +797,10 @@ END_TEST
 
 START_TEST(munmap_back)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
-	proc__munmap(p, 0x103000, 5 * PG);
+	proc_mem__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
+	proc_mem__munmap(p, 0x103000, 5 * PG);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 1);
 	ck_map(p, 0, 0x100000, 0x103000, S1);
@@ -814,10 +814,10 @@ END_TEST
 
 START_TEST(munmap_middle_splits)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
-	proc__munmap(p, 0x101000, PG);
+	proc_mem__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
+	proc_mem__munmap(p, 0x101000, PG);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 2);
 	ck_assert_uint_eq(t.nr_maps, 2);
@@ -828,7 +828,7 @@ START_TEST(munmap_middle_splits)
 	ck_assert_uint_eq(p->map_count, 2);
 	ck_stats(MAP(p, S1), 3 * PG, 2, 4 * PG, 1, PG, 0);
 	/* Both pieces go: two pieces freed. */
-	proc__munmap(p, 0x100000, 4 * PG);
+	proc_mem__munmap(p, 0x100000, 4 * PG);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 0);
 	ck_assert_uint_eq(p->map_count, 0);
@@ -840,15 +840,15 @@ END_TEST
 
 START_TEST(munmap_spanning_mappings)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x300000, 2 * PG, S1, 0, 3);
-	proc__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
-	proc__mmap(p, 0x200000, 2 * PG, S2, 0, 2);
+	proc_mem__mmap(p, 0x300000, 2 * PG, S1, 0, 3);
+	proc_mem__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
+	proc_mem__mmap(p, 0x200000, 2 * PG, S2, 0, 2);
 	ck_map(p, 0, 0x100000, 0x102000, S1);
 	ck_map(p, 1, 0x200000, 0x202000, S2);
 	ck_map(p, 2, 0x300000, 0x302000, S1);
-	proc__munmap(p, 0x101000, 0x200000);
+	proc_mem__munmap(p, 0x101000, 0x200000);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 2);
 	ck_map(p, 0, 0x100000, 0x101000, S1);
@@ -864,18 +864,18 @@ END_TEST
 
 START_TEST(munmap_never_mapped)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
-	proc__munmap(p, 0x200000, PG);
-	proc__munmap(p, 0x102000, PG);
-	proc__munmap(p, 0xff000, PG);
+	proc_mem__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
+	proc_mem__munmap(p, 0x200000, PG);
+	proc_mem__munmap(p, 0x102000, PG);
+	proc_mem__munmap(p, 0xff000, PG);
 	check_consistent(p);
 	ck_notes(p, 0, 0, 0, 3);
 	ck_assert_uint_eq(p->map_bytes, 2 * PG);
 	ck_stats(MAP(p, S1), 2 * PG, 1, 2 * PG, 1, 0, 0);
 	/* Length 0 is refused by the kernel: not even a note. */
-	proc__munmap(p, 0x100000, 0);
+	proc_mem__munmap(p, 0x100000, 0);
 	check_consistent(p);
 	ck_notes(p, 0, 0, 0, 3);
 	ck_assert_uint_eq(p->map_bytes, 2 * PG);
@@ -889,10 +889,10 @@ END_TEST
  */
 START_TEST(munmap_unaligned_ignored)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
-	proc__munmap(p, 0x100800, PG);
+	proc_mem__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
+	proc_mem__munmap(p, 0x100800, PG);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 1);
 	ck_map(p, 0, 0x100000, 0x102000, S1);
@@ -904,10 +904,10 @@ END_TEST
 
 START_TEST(mmap_fixed_replaces_overlap)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
-	proc__mmap(p, 0x101000, 2 * PG, S2, 0, 2);
+	proc_mem__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
+	proc_mem__mmap(p, 0x101000, 2 * PG, S2, 0, 2);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 3);
 	ck_map(p, 0, 0x100000, 0x101000, S1);
@@ -919,7 +919,7 @@ START_TEST(mmap_fixed_replaces_overlap)
 	ck_stats(MAP(p, S2), 2 * PG, 1, 2 * PG, 1, 0, 0);
 
 	/* Over all three and past them. */
-	proc__mmap(p, 0xff000, 6 * PG, S3, 0, 3);
+	proc_mem__mmap(p, 0xff000, 6 * PG, S3, 0, 3);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 1);
 	ck_map(p, 0, 0xff000, 0x105000, S3);
@@ -935,13 +935,13 @@ END_TEST
 
 START_TEST(mremap_moves_mapping)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
-	proc__mmap(p, 0x800000, PG, S2, 0, 1);
-	proc__mremap_begin(p, TID, 0x100000, 2 * PG);
+	proc_mem__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
+	proc_mem__mmap(p, 0x800000, PG, S2, 0, 1);
+	proc_mem__mremap_begin(p, TID, 0x100000, 2 * PG);
 	check_consistent(p);
-	proc__mremap_end(p, TID, 0x100000, 2 * PG, 0x500000, 2 * PG, 9);
+	proc_mem__mremap_end(p, TID, 0x100000, 2 * PG, 0x500000, 2 * PG, 9);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 2);
 	ck_map(p, 0, 0x500000, 0x502000, S1);
@@ -952,8 +952,8 @@ START_TEST(mremap_moves_mapping)
 	ck_assert_uint_eq(p->moving.count, 0);
 
 	/* Moving and growing: the growth is its stack's. */
-	proc__mremap_begin(p, TID, 0x500000, 2 * PG);
-	proc__mremap_end(p, TID, 0x500000, 2 * PG, 0x600000, 5 * PG, 10);
+	proc_mem__mremap_begin(p, TID, 0x500000, 2 * PG);
+	proc_mem__mremap_end(p, TID, 0x500000, 2 * PG, 0x600000, 5 * PG, 10);
 	check_consistent(p);
 	ck_map(p, 0, 0x600000, 0x605000, S1);
 	ck_assert_uint_eq(p->map_bytes, 6 * PG);
@@ -967,11 +967,11 @@ END_TEST
 
 START_TEST(mremap_failure_restores)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
-	proc__mremap_begin(p, TID, 0x100000, 2 * PG);
-	proc__mremap_end(p, TID, 0x100000, 2 * PG, 0, 64 * PG, 9);
+	proc_mem__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
+	proc_mem__mremap_begin(p, TID, 0x100000, 2 * PG);
+	proc_mem__mremap_end(p, TID, 0x100000, 2 * PG, 0, 64 * PG, 9);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 1);
 	ck_map(p, 0, 0x100000, 0x102000, S1);
@@ -985,11 +985,11 @@ END_TEST
 
 START_TEST(mremap_grows_in_place)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
-	proc__mremap_begin(p, TID, 0x100000, 2 * PG);
-	proc__mremap_end(p, TID, 0x100000, 2 * PG, 0x100000, 3 * PG + 1, 9);
+	proc_mem__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
+	proc_mem__mremap_begin(p, TID, 0x100000, 2 * PG);
+	proc_mem__mremap_end(p, TID, 0x100000, 2 * PG, 0x100000, 3 * PG + 1, 9);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 1);
 	ck_map(p, 0, 0x100000, 0x104000, S1);
@@ -1002,11 +1002,11 @@ END_TEST
 
 START_TEST(mremap_shrinks)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
-	proc__mremap_begin(p, TID, 0x100000, 4 * PG);
-	proc__mremap_end(p, TID, 0x100000, 4 * PG, 0x100000, PG, 9);
+	proc_mem__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
+	proc_mem__mremap_begin(p, TID, 0x100000, 4 * PG);
+	proc_mem__mremap_end(p, TID, 0x100000, 4 * PG, 0x100000, PG, 9);
 	check_consistent(p);
 	ck_map(p, 0, 0x100000, 0x101000, S1);
 	ck_assert_uint_eq(p->map_bytes, PG);
@@ -1017,23 +1017,23 @@ END_TEST
 
 START_TEST(mremap_without_begin)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
 	/* The begin was lost: the end still finds the range. */
-	proc__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
-	proc__mremap_end(p, TID, 0x100000, 2 * PG, 0x300000, 2 * PG, 9);
+	proc_mem__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
+	proc_mem__mremap_end(p, TID, 0x100000, 2 * PG, 0x300000, 2 * PG, 9);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 1);
 	ck_map(p, 0, 0x300000, 0x302000, S1);
 	ck_stats(MAP(p, S1), 2 * PG, 1, 2 * PG, 1, 0, 0);
 	ck_notes(p, 0, 0, 0, 0);
 	/* Begun by another thread: the end of this one does not take its range. */
-	proc__mremap_begin(p, TID + 1, 0x300000, 2 * PG);
-	proc__mremap_end(p, TID, 0x300000, 2 * PG, 0x400000, 2 * PG, 10);
+	proc_mem__mremap_begin(p, TID + 1, 0x300000, 2 * PG);
+	proc_mem__mremap_end(p, TID, 0x300000, 2 * PG, 0x400000, 2 * PG, 10);
 	ck_notes(p, 0, 0, 0, 1);
 	ck_assert_uint_eq(p->moving.count, 1);
 	/* That thread's own end moves it. */
-	proc__mremap_end(p, TID + 1, 0x300000, 2 * PG, 0x500000, 2 * PG, 11);
+	proc_mem__mremap_end(p, TID + 1, 0x300000, 2 * PG, 0x500000, 2 * PG, 11);
 	check_consistent(p);
 	ck_assert_uint_eq(p->moving.count, 0);
 	ck_assert_uint_eq(p->nr_maps, 1);
@@ -1044,11 +1044,11 @@ END_TEST
 
 START_TEST(mremap_unknown_range)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
-	proc__mremap_begin(p, TID, 0x700000, 2 * PG);
-	proc__mremap_end(p, TID, 0x700000, 2 * PG, 0x900000, 4 * PG, 9);
+	proc_mem__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
+	proc_mem__mremap_begin(p, TID, 0x700000, 2 * PG);
+	proc_mem__mremap_end(p, TID, 0x700000, 2 * PG, 0x900000, 4 * PG, 9);
 	check_consistent(p);
 	ck_notes(p, 0, 0, 0, 1);
 	ck_assert_uint_eq(p->nr_maps, 1);
@@ -1061,14 +1061,14 @@ END_TEST
 /* Once a bug, kept as a test: two threads in mremap at once: the second begin overwrites the first's range in flight. */
 START_TEST(mremap_concurrent_threads)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
-	proc__mmap(p, 0x200000, 2 * PG, S2, 0, 1);
-	proc__mremap_begin(p, TID, 0x100000, 2 * PG);
-	proc__mremap_begin(p, TID + 1, 0x200000, 2 * PG);
-	proc__mremap_end(p, TID, 0x100000, 2 * PG, 0x500000, 2 * PG, 9);
-	proc__mremap_end(p, TID + 1, 0x200000, 2 * PG, 0x600000, 2 * PG, 9);
+	proc_mem__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
+	proc_mem__mmap(p, 0x200000, 2 * PG, S2, 0, 1);
+	proc_mem__mremap_begin(p, TID, 0x100000, 2 * PG);
+	proc_mem__mremap_begin(p, TID + 1, 0x200000, 2 * PG);
+	proc_mem__mremap_end(p, TID, 0x100000, 2 * PG, 0x500000, 2 * PG, 9);
+	proc_mem__mremap_end(p, TID + 1, 0x200000, 2 * PG, 0x600000, 2 * PG, 9);
 	check_consistent(p);
 	ck_notes(p, 0, 0, 0, 0);
 	ck_assert_uint_eq(p->nr_maps, 2);
@@ -1084,12 +1084,12 @@ END_TEST
 /* Once a bug, kept as a test: mremap onto a range already mapped (MREMAP_FIXED) leaves both mappings there. */
 START_TEST(mremap_onto_mapping_replaces)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
-	proc__mmap(p, 0x200000, 2 * PG, S2, 0, 1);
-	proc__mremap_begin(p, TID, 0x100000, 2 * PG);
-	proc__mremap_end(p, TID, 0x100000, 2 * PG, 0x200000, 2 * PG, 9);
+	proc_mem__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
+	proc_mem__mmap(p, 0x200000, 2 * PG, S2, 0, 1);
+	proc_mem__mremap_begin(p, TID, 0x100000, 2 * PG);
+	proc_mem__mremap_end(p, TID, 0x100000, 2 * PG, 0x200000, 2 * PG, 9);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 1);
 	ck_map(p, 0, 0x200000, 0x202000, S1);
@@ -1105,12 +1105,12 @@ END_TEST
  */
 START_TEST(mremap_of_adjacent_mappings_keeps_stacks)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x100000, PG, S1, 0, 1);
-	proc__mmap(p, 0x101000, PG, S2, 0, 2);
-	proc__mremap_begin(p, TID, 0x100000, 2 * PG);
-	proc__mremap_end(p, TID, 0x100000, 2 * PG, 0x500000, 2 * PG, 9);
+	proc_mem__mmap(p, 0x100000, PG, S1, 0, 1);
+	proc_mem__mmap(p, 0x101000, PG, S2, 0, 2);
+	proc_mem__mremap_begin(p, TID, 0x100000, 2 * PG);
+	proc_mem__mremap_end(p, TID, 0x100000, 2 * PG, 0x500000, 2 * PG, 9);
 	check_consistent(p);
 	ck_assert_uint_eq(p->map_bytes, 2 * PG);
 	ck_stats(MAP(p, S1), PG, 1, PG, 1, 0, 0);
@@ -1121,9 +1121,9 @@ END_TEST
 
 START_TEST(reserved_mappings)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__mmap(p, 0x1000000, 16 * PG, S1, LEAKD_MAP_RESERVED, 1);
+	proc_mem__mmap(p, 0x1000000, 16 * PG, S1, LEAKD_MAP_RESERVED, 1);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 1);
 	ck_assert_uint_eq(p->reserved_bytes, 16 * PG);
@@ -1131,7 +1131,7 @@ START_TEST(reserved_mappings)
 	ck_assert_uint_eq(p->map_count, 0);
 	ck_stats(MAP(p, S1), 0, 0, 0, 0, 0, 0);
 	/* Memory made of part of it, as malloc's arenas do. */
-	proc__mmap(p, 0x1000000, 4 * PG, S2, 0, 2);
+	proc_mem__mmap(p, 0x1000000, 4 * PG, S2, 0, 2);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 2);
 	ck_assert_uint_eq(p->reserved_bytes, 12 * PG);
@@ -1140,19 +1140,19 @@ START_TEST(reserved_mappings)
 	ck_stats(MAP(p, S2), 4 * PG, 1, 4 * PG, 1, 0, 0);
 	ck_stats(MAP(p, S1), 0, 0, 0, 0, 0, 0);
 	/* A hole in the reservation. */
-	proc__munmap(p, 0x1008000, 2 * PG);
+	proc_mem__munmap(p, 0x1008000, 2 * PG);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 3);
 	ck_assert_uint_eq(p->reserved_bytes, 10 * PG);
 	ck_assert_uint_eq(p->map_count, 1);
 	/* Moving a reservation stays a reservation. */
-	proc__mremap_begin(p, TID, 0x100a000, 6 * PG);
-	proc__mremap_end(p, TID, 0x100a000, 6 * PG, 0x2000000, 8 * PG, 3);
+	proc_mem__mremap_begin(p, TID, 0x100a000, 6 * PG);
+	proc_mem__mremap_end(p, TID, 0x100a000, 6 * PG, 0x2000000, 8 * PG, 3);
 	check_consistent(p);
 	ck_assert_uint_eq(p->reserved_bytes, 12 * PG);
 	ck_assert_uint_eq(p->map_bytes, 4 * PG);
 	ck_stats(MAP(p, S1), 0, 0, 0, 0, 0, 0);
-	proc__munmap(p, 0x1000000, 0x2000000);
+	proc_mem__munmap(p, 0x1000000, 0x2000000);
 	check_consistent(p);
 	ck_assert_uint_eq(p->nr_maps, 0);
 	ck_assert_uint_eq(p->reserved_bytes, 0);
@@ -1164,14 +1164,14 @@ END_TEST
 
 START_TEST(brk_sets_heap)
 {
-	struct proc *p = setup_big();
+	struct proc_mem *p = setup_big();
 
-	proc__brk(p, 0x555555559000, 0x21000);
+	proc_mem__brk(p, 0x555555559000, 0x21000);
 	ck_assert_uint_eq(p->heap_start, 0x555555559000);
 	ck_assert_uint_eq(p->heap_bytes, 0x21000);
-	proc__brk(p, 0x555555559000, 0x42000);
+	proc_mem__brk(p, 0x555555559000, 0x42000);
 	ck_assert_uint_eq(p->heap_bytes, 0x42000);
-	proc__brk(p, 0x555555559000, 0);
+	proc_mem__brk(p, 0x555555559000, 0);
 	ck_assert_uint_eq(p->heap_start, 0x555555559000);
 	ck_assert_uint_eq(p->heap_bytes, 0);
 	ck_assert_uint_eq(p->map_bytes, 0);
@@ -1183,7 +1183,7 @@ END_TEST
 START_TEST(global_counts_two_procs)
 {
 	struct tables_limits l = { .max_allocs = 100, .max_stacks = 100, .max_maps = 100 };
-	struct proc *a, *b;
+	struct proc_mem *a, *b;
 
 	ck_assert_int_eq(tables__init(&t, &l), 0);
 	a = tables__add_proc(&t, 10, 1);
@@ -1191,17 +1191,17 @@ START_TEST(global_counts_two_procs)
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(b);
 	ck_assert_ptr_ne(a, b);
-	proc__alloc(a, 10, LEAKD_FN_MALLOC, 0x1000, 1, S1, 0, 1);
-	proc__alloc(a, 10, LEAKD_FN_MALLOC, 0x2000, 1, S2, 0, 1);
-	proc__alloc(b, 20, LEAKD_FN_MALLOC, 0x1000, 1, S1, 0, 1);
-	proc__mmap(a, 0x100000, PG, S1, 0, 1);
-	proc__mmap(b, 0x100000, 3 * PG, S3, 0, 1);
-	proc__munmap(b, 0x101000, PG);
+	proc_mem__alloc(a, 10, LEAKD_FN_MALLOC, 0x1000, 1, S1, 0, 1);
+	proc_mem__alloc(a, 10, LEAKD_FN_MALLOC, 0x2000, 1, S2, 0, 1);
+	proc_mem__alloc(b, 20, LEAKD_FN_MALLOC, 0x1000, 1, S1, 0, 1);
+	proc_mem__mmap(a, 0x100000, PG, S1, 0, 1);
+	proc_mem__mmap(b, 0x100000, 3 * PG, S3, 0, 1);
+	proc_mem__munmap(b, 0x101000, PG);
 	ck_assert_uint_eq(t.nr_allocs, 3);
 	ck_assert_uint_eq(t.nr_stacks, 4);
 	ck_assert_uint_eq(t.nr_maps, 3);
 	/* Same address in two processes: two blocks. */
-	proc__free(b, 20, 0x1000);
+	proc_mem__dealloc(b, 20, 0x1000);
 	ck_assert_uint_eq(a->live_count, 2);
 	ck_assert_uint_eq(b->live_count, 0);
 	ck_assert_uint_eq(t.nr_allocs, 2);
@@ -1222,9 +1222,9 @@ START_TEST(global_counts_two_procs)
 	ck_assert_int_eq(tables__init(&t, &l), 0);
 	a = tables__add_proc(&t, 10, 1);
 	b = tables__add_proc(&t, 20, 2);
-	proc__alloc(a, 10, LEAKD_FN_MALLOC, 0x1000, 1, S1, 0, 1);
-	proc__alloc(a, 10, LEAKD_FN_MALLOC, 0x2000, 1, S1, 0, 1);
-	proc__alloc(b, 20, LEAKD_FN_MALLOC, 0x1000, 1, S1, 0, 1);
+	proc_mem__alloc(a, 10, LEAKD_FN_MALLOC, 0x1000, 1, S1, 0, 1);
+	proc_mem__alloc(a, 10, LEAKD_FN_MALLOC, 0x2000, 1, S1, 0, 1);
+	proc_mem__alloc(b, 20, LEAKD_FN_MALLOC, 0x1000, 1, S1, 0, 1);
 	ck_assert_uint_eq(b->losses.allocs_dropped, 1);
 	ck_assert_uint_eq(a->losses.allocs_dropped, 0);
 	ck_assert_uint_eq(t.nr_allocs, 2);
@@ -1359,7 +1359,7 @@ static void m_map(struct model *m, int lo, int hi, int stack, bool reserved)
 	m->map[stack].total_count++;
 }
 
-static void random_heap_op(struct proc *p, struct model *m, uint64_t ts)
+static void random_heap_op(struct proc_mem *p, struct model *m, uint64_t ts)
 {
 	int op = rand() % 100, slot = rand() % M_SLOTS, stack = rand() % M_STACKS;
 	uint32_t tid = 1 + rand() % 3;
@@ -1371,12 +1371,12 @@ static void random_heap_op(struct proc *p, struct model *m, uint64_t ts)
 		/* Mostly fresh addresses; now and then one still live. */
 		if (m->b[slot].live && rand() % 10)
 			return;
-		proc__alloc(p, tid, LEAKD_FN_MALLOC, m_addr(slot), size, m_stack_id(stack), 0, ts);
+		proc_mem__alloc(p, tid, LEAKD_FN_MALLOC, m_addr(slot), size, m_stack_id(stack), 0, ts);
 		m_insert(m, slot, size, stack);
 	} else if (op < 70) {
 		if (!m->b[slot].live && rand() % 8)
 			return;
-		proc__free(p, tid, m_addr(slot));
+		proc_mem__dealloc(p, tid, m_addr(slot));
 		if (m->b[slot].live)
 			m_release(m, slot);
 		else
@@ -1388,12 +1388,12 @@ static void random_heap_op(struct proc *p, struct model *m, uint64_t ts)
 			return;
 		other = rand() % M_SLOTS;
 		interleave = other != slot && other != to && !m->b[other].live && rand() % 2;
-		proc__realloc_begin(p, tid, m_addr(slot));
+		proc_mem__realloc_begin(p, tid, m_addr(slot));
 		/* Another thread's malloc between the begin and the end. */
 		if (interleave)
-			proc__alloc(p, tid + 10, LEAKD_FN_MALLOC, m_addr(other), size / 2,
+			proc_mem__alloc(p, tid + 10, LEAKD_FN_MALLOC, m_addr(other), size / 2,
 				    m_stack_id(stack), 0, ts);
-		proc__alloc(p, tid, LEAKD_FN_REALLOC, m_addr(to), size, m_stack_id(stack),
+		proc_mem__alloc(p, tid, LEAKD_FN_REALLOC, m_addr(to), size, m_stack_id(stack),
 			    m_addr(slot), ts);
 		if (m->b[slot].live)
 			m_release(m, slot);
@@ -1404,15 +1404,15 @@ static void random_heap_op(struct proc *p, struct model *m, uint64_t ts)
 		m_insert(m, to, size, stack);
 	} else if (op < 92) {
 		/* realloc failing */
-		proc__realloc_begin(p, tid, m_addr(slot));
-		proc__alloc(p, tid, LEAKD_FN_REALLOC, 0, size + 1, m_stack_id(stack),
+		proc_mem__realloc_begin(p, tid, m_addr(slot));
+		proc_mem__alloc(p, tid, LEAKD_FN_REALLOC, 0, size + 1, m_stack_id(stack),
 			    m_addr(slot), ts);
 	} else {
 		/* realloc(p, 0), with glibc's free inside half the time */
-		proc__realloc_begin(p, tid, m_addr(slot));
+		proc_mem__realloc_begin(p, tid, m_addr(slot));
 		if (rand() % 2)
-			proc__free(p, tid, m_addr(slot));
-		proc__alloc(p, tid, LEAKD_FN_REALLOC, 0, 0, m_stack_id(stack), m_addr(slot), ts);
+			proc_mem__dealloc(p, tid, m_addr(slot));
+		proc_mem__alloc(p, tid, LEAKD_FN_REALLOC, 0, 0, m_stack_id(stack), m_addr(slot), ts);
 		if (m->b[slot].live)
 			m_release(m, slot);
 		else
@@ -1436,7 +1436,7 @@ static int m_pick_run(const struct model *m, int *ret_lo, int *ret_hi)
 	return id;
 }
 
-static void random_map_op(struct proc *p, struct model *m, uint64_t ts)
+static void random_map_op(struct proc_mem *p, struct model *m, uint64_t ts)
 {
 	int op = rand() % 100, lo = rand() % M_PAGES, n = 1 + rand() % 8, stack = rand() % M_STACKS;
 	uint32_t tid = 1 + rand() % 3;
@@ -1444,12 +1444,12 @@ static void random_map_op(struct proc *p, struct model *m, uint64_t ts)
 	bool reserved = rand() % 8 == 0;
 
 	if (op < 40) {
-		proc__mmap(p, m_page(lo), (uint64_t)(hi - lo) * PG - rand() % PG,
+		proc_mem__mmap(p, m_page(lo), (uint64_t)(hi - lo) * PG - rand() % PG,
 			   m_stack_id(stack), reserved ? LEAKD_MAP_RESERVED : 0, ts);
 		m_unmap(m, lo, hi);
 		m_map(m, lo, hi, stack, reserved);
 	} else if (op < 70) {
-		proc__munmap(p, m_page(lo), (uint64_t)(hi - lo) * PG);
+		proc_mem__munmap(p, m_page(lo), (uint64_t)(hi - lo) * PG);
 		if (!m_unmap(m, lo, hi))
 			m->unmaps++;
 	} else {
@@ -1463,13 +1463,13 @@ static void random_map_op(struct proc *p, struct model *m, uint64_t ts)
 		for (i = to; i < to + n; i++)
 			if (m->page[i] && (i < rlo || i >= rhi))
 				return;
-		proc__mremap_begin(p, tid, m_page(rlo), (uint64_t)(rhi - rlo) * PG);
+		proc_mem__mremap_begin(p, tid, m_page(rlo), (uint64_t)(rhi - rlo) * PG);
 		if (op >= 95) {
-			proc__mremap_end(p, tid, m_page(rlo), (uint64_t)(rhi - rlo) * PG, 0,
+			proc_mem__mremap_end(p, tid, m_page(rlo), (uint64_t)(rhi - rlo) * PG, 0,
 					 (uint64_t)n * PG, ts);
 			return;
 		}
-		proc__mremap_end(p, tid, m_page(rlo), (uint64_t)(rhi - rlo) * PG, m_page(to),
+		proc_mem__mremap_end(p, tid, m_page(rlo), (uint64_t)(rhi - rlo) * PG, m_page(to),
 				 (uint64_t)n * PG, ts);
 		m->moves++;
 		stack = m->id_stack[id];
@@ -1494,7 +1494,7 @@ static void random_map_op(struct proc *p, struct model *m, uint64_t ts)
 	}
 }
 
-static void compare_with_model(const struct proc *p, struct model *m)
+static void compare_with_model(const struct proc_mem *p, struct model *m)
 {
 	uint64_t map_bytes = 0, map_count = 0, reserved = 0;
 	uint32_t k = 0;
@@ -1508,7 +1508,7 @@ static void compare_with_model(const struct proc *p, struct model *m)
 	ck_notes(p, m->unmatched, m->replaced, 0, m->unmaps);
 	ck_no_losses(p);
 	for (i = 0; i < M_SLOTS; i++) {
-		const struct alloc *a = alloc_at(p, m_addr(i));
+		const struct live_alloc *a = alloc_at(p, m_addr(i));
 
 		if (!m->b[i].live) {
 			ck_assert_ptr_null(a);
@@ -1547,7 +1547,7 @@ static void compare_with_model(const struct proc *p, struct model *m)
 	ck_assert_uint_eq(p->map_count, map_count);
 	ck_assert_uint_eq(p->reserved_bytes, reserved);
 	for (s = 0; s < M_STACKS; s++) {
-		struct stack *st = find_stack(p, m_stack_id(s));
+		struct proc_stack *st = find_stack(p, m_stack_id(s));
 		struct stack_stats zero = { 0 };
 		const struct stack_stats *h = st ? &st->level[LEVEL_HEAP] : &zero;
 		const struct stack_stats *mp = st ? &st->level[LEVEL_MAP] : &zero;
@@ -1562,7 +1562,7 @@ static void compare_with_model(const struct proc *p, struct model *m)
 START_TEST(random_against_model)
 {
 	struct model *m = calloc(1, sizeof(*m));
-	struct proc *p;
+	struct proc_mem *p;
 	uint64_t ts;
 
 	ck_assert_ptr_nonnull(m);
