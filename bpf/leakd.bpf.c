@@ -348,6 +348,7 @@ int alloc_exit(struct pt_regs *ctx)
 	e->size = t->size;
 	e->stack_id = t->stack_id;
 	e->old_addr = old;
+	e->weight = 0;
 	bpf_ringbuf_submit(e, wake_flag());
 	return 0;
 }

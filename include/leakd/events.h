@@ -65,6 +65,8 @@ struct leakd_alloc_event {
 	__u64 size;
 	__u64 stack_id;
 	__u64 old_addr;		/* realloc: the block passed in; else 0 */
+	__u64 weight;		/* sampled: the bytes this allocation stands for (>= size);
+				 * 0: traced exactly, it stands for itself */
 };
 
 struct leakd_free_event {
@@ -154,7 +156,7 @@ enum leakd_counter {
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct leakd_event_hdr) == 24, "hdr layout");
-_Static_assert(sizeof(struct leakd_alloc_event) == 56, "alloc layout");
+_Static_assert(sizeof(struct leakd_alloc_event) == 64, "alloc layout");
 _Static_assert(sizeof(struct leakd_free_event) == 32, "free layout");
 _Static_assert(sizeof(struct leakd_range_event) == 40, "range layout");
 _Static_assert(sizeof(struct leakd_map_event) == 48, "map layout");
