@@ -17,6 +17,7 @@
 #include "stacks/unwinder.h"
 #include "base/clock.h"
 #include "base/units.h"
+#include "base/cgroup.h"
 #include "base/procfs.h"
 #include "version.h"
 
