@@ -12,15 +12,21 @@
 #define TREND_MAX_POINTS 160
 #define SEC_PER_HOUR 3600.0
 
-int history__init(struct history *h, uint32_t cap)
+int history__init(struct history *h, uint32_t cap, uint32_t nvals)
 {
 	memset(h, 0, sizeof(*h));
+	if (!nvals || nvals > HISTORY_MAX_VALUES)
+		return -EINVAL;
 	if (cap < HISTORY_MIN_POINTS)
 		cap = HISTORY_MIN_POINTS;
-	h->pts = calloc(cap, sizeof(*h->pts));
-	if (!h->pts)
+	h->t = calloc(cap, sizeof(*h->t));
+	h->v = calloc((size_t)cap * nvals, sizeof(*h->v));
+	if (!h->t || !h->v) {
+		history__destroy(h);
 		return -ENOMEM;
+	}
 	h->cap = cap;
+	h->nvals = nvals;
 	return 0;
 }
 
@@ -28,36 +34,43 @@ void history__destroy(struct history *h)
 {
 	if (!h)
 		return;
-	free(h->pts);
+	free(h->t);
+	free(h->v);
 	memset(h, 0, sizeof(*h));
 }
 
 /* Keeps every other point of the older half (the later of each pair): n shrinks by a quarter. */
 static void thin(struct history *h)
 {
-	uint32_t half = h->n / 2, i, k = 0;
+	uint32_t half = h->n / 2, i, k = 0, w = h->nvals;
 
-	for (i = 1; i < half; i += 2)
-		h->pts[k++] = h->pts[i];
-	memmove(h->pts + k, h->pts + half, (h->n - half) * sizeof(*h->pts));
+	for (i = 1; i < half; i += 2, k++) {
+		h->t[k] = h->t[i];
+		memcpy(h->v + (size_t)k * w, h->v + (size_t)i * w, w * sizeof(*h->v));
+	}
+	memmove(h->t + k, h->t + half, (h->n - half) * sizeof(*h->t));
+	memmove(h->v + (size_t)k * w, h->v + (size_t)half * w,
+		(size_t)(h->n - half) * w * sizeof(*h->v));
 	h->n = k + (h->n - half);
 	h->thinned++;
 }
 
-void history__add(struct history *h, uint64_t t_ns, uint64_t bytes, uint64_t count)
+void history__add(struct history *h, uint64_t t_ns, const uint64_t *vals)
 {
 	if (!h->cap)
 		return;
-	if (h->n && t_ns < h->pts[h->n - 1].t_ns)
-		t_ns = h->pts[h->n - 1].t_ns;	/* a clock never goes back here */
+	if (h->n && t_ns < h->t[h->n - 1])
+		t_ns = h->t[h->n - 1];	/* a clock never goes back here */
 	if (h->n == h->cap)
 		thin(h);
-	h->pts[h->n++] = (struct history_point){ t_ns, bytes, count };
+	h->t[h->n] = t_ns;
+	memcpy(h->v + (size_t)h->n * h->nvals, vals, h->nvals * sizeof(*h->v));
+	h->n++;
 }
 
 size_t history__memory(const struct history *h)
 {
-	return (size_t)h->cap * sizeof(*h->pts);
+	return (size_t)h->cap * (1 + h->nvals) * sizeof(uint64_t);
 }
 
 void trend_opts__defaults(struct trend_opts *o)
@@ -84,7 +97,12 @@ static double median(double *v, size_t n)
  * The median of the slopes between every two points (Theil and Sen), in bytes per
  * second, and how well the line through the median intercept fits.  Returns -ENOMEM.
  */
-static int robust_line(const struct history_point *p, uint32_t n, uint32_t step,
+struct point {
+	uint64_t t_ns;
+	uint64_t bytes;
+};
+
+static int robust_line(const struct point *p, uint32_t n, uint32_t step,
 		       double *ret_slope, double *ret_fit)
 {
 	size_t cap = (size_t)(n / step + 1) * (n / step) / 2, k = 0;
@@ -125,10 +143,10 @@ static int robust_line(const struct history_point *p, uint32_t n, uint32_t step,
 	return 0;
 }
 
-void history__trend(const struct history *h, uint64_t now_ns, const struct trend_opts *o,
-		    struct trend *ret)
+void history__trend(const struct history *h, uint32_t k, uint64_t now_ns,
+		    const struct trend_opts *o, struct trend *ret)
 {
-	const struct history_point *p;
+	struct point *p = NULL;
 	uint64_t since = now_ns > o->window_ns ? now_ns - o->window_ns : 0, lo = UINT64_MAX;
 	uint64_t hi = 0, tol, recent_from;
 	uint32_t first, n, r, step;
@@ -136,13 +154,19 @@ void history__trend(const struct history *h, uint64_t now_ns, const struct trend
 	int64_t recent_delta;
 
 	memset(ret, 0, sizeof(*ret));
-	for (first = 0; first < h->n && h->pts[first].t_ns < since; first++)
+	if (k >= h->nvals)
+		return;
+	for (first = 0; first < h->n && h->t[first] < since; first++)
 		;
-	p = h->pts + first;
 	n = h->n - first;
 	ret->points = n;
 	if (n < 2)
 		return;
+	p = malloc(n * sizeof(*p));
+	if (!p)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		p[i] = (struct point){ h->t[first + i], history__value(h, first + i, k) };
 	ret->span_ns = p[n - 1].t_ns - p[0].t_ns;
 	ret->delta = (int64_t)(p[n - 1].bytes - p[0].bytes);
 	for (uint32_t i = 0; i < n; i++) {
@@ -151,18 +175,18 @@ void history__trend(const struct history *h, uint64_t now_ns, const struct trend
 	}
 	/* A few seconds of a short-lived process say nothing of an hour. */
 	if (n < o->min_points || ret->span_ns < o->window_ns / 4)
-		return;
+		goto out;
 	tol = o->noise_bytes > hi / 100 ? o->noise_bytes : hi / 100;
 	step = n > TREND_MAX_POINTS ? (n + TREND_MAX_POINTS - 1) / TREND_MAX_POINTS : 1;
 	if (robust_line(p, n, step, &slope, &fit))
-		return;
+		goto out;
 	/* The latest third of the span, at least its last two points. */
 	recent_from = p[n - 1].t_ns - ret->span_ns / 3;
 	for (r = n - 2; r > 0 && p[r - 1].t_ns >= recent_from; r--)
 		;
 	recent_delta = (int64_t)(p[n - 1].bytes - p[r].bytes);
 	if (robust_line(p + r, n - r, 1, &rslope, &rfit))
-		return;
+		goto out;
 	ret->per_hour = slope * SEC_PER_HOUR;
 	ret->recent_per_hour = rslope * SEC_PER_HOUR;
 	ret->fit = fit;
@@ -176,6 +200,8 @@ void history__trend(const struct history *h, uint64_t now_ns, const struct trend
 		ret->cls = TREND_PLATEAUED;
 	else
 		ret->cls = TREND_STABLE;
+out:
+	free(p);
 }
 
 const char *trend_class__name(enum trend_class c)

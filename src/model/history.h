@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * Memory over time and what it says.  A history is a bounded series of (time,
- * bytes, count) points: when it is full, its older half is thinned to every other
+ * Memory over time and what it says.  A history is a bounded series of points,
+ * each a time and a fixed number of values (bytes and count of a stack; rss,
+ * committed, heap ... of a process): when it is full, its older half is thinned to every other
  * point, so that the recent past stays at full resolution and the further past
  * gets coarser, in a fixed amount of memory.  A trend is read from the points
  * within a window: a robust slope (the median of pairwise slopes, which one
@@ -15,25 +16,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct history_point {
-	uint64_t t_ns;		/* CLOCK_MONOTONIC */
-	uint64_t bytes;
-	uint64_t count;
-};
-
 struct history {
-	struct history_point *pts;	/* oldest first */
-	uint32_t n, cap;
+	uint64_t *t;			/* CLOCK_MONOTONIC ns, oldest first */
+	uint64_t *v;			/* nvals values per point */
+	uint32_t n, cap, nvals;
 	uint32_t thinned;		/* times the older half was thinned */
 };
 
 /* cap: points kept, at least HISTORY_MIN_POINTS. */
 #define HISTORY_MIN_POINTS 8
+#define HISTORY_MAX_VALUES 8
 
-int history__init(struct history *h, uint32_t cap);
+/* nvals: values per point, 1 to HISTORY_MAX_VALUES. */
+int history__init(struct history *h, uint32_t cap, uint32_t nvals);
 void history__destroy(struct history *h);
-/* Appends a point (times must not go back); thins the older half when full. */
-void history__add(struct history *h, uint64_t t_ns, uint64_t bytes, uint64_t count);
+/* Appends a point of h->nvals values (times must not go back); thins when full. */
+void history__add(struct history *h, uint64_t t_ns, const uint64_t *vals);
+/* Value k of point i (0: the oldest). */
+static inline uint64_t history__value(const struct history *h, uint32_t i, uint32_t k)
+{
+	return h->v[(size_t)i * h->nvals + k];
+}
 /* Bytes of memory the history holds. */
 size_t history__memory(const struct history *h);
 
@@ -63,9 +66,9 @@ struct trend {
 };
 
 void trend_opts__defaults(struct trend_opts *o);
-/* The trend of h's points at or after now_ns - o->window_ns. */
-void history__trend(const struct history *h, uint64_t now_ns, const struct trend_opts *o,
-		    struct trend *ret);
+/* The trend of value k of h's points at or after now_ns - o->window_ns. */
+void history__trend(const struct history *h, uint32_t k, uint64_t now_ns,
+		    const struct trend_opts *o, struct trend *ret);
 /* "growing", "plateaued", ... */
 const char *trend_class__name(enum trend_class c);
 /*
