@@ -933,7 +933,7 @@ static void report(struct debuginfo *d, const uint64_t *offs, size_t n, unsigned
  * frames, their pcs drawn with a skew to a few hot ones as real stacks share
  * their callers.
  */
-START_TEST(lookups_are_fast)
+START_TEST(lookups_hit_the_cache)
 {
 	const char *path = libc_path();
 	struct src_frame got[DEBUGINFO_MAX_CHAIN];
@@ -1303,7 +1303,7 @@ int main(void)
 	suite_add_tcase(s, damage);
 	tcase_set_timeout(cache, 60);
 	tcase_add_test(cache, cache_hits_and_bounds);
-	tcase_add_test(cache, lookups_are_fast);
+	tcase_add_test(cache, lookups_hit_the_cache);
 	suite_add_tcase(s, cache);
 
 	return run_suite(s);
