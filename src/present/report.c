@@ -301,8 +301,9 @@ static void losses_text(FILE *f, const struct report_meta *m, const struct proc_
 
 static void print_text(FILE *f, const struct report_opts *o, const struct report_meta *m,
 		       const struct proc_mem *p, struct symbolizer *s, const struct report_row *rows,
-		       size_t n)
+		       size_t n, const struct report_row *maps, size_t nm)
 {
+	char mapped[32], brk[32];
 	char when[32], live[32];
 	struct tm tm;
 	size_t i;
@@ -325,6 +326,12 @@ static void print_text(FILE *f, const struct report_opts *o, const struct report
 	fprintf(f, "Top %zu stacks with outstanding allocations:\n\n", n);
 	for (i = 0; i < n; i++)
 		report__row_text(f, s, &rows[i], false);
+	fprintf(f, "Mappings: %s in %" PRIu64 " anonymous mappings, heap (brk) %s\n",
+		fmt_bytes(p->map_bytes, mapped, sizeof(mapped)), p->map_count,
+		fmt_bytes(p->heap_bytes, brk, sizeof(brk)));
+	fprintf(f, "Top %zu stacks with outstanding mappings:\n\n", nm);
+	for (i = 0; i < nm; i++)
+		report__row_text(f, s, &maps[i], false);
 	fflush(f);
 }
 
@@ -411,7 +418,7 @@ void report__row_json(struct json *j, struct symbolizer *s, const struct report_
 
 static void print_json(FILE *f, const struct report_opts *o, const struct report_meta *m,
 		       const struct proc_mem *p, struct symbolizer *s, const struct report_row *rows,
-		       size_t n)
+		       size_t n, const struct report_row *maps, size_t nm)
 {
 	struct json j;
 	size_t i;
@@ -446,6 +453,17 @@ static void print_json(FILE *f, const struct report_opts *o, const struct report
 	for (i = 0; i < n; i++)
 		report__row_json(&j, s, &rows[i]);
 	json_array_end(&j);
+	json_object_begin(&j, "mappings");
+	json_u64(&j, "live_bytes", p->map_bytes);
+	json_u64(&j, "live_count", p->map_count);
+	json_u64(&j, "reserved_bytes", p->reserved_bytes);
+	json_u64(&j, "brk_bytes", p->heap_bytes);
+	json_u64(&j, "unmatched_unmaps", p->notes.unmatched_unmaps);
+	json_array_begin(&j, "stacks");
+	for (i = 0; i < nm; i++)
+		report__row_json(&j, s, &maps[i]);
+	json_array_end(&j);
+	json_object_end(&j);
 	json_object_end(&j);
 	fflush(f);
 }
@@ -453,16 +471,29 @@ static void print_json(FILE *f, const struct report_opts *o, const struct report
 int report__print(FILE *f, const struct report_opts *o, const struct report_meta *m,
 		  const struct proc_mem *p, struct symbolizer *s)
 {
-	struct report_row *rows;
-	int n;
+	struct report_row *rows, *maps;
+	struct ranking r;
+	int n, err;
+	size_t nm;
 
 	n = report__rank(p, o->top, o->min_age_ns, m->now_ns, &rows);
 	if (n < 0)
 		return n;
+	err = ranking__init(&r, o->top, o->min_age_ns, m->now_ns);
+	if (!err)
+		err = ranking__add(&r, p, LEVEL_MAP);
+	if (err) {
+		ranking__destroy(&r);
+		free(rows);
+		return err;
+	}
+	nm = ranking__finish(&r);
+	maps = r.rows;
 	if (o->json)
-		print_json(f, o, m, p, s, rows, n);
+		print_json(f, o, m, p, s, rows, n, maps, nm);
 	else
-		print_text(f, o, m, p, s, rows, n);
+		print_text(f, o, m, p, s, rows, n, maps, nm);
 	free(rows);
+	free(maps);
 	return ferror(f) ? -EIO : 0;
 }

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "serve/daemon.h"
+#include "serve/pipeline.h"
 #include "collect/consume.h"
 #include "base/json.h"
 #include "leakd/events.h"
@@ -72,28 +73,30 @@ static int status(const struct request *c)
 	struct symbolizer_stats ss;
 	struct server_stats srv;
 	struct events_stats es;
+	struct pipeline_stats ps_;
 	struct rusage ru;
 	struct json j;
 	size_t i, mem;
 	double cpu;
 	int k;
 
-	tracer__counters(d->tracer, counters);
-	missed = tracer__missed_runs(d->tracer);
-	events__stats(d->events, &es);
-	symbolizer__stats(d->sym, &ss);
+	tracer__counters(pipeline__tracer(d->pl), counters);
+	missed = tracer__missed_runs(pipeline__tracer(d->pl));
+	events__stats(pipeline__events(d->pl), &es);
+	pipeline__stats(d->pl, &ps_);
+	symbolizer__stats(pipeline__symbolizer(d->pl), &ss);
 	server__stats(d->server, &srv);
-	if (d->unw)
-		unwinder__stats(d->unw, &us);
+	if (pipeline__unwinder(d->pl))
+		unwinder__stats(pipeline__unwinder(d->pl), &us);
 	getrusage(RUSAGE_SELF, &ru);
 	cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	      (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-	mem = tables__memory(&d->tables) + symbolizer__memory(d->sym);
+	mem = tables__memory(pipeline__tables(d->pl)) + symbolizer__memory(pipeline__symbolizer(d->pl));
 	{
 		const struct watch *w;
 
 		hashtab__for_each(&d->watches, i, w) {
-			const struct proc_mem *p = tables__proc(&d->tables, w->pid);
+			const struct proc_mem *p = tables__proc(pipeline__tables(d->pl), w->pid);
 
 			if (!p)
 				continue;
@@ -116,8 +119,8 @@ static int status(const struct request *c)
 		fprintf(c->out, "leakd %s, up %" PRIu64 " s\n", LEAKD_VERSION,
 			(now - d->started_ns) / NSEC_PER_SEC);
 		fprintf(c->out, "kernel: %s probes, %s, %s unwinding\n",
-			tracer__mechanism(d->tracer), tracer__syscall_mechanism(d->tracer),
-			d->unw ? ".eh_frame" : "frame-pointer");
+			tracer__mechanism(pipeline__tracer(d->pl)), tracer__syscall_mechanism(pipeline__tracer(d->pl)),
+			pipeline__unwinder(d->pl) ? ".eh_frame" : "frame-pointer");
 		fprintf(c->out, "processes: %zu watched, %u traced (%u manual, %u rule, %u auto, "
 				"%u all), %zu exited kept\n",
 			d->watches.count, traced, how[TRACE_MANUAL], how[TRACE_RULE],
@@ -146,13 +149,13 @@ static int status(const struct request *c)
 		fprintf(c->out, "tables: %" PRIu64 " allocations (limit %" PRIu64 ", dropped %" PRIu64
 				"), %" PRIu64 " stacks (limit %" PRIu64 ", merged %" PRIu64 "), %" PRIu64
 				" mappings (limit %" PRIu64 ", dropped %" PRIu64 ")\n",
-			d->tables.nr_allocs, d->tables.limits.max_allocs, losses.allocs_dropped,
-			d->tables.nr_stacks, d->tables.limits.max_stacks, losses.stacks_merged,
-			d->tables.nr_maps, d->tables.limits.max_maps, losses.maps_dropped);
+			pipeline__tables(d->pl)->nr_allocs, pipeline__tables(d->pl)->limits.max_allocs, losses.allocs_dropped,
+			pipeline__tables(d->pl)->nr_stacks, pipeline__tables(d->pl)->limits.max_stacks, losses.stacks_merged,
+			pipeline__tables(d->pl)->nr_maps, pipeline__tables(d->pl)->limits.max_maps, losses.maps_dropped);
 		fprintf(c->out, "limits: %" PRIu64 " processes dropped (max-procs), %" PRIu64
 				" traces refused (max-traced), %" PRIu64 " without unwind tables, %" PRIu64
 				" exited summaries evicted\n",
-			d->stats.procs_dropped, d->stats.traces_refused, d->stats.unwind_skipped,
+			d->stats.procs_dropped, d->stats.traces_refused, ps_.unwind_skipped,
 			d->stats.exited_evicted);
 		fprintf(c->out, "unwind: %" PRIu64 " tables (%" PRIu64 " from the cache), %" PRIu64
 				" pending, %" PRIu64 " failed, %" PRIu64 " without room; %" PRIu64
@@ -175,9 +178,9 @@ static int status(const struct request *c)
 	json_str(&j, "version", LEAKD_VERSION);
 	json_u64(&j, "uptime_s", (now - d->started_ns) / NSEC_PER_SEC);
 	json_object_begin(&j, "kernel");
-	json_str(&j, "uprobes", tracer__mechanism(d->tracer));
-	json_str(&j, "syscalls", tracer__syscall_mechanism(d->tracer));
-	json_str(&j, "unwinding", d->unw ? "eh_frame" : "frame_pointer");
+	json_str(&j, "uprobes", tracer__mechanism(pipeline__tracer(d->pl)));
+	json_str(&j, "syscalls", tracer__syscall_mechanism(pipeline__tracer(d->pl)));
+	json_str(&j, "unwinding", pipeline__unwinder(d->pl) ? "eh_frame" : "frame_pointer");
 	json_object_end(&j);
 	json_object_begin(&j, "processes");
 	json_u64(&j, "watched", d->watches.count);
@@ -214,14 +217,14 @@ static int status(const struct request *c)
 	json_u64(&j, "bpf_missed_runs", missed);
 	json_object_end(&j);
 	json_object_begin(&j, "tables");
-	json_u64(&j, "allocs", d->tables.nr_allocs);
-	json_u64(&j, "allocs_limit", d->tables.limits.max_allocs);
+	json_u64(&j, "allocs", pipeline__tables(d->pl)->nr_allocs);
+	json_u64(&j, "allocs_limit", pipeline__tables(d->pl)->limits.max_allocs);
 	json_u64(&j, "allocs_dropped", losses.allocs_dropped);
-	json_u64(&j, "stacks", d->tables.nr_stacks);
-	json_u64(&j, "stacks_limit", d->tables.limits.max_stacks);
+	json_u64(&j, "stacks", pipeline__tables(d->pl)->nr_stacks);
+	json_u64(&j, "stacks_limit", pipeline__tables(d->pl)->limits.max_stacks);
 	json_u64(&j, "stacks_merged", losses.stacks_merged);
-	json_u64(&j, "mappings", d->tables.nr_maps);
-	json_u64(&j, "mappings_limit", d->tables.limits.max_maps);
+	json_u64(&j, "mappings", pipeline__tables(d->pl)->nr_maps);
+	json_u64(&j, "mappings_limit", pipeline__tables(d->pl)->limits.max_maps);
 	json_u64(&j, "mappings_dropped", losses.maps_dropped);
 	json_object_end(&j);
 	json_object_begin(&j, "limits");
@@ -229,7 +232,7 @@ static int status(const struct request *c)
 	json_u64(&j, "procs_limit", d->o.max_procs);
 	json_u64(&j, "traces_refused", d->stats.traces_refused);
 	json_u64(&j, "traced_limit", d->o.max_traced);
-	json_u64(&j, "unwind_skipped", d->stats.unwind_skipped);
+	json_u64(&j, "unwind_skipped", ps_.unwind_skipped);
 	json_u64(&j, "exited_evicted", d->stats.exited_evicted);
 	json_u64(&j, "exited_limit", d->o.max_exited);
 	json_object_end(&j);
@@ -268,14 +271,6 @@ static int status(const struct request *c)
 	return LEAKD_OK;
 }
 
-/* Whether the process's stacks can be walked by table: "ready", "pending", "none". */
-static const char *unwind_state(struct daemon *d, const struct watch *w)
-{
-	int r = d->unw && w->unwound ? unwinder__proc_ready(d->unw, w->pid) : -ENOENT;
-
-	return r > 0 ? "ready" : r == 0 ? "pending" : "none";
-}
-
 struct ps_row {
 	const struct watch *w;
 	const struct proc_mem *p;
@@ -304,7 +299,7 @@ static int ps(const struct request *c, const struct leakd_req_list *req)
 	if (!rows)
 		return fail(c, LEAKD_ERR_INTERNAL, "out of memory");
 	hashtab__for_each(&d->watches, i, w) {
-		const struct proc_mem *p = tables__proc(&d->tables, w->pid);
+		const struct proc_mem *p = tables__proc(pipeline__tables(d->pl), w->pid);
 		struct growth g;
 
 		if (!p || !visible(c, w))
@@ -344,7 +339,7 @@ static int ps(const struct request *c, const struct leakd_req_list *req)
 			json_u64(&j, "heap_bytes", p->heap_bytes);
 			json_double(&j, "growth_per_hour", rows[i].per_hour);
 			json_str(&j, "traced", daemon__trace_how(rw->traced));
-			json_str(&j, "unwind", unwind_state(d, rw));
+			json_str(&j, "unwind", pipeline__unwind_state(d->pl, rw->pid));
 			json_u64(&j, "traced_live_bytes", p->live_bytes);
 			json_object_end(&j);
 			continue;
@@ -395,7 +390,7 @@ static int top(const struct request *c, const struct leakd_req_top *req)
 	if (err)
 		return fail(c, LEAKD_ERR_INTERNAL, "out of memory");
 	hashtab__for_each(&d->watches, i, w) {
-		const struct proc_mem *p = tables__proc(&d->tables, w->pid);
+		const struct proc_mem *p = tables__proc(pipeline__tables(d->pl), w->pid);
 
 		if (!p || !selected(c, w, &req->sel))
 			continue;
@@ -417,7 +412,7 @@ static int top(const struct request *c, const struct leakd_req_top *req)
 		json_u64(&j, "processes", found);
 		json_array_begin(&j, "stacks");
 		for (i = 0; i < n; i++)
-			report__row_json(&j, d->sym, &r.rows[i]);
+			report__row_json(&j, pipeline__symbolizer(d->pl), &r.rows[i]);
 		json_array_end(&j);
 		json_object_end(&j);
 	} else {
@@ -426,7 +421,7 @@ static int top(const struct request *c, const struct leakd_req_top *req)
 		for (i = 0; i < n; i++) {
 			const struct watch *rw = daemon__watch(d, r.rows[i].proc->pid);
 
-			report__row_text(c->out, d->sym, &r.rows[i], true);
+			report__row_text(c->out, pipeline__symbolizer(d->pl), &r.rows[i], true);
 			if (r.rows[i].level == LEVEL_HEAP && rw && rw->traced == TRACE_NONE)
 				fputs("\t[allocator tracing has ended: later frees are unseen]\n\n",
 				      c->out);

@@ -12,16 +12,12 @@
 #include <unistd.h>
 
 #include "serve/daemon.h"
-#include "collect/consume.h"
+#include "serve/pipeline.h"
 #include "base/json.h"
 #include "leakd/events.h"
 #include "base/log.h"
-#include "base/procmaps.h"
 #include "present/report.h"
-#include "stacks/symbolize.h"
-#include "collect/startup.h"
 #include "collect/tracer.h"
-#include "stacks/unwinder.h"
 #include "base/macros.h"
 #include "base/clock.h"
 #include "base/procfs.h"
@@ -29,7 +25,8 @@
 
 #define TICK_MS 1000
 #define REDISCOVER_NS (2 * NSEC_PER_SEC)	/* allocators of traced processes */
-#define MAX_MODULES 16384
+#define MAX_MODULES 16384			/* files the symbolizer keeps: every process's */
+#define MAX_UNWIND_PROCS 1024			/* processes with unwind tables at once */
 #define SERIES_MAX 256				/* samples kept per process */
 #define SUMMARY_STACKS 5			/* per level, in an exited process's summary */
 #define STEADY 0.8				/* rising steps among moving ones */
@@ -58,27 +55,9 @@ static uint32_t traced_count(struct daemon *d, enum trace_how how)
 }
 
 
-/* Gives the process an entry in the kernel's unwind tables, if there is room. */
-static void unwind_update(struct daemon *d, struct watch *w)
-{
-	int err;
-
-	if (!d->unw)
-		return;
-	err = unwinder__update_proc(d->unw, w->pid);
-	if (err == -E2BIG || err == -ENOMEM) {
-		if (w->unwound)
-			unwinder__forget_proc(d->unw, w->pid);
-		w->unwound = false;
-		d->stats.unwind_skipped++;
-		return;
-	}
-	w->unwound = !err;
-}
-
 int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, uint64_t until)
 {
-	struct proc_mem *p = tables__proc(&d->tables, w->pid);
+	struct proc_mem *p = tables__proc(pipeline__tables(d->pl), w->pid);
 	int err;
 
 	if (w->traced != TRACE_NONE) {
@@ -98,7 +77,7 @@ int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, u
 		proc_mem__untrace(p);
 		w->trace_ended = 0;
 	}
-	err = tracer__attach(d->tracer, w->pid);
+	err = pipeline__trace(d->pl, w->pid);
 	if (err == -ENOENT && (how == TRACE_RULE || how == TRACE_ALL)) {
 		/* Just exec'd: the loader has not mapped an allocator yet.  Once it has. */
 		w->wanted = how;
@@ -108,8 +87,7 @@ int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, u
 	if (err < 0)
 		return err;
 	w->wanted = TRACE_NONE;
-	unwind_update(d, w);
-	symbolizer__refresh_proc(d->sym, w->pid);
+	pipeline__unwind(d->pl, w->pid);
 	w->traced = how;
 	w->trace_until = until;
 	log_info("tracing pid %" PRIu64 " (%s): %s", w->pid, p ? p->comm : "?",
@@ -122,7 +100,7 @@ void daemon__stop_trace(struct daemon *d, struct watch *w)
 	w->wanted = TRACE_NONE;
 	if (w->traced == TRACE_NONE)
 		return;
-	tracer__detach(d->tracer, w->pid);
+	pipeline__untrace(d->pl, w->pid);
 	log_info("tracing of pid %" PRIu64 " ends (%s)", w->pid, daemon__trace_how(w->traced));
 	w->traced = TRACE_NONE;
 	w->trace_until = 0;
@@ -132,7 +110,7 @@ void daemon__stop_trace(struct daemon *d, struct watch *w)
 bool daemon__matches(const struct daemon *d, const struct watch *w, const char *comm,
 		     const char *unit)
 {
-	const struct proc_mem *p = tables__proc(&d->tables, w->pid);
+	const struct proc_mem *p = tables__proc(pipeline__tables(d->pl), w->pid);
 
 	if (comm && comm[0])
 		return p && !strcmp(p->comm, comm);
@@ -179,27 +157,6 @@ int daemon__remove_rules(struct daemon *d, const char *comm, const char *unit, u
 	return n;
 }
 
-/* The anonymous memory a process had before leakd watched it: known, not its stacks. */
-static void seed_mappings(struct daemon *d, struct proc_mem *p)
-{
-	struct proc_maps maps;
-	size_t i;
-
-	if (procmaps__read(p->pid, &maps))
-		return;
-	for (i = 0; i < maps.n; i++) {
-		const struct map_entry *e = &maps.v[i];
-
-		/* Anonymous memory: no file, no [heap] (brk), no [stack] or [vdso]. */
-		if (e->path || e->inode)
-			continue;
-		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING,
-			   (e->shared ? LEAKD_MAP_SHARED : 0) |
-			   (!e->readable && !e->writable && !e->exec ? LEAKD_MAP_RESERVED : 0), 0);
-	}
-	procmaps__destroy(&maps);
-}
-
 /* Starts watching a process: found at start-up, forked, or exec'd into sight. */
 static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 {
@@ -220,24 +177,21 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 	}
 	if (procfs_status(pid, &st))
 		return NULL;	/* gone already */
-	p = tables__add_proc(&d->tables, pid, procfs_start_time(pid));
+	p = pipeline__add_proc(d->pl, pid, seed);
 	if (!p)
 		return NULL;
 	w = hashtab__upsert(&d->watches, (uint64_t)pid, &is_new);
 	if (!w || series__init(&w->anon, SERIES_MAX)) {
 		if (w)
 			hashtab__remove(&d->watches, (uint64_t)pid, NULL);
-		tables__remove_proc(&d->tables, pid);
+		pipeline__forget_proc(d->pl, pid);
 		return NULL;
 	}
 	w->uid = st.uid;
 	w->rss_bytes = st.rss_bytes;
 	w->anon_bytes = st.anon_bytes;
-	procfs_comm(pid, p->comm, sizeof(p->comm));
 	procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
-	if (seed)
-		seed_mappings(d, p);
-	unwind_update(d, w);
+	pipeline__unwind(d->pl, pid);
 	if (d->o.trace_all)
 		daemon__start_trace(d, w, TRACE_ALL, 0);
 	else if ((r = matching_rule(d, w)))
@@ -293,9 +247,9 @@ static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 			n = ranking__finish(&r);
 			for (size_t k = 0; k < n; k++) {
 				if (l)
-					report__row_json(&j, d->sym, &r.rows[k]);
+					report__row_json(&j, pipeline__symbolizer(d->pl), &r.rows[k]);
 				else
-					report__row_text(f, d->sym, &r.rows[k], false);
+					report__row_text(f, pipeline__symbolizer(d->pl), &r.rows[k], false);
 			}
 			ranking__destroy(&r);
 		}
@@ -309,74 +263,53 @@ static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 static void remove_process(struct daemon *d, pid_t pid, bool exited)
 {
 	struct watch *w = daemon__watch(d, pid);
-	struct proc_mem *p = tables__proc(&d->tables, pid);
+	struct proc_mem *p = tables__proc(pipeline__tables(d->pl), pid);
 	struct watch copy;
 
 	if (!w)
 		return;
 	if (exited && p)
 		keep_summary(d, w, p);
-	if (w->traced != TRACE_NONE) {
-		tracer__detach(d->tracer, pid);
-		w->traced = TRACE_NONE;
-	}
-	if (d->unw && w->unwound)
-		unwinder__forget_proc(d->unw, pid);
-	symbolizer__forget_proc(d->sym, pid);
-	tables__remove_proc(&d->tables, pid);
+	w->traced = TRACE_NONE;
+	pipeline__forget_proc(d->pl, pid);
 	if (!hashtab__remove(&d->watches, (uint64_t)pid, &copy))
 		series__destroy(&copy.anon);
 }
 
-static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
+/* The policy's side of what the pipeline saw (it has done its own part). */
+static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
 {
 	struct daemon *d = ctx;
 	struct watch *w = daemon__watch(d, pid);
-	struct proc_mem *p;
 	const struct trace_rule *r;
+	struct procfs_status st;
 
-	switch (type) {
-	case LEAKD_EV_FORK:
+	switch (ev) {
+	case PIPELINE_FORK:
 		/* A reused pid whose exit went unseen: the old process is long gone. */
 		if (w)
 			remove_process(d, pid, false);
 		add_process(d, pid, false);
 		break;
-	case LEAKD_EV_EXEC:
+	case PIPELINE_EXEC:
 		if (!w) {
 			add_process(d, pid, false);
 			break;
 		}
-		p = tables__proc(&d->tables, pid);
-		if (p)
-			procfs_comm(pid, p->comm, sizeof(p->comm));
 		procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
-		{
-			struct procfs_status st;
-
-			if (!procfs_status(pid, &st))
-				w->uid = st.uid;	/* setuid programs change hands here */
-		}
-		symbolizer__forget_proc(d->sym, pid);
-		symbolizer__refresh_proc(d->sym, pid);
-		unwind_update(d, w);
-		if (w->traced != TRACE_NONE)
-			tracer__attach(d->tracer, pid);	/* its allocator may be another */
-		else if ((r = matching_rule(d, w)))
+		if (!procfs_status(pid, &st))
+			w->uid = st.uid;	/* setuid programs change hands here */
+		if (w->traced == TRACE_NONE && (r = matching_rule(d, w)))
 			daemon__start_trace(d, w, TRACE_RULE, r->until);
 		break;
-	case LEAKD_EV_MAP_EXEC:
-		if (!w)
-			break;
-		symbolizer__refresh_proc(d->sym, pid);
-		unwind_update(d, w);
-		if (w->traced != TRACE_NONE)
-			tracer__attach(d->tracer, pid);	/* dlopen'd allocators */
-		else if (w->wanted != TRACE_NONE)
+	case PIPELINE_MAP_EXEC:
+		if (w && w->traced == TRACE_NONE && w->wanted != TRACE_NONE)
 			daemon__start_trace(d, w, w->wanted, w->wanted_until);
 		break;
-	case LEAKD_EV_EXIT:
+	case PIPELINE_EXIT:
 		remove_process(d, pid, true);
+		break;
+	case PIPELINE_ATTACHED:
 		break;
 	}
 }
@@ -472,18 +405,15 @@ static void expire(struct daemon *d, uint64_t now)
 	}
 }
 
+/* Processes to be traced once an allocator is mapped (the pipeline re-checks the traced). */
 static void rediscover(struct daemon *d)
 {
 	struct watch *w;
 	size_t i;
 
-	/* New allocators (dlopen'd) in traced processes; cheap when nothing changed. */
-	hashtab__for_each(&d->watches, i, w) {
-		if (w->traced != TRACE_NONE)
-			tracer__attach(d->tracer, w->pid);
-		else if (w->wanted != TRACE_NONE)
+	hashtab__for_each(&d->watches, i, w)
+		if (w->traced == TRACE_NONE && w->wanted != TRACE_NONE)
 			daemon__start_trace(d, w, w->wanted, w->wanted_until);
-	}
 }
 
 static void on_tick(struct daemon *d)
@@ -499,6 +429,7 @@ static void on_tick(struct daemon *d)
 		drill_down(d, now);
 		d->next_sample = now + d->o.sample_interval_ns;
 	}
+	pipeline__tick(d->pl, now);
 	if (now >= d->next_rediscover) {
 		rediscover(d);
 		d->next_rediscover = now + REDISCOVER_NS;
@@ -537,9 +468,9 @@ static void reload(struct daemon *d)
 	d->o.drilldown_for_ns = n.drilldown_for_ns;
 	d->o.drilldown_max = n.drilldown_max;
 	d->o.max_procs = n.max_procs;
-	d->tables.limits.max_allocs = n.max_allocs;
-	d->tables.limits.max_stacks = n.max_stacks;
-	d->tables.limits.max_maps = n.max_mappings;
+	pipeline__tables(d->pl)->limits.max_allocs = n.max_allocs;
+	pipeline__tables(d->pl)->limits.max_stacks = n.max_stacks;
+	pipeline__tables(d->pl)->limits.max_maps = n.max_mappings;
 	log_set_level(n.verbose >= 2 ? LOG_LVL_DEBUG + 1 : n.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	log_info("configuration reloaded");
 	sd_notify_msg("READY=1");
@@ -578,7 +509,7 @@ static int loop(struct daemon *d)
 		for (i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
 			case TAG_EVENTS:
-				err = events__consume(d->events);
+				err = pipeline__consume(d->pl);
 				if (err < 0)
 					return err;
 				break;
@@ -587,14 +518,14 @@ static int loop(struct daemon *d)
 				break;
 			case TAG_TIMER:
 				/* Events wake leakd only in bulk: drain them each tick too. */
-				events__consume(d->events);
+				pipeline__consume(d->pl);
 				on_tick(d);
 				break;
 			case TAG_SERVER:
 				server__dispatch(d->server);
 				break;
 			case TAG_UNWIND:
-				unwinder__poll(d->unw, startup__log_table, d);
+				pipeline__poll_unwind(d->pl);
 				break;
 			}
 		}
@@ -605,44 +536,29 @@ static int loop(struct daemon *d)
 static int setup(struct daemon *d)
 {
 	const struct leakd_options *o = &d->o;
-	struct tracer_opts to = {
+	struct pipeline_opts po = {
 		.max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
-		.stack_cache = 65536, .max_procs = o->max_traced,
-		.unwind_rows = o->unwind_rows, .frame_pointers = o->frame_pointers,
-		.watch_all = true,
-		.unwind_procs = o->max_procs < 1024 ? o->max_procs : 1024,
+		.max_traced = o->max_traced, .unwind_rows = o->unwind_rows,
+		.unwind_procs = o->max_procs < MAX_UNWIND_PROCS ? o->max_procs : MAX_UNWIND_PROCS,
+		.frame_pointers = o->frame_pointers, .watch_all = true,
+		.cache_dir = o->cache_dir, .max_modules = MAX_MODULES,
+		.limits = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
+			    .max_maps = o->max_mappings },
+		.rediscover_ns = REDISCOVER_NS,
 	};
-	struct tables_limits tl = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
-				    .max_maps = o->max_mappings };
 	struct server_opts so = { .path = o->socket, .group = o->socket_group,
 				  .max_clients = o->max_clients, .idle_ns = 30 * NSEC_PER_SEC };
 	struct itimerspec tick = { .it_interval = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 },
 				   .it_value = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 } };
-	struct unwinder_maps um;
 	sigset_t mask;
 	int err;
 
-	err = startup__tracer(&to, &d->tracer);
+	err = pipeline__new(&po, on_pipeline_event, d, &d->pl);
 	if (err)
 		return err;
-	if (!o->frame_pointers) {
-		tracer__unwind_maps(d->tracer, &um);
-		d->unw = unwinder__new(&um, o->cache_dir);
-		if (!d->unw) {
-			log_err("cannot set up the stack unwinder: %s", strerror(errno));
-			return EXIT_FAILURE_RUNTIME;
-		}
-	}
 	d->exited = calloc(o->max_exited ? o->max_exited : 1, sizeof(*d->exited));
-	d->sym = symbolizer__new(MAX_MODULES);
-	if (!d->exited || !d->sym || tables__init(&d->tables, &tl) ||
-	    hashtab__init(&d->watches, sizeof(struct watch), 256)) {
+	if (!d->exited || hashtab__init(&d->watches, sizeof(struct watch), 256)) {
 		log_err("out of memory");
-		return EXIT_FAILURE_RUNTIME;
-	}
-	d->events = events__new(tracer__events_fd(d->tracer), &d->tables, d->sym, on_proc_event, d);
-	if (!d->events) {
-		log_err("cannot read the ring buffer: %s", strerror(errno));
 		return EXIT_FAILURE_RUNTIME;
 	}
 	d->server = server__new(&so, control__handle, d);
@@ -660,10 +576,11 @@ static int setup(struct daemon *d)
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->sigfd < 0 || d->timerfd < 0 || d->epfd < 0 ||
 	    timerfd_settime(d->timerfd, 0, &tick, NULL) ||
-	    epoll_add(d->epfd, events__epoll_fd(d->events), TAG_EVENTS) ||
+	    epoll_add(d->epfd, pipeline__events_fd(d->pl), TAG_EVENTS) ||
 	    epoll_add(d->epfd, d->sigfd, TAG_SIGNAL) || epoll_add(d->epfd, d->timerfd, TAG_TIMER) ||
 	    epoll_add(d->epfd, server__fd(d->server), TAG_SERVER) ||
-	    (d->unw && epoll_add(d->epfd, unwinder__fd(d->unw), TAG_UNWIND))) {
+	    (pipeline__unwind_fd(d->pl) >= 0 &&
+	     epoll_add(d->epfd, pipeline__unwind_fd(d->pl), TAG_UNWIND))) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		return EXIT_FAILURE_RUNTIME;
 	}
@@ -688,11 +605,7 @@ static void teardown(struct daemon *d)
 		free_summary(&d->exited[i]);
 	free(d->exited);
 	server__free(d->server);
-	events__free(d->events);
-	unwinder__free(d->unw);
-	tracer__free(d->tracer);
-	symbolizer__free(d->sym);
-	tables__destroy(&d->tables);
+	pipeline__free(d->pl);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	if (d->timerfd >= 0)
@@ -724,8 +637,8 @@ int daemon__run(int argc, char **argv, const struct leakd_options *o, const sigs
 		d->next_sample = now_ns();
 		d->next_rediscover = now_ns() + REDISCOVER_NS;
 		log_info("watching %zu processes (%s probes, %s); listening on %s",
-			 d->watches.count, tracer__mechanism(d->tracer),
-			 tracer__syscall_mechanism(d->tracer), o->socket);
+			 d->watches.count, tracer__mechanism(pipeline__tracer(d->pl)),
+			 tracer__syscall_mechanism(pipeline__tracer(d->pl)), o->socket);
 		snprintf(status, sizeof(status), "READY=1\nSTATUS=watching %zu processes",
 			 d->watches.count);
 		sd_notify_msg(status);

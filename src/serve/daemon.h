@@ -41,7 +41,6 @@ struct watch {
 	uint64_t wanted_until;
 	uint64_t trace_ended;	/* since then the allocator figures are frozen */
 	uint64_t auto_after;	/* no automatic trace before then (cooldown) */
-	bool unwound;		/* it has an entry in the kernel's unwind tables */
 };
 
 /* leakctl trace --comm/--unit: processes that match, now or later, are traced. */
@@ -67,7 +66,6 @@ struct daemon_stats {
 	uint64_t procs_dropped;		/* max_procs reached */
 	uint64_t traces_refused;	/* max_traced reached */
 	uint64_t traces_auto;		/* automatic traces started */
-	uint64_t unwind_skipped;	/* processes left without unwind tables */
 	uint64_t exited_evicted;	/* summaries dropped for newer ones */
 };
 
@@ -75,11 +73,7 @@ struct daemon {
 	struct leakd_options o;
 	int argc;
 	char **argv;
-	struct tracer *tracer;
-	struct tables tables;
-	struct symbolizer *sym;
-	struct unwinder *unw;
-	struct events *events;
+	struct pipeline *pl;
 	struct server *server;
 	struct hashtab watches;		/* struct watch */
 	struct trace_rule *rules;
