@@ -72,7 +72,7 @@ static int status(const struct request *c)
 	struct unwinder_stats us = { 0 };
 	struct symbolizer_stats ss;
 	struct server_stats srv;
-	struct events_stats es;
+	struct decoder_stats es;
 	struct pipeline_stats ps_;
 	struct rusage ru;
 	struct json j;

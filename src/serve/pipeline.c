@@ -70,11 +70,15 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 		p = tables__proc(&pl->tables, pid);
 		if (p)
 			procfs_comm(pid, p->comm, sizeof(p->comm));
+		/* Read the new image's mappings while the process surely still runs. */
+		symbolizer__forget_proc(pl->sym, pid);
+		symbolizer__refresh_proc(pl->sym, pid);
 		pipeline__unwind(pl, pid);
 		follow_allocators(pl, pl_proc(pl, pid));
 		tell(pl, PIPELINE_EXEC, pid);
 		break;
 	case LEAKD_EV_MAP_EXEC:
+		symbolizer__refresh_proc(pl->sym, pid);
 		pipeline__unwind(pl, pid);
 		follow_allocators(pl, pl_proc(pl, pid));
 		tell(pl, PIPELINE_MAP_EXEC, pid);
