@@ -54,7 +54,7 @@ _leakd()
 		--ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
 		--drilldown-for | --drilldown-max | --max-procs | --max-traced | --max-exited | \
-		--max-clients)
+		--exited-min-bytes | --max-rules | --max-clients)
 		return
 		;;
 	esac
@@ -65,7 +65,8 @@ _leakd()
 		--unwind-rows --cache-dir --no-cache --frame-pointers --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --no-drilldown --trace-all
-		--max-procs --max-traced --max-exited --max-clients --verbose --help
+		--max-procs --max-traced --max-exited --exited-min-bytes --max-rules
+		--max-clients --verbose --help
 		--version --' -- "$cur"))
 } &&
 	complete -F _leakd leakd

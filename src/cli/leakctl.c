@@ -30,7 +30,7 @@ enum {
 };
 
 static const char *socket_path = LEAKD_SOCKET_PATH;
-static bool json;
+static enum leakd_format format = LEAKD_FORMAT_TEXT;
 
 static void usage(FILE *f)
 {
@@ -96,7 +96,7 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct leakd_req_hdr h = { .magic = LEAKD_PROTO_MAGIC, .version = LEAKD_PROTO_VERSION,
 				   .command = cmd, .length = len,
-				   .flags = json ? LEAKD_REQ_JSON : 0 };
+				   .format = format };
 	struct leakd_resp_hdr r;
 	char *body;
 	int fd, rc;
@@ -140,7 +140,7 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 		rc = fflush(stdout) ? EXIT_REFUSED : EXIT_OK;
 	} else {
 		/* Errors go to stderr as text; as JSON to stdout, where scripts read. */
-		if (json)
+		if (format == LEAKD_FORMAT_JSON)
 			fwrite(body, 1, r.length, stdout);
 		else
 			fprintf(stderr, "leakctl: %s", body);
@@ -201,7 +201,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 						       "unknown option %s",
 					   argv[optind - 1]);
 		if (ch == O_JSON) {
-			json = true;	/* after the command as well as before it */
+			format = LEAKD_FORMAT_JSON;	/* after the command as well as before it */
 			continue;
 		}
 		if (!allowed(allow, name))
@@ -359,7 +359,7 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+:s:hV", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
-			json = true;
+			format = LEAKD_FORMAT_JSON;
 			break;
 		case 's':
 			socket_path = optarg;

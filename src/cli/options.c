@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "leakd/events.h"
 #include "cli/options.h"
@@ -12,6 +13,7 @@
 #include "base/clock.h"
 #include "base/units.h"
 #include "base/procfs.h"
+#include "base/log.h"
 
 enum kind {
 	K_FLAG,		/* bool, set */
@@ -49,7 +51,7 @@ static const struct opt opts[] = {
 	  "only allocations this old (default 0)" },
 	{ "duration", 'd', K_DURATION, OFF(duration_ns), 1, 0, IN_CLI, "DURATION",
 	  "stop after DURATION" },
-	{ "json", 0, K_FLAG, OFF(json), 0, 0, IN_CLI, NULL,
+	{ "json", 0, K_SPECIAL, 0, 0, 0, IN_CLI, NULL,
 	  "reports as JSON, one object per line" },
 	{ "output", 'o', K_STRING, OFF(output), 0, 0, IN_CLI, "FILE",
 	  "reports to FILE, not standard output" },
@@ -99,6 +101,10 @@ static const struct opt opts[] = {
 	  "processes traced at once (default 64)" },
 	{ "max-exited", 0, K_U64, OFF(max_exited), 0, 4096, BOTH, "N",
 	  "daemon: exited processes kept (default 64)" },
+	{ "exited-min-bytes", 0, K_SIZE, OFF(exited_min_bytes), 0, 0, BOTH, "SIZE",
+	  "daemon: memory that makes an exit worth keeping (default 1M)" },
+	{ "max-rules", 0, K_U64, OFF(max_rules), 1, 1 << 20, BOTH, "N",
+	  "daemon: trace rules at once (default 1024)" },
 	{ "max-clients", 0, K_U64, OFF(max_clients), 1, 1024, BOTH, "N",
 	  "daemon: clients at once (default 16)" },
 	{ "verbose", 'v', K_SPECIAL, 0, 0, 0, BOTH, NULL, "more messages; twice for libbpf's" },
@@ -171,6 +177,8 @@ void options__defaults(struct leakd_options *o)
 	o->max_procs = 32768;
 	o->max_traced = 64;
 	o->max_exited = 64;
+	o->exited_min_bytes = 1 << 20;
+	o->max_rules = 1024;
 	o->max_clients = 16;
 }
 
@@ -224,6 +232,8 @@ static int apply(const struct opt *d, const char *val, struct leakd_options *o, 
 			return fail(err, errlen,
 				    "invalid --ringbuf-size '%s' (a power of two, 4K to 1G)", val);
 		o->ringbuf_bytes = v;
+	} else if (!strcmp(d->name, "json")) {
+		o->format = OUTPUT_JSON;
 	} else if (!strcmp(d->name, "no-cache")) {
 		o->cache_dir = NULL;
 	} else if (!strcmp(d->name, "no-drilldown")) {
@@ -319,6 +329,26 @@ struct config_text {
 };
 
 static struct config_text *config_texts;
+
+int options__log_level(int verbose)
+{
+	return verbose >= 2 ? LOG_LVL_TRACE : verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+}
+
+int options__daemon(int argc, char **argv, const char *config, bool required,
+		    struct leakd_options *ret, char *err, size_t errlen)
+{
+	options__defaults(ret);
+	ret->config = config;
+	if (config && (required || !access(config, F_OK)) &&
+	    options__load_config(config, ret, err, errlen))
+		return -EINVAL;
+	if (options__parse_over(argc, argv, ret, err, errlen))
+		return -EINVAL;
+	if (config && !required && access(config, F_OK))
+		ret->config = NULL;	/* none there: nothing to reload */
+	return 0;
+}
 
 int options__load_config(const char *path, struct leakd_options *o, char *err, size_t errlen)
 {

@@ -89,7 +89,11 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 		*why = "wrong payload size for the command";
 		return LEAKD_ERR_ARGS;
 	}
-	if (h->flags & ~LEAKD_REQ_JSON) {
+	if (h->format >= LEAKD_FORMAT__MAX) {
+		*why = "unknown output format";
+		return LEAKD_ERR_ARGS;
+	}
+	if (h->flags & ~LEAKD_REQ_FLAGS) {
 		*why = "unknown request flags";
 		return LEAKD_ERR_ARGS;
 	}

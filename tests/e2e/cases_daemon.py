@@ -96,8 +96,10 @@ def case_mapping_grower():
                30 * 4 * MiB)
         lk.do(f"mmap 10 {4 * MiB}")
         wait_site(d, lk.pid, "mapping", "leak_ctl", "map_leak", 40 * 4 * MiB, 40)
+        # Samples come with the daemon's tick: wait for one after the second step.
         p = d.poll("the grower's growth in ps",
-                   lambda: (lambda x: x if x and x["growth_per_hour"] > 0 else None)(
+                   lambda: (lambda x: x if x and x["growth_per_hour"] > 0 and
+                            x["anon_bytes"] >= 40 * 4 * MiB else None)(
                        proc_of(d.ctl("ps")[0], lk.pid)))
         check(p["mapped_bytes"] >= 40 * 4 * MiB, f"mapped {p['mapped_bytes']}")
         check(p["anon_bytes"] >= 40 * 4 * MiB, f"anon {p['anon_bytes']}")
@@ -288,11 +290,11 @@ def request(sock_path, raw, read=True):
     return status, data[16:16 + length].decode()
 
 
-MAGIC, VERSION = 0x4c4b4431, 1
+MAGIC, VERSION = 0x4c4b4431, 2
 
 
-def header(command, length, magic=MAGIC, version=VERSION, flags=0):
-    return struct.pack("=IHHII", magic, version, command, length, flags)
+def header(command, length, magic=MAGIC, version=VERSION, fmt=0, flags=0):
+    return struct.pack("=IHHIHH", magic, version, command, length, fmt, flags)
 
 
 def selector(pid=0, comm=b"", unit=b"", pad=0):
@@ -317,6 +319,7 @@ def case_bad_requests():
             (header(4, 288) + selector() + struct.pack("=Q", 0), 4, "trace without selector"),
             (header(4, 288) + selector(pid=2147483647) + struct.pack("=Q", 0), 4, "pid range"),
             (header(1, 0, flags=0x80), 4, "unknown flags"),
+            (header(1, 0, fmt=0x80), 4, "unknown format"),
         ]
         for raw, want, what in cases:
             status, body = request(d.sock, raw)

@@ -53,7 +53,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(o.top, 10);
 	ck_assert_uint_eq(o.min_age_ns, 0);
 	ck_assert_uint_eq(o.duration_ns, 0);
-	ck_assert(!o.json);
+	ck_assert_int_eq(o.format, OUTPUT_TEXT);
 	ck_assert_ptr_null(o.output);
 	ck_assert_uint_eq(o.max_depth, 64);
 	ck_assert_uint_eq(o.ringbuf_bytes, 16777216);
@@ -109,7 +109,7 @@ START_TEST(command_mode)
 	ck_assert_ptr_eq(o.command, argv2 + 5);
 	ck_assert_str_eq(o.command[2], "--pid");
 	ck_assert_int_eq(o.pid, 0);
-	ck_assert(o.json);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
 	ck_assert_uint_eq(o.top, 3);
 }
 END_TEST
@@ -191,7 +191,7 @@ START_TEST(every_long_option)
 	ck_assert_uint_eq(o.top, 0);
 	ck_assert_uint_eq(o.min_age_ns, 120 * NSEC_PER_SEC);
 	ck_assert_uint_eq(o.duration_ns, 3600 * NSEC_PER_SEC);
-	ck_assert(o.json);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
 	ck_assert_str_eq(o.output, "/tmp/out file");
 	ck_assert_uint_eq(o.max_depth, 128);
 	ck_assert_uint_eq(o.ringbuf_bytes, 65536);
@@ -221,7 +221,7 @@ START_TEST(every_long_option)
 	ck_assert_uint_eq(o.unwind_rows, 1ULL << 26);
 	ck_assert_ptr_null(o.cache_dir);
 	ck_assert(!o.frame_pointers);
-	ck_assert(!o.json);
+	ck_assert_int_eq(o.format, OUTPUT_TEXT);
 }
 END_TEST
 
