@@ -416,3 +416,64 @@ def case_mmap_inside_malloc():
         for st in s["stacks"]:
             check_eq(frame_function(st["frames"][0]), "heap_leak",
                      "frame 0 of a mapping made inside malloc")
+
+
+def trace_comm_request(comm):
+    return header(4, 288) + selector(comm=comm) + struct.pack("=Q", 0)
+
+
+def case_rules_flood():
+    """Trace rules are bounded, deduplicated and counted: a flood of unique and of
+    identical requests keeps at most max-rules, and status says what happened."""
+    d = Daemon(config="max-rules = 50\n")
+    with run(d):
+        statuses = {}
+        for i in range(2000):
+            st, _ = request(d.sock, trace_comm_request(f"flood{i}".encode()))
+            statuses[st] = statuses.get(st, 0) + 1
+        check_eq(statuses, {0: 50, 7: 1950}, "answers to 2000 unique rules (ok, limit)")
+        for i in range(2000):
+            st, body = request(d.sock, trace_comm_request(b"flood0"))
+            check_eq(st, 0, f"the same rule again ({body.strip()})")
+        rules = d.ctl("status")[0]["rules"]
+        check_eq((rules["count"], rules["limit"], rules["added"], rules["refused"],
+                  rules["extended"]), (50, 50, 50, 1950, 2000), "rule counters")
+        text, _ = d.ctl("status", json_out=False)
+        check("rules: 50 (limit 50); 50 added, 2000 extended, 1950 refused" in text, text)
+        ans, _ = d.ctl("untrace", "--comm", "flood0")
+        check_eq(ans["rules"], 1, "rules removed")
+        rules = d.ctl("status")[0]["rules"]
+        check_eq((rules["count"], rules["removed"]), (49, 1), "after untrace")
+        # Room again: one more unique rule is taken.
+        st, _ = request(d.sock, trace_comm_request(b"another"))
+        check_eq(st, 0, "a rule once there is room")
+
+
+def case_exited_by_importance():
+    """A traced leaker's exit summary outlives a storm of trivial exits that
+    fills every other slot again and again."""
+    d = Daemon(config="max-exited = 8\n")
+    lk = Leaker()
+    with run(d):
+        d.ctl("trace", str(lk.pid))
+        lk.do("malloc 3 4444")
+        wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 3 * 4444, 3)
+        lk.end()
+
+        def summary():
+            return next((p for p in d.ctl("exited")[0]["processes"] if p["pid"] == lk.pid),
+                        None)
+        d.poll("the leaker's summary", summary)
+        # Trivial exits that still leave something (64 KiB mapped): kept while there
+        # is room, then evicting one another, never the leaker's.
+        for _ in range(200):
+            subprocess.run([leaker("leak_ctl")], input=b"mmap 1 65536\nexit\n", check=True,
+                           stdout=subprocess.DEVNULL)
+        d.poll("the storm's exits evicting one another",
+               lambda: d.ctl("status")[0]["limits"]["exited_evicted"] >= 100)
+        kept = d.ctl("exited")[0]["processes"]
+        check_eq(len(kept), 8, "summaries kept")
+        s = next((p for p in kept if p["pid"] == lk.pid), None)
+        check(s is not None, f"the traced leaker's summary is gone: {[p['comm'] for p in kept]}")
+        check(s["traced"], "the summary says it was traced")
+        check_eq(s["heap_bytes"], 3 * 4444, "its heap bytes")
