@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "present/report.h"
+#include "base/heap.h"
 #include "present/render.h"
 
 
@@ -20,39 +21,11 @@ static bool before(const struct report_row *a, const struct report_row *b)
 	return a->proc && b->proc && a->proc->pid < b->proc->pid;
 }
 
-/* Min-heap on "before": the root is the weakest of the rows kept. */
-static void sift_down(struct report_row *h, size_t n, size_t i)
+/* Min-heap: the root is the weakest of the rows kept. */
+static bool weaker(const void *a, const void *b, void *ctx)
 {
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		struct report_row t;
-
-		if (l < n && before(&h[m], &h[l]))
-			m = l;
-		if (r < n && before(&h[m], &h[r]))
-			m = r;
-		if (m == i)
-			return;
-		t = h[i];
-		h[i] = h[m];
-		h[m] = t;
-		i = m;
-	}
-}
-
-static void sift_up(struct report_row *h, size_t i)
-{
-	while (i) {
-		size_t parent = (i - 1) / 2;
-		struct report_row t;
-
-		if (!before(&h[parent], &h[i]))
-			return;
-		t = h[i];
-		h[i] = h[parent];
-		h[parent] = t;
-		i = parent;
-	}
+	(void)ctx;
+	return before(b, a);
 }
 
 static int cmp_rows(const void *a, const void *b)
@@ -83,7 +56,7 @@ static int offer(struct ranking *r, const struct report_row *row)
 	if (r->cap && r->n == r->cap) {
 		if (before(row, &r->rows[0])) {
 			r->rows[0] = *row;
-			sift_down(r->rows, r->n, 0);
+			heap_sift_down(r->rows, r->n, sizeof(*row), 0, weaker, NULL);
 		}
 		return 0;
 	}
@@ -96,7 +69,7 @@ static int offer(struct ranking *r, const struct report_row *row)
 		r->alloc *= 2;
 	}
 	r->rows[r->n] = *row;
-	sift_up(r->rows, r->n++);
+	heap_sift_up(r->rows, sizeof(*row), r->n++, weaker, NULL);
 	return 0;
 }
 
