@@ -24,6 +24,7 @@
 #define LEAKD_PROTO_VERSION 2
 #define LEAKD_REQ_MAX 1024		/* payload bytes of a request */
 #define LEAKD_RESP_MAX (64u << 20)	/* body bytes of a response */
+#define LEAKD_PID_MAX (1u << 22)	/* the kernel's PID_MAX_LIMIT: no pid is larger */
 
 enum leakd_cmd {
 	LEAKD_CMD_STATUS = 1,		/* no payload */

@@ -214,7 +214,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 			c->limit = v;
 			break;
 		case O_PID:
-			if (parse_u64(optarg, 1, 1 << 22, &v))
+			if (parse_u64(optarg, 1, LEAKD_PID_MAX, &v))
 				return usage_error("invalid pid '%s'", optarg);
 			c->sel.pid = v;
 			break;
@@ -249,7 +249,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 	}
 	/* A bare PID is a selector too. */
 	if (optind < argc && allowed(allow, "pid") && !c->sel.pid) {
-		if (parse_u64(argv[optind], 1, 1 << 22, &v))
+		if (parse_u64(argv[optind], 1, LEAKD_PID_MAX, &v))
 			return usage_error("invalid pid '%s'", argv[optind]);
 		c->sel.pid = v;
 		optind++;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "leakd/events.h"
+#include "leakd/protocol.h"
 #include "cli/options.h"
 #include "base/macros.h"
 #include "base/clock.h"
@@ -95,7 +96,7 @@ static const struct opt opts[] = {
 	  "daemon: no automatic tracing" },
 	{ "trace-all", 0, K_FLAG, OFF(trace_all), 0, 0, BOTH, NULL,
 	  "daemon: trace every process (test hosts)" },
-	{ "max-procs", 0, K_U64, OFF(max_procs), 16, 1 << 22, BOTH, "N",
+	{ "max-procs", 0, K_U64, OFF(max_procs), 16, LEAKD_PID_MAX, BOTH, "N",
 	  "daemon: processes watched (default 32768)" },
 	{ "max-traced", 0, K_U64, OFF(max_traced), 1, 4096, BOTH, "N",
 	  "processes traced at once (default 64)" },

@@ -72,7 +72,7 @@ static int check_selector(const struct leakd_selector *sel, bool required, const
 		*why = "give a pid, a process name or a unit";
 		return LEAKD_ERR_ARGS;
 	}
-	if (sel->pid > (1u << 22)) {
+	if (sel->pid > LEAKD_PID_MAX) {
 		*why = "pid out of range";
 		return LEAKD_ERR_ARGS;
 	}
