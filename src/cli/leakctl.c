@@ -32,9 +32,30 @@ enum {
 static const char *socket_path = LEAKD_SOCKET_PATH;
 static enum leakd_format format = LEAKD_FORMAT_TEXT;
 
+/* --format's names, as the protocol numbers them. */
+static int set_format(const char *name)
+{
+	static const struct {
+		const char *name;
+		enum leakd_format format;
+	} formats[] = {
+		{ "text", LEAKD_FORMAT_TEXT },
+		{ "json", LEAKD_FORMAT_JSON },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (!strcmp(formats[i].name, name)) {
+			format = formats[i].format;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static void usage(FILE *f)
 {
-	fputs("Usage: leakctl [--json] [--socket PATH] COMMAND [ARGS]\n"
+	fputs("Usage: leakctl [--json] [--format FORMAT] [--socket PATH] COMMAND [ARGS]\n"
 	      "\n"
 	      "Commands:\n"
 	      "  status                  the daemon: kernel features, processes, drops, its cost\n"
@@ -52,6 +73,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Options:\n"
 	      "      --json              answers as JSON\n"
+	      "      --format FORMAT     answers as text or json (default text)\n"
 	      "  -s, --socket PATH       the daemon's socket (default " LEAKD_SOCKET_PATH ")\n"
 	      "  -h, --help              show this help\n"
 	      "  -V, --version           show the version\n"
@@ -157,7 +179,7 @@ struct cmd_opts {
 	uint64_t min_age_ns, duration_ns;
 };
 
-enum { O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON };
+enum { O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT };
 
 /* Whether name is one of the space-separated words of allow. */
 static bool allowed(const char *allow, const char *name)
@@ -185,6 +207,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		{ "for", required_argument, NULL, O_FOR },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "format", required_argument, NULL, O_FORMAT },
 		{ 0 },
 	};
 	uint64_t v;
@@ -202,6 +225,11 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 					   argv[optind - 1]);
 		if (ch == O_JSON) {
 			format = LEAKD_FORMAT_JSON;	/* after the command as well as before it */
+			continue;
+		}
+		if (ch == O_FORMAT) {
+			if (set_format(optarg))
+				return usage_error("invalid format '%s' (text or json)", optarg);
 			continue;
 		}
 		if (!allowed(allow, name))
@@ -347,6 +375,7 @@ int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -360,6 +389,12 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 'j':
 			format = LEAKD_FORMAT_JSON;
+			break;
+		case 'f':
+			if (set_format(optarg)) {
+				fprintf(stderr, "leakctl: invalid format '%s' (text or json)\n", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 's':
 			socket_path = optarg;

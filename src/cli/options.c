@@ -54,6 +54,8 @@ static const struct opt opts[] = {
 	  "stop after DURATION" },
 	{ "json", 0, K_SPECIAL, 0, 0, 0, IN_CLI, NULL,
 	  "reports as JSON, one object per line" },
+	{ "format", 0, K_SPECIAL, 0, 0, 0, IN_CLI, "FORMAT",
+	  "reports as text or json (default text)" },
 	{ "output", 'o', K_STRING, OFF(output), 0, 0, IN_CLI, "FILE",
 	  "reports to FILE, not standard output" },
 	{ "max-depth", 0, K_U64, OFF(max_depth), 1, LEAKD_MAX_FRAMES, BOTH, "N",
@@ -236,6 +238,9 @@ static int apply(const struct opt *d, const char *val, struct leakd_options *o, 
 		o->ringbuf_bytes = v;
 	} else if (!strcmp(d->name, "json")) {
 		o->format = OUTPUT_JSON;
+	} else if (!strcmp(d->name, "format")) {
+		if (output_format_parse(val, &o->format))
+			return fail(err, errlen, "invalid --format '%s' (text or json)", val);
 	} else if (!strcmp(d->name, "no-cache")) {
 		o->cache_dir = NULL;
 	} else if (!strcmp(d->name, "no-drilldown")) {

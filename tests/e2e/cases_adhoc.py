@@ -199,7 +199,7 @@ def case_adhoc_mappings():
     for json_out in (True, False):
         wd = Workdir()
         out = wd.file("report")
-        args = [LEAKD, "-i", "0", "-n", "0", "-o", out] + (["--json"] if json_out else [])
+        args = [LEAKD, "-i", "0", "-n", "0", "-o", out, "--format", "json" if json_out else "text"]
         p = subprocess.run([*args, "--", leaker("leak_ctl")], input=script, cwd=wd.path,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=TIMEOUT)

@@ -78,6 +78,13 @@ def case_daemon_status():
         check(st["daemon"]["rss_bytes"] > 0, "no daemon rss")
         text, _ = d.ctl("status", json_out=False)
         check("watched" in text and "drops:" in text, text)
+        # --format json is --json; the answer carries its layout's version last.
+        ans, _ = d.ctl("--format", "json", "status", json_out=False)
+        st2 = json.loads(ans)
+        check_eq(list(st2)[-1], "schema", "the last field of a JSON answer")
+        check_eq(st2["schema"], 1, "schema version")
+        _, rc = d.ctl("--format", "yaml", "status", json_out=False, check_rc=False)
+        check_eq(rc, 2, "leakctl's status for an unknown format")
 
 
 def case_mapping_grower():

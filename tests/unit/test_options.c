@@ -92,6 +92,20 @@ START_TEST(pid_forms)
 }
 END_TEST
 
+START_TEST(output_formats)
+{
+	ck_assert_int_eq(parse(ARGV("--format", "json")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
+	ck_assert_int_eq(parse(ARGV("--format=text")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_TEXT);
+	/* --json is --format json; the last one given wins. */
+	ck_assert_int_eq(parse(ARGV("--json", "--format", "text")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_TEXT);
+	ck_refused(ARGV("--format", "yaml"), "yaml");
+	ck_refused(ARGV("--format"), "--format");
+}
+END_TEST
+
 START_TEST(command_mode)
 {
 	char **argv = ARGV("--", "cmd", "arg");
@@ -440,6 +454,7 @@ int main(void)
 	tcase_add_test(cmdline, defaults);
 	tcase_add_test(cmdline, pid_forms);
 	tcase_add_test(cmdline, command_mode);
+	tcase_add_test(cmdline, output_formats);
 	tcase_add_test(cmdline, pid_and_command_exclude);
 	tcase_add_test(cmdline, bad_numbers);
 	tcase_add_test(cmdline, bad_syntax);
