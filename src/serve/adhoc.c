@@ -38,7 +38,16 @@ struct adhoc {
 	int sigfd, pidfd, epfd;
 };
 
-static void log_objects(struct adhoc *a);
+static void log_objects(struct adhoc *a)
+{
+	struct tracer_object objs[16];
+	size_t n, i;
+
+	n = tracer__objects(pipeline__tracer(a->pl), a->pid, objs, ARRAY_SIZE(objs));
+	for (i = 0; i < n; i++)
+		log_info("pid %d: %u probes in %s (%u without single-step)", (int)a->pid,
+			 objs[i].nr_sites, objs[i].path, objs[i].nr_emulated);
+}
 
 static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
 {
@@ -52,18 +61,6 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
 		log_objects(a);
 	else if (ev == PIPELINE_EXIT)
 		a->stop = "exit";
-}
-
-
-static void log_objects(struct adhoc *a)
-{
-	struct tracer_object objs[16];
-	size_t n, i;
-
-	n = tracer__objects(pipeline__tracer(a->pl), a->pid, objs, ARRAY_SIZE(objs));
-	for (i = 0; i < n; i++)
-		log_info("pid %d: %u probes in %s (%u without single-step)", (int)a->pid,
-			 objs[i].nr_sites, objs[i].path, objs[i].nr_emulated);
 }
 
 /*
