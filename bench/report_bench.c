@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 	uint64_t stacks = argc > 2 ? strtoull(argv[2], NULL, 10) : 10000;
 	struct tables_limits lim = { .max_allocs = allocs * 2, .max_stacks = stacks * 2,
 				     .max_maps = 1024 };
-	struct report_opts ro = { .top = 10, .json = true };
+	struct report_opts ro = { .top = 10, .format = OUTPUT_JSON };
 	struct report_meta meta = { .final = true };
 	struct report_row *rows;
 	struct symbolizer *sym = symbolizer__new(16);

@@ -46,13 +46,13 @@ _leakctl()
 	_init_completion -s || return
 
 	local commands="status ps top trace untrace exited"
-	local globals="--json --socket --help --version"
+	local globals="--json --format --socket --help --version"
 	local cmd="" i
 
 	# The command: the first word that is no global option (or its argument).
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		-s | --socket) ((i++)) ;;
+		-s | --socket | --format) ((i++)) ;;
 		-*) ;;
 		*)
 			cmd=${words[i]}
@@ -82,6 +82,10 @@ _leakctl()
 		COMPREPLY=($(compgen -W 'heap mapping all' -- "$cur"))
 		return
 		;;
+	--format)
+		COMPREPLY=($(compgen -W 'text json' -- "$cur"))
+		return
+		;;
 	-n | --limit | --min-age | --for)
 		return
 		;;
@@ -97,7 +101,7 @@ _leakctl()
 		return
 	fi
 
-	local opts="--json"
+	local opts="--json --format"
 	case $cmd in
 	ps | exited) opts+=" -n --limit" ;;
 	top) opts+=" --pid --comm --unit -n --limit --level --min-age" ;;

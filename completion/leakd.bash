@@ -42,6 +42,10 @@ _leakd()
 		_filedir
 		return
 		;;
+	--format)
+		COMPREPLY=($(compgen -W 'text json' -- "$cur"))
+		return
+		;;
 	--cache-dir)
 		_filedir -d
 		return
@@ -54,18 +58,19 @@ _leakd()
 		--ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
 		--drilldown-for | --drilldown-max | --max-procs | --max-traced | --max-exited | \
-		--max-clients)
+		--exited-min-bytes | --max-rules | --max-clients)
 		return
 		;;
 	esac
 	$split && return
 
-	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json
+	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json --format
 		--output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
 		--unwind-rows --cache-dir --no-cache --frame-pointers --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --no-drilldown --trace-all
-		--max-procs --max-traced --max-exited --max-clients --verbose --help
+		--max-procs --max-traced --max-exited --exited-min-bytes --max-rules
+		--max-clients --verbose --help
 		--version --' -- "$cur"))
 } &&
 	complete -F _leakd leakd

@@ -2,16 +2,17 @@
 /*
  * The control protocol between leakctl and the leakd daemon, over a UNIX stream
  * socket.  A request is a header and a fixed-size payload for its command; a
- * response is a header and a UTF-8 body: the answer as text or, when the request
- * asked for it, as one JSON object.  An error response's body is one line of text
+ * response is a header and a body: the answer in the format the request asked
+ * for (text, or one JSON object).  An error response's body is one line of text
  * (JSON: {"error": "..."}).
  *
  * The server checks, in this order, before it trusts a byte: the size (a whole
  * header, a payload within LEAKD_REQ_MAX), the magic and version, the command,
- * the payload's size for that command, and then the arguments.
+ * the payload's size for that command, and then the arguments (the format and
+ * flags of the header first).
  *
  * All integers are in the host's byte order: both ends run on the same machine.
- * Version 1.
+ * Version 2 (1 had a JSON flag where 2 has the format).
  */
 #ifndef LEAKD_PROTOCOL_H
 #define LEAKD_PROTOCOL_H
@@ -20,9 +21,10 @@
 
 #define LEAKD_SOCKET_PATH "/run/leakd/leakd.sock"
 #define LEAKD_PROTO_MAGIC 0x4c4b4431u	/* "LKD1" */
-#define LEAKD_PROTO_VERSION 1
+#define LEAKD_PROTO_VERSION 2
 #define LEAKD_REQ_MAX 1024		/* payload bytes of a request */
 #define LEAKD_RESP_MAX (64u << 20)	/* body bytes of a response */
+#define LEAKD_PID_MAX (1u << 22)	/* the kernel's PID_MAX_LIMIT: no pid is larger */
 
 enum leakd_cmd {
 	LEAKD_CMD_STATUS = 1,		/* no payload */
@@ -34,15 +36,23 @@ enum leakd_cmd {
 	LEAKD_CMD__MAX,
 };
 
-/* Request flags. */
-#define LEAKD_REQ_JSON (1u << 0)	/* answer as JSON */
+/* The format of the answer. */
+enum leakd_format {
+	LEAKD_FORMAT_TEXT = 0,
+	LEAKD_FORMAT_JSON = 1,
+	LEAKD_FORMAT__MAX,
+};
+
+/* Request flags: none defined yet; any set is refused. */
+#define LEAKD_REQ_FLAGS 0u
 
 struct leakd_req_hdr {
 	__u32 magic;
 	__u16 version;
 	__u16 command;			/* enum leakd_cmd */
 	__u32 length;			/* payload bytes that follow */
-	__u32 flags;			/* LEAKD_REQ_* */
+	__u16 format;			/* enum leakd_format */
+	__u16 flags;			/* LEAKD_REQ_FLAGS */
 };
 
 /*

@@ -40,7 +40,8 @@ enum log_level log_get_level(void)
 	return log_max;
 }
 
-static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0)))
+log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
 	char *buf;
 	int n;
@@ -55,7 +56,7 @@ static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = 0;
 	if (log_journal)
-		fprintf(stderr, "<%d>%s\n", lvl, buf);
+		fprintf(stderr, "<%d>%s\n", lvl > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : lvl, buf);
 	else
 		fprintf(stderr, "%s: %s\n", log_prog, buf);
 	free(buf);
@@ -70,10 +71,11 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+static int __attribute__((format(printf, 2, 0)))
+libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	/* libbpf warns about much that leakd handles itself: keep it at debug. */
-	enum log_level lvl = level == LIBBPF_WARN ? LOG_LVL_DEBUG : LOG_LVL_DEBUG + 1;
+	enum log_level lvl = level == LIBBPF_WARN ? LOG_LVL_DEBUG : LOG_LVL_TRACE;
 
 	log_vmsg(lvl, fmt, ap);
 	return 0;

@@ -5,7 +5,14 @@
 
 #include <stdarg.h>
 
-enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
+/* Syslog priorities; TRACE (beyond debug, -vv) is libbpf's chatter, never sent to journald. */
+enum log_level {
+	LOG_LVL_ERR = 3,
+	LOG_LVL_WARN = 4,
+	LOG_LVL_INFO = 6,
+	LOG_LVL_DEBUG = 7,
+	LOG_LVL_TRACE = 8,
+};
 
 void log_init(const char *prog, enum log_level max);
 void log_set_level(enum log_level max);

@@ -30,11 +30,32 @@ enum {
 };
 
 static const char *socket_path = LEAKD_SOCKET_PATH;
-static bool json;
+static enum leakd_format format = LEAKD_FORMAT_TEXT;
+
+/* --format's names, as the protocol numbers them. */
+static int set_format(const char *name)
+{
+	static const struct {
+		const char *name;
+		enum leakd_format format;
+	} formats[] = {
+		{ "text", LEAKD_FORMAT_TEXT },
+		{ "json", LEAKD_FORMAT_JSON },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (!strcmp(formats[i].name, name)) {
+			format = formats[i].format;
+			return 0;
+		}
+	}
+	return -1;
+}
 
 static void usage(FILE *f)
 {
-	fputs("Usage: leakctl [--json] [--socket PATH] COMMAND [ARGS]\n"
+	fputs("Usage: leakctl [--json] [--format FORMAT] [--socket PATH] COMMAND [ARGS]\n"
 	      "\n"
 	      "Commands:\n"
 	      "  status                  the daemon: kernel features, processes, drops, its cost\n"
@@ -52,6 +73,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Options:\n"
 	      "      --json              answers as JSON\n"
+	      "      --format FORMAT     answers as text or json (default text)\n"
 	      "  -s, --socket PATH       the daemon's socket (default " LEAKD_SOCKET_PATH ")\n"
 	      "  -h, --help              show this help\n"
 	      "  -V, --version           show the version\n"
@@ -96,7 +118,7 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct leakd_req_hdr h = { .magic = LEAKD_PROTO_MAGIC, .version = LEAKD_PROTO_VERSION,
 				   .command = cmd, .length = len,
-				   .flags = json ? LEAKD_REQ_JSON : 0 };
+				   .format = format };
 	struct leakd_resp_hdr r;
 	char *body;
 	int fd, rc;
@@ -140,7 +162,7 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 		rc = fflush(stdout) ? EXIT_REFUSED : EXIT_OK;
 	} else {
 		/* Errors go to stderr as text; as JSON to stdout, where scripts read. */
-		if (json)
+		if (format == LEAKD_FORMAT_JSON)
 			fwrite(body, 1, r.length, stdout);
 		else
 			fprintf(stderr, "leakctl: %s", body);
@@ -157,7 +179,7 @@ struct cmd_opts {
 	uint64_t min_age_ns, duration_ns;
 };
 
-enum { O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON };
+enum { O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT };
 
 /* Whether name is one of the space-separated words of allow. */
 static bool allowed(const char *allow, const char *name)
@@ -185,6 +207,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		{ "for", required_argument, NULL, O_FOR },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "format", required_argument, NULL, O_FORMAT },
 		{ 0 },
 	};
 	uint64_t v;
@@ -201,7 +224,12 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 						       "unknown option %s",
 					   argv[optind - 1]);
 		if (ch == O_JSON) {
-			json = true;	/* after the command as well as before it */
+			format = LEAKD_FORMAT_JSON;	/* after the command as well as before it */
+			continue;
+		}
+		if (ch == O_FORMAT) {
+			if (set_format(optarg))
+				return usage_error("invalid format '%s' (text or json)", optarg);
 			continue;
 		}
 		if (!allowed(allow, name))
@@ -214,7 +242,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 			c->limit = v;
 			break;
 		case O_PID:
-			if (parse_u64(optarg, 1, 1 << 22, &v))
+			if (parse_u64(optarg, 1, LEAKD_PID_MAX, &v))
 				return usage_error("invalid pid '%s'", optarg);
 			c->sel.pid = v;
 			break;
@@ -249,7 +277,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 	}
 	/* A bare PID is a selector too. */
 	if (optind < argc && allowed(allow, "pid") && !c->sel.pid) {
-		if (parse_u64(argv[optind], 1, 1 << 22, &v))
+		if (parse_u64(argv[optind], 1, LEAKD_PID_MAX, &v))
 			return usage_error("invalid pid '%s'", argv[optind]);
 		c->sel.pid = v;
 		optind++;
@@ -347,6 +375,7 @@ int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -359,7 +388,13 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+:s:hV", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
-			json = true;
+			format = LEAKD_FORMAT_JSON;
+			break;
+		case 'f':
+			if (set_format(optarg)) {
+				fprintf(stderr, "leakctl: invalid format '%s' (text or json)\n", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 's':
 			socket_path = optarg;

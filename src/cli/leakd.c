@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "serve/adhoc.h"
+#include "serve/control.h"
 #include "serve/daemon.h"
 #include "base/log.h"
 #include "cli/options.h"
@@ -46,8 +47,7 @@ int main(int argc, char **argv)
 		print_version();
 		return EXIT_OK;
 	}
-	log_set_level(o.verbose >= 2 ? LOG_LVL_DEBUG + 1 :
-		      o.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	log_set_level(options__log_level(o.verbose));
 	log_hook_libbpf();
 
 	/* Signals are read from a signalfd in the event loop. */
@@ -63,21 +63,12 @@ int main(int argc, char **argv)
 	/* The daemon: the configuration file, then the command line over it. */
 	{
 		struct leakd_options c;
-		bool given = strcmp(o.config, LEAKD_CONFIG_PATH);
 
-		options__defaults(&c);
-		c.config = o.config;
-		if ((given || !access(o.config, F_OK)) &&
-		    options__load_config(o.config, &c, err, sizeof(err))) {
+		if (options__daemon(argc, argv, o.config, strcmp(o.config, LEAKD_CONFIG_PATH),
+				    &c, err, sizeof(err))) {
 			log_err("%s", err);
 			return EXIT_USAGE;
 		}
-		if (options__parse_over(argc, argv, &c, err, sizeof(err))) {
-			log_err("%s (see --help)", err);
-			return EXIT_USAGE;
-		}
-		if (!given && access(o.config, F_OK))
-			c.config = NULL;	/* none there: nothing to reload */
-		return daemon__run(argc, argv, &c, &orig_mask);
+		return daemon__run(argc, argv, &c, control__handle);
 	}
 }

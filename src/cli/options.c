@@ -5,13 +5,16 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "leakd/events.h"
+#include "leakd/protocol.h"
 #include "cli/options.h"
 #include "base/macros.h"
 #include "base/clock.h"
 #include "base/units.h"
 #include "base/procfs.h"
+#include "base/log.h"
 
 enum kind {
 	K_FLAG,		/* bool, set */
@@ -49,8 +52,10 @@ static const struct opt opts[] = {
 	  "only allocations this old (default 0)" },
 	{ "duration", 'd', K_DURATION, OFF(duration_ns), 1, 0, IN_CLI, "DURATION",
 	  "stop after DURATION" },
-	{ "json", 0, K_FLAG, OFF(json), 0, 0, IN_CLI, NULL,
+	{ "json", 0, K_SPECIAL, 0, 0, 0, IN_CLI, NULL,
 	  "reports as JSON, one object per line" },
+	{ "format", 0, K_SPECIAL, 0, 0, 0, IN_CLI, "FORMAT",
+	  "reports as text or json (default text)" },
 	{ "output", 'o', K_STRING, OFF(output), 0, 0, IN_CLI, "FILE",
 	  "reports to FILE, not standard output" },
 	{ "max-depth", 0, K_U64, OFF(max_depth), 1, LEAKD_MAX_FRAMES, BOTH, "N",
@@ -93,12 +98,16 @@ static const struct opt opts[] = {
 	  "daemon: no automatic tracing" },
 	{ "trace-all", 0, K_FLAG, OFF(trace_all), 0, 0, BOTH, NULL,
 	  "daemon: trace every process (test hosts)" },
-	{ "max-procs", 0, K_U64, OFF(max_procs), 16, 1 << 22, BOTH, "N",
+	{ "max-procs", 0, K_U64, OFF(max_procs), 16, LEAKD_PID_MAX, BOTH, "N",
 	  "daemon: processes watched (default 32768)" },
 	{ "max-traced", 0, K_U64, OFF(max_traced), 1, 4096, BOTH, "N",
 	  "processes traced at once (default 64)" },
 	{ "max-exited", 0, K_U64, OFF(max_exited), 0, 4096, BOTH, "N",
 	  "daemon: exited processes kept (default 64)" },
+	{ "exited-min-bytes", 0, K_SIZE, OFF(exited_min_bytes), 0, 0, BOTH, "SIZE",
+	  "daemon: memory that makes an exit worth keeping (default 1M)" },
+	{ "max-rules", 0, K_U64, OFF(max_rules), 1, 1 << 20, BOTH, "N",
+	  "daemon: trace rules at once (default 1024)" },
 	{ "max-clients", 0, K_U64, OFF(max_clients), 1, 1024, BOTH, "N",
 	  "daemon: clients at once (default 16)" },
 	{ "verbose", 'v', K_SPECIAL, 0, 0, 0, BOTH, NULL, "more messages; twice for libbpf's" },
@@ -171,10 +180,13 @@ void options__defaults(struct leakd_options *o)
 	o->max_procs = 32768;
 	o->max_traced = 64;
 	o->max_exited = 64;
+	o->exited_min_bytes = 1 << 20;
+	o->max_rules = 1024;
 	o->max_clients = 16;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+static int __attribute__((format(printf, 3, 4)))
+fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -224,6 +236,11 @@ static int apply(const struct opt *d, const char *val, struct leakd_options *o, 
 			return fail(err, errlen,
 				    "invalid --ringbuf-size '%s' (a power of two, 4K to 1G)", val);
 		o->ringbuf_bytes = v;
+	} else if (!strcmp(d->name, "json")) {
+		o->format = OUTPUT_JSON;
+	} else if (!strcmp(d->name, "format")) {
+		if (output_format_parse(val, &o->format))
+			return fail(err, errlen, "invalid --format '%s' (text or json)", val);
 	} else if (!strcmp(d->name, "no-cache")) {
 		o->cache_dir = NULL;
 	} else if (!strcmp(d->name, "no-drilldown")) {
@@ -319,6 +336,26 @@ struct config_text {
 };
 
 static struct config_text *config_texts;
+
+int options__log_level(int verbose)
+{
+	return verbose >= 2 ? LOG_LVL_TRACE : verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+}
+
+int options__daemon(int argc, char **argv, const char *config, bool required,
+		    struct leakd_options *ret, char *err, size_t errlen)
+{
+	options__defaults(ret);
+	ret->config = config;
+	if (config && (required || !access(config, F_OK)) &&
+	    options__load_config(config, ret, err, errlen))
+		return -EINVAL;
+	if (options__parse_over(argc, argv, ret, err, errlen))
+		return -EINVAL;
+	if (config && !required && access(config, F_OK))
+		ret->config = NULL;	/* none there: nothing to reload */
+	return 0;
+}
 
 int options__load_config(const char *path, struct leakd_options *o, char *err, size_t errlen)
 {

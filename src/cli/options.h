@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "present/render.h"
+
 /* Exit codes, documented in leakd(8). */
 enum leakd_exit {
 	EXIT_OK = 0,
@@ -41,7 +43,7 @@ struct leakd_options {
 	uint64_t top;			/* 0: all */
 	uint64_t min_age_ns;
 	uint64_t duration_ns;		/* 0: until the process exits or a signal */
-	bool json;
+	enum output_format format;	/* of the reports */
 	const char *output;		/* NULL: stdout */
 	/* Tracing. */
 	uint64_t max_depth;
@@ -67,6 +69,8 @@ struct leakd_options {
 	uint64_t max_procs;		/* processes watched */
 	uint64_t max_traced;		/* processes traced at once */
 	uint64_t max_exited;		/* summaries of exited processes kept */
+	uint64_t exited_min_bytes;	/* held or grown: an exit worth keeping */
+	uint64_t max_rules;		/* trace rules at once */
 	uint64_t max_clients;		/* control connections at once */
 	int verbose;
 	bool help, version;
@@ -85,5 +89,15 @@ int options__parse_over(int argc, char **argv, struct leakd_options *o, char *er
  */
 int options__load_config(const char *path, struct leakd_options *o, char *err, size_t errlen);
 void options__usage(FILE *f);
+/*
+ * The daemon's options: defaults, then the configuration file (when required, or
+ * when it exists), then the command line over it.  config is NULL in ret when
+ * there was none to read (nothing to reload).  -EINVAL with a reason in err.
+ */
+int options__daemon(int argc, char **argv, const char *config, bool required,
+		    struct leakd_options *ret, char *err, size_t errlen);
+
+/* Log levels for -v given n times: info, debug, and debug with libbpf's chatter. */
+int options__log_level(int verbose);
 
 #endif

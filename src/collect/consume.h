@@ -1,25 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * The ring-buffer consumer: checks each record, decodes it and applies it to the
- * tables; normalizes the frames of new stacks while their process lives.
+ * The ring-buffer consumer: a thin wrapper that hands each record to the decoder
+ * (collect/decode.h), with the symbolizer normalizing the frames of new stacks
+ * while their process lives.
  */
-#ifndef LEAKD_SRC_EVENTS_H
-#define LEAKD_SRC_EVENTS_H
+#ifndef LEAKD_CONSUME_H
+#define LEAKD_CONSUME_H
 
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "collect/decode.h"
 
 struct tables;
 struct symbolizer;
 struct events;
 
-struct events_stats {
-	uint64_t records;
-	uint64_t bad_records;		/* too short or of an unknown type */
-	uint64_t unknown_pid;		/* for a process not in the tables */
-};
-
-/* Told of exec and exit after the tables have applied them. */
+/* Told of fork, exec, map-exec and exit after the tables have applied them. */
 typedef void (*events_proc_cb)(void *ctx, uint32_t type, pid_t pid);
 
 struct events *events__new(int ringbuf_fd, struct tables *t, struct symbolizer *s,
@@ -28,6 +25,6 @@ void events__free(struct events *e);
 int events__epoll_fd(const struct events *e);
 /* Applies every record waiting; returns how many, or -errno. */
 int events__consume(struct events *e);
-void events__stats(const struct events *e, struct events_stats *ret);
+void events__stats(const struct events *e, struct decoder_stats *ret);
 
 #endif

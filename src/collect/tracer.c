@@ -297,6 +297,7 @@ static int attach_multi(struct tracer *t, struct attachment *a, pid_t pid, const
 	LIBBPF_OPTS(bpf_uprobe_multi_opts, o, .offsets = offs, .cookies = cookies, .cnt = n,
 		    .retprobe = ret);
 
+	(void)t;
 	if (!n)
 		return 0;
 	return add_link(a, bpf_program__attach_uprobe_multi(prog, pid, path, NULL, &o));

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
-/* Ranking of a process's stacks by outstanding bytes, and the report as text or JSON. */
+/*
+ * Ranking of stacks by outstanding bytes (a bounded heap over many processes and
+ * levels), and the ad-hoc report on one process: gathered into a snapshot,
+ * rendered in any output format.
+ */
 #ifndef LEAKD_REPORT_H
 #define LEAKD_REPORT_H
 
@@ -11,6 +15,8 @@
 
 #include "leakd/events.h"
 #include "model/tables.h"
+#include "present/render.h"
+#include "present/snapshot.h"
 
 struct symbolizer;
 
@@ -20,8 +26,6 @@ struct report_row {
 	enum level level;
 	uint64_t bytes, count;		/* outstanding, older than the minimum age */
 };
-
-struct json;
 
 /*
  * The best rows among many processes and levels: a bounded heap, so that ranking
@@ -41,14 +45,10 @@ int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l);
 /* Sorts what was kept, best first; returns the number of rows. */
 size_t ranking__finish(struct ranking *r);
 
-/* One row: its figures and its frames, symbolized. */
-void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r, bool with_proc);
-void report__row_json(struct json *j, struct symbolizer *s, const struct report_row *r);
-
 struct report_opts {
 	uint32_t top;			/* 0: every stack with outstanding bytes */
 	uint64_t min_age_ns;
-	bool json;
+	enum output_format format;
 };
 
 /* What the report says about the session beyond the process's own tables. */
@@ -70,6 +70,10 @@ int report__rank(const struct proc_mem *p, uint32_t top, uint64_t min_age_ns, ui
 		 struct report_row **ret_rows);
 /* True when anything was lost: counters, missed runs or table losses. */
 bool report__incomplete(const struct report_meta *m, const struct proc_mem *p);
+/* The report on p, both levels, symbolized now; free with report_snap__free. */
+int report__gather(const struct report_opts *o, const struct report_meta *m,
+		   const struct proc_mem *p, struct symbolizer *s, struct report_snap *ret);
+/* Gathered and rendered in o->format: 0, or -errno (-EIO: the write failed). */
 int report__print(FILE *f, const struct report_opts *o, const struct report_meta *m,
 		  const struct proc_mem *p, struct symbolizer *s);
 

@@ -11,71 +11,56 @@
 #include <unistd.h>
 
 #include "serve/adhoc.h"
-#include "collect/consume.h"
+#include "serve/pipeline.h"
 #include "base/log.h"
 #include "present/report.h"
-#include "stacks/symbolize.h"
 #include "model/tables.h"
 #include "collect/target.h"
-#include "collect/startup.h"
 #include "collect/tracer.h"
-#include "stacks/unwinder.h"
 #include "base/macros.h"
 #include "base/clock.h"
 #include "base/procfs.h"
 
 #define POLL_MS 50			/* ring buffer drained at least this often */
 #define REDISCOVER_NS NSEC_PER_SEC	/* look for newly mapped allocators */
-#define MAX_MODULES 4096
+#define MAX_MODULES 4096		/* files the symbolizer keeps: one process's */
+#define MAX_TRACED 64			/* the process, and room for a pid reused */
 #define TABLE_WAIT_MS 30000		/* for the tables of a process's code at start */
 
 struct adhoc {
 	const struct leakd_options *o;
-	struct tracer *tracer;
-	struct tables tables;
-	struct symbolizer *sym;
-	struct events *events;
-	struct unwinder *unw;
+	struct pipeline *pl;
 	FILE *out;
 	pid_t pid;
 	bool is_child;
 	bool forwarded;		/* a first signal was passed on to the command */
-	bool rediscover;	/* the process exec'd: look for its allocators now */
 	const char *stop;	/* why tracing ended, once it has */
 	int sigfd, pidfd, epfd;
 };
-
-static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
-{
-	struct adhoc *a = ctx;
-	struct proc_mem *p = tables__proc(&a->tables, pid);
-
-	if (type == LEAKD_EV_EXEC) {
-		if (p)
-			procfs_comm(pid, p->comm, sizeof(p->comm));
-		log_info("pid %d called exec: its tables start afresh", (int)pid);
-		if (a->unw)
-			unwinder__update_proc(a->unw, pid);
-		a->rediscover = true;
-	} else if (type == LEAKD_EV_MAP_EXEC) {
-		if (a->unw)
-			unwinder__update_proc(a->unw, pid);
-		a->rediscover = true;	/* maybe an allocator was loaded */
-	} else if (type == LEAKD_EV_EXIT && pid == a->pid) {
-		a->stop = "exit";
-	}
-}
-
 
 static void log_objects(struct adhoc *a)
 {
 	struct tracer_object objs[16];
 	size_t n, i;
 
-	n = tracer__objects(a->tracer, a->pid, objs, ARRAY_SIZE(objs));
+	n = tracer__objects(pipeline__tracer(a->pl), a->pid, objs, ARRAY_SIZE(objs));
 	for (i = 0; i < n; i++)
 		log_info("pid %d: %u probes in %s (%u without single-step)", (int)a->pid,
 			 objs[i].nr_sites, objs[i].path, objs[i].nr_emulated);
+}
+
+static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
+{
+	struct adhoc *a = ctx;
+
+	if (pid != a->pid)
+		return;
+	if (ev == PIPELINE_EXEC)
+		log_info("pid %d called exec: its tables start afresh", (int)pid);
+	else if (ev == PIPELINE_ATTACHED)
+		log_objects(a);
+	else if (ev == PIPELINE_EXIT)
+		a->stop = "exit";
 }
 
 /*
@@ -87,32 +72,30 @@ static int attach_cb(void *ctx, pid_t pid)
 	struct adhoc *a = ctx;
 	int err;
 
-	if (a->unw) {
-		err = unwinder__update_proc(a->unw, pid);
-		if (err)
-			return err == -ENOENT ? -ESRCH : err;
-		if (unwinder__wait(a->unw, pid, TABLE_WAIT_MS, startup__log_table, a))
-			log_warn("pid %d: unwind tables still building; early stacks may be short",
-				 (int)pid);
-	}
-	return tracer__attach(a->tracer, pid);
+	err = pipeline__unwind(a->pl, pid);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	if (pipeline__wait_tables(a->pl, pid, TABLE_WAIT_MS))
+		log_warn("pid %d: unwind tables still building; early stacks may be short",
+			 (int)pid);
+	return pipeline__trace(a->pl, pid);
 }
 
 static int report(struct adhoc *a, bool final)
 {
 	struct report_opts ro = { .top = a->o->top, .min_age_ns = a->o->min_age_ns,
-				  .json = a->o->json };
+				  .format = a->o->format };
 	struct report_meta m = { .now_ns = now_ns(), .wall = time(NULL), .final = final,
 				 .reason = final ? a->stop : NULL };
-	struct proc_mem *p = tables__proc(&a->tables, a->pid);
+	struct proc_mem *p = tables__proc(pipeline__tables(a->pl), a->pid);
 	uint64_t t0 = now_ns();
 	int err;
 
 	if (!p)
 		return 0;
-	tracer__counters(a->tracer, m.counters);
-	m.missed_runs = tracer__missed_runs(a->tracer);
-	err = report__print(a->out, &ro, &m, p, a->sym);
+	tracer__counters(pipeline__tracer(a->pl), m.counters);
+	m.missed_runs = tracer__missed_runs(pipeline__tracer(a->pl));
+	err = report__print(a->out, &ro, &m, p, pipeline__symbolizer(a->pl));
 	log_debug("report of %u stacks in %.0f ms", p->nr_stacks, (now_ns() - t0) / 1e6);
 	return err;
 }
@@ -142,12 +125,12 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 			return EXIT_NO_TARGET;
 		}
 	}
-	p = tables__add_proc(&a->tables, a->pid, procfs_start_time(a->pid));
+	/* The mapping level from here on; what was mapped before is known, not its stacks. */
+	p = pipeline__add_proc(a->pl, a->pid, true);
 	if (!p) {
 		log_err("out of memory");
 		return EXIT_FAILURE_RUNTIME;
 	}
-	procfs_comm(a->pid, p->comm, sizeof(p->comm));
 
 	if (a->is_child)
 		err = target__run_until(a->pid, attach_cb, a);
@@ -167,14 +150,14 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 		return err == -EPERM || err == -EACCES ? EXIT_NO_PRIVILEGE : EXIT_FAILURE_RUNTIME;
 	}
 	procfs_comm(a->pid, p->comm, sizeof(p->comm));
-	symbolizer__refresh_proc(a->sym, a->pid);
 	a->pidfd = target__pidfd(a->pid);
 	if (a->pidfd < 0) {
 		log_err("cannot watch pid %d: %s", (int)a->pid, strerror(-a->pidfd));
 		return EXIT_FAILURE_RUNTIME;
 	}
 	log_info("tracing pid %d (%s) with %s probes and %s", (int)a->pid, p->comm,
-		 tracer__mechanism(a->tracer), tracer__syscall_mechanism(a->tracer));
+		 tracer__mechanism(pipeline__tracer(a->pl)),
+		 tracer__syscall_mechanism(pipeline__tracer(a->pl)));
 	log_objects(a);
 	return EXIT_OK;
 }
@@ -204,20 +187,19 @@ static void on_signal(struct adhoc *a)
 static int run_loop(struct adhoc *a)
 {
 	const struct leakd_options *o = a->o;
-	uint64_t start = now_ns(), next_report = 0, next_rediscover, now;
+	uint64_t start = now_ns(), next_report = 0, now;
 	struct epoll_event evs[4];
 	int n, i, err;
 
 	if (o->interval_ns)
 		next_report = start + o->interval_ns;
-	next_rediscover = start + REDISCOVER_NS;
 	while (!a->stop) {
 		int timeout = POLL_MS;
 
 		n = epoll_wait(a->epfd, evs, ARRAY_SIZE(evs), timeout);
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		err = events__consume(a->events);
+		err = pipeline__consume(a->pl);
 		if (err < 0)
 			return err;
 		for (i = 0; i < n; i++) {
@@ -225,24 +207,15 @@ static int run_loop(struct adhoc *a)
 				on_signal(a);
 			else if (evs[i].data.fd == a->pidfd)
 				a->stop = "exit";
-			else if (a->unw && evs[i].data.fd == unwinder__fd(a->unw))
-				unwinder__poll(a->unw, startup__log_table, a);
+			else if (evs[i].data.fd == pipeline__unwind_fd(a->pl))
+				pipeline__poll_unwind(a->pl);
 		}
 		now = now_ns();
 		if (o->duration_ns && now - start >= o->duration_ns && !a->stop)
 			a->stop = "duration";
 		if (a->stop)
 			break;
-		if (a->rediscover || now >= next_rediscover) {
-			err = tracer__attach(a->tracer, a->pid);
-			if (err > 0)
-				log_objects(a);
-			symbolizer__refresh_proc(a->sym, a->pid);
-			if (a->unw)
-				unwinder__update_proc(a->unw, a->pid);
-			a->rediscover = false;
-			next_rediscover = now + REDISCOVER_NS;
-		}
+		pipeline__tick(a->pl, now);
 		if (next_report && now >= next_report) {
 			report(a, false);
 			next_report += o->interval_ns;
@@ -251,7 +224,7 @@ static int run_loop(struct adhoc *a)
 		}
 	}
 	/* Whatever the process did before it stopped is in the buffer: take it all. */
-	err = events__consume(a->events);
+	err = pipeline__consume(a->pl);
 	return err < 0 ? err : 0;
 }
 
@@ -272,36 +245,17 @@ static int open_output(struct adhoc *a)
 static int load(struct adhoc *a)
 {
 	const struct leakd_options *o = a->o;
-	struct tracer_opts to = { .max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
-				  .stack_cache = 65536, .max_procs = 64,
-				  .unwind_rows = o->unwind_rows,
-				  .frame_pointers = o->frame_pointers };
-	struct unwinder_maps um;
-	struct tables_limits tl = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
-				    .max_maps = o->max_mappings };
-	int err;
+	struct pipeline_opts po = {
+		.max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
+		.max_traced = MAX_TRACED, .unwind_rows = o->unwind_rows,
+		.frame_pointers = o->frame_pointers, .cache_dir = o->cache_dir,
+		.max_modules = MAX_MODULES,
+		.limits = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
+			    .max_maps = o->max_mappings },
+		.rediscover_ns = REDISCOVER_NS, .rediscover_refresh = true,
+	};
 
-	err = startup__tracer(&to, &a->tracer);
-	if (err)
-		return err;
-	tracer__unwind_maps(a->tracer, &um);
-	if (!o->frame_pointers)
-		a->unw = unwinder__new(&um, o->cache_dir);
-	if (!o->frame_pointers && !a->unw) {
-		log_err("cannot set up the stack unwinder: %s", strerror(errno));
-		return EXIT_FAILURE_RUNTIME;
-	}
-	a->sym = symbolizer__new(MAX_MODULES);
-	if (tables__init(&a->tables, &tl) || !a->sym) {
-		log_err("out of memory");
-		return EXIT_FAILURE_RUNTIME;
-	}
-	a->events = events__new(tracer__events_fd(a->tracer), &a->tables, a->sym, on_proc_event, a);
-	if (!a->events) {
-		log_err("cannot read the ring buffer: %s", strerror(errno));
-		return EXIT_FAILURE_RUNTIME;
-	}
-	return 0;
+	return pipeline__new(&po, on_pipeline_event, a, &a->pl);
 }
 
 static int setup_fds(struct adhoc *a)
@@ -314,8 +268,8 @@ static int setup_fds(struct adhoc *a)
 	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->sigfd < 0 || a->epfd < 0 || epoll_add(a->epfd, a->sigfd) ||
-	    epoll_add(a->epfd, a->pidfd) || epoll_add(a->epfd, events__epoll_fd(a->events)) ||
-	    (a->unw && epoll_add(a->epfd, unwinder__fd(a->unw)))) {
+	    epoll_add(a->epfd, a->pidfd) || epoll_add(a->epfd, pipeline__events_fd(a->pl)) ||
+	    (pipeline__unwind_fd(a->pl) >= 0 && epoll_add(a->epfd, pipeline__unwind_fd(a->pl)))) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		return EXIT_FAILURE_RUNTIME;
 	}
@@ -351,11 +305,7 @@ int adhoc__run(const struct leakd_options *o, const sigset_t *orig_mask)
 			waitpid(a.pid, &status, 0);
 		}
 	}
-	events__free(a.events);
-	unwinder__free(a.unw);
-	tracer__free(a.tracer);
-	symbolizer__free(a.sym);
-	tables__destroy(&a.tables);
+	pipeline__free(a.pl);
 	if (a.out && a.out != stdout)
 		fclose(a.out);
 	if (a.sigfd >= 0)

@@ -7,90 +7,123 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "serve/daemon.h"
-#include "collect/consume.h"
-#include "base/json.h"
+#include "serve/pipeline.h"
+#include "serve/policy.h"
 #include "leakd/events.h"
 #include "base/log.h"
-#include "base/procmaps.h"
+#include "model/growth.h"
+#include "base/hashtab.h"
 #include "present/report.h"
-#include "stacks/symbolize.h"
-#include "collect/startup.h"
+#include "collect/consume.h"
 #include "collect/tracer.h"
+#include "stacks/symbolize.h"
 #include "stacks/unwinder.h"
 #include "base/macros.h"
 #include "base/clock.h"
 #include "base/cgroup.h"
 #include "base/procfs.h"
 #include "base/sdnotify.h"
+#include "version.h"
 
 #define TICK_MS 1000
 #define REDISCOVER_NS (2 * NSEC_PER_SEC)	/* allocators of traced processes */
-#define MAX_MODULES 16384
+#define MAX_MODULES 16384			/* files the symbolizer keeps: every process's */
+#define MAX_UNWIND_PROCS 1024			/* processes with unwind tables at once */
 #define SERIES_MAX 256				/* samples kept per process */
 #define SUMMARY_STACKS 5			/* per level, in an exited process's summary */
-#define STEADY 0.8				/* rising steps among moving ones */
+#define CLIENT_IDLE_NS (30 * NSEC_PER_SEC)	/* a silent control client is let go */
+#define GONE_PER_SAMPLE 64			/* lost exits settled per sample */
 
-const char *daemon__trace_how(enum trace_how how)
-{
-	static const char *const names[] = { "no", "manual", "rule", "auto", "all" };
+/* What the daemon keeps of each watched process besides its tables. */
+struct watch {
+	uint64_t pid;		/* hashtab key */
+	uint32_t uid;
+	char cgroup[256];
+	struct series anon;	/* RssAnon over time */
+	uint64_t rss_bytes, anon_bytes;
+	enum trace_kind traced;
+	uint64_t trace_until;	/* CLOCK_MONOTONIC ns; 0: no end */
+	enum trace_kind wanted;	/* to be traced once an allocator is mapped (after exec) */
+	uint64_t wanted_until;
+	uint64_t trace_ended;	/* since then the allocator figures are frozen */
+	uint64_t auto_after;	/* no automatic trace before then (cooldown) */
+	bool ever_traced;
+};
 
-	return how < ARRAY_SIZE(names) ? names[how] : "?";
-}
+/* A kept exit summary and how much it matters. */
+struct kept_exit {
+	struct exit_snap s;
+	enum exit_rank rank;
+	uint64_t seq;		/* order of exits: newer is larger */
+	bool used;
+};
 
-struct watch *daemon__watch(struct daemon *d, pid_t pid)
+struct daemon_stats {
+	uint64_t procs_dropped;		/* max_procs reached */
+	uint64_t traces_refused;	/* max_traced reached */
+	uint64_t traces_auto;		/* automatic traces started */
+	uint64_t exited_evicted;	/* summaries dropped for more important or newer ones */
+};
+
+struct daemon {
+	struct leakd_options o;
+	int argc;
+	char **argv;
+	struct pipeline *pl;
+	struct policy *policy;
+	struct server *server;
+	struct hashtab watches;		/* struct watch */
+	struct kept_exit *exited;	/* o.max_exited slots */
+	size_t nr_exited;
+	uint64_t exit_seq;
+	struct daemon_stats stats;
+	uint64_t started_ns;
+	uint64_t next_sample, next_rediscover;
+	int epfd, sigfd, timerfd;
+	bool stop;
+};
+
+static struct watch *watch_of(struct daemon *d, pid_t pid)
 {
 	return hashtab__get(&d->watches, (uint64_t)pid);
 }
 
-static uint32_t traced_count(struct daemon *d, enum trace_how how)
+static struct proc_mem *proc_of(struct daemon *d, pid_t pid)
+{
+	return tables__proc(pipeline__tables(d->pl), pid);
+}
+
+static uint32_t traced_count(struct daemon *d, enum trace_kind how)
 {
 	struct watch *w;
 	uint32_t n = 0;
 	size_t i;
 
 	hashtab__for_each(&d->watches, i, w)
-		n += how == TRACE_NONE ? w->traced != TRACE_NONE : w->traced == how;
+		n += how == TRACE_KIND_NONE ? w->traced != TRACE_KIND_NONE : w->traced == how;
 	return n;
 }
 
-
-/* Gives the process an entry in the kernel's unwind tables, if there is room. */
-static void unwind_update(struct daemon *d, struct watch *w)
+static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, uint64_t until)
 {
+	struct proc_mem *p = proc_of(d, w->pid);
 	int err;
 
-	if (!d->unw)
-		return;
-	err = unwinder__update_proc(d->unw, w->pid);
-	if (err == -E2BIG || err == -ENOMEM) {
-		if (w->unwound)
-			unwinder__forget_proc(d->unw, w->pid);
-		w->unwound = false;
-		d->stats.unwind_skipped++;
-		return;
-	}
-	w->unwound = !err;
-}
-
-int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, uint64_t until)
-{
-	struct proc_mem *p = tables__proc(&d->tables, w->pid);
-	int err;
-
-	if (w->traced != TRACE_NONE) {
+	if (w->traced != TRACE_KIND_NONE) {
 		/* Already traced: a longer (or endless) request extends it. */
 		if (!until || (w->trace_until && until > w->trace_until))
 			w->trace_until = until;
-		if (how == TRACE_MANUAL)
+		if (how == TRACE_KIND_MANUAL)
 			w->traced = how;
 		return 0;
 	}
-	if (traced_count(d, TRACE_NONE) >= d->o.max_traced) {
+	if (traced_count(d, TRACE_KIND_NONE) >= d->o.max_traced) {
 		d->stats.traces_refused++;
 		return -ENOSPC;
 	}
@@ -99,8 +132,8 @@ int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, u
 		proc_mem__untrace(p);
 		w->trace_ended = 0;
 	}
-	err = tracer__attach(d->tracer, w->pid);
-	if (err == -ENOENT && (how == TRACE_RULE || how == TRACE_ALL)) {
+	err = pipeline__trace(d->pl, w->pid);
+	if (err == -ENOENT && (how == TRACE_KIND_RULE || how == TRACE_KIND_ALL)) {
 		/* Just exec'd: the loader has not mapped an allocator yet.  Once it has. */
 		w->wanted = how;
 		w->wanted_until = until;
@@ -108,32 +141,31 @@ int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, u
 	}
 	if (err < 0)
 		return err;
-	w->wanted = TRACE_NONE;
-	unwind_update(d, w);
-	symbolizer__refresh_proc(d->sym, w->pid);
+	w->wanted = TRACE_KIND_NONE;
+	pipeline__unwind(d->pl, w->pid);
 	w->traced = how;
+	w->ever_traced = true;
 	w->trace_until = until;
 	log_info("tracing pid %" PRIu64 " (%s): %s", w->pid, p ? p->comm : "?",
-		 daemon__trace_how(how));
+		 trace_kind_name(how));
 	return 0;
 }
 
-void daemon__stop_trace(struct daemon *d, struct watch *w)
+static void stop_trace(struct daemon *d, struct watch *w)
 {
-	w->wanted = TRACE_NONE;
-	if (w->traced == TRACE_NONE)
+	w->wanted = TRACE_KIND_NONE;
+	if (w->traced == TRACE_KIND_NONE)
 		return;
-	tracer__detach(d->tracer, w->pid);
-	log_info("tracing of pid %" PRIu64 " ends (%s)", w->pid, daemon__trace_how(w->traced));
-	w->traced = TRACE_NONE;
+	pipeline__untrace(d->pl, w->pid);
+	log_info("tracing of pid %" PRIu64 " ends (%s)", w->pid, trace_kind_name(w->traced));
+	w->traced = TRACE_KIND_NONE;
 	w->trace_until = 0;
 	w->trace_ended = now_ns();
 }
 
-bool daemon__matches(const struct daemon *d, const struct watch *w, const char *comm,
-		     const char *unit)
+static bool matches(struct daemon *d, const struct watch *w, const char *comm, const char *unit)
 {
-	const struct proc_mem *p = tables__proc(&d->tables, w->pid);
+	const struct proc_mem *p = proc_of(d, w->pid);
 
 	if (comm && comm[0])
 		return p && !strcmp(p->comm, comm);
@@ -142,77 +174,26 @@ bool daemon__matches(const struct daemon *d, const struct watch *w, const char *
 	return false;
 }
 
-static const struct trace_rule *matching_rule(struct daemon *d, const struct watch *w)
+/* A rule that covers the process: traced until *ret_until. */
+static bool rule_for(struct daemon *d, const struct watch *w, uint64_t *ret_until)
 {
-	const struct trace_rule *r;
+	const struct proc_mem *p = proc_of(d, w->pid);
 
-	for (r = d->rules; r; r = r->next)
-		if ((!r->owner || r->owner == w->uid) && daemon__matches(d, w, r->comm, r->unit))
-			return r;
-	return NULL;
-}
-
-void daemon__add_rule(struct daemon *d, const struct trace_rule *r)
-{
-	struct trace_rule *n = malloc(sizeof(*n));
-
-	if (!n)
-		return;
-	*n = *r;
-	n->next = d->rules;
-	d->rules = n;
-}
-
-int daemon__remove_rules(struct daemon *d, const char *comm, const char *unit, uint32_t owner)
-{
-	struct trace_rule **pp = &d->rules, *r;
-	int n = 0;
-
-	while ((r = *pp)) {
-		if (!strcmp(r->comm, comm) && !strcmp(r->unit, unit) && (!owner || r->owner == owner)) {
-			*pp = r->next;
-			free(r);
-			n++;
-		} else {
-			pp = &r->next;
-		}
-	}
-	return n;
-}
-
-/* The anonymous memory a process had before leakd watched it: known, not its stacks. */
-static void seed_mappings(struct daemon *d, struct proc_mem *p)
-{
-	struct proc_maps maps;
-	size_t i;
-
-	if (procmaps__read(p->pid, &maps))
-		return;
-	for (i = 0; i < maps.n; i++) {
-		const struct map_entry *e = &maps.v[i];
-
-		/* Anonymous memory: no file, no [heap] (brk), no [stack] or [vdso]. */
-		if (e->path || e->inode)
-			continue;
-		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING,
-			   (e->shared ? LEAKD_MAP_SHARED : 0) |
-			   (!e->readable && !e->writable && !e->exec ? LEAKD_MAP_RESERVED : 0), 0);
-	}
-	procmaps__destroy(&maps);
+	return p && policy__match(d->policy, p->comm, w->cgroup, w->uid, ret_until);
 }
 
 /* Starts watching a process: found at start-up, forked, or exec'd into sight. */
 static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 {
 	struct procfs_status st;
-	const struct trace_rule *r;
 	struct watch *w;
 	struct proc_mem *p;
+	uint64_t until;
 	bool is_new;
 
 	if (pid == getpid() || procfs_is_kernel_thread(pid))
 		return NULL;
-	w = daemon__watch(d, pid);
+	w = watch_of(d, pid);
 	if (w)
 		return w;
 	if (d->watches.count >= d->o.max_procs) {
@@ -221,163 +202,164 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 	}
 	if (procfs_status(pid, &st))
 		return NULL;	/* gone already */
-	p = tables__add_proc(&d->tables, pid, procfs_start_time(pid));
+	p = pipeline__add_proc(d->pl, pid, seed);
 	if (!p)
 		return NULL;
 	w = hashtab__upsert(&d->watches, (uint64_t)pid, &is_new);
 	if (!w || series__init(&w->anon, SERIES_MAX)) {
 		if (w)
 			hashtab__remove(&d->watches, (uint64_t)pid, NULL);
-		tables__remove_proc(&d->tables, pid);
+		pipeline__forget_proc(d->pl, pid);
 		return NULL;
 	}
 	w->uid = st.uid;
 	w->rss_bytes = st.rss_bytes;
 	w->anon_bytes = st.anon_bytes;
-	procfs_comm(pid, p->comm, sizeof(p->comm));
 	procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
-	if (seed)
-		seed_mappings(d, p);
-	unwind_update(d, w);
+	pipeline__unwind(d->pl, pid);
 	if (d->o.trace_all)
-		daemon__start_trace(d, w, TRACE_ALL, 0);
-	else if ((r = matching_rule(d, w)))
-		daemon__start_trace(d, w, TRACE_RULE, r->until);
+		start_trace(d, w, TRACE_KIND_ALL, 0);
+	else if (rule_for(d, w, &until))
+		start_trace(d, w, TRACE_KIND_RULE, until);
 	return w;
 }
 
-static void free_summary(struct summary *s)
+/* Whether a kept summary a ranks below b: the first to go when room is needed. */
+static bool exit_below(const struct kept_exit *a, const struct kept_exit *b)
 {
-	free(s->text);
-	free(s->json);
-	memset(s, 0, sizeof(*s));
+	if (a->rank != b->rank)
+		return a->rank < b->rank;
+	return a->seq < b->seq;
+}
+
+/*
+ * The slot for a new summary of rank: a free one, else the least important kept
+ * (older first) when the new one matters as much; NULL when it matters less than
+ * everything kept -- trivial exits never push out those that matter.
+ */
+static struct kept_exit *exit_slot(struct daemon *d, enum exit_rank rank)
+{
+	struct kept_exit *low = NULL;
+	size_t i;
+
+	for (i = 0; i < d->o.max_exited; i++) {
+		struct kept_exit *k = &d->exited[i];
+
+		if (!k->used)
+			return k;
+		if (!low || exit_below(k, low))
+			low = k;
+	}
+	if (!low || low->rank > rank)
+		return NULL;
+	return low;
 }
 
 /* What an exiting process leaves behind, symbolized now while its modules are known. */
 static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 {
-	struct summary *s;
+	struct symbolizer *sym = pipeline__symbolizer(d->pl);
+	uint64_t held = p->live_bytes + p->map_bytes;
+	struct kept_exit *k;
+	struct growth g;
+	enum exit_rank rank;
 	struct ranking r;
-	size_t len, n, i;
-	struct json j;
-	FILE *f;
+	size_t n, i;
 	int l;
 
-	if (!d->o.max_exited || (!p->live_count && !p->map_bytes && w->traced == TRACE_NONE))
+	if (!d->o.max_exited)
 		return;
-	if (d->nr_exited == d->o.max_exited)
+	series__growth(&w->anon, 0, &g);
+	rank = policy__exit_rank(d->policy, w->traced != TRACE_KIND_NONE || w->ever_traced, held,
+				 g.delta);
+	/* Nothing traced, nothing held: nothing to tell. */
+	if (rank == EXIT_RANK_TRIVIAL && !p->live_count && !p->map_bytes)
+		return;
+	k = exit_slot(d, rank);
+	if (!k) {
+		d->stats.exited_evicted++;	/* the new one gives way */
+		return;
+	}
+	if (k->used) {
 		d->stats.exited_evicted++;
-	else
+		exit_snap__free(&k->s);
+	} else {
 		d->nr_exited++;
-	s = &d->exited[d->next_exited];
-	d->next_exited = (d->next_exited + 1) % d->o.max_exited;
-	free_summary(s);
-	s->pid = p->pid;
-	snprintf(s->comm, sizeof(s->comm), "%s", p->comm);
-	s->uid = w->uid;
-	s->exited = time(NULL);
-	s->heap_bytes = p->live_bytes;
-	s->heap_allocs = p->live_count;
-	s->map_bytes = p->map_bytes;
-	for (l = 0; l < 2; l++) {
-		f = open_memstream(l ? &s->json : &s->text, &len);
-		if (!f)
+	}
+	memset(k, 0, sizeof(*k));
+	k->used = true;
+	k->rank = rank;
+	k->seq = ++d->exit_seq;
+	k->s.pid = p->pid;
+	memcpy(k->s.comm, p->comm, sizeof(k->s.comm));
+	k->s.uid = w->uid;
+	k->s.exited = time(NULL);
+	k->s.traced = w->ever_traced;
+	k->s.heap_bytes = p->live_bytes;
+	k->s.heap_allocs = p->live_count;
+	k->s.map_bytes = p->map_bytes;
+	for (l = 0; l < LEVEL__COUNT; l++) {
+		if (ranking__init(&r, SUMMARY_STACKS, 0, 0))
 			continue;
-		if (l) {
-			json_init(&j, f);
-			json_array_begin(&j, NULL);
-		}
-		for (i = 0; i < LEVEL__COUNT; i++) {
-			if (ranking__init(&r, SUMMARY_STACKS, 0, 0))
-				continue;
-			ranking__add(&r, p, i);
-			n = ranking__finish(&r);
-			for (size_t k = 0; k < n; k++) {
-				if (l)
-					report__row_json(&j, d->sym, &r.rows[k]);
-				else
-					report__row_text(f, d->sym, &r.rows[k], false);
-			}
-			ranking__destroy(&r);
-		}
-		if (l) {
-			json_array_end(&j);
-		}
-		fclose(f);
+		ranking__add(&r, p, l);
+		n = ranking__finish(&r);
+		for (i = 0; i < n; i++)
+			if (stack_list__add(&k->s.stacks, sym, &r.rows[i], false))
+				break;
+		ranking__destroy(&r);
 	}
 }
 
 static void remove_process(struct daemon *d, pid_t pid, bool exited)
 {
-	struct watch *w = daemon__watch(d, pid);
-	struct proc_mem *p = tables__proc(&d->tables, pid);
+	struct watch *w = watch_of(d, pid);
+	struct proc_mem *p = proc_of(d, pid);
 	struct watch copy;
 
 	if (!w)
 		return;
 	if (exited && p)
 		keep_summary(d, w, p);
-	if (w->traced != TRACE_NONE) {
-		tracer__detach(d->tracer, pid);
-		w->traced = TRACE_NONE;
-	}
-	if (d->unw && w->unwound)
-		unwinder__forget_proc(d->unw, pid);
-	symbolizer__forget_proc(d->sym, pid);
-	tables__remove_proc(&d->tables, pid);
+	w->traced = TRACE_KIND_NONE;
+	pipeline__forget_proc(d->pl, pid);
 	if (!hashtab__remove(&d->watches, (uint64_t)pid, &copy))
 		series__destroy(&copy.anon);
 }
 
-static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
+/* The policy's side of what the pipeline saw (it has done its own part). */
+static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
 {
 	struct daemon *d = ctx;
-	struct watch *w = daemon__watch(d, pid);
-	struct proc_mem *p;
-	const struct trace_rule *r;
+	struct watch *w = watch_of(d, pid);
+	struct procfs_status st;
+	uint64_t until;
 
-	switch (type) {
-	case LEAKD_EV_FORK:
+	switch (ev) {
+	case PIPELINE_FORK:
 		/* A reused pid whose exit went unseen: the old process is long gone. */
 		if (w)
 			remove_process(d, pid, false);
 		add_process(d, pid, false);
 		break;
-	case LEAKD_EV_EXEC:
+	case PIPELINE_EXEC:
 		if (!w) {
 			add_process(d, pid, false);
 			break;
 		}
-		p = tables__proc(&d->tables, pid);
-		if (p)
-			procfs_comm(pid, p->comm, sizeof(p->comm));
 		procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
-		{
-			struct procfs_status st;
-
-			if (!procfs_status(pid, &st))
-				w->uid = st.uid;	/* setuid programs change hands here */
-		}
-		symbolizer__forget_proc(d->sym, pid);
-		symbolizer__refresh_proc(d->sym, pid);
-		unwind_update(d, w);
-		if (w->traced != TRACE_NONE)
-			tracer__attach(d->tracer, pid);	/* its allocator may be another */
-		else if ((r = matching_rule(d, w)))
-			daemon__start_trace(d, w, TRACE_RULE, r->until);
+		if (!procfs_status(pid, &st))
+			w->uid = st.uid;	/* setuid programs change hands here */
+		if (w->traced == TRACE_KIND_NONE && rule_for(d, w, &until))
+			start_trace(d, w, TRACE_KIND_RULE, until);
 		break;
-	case LEAKD_EV_MAP_EXEC:
-		if (!w)
-			break;
-		symbolizer__refresh_proc(d->sym, pid);
-		unwind_update(d, w);
-		if (w->traced != TRACE_NONE)
-			tracer__attach(d->tracer, pid);	/* dlopen'd allocators */
-		else if (w->wanted != TRACE_NONE)
-			daemon__start_trace(d, w, w->wanted, w->wanted_until);
+	case PIPELINE_MAP_EXEC:
+		if (w && w->traced == TRACE_KIND_NONE && w->wanted != TRACE_KIND_NONE)
+			start_trace(d, w, w->wanted, w->wanted_until);
 		break;
-	case LEAKD_EV_EXIT:
+	case PIPELINE_EXIT:
 		remove_process(d, pid, true);
+		break;
+	case PIPELINE_ATTACHED:
 		break;
 	}
 }
@@ -399,23 +381,20 @@ static void scan_processes(struct daemon *d)
 /* Steady growers get allocator tracing for a while, within the budget. */
 static void drill_down(struct daemon *d, uint64_t now)
 {
-	uint32_t running = traced_count(d, TRACE_AUTO);
+	uint64_t room = policy__drilldown_room(d->policy, traced_count(d, TRACE_KIND_AUTO));
 	struct watch *w, *best;
 	struct growth g;
 	size_t i;
 
-	while (d->o.drilldown && running < d->o.drilldown_max) {
+	while (room) {
 		int64_t best_delta = 0;
 
 		best = NULL;
 		hashtab__for_each(&d->watches, i, w) {
-			if (w->traced != TRACE_NONE || now < w->auto_after)
+			if (w->traced != TRACE_KIND_NONE || now < w->auto_after)
 				continue;
 			series__growth(&w->anon, now - d->o.drilldown_window_ns, &g);
-			/* Enough history, enough growth, and steady: a leak, not a spike. */
-			if (g.samples < 3 || g.span_ns < d->o.drilldown_window_ns / 2 ||
-			    g.delta < (int64_t)d->o.drilldown_bytes || g.steady < STEADY ||
-			    g.delta <= best_delta)
+			if (!policy__is_grower(d->policy, &g) || g.delta <= best_delta)
 				continue;
 			best = w;
 			best_delta = g.delta;
@@ -424,9 +403,9 @@ static void drill_down(struct daemon *d, uint64_t now)
 			return;
 		/* Tried once, not again for a window: a process that keeps growing waits. */
 		best->auto_after = now + d->o.drilldown_for_ns + d->o.drilldown_window_ns;
-		if (!daemon__start_trace(d, best, TRACE_AUTO, now + d->o.drilldown_for_ns)) {
+		if (!start_trace(d, best, TRACE_KIND_AUTO, now + d->o.drilldown_for_ns)) {
 			d->stats.traces_auto++;
-			running++;
+			room--;
 		}
 	}
 }
@@ -434,7 +413,7 @@ static void drill_down(struct daemon *d, uint64_t now)
 static void sample(struct daemon *d, uint64_t now)
 {
 	struct procfs_status st;
-	pid_t gone[64];
+	pid_t gone[GONE_PER_SAMPLE];
 	size_t i, n = 0;
 	struct watch *w;
 
@@ -456,35 +435,24 @@ static void sample(struct daemon *d, uint64_t now)
 
 static void expire(struct daemon *d, uint64_t now)
 {
-	struct trace_rule **pp = &d->rules, *r;
 	struct watch *w;
 	size_t i;
 
 	hashtab__for_each(&d->watches, i, w)
-		if (w->traced != TRACE_NONE && w->trace_until && now >= w->trace_until)
-			daemon__stop_trace(d, w);
-	while ((r = *pp)) {
-		if (r->until && now >= r->until) {
-			*pp = r->next;
-			free(r);
-		} else {
-			pp = &r->next;
-		}
-	}
+		if (w->traced != TRACE_KIND_NONE && w->trace_until && now >= w->trace_until)
+			stop_trace(d, w);
+	policy__expire(d->policy, now);
 }
 
+/* Processes to be traced once an allocator is mapped (the pipeline re-checks the traced). */
 static void rediscover(struct daemon *d)
 {
 	struct watch *w;
 	size_t i;
 
-	/* New allocators (dlopen'd) in traced processes; cheap when nothing changed. */
-	hashtab__for_each(&d->watches, i, w) {
-		if (w->traced != TRACE_NONE)
-			tracer__attach(d->tracer, w->pid);
-		else if (w->wanted != TRACE_NONE)
-			daemon__start_trace(d, w, w->wanted, w->wanted_until);
-	}
+	hashtab__for_each(&d->watches, i, w)
+		if (w->traced == TRACE_KIND_NONE && w->wanted != TRACE_KIND_NONE)
+			start_trace(d, w, w->wanted, w->wanted_until);
 }
 
 static void on_tick(struct daemon *d)
@@ -500,22 +468,32 @@ static void on_tick(struct daemon *d)
 		drill_down(d, now);
 		d->next_sample = now + d->o.sample_interval_ns;
 	}
+	pipeline__tick(d->pl, now);
 	if (now >= d->next_rediscover) {
 		rediscover(d);
 		d->next_rediscover = now + REDISCOVER_NS;
 	}
 }
 
+static void policy_opts(const struct leakd_options *o, struct policy_opts *ret)
+{
+	*ret = (struct policy_opts){
+		.max_rules = o->max_rules, .drilldown = o->drilldown,
+		.drilldown_bytes = o->drilldown_bytes, .drilldown_window_ns = o->drilldown_window_ns,
+		.drilldown_max = o->drilldown_max, .exited_min_bytes = o->exited_min_bytes,
+	};
+}
+
 /* Reads the configuration again; what needs new BPF maps waits for a restart. */
 static void reload(struct daemon *d)
 {
+	struct tables *t = pipeline__tables(d->pl);
 	struct leakd_options n;
+	struct policy_opts po;
 	char err[512];
 
 	sd_notify_msg("RELOADING=1");
-	options__defaults(&n);
-	if ((d->o.config && options__load_config(d->o.config, &n, err, sizeof(err))) ||
-	    options__parse_over(d->argc, d->argv, &n, err, sizeof(err))) {
+	if (options__daemon(d->argc, d->argv, d->o.config, true, &n, err, sizeof(err))) {
 		log_err("reload: %s; keeping the running configuration", err);
 		sd_notify_msg("READY=1");
 		return;
@@ -538,10 +516,14 @@ static void reload(struct daemon *d)
 	d->o.drilldown_for_ns = n.drilldown_for_ns;
 	d->o.drilldown_max = n.drilldown_max;
 	d->o.max_procs = n.max_procs;
-	d->tables.limits.max_allocs = n.max_allocs;
-	d->tables.limits.max_stacks = n.max_stacks;
-	d->tables.limits.max_maps = n.max_mappings;
-	log_set_level(n.verbose >= 2 ? LOG_LVL_DEBUG + 1 : n.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	d->o.max_rules = n.max_rules;
+	d->o.exited_min_bytes = n.exited_min_bytes;
+	policy_opts(&d->o, &po);
+	policy__set_opts(d->policy, &po);
+	t->limits.max_allocs = n.max_allocs;
+	t->limits.max_stacks = n.max_stacks;
+	t->limits.max_maps = n.max_mappings;
+	log_set_level(options__log_level(n.verbose));
 	log_info("configuration reloaded");
 	sd_notify_msg("READY=1");
 }
@@ -579,7 +561,7 @@ static int loop(struct daemon *d)
 		for (i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
 			case TAG_EVENTS:
-				err = events__consume(d->events);
+				err = pipeline__consume(d->pl);
 				if (err < 0)
 					return err;
 				break;
@@ -588,14 +570,14 @@ static int loop(struct daemon *d)
 				break;
 			case TAG_TIMER:
 				/* Events wake leakd only in bulk: drain them each tick too. */
-				events__consume(d->events);
+				pipeline__consume(d->pl);
 				on_tick(d);
 				break;
 			case TAG_SERVER:
 				server__dispatch(d->server);
 				break;
 			case TAG_UNWIND:
-				unwinder__poll(d->unw, startup__log_table, d);
+				pipeline__poll_unwind(d->pl);
 				break;
 			}
 		}
@@ -603,50 +585,38 @@ static int loop(struct daemon *d)
 	return 0;
 }
 
-static int setup(struct daemon *d)
+static int setup(struct daemon *d, server_handler handler)
 {
 	const struct leakd_options *o = &d->o;
-	struct tracer_opts to = {
+	struct pipeline_opts po = {
 		.max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
-		.stack_cache = 65536, .max_procs = o->max_traced,
-		.unwind_rows = o->unwind_rows, .frame_pointers = o->frame_pointers,
-		.watch_all = true,
-		.unwind_procs = o->max_procs < 1024 ? o->max_procs : 1024,
+		.max_traced = o->max_traced, .unwind_rows = o->unwind_rows,
+		.unwind_procs = o->max_procs < MAX_UNWIND_PROCS ? o->max_procs : MAX_UNWIND_PROCS,
+		.frame_pointers = o->frame_pointers, .watch_all = true,
+		.cache_dir = o->cache_dir, .max_modules = MAX_MODULES,
+		.limits = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
+			    .max_maps = o->max_mappings },
+		.rediscover_ns = REDISCOVER_NS,
 	};
-	struct tables_limits tl = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
-				    .max_maps = o->max_mappings };
 	struct server_opts so = { .path = o->socket, .group = o->socket_group,
-				  .max_clients = o->max_clients, .idle_ns = 30 * NSEC_PER_SEC };
+				  .max_clients = o->max_clients, .idle_ns = CLIENT_IDLE_NS };
 	struct itimerspec tick = { .it_interval = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 },
 				   .it_value = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 } };
-	struct unwinder_maps um;
+	struct policy_opts pol;
 	sigset_t mask;
 	int err;
 
-	err = startup__tracer(&to, &d->tracer);
+	err = pipeline__new(&po, on_pipeline_event, d, &d->pl);
 	if (err)
 		return err;
-	if (!o->frame_pointers) {
-		tracer__unwind_maps(d->tracer, &um);
-		d->unw = unwinder__new(&um, o->cache_dir);
-		if (!d->unw) {
-			log_err("cannot set up the stack unwinder: %s", strerror(errno));
-			return EXIT_FAILURE_RUNTIME;
-		}
-	}
+	policy_opts(o, &pol);
+	d->policy = policy__new(&pol);
 	d->exited = calloc(o->max_exited ? o->max_exited : 1, sizeof(*d->exited));
-	d->sym = symbolizer__new(MAX_MODULES);
-	if (!d->exited || !d->sym || tables__init(&d->tables, &tl) ||
-	    hashtab__init(&d->watches, sizeof(struct watch), 256)) {
+	if (!d->policy || !d->exited || hashtab__init(&d->watches, sizeof(struct watch), 256)) {
 		log_err("out of memory");
 		return EXIT_FAILURE_RUNTIME;
 	}
-	d->events = events__new(tracer__events_fd(d->tracer), &d->tables, d->sym, on_proc_event, d);
-	if (!d->events) {
-		log_err("cannot read the ring buffer: %s", strerror(errno));
-		return EXIT_FAILURE_RUNTIME;
-	}
-	d->server = server__new(&so, control__handle, d);
+	d->server = server__new(&so, handler, d);
 	if (!d->server) {
 		log_err("cannot listen on %s: %s", o->socket, strerror(errno));
 		return EXIT_FAILURE_RUNTIME;
@@ -661,10 +631,11 @@ static int setup(struct daemon *d)
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->sigfd < 0 || d->timerfd < 0 || d->epfd < 0 ||
 	    timerfd_settime(d->timerfd, 0, &tick, NULL) ||
-	    epoll_add(d->epfd, events__epoll_fd(d->events), TAG_EVENTS) ||
+	    epoll_add(d->epfd, pipeline__events_fd(d->pl), TAG_EVENTS) ||
 	    epoll_add(d->epfd, d->sigfd, TAG_SIGNAL) || epoll_add(d->epfd, d->timerfd, TAG_TIMER) ||
 	    epoll_add(d->epfd, server__fd(d->server), TAG_SERVER) ||
-	    (d->unw && epoll_add(d->epfd, unwinder__fd(d->unw), TAG_UNWIND))) {
+	    (pipeline__unwind_fd(d->pl) >= 0 &&
+	     epoll_add(d->epfd, pipeline__unwind_fd(d->pl), TAG_UNWIND))) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		return EXIT_FAILURE_RUNTIME;
 	}
@@ -674,26 +645,18 @@ static int setup(struct daemon *d)
 static void teardown(struct daemon *d)
 {
 	struct watch *w;
-	struct trace_rule *r;
 	size_t i;
 
 	if (d->watches.slots)
 		hashtab__for_each(&d->watches, i, w)
 			series__destroy(&w->anon);
 	hashtab__destroy(&d->watches);
-	while ((r = d->rules)) {
-		d->rules = r->next;
-		free(r);
-	}
 	for (i = 0; d->exited && i < d->o.max_exited; i++)
-		free_summary(&d->exited[i]);
+		exit_snap__free(&d->exited[i].s);
 	free(d->exited);
+	policy__free(d->policy);
 	server__free(d->server);
-	events__free(d->events);
-	unwinder__free(d->unw);
-	tracer__free(d->tracer);
-	symbolizer__free(d->sym);
-	tables__destroy(&d->tables);
+	pipeline__free(d->pl);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	if (d->timerfd >= 0)
@@ -702,13 +665,12 @@ static void teardown(struct daemon *d)
 		close(d->epfd);
 }
 
-int daemon__run(int argc, char **argv, const struct leakd_options *o, const sigset_t *orig_mask)
+int daemon__run(int argc, char **argv, const struct leakd_options *o, server_handler handler)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
 	char status[128];
 	int rc, err;
 
-	(void)orig_mask;
 	if (!d) {
 		log_err("out of memory");
 		return EXIT_FAILURE_RUNTIME;
@@ -718,15 +680,14 @@ int daemon__run(int argc, char **argv, const struct leakd_options *o, const sigs
 	d->argv = argv;
 	d->sigfd = d->timerfd = d->epfd = -1;
 	d->started_ns = now_ns();
-	d->started_wall = time(NULL);
-	rc = setup(d);
+	rc = setup(d, handler);
 	if (!rc) {
 		scan_processes(d);
 		d->next_sample = now_ns();
 		d->next_rediscover = now_ns() + REDISCOVER_NS;
 		log_info("watching %zu processes (%s probes, %s); listening on %s",
-			 d->watches.count, tracer__mechanism(d->tracer),
-			 tracer__syscall_mechanism(d->tracer), o->socket);
+			 d->watches.count, tracer__mechanism(pipeline__tracer(d->pl)),
+			 tracer__syscall_mechanism(pipeline__tracer(d->pl)), o->socket);
 		snprintf(status, sizeof(status), "READY=1\nSTATUS=watching %zu processes",
 			 d->watches.count);
 		sd_notify_msg(status);
@@ -740,4 +701,350 @@ int daemon__run(int argc, char **argv, const struct leakd_options *o, const sigs
 	teardown(d);
 	free(d);
 	return rc;
+}
+
+/* The answers: gathered here, from the daemon's own state, into snapshots. */
+
+static bool visible(const struct peer *who, const struct watch *w)
+{
+	return who->uid == 0 || who->uid == w->uid;
+}
+
+static uint64_t self_rss(void)
+{
+	struct procfs_status st;
+
+	return procfs_status(getpid(), &st) ? 0 : st.rss_bytes;
+}
+
+void daemon__status(struct daemon *d, struct status_snap *s)
+{
+	struct tracer *tr = pipeline__tracer(d->pl);
+	struct tables *t = pipeline__tables(d->pl);
+	struct unwinder *unw = pipeline__unwinder(d->pl);
+	struct symbolizer *sym = pipeline__symbolizer(d->pl);
+	struct unwinder_stats us = { 0 };
+	struct symbolizer_stats ss;
+	struct pipeline_stats ps;
+	struct policy_stats pol;
+	struct server_stats srv;
+	struct decoder_stats es;
+	const struct watch *w;
+	struct rusage ru;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->version = LEAKD_VERSION;
+	s->uptime_s = (now_ns() - d->started_ns) / NSEC_PER_SEC;
+	s->uprobes = tracer__mechanism(tr);
+	s->syscalls = tracer__syscall_mechanism(tr);
+	s->eh_frame = unw != NULL;
+	s->watched = d->watches.count;
+	hashtab__for_each(&d->watches, i, w) {
+		const struct proc_mem *p = proc_of(d, w->pid);
+
+		s->traced_by[w->traced]++;
+		s->traced += w->traced != TRACE_KIND_NONE;
+		if (!p)
+			continue;
+		s->tables.allocs_dropped += p->losses.allocs_dropped;
+		s->tables.stacks_merged += p->losses.stacks_merged;
+		s->tables.mappings_dropped += p->losses.maps_dropped;
+	}
+	s->exited_kept = d->nr_exited;
+	s->drilldown.on = d->o.drilldown && d->o.drilldown_max;
+	s->drilldown.bytes = d->o.drilldown_bytes;
+	s->drilldown.window_s = d->o.drilldown_window_ns / NSEC_PER_SEC;
+	s->drilldown.for_s = d->o.drilldown_for_ns / NSEC_PER_SEC;
+	s->drilldown.max = d->o.drilldown_max;
+	s->drilldown.started = d->stats.traces_auto;
+	events__stats(pipeline__events(d->pl), &es);
+	s->events.records = es.records;
+	s->events.bad = es.bad_records;
+	s->events.unknown_pid = es.unknown_pid;
+	tracer__counters(tr, s->counters);
+	s->missed_runs = tracer__missed_runs(tr);
+	s->tables.allocs = t->nr_allocs;
+	s->tables.allocs_limit = t->limits.max_allocs;
+	s->tables.stacks = t->nr_stacks;
+	s->tables.stacks_limit = t->limits.max_stacks;
+	s->tables.mappings = t->nr_maps;
+	s->tables.mappings_limit = t->limits.max_maps;
+	pipeline__stats(d->pl, &ps);
+	s->limits.procs_dropped = d->stats.procs_dropped;
+	s->limits.procs_limit = d->o.max_procs;
+	s->limits.traces_refused = d->stats.traces_refused;
+	s->limits.traced_limit = d->o.max_traced;
+	s->limits.unwind_skipped = ps.unwind_skipped;
+	s->limits.exited_evicted = d->stats.exited_evicted;
+	s->limits.exited_limit = d->o.max_exited;
+	policy__stats(d->policy, &pol);
+	s->rules.count = pol.rules;
+	s->rules.limit = d->o.max_rules;
+	s->rules.added = pol.added;
+	s->rules.extended = pol.extended;
+	s->rules.refused = pol.refused;
+	s->rules.expired = pol.expired;
+	s->rules.removed = pol.removed;
+	if (unw)
+		unwinder__stats(unw, &us);
+	s->unwind.tables = us.tables_ready;
+	s->unwind.from_cache = us.tables_from_cache;
+	s->unwind.pending = us.tables_pending;
+	s->unwind.failed = us.tables_failed;
+	s->unwind.no_room = us.tables_no_room;
+	s->unwind.evicted = us.tables_evicted;
+	s->unwind.rows = us.rows_used;
+	s->unwind.rows_limit = us.rows_max;
+	s->unwind.maps_dropped = us.maps_dropped;
+	s->unwind.procs_dropped = us.procs_dropped;
+	s->unwind.files_dropped = us.files_dropped;
+	symbolizer__stats(sym, &ss);
+	s->symbols.modules = ss.modules;
+	s->symbols.unreadable = ss.modules_unreadable;
+	s->symbols.dropped = ss.modules_dropped;
+	server__stats(d->server, &srv);
+	s->clients.connected = srv.clients;
+	s->clients.limit = d->o.max_clients;
+	s->clients.refused = srv.refused;
+	s->clients.requests = srv.requests;
+	s->clients.bad_requests = srv.bad_requests;
+	s->clients.dropped = srv.dropped;
+	getrusage(RUSAGE_SELF, &ru);
+	s->daemon.cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+			  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	s->daemon.rss_bytes = self_rss();
+	s->daemon.tables_bytes = tables__memory(t) + symbolizer__memory(sym);
+}
+
+static int cmp_ps(const void *a, const void *b)
+{
+	const struct ps_row *x = a, *y = b;
+
+	if (x->growth_per_hour != y->growth_per_hour)
+		return x->growth_per_hour > y->growth_per_hour ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct ps_snap *ret)
+{
+	uint64_t now = now_ns();
+	const struct watch *w;
+	size_t i;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->growth_window_s = d->o.growth_window_ns / NSEC_PER_SEC;
+	ret->rows = calloc(d->watches.count ? d->watches.count : 1, sizeof(*ret->rows));
+	if (!ret->rows)
+		return -ENOMEM;
+	hashtab__for_each(&d->watches, i, w) {
+		const struct proc_mem *p = proc_of(d, w->pid);
+		struct ps_row *r = &ret->rows[ret->n];
+		struct growth g;
+
+		if (!p || !visible(who, w))
+			continue;
+		series__growth(&w->anon, now > d->o.growth_window_ns ? now - d->o.growth_window_ns : 0,
+			       &g);
+		r->pid = w->pid;
+		r->uid = w->uid;
+		memcpy(r->comm, p->comm, sizeof(r->comm));
+		cgroup_unit(w->cgroup, r->unit, sizeof(r->unit));
+		r->rss_bytes = w->rss_bytes;
+		r->anon_bytes = w->anon_bytes;
+		r->mapped_bytes = p->map_bytes;
+		r->heap_bytes = p->heap_bytes;
+		r->growth_per_hour = g.per_hour;
+		r->traced = w->traced;
+		r->unwind = pipeline__unwind_state(d->pl, w->pid);
+		r->traced_live_bytes = p->live_bytes;
+		ret->n++;
+	}
+	qsort(ret->rows, ret->n, sizeof(*ret->rows), cmp_ps);
+	if (limit && limit < ret->n)
+		ret->n = limit;
+	return 0;
+}
+
+void ps_snap__free(struct ps_snap *s)
+{
+	free(s->rows);
+	s->rows = NULL;
+	s->n = 0;
+}
+
+static bool selected(struct daemon *d, const struct peer *who, const struct watch *w,
+		     const struct selector *s)
+{
+	if (!visible(who, w))
+		return false;
+	if (s->pid)
+		return (pid_t)w->pid == s->pid;
+	if ((s->comm && s->comm[0]) || (s->unit && s->unit[0]))
+		return matches(d, w, s->comm, s->unit);
+	return true;
+}
+
+int daemon__top(struct daemon *d, const struct peer *who, const struct top_query *q,
+		struct top_snap *ret)
+{
+	struct symbolizer *sym = pipeline__symbolizer(d->pl);
+	const struct watch *w;
+	struct ranking r;
+	size_t i, n;
+	int err, l;
+
+	memset(ret, 0, sizeof(*ret));
+	err = ranking__init(&r, q->limit, q->min_age_ns, now_ns());
+	if (err)
+		return err;
+	hashtab__for_each(&d->watches, i, w) {
+		const struct proc_mem *p = proc_of(d, w->pid);
+
+		if (!p || !selected(d, who, w, &q->sel))
+			continue;
+		ret->processes++;
+		for (l = 0; l < LEVEL__COUNT; l++)
+			if (q->level[l])
+				ranking__add(&r, p, l);
+	}
+	if (!ret->processes && q->sel.pid) {
+		ranking__destroy(&r);
+		return -ESRCH;
+	}
+	n = ranking__finish(&r);
+	for (i = 0; i < n && !err; i++) {
+		const struct watch *rw = watch_of(d, r.rows[i].proc->pid);
+
+		err = stack_list__add(&ret->stacks, sym, &r.rows[i], true);
+		if (!err && r.rows[i].level == LEVEL_HEAP && rw && rw->traced == TRACE_KIND_NONE)
+			ret->stacks.v[ret->stacks.n - 1].trace_ended = true;
+	}
+	ranking__destroy(&r);
+	if (err)
+		top_snap__free(ret);
+	return err;
+}
+
+void top_snap__free(struct top_snap *s)
+{
+	stack_list__free(&s->stacks);
+}
+
+static void selector_text(const struct selector *s, char *buf, size_t size)
+{
+	if (s->pid)
+		snprintf(buf, size, "pid %d", (int)s->pid);
+	else if (s->comm && s->comm[0])
+		snprintf(buf, size, "name %s", s->comm);
+	else
+		snprintf(buf, size, "unit %s", s->unit ? s->unit : "");
+}
+
+int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_query *q,
+		  struct trace_snap *ret)
+{
+	const char *comm = q->sel.comm ? q->sel.comm : "", *unit = q->sel.unit ? q->sel.unit : "";
+	uint64_t until = q->duration_ns ? now_ns() + q->duration_ns : 0;
+	struct watch *w;
+	size_t i;
+	int err;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->on = q->on;
+	ret->by_pid = q->sel.pid != 0;
+	ret->duration_s = q->duration_ns / NSEC_PER_SEC;
+	selector_text(&q->sel, ret->what, sizeof(ret->what));
+	if (q->sel.pid) {
+		w = watch_of(d, q->sel.pid);
+		if (!w)
+			return -ESRCH;
+		if (!visible(who, w))
+			return -EPERM;
+	} else if (q->on) {
+		err = policy__add_rule(d->policy, comm, unit, who->uid, until);
+		if (err < 0)
+			return err;
+		ret->rules = 1;
+	} else {
+		ret->rules = policy__remove_rules(d->policy, comm, unit, who->uid);
+	}
+	ret->pids = calloc(d->watches.count ? d->watches.count : 1, sizeof(*ret->pids));
+	if (!ret->pids)
+		return -ENOMEM;
+	hashtab__for_each(&d->watches, i, w) {
+		if (q->sel.pid ? (pid_t)w->pid != q->sel.pid : !matches(d, w, comm, unit))
+			continue;
+		if (!visible(who, w)) {
+			ret->denied++;
+			continue;
+		}
+		if (q->on) {
+			err = start_trace(d, w, q->sel.pid ? TRACE_KIND_MANUAL : TRACE_KIND_RULE,
+					  until);
+			if (err == -ENOSPC) {
+				ret->refused++;
+				continue;
+			}
+			if (err)
+				continue;	/* no allocator in it, or gone */
+		} else if (w->traced != TRACE_KIND_NONE) {
+			stop_trace(d, w);
+		} else {
+			continue;
+		}
+		ret->pids[ret->n++] = w->pid;
+	}
+	if (q->on && q->sel.pid && !ret->n)
+		return ret->refused ? -ENOSPC : -ENOENT;
+	return 0;
+}
+
+void trace_snap__free(struct trace_snap *s)
+{
+	free(s->pids);
+	s->pids = NULL;
+	s->n = 0;
+}
+
+static int cmp_exits(const void *a, const void *b)
+{
+	const struct kept_exit *x = *(const struct kept_exit *const *)a;
+	const struct kept_exit *y = *(const struct kept_exit *const *)b;
+
+	return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+int daemon__exited(struct daemon *d, const struct peer *who, uint32_t limit,
+		   struct exited_snap *ret)
+{
+	const struct kept_exit **v;
+	size_t i, n = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	v = calloc(d->nr_exited ? d->nr_exited : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < d->o.max_exited; i++) {
+		const struct kept_exit *k = &d->exited[i];
+
+		if (k->used && (!who->uid || who->uid == k->s.uid))
+			v[n++] = k;
+	}
+	/* Newest first. */
+	qsort(v, n, sizeof(*v), cmp_exits);
+	if (limit && limit < n)
+		n = limit;
+	ret->v = (const struct exit_snap **)v;
+	for (i = 0; i < n; i++)
+		ret->v[i] = &v[i]->s;
+	ret->n = n;
+	return 0;
+}
+
+void exited_snap__free(struct exited_snap *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
 }

@@ -2,110 +2,68 @@
 /*
  * The system-wide daemon: the watch tier over every process, allocator tracing of
  * chosen ones (by request, by rule, by automatic drill-down on steady growth),
- * summaries of exited processes, and the control socket.  daemon.c keeps the
- * state and the loop; control.c answers leakctl from it.
+ * summaries of exited processes kept by importance, and its loop.  Its state is
+ * its own; the control layer (control.c) asks through the functions below, which
+ * answer with snapshots (present/snapshot.h) it renders.
  */
 #ifndef LEAKD_DAEMON_H
 #define LEAKD_DAEMON_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <time.h>
+#include <sys/types.h>
 
-#include "model/growth.h"
-#include "base/hashtab.h"
 #include "cli/options.h"
-#include "serve/server.h"
 #include "model/tables.h"
+#include "present/snapshot.h"
+#include "serve/server.h"
 
-enum trace_how {
-	TRACE_NONE,
-	TRACE_MANUAL,		/* leakctl trace PID */
-	TRACE_RULE,		/* leakctl trace --comm/--unit: a rule that matched */
-	TRACE_AUTO,		/* drill-down on steady growth */
-	TRACE_ALL,		/* --trace-all */
+struct daemon;
+
+/*
+ * Runs until SIGTERM or SIGINT; handler answers the control socket's requests
+ * with the daemon as its context.  Returns an exit code of leakd(8).
+ */
+int daemon__run(int argc, char **argv, const struct leakd_options *o, server_handler handler);
+
+/* Which processes a request is about: a pid, a comm or a unit; none: all. */
+struct selector {
+	pid_t pid;
+	const char *comm;
+	const char *unit;
 };
 
-/* What the daemon keeps of each watched process besides its tables. */
-struct watch {
-	uint64_t pid;		/* hashtab key */
-	uint32_t uid;
-	char cgroup[256];
-	struct series anon;	/* RssAnon over time */
-	uint64_t rss_bytes, anon_bytes;
-	enum trace_how traced;
-	uint64_t trace_until;	/* CLOCK_MONOTONIC ns; 0: no end */
-	enum trace_how wanted;	/* to be traced once an allocator is mapped (after exec) */
-	uint64_t wanted_until;
-	uint64_t trace_ended;	/* since then the allocator figures are frozen */
-	uint64_t auto_after;	/* no automatic trace before then (cooldown) */
-	bool unwound;		/* it has an entry in the kernel's unwind tables */
+struct top_query {
+	struct selector sel;
+	uint32_t limit;			/* stacks */
+	bool level[LEVEL__COUNT];	/* the levels to rank */
+	uint64_t min_age_ns;
 };
 
-/* leakctl trace --comm/--unit: processes that match, now or later, are traced. */
-struct trace_rule {
-	char comm[16];
-	char unit[256];
-	uint32_t owner;		/* uid of who asked; 0: root, every process */
-	uint64_t until;		/* 0: until untraced */
-	struct trace_rule *next;
+struct trace_query {
+	struct selector sel;
+	bool on;			/* trace, else untrace */
+	uint64_t duration_ns;		/* 0: until untraced */
 };
 
-/* What a process left behind when it exited, rendered then. */
-struct summary {
-	uint64_t pid;
-	char comm[16];
-	uint32_t uid;
-	time_t exited;
-	uint64_t heap_bytes, heap_allocs, map_bytes;
-	char *text, *json;
-};
-
-struct daemon_stats {
-	uint64_t procs_dropped;		/* max_procs reached */
-	uint64_t traces_refused;	/* max_traced reached */
-	uint64_t traces_auto;		/* automatic traces started */
-	uint64_t unwind_skipped;	/* processes left without unwind tables */
-	uint64_t exited_evicted;	/* summaries dropped for newer ones */
-};
-
-struct daemon {
-	struct leakd_options o;
-	int argc;
-	char **argv;
-	struct tracer *tracer;
-	struct tables tables;
-	struct symbolizer *sym;
-	struct unwinder *unw;
-	struct events *events;
-	struct server *server;
-	struct hashtab watches;		/* struct watch */
-	struct trace_rule *rules;
-	struct summary *exited;		/* a ring of o.max_exited */
-	size_t nr_exited, next_exited;
-	struct daemon_stats stats;
-	uint64_t started_ns;
-	time_t started_wall;
-	uint64_t next_sample, next_rediscover;
-	int epfd, sigfd, timerfd;
-	bool stop;
-};
-
-int daemon__run(int argc, char **argv, const struct leakd_options *o, const sigset_t *orig_mask);
-
-/* For control.c. */
-struct watch *daemon__watch(struct daemon *d, pid_t pid);
-int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, uint64_t until);
-void daemon__stop_trace(struct daemon *d, struct watch *w);
-bool daemon__matches(const struct daemon *d, const struct watch *w, const char *comm,
-		     const char *unit);
-void daemon__add_rule(struct daemon *d, const struct trace_rule *r);
-int daemon__remove_rules(struct daemon *d, const char *comm, const char *unit, uint32_t owner);
-const char *daemon__trace_how(enum trace_how how);
-
-int control__handle(void *ctx, const struct peer *who, const struct leakd_req_hdr *h,
-		    const void *payload, FILE *out);
+/* Each answers who (a peer may see only its own processes unless root). */
+void daemon__status(struct daemon *d, struct status_snap *ret);
+int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct ps_snap *ret);
+void ps_snap__free(struct ps_snap *s);
+/* -ESRCH: a pid given that is not watched (or not who's). */
+int daemon__top(struct daemon *d, const struct peer *who, const struct top_query *q,
+		struct top_snap *ret);
+void top_snap__free(struct top_snap *s);
+/*
+ * -ESRCH: the pid is not watched; -EPERM: another user's; -ENOSPC: max-traced
+ * reached (pid) or max-rules (comm, unit); -ENOENT: no allocator in the pid.
+ */
+int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_query *q,
+		  struct trace_snap *ret);
+void trace_snap__free(struct trace_snap *s);
+/* ret->v points into the daemon's summaries: render before the daemon goes on. */
+int daemon__exited(struct daemon *d, const struct peer *who, uint32_t limit,
+		   struct exited_snap *ret);
+void exited_snap__free(struct exited_snap *s);
 
 #endif

@@ -72,7 +72,7 @@ static int check_selector(const struct leakd_selector *sel, bool required, const
 		*why = "give a pid, a process name or a unit";
 		return LEAKD_ERR_ARGS;
 	}
-	if (sel->pid > (1u << 22)) {
+	if (sel->pid > LEAKD_PID_MAX) {
 		*why = "pid out of range";
 		return LEAKD_ERR_ARGS;
 	}
@@ -89,7 +89,11 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 		*why = "wrong payload size for the command";
 		return LEAKD_ERR_ARGS;
 	}
-	if (h->flags & ~LEAKD_REQ_JSON) {
+	if (h->format >= LEAKD_FORMAT__MAX) {
+		*why = "unknown output format";
+		return LEAKD_ERR_ARGS;
+	}
+	if (h->flags & ~LEAKD_REQ_FLAGS) {
 		*why = "unknown request flags";
 		return LEAKD_ERR_ARGS;
 	}

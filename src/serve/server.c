@@ -230,7 +230,7 @@ static void handle(struct server *s, struct client *c)
 	size_t len = 0;
 	FILE *out;
 	int status;
-	bool json = c->hdr.flags & LEAKD_REQ_JSON;
+	bool json = c->hdr.format == LEAKD_FORMAT_JSON;
 
 	s->stats.requests++;
 	status = proto__check_payload(&c->hdr, c->payload, &why);

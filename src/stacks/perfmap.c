@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "stacks/perfmap.h"
+#include "base/heap.h"
 
 /*
  * Bounds.  A long-running JIT writes a line for every compilation, millions of
@@ -268,45 +269,24 @@ static void forget_all(struct perfmap *m)
  * line and wins) as an index of ranges that do not overlap: a sweep over their
  * starts with a heap of the items covering the current address, best on top.
  */
-static int heap_better(const struct seg *items, const uint32_t *heap, size_t a, size_t b)
+/* The item of the later entry goes on top. */
+static bool seg_before(const void *a, const void *b, void *ctx)
 {
-	return items[heap[a]].entry > items[heap[b]].entry;
+	const struct seg *items = ctx;
+
+	return items[*(const uint32_t *)a].entry > items[*(const uint32_t *)b].entry;
 }
 
 static void heap_push(const struct seg *items, uint32_t *heap, size_t *n, uint32_t item)
 {
-	size_t i = (*n)++;
-
-	heap[i] = item;
-	while (i && heap_better(items, heap, i, (i - 1) / 2)) {
-		uint32_t t = heap[i];
-
-		heap[i] = heap[(i - 1) / 2];
-		heap[(i - 1) / 2] = t;
-		i = (i - 1) / 2;
-	}
+	heap[*n] = item;
+	heap_sift_up(heap, sizeof(*heap), (*n)++, seg_before, (void *)items);
 }
 
 static void heap_pop(const struct seg *items, uint32_t *heap, size_t *n)
 {
-	size_t i = 0;
-
 	heap[0] = heap[--(*n)];
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, best = i;
-		uint32_t t;
-
-		if (l < *n && heap_better(items, heap, l, best))
-			best = l;
-		if (r < *n && heap_better(items, heap, r, best))
-			best = r;
-		if (best == i)
-			return;
-		t = heap[i];
-		heap[i] = heap[best];
-		heap[best] = t;
-		i = best;
-	}
+	heap_sift_down(heap, *n, sizeof(*heap), 0, seg_before, (void *)items);
 }
 
 static int cmp_seg(const void *pa, const void *pb)

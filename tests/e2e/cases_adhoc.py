@@ -7,8 +7,9 @@ import signal
 import subprocess
 import time
 
-from harness import (LEAKD, Attached, TestFailure, bpf_links_of_leakd, check, check_eq,
-                     check_truth, leaker, read_json_lines, run_command)
+from harness import (LEAKD, TIMEOUT, Attached, TestFailure, Workdir, bpf_links_of_leakd, check,
+                     check_eq, check_truth, first_frame_in, frame_function, leaker,
+                     read_json_lines, run_command, sites_in)
 
 
 def case_entry_points():
@@ -172,3 +173,59 @@ def case_ringbuf_overflow():
     drops = sum(rep["counters"][k] for k in ("ringbuf_alloc", "ringbuf_free", "ringbuf_stack"))
     check(drops > 0, "120000 events through a 4 KiB ring buffer lost nothing?")
     check(not rep["complete"], "a report with lost events claims to be complete")
+
+
+def map_sites(report):
+    """The mapping level of an ad-hoc report, per function of leak_ctl."""
+    sites = {}
+    for st in report["mappings"]["stacks"]:
+        check_eq(st["level"], "mapping", "level of a mapping stack")
+        i, fr = first_frame_in(st, "leak_ctl")
+        if fr is None:
+            continue
+        s = sites.setdefault(frame_function(fr), {"bytes": 0, "count": 0, "stacks": []})
+        s["bytes"] += st["bytes"]
+        s["count"] += st["mappings"]
+        s["stacks"].append(st)
+    return sites
+
+
+def case_adhoc_mappings():
+    """leakd -- PROG on a program that leaks through anonymous mmap: the report's
+    mapping level has its exact bytes and its stack, in JSON and in text; its brk
+    heap shows too."""
+    mib = 1 << 20
+    script = f"mmap 30 {4 * mib}\nmalloc 200 1000\nexit\n"
+    for json_out in (True, False):
+        wd = Workdir()
+        out = wd.file("report")
+        args = [LEAKD, "-i", "0", "-n", "0", "-o", out, "--format", "json" if json_out else "text"]
+        p = subprocess.run([*args, "--", leaker("leak_ctl")], input=script, cwd=wd.path,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=TIMEOUT)
+        check_eq(p.returncode, 0, f"leakd exit status ({p.stderr.strip()})")
+        check_eq(p.stdout.count("ok\n"), 2, "the leaker did both steps")
+        if not json_out:
+            text = open(out).read()
+            check(f"{30 * 4 * mib} bytes in 30 mappings from stack" in text,
+                  "map_leak's line in the text report")
+            check("\tmap_leak+0x" in text and "(leak_ctl)" in text, "map_leak's frame")
+            check("Mappings: " in text, "the mapping summary line")
+            continue
+        rep = [r for r in read_json_lines(out) if r.get("final")]
+        check_eq(len(rep), 1, "final reports")
+        rep = rep[0]
+        s = map_sites(rep).get("map_leak")
+        check(s is not None, f"no mapping stack from map_leak: {sorted(map_sites(rep))}")
+        check_eq((s["bytes"], s["count"]), (30 * 4 * mib, 30), "map_leak's bytes, mappings")
+        for st in s["stacks"]:
+            check_eq(frame_function(st["frames"][0])[:4], "mmap", "frame 0 (libc's mmap)")
+            check_eq(frame_function(st["frames"][1]), "map_leak", "frame 1")
+        m = rep["mappings"]
+        check(m["live_bytes"] >= 30 * 4 * mib, f"live mapped bytes {m['live_bytes']}")
+        check(m["live_count"] >= 30, f"live mappings {m['live_count']}")
+        # 200 small blocks come from the brk heap.
+        check(m["brk_bytes"] >= 200 * 1000, f"brk heap {m['brk_bytes']} bytes")
+        heap = sites_in(rep, "leak_ctl").get("heap_leak")
+        check(heap is not None and (heap["bytes"], heap["count"]) == (200 * 1000, 200),
+              f"heap_leak at the allocator level: {heap and (heap['bytes'], heap['count'])}")

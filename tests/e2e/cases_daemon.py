@@ -78,6 +78,13 @@ def case_daemon_status():
         check(st["daemon"]["rss_bytes"] > 0, "no daemon rss")
         text, _ = d.ctl("status", json_out=False)
         check("watched" in text and "drops:" in text, text)
+        # --format json is --json; the answer carries its layout's version last.
+        ans, _ = d.ctl("--format", "json", "status", json_out=False)
+        st2 = json.loads(ans)
+        check_eq(list(st2)[-1], "schema", "the last field of a JSON answer")
+        check_eq(st2["schema"], 1, "schema version")
+        _, rc = d.ctl("--format", "yaml", "status", json_out=False, check_rc=False)
+        check_eq(rc, 2, "leakctl's status for an unknown format")
 
 
 def case_mapping_grower():
@@ -96,8 +103,10 @@ def case_mapping_grower():
                30 * 4 * MiB)
         lk.do(f"mmap 10 {4 * MiB}")
         wait_site(d, lk.pid, "mapping", "leak_ctl", "map_leak", 40 * 4 * MiB, 40)
+        # Samples come with the daemon's tick: wait for one after the second step.
         p = d.poll("the grower's growth in ps",
-                   lambda: (lambda x: x if x and x["growth_per_hour"] > 0 else None)(
+                   lambda: (lambda x: x if x and x["growth_per_hour"] > 0 and
+                            x["anon_bytes"] >= 40 * 4 * MiB else None)(
                        proc_of(d.ctl("ps")[0], lk.pid)))
         check(p["mapped_bytes"] >= 40 * 4 * MiB, f"mapped {p['mapped_bytes']}")
         check(p["anon_bytes"] >= 40 * 4 * MiB, f"anon {p['anon_bytes']}")
@@ -288,11 +297,11 @@ def request(sock_path, raw, read=True):
     return status, data[16:16 + length].decode()
 
 
-MAGIC, VERSION = 0x4c4b4431, 1
+MAGIC, VERSION = 0x4c4b4431, 2
 
 
-def header(command, length, magic=MAGIC, version=VERSION, flags=0):
-    return struct.pack("=IHHII", magic, version, command, length, flags)
+def header(command, length, magic=MAGIC, version=VERSION, fmt=0, flags=0):
+    return struct.pack("=IHHIHH", magic, version, command, length, fmt, flags)
 
 
 def selector(pid=0, comm=b"", unit=b"", pad=0):
@@ -317,6 +326,7 @@ def case_bad_requests():
             (header(4, 288) + selector() + struct.pack("=Q", 0), 4, "trace without selector"),
             (header(4, 288) + selector(pid=2147483647) + struct.pack("=Q", 0), 4, "pid range"),
             (header(1, 0, flags=0x80), 4, "unknown flags"),
+            (header(1, 0, fmt=0x80), 4, "unknown format"),
         ]
         for raw, want, what in cases:
             status, body = request(d.sock, raw)
@@ -413,3 +423,64 @@ def case_mmap_inside_malloc():
         for st in s["stacks"]:
             check_eq(frame_function(st["frames"][0]), "heap_leak",
                      "frame 0 of a mapping made inside malloc")
+
+
+def trace_comm_request(comm):
+    return header(4, 288) + selector(comm=comm) + struct.pack("=Q", 0)
+
+
+def case_rules_flood():
+    """Trace rules are bounded, deduplicated and counted: a flood of unique and of
+    identical requests keeps at most max-rules, and status says what happened."""
+    d = Daemon(config="max-rules = 50\n")
+    with run(d):
+        statuses = {}
+        for i in range(2000):
+            st, _ = request(d.sock, trace_comm_request(f"flood{i}".encode()))
+            statuses[st] = statuses.get(st, 0) + 1
+        check_eq(statuses, {0: 50, 7: 1950}, "answers to 2000 unique rules (ok, limit)")
+        for i in range(2000):
+            st, body = request(d.sock, trace_comm_request(b"flood0"))
+            check_eq(st, 0, f"the same rule again ({body.strip()})")
+        rules = d.ctl("status")[0]["rules"]
+        check_eq((rules["count"], rules["limit"], rules["added"], rules["refused"],
+                  rules["extended"]), (50, 50, 50, 1950, 2000), "rule counters")
+        text, _ = d.ctl("status", json_out=False)
+        check("rules: 50 (limit 50); 50 added, 2000 extended, 1950 refused" in text, text)
+        ans, _ = d.ctl("untrace", "--comm", "flood0")
+        check_eq(ans["rules"], 1, "rules removed")
+        rules = d.ctl("status")[0]["rules"]
+        check_eq((rules["count"], rules["removed"]), (49, 1), "after untrace")
+        # Room again: one more unique rule is taken.
+        st, _ = request(d.sock, trace_comm_request(b"another"))
+        check_eq(st, 0, "a rule once there is room")
+
+
+def case_exited_by_importance():
+    """A traced leaker's exit summary outlives a storm of trivial exits that
+    fills every other slot again and again."""
+    d = Daemon(config="max-exited = 8\n")
+    lk = Leaker()
+    with run(d):
+        d.ctl("trace", str(lk.pid))
+        lk.do("malloc 3 4444")
+        wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 3 * 4444, 3)
+        lk.end()
+
+        def summary():
+            return next((p for p in d.ctl("exited")[0]["processes"] if p["pid"] == lk.pid),
+                        None)
+        d.poll("the leaker's summary", summary)
+        # Trivial exits that still leave something (64 KiB mapped): kept while there
+        # is room, then evicting one another, never the leaker's.
+        for _ in range(200):
+            subprocess.run([leaker("leak_ctl")], input=b"mmap 1 65536\nexit\n", check=True,
+                           stdout=subprocess.DEVNULL)
+        d.poll("the storm's exits evicting one another",
+               lambda: d.ctl("status")[0]["limits"]["exited_evicted"] >= 100)
+        kept = d.ctl("exited")[0]["processes"]
+        check_eq(len(kept), 8, "summaries kept")
+        s = next((p for p in kept if p["pid"] == lk.pid), None)
+        check(s is not None, f"the traced leaker's summary is gone: {[p['comm'] for p in kept]}")
+        check(s["traced"], "the summary says it was traced")
+        check_eq(s["heap_bytes"], 3 * 4444, "its heap bytes")

@@ -12,7 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef __clang__
+#define NOINLINE __attribute__((noinline, used))	/* clang does not clone functions */
+#else
 #define NOINLINE __attribute__((noinline, noclone, used))
+#endif
 
 struct truth_site {
 	const char *function;

@@ -33,7 +33,7 @@ __attribute__((noinline)) int plain(int x)
 	return sink * 7;
 }
 
-int main(int argc, char **argv)
+int main(int argc, char **argv __attribute__((unused)))
 {
 	return outer(argc) + plain(argc);
 }

@@ -90,7 +90,7 @@ __attribute__((noinline)) void dies(int x)
 	fail("dies");
 }
 
-int main(int argc, char **argv)
+int main(int argc, char **argv __attribute__((unused)))
 {
 	int x = argc + 40;
 

@@ -53,7 +53,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(o.top, 10);
 	ck_assert_uint_eq(o.min_age_ns, 0);
 	ck_assert_uint_eq(o.duration_ns, 0);
-	ck_assert(!o.json);
+	ck_assert_int_eq(o.format, OUTPUT_TEXT);
 	ck_assert_ptr_null(o.output);
 	ck_assert_uint_eq(o.max_depth, 64);
 	ck_assert_uint_eq(o.ringbuf_bytes, 16777216);
@@ -92,6 +92,20 @@ START_TEST(pid_forms)
 }
 END_TEST
 
+START_TEST(output_formats)
+{
+	ck_assert_int_eq(parse(ARGV("--format", "json")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
+	ck_assert_int_eq(parse(ARGV("--format=text")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_TEXT);
+	/* --json is --format json; the last one given wins. */
+	ck_assert_int_eq(parse(ARGV("--json", "--format", "text")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_TEXT);
+	ck_refused(ARGV("--format", "yaml"), "yaml");
+	ck_refused(ARGV("--format"), "--format");
+}
+END_TEST
+
 START_TEST(command_mode)
 {
 	char **argv = ARGV("--", "cmd", "arg");
@@ -109,7 +123,7 @@ START_TEST(command_mode)
 	ck_assert_ptr_eq(o.command, argv2 + 5);
 	ck_assert_str_eq(o.command[2], "--pid");
 	ck_assert_int_eq(o.pid, 0);
-	ck_assert(o.json);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
 	ck_assert_uint_eq(o.top, 3);
 }
 END_TEST
@@ -191,7 +205,7 @@ START_TEST(every_long_option)
 	ck_assert_uint_eq(o.top, 0);
 	ck_assert_uint_eq(o.min_age_ns, 120 * NSEC_PER_SEC);
 	ck_assert_uint_eq(o.duration_ns, 3600 * NSEC_PER_SEC);
-	ck_assert(o.json);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
 	ck_assert_str_eq(o.output, "/tmp/out file");
 	ck_assert_uint_eq(o.max_depth, 128);
 	ck_assert_uint_eq(o.ringbuf_bytes, 65536);
@@ -221,7 +235,7 @@ START_TEST(every_long_option)
 	ck_assert_uint_eq(o.unwind_rows, 1ULL << 26);
 	ck_assert_ptr_null(o.cache_dir);
 	ck_assert(!o.frame_pointers);
-	ck_assert(!o.json);
+	ck_assert_int_eq(o.format, OUTPUT_TEXT);
 }
 END_TEST
 
@@ -440,6 +454,7 @@ int main(void)
 	tcase_add_test(cmdline, defaults);
 	tcase_add_test(cmdline, pid_forms);
 	tcase_add_test(cmdline, command_mode);
+	tcase_add_test(cmdline, output_formats);
 	tcase_add_test(cmdline, pid_and_command_exclude);
 	tcase_add_test(cmdline, bad_numbers);
 	tcase_add_test(cmdline, bad_syntax);

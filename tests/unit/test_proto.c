@@ -58,7 +58,10 @@ START_TEST(commands_and_sizes)
 	h = hdr(LEAKD_CMD_PS, sizeof(list));
 	h.flags = 2;
 	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
-	h.flags = LEAKD_REQ_JSON;
+	h.flags = 0;
+	h.format = LEAKD_FORMAT__MAX;
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
+	h.format = LEAKD_FORMAT_JSON;
 	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_OK);
 	list._pad = 1;
 	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);

@@ -287,7 +287,7 @@ static char *print(const struct report_opts *o, const struct report_meta *m,
 START_TEST(json_report)
 {
 	struct proc_mem *p = five_stacks();
-	struct report_opts o = { .top = 2, .json = true };
+	struct report_opts o = { .top = 2, .format = OUTPUT_JSON };
 	struct report_meta m = { .now_ns = 10, .wall = 1700000000, .final = true,
 				 .reason = "exit" };
 	const char *rows_at;
@@ -380,7 +380,7 @@ END_TEST
 START_TEST(overflow_stack_in_report)
 {
 	struct proc_mem *p = setup(1);
-	struct report_opts o = { .json = true };
+	struct report_opts o = { .format = OUTPUT_JSON };
 	struct report_meta m = { .now_ns = 10 };
 	char *s;
 
@@ -391,7 +391,7 @@ START_TEST(overflow_stack_in_report)
 		  "\"freed_bytes\":0,\"freed_count\":0,\"overflow\":true");
 	ck_has(s, "\"complete\":false");
 	free(s);
-	o.json = false;
+	o.format = OUTPUT_TEXT;
 	s = print(&o, &m, p);
 	ck_has(s, "20 bytes in 1 allocations from stack (1 allocated, 0 freed since tracing "
 		  "began)\n\t[stacks past the stack table's limit]\n");
@@ -404,7 +404,7 @@ END_TEST
 START_TEST(write_error_reported)
 {
 	struct proc_mem *p = five_stacks();
-	struct report_opts o = { .json = true };
+	struct report_opts o = { .format = OUTPUT_JSON };
 	struct report_meta m = { 0 };
 	struct symbolizer *s = symbolizer__new(16);
 	FILE *f = fopen("/dev/full", "w");

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Snapshots as JSON: one object per answer, one line, ending in its "schema" version. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "present/render.h"
+#include "base/json.h"
+#include "collect/tracer.h"
+
+
+static void where(struct json *j, const struct frame_name *n)
+{
+	if (!n->file)
+		return;
+	json_str(j, "file", n->file);
+	json_i64(j, "line", n->line);
+	if (n->column)
+		json_i64(j, "column", n->column);
+}
+
+static void frame(struct json *j, const struct frame_snap *fr)
+{
+	uint32_t i;
+
+	json_object_begin(j, NULL);
+	json_hex(j, "pc", fr->pc);
+	json_str(j, "function", fr->real.function);
+	if (fr->real.function)
+		json_u64(j, "function_offset", fr->real.function_offset);
+	where(j, &fr->real);
+	json_str(j, "module", fr->module);
+	json_str(j, "unwound_by", fr->flags & LEAKD_FRAME_FP ? "frame_pointer" : "table");
+	if (fr->flags & LEAKD_FRAME_EXACT)
+		json_bool(j, "interrupted", true);
+	if (fr->jit)
+		json_bool(j, "jit", true);
+	if (fr->module && !fr->jit) {
+		json_str(j, "path", fr->module_path);
+		json_hex(j, "offset", fr->offset);
+		json_str(j, "build_id", fr->build_id);
+	}
+	if (fr->nr_inlined) {
+		/* Functions inlined at this pc, the innermost first. */
+		json_array_begin(j, "inlined");
+		for (i = 0; i < fr->nr_inlined; i++) {
+			json_object_begin(j, NULL);
+			json_str(j, "function", fr->inlined[i].function);
+			where(j, &fr->inlined[i]);
+			json_object_end(j);
+		}
+		json_array_end(j);
+	}
+	json_object_end(j);
+}
+
+static void stack(struct json *j, const struct stack_snap *st)
+{
+	size_t k;
+
+	json_object_begin(j, NULL);
+	if (st->pid) {
+		json_u64(j, "pid", st->pid);
+		json_str(j, "comm", st->comm);
+	}
+	json_str(j, "level", level_name(st->level));
+	json_hex(j, "id", st->id);
+	json_u64(j, "bytes", st->bytes);
+	json_u64(j, st->level == LEVEL_HEAP ? "allocs" : "mappings", st->count);
+	json_u64(j, "total_bytes", st->stats.total_bytes);
+	json_u64(j, "total_count", st->stats.total_count);
+	json_u64(j, "freed_bytes", st->stats.freed_bytes);
+	json_u64(j, "freed_count", st->stats.freed_count);
+	json_bool(j, "overflow", st->flags & STACK_OVERFLOW);
+	json_bool(j, "preexisting", st->id == STACK_ID_PREEXISTING);
+	if (st->trace_ended)
+		json_bool(j, "trace_ended", true);
+	json_array_begin(j, "cut");
+	for (k = 0; k < nr_stack_notes; k++)
+		if (st->flags & stack_notes[k].flag)
+			json_str(j, NULL, stack_notes[k].name);
+	json_array_end(j);
+	json_array_begin(j, "frames");
+	for (k = 0; k < st->nr_frames; k++)
+		frame(j, &st->frames[k]);
+	json_array_end(j);
+	json_object_end(j);
+}
+
+static void stacks(struct json *j, const char *key, const struct stack_list *l)
+{
+	size_t i;
+
+	json_array_begin(j, key);
+	for (i = 0; i < l->n; i++)
+		stack(j, &l->v[i]);
+	json_array_end(j);
+}
+
+static void report(struct json *j, const struct report_snap *r)
+{
+	int c;
+
+	json_str(j, "type", "report");
+	json_i64(j, "time", r->time);
+	json_bool(j, "final", r->final);
+	json_str(j, "reason", r->reason);
+	json_u64(j, "pid", r->pid);
+	json_str(j, "comm", r->comm);
+	json_bool(j, "complete", r->complete);
+	json_u64(j, "min_age_ns", r->min_age_ns);
+	json_u64(j, "live_bytes", r->live_bytes);
+	json_u64(j, "live_allocs", r->live_allocs);
+	json_u64(j, "total_allocs", r->total_allocs);
+	json_u64(j, "total_frees", r->total_frees);
+	json_u64(j, "unmatched_frees", r->notes.unmatched_frees);
+	json_u64(j, "replaced_allocs", r->notes.replaced_allocs);
+	json_u64(j, "nr_stacks", r->nr_stacks);
+	json_object_begin(j, "counters");
+	for (c = 0; c < LEAKD_CNT__COUNT; c++)
+		json_u64(j, tracer__counter_name(c), r->losses.counters[c]);
+	json_u64(j, "bpf_missed_runs", r->losses.missed_runs);
+	json_u64(j, "alloc_table_full", r->losses.tables.allocs_dropped);
+	json_u64(j, "stack_table_full", r->losses.tables.stacks_merged);
+	json_u64(j, "mapping_table_full", r->losses.tables.maps_dropped);
+	json_object_end(j);
+	stacks(j, "stacks", &r->heap);
+	json_object_begin(j, "mappings");
+	json_u64(j, "live_bytes", r->map_bytes);
+	json_u64(j, "live_count", r->map_count);
+	json_u64(j, "reserved_bytes", r->reserved_bytes);
+	json_u64(j, "brk_bytes", r->brk_bytes);
+	json_u64(j, "unmatched_unmaps", r->notes.unmatched_unmaps);
+	stacks(j, "stacks", &r->maps);
+	json_object_end(j);
+}
+
+static void status(struct json *j, const struct status_snap *s)
+{
+	int k;
+
+	json_str(j, "version", s->version);
+	json_u64(j, "uptime_s", s->uptime_s);
+	json_object_begin(j, "kernel");
+	json_str(j, "uprobes", s->uprobes);
+	json_str(j, "syscalls", s->syscalls);
+	json_str(j, "unwinding", s->eh_frame ? "eh_frame" : "frame_pointer");
+	json_object_end(j);
+	json_object_begin(j, "processes");
+	json_u64(j, "watched", s->watched);
+	json_u64(j, "traced", s->traced);
+	for (k = TRACE_KIND_MANUAL; k < TRACE_KIND__COUNT; k++)
+		json_u64(j, trace_kind_name(k), s->traced_by[k]);
+	json_u64(j, "exited_kept", s->exited_kept);
+	json_object_end(j);
+	json_object_begin(j, "drilldown");
+	json_bool(j, "on", s->drilldown.on);
+	json_u64(j, "bytes", s->drilldown.bytes);
+	json_u64(j, "window_s", s->drilldown.window_s);
+	json_u64(j, "for_s", s->drilldown.for_s);
+	json_u64(j, "max", s->drilldown.max);
+	json_u64(j, "started", s->drilldown.started);
+	json_object_end(j);
+	json_object_begin(j, "events");
+	json_u64(j, "records", s->events.records);
+	json_u64(j, "bad", s->events.bad);
+	json_u64(j, "unknown_pid", s->events.unknown_pid);
+	json_object_end(j);
+	json_object_begin(j, "counters");
+	for (k = 0; k < LEAKD_CNT__COUNT; k++)
+		json_u64(j, tracer__counter_name(k), s->counters[k]);
+	json_u64(j, "bpf_missed_runs", s->missed_runs);
+	json_object_end(j);
+	json_object_begin(j, "tables");
+	json_u64(j, "allocs", s->tables.allocs);
+	json_u64(j, "allocs_limit", s->tables.allocs_limit);
+	json_u64(j, "allocs_dropped", s->tables.allocs_dropped);
+	json_u64(j, "stacks", s->tables.stacks);
+	json_u64(j, "stacks_limit", s->tables.stacks_limit);
+	json_u64(j, "stacks_merged", s->tables.stacks_merged);
+	json_u64(j, "mappings", s->tables.mappings);
+	json_u64(j, "mappings_limit", s->tables.mappings_limit);
+	json_u64(j, "mappings_dropped", s->tables.mappings_dropped);
+	json_object_end(j);
+	json_object_begin(j, "limits");
+	json_u64(j, "procs_dropped", s->limits.procs_dropped);
+	json_u64(j, "procs_limit", s->limits.procs_limit);
+	json_u64(j, "traces_refused", s->limits.traces_refused);
+	json_u64(j, "traced_limit", s->limits.traced_limit);
+	json_u64(j, "unwind_skipped", s->limits.unwind_skipped);
+	json_u64(j, "exited_evicted", s->limits.exited_evicted);
+	json_u64(j, "exited_limit", s->limits.exited_limit);
+	json_object_end(j);
+	json_object_begin(j, "rules");
+	json_u64(j, "count", s->rules.count);
+	json_u64(j, "limit", s->rules.limit);
+	json_u64(j, "added", s->rules.added);
+	json_u64(j, "extended", s->rules.extended);
+	json_u64(j, "refused", s->rules.refused);
+	json_u64(j, "expired", s->rules.expired);
+	json_u64(j, "removed", s->rules.removed);
+	json_object_end(j);
+	json_object_begin(j, "unwind");
+	json_u64(j, "tables", s->unwind.tables);
+	json_u64(j, "from_cache", s->unwind.from_cache);
+	json_u64(j, "pending", s->unwind.pending);
+	json_u64(j, "failed", s->unwind.failed);
+	json_u64(j, "no_room", s->unwind.no_room);
+	json_u64(j, "evicted", s->unwind.evicted);
+	json_u64(j, "rows", s->unwind.rows);
+	json_u64(j, "rows_limit", s->unwind.rows_limit);
+	json_u64(j, "maps_dropped", s->unwind.maps_dropped);
+	json_u64(j, "procs_dropped", s->unwind.procs_dropped);
+	json_u64(j, "files_dropped", s->unwind.files_dropped);
+	json_object_end(j);
+	json_object_begin(j, "symbols");
+	json_u64(j, "modules", s->symbols.modules);
+	json_u64(j, "unreadable", s->symbols.unreadable);
+	json_u64(j, "dropped", s->symbols.dropped);
+	json_object_end(j);
+	json_object_begin(j, "clients");
+	json_u64(j, "connected", s->clients.connected);
+	json_u64(j, "limit", s->clients.limit);
+	json_u64(j, "refused", s->clients.refused);
+	json_u64(j, "requests", s->clients.requests);
+	json_u64(j, "bad_requests", s->clients.bad_requests);
+	json_u64(j, "dropped", s->clients.dropped);
+	json_object_end(j);
+	json_object_begin(j, "daemon");
+	json_double(j, "cpu_s", s->daemon.cpu_s);
+	json_u64(j, "rss_bytes", s->daemon.rss_bytes);
+	json_u64(j, "tables_bytes", s->daemon.tables_bytes);
+	json_object_end(j);
+}
+
+static void ps(struct json *j, const struct ps_snap *s)
+{
+	size_t i;
+
+	json_u64(j, "growth_window_s", s->growth_window_s);
+	json_array_begin(j, "processes");
+	for (i = 0; i < s->n; i++) {
+		const struct ps_row *r = &s->rows[i];
+
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", r->pid);
+		json_u64(j, "uid", r->uid);
+		json_str(j, "comm", r->comm);
+		json_str(j, "unit", r->unit);
+		json_u64(j, "rss_bytes", r->rss_bytes);
+		json_u64(j, "anon_bytes", r->anon_bytes);
+		json_u64(j, "mapped_bytes", r->mapped_bytes);
+		json_u64(j, "heap_bytes", r->heap_bytes);
+		json_double(j, "growth_per_hour", r->growth_per_hour);
+		json_str(j, "traced", trace_kind_name(r->traced));
+		json_str(j, "unwind", r->unwind);
+		json_u64(j, "traced_live_bytes", r->traced_live_bytes);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void trace(struct json *j, const struct trace_snap *t)
+{
+	size_t i;
+
+	json_array_begin(j, t->on ? "traced" : "untraced");
+	for (i = 0; i < t->n; i++)
+		json_u64(j, NULL, t->pids[i]);
+	json_array_end(j);
+	json_u64(j, "rules", t->rules);
+	json_u64(j, "refused", t->refused);
+	json_u64(j, "denied", t->denied);
+	if (t->on)
+		json_u64(j, "duration_s", t->duration_s);
+}
+
+static void exited(struct json *j, const struct exited_snap *x)
+{
+	size_t i;
+
+	json_array_begin(j, "processes");
+	for (i = 0; i < x->n; i++) {
+		const struct exit_snap *s = x->v[i];
+
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", s->pid);
+		json_str(j, "comm", s->comm);
+		json_u64(j, "uid", s->uid);
+		json_i64(j, "exited", s->exited);
+		json_bool(j, "traced", s->traced);
+		json_u64(j, "heap_bytes", s->heap_bytes);
+		json_u64(j, "heap_allocs", s->heap_allocs);
+		json_u64(j, "mapped_bytes", s->map_bytes);
+		stacks(j, "stacks", &s->stacks);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static int render_json_fn(FILE *f, const struct snapshot *s)
+{
+	struct json j;
+
+	json_init(&j, f);
+	json_object_begin(&j, NULL);
+	switch (s->kind) {
+	case SNAP_REPORT:
+		report(&j, s->report);
+		break;
+	case SNAP_STATUS:
+		status(&j, s->status);
+		break;
+	case SNAP_PS:
+		ps(&j, s->ps);
+		break;
+	case SNAP_TOP:
+		json_u64(&j, "processes", s->top->processes);
+		stacks(&j, "stacks", &s->top->stacks);
+		break;
+	case SNAP_TRACE:
+		trace(&j, s->trace);
+		break;
+	case SNAP_EXITED:
+		exited(&j, s->exited);
+		break;
+	case SNAP_ERROR:
+		json_str(&j, "error", s->error->message);
+		break;
+	}
+	/* Last: the answers' first fields stay where readers of version 1 found them. */
+	json_u64(&j, "schema", SNAPSHOT_SCHEMA);
+	json_object_end(&j);
+	return 0;
+}
+
+const struct renderer render_json = {
+	.format = OUTPUT_JSON,
+	.name = "json",
+	.render = render_json_fn,
+};

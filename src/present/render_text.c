@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Snapshots as text for people: every figure the JSON has, in sentences and columns. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "present/render.h"
+#include "base/units.h"
+#include "collect/tracer.h"
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static void where(FILE *f, const struct frame_name *n)
+{
+	if (n->file && n->line)
+		fprintf(f, " %s:%d", base_name(n->file), n->line);
+}
+
+/* The frame before an interrupted one is the kernel's signal trampoline. */
+static void frame(FILE *f, const struct frame_snap *fr, bool sigframe)
+{
+	const char *how = fr->flags & LEAKD_FRAME_FP ? " [by frame pointer]" : "";
+	const struct frame_name *real = &fr->real;
+	uint32_t i;
+
+	for (i = 0; i < fr->nr_inlined; i++) {
+		fprintf(f, "\t%s (inlined)", fr->inlined[i].function ? fr->inlined[i].function :
+									"[unknown]");
+		where(f, &fr->inlined[i]);
+		fputc('\n', f);
+	}
+	if (!real->function && sigframe)
+		fprintf(f, "\t[signal handler called] (%s+0x%" PRIx64 ")",
+			fr->module ? fr->module : "?", fr->offset);
+	else if (real->function)
+		fprintf(f, "\t%s+0x%" PRIx64 " (%s)", real->function, real->function_offset,
+			fr->module);
+	else if (fr->module)
+		fprintf(f, "\t[unknown] (%s+0x%" PRIx64 ")", fr->module, fr->offset);
+	else
+		fprintf(f, "\t[unknown] (0x%" PRIx64 ", unmapped)", fr->pc);
+	where(f, real);
+	fprintf(f, "%s\n", how);
+}
+
+static void stack(FILE *f, const struct stack_snap *st)
+{
+	bool heap = st->level == LEVEL_HEAP;
+	uint32_t i;
+
+	if (st->show_proc)
+		fprintf(f, "pid %" PRIu64 " (%s), %s: ", st->pid, st->comm, level_name(st->level));
+	fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " %s from stack "
+		   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
+		st->bytes, st->count, heap ? "allocations" : "mappings", st->stats.total_count,
+		heap ? "allocated" : "mapped", st->stats.freed_count);
+	if (st->flags & STACK_OVERFLOW)
+		fputs("\t[stacks past the stack table's limit]\n", f);
+	else if (st->id == STACK_ID_PREEXISTING)
+		fputs("\t[mapped before leakd began watching]\n", f);
+	else if (!(st->flags & STACK_HAS_FRAMES))
+		fputs("\t[stack not captured]\n", f);
+	for (i = 0; i < st->nr_frames; i++)
+		frame(f, &st->frames[i],
+		      i + 1 < st->nr_frames && (st->frames[i + 1].flags & LEAKD_FRAME_EXACT));
+	for (i = 0; i < nr_stack_notes; i++)
+		if (st->flags & stack_notes[i].flag)
+			fprintf(f, "\t[%s]\n", stack_notes[i].text);
+	fputc('\n', f);
+	if (st->trace_ended)
+		fputs("\t[allocator tracing has ended: later frees are unseen]\n\n", f);
+}
+
+static void losses(FILE *f, const struct loss_snap *l)
+{
+	int i;
+
+	fputs("  INCOMPLETE: events were lost:", f);
+	for (i = 0; i < LEAKD_DROP__COUNT; i++)
+		if (l->counters[i])
+			fprintf(f, " %s=%" PRIu64, tracer__counter_name(i), l->counters[i]);
+	if (l->missed_runs)
+		fprintf(f, " bpf_missed_runs=%" PRIu64, l->missed_runs);
+	if (l->tables.allocs_dropped)
+		fprintf(f, " alloc_table_full=%" PRIu64, l->tables.allocs_dropped);
+	if (l->tables.stacks_merged)
+		fprintf(f, " stack_table_full=%" PRIu64, l->tables.stacks_merged);
+	if (l->tables.maps_dropped)
+		fprintf(f, " mapping_table_full=%" PRIu64, l->tables.maps_dropped);
+	fputc('\n', f);
+}
+
+static void report(FILE *f, const struct report_snap *r)
+{
+	char when[32], live[32], mapped[32], brk[32], rsv[32];
+	struct tm tm;
+	size_t i;
+	int k;
+
+	localtime_r(&r->time, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	fprintf(f, "[%s] pid %" PRIu64 " (%s)%s%s%s: %s in %" PRIu64
+		   " live allocations (%" PRIu64 " allocations, %" PRIu64 " frees traced)\n",
+		when, r->pid, r->comm, r->final ? ", final report" : "", r->reason ? " at " : "",
+		r->reason ? r->reason : "", fmt_bytes(r->live_bytes, live, sizeof(live)),
+		r->live_allocs, r->total_allocs, r->total_frees);
+	if (!r->complete)
+		losses(f, &r->losses);
+	if (r->notes.unmatched_frees)
+		fprintf(f, "  %" PRIu64 " frees of blocks not seen allocated (allocated before "
+			   "tracing began, or freed again by the allocator itself)\n",
+			r->notes.unmatched_frees);
+	if (r->min_age_ns)
+		fprintf(f, "  only allocations older than %.3f s\n", r->min_age_ns / 1e9);
+	fprintf(f, "  %" PRIu64 " stacks seen; %" PRIu64 " blocks replaced while live", r->nr_stacks,
+		r->notes.replaced_allocs);
+	for (k = LEAKD_DROP__COUNT; k < LEAKD_CNT__COUNT; k++)
+		if (r->losses.counters[k])
+			fprintf(f, "; %s=%" PRIu64, tracer__counter_name(k), r->losses.counters[k]);
+	fputc('\n', f);
+	fprintf(f, "Top %zu stacks with outstanding allocations:\n\n", r->heap.n);
+	for (i = 0; i < r->heap.n; i++)
+		stack(f, &r->heap.v[i]);
+	fprintf(f, "Mappings: %s in %" PRIu64 " anonymous mappings, heap (brk) %s, %s reserved, %"
+		   PRIu64 " unmaps of ranges not seen mapped\n",
+		fmt_bytes(r->map_bytes, mapped, sizeof(mapped)), r->map_count,
+		fmt_bytes(r->brk_bytes, brk, sizeof(brk)),
+		fmt_bytes(r->reserved_bytes, rsv, sizeof(rsv)), r->notes.unmatched_unmaps);
+	fprintf(f, "Top %zu stacks with outstanding mappings:\n\n", r->maps.n);
+	for (i = 0; i < r->maps.n; i++)
+		stack(f, &r->maps.v[i]);
+}
+
+static void status(FILE *f, const struct status_snap *s)
+{
+	char a[32], b[32];
+	bool dropped = false;
+	int k;
+
+	fprintf(f, "leakd %s, up %" PRIu64 " s\n", s->version, s->uptime_s);
+	fprintf(f, "kernel: %s probes, %s, %s unwinding\n", s->uprobes, s->syscalls,
+		s->eh_frame ? ".eh_frame" : "frame-pointer");
+	fprintf(f, "processes: %" PRIu64 " watched, %" PRIu64 " traced (%" PRIu64 " manual, %"
+		   PRIu64 " rule, %" PRIu64 " auto, %" PRIu64 " all), %" PRIu64 " exited kept\n",
+		s->watched, s->traced, s->traced_by[TRACE_KIND_MANUAL], s->traced_by[TRACE_KIND_RULE],
+		s->traced_by[TRACE_KIND_AUTO], s->traced_by[TRACE_KIND_ALL], s->exited_kept);
+	fprintf(f, "drill-down: %s, %s in %" PRIu64 " s steadily, %" PRIu64 " at once for %" PRIu64
+		   " s; %" PRIu64 " started\n",
+		s->drilldown.on ? "on" : "off", fmt_bytes(s->drilldown.bytes, a, sizeof(a)),
+		s->drilldown.window_s, s->drilldown.max, s->drilldown.for_s, s->drilldown.started);
+	fprintf(f, "events: %" PRIu64 " records, %" PRIu64 " bad, %" PRIu64
+		   " of unknown processes\n",
+		s->events.records, s->events.bad, s->events.unknown_pid);
+	fputs("drops:", f);
+	for (k = 0; k < LEAKD_DROP__COUNT; k++) {
+		if (s->counters[k]) {
+			fprintf(f, " %s=%" PRIu64, tracer__counter_name(k), s->counters[k]);
+			dropped = true;
+		}
+	}
+	if (s->missed_runs) {
+		fprintf(f, " bpf_missed_runs=%" PRIu64, s->missed_runs);
+		dropped = true;
+	}
+	fprintf(f, "%s\n", dropped ? "" : " none");
+	fputs("stack walks:", f);
+	for (k = LEAKD_DROP__COUNT; k < LEAKD_CNT__COUNT; k++)
+		fprintf(f, " %s=%" PRIu64, tracer__counter_name(k), s->counters[k]);
+	fputc('\n', f);
+	fprintf(f, "tables: %" PRIu64 " allocations (limit %" PRIu64 ", dropped %" PRIu64
+		   "), %" PRIu64 " stacks (limit %" PRIu64 ", merged %" PRIu64 "), %" PRIu64
+		   " mappings (limit %" PRIu64 ", dropped %" PRIu64 ")\n",
+		s->tables.allocs, s->tables.allocs_limit, s->tables.allocs_dropped,
+		s->tables.stacks, s->tables.stacks_limit, s->tables.stacks_merged,
+		s->tables.mappings, s->tables.mappings_limit, s->tables.mappings_dropped);
+	fprintf(f, "limits: %" PRIu64 " processes dropped (max-procs %" PRIu64 "), %" PRIu64
+		   " traces refused (max-traced %" PRIu64 "), %" PRIu64 " without unwind tables, %"
+		   PRIu64 " exited summaries evicted (max-exited %" PRIu64 ")\n",
+		s->limits.procs_dropped, s->limits.procs_limit, s->limits.traces_refused,
+		s->limits.traced_limit, s->limits.unwind_skipped, s->limits.exited_evicted,
+		s->limits.exited_limit);
+	fprintf(f, "rules: %" PRIu64 " (limit %" PRIu64 "); %" PRIu64 " added, %" PRIu64
+		   " extended, %" PRIu64 " refused, %" PRIu64 " expired, %" PRIu64 " removed\n",
+		s->rules.count, s->rules.limit, s->rules.added, s->rules.extended, s->rules.refused,
+		s->rules.expired, s->rules.removed);
+	fprintf(f, "unwind: %" PRIu64 " tables (%" PRIu64 " from the cache), %" PRIu64
+		   " pending, %" PRIu64 " failed, %" PRIu64 " without room, %" PRIu64
+		   " evicted; %" PRIu64 " of %" PRIu64 " rows; dropped: %" PRIu64 " maps, %"
+		   PRIu64 " processes, %" PRIu64 " files\n",
+		s->unwind.tables, s->unwind.from_cache, s->unwind.pending, s->unwind.failed,
+		s->unwind.no_room, s->unwind.evicted, s->unwind.rows, s->unwind.rows_limit,
+		s->unwind.maps_dropped, s->unwind.procs_dropped, s->unwind.files_dropped);
+	fprintf(f, "symbols: %" PRIu64 " modules (%" PRIu64 " unreadable, %" PRIu64 " dropped)\n",
+		s->symbols.modules, s->symbols.unreadable, s->symbols.dropped);
+	fprintf(f, "clients: %" PRIu64 " connected (limit %" PRIu64 "), %" PRIu64 " refused, %"
+		   PRIu64 " requests, %" PRIu64 " bad requests, %" PRIu64 " dropped\n",
+		s->clients.connected, s->clients.limit, s->clients.refused, s->clients.requests,
+		s->clients.bad_requests, s->clients.dropped);
+	fprintf(f, "daemon: cpu %.2f s, rss %s, tables %s\n", s->daemon.cpu_s,
+		fmt_bytes(s->daemon.rss_bytes, a, sizeof(a)),
+		fmt_bytes(s->daemon.tables_bytes, b, sizeof(b)));
+}
+
+static void ps(FILE *f, const struct ps_snap *s)
+{
+	size_t i;
+
+	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %12s %-8s %-7s %10s %s\n", "PID", "UID",
+		"COMM", "RSS", "ANON", "MAPPED", "HEAP", "GROWTH/H", "TRACED", "UNWIND",
+		"TRACED-HEAP", "UNIT");
+	for (i = 0; i < s->n; i++) {
+		const struct ps_row *r = &s->rows[i];
+		char a[16], b[16], m[16], h[16], t[16], g[24];
+
+		fmt_bytes((uint64_t)(r->growth_per_hour < 0 ? -r->growth_per_hour :
+							      r->growth_per_hour), g + 1, sizeof(g) - 1);
+		g[0] = r->growth_per_hour < 0 ? '-' : '+';
+		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %12s %-8s %-7s %10s %s\n",
+			r->pid, r->uid, r->comm, fmt_bytes(r->rss_bytes, a, sizeof(a)),
+			fmt_bytes(r->anon_bytes, b, sizeof(b)),
+			fmt_bytes(r->mapped_bytes, m, sizeof(m)),
+			fmt_bytes(r->heap_bytes, h, sizeof(h)), g, trace_kind_name(r->traced),
+			r->unwind, fmt_bytes(r->traced_live_bytes, t, sizeof(t)), r->unit);
+	}
+	fprintf(f, "(growth over the last %" PRIu64 " s)\n", s->growth_window_s);
+}
+
+static void top(FILE *f, const struct top_snap *t)
+{
+	size_t i;
+
+	fprintf(f, "Top %zu stacks with outstanding memory in %" PRIu64 " processes:\n\n",
+		t->stacks.n, t->processes);
+	for (i = 0; i < t->stacks.n; i++)
+		stack(f, &t->stacks.v[i]);
+}
+
+static void trace(FILE *f, const struct trace_snap *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		fprintf(f, "%s pid %" PRIu64 "\n", t->on ? "tracing" : "no longer tracing",
+			t->pids[i]);
+	if (t->on && !t->by_pid)
+		fprintf(f, "%s: processes that start later are traced too%s (%" PRIu64 " rule%s)\n",
+			t->what, t->duration_s ? " (until the duration ends)" : "", t->rules,
+			t->rules == 1 ? "" : "s");
+	if (t->on && t->duration_s)
+		fprintf(f, "for %" PRIu64 " s\n", t->duration_s);
+	if (!t->on && !t->by_pid)
+		fprintf(f, "%s: %" PRIu64 " rule%s removed\n", t->what, t->rules,
+			t->rules == 1 ? "" : "s");
+	if (t->refused)
+		fprintf(f, "%" PRIu64 " processes not traced: max-traced reached\n", t->refused);
+	if (t->denied)
+		fprintf(f, "%" PRIu64 " processes of other users left alone\n", t->denied);
+}
+
+static void exited(FILE *f, const struct exited_snap *x)
+{
+	size_t i, k;
+
+	for (i = 0; i < x->n; i++) {
+		const struct exit_snap *s = x->v[i];
+		char when[32], a[32], b[32];
+		struct tm tm;
+
+		localtime_r(&s->exited, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		fprintf(f, "pid %" PRIu64 " (%s) exited %s, uid %u: heap %s in %" PRIu64
+			   " allocations, mappings %s%s\n\n",
+			s->pid, s->comm, when, s->uid, fmt_bytes(s->heap_bytes, a, sizeof(a)),
+			s->heap_allocs, fmt_bytes(s->map_bytes, b, sizeof(b)),
+			s->traced ? " (traced)" : "");
+		for (k = 0; k < s->stacks.n; k++)
+			stack(f, &s->stacks.v[k]);
+	}
+	if (!x->n)
+		fputs("no exited process kept\n", f);
+}
+
+static int render_text_fn(FILE *f, const struct snapshot *s)
+{
+	switch (s->kind) {
+	case SNAP_REPORT:
+		report(f, s->report);
+		return 0;
+	case SNAP_STATUS:
+		status(f, s->status);
+		return 0;
+	case SNAP_PS:
+		ps(f, s->ps);
+		return 0;
+	case SNAP_TOP:
+		top(f, s->top);
+		return 0;
+	case SNAP_TRACE:
+		trace(f, s->trace);
+		return 0;
+	case SNAP_EXITED:
+		exited(f, s->exited);
+		return 0;
+	case SNAP_ERROR:
+		fprintf(f, "%s\n", s->error->message);
+		return 0;
+	}
+	return -ENOTSUP;
+}
+
+const struct renderer render_text = {
+	.format = OUTPUT_TEXT,
+	.name = "text",
+	.render = render_text_fn,
+};

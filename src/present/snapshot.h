@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Snapshots: every answer leakd gives (an ad-hoc report, and the daemon's status,
+ * ps, top, trace, exited and errors) first gathered into plain data, then turned
+ * into text, JSON or any other format by a renderer (present/render.h).  Nothing
+ * here points into live tables: a snapshot owns what it holds, so that it can be
+ * kept (exited summaries) and rendered later, in any format.
+ */
+#ifndef LEAKD_SNAPSHOT_H
+#define LEAKD_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "leakd/events.h"
+#include "model/tables.h"
+
+/* The version of the JSON answers' layout, in their "schema" field. */
+#define SNAPSHOT_SCHEMA 1
+
+struct symbolizer;
+struct report_row;
+
+/* One description of a frame: the real function, or one inlined into it. */
+struct frame_name {
+	char *function;			/* NULL: unknown */
+	uint64_t function_offset;	/* the real function's only */
+	char *file;			/* NULL: unknown */
+	int line, column;
+};
+
+struct frame_snap {
+	uint64_t pc, offset;
+	uint32_t flags;			/* LEAKD_FRAME_* */
+	bool jit;
+	char *module;			/* base name; NULL: in no mapping */
+	char *module_path;
+	char *build_id;
+	struct frame_name real;
+	struct frame_name *inlined;	/* innermost first */
+	uint32_t nr_inlined;
+};
+
+struct stack_snap {
+	uint64_t pid;
+	char comm[16];
+	bool show_proc;			/* text names the process (rows of many processes) */
+	enum level level;
+	uint64_t id;
+	uint32_t flags;			/* STACK_* and LEAKD_STACK_* */
+	uint64_t bytes, count;		/* outstanding (old enough) */
+	struct stack_stats stats;	/* of the stack at this level, ever */
+	bool trace_ended;		/* heap level, tracing over: later frees unseen */
+	struct frame_snap *frames;
+	uint32_t nr_frames;
+};
+
+struct stack_list {
+	struct stack_snap *v;
+	size_t n;
+};
+
+/* Counters of the BPF side and the table losses of one process. */
+struct loss_snap {
+	uint64_t counters[LEAKD_CNT__COUNT];
+	uint64_t missed_runs;
+	struct proc_losses tables;
+};
+
+/* The ad-hoc report on one process. */
+struct report_snap {
+	time_t time;
+	bool final;
+	const char *reason;		/* static string; NULL for periodic reports */
+	uint64_t pid;
+	char comm[16];
+	bool complete;
+	uint64_t min_age_ns;
+	uint64_t live_bytes, live_allocs, total_allocs, total_frees;
+	struct proc_notes notes;
+	uint64_t nr_stacks;
+	struct loss_snap losses;
+	struct stack_list heap;		/* allocator level, best first */
+	/* Mapping level. */
+	uint64_t map_bytes, map_count, reserved_bytes, brk_bytes;
+	struct stack_list maps;
+};
+
+enum trace_kind {
+	TRACE_KIND_NONE,
+	TRACE_KIND_MANUAL,		/* leakctl trace PID */
+	TRACE_KIND_RULE,		/* a rule (--comm/--unit) matched */
+	TRACE_KIND_AUTO,		/* drill-down on steady growth */
+	TRACE_KIND_ALL,			/* --trace-all */
+	TRACE_KIND__COUNT,
+};
+const char *trace_kind_name(enum trace_kind k);
+/* "heap", "mapping". */
+const char *level_name(enum level l);
+
+/* Why a walk ended early: the flag, as text words it, as JSON names it. */
+struct stack_note {
+	uint32_t flag;
+	const char *text, *name;
+};
+extern const struct stack_note stack_notes[];
+extern const size_t nr_stack_notes;
+
+struct status_snap {
+	const char *version;
+	uint64_t uptime_s;
+	const char *uprobes, *syscalls;
+	bool eh_frame;			/* unwinding by tables, else by frame pointers */
+	uint64_t watched, traced, traced_by[TRACE_KIND__COUNT], exited_kept;
+	struct {
+		bool on;
+		uint64_t bytes, window_s, for_s, max, started;
+	} drilldown;
+	struct {
+		uint64_t records, bad, unknown_pid;
+	} events;
+	uint64_t counters[LEAKD_CNT__COUNT];
+	uint64_t missed_runs;
+	struct {
+		uint64_t allocs, allocs_limit, allocs_dropped;
+		uint64_t stacks, stacks_limit, stacks_merged;
+		uint64_t mappings, mappings_limit, mappings_dropped;
+	} tables;
+	struct {
+		uint64_t procs_dropped, procs_limit, traces_refused, traced_limit;
+		uint64_t unwind_skipped, exited_evicted, exited_limit;
+	} limits;
+	struct {
+		uint64_t count, limit, added, extended, refused, expired, removed;
+	} rules;
+	struct {
+		uint64_t tables, from_cache, pending, failed, no_room, evicted, rows, rows_limit;
+		uint64_t maps_dropped, procs_dropped, files_dropped;
+	} unwind;
+	struct {
+		uint64_t modules, unreadable, dropped;
+	} symbols;
+	struct {
+		uint64_t connected, limit, refused, requests, bad_requests, dropped;
+	} clients;
+	struct {
+		double cpu_s;
+		uint64_t rss_bytes, tables_bytes;
+	} daemon;
+};
+
+struct ps_row {
+	uint64_t pid;
+	uint32_t uid;
+	char comm[16];
+	char unit[128];
+	uint64_t rss_bytes, anon_bytes, mapped_bytes, heap_bytes;
+	double growth_per_hour;
+	enum trace_kind traced;
+	const char *unwind;		/* "ready", "pending", "none" */
+	uint64_t traced_live_bytes;
+};
+
+struct ps_snap {
+	uint64_t growth_window_s;
+	struct ps_row *rows;
+	size_t n;
+};
+
+struct top_snap {
+	uint64_t processes;
+	struct stack_list stacks;
+};
+
+struct trace_snap {
+	bool on;			/* trace, else untrace */
+	bool by_pid;
+	char what[300];			/* "pid N", "name X", "unit U" */
+	uint64_t *pids;
+	size_t n;
+	uint64_t rules, refused, denied, duration_s;
+};
+
+/* What a process left behind when it exited. */
+struct exit_snap {
+	uint64_t pid;
+	char comm[16];
+	uint32_t uid;
+	time_t exited;
+	bool traced;			/* it was traced when it exited */
+	uint64_t heap_bytes, heap_allocs, map_bytes;
+	struct stack_list stacks;	/* best few per level */
+};
+
+struct exited_snap {
+	const struct exit_snap **v;	/* newest first; not owned */
+	size_t n;
+};
+
+struct error_snap {
+	char message[512];
+};
+
+enum snapshot_kind {
+	SNAP_REPORT,
+	SNAP_STATUS,
+	SNAP_PS,
+	SNAP_TOP,
+	SNAP_TRACE,
+	SNAP_EXITED,
+	SNAP_ERROR,
+};
+
+/* One answer, whatever its kind: what a renderer takes. */
+struct snapshot {
+	enum snapshot_kind kind;
+	union {
+		const struct report_snap *report;
+		const struct status_snap *status;
+		const struct ps_snap *ps;
+		const struct top_snap *top;
+		const struct trace_snap *trace;
+		const struct exited_snap *exited;
+		const struct error_snap *error;
+	};
+};
+
+/*
+ * One ranked row, symbolized now into data that outlives the tables: appended to
+ * list.  -ENOMEM on failure (list unchanged).
+ */
+int stack_list__add(struct stack_list *list, struct symbolizer *s, const struct report_row *r,
+		    bool with_proc);
+void stack_list__free(struct stack_list *list);
+
+void report_snap__free(struct report_snap *r);
+void exit_snap__free(struct exit_snap *e);
+
+#endif

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serve/pipeline.h"
+#include "base/hashtab.h"
+#include "base/log.h"
+#include "base/procfs.h"
+#include "base/procmaps.h"
+#include "cli/options.h"
+#include "collect/consume.h"
+#include "collect/startup.h"
+#include "collect/tracer.h"
+#include "leakd/events.h"
+#include "stacks/symbolize.h"
+#include "stacks/unwinder.h"
+
+/* What the pipeline keeps of a process besides its tables. */
+struct pl_proc {
+	uint64_t pid;		/* hashtab key */
+	bool traced;		/* allocator probes in it */
+	bool unwound;		/* it has an entry in the kernel's unwind tables */
+};
+
+struct pipeline {
+	struct pipeline_opts o;
+	pipeline_cb cb;
+	void *ctx;
+	struct tracer *tracer;
+	struct unwinder *unw;
+	struct symbolizer *sym;
+	struct tables tables;
+	bool tables_ready;
+	struct events *events;
+	struct hashtab procs;	/* struct pl_proc */
+	uint64_t next_rediscover;
+	struct pipeline_stats stats;
+};
+
+static struct pl_proc *pl_proc(const struct pipeline *pl, pid_t pid)
+{
+	return hashtab__get(&pl->procs, (uint64_t)pid);
+}
+
+static void tell(struct pipeline *pl, enum pipeline_event ev, pid_t pid)
+{
+	if (pl->cb)
+		pl->cb(pl->ctx, ev, pid);
+}
+
+/* New allocators (an exec, a dlopen): probes follow the code a traced process maps. */
+static void follow_allocators(struct pipeline *pl, struct pl_proc *pp)
+{
+	if (pp && pp->traced && tracer__attach(pl->tracer, (pid_t)pp->pid) > 0)
+		tell(pl, PIPELINE_ATTACHED, (pid_t)pp->pid);
+}
+
+/* Called by the consumer after it has applied the record to the tables. */
+static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
+{
+	struct pipeline *pl = ctx;
+	struct proc_mem *p;
+
+	switch (type) {
+	case LEAKD_EV_FORK:
+		tell(pl, PIPELINE_FORK, pid);
+		break;
+	case LEAKD_EV_EXEC:
+		p = tables__proc(&pl->tables, pid);
+		if (p)
+			procfs_comm(pid, p->comm, sizeof(p->comm));
+		/* Read the new image's mappings while the process surely still runs. */
+		symbolizer__forget_proc(pl->sym, pid);
+		symbolizer__refresh_proc(pl->sym, pid);
+		pipeline__unwind(pl, pid);
+		follow_allocators(pl, pl_proc(pl, pid));
+		tell(pl, PIPELINE_EXEC, pid);
+		break;
+	case LEAKD_EV_MAP_EXEC:
+		symbolizer__refresh_proc(pl->sym, pid);
+		pipeline__unwind(pl, pid);
+		follow_allocators(pl, pl_proc(pl, pid));
+		tell(pl, PIPELINE_MAP_EXEC, pid);
+		break;
+	case LEAKD_EV_EXIT:
+		tell(pl, PIPELINE_EXIT, pid);
+		break;
+	}
+}
+
+int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
+		  struct pipeline **ret)
+{
+	struct tracer_opts to = {
+		.max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
+		.stack_cache = o->stack_cache ? o->stack_cache : PIPELINE_STACK_CACHE,
+		.max_procs = o->max_traced, .unwind_rows = o->unwind_rows,
+		.frame_pointers = o->frame_pointers, .watch_all = o->watch_all,
+		.unwind_procs = o->unwind_procs,
+	};
+	struct unwinder_maps um;
+	struct pipeline *pl;
+	int rc;
+
+	*ret = pl = calloc(1, sizeof(*pl));
+	if (!pl) {
+		log_err("out of memory");
+		return EXIT_FAILURE_RUNTIME;
+	}
+	pl->o = *o;
+	pl->cb = cb;
+	pl->ctx = ctx;
+	rc = startup__tracer(&to, &pl->tracer);
+	if (rc)
+		return rc;
+	if (!o->frame_pointers) {
+		tracer__unwind_maps(pl->tracer, &um);
+		pl->unw = unwinder__new(&um, o->cache_dir);
+		if (!pl->unw) {
+			log_err("cannot set up the stack unwinder: %s", strerror(errno));
+			return EXIT_FAILURE_RUNTIME;
+		}
+	}
+	pl->sym = symbolizer__new(o->max_modules);
+	if (!pl->sym || tables__init(&pl->tables, &o->limits) ||
+	    hashtab__init(&pl->procs, sizeof(struct pl_proc), 64)) {
+		log_err("out of memory");
+		return EXIT_FAILURE_RUNTIME;
+	}
+	pl->tables_ready = true;
+	pl->events = events__new(tracer__events_fd(pl->tracer), &pl->tables, pl->sym,
+				 on_proc_event, pl);
+	if (!pl->events) {
+		log_err("cannot read the ring buffer: %s", strerror(errno));
+		return EXIT_FAILURE_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+void pipeline__free(struct pipeline *pl)
+{
+	if (!pl)
+		return;
+	events__free(pl->events);
+	unwinder__free(pl->unw);
+	tracer__free(pl->tracer);
+	symbolizer__free(pl->sym);
+	if (pl->tables_ready)
+		tables__destroy(&pl->tables);
+	hashtab__destroy(&pl->procs);
+	free(pl);
+}
+
+struct tables *pipeline__tables(struct pipeline *pl)
+{
+	return &pl->tables;
+}
+
+struct symbolizer *pipeline__symbolizer(struct pipeline *pl)
+{
+	return pl->sym;
+}
+
+struct tracer *pipeline__tracer(struct pipeline *pl)
+{
+	return pl->tracer;
+}
+
+struct unwinder *pipeline__unwinder(struct pipeline *pl)
+{
+	return pl->unw;
+}
+
+struct events *pipeline__events(struct pipeline *pl)
+{
+	return pl->events;
+}
+
+void pipeline__stats(const struct pipeline *pl, struct pipeline_stats *ret)
+{
+	*ret = pl->stats;
+}
+
+int pipeline__events_fd(const struct pipeline *pl)
+{
+	return events__epoll_fd(pl->events);
+}
+
+int pipeline__unwind_fd(const struct pipeline *pl)
+{
+	return pl->unw ? unwinder__fd(pl->unw) : -1;
+}
+
+int pipeline__consume(struct pipeline *pl)
+{
+	return events__consume(pl->events);
+}
+
+void pipeline__poll_unwind(struct pipeline *pl)
+{
+	if (pl->unw)
+		unwinder__poll(pl->unw, startup__log_table, pl);
+}
+
+void pipeline__tick(struct pipeline *pl, uint64_t now_ns)
+{
+	struct pl_proc *pp;
+	size_t i;
+
+	if (now_ns < pl->next_rediscover)
+		return;
+	pl->next_rediscover = now_ns + pl->o.rediscover_ns;
+	/* Cheap when nothing changed: the tracer knows what it attached. */
+	hashtab__for_each(&pl->procs, i, pp) {
+		if (!pp->traced)
+			continue;
+		follow_allocators(pl, pp);
+		if (pl->o.rediscover_refresh) {
+			/* In case a MAP_EXEC record was lost to a full ring buffer. */
+			symbolizer__refresh_proc(pl->sym, (pid_t)pp->pid);
+			pipeline__unwind(pl, (pid_t)pp->pid);
+		}
+	}
+}
+
+/* The anonymous memory a process had before leakd watched it: known, not its stacks. */
+static void seed_mappings(struct proc_mem *p)
+{
+	struct proc_maps maps;
+	size_t i;
+
+	if (procmaps__read(p->pid, &maps))
+		return;
+	for (i = 0; i < maps.n; i++) {
+		const struct map_entry *e = &maps.v[i];
+
+		/* Anonymous memory: no file, no [heap] (brk), no [stack] or [vdso]. */
+		if (e->path || e->inode)
+			continue;
+		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING,
+			       (e->shared ? LEAKD_MAP_SHARED : 0) |
+			       (!e->readable && !e->writable && !e->exec ? LEAKD_MAP_RESERVED : 0),
+			       0);
+	}
+	procmaps__destroy(&maps);
+}
+
+struct proc_mem *pipeline__add_proc(struct pipeline *pl, pid_t pid, bool seed)
+{
+	struct proc_mem *p;
+	struct pl_proc *pp;
+	bool is_new;
+
+	p = tables__add_proc(&pl->tables, pid, procfs_start_time(pid));
+	if (!p)
+		return NULL;
+	pp = hashtab__upsert(&pl->procs, (uint64_t)pid, &is_new);
+	if (!pp) {
+		tables__remove_proc(&pl->tables, pid);
+		errno = ENOMEM;
+		return NULL;
+	}
+	procfs_comm(pid, p->comm, sizeof(p->comm));
+	if (seed)
+		seed_mappings(p);
+	return p;
+}
+
+void pipeline__forget_proc(struct pipeline *pl, pid_t pid)
+{
+	struct pl_proc *pp = pl_proc(pl, pid);
+
+	if (pp && pp->traced)
+		tracer__detach(pl->tracer, pid);
+	if (pp && pp->unwound && pl->unw)
+		unwinder__forget_proc(pl->unw, pid);
+	symbolizer__forget_proc(pl->sym, pid);
+	tables__remove_proc(&pl->tables, pid);
+	hashtab__remove(&pl->procs, (uint64_t)pid, NULL);
+}
+
+int pipeline__unwind(struct pipeline *pl, pid_t pid)
+{
+	struct pl_proc *pp = pl_proc(pl, pid);
+	int err;
+
+	if (!pl->unw || !pp)
+		return 0;
+	err = unwinder__update_proc(pl->unw, pid);
+	if (err == -E2BIG || err == -ENOMEM) {
+		if (pp->unwound)
+			unwinder__forget_proc(pl->unw, pid);
+		pp->unwound = false;
+		pl->stats.unwind_skipped++;
+		return err;
+	}
+	pp->unwound = !err;
+	return err;
+}
+
+const char *pipeline__unwind_state(struct pipeline *pl, pid_t pid)
+{
+	struct pl_proc *pp = pl_proc(pl, pid);
+	int r = pl->unw && pp && pp->unwound ? unwinder__proc_ready(pl->unw, pid) : -ENOENT;
+
+	return r > 0 ? "ready" : r == 0 ? "pending" : "none";
+}
+
+int pipeline__wait_tables(struct pipeline *pl, pid_t pid, int timeout_ms)
+{
+	if (!pl->unw)
+		return 0;
+	return unwinder__wait(pl->unw, pid, timeout_ms, startup__log_table, pl) ? -ETIMEDOUT : 0;
+}
+
+int pipeline__trace(struct pipeline *pl, pid_t pid)
+{
+	struct pl_proc *pp = pl_proc(pl, pid);
+	int err;
+
+	if (!pp)
+		return -ESRCH;
+	err = tracer__attach(pl->tracer, pid);
+	if (err < 0)
+		return err;
+	pp->traced = true;
+	symbolizer__refresh_proc(pl->sym, pid);
+	return err;
+}
+
+void pipeline__untrace(struct pipeline *pl, pid_t pid)
+{
+	struct pl_proc *pp = pl_proc(pl, pid);
+
+	if (!pp || !pp->traced)
+		return;
+	tracer__detach(pl->tracer, pid);
+	pp->traced = false;
+}
+
+bool pipeline__traced(const struct pipeline *pl, pid_t pid)
+{
+	const struct pl_proc *pp = pl_proc(pl, pid);
+
+	return pp && pp->traced;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The pipeline both modes run: the tracer (BPF side), the unwinder, the
+ * symbolizer, the tables and the ring-buffer consumer, assembled once, with the
+ * side effects of exec, exit and newly mapped code in one place and the periodic
+ * rediscovery of allocators.  A mode (ad-hoc, daemon) keeps only its policy: which
+ * processes to watch and trace, and what to answer.
+ */
+#ifndef LEAKD_PIPELINE_H
+#define LEAKD_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "model/tables.h"
+
+struct pipeline;
+struct tracer;
+struct symbolizer;
+struct unwinder;
+struct events;
+struct proc_mem;
+
+/* Stacks the kernel remembers as already sent, unless configured otherwise. */
+#define PIPELINE_STACK_CACHE 65536
+
+struct pipeline_opts {
+	uint32_t max_depth;		/* frames per stack */
+	uint64_t ringbuf_bytes;
+	uint32_t stack_cache;		/* 0: PIPELINE_STACK_CACHE */
+	uint32_t max_traced;		/* processes with allocator probes at once */
+	uint32_t unwind_rows;
+	uint32_t unwind_procs;		/* processes with unwind tables; 0: max_traced */
+	bool frame_pointers;		/* no unwind tables */
+	bool watch_all;			/* memory syscalls of every process */
+	const char *cache_dir;		/* unwind tables kept across runs; NULL: none */
+	uint32_t max_modules;		/* files the symbolizer keeps */
+	struct tables_limits limits;
+	uint64_t rediscover_ns;		/* traced processes re-checked for new allocators */
+	bool rediscover_refresh;	/* ... and their symbols and unwind tables too */
+};
+
+/* What the pipeline tells its mode, after it has applied the event itself. */
+enum pipeline_event {
+	PIPELINE_FORK,			/* a new process (not in the tables yet) */
+	PIPELINE_EXEC,			/* a process in the tables exec'd: tables, symbols,
+					 * unwind entry and probes already follow the new image */
+	PIPELINE_MAP_EXEC,		/* code mapped (dlopen); probes already follow */
+	PIPELINE_EXIT,			/* the whole process left; still in the tables */
+	PIPELINE_ATTACHED,		/* allocator objects newly attached in a traced process */
+};
+
+typedef void (*pipeline_cb)(void *ctx, enum pipeline_event ev, pid_t pid);
+
+struct pipeline_stats {
+	uint64_t unwind_skipped;	/* processes left without unwind tables (no room) */
+};
+
+/* Loads everything; returns an exit code of leakd(8) (and says why on failure). */
+int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
+		  struct pipeline **ret);
+void pipeline__free(struct pipeline *pl);
+
+/* The parts, for what a mode gathers and shows; the pipeline keeps ownership. */
+struct tables *pipeline__tables(struct pipeline *pl);
+struct symbolizer *pipeline__symbolizer(struct pipeline *pl);
+struct tracer *pipeline__tracer(struct pipeline *pl);
+struct unwinder *pipeline__unwinder(struct pipeline *pl);	/* NULL: frame pointers */
+struct events *pipeline__events(struct pipeline *pl);
+void pipeline__stats(const struct pipeline *pl, struct pipeline_stats *ret);
+
+/* Descriptors to wait on: events (ring buffer) and built unwind tables (-1: none). */
+int pipeline__events_fd(const struct pipeline *pl);
+int pipeline__unwind_fd(const struct pipeline *pl);
+/* Applies every record waiting; returns how many, or -errno. */
+int pipeline__consume(struct pipeline *pl);
+/* Installs unwind tables built in the background. */
+void pipeline__poll_unwind(struct pipeline *pl);
+/* Periodic work: rediscovery of allocators in traced processes. */
+void pipeline__tick(struct pipeline *pl, uint64_t now_ns);
+
+/*
+ * Starts tracking pid at the mapping level (its comm read, and with seed its
+ * anonymous mappings from before as such).  NULL with errno on failure.
+ */
+struct proc_mem *pipeline__add_proc(struct pipeline *pl, pid_t pid, bool seed);
+/* Everything of pid goes: probes, unwind entry, symbols, tables. */
+void pipeline__forget_proc(struct pipeline *pl, pid_t pid);
+/*
+ * Gives pid an entry in the kernel's unwind tables.  -E2BIG/-ENOMEM when there is
+ * no room (counted; the process goes without), -ENOENT when it is gone.
+ */
+int pipeline__unwind(struct pipeline *pl, pid_t pid);
+/* Whether pid has an unwind entry, and whether its tables are all ready. */
+const char *pipeline__unwind_state(struct pipeline *pl, pid_t pid);
+/* Waits at most timeout_ms for pid's unwind tables; -ETIMEDOUT if still building. */
+int pipeline__wait_tables(struct pipeline *pl, pid_t pid, int timeout_ms);
+/*
+ * Allocator probes in pid (tracer__attach's returns: new objects, -ENOENT for no
+ * allocator, -ESRCH gone); on success pid counts as traced and is rediscovered.
+ */
+int pipeline__trace(struct pipeline *pl, pid_t pid);
+void pipeline__untrace(struct pipeline *pl, pid_t pid);
+bool pipeline__traced(const struct pipeline *pl, pid_t pid);
+
+#endif

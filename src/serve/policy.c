@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "serve/policy.h"
+#include "base/hashtab.h"
+#include "base/cgroup.h"
+#include "base/procfs.h"
+#include "model/growth.h"
+
+#define STEADY 0.8		/* rising steps among moving ones: a leak, not a spike */
+#define MIN_SAMPLES 3		/* growth needs this much history to count */
+#define PROBE 4			/* keys a rule may sit at, from its hash on */
+
+struct rule {
+	uint64_t key;		/* hashtab key: hash of comm, unit and owner (never 0) */
+	char comm[16];
+	char unit[256];
+	uint32_t owner;
+	uint64_t until;
+};
+
+struct policy {
+	struct policy_opts o;
+	/* Keyed by a hash of what identifies a rule: adding one is O(1) however many. */
+	struct hashtab rules;
+	struct policy_stats stats;
+};
+
+static uint64_t rule_key(const char *comm, const char *unit, uint32_t owner)
+{
+	uint64_t h = 1469598103934665603ull ^ owner;	/* FNV-1a */
+	const char *s;
+
+	for (s = comm; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;		/* "ab"+"c" is not "a"+"bc" */
+	for (s = unit; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+static bool same(const struct rule *r, const char *comm, const char *unit, uint32_t owner)
+{
+	return r->owner == owner && !strcmp(r->comm, comm) && !strcmp(r->unit, unit);
+}
+
+struct policy *policy__new(const struct policy_opts *o)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->o = *o;
+	if (hashtab__init(&p->rules, sizeof(struct rule), 16)) {
+		free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+void policy__free(struct policy *p)
+{
+	if (!p)
+		return;
+	hashtab__destroy(&p->rules);
+	free(p);
+}
+
+void policy__set_opts(struct policy *p, const struct policy_opts *o)
+{
+	p->o = *o;
+}
+
+void policy__stats(const struct policy *p, struct policy_stats *ret)
+{
+	*ret = p->stats;
+	ret->rules = p->rules.count;
+}
+
+int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint32_t owner,
+		     uint64_t until)
+{
+	uint64_t key = rule_key(comm, unit, owner), free_key = 0, k;
+	struct rule *r;
+	bool is_new;
+	int i;
+
+	/* The same rule is at one of PROBE keys from its hash (64-bit hashes rarely meet). */
+	for (i = 0, k = key; i < PROBE; i++, k = k + 1 ? k + 1 : 1) {
+		r = hashtab__get(&p->rules, k);
+		if (!r) {
+			if (!free_key)
+				free_key = k;
+			continue;
+		}
+		if (same(r, comm, unit, owner)) {
+			/* A longer (or endless) request extends the rule; a shorter one not. */
+			if (r->until && (!until || until > r->until))
+				r->until = until;
+			p->stats.extended++;
+			return 1;
+		}
+	}
+	if (p->rules.count >= p->o.max_rules || !free_key) {
+		p->stats.refused++;
+		return -ENOSPC;
+	}
+	r = hashtab__upsert(&p->rules, free_key, &is_new);
+	if (!r)
+		return -ENOMEM;
+	snprintf(r->comm, sizeof(r->comm), "%s", comm);
+	snprintf(r->unit, sizeof(r->unit), "%s", unit);
+	r->owner = owner;
+	r->until = until;
+	p->stats.added++;
+	return 0;
+}
+
+/* Removes every rule for which drop says so; returns how many. */
+static int remove_where(struct policy *p, bool (*drop)(const struct rule *, const void *),
+			const void *arg)
+{
+	uint64_t keys[64];
+	struct rule *r;
+	size_t i, n;
+	int removed = 0;
+
+	/* Removal reorders the table: collect some keys, remove them, scan again. */
+	do {
+		n = 0;
+		hashtab__for_each(&p->rules, i, r)
+			if (n < 64 && drop(r, arg))
+				keys[n++] = r->key;
+		for (i = 0; i < n; i++)
+			removed += !hashtab__remove(&p->rules, keys[i], NULL);
+	} while (n == 64);
+	return removed;
+}
+
+struct which {
+	const char *comm, *unit;
+	uint32_t owner;
+};
+
+static bool drop_matching(const struct rule *r, const void *arg)
+{
+	const struct which *w = arg;
+
+	return !strcmp(r->comm, w->comm) && !strcmp(r->unit, w->unit) &&
+	       (!w->owner || r->owner == w->owner);
+}
+
+int policy__remove_rules(struct policy *p, const char *comm, const char *unit, uint32_t owner)
+{
+	struct which w = { comm, unit, owner };
+	int n = remove_where(p, drop_matching, &w);
+
+	p->stats.removed += n;
+	return n;
+}
+
+static bool drop_expired(const struct rule *r, const void *arg)
+{
+	uint64_t now = *(const uint64_t *)arg;
+
+	return r->until && now >= r->until;
+}
+
+void policy__expire(struct policy *p, uint64_t now_ns)
+{
+	p->stats.expired += remove_where(p, drop_expired, &now_ns);
+}
+
+bool policy__match(const struct policy *p, const char *comm, const char *cgroup, uint32_t uid,
+		   uint64_t *ret_until)
+{
+	const struct rule *r;
+	bool found = false;
+	uint64_t until = 0;
+	size_t i;
+
+	hashtab__for_each(&p->rules, i, r) {
+		if (r->owner && r->owner != uid)
+			continue;
+		if (r->comm[0] ? strcmp(r->comm, comm) :
+				 !(r->unit[0] && cgroup_has_unit(cgroup, r->unit)))
+			continue;
+		/* The longest of the rules that match: no end wins. */
+		if (!found || (until && (!r->until || r->until > until)))
+			until = r->until;
+		found = true;
+	}
+	if (found && ret_until)
+		*ret_until = until;
+	return found;
+}
+
+bool policy__is_grower(const struct policy *p, const struct growth *g)
+{
+	return g->samples >= MIN_SAMPLES && g->span_ns >= p->o.drilldown_window_ns / 2 &&
+	       g->delta >= (int64_t)p->o.drilldown_bytes && g->steady >= STEADY;
+}
+
+uint64_t policy__drilldown_room(const struct policy *p, uint64_t running)
+{
+	if (!p->o.drilldown || running >= p->o.drilldown_max)
+		return 0;
+	return p->o.drilldown_max - running;
+}
+
+enum exit_rank policy__exit_rank(const struct policy *p, bool traced, uint64_t held_bytes,
+				 int64_t grown_bytes)
+{
+	if (traced)
+		return EXIT_RANK_TRACED;
+	if (grown_bytes > 0 && (uint64_t)grown_bytes >= p->o.exited_min_bytes)
+		return EXIT_RANK_GREW;
+	if (held_bytes >= p->o.exited_min_bytes)
+		return EXIT_RANK_HELD;
+	return EXIT_RANK_TRIVIAL;
+}

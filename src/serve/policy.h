@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The daemon's watch policy: the trace rules leakctl adds (bounded, deduplicated,
+ * counted, expiring), which steady growers drill-down picks, and how exit
+ * summaries rank for keeping.  Pure decisions on figures handed in: no tables,
+ * no tracer, no I/O.
+ */
+#ifndef LEAKD_POLICY_H
+#define LEAKD_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct policy;
+struct growth;
+
+struct policy_opts {
+	uint64_t max_rules;		/* trace rules at once */
+	/* Drill-down: growth of at least bytes within window_ns, steadily. */
+	bool drilldown;
+	uint64_t drilldown_bytes, drilldown_window_ns, drilldown_max;
+	/* Exit summaries: memory held or grown that makes a summary worth keeping. */
+	uint64_t exited_min_bytes;
+};
+
+struct policy_stats {
+	uint64_t rules;			/* now */
+	uint64_t added, extended, refused, expired, removed;
+};
+
+/* NULL with errno set. */
+struct policy *policy__new(const struct policy_opts *o);
+void policy__free(struct policy *p);
+/* New limits and thresholds (a reload); rules past a lower max_rules stay until they end. */
+void policy__set_opts(struct policy *p, const struct policy_opts *o);
+void policy__stats(const struct policy *p, struct policy_stats *ret);
+
+/*
+ * A rule: processes of this comm (or in this unit) owned by owner (0: root's, any
+ * process) are traced until until (CLOCK_MONOTONIC ns; 0: until removed).  The
+ * same comm, unit and owner again extends the rule.  Returns 0 added, 1 extended,
+ * -ENOSPC when max_rules are there already, -ENOMEM.
+ */
+int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint32_t owner,
+		     uint64_t until);
+/* Removes the rules of comm and unit (of owner; 0: anyone's); returns how many. */
+int policy__remove_rules(struct policy *p, const char *comm, const char *unit, uint32_t owner);
+/*
+ * Whether a rule covers a process of comm, cgroup and uid; *ret_until gets the
+ * latest end of the rules that do (0: no end).
+ */
+bool policy__match(const struct policy *p, const char *comm, const char *cgroup, uint32_t uid,
+		   uint64_t *ret_until);
+/* Drops the rules whose time is up. */
+void policy__expire(struct policy *p, uint64_t now_ns);
+
+/* Whether a process's growth is a steady leak worth tracing (and how strong). */
+bool policy__is_grower(const struct policy *p, const struct growth *g);
+/* How many more processes drill-down may trace, with running traced by it now. */
+uint64_t policy__drilldown_room(const struct policy *p, uint64_t running);
+
+/*
+ * How much an exit summary matters: traced processes first, then those that grew
+ * or held at least exited_min_bytes, then the rest (trivial exits).
+ */
+enum exit_rank {
+	EXIT_RANK_TRIVIAL,
+	EXIT_RANK_HELD,
+	EXIT_RANK_GREW,
+	EXIT_RANK_TRACED,
+};
+enum exit_rank policy__exit_rank(const struct policy *p, bool traced, uint64_t held_bytes,
+				 int64_t grown_bytes);
+
+#endif

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The event decoder on crafted records: each type applied to the tables, and
+ * records that are short, truncated, of unknown types, misaligned or nonsensical
+ * refused and counted without touching the tables.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect/decode.h"
+#include "model/tables.h"
+#include "testutil.h"
+
+#define PID 4242
+#define PAGE 4096
+
+struct seen {
+	uint32_t types[16];
+	pid_t pids[16];
+	unsigned int n;
+};
+
+static void on_proc(void *ctx, uint32_t type, pid_t pid)
+{
+	struct seen *s = ctx;
+
+	if (s->n < 16) {
+		s->types[s->n] = type;
+		s->pids[s->n++] = pid;
+	}
+}
+
+static struct tables t;
+static struct decoder d;
+static struct seen seen;
+
+static void setup(void)
+{
+	struct tables_limits l = { .max_allocs = 1000, .max_stacks = 100, .max_maps = 100 };
+	struct decoder_ops ops = { .proc = on_proc, .ctx = &seen };
+
+	memset(&seen, 0, sizeof(seen));
+	ck_assert_int_eq(tables__init(&t, &l), 0);
+	ck_assert_ptr_nonnull(tables__add_proc(&t, PID, 1));
+	decoder__init(&d, &t, &ops);
+}
+
+static void teardown(void)
+{
+	tables__destroy(&t);
+}
+
+static struct leakd_event_hdr hdr(uint32_t type, uint32_t aux)
+{
+	return (struct leakd_event_hdr){ .type = type, .pid = PID, .tid = PID, .aux = aux,
+					 .ts = 1000 };
+}
+
+static struct leakd_alloc_event alloc_ev(uint64_t addr, uint64_t size, uint64_t stack)
+{
+	return (struct leakd_alloc_event){ .hdr = hdr(LEAKD_EV_ALLOC, LEAKD_FN_MALLOC),
+					   .addr = addr, .size = size, .stack_id = stack };
+}
+
+static struct proc_mem *proc(void)
+{
+	return tables__proc(&t, PID);
+}
+
+START_TEST(alloc_and_free)
+{
+	struct leakd_alloc_event a = alloc_ev(0x1000, 100, 7);
+	struct leakd_free_event f = { .hdr = hdr(LEAKD_EV_FREE, 0), .addr = 0x1000 };
+
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
+	a.addr = 0x2000;
+	a.size = 50;
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
+	ck_assert_uint_eq(proc()->live_bytes, 150);
+	ck_assert_uint_eq(proc()->live_count, 2);
+	ck_assert_int_eq(decoder__apply(&d, &f, sizeof(f)), 0);
+	ck_assert_uint_eq(proc()->live_bytes, 50);
+	ck_assert_uint_eq(proc()->total_frees, 1);
+	ck_assert_uint_eq(d.stats.records, 3);
+	ck_assert_uint_eq(d.stats.bad_records, 0);
+}
+END_TEST
+
+START_TEST(realloc_moves)
+{
+	struct leakd_alloc_event a = alloc_ev(0x1000, 100, 7);
+	struct leakd_free_event b = { .hdr = hdr(LEAKD_EV_REALLOC_BEGIN, 0), .addr = 0x1000 };
+
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
+	ck_assert_int_eq(decoder__apply(&d, &b, sizeof(b)), 0);
+	a = alloc_ev(0x3000, 300, 9);
+	a.hdr.aux = LEAKD_FN_REALLOC;
+	a.old_addr = 0x1000;
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
+	ck_assert_uint_eq(proc()->live_bytes, 300);
+	ck_assert_uint_eq(proc()->live_count, 1);
+}
+END_TEST
+
+START_TEST(stack_frames_kept)
+{
+	struct leakd_stack_event *s = calloc(1, sizeof(*s));
+	struct leakd_alloc_event a = alloc_ev(0x1000, 100, 7);
+	struct proc_stack *st;
+	size_t size = offsetof(struct leakd_stack_event, frames) + 3 * sizeof(s->frames[0]);
+
+	ck_assert_ptr_nonnull(s);
+	s->hdr = hdr(LEAKD_EV_STACK, 3);
+	s->stack_id = 7;
+	s->flags = LEAKD_STACK_TRUNCATED;
+	for (int i = 0; i < 3; i++)
+		s->frames[i].pc = 0x400000 + i;
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
+	/* Only the frames it claims are sent: the record ends after them. */
+	ck_assert_int_eq(decoder__apply(&d, s, size), 0);
+	st = proc_mem__stack(proc(), 7);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_uint_eq(st->nr_frames, 3);
+	ck_assert_uint_eq(st->frames[2].pc, 0x400002);
+	ck_assert(st->flags & STACK_HAS_FRAMES);
+	ck_assert(st->flags & LEAKD_STACK_TRUNCATED);
+	ck_assert_uint_eq(st->level[LEVEL_HEAP].live_bytes, 100);
+	free(s);
+}
+END_TEST
+
+START_TEST(stack_malformed)
+{
+	struct leakd_stack_event *s = calloc(1, sizeof(*s));
+	size_t head = offsetof(struct leakd_stack_event, frames);
+
+	ck_assert_ptr_nonnull(s);
+	s->hdr = hdr(LEAKD_EV_STACK, 3);
+	s->stack_id = 7;
+	/* Truncated: three frames claimed, two sent. */
+	ck_assert_int_eq(decoder__apply(&d, s, head + 2 * sizeof(s->frames[0])), -EINVAL);
+	/* More frames than any stack has. */
+	s->hdr.aux = LEAKD_MAX_FRAMES + 1;
+	ck_assert_int_eq(decoder__apply(&d, s, sizeof(*s)), -EINVAL);
+	s->hdr.aux = UINT32_MAX;
+	ck_assert_int_eq(decoder__apply(&d, s, sizeof(*s)), -EINVAL);
+	/* An id the kernel never makes. */
+	s->hdr.aux = 1;
+	s->stack_id = STACK_ID_PREEXISTING;
+	ck_assert_int_eq(decoder__apply(&d, s, sizeof(*s)), -EINVAL);
+	ck_assert_uint_eq(d.stats.bad_records, 4);
+	ck_assert_uint_eq(proc()->nr_stacks, 0);
+	free(s);
+}
+END_TEST
+
+START_TEST(mappings_and_brk)
+{
+	struct leakd_map_event m = { .hdr = hdr(LEAKD_EV_MMAP, 0), .addr = 0x10000,
+				     .len = 4 * PAGE, .stack_id = 11 };
+	struct leakd_range_event u = { .hdr = hdr(LEAKD_EV_MUNMAP, 0), .addr = 0x10000,
+				       .len = PAGE };
+	struct leakd_range_event b = { .hdr = hdr(LEAKD_EV_BRK, 0), .addr = 0x500000,
+				       .len = 132 * 1024 };
+	struct leakd_range_event mb = { .hdr = hdr(LEAKD_EV_MREMAP_BEGIN, 0), .addr = 0x11000,
+					.len = 3 * PAGE };
+	struct leakd_mremap_event me = { .hdr = hdr(LEAKD_EV_MREMAP_END, 0),
+					 .old_addr = 0x11000, .old_len = 3 * PAGE,
+					 .new_addr = 0x80000, .new_len = 8 * PAGE };
+
+	ck_assert_int_eq(decoder__apply(&d, &m, sizeof(m)), 0);
+	ck_assert_uint_eq(proc()->map_bytes, 4 * PAGE);
+	ck_assert_int_eq(decoder__apply(&d, &u, sizeof(u)), 0);
+	ck_assert_uint_eq(proc()->map_bytes, 3 * PAGE);
+	ck_assert_int_eq(decoder__apply(&d, &mb, sizeof(mb)), 0);
+	ck_assert_int_eq(decoder__apply(&d, &me, sizeof(me)), 0);
+	ck_assert_uint_eq(proc()->map_bytes, 8 * PAGE);
+	ck_assert_int_eq(decoder__apply(&d, &b, sizeof(b)), 0);
+	ck_assert_uint_eq(proc()->heap_bytes, 132 * 1024);
+	ck_assert_uint_eq(proc()->heap_start, 0x500000);
+	ck_assert_uint_eq(d.stats.bad_records, 0);
+}
+END_TEST
+
+START_TEST(ranges_that_wrap)
+{
+	struct leakd_map_event m = { .hdr = hdr(LEAKD_EV_MMAP, 0), .addr = UINT64_MAX - PAGE + 1,
+				     .len = 2 * PAGE, .stack_id = 11 };
+	struct leakd_range_event u = { .hdr = hdr(LEAKD_EV_MUNMAP, 0), .addr = 0x10000,
+				       .len = UINT64_MAX };
+	struct leakd_mremap_event me = { .hdr = hdr(LEAKD_EV_MREMAP_END, 0),
+					 .old_addr = 0x11000, .old_len = PAGE,
+					 .new_addr = UINT64_MAX, .new_len = 8 * PAGE };
+
+	ck_assert_int_eq(decoder__apply(&d, &m, sizeof(m)), -EINVAL);
+	ck_assert_int_eq(decoder__apply(&d, &u, sizeof(u)), -EINVAL);
+	ck_assert_int_eq(decoder__apply(&d, &me, sizeof(me)), -EINVAL);
+	ck_assert_uint_eq(d.stats.bad_records, 3);
+	ck_assert_uint_eq(proc()->map_bytes, 0);
+	ck_assert_uint_eq(proc()->nr_maps, 0);
+}
+END_TEST
+
+START_TEST(short_and_unknown)
+{
+	struct leakd_alloc_event a = alloc_ev(0x1000, 100, 7);
+	struct leakd_event_hdr h = hdr(0, 0);
+	unsigned char none[1] = { 1 };
+
+	/* Every size short of a whole record, for each sized type. */
+	for (size_t n = 0; n < sizeof(a); n++)
+		ck_assert_int_eq(decoder__apply(&d, &a, n), -EINVAL);
+	ck_assert_int_eq(decoder__apply(&d, none, 0), -EINVAL);
+	ck_assert_int_eq(decoder__apply(&d, none, sizeof(none)), -EINVAL);
+	ck_assert_int_eq(decoder__apply(&d, &h, sizeof(h)), -EINVAL);
+	h.type = LEAKD_EV_FORK + 1;
+	ck_assert_int_eq(decoder__apply(&d, &h, sizeof(h)), -EINVAL);
+	h.type = UINT32_MAX;
+	ck_assert_int_eq(decoder__apply(&d, &h, sizeof(h)), -EINVAL);
+	ck_assert_uint_eq(d.stats.bad_records, sizeof(a) + 5);
+	ck_assert_uint_eq(proc()->live_count, 0);
+	ck_assert_uint_eq(seen.n, 0);
+}
+END_TEST
+
+START_TEST(pid_zero_and_unknown_pid)
+{
+	struct leakd_alloc_event a = alloc_ev(0x1000, 100, 7);
+
+	a.hdr.pid = 0;
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), -EINVAL);
+	a.hdr.pid = PID + 1;
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), -ESRCH);
+	ck_assert_uint_eq(d.stats.unknown_pid, 1);
+	ck_assert_uint_eq(d.stats.bad_records, 1);
+	ck_assert_uint_eq(proc()->live_count, 0);
+}
+END_TEST
+
+START_TEST(misaligned_and_longer)
+{
+	struct leakd_alloc_event a = alloc_ev(0x1000, 100, 7);
+	unsigned char *buf = malloc(sizeof(a) + 64);
+
+	/* A record at an odd address, with trailing bytes: applied as it says. */
+	ck_assert_ptr_nonnull(buf);
+	memset(buf, 0xee, sizeof(a) + 64);
+	memcpy(buf + 1, &a, sizeof(a));
+	ck_assert_int_eq(decoder__apply(&d, buf + 1, sizeof(a) + 63), 0);
+	ck_assert_uint_eq(proc()->live_bytes, 100);
+	free(buf);
+}
+END_TEST
+
+START_TEST(proc_events_told)
+{
+	struct leakd_alloc_event a = alloc_ev(0x1000, 100, 7);
+	struct leakd_event_hdr f = hdr(LEAKD_EV_FORK, PID);
+	struct leakd_event_hdr e = hdr(LEAKD_EV_EXEC, 0);
+	struct leakd_event_hdr x = hdr(LEAKD_EV_EXIT, 0);
+	struct leakd_event_hdr m = hdr(LEAKD_EV_MAP_EXEC, 0);
+
+	f.pid = PID + 1;	/* the child: not in the tables yet */
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
+	ck_assert_int_eq(decoder__apply(&d, &f, sizeof(f)), 0);
+	ck_assert_int_eq(decoder__apply(&d, &e, sizeof(e)), 0);
+	/* Exec: the old image's figures are gone before the watcher hears of it. */
+	ck_assert_uint_eq(proc()->live_count, 0);
+	ck_assert_uint_eq(proc()->exec_count, 1);
+	ck_assert_int_eq(decoder__apply(&d, &m, sizeof(m)), 0);
+	ck_assert_int_eq(decoder__apply(&d, &x, sizeof(x)), 0);
+	ck_assert(proc()->exited);
+	ck_assert_uint_eq(seen.n, 4);
+	ck_assert_uint_eq(seen.types[0], LEAKD_EV_FORK);
+	ck_assert_int_eq(seen.pids[0], PID + 1);
+	ck_assert_uint_eq(seen.types[1], LEAKD_EV_EXEC);
+	ck_assert_uint_eq(seen.types[2], LEAKD_EV_MAP_EXEC);
+	ck_assert_uint_eq(seen.types[3], LEAKD_EV_EXIT);
+	/* A short header is no event at all. */
+	ck_assert_int_eq(decoder__apply(&d, &x, sizeof(x) - 1), -EINVAL);
+	ck_assert_uint_eq(seen.n, 4);
+}
+END_TEST
+
+START_TEST(random_bytes)
+{
+	unsigned char buf[sizeof(struct leakd_stack_event) + 16];
+	struct leakd_event_hdr *h = (void *)buf;
+
+	/* Noise with a valid header now and then: nothing crashes, every record counts. */
+	srand(11);
+	for (int i = 0; i < 20000; i++) {
+		size_t n = rand() % sizeof(buf);
+
+		for (size_t k = 0; k < n; k++)
+			buf[k] = rand();
+		if (n >= sizeof(*h) && i % 2) {
+			h->type = 1 + rand() % LEAKD_EV_FORK;
+			h->pid = PID;
+		}
+		decoder__apply(&d, buf, n);
+	}
+	ck_assert_uint_eq(d.stats.records, 20000);
+	ck_assert_uint_le(proc()->live_count, 1000);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("decode");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, alloc_and_free);
+	tcase_add_test(tc, realloc_moves);
+	tcase_add_test(tc, stack_frames_kept);
+	tcase_add_test(tc, stack_malformed);
+	tcase_add_test(tc, mappings_and_brk);
+	tcase_add_test(tc, ranges_that_wrap);
+	tcase_add_test(tc, short_and_unknown);
+	tcase_add_test(tc, pid_zero_and_unknown_pid);
+	tcase_add_test(tc, misaligned_and_longer);
+	tcase_add_test(tc, proc_events_told);
+	tcase_add_test(tc, random_bytes);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Text and JSON come from one snapshot and must agree: each snapshot kind is
+ * crafted with distinct figures, rendered both ways, and every value of the JSON
+ * is looked for in the text.  The few fields text shows in another form (clock
+ * times as dates, durations in seconds, code addresses) are named below.
+ */
+#include <check.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "present/render.h"
+#include "testutil.h"
+
+/* JSON keys whose values the text shows in another form, or leaves to JSON. */
+static const char *const other_form[] = {
+	"schema",		/* a property of the JSON layout itself */
+	"time", "exited",	/* epoch seconds; text shows the local date and time */
+	"min_age_ns",		/* text: seconds */
+	"id", "pc", "offset",	/* code and stack identities, hex: JSON only */
+	"path", "build_id",	/* text names the module by its base name */
+	"unwound_by",		/* text marks only frame-pointer frames */
+	"function_offset",	/* text: hex */
+	"column",		/* text: file:line */
+	"total_bytes", "freed_bytes",	/* text rows give counts (their format is pinned) */
+	"level",		/* text says it in the row's wording */
+	"unwinding",		/* ".eh_frame" / "frame-pointer" in text */
+	NULL,
+};
+
+static bool skipped(const char *key)
+{
+	for (int i = 0; other_form[i]; i++)
+		if (!strcmp(other_form[i], key))
+			return true;
+	return false;
+}
+
+/* A number as a whole token in text (not a part of a longer number). */
+static bool has_number(const char *text, const char *num)
+{
+	size_t n = strlen(num);
+	const char *p;
+
+	for (p = strstr(text, num); p; p = strstr(p + 1, num)) {
+		char before = p > text ? p[-1] : ' ', after = p[n];
+
+		if (isdigit((unsigned char)before) || before == '.')
+			continue;
+		if (isdigit((unsigned char)after) || (after == '.' && isdigit((unsigned char)p[n + 1])))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static char *draw(enum output_format fmt, const struct snapshot *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(render(f, fmt, s), 0);
+	fclose(f);
+	return buf;
+}
+
+/* Every string and number value of json appears in text; returns how many were checked. */
+static int agree(const struct snapshot *s)
+{
+	char *json = draw(OUTPUT_JSON, s), *text = draw(OUTPUT_TEXT, s);
+	char key[64] = "", tok[512];
+	int checked = 0;
+	const char *p = json;
+
+	while (*p) {
+		if (*p == '"') {
+			size_t n = 0;
+			bool plain = true;
+
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\') {
+					plain = false;
+					p++;
+				}
+				if (n + 1 < sizeof(tok))
+					tok[n++] = *p;
+			}
+			tok[n] = 0;
+			p++;
+			if (*p == ':') {
+				snprintf(key, sizeof(key), "%s", tok);
+				continue;
+			}
+			if (plain && !skipped(key)) {
+				ck_assert_msg(strstr(text, tok), "%s: \"%s\" not in the text:\n%s\n%s",
+					      key, tok, text, json);
+				checked++;
+			}
+			continue;
+		}
+		if (*p == '-' || isdigit((unsigned char)*p)) {
+			size_t n = 0;
+
+			while (*p && strchr("-+.eE0123456789", *p) && n + 1 < sizeof(tok))
+				tok[n++] = *p++;
+			tok[n] = 0;
+			if (!skipped(key)) {
+				ck_assert_msg(has_number(text, tok), "%s: %s not in the text:\n%s\n%s",
+					      key, tok, text, json);
+				checked++;
+			}
+			continue;
+		}
+		p++;
+	}
+	free(json);
+	free(text);
+	return checked;
+}
+
+/* A stack with two frames, one with a function inlined into it. */
+static void craft_stack(struct stack_snap *st, uint64_t base, enum level l)
+{
+	static struct frame_name inl = { .function = "inlined_helper", .file = "helper.h",
+					 .line = 777 };
+
+	memset(st, 0, sizeof(*st));
+	st->pid = base + 1;
+	snprintf(st->comm, sizeof(st->comm), "comm%llu", (unsigned long long)base);
+	st->show_proc = true;
+	st->level = l;
+	st->id = 0x4321;
+	st->flags = STACK_HAS_FRAMES;
+	st->bytes = base + 2;
+	st->count = base + 3;
+	st->stats.total_count = base + 4;
+	st->stats.freed_count = base + 5;
+	st->stats.total_bytes = base + 6;
+	st->stats.freed_bytes = base + 7;
+	st->nr_frames = 2;
+	st->frames = calloc(2, sizeof(*st->frames));
+	ck_assert_ptr_nonnull(st->frames);
+	st->frames[0] = (struct frame_snap){ .pc = 0x401000, .offset = 0x1000,
+					     .module = strdup("prog"),
+					     .module_path = strdup("/usr/bin/prog"),
+					     .build_id = strdup("abcd"),
+					     .real = { .function = strdup("leaky_fn"),
+						       .function_offset = 0x12,
+						       .file = strdup("leaky.c"), .line = 642 } };
+	st->frames[0].inlined = malloc(sizeof(inl));
+	st->frames[0].inlined[0] = inl;
+	st->frames[0].inlined[0].function = strdup(inl.function);
+	st->frames[0].inlined[0].file = strdup(inl.file);
+	st->frames[0].nr_inlined = 1;
+	st->frames[1] = (struct frame_snap){ .pc = 0x402000, .offset = 0x2000,
+					     .module = strdup("prog"),
+					     .module_path = strdup("/usr/bin/prog"),
+					     .build_id = strdup("abcd"),
+					     .real = { .function = strdup("main"),
+						       .file = strdup("main.c"), .line = 643 } };
+}
+
+START_TEST(status_agrees)
+{
+	struct status_snap st = {
+		.version = "9.8.7", .uptime_s = 101, .uprobes = "uprobe_multi",
+		.syscalls = "syscall tracepoints", .eh_frame = true, .watched = 102, .traced = 103,
+		.traced_by = { 0, 104, 105, 106, 107 }, .exited_kept = 108,
+		.drilldown = { true, 109, 110, 111, 112, 113 },
+		.events = { 114, 115, 116 },
+		.missed_runs = 117,
+		.tables = { 118, 119, 120, 121, 122, 123, 124, 125, 126 },
+		.limits = { 127, 128, 129, 130, 131, 132, 133 },
+		.rules = { 134, 135, 136, 137, 138, 139, 140 },
+		.unwind = { 141, 142, 143, 144, 145, 146, 147, 148, 149, 150, 151 },
+		.symbols = { 152, 153, 154 },
+		.clients = { 155, 156, 157, 158, 159, 160 },
+		.daemon = { 12.25, 161, 162 },
+	};
+	struct snapshot s = { .kind = SNAP_STATUS, .status = &st };
+
+	for (int k = 0; k < LEAKD_CNT__COUNT; k++)
+		st.counters[k] = 200 + k;
+	/* Every figure of status: the four unwinder counters text once lacked among them. */
+	ck_assert_int_ge(agree(&s), 70);
+}
+END_TEST
+
+START_TEST(ps_agrees)
+{
+	struct ps_row rows[2] = {
+		{ .pid = 301, .uid = 302, .comm = "grower", .unit = "web.service", .rss_bytes = 303,
+		  .anon_bytes = 304, .mapped_bytes = 305, .heap_bytes = 306,
+		  .growth_per_hour = 500, .traced = TRACE_KIND_MANUAL, .unwind = "ready",
+		  .traced_live_bytes = 307 },
+		{ .pid = 311, .uid = 312, .comm = "shrinker", .unit = "", .rss_bytes = 313,
+		  .anon_bytes = 314, .mapped_bytes = 315, .heap_bytes = 316,
+		  .growth_per_hour = -600, .traced = TRACE_KIND_AUTO, .unwind = "pending",
+		  .traced_live_bytes = 317 },
+	};
+	struct ps_snap ps = { .growth_window_s = 318, .rows = rows, .n = 2 };
+	struct snapshot s = { .kind = SNAP_PS, .ps = &ps };
+
+	ck_assert_int_ge(agree(&s), 2 * 10);
+}
+END_TEST
+
+START_TEST(top_agrees)
+{
+	struct top_snap t = { .processes = 401 };
+	struct snapshot s = { .kind = SNAP_TOP, .top = &t };
+
+	t.stacks.v = calloc(2, sizeof(*t.stacks.v));
+	t.stacks.n = 2;
+	craft_stack(&t.stacks.v[0], 410, LEVEL_HEAP);
+	craft_stack(&t.stacks.v[1], 420, LEVEL_MAP);
+	t.stacks.v[0].trace_ended = true;
+	ck_assert_int_ge(agree(&s), 2 * 12);
+	stack_list__free(&t.stacks);
+}
+END_TEST
+
+START_TEST(trace_agrees)
+{
+	uint64_t pids[2] = { 501, 502 };
+	struct trace_snap t = { .on = true, .what = "name grower", .pids = pids, .n = 2,
+				.rules = 503, .refused = 504, .denied = 505, .duration_s = 506 };
+	struct snapshot s = { .kind = SNAP_TRACE, .trace = &t };
+
+	ck_assert_int_ge(agree(&s), 6);
+	t.on = false;
+	t.by_pid = false;
+	ck_assert_int_ge(agree(&s), 5);
+}
+END_TEST
+
+START_TEST(exited_agrees)
+{
+	struct exit_snap e = { .pid = 601, .comm = "gone", .uid = 602, .exited = 1700000000,
+			       .traced = true, .heap_bytes = 603, .heap_allocs = 604,
+			       .map_bytes = 605 };
+	const struct exit_snap *v[1] = { &e };
+	struct exited_snap x = { .v = v, .n = 1 };
+	struct snapshot s = { .kind = SNAP_EXITED, .exited = &x };
+
+	e.stacks.v = calloc(1, sizeof(*e.stacks.v));
+	e.stacks.n = 1;
+	craft_stack(&e.stacks.v[0], 610, LEVEL_HEAP);
+	e.stacks.v[0].show_proc = false;
+	e.stacks.v[0].pid = 601;
+	snprintf(e.stacks.v[0].comm, sizeof(e.stacks.v[0].comm), "gone");
+	ck_assert_int_ge(agree(&s), 5 + 10);
+	exit_snap__free(&e);
+}
+END_TEST
+
+START_TEST(report_agrees)
+{
+	struct report_snap r = {
+		.time = 1700000000, .final = true, .reason = "exit", .pid = 701, .comm = "leaker",
+		.complete = false, .min_age_ns = 2000000000, .live_bytes = 702, .live_allocs = 703,
+		.total_allocs = 704, .total_frees = 705,
+		.notes = { .unmatched_frees = 706, .replaced_allocs = 707, .unmatched_unmaps = 708 },
+		.nr_stacks = 709, .map_bytes = 710, .map_count = 711, .reserved_bytes = 712,
+		.brk_bytes = 713,
+		.losses = { .missed_runs = 714, .tables = { 715, 716, 717 } },
+	};
+	struct snapshot s = { .kind = SNAP_REPORT, .report = &r };
+
+	for (int k = 0; k < LEAKD_CNT__COUNT; k++)
+		r.losses.counters[k] = 800 + k;
+	r.heap.v = calloc(1, sizeof(*r.heap.v));
+	r.heap.n = 1;
+	craft_stack(&r.heap.v[0], 720, LEVEL_HEAP);
+	r.heap.v[0].show_proc = false;
+	r.heap.v[0].pid = 701;
+	snprintf(r.heap.v[0].comm, sizeof(r.heap.v[0].comm), "leaker");
+	r.maps.v = calloc(1, sizeof(*r.maps.v));
+	r.maps.n = 1;
+	craft_stack(&r.maps.v[0], 730, LEVEL_MAP);
+	r.maps.v[0].show_proc = false;
+	r.maps.v[0].pid = 701;
+	snprintf(r.maps.v[0].comm, sizeof(r.maps.v[0].comm), "leaker");
+	ck_assert_int_ge(agree(&s), 40);
+	report_snap__free(&r);
+}
+END_TEST
+
+START_TEST(error_agrees)
+{
+	struct error_snap e = { .message = "no process 4242 watched" };
+	struct snapshot s = { .kind = SNAP_ERROR, .error = &e };
+
+	ck_assert_int_eq(agree(&s), 1);
+}
+END_TEST
+
+START_TEST(formats_by_name)
+{
+	enum output_format f;
+	struct error_snap e = { .message = "x" };
+	struct snapshot s = { .kind = SNAP_ERROR, .error = &e };
+	FILE *null = fopen("/dev/null", "w");
+
+	ck_assert_int_eq(output_format_parse("json", &f), 0);
+	ck_assert_int_eq(f, OUTPUT_JSON);
+	ck_assert_int_eq(output_format_parse("text", &f), 0);
+	ck_assert_int_eq(f, OUTPUT_TEXT);
+	ck_assert_int_eq(output_format_parse("yaml", &f), -EINVAL);
+	ck_assert_str_eq(output_format_name(OUTPUT_JSON), "json");
+	ck_assert_ptr_null(output_format_name(OUTPUT__COUNT));
+	ck_assert_int_eq(render(null, OUTPUT__COUNT, &s), -ENOTSUP);
+	fclose(null);
+}
+END_TEST
+
+START_TEST(json_has_schema)
+{
+	struct error_snap e = { .message = "x" };
+	struct snapshot s = { .kind = SNAP_ERROR, .error = &e };
+	char *json = draw(OUTPUT_JSON, &s);
+
+	ck_assert_str_eq(json, "{\"error\":\"x\",\"schema\":1}\n");
+	free(json);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("render");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, status_agrees);
+	tcase_add_test(tc, ps_agrees);
+	tcase_add_test(tc, top_agrees);
+	tcase_add_test(tc, trace_agrees);
+	tcase_add_test(tc, exited_agrees);
+	tcase_add_test(tc, report_agrees);
+	tcase_add_test(tc, error_agrees);
+	tcase_add_test(tc, formats_by_name);
+	tcase_add_test(tc, json_has_schema);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
