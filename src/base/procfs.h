@@ -28,9 +28,5 @@ struct procfs_status {
 int procfs_status(pid_t pid, struct procfs_status *ret);
 /* The process's cgroup (v2) path, e.g. "/system.slice/nginx.service". */
 int procfs_cgroup(pid_t pid, char *buf, size_t size);
-/* Whether a cgroup path has a component equal to unit. */
-bool cgroup_has_unit(const char *cgroup, const char *unit);
-/* The unit to show for a cgroup path: its last .service or .scope, else its last part. */
-const char *cgroup_unit(const char *cgroup, char *buf, size_t size);
 
 #endif

@@ -26,6 +26,7 @@
 #include "stacks/unwinder.h"
 #include "base/macros.h"
 #include "base/clock.h"
+#include "base/cgroup.h"
 #include "base/procfs.h"
 #include "base/sdnotify.h"
 #include "version.h"

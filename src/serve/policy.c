@@ -6,6 +6,7 @@
 
 #include "serve/policy.h"
 #include "base/hashtab.h"
+#include "base/cgroup.h"
 #include "base/procfs.h"
 #include "model/growth.h"
 
