@@ -15,7 +15,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 
 # libbpf >= 1.4, bpftool 7.5, libdw 0.192 and meson 1.7 come from bookworm-backports.
 BACKPORTS="libbpf-dev bpftool libelf-dev libdw-dev meson"
-PACKAGES="build-essential pkg-config ninja-build clang-19 zlib1g-dev check python3
+PACKAGES="build-essential pkg-config ninja-build clang-19 zlib1g-dev libjson-c-dev check python3
           binutils util-linux mandoc man-db groff-base systemd bash-completion nodejs
           libjemalloc2 libgoogle-perftools4"
 

@@ -7,6 +7,7 @@
 static const struct renderer *const renderers[OUTPUT__COUNT] = {
 	[OUTPUT_TEXT] = &render_text,
 	[OUTPUT_JSON] = &render_json,
+	[OUTPUT_METRICS] = &render_metrics,
 };
 
 int render(FILE *f, enum output_format fmt, const struct snapshot *s)

@@ -15,6 +15,7 @@
 enum output_format {
 	OUTPUT_TEXT,
 	OUTPUT_JSON,
+	OUTPUT_METRICS,			/* Prometheus text exposition format */
 	OUTPUT__COUNT,
 };
 
@@ -24,7 +25,7 @@ struct renderer {
 	int (*render)(FILE *f, const struct snapshot *s);
 };
 
-extern const struct renderer render_text, render_json;
+extern const struct renderer render_text, render_json, render_metrics;
 
 /* 0, -ENOTSUP (format cannot show this kind, or no such format), -EIO (write failed). */
 int render(FILE *f, enum output_format fmt, const struct snapshot *s);

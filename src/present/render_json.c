@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "present/diff.h"
 #include "present/render.h"
 #include "base/json.h"
 #include "collect/tracer.h"
@@ -53,11 +54,10 @@ static void frame(struct json *j, const struct frame_snap *fr)
 	json_object_end(j);
 }
 
-static void stack(struct json *j, const struct stack_snap *st)
+static void stack_fields(struct json *j, const struct stack_snap *st)
 {
 	size_t k;
 
-	json_object_begin(j, NULL);
 	if (st->pid) {
 		json_u64(j, "pid", st->pid);
 		json_str(j, "comm", st->comm);
@@ -83,6 +83,12 @@ static void stack(struct json *j, const struct stack_snap *st)
 	for (k = 0; k < st->nr_frames; k++)
 		frame(j, &st->frames[k]);
 	json_array_end(j);
+}
+
+static void stack(struct json *j, const struct stack_snap *st)
+{
+	json_object_begin(j, NULL);
+	stack_fields(j, st);
 	json_object_end(j);
 }
 
@@ -297,6 +303,39 @@ static void exited(struct json *j, const struct exited_snap *x)
 	json_array_end(j);
 }
 
+static void diff(struct json *j, const struct diff_snap *d)
+{
+	size_t i;
+
+	json_str(j, "type", "diff");
+	json_str(j, "a", d->a);
+	json_str(j, "b", d->b);
+	json_u64(j, "bytes_a", d->bytes_a);
+	json_u64(j, "bytes_b", d->bytes_b);
+	json_i64(j, "delta_bytes", (int64_t)(d->bytes_b - d->bytes_a));
+	json_u64(j, "grew", d->grew);
+	json_u64(j, "shrank", d->shrank);
+	json_u64(j, "unchanged", d->unchanged);
+	json_u64(j, "left_out", d->left_out);
+	json_array_begin(j, "rows");
+	for (i = 0; i < d->n; i++) {
+		const struct diff_row *r = &d->rows[i];
+
+		json_object_begin(j, NULL);
+		json_i64(j, "delta_bytes", r->delta_bytes);
+		json_i64(j, "delta_count", r->delta_count);
+		json_u64(j, "bytes_a", r->bytes_a);
+		json_u64(j, "bytes_b", r->bytes_b);
+		json_u64(j, "count_a", r->count_a);
+		json_u64(j, "count_b", r->count_b);
+		json_object_begin(j, "stack");
+		stack_fields(j, r->stack);
+		json_object_end(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
 static int render_json_fn(FILE *f, const struct snapshot *s)
 {
 	struct json j;
@@ -326,6 +365,11 @@ static int render_json_fn(FILE *f, const struct snapshot *s)
 	case SNAP_ERROR:
 		json_str(&j, "error", s->error->message);
 		break;
+	case SNAP_DIFF:
+		diff(&j, s->diff);
+		break;
+	case SNAP_METRICS:
+		return -ENOTSUP;
 	}
 	/* Last: the answers' first fields stay where readers of version 1 found them. */
 	json_u64(&j, "schema", SNAPSHOT_SCHEMA);

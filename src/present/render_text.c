@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "present/diff.h"
 #include "present/render.h"
 #include "base/units.h"
 #include "collect/tracer.h"
@@ -49,17 +50,11 @@ static void frame(FILE *f, const struct frame_snap *fr, bool sigframe)
 	fprintf(f, "%s\n", how);
 }
 
-static void stack(FILE *f, const struct stack_snap *st)
+/* A stack's frames and marks, then an empty line. */
+static void frames(FILE *f, const struct stack_snap *st)
 {
-	bool heap = st->level == LEVEL_HEAP;
 	uint32_t i;
 
-	if (st->show_proc)
-		fprintf(f, "pid %" PRIu64 " (%s), %s: ", st->pid, st->comm, level_name(st->level));
-	fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " %s from stack "
-		   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
-		st->bytes, st->count, heap ? "allocations" : "mappings", st->stats.total_count,
-		heap ? "allocated" : "mapped", st->stats.freed_count);
 	if (st->flags & STACK_OVERFLOW)
 		fputs("\t[stacks past the stack table's limit]\n", f);
 	else if (st->id == STACK_ID_PREEXISTING)
@@ -73,6 +68,19 @@ static void stack(FILE *f, const struct stack_snap *st)
 		if (st->flags & stack_notes[i].flag)
 			fprintf(f, "\t[%s]\n", stack_notes[i].text);
 	fputc('\n', f);
+}
+
+static void stack(FILE *f, const struct stack_snap *st)
+{
+	bool heap = st->level == LEVEL_HEAP;
+
+	if (st->show_proc)
+		fprintf(f, "pid %" PRIu64 " (%s), %s: ", st->pid, st->comm, level_name(st->level));
+	fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " %s from stack "
+		   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
+		st->bytes, st->count, heap ? "allocations" : "mappings", st->stats.total_count,
+		heap ? "allocated" : "mapped", st->stats.freed_count);
+	frames(f, st);
 	if (st->trace_ended)
 		fputs("\t[allocator tracing has ended: later frees are unseen]\n\n", f);
 }
@@ -286,6 +294,42 @@ static void exited(FILE *f, const struct exited_snap *x)
 		fputs("no exited process kept\n", f);
 }
 
+/* "+1.5 MiB" or "-200 B". */
+static const char *signed_bytes(int64_t v, char *buf, size_t size)
+{
+	char b[32];
+
+	snprintf(buf, size, "%s%s", v < 0 ? "-" : "+",
+		 fmt_bytes(v < 0 ? -(uint64_t)v : (uint64_t)v, b, sizeof(b)));
+	return buf;
+}
+
+static void diff(FILE *f, const struct diff_snap *d)
+{
+	char a[32], b[32], c[40];
+	size_t i;
+
+	fprintf(f, "%s -> %s: %s -> %s (%s); %zu stacks grew, %zu shrank, %zu unchanged\n",
+		d->a, d->b, fmt_bytes(d->bytes_a, a, sizeof(a)), fmt_bytes(d->bytes_b, b, sizeof(b)),
+		signed_bytes((int64_t)(d->bytes_b - d->bytes_a), c, sizeof(c)), d->grew, d->shrank,
+		d->unchanged);
+	if (d->left_out)
+		fprintf(f, "(%zu smaller changes left out)\n", d->left_out);
+	fputc('\n', f);
+	for (i = 0; i < d->n; i++) {
+		const struct diff_row *r = &d->rows[i];
+		bool heap = r->stack->level == LEVEL_HEAP;
+
+		fprintf(f, "%s (%+" PRId64 " %s), %s: %s -> %s\n",
+			signed_bytes(r->delta_bytes, c, sizeof(c)), r->delta_count,
+			heap ? "allocations" : "mappings", level_name(r->stack->level),
+			fmt_bytes(r->bytes_a, a, sizeof(a)), fmt_bytes(r->bytes_b, b, sizeof(b)));
+		frames(f, r->stack);
+	}
+	if (!d->n)
+		fputs("no stack changed\n", f);
+}
+
 static int render_text_fn(FILE *f, const struct snapshot *s)
 {
 	switch (s->kind) {
@@ -310,6 +354,11 @@ static int render_text_fn(FILE *f, const struct snapshot *s)
 	case SNAP_ERROR:
 		fprintf(f, "%s\n", s->error->message);
 		return 0;
+	case SNAP_DIFF:
+		diff(f, s->diff);
+		return 0;
+	case SNAP_METRICS:
+		return -ENOTSUP;
 	}
 	return -ENOTSUP;
 }

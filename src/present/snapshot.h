@@ -199,6 +199,15 @@ struct exited_snap {
 	size_t n;
 };
 
+/* The daemon's metrics: its status and its processes, best first (top rows only). */
+struct metrics_snap {
+	const struct status_snap *status;
+	const struct ps_snap *ps;
+	size_t top;			/* rows of ps shown */
+};
+
+struct diff_snap;
+
 struct error_snap {
 	char message[512];
 };
@@ -211,6 +220,8 @@ enum snapshot_kind {
 	SNAP_TRACE,
 	SNAP_EXITED,
 	SNAP_ERROR,
+	SNAP_METRICS,
+	SNAP_DIFF,
 };
 
 /* One answer, whatever its kind: what a renderer takes. */
@@ -224,6 +235,8 @@ struct snapshot {
 		const struct trace_snap *trace;
 		const struct exited_snap *exited;
 		const struct error_snap *error;
+		const struct metrics_snap *metrics;
+		const struct diff_snap *diff;
 	};
 };
 
