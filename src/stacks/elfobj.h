@@ -6,6 +6,7 @@
 #ifndef LEAKD_ELFOBJ_H
 #define LEAKD_ELFOBJ_H
 
+#include <libelf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +19,24 @@ struct elf_sym {
 	uint64_t addr;		/* st_value: a virtual address of the object */
 	uint64_t size;
 	const char *name;
+	unsigned char rank;	/* elf_sym_rank(): lower is preferred among aliases */
 };
+
+/*
+ * Sorts function symbols by address, the preferred alias of an address first (by
+ * rank, then a sized one before a size-0 one), and drops exact duplicates (one
+ * symbol in both .symtab and .dynsym).  Returns the number left.
+ */
+size_t elf_syms_sort(struct elf_sym *v, size_t n);
+/* In v sorted so: the preferred symbol of the function holding addr, or NULL. */
+const struct elf_sym *elf_syms_find(const struct elf_sym *v, size_t n, uint64_t addr);
+
+/*
+ * Whether the object elf is the one known by build-id hex (any case): 0 when it
+ * is, -ESTALE when its build-id differs, -ENOENT when it has none, -EINVAL when
+ * hex is not a build-id.
+ */
+int elf_build_id_check(Elf *elf, const char *hex);
 
 /*
  * Opens the object at path.  real_path is where the object lives in its own file
