@@ -47,6 +47,43 @@ static const struct {
 	{ "rallocx", LEAKD_FN_REALLOC },
 	{ "dallocx", LEAKD_FN_FREE },
 	{ "sdallocx", LEAKD_FN_FREE },
+	/*
+	 * mimalloc's own API, for programs that call it directly.  Most of it is the
+	 * standard names' aliases (mi_malloc is malloc), probed once; these are the
+	 * entry points of their own whose arguments match a standard function's.
+	 * mi_heap_* (a heap first) and mi_strdup and the like (no size) are not
+	 * traced: their calls are missed unless they reach one of these.
+	 */
+	{ "mi_malloc", LEAKD_FN_MALLOC },
+	{ "mi_free", LEAKD_FN_FREE },
+	{ "mi_calloc", LEAKD_FN_CALLOC },
+	{ "mi_realloc", LEAKD_FN_REALLOC },
+	{ "mi_zalloc", LEAKD_FN_MALLOC },
+	{ "mi_malloc_small", LEAKD_FN_MALLOC },
+	{ "mi_zalloc_small", LEAKD_FN_MALLOC },
+	{ "mi_mallocn", LEAKD_FN_CALLOC },
+	{ "mi_reallocn", LEAKD_FN_REALLOCARRAY },
+	{ "mi_reallocf", LEAKD_FN_REALLOC },
+	{ "mi_rezalloc", LEAKD_FN_REALLOC },
+	{ "mi_recalloc", LEAKD_FN_REALLOCARRAY },
+	{ "mi_malloc_aligned", LEAKD_FN_MALLOC },
+	{ "mi_zalloc_aligned", LEAKD_FN_MALLOC },
+	{ "mi_calloc_aligned", LEAKD_FN_CALLOC },
+	{ "mi_realloc_aligned", LEAKD_FN_REALLOC },
+	{ "mi_free_size", LEAKD_FN_FREE },
+	{ "mi_free_aligned", LEAKD_FN_FREE },
+	{ "mi_free_size_aligned", LEAKD_FN_FREE },
+	{ "mi_posix_memalign", LEAKD_FN_POSIX_MEMALIGN },
+	{ "mi_aligned_alloc", LEAKD_FN_ALIGNED_ALLOC },
+	{ "mi_memalign", LEAKD_FN_ALIGNED_ALLOC },
+	{ "mi_reallocarray", LEAKD_FN_REALLOCARRAY },
+	{ "mi_new", LEAKD_FN_MALLOC },
+	{ "mi_new_nothrow", LEAKD_FN_MALLOC },
+	{ "mi_new_aligned", LEAKD_FN_MALLOC },
+	{ "mi_new_aligned_nothrow", LEAKD_FN_MALLOC },
+	{ "mi_new_n", LEAKD_FN_CALLOC },
+	{ "mi_new_realloc", LEAKD_FN_REALLOC },
+	{ "mi_new_reallocn", LEAKD_FN_REALLOCARRAY },
 };
 
 /* Length of an instruction the kernel emulates (push reg, jmp, jcc, call), or 0. */
