@@ -160,6 +160,26 @@ static bool has_site(const struct probe_site *sites, size_t n, uint64_t off)
 	return false;
 }
 
+/*
+ * Whether the function at vaddr only jumps to another entry point of the same
+ * kind that o defines (jemalloc's "operator delete" to free, mimalloc's
+ * posix_memalign to mi_posix_memalign): the probe there sees its calls, and one
+ * here too would report each free twice.
+ */
+static bool forwards_to_same(const struct elf_obj *o, uint64_t vaddr, enum leakd_fn fn)
+{
+	struct elf_sym sym;
+	char name[128];
+	size_t i;
+
+	if (elf_obj__forwards_to(o, vaddr, name, sizeof(name)))
+		return false;
+	for (i = 0; i < ARRAY_SIZE(alloc_fns); i++)
+		if (alloc_fns[i].fn == fn && !strcmp(alloc_fns[i].name, name))
+			return !elf_obj__find_sym(o, name, &sym) && sym.addr != vaddr;
+	return false;
+}
+
 int probes__plan(const struct elf_obj *o, struct probe_site *sites, size_t max)
 {
 	struct elf_sym sym;
@@ -179,7 +199,7 @@ int probes__plan(const struct elf_obj *o, struct probe_site *sites, size_t max)
 		    elf_obj__vaddr_to_offset(o, sym.addr, &off))
 			continue;
 		/* Aliases (memalign is aligned_alloc in glibc) get one probe. */
-		if (has_site(sites, n, off))
+		if (has_site(sites, n, off) || forwards_to_same(o, sym.addr, alloc_fns[i].fn))
 			continue;
 		if (sym.size && sym.size < len)
 			len = sym.size;

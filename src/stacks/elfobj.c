@@ -499,6 +499,118 @@ int elf_obj__symbolize(const struct elf_obj *o, uint64_t vaddr, struct elf_sym *
 	return 0;
 }
 
+/* The 16 bytes of code at vaddr. */
+static int read_code(const struct elf_obj *o, uint64_t vaddr, uint8_t *code)
+{
+	uint64_t off;
+
+	if (elf_obj__vaddr_to_offset(o, vaddr, &off))
+		return -ENOENT;
+	return elf_obj__read(o, off, code, 16);
+}
+
+/*
+ * Decodes "[endbr64] [bnd] jmp" at vaddr: *ret_target is where a direct jump
+ * goes, or *ret_slot the GOT slot an indirect "jmp *disp(%rip)" reads.
+ */
+static int decode_jump(const uint8_t *c, uint64_t vaddr, uint64_t *ret_target, uint64_t *ret_slot)
+{
+	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	size_t p = 0;
+	int32_t rel;
+
+	*ret_target = *ret_slot = 0;
+	if (!memcmp(c, endbr64, 4))
+		p = 4;
+	if (c[p] == 0xf2)	/* bnd */
+		p++;
+	if (c[p] == 0xe9) {
+		memcpy(&rel, c + p + 1, 4);
+		*ret_target = vaddr + p + 5 + (int64_t)rel;
+	} else if (c[p] == 0xeb) {
+		*ret_target = vaddr + p + 2 + (int8_t)c[p + 1];
+	} else if (c[p] == 0xff && c[p + 1] == 0x25) {
+		memcpy(&rel, c + p + 2, 4);
+		*ret_slot = vaddr + p + 6 + (int64_t)rel;
+	} else {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* The name of the symbol a relocation of the GOT slot at vaddr binds to. */
+static int slot_symbol(const struct elf_obj *o, uint64_t slot, char *buf, size_t size)
+{
+	Elf_Scn *scn = NULL;
+	int err = -ENOENT;
+	GElf_Shdr sh;
+	Elf *elf;
+
+	elf = elf_begin(o->fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		return -ENOEXEC;
+	while (err == -ENOENT && (scn = elf_nextscn(elf, scn))) {
+		Elf_Scn *symscn;
+		Elf_Data *data, *syms;
+		GElf_Shdr symsh;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		symscn = elf_getscn(elf, sh.sh_link);
+		data = elf_getdata(scn, NULL);
+		if (!symscn || !gelf_getshdr(symscn, &symsh) || !data)
+			continue;
+		syms = elf_getdata(symscn, NULL);
+		n = data->d_size / sh.sh_entsize;
+		for (i = 0; i < n && syms; i++) {
+			const char *name;
+			GElf_Rela r;
+			GElf_Sym sym;
+
+			if (!gelf_getrela(data, i, &r) || r.r_offset != slot)
+				continue;
+			if (!gelf_getsym(syms, GELF_R_SYM(r.r_info), &sym))
+				break;
+			name = elf_strptr(elf, symsh.sh_link, sym.st_name);
+			if (name && *name) {
+				int len = snprintf(buf, size, "%s", name);
+
+				err = len < 0 || (size_t)len >= size ? -ENOSPC : 0;
+			}
+			break;
+		}
+	}
+	elf_end(elf);
+	return err;
+}
+
+int elf_obj__forwards_to(const struct elf_obj *o, uint64_t vaddr, char *buf, size_t size)
+{
+	uint64_t target, slot;
+	struct elf_sym sym;
+	uint8_t code[16];
+	int err, n;
+
+	if (o->fd < 0)
+		return -EBADF;
+	err = read_code(o, vaddr, code);
+	if (!err)
+		err = decode_jump(code, vaddr, &target, &slot);
+	if (err)
+		return -ENOENT;
+	if (slot)
+		return slot_symbol(o, slot, buf, size);
+	/* A function of this object, or a PLT stub that reads a GOT slot. */
+	if (!elf_obj__symbolize(o, target, &sym) && sym.addr == target) {
+		n = snprintf(buf, size, "%s", sym.name);
+		return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+	}
+	if (read_code(o, target, code) || decode_jump(code, target, &target, &slot) || !slot)
+		return -ENOENT;
+	return slot_symbol(o, slot, buf, size);
+}
+
 int elf_obj__vaddr_to_offset(const struct elf_obj *o, uint64_t vaddr, uint64_t *ret_off)
 {
 	return elf_segments__to_offset(&o->segs, vaddr, ret_off);

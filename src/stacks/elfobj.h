@@ -64,6 +64,14 @@ int elf_obj__find_sym(const struct elf_obj *o, const char *name, struct elf_sym 
 /* The function containing vaddr; -ENOENT when none does. */
 int elf_obj__symbolize(const struct elf_obj *o, uint64_t vaddr, struct elf_sym *ret);
 
+/*
+ * When the function at vaddr does nothing but jump to another function, directly
+ * or through the PLT (a forwarder: "operator delete" jumping to free), that
+ * function's name into buf.  -ENOENT when it is no such forwarder or the target
+ * has no name; -EBADF once the file is closed.
+ */
+int elf_obj__forwards_to(const struct elf_obj *o, uint64_t vaddr, char *buf, size_t size);
+
 int elf_obj__vaddr_to_offset(const struct elf_obj *o, uint64_t vaddr, uint64_t *ret_off);
 int elf_obj__offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *ret_vaddr);
 /* Reads len bytes of the file at off into buf.  -EIO when short. */

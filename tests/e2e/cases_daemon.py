@@ -221,6 +221,11 @@ def case_tcmalloc():
     preloaded("libtcmalloc.so.4")
 
 
+def case_mimalloc():
+    """Debian's mimalloc preloaded: traced through mimalloc's own malloc."""
+    preloaded("libmimalloc.so.2")
+
+
 def case_fork_churn():
     """Forked children that exit at once leave nothing behind in the tables."""
     d = Daemon()

@@ -5,6 +5,7 @@
  * probes__plan on the machine's libc, checked against objdump's decoding.
  */
 #include <check.h>
+#include <errno.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,13 +270,14 @@ START_TEST(plan_on_mimalloc)
 		{ "mi_malloc", LEAKD_FN_MALLOC }, { "mi_free", LEAKD_FN_FREE },
 		{ "mi_zalloc", LEAKD_FN_MALLOC }, { "mi_mallocn", LEAKD_FN_CALLOC },
 		{ "mi_reallocn", LEAKD_FN_REALLOCARRAY }, { "mi_malloc_aligned", LEAKD_FN_MALLOC },
-		{ "mi_calloc_aligned", LEAKD_FN_CALLOC }, { "mi_free_aligned", LEAKD_FN_FREE },
+		{ "mi_calloc_aligned", LEAKD_FN_CALLOC }, { "mi_realloc_aligned", LEAKD_FN_REALLOC },
 		{ "mi_new_n", LEAKD_FN_CALLOC }, { "mi_new_reallocn", LEAKD_FN_REALLOCARRAY },
 		{ "mi_posix_memalign", LEAKD_FN_POSIX_MEMALIGN },
 	};
 	struct probe_site sites[PROBES_MAX_SITES];
 	struct elf_obj *o;
 	struct elf_sym sym, other;
+	char name[64];
 	uint64_t off;
 	size_t i;
 	int n, j, k;
@@ -309,6 +311,57 @@ START_TEST(plan_on_mimalloc)
 	for (j = 0; j < n; j++)
 		for (k = 0; k < j; k++)
 			ck_assert_uint_ne(sites[k].func_offset, sites[j].func_offset);
+	/*
+	 * Forwarders (a jump through the PLT to another entry point of the same
+	 * kind) get no probe: each free would be reported twice, or thrice.
+	 */
+	for (j = 0; j < n; j++)
+		if (sites[j].fn == LEAKD_FN_FREE)
+			ck_assert_str_eq(sites[j].symbol, "free");
+	for (j = 0; j < n; j++) {
+		ck_assert_str_ne(sites[j].symbol, "posix_memalign");
+		ck_assert_str_ne(sites[j].symbol, "_ZdlPvSt11align_val_t");
+	}
+	ck_assert_int_eq(elf_obj__find_sym(o, "mi_free_aligned", &sym), 0);
+	ck_assert_int_eq(elf_obj__forwards_to(o, sym.addr, name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "mi_free");
+	ck_assert_int_eq(elf_obj__find_sym(o, "_ZdlPvSt11align_val_t", &sym), 0);
+	ck_assert_int_eq(elf_obj__forwards_to(o, sym.addr, name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "mi_free_aligned");
+	ck_assert_int_eq(elf_obj__forwards_to(o, sym.addr, name, 4), -ENOSPC);
+	ck_assert_int_eq(elf_obj__find_sym(o, "mi_free", &sym), 0);
+	ck_assert_int_eq(elf_obj__forwards_to(o, sym.addr, name, sizeof(name)), -ENOENT);
+	elf_obj__free(o);
+}
+END_TEST
+
+#define JEMALLOC "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+
+/* jemalloc's "operator delete" jumps to free: free alone is probed for both. */
+START_TEST(plan_on_jemalloc)
+{
+	struct probe_site sites[PROBES_MAX_SITES];
+	struct elf_sym sym;
+	struct elf_obj *o;
+	char name[64];
+	int n, j;
+
+	ck_assert_msg(access(JEMALLOC, R_OK) == 0, JEMALLOC " missing (setup.sh installs it)");
+	o = elf_obj__open(JEMALLOC, JEMALLOC);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(elf_obj__find_sym(o, "_ZdlPv", &sym), 0);
+	ck_assert_int_eq(elf_obj__forwards_to(o, sym.addr, name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "free");
+	n = probes__plan(o, sites, PROBES_MAX_SITES);
+	ck_assert_int_gt(n, 0);
+	ck_assert_ptr_nonnull(site_of(sites, n, LEAKD_FN_FREE));
+	for (j = 0; j < n; j++) {
+		ck_assert_str_ne(sites[j].symbol, "_ZdlPv");
+		ck_assert_str_ne(sites[j].symbol, "_ZdaPv");
+	}
+	/* Sized delete is code of its own there: still probed. */
+	ck_assert_int_eq(elf_obj__find_sym(o, "_ZdlPvm", &sym), 0);
+	ck_assert_int_eq(elf_obj__forwards_to(o, sym.addr, name, sizeof(name)), -ENOENT);
 	elf_obj__free(o);
 }
 END_TEST
@@ -338,6 +391,7 @@ int main(void)
 	tcase_set_timeout(plan, 60);
 	tcase_add_test(plan, plan_on_libc);
 	tcase_add_test(plan, plan_on_mimalloc);
+	tcase_add_test(plan, plan_on_jemalloc);
 	tcase_add_test(plan, plan_without_allocator);
 	suite_add_tcase(s, plan);
 	return run_suite(s);
