@@ -46,7 +46,7 @@ _leakctl()
 	_init_completion -s || return
 
 	local commands="status ps top trace untrace exited"
-	local globals="--json --socket --help --version"
+	local globals="--json --short-names --socket --help --version"
 	local cmd="" i
 
 	# The command: the first word that is no global option (or its argument).
@@ -100,7 +100,7 @@ _leakctl()
 	local opts="--json"
 	case $cmd in
 	ps | exited) opts+=" -n --limit" ;;
-	top) opts+=" --pid --comm --unit -n --limit --level --min-age" ;;
+	top) opts+=" --pid --comm --unit -n --limit --level --min-age --short-names" ;;
 	trace) opts+=" --pid --comm --unit --for" ;;
 	untrace) opts+=" --pid --comm --unit" ;;
 	esac

@@ -36,6 +36,8 @@ enum leakd_cmd {
 
 /* Request flags. */
 #define LEAKD_REQ_JSON (1u << 0)	/* answer as JSON */
+#define LEAKD_REQ_SHORT_NAMES (1u << 1)	/* text: names without template arguments, parameters */
+#define LEAKD_REQ__KNOWN (LEAKD_REQ_JSON | LEAKD_REQ_SHORT_NAMES)
 
 struct leakd_req_hdr {
 	__u32 magic;

@@ -31,10 +31,11 @@ enum {
 
 static const char *socket_path = LEAKD_SOCKET_PATH;
 static bool json;
+static bool short_names;
 
 static void usage(FILE *f)
 {
-	fputs("Usage: leakctl [--json] [--socket PATH] COMMAND [ARGS]\n"
+	fputs("Usage: leakctl [--json] [--short-names] [--socket PATH] COMMAND [ARGS]\n"
 	      "\n"
 	      "Commands:\n"
 	      "  status                  the daemon: kernel features, processes, drops, its cost\n"
@@ -52,6 +53,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "Options:\n"
 	      "      --json              answers as JSON\n"
+	      "      --short-names       text: function names without template arguments\n"
+	      "                          and parameter lists (JSON keeps them whole)\n"
 	      "  -s, --socket PATH       the daemon's socket (default " LEAKD_SOCKET_PATH ")\n"
 	      "  -h, --help              show this help\n"
 	      "  -V, --version           show the version\n"
@@ -96,7 +99,8 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct leakd_req_hdr h = { .magic = LEAKD_PROTO_MAGIC, .version = LEAKD_PROTO_VERSION,
 				   .command = cmd, .length = len,
-				   .flags = json ? LEAKD_REQ_JSON : 0 };
+				   .flags = (json ? LEAKD_REQ_JSON : 0) |
+					    (short_names ? LEAKD_REQ_SHORT_NAMES : 0) };
 	struct leakd_resp_hdr r;
 	char *body;
 	int fd, rc;
@@ -157,7 +161,7 @@ struct cmd_opts {
 	uint64_t min_age_ns, duration_ns;
 };
 
-enum { O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON };
+enum { O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_SHORT_NAMES };
 
 /* Whether name is one of the space-separated words of allow. */
 static bool allowed(const char *allow, const char *name)
@@ -185,6 +189,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		{ "for", required_argument, NULL, O_FOR },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "short-names", no_argument, NULL, O_SHORT_NAMES },
 		{ 0 },
 	};
 	uint64_t v;
@@ -202,6 +207,10 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 					   argv[optind - 1]);
 		if (ch == O_JSON) {
 			json = true;	/* after the command as well as before it */
+			continue;
+		}
+		if (ch == O_SHORT_NAMES) {
+			short_names = true;
 			continue;
 		}
 		if (!allowed(allow, name))
@@ -347,6 +356,7 @@ int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "short-names", no_argument, NULL, 'S' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -360,6 +370,9 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 'j':
 			json = true;
+			break;
+		case 'S':
+			short_names = true;
 			break;
 		case 's':
 			socket_path = optarg;

@@ -51,6 +51,8 @@ static const struct opt opts[] = {
 	  "stop after DURATION" },
 	{ "json", 0, K_FLAG, OFF(json), 0, 0, IN_CLI, NULL,
 	  "reports as JSON, one object per line" },
+	{ "short-names", 0, K_FLAG, OFF(short_names), 0, 0, IN_CLI, NULL,
+	  "text: names without template args, parameters" },
 	{ "output", 'o', K_STRING, OFF(output), 0, 0, IN_CLI, "FILE",
 	  "reports to FILE, not standard output" },
 	{ "max-depth", 0, K_U64, OFF(max_depth), 1, LEAKD_MAX_FRAMES, BOTH, "N",

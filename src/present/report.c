@@ -6,6 +6,7 @@
 
 #include "base/json.h"
 #include "present/report.h"
+#include "stacks/names.h"
 #include "stacks/symbolize.h"
 #include "collect/tracer.h"
 #include "base/macros.h"
@@ -218,26 +219,40 @@ static void where_text(FILE *f, const struct frame_desc *d)
 		fprintf(f, " %s:%d", base_name(d->file), d->line);
 }
 
+/* A function's name as text shows it: shortened on request (not a JIT's own name). */
+static const char *text_name(const struct frame_desc *d, bool short_names, char *buf,
+			     size_t size)
+{
+	if (!d->function || !short_names || d->jit)
+		return d->function;
+	name_shorten(d->function, buf, size);
+	return buf;
+}
+
 /* The frame before an interrupted one is the kernel's signal trampoline. */
-static void frame_text(FILE *f, struct symbolizer *s, const struct stack_frame *fr, bool sigframe)
+static void frame_text(FILE *f, struct symbolizer *s, const struct stack_frame *fr, bool sigframe,
+		       bool short_names)
 {
 	const char *how = fr->flags & LEAKD_FRAME_FP ? " [by frame pointer]" : "";
 	struct frame_desc d[SYMBOLIZE_MAX_CHAIN], *real;
+	char name[NAME_SHOWN_MAX + 1];
+	const char *fn;
 	int n, i;
 
 	n = symbolizer__describe(s, fr, d, SYMBOLIZE_MAX_CHAIN);
 	for (i = 0; i + 1 < n; i++) {
-		fprintf(f, "\t%s (inlined)", d[i].function ? d[i].function : "[unknown]");
+		fn = text_name(&d[i], short_names, name, sizeof(name));
+		fprintf(f, "\t%s (inlined)", fn ? fn : "[unknown]");
 		where_text(f, &d[i]);
 		fputc('\n', f);
 	}
 	real = &d[n - 1];
+	fn = text_name(real, short_names, name, sizeof(name));
 	if (!real->function && sigframe)
 		fprintf(f, "\t[signal handler called] (%s+0x%" PRIx64 ")", real->module ? real->module : "?",
 			fr->offset);
 	else if (real->function)
-		fprintf(f, "\t%s+0x%" PRIx64 " (%s)", real->function, real->function_offset,
-			real->module);
+		fprintf(f, "\t%s+0x%" PRIx64 " (%s)", fn, real->function_offset, real->module);
 	else if (real->module)
 		fprintf(f, "\t[unknown] (%s+0x%" PRIx64 ")", real->module, fr->offset);
 	else
@@ -251,7 +266,8 @@ static const char *const level_names[LEVEL__COUNT] = {
 	[LEVEL_MAP] = "mapping",
 };
 
-void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r, bool with_proc)
+void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r, bool with_proc,
+		      bool short_names)
 {
 	const struct proc_stack *st = r->stack;
 	const struct stack_stats *ss = &st->level[r->level];
@@ -273,7 +289,8 @@ void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r,
 		fputs("\t[stack not captured]\n", f);
 	for (i = 0; i < st->nr_frames; i++)
 		frame_text(f, s, &st->frames[i],
-			   i + 1 < st->nr_frames && (st->frames[i + 1].flags & LEAKD_FRAME_EXACT));
+			   i + 1 < st->nr_frames && (st->frames[i + 1].flags & LEAKD_FRAME_EXACT),
+			   short_names);
 	for (i = 0; i < ARRAY_SIZE(stack_notes); i++)
 		if (st->flags & stack_notes[i].flag)
 			fprintf(f, "\t[%s]\n", stack_notes[i].text);
@@ -324,7 +341,7 @@ static void print_text(FILE *f, const struct report_opts *o, const struct report
 		fprintf(f, "  only allocations older than %.3f s\n", o->min_age_ns / 1e9);
 	fprintf(f, "Top %zu stacks with outstanding allocations:\n\n", n);
 	for (i = 0; i < n; i++)
-		report__row_text(f, s, &rows[i], false);
+		report__row_text(f, s, &rows[i], false, o->short_names);
 	fflush(f);
 }
 

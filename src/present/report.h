@@ -41,14 +41,19 @@ int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l);
 /* Sorts what was kept, best first; returns the number of rows. */
 size_t ranking__finish(struct ranking *r);
 
-/* One row: its figures and its frames, symbolized. */
-void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r, bool with_proc);
+/*
+ * One row: its figures and its frames, symbolized.  short_names: function names
+ * without template arguments and parameter lists (text only; JSON keeps them).
+ */
+void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r, bool with_proc,
+		      bool short_names);
 void report__row_json(struct json *j, struct symbolizer *s, const struct report_row *r);
 
 struct report_opts {
 	uint32_t top;			/* 0: every stack with outstanding bytes */
 	uint64_t min_age_ns;
 	bool json;
+	bool short_names;		/* text: see report__row_text() */
 };
 
 /* What the report says about the session beyond the process's own tables. */

@@ -26,6 +26,7 @@ struct request {
 	struct daemon *d;
 	const struct peer *who;
 	bool json;
+	bool short_names;	/* LEAKD_REQ_SHORT_NAMES */
 	FILE *out;
 };
 
@@ -426,7 +427,7 @@ static int top(const struct request *c, const struct leakd_req_top *req)
 		for (i = 0; i < n; i++) {
 			const struct watch *rw = daemon__watch(d, r.rows[i].proc->pid);
 
-			report__row_text(c->out, d->sym, &r.rows[i], true);
+			report__row_text(c->out, d->sym, &r.rows[i], true, c->short_names);
 			if (r.rows[i].level == LEVEL_HEAP && rw && rw->traced == TRACE_NONE)
 				fputs("\t[allocator tracing has ended: later frees are unseen]\n\n",
 				      c->out);
@@ -589,7 +590,8 @@ static int exited(const struct request *c, const struct leakd_req_list *req)
 int control__handle(void *ctx, const struct peer *who, const struct leakd_req_hdr *h,
 		    const void *payload, FILE *out)
 {
-	struct request c = { .d = ctx, .who = who, .json = h->flags & LEAKD_REQ_JSON, .out = out };
+	struct request c = { .d = ctx, .who = who, .json = h->flags & LEAKD_REQ_JSON,
+			     .short_names = h->flags & LEAKD_REQ_SHORT_NAMES, .out = out };
 
 	switch (h->command) {
 	case LEAKD_CMD_STATUS:

@@ -295,7 +295,7 @@ static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 				if (l)
 					report__row_json(&j, d->sym, &r.rows[k]);
 				else
-					report__row_text(f, d->sym, &r.rows[k], false);
+					report__row_text(f, d->sym, &r.rows[k], false, false);
 			}
 			ranking__destroy(&r);
 		}

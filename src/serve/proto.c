@@ -89,7 +89,7 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 		*why = "wrong payload size for the command";
 		return LEAKD_ERR_ARGS;
 	}
-	if (h->flags & ~LEAKD_REQ_JSON) {
+	if (h->flags & ~LEAKD_REQ__KNOWN) {
 		*why = "unknown request flags";
 		return LEAKD_ERR_ARGS;
 	}
