@@ -6,6 +6,7 @@
 
 use std::env;
 use std::fs;
+use std::io::{self, Write};
 use std::ptr;
 
 // Keeps the leaked blocks reachable, so that nothing can call them unused.
@@ -52,7 +53,35 @@ fn balanced() {
     keep(ptr::null_mut());
 }
 
+// "serve": leak_ctl's protocol (tests/e2e/harness.py's Leaker): "ready PID", then
+// "leak" leaks as main does, "exit" ends.
+fn serve() {
+    println!("ready {}", std::process::id());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if io::stdin().read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        match line.trim() {
+            "leak" => {
+                leaky_fn();
+                leaky_generic::<u64>(300);
+                balanced();
+                println!("leaked ok");
+            }
+            "exit" => return,
+            other => println!("unknown command {} ok", other),
+        }
+        io::stdout().flush().expect("stdout");
+    }
+}
+
 fn main() {
+    if env::args().nth(1).as_deref() == Some("serve") {
+        serve();
+        return;
+    }
     leaky_fn();
     leaky_generic::<u64>(300);
     balanced();
