@@ -17,13 +17,20 @@ bool name_is_mangled(const char *raw)
 
 char *name_demangle(const char *raw)
 {
+	const int opts = DMGL_PARAMS | DMGL_ANSI;
+	char *d;
+
 	if (!name_is_mangled(raw) || strnlen(raw, NAME_MANGLED_MAX) >= NAME_MANGLED_MAX)
 		return NULL;
 	/*
-	 * One call for both languages: DMGL_AUTO tries Rust first (a legacy Rust
-	 * symbol is also a valid C++ one, ending in its hash) and then C++.
+	 * Rust first: a legacy Rust symbol is also a valid C++ one, ending in its
+	 * hash.  These two entry points return NULL when memory runs out; the
+	 * library's generic cplus_demangle() can exit the process instead.
 	 */
-	return cplus_demangle(raw, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+	d = rust_demangle(raw, opts);
+	if (!d && raw[1] == 'Z')
+		d = cplus_demangle_v3(raw, opts);
+	return d;
 }
 
 /* Output of the shortener: counts everything, stores what fits. */
