@@ -313,6 +313,23 @@ static uint32_t add_module(struct symbolizer *s, struct module *m, uint64_t key)
 	return slot->id;
 }
 
+/* A module not registered yet, within the bound on their number; NULL past it. */
+static struct module *new_module(struct symbolizer *s, dev_t dev, uint64_t inode)
+{
+	struct module *m;
+
+	if (s->nr_mods >= s->max_mods) {
+		s->stats.modules_dropped++;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->dev = dev;
+	m->inode = inode;
+	return m;
+}
+
 /* The module id for a mapping, registering (and reading) the module when new. */
 static uint32_t module_for(struct symbolizer *s, pid_t pid, const struct map_entry *e)
 {
@@ -327,15 +344,9 @@ static uint32_t module_for(struct symbolizer *s, pid_t pid, const struct map_ent
 			learn_path(s, m, pid, e);
 		return slot->id;
 	}
-	if (s->nr_mods >= s->max_mods) {
-		s->stats.modules_dropped++;
-		return 0;
-	}
-	m = calloc(1, sizeof(*m));
+	m = new_module(s, e->dev, is_file ? e->inode : 0);
 	if (!m)
 		return 0;
-	m->dev = e->dev;
-	m->inode = is_file ? e->inode : 0;
 	if (is_file) {
 		learn_path(s, m, pid, e);
 	} else {
@@ -354,15 +365,9 @@ static uint32_t pathless_module(struct symbolizer *s, dev_t dev, uint64_t inode)
 
 	if (slot)
 		return slot->id;
-	if (s->nr_mods >= s->max_mods) {
-		s->stats.modules_dropped++;
-		return 0;
-	}
-	m = calloc(1, sizeof(*m));
+	m = new_module(s, dev, inode);
 	if (!m)
 		return 0;
-	m->dev = dev;
-	m->inode = inode;
 	snprintf(m->anon_name, sizeof(m->anon_name), "[inode %llu on %u:%u]",
 		 (unsigned long long)inode, major(dev), minor(dev));
 	m->name = m->anon_name;
