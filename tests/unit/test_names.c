@@ -223,6 +223,42 @@ START_TEST(shorten_bounds)
 }
 END_TEST
 
+/* Random names built of the characters that steer both: bounded, never a crash. */
+START_TEST(random_names)
+{
+	static const char *const parts[] = {
+		"<", ">", "(", ")", "[", "]", "{", "}", "::", " ", ",", "*", "&", "a", "_Z",
+		"_R", "N", "E", "I", "3foo", "operator", "operator<", "operator()", "lambda",
+		"(anonymous namespace)", " const", " [clone .cold]", "#1", "->", "\"\"", "17h",
+	};
+	char name[256], buf[256];
+	size_t i, k, n, len;
+	char *d;
+
+	srand(7);
+	for (i = 0; i < 20000; i++) {
+		len = 0;
+		name[0] = 0;
+		for (k = rand() % 24; k > 0; k--) {
+			const char *p = parts[rand() % (sizeof(parts) / sizeof(parts[0]))];
+
+			if (len + strlen(p) + 1 > sizeof(name))
+				break;
+			memcpy(name + len, p, strlen(p) + 1);
+			len += strlen(p);
+		}
+		n = name_shorten(name, buf, sizeof(buf));
+		ck_assert_uint_le(n, len);
+		ck_assert_uint_eq(strlen(buf), n);
+		ck_assert(n || !len);
+		d = name_demangle(name);
+		if (d)
+			ck_assert_uint_gt(strlen(d), 0);
+		free(d);
+	}
+}
+END_TEST
+
 START_TEST(cache_display)
 {
 	const char *raw_cxx = "_ZN6shapes3boxIiE5twiceEv", *raw_rust = "_RNvCs1234_9leak_rust8leaky_fn";
@@ -298,6 +334,7 @@ int main(void)
 	tcase_add_test(sh, shortens_lambdas_and_namespaces);
 	tcase_add_test(sh, shortens_function_pointers);
 	tcase_add_test(sh, shorten_bounds);
+	tcase_add_test(sh, random_names);
 	tcase_add_test(ca, cache_display);
 	tcase_add_test(ca, cache_bounded);
 	suite_add_tcase(s, dm);
