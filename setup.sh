@@ -17,7 +17,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 BACKPORTS="libbpf-dev bpftool libelf-dev libdw-dev meson"
 PACKAGES="build-essential pkg-config ninja-build clang-19 zlib1g-dev libjson-c-dev check python3
           binutils util-linux mandoc man-db groff-base systemd bash-completion nodejs
-          libjemalloc2 libgoogle-perftools4"
+          libjemalloc2 libgoogle-perftools4 libiberty-dev libmimalloc2.0 rustc"
 
 deps() {
 	if [ "$(id -u)" != 0 ]; then

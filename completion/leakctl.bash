@@ -46,7 +46,7 @@ _leakctl()
 	_init_completion -s || return
 
 	local commands="status ps top trace untrace exited"
-	local globals="--json --format --socket --help --version"
+	local globals="--json --format --short-names --socket --help --version"
 	local cmd="" i
 
 	# The command: the first word that is no global option (or its argument).
@@ -104,7 +104,7 @@ _leakctl()
 	local opts="--json --format"
 	case $cmd in
 	ps | exited) opts+=" -n --limit" ;;
-	top) opts+=" --pid --comm --unit -n --limit --level --min-age" ;;
+	top) opts+=" --pid --comm --unit -n --limit --level --min-age --short-names" ;;
 	trace) opts+=" --pid --comm --unit --for" ;;
 	untrace) opts+=" --pid --comm --unit" ;;
 	esac

@@ -65,7 +65,7 @@ _leakd()
 	$split && return
 
 	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json --format
-		--output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
+		--short-names --output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
 		--unwind-rows --cache-dir --no-cache --frame-pointers --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --no-drilldown --trace-all

@@ -43,8 +43,9 @@ enum leakd_format {
 	LEAKD_FORMAT__MAX,
 };
 
-/* Request flags: none defined yet; any set is refused. */
-#define LEAKD_REQ_FLAGS 0u
+/* Request flags; any other bit set is refused. */
+#define LEAKD_REQ_SHORT_NAMES (1u << 0)	/* text: names without template arguments, parameters */
+#define LEAKD_REQ_FLAGS LEAKD_REQ_SHORT_NAMES
 
 struct leakd_req_hdr {
 	__u32 magic;

@@ -53,9 +53,12 @@ static int set_format(const char *name)
 	return -1;
 }
 
+static bool short_names;
+
 static void usage(FILE *f)
 {
-	fputs("Usage: leakctl [--json] [--format FORMAT] [--socket PATH] COMMAND [ARGS]\n"
+	fputs("Usage: leakctl [--json] [--format FORMAT] [--short-names] [--socket PATH] COMMAND "
+	      "[ARGS]\n"
 	      "\n"
 	      "Commands:\n"
 	      "  status                  the daemon: kernel features, processes, drops, its cost\n"
@@ -74,6 +77,8 @@ static void usage(FILE *f)
 	      "Options:\n"
 	      "      --json              answers as JSON\n"
 	      "      --format FORMAT     answers as text or json (default text)\n"
+	      "      --short-names       text: function names without template arguments\n"
+	      "                          and parameter lists (JSON keeps them whole)\n"
 	      "  -s, --socket PATH       the daemon's socket (default " LEAKD_SOCKET_PATH ")\n"
 	      "  -h, --help              show this help\n"
 	      "  -V, --version           show the version\n"
@@ -118,7 +123,8 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct leakd_req_hdr h = { .magic = LEAKD_PROTO_MAGIC, .version = LEAKD_PROTO_VERSION,
 				   .command = cmd, .length = len,
-				   .format = format };
+				   .format = format,
+				   .flags = short_names ? LEAKD_REQ_SHORT_NAMES : 0 };
 	struct leakd_resp_hdr r;
 	char *body;
 	int fd, rc;
@@ -179,7 +185,7 @@ struct cmd_opts {
 	uint64_t min_age_ns, duration_ns;
 };
 
-enum { O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT };
+enum { O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT, O_SHORT_NAMES };
 
 /* Whether name is one of the space-separated words of allow. */
 static bool allowed(const char *allow, const char *name)
@@ -208,6 +214,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "format", required_argument, NULL, O_FORMAT },
+		{ "short-names", no_argument, NULL, O_SHORT_NAMES },
 		{ 0 },
 	};
 	uint64_t v;
@@ -230,6 +237,10 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		if (ch == O_FORMAT) {
 			if (set_format(optarg))
 				return usage_error("invalid format '%s' (text or json)", optarg);
+			continue;
+		}
+		if (ch == O_SHORT_NAMES) {
+			short_names = true;
 			continue;
 		}
 		if (!allowed(allow, name))
@@ -376,6 +387,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "short-names", no_argument, NULL, 'S' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -395,6 +407,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "leakctl: invalid format '%s' (text or json)\n", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'S':
+			short_names = true;
 			break;
 		case 's':
 			socket_path = optarg;

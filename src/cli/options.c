@@ -56,6 +56,8 @@ static const struct opt opts[] = {
 	  "reports as JSON, one object per line" },
 	{ "format", 0, K_SPECIAL, 0, 0, 0, IN_CLI, "FORMAT",
 	  "reports as text or json (default text)" },
+	{ "short-names", 0, K_FLAG, OFF(short_names), 0, 0, IN_CLI, NULL,
+	  "text: names without template args, parameters" },
 	{ "output", 'o', K_STRING, OFF(output), 0, 0, IN_CLI, "FILE",
 	  "reports to FILE, not standard output" },
 	{ "max-depth", 0, K_U64, OFF(max_depth), 1, LEAKD_MAX_FRAMES, BOTH, "N",

@@ -47,6 +47,43 @@ static const struct {
 	{ "rallocx", LEAKD_FN_REALLOC },
 	{ "dallocx", LEAKD_FN_FREE },
 	{ "sdallocx", LEAKD_FN_FREE },
+	/*
+	 * mimalloc's own API, for programs that call it directly.  Most of it is the
+	 * standard names' aliases (mi_malloc is malloc), probed once; these are the
+	 * entry points of their own whose arguments match a standard function's.
+	 * mi_heap_* (a heap first) and mi_strdup and the like (no size) are not
+	 * traced: their calls are missed unless they reach one of these.
+	 */
+	{ "mi_malloc", LEAKD_FN_MALLOC },
+	{ "mi_free", LEAKD_FN_FREE },
+	{ "mi_calloc", LEAKD_FN_CALLOC },
+	{ "mi_realloc", LEAKD_FN_REALLOC },
+	{ "mi_zalloc", LEAKD_FN_MALLOC },
+	{ "mi_malloc_small", LEAKD_FN_MALLOC },
+	{ "mi_zalloc_small", LEAKD_FN_MALLOC },
+	{ "mi_mallocn", LEAKD_FN_CALLOC },
+	{ "mi_reallocn", LEAKD_FN_REALLOCARRAY },
+	{ "mi_reallocf", LEAKD_FN_REALLOC },
+	{ "mi_rezalloc", LEAKD_FN_REALLOC },
+	{ "mi_recalloc", LEAKD_FN_REALLOCARRAY },
+	{ "mi_malloc_aligned", LEAKD_FN_MALLOC },
+	{ "mi_zalloc_aligned", LEAKD_FN_MALLOC },
+	{ "mi_calloc_aligned", LEAKD_FN_CALLOC },
+	{ "mi_realloc_aligned", LEAKD_FN_REALLOC },
+	{ "mi_free_size", LEAKD_FN_FREE },
+	{ "mi_free_aligned", LEAKD_FN_FREE },
+	{ "mi_free_size_aligned", LEAKD_FN_FREE },
+	{ "mi_posix_memalign", LEAKD_FN_POSIX_MEMALIGN },
+	{ "mi_aligned_alloc", LEAKD_FN_ALIGNED_ALLOC },
+	{ "mi_memalign", LEAKD_FN_ALIGNED_ALLOC },
+	{ "mi_reallocarray", LEAKD_FN_REALLOCARRAY },
+	{ "mi_new", LEAKD_FN_MALLOC },
+	{ "mi_new_nothrow", LEAKD_FN_MALLOC },
+	{ "mi_new_aligned", LEAKD_FN_MALLOC },
+	{ "mi_new_aligned_nothrow", LEAKD_FN_MALLOC },
+	{ "mi_new_n", LEAKD_FN_CALLOC },
+	{ "mi_new_realloc", LEAKD_FN_REALLOC },
+	{ "mi_new_reallocn", LEAKD_FN_REALLOCARRAY },
 };
 
 /* Length of an instruction the kernel emulates (push reg, jmp, jcc, call), or 0. */
@@ -123,6 +160,26 @@ static bool has_site(const struct probe_site *sites, size_t n, uint64_t off)
 	return false;
 }
 
+/*
+ * Whether the function at vaddr only jumps to another entry point of the same
+ * kind that o defines (jemalloc's "operator delete" to free, mimalloc's
+ * posix_memalign to mi_posix_memalign): the probe there sees its calls, and one
+ * here too would report each free twice.
+ */
+static bool forwards_to_same(const struct elf_obj *o, uint64_t vaddr, enum leakd_fn fn)
+{
+	struct elf_sym sym;
+	char name[128];
+	size_t i;
+
+	if (elf_obj__forwards_to(o, vaddr, name, sizeof(name)))
+		return false;
+	for (i = 0; i < ARRAY_SIZE(alloc_fns); i++)
+		if (alloc_fns[i].fn == fn && !strcmp(alloc_fns[i].name, name))
+			return !elf_obj__find_sym(o, name, &sym) && sym.addr != vaddr;
+	return false;
+}
+
 int probes__plan(const struct elf_obj *o, struct probe_site *sites, size_t max)
 {
 	struct elf_sym sym;
@@ -142,7 +199,7 @@ int probes__plan(const struct elf_obj *o, struct probe_site *sites, size_t max)
 		    elf_obj__vaddr_to_offset(o, sym.addr, &off))
 			continue;
 		/* Aliases (memalign is aligned_alloc in glibc) get one probe. */
-		if (has_site(sites, n, off))
+		if (has_site(sites, n, off) || forwards_to_same(o, sym.addr, alloc_fns[i].fn))
 			continue;
 		if (sym.size && sym.size < len)
 			len = sym.size;

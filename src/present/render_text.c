@@ -7,6 +7,7 @@
 
 #include "present/diff.h"
 #include "present/render.h"
+#include "stacks/names.h"
 #include "base/units.h"
 #include "collect/tracer.h"
 
@@ -23,16 +24,28 @@ static void where(FILE *f, const struct frame_name *n)
 		fprintf(f, " %s:%d", base_name(n->file), n->line);
 }
 
+/* A function's name as text shows it: shortened on request, never a JIT name. */
+static const char *shown(const char *name, bool jit, bool short_names, char *buf, size_t size)
+{
+	if (!name || !short_names || jit)
+		return name;
+	name_shorten(name, buf, size);
+	return buf;
+}
+
 /* The frame before an interrupted one is the kernel's signal trampoline. */
-static void frame(FILE *f, const struct frame_snap *fr, bool sigframe)
+static void frame(FILE *f, const struct frame_snap *fr, bool sigframe, bool short_names)
 {
 	const char *how = fr->flags & LEAKD_FRAME_FP ? " [by frame pointer]" : "";
 	const struct frame_name *real = &fr->real;
+	char buf[1024];
 	uint32_t i;
 
 	for (i = 0; i < fr->nr_inlined; i++) {
-		fprintf(f, "\t%s (inlined)", fr->inlined[i].function ? fr->inlined[i].function :
-									"[unknown]");
+		const char *name = shown(fr->inlined[i].function, false, short_names, buf,
+					 sizeof(buf));
+
+		fprintf(f, "\t%s (inlined)", name ? name : "[unknown]");
 		where(f, &fr->inlined[i]);
 		fputc('\n', f);
 	}
@@ -40,8 +53,9 @@ static void frame(FILE *f, const struct frame_snap *fr, bool sigframe)
 		fprintf(f, "\t[signal handler called] (%s+0x%" PRIx64 ")",
 			fr->module ? fr->module : "?", fr->offset);
 	else if (real->function)
-		fprintf(f, "\t%s+0x%" PRIx64 " (%s)", real->function, real->function_offset,
-			fr->module);
+		fprintf(f, "\t%s+0x%" PRIx64 " (%s)",
+			shown(real->function, fr->jit, short_names, buf, sizeof(buf)),
+			real->function_offset, fr->module);
 	else if (fr->module)
 		fprintf(f, "\t[unknown] (%s+0x%" PRIx64 ")", fr->module, fr->offset);
 	else
@@ -51,7 +65,7 @@ static void frame(FILE *f, const struct frame_snap *fr, bool sigframe)
 }
 
 /* A stack's frames and marks, then an empty line. */
-static void frames(FILE *f, const struct stack_snap *st)
+static void frames(FILE *f, const struct stack_snap *st, bool short_names)
 {
 	uint32_t i;
 
@@ -63,14 +77,15 @@ static void frames(FILE *f, const struct stack_snap *st)
 		fputs("\t[stack not captured]\n", f);
 	for (i = 0; i < st->nr_frames; i++)
 		frame(f, &st->frames[i],
-		      i + 1 < st->nr_frames && (st->frames[i + 1].flags & LEAKD_FRAME_EXACT));
+		      i + 1 < st->nr_frames && (st->frames[i + 1].flags & LEAKD_FRAME_EXACT),
+		      short_names);
 	for (i = 0; i < nr_stack_notes; i++)
 		if (st->flags & stack_notes[i].flag)
 			fprintf(f, "\t[%s]\n", stack_notes[i].text);
 	fputc('\n', f);
 }
 
-static void stack(FILE *f, const struct stack_snap *st)
+static void stack(FILE *f, const struct stack_snap *st, bool short_names)
 {
 	bool heap = st->level == LEVEL_HEAP;
 
@@ -80,7 +95,7 @@ static void stack(FILE *f, const struct stack_snap *st)
 		   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
 		st->bytes, st->count, heap ? "allocations" : "mappings", st->stats.total_count,
 		heap ? "allocated" : "mapped", st->stats.freed_count);
-	frames(f, st);
+	frames(f, st, short_names);
 	if (st->trace_ended)
 		fputs("\t[allocator tracing has ended: later frees are unseen]\n\n", f);
 }
@@ -104,7 +119,7 @@ static void losses(FILE *f, const struct loss_snap *l)
 	fputc('\n', f);
 }
 
-static void report(FILE *f, const struct report_snap *r)
+static void report(FILE *f, const struct report_snap *r, bool short_names)
 {
 	char when[32], live[32], mapped[32], brk[32], rsv[32];
 	struct tm tm;
@@ -134,7 +149,7 @@ static void report(FILE *f, const struct report_snap *r)
 	fputc('\n', f);
 	fprintf(f, "Top %zu stacks with outstanding allocations:\n\n", r->heap.n);
 	for (i = 0; i < r->heap.n; i++)
-		stack(f, &r->heap.v[i]);
+		stack(f, &r->heap.v[i], short_names);
 	fprintf(f, "Mappings: %s in %" PRIu64 " anonymous mappings, heap (brk) %s, %s reserved, %"
 		   PRIu64 " unmaps of ranges not seen mapped\n",
 		fmt_bytes(r->map_bytes, mapped, sizeof(mapped)), r->map_count,
@@ -142,7 +157,7 @@ static void report(FILE *f, const struct report_snap *r)
 		fmt_bytes(r->reserved_bytes, rsv, sizeof(rsv)), r->notes.unmatched_unmaps);
 	fprintf(f, "Top %zu stacks with outstanding mappings:\n\n", r->maps.n);
 	for (i = 0; i < r->maps.n; i++)
-		stack(f, &r->maps.v[i]);
+		stack(f, &r->maps.v[i], short_names);
 }
 
 static void status(FILE *f, const struct status_snap *s)
@@ -239,14 +254,14 @@ static void ps(FILE *f, const struct ps_snap *s)
 	fprintf(f, "(growth over the last %" PRIu64 " s)\n", s->growth_window_s);
 }
 
-static void top(FILE *f, const struct top_snap *t)
+static void top(FILE *f, const struct top_snap *t, bool short_names)
 {
 	size_t i;
 
 	fprintf(f, "Top %zu stacks with outstanding memory in %" PRIu64 " processes:\n\n",
 		t->stacks.n, t->processes);
 	for (i = 0; i < t->stacks.n; i++)
-		stack(f, &t->stacks.v[i]);
+		stack(f, &t->stacks.v[i], short_names);
 }
 
 static void trace(FILE *f, const struct trace_snap *t)
@@ -271,7 +286,7 @@ static void trace(FILE *f, const struct trace_snap *t)
 		fprintf(f, "%" PRIu64 " processes of other users left alone\n", t->denied);
 }
 
-static void exited(FILE *f, const struct exited_snap *x)
+static void exited(FILE *f, const struct exited_snap *x, bool short_names)
 {
 	size_t i, k;
 
@@ -288,7 +303,7 @@ static void exited(FILE *f, const struct exited_snap *x)
 			s->heap_allocs, fmt_bytes(s->map_bytes, b, sizeof(b)),
 			s->traced ? " (traced)" : "");
 		for (k = 0; k < s->stacks.n; k++)
-			stack(f, &s->stacks.v[k]);
+			stack(f, &s->stacks.v[k], short_names);
 	}
 	if (!x->n)
 		fputs("no exited process kept\n", f);
@@ -304,7 +319,7 @@ static const char *signed_bytes(int64_t v, char *buf, size_t size)
 	return buf;
 }
 
-static void diff(FILE *f, const struct diff_snap *d)
+static void diff(FILE *f, const struct diff_snap *d, bool short_names)
 {
 	char a[32], b[32], c[40];
 	size_t i;
@@ -324,7 +339,7 @@ static void diff(FILE *f, const struct diff_snap *d)
 			signed_bytes(r->delta_bytes, c, sizeof(c)), r->delta_count,
 			heap ? "allocations" : "mappings", level_name(r->stack->level),
 			fmt_bytes(r->bytes_a, a, sizeof(a)), fmt_bytes(r->bytes_b, b, sizeof(b)));
-		frames(f, r->stack);
+		frames(f, r->stack, short_names);
 	}
 	if (!d->n)
 		fputs("no stack changed\n", f);
@@ -334,7 +349,7 @@ static int render_text_fn(FILE *f, const struct snapshot *s)
 {
 	switch (s->kind) {
 	case SNAP_REPORT:
-		report(f, s->report);
+		report(f, s->report, s->short_names);
 		return 0;
 	case SNAP_STATUS:
 		status(f, s->status);
@@ -343,19 +358,19 @@ static int render_text_fn(FILE *f, const struct snapshot *s)
 		ps(f, s->ps);
 		return 0;
 	case SNAP_TOP:
-		top(f, s->top);
+		top(f, s->top, s->short_names);
 		return 0;
 	case SNAP_TRACE:
 		trace(f, s->trace);
 		return 0;
 	case SNAP_EXITED:
-		exited(f, s->exited);
+		exited(f, s->exited, s->short_names);
 		return 0;
 	case SNAP_ERROR:
 		fprintf(f, "%s\n", s->error->message);
 		return 0;
 	case SNAP_DIFF:
-		diff(f, s->diff);
+		diff(f, s->diff, s->short_names);
 		return 0;
 	case SNAP_METRICS:
 		return -ENOTSUP;

@@ -210,7 +210,8 @@ int report__print(FILE *f, const struct report_opts *o, const struct report_meta
 		  const struct proc_mem *p, struct symbolizer *s)
 {
 	struct report_snap r;
-	struct snapshot snap = { .kind = SNAP_REPORT, .report = &r };
+	struct snapshot snap = { .kind = SNAP_REPORT, .report = &r,
+				 .short_names = o->short_names };
 	int err;
 
 	err = report__gather(o, m, p, s, &r);

@@ -49,6 +49,7 @@ struct report_opts {
 	uint32_t top;			/* 0: every stack with outstanding bytes */
 	uint64_t min_age_ns;
 	enum output_format format;
+	bool short_names;		/* text: see struct snapshot */
 };
 
 /* What the report says about the session beyond the process's own tables. */

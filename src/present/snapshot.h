@@ -227,6 +227,7 @@ enum snapshot_kind {
 /* One answer, whatever its kind: what a renderer takes. */
 struct snapshot {
 	enum snapshot_kind kind;
+	bool short_names;		/* text: names without template arguments, parameters */
 	union {
 		const struct report_snap *report;
 		const struct status_snap *status;

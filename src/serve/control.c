@@ -15,6 +15,7 @@ struct request {
 	struct daemon *d;
 	const struct peer *who;
 	enum output_format format;
+	bool short_names;	/* LEAKD_REQ_SHORT_NAMES */
 	FILE *out;
 };
 
@@ -46,7 +47,11 @@ static void selector_of(const struct leakd_selector *s, struct selector *ret)
 
 static int answer(const struct request *c, const struct snapshot *s)
 {
-	int err = render(c->out, c->format, s);
+	struct snapshot with = *s;
+	int err;
+
+	with.short_names = c->short_names;
+	err = render(c->out, c->format, &with);
 
 	if (err == -ENOTSUP)
 		return LEAKD_ERR_ARGS;
@@ -163,7 +168,8 @@ static int exited(const struct request *c, const struct leakd_req_list *req)
 int control__handle(void *ctx, const struct peer *who, const struct leakd_req_hdr *h,
 		    const void *payload, FILE *out)
 {
-	struct request c = { .d = ctx, .who = who, .format = format_of(h->format), .out = out };
+	struct request c = { .d = ctx, .who = who, .format = format_of(h->format),
+			     .short_names = h->flags & LEAKD_REQ_SHORT_NAMES, .out = out };
 
 	switch (h->command) {
 	case LEAKD_CMD_STATUS:

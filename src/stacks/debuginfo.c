@@ -13,10 +13,8 @@
 #include "stacks/debuginfo.h"
 #include "stacks/elfseg.h"
 #include "stacks/elfobj.h"
+#include "stacks/names.h"
 #include "base/hashtab.h"
-
-/* The C++ runtime's demangler: a C function, no C++ compiler needed. */
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 /*
  * The cache holds answers by file offset in two generations of
@@ -31,10 +29,8 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
  */
 #define GEN_MAX (DEBUGINFO_CACHE_MAX / 2)
 #define POOL_MAX (GEN_MAX * 4)
-/* Demangled names are kept for the life of the object; past this they stay mangled. */
+/* Shown names are kept for the life of the object; past this they stay raw. */
 #define NAMES_MAX_BYTES (16u << 20)
-#define NAME_MAX_LEN 4096
-#define RAW_NAME_MAX 65536
 /*
  * Bounds on walking DWARF that may be corrupt: DIEs visited to index one unit,
  * nesting followed, ranges taken from one DIE, DIEs visited in one lookup,
@@ -73,17 +69,6 @@ struct cache_gen {
 	size_t pool_n, pool_cap;
 };
 
-struct sym_ent {
-	uint64_t addr, size;	/* module addresses */
-	const char *name;	/* owned by libdwfl */
-	unsigned char rank;	/* lower is preferred among aliases */
-};
-
-struct name_slot {
-	uint64_t key;		/* address of the raw name, which libdw owns */
-	char *name;		/* as shown */
-};
-
 struct debuginfo {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
@@ -99,49 +84,23 @@ struct debuginfo {
 	int young;		/* index into gens */
 	struct hashtab cus;	/* struct cu_slot */
 	size_t nr_ranges;
-	struct hashtab names;	/* struct name_slot: function names */
-	struct hashtab files;	/* struct name_slot: file names joined to their unit's dir */
-	struct sym_ent *syms;	/* sorted by address, preferred alias first */
+	struct name_cache names;	/* function names, by their raw names (libdw's) */
+	struct name_cache files;	/* file names joined to their unit's directory */
+	struct elf_sym *syms;	/* module addresses; names owned by libdwfl */
 	size_t nsyms;
 	bool syms_loaded;
-	size_t names_bytes;
 	struct debuginfo_stats stats;
 };
 
-static int parse_build_id(const char *hex, unsigned char *buf, size_t *ret_len)
-{
-	size_t len = strlen(hex), i;
-
-	if (!len || len % 2 || len / 2 > BUILD_ID_MAX)
-		return -EINVAL;
-	for (i = 0; i < len / 2; i++) {
-		unsigned int b;
-
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-			return -EINVAL;
-		buf[i] = b;
-	}
-	*ret_len = len / 2;
-	return 0;
-}
-
 /* The object's build-id must be the one the caller knows it by, when it has one. */
-static int check_build_id(struct debuginfo *d, const char *hex)
+static int check_build_id(Elf *elf, const char *hex)
 {
-	unsigned char want[BUILD_ID_MAX];
-	const unsigned char *bits;
-	GElf_Addr vaddr;
-	size_t len;
-	int n;
+	int err;
 
 	if (!hex || !*hex)
 		return 0;
-	if (parse_build_id(hex, want, &len))
-		return -EINVAL;
-	n = dwfl_module_build_id(d->mod, &bits, &vaddr);
-	if (n <= 0)
-		return 0;
-	return (size_t)n == len && !memcmp(bits, want, len) ? 0 : -ESTALE;
+	err = elf_build_id_check(elf, hex);
+	return err == -ENOENT ? 0 : err;
 }
 
 /* Whether some unit has a line table; bounded for DWARF with absurd unit counts. */
@@ -178,8 +137,8 @@ struct debuginfo *debuginfo__open_search(int fd, const char *real_path, const ch
 	if (hashtab__init(&d->gens[0].map, sizeof(struct cache_slot), 256) ||
 	    hashtab__init(&d->gens[1].map, sizeof(struct cache_slot), 256) ||
 	    hashtab__init(&d->cus, sizeof(struct cu_slot), 16) ||
-	    hashtab__init(&d->names, sizeof(struct name_slot), 64) ||
-	    hashtab__init(&d->files, sizeof(struct name_slot), 16)) {
+	    name_cache__init(&d->names, NAMES_MAX_BYTES) ||
+	    name_cache__init(&d->files, NAMES_MAX_BYTES)) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -231,7 +190,7 @@ struct debuginfo *debuginfo__open_search(int fd, const char *real_path, const ch
 		err = -ENOEXEC;
 		goto fail;
 	}
-	err = check_build_id(d, build_id);
+	err = check_build_id(elf, build_id);
 	if (err)
 		goto fail;
 	err = elf_segments__load(elf, &d->segs);
@@ -272,23 +231,16 @@ struct debuginfo *debuginfo__open(int fd, const char *real_path, const char *bui
 
 void debuginfo__free(struct debuginfo *d)
 {
-	struct name_slot *ns;
 	struct cu_slot *cs;
 	size_t i;
 
 	if (!d)
 		return;
-	if (d->names.slots)
-		hashtab__for_each(&d->names, i, ns)
-			free(ns->name);
-	if (d->files.slots)
-		hashtab__for_each(&d->files, i, ns)
-			free(ns->name);
 	if (d->cus.slots)
 		hashtab__for_each(&d->cus, i, cs)
 			free(cs->v);
-	hashtab__destroy(&d->names);
-	hashtab__destroy(&d->files);
+	name_cache__destroy(&d->names);
+	name_cache__destroy(&d->files);
 	hashtab__destroy(&d->cus);
 	for (i = 0; i < 2; i++) {
 		hashtab__destroy(&d->gens[i].map);
@@ -317,63 +269,13 @@ const char *debuginfo__debug_file(const struct debuginfo *d)
 	return d->debug_file;
 }
 
-/* Keeps name (malloc()ed) in table for the life of d, as the display form of raw. */
-static const char *keep_name(struct debuginfo *d, struct hashtab *table, const char *raw,
-			     char *name)
-{
-	struct name_slot *slot;
-	size_t len = strlen(name);
-
-	if (len > NAME_MAX_LEN) {
-		/* Template soup: the start says which function, the rest only costs memory. */
-		memcpy(name + NAME_MAX_LEN - 3, "...", 4);
-		len = NAME_MAX_LEN;
-	}
-	slot = hashtab__upsert(table, (uint64_t)(uintptr_t)raw, NULL);
-	if (!slot) {
-		free(name);
-		return raw;
-	}
-	slot->name = name;
-	d->names_bytes += len + 1;
-	return name;
-}
-
 /*
  * The name to show for a raw one from DWARF or the symbol table: demangled, and
- * without the version a .symtab name can carry ("xdr_uint32_t@GLIBC_2.2.5").
- * Kept for the life of d, by the address of the raw name, which libdw owns.
+ * without the version a .symtab name can carry.  Kept for the life of d.
  */
 static const char *display_name(struct debuginfo *d, const char *raw)
 {
-	const char *at = strchr(raw, '@');
-	struct name_slot *slot;
-	char *name, *dm;
-	int status;
-
-	if (strncmp(raw, "_Z", 2) && (!at || at == raw))
-		return raw;
-	slot = hashtab__get(&d->names, (uint64_t)(uintptr_t)raw);
-	if (slot)
-		return slot->name;
-	if (d->names_bytes >= NAMES_MAX_BYTES) {
-		d->stats.names_dropped++;
-		return raw;
-	}
-	/* Corrupt DWARF can name a function with a whole section: it is cut short. */
-	name = strndup(raw, at && at != raw ? (size_t)(at - raw) : RAW_NAME_MAX);
-	if (!name)
-		return raw;
-	if (!strncmp(name, "_Z", 2) && strlen(name) < RAW_NAME_MAX) {
-		dm = __cxa_demangle(name, NULL, NULL, &status);
-		if (dm && !status) {
-			free(name);
-			name = dm;
-		} else {
-			free(dm);
-		}
-	}
-	return keep_name(d, &d->names, raw, name);
+	return name_cache__display(&d->names, raw);
 }
 
 /*
@@ -383,21 +285,17 @@ static const char *display_name(struct debuginfo *d, const char *raw)
  */
 static const char *full_path(struct debuginfo *d, const char *file, const char *comp_dir)
 {
-	struct name_slot *slot;
+	const char *kept;
 	size_t dlen, flen;
 	char *path;
 
 	if (!file || file[0] == '/' || !comp_dir || comp_dir[0] != '/')
 		return file;
-	slot = hashtab__get(&d->files, (uint64_t)(uintptr_t)file);
-	if (slot)
-		return slot->name;
-	if (d->names_bytes >= NAMES_MAX_BYTES) {
-		d->stats.names_dropped++;
-		return file;
-	}
-	dlen = strnlen(comp_dir, NAME_MAX_LEN);
-	flen = strnlen(file, NAME_MAX_LEN);
+	kept = name_cache__get(&d->files, file);
+	if (kept)
+		return kept;
+	dlen = strnlen(comp_dir, NAME_SHOWN_MAX);
+	flen = strnlen(file, NAME_SHOWN_MAX);
 	path = malloc(dlen + flen + 2);
 	if (!path)
 		return file;
@@ -405,7 +303,8 @@ static const char *full_path(struct debuginfo *d, const char *file, const char *
 	path[dlen] = '/';
 	memcpy(path + dlen + 1, file, flen);
 	path[dlen + flen + 1] = 0;
-	return keep_name(d, &d->files, file, path);
+	kept = name_cache__keep(&d->files, file, path);
+	return kept ? kept : file;
 }
 
 static const char *linkage_name(Dwarf_Die *die)
@@ -430,20 +329,6 @@ static const char *die_name(struct debuginfo *d, Dwarf_Die *die, bool *ret_linka
 	if (dwarf_attr_integrate(die, DW_AT_name, &a))
 		return dwarf_formstring(&a);
 	return NULL;
-}
-
-static int cmp_sym(const void *pa, const void *pb)
-{
-	const struct sym_ent *a = pa, *b = pb;
-
-	if (a->addr != b->addr)
-		return a->addr < b->addr ? -1 : 1;
-	if (a->rank != b->rank)
-		return a->rank - b->rank;
-	/* A sized alias wins over a size-0 one. */
-	if (a->size != b->size)
-		return a->size > b->size ? -1 : 1;
-	return strcmp(a->name, b->name);
 }
 
 /*
@@ -475,38 +360,24 @@ static void load_syms(struct debuginfo *d)
 		type = GELF_ST_TYPE(sym.st_info);
 		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || shndx == SHN_UNDEF || !addr)
 			continue;
-		d->syms[cnt++] = (struct sym_ent){ addr, sym.st_size, name,
+		d->syms[cnt++] = (struct elf_sym){ addr, sym.st_size, name,
 						   elf_sym_rank(sym.st_info, name) };
 	}
-	qsort(d->syms, cnt, sizeof(*d->syms), cmp_sym);
-	d->nsyms = cnt;
+	d->nsyms = elf_syms_sort(d->syms, cnt);
 }
 
 /* The symbol table's (preferred) name for the function holding addr, or NULL. */
 static const char *symtab_name(struct debuginfo *d, Dwarf_Addr addr, bool *ret_mangled)
 {
-	size_t lo = 0, hi, i;
+	const struct elf_sym *sym;
 
 	if (!d->syms_loaded)
 		load_syms(d);
-	hi = d->nsyms;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (d->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
+	sym = elf_syms_find(d->syms, d->nsyms, addr);
+	if (!sym)
 		return NULL;
-	i = lo - 1;
-	while (i && d->syms[i - 1].addr == d->syms[i].addr)
-		i--;
-	if (d->syms[i].size && addr - d->syms[i].addr >= d->syms[i].size)
-		return NULL;
-	*ret_mangled = !strncmp(d->syms[i].name, "_Z", 2);
-	return display_name(d, d->syms[i].name);
+	*ret_mangled = name_is_mangled(sym->name);
+	return display_name(d, sym->name);
 }
 
 static int cmp_range(const void *pa, const void *pb)
@@ -882,6 +753,7 @@ int debuginfo__lookup(struct debuginfo *d, uint64_t off, struct src_frame *ret, 
 void debuginfo__stats(const struct debuginfo *d, struct debuginfo_stats *ret)
 {
 	*ret = d->stats;
+	ret->names_dropped = d->names.dropped + d->files.dropped;
 }
 
 size_t debuginfo__memory(const struct debuginfo *d)
@@ -889,6 +761,7 @@ size_t debuginfo__memory(const struct debuginfo *d)
 	return sizeof(*d) + hashtab__memory(&d->gens[0].map) + hashtab__memory(&d->gens[1].map) +
 	       (d->gens[0].pool_cap + d->gens[1].pool_cap) * sizeof(struct src_frame) +
 	       hashtab__memory(&d->cus) + d->nr_ranges * sizeof(struct fn_range) +
-	       hashtab__memory(&d->names) + hashtab__memory(&d->files) + d->names_bytes + d->segs.n * sizeof(*d->segs.v) +
+	       name_cache__memory(&d->names) + name_cache__memory(&d->files) +
+	       d->segs.n * sizeof(*d->segs.v) +
 	       d->nsyms * sizeof(*d->syms);
 }

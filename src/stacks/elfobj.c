@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -15,16 +17,9 @@
 
 #define DEBUG_ROOT "/usr/lib/debug"
 
-struct raw_sym {
-	uint64_t addr, size;
-	size_t name;		/* offset into the name pool */
-	unsigned char rank;	/* lower is preferred among aliases */
-};
-
 struct elf_obj {
 	int fd;
-	unsigned char build_id[BUILD_ID_MAX];
-	size_t build_id_len;
+	char build_id[2 * BUILD_ID_MAX + 1];	/* hex; "" when it has none */
 	struct elf_segments segs;
 	struct elf_sym *syms;	/* sorted by address, preferred alias first */
 	size_t nsyms;
@@ -32,9 +27,12 @@ struct elf_obj {
 	bool has_debug;
 };
 
-/* Symbols while loading: grown arrays, turned into elf_obj.syms at the end. */
+/*
+ * Symbols while loading: grown arrays, turned into elf_obj.syms at the end.  Names
+ * are offsets into the pool until then, as the pool moves while it grows.
+ */
 struct sym_builder {
-	struct raw_sym *v;
+	struct elf_sym *v;
 	size_t n, cap;
 	char *pool;
 	size_t pool_len, pool_cap;
@@ -47,7 +45,7 @@ static int builder_add(struct sym_builder *b, uint64_t addr, uint64_t size, cons
 
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 1024;
-		struct raw_sym *nv = realloc(b->v, cap * sizeof(*nv));
+		struct elf_sym *nv = realloc(b->v, cap * sizeof(*nv));
 
 		if (!nv)
 			return -ENOMEM;
@@ -67,7 +65,7 @@ static int builder_add(struct sym_builder *b, uint64_t addr, uint64_t size, cons
 		b->pool_cap = cap;
 	}
 	memcpy(b->pool + b->pool_len, name, len);
-	b->v[b->n++] = (struct raw_sym){ addr, size, b->pool_len, rank };
+	b->v[b->n++] = (struct elf_sym){ addr, size, (const char *)(uintptr_t)b->pool_len, rank };
 	b->pool_len += len;
 	return 0;
 }
@@ -119,9 +117,10 @@ static int load_symbols(Elf *elf, struct sym_builder *b)
 	return 0;
 }
 
-static int cmp_raw(const void *pa, const void *pb)
+static int cmp_sym(const void *pa, const void *pb)
 {
-	const struct raw_sym *a = pa, *b = pb;
+	const struct elf_sym *a = pa, *b = pb;
+	size_t la, lb;
 
 	if (a->addr != b->addr)
 		return a->addr < b->addr ? -1 : 1;
@@ -130,34 +129,84 @@ static int cmp_raw(const void *pa, const void *pb)
 	/* Bigger size first so that a sized alias wins over a size-0 one. */
 	if (a->size != b->size)
 		return a->size > b->size ? -1 : 1;
-	return a->name < b->name ? -1 : a->name > b->name;
+	/* Then the shorter name: "free" rather than its old alias "cfree". */
+	la = strlen(a->name);
+	lb = strlen(b->name);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+size_t elf_syms_sort(struct elf_sym *v, size_t n)
+{
+	size_t i, j = 0;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_sym);
+	for (i = 0; i < n; i++) {
+		if (j && v[j - 1].addr == v[i].addr && !strcmp(v[j - 1].name, v[i].name))
+			continue;
+		v[j++] = v[i];
+	}
+	return j;
+}
+
+const struct elf_sym *elf_syms_find(const struct elf_sym *v, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n, i;
+
+	/* The last symbol starting at or below addr... */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	/* ...then the preferred alias at that address, which sorts first. */
+	i = lo - 1;
+	while (i && v[i - 1].addr == v[i].addr)
+		i--;
+	if (v[i].size && addr - v[i].addr >= v[i].size)
+		return NULL;
+	return &v[i];
 }
 
 static int builder_finish(struct sym_builder *b, struct elf_obj *o)
 {
-	size_t i, j = 0;
+	size_t i;
 
-	qsort(b->v, b->n, sizeof(*b->v), cmp_raw);
-	o->syms = calloc(b->n ? b->n : 1, sizeof(*o->syms));
-	if (!o->syms)
-		return -ENOMEM;
-	for (i = 0; i < b->n; i++) {
-		/* Exact duplicates (same symbol in .symtab and .dynsym) go. */
-		if (j && o->syms[j - 1].addr == b->v[i].addr &&
-		    !strcmp(o->syms[j - 1].name, b->pool + b->v[i].name))
-			continue;
-		o->syms[j].addr = b->v[i].addr;
-		o->syms[j].size = b->v[i].size;
-		o->syms[j].name = b->pool + b->v[i].name;
-		j++;
-	}
-	o->nsyms = j;
+	for (i = 0; i < b->n; i++)
+		b->v[i].name = b->pool + (uintptr_t)b->v[i].name;
+	o->nsyms = elf_syms_sort(b->v, b->n);
+	o->syms = b->v;
+	if (o->nsyms && o->nsyms < b->cap)
+		o->syms = realloc(b->v, o->nsyms * sizeof(*o->syms)) ?: b->v;
+	b->v = NULL;
 	o->names = b->pool;
 	b->pool = NULL;
 	return 0;
 }
 
-static int read_build_id(Elf *elf, unsigned char *buf, size_t *ret_len)
+static int hex_build_id(const unsigned char *id, size_t len, char *buf, size_t size)
+{
+	size_t i;
+
+	if (!len)
+		return -ENOENT;
+	if (size < len * 2 + 1)
+		return -ENOSPC;
+	for (i = 0; i < len; i++)
+		snprintf(buf + 2 * i, 3, "%02x", id[i]);
+	return 0;
+}
+
+/* The build-id of elf as lowercase hex: 0, -ENOENT when it has none, -ENOSPC. */
+static int read_build_id(Elf *elf, char *buf, size_t size)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -176,9 +225,8 @@ static int read_build_id(Elf *elf, unsigned char *buf, size_t *ret_len)
 			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
 			    !memcmp((char *)data->d_buf + name_off, "GNU", 4) && nh.n_descsz &&
 			    nh.n_descsz <= BUILD_ID_MAX) {
-				memcpy(buf, (char *)data->d_buf + desc_off, nh.n_descsz);
-				*ret_len = nh.n_descsz;
-				return 0;
+				return hex_build_id((unsigned char *)data->d_buf + desc_off,
+						    nh.n_descsz, buf, size);
 			}
 		}
 	}
@@ -218,13 +266,21 @@ static Elf *open_elf(const char *path, int *ret_fd)
 	return elf;
 }
 
-static bool same_build_id(Elf *elf, const struct elf_obj *o)
+int elf_build_id_check(Elf *elf, const char *hex)
 {
-	unsigned char id[BUILD_ID_MAX];
-	size_t len;
+	char id[2 * BUILD_ID_MAX + 1];
+	size_t len = strlen(hex), i;
+	int err;
 
-	return !read_build_id(elf, id, &len) && len == o->build_id_len &&
-	       !memcmp(id, o->build_id, len);
+	if (!len || len % 2 || len > 2 * BUILD_ID_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)hex[i]))
+			return -EINVAL;
+	err = read_build_id(elf, id, sizeof(id));
+	if (err)
+		return err;
+	return strcasecmp(id, hex) ? -ESTALE : 0;
 }
 
 static uint32_t file_crc(int fd)
@@ -251,7 +307,7 @@ static int try_debug_file(struct elf_obj *o, const char *path, bool by_build_id,
 	elf = open_elf(path, &fd);
 	if (!elf)
 		return -ENOENT;
-	if (by_build_id ? same_build_id(elf, o) : file_crc(fd) == crc)
+	if (by_build_id ? !elf_build_id_check(elf, o->build_id) : file_crc(fd) == crc)
 		err = load_symbols(elf, b);
 	elf_end(elf);
 	close(fd);
@@ -266,16 +322,12 @@ static void load_debug_file(struct elf_obj *o, Elf *elf, const char *real_path,
 	size_t shstrndx, i;
 	int n;
 
-	if (o->build_id_len > 1) {
-		n = snprintf(path, sizeof(path), DEBUG_ROOT "/.build-id/%02x/", o->build_id[0]);
-		for (i = 1; i < o->build_id_len && n > 0 && (size_t)n < sizeof(path) - 3; i++)
-			n += snprintf(path + n, sizeof(path) - n, "%02x", o->build_id[i]);
-		if (n > 0 && (size_t)n + 7 < sizeof(path)) {
-			snprintf(path + n, sizeof(path) - n, ".debug");
-			if (!try_debug_file(o, path, true, 0, b)) {
-				o->has_debug = true;
-				return;
-			}
+	if (strlen(o->build_id) > 2) {
+		n = snprintf(path, sizeof(path), DEBUG_ROOT "/.build-id/%.2s/%s.debug", o->build_id,
+			     o->build_id + 2);
+		if (n > 0 && (size_t)n < sizeof(path) && !try_debug_file(o, path, true, 0, b)) {
+			o->has_debug = true;
+			return;
 		}
 	}
 	if (!real_path || elf_getshdrstrndx(elf, &shstrndx))
@@ -349,7 +401,7 @@ struct elf_obj *elf_obj__open(const char *path, const char *real_path)
 		err = -ENOEXEC;
 	if (err)
 		goto fail;
-	read_build_id(elf, o->build_id, &o->build_id_len);
+	read_build_id(elf, o->build_id, sizeof(o->build_id));
 	err = load_symbols(elf, &b);
 	if (err)
 		goto fail;
@@ -388,23 +440,8 @@ void elf_obj__free(struct elf_obj *o)
 	free(o);
 }
 
-static int hex_build_id(const unsigned char *id, size_t len, char *buf, size_t size)
-{
-	size_t i;
-
-	if (!len)
-		return -ENOENT;
-	if (size < len * 2 + 1)
-		return -ENOSPC;
-	for (i = 0; i < len; i++)
-		snprintf(buf + 2 * i, 3, "%02x", id[i]);
-	return 0;
-}
-
 int elf_fd_build_id(int fd, char *buf, size_t size)
 {
-	unsigned char id[BUILD_ID_MAX];
-	size_t len = 0;
 	Elf *elf;
 	int err;
 
@@ -414,14 +451,19 @@ int elf_fd_build_id(int fd, char *buf, size_t size)
 		elf_end(elf);
 		return -ENOEXEC;
 	}
-	err = read_build_id(elf, id, &len);
+	err = read_build_id(elf, buf, size);
 	elf_end(elf);
-	return err ? err : hex_build_id(id, len, buf, size);
+	return err;
 }
 
 int elf_obj__build_id(const struct elf_obj *o, char *buf, size_t size)
 {
-	return hex_build_id(o->build_id, o->build_id_len, buf, size);
+	int n;
+
+	if (!o->build_id[0])
+		return -ENOENT;
+	n = snprintf(buf, size, "%s", o->build_id);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }
 
 bool elf_obj__has_debug_file(const struct elf_obj *o)
@@ -449,27 +491,124 @@ int elf_obj__find_sym(const struct elf_obj *o, const char *name, struct elf_sym 
 
 int elf_obj__symbolize(const struct elf_obj *o, uint64_t vaddr, struct elf_sym *ret)
 {
-	size_t lo = 0, hi = o->nsyms, i;
+	const struct elf_sym *sym = elf_syms_find(o->syms, o->nsyms, vaddr);
 
-	/* The last symbol starting at or below vaddr... */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (o->syms[mid].addr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
+	if (!sym)
 		return -ENOENT;
-	/* ...then the preferred alias at that address, which sorts first. */
-	i = lo - 1;
-	while (i && o->syms[i - 1].addr == o->syms[i].addr)
-		i--;
-	if (o->syms[i].size && vaddr >= o->syms[i].addr + o->syms[i].size)
-		return -ENOENT;
-	*ret = o->syms[i];
+	*ret = *sym;
 	return 0;
+}
+
+/* The 16 bytes of code at vaddr. */
+static int read_code(const struct elf_obj *o, uint64_t vaddr, uint8_t *code)
+{
+	uint64_t off;
+
+	if (elf_obj__vaddr_to_offset(o, vaddr, &off))
+		return -ENOENT;
+	return elf_obj__read(o, off, code, 16);
+}
+
+/*
+ * Decodes "[endbr64] [bnd] jmp" at vaddr: *ret_target is where a direct jump
+ * goes, or *ret_slot the GOT slot an indirect "jmp *disp(%rip)" reads.
+ */
+static int decode_jump(const uint8_t *c, uint64_t vaddr, uint64_t *ret_target, uint64_t *ret_slot)
+{
+	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	size_t p = 0;
+	int32_t rel;
+
+	*ret_target = *ret_slot = 0;
+	if (!memcmp(c, endbr64, 4))
+		p = 4;
+	if (c[p] == 0xf2)	/* bnd */
+		p++;
+	if (c[p] == 0xe9) {
+		memcpy(&rel, c + p + 1, 4);
+		*ret_target = vaddr + p + 5 + (int64_t)rel;
+	} else if (c[p] == 0xeb) {
+		*ret_target = vaddr + p + 2 + (int8_t)c[p + 1];
+	} else if (c[p] == 0xff && c[p + 1] == 0x25) {
+		memcpy(&rel, c + p + 2, 4);
+		*ret_slot = vaddr + p + 6 + (int64_t)rel;
+	} else {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* The name of the symbol a relocation of the GOT slot at vaddr binds to. */
+static int slot_symbol(const struct elf_obj *o, uint64_t slot, char *buf, size_t size)
+{
+	Elf_Scn *scn = NULL;
+	int err = -ENOENT;
+	GElf_Shdr sh;
+	Elf *elf;
+
+	elf = elf_begin(o->fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		return -ENOEXEC;
+	while (err == -ENOENT && (scn = elf_nextscn(elf, scn))) {
+		Elf_Scn *symscn;
+		Elf_Data *data, *syms;
+		GElf_Shdr symsh;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		symscn = elf_getscn(elf, sh.sh_link);
+		data = elf_getdata(scn, NULL);
+		if (!symscn || !gelf_getshdr(symscn, &symsh) || !data)
+			continue;
+		syms = elf_getdata(symscn, NULL);
+		n = data->d_size / sh.sh_entsize;
+		for (i = 0; i < n && syms; i++) {
+			const char *name;
+			GElf_Rela r;
+			GElf_Sym sym;
+
+			if (!gelf_getrela(data, i, &r) || r.r_offset != slot)
+				continue;
+			if (!gelf_getsym(syms, GELF_R_SYM(r.r_info), &sym))
+				break;
+			name = elf_strptr(elf, symsh.sh_link, sym.st_name);
+			if (name && *name) {
+				int len = snprintf(buf, size, "%s", name);
+
+				err = len < 0 || (size_t)len >= size ? -ENOSPC : 0;
+			}
+			break;
+		}
+	}
+	elf_end(elf);
+	return err;
+}
+
+int elf_obj__forwards_to(const struct elf_obj *o, uint64_t vaddr, char *buf, size_t size)
+{
+	uint64_t target, slot;
+	struct elf_sym sym;
+	uint8_t code[16];
+	int err, n;
+
+	if (o->fd < 0)
+		return -EBADF;
+	err = read_code(o, vaddr, code);
+	if (!err)
+		err = decode_jump(code, vaddr, &target, &slot);
+	if (err)
+		return -ENOENT;
+	if (slot)
+		return slot_symbol(o, slot, buf, size);
+	/* A function of this object, or a PLT stub that reads a GOT slot. */
+	if (!elf_obj__symbolize(o, target, &sym) && sym.addr == target) {
+		n = snprintf(buf, size, "%s", sym.name);
+		return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+	}
+	if (read_code(o, target, code) || decode_jump(code, target, &target, &slot) || !slot)
+		return -ENOENT;
+	return slot_symbol(o, slot, buf, size);
 }
 
 int elf_obj__vaddr_to_offset(const struct elf_obj *o, uint64_t vaddr, uint64_t *ret_off)

@@ -6,6 +6,7 @@
 #ifndef LEAKD_ELFOBJ_H
 #define LEAKD_ELFOBJ_H
 
+#include <libelf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +19,24 @@ struct elf_sym {
 	uint64_t addr;		/* st_value: a virtual address of the object */
 	uint64_t size;
 	const char *name;
+	unsigned char rank;	/* elf_sym_rank(): lower is preferred among aliases */
 };
+
+/*
+ * Sorts function symbols by address, the preferred alias of an address first (by
+ * rank, then a sized one before a size-0 one), and drops exact duplicates (one
+ * symbol in both .symtab and .dynsym).  Returns the number left.
+ */
+size_t elf_syms_sort(struct elf_sym *v, size_t n);
+/* In v sorted so: the preferred symbol of the function holding addr, or NULL. */
+const struct elf_sym *elf_syms_find(const struct elf_sym *v, size_t n, uint64_t addr);
+
+/*
+ * Whether the object elf is the one known by build-id hex (any case): 0 when it
+ * is, -ESTALE when its build-id differs, -ENOENT when it has none, -EINVAL when
+ * hex is not a build-id.
+ */
+int elf_build_id_check(Elf *elf, const char *hex);
 
 /*
  * Opens the object at path.  real_path is where the object lives in its own file
@@ -45,6 +63,14 @@ unsigned char elf_sym_rank(unsigned char st_info, const char *name);
 int elf_obj__find_sym(const struct elf_obj *o, const char *name, struct elf_sym *ret);
 /* The function containing vaddr; -ENOENT when none does. */
 int elf_obj__symbolize(const struct elf_obj *o, uint64_t vaddr, struct elf_sym *ret);
+
+/*
+ * When the function at vaddr does nothing but jump to another function, directly
+ * or through the PLT (a forwarder: "operator delete" jumping to free), that
+ * function's name into buf.  -ENOENT when it is no such forwarder or the target
+ * has no name; -EBADF once the file is closed.
+ */
+int elf_obj__forwards_to(const struct elf_obj *o, uint64_t vaddr, char *buf, size_t size);
 
 int elf_obj__vaddr_to_offset(const struct elf_obj *o, uint64_t vaddr, uint64_t *ret_off);
 int elf_obj__offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *ret_vaddr);

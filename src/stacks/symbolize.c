@@ -10,15 +10,12 @@
 
 #include "stacks/debuginfo.h"
 #include "stacks/elfobj.h"
+#include "stacks/names.h"
 #include "leakd/events.h"
 #include "base/hashtab.h"
 #include "stacks/perfmap.h"
 #include "base/procmaps.h"
 #include "stacks/symbolize.h"
-
-
-/* The C++ runtime's demangler: a C function, no C++ compiler needed. */
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 struct module {
 	dev_t dev;
@@ -58,17 +55,12 @@ struct proc_slot {
 	struct sym_proc *sp;
 };
 
-struct name_slot {
-	uint64_t name;		/* address of the mangled name, owned by an elf_obj */
-	char *demangled;
-};
-
 struct symbolizer {
 	struct module **mods;	/* id - 1 */
 	uint32_t nr_mods, max_mods;
 	struct hashtab mod_index;	/* struct module_slot */
 	struct hashtab procs;		/* struct proc_slot */
-	struct hashtab names;		/* struct name_slot */
+	struct name_cache names;	/* by the raw names, which the elf_objs own */
 	char **jit_names;		/* id - 1 */
 	struct hashtab jit_index;	/* struct jit_slot */
 	uint64_t tick;
@@ -78,6 +70,8 @@ struct symbolizer {
 /* DWARF kept open at once: each holds a descriptor and its parsed units. */
 #define MAX_DEBUGINFO 256
 #define MAX_JIT_NAMES 65536
+/* Shown names of symbols: about 64 bytes each, for ~500,000 of them. */
+#define MAX_NAME_BYTES (32u << 20)
 
 static uint64_t module_key(dev_t dev, uint64_t inode, const char *name)
 {
@@ -102,7 +96,7 @@ struct symbolizer *symbolizer__new(uint32_t max_modules)
 	s->max_mods = max_modules;
 	if (hashtab__init(&s->mod_index, sizeof(struct module_slot), 64) ||
 	    hashtab__init(&s->procs, sizeof(struct proc_slot), 16) ||
-	    hashtab__init(&s->names, sizeof(struct name_slot), 256) ||
+	    name_cache__init(&s->names, MAX_NAME_BYTES) ||
 	    hashtab__init(&s->jit_index, sizeof(struct jit_slot), 64) ||
 	    !(s->jit_names = calloc(MAX_JIT_NAMES, sizeof(*s->jit_names)))) {
 		symbolizer__free(s);
@@ -125,7 +119,6 @@ static void sym_proc_free(struct sym_proc *sp)
 void symbolizer__free(struct symbolizer *s)
 {
 	struct proc_slot *ps;
-	struct name_slot *ns;
 	size_t i;
 
 	if (!s)
@@ -144,12 +137,9 @@ void symbolizer__free(struct symbolizer *s)
 	if (s->procs.slots)
 		hashtab__for_each(&s->procs, i, ps)
 			sym_proc_free(ps->sp);
-	if (s->names.slots)
-		hashtab__for_each(&s->names, i, ns)
-			free(ns->demangled);
+	name_cache__destroy(&s->names);
 	hashtab__destroy(&s->mod_index);
 	hashtab__destroy(&s->procs);
-	hashtab__destroy(&s->names);
 	free(s);
 }
 
@@ -323,6 +313,23 @@ static uint32_t add_module(struct symbolizer *s, struct module *m, uint64_t key)
 	return slot->id;
 }
 
+/* A module not registered yet, within the bound on their number; NULL past it. */
+static struct module *new_module(struct symbolizer *s, dev_t dev, uint64_t inode)
+{
+	struct module *m;
+
+	if (s->nr_mods >= s->max_mods) {
+		s->stats.modules_dropped++;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->dev = dev;
+	m->inode = inode;
+	return m;
+}
+
 /* The module id for a mapping, registering (and reading) the module when new. */
 static uint32_t module_for(struct symbolizer *s, pid_t pid, const struct map_entry *e)
 {
@@ -337,15 +344,9 @@ static uint32_t module_for(struct symbolizer *s, pid_t pid, const struct map_ent
 			learn_path(s, m, pid, e);
 		return slot->id;
 	}
-	if (s->nr_mods >= s->max_mods) {
-		s->stats.modules_dropped++;
-		return 0;
-	}
-	m = calloc(1, sizeof(*m));
+	m = new_module(s, e->dev, is_file ? e->inode : 0);
 	if (!m)
 		return 0;
-	m->dev = e->dev;
-	m->inode = is_file ? e->inode : 0;
 	if (is_file) {
 		learn_path(s, m, pid, e);
 	} else {
@@ -364,15 +365,9 @@ static uint32_t pathless_module(struct symbolizer *s, dev_t dev, uint64_t inode)
 
 	if (slot)
 		return slot->id;
-	if (s->nr_mods >= s->max_mods) {
-		s->stats.modules_dropped++;
-		return 0;
-	}
-	m = calloc(1, sizeof(*m));
+	m = new_module(s, dev, inode);
 	if (!m)
 		return 0;
-	m->dev = dev;
-	m->inode = inode;
 	snprintf(m->anon_name, sizeof(m->anon_name), "[inode %llu on %u:%u]",
 		 (unsigned long long)inode, major(dev), minor(dev));
 	m->name = m->anon_name;
@@ -509,45 +504,6 @@ struct stack_frame *symbolizer__normalize(struct symbolizer *s, pid_t pid,
 	return frames;
 }
 
-const char *demangle(const char *name, char *buf, size_t size)
-{
-	char *d;
-	int status;
-
-	if (strncmp(name, "_Z", 2))
-		return name;
-	d = __cxa_demangle(name, NULL, NULL, &status);
-	if (!d || status)
-		return name;
-	snprintf(buf, size, "%s", d);
-	free(d);
-	return buf;
-}
-
-/* Demangled names are cached by the address of the mangled one. */
-static const char *demangled(struct symbolizer *s, const char *name)
-{
-	struct name_slot *slot;
-	char buf[1024];
-	const char *d;
-
-	if (strncmp(name, "_Z", 2))
-		return name;
-	slot = hashtab__get(&s->names, (uint64_t)(uintptr_t)name);
-	if (slot)
-		return slot->demangled;
-	d = demangle(name, buf, sizeof(buf));
-	slot = hashtab__upsert(&s->names, (uint64_t)(uintptr_t)name, NULL);
-	if (!slot)
-		return name;
-	slot->demangled = strdup(d);
-	if (!slot->demangled) {
-		hashtab__remove(&s->names, (uint64_t)(uintptr_t)name, NULL);
-		return name;
-	}
-	return slot->demangled;
-}
-
 /*
  * The process could not be read when the module was registered (it was gone):
  * the same file at the same path in leakd's own file system will do, if it is the
@@ -601,7 +557,7 @@ int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, stru
 	have_sym = m->obj && !elf_obj__offset_to_vaddr(m->obj, off, &vaddr) &&
 		   !elf_obj__symbolize(m->obj, vaddr, &sym);
 	if (have_sym) {
-		ret->function = demangled(s, sym.name);
+		ret->function = name_cache__display(&s->names, sym.name);
 		ret->function_offset = vaddr + !(f->flags & LEAKD_FRAME_EXACT) - sym.addr;
 	}
 	if (m->inode && !m->di && !m->di_tried)
@@ -630,7 +586,7 @@ int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, stru
 		}
 	}
 	if (have_sym) {
-		ret[n - 1].function = demangled(s, sym.name);
+		ret[n - 1].function = name_cache__display(&s->names, sym.name);
 		ret[n - 1].function_offset = vaddr + !(f->flags & LEAKD_FRAME_EXACT) - sym.addr;
 	}
 	return n;
@@ -638,14 +594,24 @@ int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, stru
 
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *ret)
 {
+	struct debuginfo_stats ds;
+	uint32_t i;
+
 	*ret = s->stats;
+	ret->names_dropped = s->names.dropped;
+	for (i = 0; i < s->nr_mods; i++) {
+		if (!s->mods[i]->di)
+			continue;
+		debuginfo__stats(s->mods[i]->di, &ds);
+		ret->names_dropped += ds.names_dropped;
+	}
 }
 
 
 size_t symbolizer__memory(const struct symbolizer *s)
 {
 	size_t total = hashtab__memory(&s->mod_index) + hashtab__memory(&s->procs) +
-		       hashtab__memory(&s->names);
+		       name_cache__memory(&s->names);
 	uint32_t i;
 
 	for (i = 0; i < s->nr_mods; i++)

@@ -25,6 +25,7 @@ struct symbolizer_stats {
 	uint64_t debuginfo_closed;	/* closed to stay within the bound */
 	uint64_t jit_names;		/* JIT function names from perf maps */
 	uint64_t jit_names_dropped;	/* not kept: the table of them was full */
+	uint64_t names_dropped;		/* shown raw (mangled): a name cache was full */
 };
 
 /* A frame as a report shows it; one frame of code may be several (inlined). */
@@ -70,8 +71,5 @@ int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, stru
 			 int max);
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *ret);
 size_t symbolizer__memory(const struct symbolizer *s);
-
-/* Demangles a C++ name into buf; returns name itself when it is not mangled. */
-const char *demangle(const char *name, char *buf, size_t size);
 
 #endif

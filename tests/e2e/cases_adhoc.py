@@ -25,6 +25,19 @@ def case_entry_points():
     check_eq(rep["live_bytes"], want, "live bytes of the process")
 
 
+def case_mimalloc_entry_points():
+    """mimalloc preloaded, its own API called directly: exact bytes and blocks per site."""
+    lib = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
+    check(os.path.exists(lib), f"{lib} missing (setup.sh installs it)")
+    r = run_command([leaker("leak_mimalloc")], env=dict(os.environ, LD_PRELOAD=lib))
+    check_eq(r.returncode, 0, f"leakd exit status ({r.stderr.strip()})")
+    rep = r.final()
+    check_eq(rep["reason"], "exit", "final report reason")
+    check(rep["complete"], f"report incomplete: {rep['counters']}")
+    check_truth(rep, r.truth, "leak_mimalloc")
+    check_eq(rep["unmatched_frees"], 0, "unmatched frees")
+
+
 def case_failure_semantics():
     """Failed, freeing and moving reallocs; failed posix_memalign; NULL results."""
     r = run_command([leaker("leak_fail")])

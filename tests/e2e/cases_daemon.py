@@ -230,6 +230,36 @@ def case_tcmalloc():
     preloaded("libtcmalloc.so.4")
 
 
+def case_mimalloc():
+    """Debian's mimalloc preloaded: traced through mimalloc's own malloc."""
+    preloaded("libmimalloc.so.2")
+
+
+def case_short_names_ctl():
+    """leakctl top --short-names on a traced Rust program built with v0 mangling:
+    text without generic arguments, JSON with them, exact figures."""
+    from cases_stacks import rust_leaker
+    d = Daemon()
+    lk = Leaker([rust_leaker("v0"), "serve"])
+    with run(d, lk):
+        d.ctl("trace", str(lk.pid))
+        lk.do("leak")
+        wait_site(d, lk.pid, "heap", "leak_rust_v0", "leak_rust::leaky_generic::<u64>", 2400, 1)
+        wait_site(d, lk.pid, "heap", "leak_rust_v0", "leak_rust::leaky_fn", 3000, 3)
+        sel = ("--pid", str(lk.pid), "-n", "0")
+        full, _ = d.ctl("top", *sel, json_out=False)
+        short, _ = d.ctl("top", *sel, "--short-names", json_out=False)
+        also, _ = d.ctl("--short-names", "top", *sel, json_out=False)
+        check("\tleak_rust::leaky_generic::<u64>+0x" in full, full)
+        for text in (short, also):
+            check("\tleak_rust::leaky_generic+0x" in text, text)
+            check("\tleak_rust::leaky_fn+0x" in text, text)
+            check("::<" not in text, f"generic arguments left:\n{text}")
+        answer = d.ctl("top", *sel, "--short-names")[0]
+        names = {frame_function(f) for st in answer["stacks"] for f in st["frames"]}
+        check("leak_rust::leaky_generic::<u64>" in names, f"JSON lost the whole name: {names}")
+
+
 def case_fork_churn():
     """Forked children that exit at once leave nothing behind in the tables."""
     d = Daemon()

@@ -10,8 +10,8 @@ import subprocess
 import tempfile
 import time
 
-from harness import (Attached, TestFailure, check, check_eq, check_truth, frame_function,
-                     leaker, read_json_lines, run_command, wait_for_line)
+from harness import (Attached, Skip, TestFailure, check, check_eq, check_truth,
+                     frame_function, leaker, read_json_lines, run_command, wait_for_line)
 
 TRACEFS = "/sys/kernel/tracing"
 
@@ -204,3 +204,84 @@ def case_source_lines():
     check_eq(inl[0]["line"], marked_line(src, "inline_helper"), "the inlined function's line")
     text = run_command([leaker("leak_inline")], json_out=False).reports
     check("inline_helper (inlined) leak_inline.c:" in text, text)
+
+
+def rust_leaker(mangling):
+    """leak_rust built with rustc's legacy or v0 symbol mangling."""
+    exe = leaker(f"leak_rust_{mangling}")
+    if not os.path.exists(exe):
+        raise Skip("rustc was not found when the tests were built (setup.sh installs it)")
+    return exe
+
+
+def rust_base(name):
+    """A Rust function's name without the generic arguments v0 names carry."""
+    return re.sub(r"::<.*>$", "", name)
+
+
+def check_rust_report(rep, truth, mangling):
+    """Each site of the truth holds exactly its bytes and blocks, counted under the
+    innermost frame of the program's own code (leak_rust::...), demangled; no
+    frame of the program is left mangled."""
+    module = f"leak_rust_{mangling}"
+    sites = {}
+    for st in rep["stacks"]:
+        names = [frame_function(f) for f in st["frames"] if f.get("module") == module]
+        mangled = [n for n in names if n.startswith("_ZN") or n.startswith("_R")]
+        check(not mangled, f"{mangling}: frames left mangled: {mangled}")
+        own = [n for n in names if n.startswith("leak_rust::")]
+        if not own:
+            continue
+        s = sites.setdefault(rust_base(own[0]), {"bytes": 0, "count": 0, "names": set()})
+        s["bytes"] += st["bytes"]
+        s["count"] += st["allocs"]
+        s["names"].add(own[0])
+    for t in truth["sites"]:
+        got = sites.get(t["function"])
+        if not t["bytes"]:
+            check(got is None, f"{mangling}: {t['function']} should hold nothing: {got}")
+            continue
+        check(got is not None, f"{mangling}: no stack from {t['function']}; sites: {sorted(sites)}")
+        check_eq((got["bytes"], got["count"]), (t["bytes"], t["count"]),
+                 f"{mangling}: {t['function']} bytes, blocks")
+    return sites
+
+
+def case_rust_names():
+    """A Rust program, built with each symbol mangling: its leaking functions are
+    named demangled, with exact bytes and blocks; v0 names keep their generic
+    arguments in JSON and lose them in text with --short-names."""
+    generic = {"legacy": "leak_rust::leaky_generic", "v0": "leak_rust::leaky_generic::<u64>"}
+    for mangling in ("legacy", "v0"):
+        exe = rust_leaker(mangling)
+        r = run_command([exe])
+        check_eq(r.returncode, 0, f"leakd exit status ({r.stderr.strip()})")
+        rep = r.final()
+        check(rep["complete"], f"report incomplete: {rep['counters']}")
+        sites = check_rust_report(rep, r.truth, mangling)
+        check_eq(sites["leak_rust::leaky_generic"]["names"], {generic[mangling]},
+                 f"{mangling}: the generic function's name in JSON")
+        full = run_command([exe], json_out=False).reports
+        short = run_command([exe], leakd_args=["--short-names"], json_out=False).reports
+        for text, name in ((full, generic[mangling]), (short, "leak_rust::leaky_generic")):
+            check(f"\t{name}+0x" in text, f"{mangling}: no frame '{name}' in:\n{text}")
+            check("\tleak_rust::leaky_fn+0x" in text, f"{mangling}: no leaky_fn in:\n{text}")
+        check("::<" not in short, f"{mangling}: generic arguments left:\n{short}")
+
+
+def case_cxx_short_names():
+    """--short-names on C++ frames: template arguments, parameters and return types
+    go in text; JSON keeps the whole name."""
+    exe = leaker("leak_cxx")
+    full = run_command([exe], leakd_args=["-n", "3"], json_out=False).reports
+    short = run_command([exe], leakd_args=["-n", "3", "--short-names"], json_out=False).reports
+    check("\toperator new(unsigned long)+0x" in full, full)
+    check("\tfill_map(int)+0x" in full, full)
+    check("\toperator new+0x" in short, short)
+    check("\tfill_map+0x" in short, short)
+    check("\tstd::unordered_map::operator[] (inlined)" in short, short)
+    check("\tstd::__detail::_Hashtable_alloc::_M_allocate_node (inlined)" in short, short)
+    check("<" not in short and "const&" not in short, f"template arguments left:\n{short}")
+    rep = run_command([exe], leakd_args=["--short-names"]).final()
+    names = {frame_function(f) for st in rep["stacks"] for f in st["frames"]}
+    check("fill_map(int)" in names, f"JSON lost the whole name: {sorted(names)}")

@@ -5,10 +5,12 @@
  * probes__plan on the machine's libc, checked against objdump's decoding.
  */
 #include <check.h>
+#include <errno.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stacks/elfobj.h"
 #include "collect/probes.h"
@@ -253,6 +255,117 @@ START_TEST(plan_on_libc)
 }
 END_TEST
 
+#define MIMALLOC "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
+
+/*
+ * Debian's mimalloc: every entry point of the table it defines gets a probe
+ * (aliases of one function one probe), within PROBES_MAX_SITES.
+ */
+START_TEST(plan_on_mimalloc)
+{
+	static const struct {
+		const char *name;
+		enum leakd_fn fn;
+	} want[] = {
+		{ "mi_malloc", LEAKD_FN_MALLOC }, { "mi_free", LEAKD_FN_FREE },
+		{ "mi_zalloc", LEAKD_FN_MALLOC }, { "mi_mallocn", LEAKD_FN_CALLOC },
+		{ "mi_reallocn", LEAKD_FN_REALLOCARRAY }, { "mi_malloc_aligned", LEAKD_FN_MALLOC },
+		{ "mi_calloc_aligned", LEAKD_FN_CALLOC }, { "mi_realloc_aligned", LEAKD_FN_REALLOC },
+		{ "mi_new_n", LEAKD_FN_CALLOC }, { "mi_new_reallocn", LEAKD_FN_REALLOCARRAY },
+		{ "mi_posix_memalign", LEAKD_FN_POSIX_MEMALIGN },
+	};
+	struct probe_site sites[PROBES_MAX_SITES];
+	struct elf_obj *o;
+	struct elf_sym sym, other;
+	char name[64];
+	uint64_t off;
+	size_t i;
+	int n, j, k;
+
+	ck_assert_msg(access(MIMALLOC, R_OK) == 0, MIMALLOC " missing (setup.sh installs it)");
+	o = elf_obj__open(MIMALLOC, MIMALLOC);
+	ck_assert_ptr_nonnull(o);
+	n = probes__plan(o, sites, PROBES_MAX_SITES);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_lt(n, PROBES_MAX_SITES);	/* nothing left out for want of room */
+	/* malloc is mi_malloc: one site, under the standard name. */
+	ck_assert_int_eq(elf_obj__find_sym(o, "malloc", &sym), 0);
+	ck_assert_int_eq(elf_obj__find_sym(o, "mi_malloc", &other), 0);
+	ck_assert_uint_eq(sym.addr, other.addr);
+	ck_assert_str_eq(site_of(sites, n, LEAKD_FN_MALLOC)->symbol, "malloc");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		bool found = false;
+
+		ck_assert_int_eq(elf_obj__find_sym(o, want[i].name, &sym), 0);
+		ck_assert_int_eq(elf_obj__vaddr_to_offset(o, sym.addr, &off), 0);
+		for (j = 0; j < n; j++) {
+			if (sites[j].func_offset != off)
+				continue;
+			ck_assert_int_eq(sites[j].fn, want[i].fn);
+			ck_assert_uint_lt(sites[j].skip, sym.size);
+			check_with_objdump(MIMALLOC, &sites[j], sym.addr);
+			found = true;
+		}
+		ck_assert_msg(found, "no site for %s", want[i].name);
+	}
+	for (j = 0; j < n; j++)
+		for (k = 0; k < j; k++)
+			ck_assert_uint_ne(sites[k].func_offset, sites[j].func_offset);
+	/*
+	 * Forwarders (a jump through the PLT to another entry point of the same
+	 * kind) get no probe: each free would be reported twice, or thrice.
+	 */
+	for (j = 0; j < n; j++)
+		if (sites[j].fn == LEAKD_FN_FREE)
+			ck_assert_str_eq(sites[j].symbol, "free");
+	for (j = 0; j < n; j++) {
+		ck_assert_str_ne(sites[j].symbol, "posix_memalign");
+		ck_assert_str_ne(sites[j].symbol, "_ZdlPvSt11align_val_t");
+	}
+	ck_assert_int_eq(elf_obj__find_sym(o, "mi_free_aligned", &sym), 0);
+	ck_assert_int_eq(elf_obj__forwards_to(o, sym.addr, name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "mi_free");
+	ck_assert_int_eq(elf_obj__find_sym(o, "_ZdlPvSt11align_val_t", &sym), 0);
+	ck_assert_int_eq(elf_obj__forwards_to(o, sym.addr, name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "mi_free_aligned");
+	ck_assert_int_eq(elf_obj__forwards_to(o, sym.addr, name, 4), -ENOSPC);
+	ck_assert_int_eq(elf_obj__find_sym(o, "mi_free", &sym), 0);
+	ck_assert_int_eq(elf_obj__forwards_to(o, sym.addr, name, sizeof(name)), -ENOENT);
+	elf_obj__free(o);
+}
+END_TEST
+
+#define JEMALLOC "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+
+/* jemalloc's "operator delete" jumps to free: free alone is probed for both. */
+START_TEST(plan_on_jemalloc)
+{
+	struct probe_site sites[PROBES_MAX_SITES];
+	struct elf_sym sym;
+	struct elf_obj *o;
+	char name[64];
+	int n, j;
+
+	ck_assert_msg(access(JEMALLOC, R_OK) == 0, JEMALLOC " missing (setup.sh installs it)");
+	o = elf_obj__open(JEMALLOC, JEMALLOC);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(elf_obj__find_sym(o, "_ZdlPv", &sym), 0);
+	ck_assert_int_eq(elf_obj__forwards_to(o, sym.addr, name, sizeof(name)), 0);
+	ck_assert_str_eq(name, "free");
+	n = probes__plan(o, sites, PROBES_MAX_SITES);
+	ck_assert_int_gt(n, 0);
+	ck_assert_ptr_nonnull(site_of(sites, n, LEAKD_FN_FREE));
+	for (j = 0; j < n; j++) {
+		ck_assert_str_ne(sites[j].symbol, "_ZdlPv");
+		ck_assert_str_ne(sites[j].symbol, "_ZdaPv");
+	}
+	/* Sized delete is code of its own there: still probed. */
+	ck_assert_int_eq(elf_obj__find_sym(o, "_ZdlPvm", &sym), 0);
+	ck_assert_int_eq(elf_obj__forwards_to(o, sym.addr, name, sizeof(name)), -ENOENT);
+	elf_obj__free(o);
+}
+END_TEST
+
 START_TEST(plan_without_allocator)
 {
 	struct probe_site sites[PROBES_MAX_SITES];
@@ -277,6 +390,8 @@ int main(void)
 	suite_add_tcase(s, bytes);
 	tcase_set_timeout(plan, 60);
 	tcase_add_test(plan, plan_on_libc);
+	tcase_add_test(plan, plan_on_mimalloc);
+	tcase_add_test(plan, plan_on_jemalloc);
 	tcase_add_test(plan, plan_without_allocator);
 	suite_add_tcase(s, plan);
 	return run_suite(s);

@@ -56,12 +56,17 @@ START_TEST(commands_and_sizes)
 	h = hdr(LEAKD_CMD_UNTRACE, sizeof(tr));
 	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
 	h = hdr(LEAKD_CMD_PS, sizeof(list));
-	h.flags = 2;
+	h.flags = 1u << 7;
 	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
 	h.flags = 0;
 	h.format = LEAKD_FORMAT__MAX;
 	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
 	h.format = LEAKD_FORMAT_JSON;
+	h.flags = LEAKD_REQ_FLAGS + 1;
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
+	h.flags = LEAKD_REQ_SHORT_NAMES;
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_OK);
+	h.flags = 0;
 	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_OK);
 	list._pad = 1;
 	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
