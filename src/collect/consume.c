@@ -31,8 +31,9 @@ static void on_stack(struct events *e, struct proc_mem *p, const struct leakd_st
 		return;
 	}
 	s = proc_mem__stack(p, ev->stack_id);
-	if (!s || (s->flags & STACK_HAS_FRAMES))
-		return;		/* resent after the kernel's cache forgot it */
+	/* Resent: a later walk of the same pcs, complete or not, settles the marks. */
+	if (!s || !stack__rewalked(s, ev->flags))
+		return;
 	frames = symbolizer__normalize(e->sym, p->pid, ev->frames, n);
 	if (frames)
 		stack__set_frames(s, frames, n, ev->flags);
@@ -114,6 +115,30 @@ static int on_record(void *ctx, void *data, size_t size)
 			break;
 		proc_mem__mremap_end(p, h->tid, r->old_addr, r->old_len, r->new_addr, r->new_len,
 				 h->ts);
+		return 0;
+	}
+	case LEAKD_EV_PROTECT: {
+		const struct leakd_map_event *m = data;
+
+		if (size < sizeof(*m))
+			break;
+		proc_mem__protect(p, m->addr, m->len, m->stack_id, h->aux, h->ts);
+		return 0;
+	}
+	case LEAKD_EV_DISCARD: {
+		const struct leakd_range_event *r = data;
+
+		if (size < sizeof(*r))
+			break;
+		proc_mem__discard(p, r->addr, r->len);
+		return 0;
+	}
+	case LEAKD_EV_BRK_MOVE: {
+		const struct leakd_brk_event *b = data;
+
+		if (size < sizeof(*b))
+			break;
+		proc_mem__brk_move(p, b->start, b->old_end, b->new_end, b->stack_id, h->aux, h->ts);
 		return 0;
 	}
 	case LEAKD_EV_EXEC:
