@@ -128,6 +128,8 @@ static uint64_t *aged_figures(const struct ranking *r, const struct proc_mem *p,
 	for (i = 0; i < p->nr_maps; i++) {
 		const struct mapping *m = &p->maps[i];
 
+		if (!(m->flags & MAPPING_BRK) != (l == LEVEL_MAP))
+			continue;
 		if (m->stack >= p->nr_stacks || (m->flags & LEAKD_MAP_RESERVED) ||
 		    m->ts > r->now_ns || r->now_ns - m->ts < r->min_age_ns)
 			continue;
@@ -249,6 +251,20 @@ static void frame_text(FILE *f, struct symbolizer *s, const struct stack_frame *
 static const char *const level_names[LEVEL__COUNT] = {
 	[LEVEL_HEAP] = "heap",
 	[LEVEL_MAP] = "mapping",
+	[LEVEL_BRK] = "brk",
+};
+
+/* What a row's count counts, and what its stack did. */
+static const char *const count_names[LEVEL__COUNT] = {
+	[LEVEL_HEAP] = "allocations",
+	[LEVEL_MAP] = "mappings",
+	[LEVEL_BRK] = "extensions",
+};
+
+static const char *const did_names[LEVEL__COUNT] = {
+	[LEVEL_HEAP] = "allocated",
+	[LEVEL_MAP] = "mapped",
+	[LEVEL_BRK] = "grown",
 };
 
 void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r, bool with_proc)
@@ -260,11 +276,13 @@ void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r,
 	if (with_proc)
 		fprintf(f, "pid %" PRIu64 " (%s), %s: ", r->proc->pid, r->proc->comm,
 			level_names[r->level]);
-	fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " %s from stack "
+	fprintf(f, "%" PRIu64 " bytes %sin %" PRIu64 " %s from stack "
 		   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
-		r->bytes, r->count, r->level == LEVEL_HEAP ? "allocations" : "mappings",
-		ss->total_count, r->level == LEVEL_HEAP ? "allocated" : "mapped",
-		ss->freed_count);
+		r->bytes, r->level == LEVEL_BRK ? "of heap growth (brk) " : "", r->count,
+		count_names[r->level], ss->total_count, did_names[r->level], ss->freed_count);
+	if (r->level == LEVEL_BRK)
+		fputs("\t[growth attribution: the call that grew the heap, not who holds its "
+		      "blocks]\n", f);
 	if (st->flags & STACK_OVERFLOW)
 		fputs("\t[stacks past the stack table's limit]\n", f);
 	else if (st->id == STACK_ID_PREEXISTING)
@@ -390,7 +408,10 @@ void report__row_json(struct json *j, struct symbolizer *s, const struct report_
 	json_str(j, "level", level_names[r->level]);
 	json_hex(j, "id", st->id);
 	json_u64(j, "bytes", r->bytes);
-	json_u64(j, r->level == LEVEL_HEAP ? "allocs" : "mappings", r->count);
+	json_u64(j, r->level == LEVEL_HEAP ? "allocs" : r->level == LEVEL_MAP ? "mappings" :
+		 "extensions", r->count);
+	/* Exact live bytes, or where the heap grew (brk): a growth attribution. */
+	json_str(j, "attribution", r->level == LEVEL_BRK ? "growth" : "live");
 	json_u64(j, "total_bytes", ss->total_bytes);
 	json_u64(j, "total_count", ss->total_count);
 	json_u64(j, "freed_bytes", ss->freed_bytes);

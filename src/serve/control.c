@@ -341,6 +341,7 @@ static int ps(const struct request *c, const struct leakd_req_list *req)
 			json_u64(&j, "rss_bytes", rw->rss_bytes);
 			json_u64(&j, "anon_bytes", rw->anon_bytes);
 			json_u64(&j, "mapped_bytes", p->map_bytes);
+			json_u64(&j, "reserved_bytes", p->reserved_bytes);
 			json_u64(&j, "heap_bytes", p->heap_bytes);
 			json_double(&j, "growth_per_hour", rows[i].per_hour);
 			json_str(&j, "traced", daemon__trace_how(rw->traced));
@@ -402,8 +403,10 @@ static int top(const struct request *c, const struct leakd_req_top *req)
 		found++;
 		if (req->level != LEAKD_LEVEL_MAP)
 			ranking__add(&r, p, LEVEL_HEAP);
-		if (req->level != LEAKD_LEVEL_HEAP)
+		if (req->level != LEAKD_LEVEL_HEAP) {
 			ranking__add(&r, p, LEVEL_MAP);
+			ranking__add(&r, p, LEVEL_BRK);
+		}
 	}
 	if (!found && req->sel.pid) {
 		ranking__destroy(&r);

@@ -190,7 +190,12 @@ static void seed_mappings(struct daemon *d, struct proc_mem *p)
 	for (i = 0; i < maps.n; i++) {
 		const struct map_entry *e = &maps.v[i];
 
-		/* Anonymous memory: no file, no [heap] (brk), no [stack] or [vdso]. */
+		/* The heap so far: later growth is by the calls that grow it. */
+		if (e->path && !strcmp(e->path, "[heap]") && !e->inode) {
+			proc_mem__brk_move(p, e->start, e->end, e->end, 0, 0, 0);
+			continue;
+		}
+		/* Anonymous memory: no file, no [stack] or [vdso]. */
 		if (e->path || e->inode)
 			continue;
 		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING,
