@@ -26,6 +26,17 @@ struct parked {
 	struct live_alloc a;
 };
 
+/* A block whose free was seen, and when (its place in the ring). */
+struct freed_slot {
+	uint64_t addr;
+	uint64_t seq;
+};
+
+struct freed_ring {
+	uint64_t seq;			/* frees remembered so far */
+	struct freed_slot v[FREED_RECENT];
+};
+
 /* Pieces of mappings taken out by an mremap, to be put back where they went. */
 struct pieces {
 	struct mapping *v;
@@ -85,6 +96,9 @@ static void clear_allocs(struct proc_mem *p)
 	p->tables->nr_allocs -= p->allocs.count;
 	hashtab__clear(&p->allocs);
 	hashtab__clear(&p->parked);
+	hashtab__clear(&p->freed);
+	free(p->freed_ring);
+	p->freed_ring = NULL;
 	p->live_bytes = p->live_count = 0;
 }
 
@@ -102,7 +116,9 @@ static void proc_mem_destroy(struct proc_mem *p)
 	hashtab__destroy(&p->allocs);
 	hashtab__destroy(&p->stack_index);
 	hashtab__destroy(&p->parked);
+	hashtab__destroy(&p->freed);
 	hashtab__destroy(&p->moving);
+	free(p->freed_ring);
 	free(p);
 }
 
@@ -142,6 +158,7 @@ struct proc_mem *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_ti
 	if (hashtab__init(&p->allocs, sizeof(struct live_alloc), 16) ||
 	    hashtab__init(&p->stack_index, sizeof(struct stack_slot), 16) ||
 	    hashtab__init(&p->parked, sizeof(struct parked), 16) ||
+	    hashtab__init(&p->freed, sizeof(struct freed_slot), 16) ||
 	    hashtab__init(&p->moving, sizeof(struct moving), 16))
 		goto fail;
 	s = hashtab__upsert(&t->procs, (uint64_t)pid, NULL);
@@ -175,6 +192,7 @@ size_t tables__memory(const struct tables *t)
 
 		total += sizeof(*p) + hashtab__memory(&p->allocs) +
 			 hashtab__memory(&p->stack_index) + hashtab__memory(&p->parked) +
+			 hashtab__memory(&p->freed) + (p->freed_ring ? sizeof(*p->freed_ring) : 0) +
 			 p->cap_stacks * sizeof(*p->stacks) + p->cap_maps * sizeof(*p->maps);
 		for (j = 0; j < p->nr_stacks; j++)
 			total += sizeof(struct proc_stack) + p->stacks[j]->nr_frames * sizeof(struct stack_frame);
@@ -301,9 +319,35 @@ static void stats_sub(struct proc_mem *p, uint32_t index, enum level l, uint64_t
 		st->freed_count += pieces;
 }
 
+/* Remembers that addr was freed, forgetting the oldest such free when full. */
+static void remember_free(struct proc_mem *p, uint64_t addr)
+{
+	struct freed_slot *old, *slot;
+	struct freed_ring *r;
+
+	if (!p->freed_ring && !(p->freed_ring = calloc(1, sizeof(*p->freed_ring))))
+		return;
+	r = p->freed_ring;
+	old = &r->v[r->seq % FREED_RECENT];
+	if (r->seq >= FREED_RECENT) {
+		struct freed_slot *s = hashtab__get(&p->freed, old->addr);
+
+		/* Unless that address was freed again since: then it is younger. */
+		if (s && s->seq == old->seq)
+			hashtab__remove(&p->freed, old->addr, NULL);
+	}
+	slot = hashtab__upsert(&p->freed, addr, NULL);
+	if (!slot)
+		return;
+	slot->seq = r->seq;
+	old->addr = addr;
+	old->seq = r->seq++;
+}
+
 /* Accounts a block as gone from its stack. */
 static void release(struct proc_mem *p, const struct live_alloc *a)
 {
+	remember_free(p, a->addr);
 	stats_sub(p, a->stack, LEVEL_HEAP, a->size, 1);
 	p->live_bytes -= a->size;
 	p->live_count--;
@@ -330,6 +374,8 @@ static void insert(struct proc_mem *p, struct live_alloc *a)
 		p->notes.replaced_allocs++;
 		release(p, &old);
 	}
+	/* Live again: a free of it is an ordinary one. */
+	hashtab__remove(&p->freed, a->addr, NULL);
 	if (p->tables->nr_allocs >= p->tables->limits.max_allocs ||
 	    !(slot = hashtab__upsert(&p->allocs, a->addr, NULL))) {
 		p->losses.allocs_dropped++;
@@ -410,6 +456,11 @@ void proc_mem__dealloc(struct proc_mem *p, uint32_t tid, uint64_t addr)
 	pk = hashtab__get(&p->parked, tid);
 	if (pk && pk->addr == addr)
 		return;
+	/* Freed again after its free: the allocator emptying a thread's cache. */
+	if (!hashtab__remove(&p->freed, addr, NULL)) {
+		p->notes.refreed_frees++;
+		return;
+	}
 	p->notes.unmatched_frees++;
 }
 

@@ -90,9 +90,12 @@ struct proc_losses {
 
 /* Oddities that do not make figures wrong, shown for the curious. */
 struct proc_notes {
-	uint64_t unmatched_frees;	/* blocks not seen allocated: from before tracing,
-					 * or freed again by the allocator (glibc's tcache
-					 * flush at thread exit) */
+	uint64_t unmatched_frees;	/* blocks not seen allocated: made inside the
+					 * allocator itself (glibc's per-thread cache), or
+					 * allocated before tracing began */
+	uint64_t refreed_frees;		/* blocks freed again after their free was seen:
+					 * glibc releases the blocks parked in an exiting
+					 * thread's cache (tcache) through free() */
 	uint64_t replaced_allocs;	/* an address came back while still live */
 	uint64_t realloc_unparked;	/* realloc ended without its begin */
 	uint64_t unmatched_unmaps;	/* ranges not seen mapped (from before watching) */
@@ -109,6 +112,8 @@ struct proc_mem {
 	uint64_t total_allocs, total_frees;
 	struct hashtab allocs;		/* struct live_alloc */
 	struct hashtab parked;		/* struct parked: blocks inside realloc, by tid */
+	struct hashtab freed;		/* struct freed_slot: the latest frees, by address */
+	struct freed_ring *freed_ring;	/* their order, to forget the oldest */
 	/* Mapping level. */
 	uint64_t map_bytes, map_count;	/* live anonymous mappings (memory, not reserved) */
 	uint64_t reserved_bytes;	/* address space without committed memory: PROT_NONE,
@@ -126,6 +131,9 @@ struct proc_mem {
 	uint32_t nr_stacks, cap_stacks;
 	struct tables *tables;
 };
+
+/* How many of a process's latest frees are remembered, to tell a second free. */
+#define FREED_RECENT 4096
 
 struct tables_limits {
 	uint64_t max_allocs;		/* live allocations, all processes together */

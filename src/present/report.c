@@ -334,9 +334,13 @@ static void print_text(FILE *f, const struct report_opts *o, const struct report
 		p->live_count, p->total_allocs, p->total_frees);
 	if (report__incomplete(m, p))
 		losses_text(f, m, p);
+	if (p->notes.refreed_frees)
+		fprintf(f, "  %" PRIu64 " frees of blocks already freed (the allocator empties an "
+			   "exiting thread's cache through free: glibc's tcache)\n",
+			p->notes.refreed_frees);
 	if (p->notes.unmatched_frees)
-		fprintf(f, "  %" PRIu64 " frees of blocks not seen allocated (allocated before "
-			   "tracing began, or freed again by the allocator itself)\n",
+		fprintf(f, "  %" PRIu64 " frees of blocks not seen allocated (made inside the "
+			   "allocator itself, or allocated before tracing began)\n",
 			p->notes.unmatched_frees);
 	if (o->min_age_ns)
 		fprintf(f, "  only allocations older than %.3f s\n", o->min_age_ns / 1e9);
@@ -410,8 +414,6 @@ void report__row_json(struct json *j, struct symbolizer *s, const struct report_
 	json_u64(j, "bytes", r->bytes);
 	json_u64(j, r->level == LEVEL_HEAP ? "allocs" : r->level == LEVEL_MAP ? "mappings" :
 		 "extensions", r->count);
-	/* Exact live bytes, or where the heap grew (brk): a growth attribution. */
-	json_str(j, "attribution", r->level == LEVEL_BRK ? "growth" : "live");
 	json_u64(j, "total_bytes", ss->total_bytes);
 	json_u64(j, "total_count", ss->total_count);
 	json_u64(j, "freed_bytes", ss->freed_bytes);
@@ -427,6 +429,9 @@ void report__row_json(struct json *j, struct symbolizer *s, const struct report_
 	for (k = 0; k < st->nr_frames; k++)
 		frame_json(j, s, &st->frames[k]);
 	json_array_end(j);
+	/* Not live bytes held by the stack: where the heap grew (brk). */
+	if (r->level == LEVEL_BRK)
+		json_str(j, "attribution", "growth");
 	json_object_end(j);
 }
 
@@ -453,6 +458,7 @@ static void print_json(FILE *f, const struct report_opts *o, const struct report
 	json_u64(&j, "total_allocs", p->total_allocs);
 	json_u64(&j, "total_frees", p->total_frees);
 	json_u64(&j, "unmatched_frees", p->notes.unmatched_frees);
+	json_u64(&j, "refreed_frees", p->notes.refreed_frees);
 	json_u64(&j, "replaced_allocs", p->notes.replaced_allocs);
 	json_u64(&j, "nr_stacks", p->nr_stacks);
 	json_object_begin(&j, "counters");

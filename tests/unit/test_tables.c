@@ -265,12 +265,17 @@ START_TEST(unknown_free_counts_unmatched)
 	ck_assert_uint_eq(p->live_count, 0);
 	ck_assert_uint_eq(p->total_frees, 0);
 
-	/* A double free: the second is not seen allocated. */
+	/* A double free: the second is a free of a block seen freed, not an unknown one. */
 	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 40, S1, 0, 1);
 	proc_mem__dealloc(p, TID, 0x1000);
 	proc_mem__dealloc(p, TID, 0x1000);
 	check_consistent(p);
+	ck_notes(p, 1, 0, 0, 0);
+	ck_assert_uint_eq(p->notes.refreed_frees, 1);
+	/* Once only: a third free of it is not seen allocated either way. */
+	proc_mem__dealloc(p, TID, 0x1000);
 	ck_notes(p, 2, 0, 0, 0);
+	ck_assert_uint_eq(p->notes.refreed_frees, 1);
 	ck_assert_uint_eq(p->live_bytes, 0);
 	ck_assert_uint_eq(p->live_count, 0);
 	ck_assert_uint_eq(p->total_frees, 1);
@@ -304,12 +309,46 @@ START_TEST(realloc_moves_block)
 	ck_assert_uint_eq(p->parked.count, 0);
 	ck_notes(p, 0, 0, 0, 0);
 
+	/* The block realloc let go of, freed again (glibc's tcache flush does so). */
 	proc_mem__dealloc(p, TID, 0x1000);
-	ck_notes(p, 1, 0, 0, 0);
+	ck_notes(p, 0, 0, 0, 0);
+	ck_assert_uint_eq(p->notes.refreed_frees, 1);
 	proc_mem__dealloc(p, TID, 0x2000);
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 0);
 	ck_stats(HEAP(p, S2), 0, 0, 300, 1, 300, 1);
+	teardown();
+}
+END_TEST
+
+START_TEST(refreed_window_is_bounded)
+{
+	struct proc_mem *p = setup_big();
+	uint64_t i;
+
+	/* More frees than are remembered: the oldest are forgotten, the latest kept. */
+	for (i = 0; i < FREED_RECENT + 10; i++) {
+		proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x10000 + 16 * i, 8, S1, 0, 1);
+		proc_mem__dealloc(p, TID, 0x10000 + 16 * i);
+	}
+	ck_assert_uint_eq(p->freed.count, FREED_RECENT);
+	proc_mem__dealloc(p, TID, 0x10000);
+	ck_assert_uint_eq(p->notes.unmatched_frees, 1);
+	proc_mem__dealloc(p, TID, 0x10000 + 16 * (FREED_RECENT + 9));
+	ck_assert_uint_eq(p->notes.refreed_frees, 1);
+	/* An address freed, allocated and freed again is remembered by its latest free. */
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x10000 + 16 * 20, 8, S1, 0, 1);
+	proc_mem__dealloc(p, TID, 0x10000 + 16 * 20);
+	for (i = 0; i < FREED_RECENT - 1; i++) {
+		proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x900000 + 16 * i, 8, S1, 0, 1);
+		proc_mem__dealloc(p, TID, 0x900000 + 16 * i);
+	}
+	proc_mem__dealloc(p, TID, 0x10000 + 16 * 20);
+	ck_assert_uint_eq(p->notes.refreed_frees, 2);
+	check_consistent(p);
+	/* Untracing forgets them with the rest of the allocator level. */
+	proc_mem__untrace(p);
+	ck_assert_uint_eq(p->freed.count, 0);
 	teardown();
 }
 END_TEST
@@ -1515,6 +1554,7 @@ END_TEST
 
 struct m_block {
 	bool live;
+	bool freed;		/* its free was seen, and it was not allocated since */
 	uint64_t size;
 	int stack;
 };
@@ -1523,7 +1563,7 @@ struct model {
 	struct m_block b[M_SLOTS];
 	struct stack_stats heap[M_STACKS], map[M_STACKS];
 	uint64_t live_bytes, live_count, total_allocs, total_frees;
-	uint64_t unmatched, replaced, unmaps, moves, commits, decommits;
+	uint64_t unmatched, refreed, replaced, unmaps, moves, commits, decommits;
 	int page[M_PAGES];	/* mapping id, 0: none */
 	int id_stack[16384];
 	bool id_reserved[16384];
@@ -1557,6 +1597,7 @@ static void m_release(struct model *m, int slot)
 	m->live_count--;
 	m->total_frees++;
 	b->live = false;
+	b->freed = true;
 }
 
 static void m_insert(struct model *m, int slot, uint64_t size, int stack)
@@ -1568,6 +1609,7 @@ static void m_insert(struct model *m, int slot, uint64_t size, int stack)
 		m_release(m, slot);
 	}
 	b->live = true;
+	b->freed = false;
 	b->size = size;
 	b->stack = stack;
 	m->heap[stack].live_bytes += size;
@@ -1646,10 +1688,14 @@ static void random_heap_op(struct proc_mem *p, struct model *m, uint64_t ts)
 		if (!m->b[slot].live && rand() % 8)
 			return;
 		proc_mem__dealloc(p, tid, m_addr(slot));
-		if (m->b[slot].live)
+		if (m->b[slot].live) {
 			m_release(m, slot);
-		else
+		} else if (m->b[slot].freed) {
+			m->refreed++;
+			m->b[slot].freed = false;
+		} else {
 			m->unmatched++;
+		}
 	} else if (op < 85) {
 		/* realloc moving (or not) to a slot not live, or back to itself */
 		to = rand() % 4 ? rand() % M_SLOTS : slot;
@@ -1816,6 +1862,7 @@ static void compare_with_model(const struct proc_mem *p, struct model *m)
 	ck_assert_uint_eq(p->total_allocs, m->total_allocs);
 	ck_assert_uint_eq(p->total_frees, m->total_frees);
 	ck_notes(p, m->unmatched, m->replaced, 0, m->unmaps);
+	ck_assert_uint_eq(p->notes.refreed_frees, m->refreed);
 	ck_no_losses(p);
 	for (i = 0; i < M_SLOTS; i++) {
 		const struct live_alloc *a = alloc_at(p, m_addr(i));
@@ -1892,6 +1939,7 @@ START_TEST(random_against_model)
 	/* The runs did reach every kind of event. */
 	ck_assert_uint_gt(m->replaced, 0);
 	ck_assert_uint_gt(m->unmatched, 0);
+	ck_assert_uint_gt(m->refreed, 0);
 	ck_assert_uint_gt(m->unmaps, 0);
 	ck_assert_uint_gt(m->moves, 200);
 	ck_assert_uint_gt(m->commits, 200);
@@ -1915,6 +1963,7 @@ int main(void)
 	tcase_add_test(heap, unknown_free_counts_unmatched);
 	tcase_add_test(heap, realloc_moves_block);
 	tcase_add_test(heap, realloc_in_place);
+	tcase_add_test(heap, refreed_window_is_bounded);
 	tcase_add_test(heap, realloc_failure_keeps_block);
 	tcase_add_test(heap, realloc_to_zero_frees);
 	tcase_add_test(heap, realloc_zero_frees_through_free);
