@@ -155,6 +155,19 @@ def case_brk_growth():
                   f"not through malloc: {names}")
         grown += int(lk.do("brk 64 20")[0])
         wait_site(d, lk.pid, "brk", "brk_grow", grown)
+        # A thread's own arena: reserved by glibc, committed as it grows, under the
+        # stack of the malloc that grew it.
+        lk.do("arena 64 40")
+
+        def arena():
+            s = sites(top(d, lk.pid), lk.pid, "mapping", "leak_commit").get("arena_grow")
+            return s if s and s["bytes"] >= 40 * 64 * 1024 else None
+        s = d.poll("arena_grow's commits", arena, timeout=20)
+        for st in s["stacks"]:
+            names = [frame_function(f) for f in st["frames"]]
+            check_eq(names[0], "mprotect", "frame 0 of an arena's growth")
+            check("malloc" in names or any("sysmalloc" in n for n in names),
+                  f"not through malloc: {names}")
         # Not traced: nothing at the allocator level.
         ps = proc_of(d.ctl("ps")[0], lk.pid)
         check_eq(ps["traced"], "no", "trace state")

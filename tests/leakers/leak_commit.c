@@ -14,10 +14,14 @@
  *                     touched (noreserve_map)
  *   brk KB N          N blocks of KB KiB from malloc, small enough for the brk heap
  *                     (brk_grow): says the bytes the heap grew by, page-rounded
+ *   arena KB N        in a new thread, N blocks of KB KiB from malloc (arena_grow):
+ *                     glibc gives the thread an arena of its own, reserved and
+ *                     committed as it grows
  *   exit              ends
  * The figures are the ground truth: what leakd must show for each function.
  */
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +114,26 @@ NOINLINE uintptr_t brk_grow(long kb, long n)
 	return brk_now() - before;
 }
 
+static long arena_kb, arena_n;
+
+NOINLINE void arena_grow(long kb, long n)
+{
+	for (long i = 0; i < n; i++) {
+		char *p = malloc(kb * 1024);
+
+		if (!p)
+			exit(3);
+		memset(p, 3, kb * 1024);
+		keep(p);
+	}
+}
+
+static void *arena_thread(void *arg)
+{
+	arena_grow(arena_kb, arena_n);
+	return arg;
+}
+
 int main(void)
 {
 	char line[128];
@@ -135,6 +159,13 @@ int main(void)
 			err = noreserve_map((size_t)a << 20);
 		} else if (sscanf(line, "brk %ld %ld", &a, &b) == 2) {
 			printf("%lu ", (unsigned long)brk_grow(a, b));
+		} else if (sscanf(line, "arena %ld %ld", &a, &b) == 2) {
+			pthread_t th;
+
+			arena_kb = a;
+			arena_n = b;
+			err = pthread_create(&th, NULL, arena_thread, NULL) ||
+			      pthread_join(th, NULL);
 		} else if (!strncmp(line, "exit", 4)) {
 			break;
 		} else {
