@@ -33,6 +33,7 @@
 #define SERIES_MAX 256				/* samples kept per process */
 #define SUMMARY_STACKS 5			/* per level, in an exited process's summary */
 #define STEADY 0.8				/* rising steps among moving ones */
+#define NORESERVE_CHECK (1ULL << 30)		/* mappings this large: smaps says if reserved */
 
 const char *daemon__trace_how(enum trace_how how)
 {
@@ -183,6 +184,7 @@ int daemon__remove_rules(struct daemon *d, const char *comm, const char *unit, u
 static void seed_mappings(struct daemon *d, struct proc_mem *p)
 {
 	struct proc_maps maps;
+	uint32_t flags;
 	size_t i;
 
 	if (procmaps__read(p->pid, &maps))
@@ -198,9 +200,14 @@ static void seed_mappings(struct daemon *d, struct proc_mem *p)
 		/* Anonymous memory: no file, no [stack] or [vdso]. */
 		if (e->path || e->inode)
 			continue;
-		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING,
-			   (e->shared ? LEAKD_MAP_SHARED : 0) |
-			   (!e->readable && !e->writable && !e->exec ? LEAKD_MAP_RESERVED : 0), 0);
+		flags = e->shared ? LEAKD_MAP_SHARED : 0;
+		if (!e->readable && !e->writable && !e->exec)
+			flags |= LEAKD_MAP_RESERVED;
+		/* Large private memory may be MAP_NORESERVE address space (an ASan shadow). */
+		else if (!e->shared && e->end - e->start >= NORESERVE_CHECK &&
+			 procfs_noreserve(p->pid, e->start) == 1)
+			flags |= LEAKD_MAP_RESERVED | LEAKD_MAP_NORESERVE;
+		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING, flags, 0);
 	}
 	procmaps__destroy(&maps);
 }

@@ -115,9 +115,20 @@ def case_commit_steps():
 def case_noreserve():
     """A read-write MAP_NORESERVE mapping (ASan's shadow) counts as reserved address
     space, not as memory: its virtual size is not growth."""
-    d = Daemon()
+    # One mapping made before the daemon starts: it is found in /proc, not seen made.
+    early = Leaker([leaker("leak_commit")])
+    try:
+        early.do("noreserve 8192")
+        d = Daemon()
+    except BaseException:
+        early.end()
+        raise
     lk = Leaker([leaker("leak_commit")])
-    with run(d, lk):
+    with run(d, lk, early):
+        wait_watched(d, early.pid)
+        p = proc_of(d.ctl("ps")[0], early.pid)
+        check(p["reserved_bytes"] >= 8192 * MiB, f"reserved {p['reserved_bytes']} at start")
+        check(p["mapped_bytes"] < 1024 * MiB, f"mapped {p['mapped_bytes']} at start")
         wait_watched(d, lk.pid)
         before = proc_of(d.ctl("ps")[0], lk.pid)
         lk.do("noreserve 4096")
