@@ -340,8 +340,10 @@ static void print_text(FILE *f, const struct report_opts *o, const struct report
 			p->notes.refreed_frees);
 	if (p->notes.unmatched_frees)
 		fprintf(f, "  %" PRIu64 " frees of blocks not seen allocated (made inside the "
-			   "allocator itself, or allocated before tracing began)\n",
-			p->notes.unmatched_frees);
+			   "allocator itself, as each thread's cache is%s)\n",
+			p->notes.unmatched_frees, m->from_start ?
+			", or in the moment before the probes were in place" :
+			", or allocated before tracing began");
 	if (o->min_age_ns)
 		fprintf(f, "  only allocations older than %.3f s\n", o->min_age_ns / 1e9);
 	fprintf(f, "Top %zu stacks with outstanding allocations:\n\n", n);

@@ -296,3 +296,6 @@ def case_refreed_frees():
     check_eq(rep["unmatched_frees"], notes["exited_threads"], "frees of blocks never seen")
     text = run_command([leaker("leak_tcache")], json_out=False).reports
     check(f"{notes['tcache_entries']} frees of blocks already freed" in text, text)
+    # Traced from its start: the report does not blame blocks from before tracing.
+    check("frees of blocks not seen allocated" in text and "before tracing began" not in text,
+          text)
