@@ -35,12 +35,11 @@ struct {
 } counters SEC(".maps");
 
 /*
- * Stacks already sent to userspace, and how: SENT_CUT when that walk was cut
- * short, so that a later complete walk of the same pcs is sent again and settles
- * the mark.  Forgetting one only costs a resend.
+ * Stacks already sent to userspace, with the marks of the walk sent (why it was
+ * cut short), so that a later walk of the same pcs with fewer marks (complete, or
+ * only cut at the depth limit) is sent again and settles them.  Forgetting one
+ * only costs a resend.
  */
-#define SENT_COMPLETE 1
-#define SENT_CUT 2
 #define CUT_MARKS (LEAKD_STACK_TRUNCATED | LEAKD_STACK_READ_FAILED | \
 		   LEAKD_STACK_TABLE_PENDING | LEAKD_STACK_BAD_FRAME)
 struct {
@@ -215,7 +214,7 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 				      bool at_entry)
 {
 	__u32 n, flags = 0, i;
-	__u8 how, *sent;
+	__u8 cut, *sent;
 	__u64 h;
 
 	n = unwind_user(t, pc, sp, bp, at_entry, &flags);
@@ -239,14 +238,14 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 	}
 	h = mix(h, n) | 1;	/* never 0: 0 means "no stack" */
 
-	how = flags & CUT_MARKS ? SENT_CUT : SENT_COMPLETE;
+	cut = flags & CUT_MARKS;
 	sent = bpf_map_lookup_elem(&stacks_sent, &h);
 	if (sent) {
-		/* Known, unless this walk is the first complete one of these pcs. */
-		if (*sent == SENT_COMPLETE || how == SENT_CUT)
+		/* Known, unless this walk lacks some of the marks the one sent had. */
+		if ((cut & ~*sent) || cut == *sent)
 			return h;
-		*sent = SENT_COMPLETE;
-	} else if (bpf_map_update_elem(&stacks_sent, &h, &how, BPF_NOEXIST)) {
+		*sent = cut;
+	} else if (bpf_map_update_elem(&stacks_sent, &h, &cut, BPF_NOEXIST)) {
 		return h;	/* another CPU sends it */
 	}
 	send_stack(t, h, n, flags);

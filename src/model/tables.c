@@ -263,9 +263,12 @@ bool stack__rewalked(struct proc_stack *s, uint32_t flags)
 {
 	if (!(s->flags & STACK_HAS_FRAMES))
 		return !(s->flags & STACK_OVERFLOW);
-	/* The same pcs walked to the end: the earlier walk lost nothing after all. */
-	if (!(flags & STACK_CUT_MARKS))
-		s->flags &= ~(uint32_t)STACK_CUT_MARKS;
+	/*
+	 * The same pcs walked with fewer marks (to the end, or cut at the depth
+	 * limit only): what the earlier walk feared was not lost after all.
+	 */
+	if (!(flags & STACK_CUT_MARKS & ~s->flags))
+		s->flags = (s->flags & ~(uint32_t)STACK_CUT_MARKS) | (flags & STACK_CUT_MARKS);
 	return false;
 }
 

@@ -199,7 +199,8 @@ void stack__set_frames(struct proc_stack *s, struct stack_frame *frames, uint32_
 /*
  * Another walk of the same pcs, with its own marks: false when the stack has its
  * frames already (the marks are settled here); true when it needs them.  A walk
- * cut short keeps its marks until a complete walk of the same pcs is seen.
+ * cut short keeps its marks until a walk of the same pcs with fewer of them (a
+ * complete one) is seen; marks a later walk adds are not taken.
  */
 bool stack__rewalked(struct proc_stack *s, uint32_t flags);
 

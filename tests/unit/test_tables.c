@@ -1479,6 +1479,15 @@ START_TEST(stack_marks_settled_by_rewalks)
 	/* And a cut walk after a complete one does not bring them back. */
 	ck_assert(!stack__rewalked(s, LEAKD_STACK_TABLE_PENDING));
 	ck_assert_uint_eq(s->flags & STACK_CUT_MARKS, 0);
+	/* Cut at the depth limit both times, pending once: the limit's mark stays. */
+	s = proc_mem__stack(p, S3);
+	stack__set_frames(s, calloc(1, sizeof(*fr)), 1,
+			  LEAKD_STACK_TABLE_PENDING | LEAKD_STACK_TRUNCATED);
+	ck_assert(!stack__rewalked(s, LEAKD_STACK_TRUNCATED | LEAKD_STACK_READ_FAILED));
+	ck_assert_uint_eq(s->flags & STACK_CUT_MARKS,
+			  LEAKD_STACK_TABLE_PENDING | LEAKD_STACK_TRUNCATED);
+	ck_assert(!stack__rewalked(s, LEAKD_STACK_TRUNCATED));
+	ck_assert_uint_eq(s->flags & STACK_CUT_MARKS, LEAKD_STACK_TRUNCATED);
 	/* A stack first walked complete keeps no mark from later cut walks. */
 	s = proc_mem__stack(p, S2);
 	stack__set_frames(s, calloc(1, sizeof(*fr)), 1, 0);
