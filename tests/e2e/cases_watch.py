@@ -101,14 +101,24 @@ def case_commit_steps():
         wait_site(d, lk.pid, "mapping", "commit_step", 16 * PAGE, 1)
         check_eq(committed(lk, "commit 4"), 20 * PAGE, "the leaker's figure")
         wait_site(d, lk.pid, "mapping", "commit_step", 20 * PAGE, 2)
+        # mmap(MAP_FIXED) over the reservation commits too, under its own stack;
+        # mapped back PROT_NONE the same way, it is a reservation again.
+        check_eq(committed(lk, "fixed 12"), 32 * PAGE, "the leaker's figure")
+        s = wait_site(d, lk.pid, "mapping", "fixed_commit", 12 * PAGE, 1)
+        check_eq(frame_function(s["stacks"][0]["frames"][0])[:4], "mmap",
+                 "frame 0 of a MAP_FIXED commit")
+        check_eq(committed(lk, "unfix 5"), 27 * PAGE, "the leaker's figure")
+        wait_site(d, lk.pid, "mapping", "fixed_commit", 7 * PAGE, 1)
+        wait_site(d, lk.pid, "mapping", "commit_step", 20 * PAGE, 2)
         p = proc_of(d.ctl("ps")[0], lk.pid)
         # The reservation less what is committed now; the discarded pages are address
         # space only again.  The leaker reserves nothing else.
-        check_eq(p["reserved_bytes"], 256 * MiB - 20 * PAGE, "reserved bytes")
+        check_eq(p["reserved_bytes"], 256 * MiB - 27 * PAGE, "reserved bytes")
         check(p["mapped_bytes"] < 256 * MiB, f"the reservation counted: {p['mapped_bytes']}")
         # Nothing of it at the mapping level but the commits.
         for fn, s in sites(top(d, lk.pid), lk.pid, "mapping", "leak_commit").items():
-            check(fn == "commit_step", f"{fn} holds {s['bytes']} bytes at the mapping level")
+            check(fn in ("commit_step", "fixed_commit"),
+                  f"{fn} holds {s['bytes']} bytes at the mapping level")
 
 
 def case_noreserve():

@@ -10,6 +10,10 @@
  *   decommit PAGES    the last PAGES committed pages made PROT_NONE (decommit_step)
  *   discard PAGES     the last PAGES committed pages released with MADV_DONTNEED
  *                     and left alone (discard_step)
+ *   fixed PAGES       the next PAGES pages mapped read-write with MAP_FIXED over the
+ *                     reservation and touched (fixed_commit)
+ *   unfix PAGES       the last PAGES committed pages mapped back PROT_NONE with
+ *                     MAP_FIXED, as V8 decommits (fixed_decommit)
  *   noreserve MB      a read-write MAP_NORESERVE mapping of MB MiB, one page of it
  *                     touched (noreserve_map)
  *   brk KB N          N blocks of KB KiB from malloc, small enough for the brk heap
@@ -79,6 +83,33 @@ NOINLINE int discard_step(size_t pages)
 		return -1;
 	committed -= pages * PAGE;
 	/* Those pages stay accessible but are never touched again: skip them. */
+	return 0;
+}
+
+NOINLINE int fixed_commit(size_t pages)
+{
+	char *at = base + next_page * PAGE;
+
+	if ((next_page + pages) * PAGE > reserved ||
+	    mmap(at, pages * PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != at)
+		return -1;
+	memset(at, 8, pages * PAGE);
+	next_page += pages;
+	committed += pages * PAGE;
+	return 0;
+}
+
+NOINLINE int fixed_decommit(size_t pages)
+{
+	char *at = base + next_page * PAGE - pages * PAGE;
+
+	if (pages * PAGE > committed ||
+	    mmap(at, pages * PAGE, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) != at)
+		return -1;
+	committed -= pages * PAGE;
+	next_page -= pages;
 	return 0;
 }
 
@@ -155,6 +186,10 @@ int main(void)
 			err = decommit_step(a);
 		} else if (sscanf(line, "discard %ld", &a) == 1) {
 			err = discard_step(a);
+		} else if (sscanf(line, "fixed %ld", &a) == 1) {
+			err = fixed_commit(a);
+		} else if (sscanf(line, "unfix %ld", &a) == 1) {
+			err = fixed_decommit(a);
 		} else if (sscanf(line, "noreserve %ld", &a) == 1) {
 			err = noreserve_map((size_t)a << 20);
 		} else if (sscanf(line, "brk %ld %ld", &a, &b) == 2) {
