@@ -40,8 +40,6 @@ struct {
  * only cut at the depth limit) is sent again and settles them.  Forgetting one
  * only costs a resend.
  */
-#define CUT_MARKS (LEAKD_STACK_TRUNCATED | LEAKD_STACK_READ_FAILED | \
-		   LEAKD_STACK_TABLE_PENDING | LEAKD_STACK_BAD_FRAME)
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -238,7 +236,7 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 	}
 	h = mix(h, n) | 1;	/* never 0: 0 means "no stack" */
 
-	cut = flags & CUT_MARKS;
+	cut = flags & LEAKD_STACK_CUT_MARKS;
 	sent = bpf_map_lookup_elem(&stacks_sent, &h);
 	if (sent) {
 		/* Known, unless this walk lacks some of the marks the one sent had. */

@@ -28,7 +28,8 @@ enum leakd_event_type {
 	LEAKD_EV_MUNMAP,	/* struct leakd_range_event */
 	LEAKD_EV_MREMAP_BEGIN,	/* struct leakd_range_event: the range handed to mremap */
 	LEAKD_EV_MREMAP_END,	/* struct leakd_mremap_event */
-	LEAKD_EV_BRK,		/* struct leakd_range_event: the heap, start and size */
+	LEAKD_EV_BRK,		/* struct leakd_range_event: the heap, start and size, no
+				 * stack (LEAKD_EV_BRK_MOVE is what the kernel side sends) */
 	LEAKD_EV_FORK,		/* struct leakd_event_hdr only: pid is the child, aux the parent */
 	LEAKD_EV_PROTECT,	/* struct leakd_map_event: mprotect of anonymous memory; aux
 				 * LEAKD_MAP_RESERVED: made inaccessible, else accessible */
@@ -124,6 +125,9 @@ struct leakd_brk_event {
 #define LEAKD_STACK_FP_FALLBACK	(1u << 2)	/* frames walked by frame pointers: no table */
 #define LEAKD_STACK_TABLE_PENDING (1u << 3)	/* a table was still being built */
 #define LEAKD_STACK_BAD_FRAME	(1u << 4)	/* the walk stopped at a frame that made no sense */
+/* The marks of a walk cut short: a walk with none of them is complete. */
+#define LEAKD_STACK_CUT_MARKS	(LEAKD_STACK_TRUNCATED | LEAKD_STACK_READ_FAILED | \
+				 LEAKD_STACK_TABLE_PENDING | LEAKD_STACK_BAD_FRAME)
 
 /*
  * A frame as the kernel saw it: the pc and, resolved while the mapping existed,

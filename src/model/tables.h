@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "base/hashtab.h"
+#include "leakd/events.h"
 
 /* A frame of a stack, normalized while the process lived. */
 struct stack_frame {
@@ -45,8 +46,7 @@ enum level {
 };
 
 /* Cut-short marks of a stack: a walk without any of them is complete. */
-#define STACK_CUT_MARKS (LEAKD_STACK_TRUNCATED | LEAKD_STACK_READ_FAILED | \
-			 LEAKD_STACK_TABLE_PENDING | LEAKD_STACK_BAD_FRAME)
+#define STACK_CUT_MARKS LEAKD_STACK_CUT_MARKS
 
 struct stack_stats {
 	uint64_t live_bytes, live_count;
