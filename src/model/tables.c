@@ -26,15 +26,16 @@ struct parked {
 	struct live_alloc a;
 };
 
-/* A block whose free was seen, and when (its place in the ring). */
-struct freed_slot {
-	uint64_t addr;
-	uint64_t seq;
-};
+/*
+ * glibc's per-thread caches (tcache) hold small freed blocks: the freeing thread
+ * parks them there, and malloc moves more in from the arena's free lists.  When a
+ * thread exits glibc frees what its cache holds a second time, through free().
+ * Any small block freed and not allocated since may be among them.
+ */
+#define TCACHE_MAX_SIZE 1032		/* the largest request a cache bin takes */
 
-struct freed_ring {
-	uint64_t seq;			/* frees remembered so far */
-	struct freed_slot v[FREED_RECENT];
+struct cached_block {
+	uint64_t addr;
 };
 
 /* Pieces of mappings taken out by an mremap, to be put back where they went. */
@@ -96,9 +97,7 @@ static void clear_allocs(struct proc_mem *p)
 	p->tables->nr_allocs -= p->allocs.count;
 	hashtab__clear(&p->allocs);
 	hashtab__clear(&p->parked);
-	hashtab__clear(&p->freed);
-	free(p->freed_ring);
-	p->freed_ring = NULL;
+	hashtab__clear(&p->cached);
 	p->live_bytes = p->live_count = 0;
 }
 
@@ -116,9 +115,8 @@ static void proc_mem_destroy(struct proc_mem *p)
 	hashtab__destroy(&p->allocs);
 	hashtab__destroy(&p->stack_index);
 	hashtab__destroy(&p->parked);
-	hashtab__destroy(&p->freed);
+	hashtab__destroy(&p->cached);
 	hashtab__destroy(&p->moving);
-	free(p->freed_ring);
 	free(p);
 }
 
@@ -158,7 +156,7 @@ struct proc_mem *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_ti
 	if (hashtab__init(&p->allocs, sizeof(struct live_alloc), 16) ||
 	    hashtab__init(&p->stack_index, sizeof(struct stack_slot), 16) ||
 	    hashtab__init(&p->parked, sizeof(struct parked), 16) ||
-	    hashtab__init(&p->freed, sizeof(struct freed_slot), 16) ||
+	    hashtab__init(&p->cached, sizeof(struct cached_block), 16) ||
 	    hashtab__init(&p->moving, sizeof(struct moving), 16))
 		goto fail;
 	s = hashtab__upsert(&t->procs, (uint64_t)pid, NULL);
@@ -192,7 +190,7 @@ size_t tables__memory(const struct tables *t)
 
 		total += sizeof(*p) + hashtab__memory(&p->allocs) +
 			 hashtab__memory(&p->stack_index) + hashtab__memory(&p->parked) +
-			 hashtab__memory(&p->freed) + (p->freed_ring ? sizeof(*p->freed_ring) : 0) +
+			 hashtab__memory(&p->cached) +
 			 p->cap_stacks * sizeof(*p->stacks) + p->cap_maps * sizeof(*p->maps);
 		for (j = 0; j < p->nr_stacks; j++)
 			total += sizeof(struct proc_stack) + p->stacks[j]->nr_frames * sizeof(struct stack_frame);
@@ -322,35 +320,27 @@ static void stats_sub(struct proc_mem *p, uint32_t index, enum level l, uint64_t
 		st->freed_count += pieces;
 }
 
-/* Remembers that addr was freed, forgetting the oldest such free when full. */
-static void remember_free(struct proc_mem *p, uint64_t addr)
+/* A small block was freed: it may sit in a thread's cache from now on. */
+static void cache_put(struct proc_mem *p, uint64_t addr, uint64_t size)
 {
-	struct freed_slot *old, *slot;
-	struct freed_ring *r;
-
-	if (!p->freed_ring && !(p->freed_ring = calloc(1, sizeof(*p->freed_ring))))
+	if (size > TCACHE_MAX_SIZE)
 		return;
-	r = p->freed_ring;
-	old = &r->v[r->seq % FREED_RECENT];
-	if (r->seq >= FREED_RECENT) {
-		struct freed_slot *s = hashtab__get(&p->freed, old->addr);
-
-		/* Unless that address was freed again since: then it is younger. */
-		if (s && s->seq == old->seq)
-			hashtab__remove(&p->freed, old->addr, NULL);
+	if (p->cached.count >= CACHED_MAX) {
+		p->notes.cache_untracked++;
+		return;
 	}
-	slot = hashtab__upsert(&p->freed, addr, NULL);
-	if (!slot)
-		return;
-	slot->seq = r->seq;
-	old->addr = addr;
-	old->seq = r->seq++;
+	hashtab__upsert(&p->cached, addr, NULL);
+}
+
+/* addr is allocated or freed again: out of any cache; false when it was in none. */
+static bool cache_take(struct proc_mem *p, uint64_t addr)
+{
+	return !hashtab__remove(&p->cached, addr, NULL);
 }
 
 /* Accounts a block as gone from its stack. */
 static void release(struct proc_mem *p, const struct live_alloc *a)
 {
-	remember_free(p, a->addr);
 	stats_sub(p, a->stack, LEVEL_HEAP, a->size, 1);
 	p->live_bytes -= a->size;
 	p->live_count--;
@@ -377,8 +367,8 @@ static void insert(struct proc_mem *p, struct live_alloc *a)
 		p->notes.replaced_allocs++;
 		release(p, &old);
 	}
-	/* Live again: a free of it is an ordinary one. */
-	hashtab__remove(&p->freed, a->addr, NULL);
+	/* Allocated again: out of any thread's cache. */
+	cache_take(p, a->addr);
 	if (p->tables->nr_allocs >= p->tables->limits.max_allocs ||
 	    !(slot = hashtab__upsert(&p->allocs, a->addr, NULL))) {
 		p->losses.allocs_dropped++;
@@ -433,10 +423,12 @@ void proc_mem__alloc(struct proc_mem *p, uint32_t tid, uint32_t fn, uint64_t add
 				unpark(p, &pk);
 			return;
 		}
-		if (pk.known)
+		if (pk.known) {
 			release(p, &pk.a);
-		else
+			cache_put(p, old_addr, pk.a.size);
+		} else {
 			p->notes.unmatched_frees++;
+		}
 		if (!addr)
 			return;	/* realloc(p, 0) freed it */
 	}
@@ -453,14 +445,15 @@ void proc_mem__dealloc(struct proc_mem *p, uint32_t tid, uint64_t addr)
 
 	if (take(p, addr, &a)) {
 		release(p, &a);
+		cache_put(p, addr, a.size);
 		return;
 	}
 	/* realloc(p, 0) frees through free(): that block is parked, not lost. */
 	pk = hashtab__get(&p->parked, tid);
 	if (pk && pk->addr == addr)
 		return;
-	/* Freed again after its free: the allocator emptying a thread's cache. */
-	if (!hashtab__remove(&p->freed, addr, NULL)) {
+	/* Freed again from a thread's cache: the allocator empties it at thread exit. */
+	if (cache_take(p, addr)) {
 		p->notes.refreed_frees++;
 		return;
 	}

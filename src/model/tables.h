@@ -93,9 +93,9 @@ struct proc_notes {
 	uint64_t unmatched_frees;	/* blocks not seen allocated: made inside the
 					 * allocator itself (glibc's per-thread cache), or
 					 * allocated before tracing began */
-	uint64_t refreed_frees;		/* blocks freed again after their free was seen:
-					 * glibc releases the blocks parked in an exiting
-					 * thread's cache (tcache) through free() */
+	uint64_t refreed_frees;		/* small blocks freed again after their free: glibc
+					 * frees what an exiting thread's tcache holds */
+	uint64_t cache_untracked;	/* small frees not remembered: CACHED_MAX reached */
 	uint64_t replaced_allocs;	/* an address came back while still live */
 	uint64_t realloc_unparked;	/* realloc ended without its begin */
 	uint64_t unmatched_unmaps;	/* ranges not seen mapped (from before watching) */
@@ -112,8 +112,8 @@ struct proc_mem {
 	uint64_t total_allocs, total_frees;
 	struct hashtab allocs;		/* struct live_alloc */
 	struct hashtab parked;		/* struct parked: blocks inside realloc, by tid */
-	struct hashtab freed;		/* struct freed_slot: the latest frees, by address */
-	struct freed_ring *freed_ring;	/* their order, to forget the oldest */
+	struct hashtab cached;		/* struct cached_block: small blocks freed and not
+					 * allocated since, which a thread's cache may hold */
 	/* Mapping level. */
 	uint64_t map_bytes, map_count;	/* live anonymous mappings (memory, not reserved) */
 	uint64_t reserved_bytes;	/* address space without committed memory: PROT_NONE,
@@ -132,8 +132,8 @@ struct proc_mem {
 	struct tables *tables;
 };
 
-/* How many of a process's latest frees are remembered, to tell a second free. */
-#define FREED_RECENT 4096
+/* Small freed blocks remembered per process, to tell a second free of one. */
+#define CACHED_MAX 65536
 
 struct tables_limits {
 	uint64_t max_allocs;		/* live allocations, all processes together */

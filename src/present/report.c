@@ -461,6 +461,7 @@ static void print_json(FILE *f, const struct report_opts *o, const struct report
 	json_u64(&j, "total_frees", p->total_frees);
 	json_u64(&j, "unmatched_frees", p->notes.unmatched_frees);
 	json_u64(&j, "refreed_frees", p->notes.refreed_frees);
+	json_u64(&j, "refree_untracked", p->notes.cache_untracked);
 	json_u64(&j, "replaced_allocs", p->notes.replaced_allocs);
 	json_u64(&j, "nr_stacks", p->nr_stacks);
 	json_object_begin(&j, "counters");

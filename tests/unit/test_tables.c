@@ -321,34 +321,66 @@ START_TEST(realloc_moves_block)
 }
 END_TEST
 
-START_TEST(refreed_window_is_bounded)
+START_TEST(thread_cache_refrees)
 {
 	struct proc_mem *p = setup_big();
 	uint64_t i;
 
-	/* More frees than are remembered: the oldest are forgotten, the latest kept. */
-	for (i = 0; i < FREED_RECENT + 10; i++) {
-		proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x10000 + 16 * i, 8, S1, 0, 1);
-		proc_mem__dealloc(p, TID, 0x10000 + 16 * i);
-	}
-	ck_assert_uint_eq(p->freed.count, FREED_RECENT);
-	proc_mem__dealloc(p, TID, 0x10000);
-	ck_assert_uint_eq(p->notes.unmatched_frees, 1);
-	proc_mem__dealloc(p, TID, 0x10000 + 16 * (FREED_RECENT + 9));
-	ck_assert_uint_eq(p->notes.refreed_frees, 1);
-	/* An address freed, allocated and freed again is remembered by its latest free. */
-	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x10000 + 16 * 20, 8, S1, 0, 1);
-	proc_mem__dealloc(p, TID, 0x10000 + 16 * 20);
-	for (i = 0; i < FREED_RECENT - 1; i++) {
-		proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x900000 + 16 * i, 8, S1, 0, 1);
-		proc_mem__dealloc(p, TID, 0x900000 + 16 * i);
-	}
-	proc_mem__dealloc(p, TID, 0x10000 + 16 * 20);
-	ck_assert_uint_eq(p->notes.refreed_frees, 2);
+	/* Small blocks freed by several threads: any may sit in some thread's cache. */
+	for (i = 0; i < 8; i++)
+		proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x10000 + 0x100 * i, 100 + i, S1, 0, 1);
+	for (i = 0; i < 8; i++)
+		proc_mem__dealloc(p, TID + i % 2, 0x10000 + 0x100 * i);
+	/* Too large for a cache. */
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x20000, 2000, S1, 0, 1);
+	proc_mem__dealloc(p, TID, 0x20000);
+	ck_assert_uint_eq(p->cached.count, 8);
+	/* One of them allocated again leaves the set, and frees normally. */
+	proc_mem__alloc(p, TID + 2, LEAKD_FN_MALLOC, 0x10000, 100, S2, 0, 2);
+	ck_assert_uint_eq(p->cached.count, 7);
 	check_consistent(p);
+	proc_mem__dealloc(p, TID + 2, 0x10000);
+	ck_assert_uint_eq(p->cached.count, 8);
+	ck_notes(p, 0, 0, 0, 0);
+	/* Threads exit: glibc frees what their caches hold once more. */
+	for (i = 0; i < 8; i++)
+		proc_mem__dealloc(p, TID + 3, 0x10000 + 0x100 * i);
+	ck_assert_uint_eq(p->notes.refreed_frees, 8);
+	ck_assert_uint_eq(p->cached.count, 0);
+	ck_notes(p, 0, 0, 0, 0);
+	/* The large one was in no cache; nor is one taken out by a second free. */
+	proc_mem__dealloc(p, TID, 0x20000);
+	proc_mem__dealloc(p, TID, 0x10000 + 0x100 * 3);
+	ck_notes(p, 2, 0, 0, 0);
+	ck_assert_uint_eq(p->notes.refreed_frees, 8);
+	check_consistent(p);
+	ck_assert_uint_eq(p->notes.cache_untracked, 0);
 	/* Untracing forgets them with the rest of the allocator level. */
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x40000, 8, S1, 0, 3);
+	proc_mem__dealloc(p, TID, 0x40000);
+	ck_assert_uint_eq(p->cached.count, 1);
 	proc_mem__untrace(p);
-	ck_assert_uint_eq(p->freed.count, 0);
+	ck_assert_uint_eq(p->cached.count, 0);
+	teardown();
+}
+END_TEST
+
+START_TEST(thread_cache_limit)
+{
+	struct proc_mem *p = setup_big();
+	uint64_t i;
+
+	/* More small frees than are remembered: the rest are counted, not kept. */
+	for (i = 0; i < CACHED_MAX + 10; i++) {
+		proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000000 + 0x40 * i, 16, S1, 0, 1);
+		proc_mem__dealloc(p, TID, 0x1000000 + 0x40 * i);
+	}
+	ck_assert_uint_eq(p->cached.count, CACHED_MAX);
+	ck_assert_uint_eq(p->notes.cache_untracked, 10);
+	proc_mem__dealloc(p, TID, 0x1000000 + 0x40 * (CACHED_MAX + 9));
+	ck_notes(p, 1, 0, 0, 0);
+	proc_mem__dealloc(p, TID, 0x1000000);
+	ck_assert_uint_eq(p->notes.refreed_frees, 1);
 	teardown();
 }
 END_TEST
@@ -1563,7 +1595,7 @@ END_TEST
 
 struct m_block {
 	bool live;
-	bool freed;		/* its free was seen, and it was not allocated since */
+	bool cached;		/* small, freed, and not allocated since */
 	uint64_t size;
 	int stack;
 };
@@ -1606,7 +1638,21 @@ static void m_release(struct model *m, int slot)
 	m->live_count--;
 	m->total_frees++;
 	b->live = false;
-	b->freed = true;
+}
+
+/* A small block freed: it may sit in a thread's cache until allocated again. */
+static void m_cache_put(struct model *m, int slot, uint64_t size)
+{
+	if (size <= 1032)
+		m->b[slot].cached = true;
+}
+
+static bool m_cache_take(struct model *m, int slot)
+{
+	bool was = m->b[slot].cached;
+
+	m->b[slot].cached = false;
+	return was;
 }
 
 static void m_insert(struct model *m, int slot, uint64_t size, int stack)
@@ -1617,8 +1663,8 @@ static void m_insert(struct model *m, int slot, uint64_t size, int stack)
 		m->replaced++;
 		m_release(m, slot);
 	}
+	m_cache_take(m, slot);
 	b->live = true;
-	b->freed = false;
 	b->size = size;
 	b->stack = stack;
 	m->heap[stack].live_bytes += size;
@@ -1699,9 +1745,9 @@ static void random_heap_op(struct proc_mem *p, struct model *m, uint64_t ts)
 		proc_mem__dealloc(p, tid, m_addr(slot));
 		if (m->b[slot].live) {
 			m_release(m, slot);
-		} else if (m->b[slot].freed) {
+			m_cache_put(m, slot, m->b[slot].size);
+		} else if (m_cache_take(m, slot)) {
 			m->refreed++;
-			m->b[slot].freed = false;
 		} else {
 			m->unmatched++;
 		}
@@ -1719,10 +1765,12 @@ static void random_heap_op(struct proc_mem *p, struct model *m, uint64_t ts)
 				    m_stack_id(stack), 0, ts);
 		proc_mem__alloc(p, tid, LEAKD_FN_REALLOC, m_addr(to), size, m_stack_id(stack),
 			    m_addr(slot), ts);
-		if (m->b[slot].live)
+		if (m->b[slot].live) {
 			m_release(m, slot);
-		else
+			m_cache_put(m, slot, m->b[slot].size);
+		} else {
 			m->unmatched++;
+		}
 		if (interleave)
 			m_insert(m, other, size / 2, stack);
 		m_insert(m, to, size, stack);
@@ -1737,10 +1785,12 @@ static void random_heap_op(struct proc_mem *p, struct model *m, uint64_t ts)
 		if (rand() % 2)
 			proc_mem__dealloc(p, tid, m_addr(slot));
 		proc_mem__alloc(p, tid, LEAKD_FN_REALLOC, 0, 0, m_stack_id(stack), m_addr(slot), ts);
-		if (m->b[slot].live)
+		if (m->b[slot].live) {
 			m_release(m, slot);
-		else
+			m_cache_put(m, slot, m->b[slot].size);
+		} else {
 			m->unmatched++;
+		}
 	}
 }
 
@@ -1972,7 +2022,8 @@ int main(void)
 	tcase_add_test(heap, unknown_free_counts_unmatched);
 	tcase_add_test(heap, realloc_moves_block);
 	tcase_add_test(heap, realloc_in_place);
-	tcase_add_test(heap, refreed_window_is_bounded);
+	tcase_add_test(heap, thread_cache_refrees);
+	tcase_add_test(limits, thread_cache_limit);
 	tcase_add_test(heap, realloc_failure_keeps_block);
 	tcase_add_test(heap, realloc_to_zero_frees);
 	tcase_add_test(heap, realloc_zero_frees_through_free);
