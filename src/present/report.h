@@ -58,6 +58,7 @@ struct report_meta {
 	time_t wall;
 	bool final;
 	const char *reason;		/* why the final report: "exit", "signal", ... */
+	bool from_start;		/* traced since the program started (leakd -- COMMAND) */
 	uint64_t counters[LEAKD_CNT__COUNT];
 	uint64_t missed_runs;		/* BPF runs the kernel skipped */
 };

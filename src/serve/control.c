@@ -36,6 +36,8 @@ static void levels_of(uint32_t level, bool ret[LEVEL__COUNT])
 {
 	ret[LEVEL_HEAP] = level == LEAKD_LEVEL_ALL || level == LEAKD_LEVEL_HEAP;
 	ret[LEVEL_MAP] = level == LEAKD_LEVEL_ALL || level == LEAKD_LEVEL_MAP;
+	/* The brk heap's growth is counted with the mappings: the watch tier's. */
+	ret[LEVEL_BRK] = ret[LEVEL_MAP];
 }
 
 static void selector_of(const struct leakd_selector *s, struct selector *ret)
