@@ -9,7 +9,6 @@
 #include "serve/daemon.h"
 #include "present/render.h"
 
-#define DEFAULT_TOP 10		/* stacks when the request says 0 */
 
 struct request {
 	struct daemon *d;
@@ -98,8 +97,7 @@ static int ps(const struct request *c, const struct leakd_req_list *req)
 
 static int top(const struct request *c, const struct leakd_req_top *req)
 {
-	struct top_query q = { .limit = req->limit ? req->limit : DEFAULT_TOP,
-			       .min_age_ns = req->min_age_ns };
+	struct top_query q = { .limit = req->limit, .min_age_ns = req->min_age_ns };
 	struct top_snap t;
 	struct snapshot s = { .kind = SNAP_TOP, .top = &t };
 	int rc;

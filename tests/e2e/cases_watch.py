@@ -34,8 +34,8 @@ def run(d, *procs):
 
 
 def top(d, pid):
-    # -n 0 is the default of 10 rows: ask for all of them.
-    return d.ctl("top", "--pid", str(pid), "--level", "mapping", "-n", "1000000")[0]
+    # All the rows: -n 0 (case_top_all_rows checks that it means all).
+    return d.ctl("top", "--pid", str(pid), "--level", "mapping", "-n", "0")[0]
 
 
 def sites(answer, pid, level, module):
@@ -308,3 +308,37 @@ def case_refreed_frees():
     # Traced from its start: the report does not blame blocks from before tracing.
     check("frees of blocks not seen allocated" in text and "before tracing began" not in text,
           text)
+
+
+def case_top_all_rows():
+    """leakctl top -n 0 gives every row, as the man page says; without -n, 10."""
+    d = Daemon()
+    leakers_ = []
+    try:
+        for _ in range(12):
+            leakers_.append(Leaker())
+    except BaseException:
+        for lk in leakers_:
+            lk.end()
+        d.kill()
+        raise
+    sel = ("top", "--comm", "leak_ctl", "--level", "mapping")
+    with run(d, *leakers_):
+        pids = set()
+        for i, lk in enumerate(leakers_):
+            wait_watched(d, lk.pid)
+            lk.do(f"mmap 1 {(i + 1) * 64 * 1024}")
+            pids.add(lk.pid)
+
+        def all_rows():
+            answer = d.ctl(*sel, "-n", "0")[0]
+            mine = {st["pid"] for st in answer["stacks"] if st["pid"] in pids
+                    and first_frame_in(st, "leak_ctl")[1] is not None}
+            return answer if mine == pids else None
+        answer = d.poll("a map_leak row of each of 12 processes with -n 0", all_rows)
+        check(len(answer["stacks"]) > 12, f"{len(answer['stacks'])} rows with -n 0")
+        check_eq(len(d.ctl(*sel)[0]["stacks"]), 10, "rows without -n")
+        check_eq(len(d.ctl(*sel, "-n", "3")[0]["stacks"]), 3, "rows with -n 3")
+        text = d.ctl(*sel, "-n", "0", json_out=False)[0]
+        check(text.startswith("Top ") and int(text.split()[1]) > 12,
+              f"text rows with -n 0: {text[:200]!r}")
