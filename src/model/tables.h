@@ -2,8 +2,9 @@
 /*
  * What leakd knows of each process: at the allocator level its live allocations
  * (by address), at the mapping level its anonymous mappings (by range) and heap,
- * and its stacks with per-stack figures at both levels.  Fed by decoded events;
- * pure data, no I/O, so that the semantics of every event can be unit-tested.
+ * and its stacks with per-stack figures at each level (heap, mapping, brk).  Fed
+ * by decoded events; pure data, no I/O, so that the semantics of every event can
+ * be unit-tested.
  */
 #ifndef LEAKD_TABLES_H
 #define LEAKD_TABLES_H
