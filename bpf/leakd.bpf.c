@@ -34,7 +34,12 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* Stacks already sent to userspace; forgetting one only costs a resend. */
+/*
+ * Stacks already sent to userspace, with the marks of the walk sent (why it was
+ * cut short), so that a later walk of the same pcs with fewer marks (complete, or
+ * only cut at the depth limit) is sent again and settles them.  Forgetting one
+ * only costs a resend.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -207,7 +212,7 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 				      bool at_entry)
 {
 	__u32 n, flags = 0, i;
-	__u8 one = 1;
+	__u8 cut, *sent;
 	__u64 h;
 
 	n = unwind_user(t, pc, sp, bp, at_entry, &flags);
@@ -231,10 +236,16 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 	}
 	h = mix(h, n) | 1;	/* never 0: 0 means "no stack" */
 
-	if (bpf_map_lookup_elem(&stacks_sent, &h))
-		return h;
-	if (bpf_map_update_elem(&stacks_sent, &h, &one, BPF_NOEXIST))
+	cut = flags & LEAKD_STACK_CUT_MARKS;
+	sent = bpf_map_lookup_elem(&stacks_sent, &h);
+	if (sent) {
+		/* Known, unless this walk lacks some of the marks the one sent had. */
+		if ((cut & ~*sent) || cut == *sent)
+			return h;
+		*sent = cut;
+	} else if (bpf_map_update_elem(&stacks_sent, &h, &cut, BPF_NOEXIST)) {
 		return h;	/* another CPU sends it */
+	}
 	send_stack(t, h, n, flags);
 	return h;
 }

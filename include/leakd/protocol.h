@@ -80,9 +80,12 @@ enum leakd_level {
 	LEAKD_LEVEL_MAP = 2,		/* anonymous mappings (every process) */
 };
 
+#define LEAKD_TOP_DEFAULT 10		/* stacks leakctl asks for without -n */
+
 struct leakd_req_top {
 	struct leakd_selector sel;
-	__u32 limit;			/* stacks; 0: the server's default (10) */
+	__u32 limit;			/* stacks; 0: all (leakctl asks for
+					 * LEAKD_TOP_DEFAULT without -n) */
 	__u32 level;			/* enum leakd_level */
 	__u64 min_age_ns;		/* only memory at least this old */
 };

@@ -139,6 +139,49 @@ int procfs_status(pid_t pid, struct procfs_status *ret)
 	return 0;
 }
 
+int procfs_smaps_noreserve(FILE *smaps, uint64_t start)
+{
+	bool found = false;
+	char line[512];
+	int ret = -ENOENT;
+
+	while (fgets(line, sizeof(line), smaps)) {
+		unsigned long long lo, hi;
+		char *flag;
+
+		/* A mapping's header is "lo-hi perms ..."; its fields are "Name: value". */
+		if (sscanf(line, "%llx-%llx ", &lo, &hi) == 2) {
+			if (found)
+				break;	/* its VmFlags were missing */
+			found = lo == start;
+			continue;
+		}
+		if (!found || strncmp(line, "VmFlags:", 8))
+			continue;
+		ret = 0;
+		for (flag = strtok(line + 8, " \n"); flag; flag = strtok(NULL, " \n"))
+			if (!strcmp(flag, "nr"))
+				ret = 1;
+		break;
+	}
+	return found ? ret < 0 ? 0 : ret : ret;
+}
+
+int procfs_noreserve(pid_t pid, uint64_t start)
+{
+	char path[64];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	ret = procfs_smaps_noreserve(f, start);
+	fclose(f);
+	return ret;
+}
+
 int procfs_cgroup(pid_t pid, char *buf, size_t size)
 {
 	char path[64], *text, *p, *nl;

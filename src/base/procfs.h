@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Reads a whole (small, /proc) file into a NUL-terminated buffer the caller frees. */
@@ -26,6 +27,13 @@ struct procfs_status {
 };
 
 int procfs_status(pid_t pid, struct procfs_status *ret);
+/*
+ * Whether the mapping that starts at start was made with MAP_NORESERVE ("nr" in its
+ * VmFlags), from an smaps text (procfs_smaps_noreserve) or from /proc/PID/smaps:
+ * 1 or 0, -ENOENT when no mapping starts there, -errno when unreadable.
+ */
+int procfs_smaps_noreserve(FILE *smaps, uint64_t start);
+int procfs_noreserve(pid_t pid, uint64_t start);
 /* The process's cgroup (v2) path, e.g. "/system.slice/nginx.service". */
 int procfs_cgroup(pid_t pid, char *buf, size_t size);
 

@@ -181,6 +181,7 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 struct cmd_opts {
 	struct leakd_selector sel;
 	uint32_t limit;
+	bool limit_set;			/* -n given: 0 means all */
 	uint32_t level;
 	uint64_t min_age_ns, duration_ns;
 };
@@ -251,6 +252,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 			if (parse_u64(optarg, 0, UINT32_MAX, &v))
 				return usage_error("invalid number '%s'", optarg);
 			c->limit = v;
+			c->limit_set = true;
 			break;
 		case O_PID:
 			if (parse_u64(optarg, 1, LEAKD_PID_MAX, &v))
@@ -339,7 +341,7 @@ static int cmd_top(int argc, char **argv)
 	if (err)
 		return err;
 	r.sel = c.sel;
-	r.limit = c.limit;
+	r.limit = c.limit_set ? c.limit : LEAKD_TOP_DEFAULT;
 	r.level = c.level;
 	r.min_age_ns = c.min_age_ns;
 	return ask(LEAKD_CMD_TOP, &r, sizeof(r));

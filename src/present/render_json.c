@@ -65,7 +65,7 @@ static void stack_fields(struct json *j, const struct stack_snap *st)
 	json_str(j, "level", level_name(st->level));
 	json_hex(j, "id", st->id);
 	json_u64(j, "bytes", st->bytes);
-	json_u64(j, st->level == LEVEL_HEAP ? "allocs" : "mappings", st->count);
+	json_u64(j, level_words(st->level)->count_key, st->count);
 	json_u64(j, "total_bytes", st->stats.total_bytes);
 	json_u64(j, "total_count", st->stats.total_count);
 	json_u64(j, "freed_bytes", st->stats.freed_bytes);
@@ -83,6 +83,9 @@ static void stack_fields(struct json *j, const struct stack_snap *st)
 	for (k = 0; k < st->nr_frames; k++)
 		frame(j, &st->frames[k]);
 	json_array_end(j);
+	/* Not live bytes held by the stack: where the heap grew (brk). */
+	if (st->level == LEVEL_BRK)
+		json_str(j, "attribution", "growth");
 }
 
 static void stack(struct json *j, const struct stack_snap *st)
@@ -118,7 +121,10 @@ static void report(struct json *j, const struct report_snap *r)
 	json_u64(j, "live_allocs", r->live_allocs);
 	json_u64(j, "total_allocs", r->total_allocs);
 	json_u64(j, "total_frees", r->total_frees);
+	json_bool(j, "from_start", r->from_start);
 	json_u64(j, "unmatched_frees", r->notes.unmatched_frees);
+	json_u64(j, "refreed_frees", r->notes.refreed_frees);
+	json_u64(j, "refree_untracked", r->notes.cache_untracked);
 	json_u64(j, "replaced_allocs", r->notes.replaced_allocs);
 	json_u64(j, "nr_stacks", r->nr_stacks);
 	json_object_begin(j, "counters");
@@ -137,6 +143,8 @@ static void report(struct json *j, const struct report_snap *r)
 	json_u64(j, "brk_bytes", r->brk_bytes);
 	json_u64(j, "unmatched_unmaps", r->notes.unmatched_unmaps);
 	stacks(j, "stacks", &r->maps);
+	/* Growth attribution: where the heap grew, not live bytes (attribution "growth"). */
+	stacks(j, "brk_stacks", &r->brk);
 	json_object_end(j);
 }
 
@@ -255,6 +263,7 @@ static void ps(struct json *j, const struct ps_snap *s)
 		json_u64(j, "rss_bytes", r->rss_bytes);
 		json_u64(j, "anon_bytes", r->anon_bytes);
 		json_u64(j, "mapped_bytes", r->mapped_bytes);
+		json_u64(j, "reserved_bytes", r->reserved_bytes);
 		json_u64(j, "heap_bytes", r->heap_bytes);
 		json_double(j, "growth_per_hour", r->growth_per_hour);
 		json_str(j, "traced", trace_kind_name(r->traced));

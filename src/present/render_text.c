@@ -87,14 +87,18 @@ static void frames(FILE *f, const struct stack_snap *st, bool short_names)
 
 static void stack(FILE *f, const struct stack_snap *st, bool short_names)
 {
-	bool heap = st->level == LEVEL_HEAP;
+	const struct level_words *w = level_words(st->level);
+	bool brk = st->level == LEVEL_BRK;
 
 	if (st->show_proc)
 		fprintf(f, "pid %" PRIu64 " (%s), %s: ", st->pid, st->comm, level_name(st->level));
-	fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " %s from stack "
+	fprintf(f, "%" PRIu64 " bytes %sin %" PRIu64 " %s from stack "
 		   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
-		st->bytes, st->count, heap ? "allocations" : "mappings", st->stats.total_count,
-		heap ? "allocated" : "mapped", st->stats.freed_count);
+		st->bytes, brk ? "of heap growth (brk) " : "", st->count, w->count_text,
+		st->stats.total_count, w->did, st->stats.freed_count);
+	if (brk)
+		fputs("\t[growth attribution: the call that grew the heap, not who holds its "
+		      "blocks]\n", f);
 	frames(f, st, short_names);
 	if (st->trace_ended)
 		fputs("\t[allocator tracing has ended: later frees are unseen]\n\n", f);
@@ -135,10 +139,19 @@ static void report(FILE *f, const struct report_snap *r, bool short_names)
 		r->live_allocs, r->total_allocs, r->total_frees);
 	if (!r->complete)
 		losses(f, &r->losses);
+	if (r->notes.refreed_frees)
+		fprintf(f, "  %" PRIu64 " frees of blocks already freed (the allocator empties an "
+			   "exiting thread's cache through free: glibc's tcache)\n",
+			r->notes.refreed_frees);
+	if (r->notes.cache_untracked)
+		fprintf(f, "  %" PRIu64 " small frees not remembered to tell a second free "
+			   "(the table of freed blocks was full)\n", r->notes.cache_untracked);
 	if (r->notes.unmatched_frees)
-		fprintf(f, "  %" PRIu64 " frees of blocks not seen allocated (allocated before "
-			   "tracing began, or freed again by the allocator itself)\n",
-			r->notes.unmatched_frees);
+		fprintf(f, "  %" PRIu64 " frees of blocks not seen allocated (made inside the "
+			   "allocator itself, as each thread's cache is%s)\n",
+			r->notes.unmatched_frees, r->from_start ?
+			", or in the moment before the probes were in place" :
+			", or allocated before tracing began");
 	if (r->min_age_ns)
 		fprintf(f, "  only allocations older than %.3f s\n", r->min_age_ns / 1e9);
 	fprintf(f, "  %" PRIu64 " stacks seen; %" PRIu64 " blocks replaced while live", r->nr_stacks,
@@ -158,6 +171,9 @@ static void report(FILE *f, const struct report_snap *r, bool short_names)
 	fprintf(f, "Top %zu stacks with outstanding mappings:\n\n", r->maps.n);
 	for (i = 0; i < r->maps.n; i++)
 		stack(f, &r->maps.v[i], short_names);
+	fprintf(f, "Top %zu stacks that grew the heap (brk), a growth attribution:\n\n", r->brk.n);
+	for (i = 0; i < r->brk.n; i++)
+		stack(f, &r->brk.v[i], short_names);
 }
 
 static void status(FILE *f, const struct status_snap *s)
@@ -234,20 +250,22 @@ static void ps(FILE *f, const struct ps_snap *s)
 {
 	size_t i;
 
-	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %12s %-8s %-7s %10s %s\n", "PID", "UID",
-		"COMM", "RSS", "ANON", "MAPPED", "HEAP", "GROWTH/H", "TRACED", "UNWIND",
-		"TRACED-HEAP", "UNIT");
+	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %10s %12s %-8s %-7s %10s %s\n", "PID",
+		"UID", "COMM", "RSS", "ANON", "MAPPED", "RESERVED", "HEAP", "GROWTH/H", "TRACED",
+		"UNWIND", "TRACED-HEAP", "UNIT");
 	for (i = 0; i < s->n; i++) {
 		const struct ps_row *r = &s->rows[i];
-		char a[16], b[16], m[16], h[16], t[16], g[24];
+		char a[16], b[16], m[16], v[16], h[16], t[16], g[24];
 
 		fmt_bytes((uint64_t)(r->growth_per_hour < 0 ? -r->growth_per_hour :
 							      r->growth_per_hour), g + 1, sizeof(g) - 1);
 		g[0] = r->growth_per_hour < 0 ? '-' : '+';
-		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %12s %-8s %-7s %10s %s\n",
+		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %10s %12s %-8s %-7s %10s "
+			   "%s\n",
 			r->pid, r->uid, r->comm, fmt_bytes(r->rss_bytes, a, sizeof(a)),
 			fmt_bytes(r->anon_bytes, b, sizeof(b)),
 			fmt_bytes(r->mapped_bytes, m, sizeof(m)),
+			fmt_bytes(r->reserved_bytes, v, sizeof(v)),
 			fmt_bytes(r->heap_bytes, h, sizeof(h)), g, trace_kind_name(r->traced),
 			r->unwind, fmt_bytes(r->traced_live_bytes, t, sizeof(t)), r->unit);
 	}
@@ -333,11 +351,10 @@ static void diff(FILE *f, const struct diff_snap *d, bool short_names)
 	fputc('\n', f);
 	for (i = 0; i < d->n; i++) {
 		const struct diff_row *r = &d->rows[i];
-		bool heap = r->stack->level == LEVEL_HEAP;
 
 		fprintf(f, "%s (%+" PRId64 " %s), %s: %s -> %s\n",
 			signed_bytes(r->delta_bytes, c, sizeof(c)), r->delta_count,
-			heap ? "allocations" : "mappings", level_name(r->stack->level),
+			level_words(r->stack->level)->count_text, level_name(r->stack->level),
 			fmt_bytes(r->bytes_a, a, sizeof(a)), fmt_bytes(r->bytes_b, b, sizeof(b)));
 		frames(f, r->stack, short_names);
 	}

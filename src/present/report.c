@@ -96,6 +96,8 @@ static uint64_t *aged_figures(const struct ranking *r, const struct proc_mem *p,
 	for (i = 0; i < p->nr_maps; i++) {
 		const struct mapping *m = &p->maps[i];
 
+		if (!(m->flags & MAPPING_BRK) != (l == LEVEL_MAP))
+			continue;
 		if (m->stack >= p->nr_stacks || (m->flags & LEAKD_MAP_RESERVED) ||
 		    m->ts > r->now_ns || r->now_ns - m->ts < r->min_age_ns)
 			continue;
@@ -166,7 +168,9 @@ int report__gather(const struct report_opts *o, const struct report_meta *m,
 		   const struct proc_mem *p, struct symbolizer *s, struct report_snap *ret)
 {
 	struct ranking r[LEVEL__COUNT];
-	struct stack_list *lists[LEVEL__COUNT] = { &ret->heap, &ret->maps };
+	struct stack_list *lists[LEVEL__COUNT] = {
+		[LEVEL_HEAP] = &ret->heap, [LEVEL_MAP] = &ret->maps, [LEVEL_BRK] = &ret->brk,
+	};
 	size_t i, n;
 	int l, err = 0;
 
@@ -174,6 +178,7 @@ int report__gather(const struct report_opts *o, const struct report_meta *m,
 	ret->time = m->wall;
 	ret->final = m->final;
 	ret->reason = m->reason;
+	ret->from_start = m->from_start;
 	ret->pid = p->pid;
 	memcpy(ret->comm, p->comm, sizeof(ret->comm));
 	ret->complete = !report__incomplete(m, p);

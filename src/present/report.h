@@ -58,6 +58,7 @@ struct report_meta {
 	time_t wall;
 	bool final;
 	const char *reason;		/* why the final report: "exit", "signal", ... */
+	bool from_start;		/* traced since the program started (leakd -- COMMAND) */
 	uint64_t counters[LEAKD_CNT__COUNT];
 	uint64_t missed_runs;		/* BPF runs the kernel skipped */
 };
@@ -71,7 +72,7 @@ int report__rank(const struct proc_mem *p, uint32_t top, uint64_t min_age_ns, ui
 		 struct report_row **ret_rows);
 /* True when anything was lost: counters, missed runs or table losses. */
 bool report__incomplete(const struct report_meta *m, const struct proc_mem *p);
-/* The report on p, both levels, symbolized now; free with report_snap__free. */
+/* The report on p, every level, symbolized now; free with report_snap__free. */
 int report__gather(const struct report_opts *o, const struct report_meta *m,
 		   const struct proc_mem *p, struct symbolizer *s, struct report_snap *ret);
 /* Gathered and rendered in o->format: 0, or -errno (-EIO: the write failed). */

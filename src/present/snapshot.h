@@ -82,10 +82,12 @@ struct report_snap {
 	struct proc_notes notes;
 	uint64_t nr_stacks;
 	struct loss_snap losses;
+	bool from_start;		/* traced since the program started (leakd -- COMMAND) */
 	struct stack_list heap;		/* allocator level, best first */
 	/* Mapping level. */
 	uint64_t map_bytes, map_count, reserved_bytes, brk_bytes;
 	struct stack_list maps;
+	struct stack_list brk;		/* heap growth (brk) by the call that grew it */
 };
 
 enum trace_kind {
@@ -97,8 +99,18 @@ enum trace_kind {
 	TRACE_KIND__COUNT,
 };
 const char *trace_kind_name(enum trace_kind k);
-/* "heap", "mapping". */
+/* "heap", "mapping", "brk". */
 const char *level_name(enum level l);
+
+/* How a level's rows are worded: the count's JSON key, its noun and verb in text. */
+struct level_words {
+	const char *count_key;		/* "allocs", "mappings", "extensions" */
+	const char *count_text;		/* "allocations", "mappings", "extensions" */
+	const char *did;		/* "allocated", "mapped", "grown" */
+};
+const struct level_words *level_words(enum level l);
+/* The level a JSON "level" names; -1 for none. */
+int level_of_name(const char *name);
 
 /* Why a walk ended early: the flag, as text words it, as JSON names it. */
 struct stack_note {
@@ -157,6 +169,7 @@ struct ps_row {
 	char comm[16];
 	char unit[128];
 	uint64_t rss_bytes, anon_bytes, mapped_bytes, heap_bytes;
+	uint64_t reserved_bytes;	/* address space without committed memory */
 	double growth_per_hour;
 	enum trace_kind traced;
 	const char *unwind;		/* "ready", "pending", "none" */

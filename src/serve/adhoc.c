@@ -86,7 +86,7 @@ static int report(struct adhoc *a, bool final)
 	struct report_opts ro = { .top = a->o->top, .min_age_ns = a->o->min_age_ns,
 				  .format = a->o->format, .short_names = a->o->short_names };
 	struct report_meta m = { .now_ns = now_ns(), .wall = time(NULL), .final = final,
-				 .reason = final ? a->stop : NULL };
+				 .reason = final ? a->stop : NULL, .from_start = a->is_child };
 	struct proc_mem *p = tables__proc(pipeline__tables(a->pl), a->pid);
 	uint64_t t0 = now_ns();
 	int err;

@@ -9,7 +9,6 @@
 #include "serve/daemon.h"
 #include "present/render.h"
 
-#define DEFAULT_TOP 10		/* stacks when the request says 0 */
 
 struct request {
 	struct daemon *d;
@@ -36,6 +35,8 @@ static void levels_of(uint32_t level, bool ret[LEVEL__COUNT])
 {
 	ret[LEVEL_HEAP] = level == LEAKD_LEVEL_ALL || level == LEAKD_LEVEL_HEAP;
 	ret[LEVEL_MAP] = level == LEAKD_LEVEL_ALL || level == LEAKD_LEVEL_MAP;
+	/* The brk heap's growth is counted with the mappings: the watch tier's. */
+	ret[LEVEL_BRK] = ret[LEVEL_MAP];
 }
 
 static void selector_of(const struct leakd_selector *s, struct selector *ret)
@@ -96,8 +97,7 @@ static int ps(const struct request *c, const struct leakd_req_list *req)
 
 static int top(const struct request *c, const struct leakd_req_top *req)
 {
-	struct top_query q = { .limit = req->limit ? req->limit : DEFAULT_TOP,
-			       .min_age_ns = req->min_age_ns };
+	struct top_query q = { .limit = req->limit, .min_age_ns = req->min_age_ns };
 	struct top_snap t;
 	struct snapshot s = { .kind = SNAP_TOP, .top = &t };
 	int rc;

@@ -853,6 +853,7 @@ int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct 
 		r->rss_bytes = w->rss_bytes;
 		r->anon_bytes = w->anon_bytes;
 		r->mapped_bytes = p->map_bytes;
+		r->reserved_bytes = p->reserved_bytes;
 		r->heap_bytes = p->heap_bytes;
 		r->growth_per_hour = g.per_hour;
 		r->traced = w->traced;

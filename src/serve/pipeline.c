@@ -16,6 +16,8 @@
 #include "stacks/symbolize.h"
 #include "stacks/unwinder.h"
 
+#define NORESERVE_CHECK (1ULL << 30)	/* mappings this large: smaps says if reserved */
+
 /* What the pipeline keeps of a process besides its tables. */
 struct pl_proc {
 	uint64_t pid;		/* hashtab key */
@@ -228,6 +230,7 @@ void pipeline__tick(struct pipeline *pl, uint64_t now_ns)
 static void seed_mappings(struct proc_mem *p)
 {
 	struct proc_maps maps;
+	uint32_t flags;
 	size_t i;
 
 	if (procmaps__read(p->pid, &maps))
@@ -235,13 +238,22 @@ static void seed_mappings(struct proc_mem *p)
 	for (i = 0; i < maps.n; i++) {
 		const struct map_entry *e = &maps.v[i];
 
-		/* Anonymous memory: no file, no [heap] (brk), no [stack] or [vdso]. */
+		/* The heap so far: later growth is by the calls that grow it. */
+		if (e->path && !strcmp(e->path, "[heap]") && !e->inode) {
+			proc_mem__brk_move(p, e->start, e->end, e->end, 0, 0, 0);
+			continue;
+		}
+		/* Anonymous memory: no file, no [stack] or [vdso]. */
 		if (e->path || e->inode)
 			continue;
-		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING,
-			       (e->shared ? LEAKD_MAP_SHARED : 0) |
-			       (!e->readable && !e->writable && !e->exec ? LEAKD_MAP_RESERVED : 0),
-			       0);
+		flags = e->shared ? LEAKD_MAP_SHARED : 0;
+		if (!e->readable && !e->writable && !e->exec)
+			flags |= LEAKD_MAP_RESERVED;
+		/* Large private memory may be MAP_NORESERVE address space (an ASan shadow). */
+		else if (!e->shared && e->end - e->start >= NORESERVE_CHECK &&
+			 procfs_noreserve(p->pid, e->start) == 1)
+			flags |= LEAKD_MAP_RESERVED | LEAKD_MAP_NORESERVE;
+		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING, flags, 0);
 	}
 	procmaps__destroy(&maps);
 }

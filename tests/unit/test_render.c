@@ -195,17 +195,17 @@ START_TEST(ps_agrees)
 	struct ps_row rows[2] = {
 		{ .pid = 301, .uid = 302, .comm = "grower", .unit = "web.service", .rss_bytes = 303,
 		  .anon_bytes = 304, .mapped_bytes = 305, .heap_bytes = 306,
-		  .growth_per_hour = 500, .traced = TRACE_KIND_MANUAL, .unwind = "ready",
+		  .reserved_bytes = 308, .growth_per_hour = 500, .traced = TRACE_KIND_MANUAL, .unwind = "ready",
 		  .traced_live_bytes = 307 },
 		{ .pid = 311, .uid = 312, .comm = "shrinker", .unit = "", .rss_bytes = 313,
 		  .anon_bytes = 314, .mapped_bytes = 315, .heap_bytes = 316,
-		  .growth_per_hour = -600, .traced = TRACE_KIND_AUTO, .unwind = "pending",
+		  .reserved_bytes = 319, .growth_per_hour = -600, .traced = TRACE_KIND_AUTO, .unwind = "pending",
 		  .traced_live_bytes = 317 },
 	};
 	struct ps_snap ps = { .growth_window_s = 318, .rows = rows, .n = 2 };
 	struct snapshot s = { .kind = SNAP_PS, .ps = &ps };
 
-	ck_assert_int_ge(agree(&s), 2 * 10);
+	ck_assert_int_ge(agree(&s), 2 * 11);
 }
 END_TEST
 
@@ -214,12 +214,28 @@ START_TEST(top_agrees)
 	struct top_snap t = { .processes = 401 };
 	struct snapshot s = { .kind = SNAP_TOP, .top = &t };
 
-	t.stacks.v = calloc(2, sizeof(*t.stacks.v));
-	t.stacks.n = 2;
+	char *json, *text;
+
+	t.stacks.v = calloc(3, sizeof(*t.stacks.v));
+	t.stacks.n = 3;
 	craft_stack(&t.stacks.v[0], 410, LEVEL_HEAP);
 	craft_stack(&t.stacks.v[1], 420, LEVEL_MAP);
+	craft_stack(&t.stacks.v[2], 430, LEVEL_BRK);
 	t.stacks.v[0].trace_ended = true;
-	ck_assert_int_ge(agree(&s), 2 * 12);
+	ck_assert_int_ge(agree(&s), 3 * 12);
+	/* A brk row is a growth attribution, said so in both. */
+	json = draw(OUTPUT_JSON, &s);
+	text = draw(OUTPUT_TEXT, &s);
+	ck_assert_ptr_nonnull(strstr(json, "\"level\":\"brk\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"extensions\":433,"));
+	ck_assert_ptr_nonnull(strstr(json, "\"attribution\":\"growth\""));
+	ck_assert_ptr_nonnull(strstr(text, "pid 431 (comm430), brk: 432 bytes of heap growth (brk) "
+					  "in 433 extensions from stack (434 grown, 435 freed"));
+	ck_assert_ptr_nonnull(strstr(text, "[growth attribution: the call that grew the heap"));
+	/* Only the brk row says so. */
+	ck_assert_ptr_null(strstr(strstr(json, "attribution") + 1, "attribution"));
+	free(json);
+	free(text);
 	stack_list__free(&t.stacks);
 }
 END_TEST
@@ -264,7 +280,8 @@ START_TEST(report_agrees)
 		.time = 1700000000, .final = true, .reason = "exit", .pid = 701, .comm = "leaker",
 		.complete = false, .min_age_ns = 2000000000, .live_bytes = 702, .live_allocs = 703,
 		.total_allocs = 704, .total_frees = 705,
-		.notes = { .unmatched_frees = 706, .replaced_allocs = 707, .unmatched_unmaps = 708 },
+		.notes = { .unmatched_frees = 706, .replaced_allocs = 707, .unmatched_unmaps = 708,
+			   .refreed_frees = 740, .cache_untracked = 741 },
 		.nr_stacks = 709, .map_bytes = 710, .map_count = 711, .reserved_bytes = 712,
 		.brk_bytes = 713,
 		.losses = { .missed_runs = 714, .tables = { 715, 716, 717 } },
@@ -285,8 +302,39 @@ START_TEST(report_agrees)
 	r.maps.v[0].show_proc = false;
 	r.maps.v[0].pid = 701;
 	snprintf(r.maps.v[0].comm, sizeof(r.maps.v[0].comm), "leaker");
-	ck_assert_int_ge(agree(&s), 40);
+	r.brk.v = calloc(1, sizeof(*r.brk.v));
+	r.brk.n = 1;
+	craft_stack(&r.brk.v[0], 750, LEVEL_BRK);
+	r.brk.v[0].show_proc = false;
+	r.brk.v[0].pid = 701;
+	snprintf(r.brk.v[0].comm, sizeof(r.brk.v[0].comm), "leaker");
+	ck_assert_int_ge(agree(&s), 52);
 	report_snap__free(&r);
+}
+END_TEST
+
+/* Whether tracing began with the program changes what unmatched frees can be. */
+START_TEST(report_from_start)
+{
+	struct report_snap r = { .pid = 701, .comm = "leaker", .complete = true,
+				 .notes = { .unmatched_frees = 3, .refreed_frees = 50 } };
+	struct snapshot s = { .kind = SNAP_REPORT, .report = &r };
+	char *json, *text;
+
+	for (int from_start = 0; from_start < 2; from_start++) {
+		r.from_start = from_start;
+		json = draw(OUTPUT_JSON, &s);
+		text = draw(OUTPUT_TEXT, &s);
+		ck_assert_ptr_nonnull(strstr(json, from_start ? "\"from_start\":true" :
+							       "\"from_start\":false"));
+		ck_assert_ptr_nonnull(strstr(json, "\"refreed_frees\":50,"));
+		ck_assert_ptr_nonnull(strstr(text, "50 frees of blocks already freed"));
+		ck_assert_ptr_nonnull(strstr(text, "3 frees of blocks not seen allocated"));
+		ck_assert_int_eq(!!strstr(text, "before the probes were in place"), from_start);
+		ck_assert_int_eq(!!strstr(text, "allocated before tracing began"), !from_start);
+		free(json);
+		free(text);
+	}
 }
 END_TEST
 
@@ -340,6 +388,7 @@ int main(void)
 	tcase_add_test(tc, trace_agrees);
 	tcase_add_test(tc, exited_agrees);
 	tcase_add_test(tc, report_agrees);
+	tcase_add_test(tc, report_from_start);
 	tcase_add_test(tc, error_agrees);
 	tcase_add_test(tc, formats_by_name);
 	tcase_add_test(tc, json_has_schema);
