@@ -29,9 +29,16 @@ struct request {
 	FILE *out;
 };
 
+/*
+ * The kernel's rule for reading /proc/PID/maps (procfs_cred_allows): as the process
+ * was last seen, and as it is now.
+ */
 static bool visible(const struct request *c, const struct watch *w)
 {
-	return c->who->uid == 0 || c->who->uid == w->uid;
+	const struct peer *who = c->who;
+
+	return who->uid == 0 || (procfs_cred_allows(&w->cred, who->uid, who->gid) &&
+				 procfs_may_inspect(w->pid, who->uid, who->gid));
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -463,9 +470,11 @@ static int trace(const struct request *c, const struct leakd_req_trace *req, boo
 		if (!w)
 			return fail(c, LEAKD_ERR_NOT_FOUND, "no process with %s is watched", what);
 		if (!visible(c, w))
-			return fail(c, LEAKD_ERR_PERM, "%s belongs to another user", what);
+			return fail(c, LEAKD_ERR_PERM, "%s is not yours to inspect (another user's, "
+				    "setuid or not dumpable)", what);
 	} else if (on) {
-		struct trace_rule r = { .owner = c->who->uid, .until = until };
+		struct trace_rule r = { .owner = c->who->uid, .owner_gid = c->who->gid,
+					.until = until };
 
 		snprintf(r.comm, sizeof(r.comm), "%s", req->sel.comm);
 		snprintf(r.unit, sizeof(r.unit), "%s", req->sel.unit);
@@ -552,8 +561,8 @@ static int exited(const struct request *c, const struct leakd_req_list *req)
 		char when[32], a[32], b[32];
 		struct tm tm;
 
-		if (c->who->uid && c->who->uid != s->uid)
-			continue;
+		if (!procfs_cred_allows(&s->cred, c->who->uid, c->who->gid))
+			continue;	/* as the check said when it exited */
 		if (req->limit && shown == req->limit)
 			break;
 		shown++;

@@ -146,7 +146,8 @@ static const struct trace_rule *matching_rule(struct daemon *d, const struct wat
 	const struct trace_rule *r;
 
 	for (r = d->rules; r; r = r->next)
-		if ((!r->owner || r->owner == w->uid) && daemon__matches(d, w, r->comm, r->unit))
+		if (procfs_cred_allows(&w->cred, r->owner, r->owner_gid) &&
+		    daemon__matches(d, w, r->comm, r->unit))
 			return r;
 	return NULL;
 }
@@ -231,6 +232,7 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 		return NULL;
 	}
 	w->uid = st.uid;
+	w->cred = st.cred;
 	w->rss_bytes = st.rss_bytes;
 	w->anon_bytes = st.anon_bytes;
 	procfs_comm(pid, p->comm, sizeof(p->comm));
@@ -274,6 +276,7 @@ static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 	s->pid = p->pid;
 	snprintf(s->comm, sizeof(s->comm), "%s", p->comm);
 	s->uid = w->uid;
+	s->cred = w->cred;
 	s->exited = time(NULL);
 	s->heap_bytes = p->live_bytes;
 	s->heap_allocs = p->live_count;
@@ -354,8 +357,10 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 		{
 			struct procfs_status st;
 
-			if (!procfs_status(pid, &st))
+			if (!procfs_status(pid, &st)) {
 				w->uid = st.uid;	/* setuid programs change hands here */
+				w->cred = st.cred;
+			}
 		}
 		symbolizer__forget_proc(d->sym, pid);
 		symbolizer__refresh_proc(d->sym, pid);
@@ -445,6 +450,7 @@ static void sample(struct daemon *d, uint64_t now)
 			continue;
 		}
 		w->uid = st.uid;	/* a process may drop privileges at any time */
+		w->cred = st.cred;
 		w->rss_bytes = st.rss_bytes;
 		w->anon_bytes = st.anon_bytes;
 		series__add(&w->anon, now, st.anon_bytes);

@@ -16,6 +16,7 @@
 
 #include "model/growth.h"
 #include "base/hashtab.h"
+#include "base/procfs.h"
 #include "cli/options.h"
 #include "serve/server.h"
 #include "model/tables.h"
@@ -32,6 +33,7 @@ enum trace_how {
 struct watch {
 	uint64_t pid;		/* hashtab key */
 	uint32_t uid;
+	struct procfs_cred cred;	/* who may see it, as last read */
 	char cgroup[256];
 	struct series anon;	/* RssAnon over time */
 	uint64_t rss_bytes, anon_bytes;
@@ -49,6 +51,7 @@ struct trace_rule {
 	char comm[16];
 	char unit[256];
 	uint32_t owner;		/* uid of who asked; 0: root, every process */
+	uint32_t owner_gid;	/* and the group: processes it may inspect */
 	uint64_t until;		/* 0: until untraced */
 	struct trace_rule *next;
 };
@@ -58,6 +61,7 @@ struct summary {
 	uint64_t pid;
 	char comm[16];
 	uint32_t uid;
+	struct procfs_cred cred;	/* who could see the process when it exited */
 	time_t exited;
 	uint64_t heap_bytes, heap_allocs, map_bytes;
 	char *text, *json;

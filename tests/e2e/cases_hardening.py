@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""The daemon on a shared host: who may see what, clients that hold on, the unwind
+cache, a second daemon, and the command line as the documentation writes it."""
+
+import os
+import shutil
+import tempfile
+
+from harness import Daemon, Leaker, check, check_eq, leaker, proc_of
+from cases_daemon import run, wait_site
+
+NOBODY = 65534
+AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+
+
+def setuid_copy(name):
+    """A setuid-root copy of leak_ctl under a new name, in a directory anyone reaches."""
+    d = tempfile.mkdtemp(prefix="leakd-e2e-suid-")
+    os.chmod(d, 0o755)
+    path = os.path.join(d, name)
+    shutil.copy(leaker("leak_ctl"), path)
+    os.chown(path, 0, 0)
+    os.chmod(path, 0o4755)
+    return path
+
+
+def case_setuid_invisible():
+    """A setuid-root program a user started, and a process of the user's that made
+    itself not dumpable, are root's alone: the kernel's rule for /proc/PID/maps."""
+    d = Daemon()
+    suid_path = setuid_copy("leak_suid")
+    suid = Leaker([*AS_NOBODY, suid_path])
+    nodump = Leaker([*AS_NOBODY, leaker("leak_ctl")])
+    mine = Leaker([*AS_NOBODY, leaker("leak_ctl")])
+    hidden = (suid.pid, nodump.pid)
+    try:
+        with run(d, suid, nodump, mine):
+            nodump.do("nodump")
+            d.poll("the three watched", lambda: all(
+                proc_of(d.ctl("ps")[0], p) for p in (*hidden, mine.pid)))
+            check_eq(proc_of(d.ctl("ps")[0], suid.pid)["uid"], NOBODY,
+                     "the setuid program's (real) uid as root sees it")
+            # Root traces all three; each leaks something.
+            for lk in (suid, nodump, mine):
+                d.ctl("trace", str(lk.pid))
+                lk.do("malloc 2 5555")
+            for lk in (suid, nodump, mine):
+                wait_site(d, lk.pid, "heap", os.path.basename(lk.proc.args[-1]), "heap_leak",
+                          2 * 5555, 2)
+
+            ps, _ = d.ctl("ps", user=NOBODY)
+            check(proc_of(ps, mine.pid), "the user's own process is missing from ps")
+            for pid in hidden:
+                check(proc_of(ps, pid) is None, f"ps shows pid {pid} to the user")
+            top, _ = d.ctl("top", "-n", "0", user=NOBODY)
+            pids = {st["pid"] for st in top["stacks"]}
+            check(mine.pid in pids, "top does not show the user's own leaker")
+            check(not pids & set(hidden), f"top shows {pids & set(hidden)} to the user")
+            for pid in hidden:
+                _, rc = d.ctl("top", "--pid", str(pid), user=NOBODY, check_rc=False)
+                check_eq(rc, 1, f"leakctl top --pid {pid} as the user")
+                for verb in ("trace", "untrace"):
+                    _, rc = d.ctl(verb, str(pid), user=NOBODY, check_rc=False)
+                    check_eq(rc, 3, f"leakctl {verb} {pid} as the user")
+            # A rule of the user's by name leaves the setuid program alone.
+            ans, _ = d.ctl("untrace", str(suid.pid))
+            ans, _ = d.ctl("trace", "--comm", "leak_suid", user=NOBODY)
+            check_eq(ans["traced"], [], "processes the user's rule traced")
+            check_eq(ans["denied"], 1, "processes the user's rule left alone")
+            check_eq(proc_of(d.ctl("ps")[0], suid.pid)["traced"], "no",
+                     "the setuid program after the user's rule")
+            d.ctl("untrace", "--comm", "leak_suid", user=NOBODY)
+            d.ctl("trace", str(suid.pid))
+
+            # Exited: the summaries remember who could see the process when it exited.
+            for lk in (suid, nodump, mine):
+                lk.end()
+            d.poll("the three exit summaries", lambda: {
+                p["pid"] for p in d.ctl("exited")[0]["processes"]} >= {*hidden, mine.pid})
+            ex, _ = d.ctl("exited", user=NOBODY)
+            seen = {p["pid"] for p in ex["processes"]}
+            check(mine.pid in seen, "the user's own exited process is missing")
+            check(not seen & set(hidden), f"exited shows {seen & set(hidden)} to the user")
+    finally:
+        shutil.rmtree(os.path.dirname(suid_path), ignore_errors=True)
