@@ -144,11 +144,16 @@ void procfs_parse_status(const char *text, struct procfs_status *ret)
 			seen |= is_uid ? 1 : 2;
 		} else if (sscanf(line, "VmRSS: %llu kB", &kb) == 1) {
 			ret->rss_bytes = kb * 1024;
+			seen |= 4;
 		} else if (sscanf(line, "RssAnon: %llu kB", &kb) == 1) {
 			ret->anon_bytes = kb * 1024;
 		}
 	}
-	ret->cred.known = seen == 3;
+	/*
+	 * Without an address space (exiting, a zombie) the owner of /proc/PID/... no
+	 * longer shows whether the process is dumpable: nothing is known then.
+	 */
+	ret->cred.known = seen == 7;
 }
 
 int procfs_status(pid_t pid, struct procfs_status *ret)

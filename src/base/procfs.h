@@ -28,7 +28,8 @@ struct procfs_cred {
 	uint32_t uid[3];		/* real, effective, saved */
 	uint32_t gid[3];
 	bool dumpable;
-	bool known;			/* read at all; an unknown one is root's */
+	bool known;			/* read whole, of a process with an address space
+					 * (not exiting); an unknown one is root's */
 };
 
 /* What /proc/PID/status says of a process's owner and memory. */

@@ -359,7 +359,8 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 
 			if (!procfs_status(pid, &st)) {
 				w->uid = st.uid;	/* setuid programs change hands here */
-				w->cred = st.cred;
+				if (st.cred.known)
+					w->cred = st.cred;
 			}
 		}
 		symbolizer__forget_proc(d->sym, pid);
@@ -450,7 +451,8 @@ static void sample(struct daemon *d, uint64_t now)
 			continue;
 		}
 		w->uid = st.uid;	/* a process may drop privileges at any time */
-		w->cred = st.cred;
+		if (st.cred.known)
+			w->cred = st.cred;	/* else exiting: what it was stays */
 		w->rss_bytes = st.rss_bytes;
 		w->anon_bytes = st.anon_bytes;
 		series__add(&w->anon, now, st.anon_bytes);

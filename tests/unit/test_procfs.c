@@ -37,11 +37,16 @@ START_TEST(parse_status)
 	ck_assert(!st.cred.dumpable);
 	ck_assert_uint_eq(st.rss_bytes, 1234 * 1024);
 	ck_assert_uint_eq(st.anon_bytes, 56 * 1024);
-	/* Without a Gid line nothing is known of the owner. */
-	procfs_parse_status("Uid:\t1\t1\t1\t1\n", &st);
+	/* Without a Gid line nothing is known of the owner, nor of an exiting process
+	 * (no address space, no VmRSS). */
+	procfs_parse_status("Uid:\t1\t1\t1\t1\nVmRSS:\t4 kB\n", &st);
 	ck_assert(!st.cred.known);
-	procfs_parse_status("Uid:\t1\n Gid:\t1\t1\t1\t1\n", &st);
+	procfs_parse_status("Uid:\t1\nGid:\t1\t1\t1\t1\nVmRSS:\t4 kB\n", &st);
 	ck_assert(!st.cred.known);
+	procfs_parse_status("Uid:\t1\t1\t1\t1\nGid:\t1\t1\t1\t1\n", &st);
+	ck_assert(!st.cred.known);
+	procfs_parse_status("Uid:\t1\t1\t1\t1\nGid:\t1\t1\t1\t1\nVmRSS:\t4 kB\n", &st);
+	ck_assert(st.cred.known);
 }
 END_TEST
 
