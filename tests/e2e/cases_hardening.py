@@ -83,3 +83,45 @@ def case_setuid_invisible():
             check(not seen & set(hidden), f"exited shows {seen & set(hidden)} to the user")
     finally:
         shutil.rmtree(os.path.dirname(suid_path), ignore_errors=True)
+
+
+def documented_leakctl_examples():
+    """The leakctl command lines of the README's and the man pages' examples."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    lines = []
+    in_block = False
+    for line in open(os.path.join(root, "README.md")):
+        if line.startswith("```"):
+            in_block = not in_block
+        elif in_block and line.startswith("leakctl "):
+            lines.append(line.split("#")[0])
+    for page in ("leakctl.1", "leakd.8"):
+        in_ex = in_block = False
+        for line in open(os.path.join(root, "man", page)):
+            if line.startswith(".SH"):
+                in_ex = line.strip() == ".SH EXAMPLES"
+            elif line.startswith(".nf"):
+                in_block = True
+            elif line.startswith(".fi"):
+                in_block = False
+            elif in_ex and in_block and line.startswith("leakctl "):
+                lines.append(line.replace("\\-", "-").split("|")[0])
+    return [line.split()[1:] for line in lines]
+
+
+def case_documented_examples():
+    """Every leakctl example of the README and the man pages runs as written:
+    options after the selector, in any order (a leaker's pid for 4242)."""
+    examples = documented_leakctl_examples()
+    check(len(examples) >= 10, f"only {len(examples)} examples found")
+    check(["trace", "4242", "--for", "10m"] in examples, "the README's trace example")
+    check(["top", "4242", "--level", "mapping"] in examples, "leakctl(1)'s top example")
+    d = Daemon()
+    lk = Leaker()
+    with run(d, lk):
+        for args in examples:
+            args = [str(lk.pid) if a == "4242" else a for a in args]
+            out, rc = d.ctl(*args, json_out=False, check_rc=False)
+            check_eq(rc, 0, f"leakctl {' '.join(args)} ({out.strip()[:200]})")
+        check_eq(proc_of(d.ctl("ps")[0], lk.pid)["traced"], "manual",
+                 "the leaker after 'trace PID --for 10m'")
