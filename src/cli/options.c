@@ -141,7 +141,8 @@ void options__usage(FILE *f)
 	      "SIZE: bytes, or a number with K, M or G.\n"
 	      "Exit status: 0 done, 1 runtime failure, 2 bad arguments or configuration,\n"
 	      "3 not permitted, 4 kernel feature missing, 5 no such process, 6 no allocator\n"
-	      "in the process, 7 the command could not be started.  See leakd(8).\n",
+	      "in the process, 7 the command could not be started, 8 another daemon runs\n"
+	      "on the socket.  See leakd(8).\n",
 	      f);
 }
 

@@ -22,6 +22,7 @@ enum leakd_exit {
 	EXIT_NO_TARGET = 5,		/* no such process, or one leakd cannot trace */
 	EXIT_NO_ALLOCATOR = 6,		/* the process maps no allocator leakd knows */
 	EXIT_COMMAND_FAILED = 7,	/* the command could not be started */
+	EXIT_ALREADY_RUNNING = 8,	/* another daemon holds the socket's lock */
 };
 
 enum leakd_mode {

@@ -623,16 +623,29 @@ static int setup(struct daemon *d)
 	struct tables_limits tl = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
 				    .max_maps = o->max_mappings };
 	struct server_opts so = { .path = o->socket, .group = o->socket_group,
-				  .max_clients = o->max_clients, .idle_ns = 30 * NSEC_PER_SEC };
+				  .max_clients = o->max_clients, .idle_ns = 30 * NSEC_PER_SEC,
+				  .lock_fd = -1 };
 	struct itimerspec tick = { .it_interval = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 },
 				   .it_value = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 } };
 	struct unwinder_maps um;
 	sigset_t mask;
 	int err;
 
+	/* Before anything is loaded: a second daemon on the socket goes at once. */
+	so.lock_fd = server__lock(o->socket);
+	if (so.lock_fd == -EWOULDBLOCK) {
+		log_err("another leakd is running on %s (it holds %s.lock)", o->socket, o->socket);
+		return EXIT_ALREADY_RUNNING;
+	}
+	if (so.lock_fd < 0) {
+		log_err("cannot lock %s.lock: %s", o->socket, strerror(-so.lock_fd));
+		return EXIT_FAILURE_RUNTIME;
+	}
 	err = startup__tracer(&to, &d->tracer);
-	if (err)
+	if (err) {
+		close(so.lock_fd);
 		return err;
+	}
 	if (!o->frame_pointers) {
 		tracer__unwind_maps(d->tracer, &um);
 		d->unw = unwinder__new(&um, o->cache_dir);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -104,14 +105,54 @@ static int open_socket(struct server *s)
 	return fd;
 }
 
+int server__lock(const char *path)
+{
+	char lock[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+	struct stat st;
+	int fd, n;
+
+	n = snprintf(lock, sizeof(lock), "%s.lock", path);
+	if (n < 0 || (size_t)n >= sizeof(lock))
+		return -ENAMETOOLONG;
+	{
+		/* The directory first, as open_socket would make it. */
+		char dir[sizeof(lock)], *slash;
+
+		memcpy(dir, lock, sizeof(dir));
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = 0;
+			mkdir(dir, 0755);
+		}
+	}
+	/* Never through a symbolic link; never truncated, never removed (that races). */
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int err = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 struct server *server__new(const struct server_opts *o, server_handler h, void *ctx)
 {
 	struct server *s = calloc(1, sizeof(*s));
 	struct epoll_event ev = { .events = EPOLLIN };
 	int err;
 
-	if (!s)
+	if (!s) {
+		if (o->lock_fd >= 0)
+			close(o->lock_fd);
 		return NULL;
+	}
 	s->opts = *o;
 	s->handler = h;
 	s->ctx = ctx;
@@ -152,6 +193,9 @@ void server__free(struct server *s)
 	}
 	if (s->epfd >= 0)
 		close(s->epfd);
+	/* Last: a daemon that takes the lock next finds no socket of ours to lose. */
+	if (s->opts.lock_fd >= 0)
+		close(s->opts.lock_fd);
 	free(s->path);
 	free(s);
 }

@@ -31,6 +31,7 @@ struct server_opts {
 	const char *group;		/* the socket's group; NULL or missing: root only */
 	unsigned int max_clients;
 	uint64_t idle_ns;		/* a client silent this long is let go */
+	int lock_fd;			/* from server__lock; the server owns it, -1: none */
 };
 
 struct server_stats {
@@ -41,6 +42,12 @@ struct server_stats {
 	int group_applied;		/* the socket has the group (else root only) */
 };
 
+/*
+ * One daemon per socket: an exclusive lock on PATH.lock, next to the socket, held
+ * until the server is freed.  Returns the lock's descriptor, -EWOULDBLOCK when
+ * another process holds it, or another -errno.
+ */
+int server__lock(const char *path);
 /* NULL with errno set. */
 struct server *server__new(const struct server_opts *o, server_handler h, void *ctx);
 void server__free(struct server *s);

@@ -4,9 +4,10 @@ cache, a second daemon, and the command line as the documentation writes it."""
 
 import os
 import shutil
+import subprocess
 import tempfile
 
-from harness import Daemon, Leaker, check, check_eq, leaker, proc_of
+from harness import LEAKD, TIMEOUT, Daemon, Leaker, check, check_eq, leaker, proc_of
 from cases_daemon import run, wait_site
 
 NOBODY = 65534
@@ -125,3 +126,22 @@ def case_documented_examples():
             check_eq(rc, 0, f"leakctl {' '.join(args)} ({out.strip()[:200]})")
         check_eq(proc_of(d.ctl("ps")[0], lk.pid)["traced"], "manual",
                  "the leaker after 'trace PID --for 10m'")
+
+
+def case_second_daemon():
+    """A second daemon on the same socket refuses to start (exit status 8) and
+    leaves the first one reachable; once the first stops, another may start."""
+    d = Daemon()
+    with run(d):
+        p = subprocess.run([LEAKD, "--config", d.config], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
+        check_eq(p.returncode, 8, f"the second daemon's exit status ({p.stderr.strip()})")
+        check("another leakd is running on" in p.stderr, f"its message: {p.stderr!r}")
+        check_eq(len(p.stderr.strip().splitlines()), 1, "lines of its message")
+        check(os.path.exists(d.sock), "the first daemon's socket is gone")
+        st, _ = d.ctl("status")
+        check(st["uptime_s"] >= 0, "the first daemon does not answer")
+    again = Daemon(args=["--socket", d.sock])
+    again.sock = d.sock
+    with run(again):
+        again.ctl("status")
