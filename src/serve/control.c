@@ -262,9 +262,11 @@ static int status(const struct request *c)
 	json_u64(&j, "connected", srv.clients);
 	json_u64(&j, "limit", d->o.max_clients);
 	json_u64(&j, "refused", srv.refused);
+	json_u64(&j, "refused_share", srv.refused_share);
 	json_u64(&j, "requests", srv.requests);
 	json_u64(&j, "bad_requests", srv.bad_requests);
 	json_u64(&j, "dropped", srv.dropped);
+	json_u64(&j, "timed_out", srv.timed_out);
 	json_object_end(&j);
 	json_object_begin(&j, "daemon");
 	json_double(&j, "cpu_s", cpu);

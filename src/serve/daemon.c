@@ -623,7 +623,7 @@ static int setup(struct daemon *d)
 	struct tables_limits tl = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
 				    .max_maps = o->max_mappings };
 	struct server_opts so = { .path = o->socket, .group = o->socket_group,
-				  .max_clients = o->max_clients, .idle_ns = 30 * NSEC_PER_SEC,
+				  .max_clients = o->max_clients, .request_ns = 10 * NSEC_PER_SEC,
 				  .lock_fd = -1 };
 	struct itimerspec tick = { .it_interval = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 },
 				   .it_value = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 } };

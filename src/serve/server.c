@@ -20,7 +20,7 @@
 struct client {
 	int fd;
 	struct peer who;
-	uint64_t last_active;
+	uint64_t deadline;		/* CLOCK_MONOTONIC ns: the request or answer whole */
 	union {
 		struct leakd_req_hdr hdr;
 		char hdr_bytes[sizeof(struct leakd_req_hdr)];
@@ -205,17 +205,41 @@ int server__fd(const struct server *s)
 	return s->epfd;
 }
 
+/*
+ * Whether a client of uid gets a slot: one slot is root's alone, and no other user
+ * holds more than half of the rest, so that neither one user's clients nor anyone's
+ * keep root out.
+ */
+static bool admit(struct server *s, uid_t uid)
+{
+	unsigned int max = s->opts.max_clients, reserved = max > 1, share, mine = 0;
+	const struct client *c;
+
+	if (uid == 0)
+		return s->stats.clients < max;
+	if (s->stats.clients >= max - reserved)
+		return false;
+	share = (max - reserved) / 2 ? (max - reserved) / 2 : 1;
+	for (c = s->clients; c; c = c->next)
+		mine += c->who.uid == uid;
+	if (mine >= share) {
+		s->stats.refused_share++;
+		return false;
+	}
+	return true;
+}
+
 static void accept_clients(struct server *s)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
 	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	socklen_t len;
 	struct client *c;
 	int fd;
 
 	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (s->stats.clients >= s->opts.max_clients ||
-		    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+		len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || !admit(s, cred.uid) ||
 		    !(c = calloc(1, sizeof(*c)))) {
 			s->stats.refused++;
 			close(fd);
@@ -223,7 +247,7 @@ static void accept_clients(struct server *s)
 		}
 		c->fd = fd;
 		c->who = (struct peer){ cred.pid, cred.uid, cred.gid };
-		c->last_active = now_ns();
+		c->deadline = now_ns() + s->opts.request_ns;
 		ev.data.ptr = c;
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			close(fd);
@@ -317,7 +341,6 @@ static void on_readable(struct server *s, struct client *c)
 		if (n < 0)
 			return;
 		c->have += n;
-		c->last_active = now_ns();
 		if (c->have == hs) {
 			/* Size, then magic and version: before the payload is read at all. */
 			status = proto__check_header(&c->hdr, &why);
@@ -329,6 +352,7 @@ static void on_readable(struct server *s, struct client *c)
 		}
 		if (c->have >= hs && c->have == hs + c->hdr.length) {
 			c->have = 0;
+			c->deadline = now_ns() + s->opts.request_ns;	/* the answer's */
 			handle(s, c);
 			return;		/* one request at a time: the answer goes first */
 		}
@@ -349,10 +373,10 @@ static void on_writable(struct server *s, struct client *c)
 			return;
 		}
 		c->out_off += n;
-		c->last_active = now_ns();
 	}
 	free(c->out);
 	c->out = NULL;
+	c->deadline = now_ns() + s->opts.request_ns;	/* the next request's */
 	if (c->close_after) {
 		drop(s, c);
 		return;
@@ -386,8 +410,9 @@ void server__tick(struct server *s, uint64_t now)
 
 	for (c = s->clients; c; c = next) {
 		next = c->next;
-		if (now - c->last_active > s->opts.idle_ns) {
+		if (now > c->deadline) {
 			s->stats.dropped++;
+			s->stats.timed_out++;
 			drop(s, c);
 		}
 	}

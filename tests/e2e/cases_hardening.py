@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import LEAKD, TIMEOUT, Daemon, Leaker, check, check_eq, leaker, proc_of
+from harness import LEAKCTL, LEAKD, TIMEOUT, Daemon, Leaker, check, check_eq, leaker, proc_of
 from cases_daemon import run, wait_site
 
 NOBODY = 65534
@@ -145,3 +145,54 @@ def case_second_daemon():
     again.sock = d.sock
     with run(again):
         again.ctl("status")
+
+
+SLOW_CLIENTS = r"""
+import socket, sys, time
+conns = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    conns.append(s)
+print("connected", flush=True)
+while True:
+    for s in conns:
+        try:
+            s.send(b"\x31")     # a byte of a request header, every two seconds
+        except OSError:
+            pass
+    time.sleep(2)
+"""
+
+
+def case_slow_clients():
+    """16 clients of one user trickling a byte every two seconds keep neither
+    another user nor root out, and hold their slots no longer than a request's
+    deadline: then the same user gets in too."""
+    d = Daemon()
+    slow = subprocess.Popen([*AS_NOBODY, "python3", "-c", SLOW_CLIENTS, d.sock, "16"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        with run(d):
+            check_eq(slow.stdout.readline().strip(), "connected", "the slow clients")
+            # max-clients 16: one slot kept for root, nobody holds at most 7.
+            st = d.poll("the slow clients refused beyond their share", lambda: (
+                lambda s: s if s["clients"]["refused_share"] >= 9 else None)(
+                d.ctl("status")[0]))
+            check_eq(st["clients"]["connected"], 8, "clients connected (7 slow, and root's)")
+            _, rc = d.ctl("status", user=NOBODY, check_rc=False)
+            check(rc != 0, "the user got a slot beyond its share")
+            # Another member of the socket's group, and root, get in at once.
+            other = ["setpriv", "--reuid=4242", f"--regid={NOBODY}", "--clear-groups"]
+            p = subprocess.run([*other, LEAKCTL, "--socket", d.sock, "status"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=TIMEOUT)
+            check_eq(p.returncode, 0, f"another user's leakctl ({p.stderr.strip()})")
+            d.ctl("status")
+            # Within the deadline of a request (10 s) the trickling clients are gone.
+            d.poll("the slow clients timed out", lambda: d.ctl("status")[0][
+                "clients"]["timed_out"] >= 7, timeout=20, interval=0.5)
+            d.ctl("status", user=NOBODY)
+    finally:
+        slow.kill()
+        slow.wait()
