@@ -291,6 +291,8 @@ static int load(struct adhoc *a)
 		log_err("cannot set up the stack unwinder: %s", strerror(errno));
 		return EXIT_FAILURE_RUNTIME;
 	}
+	if (a->unw && o->cache_dir && strcmp(unwinder__cache_state(a->unw), "ok"))
+		log_warn("unwind table cache %s: %s", o->cache_dir, unwinder__cache_state(a->unw));
 	a->sym = symbolizer__new(MAX_MODULES);
 	if (tables__init(&a->tables, &tl) || !a->sym) {
 		log_err("out of memory");

@@ -166,6 +166,13 @@ static int status(const struct request *c)
 				" of %" PRIu64 " rows\n",
 			us.tables_ready, us.tables_from_cache, us.tables_pending, us.tables_failed,
 			us.tables_no_room, us.rows_used, us.rows_max);
+		fprintf(c->out, "unwind cache: %s; %" PRIu64 " built from another file (rebuilt), %"
+				PRIu64 " refused, %" PRIu64 " not saved\n",
+			d->unw ? unwinder__cache_state(d->unw) : "off", us.cache_mismatches,
+			us.cache_refused, us.cache_save_failed);
+		fprintf(c->out, "socket: %s, %s\n", d->o.socket,
+			srv.group_applied ? "group members and root" :
+					    "root only (no such socket group)");
 		fprintf(c->out, "symbols: %" PRIu64 " modules (%" PRIu64 " unreadable, %" PRIu64
 				" dropped)\n",
 			ss.modules, ss.modules_unreadable, ss.modules_dropped);
@@ -252,6 +259,10 @@ static int status(const struct request *c)
 	json_u64(&j, "maps_dropped", us.maps_dropped);
 	json_u64(&j, "procs_dropped", us.procs_dropped);
 	json_u64(&j, "files_dropped", us.files_dropped);
+	json_str(&j, "cache", d->unw ? unwinder__cache_state(d->unw) : "off");
+	json_u64(&j, "cache_mismatches", us.cache_mismatches);
+	json_u64(&j, "cache_refused", us.cache_refused);
+	json_u64(&j, "cache_save_failed", us.cache_save_failed);
 	json_object_end(&j);
 	json_object_begin(&j, "symbols");
 	json_u64(&j, "modules", ss.modules);
@@ -267,6 +278,7 @@ static int status(const struct request *c)
 	json_u64(&j, "bad_requests", srv.bad_requests);
 	json_u64(&j, "dropped", srv.dropped);
 	json_u64(&j, "timed_out", srv.timed_out);
+	json_bool(&j, "socket_group", srv.group_applied);
 	json_object_end(&j);
 	json_object_begin(&j, "daemon");
 	json_double(&j, "cpu_s", cpu);

@@ -653,6 +653,9 @@ static int setup(struct daemon *d)
 			log_err("cannot set up the stack unwinder: %s", strerror(errno));
 			return EXIT_FAILURE_RUNTIME;
 		}
+		if (o->cache_dir && strcmp(unwinder__cache_state(d->unw), "ok"))
+			log_warn("unwind table cache %s: %s", o->cache_dir,
+				 unwinder__cache_state(d->unw));
 	}
 	d->exited = calloc(o->max_exited ? o->max_exited : 1, sizeof(*d->exited));
 	d->sym = symbolizer__new(MAX_MODULES);
@@ -670,6 +673,13 @@ static int setup(struct daemon *d)
 	if (!d->server) {
 		log_err("cannot listen on %s: %s", o->socket, strerror(errno));
 		return EXIT_FAILURE_RUNTIME;
+	}
+	{
+		struct server_stats ss;
+
+		server__stats(d->server, &ss);
+		if (o->socket_group && !ss.group_applied)
+			log_warn("no group '%s': only root may use %s", o->socket_group, o->socket);
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
