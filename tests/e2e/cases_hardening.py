@@ -4,10 +4,12 @@ cache, a second daemon, and the command line as the documentation writes it."""
 
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 
-from harness import LEAKCTL, LEAKD, TIMEOUT, Daemon, Leaker, check, check_eq, leaker, proc_of
+from harness import (LEAKCTL, LEAKD, TIMEOUT, Daemon, Leaker, TestFailure, check, check_eq,
+                     leaker, proc_of, wait_watched)
 from cases_daemon import run, wait_site
 
 NOBODY = 65534
@@ -196,3 +198,121 @@ def case_slow_clients():
     finally:
         slow.kill()
         slow.wait()
+
+
+def section(path, name):
+    """(offset, size) of an ELF64 file's section."""
+    with open(path, "rb") as f:
+        data = f.read()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+
+    def shdr(i):
+        return struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
+    stroff = shdr(shstrndx)[4]
+    for i in range(shnum):
+        sh_name, _, _, _, off, size = shdr(i)
+        end = data.index(b"\0", stroff + sh_name)
+        if data[stroff + sh_name:end].decode() == name:
+            return off, size
+    raise TestFailure(f"{path} has no {name}")
+
+
+def forge_unwind_info(path):
+    """Halves the range of every FDE of the file's .eh_frame: still valid call frame
+    information (the program runs as before), but another table, under the same
+    build-id."""
+    off, size = section(path, ".eh_frame")
+    with open(path, "r+b") as f:
+        data = bytearray(f.read())
+        pos, forged = off, 0
+        while pos < off + size:
+            length, cie_ptr = struct.unpack_from("<II", data, pos)
+            if length == 0:
+                break
+            check(length != 0xffffffff, "a 64-bit .eh_frame record")
+            if cie_ptr:
+                pc_range, = struct.unpack_from("<I", data, pos + 12)
+                if pc_range > 1:
+                    struct.pack_into("<I", data, pos + 12, pc_range // 2)
+                    forged += 1
+            pos += 4 + length
+        check(forged > 0, "no FDE to forge")
+        f.seek(0)
+        f.write(data)
+
+
+def cache_entry_ino(path):
+    """The inode of the file a cache entry says it was built from."""
+    with open(path, "rb") as f:
+        head = f.read(136)
+    check_eq(head[:8], b"LEAKDUWT", "cache file magic")
+    return struct.unpack_from("<QQ", head, 96)[1]
+
+
+def case_cache_poisoning():
+    """A forged copy of a program carrying the real one's build-id: owned by a user,
+    its table is not cached at all; owned by root, its table is cached for itself
+    alone: the real program's table is rebuilt, the mismatch counted."""
+    cache = tempfile.mkdtemp(prefix="leakd-e2e-cache-")
+    forged_dir = tempfile.mkdtemp(prefix="leakd-e2e-forged-")
+    os.chmod(forged_dir, 0o755)
+    forged = os.path.join(forged_dir, "leak_ctl")
+    shutil.copy(leaker("leak_ctl"), forged)
+    forge_unwind_info(forged)
+    os.chown(forged, NOBODY, NOBODY)
+    os.chmod(forged, 0o755)
+    d = Daemon(config=f"cache-dir = {cache}\n")
+    procs = []
+    try:
+        with run(d):
+            st = d.ctl("status")[0]["unwind"]
+            check_eq(st["cache"], "ok", "the cache's state")
+            # A user's forged copy: its table is built, but never saved.
+            users = Leaker([*AS_NOBODY, forged])
+            procs.append(users)
+            wait_watched(d, users.pid)
+            entries = lambda: sorted(f for f in os.listdir(cache) if f.endswith(".unw"))
+            before = entries()
+            build_id = None
+            # The build-id of leak_ctl (and of its copy): the cache file's name.
+            p = subprocess.run(["readelf", "-n", leaker("leak_ctl")], stdout=subprocess.PIPE,
+                               text=True, check=True)
+            for line in p.stdout.splitlines():
+                if "Build ID:" in line:
+                    build_id = line.split()[-1]
+            check(build_id, "leak_ctl has no build-id")
+            entry = os.path.join(cache, build_id + ".unw")
+            check(not os.path.exists(entry), f"a user's forged copy was cached: {before}")
+            users.end()
+            # Root's copy of the forgery (a file of its own): cached, for itself.
+            forged = os.path.join(forged_dir, "root", "leak_ctl")
+            os.mkdir(os.path.dirname(forged), 0o755)
+            shutil.copy(os.path.join(forged_dir, "leak_ctl"), forged)
+            os.chmod(forged, 0o755)
+            roots = Leaker([forged])
+            procs.append(roots)
+            wait_watched(d, roots.pid)
+            d.poll("the forged copy's table saved", lambda: os.path.exists(entry))
+            check_eq(cache_entry_ino(entry), os.stat(forged).st_ino, "the entry's file")
+            roots.end()
+            check_eq(d.ctl("status")[0]["unwind"]["cache_mismatches"], 0, "mismatches so far")
+            # The real program: the entry is not its own; rebuilt, counted, saved anew.
+            real = Leaker()
+            procs.append(real)
+            wait_watched(d, real.pid)
+            st = d.ctl("status")[0]["unwind"]
+            check_eq(st["cache_mismatches"], 1, "mismatches after the real program")
+            d.poll("the real program's table saved", lambda: cache_entry_ino(entry) ==
+                   os.stat(leaker("leak_ctl")).st_ino)
+            # Its stacks come out whole.
+            d.ctl("trace", str(real.pid))
+            real.do("malloc 2 3333")
+            wait_site(d, real.pid, "heap", "leak_ctl", "heap_leak", 6666, 2)
+            text, _ = d.ctl("status", json_out=False)
+            check("built from another file (rebuilt)" in text, text)
+    finally:
+        for lk in procs:
+            lk.end()
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(forged_dir, ignore_errors=True)
