@@ -64,20 +64,26 @@ int main(int argc, char **argv)
 	{
 		struct leakd_options c;
 		bool given = strcmp(o.config, LEAKD_CONFIG_PATH);
+		int rc;
 
 		options__defaults(&c);
 		c.config = o.config;
+
 		if ((given || !access(o.config, F_OK)) &&
 		    options__load_config(o.config, &c, err, sizeof(err))) {
 			log_err("%s", err);
+			options__free(&c);
 			return EXIT_USAGE;
 		}
 		if (options__parse_over(argc, argv, &c, err, sizeof(err))) {
 			log_err("%s (see --help)", err);
+			options__free(&c);
 			return EXIT_USAGE;
 		}
 		if (!given && access(o.config, F_OK))
 			c.config = NULL;	/* none there: nothing to reload */
-		return daemon__run(argc, argv, &c, &orig_mask);
+		rc = daemon__run(argc, argv, &c, &orig_mask);
+		options__free(&c);
+		return rc;
 	}
 }

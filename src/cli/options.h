@@ -71,6 +71,7 @@ struct leakd_options {
 	uint64_t max_clients;		/* control connections at once */
 	int verbose;
 	bool help, version;
+	struct config_text *texts;	/* what the configuration's strings point into */
 };
 
 void options__defaults(struct leakd_options *o);
@@ -81,10 +82,13 @@ int options__parse_over(int argc, char **argv, struct leakd_options *o, char *er
 			size_t errlen);
 /*
  * Applies a configuration file on top of o: lines "name = value" (or a bare name
- * for a switch), '#' comments, the daemon's long option names.  -errno with a
- * reason naming the line.  The strings it sets live until the next load.
+ * for a switch), '#' comments, the daemon's long option names; then the drop-ins,
+ * the files PATH.d/\*.conf in lexical (byte) order.  -errno with a reason naming
+ * the file and line.  The strings it sets live until options__free(o).
  */
 int options__load_config(const char *path, struct leakd_options *o, char *err, size_t errlen);
+/* Frees what the configuration's strings point into; o's other fields stay. */
+void options__free(struct leakd_options *o);
 void options__usage(FILE *f);
 
 #endif

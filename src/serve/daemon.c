@@ -524,6 +524,7 @@ static void reload(struct daemon *d)
 	if ((d->o.config && options__load_config(d->o.config, &n, err, sizeof(err))) ||
 	    options__parse_over(d->argc, d->argv, &n, err, sizeof(err))) {
 		log_err("reload: %s; keeping the running configuration", err);
+		options__free(&n);
 		sd_notify_msg("READY=1");
 		return;
 	}
@@ -549,6 +550,7 @@ static void reload(struct daemon *d)
 	d->tables.limits.max_stacks = n.max_stacks;
 	d->tables.limits.max_maps = n.max_mappings;
 	log_set_level(n.verbose >= 2 ? LOG_LVL_DEBUG + 1 : n.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	options__free(&n);	/* its strings were compared, not kept */
 	log_info("configuration reloaded");
 	sd_notify_msg("READY=1");
 }
