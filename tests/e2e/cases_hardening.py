@@ -8,8 +8,8 @@ import struct
 import subprocess
 import tempfile
 
-from harness import (LEAKCTL, LEAKD, TIMEOUT, Daemon, Leaker, TestFailure, check, check_eq,
-                     leaker, proc_of, wait_watched)
+from harness import (LEAKCTL, LEAKD, TIMEOUT, Daemon, Leaker, Skip, TestFailure, check,
+                     check_eq, leaker, proc_of, wait_watched)
 from cases_daemon import run, wait_site
 
 NOBODY = 65534
@@ -316,3 +316,65 @@ def case_cache_poisoning():
             lk.end()
         shutil.rmtree(cache, ignore_errors=True)
         shutil.rmtree(forged_dir, ignore_errors=True)
+
+
+def tmpfs(options):
+    """A fresh tmpfs mounted with these options; Skip where mounting is not allowed."""
+    d = tempfile.mkdtemp(prefix="leakd-e2e-fs-")
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", d],
+                       stderr=subprocess.PIPE, text=True)
+    if p.returncode:
+        os.rmdir(d)
+        raise Skip(f"cannot mount a tmpfs here ({p.stderr.strip()})")
+    return d
+
+
+def unmount(d):
+    subprocess.run(["umount", d], check=False)
+    os.rmdir(d)
+
+
+def case_operator_warnings():
+    """A cache directory that is read-only, full, or not root's alone, and a socket
+    group that does not exist: a warning at start and a line in status."""
+    mounts = []
+    open_dir = tempfile.mkdtemp(prefix="leakd-e2e-open-")
+    os.chmod(open_dir, 0o777)
+    try:
+        mounts.append(tmpfs("ro,mode=0700,size=64k"))
+        mounts.append(tmpfs("mode=0700,size=64k"))
+        ro, full = mounts
+        try:
+            with open(os.path.join(full, "filler"), "wb") as f:
+                while True:
+                    f.write(b"\0" * 4096)
+                    f.flush()
+        except OSError:
+            pass
+        cases = [(ro, "read-only: tables not saved"), (full, "full: tables not saved"),
+                 (open_dir, "not used: the directory must be root's and written by no one")]
+        for cache, state in cases:
+            d = Daemon(config=f"cache-dir = {cache}\nsocket-group = leakd-no-such-group\n")
+            with run(d):
+                log = "".join(d.log)
+                check(f"unwind table cache {cache}: {state}" in log, f"no warning: {log}")
+                check("no group 'leakd-no-such-group': only root may use" in log,
+                      f"no warning of the group: {log}")
+                st, _ = d.ctl("status")
+                check(st["unwind"]["cache"].startswith(state), f"status: {st['unwind']}")
+                check_eq(st["clients"]["socket_group"], False, "status: the socket's group")
+                text, _ = d.ctl("status", json_out=False)
+                check(f"unwind cache: {state}" in text, text)
+                check("root only (no such socket group)" in text, text)
+        # And all well: no warning, status says so.
+        d = Daemon()
+        with run(d):
+            log = "".join(d.log)
+            check("unwind table cache" not in log and "no group" not in log, log)
+            st, _ = d.ctl("status")
+            check_eq(st["unwind"]["cache"], "ok", "the cache's state")
+            check_eq(st["clients"]["socket_group"], True, "the socket's group")
+    finally:
+        for m in mounts:
+            unmount(m)
+        shutil.rmtree(open_dir, ignore_errors=True)
