@@ -80,7 +80,8 @@ static bool full_io(int fd, void *buf, size_t len, bool out)
 	char *p = buf;
 
 	while (len) {
-		ssize_t n = out ? write(fd, p, len) : read(fd, p, len);
+		/* No SIGPIPE: a daemon that hung up may have said why first. */
+		ssize_t n = out ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -116,8 +117,10 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 			close(fd);
 		return err == EACCES || err == EPERM ? EXIT_PERM : EXIT_NO_DAEMON;
 	}
-	if (!full_io(fd, &h, sizeof(h), true) || (len && !full_io(fd, (void *)payload, len, true)) ||
-	    !full_io(fd, &r, sizeof(r), false)) {
+	/* Even when the request cannot be sent whole, an answer may wait: read it. */
+	if (full_io(fd, &h, sizeof(h), true) && len)
+		full_io(fd, (void *)payload, len, true);
+	if (!full_io(fd, &r, sizeof(r), false)) {
 		fprintf(stderr, "leakctl: leakd hung up\n");
 		close(fd);
 		return EXIT_PROTOCOL;

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -210,11 +211,12 @@ int server__fd(const struct server *s)
  * holds more than half of the rest, so that neither one user's clients nor anyone's
  * keep root out.
  */
-static bool admit(struct server *s, uid_t uid)
+static bool admit(struct server *s, uid_t uid, const char **why)
 {
 	unsigned int max = s->opts.max_clients, reserved = max > 1, share, mine = 0;
 	const struct client *c;
 
+	*why = "too many clients at once (max-clients); try again later";
 	if (uid == 0)
 		return s->stats.clients < max;
 	if (s->stats.clients >= max - reserved)
@@ -224,9 +226,26 @@ static bool admit(struct server *s, uid_t uid)
 		mine += c->who.uid == uid;
 	if (mine >= share) {
 		s->stats.refused_share++;
+		*why = "too many clients of this user at once (half of max-clients); "
+		       "try again later";
 		return false;
 	}
 	return true;
+}
+
+/* Says why, in one answer a fresh socket's buffer takes whole, and hangs up. */
+static void refuse(int fd, const char *why)
+{
+	size_t len = strlen(why);
+	struct leakd_resp_hdr h = { .magic = LEAKD_PROTO_MAGIC, .version = LEAKD_PROTO_VERSION,
+				    .status = LEAKD_ERR_LIMIT, .length = len + 1 };
+	struct iovec iov[3] = { { &h, sizeof(h) }, { (void *)why, len }, { "\n", 1 } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 3 };
+
+	if (sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* gone already, or a full buffer: the hang-up says enough */
+	}
+	close(fd);
 }
 
 static void accept_clients(struct server *s)
@@ -238,11 +257,19 @@ static void accept_clients(struct server *s)
 	int fd;
 
 	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		const char *why = "cannot tell who connected";
+
 		len = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || !admit(s, cred.uid) ||
-		    !(c = calloc(1, sizeof(*c)))) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+		    !admit(s, cred.uid, &why)) {
 			s->stats.refused++;
-			close(fd);
+			refuse(fd, why);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			s->stats.refused++;
+			refuse(fd, "out of memory");
 			continue;
 		}
 		c->fd = fd;
