@@ -532,6 +532,7 @@ END_TEST
 /* leakd's own options go in any order, as leakd(8)'s examples write them. */
 START_TEST(leakd_options_any_order)
 {
+	char *with_command[] = { "leakd", "-n", "5", "-i", "2s", "--", "./app", "-n", "7", NULL };
 	struct leakd_options a;
 
 	ck_assert_int_eq(parse(ARGV("-p", "4242", "-d", "5m", "--min-age", "1m", "--json", "-o",
@@ -546,7 +547,7 @@ START_TEST(leakd_options_any_order)
 	ck_assert(o.json && a.json);
 	ck_assert_str_eq(o.output, "leaks.json");
 	/* Before the command, in any order; after "--", the command's own. */
-	ck_assert_int_eq(parse(ARGV("-n", "5", "-i", "2s", "--", "./app", "-n", "7")), 0);
+	ck_assert_int_eq(parse(with_command), 0);
 	ck_assert_int_eq(o.mode, MODE_COMMAND);
 	ck_assert_uint_eq(o.top, 5);
 	ck_assert_str_eq(o.command[1], "-n");
