@@ -379,3 +379,24 @@ def case_operator_warnings():
         for m in mounts:
             unmount(m)
         shutil.rmtree(open_dir, ignore_errors=True)
+
+
+def case_huge_limits():
+    """Sizes in requests past their maximum are refused before use: a top limit of
+    4 billion stacks once sized a 118 GB table."""
+    from cases_daemon import header, request, selector
+    d = Daemon()
+    with run(d):
+        for limit, min_age, want in ((0xffffffff, 0, 4), (65537, 0, 4), (0, 1 << 63, 4),
+                                     (65536, 0, 0)):
+            raw = header(3, 296) + selector() + struct.pack("=IIQ", limit, 0, min_age)
+            status, body = request(d.sock, raw)
+            check_eq(status, want, f"top with limit {limit}, min-age {min_age} ({body.strip()})")
+        raw = header(4, 288) + selector(pid=1) + struct.pack("=Q", (1 << 64) - 1)
+        status, body = request(d.sock, raw)
+        check_eq(status, 4, f"trace for 2^64 ns ({body.strip()})")
+        check("duration out of range" in body, body)
+        st, _ = d.ctl("status")
+        check(st["daemon"]["rss_bytes"] < 1 << 30, f"the daemon's RSS {st['daemon']['rss_bytes']}")
+        _, rc = d.ctl("top", "-n", "70000", check_rc=False)
+        check_eq(rc, 2, "leakctl top -n 70000")
