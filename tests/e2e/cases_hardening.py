@@ -4,6 +4,7 @@ cache, a second daemon, and the command line as the documentation writes it."""
 
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
@@ -400,3 +401,24 @@ def case_huge_limits():
         check(st["daemon"]["rss_bytes"] < 1 << 30, f"the daemon's RSS {st['daemon']['rss_bytes']}")
         _, rc = d.ctl("top", "-n", "70000", check_rc=False)
         check_eq(rc, 2, "leakctl top -n 70000")
+
+
+def case_repeated_reloads():
+    """40 reloads of a configuration of 1 MiB keep no copy of it: the daemon's
+    memory grows by much less than one more copy each."""
+    d = Daemon(config="#" * (1 << 20) + "\n")
+    with run(d):
+        def rss():
+            with open(f"/proc/{d.proc.pid}/status") as f:
+                return next(int(line.split()[1]) * 1024 for line in f
+                            if line.startswith("VmRSS:"))
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_log("configuration reloaded", "the first reload")
+        before = rss()
+        for i in range(40):
+            d.log = []
+            d.proc.send_signal(signal.SIGHUP)
+            d.wait_log("configuration reloaded", f"reload {i + 2}")
+        grown = rss() - before
+        check(grown < 8 << 20, f"the daemon grew {grown} bytes over 40 reloads of 1 MiB")
+        check_eq(d.ctl("status")[0]["drilldown"]["max"], 1, "settings after the reloads")
