@@ -52,7 +52,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (h->type == LEAKD_EV_FORK) {
 		/* The child is new to the tables: whoever watches it adds it. */
 		if (e->cb)
-			e->cb(e->ctx, h->type, h->pid);
+			e->cb(e->ctx, h->type, h->pid, h->aux);
 		return 0;
 	}
 	p = tables__proc(e->tables, h->pid);
@@ -122,17 +122,17 @@ static int on_record(void *ctx, void *data, size_t size)
 		symbolizer__forget_proc(e->sym, p->pid);
 		symbolizer__refresh_proc(e->sym, p->pid);
 		if (e->cb)
-			e->cb(e->ctx, h->type, h->pid);
+			e->cb(e->ctx, h->type, h->pid, h->aux);
 		return 0;
 	case LEAKD_EV_MAP_EXEC:
 		symbolizer__refresh_proc(e->sym, p->pid);
 		if (e->cb)
-			e->cb(e->ctx, h->type, h->pid);
+			e->cb(e->ctx, h->type, h->pid, h->aux);
 		return 0;
 	case LEAKD_EV_EXIT:
 		p->exited = true;
 		if (e->cb)
-			e->cb(e->ctx, h->type, h->pid);
+			e->cb(e->ctx, h->type, h->pid, h->aux);
 		return 0;
 	}
 	e->stats.bad_records++;

@@ -20,7 +20,8 @@ struct events_stats {
 };
 
 /* Told of exec and exit after the tables have applied them. */
-typedef void (*events_proc_cb)(void *ctx, uint32_t type, pid_t pid);
+/* aux: the record's (LEAKD_EV_FORK: the parent; LEAKD_EV_EXIT: LEAKD_EXIT_DUMP_*). */
+typedef void (*events_proc_cb)(void *ctx, uint32_t type, pid_t pid, uint32_t aux);
 
 struct events *events__new(int ringbuf_fd, struct tables *t, struct symbolizer *s,
 			   events_proc_cb cb, void *ctx);

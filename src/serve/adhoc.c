@@ -45,11 +45,12 @@ struct adhoc {
 	int sigfd, pidfd, epfd;
 };
 
-static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
+static void on_proc_event(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
 {
 	struct adhoc *a = ctx;
 	struct proc_mem *p = tables__proc(&a->tables, pid);
 
+	(void)aux;
 	if (type == LEAKD_EV_EXEC) {
 		if (p)
 			procfs_comm(pid, p->comm, sizeof(p->comm));

@@ -331,7 +331,7 @@ static void remove_process(struct daemon *d, pid_t pid, bool exited)
 		series__destroy(&copy.anon);
 }
 
-static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
+static void on_proc_event(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
 {
 	struct daemon *d = ctx;
 	struct watch *w = daemon__watch(d, pid);
@@ -382,6 +382,9 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 			daemon__start_trace(d, w, w->wanted, w->wanted_until);
 		break;
 	case LEAKD_EV_EXIT:
+		/* Not dumpable at the end (a uid changed, or it said so): root's alone. */
+		if (w && aux != LEAKD_EXIT_DUMP_UNKNOWN && aux != LEAKD_EXIT_DUMPABLE)
+			w->cred.dumpable = false;
 		remove_process(d, pid, true);
 		break;
 	}
