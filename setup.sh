@@ -59,6 +59,8 @@ build() {
 }
 
 install() {
+	# An existing /etc/leakd/leakd.conf stays (systemd/install-conf.sh); settings
+	# of one's own go best in /etc/leakd/leakd.conf.d/*.conf.
 	meson install -C "$BUILD_DIR" --quiet
 	# The socket's group (systemd-sysusers reads the installed leakd.sysusers).
 	systemd-sysusers 2>/dev/null || true

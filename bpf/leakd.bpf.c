@@ -423,11 +423,25 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 {
 	__u32 pid = p->tgid;
 
+	struct mm_struct *mm;
+	unsigned long flags = 0;
+	__u32 dump = LEAKD_EXIT_DUMP_UNKNOWN;
+
 	/* Every thread passes here; the process is gone when the last one does. */
 	if (BPF_CORE_READ(p, signal, live.counter))
 		return 0;
-	if (watched(pid))
-		emit_proc(LEAKD_EV_EXIT, pid, 0);
+	if (!watched(pid))
+		return 0;
+	/*
+	 * Whether it was dumpable to the end (who may see its summary): the low bits
+	 * of mm->flags, a word or (6.18) a bitmap of words.  Where the tracepoint
+	 * comes after the address space is gone, unknown.
+	 */
+	mm = BPF_CORE_READ(p, mm);
+	if (mm && !bpf_probe_read_kernel(&flags, sizeof(flags),
+					 __builtin_preserve_access_index(&mm->flags)))
+		dump = LEAKD_EXIT_DUMP_MODE + (flags & 3);
+	emit_proc(LEAKD_EV_EXIT, pid, dump);
 	return 0;
 }
 

@@ -22,7 +22,8 @@ enum leakd_event_type {
 	LEAKD_EV_REALLOC_BEGIN,	/* struct leakd_free_event: block handed to realloc */
 	LEAKD_EV_STACK,		/* struct leakd_stack_event: first sight of a stack */
 	LEAKD_EV_EXEC,		/* struct leakd_event_hdr only */
-	LEAKD_EV_EXIT,		/* struct leakd_event_hdr only: the whole process left */
+	LEAKD_EV_EXIT,		/* struct leakd_event_hdr only: the whole process left;
+				 * aux: LEAKD_EXIT_DUMP_* */
 	LEAKD_EV_MAP_EXEC,	/* struct leakd_event_hdr only: a file was mapped executable */
 	LEAKD_EV_MMAP,		/* struct leakd_map_event: anonymous memory mapped */
 	LEAKD_EV_MUNMAP,	/* struct leakd_range_event */
@@ -37,6 +38,15 @@ enum leakd_event_type {
 				 * (MADV_DONTNEED, MADV_FREE, MADV_REMOVE); aux: the advice */
 	LEAKD_EV_BRK_MOVE,	/* struct leakd_brk_event: the heap's end moved */
 };
+
+/*
+ * aux of LEAKD_EV_EXIT: whether the process was dumpable when it exited, as
+ * LEAKD_EXIT_DUMP_MODE + the kernel's dumpable mode (0 not dumpable, 1 dumpable,
+ * 2 root only); LEAKD_EXIT_DUMP_UNKNOWN when its address space was gone already.
+ */
+#define LEAKD_EXIT_DUMP_UNKNOWN 0
+#define LEAKD_EXIT_DUMP_MODE 1
+#define LEAKD_EXIT_DUMPABLE (LEAKD_EXIT_DUMP_MODE + 1)
 
 /* Which allocator entry point a probe sits on; the BPF cookie of each probe. */
 enum leakd_fn {

@@ -25,6 +25,9 @@
 #define LEAKD_REQ_MAX 1024		/* payload bytes of a request */
 #define LEAKD_RESP_MAX (64u << 20)	/* body bytes of a response */
 #define LEAKD_PID_MAX (1u << 22)	/* the kernel's PID_MAX_LIMIT: no pid is larger */
+#define LEAKD_TOP_MAX 65536u		/* stacks a top request may ask for */
+/* Durations (min_age_ns, duration_ns): at most ten years. */
+#define LEAKD_DURATION_MAX (10ull * 366 * 86400 * 1000000000)
 
 enum leakd_cmd {
 	LEAKD_CMD_STATUS = 1,		/* no payload */
@@ -84,15 +87,15 @@ enum leakd_level {
 
 struct leakd_req_top {
 	struct leakd_selector sel;
-	__u32 limit;			/* stacks; 0: all (leakctl asks for
-					 * LEAKD_TOP_DEFAULT without -n) */
+	__u32 limit;			/* stacks, at most LEAKD_TOP_MAX; 0: all (leakctl asks
+					 * for LEAKD_TOP_DEFAULT without -n) */
 	__u32 level;			/* enum leakd_level */
-	__u64 min_age_ns;		/* only memory at least this old */
+	__u64 min_age_ns;		/* only memory at least this old; <= LEAKD_DURATION_MAX */
 };
 
 struct leakd_req_trace {
 	struct leakd_selector sel;	/* one of the three must be given */
-	__u64 duration_ns;		/* 0: until untraced */
+	__u64 duration_ns;		/* 0: until untraced; <= LEAKD_DURATION_MAX */
 };
 
 /* Response status, in leakd_resp_hdr.status; leakctl's exit status follows it. */

@@ -73,6 +73,8 @@ static void usage(FILE *f)
 	      "SELECTOR: PID, --pid PID, --comm NAME (as in /proc/PID/comm) or --unit UNIT\n"
 	      "(a systemd unit).  A name or unit also traces processes that start later.\n"
 	      "DURATION: a number with a unit: ms, s, m, h, d (a bare number is seconds).\n"
+	      "A command's options and PID go in any order; --json, --format,\n"
+	      "--short-names and --socket may follow the command too.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --json              answers as JSON\n"
@@ -105,7 +107,8 @@ static bool full_io(int fd, void *buf, size_t len, bool out)
 	char *p = buf;
 
 	while (len) {
-		ssize_t n = out ? write(fd, p, len) : read(fd, p, len);
+		/* No SIGPIPE: a daemon that hung up may have said why first. */
+		ssize_t n = out ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -142,8 +145,10 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 			close(fd);
 		return err == EACCES || err == EPERM ? EXIT_PERM : EXIT_NO_DAEMON;
 	}
-	if (!full_io(fd, &h, sizeof(h), true) || (len && !full_io(fd, (void *)payload, len, true)) ||
-	    !full_io(fd, &r, sizeof(r), false)) {
+	/* Even when the request cannot be sent whole, an answer may wait: read it. */
+	if (full_io(fd, &h, sizeof(h), true) && len)
+		full_io(fd, (void *)payload, len, true);
+	if (!full_io(fd, &r, sizeof(r), false)) {
 		fprintf(stderr, "leakctl: leakd hung up\n");
 		close(fd);
 		return EXIT_PROTOCOL;
@@ -186,7 +191,11 @@ struct cmd_opts {
 	uint64_t min_age_ns, duration_ns;
 };
 
-enum { O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT, O_SHORT_NAMES };
+/* In the order of parse_cmd's table: an option's name is found by its value. */
+enum {
+	O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT, O_SHORT_NAMES,
+	O_SOCKET
+};
 
 /* Whether name is one of the space-separated words of allow. */
 static bool allowed(const char *allow, const char *name)
@@ -202,7 +211,18 @@ static bool allowed(const char *allow, const char *name)
 	return false;
 }
 
-/* Parses a command's own options; what it allows is in the allow string. */
+static int parse_duration_arg(const char *arg, bool nonzero, uint64_t *ret)
+{
+	if (parse_duration(arg, ret) || (nonzero && !*ret) || *ret > LEAKD_DURATION_MAX)
+		return usage_error("invalid duration '%s' (at most ten years)", arg);
+	return 0;
+}
+
+/*
+ * Parses a command's own options and its operand (a bare PID), in any order: what
+ * it allows is in the allow string.  The options before the command (--json,
+ * --socket) may come after it too.
+ */
 static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allow)
 {
 	static const struct option lo[] = {
@@ -212,25 +232,40 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		{ "level", required_argument, NULL, O_LEVEL },
 		{ "min-age", required_argument, NULL, O_MIN_AGE },
 		{ "for", required_argument, NULL, O_FOR },
-		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "short-names", no_argument, NULL, O_SHORT_NAMES },
+		{ "socket", required_argument, NULL, O_SOCKET },
+		{ "limit", required_argument, NULL, 'n' },
 		{ 0 },
 	};
+	bool pid_operand = false;
 	uint64_t v;
-	int ch;
+	int ch, err;
 
 	memset(c, 0, sizeof(*c));
-	optind = 1;
+	optind = 0;		/* 0: glibc reads the new optstring's ordering mode */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:n:", lo, NULL)) != -1) {
+	/* "-": operands come back in place (as 1), whatever POSIXLY_CORRECT says. */
+	while ((ch = getopt_long(argc, argv, "-:n:s:", lo, NULL)) != -1) {
 		const char *name = ch == 'n' ? "n" : ch >= O_PID ? lo[ch - O_PID].name : NULL;
 
 		if (ch == '?' || ch == ':')
 			return usage_error(ch == ':' ? "option %s needs an argument" :
 						       "unknown option %s",
 					   argv[optind - 1]);
+		if (ch == 1) {
+			/* A bare PID is a selector too; one, given once. */
+			if (!allowed(allow, "pid") || pid_operand)
+				return usage_error("unexpected argument '%s'", optarg);
+			if (parse_u64(optarg, 1, LEAKD_PID_MAX, &v))
+				return usage_error("invalid pid '%s'", optarg);
+			if (c->sel.pid)
+				return usage_error("give one pid");
+			c->sel.pid = v;
+			pid_operand = true;
+			continue;
+		}
 		if (ch == O_JSON) {
 			format = LEAKD_FORMAT_JSON;	/* after the command as well as before it */
 			continue;
@@ -244,19 +279,27 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 			short_names = true;
 			continue;
 		}
+		if (ch == 's' || ch == O_SOCKET) {
+			socket_path = optarg;
+			continue;
+		}
 		if (!allowed(allow, name))
-			return usage_error("option %s does not go with this command",
-					   argv[optind - 1]);
+			return usage_error("option %s%s does not go with this command",
+					   ch == 'n' ? "-" : "--", name);
 		switch (ch) {
 		case 'n':
-			if (parse_u64(optarg, 0, UINT32_MAX, &v))
-				return usage_error("invalid number '%s'", optarg);
+			if (parse_u64(optarg, 0, allowed(allow, "top") ? LEAKD_TOP_MAX : UINT32_MAX,
+				      &v))
+				return usage_error("invalid number '%s'%s", optarg,
+						   allowed(allow, "top") ? " (at most 65536)" : "");
 			c->limit = v;
 			c->limit_set = true;
 			break;
 		case O_PID:
 			if (parse_u64(optarg, 1, LEAKD_PID_MAX, &v))
 				return usage_error("invalid pid '%s'", optarg);
+			if (c->sel.pid)
+				return usage_error("give one pid");
 			c->sel.pid = v;
 			break;
 		case O_COMM:
@@ -282,20 +325,14 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 			break;
 		case O_MIN_AGE:
 		case O_FOR:
-			if (parse_duration(optarg, &v) || (ch == O_FOR && !v))
-				return usage_error("invalid duration '%s'", optarg);
+			err = parse_duration_arg(optarg, ch == O_FOR, &v);
+			if (err)
+				return err;
 			*(ch == O_FOR ? &c->duration_ns : &c->min_age_ns) = v;
 			break;
 		}
 	}
-	/* A bare PID is a selector too. */
-	if (optind < argc && allowed(allow, "pid") && !c->sel.pid) {
-		if (parse_u64(argv[optind], 1, LEAKD_PID_MAX, &v))
-			return usage_error("invalid pid '%s'", argv[optind]);
-		c->sel.pid = v;
-		optind++;
-	}
-	if (optind < argc)
+	if (optind < argc)	/* after "--" */
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!!c->sel.pid + !!c->sel.comm[0] + !!c->sel.unit[0] > 1)
 		return usage_error("give one of a pid, --comm and --unit");
@@ -336,7 +373,7 @@ static int cmd_top(int argc, char **argv)
 {
 	struct leakd_req_top r = { 0 };
 	struct cmd_opts c;
-	int err = parse_cmd(argc, argv, &c, "n limit pid comm unit level min-age");
+	int err = parse_cmd(argc, argv, &c, "top n limit pid comm unit level min-age");
 
 	if (err)
 		return err;

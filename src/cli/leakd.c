@@ -63,12 +63,16 @@ int main(int argc, char **argv)
 	/* The daemon: the configuration file, then the command line over it. */
 	{
 		struct leakd_options c;
+		int rc;
 
 		if (options__daemon(argc, argv, o.config, strcmp(o.config, LEAKD_CONFIG_PATH),
 				    &c, err, sizeof(err))) {
 			log_err("%s", err);
+			options__free(&c);
 			return EXIT_USAGE;
 		}
-		return daemon__run(argc, argv, &c, control__handle);
+		rc = daemon__run(argc, argv, &c, control__handle);
+		options__free(&c);
+		return rc;
 	}
 }

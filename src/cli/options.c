@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "leakd/events.h"
@@ -152,7 +155,8 @@ void options__usage(FILE *f)
 	      "SIZE: bytes, or a number with K, M or G.\n"
 	      "Exit status: 0 done, 1 runtime failure, 2 bad arguments or configuration,\n"
 	      "3 not permitted, 4 kernel feature missing, 5 no such process, 6 no allocator\n"
-	      "in the process, 7 the command could not be started.  See leakd(8).\n",
+	      "in the process, 7 the command could not be started, 8 another daemon runs\n"
+	      "on the socket.  See leakd(8).\n",
 	      f);
 }
 
@@ -327,18 +331,6 @@ int options__parse(int argc, char **argv, struct leakd_options *o, char *err, si
 	return options__parse_over(argc, argv, o, err, errlen);
 }
 
-/*
- * The configuration's strings point into the text they were read from: each load's
- * text stays, as options of an earlier load may still point into it (a file of a
- * few KiB per SIGHUP).
- */
-struct config_text {
-	struct config_text *prev;
-	char text[];
-};
-
-static struct config_text *config_texts;
-
 int options__log_level(int verbose)
 {
 	return verbose >= 2 ? LOG_LVL_TRACE : verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO;
@@ -359,7 +351,70 @@ int options__daemon(int argc, char **argv, const char *config, bool required,
 	return 0;
 }
 
+/*
+ * The configuration's strings point into the text they were read from: each text
+ * belongs to the options it was loaded into, and goes with options__free.
+ */
+struct config_text {
+	struct config_text *prev;
+	char text[];
+};
+
+void options__free(struct leakd_options *o)
+{
+	struct config_text *ct;
+
+	while ((ct = o->texts)) {
+		o->texts = ct->prev;
+		free(ct);
+	}
+}
+
+static int load_one(const char *path, struct leakd_options *o, char *err, size_t errlen);
+
+static int is_dropin(const struct dirent *de)
+{
+	size_t n = strlen(de->d_name);
+
+	return de->d_name[0] != '.' && n > 5 && !strcmp(de->d_name + n - 5, ".conf");
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);	/* bytes, whatever the locale */
+}
+
 int options__load_config(const char *path, struct leakd_options *o, char *err, size_t errlen)
+{
+	struct dirent **names = NULL;
+	char dir[PATH_MAX], file[PATH_MAX];
+	int n, i, e;
+
+	e = load_one(path, o, err, errlen);
+	if (e)
+		return e;
+	if (snprintf(dir, sizeof(dir), "%s.d", path) >= (int)sizeof(dir))
+		return fail(err, errlen, "%s.d: path too long", path);
+	n = scandir(dir, &names, is_dropin, by_name);
+	if (n < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+		       fail(err, errlen, "cannot read %s: %s", dir, strerror(errno));
+	for (i = 0, e = 0; i < n; i++) {
+		struct stat st;
+
+		if (!e && snprintf(file, sizeof(file), "%s/%s", dir, names[i]->d_name) >=
+				  (int)sizeof(file))
+			e = fail(err, errlen, "%s/%s: path too long", dir, names[i]->d_name);
+		/* Files only: a directory or a socket named *.conf is no drop-in. */
+		if (!e && !stat(file, &st) && S_ISREG(st.st_mode))
+			e = load_one(file, o, err, errlen);
+		free(names[i]);
+	}
+	free(names);
+	return e;
+}
+
+static int load_one(const char *path, struct leakd_options *o, char *err, size_t errlen)
 {
 	struct config_text *ct;
 	char *text, *line, *next;
@@ -378,8 +433,8 @@ int options__load_config(const char *path, struct leakd_options *o, char *err, s
 	}
 	memcpy(ct->text, text, len + 1);
 	free(text);
-	ct->prev = config_texts;
-	config_texts = ct;
+	ct->prev = o->texts;
+	o->texts = ct;
 	text = ct->text;
 	for (line = text; line; line = next) {
 		char *name, *val = NULL, *end;

@@ -24,6 +24,7 @@ enum leakd_exit {
 	EXIT_NO_TARGET = 5,		/* no such process, or one leakd cannot trace */
 	EXIT_NO_ALLOCATOR = 6,		/* the process maps no allocator leakd knows */
 	EXIT_COMMAND_FAILED = 7,	/* the command could not be started */
+	EXIT_ALREADY_RUNNING = 8,	/* another daemon holds the socket's lock */
 };
 
 enum leakd_mode {
@@ -75,6 +76,7 @@ struct leakd_options {
 	uint64_t max_clients;		/* control connections at once */
 	int verbose;
 	bool help, version;
+	struct config_text *texts;	/* what the configuration's strings point into */
 };
 
 void options__defaults(struct leakd_options *o);
@@ -85,15 +87,19 @@ int options__parse_over(int argc, char **argv, struct leakd_options *o, char *er
 			size_t errlen);
 /*
  * Applies a configuration file on top of o: lines "name = value" (or a bare name
- * for a switch), '#' comments, the daemon's long option names.  -errno with a
- * reason naming the line.  The strings it sets live until the next load.
+ * for a switch), '#' comments, the daemon's long option names; then the drop-ins,
+ * the files PATH.d/\*.conf in lexical (byte) order.  -errno with a reason naming
+ * the file and line.  The strings it sets live until options__free(o).
  */
 int options__load_config(const char *path, struct leakd_options *o, char *err, size_t errlen);
+/* Frees what the configuration's strings point into; o's other fields stay. */
+void options__free(struct leakd_options *o);
 void options__usage(FILE *f);
 /*
  * The daemon's options: defaults, then the configuration file (when required, or
  * when it exists), then the command line over it.  config is NULL in ret when
  * there was none to read (nothing to reload).  -EINVAL with a reason in err.
+ * Either way, options__free(ret) frees what its strings point into.
  */
 int options__daemon(int argc, char **argv, const char *config, bool required,
 		    struct leakd_options *ret, char *err, size_t errlen);

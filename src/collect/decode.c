@@ -112,7 +112,7 @@ static int apply(struct decoder *d, const union record *r, size_t size)
 	if (h->type == LEAKD_EV_FORK) {
 		/* The child is new to the tables: whoever watches it adds it. */
 		if (d->ops.proc)
-			d->ops.proc(d->ops.ctx, h->type, h->pid);
+			d->ops.proc(d->ops.ctx, h->type, h->pid, h->aux);
 		return 0;
 	}
 	p = tables__proc(d->tables, h->pid);
@@ -179,7 +179,7 @@ static int apply(struct decoder *d, const union record *r, size_t size)
 	}
 	/* Exec, map-exec, exit: the rest is the watcher's (symbols, probes, policy). */
 	if (d->ops.proc)
-		d->ops.proc(d->ops.ctx, h->type, h->pid);
+		d->ops.proc(d->ops.ctx, h->type, h->pid, h->aux);
 	return 0;
 }
 

@@ -54,6 +54,8 @@ struct tracer {
 	bool tracefs;		/* per-syscall tracepoints (else raw syscall exit) */
 	struct hashtab procs;	/* struct traced_proc */
 	struct hashtab plans;	/* struct plan */
+	struct bpf_link **tp_links;	/* of attach_tracepoints: ours to destroy */
+	size_t nr_tp_links;
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -149,14 +151,23 @@ static void set_syscall_programs(struct tracer *t)
 static int attach_tracepoints(struct tracer *t)
 {
 	struct bpf_program *prog;
+	struct bpf_link *l;
+	size_t n = 0;
 
+	bpf_object__for_each_program(prog, t->skel->obj)
+		n++;
+	t->tp_links = calloc(n ? n : 1, sizeof(*t->tp_links));
+	if (!t->tp_links)
+		return -ENOMEM;
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		if (!bpf_program__autoload(prog) || prog == t->skel->progs.alloc_enter ||
 		    prog == t->skel->progs.alloc_exit || prog == t->skel->progs.free_enter)
 			continue;
-		/* The skeleton owns the link and destroys it with itself. */
-		if (!bpf_program__attach(prog))
+		/* Links made this way are not the skeleton's: tracer__free destroys them. */
+		l = bpf_program__attach(prog);
+		if (!l)
 			return -errno;
+		t->tp_links[t->nr_tp_links++] = l;
 	}
 	return 0;
 }
@@ -248,6 +259,9 @@ void tracer__free(struct tracer *t)
 			detach_objects(p);
 	hashtab__destroy(&t->procs);
 	hashtab__destroy(&t->plans);
+	for (i = 0; i < t->nr_tp_links; i++)
+		bpf_link__destroy(t->tp_links[i]);
+	free(t->tp_links);
 	leakd_bpf__destroy(t->skel);
 	free(t);
 }

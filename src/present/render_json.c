@@ -225,6 +225,10 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "maps_dropped", s->unwind.maps_dropped);
 	json_u64(j, "procs_dropped", s->unwind.procs_dropped);
 	json_u64(j, "files_dropped", s->unwind.files_dropped);
+	json_str(j, "cache", s->unwind.cache);
+	json_u64(j, "cache_mismatches", s->unwind.cache_mismatches);
+	json_u64(j, "cache_refused", s->unwind.cache_refused);
+	json_u64(j, "cache_save_failed", s->unwind.cache_save_failed);
 	json_object_end(j);
 	json_object_begin(j, "symbols");
 	json_u64(j, "modules", s->symbols.modules);
@@ -238,6 +242,10 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "requests", s->clients.requests);
 	json_u64(j, "bad_requests", s->clients.bad_requests);
 	json_u64(j, "dropped", s->clients.dropped);
+	json_u64(j, "refused_share", s->clients.refused_share);
+	json_u64(j, "timed_out", s->clients.timed_out);
+	json_str(j, "socket", s->clients.socket);
+	json_bool(j, "socket_group", s->clients.socket_group);
 	json_object_end(j);
 	json_object_begin(j, "daemon");
 	json_double(j, "cpu_s", s->daemon.cpu_s);

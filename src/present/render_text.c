@@ -235,12 +235,21 @@ static void status(FILE *f, const struct status_snap *s)
 		s->unwind.tables, s->unwind.from_cache, s->unwind.pending, s->unwind.failed,
 		s->unwind.no_room, s->unwind.evicted, s->unwind.rows, s->unwind.rows_limit,
 		s->unwind.maps_dropped, s->unwind.procs_dropped, s->unwind.files_dropped);
+	fprintf(f, "unwind cache: %s; %" PRIu64 " built from another file (rebuilt), %" PRIu64
+		   " refused, %" PRIu64 " not saved\n",
+		s->unwind.cache, s->unwind.cache_mismatches, s->unwind.cache_refused,
+		s->unwind.cache_save_failed);
 	fprintf(f, "symbols: %" PRIu64 " modules (%" PRIu64 " unreadable, %" PRIu64 " dropped)\n",
 		s->symbols.modules, s->symbols.unreadable, s->symbols.dropped);
-	fprintf(f, "clients: %" PRIu64 " connected (limit %" PRIu64 "), %" PRIu64 " refused, %"
-		   PRIu64 " requests, %" PRIu64 " bad requests, %" PRIu64 " dropped\n",
-		s->clients.connected, s->clients.limit, s->clients.refused, s->clients.requests,
-		s->clients.bad_requests, s->clients.dropped);
+	fprintf(f, "socket: %s, %s\n", s->clients.socket,
+		s->clients.socket_group ? "group members and root" :
+					  "root only (no such socket group)");
+	fprintf(f, "clients: %" PRIu64 " connected (limit %" PRIu64 "), %" PRIu64 " refused (%"
+		   PRIu64 " beyond a user's share), %" PRIu64 " requests, %" PRIu64
+		   " bad requests, %" PRIu64 " dropped (%" PRIu64 " past a deadline)\n",
+		s->clients.connected, s->clients.limit, s->clients.refused,
+		s->clients.refused_share, s->clients.requests, s->clients.bad_requests,
+		s->clients.dropped, s->clients.timed_out);
 	fprintf(f, "daemon: cpu %.2f s, rss %s, tables %s\n", s->daemon.cpu_s,
 		fmt_bytes(s->daemon.rss_bytes, a, sizeof(a)),
 		fmt_bytes(s->daemon.tables_bytes, b, sizeof(b)));

@@ -150,12 +150,20 @@ struct status_snap {
 	struct {
 		uint64_t tables, from_cache, pending, failed, no_room, evicted, rows, rows_limit;
 		uint64_t maps_dropped, procs_dropped, files_dropped;
+		const char *cache;		/* the cache's state: "ok", "off", what is wrong */
+		uint64_t cache_mismatches;	/* entries built from another file: rebuilt */
+		uint64_t cache_refused;		/* cache files not root's alone: not read */
+		uint64_t cache_save_failed;	/* tables not saved (read-only, full ...) */
 	} unwind;
 	struct {
 		uint64_t modules, unreadable, dropped;
 	} symbols;
 	struct {
 		uint64_t connected, limit, refused, requests, bad_requests, dropped;
+		uint64_t refused_share;		/* of refused: the user held its share already */
+		uint64_t timed_out;		/* of dropped: past a request's deadline */
+		const char *socket;
+		bool socket_group;		/* its group may connect, else root only */
 	} clients;
 	struct {
 		double cpu_s;

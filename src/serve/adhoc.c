@@ -49,10 +49,11 @@ static void log_objects(struct adhoc *a)
 			 objs[i].nr_sites, objs[i].path, objs[i].nr_emulated);
 }
 
-static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
+static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint32_t aux)
 {
 	struct adhoc *a = ctx;
 
+	(void)aux;	/* who may see the report is whoever runs leakd */
 	if (pid != a->pid)
 		return;
 	if (ev == PIPELINE_EXEC)

@@ -132,7 +132,9 @@ static int trace(const struct request *c, const struct leakd_req_trace *req, boo
 		rc = fail(c, LEAKD_ERR_NOT_FOUND, "no process with %s is watched", t.what);
 		break;
 	case -EPERM:
-		rc = fail(c, LEAKD_ERR_PERM, "%s belongs to another user", t.what);
+		rc = fail(c, LEAKD_ERR_PERM,
+			  "%s is not yours to inspect (another user's, setuid or not dumpable)",
+			  t.what);
 		break;
 	case -ENOSPC:
 		rc = req->sel.pid ?

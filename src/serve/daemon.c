@@ -37,13 +37,14 @@
 #define MAX_UNWIND_PROCS 1024			/* processes with unwind tables at once */
 #define SERIES_MAX 256				/* samples kept per process */
 #define SUMMARY_STACKS 5			/* per level, in an exited process's summary */
-#define CLIENT_IDLE_NS (30 * NSEC_PER_SEC)	/* a silent control client is let go */
+#define CLIENT_REQUEST_NS (10 * NSEC_PER_SEC)	/* for a whole request, and for its answer */
 #define GONE_PER_SAMPLE 64			/* lost exits settled per sample */
 
 /* What the daemon keeps of each watched process besides its tables. */
 struct watch {
 	uint64_t pid;		/* hashtab key */
 	uint32_t uid;
+	struct procfs_cred cred;	/* who may see it, as last read */
 	char cgroup[256];
 	struct series anon;	/* RssAnon over time */
 	uint64_t rss_bytes, anon_bytes;
@@ -59,6 +60,7 @@ struct watch {
 /* A kept exit summary and how much it matters. */
 struct kept_exit {
 	struct exit_snap s;
+	struct procfs_cred cred;	/* who could see the process when it exited */
 	enum exit_rank rank;
 	uint64_t seq;		/* order of exits: newer is larger */
 	bool used;
@@ -179,7 +181,7 @@ static bool rule_for(struct daemon *d, const struct watch *w, uint64_t *ret_unti
 {
 	const struct proc_mem *p = proc_of(d, w->pid);
 
-	return p && policy__match(d->policy, p->comm, w->cgroup, w->uid, ret_until);
+	return p && policy__match(d->policy, p->comm, w->cgroup, &w->cred, ret_until);
 }
 
 /* Starts watching a process: found at start-up, forked, or exec'd into sight. */
@@ -213,6 +215,7 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 		return NULL;
 	}
 	w->uid = st.uid;
+	w->cred = st.cred;
 	w->rss_bytes = st.rss_bytes;
 	w->anon_bytes = st.anon_bytes;
 	procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
@@ -293,6 +296,7 @@ static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 	k->s.pid = p->pid;
 	memcpy(k->s.comm, p->comm, sizeof(k->s.comm));
 	k->s.uid = w->uid;
+	k->cred = w->cred;
 	k->s.exited = time(NULL);
 	k->s.traced = w->ever_traced;
 	k->s.heap_bytes = p->live_bytes;
@@ -327,7 +331,7 @@ static void remove_process(struct daemon *d, pid_t pid, bool exited)
 }
 
 /* The policy's side of what the pipeline saw (it has done its own part). */
-static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
+static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint32_t aux)
 {
 	struct daemon *d = ctx;
 	struct watch *w = watch_of(d, pid);
@@ -347,8 +351,11 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
 			break;
 		}
 		procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
-		if (!procfs_status(pid, &st))
+		if (!procfs_status(pid, &st)) {
 			w->uid = st.uid;	/* setuid programs change hands here */
+			if (st.cred.known)
+				w->cred = st.cred;
+		}
 		if (w->traced == TRACE_KIND_NONE && rule_for(d, w, &until))
 			start_trace(d, w, TRACE_KIND_RULE, until);
 		break;
@@ -357,6 +364,9 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
 			start_trace(d, w, w->wanted, w->wanted_until);
 		break;
 	case PIPELINE_EXIT:
+		/* Not dumpable at the end (a uid changed, or it said so): root's alone. */
+		if (w && aux != LEAKD_EXIT_DUMP_UNKNOWN && aux != LEAKD_EXIT_DUMPABLE)
+			w->cred.dumpable = false;
 		remove_process(d, pid, true);
 		break;
 	case PIPELINE_ATTACHED:
@@ -425,6 +435,8 @@ static void sample(struct daemon *d, uint64_t now)
 			continue;
 		}
 		w->uid = st.uid;	/* a process may drop privileges at any time */
+		if (st.cred.known)
+			w->cred = st.cred;	/* else exiting: what it was stays */
 		w->rss_bytes = st.rss_bytes;
 		w->anon_bytes = st.anon_bytes;
 		series__add(&w->anon, now, st.anon_bytes);
@@ -495,6 +507,7 @@ static void reload(struct daemon *d)
 	sd_notify_msg("RELOADING=1");
 	if (options__daemon(d->argc, d->argv, d->o.config, true, &n, err, sizeof(err))) {
 		log_err("reload: %s; keeping the running configuration", err);
+		options__free(&n);
 		sd_notify_msg("READY=1");
 		return;
 	}
@@ -524,6 +537,7 @@ static void reload(struct daemon *d)
 	t->limits.max_stacks = n.max_stacks;
 	t->limits.max_maps = n.max_mappings;
 	log_set_level(options__log_level(n.verbose));
+	options__free(&n);	/* its strings were compared, not kept */
 	log_info("configuration reloaded");
 	sd_notify_msg("READY=1");
 }
@@ -599,28 +613,46 @@ static int setup(struct daemon *d, server_handler handler)
 		.rediscover_ns = REDISCOVER_NS,
 	};
 	struct server_opts so = { .path = o->socket, .group = o->socket_group,
-				  .max_clients = o->max_clients, .idle_ns = CLIENT_IDLE_NS };
+				  .max_clients = o->max_clients, .request_ns = CLIENT_REQUEST_NS,
+				  .lock_fd = -1 };
 	struct itimerspec tick = { .it_interval = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 },
 				   .it_value = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 } };
 	struct policy_opts pol;
+	struct server_stats ss;
 	sigset_t mask;
 	int err;
 
+	/* Before anything is loaded: a second daemon on the socket goes at once. */
+	so.lock_fd = server__lock(o->socket);
+	if (so.lock_fd == -EWOULDBLOCK) {
+		log_err("another leakd is running on %s (it holds %s.lock)", o->socket, o->socket);
+		return EXIT_ALREADY_RUNNING;
+	}
+	if (so.lock_fd < 0) {
+		log_err("cannot lock %s.lock: %s", o->socket, strerror(-so.lock_fd));
+		return EXIT_FAILURE_RUNTIME;
+	}
 	err = pipeline__new(&po, on_pipeline_event, d, &d->pl);
-	if (err)
+	if (err) {
+		close(so.lock_fd);
 		return err;
+	}
 	policy_opts(o, &pol);
 	d->policy = policy__new(&pol);
 	d->exited = calloc(o->max_exited ? o->max_exited : 1, sizeof(*d->exited));
 	if (!d->policy || !d->exited || hashtab__init(&d->watches, sizeof(struct watch), 256)) {
 		log_err("out of memory");
+		close(so.lock_fd);
 		return EXIT_FAILURE_RUNTIME;
 	}
-	d->server = server__new(&so, handler, d);
+	d->server = server__new(&so, handler, d);	/* the lock is the server's now */
 	if (!d->server) {
 		log_err("cannot listen on %s: %s", o->socket, strerror(errno));
 		return EXIT_FAILURE_RUNTIME;
 	}
+	server__stats(d->server, &ss);
+	if (o->socket_group && !ss.group_applied)
+		log_warn("no group '%s': only root may use %s", o->socket_group, o->socket);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -705,9 +737,14 @@ int daemon__run(int argc, char **argv, const struct leakd_options *o, server_han
 
 /* The answers: gathered here, from the daemon's own state, into snapshots. */
 
+/*
+ * The kernel's rule for reading /proc/PID/maps (procfs_cred_allows): as the process
+ * was last seen, and as it is now.
+ */
 static bool visible(const struct peer *who, const struct watch *w)
 {
-	return who->uid == 0 || who->uid == w->uid;
+	return who->uid == 0 || (procfs_cred_allows(&w->cred, who->uid, who->gid) &&
+				 procfs_may_inspect(w->pid, who->uid, who->gid));
 }
 
 static uint64_t self_rss(void)
@@ -799,6 +836,10 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->unwind.maps_dropped = us.maps_dropped;
 	s->unwind.procs_dropped = us.procs_dropped;
 	s->unwind.files_dropped = us.files_dropped;
+	s->unwind.cache = unw ? unwinder__cache_state(unw) : "off";
+	s->unwind.cache_mismatches = us.cache_mismatches;
+	s->unwind.cache_refused = us.cache_refused;
+	s->unwind.cache_save_failed = us.cache_save_failed;
 	symbolizer__stats(sym, &ss);
 	s->symbols.modules = ss.modules;
 	s->symbols.unreadable = ss.modules_unreadable;
@@ -810,6 +851,10 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->clients.requests = srv.requests;
 	s->clients.bad_requests = srv.bad_requests;
 	s->clients.dropped = srv.dropped;
+	s->clients.refused_share = srv.refused_share;
+	s->clients.timed_out = srv.timed_out;
+	s->clients.socket = d->o.socket;
+	s->clients.socket_group = srv.group_applied;
 	getrusage(RUSAGE_SELF, &ru);
 	s->daemon.cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 			  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
@@ -963,7 +1008,7 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 		if (!visible(who, w))
 			return -EPERM;
 	} else if (q->on) {
-		err = policy__add_rule(d->policy, comm, unit, who->uid, until);
+		err = policy__add_rule(d->policy, comm, unit, who->uid, who->gid, until);
 		if (err < 0)
 			return err;
 		ret->rules = 1;
@@ -1029,7 +1074,8 @@ int daemon__exited(struct daemon *d, const struct peer *who, uint32_t limit,
 	for (i = 0; i < d->o.max_exited; i++) {
 		const struct kept_exit *k = &d->exited[i];
 
-		if (k->used && (!who->uid || who->uid == k->s.uid))
+		/* As the check said when it exited. */
+		if (k->used && procfs_cred_allows(&k->cred, who->uid, who->gid))
 			v[n++] = k;
 	}
 	/* Newest first. */

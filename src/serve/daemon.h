@@ -46,7 +46,11 @@ struct trace_query {
 	uint64_t duration_ns;		/* 0: until untraced */
 };
 
-/* Each answers who (a peer may see only its own processes unless root). */
+/*
+ * Each answers who: root sees every process, anyone else those whose /proc/PID/maps
+ * the kernel would let it read (procfs_cred_allows), exit summaries as that stood
+ * when the process exited.
+ */
 void daemon__status(struct daemon *d, struct status_snap *ret);
 int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct ps_snap *ret);
 void ps_snap__free(struct ps_snap *s);
@@ -55,7 +59,8 @@ int daemon__top(struct daemon *d, const struct peer *who, const struct top_query
 		struct top_snap *ret);
 void top_snap__free(struct top_snap *s);
 /*
- * -ESRCH: the pid is not watched; -EPERM: another user's; -ENOSPC: max-traced
+ * -ESRCH: the pid is not watched; -EPERM: not who's to inspect (the kernel's rule
+ * for /proc/PID/maps: another user's, setuid, not dumpable); -ENOSPC: max-traced
  * reached (pid) or max-rules (comm, unit); -ENOENT: no allocator in the pid.
  */
 int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_query *q,

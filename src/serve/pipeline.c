@@ -45,28 +45,28 @@ static struct pl_proc *pl_proc(const struct pipeline *pl, pid_t pid)
 	return hashtab__get(&pl->procs, (uint64_t)pid);
 }
 
-static void tell(struct pipeline *pl, enum pipeline_event ev, pid_t pid)
+static void tell(struct pipeline *pl, enum pipeline_event ev, pid_t pid, uint32_t aux)
 {
 	if (pl->cb)
-		pl->cb(pl->ctx, ev, pid);
+		pl->cb(pl->ctx, ev, pid, aux);
 }
 
 /* New allocators (an exec, a dlopen): probes follow the code a traced process maps. */
 static void follow_allocators(struct pipeline *pl, struct pl_proc *pp)
 {
 	if (pp && pp->traced && tracer__attach(pl->tracer, (pid_t)pp->pid) > 0)
-		tell(pl, PIPELINE_ATTACHED, (pid_t)pp->pid);
+		tell(pl, PIPELINE_ATTACHED, (pid_t)pp->pid, 0);
 }
 
 /* Called by the consumer after it has applied the record to the tables. */
-static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
+static void on_proc_event(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
 {
 	struct pipeline *pl = ctx;
 	struct proc_mem *p;
 
 	switch (type) {
 	case LEAKD_EV_FORK:
-		tell(pl, PIPELINE_FORK, pid);
+		tell(pl, PIPELINE_FORK, pid, aux);
 		break;
 	case LEAKD_EV_EXEC:
 		p = tables__proc(&pl->tables, pid);
@@ -77,16 +77,16 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 		symbolizer__refresh_proc(pl->sym, pid);
 		pipeline__unwind(pl, pid);
 		follow_allocators(pl, pl_proc(pl, pid));
-		tell(pl, PIPELINE_EXEC, pid);
+		tell(pl, PIPELINE_EXEC, pid, 0);
 		break;
 	case LEAKD_EV_MAP_EXEC:
 		symbolizer__refresh_proc(pl->sym, pid);
 		pipeline__unwind(pl, pid);
 		follow_allocators(pl, pl_proc(pl, pid));
-		tell(pl, PIPELINE_MAP_EXEC, pid);
+		tell(pl, PIPELINE_MAP_EXEC, pid, 0);
 		break;
 	case LEAKD_EV_EXIT:
-		tell(pl, PIPELINE_EXIT, pid);
+		tell(pl, PIPELINE_EXIT, pid, aux);	/* dumpable at the end */
 		break;
 	}
 }
@@ -123,6 +123,9 @@ int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
 			log_err("cannot set up the stack unwinder: %s", strerror(errno));
 			return EXIT_FAILURE_RUNTIME;
 		}
+		if (o->cache_dir && strcmp(unwinder__cache_state(pl->unw), "ok"))
+			log_warn("unwind table cache %s: %s", o->cache_dir,
+				 unwinder__cache_state(pl->unw));
 	}
 	pl->sym = symbolizer__new(o->max_modules);
 	if (!pl->sym || tables__init(&pl->tables, &o->limits) ||

@@ -19,6 +19,7 @@ struct rule {
 	char comm[16];
 	char unit[256];
 	uint32_t owner;
+	uint32_t owner_gid;	/* the owner's group: processes it may inspect */
 	uint64_t until;
 };
 
@@ -29,9 +30,9 @@ struct policy {
 	struct policy_stats stats;
 };
 
-static uint64_t rule_key(const char *comm, const char *unit, uint32_t owner)
+static uint64_t rule_key(const char *comm, const char *unit, uint32_t owner, uint32_t gid)
 {
-	uint64_t h = 1469598103934665603ull ^ owner;	/* FNV-1a */
+	uint64_t h = 1469598103934665603ull ^ owner ^ (uint64_t)gid << 32;	/* FNV-1a */
 	const char *s;
 
 	for (s = comm; *s; s++)
@@ -42,9 +43,11 @@ static uint64_t rule_key(const char *comm, const char *unit, uint32_t owner)
 	return h ? h : 1;
 }
 
-static bool same(const struct rule *r, const char *comm, const char *unit, uint32_t owner)
+static bool same(const struct rule *r, const char *comm, const char *unit, uint32_t owner,
+		 uint32_t gid)
 {
-	return r->owner == owner && !strcmp(r->comm, comm) && !strcmp(r->unit, unit);
+	return r->owner == owner && r->owner_gid == gid && !strcmp(r->comm, comm) &&
+	       !strcmp(r->unit, unit);
 }
 
 struct policy *policy__new(const struct policy_opts *o)
@@ -82,9 +85,9 @@ void policy__stats(const struct policy *p, struct policy_stats *ret)
 }
 
 int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint32_t owner,
-		     uint64_t until)
+		     uint32_t owner_gid, uint64_t until)
 {
-	uint64_t key = rule_key(comm, unit, owner), free_key = 0, k;
+	uint64_t key = rule_key(comm, unit, owner, owner_gid), free_key = 0, k;
 	struct rule *r;
 	bool is_new;
 	int i;
@@ -97,7 +100,7 @@ int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint3
 				free_key = k;
 			continue;
 		}
-		if (same(r, comm, unit, owner)) {
+		if (same(r, comm, unit, owner, owner_gid)) {
 			/* A longer (or endless) request extends the rule; a shorter one not. */
 			if (r->until && (!until || until > r->until))
 				r->until = until;
@@ -115,6 +118,7 @@ int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint3
 	snprintf(r->comm, sizeof(r->comm), "%s", comm);
 	snprintf(r->unit, sizeof(r->unit), "%s", unit);
 	r->owner = owner;
+	r->owner_gid = owner_gid;
 	r->until = until;
 	p->stats.added++;
 	return 0;
@@ -175,8 +179,8 @@ void policy__expire(struct policy *p, uint64_t now_ns)
 	p->stats.expired += remove_where(p, drop_expired, &now_ns);
 }
 
-bool policy__match(const struct policy *p, const char *comm, const char *cgroup, uint32_t uid,
-		   uint64_t *ret_until)
+bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
+		   const struct procfs_cred *cred, uint64_t *ret_until)
 {
 	const struct rule *r;
 	bool found = false;
@@ -184,7 +188,8 @@ bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
 	size_t i;
 
 	hashtab__for_each(&p->rules, i, r) {
-		if (r->owner && r->owner != uid)
+		/* The kernel's rule for /proc/PID/maps: not a setuid program the owner ran. */
+		if (!procfs_cred_allows(cred, r->owner, r->owner_gid))
 			continue;
 		if (r->comm[0] ? strcmp(r->comm, comm) :
 				 !(r->unit[0] && cgroup_has_unit(cgroup, r->unit)))

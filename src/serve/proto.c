@@ -102,6 +102,7 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 	case LEAKD_CMD_EXITED: {
 		const struct leakd_req_list *r = payload;
 
+		/* Its limit only cuts a list short: any value is safe. */
 		if (r->_pad) {
 			*why = "reserved field set";
 			return LEAKD_ERR_ARGS;
@@ -115,11 +116,28 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 			*why = "unknown level";
 			return LEAKD_ERR_ARGS;
 		}
+		/* The limit sizes the answer's table: checked before anything uses it. */
+		if (r->limit > LEAKD_TOP_MAX) {
+			*why = "too many stacks asked for (at most 65536)";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->min_age_ns > LEAKD_DURATION_MAX) {
+			*why = "minimum age out of range";
+			return LEAKD_ERR_ARGS;
+		}
 		return check_selector(&r->sel, false, why);
 	}
 	case LEAKD_CMD_TRACE:
-	case LEAKD_CMD_UNTRACE:
-		return check_selector(&((const struct leakd_req_trace *)payload)->sel, true, why);
+	case LEAKD_CMD_UNTRACE: {
+		const struct leakd_req_trace *r = payload;
+
+		/* The end is now + duration: no wrap-around. */
+		if (r->duration_ns > LEAKD_DURATION_MAX) {
+			*why = "duration out of range";
+			return LEAKD_ERR_ARGS;
+		}
+		return check_selector(&r->sel, true, why);
+	}
 	}
 	return LEAKD_OK;
 }

@@ -91,6 +91,7 @@ static int defaults(const char *path)
 	o.config = d.config;
 	o.socket = d.socket;
 	o.socket_group = d.socket_group;
+	options__free(&o);	/* the text it was read from: not a setting */
 	if (memcmp(&d, &o, sizeof(d))) {
 		fprintf(stderr, "conf_check: %s: a setting differs from its default\n", path);
 		return 1;

@@ -19,15 +19,17 @@
 struct seen {
 	uint32_t types[16];
 	pid_t pids[16];
+	uint32_t auxes[16];
 	unsigned int n;
 };
 
-static void on_proc(void *ctx, uint32_t type, pid_t pid)
+static void on_proc(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
 {
 	struct seen *s = ctx;
 
 	if (s->n < 16) {
 		s->types[s->n] = type;
+		s->auxes[s->n] = aux;
 		s->pids[s->n++] = pid;
 	}
 }
@@ -416,12 +418,40 @@ START_TEST(proc_events_told)
 	ck_assert_uint_eq(seen.n, 4);
 	ck_assert_uint_eq(seen.types[0], LEAKD_EV_FORK);
 	ck_assert_int_eq(seen.pids[0], PID + 1);
+	ck_assert_uint_eq(seen.auxes[0], PID);	/* the parent */
 	ck_assert_uint_eq(seen.types[1], LEAKD_EV_EXEC);
 	ck_assert_uint_eq(seen.types[2], LEAKD_EV_MAP_EXEC);
 	ck_assert_uint_eq(seen.types[3], LEAKD_EV_EXIT);
 	/* A short header is no event at all. */
 	ck_assert_int_eq(decoder__apply(&d, &x, sizeof(x) - 1), -EINVAL);
 	ck_assert_uint_eq(seen.n, 4);
+}
+END_TEST
+
+/* An exit record's aux (whether the process was dumpable at its end) reaches the watcher. */
+START_TEST(exit_dumpability_told)
+{
+	static const uint32_t modes[] = {
+		LEAKD_EXIT_DUMP_UNKNOWN, LEAKD_EXIT_DUMP_MODE + 0, LEAKD_EXIT_DUMPABLE,
+		LEAKD_EXIT_DUMP_MODE + 2,
+	};
+	struct leakd_event_hdr x;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		ck_assert_ptr_nonnull(tables__add_proc(&t, PID + 10 + i, 1));
+		x = hdr(LEAKD_EV_EXIT, modes[i]);
+		x.pid = PID + 10 + i;
+		ck_assert_int_eq(decoder__apply(&d, &x, sizeof(x)), 0);
+		ck_assert(tables__proc(&t, PID + 10 + i)->exited);
+	}
+	ck_assert_uint_eq(seen.n, 4);
+	for (i = 0; i < 4; i++) {
+		ck_assert_uint_eq(seen.types[i], LEAKD_EV_EXIT);
+		ck_assert_int_eq(seen.pids[i], PID + 10 + i);
+		ck_assert_uint_eq(seen.auxes[i], modes[i]);
+	}
+	ck_assert_uint_eq(d.stats.bad_records, 0);
 }
 END_TEST
 
@@ -468,6 +498,7 @@ int main(void)
 	tcase_add_test(tc, pid_zero_and_unknown_pid);
 	tcase_add_test(tc, misaligned_and_longer);
 	tcase_add_test(tc, proc_events_told);
+	tcase_add_test(tc, exit_dumpability_told);
 	tcase_add_test(tc, random_bytes);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

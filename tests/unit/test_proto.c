@@ -109,6 +109,55 @@ START_TEST(selectors)
 }
 END_TEST
 
+/* Every number that sizes something or is added to the clock has a maximum. */
+START_TEST(sizes_within_their_maximum)
+{
+	struct leakd_req_hdr h = hdr(LEAKD_CMD_TOP, sizeof(struct leakd_req_top));
+	struct leakd_req_trace tr;
+	struct leakd_req_top top;
+	struct leakd_req_list list;
+	const char *why;
+
+	memset(&top, 0, sizeof(top));
+	top.limit = LEAKD_TOP_MAX;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
+	top.limit = LEAKD_TOP_MAX + 1;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+	ck_assert_ptr_nonnull(strstr(why, "stacks"));
+	top.limit = UINT32_MAX;		/* once sized a 118 GB table */
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+	top.limit = 0;
+	top.min_age_ns = LEAKD_DURATION_MAX;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
+	top.min_age_ns = LEAKD_DURATION_MAX + 1;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+	top.min_age_ns = UINT64_MAX;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+
+	memset(&tr, 0, sizeof(tr));
+	tr.sel.pid = 1;
+	tr.duration_ns = LEAKD_DURATION_MAX;
+	h = hdr(LEAKD_CMD_TRACE, sizeof(tr));
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	tr.duration_ns = UINT64_MAX;	/* now + duration would wrap */
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	h = hdr(LEAKD_CMD_UNTRACE, sizeof(tr));
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+
+	/* A list's limit only cuts it short. */
+	memset(&list, 0, sizeof(list));
+	list.limit = UINT32_MAX;
+	h = hdr(LEAKD_CMD_PS, sizeof(list));
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_OK);
+
+	/* The announced payload size: the header check, before a byte of it is read. */
+	h = hdr(LEAKD_CMD_TOP, LEAKD_REQ_MAX);
+	ck_assert_int_eq(proto__check_header(&h, &why), LEAKD_OK);
+	h.length = UINT32_MAX;
+	ck_assert_int_eq(proto__check_header(&h, &why), LEAKD_ERR_SIZE);
+}
+END_TEST
+
 START_TEST(random_payloads_never_crash)
 {
 	unsigned char buf[LEAKD_REQ_MAX];
@@ -139,7 +188,10 @@ int main(void)
 	tcase_add_test(tc, header_checks_in_order);
 	tcase_add_test(tc, commands_and_sizes);
 	tcase_add_test(tc, selectors);
+	tcase_add_test(tc, sizes_within_their_maximum);
 	tcase_add_test(tc, random_payloads_never_crash);
+	/* 100,000 random requests take seconds on a busy host: more than check's 4 s. */
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

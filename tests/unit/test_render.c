@@ -176,17 +176,38 @@ START_TEST(status_agrees)
 		.tables = { 118, 119, 120, 121, 122, 123, 124, 125, 126 },
 		.limits = { 127, 128, 129, 130, 131, 132, 133 },
 		.rules = { 134, 135, 136, 137, 138, 139, 140 },
-		.unwind = { 141, 142, 143, 144, 145, 146, 147, 148, 149, 150, 151 },
+		.unwind = { 141, 142, 143, 144, 145, 146, 147, 148, 149, 150, 151,
+			    "read-only: tables not saved", 163, 164, 165 },
 		.symbols = { 152, 153, 154 },
-		.clients = { 155, 156, 157, 158, 159, 160 },
+		.clients = { 155, 156, 157, 158, 159, 160, 166, 167, "/run/test/leakd.sock", false },
 		.daemon = { 12.25, 161, 162 },
 	};
 	struct snapshot s = { .kind = SNAP_STATUS, .status = &st };
 
 	for (int k = 0; k < LEAKD_CNT__COUNT; k++)
 		st.counters[k] = 200 + k;
-	/* Every figure of status: the four unwinder counters text once lacked among them. */
-	ck_assert_int_ge(agree(&s), 70);
+	/*
+	 * Every figure of status: the four unwinder counters text once lacked among
+	 * them, and the cache's and the clients' (its state, mismatches, refused and
+	 * unsaved tables; clients beyond their share, past a deadline; the socket).
+	 */
+	ck_assert_int_ge(agree(&s), 77);
+	/* The socket's group: a word in JSON, a sentence in text. */
+	{
+		char *text = draw(OUTPUT_TEXT, &s), *json = draw(OUTPUT_JSON, &s);
+
+		ck_assert_ptr_nonnull(strstr(text, "root only (no such socket group)"));
+		ck_assert_ptr_nonnull(strstr(json, "\"socket_group\":false"));
+		free(text);
+		free(json);
+		st.clients.socket_group = true;
+		text = draw(OUTPUT_TEXT, &s);
+		json = draw(OUTPUT_JSON, &s);
+		ck_assert_ptr_nonnull(strstr(text, "group members and root"));
+		ck_assert_ptr_nonnull(strstr(json, "\"socket_group\":true"));
+		free(text);
+		free(json);
+	}
 }
 END_TEST
 
