@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The export renderers on a crafted profile: folded lines exactly; the pprof file
+ * as `go tool pprof` reads it (top, traces, sample types, mappings with build-ids,
+ * inlined lines); flame graph and timeline SVGs well-formed (xmllint), rendered
+ * (rsvg-convert) and naming their frames; and a profile gathered from the tables.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leakd/events.h"
+#include "model/tables.h"
+#include "present/flamegraph.h"
+#include "present/folded.h"
+#include "present/gather_profile.h"
+#include "present/pprof.h"
+#include "present/profile.h"
+#include "present/timeline.h"
+#include "stacks/symbolize.h"
+#include "testutil.h"
+
+#define PROG "/usr/bin/prog"
+#define PROG_BUILD_ID "0123456789abcdef0123456789abcdef01234567"
+#define WEIRD "ns::operator;weird<int>&"
+
+/*
+ * main calls leak_a (into which inline_helper was inlined), which calls malloc:
+ * 3000 bytes live in 3 blocks; main calls leak_b: 1000 live in 1, and from a
+ * second pc of leak_b 200 allocated, all freed; main calls an unnamed frame of
+ * prog, which calls a C++ operator with ';' and markup in its name: 500 in 2.
+ */
+static struct profile *crafted(void)
+{
+	struct profile_line malloc_l[] = { { .function = "malloc" } };
+	struct profile_line leak_a_l[] = {
+		{ .function = "inline_helper", .file = "/src/a.c", .line = 12, .inlined = true },
+		{ .function = "leak_a", .file = "/src/a.c", .line = 20 },
+	};
+	struct profile_line leak_b_l[] = { { .function = "leak_b", .file = "/src/b.c", .line = 30 } };
+	struct profile_line leak_b2_l[] = { { .function = "leak_b", .file = "/src/b.c", .line = 31 } };
+	struct profile_line main_l[] = { { .function = "main", .file = "/src/main.c", .line = 5 } };
+	struct profile_line weird_l[] = { { .function = WEIRD } };
+	struct profile *p = profile__new();
+	uint32_t s1[] = { 1, 2, 4 }, s2[] = { 3, 4 }, s3[] = { 6, 5, 4 }, s4[] = { 7, 4 };
+	int64_t v1[PROFILE__NR_VALUES] = { 5, 5000, 3, 3000, 3600 };
+	int64_t v2[PROFILE__NR_VALUES] = { 1, 1000, 1, 1000, 0 };
+	int64_t v3[PROFILE__NR_VALUES] = { 2, 500, 2, 500, 100 };
+	int64_t v4[PROFILE__NR_VALUES] = { 2, 200, 0, 0, -50 };
+
+	ck_assert_ptr_nonnull(p);
+	p->comm = profile__strdup(p, "prog");
+	p->pid = 4242;
+	p->time_ns = 1700000000LL * 1000000000LL;
+	p->duration_ns = 10LL * 1000000000LL;
+	p->period = 1;
+	ck_assert_int_eq(profile__add_mapping(p, 0x400000, 0x402000, 0, PROG, PROG_BUILD_ID), 1);
+	ck_assert_int_eq(profile__add_mapping(p, 0x7f0000000000, 0x7f0000200000, 0,
+					      "/lib/x86_64-linux-gnu/libc.so.6", ""), 2);
+	ck_assert_int_eq(profile__add_location(p, 0x7f0000001000, 0x1000, 2, malloc_l, 1), 1);
+	ck_assert_int_eq(profile__add_location(p, 0x401100, 0x1100, 1, leak_a_l, 2), 2);
+	ck_assert_int_eq(profile__add_location(p, 0x401200, 0x1200, 1, leak_b_l, 1), 3);
+	ck_assert_int_eq(profile__add_location(p, 0x401300, 0x1300, 1, main_l, 1), 4);
+	ck_assert_int_eq(profile__add_location(p, 0x401400, 0x1400, 1, NULL, 0), 5);
+	ck_assert_int_eq(profile__add_location(p, 0x401500, 0x1500, 1, weird_l, 1), 6);
+	ck_assert_int_eq(profile__add_location(p, 0x401210, 0x1210, 1, leak_b2_l, 1), 7);
+	ck_assert_int_eq(profile__add_sample(p, v1, s1, 3), 1);
+	ck_assert_int_eq(profile__add_sample(p, v2, s2, 2), 2);
+	ck_assert_int_eq(profile__add_sample(p, v3, s3, 3), 3);
+	ck_assert_int_eq(profile__add_sample(p, v4, s4, 2), 4);
+	return p;
+}
+
+/* Everything f's writer wrote, as a string (the caller frees it). */
+static char *render(int (*fn)(FILE *, void *), void *arg, int *ret_err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	*ret_err = fn(f, arg);
+	ck_assert_int_eq(fclose(f), 0);
+	return buf;
+}
+
+struct folded_arg {
+	struct profile *p;
+	enum profile_value v;
+};
+
+static int folded_fn(FILE *f, void *arg)
+{
+	struct folded_arg *a = arg;
+
+	return folded__write(f, a->p, a->v);
+}
+
+START_TEST(folded_lines)
+{
+	struct folded_arg a = { .p = crafted(), .v = PROFILE_INUSE_SPACE };
+	char *out;
+	int err;
+
+	out = render(folded_fn, &a, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_str_eq(out, "main;leak_a;inline_helper_[i];malloc 3000\n"
+			      "main;leak_b 1000\n"
+			      "main;[prog+0x1400];ns::operator:weird<int>& 500\n");
+	free(out);
+	/* Allocated bytes: the stack whose blocks were all freed shows too. */
+	a.v = PROFILE_ALLOC_SPACE;
+	out = render(folded_fn, &a, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_str_eq(out, "main;leak_a;inline_helper_[i];malloc 5000\n"
+			      "main;leak_b 1000\n"
+			      "main;[prog+0x1400];ns::operator:weird<int>& 500\n"
+			      "main;leak_b 200\n");
+	free(out);
+	a.v = PROFILE__NR_VALUES;
+	out = render(folded_fn, &a, &err);
+	ck_assert_int_eq(err, -EINVAL);
+	free(out);
+	profile__free(a.p);
+}
+END_TEST
+
+START_TEST(profile_bounds)
+{
+	struct profile *p = crafted();
+	struct profile_line l = { .function = "f" };
+	int64_t v[PROFILE__NR_VALUES] = { 0 };
+	uint32_t bad[] = { 8 }, zero[] = { 0 };
+	char buf[64];
+
+	ck_assert_int_eq(profile__add_location(p, 1, 1, 3, &l, 1), -EINVAL);
+	ck_assert_int_eq(profile__add_sample(p, v, bad, 1), -EINVAL);
+	ck_assert_int_eq(profile__add_sample(p, v, zero, 1), -EINVAL);
+	/* Unnamed frames: by module and offset, or by address outside any module. */
+	ck_assert_str_eq(profile__frame_name(p, &p->locations[4], 0, buf, sizeof(buf)),
+			 "[prog+0x1400]");
+	ck_assert_int_eq(profile__add_location(p, 0xdead0, 0, 0, NULL, 0), 8);
+	ck_assert_str_eq(profile__frame_name(p, &p->locations[7], 0, buf, sizeof(buf)),
+			 "[0xdead0]");
+	profile__free(p);
+	profile__free(NULL);
+}
+END_TEST
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The output of a shell command; the test fails if it fails. */
+static char *command_output(const char *cmd)
+{
+	char *buf = NULL;
+	size_t len = 0, n;
+	char chunk[4096];
+	FILE *out = open_memstream(&buf, &len);
+	FILE *p = popen(cmd, "r");
+
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(p);
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		fwrite(chunk, 1, n, out);
+	ck_assert_msg(pclose(p) == 0, "failed: %s", cmd);
+	ck_assert_int_eq(fclose(out), 0);
+	return buf;
+}
+
+/* An SVG that xmllint finds well-formed and rsvg-convert renders to a PNG. */
+static void check_svg(const char *svg, const char *name)
+{
+	char path[4096], png[4096];
+
+	tmp_file(path, sizeof(path), name);
+	fmt_path(png, sizeof(png), "%s.png", path);
+	write_file(path, svg);
+	run("xmllint --noout '%s'", path);
+	run("rsvg-convert -o '%s' '%s'", png, path);
+	/* A PNG, not an empty file. */
+	run("test \"$(head -c 4 '%s' | od -An -c | tr -d ' ')\" = '211PNG'", png);
+}
+
+struct fg_arg {
+	struct profile *p;
+	struct flamegraph_opts o;
+};
+
+static int fg_fn(FILE *f, void *arg)
+{
+	struct fg_arg *a = arg;
+
+	return flamegraph__write(f, a->p, &a->o);
+}
+
+START_TEST(flamegraph_svg)
+{
+	struct fg_arg a = { .p = crafted(), .o = { .value = PROFILE_INUSE_SPACE } };
+	char *out;
+	int err;
+
+	out = render(fg_fn, &a, &err);
+	ck_assert_int_eq(err, 0);
+	check_svg(out, "live.svg");
+	/* Every frame, with its exact figures in its tooltip. */
+	ck_assert_ptr_nonnull(strstr(out, "<title>all: 4500 bytes (4.4 KiB), 100.00%</title>"));
+	ck_assert_ptr_nonnull(strstr(out, "<title>main: 4500 bytes (4.4 KiB), 100.00%</title>"));
+	ck_assert_ptr_nonnull(strstr(out, "<title>leak_a: 3000 bytes (2.9 KiB), 66.67%</title>"));
+	ck_assert_ptr_nonnull(strstr(out, "<title>inline_helper (inlined): 3000 bytes"));
+	ck_assert_ptr_nonnull(strstr(out, "<title>malloc: 3000 bytes"));
+	ck_assert_ptr_nonnull(strstr(out, "<title>leak_b: 1000 bytes (1000 B), 22.22%</title>"));
+	ck_assert_ptr_nonnull(strstr(out, "<title>[prog+0x1400]: 500 bytes"));
+	ck_assert_ptr_nonnull(strstr(out, "<title>ns::operator;weird&lt;int&gt;&amp;: 500 bytes"));
+	ck_assert_ptr_nonnull(strstr(out, ">leak_a</text>"));
+	/* Self-contained: nothing referenced from elsewhere. */
+	ck_assert_ptr_null(strstr(out, "href"));
+	ck_assert_ptr_null(strstr(out, "src="));
+	ck_assert_ptr_null(strstr(out, "@import"));
+	ck_assert_ptr_nonnull(strstr(out, "<![CDATA["));
+	free(out);
+
+	/* Growth: only what grew, and the total is the growth. */
+	a.o.value = PROFILE_GROWTH;
+	a.o.title = "Growth <of> prog";
+	out = render(fg_fn, &a, &err);
+	ck_assert_int_eq(err, 0);
+	check_svg(out, "growth.svg");
+	ck_assert_ptr_nonnull(strstr(out, "Growth &lt;of&gt; prog"));
+	ck_assert_ptr_nonnull(strstr(out, "<title>all: +3700 bytes/h (3.6 KiB/h), 100.00%"));
+	ck_assert_ptr_nonnull(strstr(out, "<title>leak_a: +3600 bytes/h"));
+	ck_assert_ptr_null(strstr(out, "<title>leak_b"));
+	free(out);
+	profile__free(a.p);
+}
+END_TEST
+
+START_TEST(flamegraph_empty_and_odd_names)
+{
+	struct fg_arg a = { .p = profile__new(), .o = { .value = PROFILE_INUSE_SPACE } };
+	struct profile_line l[] = { { .function = "bad\xff\x01utf8\xe2\x82" }, { .function = "root" } };
+	int64_t v[PROFILE__NR_VALUES] = { 1, 10, 1, 10 };
+	uint32_t s[] = { 1, 2 };
+	char *out;
+	int err;
+
+	out = render(fg_fn, &a, &err);
+	ck_assert_int_eq(err, 0);
+	check_svg(out, "empty.svg");
+	ck_assert_ptr_nonnull(strstr(out, "Nothing to show"));
+	free(out);
+	/* Bytes that are not UTF-8 and control characters never reach the XML. */
+	ck_assert_int_eq(profile__add_location(a.p, 0x1000, 0, 0, &l[0], 1), 1);
+	ck_assert_int_eq(profile__add_location(a.p, 0x2000, 0, 0, &l[1], 1), 2);
+	ck_assert_int_eq(profile__add_sample(a.p, v, s, 2), 1);
+	out = render(fg_fn, &a, &err);
+	ck_assert_int_eq(err, 0);
+	check_svg(out, "odd.svg");
+	ck_assert_ptr_nonnull(strstr(out, "<title>bad??utf8??: 10 bytes"));
+	free(out);
+	a.o.width = 10;
+	out = render(fg_fn, &a, &err);
+	ck_assert_int_eq(err, -EINVAL);
+	free(out);
+	profile__free(a.p);
+}
+END_TEST
+
+/* 600 frames under one root: narrow ones are left out, the picture stays whole. */
+START_TEST(flamegraph_many_frames)
+{
+	struct fg_arg a = { .p = profile__new(), .o = { .value = PROFILE_INUSE_SPACE } };
+	struct profile_line root = { .function = "root" };
+	int64_t v[PROFILE__NR_VALUES] = { 0 };
+	char name[32], *out;
+	uint32_t s[2];
+	int i, err, n = 0;
+	const char *c;
+
+	ck_assert_int_eq(profile__add_location(a.p, 0x1000, 0, 0, &root, 1), 1);
+	for (i = 0; i < 600; i++) {
+		struct profile_line l = { .function = name };
+
+		snprintf(name, sizeof(name), "leaf_%03d", i);
+		s[0] = profile__add_location(a.p, 0x2000 + i, 0, 0, &l, 1);
+		s[1] = 1;
+		v[PROFILE_INUSE_SPACE] = i < 10 ? 1000000 : 1;
+		ck_assert_int_eq(profile__add_sample(a.p, v, s, 2), i + 1);
+	}
+	out = render(fg_fn, &a, &err);
+	ck_assert_int_eq(err, 0);
+	check_svg(out, "many.svg");
+	for (c = out; (c = strstr(c, "<g class=\"f\"")); c++)
+		n++;
+	/* all, root, the ten wide leaves; 590 leaves of 1 byte in 10 MB are too narrow. */
+	ck_assert_int_eq(n, 12);
+	free(out);
+	profile__free(a.p);
+}
+END_TEST
+
+static char go_env[4096];
+
+/* `go tool pprof ARGS FILE`, offline, with a home and cache of its own. */
+static char *pprof(const char *args, const char *file)
+{
+	char cmd[8192];
+
+	fmt_path(cmd, sizeof(cmd), "%s go tool pprof %s '%s' 2>/dev/null", go_env, args, file);
+	return command_output(cmd);
+}
+
+static void setup_go(void)
+{
+	fmt_path(go_env, sizeof(go_env),
+		 "HOME='%s' GOCACHE='%s/gocache' GOPATH='%s/gopath' GOFLAGS=-mod=mod GOPROXY=off "
+		 "GOTOOLCHAIN=local PPROF_TMPDIR='%s' PPROF_BINARY_PATH=/nonexistent",
+		 tmp_dir, tmp_dir, tmp_dir, tmp_dir);
+}
+
+static int pprof_fn(FILE *f, void *arg)
+{
+	return pprof__write(f, arg);
+}
+
+START_TEST(pprof_read_by_go)
+{
+	struct profile *p = crafted();
+	char path[4096], *out, *bin;
+	FILE *f;
+	int err;
+
+	tmp_file(path, sizeof(path), "heap.pb.gz");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(pprof__write(f, p), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	/* gzip, as pprof files are. */
+	run("gzip -t '%s'", path);
+	bin = render(pprof_fn, p, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_uint_eq((unsigned char)bin[0], 0x1f);
+	ck_assert_uint_eq((unsigned char)bin[1], 0x8b);
+	free(bin);
+	setup_go();
+
+	out = pprof("-raw", path);
+	ck_assert_ptr_nonnull(strstr(out, "alloc_objects/count alloc_space/bytes "
+					  "inuse_objects/count inuse_space/bytes[dflt]"));
+	ck_assert_ptr_nonnull(strstr(out, "Period: 1"));
+	ck_assert_ptr_nonnull(strstr(out, "Duration: 10s"));
+	/* pprof numbers locations in the order it meets them. */
+	ck_assert_ptr_nonnull(strstr(out, "          5       5000          3       3000: 1 2 3 \n"
+					  "          1       1000          1       1000: 4 3 \n"
+					  "          2        500          2        500: 5 6 3 \n"
+					  "          2        200          0          0: 7 3 \n"));
+	/* The inlined function and its caller are lines of one location. */
+	ck_assert_ptr_nonnull(strstr(out, "     2: 0x401100 M=1 inline_helper /src/a.c:12 s=0\n"
+					  "             leak_a /src/a.c:20 s=0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "(ns::operator;weird<int>&)"));
+	ck_assert_ptr_nonnull(strstr(out, "1: 0x400000/0x402000/0x0 " PROG " " PROG_BUILD_ID
+					  " [FN][FL][LN][IN]\n"));
+	ck_assert_ptr_nonnull(strstr(out, "Comment: leakd "));
+	ck_assert_ptr_nonnull(strstr(out, "Comment: pid 4242 (prog)"));
+	free(out);
+
+	/* The top: flat figures per function, exactly, by live bytes by default. */
+	out = pprof("-top -unit=B", path);
+	ck_assert_ptr_nonnull(strstr(out, "Type: inuse_space"));
+	ck_assert_ptr_nonnull(strstr(out, "Build ID: " PROG_BUILD_ID));
+	ck_assert_ptr_nonnull(strstr(out, "Showing nodes accounting for 4500B, 100% of 4500B total"));
+	ck_assert_ptr_nonnull(strstr(out, "     3000B 66.67% 66.67%      3000B 66.67%  malloc\n"
+					  "     1000B 22.22% 88.89%      1000B 22.22%  leak_b\n"
+					  "      500B 11.11%   100%       500B 11.11%  "
+					  "ns::operator;weird&\n"));
+	ck_assert_ptr_nonnull(strstr(out, "         0     0%   100%      4500B   100%  main\n"));
+	ck_assert_ptr_nonnull(strstr(out, "         0     0%   100%      3000B 66.67%  leak_a\n"));
+	ck_assert_ptr_nonnull(strstr(out, "         0     0%   100%      3000B 66.67%  "
+					  "inline_helper (inline)\n"));
+	free(out);
+	out = pprof("-top -sample_index=alloc_objects", path);
+	ck_assert_ptr_nonnull(strstr(out, "Type: alloc_objects"));
+	ck_assert_ptr_nonnull(strstr(out, "Showing nodes accounting for 10, 100% of 10 total"));
+	ck_assert_ptr_nonnull(strstr(out, "         5 50.00% 50.00%          5 50.00%  malloc\n"
+					  "         3 30.00% 80.00%          3 30.00%  leak_b\n"));
+	free(out);
+
+	/* Traces: the stacks with their figures, leaf first. */
+	out = pprof("-traces -unit=B", path);
+	ck_assert_ptr_nonnull(strstr(out, "     3000B   malloc\n"
+					  "             inline_helper (inline)\n"
+					  "             leak_a\n"
+					  "             main\n"));
+	ck_assert_ptr_nonnull(strstr(out, "     1000B   leak_b\n"
+					  "             main\n"));
+	ck_assert_ptr_nonnull(strstr(out, "      500B   ns::operator;weird&\n"
+					  "             [prog]\n"
+					  "             main\n"));
+	free(out);
+	profile__free(p);
+}
+END_TEST
+
+START_TEST(timeline_svg)
+{
+	struct timeline_point pts[6];
+	uint64_t a[6], b[6], c[12][6];
+	struct timeline_stack st[12] = {
+		{ .name = "leak_steady <main>", .bytes = a, .growth = 3600 * 32 * 1024LL },
+		{ .name = "cache_fill", .bytes = b, .growth = 0 },
+	};
+	struct timeline t = { .title = "pid 4242 (prog) & co", .points = pts, .nr_points = 6,
+			      .stacks = st, .nr_stacks = 2, .wall_start_ns = 1700000000LL * 1000000000LL };
+	char *buf = NULL, path[4096];
+	size_t len = 0;
+	FILE *f;
+	int i, k;
+
+	for (i = 0; i < 6; i++) {
+		pts[i].t_ns = i * 10LL * 1000000000LL;
+		a[i] = 32768ULL * 10 * i;
+		b[i] = i < 3 ? 1048576ULL * i : 2 * 1048576ULL;
+		pts[i].bytes[TIMELINE_TRACED] = a[i] + b[i];
+		pts[i].bytes[TIMELINE_HEAP] = a[i] + b[i] + 135168;
+		pts[i].bytes[TIMELINE_ANON] = 4 << 20;
+		pts[i].bytes[TIMELINE_RSS] = pts[i].bytes[TIMELINE_HEAP] + (6 << 20);
+	}
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(timeline__write(f, &t, 0), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	check_svg(buf, "timeline.svg");
+	ck_assert_ptr_nonnull(strstr(buf, "pid 4242 (prog) &amp; co"));
+	ck_assert_ptr_nonnull(strstr(buf, "<title>leak_steady &lt;main&gt;: last 1638400 bytes "
+					  "(1.6 MiB), +117964800 bytes/h</title>"));
+	ck_assert_ptr_nonnull(strstr(buf, "<title>cache_fill: last 2097152 bytes (2.0 MiB)"));
+	ck_assert_ptr_nonnull(strstr(buf, "<title>resident (RSS): last 10162176 bytes"));
+	ck_assert_ptr_nonnull(strstr(buf, ">50s</text>"));
+	free(buf);
+
+	/* More stacks than drawn: the rest summed; one point only. */
+	for (k = 0; k < 12; k++) {
+		st[k].name = k < 2 ? st[k].name : "other";
+		st[k].bytes = c[k];
+		for (i = 0; i < 6; i++)
+			c[k][i] = 1000 * (k + 1);
+	}
+	t.nr_stacks = 12;
+	t.nr_points = 1;
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(timeline__write(f, &t, 800), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	check_svg(buf, "timeline_one.svg");
+	ck_assert_ptr_nonnull(strstr(buf, "<title>2 other stacks: last 23000 bytes"));
+	free(buf);
+
+	/* Bad input is refused: no points, time going back. */
+	tmp_file(path, sizeof(path), "bad.svg");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	t.nr_points = 0;
+	ck_assert_int_eq(timeline__write(f, &t, 0), -EINVAL);
+	t.nr_points = 6;
+	pts[3].t_ns = 0;
+	ck_assert_int_eq(timeline__write(f, &t, 0), -EINVAL);
+	fclose(f);
+}
+END_TEST
+
+/* The tables of a process gathered into a profile: figures, order, markers. */
+START_TEST(gather_from_tables)
+{
+	struct tables_limits lim = { .max_allocs = 1024, .max_stacks = 16, .max_maps = 16 };
+	struct profile_gather_opts o = { .level = LEVEL_HEAP, .now_ns = 100 };
+	struct symbolizer *s = symbolizer__new(16);
+	struct stack_frame *fr;
+	struct proc_stack *st;
+	struct folded_arg a;
+	struct proc_mem *p;
+	struct tables t;
+	char *out;
+	int err;
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(tables__init(&t, &lim), 0);
+	p = tables__add_proc(&t, 77, 1);
+	ck_assert_ptr_nonnull(p);
+	snprintf(p->comm, sizeof(p->comm), "g");
+	proc_mem__alloc(p, 1, LEAKD_FN_MALLOC, 0x1000, 100, 0x11, 0, 10);
+	proc_mem__alloc(p, 1, LEAKD_FN_MALLOC, 0x2000, 300, 0x21, 0, 90);
+	proc_mem__alloc(p, 1, LEAKD_FN_MALLOC, 0x3000, 50, 0x21, 0, 10);
+	proc_mem__alloc(p, 1, LEAKD_FN_MALLOC, 0x4000, 7, 0x31, 0, 10);
+	proc_mem__dealloc(p, 1, 0x4000);
+	/* 0x21: two frames outside any module, its walk cut by the depth limit. */
+	fr = calloc(2, sizeof(*fr));
+	ck_assert_ptr_nonnull(fr);
+	fr[0].pc = 0x5000;
+	fr[1].pc = 0x6000;
+	st = proc_mem__stack(p, 0x21);
+	stack__set_frames(st, fr, 2, LEAKD_STACK_TRUNCATED);
+
+	struct profile *prof = profile__gather(p, s, &o);
+
+	ck_assert_ptr_nonnull(prof);
+	ck_assert_uint_eq(prof->pid, 77);
+	ck_assert_str_eq(prof->comm, "g");
+	ck_assert_uint_eq(prof->nr_samples, 3);
+	ck_assert_int_eq(prof->samples[0].value[PROFILE_INUSE_SPACE], 350);
+	ck_assert_int_eq(prof->samples[0].value[PROFILE_INUSE_OBJECTS], 2);
+	ck_assert_int_eq(prof->samples[0].value[PROFILE_ALLOC_SPACE], 350);
+	ck_assert_int_eq(prof->samples[2].value[PROFILE_INUSE_SPACE], 0);
+	ck_assert_int_eq(prof->samples[2].value[PROFILE_ALLOC_OBJECTS], 1);
+	a.p = prof;
+	a.v = PROFILE_ALLOC_SPACE;
+	out = render(folded_fn, &a, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_str_eq(out, "[deeper frames cut: depth limit];[0x6000];[0x5000] 350\n"
+			      "[stack not captured] 100\n"
+			      "[stack not captured] 7\n");
+	free(out);
+	profile__free(prof);
+
+	/* A minimum age counts only the old blocks as live. */
+	o.min_age_ns = 50;
+	prof = profile__gather(p, s, &o);
+	ck_assert_ptr_nonnull(prof);
+	ck_assert_int_eq(prof->samples[0].value[PROFILE_INUSE_SPACE], 100);
+	ck_assert_int_eq(prof->samples[1].value[PROFILE_INUSE_SPACE], 50);
+	ck_assert_int_eq(prof->samples[1].value[PROFILE_ALLOC_SPACE], 350);
+	profile__free(prof);
+	tables__destroy(&t);
+	symbolizer__free(s);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("exports");
+	TCase *tc = tcase_create("renderers");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, folded_lines);
+	tcase_add_test(tc, profile_bounds);
+	tcase_add_test(tc, flamegraph_svg);
+	tcase_add_test(tc, flamegraph_empty_and_odd_names);
+	tcase_add_test(tc, flamegraph_many_frames);
+	tcase_add_test(tc, pprof_read_by_go);
+	tcase_add_test(tc, timeline_svg);
+	tcase_add_test(tc, gather_from_tables);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	if (test_dirs("exports"))
+		return EXIT_FAILURE;
+	return run_suite(suite());
+}
