@@ -51,6 +51,8 @@ static const struct opt opts[] = {
 	  "stop after DURATION" },
 	{ "json", 0, K_FLAG, OFF(json), 0, 0, IN_CLI, NULL,
 	  "reports as JSON, one object per line" },
+	{ "format", 0, K_SPECIAL, 0, 0, 0, IN_CLI, "FORMAT",
+	  "text, json, pprof, folded or svg (default text)" },
 	{ "output", 'o', K_STRING, OFF(output), 0, 0, IN_CLI, "FILE",
 	  "reports to FILE, not standard output" },
 	{ "max-depth", 0, K_U64, OFF(max_depth), 1, LEAKD_MAX_FRAMES, BOTH, "N",
@@ -184,6 +186,9 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* --format was given on this command line (--json then must agree with it). */
+static bool format_given;
+
 /* Sets one option from its text value (NULL for switches). */
 static int apply(const struct opt *d, const char *val, struct leakd_options *o, char *err,
 		 size_t errlen)
@@ -219,6 +224,19 @@ static int apply(const struct opt *d, const char *val, struct leakd_options *o, 
 			return fail(err, errlen, "invalid pid '%s'", val);
 		o->pid = v;
 		o->mode = MODE_PID;
+	} else if (!strcmp(d->name, "format")) {
+		static const char *const names[] = {
+			[FORMAT_TEXT] = "text", [FORMAT_JSON] = "json", [FORMAT_PPROF] = "pprof",
+			[FORMAT_FOLDED] = "folded", [FORMAT_SVG] = "svg",
+		};
+
+		for (v = 0; v < ARRAY_SIZE(names) && strcmp(val, names[v]); v++)
+			;
+		if (v == ARRAY_SIZE(names))
+			return fail(err, errlen,
+				    "invalid --format '%s' (text, json, pprof, folded or svg)", val);
+		o->format = v;
+		format_given = true;
 	} else if (!strcmp(d->name, "ringbuf-size")) {
 		if (parse_size(val, &v) || v < d->min || v > d->max || (v & (v - 1)))
 			return fail(err, errlen,
@@ -259,6 +277,7 @@ int options__parse_over(int argc, char **argv, struct leakd_options *o, char *er
 				shorts[ns++] = ':';
 		}
 	}
+	format_given = false;
 	optind = 0;		/* restart getopt: parse may run more than once */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, long_opts, &idx)) != -1) {
@@ -287,6 +306,11 @@ int options__parse_over(int argc, char **argv, struct leakd_options *o, char *er
 		if (o->help || o->version)
 			return 0;
 	}
+	if (o->json && format_given && o->format != FORMAT_JSON)
+		return fail(err, errlen, "--json and --format exclude each other");
+	if (o->json)
+		o->format = FORMAT_JSON;
+	o->json = o->format == FORMAT_JSON;
 	if (optind == argc && optind > 1 && !strcmp(argv[optind - 1], "--"))
 		return fail(err, errlen, "no command after --");
 	if (optind < argc) {

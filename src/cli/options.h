@@ -30,6 +30,15 @@ enum leakd_mode {
 	MODE_COMMAND,
 };
 
+/* What ad-hoc reports are written as. */
+enum leakd_format {
+	FORMAT_TEXT,
+	FORMAT_JSON,
+	FORMAT_PPROF,		/* the final report only, as exports */
+	FORMAT_FOLDED,
+	FORMAT_SVG,
+};
+
 #define LEAKD_CONFIG_PATH "/etc/leakd/leakd.conf"
 
 struct leakd_options {
@@ -41,7 +50,8 @@ struct leakd_options {
 	uint64_t top;			/* 0: all */
 	uint64_t min_age_ns;
 	uint64_t duration_ns;		/* 0: until the process exits or a signal */
-	bool json;
+	bool json;			/* --json, or --format json */
+	enum leakd_format format;
 	const char *output;		/* NULL: stdout */
 	/* Tracing. */
 	uint64_t max_depth;

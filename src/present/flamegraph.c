@@ -142,7 +142,15 @@ static void color(const struct fg *g, const struct fg_node *n, const char *name,
 		  size_t size)
 {
 	uint64_t h = hash_str(0xcbf29ce484222325ULL, name);
-	unsigned a = h & 0xff, b = (h >> 8) & 0xff, c = (h >> 16) & 0xff;
+	unsigned a, b, c;
+
+	/* Mixed, so that names alike get colours apart. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	a = h & 0xff;
+	b = (h >> 8) & 0xff;
+	c = (h >> 16) & 0xff;
 
 	if (!n->loc)
 		snprintf(buf, size, "rgb(200,200,200)");
@@ -356,7 +364,7 @@ int flamegraph__write(FILE *f, const struct profile *p, const struct flamegraph_
 	fprintf(f, "</text>\n<text id=\"subtitle\" x=\"%u\" y=\"44\" text-anchor=\"middle\">"
 		   "Total: ", width / 2);
 	figures(&g, g.nodes[0].value);
-	fprintf(f, " in %u samples; click a frame to zoom, hover for figures</text>\n",
+	fprintf(f, " in %u stacks; click a frame to zoom, hover for figures</text>\n",
 		p->nr_samples);
 	fprintf(f, "<text id=\"reset\" class=\"btn\" x=\"%u\" y=\"24\" style=\"display:none\">"
 		   "Reset zoom</text>\n", PAD);

@@ -13,6 +13,7 @@
 #include "serve/adhoc.h"
 #include "collect/consume.h"
 #include "base/log.h"
+#include "present/export.h"
 #include "present/report.h"
 #include "stacks/symbolize.h"
 #include "model/tables.h"
@@ -38,6 +39,7 @@ struct adhoc {
 	struct unwinder *unw;
 	FILE *out;
 	pid_t pid;
+	uint64_t traced_ns;	/* when tracing began (CLOCK_MONOTONIC) */
 	bool is_child;
 	bool forwarded;		/* a first signal was passed on to the command */
 	bool rediscover;	/* the process exec'd: look for its allocators now */
@@ -98,6 +100,23 @@ static int attach_cb(void *ctx, pid_t pid)
 	return tracer__attach(a->tracer, pid);
 }
 
+/* The final report as an export: the whole profile of the process. */
+static int export(struct adhoc *a, struct proc_mem *p)
+{
+	static const enum export_format formats[] = {
+		[FORMAT_PPROF] = EXPORT_PPROF, [FORMAT_FOLDED] = EXPORT_FOLDED,
+		[FORMAT_SVG] = EXPORT_SVG,
+	};
+	struct profile_gather_opts go = { .level = LEVEL_HEAP, .min_age_ns = a->o->min_age_ns,
+					  .now_ns = now_ns() };
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	go.wall_ns = ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+	go.duration_ns = a->traced_ns ? go.now_ns - a->traced_ns : 0;
+	return export__proc(a->out, formats[a->o->format], p, a->sym, &go);
+}
+
 static int report(struct adhoc *a, bool final)
 {
 	struct report_opts ro = { .top = a->o->top, .min_age_ns = a->o->min_age_ns,
@@ -110,6 +129,13 @@ static int report(struct adhoc *a, bool final)
 
 	if (!p)
 		return 0;
+	if (a->o->format >= FORMAT_PPROF) {
+		if (!final)
+			return 0;	/* one file, of the whole run */
+		err = export(a, p);
+		log_debug("export of %u stacks in %.0f ms", p->nr_stacks, (now_ns() - t0) / 1e6);
+		return err;
+	}
 	tracer__counters(a->tracer, m.counters);
 	m.missed_runs = tracer__missed_runs(a->tracer);
 	err = report__print(a->out, &ro, &m, p, a->sym);
@@ -166,6 +192,7 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 		log_err("cannot attach to pid %d: %s", (int)a->pid, strerror(-err));
 		return err == -EPERM || err == -EACCES ? EXIT_NO_PRIVILEGE : EXIT_FAILURE_RUNTIME;
 	}
+	a->traced_ns = now_ns();
 	procfs_comm(a->pid, p->comm, sizeof(p->comm));
 	symbolizer__refresh_proc(a->sym, a->pid);
 	a->pidfd = target__pidfd(a->pid);
@@ -258,6 +285,10 @@ static int run_loop(struct adhoc *a)
 static int open_output(struct adhoc *a)
 {
 	if (!a->o->output) {
+		if (a->o->format == FORMAT_PPROF && isatty(STDOUT_FILENO)) {
+			log_err("--format pprof writes a binary file: give -o FILE");
+			return EXIT_USAGE;
+		}
 		a->out = stdout;
 		return 0;
 	}
@@ -340,8 +371,11 @@ int adhoc__run(const struct leakd_options *o, const sigset_t *orig_mask)
 			log_err("tracing failed: %s", strerror(-err));
 			rc = EXIT_FAILURE_RUNTIME;
 		}
-		if (report(&a, true))
-			log_err("cannot write the report: %s", strerror(errno));
+		err = report(&a, true);
+		if (err) {
+			log_err("cannot write the report: %s", strerror(-err));
+			rc = rc ? rc : EXIT_FAILURE_RUNTIME;
+		}
 	}
 	if (a.is_child && a.pid > 0) {
 		/* leakd's end is the command's end; reap it either way. */
