@@ -42,6 +42,10 @@ _leakd()
 		_filedir
 		return
 		;;
+	--format)
+		COMPREPLY=($(compgen -W 'text json pprof folded svg' -- "$cur"))
+		return
+		;;
 	--cache-dir)
 		_filedir -d
 		return
@@ -60,7 +64,7 @@ _leakd()
 	esac
 	$split && return
 
-	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json
+	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json --format
 		--output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
 		--unwind-rows --cache-dir --no-cache --frame-pointers --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
