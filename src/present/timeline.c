@@ -29,9 +29,10 @@ static const char *const series_colors[TIMELINE__NR_SERIES] = {
 	"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
 };
 
+/* Neighbours in the stack differ in hue. */
 static const char *const stack_colors[TIMELINE_MAX_STACKS + 1] = {
-	"#e6550d", "#fd8d3c", "#31a354", "#74c476", "#3182bd",
-	"#6baed6", "#756bb1", "#9e9ac8", "#c49c94", "#e377c2", "#bbbbbb",
+	"#e6550d", "#3182bd", "#31a354", "#756bb1", "#e377c2",
+	"#fd8d3c", "#6baed6", "#74c476", "#9e9ac8", "#c49c94", "#bbbbbb",
 };
 
 struct chart {
@@ -98,9 +99,27 @@ static void time_axis(struct chart *c, double y, double h)
 	}
 }
 
+/* A step of 1, 2 or 5 times a power of ten of B, KiB, MiB or GiB: round labels. */
+static double bytes_step(double max)
+{
+	double unit = 1;
+
+	while (unit < (1ULL << 40) && max / (unit * 1024) >= 1)
+		unit *= 1024;
+	return nice_step(max / unit, 5) * unit;
+}
+
+/* The top of a bytes axis: max rounded up to a whole step. */
+static double axis_top(double max)
+{
+	double step = bytes_step(max);
+
+	return step * (uint64_t)((max + step - 1) / step);
+}
+
 static void bytes_axis(struct chart *c, double y, double h, double max)
 {
-	double step = nice_step(max, 5), v;
+	double step = bytes_step(max), v;
 	char label[32];
 
 	for (v = 0; v <= max + 1e-9; v += step) {
@@ -206,8 +225,12 @@ static void stacks_chart(struct chart *c, double y0, size_t drawn, double max, d
 			svg__text(c->f, t->stacks[k].name ? t->stacks[k].name : "[unknown]",
 				  (size_t)((c->xw - 240) / SVG_CHAR_PX));
 		fprintf(c->f, " — %s", fmt_bytes(last, human, sizeof(human)));
-		if (!other)
-			fprintf(c->f, ", %+.1f KiB/h", t->stacks[k].growth / 1024.0);
+		if (!other) {
+			int64_t g = t->stacks[k].growth;
+
+			fprintf(c->f, ", %s%s/h", g < 0 ? "-" : "+",
+				fmt_bytes(g < 0 ? -(uint64_t)g : (uint64_t)g, human, sizeof(human)));
+		}
 		fputs("</text></g>\n", c->f);
 		for (i = 0; i < t->nr_points; i++)
 			cum[i] += stack_bytes(t, k, i);
@@ -243,8 +266,8 @@ int timeline__write(FILE *f, const struct timeline *t, unsigned width)
 			sum += stack_bytes(t, k, i);
 		smax = sum > smax ? sum : smax;
 	}
-	max = max ? max : 1;
-	smax = smax ? smax : 1;
+	max = axis_top(max ? max : 1);
+	smax = axis_top(smax ? smax : 1);
 	c.width = width;
 	c.x0 = LEFT;
 	c.xw = width - LEFT - RIGHT;

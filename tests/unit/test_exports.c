@@ -190,6 +190,25 @@ static void check_svg(const char *svg, const char *name)
 	run("test \"$(head -c 4 '%s' | od -An -c | tr -d ' ')\" = '211PNG'", png);
 }
 
+/* The inline script of an SVG parses as JavaScript (node --check). */
+static void check_script(const char *svg)
+{
+	const char *start = strstr(svg, "<![CDATA["), *end;
+	char path[4096];
+	FILE *f;
+
+	ck_assert_ptr_nonnull(start);
+	start += strlen("<![CDATA[");
+	end = strstr(start, "]]>");
+	ck_assert_ptr_nonnull(end);
+	tmp_file(path, sizeof(path), "script.js");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(start, 1, end - start, f), (size_t)(end - start));
+	ck_assert_int_eq(fclose(f), 0);
+	run("node --check '%s'", path);
+}
+
 struct fg_arg {
 	struct profile *p;
 	struct flamegraph_opts o;
@@ -225,7 +244,7 @@ START_TEST(flamegraph_svg)
 	ck_assert_ptr_null(strstr(out, "href"));
 	ck_assert_ptr_null(strstr(out, "src="));
 	ck_assert_ptr_null(strstr(out, "@import"));
-	ck_assert_ptr_nonnull(strstr(out, "<![CDATA["));
+	check_script(out);
 	free(out);
 
 	/* Growth: only what grew, and the total is the growth. */
