@@ -10,14 +10,6 @@
 #include "profile.pb-c.h"
 #include "version.h"
 
-typedef Perftools__Profiles__Profile pb_profile;
-typedef Perftools__Profiles__ValueType pb_value_type;
-typedef Perftools__Profiles__Sample pb_sample;
-typedef Perftools__Profiles__Mapping pb_mapping;
-typedef Perftools__Profiles__Location pb_location;
-typedef Perftools__Profiles__Line pb_line;
-typedef Perftools__Profiles__Function pb_function;
-
 struct id_slot {
 	uint64_t key;
 	uint64_t id;
@@ -26,25 +18,25 @@ struct id_slot {
 /* Everything the message points to, freed at once. */
 struct enc {
 	const struct profile *p;
-	pb_profile msg;
+	Perftools__Profiles__Profile msg;
 	char **strings;
 	size_t nr_strings, cap_strings;
 	struct hashtab string_index;	/* struct id_slot: hash -> string index */
 	struct hashtab function_index;	/* struct id_slot: (name, file) -> function id */
-	pb_value_type types[PROFILE__NR_VALUES], period_type;
-	pb_value_type *type_ptrs[PROFILE__NR_VALUES];
-	pb_sample *samples;
-	pb_sample **sample_ptrs;
+	Perftools__Profiles__ValueType types[PROFILE__NR_VALUES], period_type;
+	Perftools__Profiles__ValueType *type_ptrs[PROFILE__NR_VALUES];
+	Perftools__Profiles__Sample *samples;
+	Perftools__Profiles__Sample **sample_ptrs;
 	int64_t *values;
 	uint64_t *sample_locs;
-	pb_mapping *mappings;
-	pb_mapping **mapping_ptrs;
-	pb_location *locations;
-	pb_location **location_ptrs;
-	pb_line *lines;
-	pb_line **line_ptrs;
-	pb_function *functions;
-	pb_function **function_ptrs;
+	Perftools__Profiles__Mapping *mappings;
+	Perftools__Profiles__Mapping **mapping_ptrs;
+	Perftools__Profiles__Location *locations;
+	Perftools__Profiles__Location **location_ptrs;
+	Perftools__Profiles__Line *lines;
+	Perftools__Profiles__Line **line_ptrs;
+	Perftools__Profiles__Function *functions;
+	Perftools__Profiles__Function **function_ptrs;
 	size_t nr_functions;
 	int64_t comments[2];
 	char comment[2][128];
@@ -100,7 +92,7 @@ static int64_t function_id(struct enc *e, const struct profile_line *l)
 {
 	int64_t name = str_index(e, l->function), file = str_index(e, l->file);
 	struct id_slot *slot;
-	pb_function *fn;
+	Perftools__Profiles__Function *fn;
 	bool is_new;
 
 	if (name < 0 || file < 0)
@@ -121,7 +113,8 @@ static int64_t function_id(struct enc *e, const struct profile_line *l)
 	return fn->id;
 }
 
-static void value_type(struct enc *e, pb_value_type *t, const char *type, const char *unit)
+static void value_type(struct enc *e, Perftools__Profiles__ValueType *t, const char *type,
+		       const char *unit)
 {
 	perftools__profiles__value_type__init(t);
 	t->type = str_index(e, type);
@@ -145,7 +138,7 @@ static int fill_mappings(struct enc *e)
 
 	for (i = 0; i < p->nr_mappings; i++) {
 		const struct profile_mapping *m = &p->mappings[i];
-		pb_mapping *pm = &e->mappings[i];
+		Perftools__Profiles__Mapping *pm = &e->mappings[i];
 
 		perftools__profiles__mapping__init(pm);
 		pm->id = i + 1;
@@ -161,7 +154,7 @@ static int fill_mappings(struct enc *e)
 	/* What the mapping's locations carry: pprof symbolizes none of that again. */
 	for (i = 0; i < p->nr_locations; i++) {
 		const struct profile_location *l = &p->locations[i];
-		pb_mapping *pm;
+		Perftools__Profiles__Mapping *pm;
 
 		if (!l->mapping || !l->nr_lines)
 			continue;
@@ -187,7 +180,7 @@ static int fill_locations(struct enc *e)
 
 	for (i = 0; i < p->nr_locations; i++) {
 		const struct profile_location *l = &p->locations[i];
-		pb_location *pl = &e->locations[i];
+		Perftools__Profiles__Location *pl = &e->locations[i];
 
 		perftools__profiles__location__init(pl);
 		pl->id = i + 1;
@@ -196,7 +189,7 @@ static int fill_locations(struct enc *e)
 		pl->n_line = l->nr_lines;
 		pl->line = e->line_ptrs + nl;
 		for (j = 0; j < l->nr_lines; j++, nl++) {
-			pb_line *line = &e->lines[nl];
+			Perftools__Profiles__Line *line = &e->lines[nl];
 			int64_t fn = function_id(e, &l->lines[j]);
 
 			if (fn < 0)
@@ -219,7 +212,7 @@ static void fill_samples(struct enc *e, size_t nr_types)
 
 	for (i = 0; i < p->nr_samples; i++) {
 		const struct profile_sample *s = &p->samples[i];
-		pb_sample *ps = &e->samples[i];
+		Perftools__Profiles__Sample *ps = &e->samples[i];
 
 		perftools__profiles__sample__init(ps);
 		ps->n_value = nr_types;
