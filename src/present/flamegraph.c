@@ -214,8 +214,6 @@ static void frame(struct fg *g, uint32_t i, double x, double w)
 	fprintf(g->f, "<g class=\"f\" data-x=\"%.6f\" data-w=\"%.6f\" data-d=\"%u\" data-n=\"",
 		total ? (x - PAD) / g->scale / total : 0, total ? n->value / total : 0, n->depth);
 	svg__text(g->f, name, 0);
-	if (node_inlined(n))
-		fputs(" (inlined)", g->f);
 	fputs("\"><title>", g->f);
 	svg__text(g->f, name, 0);
 	if (node_inlined(n))

@@ -224,7 +224,7 @@ static int fg_fn(FILE *f, void *arg)
 START_TEST(flamegraph_svg)
 {
 	struct fg_arg a = { .p = crafted(), .o = { .value = PROFILE_INUSE_SPACE } };
-	char *out;
+	char *out, path[4096], cmd[8192];
 	int err;
 
 	out = render(fg_fn, &a, &err);
@@ -245,6 +245,16 @@ START_TEST(flamegraph_svg)
 	ck_assert_ptr_null(strstr(out, "src="));
 	ck_assert_ptr_null(strstr(out, "@import"));
 	check_script(out);
+	free(out);
+	/* The script zooms, searches and resets (node, on a stand-in DOM). */
+	tmp_file(path, sizeof(path), "live.svg");
+	fmt_path(cmd, sizeof(cmd), "node '%s' '%s' leak_b 'leak_'", ZOOM_SCRIPT, path);
+	out = command_output(cmd);
+	ck_assert_str_eq(out, "Matched: 88.89%\nOK\n");
+	free(out);
+	fmt_path(cmd, sizeof(cmd), "node '%s' '%s' inline_helper 'x^'", ZOOM_SCRIPT, path);
+	out = command_output(cmd);
+	ck_assert_str_eq(out, "\nOK\n");
 	free(out);
 
 	/* Growth: only what grew, and the total is the growth. */
