@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/hashtab.h"
 #include "base/units.h"
 #include "present/flamegraph.h"
 #include "present/svg.h"
@@ -14,41 +13,52 @@
 #define BOTTOM 30		/* the line that shows the frame under the pointer */
 #define PAD 10
 
-struct fg_node {
-	const struct profile_location *loc;	/* NULL: the root */
+/* A frame of a sample's path: a location and one of its lines. */
+struct fref {
+	uint32_t loc;		/* 1-based; 0: the root ("all") */
 	uint32_t line;
-	uint32_t parent, depth;
-	uint32_t first_child, next_sibling;	/* 0: none (node 0 is the root) */
+};
+
+/* A frame whose children are still coming, in the sweep over sorted paths. */
+struct open_frame {
+	struct fref ref;
+	int64_t start;		/* value before it, from the left */
 	int64_t value;
 };
 
-struct fg_slot {
-	uint64_t key;
-	uint32_t node;
-	uint32_t _pad;
-};
-
+/*
+ * Paths are sorted by their frames' names, root first, so that equal prefixes are
+ * neighbours: one sweep then merges them into frames (as flamegraph.pl does with
+ * sorted folded lines), in memory linear in the samples, with no tree.
+ */
 struct fg {
 	const struct profile *p;
 	const struct flamegraph_opts *o;
-	struct fg_node *nodes;
-	uint32_t nr_nodes, cap_nodes, max_depth;
-	struct hashtab index;		/* struct fg_slot: (parent, name) -> node */
+	struct fref *frames;		/* every positive sample's path, root first */
+	size_t *first;			/* per sample: its path's start in frames */
+	uint32_t *len;			/* per sample: its path's length */
+	uint32_t *order;		/* positive samples, sorted by path */
+	uint32_t nr, max_len;
+	int64_t total;
 	FILE *f;
 	double scale;			/* px per unit of value */
-	uint64_t frames_shown;
 };
 
-static const char *node_name(const struct fg *g, const struct fg_node *n, char *buf, size_t size)
+static const char *ref_name(const struct fg *g, struct fref r, char *buf, size_t size)
 {
-	if (!n->loc)
+	if (!r.loc)
 		return "all";
-	return profile__frame_name(g->p, n->loc, n->line, buf, size);
+	return profile__frame_name(g->p, &g->p->locations[r.loc - 1], r.line, buf, size);
 }
 
-static bool node_inlined(const struct fg_node *n)
+static bool ref_inlined(const struct fg *g, struct fref r)
 {
-	return n->loc && n->line < n->loc->nr_lines && n->loc->lines[n->line].inlined;
+	const struct profile_location *l;
+
+	if (!r.loc)
+		return false;
+	l = &g->p->locations[r.loc - 1];
+	return r.line < l->nr_lines && l->lines[r.line].inlined;
 }
 
 static uint64_t hash_str(uint64_t h, const char *s)
@@ -58,88 +68,82 @@ static uint64_t hash_str(uint64_t h, const char *s)
 	return h;
 }
 
-/* The child of parent with this frame's name, made when new; 0 when out of memory. */
-static uint32_t child(struct fg *g, uint32_t parent, const struct profile_location *l,
-		      uint32_t line)
+/* Frames a and b are one frame of the graph (given equal paths above them). */
+static int cmp_ref(const struct fg *g, struct fref a, struct fref b)
 {
-	struct fg_node probe = { .loc = l, .line = line };
-	char buf[64], buf2[64];
-	const char *name = node_name(g, &probe, buf, sizeof(buf));
-	bool inl = node_inlined(&probe);
-	uint64_t key;
+	char ba[64], bb[64];
+	int c;
 
-	key = hash_str((0xcbf29ce484222325ULL ^ parent) * 0x100000001b3ULL + inl, name);
-	for (;; key = key * 0x9e3779b97f4a7c15ULL + 1) {
-		struct fg_slot *slot;
-		struct fg_node *n;
-		bool is_new;
-
-		slot = hashtab__upsert(&g->index, key | 1, &is_new);
-		if (!slot)
-			return 0;
-		if (!is_new) {
-			n = &g->nodes[slot->node];
-			if (n->parent == parent && node_inlined(n) == inl &&
-			    !strcmp(node_name(g, n, buf2, sizeof(buf2)), name))
-				return slot->node;
-			continue;
-		}
-		if (g->nr_nodes == g->cap_nodes) {
-			uint32_t ncap = 2 * g->cap_nodes;
-			struct fg_node *nn = ncap > g->cap_nodes ?
-					     realloc(g->nodes, ncap * sizeof(*nn)) : NULL;
-
-			if (!nn) {
-				hashtab__remove(&g->index, key | 1, NULL);
-				return 0;
-			}
-			g->nodes = nn;
-			g->cap_nodes = ncap;
-		}
-		n = &g->nodes[g->nr_nodes];
-		*n = probe;
-		n->parent = parent;
-		n->depth = g->nodes[parent].depth + 1;
-		n->next_sibling = g->nodes[parent].first_child;
-		g->nodes[parent].first_child = g->nr_nodes;
-		if (n->depth > g->max_depth)
-			g->max_depth = n->depth;
-		slot->node = g->nr_nodes;
-		return g->nr_nodes++;
-	}
+	if (a.loc == b.loc && a.line == b.line)
+		return 0;
+	c = strcmp(ref_name(g, a, ba, sizeof(ba)), ref_name(g, b, bb, sizeof(bb)));
+	return c ? c : ref_inlined(g, a) - ref_inlined(g, b);
 }
 
-static int build(struct fg *g)
+static int cmp_paths(const void *x, const void *y, void *ctx)
+{
+	const struct fg *g = ctx;
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y, k;
+	const struct fref *pa = g->frames + g->first[a], *pb = g->frames + g->first[b];
+	int c;
+
+	for (k = 0; k < g->len[a] && k < g->len[b]; k++) {
+		c = cmp_ref(g, pa[k], pb[k]);
+		if (c)
+			return c;
+	}
+	return g->len[a] < g->len[b] ? -1 : g->len[a] > g->len[b];
+}
+
+/* The path of every sample with a positive figure, root first, and their order. */
+static int paths(struct fg *g)
 {
 	const struct profile *p = g->p;
+	size_t n = 0, total = 0;
 	uint32_t i, j, k;
 
 	for (i = 0; i < p->nr_samples; i++) {
 		const struct profile_sample *s = &p->samples[i];
-		int64_t v = s->value[g->o->value];
-		uint32_t node = 0;
 
-		if (v <= 0)
+		if (s->value[g->o->value] <= 0)
 			continue;
-		g->nodes[0].value += v;
-		for (j = s->nr_locs; j-- > 0;) {
+		for (j = 0; j < s->nr_locs; j++) {
 			const struct profile_location *l = &p->locations[s->locs[j] - 1];
-			uint32_t n = l->nr_lines ? l->nr_lines : 1;
 
-			for (k = n; k-- > 0;) {
-				node = child(g, node, l, k);
-				if (!node)
-					return -ENOMEM;
-				g->nodes[node].value += v;
-			}
+			total += l->nr_lines ? l->nr_lines : 1;
 		}
 	}
+	g->frames = malloc((total ? total : 1) * sizeof(*g->frames));
+	g->first = malloc((p->nr_samples + 1) * sizeof(*g->first));
+	g->len = malloc((p->nr_samples + 1) * sizeof(*g->len));
+	g->order = malloc((p->nr_samples + 1) * sizeof(*g->order));
+	if (!g->frames || !g->first || !g->len || !g->order)
+		return -ENOMEM;
+	for (i = 0; i < p->nr_samples; i++) {
+		const struct profile_sample *s = &p->samples[i];
+
+		g->first[i] = n;
+		g->len[i] = 0;
+		if (s->value[g->o->value] <= 0)
+			continue;
+		for (j = s->nr_locs; j-- > 0;) {
+			const struct profile_location *l = &p->locations[s->locs[j] - 1];
+
+			for (k = l->nr_lines ? l->nr_lines : 1; k-- > 0;)
+				g->frames[n++] = (struct fref){ .loc = s->locs[j], .line = k };
+		}
+		g->len[i] = n - g->first[i];
+		if (g->len[i] > g->max_len)
+			g->max_len = g->len[i];
+		g->order[g->nr++] = i;
+		g->total += s->value[g->o->value];
+	}
+	qsort_r(g->order, g->nr, sizeof(*g->order), cmp_paths, g);
 	return 0;
 }
 
 /* flamegraph.pl's warm colours, from the name so that a function keeps its colour. */
-static void color(const struct fg *g, const struct fg_node *n, const char *name, char *buf,
-		  size_t size)
+static void color(const struct fg *g, struct fref r, const char *name, char *buf, size_t size)
 {
 	uint64_t h = hash_str(0xcbf29ce484222325ULL, name);
 	unsigned a, b, c;
@@ -152,11 +156,11 @@ static void color(const struct fg *g, const struct fg_node *n, const char *name,
 	b = (h >> 8) & 0xff;
 	c = (h >> 16) & 0xff;
 
-	if (!n->loc)
+	if (!r.loc)
 		snprintf(buf, size, "rgb(200,200,200)");
 	else if (name[0] == '[')
 		snprintf(buf, size, "rgb(%u,%u,%u)", 170 + c / 8, 170 + c / 8, 170 + c / 8);
-	else if (node_inlined(n))
+	else if (ref_inlined(g, r))
 		snprintf(buf, size, "rgb(%u,%u,%u)", 50 + a / 4, 170 + b / 4, 170 + c / 4);
 	else if (g->o->value == PROFILE_GROWTH)
 		snprintf(buf, size, "rgb(%u,%u,%u)", 200 + a / 5, 60 + b / 2, 40 + c / 5);
@@ -187,74 +191,78 @@ static void figures(struct fg *g, int64_t v)
 	if (pv != PROFILE_ALLOC_OBJECTS && pv != PROFILE_INUSE_OBJECTS)
 		fprintf(g->f, " (%s%s)", fmt_bytes(v, human, sizeof(human)),
 			pv == PROFILE_GROWTH ? "/h" : "");
-	fprintf(g->f, ", %.2f%%", g->nodes[0].value ? 100.0 * v / g->nodes[0].value : 0.0);
+	fprintf(g->f, ", %.2f%%", g->total ? 100.0 * v / g->total : 0.0);
 }
 
-static int cmp_names(const void *a, const void *b, void *ctx)
+/* A frame of the graph at depth d (the root at 0), its value starting at start. */
+static void frame(struct fg *g, const struct open_frame *of, uint32_t d)
 {
-	const struct fg *g = ctx;
-	const struct fg_node *x = &g->nodes[*(const uint32_t *)a];
-	const struct fg_node *y = &g->nodes[*(const uint32_t *)b];
-	char bx[64], by[64];
-	int c = strcmp(node_name(g, x, bx, sizeof(bx)), node_name(g, y, by, sizeof(by)));
-
-	return c ? c : node_inlined(x) - node_inlined(y);
-}
-
-static void frame(struct fg *g, uint32_t i, double x, double w)
-{
-	const struct fg_node *n = &g->nodes[i];
-	double total = g->nodes[0].value;
+	double x = PAD + of->start * g->scale, w = of->value * g->scale;
 	char buf[64], fill[32];
-	const char *name = node_name(g, n, buf, sizeof(buf));
-	unsigned y = TOP + n->depth * FRAME_H;
+	const char *name = ref_name(g, of->ref, buf, sizeof(buf));
+	unsigned y = TOP + d * FRAME_H;
 	size_t fit = w > 3 * SVG_CHAR_PX ? (size_t)((w - 6) / SVG_CHAR_PX) : 0;
 
-	color(g, n, name, fill, sizeof(fill));
+	if (w < FLAMEGRAPH_MIN_PX)
+		return;
+	color(g, of->ref, name, fill, sizeof(fill));
 	fprintf(g->f, "<g class=\"f\" data-x=\"%.6f\" data-w=\"%.6f\" data-d=\"%u\" data-n=\"",
-		total ? (x - PAD) / g->scale / total : 0, total ? n->value / total : 0, n->depth);
+		(double)of->start / g->total, (double)of->value / g->total, d);
 	svg__text(g->f, name, 0);
 	fputs("\"><title>", g->f);
 	svg__text(g->f, name, 0);
-	if (node_inlined(n))
+	if (ref_inlined(g, of->ref))
 		fputs(" (inlined)", g->f);
 	fputs(": ", g->f);
-	figures(g, n->value);
+	figures(g, of->value);
 	fprintf(g->f, "</title><rect x=\"%.2f\" y=\"%u\" width=\"%.2f\" height=\"%u\" fill=\"%s\" "
 		      "rx=\"2\"/><text x=\"%.2f\" y=\"%u\">",
 		x, y, w, FRAME_H - 1, fill, x + 3, y + FRAME_H - 4);
 	if (fit >= 3)
 		svg__text(g->f, name, fit);
 	fputs("</text></g>\n", g->f);
-	g->frames_shown++;
 }
 
-static int layout(struct fg *g, uint32_t i, double x)
+/*
+ * One sweep over the sorted paths: a frame opens where a path leaves the one
+ * before it and is drawn when a later path leaves it, with all it held.
+ */
+static int sweep(struct fg *g)
 {
-	uint32_t *kids, nk = 0, c, k;
-	double w = g->nodes[i].value * g->scale;
-	int err = 0;
+	struct open_frame *open = calloc(g->max_len + 1, sizeof(*open));
+	uint32_t depth = 0, prev = 0, i, k, c;
+	int64_t at = 0;
 
-	if (w < FLAMEGRAPH_MIN_PX)
-		return 0;
-	frame(g, i, x, w);
-	for (c = g->nodes[i].first_child; c; c = g->nodes[c].next_sibling)
-		nk++;
-	if (!nk)
-		return 0;
-	kids = malloc(nk * sizeof(*kids));
-	if (!kids)
+	if (!open)
 		return -ENOMEM;
-	nk = 0;
-	for (c = g->nodes[i].first_child; c; c = g->nodes[c].next_sibling)
-		kids[nk++] = c;
-	qsort_r(kids, nk, sizeof(*kids), cmp_names, g);
-	for (k = 0; k < nk && !err; k++) {
-		err = layout(g, kids[k], x);
-		x += g->nodes[kids[k]].value * g->scale;
+	open[0].ref = (struct fref){ 0 };
+	for (i = 0; i < g->nr; i++) {
+		uint32_t s = g->order[i];
+		const struct fref *path = g->frames + g->first[s];
+		int64_t v = g->p->samples[s].value[g->o->value];
+
+		c = 0;
+		if (i) {
+			const struct fref *pp = g->frames + g->first[prev];
+
+			while (c < g->len[s] && c < g->len[prev] && !cmp_ref(g, path[c], pp[c]))
+				c++;
+		}
+		for (; depth > c; depth--)
+			frame(g, &open[depth], depth);
+		for (k = c; k < g->len[s]; k++)
+			open[k + 1] = (struct open_frame){ .ref = path[k], .start = at };
+		depth = g->len[s];
+		for (k = 0; k <= depth; k++)
+			open[k].value += v;
+		at += v;
+		prev = s;
 	}
-	free(kids);
-	return err;
+	for (; depth > 0; depth--)
+		frame(g, &open[depth], depth);
+	frame(g, &open[0], 0);
+	free(open);
+	return 0;
 }
 
 /*
@@ -341,12 +349,7 @@ int flamegraph__write(FILE *f, const struct profile *p, const struct flamegraph_
 
 	if ((unsigned)o->value >= PROFILE__NR_VALUES || width < 200 || width > 100000)
 		return -EINVAL;
-	g.cap_nodes = 256;
-	g.nodes = calloc(g.cap_nodes, sizeof(*g.nodes));
-	if (!g.nodes || hashtab__init(&g.index, sizeof(struct fg_slot), 256))
-		goto out;
-	g.nr_nodes = 1;
-	err = build(&g);
+	err = paths(&g);
 	if (err)
 		goto out;
 	what = o->value == PROFILE_GROWTH ? "Growth" :
@@ -358,8 +361,8 @@ int flamegraph__write(FILE *f, const struct profile *p, const struct flamegraph_
 	else
 		snprintf(title, sizeof(title), "%s of pid %" PRIu64 " (%s)", what, p->pid,
 			 p->comm ? p->comm : "?");
-	height = TOP + (g.max_depth + 1) * FRAME_H + BOTTOM;
-	g.scale = g.nodes[0].value ? (width - 2.0 * PAD) / g.nodes[0].value : 0;
+	height = TOP + (g.max_len + 1) * FRAME_H + BOTTOM;
+	g.scale = g.total ? (width - 2.0 * PAD) / g.total : 0;
 
 	svg__begin(f, width, height);
 	fputs("<style>text { font-family: monospace; font-size: 12px; fill: #000; }\n"
@@ -373,7 +376,7 @@ int flamegraph__write(FILE *f, const struct profile *p, const struct flamegraph_
 	svg__text(f, title, 0);
 	fprintf(f, "</text>\n<text id=\"subtitle\" x=\"%u\" y=\"44\" text-anchor=\"middle\">"
 		   "Total: ", width / 2);
-	figures(&g, g.nodes[0].value);
+	figures(&g, g.total);
 	fprintf(f, " in %u stacks; click a frame to zoom, hover for figures</text>\n",
 		p->nr_samples);
 	fprintf(f, "<text id=\"reset\" class=\"btn\" x=\"%u\" y=\"24\" style=\"display:none\">"
@@ -383,16 +386,18 @@ int flamegraph__write(FILE *f, const struct profile *p, const struct flamegraph_
 	fprintf(f, "<text id=\"details\" x=\"%u\" y=\"%u\"> </text>\n", PAD, height - 10);
 	fprintf(f, "<text id=\"matched\" x=\"%u\" y=\"%u\" text-anchor=\"end\"> </text>\n",
 		width - PAD, height - 10);
-	if (!g.nodes[0].value)
+	if (!g.total)
 		fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"middle\">Nothing to show: no "
 			   "sample has a positive figure</text>\n", width / 2, TOP + 12);
 	fputs("<g id=\"frames\">\n", f);
-	err = g.nodes[0].value ? layout(&g, 0, PAD) : 0;
+	err = g.total ? sweep(&g) : 0;
 	fputs("</g>\n</svg>\n", f);
 	if (!err && (fflush(f) || ferror(f)))
 		err = -EIO;
 out:
-	free(g.nodes);
-	hashtab__destroy(&g.index);
+	free(g.frames);
+	free(g.first);
+	free(g.len);
+	free(g.order);
 	return err;
 }
