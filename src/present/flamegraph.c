@@ -9,7 +9,7 @@
 #include "present/svg.h"
 
 #define FRAME_H 16
-#define TOP 66			/* title, subtitle, buttons */
+#define TOP 70			/* title, subtitle, buttons, a warning */
 #define BOTTOM 30		/* the line that shows the frame under the pointer */
 #define PAD 10
 
@@ -379,6 +379,12 @@ int flamegraph__write(FILE *f, const struct profile *p, const struct flamegraph_
 	figures(&g, g.total);
 	fprintf(f, " in %u stacks; click a frame to zoom, hover for figures</text>\n",
 		p->nr_samples);
+	if (p->warning) {
+		fprintf(f, "<text id=\"warning\" x=\"%u\" y=\"60\" text-anchor=\"middle\" "
+			   "style=\"fill:#c00\">INCOMPLETE: ", width / 2);
+		svg__text(f, p->warning, 0);
+		fputs("</text>\n", f);
+	}
 	fprintf(f, "<text id=\"reset\" class=\"btn\" x=\"%u\" y=\"24\" style=\"display:none\">"
 		   "Reset zoom</text>\n", PAD);
 	fprintf(f, "<text id=\"search\" class=\"btn\" x=\"%u\" y=\"24\" text-anchor=\"end\">"

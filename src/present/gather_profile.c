@@ -270,6 +270,10 @@ struct profile *profile__gather(const struct proc_mem *p, struct symbolizer *s,
 	g.prof->time_ns = o->wall_ns;
 	g.prof->duration_ns = o->duration_ns;
 	g.prof->period = 1;
+	if (o->warning && !(g.prof->warning = profile__strdup(g.prof, o->warning))) {
+		err = -errno;
+		goto out;
+	}
 	if (o->min_age_ns) {
 		err = aged_live(p, o, &live);
 		if (err)

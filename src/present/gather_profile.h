@@ -20,6 +20,7 @@ struct profile_gather_opts {
 	uint64_t now_ns;	/* CLOCK_MONOTONIC, for min_age_ns */
 	int64_t wall_ns;	/* the profile's time, since the epoch */
 	int64_t duration_ns;	/* how long the process was traced */
+	const char *warning;	/* why figures may be short, from the caller; NULL: none */
 };
 
 /*

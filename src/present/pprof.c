@@ -38,8 +38,8 @@ struct enc {
 	Perftools__Profiles__Function *functions;
 	Perftools__Profiles__Function **function_ptrs;
 	size_t nr_functions;
-	int64_t comments[2];
-	char comment[2][128];
+	int64_t comments[3];
+	char comment[3][256];
 };
 
 static uint64_t hash(const char *s)
@@ -334,12 +334,16 @@ int pprof__encode(const struct profile *p, uint8_t **ret_buf, size_t *ret_len)
 	snprintf(e.comment[0], sizeof(e.comment[0]), "leakd %s", LEAKD_VERSION);
 	snprintf(e.comment[1], sizeof(e.comment[1]), "pid %llu (%s)",
 		 (unsigned long long)p->pid, p->comm ? p->comm : "?");
-	for (t = 0; t < 2; t++) {
+	e.msg.n_comment = 2;
+	if (p->warning) {
+		snprintf(e.comment[2], sizeof(e.comment[2]), "INCOMPLETE: %s", p->warning);
+		e.msg.n_comment = 3;
+	}
+	for (t = 0; t < e.msg.n_comment; t++) {
 		e.comments[t] = str_index(&e, e.comment[t]);
 		if (e.comments[t] < 0)
 			goto out;
 	}
-	e.msg.n_comment = 2;
 	e.msg.comment = e.comments;
 
 	err = fill_mappings(&e);

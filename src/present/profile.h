@@ -60,6 +60,7 @@ struct profile {
 	int64_t duration_ns;	/* how long tracing ran */
 	int64_t period;		/* bytes one sampled byte stands for: 1 when exact */
 	bool has_growth;	/* PROFILE_GROWTH is meaningful */
+	const char *warning;	/* why figures may be short (events lost); NULL: none */
 	struct profile_mapping *mappings;
 	struct profile_location *locations;
 	struct profile_sample *samples;

@@ -109,8 +109,15 @@ static int export(struct adhoc *a, struct proc_mem *p)
 	};
 	struct profile_gather_opts go = { .level = LEVEL_HEAP, .min_age_ns = a->o->min_age_ns,
 					  .now_ns = now_ns() };
+	struct report_meta m = { 0 };
 	struct timespec ts;
 
+	tracer__counters(a->tracer, m.counters);
+	m.missed_runs = tracer__missed_runs(a->tracer);
+	if (report__incomplete(&m, p)) {
+		go.warning = "events were lost, figures may be short (leakd --json counts them)";
+		log_warn("pid %d: %s", (int)p->pid, go.warning);
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	go.wall_ns = ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 	go.duration_ns = a->traced_ns ? go.now_ns - a->traced_ns : 0;

@@ -17,12 +17,12 @@ def need(tool, package):
         raise Skip(f"{tool} is missing (Debian package {package})")
 
 
-def run_export(argv, fmt, name):
+def run_export(argv, fmt, name, leakd_args=()):
     """leakd --format fmt -o FILE -- argv: the file's path, and the leaker's truth."""
     wd = Workdir()
     out, truth = wd.file(name), wd.file("truth.json")
     env = dict(os.environ, LEAKER_TRUTH=truth)
-    p = subprocess.run([LEAKD, "--format", fmt, "-o", out, "--", *argv], env=env,
+    p = subprocess.run([LEAKD, "--format", fmt, "-o", out, *leakd_args, "--", *argv], env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        timeout=TIMEOUT)
     check_eq(p.returncode, 0, f"leakd --format {fmt} exit status ({p.stderr.strip()})")
@@ -188,3 +188,19 @@ def case_export_errors():
                        env=dict(os.environ, LEAKER_TRUTH=os.devnull))
     check_eq(p.returncode, 0, "exit status of pprof to a pipe")
     check_eq(p.stdout[:2], b"\x1f\x8b", "gzip magic on standard output")
+
+
+def case_export_incomplete():
+    """Allocations dropped by a full table: the profile and the flame graph say that
+    their figures may be short; a complete run's do not."""
+    need("go", "golang-go")
+    path, _, wd = run_export([leaker("leak_entry")], "pprof", "heap.pb.gz",
+                             leakd_args=["--max-allocs", "4"])
+    raw = go_pprof(["-raw"], path, wd)
+    check("Comment: INCOMPLETE: events were lost" in raw, "no INCOMPLETE comment")
+    svg, _, _ = run_export([leaker("leak_entry")], "svg", "flame.svg",
+                           leakd_args=["--max-allocs", "4"])
+    with open(svg) as f:
+        check(">INCOMPLETE: events were lost" in f.read(), "no INCOMPLETE line in the SVG")
+    path, _, wd = run_export([leaker("leak_entry")], "pprof", "heap.pb.gz")
+    check("INCOMPLETE" not in go_pprof(["-raw"], path, wd), "a complete run marked INCOMPLETE")

@@ -267,6 +267,13 @@ START_TEST(flamegraph_svg)
 	ck_assert_ptr_nonnull(strstr(out, "<title>all: +3700 bytes/h (3.6 KiB/h), 100.00%"));
 	ck_assert_ptr_nonnull(strstr(out, "<title>leak_a: +3600 bytes/h"));
 	ck_assert_ptr_null(strstr(out, "<title>leak_b"));
+	ck_assert_ptr_null(strstr(out, "INCOMPLETE"));
+	free(out);
+	a.p->warning = "events <lost>";
+	out = render(fg_fn, &a, &err);
+	ck_assert_int_eq(err, 0);
+	check_svg(out, "warning.svg");
+	ck_assert_ptr_nonnull(strstr(out, ">INCOMPLETE: events &lt;lost&gt;</text>"));
 	free(out);
 	profile__free(a.p);
 }
@@ -399,7 +406,19 @@ START_TEST(pprof_read_by_go)
 					  " [FN][FL][LN][IN]\n"));
 	ck_assert_ptr_nonnull(strstr(out, "Comment: leakd "));
 	ck_assert_ptr_nonnull(strstr(out, "Comment: pid 4242 (prog)"));
+	ck_assert_ptr_null(strstr(out, "INCOMPLETE"));
 	free(out);
+
+	/* A profile whose figures may be short says so. */
+	p->warning = profile__strdup(p, "events were lost");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(pprof__write(f, p), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	out = pprof("-raw", path);
+	ck_assert_ptr_nonnull(strstr(out, "Comment: INCOMPLETE: events were lost\n"));
+	free(out);
+	p->warning = NULL;
 
 	/* The top: flat figures per function, exactly, by live bytes by default. */
 	out = pprof("-top -unit=B", path);
