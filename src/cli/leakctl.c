@@ -256,9 +256,21 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 	memset(c, 0, sizeof(*c));
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:n:o:", lo, NULL)) != -1) {
-		const char *name = ch == 'n' ? "n" : ch == 'o' ? "o" :
-				   ch >= O_PID ? lo[ch - O_PID].name : NULL;
+	for (;;) {
+		const char *name;
+
+		ch = getopt_long(argc, argv, "+:n:o:", lo, NULL);
+		if (ch == -1) {
+			/* A bare PID is a selector too; options may follow it. */
+			if (optind == argc || !allowed(allow, "pid") || c->sel.pid)
+				break;
+			if (parse_u64(argv[optind], 1, LEAKD_PID_MAX, &v))
+				return usage_error("invalid pid '%s'", argv[optind]);
+			c->sel.pid = v;
+			optind++;
+			continue;
+		}
+		name = ch == 'n' ? "n" : ch == 'o' ? "o" : ch >= O_PID ? lo[ch - O_PID].name : NULL;
 
 		if (ch == '?' || ch == ':')
 			return usage_error(ch == ':' ? "option %s needs an argument" :
@@ -327,13 +339,6 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 			*(ch == O_FOR ? &c->duration_ns : &c->min_age_ns) = v;
 			break;
 		}
-	}
-	/* A bare PID is a selector too. */
-	if (optind < argc && allowed(allow, "pid") && !c->sel.pid) {
-		if (parse_u64(argv[optind], 1, LEAKD_PID_MAX, &v))
-			return usage_error("invalid pid '%s'", argv[optind]);
-		c->sel.pid = v;
-		optind++;
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);

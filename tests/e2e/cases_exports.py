@@ -1,15 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-"""Exports other tools read: `leakd --format pprof|folded|svg` on exact leakers, read
-back by go tool pprof, xmllint and rsvg-convert, with the figures of the leaker's
-own ground truth and of leakd's JSON report of the same program."""
+"""Exports other tools read: `leakd --format pprof|folded|svg` on exact leakers and
+`leakctl export` of a traced one, read back by go tool pprof, xmllint and
+rsvg-convert, with the figures of the leaker's own ground truth and of leakd's JSON
+answers about the same program."""
 
 import os
 import re
 import shutil
 import subprocess
 
-from harness import (LEAKD, TIMEOUT, Skip, Workdir, check, check_eq, check_truth,
-                     frame_function, leaker, read_truth, run_command)
+from harness import (LEAKCTL, LEAKD, TIMEOUT, Daemon, Leaker, Skip, Workdir, check, check_eq,
+                     check_truth, frame_function, leaker, read_truth, run_command)
 
 
 def need(tool, package):
@@ -204,3 +205,117 @@ def case_export_incomplete():
         check(">INCOMPLETE: events were lost" in f.read(), "no INCOMPLETE line in the SVG")
     path, _, wd = run_export([leaker("leak_entry")], "pprof", "heap.pb.gz")
     check("INCOMPLETE" not in go_pprof(["-raw"], path, wd), "a complete run marked INCOMPLETE")
+
+
+def ctl_export(d, *args, stdout=subprocess.PIPE):
+    """leakctl export ARGS against d: the completed process (stdout as bytes)."""
+    return subprocess.run([LEAKCTL, "--socket", d.sock, "export", *args], stdout=stdout,
+                          stderr=subprocess.PIPE, timeout=TIMEOUT)
+
+
+def case_ctl_export():
+    """leakctl export --format pprof of a traced exact leaker: go tool pprof shows the
+    stacks, bytes and blocks of leakctl --json top, leaf by leaf and stack by stack;
+    folded stacks on standard output and an SVG flame graph agree with it; bad
+    requests get clear errors and no file."""
+    need("go", "golang-go")
+    d = Daemon()
+    lk = Leaker()
+    wd = Workdir()
+    try:
+        ans, _ = d.ctl("trace", str(lk.pid))
+        check_eq(ans["traced"], [lk.pid], "traced pids")
+        lk.do("malloc 7 333")
+        lk.do("malloc 2 4096")
+        want = 7 * 333 + 2 * 4096
+
+        def settled():
+            t = d.ctl("top", "--pid", str(lk.pid), "--level", "heap", "-n", "0")[0]
+            return t if json_leaves(t, "bytes").get("heap_leak") == want else None
+        top = d.poll("heap_leak's bytes in top", settled, timeout=20)
+
+        path = wd.file("heap.pb.gz")
+        p = ctl_export(d, "--format", "pprof", str(lk.pid), "-o", path)
+        check_eq(p.returncode, 0, f"leakctl export status ({p.stderr.decode().strip()})")
+        check_eq(p.stdout, b"", "nothing on standard output with -o")
+        # The leaker is idle: top asked again has not changed since.
+        again = d.ctl("top", "--pid", str(lk.pid), "--level", "heap", "-n", "0")[0]
+        check_eq(again["stacks"], top["stacks"], "top while exporting")
+        with open(path, "rb") as f:
+            check_eq(f.read(2), b"\x1f\x8b", "gzip magic of the profile")
+
+        out = go_pprof(["-top", "-unit=B", "-nodefraction=0", "-nodecount=1000",
+                        "-sample_index=inuse_space"], path, wd)
+        check("Type: inuse_space" in out, "pprof's sample type")
+        flat = pprof_flat(out)
+        check_eq(flat, json_leaves(top, "bytes"), "pprof flat bytes vs top's, per leaf")
+        check_eq(flat.get("heap_leak"), want, "heap_leak's bytes")
+        total = sum(st["bytes"] for st in top["stacks"])
+        m = re.search(r"of (\d+)B total", out)
+        check(m and int(m.group(1)) == total, f"pprof's total, want {total}: {out}")
+        counts = pprof_flat(go_pprof(["-top", "-nodefraction=0", "-nodecount=1000",
+                                      "-sample_index=inuse_objects"], path, wd))
+        check_eq(counts, json_leaves(top, "allocs"), "pprof flat blocks vs top's")
+        check_eq(counts.get("heap_leak"), 9, "heap_leak's blocks")
+        traces = pprof_traces(go_pprof(["-traces", "-unit=B"], path, wd))
+        live = sorted((b, fns) for b, fns in traces if b)
+        want_traces = sorted((st["bytes"], [fn for fr in st["frames"] for fn in pprof_lines(fr)])
+                             for st in top["stacks"] if st["bytes"])
+        check_eq(live, want_traces, "pprof -traces vs top's stacks")
+        raw = go_pprof(["-raw"], path, wd)
+        check(re.search(r"/leak_ctl [0-9a-f]{40} \[FN\]", raw) is not None,
+              "the program's mapping with its build-id")
+        check(f"Comment: pid {lk.pid} (leak_ctl)" in raw, "the process in a comment")
+
+        # Folded stacks to a pipe: the same bytes per stack.
+        p = ctl_export(d, "--format", "folded", "--pid", str(lk.pid))
+        check_eq(p.returncode, 0, f"folded status ({p.stderr.decode().strip()})")
+        folded = sorted(int(line.rsplit(" ", 1)[1]) for line in p.stdout.decode().splitlines())
+        check_eq(folded, sorted(st["bytes"] for st in top["stacks"] if st["bytes"]),
+                 "folded figures vs top's")
+        check(any(line.endswith(f";heap_leak {want}") or f";heap_leak;" in line
+                  for line in p.stdout.decode().splitlines()), "heap_leak's folded line")
+        # An SVG flame graph, by process name, well-formed.
+        svg = wd.file("flame.svg")
+        p = ctl_export(d, "--format", "svg", "--comm", "leak_ctl", "-o", svg)
+        check_eq(p.returncode, 0, f"svg status ({p.stderr.decode().strip()})")
+        with open(svg) as f:
+            text = f.read()
+        check(f"<title>heap_leak: {want} bytes" in text, "heap_leak's frame in the flame graph")
+        if shutil.which("xmllint"):
+            subprocess.run(["xmllint", "--noout", svg], check=True, timeout=TIMEOUT)
+
+        # Errors: a clear line, the documented status, no file.
+        bad = wd.file("bad.pb.gz")
+        p = ctl_export(d, "--format", "pprof", "4194000", "-o", bad)
+        check_eq(p.returncode, 1, "exit status for a process not watched")
+        check("no process 4194000 watched" in p.stderr.decode(), f"error: {p.stderr}")
+        check(not os.path.exists(bad), "a file written for a refused export")
+        for args, msg in ((["--format", "json"], "export needs --format pprof"),
+                          ([], "export needs --format pprof"),
+                          (["--format", "pprof", "--level", "all"], "one level"),
+                          (["--format", "png"], "invalid format 'png'"),
+                          (["--format", "svg", "-n", "3"], "does not go with this command")):
+            p = ctl_export(d, *args)
+            check_eq(p.returncode, 2, f"exit status of export {args}")
+            check(msg in p.stderr.decode(), f"export {args}: {p.stderr}")
+        p = subprocess.run([LEAKCTL, "--socket", d.sock, "--format", "folded", "top"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
+        check_eq(p.returncode, 2, "a profile format for top")
+        check("go with export only" in p.stderr.decode(), f"error: {p.stderr}")
+        # pprof is binary: never to a terminal, from leakctl or leakd.
+        master, slave = os.openpty()
+        try:
+            p = ctl_export(d, "--format", "pprof", str(lk.pid), stdout=slave)
+            check_eq(p.returncode, 2, "leakctl export --format pprof to a terminal")
+            check("-o FILE" in p.stderr.decode(), f"error: {p.stderr}")
+            p = subprocess.run([LEAKD, "--format", "pprof", "--", "true"], stdout=slave,
+                               stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
+            check_eq(p.returncode, 2, "leakd --format pprof to a terminal")
+            check("give -o FILE" in p.stderr, f"error: {p.stderr}")
+        finally:
+            os.close(master)
+            os.close(slave)
+    finally:
+        lk.end()
+        d.stop()
