@@ -17,7 +17,8 @@ BUILD_DIR=${BUILD_DIR:-build}
 BACKPORTS="libbpf-dev bpftool libelf-dev libdw-dev meson"
 PACKAGES="build-essential pkg-config ninja-build clang-19 zlib1g-dev libjson-c-dev check python3
           binutils util-linux mandoc man-db groff-base systemd bash-completion nodejs
-          libjemalloc2 libgoogle-perftools4 libiberty-dev libmimalloc2.0 rustc"
+          libjemalloc2 libgoogle-perftools4 libiberty-dev libmimalloc2.0 rustc
+          libprotobuf-c-dev protobuf-c-compiler golang-go libxml2-utils librsvg2-bin"
 
 deps() {
 	if [ "$(id -u)" != 0 ]; then

@@ -43,7 +43,7 @@ _leakd()
 		return
 		;;
 	--format)
-		COMPREPLY=($(compgen -W 'text json' -- "$cur"))
+		COMPREPLY=($(compgen -W 'text json pprof folded svg' -- "$cur"))
 		return
 		;;
 	--cache-dir)

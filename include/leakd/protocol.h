@@ -3,8 +3,9 @@
  * The control protocol between leakctl and the leakd daemon, over a UNIX stream
  * socket.  A request is a header and a fixed-size payload for its command; a
  * response is a header and a body: the answer in the format the request asked
- * for (text, or one JSON object).  An error response's body is one line of text
- * (JSON: {"error": "..."}).
+ * for (text, one JSON object, or a profile of top's stacks: pprof, folded stacks,
+ * an SVG flame graph).  An error response's body is one line of text (JSON:
+ * {"error": "..."}).
  *
  * The server checks, in this order, before it trusts a byte: the size (a whole
  * header, a payload within LEAKD_REQ_MAX), the magic and version, the command,
@@ -25,7 +26,7 @@
 #define LEAKD_REQ_MAX 1024		/* payload bytes of a request */
 #define LEAKD_RESP_MAX (64u << 20)	/* body bytes of a response */
 #define LEAKD_PID_MAX (1u << 22)	/* the kernel's PID_MAX_LIMIT: no pid is larger */
-#define LEAKD_TOP_MAX 65536u		/* stacks a top request may ask for */
+#define LEAKD_TOP_MAX 65536u		/* stacks in one answer: a request's limit at most */
 /* Durations (min_age_ns, duration_ns): at most ten years. */
 #define LEAKD_DURATION_MAX (10ull * 366 * 86400 * 1000000000)
 
@@ -43,6 +44,10 @@ enum leakd_cmd {
 enum leakd_format {
 	LEAKD_FORMAT_TEXT = 0,
 	LEAKD_FORMAT_JSON = 1,
+	/* Profiles, of top's stacks only (leakctl export); errors come as text. */
+	LEAKD_FORMAT_PPROF = 2,		/* gzip-compressed profile.proto: binary */
+	LEAKD_FORMAT_FOLDED = 3,	/* folded stacks */
+	LEAKD_FORMAT_SVG = 4,		/* a flame graph */
 	LEAKD_FORMAT__MAX,
 };
 
@@ -87,8 +92,8 @@ enum leakd_level {
 
 struct leakd_req_top {
 	struct leakd_selector sel;
-	__u32 limit;			/* stacks, at most LEAKD_TOP_MAX; 0: all (leakctl asks
-					 * for LEAKD_TOP_DEFAULT without -n) */
+	__u32 limit;			/* stacks, at most LEAKD_TOP_MAX; 0: all, up to that
+					 * (leakctl asks for LEAKD_TOP_DEFAULT without -n) */
 	__u32 level;			/* enum leakd_level */
 	__u64 min_age_ns;		/* only memory at least this old; <= LEAKD_DURATION_MAX */
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * leakctl: asks the leakd daemon over its control socket and prints the answer.
- * The daemon renders text or JSON; leakctl builds requests and checks replies.
+ * The daemon renders text, JSON or a profile; leakctl builds requests and checks
+ * replies.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,6 +42,9 @@ static int set_format(const char *name)
 	} formats[] = {
 		{ "text", LEAKD_FORMAT_TEXT },
 		{ "json", LEAKD_FORMAT_JSON },
+		{ "pprof", LEAKD_FORMAT_PPROF },
+		{ "folded", LEAKD_FORMAT_FOLDED },
+		{ "svg", LEAKD_FORMAT_SVG },
 	};
 	size_t i;
 
@@ -54,6 +58,13 @@ static int set_format(const char *name)
 }
 
 static bool short_names;
+static const char *output;		/* export's -o FILE; NULL: standard output */
+
+/* A profile format: export's only, and export takes no other. */
+static bool profile_format(void)
+{
+	return format >= LEAKD_FORMAT_PPROF;
+}
 
 static void usage(FILE *f)
 {
@@ -69,6 +80,8 @@ static void usage(FILE *f)
 	      "                          trace the allocator of these processes\n"
 	      "  untrace SELECTOR        stop it\n"
 	      "  exited [-n N]           what recently exited processes left allocated\n"
+	      "  export --format pprof|folded|svg [SELECTOR] [--level heap|mapping] [-o FILE]\n"
+	      "                          every stack of top at one level as a profile\n"
 	      "\n"
 	      "SELECTOR: PID, --pid PID, --comm NAME (as in /proc/PID/comm) or --unit UNIT\n"
 	      "(a systemd unit).  A name or unit also traces processes that start later.\n"
@@ -78,7 +91,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "Options:\n"
 	      "      --json              answers as JSON\n"
-	      "      --format FORMAT     answers as text or json (default text)\n"
+	      "      --format FORMAT     answers as text or json (default text); export:\n"
+	      "                          pprof, folded or svg\n"
 	      "      --short-names       text: function names without template arguments\n"
 	      "                          and parameter lists (JSON keeps them whole)\n"
 	      "  -s, --socket PATH       the daemon's socket (default " LEAKD_SOCKET_PATH ")\n"
@@ -118,6 +132,18 @@ static bool full_io(int fd, void *buf, size_t len, bool out)
 		len -= n;
 	}
 	return true;
+}
+
+/* The answer to FILE, binary safe, created only once the daemon answered. */
+static int write_file(const char *path, const char *body, size_t len)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || fwrite(body, 1, len, f) != len || fclose(f)) {
+		fprintf(stderr, "leakctl: cannot write %s: %s\n", path, strerror(errno));
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
 }
 
 /* Sends one request and prints the answer; returns the exit status. */
@@ -168,7 +194,9 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 	}
 	close(fd);
 	body[r.length] = 0;
-	if (r.status == LEAKD_OK) {
+	if (r.status == LEAKD_OK && output) {
+		rc = write_file(output, body, r.length);
+	} else if (r.status == LEAKD_OK) {
 		fwrite(body, 1, r.length, stdout);
 		rc = fflush(stdout) ? EXIT_REFUSED : EXIT_OK;
 	} else {
@@ -188,13 +216,14 @@ struct cmd_opts {
 	uint32_t limit;
 	bool limit_set;			/* -n given: 0 means all */
 	uint32_t level;
+	bool level_given;
 	uint64_t min_age_ns, duration_ns;
 };
 
 /* In the order of parse_cmd's table: an option's name is found by its value. */
 enum {
 	O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT, O_SHORT_NAMES,
-	O_SOCKET
+	O_SOCKET, O_OUTPUT
 };
 
 /* Whether name is one of the space-separated words of allow. */
@@ -236,6 +265,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "short-names", no_argument, NULL, O_SHORT_NAMES },
 		{ "socket", required_argument, NULL, O_SOCKET },
+		{ "output", required_argument, NULL, O_OUTPUT },
 		{ "limit", required_argument, NULL, 'n' },
 		{ 0 },
 	};
@@ -247,8 +277,9 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 	optind = 0;		/* 0: glibc reads the new optstring's ordering mode */
 	opterr = 0;
 	/* "-": operands come back in place (as 1), whatever POSIXLY_CORRECT says. */
-	while ((ch = getopt_long(argc, argv, "-:n:s:", lo, NULL)) != -1) {
-		const char *name = ch == 'n' ? "n" : ch >= O_PID ? lo[ch - O_PID].name : NULL;
+	while ((ch = getopt_long(argc, argv, "-:n:s:o:", lo, NULL)) != -1) {
+		const char *name = ch == 'n' ? "n" : ch == 'o' ? "o" :
+				   ch >= O_PID ? lo[ch - O_PID].name : NULL;
 
 		if (ch == '?' || ch == ':')
 			return usage_error(ch == ':' ? "option %s needs an argument" :
@@ -272,7 +303,8 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		}
 		if (ch == O_FORMAT) {
 			if (set_format(optarg))
-				return usage_error("invalid format '%s' (text or json)", optarg);
+				return usage_error("invalid format '%s' (text, json, pprof, folded "
+						   "or svg)", optarg);
 			continue;
 		}
 		if (ch == O_SHORT_NAMES) {
@@ -287,6 +319,12 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 			return usage_error("option %s%s does not go with this command",
 					   ch == 'n' ? "-" : "--", name);
 		switch (ch) {
+		case 'o':
+		case O_OUTPUT:
+			if (!*optarg)
+				return usage_error("invalid file name ''");
+			output = optarg;
+			break;
 		case 'n':
 			if (parse_u64(optarg, 0, allowed(allow, "top") ? LEAKD_TOP_MAX : UINT32_MAX,
 				      &v))
@@ -322,6 +360,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 				c->level = LEAKD_LEVEL_MAP;
 			else
 				return usage_error("invalid level '%s' (heap, mapping or all)", optarg);
+			c->level_given = true;
 			break;
 		case O_MIN_AGE:
 		case O_FOR:
@@ -336,6 +375,10 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!!c->sel.pid + !!c->sel.comm[0] + !!c->sel.unit[0] > 1)
 		return usage_error("give one of a pid, --comm and --unit");
+	if (profile_format() != allowed(allow, "output"))
+		return profile_format() ?
+			usage_error("--format pprof, folded and svg go with export only") :
+			usage_error("export needs --format pprof, folded or svg");
 	return 0;
 }
 
@@ -384,6 +427,24 @@ static int cmd_top(int argc, char **argv)
 	return ask(LEAKD_CMD_TOP, &r, sizeof(r));
 }
 
+/* top's stacks, every one the daemon gives (its maximum), as a profile of one level. */
+static int cmd_export(int argc, char **argv)
+{
+	struct leakd_req_top r = { 0 };
+	struct cmd_opts c;
+	int err = parse_cmd(argc, argv, &c, "pid comm unit level o output");
+
+	if (err)
+		return err;
+	if (c.level == LEAKD_LEVEL_ALL && c.level_given)
+		return usage_error("a profile is of one level: heap or mapping");
+	if (format == LEAKD_FORMAT_PPROF && !output && isatty(STDOUT_FILENO))
+		return usage_error("--format pprof writes a binary file: give -o FILE");
+	r.sel = c.sel;
+	r.level = c.level_given ? c.level : LEAKD_LEVEL_HEAP;
+	return ask(LEAKD_CMD_TOP, &r, sizeof(r));
+}
+
 static int cmd_trace_common(int argc, char **argv, bool on)
 {
 	struct leakd_req_trace r = { 0 };
@@ -419,6 +480,7 @@ static const struct {
 	{ "trace", cmd_trace },
 	{ "untrace", cmd_untrace },
 	{ "exited", cmd_exited },
+	{ "export", cmd_export },
 };
 
 int main(int argc, char **argv)
@@ -443,7 +505,8 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			if (set_format(optarg)) {
-				fprintf(stderr, "leakctl: invalid format '%s' (text or json)\n", optarg);
+				fprintf(stderr, "leakctl: invalid format '%s' (text, json, pprof, "
+					"folded or svg)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;

@@ -58,7 +58,7 @@ static const struct opt opts[] = {
 	{ "json", 0, K_SPECIAL, 0, 0, 0, IN_CLI, NULL,
 	  "reports as JSON, one object per line" },
 	{ "format", 0, K_SPECIAL, 0, 0, 0, IN_CLI, "FORMAT",
-	  "reports as text or json (default text)" },
+	  "text, json, pprof, folded or svg (default text)" },
 	{ "short-names", 0, K_FLAG, OFF(short_names), 0, 0, IN_CLI, NULL,
 	  "text: names without template args, parameters" },
 	{ "output", 'o', K_STRING, OFF(output), 0, 0, IN_CLI, "FILE",
@@ -202,6 +202,12 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/*
+ * --json and --format: the last one given wins, but --json with a profile
+ * format (one file of the whole run) is refused as a contradiction.
+ */
+static bool json_given, profile_given;
+
 /* Sets one option from its text value (NULL for switches). */
 static int apply(const struct opt *d, const char *val, struct leakd_options *o, char *err,
 		 size_t errlen)
@@ -244,9 +250,16 @@ static int apply(const struct opt *d, const char *val, struct leakd_options *o, 
 		o->ringbuf_bytes = v;
 	} else if (!strcmp(d->name, "json")) {
 		o->format = OUTPUT_JSON;
+		json_given = true;
 	} else if (!strcmp(d->name, "format")) {
-		if (output_format_parse(val, &o->format))
-			return fail(err, errlen, "invalid --format '%s' (text or json)", val);
+		enum output_format f;
+
+		/* The metrics answer the daemon's questions, not a report's. */
+		if (output_format_parse(val, &f) || f == OUTPUT_METRICS)
+			return fail(err, errlen,
+				    "invalid --format '%s' (text, json, pprof, folded or svg)", val);
+		o->format = f;
+		profile_given |= render_is_profile(f);
 	} else if (!strcmp(d->name, "no-cache")) {
 		o->cache_dir = NULL;
 	} else if (!strcmp(d->name, "no-drilldown")) {
@@ -282,6 +295,7 @@ int options__parse_over(int argc, char **argv, struct leakd_options *o, char *er
 				shorts[ns++] = ':';
 		}
 	}
+	json_given = profile_given = false;
 	optind = 0;		/* restart getopt: parse may run more than once */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, long_opts, &idx)) != -1) {
@@ -310,6 +324,8 @@ int options__parse_over(int argc, char **argv, struct leakd_options *o, char *er
 		if (o->help || o->version)
 			return 0;
 	}
+	if (json_given && profile_given)
+		return fail(err, errlen, "--json and --format pprof, folded or svg exclude each other");
 	if (optind == argc && optind > 1 && !strcmp(argv[optind - 1], "--"))
 		return fail(err, errlen, "no command after --");
 	if (optind < argc) {

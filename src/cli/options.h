@@ -44,7 +44,7 @@ struct leakd_options {
 	uint64_t top;			/* 0: all */
 	uint64_t min_age_ns;
 	uint64_t duration_ns;		/* 0: until the process exits or a signal */
-	enum output_format format;	/* of the reports */
+	enum output_format format;	/* of the reports; a profile format: the final one */
 	bool short_names;		/* text: names without template arguments */
 	const char *output;		/* NULL: stdout */
 	/* Tracing. */

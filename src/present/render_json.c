@@ -117,6 +117,7 @@ static void report(struct json *j, const struct report_snap *r)
 	json_str(j, "comm", r->comm);
 	json_bool(j, "complete", r->complete);
 	json_u64(j, "min_age_ns", r->min_age_ns);
+	json_u64(j, "traced_ns", r->traced_ns);
 	json_u64(j, "live_bytes", r->live_bytes);
 	json_u64(j, "live_allocs", r->live_allocs);
 	json_u64(j, "total_allocs", r->total_allocs);

@@ -154,6 +154,8 @@ static void report(FILE *f, const struct report_snap *r, bool short_names)
 			", or allocated before tracing began");
 	if (r->min_age_ns)
 		fprintf(f, "  only allocations older than %.3f s\n", r->min_age_ns / 1e9);
+	if (r->traced_ns)
+		fprintf(f, "  traced for %.3f s\n", r->traced_ns / 1e9);
 	fprintf(f, "  %" PRIu64 " stacks seen; %" PRIu64 " blocks replaced while live", r->nr_stacks,
 		r->notes.replaced_allocs);
 	for (k = LEAKD_DROP__COUNT; k < LEAKD_CNT__COUNT; k++)

@@ -123,7 +123,7 @@ int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l)
 
 		row.bytes = aged ? aged[2 * k] : row.stack->level[l].live_bytes;
 		row.count = aged ? aged[2 * k + 1] : row.stack->level[l].live_count;
-		if (row.count)
+		if (row.count || (r->with_freed && row.stack->level[l].total_count))
 			err = offer(r, &row);
 	}
 	free(aged);
@@ -183,6 +183,7 @@ int report__gather(const struct report_opts *o, const struct report_meta *m,
 	memcpy(ret->comm, p->comm, sizeof(ret->comm));
 	ret->complete = !report__incomplete(m, p);
 	ret->min_age_ns = o->min_age_ns;
+	ret->traced_ns = m->traced_ns;
 	ret->live_bytes = p->live_bytes;
 	ret->live_allocs = p->live_count;
 	ret->total_allocs = p->total_allocs;
@@ -200,6 +201,7 @@ int report__gather(const struct report_opts *o, const struct report_meta *m,
 		err = ranking__init(&r[l], o->top, o->min_age_ns, m->now_ns);
 		if (err)
 			break;
+		r[l].with_freed = o->with_freed;
 		err = ranking__add(&r[l], p, l);
 		n = err ? 0 : ranking__finish(&r[l]);
 		for (i = 0; i < n && !err; i++)

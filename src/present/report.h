@@ -36,6 +36,7 @@ struct ranking {
 	size_t n, cap;			/* cap 0: keep every row */
 	size_t alloc;
 	uint64_t min_age_ns, now_ns;
+	bool with_freed;		/* rows holding nothing, with allocations ever, too */
 };
 
 int ranking__init(struct ranking *r, size_t top, uint64_t min_age_ns, uint64_t now_ns);
@@ -50,6 +51,7 @@ struct report_opts {
 	uint64_t min_age_ns;
 	enum output_format format;
 	bool short_names;		/* text: see struct snapshot */
+	bool with_freed;		/* also stacks that hold nothing now (profiles) */
 };
 
 /* What the report says about the session beyond the process's own tables. */
@@ -61,6 +63,7 @@ struct report_meta {
 	bool from_start;		/* traced since the program started (leakd -- COMMAND) */
 	uint64_t counters[LEAKD_CNT__COUNT];
 	uint64_t missed_runs;		/* BPF runs the kernel skipped */
+	uint64_t traced_ns;		/* how long the process has been traced; 0: unknown */
 };
 
 /*

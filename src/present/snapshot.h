@@ -78,6 +78,7 @@ struct report_snap {
 	char comm[16];
 	bool complete;
 	uint64_t min_age_ns;
+	uint64_t traced_ns;		/* how long the process has been traced; 0: unknown */
 	uint64_t live_bytes, live_allocs, total_allocs, total_frees;
 	struct proc_notes notes;
 	uint64_t nr_stacks;

@@ -24,6 +24,12 @@ static enum output_format format_of(uint16_t f)
 	switch (f) {
 	case LEAKD_FORMAT_JSON:
 		return OUTPUT_JSON;
+	case LEAKD_FORMAT_PPROF:
+		return OUTPUT_PPROF;
+	case LEAKD_FORMAT_FOLDED:
+		return OUTPUT_FOLDED;
+	case LEAKD_FORMAT_SVG:
+		return OUTPUT_SVG;
 	case LEAKD_FORMAT_TEXT:
 	default:		/* checked before: proto__check_payload */
 		return OUTPUT_TEXT;
@@ -46,19 +52,6 @@ static void selector_of(const struct leakd_selector *s, struct selector *ret)
 	ret->unit = s->unit;
 }
 
-static int answer(const struct request *c, const struct snapshot *s)
-{
-	struct snapshot with = *s;
-	int err;
-
-	with.short_names = c->short_names;
-	err = render(c->out, c->format, &with);
-
-	if (err == -ENOTSUP)
-		return LEAKD_ERR_ARGS;
-	return err ? LEAKD_ERR_INTERNAL : LEAKD_OK;
-}
-
 static int __attribute__((format(printf, 3, 4)))
 fail(const struct request *c, int status, const char *fmt, ...)
 {
@@ -69,8 +62,24 @@ fail(const struct request *c, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e.message, sizeof(e.message), fmt, ap);
 	va_end(ap);
-	answer(c, &s);
+	/* A profile cannot say what went wrong: errors come as text then. */
+	render(c->out, c->format == OUTPUT_JSON ? OUTPUT_JSON : OUTPUT_TEXT, &s);
 	return status;
+}
+
+static int answer(const struct request *c, const struct snapshot *s)
+{
+	struct snapshot with = *s;
+	int err;
+
+	with.short_names = c->short_names;
+	err = render(c->out, c->format, &with);
+
+	/* Renderers refuse a kind before they write a byte. */
+	if (err == -ENOTSUP)
+		return fail(c, LEAKD_ERR_ARGS, "the %s format cannot show this answer",
+			    output_format_name(c->format));
+	return err ? LEAKD_ERR_INTERNAL : LEAKD_OK;
 }
 
 static int status(const struct request *c)
@@ -97,11 +106,15 @@ static int ps(const struct request *c, const struct leakd_req_list *req)
 
 static int top(const struct request *c, const struct leakd_req_top *req)
 {
-	struct top_query q = { .limit = req->limit, .min_age_ns = req->min_age_ns };
+	bool profile = render_is_profile(c->format);
+	struct top_query q = { .limit = req->limit ? req->limit : LEAKD_TOP_MAX,
+			       .min_age_ns = req->min_age_ns, .with_freed = profile };
 	struct top_snap t;
 	struct snapshot s = { .kind = SNAP_TOP, .top = &t };
 	int rc;
 
+	if (q.limit > LEAKD_TOP_MAX)
+		q.limit = LEAKD_TOP_MAX;
 	selector_of(&req->sel, &q.sel);
 	levels_of(req->level, q.level);
 	rc = daemon__top(c->d, c->who, &q, &t);

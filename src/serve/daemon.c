@@ -944,6 +944,7 @@ int daemon__top(struct daemon *d, const struct peer *who, const struct top_query
 	err = ranking__init(&r, q->limit, q->min_age_ns, now_ns());
 	if (err)
 		return err;
+	r.with_freed = q->with_freed;
 	hashtab__for_each(&d->watches, i, w) {
 		const struct proc_mem *p = proc_of(d, w->pid);
 

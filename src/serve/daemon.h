@@ -38,6 +38,7 @@ struct top_query {
 	uint32_t limit;			/* stacks */
 	bool level[LEVEL__COUNT];	/* the levels to rank */
 	uint64_t min_age_ns;
+	bool with_freed;		/* also stacks that hold nothing now (profiles) */
 };
 
 struct trace_query {

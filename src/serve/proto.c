@@ -97,6 +97,13 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 		*why = "unknown request flags";
 		return LEAKD_ERR_ARGS;
 	}
+	/* A profile is of stacks of one level: top's, heap or mapping. */
+	if (h->format >= LEAKD_FORMAT_PPROF &&
+	    (h->command != LEAKD_CMD_TOP ||
+	     ((const struct leakd_req_top *)payload)->level == LEAKD_LEVEL_ALL)) {
+		*why = "a profile format shows top at one level (heap or mapping) only";
+		return LEAKD_ERR_ARGS;
+	}
 	switch (h->command) {
 	case LEAKD_CMD_PS:
 	case LEAKD_CMD_EXITED: {

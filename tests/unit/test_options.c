@@ -129,6 +129,40 @@ START_TEST(command_mode)
 }
 END_TEST
 
+START_TEST(formats)
+{
+	ck_assert_int_eq(parse(ARGV("-p", "1")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_TEXT);
+	ck_assert_int_eq(parse(ARGV("--format", "text")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_TEXT);
+	ck_assert_int_eq(parse(ARGV("--format", "json")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
+	/* --json is --format json, and may be given with it. */
+	ck_assert_int_eq(parse(ARGV("--json")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
+	ck_assert_int_eq(parse(ARGV("--json", "--format=json")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
+	ck_assert_int_eq(parse(ARGV("--format", "pprof", "-o", "f.pb.gz", "--", "cmd")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_PPROF);
+	ck_assert_str_eq(o.output, "f.pb.gz");
+	ck_assert_int_eq(parse(ARGV("--format=folded")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_FOLDED);
+	ck_assert_int_eq(parse(ARGV("--format", "svg")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_SVG);
+	ck_refused(ARGV("--format", "png"), "invalid --format 'png'");
+	ck_refused(ARGV("--format", ""), "invalid --format");
+	ck_refused(ARGV("--format", "SVG"), "invalid --format");
+	/* Metrics answer the daemon's questions: no report is one. */
+	ck_refused(ARGV("--format", "metrics"), "invalid --format 'metrics'");
+	/* --json then text: the last wins; --json with a profile format contradicts it. */
+	ck_assert_int_eq(parse(ARGV("--format", "text", "--json")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
+	ck_refused(ARGV("--json", "--format", "svg"), "--json and --format");
+	ck_refused(ARGV("--format", "pprof", "--json"), "--json and --format");
+	ck_refused(ARGV("--format"), "needs an argument");
+}
+END_TEST
+
 START_TEST(pid_and_command_exclude)
 {
 	ck_refused(ARGV("--pid", "42", "--", "cmd"), "--pid");
@@ -586,6 +620,7 @@ int main(void)
 	tcase_add_test(cmdline, command_mode);
 	tcase_add_test(cmdline, output_formats);
 	tcase_add_test(cmdline, pid_and_command_exclude);
+	tcase_add_test(cmdline, formats);
 	tcase_add_test(cmdline, bad_numbers);
 	tcase_add_test(cmdline, bad_syntax);
 	tcase_add_test(cmdline, argument_to_flag_named);

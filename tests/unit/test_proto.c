@@ -70,6 +70,23 @@ START_TEST(commands_and_sizes)
 	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_OK);
 	list._pad = 1;
 	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
+	list._pad = 0;
+	/* Profiles: of top, at one level, only. */
+	h.format = LEAKD_FORMAT_FOLDED;
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
+	ck_assert_str_eq(why, "a profile format shows top at one level (heap or mapping) only");
+	h = hdr(LEAKD_CMD_TOP, sizeof(top));
+	h.format = LEAKD_FORMAT_PPROF;
+	top.level = LEAKD_LEVEL_ALL;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+	top.level = LEAKD_LEVEL_HEAP;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
+	h.format = LEAKD_FORMAT_SVG;
+	top.level = LEAKD_LEVEL_MAP;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
+	h = hdr(LEAKD_CMD_STATUS, 0);
+	h.format = LEAKD_FORMAT_PPROF;
+	ck_assert_int_eq(proto__check_payload(&h, NULL, &why), LEAKD_ERR_ARGS);
 }
 END_TEST
 

@@ -18,7 +18,7 @@
 static const char *const other_form[] = {
 	"schema",		/* a property of the JSON layout itself */
 	"time", "exited",	/* epoch seconds; text shows the local date and time */
-	"min_age_ns",		/* text: seconds */
+	"min_age_ns", "traced_ns",	/* text: seconds */
 	"id", "pc", "offset",	/* code and stack identities, hex: JSON only */
 	"path", "build_id",	/* text names the module by its base name */
 	"unwound_by",		/* text marks only frame-pointer frames */
@@ -299,7 +299,8 @@ START_TEST(report_agrees)
 {
 	struct report_snap r = {
 		.time = 1700000000, .final = true, .reason = "exit", .pid = 701, .comm = "leaker",
-		.complete = false, .min_age_ns = 2000000000, .live_bytes = 702, .live_allocs = 703,
+		.complete = false, .min_age_ns = 2000000000, .traced_ns = 3250000000,
+		.live_bytes = 702, .live_allocs = 703,
 		.total_allocs = 704, .total_frees = 705,
 		.notes = { .unmatched_frees = 706, .replaced_allocs = 707, .unmatched_unmaps = 708,
 			   .refreed_frees = 740, .cache_untracked = 741 },
@@ -308,6 +309,7 @@ START_TEST(report_agrees)
 		.losses = { .missed_runs = 714, .tables = { 715, 716, 717 } },
 	};
 	struct snapshot s = { .kind = SNAP_REPORT, .report = &r };
+	char *text;
 
 	for (int k = 0; k < LEAKD_CNT__COUNT; k++)
 		r.losses.counters[k] = 800 + k;
@@ -330,6 +332,9 @@ START_TEST(report_agrees)
 	r.brk.v[0].pid = 701;
 	snprintf(r.brk.v[0].comm, sizeof(r.brk.v[0].comm), "leaker");
 	ck_assert_int_ge(agree(&s), 52);
+	text = draw(OUTPUT_TEXT, &s);
+	ck_assert_ptr_nonnull(strstr(text, "  traced for 3.250 s\n"));
+	free(text);
 	report_snap__free(&r);
 }
 END_TEST
