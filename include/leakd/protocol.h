@@ -57,8 +57,8 @@ struct leakd_req_hdr {
 };
 
 /*
- * Which processes: at most one of pid, comm and unit (the others zero/empty);
- * none at all means every process the caller may see.  Strings are
+ * Which processes: at most one of pid, comm, unit and cgroup (the others
+ * zero/empty); none at all means every process the caller may see.  Strings are
  * NUL-terminated within their arrays.
  */
 struct leakd_selector {
@@ -66,6 +66,7 @@ struct leakd_selector {
 	__u32 _pad;
 	char comm[16];			/* as /proc/PID/comm, exactly */
 	char unit[256];			/* a systemd unit, e.g. "nginx.service" */
+	char cgroup[256];		/* a cgroup (v2) path or a path it is under */
 };
 
 struct leakd_req_list {
@@ -80,11 +81,26 @@ enum leakd_level {
 	LEAKD_LEVEL_MAP = 2,		/* anonymous mappings (every process) */
 };
 
+/* What top ranks by. */
+enum leakd_top_by {
+	LEAKD_TOP_BY_BYTES = 0,		/* outstanding bytes */
+	LEAKD_TOP_BY_GROWTH = 1,	/* the trend of each stack's history */
+	LEAKD_TOP_BY__MAX,
+};
+
+#define LEAKD_TOP_AGES (1u << 0)	/* a histogram of ages with each row */
+#define LEAKD_TOP_FLAGS LEAKD_TOP_AGES
+#define LEAKD_MAX_WINDOW_NS (366ull * 86400 * 1000000000)	/* windows and ages */
+
 struct leakd_req_top {
 	struct leakd_selector sel;
 	__u32 limit;			/* stacks; 0: the server's default (10) */
 	__u32 level;			/* enum leakd_level */
 	__u64 min_age_ns;		/* only memory at least this old */
+	__u64 since_ns;			/* only memory allocated at most this long ago; 0: all */
+	__u64 window_ns;		/* by growth: the trends' window; 0: the daemon's */
+	__u32 by;			/* enum leakd_top_by */
+	__u32 top_flags;		/* LEAKD_TOP_FLAGS */
 };
 
 struct leakd_req_trace {
@@ -116,9 +132,9 @@ struct leakd_resp_hdr {
 #ifndef __bpf__
 _Static_assert(sizeof(struct leakd_req_hdr) == 16, "request header layout");
 _Static_assert(sizeof(struct leakd_resp_hdr) == 16, "response header layout");
-_Static_assert(sizeof(struct leakd_selector) == 280, "selector layout");
-_Static_assert(sizeof(struct leakd_req_top) == 296, "top layout");
-_Static_assert(sizeof(struct leakd_req_trace) == 288, "trace layout");
+_Static_assert(sizeof(struct leakd_selector) == 536, "selector layout");
+_Static_assert(sizeof(struct leakd_req_top) == 576, "top layout");
+_Static_assert(sizeof(struct leakd_req_trace) == 544, "trace layout");
 #endif
 
 #endif

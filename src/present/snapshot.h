@@ -15,6 +15,9 @@
 #include <time.h>
 
 #include "leakd/events.h"
+#include "base/cgroup.h"
+#include "model/ages.h"
+#include "model/history.h"
 #include "model/tables.h"
 
 /* The version of the JSON answers' layout, in their "schema" field. */
@@ -53,6 +56,12 @@ struct stack_snap {
 	uint64_t bytes, count;		/* outstanding (old enough) */
 	struct stack_stats stats;	/* of the stack at this level, ever */
 	bool trace_ended;		/* heap level, tracing over: later frees unseen */
+	bool has_trend;			/* its history says how it grows */
+	struct trend trend;
+	uint64_t trend_window_s;
+	bool has_ages;
+	bool age_histogram;		/* show ages.counts/bytes, not only oldest and median */
+	struct stack_ages ages;
 	struct frame_snap *frames;
 	uint32_t nr_frames;
 };
@@ -156,8 +165,11 @@ struct ps_row {
 	uint32_t uid;
 	char comm[16];
 	char unit[128];
+	char cgroup[256];
+	char container[CGROUP_ID_LEN + 1];	/* "": not in a container */
 	uint64_t rss_bytes, anon_bytes, mapped_bytes, heap_bytes;
 	double growth_per_hour;
+	enum trend_class growth;	/* TREND_UNKNOWN: too little history for a rate */
 	enum trace_kind traced;
 	const char *unwind;		/* "ready", "pending", "none" */
 	uint64_t traced_live_bytes;
@@ -171,6 +183,9 @@ struct ps_snap {
 
 struct top_snap {
 	uint64_t processes;
+	bool by_growth;
+	uint64_t window_s;		/* of the trends, when by_growth */
+	uint64_t since_s;		/* only what was allocated in the last since_s; 0: all */
 	struct stack_list stacks;
 };
 

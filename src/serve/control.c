@@ -43,6 +43,7 @@ static void selector_of(const struct leakd_selector *s, struct selector *ret)
 	ret->pid = s->pid;
 	ret->comm = s->comm;
 	ret->unit = s->unit;
+	ret->cgroup = s->cgroup;
 }
 
 static int answer(const struct request *c, const struct snapshot *s)
@@ -97,7 +98,10 @@ static int ps(const struct request *c, const struct leakd_req_list *req)
 static int top(const struct request *c, const struct leakd_req_top *req)
 {
 	struct top_query q = { .limit = req->limit ? req->limit : DEFAULT_TOP,
-			       .min_age_ns = req->min_age_ns };
+			       .min_age_ns = req->min_age_ns, .since_ns = req->since_ns,
+			       .by_growth = req->by == LEAKD_TOP_BY_GROWTH,
+			       .window_ns = req->window_ns,
+			       .ages = req->top_flags & LEAKD_TOP_AGES };
 	struct top_snap t;
 	struct snapshot s = { .kind = SNAP_TOP, .top = &t };
 	int rc;
@@ -143,6 +147,10 @@ static int trace(const struct request *c, const struct leakd_req_trace *req, boo
 		break;
 	case -ENOENT:
 		rc = fail(c, LEAKD_ERR_NOT_FOUND, "%s: no allocator leakd knows in it", t.what);
+		break;
+	case -EINVAL:
+		rc = fail(c, LEAKD_ERR_ARGS, "tracing by cgroup is not supported: give a pid, a "
+			  "name or a unit");
 		break;
 	default:
 		rc = fail(c, LEAKD_ERR_INTERNAL, "%s: %s", t.what, strerror(-rc));

@@ -31,6 +31,7 @@ struct selector {
 	pid_t pid;
 	const char *comm;
 	const char *unit;
+	const char *cgroup;		/* a cgroup path, or one it is under */
 };
 
 struct top_query {
@@ -38,6 +39,10 @@ struct top_query {
 	uint32_t limit;			/* stacks */
 	bool level[LEVEL__COUNT];	/* the levels to rank */
 	uint64_t min_age_ns;
+	uint64_t since_ns;		/* only what was allocated this long ago or later; 0: all */
+	bool by_growth;			/* rank by the trend of each stack's history */
+	uint64_t window_ns;		/* of the trends; 0: the growth window */
+	bool ages;			/* a histogram of ages with each row */
 };
 
 struct trace_query {
@@ -56,7 +61,8 @@ int daemon__top(struct daemon *d, const struct peer *who, const struct top_query
 void top_snap__free(struct top_snap *s);
 /*
  * -ESRCH: the pid is not watched; -EPERM: another user's; -ENOSPC: max-traced
- * reached (pid) or max-rules (comm, unit); -ENOENT: no allocator in the pid.
+ * reached (pid) or max-rules (comm, unit); -ENOENT: no allocator in the pid;
+ * -EINVAL: a cgroup selector (rules name processes and units).
  */
 int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_query *q,
 		  struct trace_snap *ret);

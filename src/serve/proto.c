@@ -57,19 +57,25 @@ static int check_selector(const struct leakd_selector *sel, bool required, const
 	err = check_string(sel->comm, sizeof(sel->comm), why, "bad process name");
 	if (!err)
 		err = check_string(sel->unit, sizeof(sel->unit), why, "bad unit name");
+	if (!err)
+		err = check_string(sel->cgroup, sizeof(sel->cgroup), why, "bad cgroup path");
 	if (err)
 		return err;
 	if (sel->_pad) {
 		*why = "reserved field set";
 		return LEAKD_ERR_ARGS;
 	}
-	given = !!sel->pid + !!sel->comm[0] + !!sel->unit[0];
+	given = !!sel->pid + !!sel->comm[0] + !!sel->unit[0] + !!sel->cgroup[0];
 	if (given > 1) {
-		*why = "give one of pid, process name and unit";
+		*why = "give one of pid, process name, unit and cgroup";
+		return LEAKD_ERR_ARGS;
+	}
+	if (sel->cgroup[0] && sel->cgroup[0] != '/') {
+		*why = "a cgroup path starts with /";
 		return LEAKD_ERR_ARGS;
 	}
 	if (required && !given) {
-		*why = "give a pid, a process name or a unit";
+		*why = "give a pid, a process name, a unit or a cgroup";
 		return LEAKD_ERR_ARGS;
 	}
 	if (sel->pid > LEAKD_PID_MAX) {
@@ -113,6 +119,15 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 
 		if (r->level > LEAKD_LEVEL_MAP) {
 			*why = "unknown level";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->by >= LEAKD_TOP_BY__MAX || (r->top_flags & ~LEAKD_TOP_FLAGS)) {
+			*why = "unknown ranking or flags";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->min_age_ns > LEAKD_MAX_WINDOW_NS || r->since_ns > LEAKD_MAX_WINDOW_NS ||
+		    r->window_ns > LEAKD_MAX_WINDOW_NS) {
+			*why = "duration out of range";
 			return LEAKD_ERR_ARGS;
 		}
 		return check_selector(&r->sel, false, why);

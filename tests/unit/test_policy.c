@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "serve/policy.h"
-#include "model/growth.h"
+#include "model/history.h"
 #include "testutil.h"
 
 static struct policy *make(uint64_t max_rules)
@@ -130,13 +130,16 @@ END_TEST
 START_TEST(growers_and_ranks)
 {
 	struct policy *p = make(1);
-	struct growth g = { .delta = 2000, .steady = 0.9, .samples = 5, .span_ns = 10 };
+	struct trend g = { .cls = TREND_GROWING, .delta = 2000, .points = 5, .span_ns = 10 };
 
 	ck_assert(policy__is_grower(p, &g));
-	g.steady = 0.5;
+	/* A step that stayed flat, however large, is not a leak. */
+	g.cls = TREND_PLATEAUED;
 	ck_assert(!policy__is_grower(p, &g));
-	g.steady = 0.9;
-	g.samples = 2;
+	g.cls = TREND_UNKNOWN;
+	ck_assert(!policy__is_grower(p, &g));
+	g.cls = TREND_GROWING;
+	g.delta = 10;
 	ck_assert(!policy__is_grower(p, &g));
 	ck_assert_uint_eq(policy__drilldown_room(p, 0), 2);
 	ck_assert_uint_eq(policy__drilldown_room(p, 2), 0);
