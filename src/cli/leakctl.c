@@ -64,14 +64,17 @@ static void usage(FILE *f)
 	      "  status                  the daemon: kernel features, processes, drops, its cost\n"
 	      "  ps [-n N]               processes by memory growth\n"
 	      "  top [SELECTOR] [-n N] [--level heap|mapping|all] [--min-age DURATION]\n"
-	      "                          the stacks that hold the most outstanding memory\n"
+	      "      [--since DURATION] [--by bytes|growth] [--window DURATION] [--ages]\n"
+	      "                          the stacks that hold the most outstanding memory,\n"
+	      "                          or that grow the most\n"
 	      "  trace SELECTOR [--for DURATION]\n"
 	      "                          trace the allocator of these processes\n"
 	      "  untrace SELECTOR        stop it\n"
 	      "  exited [-n N]           what recently exited processes left allocated\n"
 	      "\n"
-	      "SELECTOR: PID, --pid PID, --comm NAME (as in /proc/PID/comm) or --unit UNIT\n"
-	      "(a systemd unit).  A name or unit also traces processes that start later.\n"
+	      "SELECTOR: PID, --pid PID, --comm NAME (as in /proc/PID/comm), --unit UNIT\n"
+	      "(a systemd unit) or, for top, --cgroup PATH (a cgroup and those under it).\n"
+	      "A name or unit also traces processes that start later.\n"
 	      "DURATION: a number with a unit: ms, s, m, h, d (a bare number is seconds).\n"
 	      "\n"
 	      "Options:\n"
@@ -183,9 +186,13 @@ struct cmd_opts {
 	uint32_t limit;
 	uint32_t level;
 	uint64_t min_age_ns, duration_ns;
+	uint64_t since_ns, window_ns;
+	uint32_t by;			/* enum leakd_top_by */
+	bool ages;
 };
 
-enum { O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT, O_SHORT_NAMES };
+enum { O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT, O_SHORT_NAMES,
+       O_CGROUP, O_BY, O_WINDOW, O_SINCE, O_AGES };
 
 /* Whether name is one of the space-separated words of allow. */
 static bool allowed(const char *allow, const char *name)
@@ -215,6 +222,11 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		{ "json", no_argument, NULL, O_JSON },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "short-names", no_argument, NULL, O_SHORT_NAMES },
+		{ "cgroup", required_argument, NULL, O_CGROUP },
+		{ "by", required_argument, NULL, O_BY },
+		{ "window", required_argument, NULL, O_WINDOW },
+		{ "since", required_argument, NULL, O_SINCE },
+		{ "ages", no_argument, NULL, O_AGES },
 		{ 0 },
 	};
 	uint64_t v;
@@ -224,7 +236,11 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+:n:", lo, NULL)) != -1) {
-		const char *name = ch == 'n' ? "n" : ch >= O_PID ? lo[ch - O_PID].name : NULL;
+		const char *name = ch == 'n' ? "n" : NULL;
+
+		for (size_t k = 0; !name && lo[k].name; k++)
+			if (lo[k].val == ch)
+				name = lo[k].name;
 
 		if (ch == '?' || ch == ':')
 			return usage_error(ch == ':' ? "option %s needs an argument" :
@@ -284,6 +300,28 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 				return usage_error("invalid duration '%s'", optarg);
 			*(ch == O_FOR ? &c->duration_ns : &c->min_age_ns) = v;
 			break;
+		case O_WINDOW:
+		case O_SINCE:
+			if (parse_duration(optarg, &v) || !v || v > LEAKD_MAX_WINDOW_NS)
+				return usage_error("invalid duration '%s'", optarg);
+			*(ch == O_WINDOW ? &c->window_ns : &c->since_ns) = v;
+			break;
+		case O_CGROUP:
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(c->sel.cgroup))
+				return usage_error("invalid cgroup '%s' (a path from /)", optarg);
+			memcpy(c->sel.cgroup, optarg, strlen(optarg) + 1);
+			break;
+		case O_BY:
+			if (!strcmp(optarg, "bytes"))
+				c->by = LEAKD_TOP_BY_BYTES;
+			else if (!strcmp(optarg, "growth"))
+				c->by = LEAKD_TOP_BY_GROWTH;
+			else
+				return usage_error("invalid ranking '%s' (bytes or growth)", optarg);
+			break;
+		case O_AGES:
+			c->ages = true;
+			break;
 		}
 	}
 	/* A bare PID is a selector too. */
@@ -295,8 +333,8 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (!!c->sel.pid + !!c->sel.comm[0] + !!c->sel.unit[0] > 1)
-		return usage_error("give one of a pid, --comm and --unit");
+	if (!!c->sel.pid + !!c->sel.comm[0] + !!c->sel.unit[0] + !!c->sel.cgroup[0] > 1)
+		return usage_error("give one of a pid, --comm, --unit and --cgroup");
 	return 0;
 }
 
@@ -334,14 +372,21 @@ static int cmd_top(int argc, char **argv)
 {
 	struct leakd_req_top r = { 0 };
 	struct cmd_opts c;
-	int err = parse_cmd(argc, argv, &c, "n limit pid comm unit level min-age");
+	int err = parse_cmd(argc, argv, &c,
+			    "n limit pid comm unit cgroup level min-age by window since ages");
 
 	if (err)
 		return err;
+	if (c.window_ns && c.by != LEAKD_TOP_BY_GROWTH)
+		return usage_error("--window goes with --by growth");
 	r.sel = c.sel;
 	r.limit = c.limit;
 	r.level = c.level;
 	r.min_age_ns = c.min_age_ns;
+	r.since_ns = c.since_ns;
+	r.window_ns = c.window_ns;
+	r.by = c.by;
+	r.top_flags = c.ages ? LEAKD_TOP_AGES : 0;
 	return ask(LEAKD_CMD_TOP, &r, sizeof(r));
 }
 

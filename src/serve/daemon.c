@@ -630,8 +630,13 @@ static int setup(struct daemon *d, server_handler handler)
 	};
 	struct server_opts so = { .path = o->socket, .group = o->socket_group,
 				  .max_clients = o->max_clients, .idle_ns = CLIENT_IDLE_NS };
-	struct itimerspec tick = { .it_interval = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 },
-				   .it_value = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 } };
+	/* At least as often as memory is sampled, so that sample-interval holds below 1 s. */
+	uint64_t tick_ns = o->sample_interval_ns < TICK_MS * NSEC_PER_MSEC ?
+			   o->sample_interval_ns : TICK_MS * NSEC_PER_MSEC;
+	struct itimerspec tick = {
+		.it_interval = { tick_ns / NSEC_PER_SEC, tick_ns % NSEC_PER_SEC },
+		.it_value = { tick_ns / NSEC_PER_SEC, tick_ns % NSEC_PER_SEC },
+	};
 	struct policy_opts pol;
 	sigset_t mask;
 	int err;

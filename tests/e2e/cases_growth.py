@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""What grew, how fast, and whether it still grows: growth ranking and its classes,
+ages, time windows."""
+import time
+
+from cases_daemon import run, sites, wait_watched
+from harness import Daemon, Leaker, check, check_eq, first_frame_in, frame_function, leaker
+
+GROWTH_CONFIG = """
+growth-window = 4s
+history-points = 64
+"""
+
+
+def function_of(stack):
+    _, fr = first_frame_in(stack, "leak_growth")
+    return frame_function(fr) if fr else None
+
+
+def by_growth(d, pid):
+    ans, _ = d.ctl("top", "--pid", str(pid), "--level", "heap", "--by", "growth",
+                   "--window", "4s", "-n", "10")
+    return [(function_of(st), st["trend"]["class"]) for st in ans["stacks"]]
+
+
+def case_growth_ranking():
+    """A steady leak, a cache that fills and then stays, and a table allocated once:
+    by growth the leak ranks first (growing), the cache after it (plateaued), and
+    the table not at all (stable); by bytes the table is largest."""
+    d = Daemon(config=GROWTH_CONFIG)
+    lk = Leaker([leaker("leak_growth")])
+    with run(d, lk):
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid))
+        lk.do("start")
+
+        def ranked():
+            rows = by_growth(d, lk.pid)
+            fns = [f for f, _ in rows]
+            if ("leak_request", "growing") in rows and ("fill_cache", "plateaued") in rows:
+                return rows if fns.index("leak_request") < fns.index("fill_cache") else None
+            return None
+        rows = d.poll("the leak growing above the plateaued cache", ranked, timeout=40)
+        check("startup_table" not in [f for f, _ in rows],
+              f"the start-up table ranked by growth: {rows}")
+        check_eq(rows[0], ("leak_request", "growing"), "the first row by growth")
+        # By bytes, the table holds the most, and its trend says it never grew.
+        ans, _ = d.ctl("top", "--pid", str(lk.pid), "--level", "heap", "-n", "3")
+        first = ans["stacks"][0]
+        check_eq(function_of(first), "startup_table", "the largest holder")
+        check_eq(first["bytes"], 8 << 20, "the table's bytes")
+        check_eq(first["trend"]["class"], "stable", "the table's trend")
+        check(first["ages"]["oldest_s"] >= first["ages"]["median_s"], "oldest before median")
+        # The leak's rate: 32 KiB every 100 ms is about 1.1 GiB an hour.
+        leak = [st for st in ans["stacks"] if function_of(st) == "leak_request"]
+        if leak:
+            rate = leak[0]["trend"]["bytes_per_hour"]
+            check(0.5 * 1.1e9 < rate < 2 * 1.1e9, f"leak rate {rate} B/h")
+        # The process as a whole grows.
+        ps, _ = d.ctl("ps")
+        mine = [p for p in ps["processes"] if p["pid"] == lk.pid][0]
+        check_eq(mine["trend"], "growing", "the process's trend")
+        check(mine["growth_per_hour"] > 0, "the process's growth rate")
+        lk.do("pause")
+
+
+def case_growth_ages_and_since():
+    """--since shows only what was allocated lately; --ages gives a histogram whose
+    counts add up to the row's allocations."""
+    d = Daemon(config=GROWTH_CONFIG)
+    lk = Leaker([leaker("leak_growth")])
+    with run(d, lk):
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid))
+        lk.do("start")
+        lk.do("pause")
+        # All of the table, the cache and the leak so far: then a pause of 3 s.
+        d.poll("the start-up table traced",
+               lambda: "startup_table" in sites(d.ctl("top", "--pid", str(lk.pid), "--level", "heap",
+                                                      "-n", "0")[0], lk.pid, "heap",
+                                                "leak_growth"))
+        before = sites(d.ctl("top", "--pid", str(lk.pid), "--level", "heap", "-n", "0")[0], lk.pid,
+                       "heap", "leak_growth")
+        time.sleep(3)   # the workload: let what exists age, not a synchronization
+        lk.do("leak 5")
+        want = before["leak_request"]["bytes"] + 5 * 32 * 1024
+        d.poll("the five new blocks",
+               lambda: sites(d.ctl("top", "--pid", str(lk.pid), "--level", "heap", "-n", "0")[0],
+                             lk.pid, "heap", "leak_growth")["leak_request"]["bytes"] == want)
+        recent = sites(d.ctl("top", "--pid", str(lk.pid), "--level", "heap", "-n", "0", "--since",
+                             "2s")[0], lk.pid, "heap", "leak_growth")
+        check_eq(set(recent), {"leak_request"}, "functions with memory from the last 2 s")
+        check_eq((recent["leak_request"]["bytes"], recent["leak_request"]["count"]),
+                 (5 * 32 * 1024, 5), "the leak's memory of the last 2 s")
+        ans, _ = d.ctl("top", "--pid", str(lk.pid), "--level", "heap", "-n", "0", "--ages")
+        for st in ans["stacks"]:
+            hist = st["ages"]["histogram"]
+            check_eq(sum(b["count"] for b in hist), st["allocs"], "histogram counts")
+            check_eq(sum(b["bytes"] for b in hist), st["bytes"], "histogram bytes")
+        text, _ = d.ctl("top", "--pid", str(lk.pid), "--level", "heap", "--ages", json_out=False)
+        check("ages: oldest" in text and "<10s:" in text, f"ages in the text:\n{text}")
