@@ -3,7 +3,7 @@
 ages, time windows."""
 import time
 
-from cases_daemon import run, sites, wait_watched
+from cases_daemon import run, sites, wait_site, wait_watched
 from harness import Daemon, Leaker, check, check_eq, first_frame_in, frame_function, leaker
 
 GROWTH_CONFIG = """
@@ -73,20 +73,17 @@ def case_growth_ages_and_since():
         wait_watched(d, lk.pid)
         d.ctl("trace", str(lk.pid))
         lk.do("start")
-        lk.do("pause")
-        # All of the table, the cache and the leak so far: then a pause of 3 s.
-        d.poll("the start-up table traced",
-               lambda: "startup_table" in sites(d.ctl("top", "--pid", str(lk.pid), "--level", "heap",
-                                                      "-n", "0")[0], lk.pid, "heap",
-                                                "leak_growth"))
-        before = sites(d.ctl("top", "--pid", str(lk.pid), "--level", "heap", "-n", "0")[0], lk.pid,
-                       "heap", "leak_growth")
+        steps, blocks = (int(x) for x in lk.do("pause"))
+        # Everything so far, exactly; then the workload rests for 3 s.
+        wait_site(d, lk.pid, "heap", "leak_growth", "startup_table", 8 << 20, 8)
+        wait_site(d, lk.pid, "heap", "leak_growth", "fill_cache", steps * 256 * 1024, steps)
+        if blocks:
+            wait_site(d, lk.pid, "heap", "leak_growth", "leak_request", blocks * 32 * 1024,
+                      blocks)
         time.sleep(3)   # the workload: let what exists age, not a synchronization
         lk.do("leak 5")
-        want = before["leak_request"]["bytes"] + 5 * 32 * 1024
-        d.poll("the five new blocks",
-               lambda: sites(d.ctl("top", "--pid", str(lk.pid), "--level", "heap", "-n", "0")[0],
-                             lk.pid, "heap", "leak_growth")["leak_request"]["bytes"] == want)
+        wait_site(d, lk.pid, "heap", "leak_growth", "leak_request",
+                  (blocks + 5) * 32 * 1024, blocks + 5)
         recent = sites(d.ctl("top", "--pid", str(lk.pid), "--level", "heap", "-n", "0", "--since",
                              "2s")[0], lk.pid, "heap", "leak_growth")
         check_eq(set(recent), {"leak_request"}, "functions with memory from the last 2 s")

@@ -6,7 +6,7 @@
  *   start      startup_table() takes 8 MiB at once; then, in a thread, fill_cache()
  *              adds 256 KiB every 100 ms up to 4 MiB, and leak_request() leaks
  *              32 KiB every 100 ms until paused
- *   pause      the leak stops (the cache is full by then)
+ *   pause      the worker stops; says how many cache steps and leak blocks it made
  *   leak N     N more blocks of 32 KiB from leak_request(), now
  *   exit       ends
  */
@@ -26,6 +26,7 @@
 #define TABLE_BLOCK (1024 * 1024)
 
 static volatile int paused;
+static long cache_steps, leak_blocks;
 
 NOINLINE void startup_table(void)
 {
@@ -65,9 +66,12 @@ static void *worker(void *arg)
 
 	(void)arg;
 	for (int i = 0; !paused; i++) {
-		if (i < CACHE_STEPS)
+		if (i < CACHE_STEPS) {
 			fill_cache();
+			cache_steps++;
+		}
 		leak_request();
+		leak_blocks++;
 		nanosleep(&ts, NULL);	/* the workload's pace, not a synchronization */
 	}
 	return NULL;
@@ -92,6 +96,7 @@ int main(void)
 			if (running)
 				pthread_join(th, NULL);
 			running = 0;
+			printf("%ld %ld ", cache_steps, leak_blocks);
 		} else if (sscanf(line, "leak %ld", &n) == 1) {
 			for (long i = 0; i < n; i++)
 				leak_request();
