@@ -45,7 +45,7 @@ _leakctl()
 	local cur prev words cword split
 	_init_completion -s || return
 
-	local commands="status ps top trace untrace exited"
+	local commands="status ps top trace untrace exited snapshot diff"
 	local globals="--json --format --short-names --socket --help --version"
 	local cmd="" i
 
@@ -82,11 +82,20 @@ _leakctl()
 		COMPREPLY=($(compgen -W 'heap mapping all' -- "$cur"))
 		return
 		;;
+	--by)
+		COMPREPLY=($(compgen -W 'bytes growth' -- "$cur"))
+		return
+		;;
+	--cgroup)
+		COMPREPLY=($(compgen -W "$(awk -F:: '/^0::/ {print $2}' /proc/[0-9]*/cgroup \
+			2>/dev/null | sort -u)" -- "$cur"))
+		return
+		;;
 	--format)
 		COMPREPLY=($(compgen -W 'text json' -- "$cur"))
 		return
 		;;
-	-n | --limit | --min-age | --for)
+	-n | --limit | --min-age | --for | --window | --since)
 		return
 		;;
 	esac
@@ -104,7 +113,10 @@ _leakctl()
 	local opts="--json --format"
 	case $cmd in
 	ps | exited) opts+=" -n --limit" ;;
-	top) opts+=" --pid --comm --unit -n --limit --level --min-age --short-names" ;;
+	top) opts+=" --pid --comm --unit --cgroup -n --limit --level --min-age --short-names
+		--since --by --window --ages" ;;
+	snapshot) opts+=" --pid --comm --unit --cgroup --level" ;;
+	diff) opts+=" --pid --comm --unit --cgroup -n --limit --level" ;;
 	trace) opts+=" --pid --comm --unit --for" ;;
 	untrace) opts+=" --pid --comm --unit" ;;
 	esac

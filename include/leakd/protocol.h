@@ -33,6 +33,8 @@ enum leakd_cmd {
 	LEAKD_CMD_TRACE,		/* struct leakd_req_trace */
 	LEAKD_CMD_UNTRACE,		/* struct leakd_req_trace (duration unused) */
 	LEAKD_CMD_EXITED,		/* struct leakd_req_list */
+	LEAKD_CMD_SNAPSHOT,		/* struct leakd_req_snapshot */
+	LEAKD_CMD_DIFF,			/* struct leakd_req_diff */
 	LEAKD_CMD__MAX,
 };
 
@@ -108,6 +110,32 @@ struct leakd_req_trace {
 	__u64 duration_ns;		/* 0: until untraced */
 };
 
+/* What to do with snapshots. */
+enum leakd_snapshot_op {
+	LEAKD_SNAPSHOT_SAVE = 1,	/* the stacks of sel at level, under name */
+	LEAKD_SNAPSHOT_LIST,		/* the caller's saved snapshots */
+	LEAKD_SNAPSHOT_DELETE,		/* the one called name */
+	LEAKD_SNAPSHOT__MAX,
+};
+
+#define LEAKD_SNAPSHOT_NAME 64		/* bytes of a name, with its NUL */
+
+struct leakd_req_snapshot {
+	__u32 op;			/* enum leakd_snapshot_op */
+	__u32 level;			/* enum leakd_level: save */
+	char name[LEAKD_SNAPSHOT_NAME];	/* [A-Za-z0-9._-], not starting with '.'; not "now" */
+	struct leakd_selector sel;	/* save: which processes */
+};
+
+/* What grew between two saved snapshots of the caller, or a snapshot and now. */
+struct leakd_req_diff {
+	char a[LEAKD_SNAPSHOT_NAME];	/* a snapshot's name, or "now" */
+	char b[LEAKD_SNAPSHOT_NAME];
+	struct leakd_selector sel;	/* "now": which processes */
+	__u32 level;			/* "now": enum leakd_level */
+	__u32 limit;			/* rows; 0: the server's default */
+};
+
 /* Response status, in leakd_resp_hdr.status; leakctl's exit status follows it. */
 enum leakd_status {
 	LEAKD_OK = 0,
@@ -135,6 +163,8 @@ _Static_assert(sizeof(struct leakd_resp_hdr) == 16, "response header layout");
 _Static_assert(sizeof(struct leakd_selector) == 536, "selector layout");
 _Static_assert(sizeof(struct leakd_req_top) == 576, "top layout");
 _Static_assert(sizeof(struct leakd_req_trace) == 544, "trace layout");
+_Static_assert(sizeof(struct leakd_req_snapshot) == 608, "snapshot layout");
+_Static_assert(sizeof(struct leakd_req_diff) == 672, "diff layout");
 #endif
 
 #endif

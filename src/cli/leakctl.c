@@ -17,6 +17,9 @@
 
 #include "leakd/protocol.h"
 #include "base/units.h"
+#include "present/diff.h"
+#include "present/render.h"
+#include "present/stackload.h"
 #include "version.h"
 
 /* Exit codes, documented in leakctl(1). */
@@ -71,6 +74,12 @@ static void usage(FILE *f)
 	      "                          trace the allocator of these processes\n"
 	      "  untrace SELECTOR        stop it\n"
 	      "  exited [-n N]           what recently exited processes left allocated\n"
+	      "  snapshot save NAME [SELECTOR] [--level heap|mapping|all]\n"
+	      "                          keep the stacks of now under a name\n"
+	      "  snapshot list | snapshot delete NAME\n"
+	      "  diff A B [SELECTOR] [-n N] [--level heap|mapping|all]\n"
+	      "                          what grew and shrank from A to B: snapshot names or\n"
+	      "                          now, or two JSON files (reports of leakd -o, answers)\n"
 	      "\n"
 	      "SELECTOR: PID, --pid PID, --comm NAME (as in /proc/PID/comm), --unit UNIT\n"
 	      "(a systemd unit) or, for top, --cgroup PATH (a cgroup and those under it).\n"
@@ -415,6 +424,120 @@ static int cmd_untrace(int argc, char **argv)
 	return cmd_trace_common(argc, argv, false);
 }
 
+/* NAME: a name [A-Za-z0-9._-] the daemon keeps; checked here to fail early and clearly. */
+static int copy_name(char *dst, size_t size, const char *name)
+{
+	if (!*name || strlen(name) >= size || name[0] == '.' || !strcmp(name, "now") ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+	    strlen(name))
+		return usage_error("invalid snapshot name '%s' (1 to 63 of A-Z a-z 0-9 . _ -, not "
+				   "starting with '.', not now)", name);
+	memcpy(dst, name, strlen(name) + 1);
+	return 0;
+}
+
+static int cmd_snapshot(int argc, char **argv)
+{
+	struct leakd_req_snapshot r = { 0 };
+	struct cmd_opts c;
+	const char *op = argc > 1 ? argv[1] : "list";
+	int err;
+
+	if (!strcmp(op, "list")) {
+		r.op = LEAKD_SNAPSHOT_LIST;
+		err = parse_cmd(argc - 1, argv + 1, &c, "");
+	} else if (!strcmp(op, "save") || !strcmp(op, "delete")) {
+		bool save = op[0] == 's';
+
+		if (argc < 3)
+			return usage_error("snapshot %s NAME", op);
+		r.op = save ? LEAKD_SNAPSHOT_SAVE : LEAKD_SNAPSHOT_DELETE;
+		err = copy_name(r.name, sizeof(r.name), argv[2]);
+		if (!err)
+			err = parse_cmd(argc - 2, argv + 2, &c,
+					save ? "pid comm unit cgroup level" : "");
+		r.sel = c.sel;
+		r.level = c.level;
+	} else {
+		return usage_error("snapshot save|list|delete");
+	}
+	return err ? err : ask(LEAKD_CMD_SNAPSHOT, &r, sizeof(r));
+}
+
+/* A diff's side that names a file of leakd's JSON (a report, a top answer), not a snapshot. */
+static bool is_file(const char *arg)
+{
+	size_t n = strlen(arg);
+
+	return strchr(arg, '/') || (n > 5 && !strcmp(arg + n - 5, ".json"));
+}
+
+/* Two files on this machine: no daemon needed. */
+static int diff_files(const char *a, const char *b, uint32_t limit)
+{
+	struct stack_list la = { 0 }, lb = { 0 };
+	struct diff_snap d;
+	struct snapshot s = { .kind = SNAP_DIFF, .diff = &d, .short_names = short_names };
+	enum output_format fmt = format == LEAKD_FORMAT_JSON ? OUTPUT_JSON : OUTPUT_TEXT;
+	const char *why = NULL, *which = a;
+	int err;
+
+	err = stack_list__load_file(a, &la, &why);
+	if (!err) {
+		which = b;
+		err = stack_list__load_file(b, &lb, &why);
+	}
+	if (err) {
+		fprintf(stderr, "leakctl: %s: %s\n", which, why ? why : strerror(-err));
+		stack_list__free(&la);
+		return EXIT_USAGE;
+	}
+	err = diff__compute(&la, &lb, limit, &d);
+	if (!err) {
+		snprintf(d.a, sizeof(d.a), "%s", a);
+		snprintf(d.b, sizeof(d.b), "%s", b);
+		err = render(stdout, fmt, &s);
+		diff_snap__free(&d);
+	}
+	stack_list__free(&la);
+	stack_list__free(&lb);
+	if (err) {
+		fprintf(stderr, "leakctl: diff: %s\n", strerror(-err));
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+	struct leakd_req_diff r = { 0 };
+	struct cmd_opts c;
+	int err;
+
+	if (argc < 3)
+		return usage_error("diff A B: two snapshots (or now), or two JSON files");
+	err = parse_cmd(argc - 2, argv + 2, &c, "n limit pid comm unit cgroup level");
+	if (err)
+		return err;
+	if (is_file(argv[1]) || is_file(argv[2])) {
+		if (!is_file(argv[1]) || !is_file(argv[2]))
+			return usage_error("compare two files, or two snapshots (or one and now)");
+		return diff_files(argv[1], argv[2], c.limit ? c.limit : 10);
+	}
+	for (int k = 0; k < 2; k++) {
+		char *dst = k ? r.b : r.a;
+
+		if (!strcmp(argv[1 + k], "now"))
+			snprintf(dst, sizeof(r.a), "now");
+		else if ((err = copy_name(dst, sizeof(r.a), argv[1 + k])))
+			return err;
+	}
+	r.sel = c.sel;
+	r.level = c.level;
+	r.limit = c.limit;
+	return ask(LEAKD_CMD_DIFF, &r, sizeof(r));
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -425,6 +548,8 @@ static const struct {
 	{ "trace", cmd_trace },
 	{ "untrace", cmd_untrace },
 	{ "exited", cmd_exited },
+	{ "snapshot", cmd_snapshot },
+	{ "diff", cmd_diff },
 };
 
 int main(int argc, char **argv)

@@ -419,6 +419,18 @@ static int render_json_fn(FILE *f, const struct snapshot *s)
 	case SNAP_DIFF:
 		diff(&j, s->diff);
 		break;
+	case SNAP_SAVED:
+		json_u64(&j, "limit", s->saved->limit);
+		json_array_begin(&j, "snapshots");
+		for (size_t i = 0; i < s->saved->n; i++) {
+			json_object_begin(&j, NULL);
+			json_str(&j, "name", s->saved->v[i].name);
+			json_i64(&j, "saved", s->saved->v[i].saved);
+			json_u64(&j, "size", s->saved->v[i].size);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		break;
 	case SNAP_METRICS:
 		return -ENOTSUP;
 	}

@@ -394,6 +394,21 @@ static void diff(FILE *f, const struct diff_snap *d, bool short_names)
 		fputs("no stack changed\n", f);
 }
 
+static void saved(FILE *f, const struct saved_list_snap *l)
+{
+	char when[32], b[32];
+	struct tm tm;
+	size_t i;
+
+	fprintf(f, "%zu snapshots saved (at most %u):\n", l->n, l->limit);
+	for (i = 0; i < l->n; i++) {
+		localtime_r(&l->v[i].saved, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		fprintf(f, "%-24s %s %10s (%" PRIu64 " bytes)\n", l->v[i].name, when,
+			fmt_bytes(l->v[i].size, b, sizeof(b)), l->v[i].size);
+	}
+}
+
 static int render_text_fn(FILE *f, const struct snapshot *s)
 {
 	switch (s->kind) {
@@ -420,6 +435,9 @@ static int render_text_fn(FILE *f, const struct snapshot *s)
 		return 0;
 	case SNAP_DIFF:
 		diff(f, s->diff, s->short_names);
+		return 0;
+	case SNAP_SAVED:
+		saved(f, s->saved);
 		return 0;
 	case SNAP_METRICS:
 		return -ENOTSUP;

@@ -223,6 +223,19 @@ struct metrics_snap {
 
 struct diff_snap;
 
+/* A saved snapshot, as a list of them shows it. */
+struct saved_snap {
+	char name[64];
+	time_t saved;
+	uint64_t size;			/* bytes of its file */
+};
+
+struct saved_list_snap {
+	const struct saved_snap *v;
+	size_t n;
+	uint32_t limit;			/* how many a user may keep */
+};
+
 struct error_snap {
 	char message[512];
 };
@@ -237,6 +250,7 @@ enum snapshot_kind {
 	SNAP_ERROR,
 	SNAP_METRICS,
 	SNAP_DIFF,
+	SNAP_SAVED,			/* the saved snapshots */
 };
 
 /* One answer, whatever its kind: what a renderer takes. */
@@ -253,6 +267,7 @@ struct snapshot {
 		const struct error_snap *error;
 		const struct metrics_snap *metrics;
 		const struct diff_snap *diff;
+		const struct saved_list_snap *saved;
 	};
 };
 

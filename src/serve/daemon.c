@@ -21,6 +21,8 @@
 #include "model/ages.h"
 #include "model/histories.h"
 #include "model/history.h"
+#include "present/diff.h"
+#include "serve/snapstore.h"
 #include "base/hashtab.h"
 #include "present/report.h"
 #include "collect/consume.h"
@@ -92,6 +94,7 @@ struct daemon {
 	struct server *server;
 	struct hashtab watches;		/* struct watch */
 	struct histories stacks_hist;	/* of the stacks of every process */
+	struct snapstore snaps;
 	struct kept_exit *exited;	/* o.max_exited slots */
 	size_t nr_exited;
 	uint64_t exit_seq;
@@ -650,7 +653,8 @@ static int setup(struct daemon *d, server_handler handler)
 	hl.max_series = o->history_series;
 	hl.points = o->history_points;
 	if (!d->policy || !d->exited || hashtab__init(&d->watches, sizeof(struct watch), 256) ||
-	    histories__init(&d->stacks_hist, &hl)) {
+	    histories__init(&d->stacks_hist, &hl) ||
+	    snapstore__init(&d->snaps, o->state_dir, o->max_snapshots)) {
 		log_err("out of memory");
 		return EXIT_FAILURE_RUNTIME;
 	}
@@ -690,6 +694,7 @@ static void teardown(struct daemon *d)
 			history__destroy(&w->mem);
 	hashtab__destroy(&d->watches);
 	histories__destroy(&d->stacks_hist);
+	snapstore__destroy(&d->snaps);
 	for (i = 0; d->exited && i < d->o.max_exited; i++)
 		exit_snap__free(&d->exited[i].s);
 	free(d->exited);
@@ -1241,4 +1246,115 @@ void exited_snap__free(struct exited_snap *s)
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
+}
+
+/* Every stack of sel at the levels, by bytes: what a snapshot keeps. */
+static int gather_all(struct daemon *d, const struct peer *who, const struct selector *sel,
+		      const bool level[LEVEL__COUNT], struct top_snap *ret)
+{
+	struct top_query q = { .sel = *sel, .limit = d->o.snapshot_stacks };
+
+	memcpy(q.level, level, sizeof(q.level));
+	return daemon__top(d, who, &q, ret);
+}
+
+int daemon__snapshot_save(struct daemon *d, const struct peer *who, const char *name,
+			  const struct selector *sel, const bool level[LEVEL__COUNT])
+{
+	struct top_snap t;
+	struct snapshot s = { .kind = SNAP_TOP, .top = &t };
+	int err;
+
+	if (!snapstore_name_ok(name))
+		return -EINVAL;
+	err = gather_all(d, who, sel, level, &t);
+	if (err)
+		return err;
+	err = snapstore__save(&d->snaps, who->uid, name, &s);
+	top_snap__free(&t);
+	return err;
+}
+
+int daemon__snapshot_delete(struct daemon *d, const struct peer *who, const char *name)
+{
+	return snapstore__delete(&d->snaps, who->uid, name);
+}
+
+int daemon__snapshot_list(struct daemon *d, const struct peer *who,
+			  struct saved_list_snap *ret)
+{
+	struct saved_snap *v;
+	int err;
+
+	memset(ret, 0, sizeof(*ret));
+	err = snapstore__list(&d->snaps, who->uid, &v, &ret->n);
+	if (err)
+		return err;
+	ret->v = v;
+	ret->limit = d->o.max_snapshots;
+	return 0;
+}
+
+void saved_list_snap__free(struct saved_list_snap *s)
+{
+	free((void *)s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/* The stacks of one side of a diff: a saved snapshot, or what there is now. */
+static int diff_side(struct daemon *d, const struct peer *who, const struct diff_query *q,
+		     const char *name, struct stack_list *ret, const char **ret_why)
+{
+	struct top_snap t;
+	int err;
+
+	if (strcmp(name, "now")) {
+		err = snapstore__load(&d->snaps, who->uid, name, ret, ret_why);
+		if (err == -ENOENT || (err == -EINVAL && !*ret_why))
+			*ret_why = name;
+		return err;
+	}
+	err = gather_all(d, who, &q->sel, q->level, &t);
+	if (err == -ESRCH) {
+		*ret_why = "now: no such process watched";
+		return -ENOENT;
+	}
+	if (err)
+		return err;
+	*ret = t.stacks;	/* the list moves out of the answer */
+	return 0;
+}
+
+int daemon__diff(struct daemon *d, const struct peer *who, const struct diff_query *q,
+		 struct diff_answer *ret, const char **ret_why)
+{
+	int err;
+
+	memset(ret, 0, sizeof(*ret));
+	*ret_why = NULL;
+	err = diff_side(d, who, q, q->a, &ret->a, ret_why);
+	if (!err)
+		err = diff_side(d, who, q, q->b, &ret->b, ret_why);
+	if (!err) {
+		ret->diff = calloc(1, sizeof(*ret->diff));
+		err = ret->diff ? diff__compute(&ret->a, &ret->b, q->limit, ret->diff) : -ENOMEM;
+	}
+	if (!err) {
+		snprintf(ret->diff->a, sizeof(ret->diff->a), "%s", q->a);
+		snprintf(ret->diff->b, sizeof(ret->diff->b), "%s", q->b);
+	}
+	if (err)
+		diff_answer__free(ret);
+	return err;
+}
+
+void diff_answer__free(struct diff_answer *a)
+{
+	if (a->diff)
+		diff_snap__free(a->diff);
+	free(a->diff);
+	a->diff = NULL;
+	stack_list__free(&a->a);
+	stack_list__free(&a->b);
 }

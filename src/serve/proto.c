@@ -12,6 +12,8 @@ static const size_t payload_size[LEAKD_CMD__MAX] = {
 	[LEAKD_CMD_TRACE] = sizeof(struct leakd_req_trace),
 	[LEAKD_CMD_UNTRACE] = sizeof(struct leakd_req_trace),
 	[LEAKD_CMD_EXITED] = sizeof(struct leakd_req_list),
+	[LEAKD_CMD_SNAPSHOT] = sizeof(struct leakd_req_snapshot),
+	[LEAKD_CMD_DIFF] = sizeof(struct leakd_req_diff),
 };
 
 int proto__check_header(const struct leakd_req_hdr *h, const char **why)
@@ -135,6 +137,38 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 	case LEAKD_CMD_TRACE:
 	case LEAKD_CMD_UNTRACE:
 		return check_selector(&((const struct leakd_req_trace *)payload)->sel, true, why);
+	case LEAKD_CMD_SNAPSHOT: {
+		const struct leakd_req_snapshot *r = payload;
+		int err;
+
+		if (!r->op || r->op >= LEAKD_SNAPSHOT__MAX || r->level > LEAKD_LEVEL_MAP) {
+			*why = "unknown snapshot operation or level";
+			return LEAKD_ERR_ARGS;
+		}
+		err = check_string(r->name, sizeof(r->name), why, "bad snapshot name");
+		if (err)
+			return err;
+		if (r->op != LEAKD_SNAPSHOT_LIST && !r->name[0]) {
+			*why = "give a snapshot name";
+			return LEAKD_ERR_ARGS;
+		}
+		return check_selector(&r->sel, false, why);
+	}
+	case LEAKD_CMD_DIFF: {
+		const struct leakd_req_diff *r = payload;
+		int err;
+
+		err = check_string(r->a, sizeof(r->a), why, "bad snapshot name");
+		if (!err)
+			err = check_string(r->b, sizeof(r->b), why, "bad snapshot name");
+		if (err)
+			return err;
+		if (!r->a[0] || !r->b[0] || r->level > LEAKD_LEVEL_MAP) {
+			*why = "give two snapshots (or now) and a known level";
+			return LEAKD_ERR_ARGS;
+		}
+		return check_selector(&r->sel, false, why);
+	}
 	}
 	return LEAKD_OK;
 }

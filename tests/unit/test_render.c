@@ -32,6 +32,7 @@ static const char *const other_form[] = {
 	"container",		/* text: its first 12 digits, as container tools show it */
 	"by",			/* text says it in the heading's wording */
 	"a", "b",		/* diff: text names them in its heading (checked below) */
+	"saved",		/* epoch seconds; text shows the local date and time */
 	NULL,
 };
 
@@ -365,6 +366,17 @@ START_TEST(json_has_schema)
 }
 END_TEST
 
+START_TEST(saved_agrees)
+{
+	struct saved_snap v[2] = { { .name = "before-deploy", .saved = 1700000000, .size = 801 },
+				   { .name = "after", .saved = 1700000100, .size = 802 } };
+	struct saved_list_snap l = { .v = v, .n = 2, .limit = 803 };
+	struct snapshot s = { .kind = SNAP_SAVED, .saved = &l };
+
+	ck_assert_int_ge(agree(&s), 5);
+}
+END_TEST
+
 START_TEST(diff_agrees)
 {
 	struct stack_list a = { 0 }, b = { 0 };
@@ -474,6 +486,7 @@ int main(void)
 	tcase_add_test(tc, error_agrees);
 	tcase_add_test(tc, formats_by_name);
 	tcase_add_test(tc, json_has_schema);
+	tcase_add_test(tc, saved_agrees);
 	tcase_add_test(tc, diff_agrees);
 	tcase_add_test(tc, metrics_exposition);
 	suite_add_tcase(s, tc);
