@@ -45,7 +45,7 @@ _leakctl()
 	local cur prev words cword split
 	_init_completion -s || return
 
-	local commands="status ps top trace untrace exited export"
+	local commands="status ps top trace untrace exited export snapshot diff"
 	local globals="--json --format --short-names --socket --help --version"
 	local cmd="" i
 
@@ -86,6 +86,15 @@ _leakctl()
 		fi
 		return
 		;;
+	--by)
+		COMPREPLY=($(compgen -W 'bytes growth' -- "$cur"))
+		return
+		;;
+	--cgroup)
+		COMPREPLY=($(compgen -W "$(awk -F:: '/^0::/ {print $2}' /proc/[0-9]*/cgroup \
+			2>/dev/null | sort -u)" -- "$cur"))
+		return
+		;;
 	--format)
 		# The profile formats go with export, and export with them only.
 		if [[ $cmd == export ]]; then
@@ -95,7 +104,7 @@ _leakctl()
 		fi
 		return
 		;;
-	-n | --limit | --min-age | --for)
+	-n | --limit | --min-age | --for | --window | --since)
 		return
 		;;
 	esac
@@ -113,7 +122,10 @@ _leakctl()
 	local opts="--json --format"
 	case $cmd in
 	ps | exited) opts+=" -n --limit" ;;
-	top) opts+=" --pid --comm --unit -n --limit --level --min-age --short-names" ;;
+	top) opts+=" --pid --comm --unit --cgroup -n --limit --level --min-age --short-names
+		--since --by --window --ages" ;;
+	snapshot) opts+=" --pid --comm --unit --cgroup --level" ;;
+	diff) opts+=" --pid --comm --unit --cgroup -n --limit --level" ;;
 	trace) opts+=" --pid --comm --unit --for" ;;
 	untrace) opts+=" --pid --comm --unit" ;;
 	export) opts="--format --pid --comm --unit --level -o --output" ;;

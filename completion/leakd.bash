@@ -46,7 +46,7 @@ _leakd()
 		COMPREPLY=($(compgen -W 'text json pprof folded svg' -- "$cur"))
 		return
 		;;
-	--cache-dir)
+	--cache-dir | --state-dir)
 		_filedir -d
 		return
 		;;
@@ -58,7 +58,8 @@ _leakd()
 		--ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
 		--drilldown-for | --drilldown-max | --max-procs | --max-traced | --max-exited | \
-		--exited-min-bytes | --max-rules | --max-clients)
+		--exited-min-bytes | --max-rules | --max-clients | --history-points | \
+		--history-series | --max-snapshots | --snapshot-stacks)
 		return
 		;;
 	esac
@@ -70,7 +71,8 @@ _leakd()
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --no-drilldown --trace-all
 		--max-procs --max-traced --max-exited --exited-min-bytes --max-rules
-		--max-clients --verbose --help
+		--max-clients --history-points --history-series --state-dir --max-snapshots
+		--snapshot-stacks --verbose --help
 		--version --' -- "$cur"))
 } &&
 	complete -F _leakd leakd

@@ -37,6 +37,8 @@ enum leakd_cmd {
 	LEAKD_CMD_TRACE,		/* struct leakd_req_trace */
 	LEAKD_CMD_UNTRACE,		/* struct leakd_req_trace (duration unused) */
 	LEAKD_CMD_EXITED,		/* struct leakd_req_list */
+	LEAKD_CMD_SNAPSHOT,		/* struct leakd_req_snapshot */
+	LEAKD_CMD_DIFF,			/* struct leakd_req_diff */
 	LEAKD_CMD__MAX,
 };
 
@@ -65,8 +67,8 @@ struct leakd_req_hdr {
 };
 
 /*
- * Which processes: at most one of pid, comm and unit (the others zero/empty);
- * none at all means every process the caller may see.  Strings are
+ * Which processes: at most one of pid, comm, unit and cgroup (the others
+ * zero/empty); none at all means every process the caller may see.  Strings are
  * NUL-terminated within their arrays.
  */
 struct leakd_selector {
@@ -74,6 +76,7 @@ struct leakd_selector {
 	__u32 _pad;
 	char comm[16];			/* as /proc/PID/comm, exactly */
 	char unit[256];			/* a systemd unit, e.g. "nginx.service" */
+	char cgroup[256];		/* a cgroup (v2) path or a path it is under */
 };
 
 struct leakd_req_list {
@@ -90,17 +93,57 @@ enum leakd_level {
 
 #define LEAKD_TOP_DEFAULT 10		/* stacks leakctl asks for without -n */
 
+/* What top ranks by. */
+enum leakd_top_by {
+	LEAKD_TOP_BY_BYTES = 0,		/* outstanding bytes */
+	LEAKD_TOP_BY_GROWTH = 1,	/* the trend of each stack's history */
+	LEAKD_TOP_BY__MAX,
+};
+
+#define LEAKD_TOP_AGES (1u << 0)	/* a histogram of ages with each row */
+#define LEAKD_TOP_FLAGS LEAKD_TOP_AGES
+
 struct leakd_req_top {
 	struct leakd_selector sel;
 	__u32 limit;			/* stacks, at most LEAKD_TOP_MAX; 0: all, up to that
 					 * (leakctl asks for LEAKD_TOP_DEFAULT without -n) */
 	__u32 level;			/* enum leakd_level */
 	__u64 min_age_ns;		/* only memory at least this old; <= LEAKD_DURATION_MAX */
+	__u64 since_ns;			/* only memory allocated at most this long ago; 0: all */
+	__u64 window_ns;		/* by growth: the trends' window; 0: the daemon's */
+	__u32 by;			/* enum leakd_top_by */
+	__u32 top_flags;		/* LEAKD_TOP_FLAGS */
 };
 
 struct leakd_req_trace {
 	struct leakd_selector sel;	/* one of the three must be given */
 	__u64 duration_ns;		/* 0: until untraced; <= LEAKD_DURATION_MAX */
+};
+
+/* What to do with snapshots. */
+enum leakd_snapshot_op {
+	LEAKD_SNAPSHOT_SAVE = 1,	/* the stacks of sel at level, under name */
+	LEAKD_SNAPSHOT_LIST,		/* the caller's saved snapshots */
+	LEAKD_SNAPSHOT_DELETE,		/* the one called name */
+	LEAKD_SNAPSHOT__MAX,
+};
+
+#define LEAKD_SNAPSHOT_NAME 64		/* bytes of a name, with its NUL */
+
+struct leakd_req_snapshot {
+	__u32 op;			/* enum leakd_snapshot_op */
+	__u32 level;			/* enum leakd_level: save */
+	char name[LEAKD_SNAPSHOT_NAME];	/* [A-Za-z0-9._-], not starting with '.'; not "now" */
+	struct leakd_selector sel;	/* save: which processes */
+};
+
+/* What grew between two saved snapshots of the caller, or a snapshot and now. */
+struct leakd_req_diff {
+	char a[LEAKD_SNAPSHOT_NAME];	/* a snapshot's name, or "now" */
+	char b[LEAKD_SNAPSHOT_NAME];
+	struct leakd_selector sel;	/* "now": which processes */
+	__u32 level;			/* "now": enum leakd_level */
+	__u32 limit;			/* rows, at most LEAKD_TOP_MAX; 0: all */
 };
 
 /* Response status, in leakd_resp_hdr.status; leakctl's exit status follows it. */
@@ -127,9 +170,11 @@ struct leakd_resp_hdr {
 #ifndef __bpf__
 _Static_assert(sizeof(struct leakd_req_hdr) == 16, "request header layout");
 _Static_assert(sizeof(struct leakd_resp_hdr) == 16, "response header layout");
-_Static_assert(sizeof(struct leakd_selector) == 280, "selector layout");
-_Static_assert(sizeof(struct leakd_req_top) == 296, "top layout");
-_Static_assert(sizeof(struct leakd_req_trace) == 288, "trace layout");
+_Static_assert(sizeof(struct leakd_selector) == 536, "selector layout");
+_Static_assert(sizeof(struct leakd_req_top) == 576, "top layout");
+_Static_assert(sizeof(struct leakd_req_trace) == 544, "trace layout");
+_Static_assert(sizeof(struct leakd_req_snapshot) == 608, "snapshot layout");
+_Static_assert(sizeof(struct leakd_req_diff) == 672, "diff layout");
 #endif
 
 #endif

@@ -18,6 +18,9 @@
 
 #include "leakd/protocol.h"
 #include "base/units.h"
+#include "present/diff.h"
+#include "present/render.h"
+#include "present/stackload.h"
 #include "version.h"
 
 /* Exit codes, documented in leakctl(1). */
@@ -75,16 +78,25 @@ static void usage(FILE *f)
 	      "  status                  the daemon: kernel features, processes, drops, its cost\n"
 	      "  ps [-n N]               processes by memory growth\n"
 	      "  top [SELECTOR] [-n N] [--level heap|mapping|all] [--min-age DURATION]\n"
-	      "                          the stacks that hold the most outstanding memory\n"
+	      "      [--since DURATION] [--by bytes|growth] [--window DURATION] [--ages]\n"
+	      "                          the stacks that hold the most outstanding memory,\n"
+	      "                          or that grow the most\n"
 	      "  trace SELECTOR [--for DURATION]\n"
 	      "                          trace the allocator of these processes\n"
 	      "  untrace SELECTOR        stop it\n"
 	      "  exited [-n N]           what recently exited processes left allocated\n"
 	      "  export --format pprof|folded|svg [SELECTOR] [--level heap|mapping] [-o FILE]\n"
 	      "                          every stack of top at one level as a profile\n"
+	      "  snapshot save NAME [SELECTOR] [--level heap|mapping|all]\n"
+	      "                          keep the stacks of now under a name\n"
+	      "  snapshot list | snapshot delete NAME\n"
+	      "  diff A B [SELECTOR] [-n N] [--level heap|mapping|all]\n"
+	      "                          what grew and shrank from A to B: snapshot names or\n"
+	      "                          now, or two JSON files (reports of leakd -o, answers)\n"
 	      "\n"
-	      "SELECTOR: PID, --pid PID, --comm NAME (as in /proc/PID/comm) or --unit UNIT\n"
-	      "(a systemd unit).  A name or unit also traces processes that start later.\n"
+	      "SELECTOR: PID, --pid PID, --comm NAME (as in /proc/PID/comm), --unit UNIT\n"
+	      "(a systemd unit) or, for top, --cgroup PATH (a cgroup and those under it).\n"
+	      "A name or unit also traces processes that start later.\n"
 	      "DURATION: a number with a unit: ms, s, m, h, d (a bare number is seconds).\n"
 	      "A command's options and PID go in any order; --json, --format,\n"
 	      "--short-names and --socket may follow the command too.\n"
@@ -218,12 +230,14 @@ struct cmd_opts {
 	uint32_t level;
 	bool level_given;
 	uint64_t min_age_ns, duration_ns;
+	uint64_t since_ns, window_ns;
+	uint32_t by;			/* enum leakd_top_by */
+	bool ages;
 };
 
-/* In the order of parse_cmd's table: an option's name is found by its value. */
 enum {
 	O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT, O_SHORT_NAMES,
-	O_SOCKET, O_OUTPUT
+	O_SOCKET, O_OUTPUT, O_CGROUP, O_BY, O_WINDOW, O_SINCE, O_AGES
 };
 
 /* Whether name is one of the space-separated words of allow. */
@@ -267,6 +281,11 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		{ "socket", required_argument, NULL, O_SOCKET },
 		{ "output", required_argument, NULL, O_OUTPUT },
 		{ "limit", required_argument, NULL, 'n' },
+		{ "cgroup", required_argument, NULL, O_CGROUP },
+		{ "by", required_argument, NULL, O_BY },
+		{ "window", required_argument, NULL, O_WINDOW },
+		{ "since", required_argument, NULL, O_SINCE },
+		{ "ages", no_argument, NULL, O_AGES },
 		{ 0 },
 	};
 	bool pid_operand = false;
@@ -278,8 +297,11 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 	opterr = 0;
 	/* "-": operands come back in place (as 1), whatever POSIXLY_CORRECT says. */
 	while ((ch = getopt_long(argc, argv, "-:n:s:o:", lo, NULL)) != -1) {
-		const char *name = ch == 'n' ? "n" : ch == 'o' ? "o" :
-				   ch >= O_PID ? lo[ch - O_PID].name : NULL;
+		const char *name = ch == 'n' ? "n" : ch == 'o' ? "o" : NULL;
+
+		for (size_t k = 0; !name && lo[k].name; k++)
+			if (lo[k].val == ch)
+				name = lo[k].name;
 
 		if (ch == '?' || ch == ':')
 			return usage_error(ch == ':' ? "option %s needs an argument" :
@@ -369,12 +391,34 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 				return err;
 			*(ch == O_FOR ? &c->duration_ns : &c->min_age_ns) = v;
 			break;
+		case O_WINDOW:
+		case O_SINCE:
+			if (parse_duration(optarg, &v) || !v || v > LEAKD_DURATION_MAX)
+				return usage_error("invalid duration '%s'", optarg);
+			*(ch == O_WINDOW ? &c->window_ns : &c->since_ns) = v;
+			break;
+		case O_CGROUP:
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(c->sel.cgroup))
+				return usage_error("invalid cgroup '%s' (a path from /)", optarg);
+			memcpy(c->sel.cgroup, optarg, strlen(optarg) + 1);
+			break;
+		case O_BY:
+			if (!strcmp(optarg, "bytes"))
+				c->by = LEAKD_TOP_BY_BYTES;
+			else if (!strcmp(optarg, "growth"))
+				c->by = LEAKD_TOP_BY_GROWTH;
+			else
+				return usage_error("invalid ranking '%s' (bytes or growth)", optarg);
+			break;
+		case O_AGES:
+			c->ages = true;
+			break;
 		}
 	}
 	if (optind < argc)	/* after "--" */
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (!!c->sel.pid + !!c->sel.comm[0] + !!c->sel.unit[0] > 1)
-		return usage_error("give one of a pid, --comm and --unit");
+	if (!!c->sel.pid + !!c->sel.comm[0] + !!c->sel.unit[0] + !!c->sel.cgroup[0] > 1)
+		return usage_error("give one of a pid, --comm, --unit and --cgroup");
 	if (profile_format() != allowed(allow, "output"))
 		return profile_format() ?
 			usage_error("--format pprof, folded and svg go with export only") :
@@ -416,14 +460,21 @@ static int cmd_top(int argc, char **argv)
 {
 	struct leakd_req_top r = { 0 };
 	struct cmd_opts c;
-	int err = parse_cmd(argc, argv, &c, "top n limit pid comm unit level min-age");
+	int err = parse_cmd(argc, argv, &c,
+			    "top n limit pid comm unit cgroup level min-age by window since ages");
 
 	if (err)
 		return err;
+	if (c.window_ns && c.by != LEAKD_TOP_BY_GROWTH)
+		return usage_error("--window goes with --by growth");
 	r.sel = c.sel;
 	r.limit = c.limit_set ? c.limit : LEAKD_TOP_DEFAULT;
 	r.level = c.level;
 	r.min_age_ns = c.min_age_ns;
+	r.since_ns = c.since_ns;
+	r.window_ns = c.window_ns;
+	r.by = c.by;
+	r.top_flags = c.ages ? LEAKD_TOP_AGES : 0;
 	return ask(LEAKD_CMD_TOP, &r, sizeof(r));
 }
 
@@ -470,6 +521,120 @@ static int cmd_untrace(int argc, char **argv)
 	return cmd_trace_common(argc, argv, false);
 }
 
+/* NAME: a name [A-Za-z0-9._-] the daemon keeps; checked here to fail early and clearly. */
+static int copy_name(char *dst, size_t size, const char *name)
+{
+	if (!*name || strlen(name) >= size || name[0] == '.' || !strcmp(name, "now") ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+	    strlen(name))
+		return usage_error("invalid snapshot name '%s' (1 to 63 of A-Z a-z 0-9 . _ -, not "
+				   "starting with '.', not now)", name);
+	memcpy(dst, name, strlen(name) + 1);
+	return 0;
+}
+
+static int cmd_snapshot(int argc, char **argv)
+{
+	struct leakd_req_snapshot r = { 0 };
+	struct cmd_opts c;
+	const char *op = argc > 1 ? argv[1] : "list";
+	int err;
+
+	if (!strcmp(op, "list")) {
+		r.op = LEAKD_SNAPSHOT_LIST;
+		err = parse_cmd(argc - 1, argv + 1, &c, "");
+	} else if (!strcmp(op, "save") || !strcmp(op, "delete")) {
+		bool save = op[0] == 's';
+
+		if (argc < 3)
+			return usage_error("snapshot %s NAME", op);
+		r.op = save ? LEAKD_SNAPSHOT_SAVE : LEAKD_SNAPSHOT_DELETE;
+		err = copy_name(r.name, sizeof(r.name), argv[2]);
+		if (!err)
+			err = parse_cmd(argc - 2, argv + 2, &c,
+					save ? "pid comm unit cgroup level" : "");
+		r.sel = c.sel;
+		r.level = c.level;
+	} else {
+		return usage_error("snapshot save|list|delete");
+	}
+	return err ? err : ask(LEAKD_CMD_SNAPSHOT, &r, sizeof(r));
+}
+
+/* A diff's side that names a file of leakd's JSON (a report, a top answer), not a snapshot. */
+static bool is_file(const char *arg)
+{
+	size_t n = strlen(arg);
+
+	return strchr(arg, '/') || (n > 5 && !strcmp(arg + n - 5, ".json"));
+}
+
+/* Two files on this machine: no daemon needed. */
+static int diff_files(const char *a, const char *b, uint32_t limit)
+{
+	struct stack_list la = { 0 }, lb = { 0 };
+	struct diff_snap d;
+	struct snapshot s = { .kind = SNAP_DIFF, .diff = &d, .short_names = short_names };
+	enum output_format fmt = format == LEAKD_FORMAT_JSON ? OUTPUT_JSON : OUTPUT_TEXT;
+	const char *why = NULL, *which = a;
+	int err;
+
+	err = stack_list__load_file(a, &la, &why);
+	if (!err) {
+		which = b;
+		err = stack_list__load_file(b, &lb, &why);
+	}
+	if (err) {
+		fprintf(stderr, "leakctl: %s: %s\n", which, why ? why : strerror(-err));
+		stack_list__free(&la);
+		return EXIT_USAGE;
+	}
+	err = diff__compute(&la, &lb, limit, &d);
+	if (!err) {
+		snprintf(d.a, sizeof(d.a), "%s", a);
+		snprintf(d.b, sizeof(d.b), "%s", b);
+		err = render(stdout, fmt, &s);
+		diff_snap__free(&d);
+	}
+	stack_list__free(&la);
+	stack_list__free(&lb);
+	if (err) {
+		fprintf(stderr, "leakctl: diff: %s\n", strerror(-err));
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+	struct leakd_req_diff r = { 0 };
+	struct cmd_opts c;
+	int err;
+
+	if (argc < 3)
+		return usage_error("diff A B: two snapshots (or now), or two JSON files");
+	err = parse_cmd(argc - 2, argv + 2, &c, "n limit pid comm unit cgroup level");
+	if (err)
+		return err;
+	if (is_file(argv[1]) || is_file(argv[2])) {
+		if (!is_file(argv[1]) || !is_file(argv[2]))
+			return usage_error("compare two files, or two snapshots (or one and now)");
+		return diff_files(argv[1], argv[2], c.limit_set ? c.limit : LEAKD_TOP_DEFAULT);
+	}
+	for (int k = 0; k < 2; k++) {
+		char *dst = k ? r.b : r.a;
+
+		if (!strcmp(argv[1 + k], "now"))
+			snprintf(dst, sizeof(r.a), "now");
+		else if ((err = copy_name(dst, sizeof(r.a), argv[1 + k])))
+			return err;
+	}
+	r.sel = c.sel;
+	r.level = c.level;
+	r.limit = c.limit_set ? c.limit : LEAKD_TOP_DEFAULT;
+	return ask(LEAKD_CMD_DIFF, &r, sizeof(r));
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -481,6 +646,8 @@ static const struct {
 	{ "untrace", cmd_untrace },
 	{ "exited", cmd_exited },
 	{ "export", cmd_export },
+	{ "snapshot", cmd_snapshot },
+	{ "diff", cmd_diff },
 };
 
 int main(int argc, char **argv)

@@ -91,6 +91,16 @@ static const struct opt opts[] = {
 	  "DURATION", "daemon: sample memory this often (default 10s)" },
 	{ "growth-window", 0, K_DURATION, OFF(growth_window_ns), 1000000000ULL, 0, BOTH,
 	  "DURATION", "daemon: growth measured over this (default 30m)" },
+	{ "state-dir", 0, K_STRING, OFF(state_dir), 0, 0, BOTH, "DIR",
+	  "daemon: saved snapshots (default /var/lib/leakd)" },
+	{ "max-snapshots", 0, K_U64, OFF(max_snapshots), 0, 1024, BOTH, "N",
+	  "daemon: saved snapshots per user (default 32)" },
+	{ "snapshot-stacks", 0, K_U64, OFF(snapshot_stacks), 1, 1 << 20, BOTH, "N",
+	  "daemon: stacks a snapshot keeps (default 4096)" },
+	{ "history-points", 0, K_U64, OFF(history_points), 8, 100000, BOTH, "N",
+	  "daemon: points per memory history (default 96)" },
+	{ "history-series", 0, K_U64, OFF(history_series), 0, 1 << 22, BOTH, "N",
+	  "daemon: stack histories at most (default 4096)" },
 	{ "drilldown-bytes", 0, K_SIZE, OFF(drilldown_bytes), 1, 0, BOTH, "SIZE",
 	  "daemon: trace a process grown this much (64M)" },
 	{ "drilldown-window", 0, K_DURATION, OFF(drilldown_window_ns), 1000000000ULL, 0, BOTH,
@@ -178,6 +188,11 @@ void options__defaults(struct leakd_options *o)
 	o->socket_group = "leakd";
 	o->sample_interval_ns = 10 * NSEC_PER_SEC;
 	o->growth_window_ns = 30 * 60 * NSEC_PER_SEC;
+	o->history_points = 96;
+	o->state_dir = "/var/lib/leakd";
+	o->max_snapshots = 32;
+	o->snapshot_stacks = 4096;
+	o->history_series = 4096;
 	o->drilldown = true;
 	o->drilldown_bytes = 64 << 20;
 	o->drilldown_window_ns = 10 * 60 * NSEC_PER_SEC;

@@ -62,6 +62,11 @@ struct leakd_options {
 	const char *socket_group;
 	uint64_t sample_interval_ns;	/* memory of every process sampled this often */
 	uint64_t growth_window_ns;	/* growth measured over this much history */
+	uint64_t history_points;	/* points per history (thinned as they age) */
+	const char *state_dir;		/* saved snapshots */
+	uint64_t max_snapshots;		/* per user */
+	uint64_t snapshot_stacks;	/* stacks one snapshot keeps */
+	uint64_t history_series;	/* stack histories, all processes together */
 	bool drilldown;			/* automatic tracing of steady growers */
 	uint64_t drilldown_bytes;	/* growth that makes a grower ... */
 	uint64_t drilldown_window_ns;	/* ... within this long */

@@ -54,10 +54,18 @@ static void frame(struct json *j, const struct frame_snap *fr)
 	json_object_end(j);
 }
 
-static void stack_fields(struct json *j, const struct stack_snap *st)
+/*
+ * whole: the stack with its process and figures; else what the stack is (level,
+ * marks, frames), as a diff's rows name it beside figures of their own.
+ */
+static void stack_fields(struct json *j, const struct stack_snap *st, bool whole)
 {
 	size_t k;
 
+	if (!whole) {
+		json_str(j, "level", level_name(st->level));
+		goto what;
+	}
 	if (st->pid) {
 		json_u64(j, "pid", st->pid);
 		json_str(j, "comm", st->comm);
@@ -74,6 +82,38 @@ static void stack_fields(struct json *j, const struct stack_snap *st)
 	json_bool(j, "preexisting", st->id == STACK_ID_PREEXISTING);
 	if (st->trace_ended)
 		json_bool(j, "trace_ended", true);
+	if (st->has_trend) {
+		json_object_begin(j, "trend");
+		json_str(j, "class", trend_class__name(st->trend.cls));
+		json_u64(j, "window_s", st->trend_window_s);
+		json_u64(j, "points", st->trend.points);
+		if (st->trend.cls != TREND_UNKNOWN) {
+			json_i64(j, "bytes_per_hour", (int64_t)st->trend.per_hour);
+			json_i64(j, "recent_bytes_per_hour", (int64_t)st->trend.recent_per_hour);
+			json_double(j, "fit", st->trend.fit);
+		} else {
+			json_u64(j, "span_s", st->trend.span_ns / 1000000000);
+		}
+		json_object_end(j);
+	}
+	if (st->has_ages && st->ages.count) {
+		json_object_begin(j, "ages");
+		json_u64(j, "oldest_s", st->ages.oldest_ns / 1000000000);
+		json_u64(j, "median_s", st->ages.median_ns / 1000000000);
+		if (st->age_histogram) {
+			json_array_begin(j, "histogram");
+			for (unsigned int b = 0; b < AGE_BUCKETS; b++) {
+				json_object_begin(j, NULL);
+				json_str(j, "age", age_bucket__name(b));
+				json_u64(j, "count", st->ages.counts[b]);
+				json_u64(j, "bytes", st->ages.bytes[b]);
+				json_object_end(j);
+			}
+			json_array_end(j);
+		}
+		json_object_end(j);
+	}
+what:
 	json_array_begin(j, "cut");
 	for (k = 0; k < nr_stack_notes; k++)
 		if (st->flags & stack_notes[k].flag)
@@ -91,7 +131,7 @@ static void stack_fields(struct json *j, const struct stack_snap *st)
 static void stack(struct json *j, const struct stack_snap *st)
 {
 	json_object_begin(j, NULL);
-	stack_fields(j, st);
+	stack_fields(j, st, true);
 	json_object_end(j);
 }
 
@@ -274,7 +314,13 @@ static void ps(struct json *j, const struct ps_snap *s)
 		json_u64(j, "mapped_bytes", r->mapped_bytes);
 		json_u64(j, "reserved_bytes", r->reserved_bytes);
 		json_u64(j, "heap_bytes", r->heap_bytes);
-		json_double(j, "growth_per_hour", r->growth_per_hour);
+		if (r->growth == TREND_UNKNOWN)
+			json_str(j, "growth_per_hour", NULL);	/* too little history */
+		else
+			json_i64(j, "growth_per_hour", (int64_t)r->growth_per_hour);
+		json_str(j, "trend", trend_class__name(r->growth));
+		json_str(j, "cgroup", r->cgroup);
+		json_str(j, "container", r->container[0] ? r->container : NULL);
 		json_str(j, "traced", trace_kind_name(r->traced));
 		json_str(j, "unwind", r->unwind);
 		json_u64(j, "traced_live_bytes", r->traced_live_bytes);
@@ -347,7 +393,7 @@ static void diff(struct json *j, const struct diff_snap *d)
 		json_u64(j, "count_a", r->count_a);
 		json_u64(j, "count_b", r->count_b);
 		json_object_begin(j, "stack");
-		stack_fields(j, r->stack);
+		stack_fields(j, r->stack, false);
 		json_object_end(j);
 		json_object_end(j);
 	}
@@ -372,6 +418,11 @@ static int render_json_fn(FILE *f, const struct snapshot *s)
 		break;
 	case SNAP_TOP:
 		json_u64(&j, "processes", s->top->processes);
+		json_str(&j, "by", s->top->by_growth ? "growth" : "bytes");
+		if (s->top->by_growth)
+			json_u64(&j, "window_s", s->top->window_s);
+		if (s->top->since_s)
+			json_u64(&j, "since_s", s->top->since_s);
 		stacks(&j, "stacks", &s->top->stacks);
 		break;
 	case SNAP_TRACE:
@@ -385,6 +436,18 @@ static int render_json_fn(FILE *f, const struct snapshot *s)
 		break;
 	case SNAP_DIFF:
 		diff(&j, s->diff);
+		break;
+	case SNAP_SAVED:
+		json_u64(&j, "limit", s->saved->limit);
+		json_array_begin(&j, "snapshots");
+		for (size_t i = 0; i < s->saved->n; i++) {
+			json_object_begin(&j, NULL);
+			json_str(&j, "name", s->saved->v[i].name);
+			json_i64(&j, "saved", s->saved->v[i].saved);
+			json_u64(&j, "size", s->saved->v[i].size);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
 		break;
 	case SNAP_METRICS:
 		return -ENOTSUP;

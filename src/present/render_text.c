@@ -85,6 +85,40 @@ static void frames(FILE *f, const struct stack_snap *st, bool short_names)
 	fputc('\n', f);
 }
 
+/* "+1.5 MiB" or "-200 B": a signed amount of bytes. */
+static const char *signed_bytes(int64_t v, char *buf, size_t size);
+
+/* How the stack's memory grows, and how old it is. */
+static void trend_and_ages(FILE *f, const struct stack_snap *st)
+{
+	char a[40], b[40];
+	unsigned int i;
+
+	if (st->has_trend) {
+		if (st->trend.cls == TREND_UNKNOWN)
+			fprintf(f, "\ttrend: unknown (%u points over %" PRIu64 " s of a %" PRIu64
+				   " s window)\n", st->trend.points, st->trend.span_ns / 1000000000,
+				st->trend_window_s);
+		else
+			fprintf(f, "\ttrend: %s, %s/h over the last %" PRIu64 " s (fit %g, %u "
+				   "points), %s/h lately\n", trend_class__name(st->trend.cls),
+				signed_bytes((int64_t)st->trend.per_hour, a, sizeof(a)),
+				st->trend_window_s, st->trend.fit, st->trend.points,
+				signed_bytes((int64_t)st->trend.recent_per_hour, b, sizeof(b)));
+	}
+	if (st->has_ages && st->ages.count) {
+		fprintf(f, "\tages: oldest %" PRIu64 " s, median %" PRIu64 " s\n",
+			st->ages.oldest_ns / 1000000000, st->ages.median_ns / 1000000000);
+		if (st->age_histogram) {
+			fputs("\t     ", f);
+			for (i = 0; i < AGE_BUCKETS; i++)
+				fprintf(f, " %s: %" PRIu64 " (%s)", age_bucket__name(i),
+					st->ages.counts[i], fmt_bytes(st->ages.bytes[i], a, sizeof(a)));
+			fputc('\n', f);
+		}
+	}
+}
+
 static void stack(FILE *f, const struct stack_snap *st, bool short_names)
 {
 	const struct level_words *w = level_words(st->level);
@@ -99,6 +133,7 @@ static void stack(FILE *f, const struct stack_snap *st, bool short_names)
 	if (brk)
 		fputs("\t[growth attribution: the call that grew the heap, not who holds its "
 		      "blocks]\n", f);
+	trend_and_ages(f, st);
 	frames(f, st, short_names);
 	if (st->trace_ended)
 		fputs("\t[allocator tracing has ended: later frees are unseen]\n\n", f);
@@ -261,24 +296,28 @@ static void ps(FILE *f, const struct ps_snap *s)
 {
 	size_t i;
 
-	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %10s %12s %-8s %-7s %10s %s\n", "PID",
-		"UID", "COMM", "RSS", "ANON", "MAPPED", "RESERVED", "HEAP", "GROWTH/H", "TRACED",
-		"UNWIND", "TRACED-HEAP", "UNIT");
+	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %10s %12s %-9s %-8s %-7s %10s %-12s %s\n",
+		"PID", "UID", "COMM", "RSS", "ANON", "MAPPED", "RESERVED", "HEAP", "GROWTH/H", "TREND",
+		"TRACED", "UNWIND", "TRACED-HEAP", "CONTAINER", "UNIT");
 	for (i = 0; i < s->n; i++) {
 		const struct ps_row *r = &s->rows[i];
 		char a[16], b[16], m[16], v[16], h[16], t[16], g[24];
 
-		fmt_bytes((uint64_t)(r->growth_per_hour < 0 ? -r->growth_per_hour :
-							      r->growth_per_hour), g + 1, sizeof(g) - 1);
-		g[0] = r->growth_per_hour < 0 ? '-' : '+';
-		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %10s %12s %-8s %-7s %10s "
-			   "%s\n",
+		/* No rate from too little history: a dash, not an extrapolation. */
+		if (r->growth == TREND_UNKNOWN)
+			snprintf(g, sizeof(g), "-");
+		else
+			signed_bytes((int64_t)r->growth_per_hour, g, sizeof(g));
+		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %10s %12s %-9s %-8s %-7s "
+			   "%10s %-12.12s %s\n",
 			r->pid, r->uid, r->comm, fmt_bytes(r->rss_bytes, a, sizeof(a)),
 			fmt_bytes(r->anon_bytes, b, sizeof(b)),
 			fmt_bytes(r->mapped_bytes, m, sizeof(m)),
 			fmt_bytes(r->reserved_bytes, v, sizeof(v)),
-			fmt_bytes(r->heap_bytes, h, sizeof(h)), g, trace_kind_name(r->traced),
-			r->unwind, fmt_bytes(r->traced_live_bytes, t, sizeof(t)), r->unit);
+			fmt_bytes(r->heap_bytes, h, sizeof(h)), g, trend_class__name(r->growth),
+			trace_kind_name(r->traced), r->unwind,
+			fmt_bytes(r->traced_live_bytes, t, sizeof(t)),
+			r->container[0] ? r->container : "-", r->unit);
 	}
 	fprintf(f, "(growth over the last %" PRIu64 " s)\n", s->growth_window_s);
 }
@@ -287,8 +326,16 @@ static void top(FILE *f, const struct top_snap *t, bool short_names)
 {
 	size_t i;
 
-	fprintf(f, "Top %zu stacks with outstanding memory in %" PRIu64 " processes:\n\n",
-		t->stacks.n, t->processes);
+	if (t->by_growth)
+		fprintf(f, "Top %zu stacks by growth over the last %" PRIu64 " s in %" PRIu64
+			   " processes:\n\n", t->stacks.n, t->window_s, t->processes);
+	else if (t->since_s)
+		fprintf(f, "Top %zu stacks with outstanding memory allocated in the last %" PRIu64
+			   " s, in %" PRIu64 " processes:\n\n", t->stacks.n, t->since_s,
+			t->processes);
+	else
+		fprintf(f, "Top %zu stacks with outstanding memory in %" PRIu64 " processes:\n\n",
+			t->stacks.n, t->processes);
 	for (i = 0; i < t->stacks.n; i++)
 		stack(f, &t->stacks.v[i], short_names);
 }
@@ -353,7 +400,7 @@ static void diff(FILE *f, const struct diff_snap *d, bool short_names)
 	char a[32], b[32], c[40];
 	size_t i;
 
-	fprintf(f, "%s -> %s: %s -> %s (%s); %zu stacks grew, %zu shrank, %zu unchanged\n",
+	fprintf(f, "diff %s -> %s: %s -> %s (%s); %zu stacks grew, %zu shrank, %zu unchanged\n",
 		d->a, d->b, fmt_bytes(d->bytes_a, a, sizeof(a)), fmt_bytes(d->bytes_b, b, sizeof(b)),
 		signed_bytes((int64_t)(d->bytes_b - d->bytes_a), c, sizeof(c)), d->grew, d->shrank,
 		d->unchanged);
@@ -363,14 +410,30 @@ static void diff(FILE *f, const struct diff_snap *d, bool short_names)
 	for (i = 0; i < d->n; i++) {
 		const struct diff_row *r = &d->rows[i];
 
-		fprintf(f, "%s (%+" PRId64 " %s), %s: %s -> %s\n",
+		fprintf(f, "%s (%+" PRId64 " %s), %s: %s in %" PRIu64 " -> %s in %" PRIu64 "\n",
 			signed_bytes(r->delta_bytes, c, sizeof(c)), r->delta_count,
 			level_words(r->stack->level)->count_text, level_name(r->stack->level),
-			fmt_bytes(r->bytes_a, a, sizeof(a)), fmt_bytes(r->bytes_b, b, sizeof(b)));
+			fmt_bytes(r->bytes_a, a, sizeof(a)), r->count_a,
+			fmt_bytes(r->bytes_b, b, sizeof(b)), r->count_b);
 		frames(f, r->stack, short_names);
 	}
 	if (!d->n)
 		fputs("no stack changed\n", f);
+}
+
+static void saved(FILE *f, const struct saved_list_snap *l)
+{
+	char when[32], b[32];
+	struct tm tm;
+	size_t i;
+
+	fprintf(f, "%zu snapshots saved (at most %u):\n", l->n, l->limit);
+	for (i = 0; i < l->n; i++) {
+		localtime_r(&l->v[i].saved, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		fprintf(f, "%-24s %s %10s (%" PRIu64 " bytes)\n", l->v[i].name, when,
+			fmt_bytes(l->v[i].size, b, sizeof(b)), l->v[i].size);
+	}
 }
 
 static int render_text_fn(FILE *f, const struct snapshot *s)
@@ -399,6 +462,9 @@ static int render_text_fn(FILE *f, const struct snapshot *s)
 		return 0;
 	case SNAP_DIFF:
 		diff(f, s->diff, s->short_names);
+		return 0;
+	case SNAP_SAVED:
+		saved(f, s->saved);
 		return 0;
 	case SNAP_METRICS:
 		return -ENOTSUP;

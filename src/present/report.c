@@ -86,7 +86,7 @@ static uint64_t *aged_figures(const struct ranking *r, const struct proc_mem *p,
 	if (l == LEVEL_HEAP) {
 		hashtab__for_each(&p->allocs, k, a) {
 			if (a->stack >= p->nr_stacks || a->ts > r->now_ns ||
-			    r->now_ns - a->ts < r->min_age_ns)
+			    r->now_ns - a->ts < r->min_age_ns || a->ts < r->since_ns)
 				continue;
 			aged[2 * a->stack] += a->size;
 			aged[2 * a->stack + 1]++;
@@ -99,7 +99,7 @@ static uint64_t *aged_figures(const struct ranking *r, const struct proc_mem *p,
 		if (!(m->flags & MAPPING_BRK) != (l == LEVEL_MAP))
 			continue;
 		if (m->stack >= p->nr_stacks || (m->flags & LEAKD_MAP_RESERVED) ||
-		    m->ts > r->now_ns || r->now_ns - m->ts < r->min_age_ns)
+		    m->ts > r->now_ns || r->now_ns - m->ts < r->min_age_ns || m->ts < r->since_ns)
 			continue;
 		aged[2 * m->stack] += m->end - m->start;
 		aged[2 * m->stack + 1]++;
@@ -113,13 +113,14 @@ int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l)
 	uint32_t k;
 	int err = 0;
 
-	if (r->min_age_ns) {
+	if (r->min_age_ns || r->since_ns) {
 		aged = aged_figures(r, p, l);
 		if (!aged)
 			return -ENOMEM;
 	}
 	for (k = 0; k < p->nr_stacks && !err; k++) {
-		struct report_row row = { .proc = p, .stack = p->stacks[k], .level = l };
+		struct report_row row = { .proc = p, .stack = p->stacks[k], .level = l,
+					  .index = k };
 
 		row.bytes = aged ? aged[2 * k] : row.stack->level[l].live_bytes;
 		row.count = aged ? aged[2 * k + 1] : row.stack->level[l].live_count;

@@ -24,6 +24,7 @@ struct report_row {
 	const struct proc_mem *proc;
 	const struct proc_stack *stack;
 	enum level level;
+	uint32_t index;			/* of stack in proc->stacks */
 	uint64_t bytes, count;		/* outstanding, older than the minimum age */
 };
 
@@ -37,11 +38,15 @@ struct ranking {
 	size_t alloc;
 	uint64_t min_age_ns, now_ns;
 	bool with_freed;		/* rows holding nothing, with allocations ever, too */
+	uint64_t since_ns;		/* only what was allocated since then; 0: all */
 };
 
 int ranking__init(struct ranking *r, size_t top, uint64_t min_age_ns, uint64_t now_ns);
 void ranking__destroy(struct ranking *r);
-/* Offers p's stacks at level l (one pass over its allocations or mappings when aged). */
+/*
+ * Offers p's stacks at level l (one pass over its allocations or mappings when a
+ * minimum age or r->since_ns is set).
+ */
 int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l);
 /* Sorts what was kept, best first; returns the number of rows. */
 size_t ranking__finish(struct ranking *r);

@@ -15,6 +15,9 @@
 #include <time.h>
 
 #include "leakd/events.h"
+#include "base/cgroup.h"
+#include "model/ages.h"
+#include "model/history.h"
 #include "model/tables.h"
 
 /* The version of the JSON answers' layout, in their "schema" field. */
@@ -53,6 +56,12 @@ struct stack_snap {
 	uint64_t bytes, count;		/* outstanding (old enough) */
 	struct stack_stats stats;	/* of the stack at this level, ever */
 	bool trace_ended;		/* heap level, tracing over: later frees unseen */
+	bool has_trend;			/* its history says how it grows */
+	struct trend trend;
+	uint64_t trend_window_s;
+	bool has_ages;
+	bool age_histogram;		/* show ages.counts/bytes, not only oldest and median */
+	struct stack_ages ages;
 	struct frame_snap *frames;
 	uint32_t nr_frames;
 };
@@ -177,9 +186,12 @@ struct ps_row {
 	uint32_t uid;
 	char comm[16];
 	char unit[128];
+	char cgroup[256];
+	char container[CGROUP_ID_LEN + 1];	/* "": not in a container */
 	uint64_t rss_bytes, anon_bytes, mapped_bytes, heap_bytes;
 	uint64_t reserved_bytes;	/* address space without committed memory */
 	double growth_per_hour;
+	enum trend_class growth;	/* TREND_UNKNOWN: too little history for a rate */
 	enum trace_kind traced;
 	const char *unwind;		/* "ready", "pending", "none" */
 	uint64_t traced_live_bytes;
@@ -193,6 +205,9 @@ struct ps_snap {
 
 struct top_snap {
 	uint64_t processes;
+	bool by_growth;
+	uint64_t window_s;		/* of the trends, when by_growth */
+	uint64_t since_s;		/* only what was allocated in the last since_s; 0: all */
 	struct stack_list stacks;
 };
 
@@ -230,6 +245,19 @@ struct metrics_snap {
 
 struct diff_snap;
 
+/* A saved snapshot, as a list of them shows it. */
+struct saved_snap {
+	char name[64];
+	time_t saved;
+	uint64_t size;			/* bytes of its file */
+};
+
+struct saved_list_snap {
+	const struct saved_snap *v;
+	size_t n;
+	uint32_t limit;			/* how many a user may keep */
+};
+
 struct error_snap {
 	char message[512];
 };
@@ -244,6 +272,7 @@ enum snapshot_kind {
 	SNAP_ERROR,
 	SNAP_METRICS,
 	SNAP_DIFF,
+	SNAP_SAVED,			/* the saved snapshots */
 };
 
 /* One answer, whatever its kind: what a renderer takes. */
@@ -260,6 +289,7 @@ struct snapshot {
 		const struct error_snap *error;
 		const struct metrics_snap *metrics;
 		const struct diff_snap *diff;
+		const struct saved_list_snap *saved;
 	};
 };
 

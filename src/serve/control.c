@@ -50,6 +50,7 @@ static void selector_of(const struct leakd_selector *s, struct selector *ret)
 	ret->pid = s->pid;
 	ret->comm = s->comm;
 	ret->unit = s->unit;
+	ret->cgroup = s->cgroup;
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -108,7 +109,11 @@ static int top(const struct request *c, const struct leakd_req_top *req)
 {
 	bool profile = render_is_profile(c->format);
 	struct top_query q = { .limit = req->limit ? req->limit : LEAKD_TOP_MAX,
-			       .min_age_ns = req->min_age_ns, .with_freed = profile };
+			       .min_age_ns = req->min_age_ns, .with_freed = profile,
+			       .since_ns = req->since_ns,
+			       .by_growth = req->by == LEAKD_TOP_BY_GROWTH,
+			       .window_ns = req->window_ns,
+			       .ages = req->top_flags & LEAKD_TOP_AGES };
 	struct top_snap t;
 	struct snapshot s = { .kind = SNAP_TOP, .top = &t };
 	int rc;
@@ -159,6 +164,10 @@ static int trace(const struct request *c, const struct leakd_req_trace *req, boo
 	case -ENOENT:
 		rc = fail(c, LEAKD_ERR_NOT_FOUND, "%s: no allocator leakd knows in it", t.what);
 		break;
+	case -EINVAL:
+		rc = fail(c, LEAKD_ERR_ARGS, "tracing by cgroup is not supported: give a pid, a "
+			  "name or a unit");
+		break;
 	default:
 		rc = fail(c, LEAKD_ERR_INTERNAL, "%s: %s", t.what, strerror(-rc));
 		break;
@@ -177,6 +186,76 @@ static int exited(const struct request *c, const struct leakd_req_list *req)
 		return fail(c, LEAKD_ERR_INTERNAL, "out of memory");
 	rc = answer(c, &s);
 	exited_snap__free(&x);
+	return rc;
+}
+
+static int snapshot_cmd(const struct request *c, const struct leakd_req_snapshot *req)
+{
+	struct saved_list_snap l;
+	struct snapshot s = { .kind = SNAP_SAVED, .saved = &l };
+	struct selector sel;
+	bool level[LEVEL__COUNT];
+	int rc;
+
+	selector_of(&req->sel, &sel);
+	levels_of(req->level, level);
+	switch (req->op) {
+	case LEAKD_SNAPSHOT_SAVE:
+		rc = daemon__snapshot_save(c->d, c->who, req->name, &sel, level);
+		break;
+	case LEAKD_SNAPSHOT_DELETE:
+		rc = daemon__snapshot_delete(c->d, c->who, req->name);
+		break;
+	default:
+		rc = 0;
+		break;
+	}
+	switch (rc) {
+	case 0:
+		break;
+	case -EINVAL:
+		return fail(c, LEAKD_ERR_ARGS, "bad snapshot name '%s' (1 to 63 of A-Z a-z 0-9 . _ -, "
+			    "not starting with '.', not 'now')", req->name);
+	case -ENOSPC:
+		return fail(c, LEAKD_ERR_LIMIT, "too many snapshots saved already (max-snapshots); "
+			    "delete one first");
+	case -ENOENT:
+		return fail(c, LEAKD_ERR_NOT_FOUND, "no snapshot '%s'", req->name);
+	case -ESRCH:
+		return fail(c, LEAKD_ERR_NOT_FOUND, "no process %u watched (or not yours)",
+			    req->sel.pid);
+	default:
+		return fail(c, LEAKD_ERR_INTERNAL, "snapshot '%s': %s", req->name, strerror(-rc));
+	}
+	/* Every operation answers with what is saved now. */
+	if (daemon__snapshot_list(c->d, c->who, &l))
+		return fail(c, LEAKD_ERR_INTERNAL, "cannot list the snapshots");
+	rc = answer(c, &s);
+	saved_list_snap__free(&l);
+	return rc;
+}
+
+static int diff_cmd(const struct request *c, const struct leakd_req_diff *req)
+{
+	struct diff_query q = { .a = req->a, .b = req->b, .limit = req->limit };
+	struct diff_answer ans;
+	struct snapshot s = { .kind = SNAP_DIFF };
+	const char *why;
+	int rc;
+
+	selector_of(&req->sel, &q.sel);
+	levels_of(req->level, q.level);
+	rc = daemon__diff(c->d, c->who, &q, &ans, &why);
+	if (rc == -ENOENT)
+		return fail(c, LEAKD_ERR_NOT_FOUND, "no snapshot '%s'", why ? why : "?");
+	if (rc == -EINVAL || rc == -E2BIG)
+		return fail(c, LEAKD_ERR_ARGS, "a snapshot does not read back: %s",
+			    why ? why : "malformed");
+	if (rc)
+		return fail(c, LEAKD_ERR_INTERNAL, "diff: %s", strerror(-rc));
+	s.diff = ans.diff;
+	rc = answer(c, &s);
+	diff_answer__free(&ans);
 	return rc;
 }
 
@@ -199,6 +278,10 @@ int control__handle(void *ctx, const struct peer *who, const struct leakd_req_hd
 		return trace(&c, payload, false);
 	case LEAKD_CMD_EXITED:
 		return exited(&c, payload);
+	case LEAKD_CMD_SNAPSHOT:
+		return snapshot_cmd(&c, payload);
+	case LEAKD_CMD_DIFF:
+		return diff_cmd(&c, payload);
 	}
 	return fail(&c, LEAKD_ERR_COMMAND, "unknown command");
 }

@@ -31,6 +31,7 @@ struct selector {
 	pid_t pid;
 	const char *comm;
 	const char *unit;
+	const char *cgroup;		/* a cgroup path, or one it is under */
 };
 
 struct top_query {
@@ -39,6 +40,10 @@ struct top_query {
 	bool level[LEVEL__COUNT];	/* the levels to rank */
 	uint64_t min_age_ns;
 	bool with_freed;		/* also stacks that hold nothing now (profiles) */
+	uint64_t since_ns;		/* only what was allocated this long ago or later; 0: all */
+	bool by_growth;			/* rank by the trend of each stack's history */
+	uint64_t window_ns;		/* of the trends; 0: the growth window */
+	bool ages;			/* a histogram of ages with each row */
 };
 
 struct trace_query {
@@ -62,11 +67,42 @@ void top_snap__free(struct top_snap *s);
 /*
  * -ESRCH: the pid is not watched; -EPERM: not who's to inspect (the kernel's rule
  * for /proc/PID/maps: another user's, setuid, not dumpable); -ENOSPC: max-traced
- * reached (pid) or max-rules (comm, unit); -ENOENT: no allocator in the pid.
+ * reached (pid) or max-rules (comm, unit); -ENOENT: no allocator in the pid;
+ * -EINVAL: a cgroup selector (rules name processes and units).
  */
 int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_query *q,
 		  struct trace_snap *ret);
 void trace_snap__free(struct trace_snap *s);
+/* Saved snapshots of the caller's (serve/snapstore.h).  -EINVAL: bad name; -ENOSPC: full. */
+int daemon__snapshot_save(struct daemon *d, const struct peer *who, const char *name,
+			  const struct selector *sel, const bool level[LEVEL__COUNT]);
+int daemon__snapshot_delete(struct daemon *d, const struct peer *who, const char *name);
+/* ret->v is malloc'd; saved_list_snap__free frees it. */
+int daemon__snapshot_list(struct daemon *d, const struct peer *who,
+			  struct saved_list_snap *ret);
+void saved_list_snap__free(struct saved_list_snap *s);
+
+/* A diff and the two sets of stacks it points into. */
+struct diff_answer {
+	struct stack_list a, b;
+	struct diff_snap *diff;
+};
+
+struct diff_query {
+	const char *a, *b;		/* snapshot names, or "now" */
+	struct selector sel;		/* for "now" */
+	bool level[LEVEL__COUNT];
+	uint32_t limit;			/* rows */
+};
+
+/*
+ * -ENOENT: no such snapshot (*ret_why names it); -EINVAL: a snapshot that does
+ * not read back (*ret_why says why).
+ */
+int daemon__diff(struct daemon *d, const struct peer *who, const struct diff_query *q,
+		 struct diff_answer *ret, const char **ret_why);
+void diff_answer__free(struct diff_answer *a);
+
 /* ret->v points into the daemon's summaries: render before the daemon goes on. */
 int daemon__exited(struct daemon *d, const struct peer *who, uint32_t limit,
 		   struct exited_snap *ret);

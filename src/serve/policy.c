@@ -8,10 +8,8 @@
 #include "base/hashtab.h"
 #include "base/cgroup.h"
 #include "base/procfs.h"
-#include "model/growth.h"
+#include "model/history.h"
 
-#define STEADY 0.8		/* rising steps among moving ones: a leak, not a spike */
-#define MIN_SAMPLES 3		/* growth needs this much history to count */
 #define PROBE 4			/* keys a rule may sit at, from its hash on */
 
 struct rule {
@@ -204,10 +202,10 @@ bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
 	return found;
 }
 
-bool policy__is_grower(const struct policy *p, const struct growth *g)
+bool policy__is_grower(const struct policy *p, const struct trend *t)
 {
-	return g->samples >= MIN_SAMPLES && g->span_ns >= p->o.drilldown_window_ns / 2 &&
-	       g->delta >= (int64_t)p->o.drilldown_bytes && g->steady >= STEADY;
+	return t->cls == TREND_GROWING && t->span_ns >= p->o.drilldown_window_ns / 2 &&
+	       t->delta >= (int64_t)p->o.drilldown_bytes;
 }
 
 uint64_t policy__drilldown_room(const struct policy *p, uint64_t running)

@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 struct policy;
-struct growth;
 struct procfs_cred;
+struct trend;
 
 struct policy_opts {
 	uint64_t max_rules;		/* trace rules at once */
@@ -57,8 +57,11 @@ bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
 /* Drops the rules whose time is up. */
 void policy__expire(struct policy *p, uint64_t now_ns);
 
-/* Whether a process's growth is a steady leak worth tracing (and how strong). */
-bool policy__is_grower(const struct policy *p, const struct growth *g);
+/*
+ * Whether a process's growth over the drill-down window is a leak worth tracing:
+ * still growing (not a step that stayed flat), by at least the drill-down bytes.
+ */
+bool policy__is_grower(const struct policy *p, const struct trend *t);
 /* How many more processes drill-down may trace, with running traced by it now. */
 uint64_t policy__drilldown_room(const struct policy *p, uint64_t running);
 

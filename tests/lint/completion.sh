@@ -85,7 +85,7 @@ offers() {
 expect leakctl t = top trace
 offers leakctl top --l = --level
 expect leakctl top --level "" = heap mapping all
-expect leakctl "" = status ps top trace untrace exited export
+expect leakctl "" = status ps top trace untrace exited export snapshot diff
 expect leakctl --json u = untrace
 expect leakctl -s /tmp/leakd.sock e = exited export
 expect leakctl -s /tmp/leakd.sock exi = exited

@@ -7,7 +7,7 @@
 
 #include "serve/policy.h"
 #include "base/procfs.h"
-#include "model/growth.h"
+#include "model/history.h"
 #include "testutil.h"
 
 /* A dumpable process whose uids and gids are all u. */
@@ -168,13 +168,16 @@ END_TEST
 START_TEST(growers_and_ranks)
 {
 	struct policy *p = make(1);
-	struct growth g = { .delta = 2000, .steady = 0.9, .samples = 5, .span_ns = 10 };
+	struct trend g = { .cls = TREND_GROWING, .delta = 2000, .points = 5, .span_ns = 10 };
 
 	ck_assert(policy__is_grower(p, &g));
-	g.steady = 0.5;
+	/* A step that stayed flat, however large, is not a leak. */
+	g.cls = TREND_PLATEAUED;
 	ck_assert(!policy__is_grower(p, &g));
-	g.steady = 0.9;
-	g.samples = 2;
+	g.cls = TREND_UNKNOWN;
+	ck_assert(!policy__is_grower(p, &g));
+	g.cls = TREND_GROWING;
+	g.delta = 10;
 	ck_assert(!policy__is_grower(p, &g));
 	ck_assert_uint_eq(policy__drilldown_room(p, 0), 2);
 	ck_assert_uint_eq(policy__drilldown_room(p, 2), 0);
