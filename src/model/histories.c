@@ -10,10 +10,16 @@ struct stack_series {
 	struct history h;
 };
 
-/* pid, stack index and level in one non-zero key. */
+/* pid, stack index and level in one key: levels take the low 2 bits. */
+#define LEVEL_BITS 2
+_Static_assert(LEVEL__COUNT <= 1 << LEVEL_BITS, "levels fit their bits");
+
 static uint64_t series_key(pid_t pid, uint32_t stack, enum level l)
 {
-	return (uint64_t)(uint32_t)pid << 32 | (uint64_t)(stack & 0x7fffffff) << 1 | l;
+	uint64_t key = (uint64_t)(uint32_t)pid << 32 |
+		       (uint64_t)(stack & (UINT32_MAX >> LEVEL_BITS)) << LEVEL_BITS | l;
+
+	return key ? key : 1ull << 63;	/* 0 is the hash table's empty slot; pid 0 has none */
 }
 
 int histories__init(struct histories *hs, const struct histories_limits *l)

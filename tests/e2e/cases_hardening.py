@@ -396,15 +396,15 @@ def case_operator_warnings():
 def case_huge_limits():
     """Sizes in requests past their maximum are refused before use: a top limit of
     4 billion stacks once sized a 118 GB table."""
-    from cases_daemon import header, request, selector
+    from cases_daemon import TOP_SIZE, TRACE_SIZE, header, request, selector, top_rest
     d = Daemon()
     with run(d):
         for limit, min_age, want in ((0xffffffff, 0, 4), (65537, 0, 4), (0, 1 << 63, 4),
                                      (65536, 0, 0)):
-            raw = header(3, 296) + selector() + struct.pack("=IIQ", limit, 0, min_age)
+            raw = header(3, TOP_SIZE) + selector() + top_rest(limit, 0, min_age)
             status, body = request(d.sock, raw)
             check_eq(status, want, f"top with limit {limit}, min-age {min_age} ({body.strip()})")
-        raw = header(4, 288) + selector(pid=1) + struct.pack("=Q", (1 << 64) - 1)
+        raw = header(4, TRACE_SIZE) + selector(pid=1) + struct.pack("=Q", (1 << 64) - 1)
         status, body = request(d.sock, raw)
         check_eq(status, 4, f"trace for 2^64 ns ({body.strip()})")
         check("duration out of range" in body, body)
