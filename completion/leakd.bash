@@ -59,7 +59,8 @@ _leakd()
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
 		--drilldown-for | --drilldown-max | --max-procs | --max-traced | --max-exited | \
 		--exited-min-bytes | --max-rules | --max-clients | --history-points | \
-		--history-series | --max-snapshots | --snapshot-stacks)
+		--history-series | --max-snapshots | --snapshot-stacks | --metrics-listen | \
+		--metrics-top)
 		return
 		;;
 	esac
@@ -72,7 +73,7 @@ _leakd()
 		--drilldown-window --drilldown-for --drilldown-max --no-drilldown --trace-all
 		--max-procs --max-traced --max-exited --exited-min-bytes --max-rules
 		--max-clients --history-points --history-series --state-dir --max-snapshots
-		--snapshot-stacks --verbose --help
+		--snapshot-stacks --metrics-listen --metrics-top --verbose --help
 		--version --' -- "$cur"))
 } &&
 	complete -F _leakd leakd

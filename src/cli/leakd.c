@@ -9,6 +9,7 @@
 
 #include "serve/adhoc.h"
 #include "serve/control.h"
+#include "serve/metrics.h"
 #include "serve/daemon.h"
 #include "base/log.h"
 #include "cli/options.h"
@@ -71,7 +72,7 @@ int main(int argc, char **argv)
 			options__free(&c);
 			return EXIT_USAGE;
 		}
-		rc = daemon__run(argc, argv, &c, control__handle);
+		rc = daemon__run(argc, argv, &c, control__handle, metrics__handle);
 		options__free(&c);
 		return rc;
 	}

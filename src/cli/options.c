@@ -28,6 +28,9 @@ enum kind {
 	K_SPECIAL,	/* handled in apply() */
 };
 
+/* In a K_STRING's min: "off" sets it to NULL. */
+#define OPT_OFF_ALLOWED 1
+
 /* Where an option may be given. */
 #define IN_CLI 1
 #define IN_CONF 2
@@ -91,6 +94,10 @@ static const struct opt opts[] = {
 	  "DURATION", "daemon: sample memory this often (default 10s)" },
 	{ "growth-window", 0, K_DURATION, OFF(growth_window_ns), 1000000000ULL, 0, BOTH,
 	  "DURATION", "daemon: growth measured over this (default 30m)" },
+	{ "metrics-listen", 0, K_STRING, OFF(metrics_listen), OPT_OFF_ALLOWED, 0, BOTH, "ADDR:PORT",
+	  "daemon: serve /metrics over HTTP (default off)" },
+	{ "metrics-top", 0, K_U64, OFF(metrics_top), 1, 1000, BOTH, "N",
+	  "daemon: processes with series of their own (20)" },
 	{ "state-dir", 0, K_STRING, OFF(state_dir), 0, 0, BOTH, "DIR",
 	  "daemon: saved snapshots (default /var/lib/leakd)" },
 	{ "max-snapshots", 0, K_U64, OFF(max_snapshots), 0, 1024, BOTH, "N",
@@ -190,6 +197,7 @@ void options__defaults(struct leakd_options *o)
 	o->growth_window_ns = 30 * 60 * NSEC_PER_SEC;
 	o->history_points = 96;
 	o->state_dir = "/var/lib/leakd";
+	o->metrics_top = 20;
 	o->max_snapshots = 32;
 	o->snapshot_stacks = 4096;
 	o->history_series = 4096;
@@ -235,7 +243,8 @@ static int apply(const struct opt *d, const char *val, struct leakd_options *o, 
 		*(bool *)field = true;
 		return 0;
 	case K_STRING:
-		*(const char **)field = val;
+		/* An optional service is switched off by name: "off" is no address. */
+		*(const char **)field = d->min == OPT_OFF_ALLOWED && !strcmp(val, "off") ? NULL : val;
 		return 0;
 	case K_U64:
 		if (parse_u64(val, d->min, d->max, &v))

@@ -64,6 +64,8 @@ struct leakd_options {
 	uint64_t growth_window_ns;	/* growth measured over this much history */
 	uint64_t history_points;	/* points per history (thinned as they age) */
 	const char *state_dir;		/* saved snapshots */
+	const char *metrics_listen;	/* HTTP for /metrics and profiles; NULL: off */
+	uint64_t metrics_top;		/* processes with series of their own */
 	uint64_t max_snapshots;		/* per user */
 	uint64_t snapshot_stacks;	/* stacks one snapshot keeps */
 	uint64_t history_series;	/* stack histories, all processes together */

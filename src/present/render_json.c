@@ -288,6 +288,21 @@ static void status(struct json *j, const struct status_snap *s)
 	json_str(j, "socket", s->clients.socket);
 	json_bool(j, "socket_group", s->clients.socket_group);
 	json_object_end(j);
+	json_object_begin(j, "metrics");
+	json_str(j, "listen", s->metrics.listen);
+	if (s->metrics.listen) {
+		json_u64(j, "requests", s->metrics.requests);
+		json_u64(j, "bad_requests", s->metrics.bad_requests);
+		json_u64(j, "refused", s->metrics.refused);
+		json_u64(j, "timed_out", s->metrics.timed_out);
+	}
+	json_object_end(j);
+	json_object_begin(j, "history");
+	json_u64(j, "series", s->history.series);
+	json_u64(j, "limit", s->history.limit);
+	json_u64(j, "dropped", s->history.dropped);
+	json_u64(j, "bytes", s->history.bytes);
+	json_object_end(j);
 	json_object_begin(j, "daemon");
 	json_double(j, "cpu_s", s->daemon.cpu_s);
 	json_u64(j, "rss_bytes", s->daemon.rss_bytes);

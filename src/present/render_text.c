@@ -287,6 +287,16 @@ static void status(FILE *f, const struct status_snap *s)
 		s->clients.connected, s->clients.limit, s->clients.refused,
 		s->clients.refused_share, s->clients.requests, s->clients.bad_requests,
 		s->clients.dropped, s->clients.timed_out);
+	if (s->metrics.listen)
+		fprintf(f, "metrics: on %s, %" PRIu64 " requests, %" PRIu64 " bad, %" PRIu64
+			   " refused, %" PRIu64 " past a deadline\n", s->metrics.listen,
+			s->metrics.requests, s->metrics.bad_requests, s->metrics.refused,
+			s->metrics.timed_out);
+	else
+		fputs("metrics: off (metrics-listen)\n", f);
+	fprintf(f, "history: %" PRIu64 " stack histories (limit %" PRIu64 ", %" PRIu64
+		   " stacks without one), %" PRIu64 " bytes\n", s->history.series,
+		s->history.limit, s->history.dropped, s->history.bytes);
 	fprintf(f, "daemon: cpu %.2f s, rss %s, tables %s\n", s->daemon.cpu_s,
 		fmt_bytes(s->daemon.rss_bytes, a, sizeof(a)),
 		fmt_bytes(s->daemon.tables_bytes, b, sizeof(b)));

@@ -176,6 +176,13 @@ struct status_snap {
 		bool socket_group;		/* its group may connect, else root only */
 	} clients;
 	struct {
+		const char *listen;		/* NULL: off */
+		uint64_t requests, bad_requests, refused, timed_out;
+	} metrics;
+	struct {
+		uint64_t series, limit, dropped, bytes;	/* stack histories */
+	} history;
+	struct {
 		double cpu_s;
 		uint64_t rss_bytes, tables_bytes;
 	} daemon;

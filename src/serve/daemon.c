@@ -43,6 +43,7 @@
 #define SUMMARY_STACKS 5			/* per level, in an exited process's summary */
 #define CLIENT_REQUEST_NS (10 * NSEC_PER_SEC)	/* for a whole request, and for its answer */
 #define GONE_PER_SAMPLE 64			/* lost exits settled per sample */
+#define HTTP_CLIENTS 8				/* scrapers at once */
 
 /* The values of a process's memory history. */
 enum mem_value {
@@ -94,6 +95,8 @@ struct daemon {
 	struct pipeline *pl;
 	struct policy *policy;
 	struct server *server;
+	struct http_server *http;	/* metrics-listen; NULL: off */
+	http_handler metrics;
 	struct hashtab watches;		/* struct watch */
 	struct histories stacks_hist;	/* of the stacks of every process */
 	struct snapstore snaps;
@@ -506,6 +509,8 @@ static void on_tick(struct daemon *d)
 	if (read(d->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_debug("timer: %s", strerror(errno));
 	server__tick(d->server, now);
+	if (d->http)
+		http__tick(d->http, now);
 	expire(d, now);
 	if (now >= d->next_sample) {
 		sample(d, now);
@@ -593,7 +598,7 @@ static int epoll_add(int epfd, int fd, uint32_t tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-enum { TAG_EVENTS, TAG_SIGNAL, TAG_TIMER, TAG_SERVER, TAG_UNWIND };
+enum { TAG_EVENTS, TAG_SIGNAL, TAG_TIMER, TAG_SERVER, TAG_UNWIND, TAG_HTTP };
 
 static int loop(struct daemon *d)
 {
@@ -621,6 +626,9 @@ static int loop(struct daemon *d)
 				break;
 			case TAG_SERVER:
 				server__dispatch(d->server);
+				break;
+			case TAG_HTTP:
+				http__dispatch(d->http);
 				break;
 			case TAG_UNWIND:
 				pipeline__poll_unwind(d->pl);
@@ -695,6 +703,22 @@ static int setup(struct daemon *d, server_handler handler)
 	server__stats(d->server, &ss);
 	if (o->socket_group && !ss.group_applied)
 		log_warn("no group '%s': only root may use %s", o->socket_group, o->socket);
+	if (o->metrics_listen) {
+		struct http_opts ho = { .listen = o->metrics_listen, .max_clients = HTTP_CLIENTS,
+					.deadline_ns = CLIENT_REQUEST_NS, .max_body = LEAKD_RESP_MAX };
+
+		d->http = http__new(&ho, d->metrics, d);
+		if (!d->http) {
+			log_err("cannot serve metrics on %s: %s", o->metrics_listen,
+				errno == EINVAL ? "not ADDR:PORT, [ADDR]:PORT or a socket path" :
+						  strerror(errno));
+			return EXIT_USAGE;
+		}
+		if (http__port(d->http))
+			log_info("metrics on %s (port %u)", o->metrics_listen, http__port(d->http));
+		else
+			log_info("metrics on %s", o->metrics_listen);
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -708,6 +732,7 @@ static int setup(struct daemon *d, server_handler handler)
 	    epoll_add(d->epfd, pipeline__events_fd(d->pl), TAG_EVENTS) ||
 	    epoll_add(d->epfd, d->sigfd, TAG_SIGNAL) || epoll_add(d->epfd, d->timerfd, TAG_TIMER) ||
 	    epoll_add(d->epfd, server__fd(d->server), TAG_SERVER) ||
+	    (d->http && epoll_add(d->epfd, http__fd(d->http), TAG_HTTP)) ||
 	    (pipeline__unwind_fd(d->pl) >= 0 &&
 	     epoll_add(d->epfd, pipeline__unwind_fd(d->pl), TAG_UNWIND))) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
@@ -727,6 +752,7 @@ static void teardown(struct daemon *d)
 	hashtab__destroy(&d->watches);
 	histories__destroy(&d->stacks_hist);
 	snapstore__destroy(&d->snaps);
+	http__free(d->http);
 	for (i = 0; d->exited && i < d->o.max_exited; i++)
 		exit_snap__free(&d->exited[i].s);
 	free(d->exited);
@@ -741,7 +767,8 @@ static void teardown(struct daemon *d)
 		close(d->epfd);
 }
 
-int daemon__run(int argc, char **argv, const struct leakd_options *o, server_handler handler)
+int daemon__run(int argc, char **argv, const struct leakd_options *o, server_handler handler,
+		http_handler metrics)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
 	char status[128];
@@ -754,6 +781,7 @@ int daemon__run(int argc, char **argv, const struct leakd_options *o, server_han
 	d->o = *o;
 	d->argc = argc;
 	d->argv = argv;
+	d->metrics = metrics;
 	d->sigfd = d->timerfd = d->epfd = -1;
 	d->started_ns = now_ns();
 	rc = setup(d, handler);
@@ -898,6 +926,20 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->clients.refused_share = srv.refused_share;
 	s->clients.timed_out = srv.timed_out;
 	s->clients.socket = d->o.socket;
+	s->metrics.listen = d->http ? d->o.metrics_listen : NULL;
+	if (d->http) {
+		struct http_stats hs;
+
+		http__stats(d->http, &hs);
+		s->metrics.requests = hs.requests;
+		s->metrics.bad_requests = hs.bad_requests;
+		s->metrics.refused = hs.refused;
+		s->metrics.timed_out = hs.timed_out;
+	}
+	s->history.series = d->stacks_hist.series.count;
+	s->history.limit = d->o.history_series;
+	s->history.dropped = d->stacks_hist.dropped;
+	s->history.bytes = histories__memory(&d->stacks_hist);
 	s->clients.socket_group = srv.group_applied;
 	getrusage(RUSAGE_SELF, &ru);
 	s->daemon.cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
@@ -1405,4 +1447,14 @@ void diff_answer__free(struct diff_answer *a)
 	a->diff = NULL;
 	stack_list__free(&a->a);
 	stack_list__free(&a->b);
+}
+
+size_t daemon__metrics_top(const struct daemon *d)
+{
+	return d->o.metrics_top;
+}
+
+uint32_t daemon__profile_stacks(const struct daemon *d)
+{
+	return d->o.snapshot_stacks;	/* a profile keeps what a snapshot keeps */
 }

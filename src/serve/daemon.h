@@ -16,6 +16,7 @@
 #include "cli/options.h"
 #include "model/tables.h"
 #include "present/snapshot.h"
+#include "serve/http.h"
 #include "serve/server.h"
 
 struct daemon;
@@ -24,7 +25,11 @@ struct daemon;
  * Runs until SIGTERM or SIGINT; handler answers the control socket's requests
  * with the daemon as its context.  Returns an exit code of leakd(8).
  */
-int daemon__run(int argc, char **argv, const struct leakd_options *o, server_handler handler);
+int daemon__run(int argc, char **argv, const struct leakd_options *o, server_handler handler,
+		http_handler metrics);
+/* The processes /metrics gives series of their own; the stacks of one profile. */
+size_t daemon__metrics_top(const struct daemon *d);
+uint32_t daemon__profile_stacks(const struct daemon *d);
 
 /* Which processes a request is about: a pid, a comm or a unit; none: all. */
 struct selector {

@@ -13,7 +13,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Skip, TestFailure  # noqa: E402
 
 MODULES = ["cases_adhoc", "cases_errors", "cases_stacks", "cases_daemon", "cases_watch",
-           "cases_hardening", "cases_exports", "cases_growth"]
+           "cases_hardening", "cases_exports", "cases_growth",
+           "cases_metrics"]
 
 
 def find(name):
