@@ -128,7 +128,7 @@ _leakctl()
 	diff) opts+=" --pid --comm --unit --cgroup -n --limit --level" ;;
 	trace) opts+=" --pid --comm --unit --for" ;;
 	untrace) opts+=" --pid --comm --unit" ;;
-	export) opts="--format --pid --comm --unit --level -o --output" ;;
+	export) opts="--format --pid --comm --unit --cgroup --level -o --output --by --window" ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -86,6 +86,7 @@ static void usage(FILE *f)
 	      "  untrace SELECTOR        stop it\n"
 	      "  exited [-n N]           what recently exited processes left allocated\n"
 	      "  export --format pprof|folded|svg [SELECTOR] [--level heap|mapping] [-o FILE]\n"
+	      "      [--by bytes|growth] [--window DURATION]\n"
 	      "                          every stack of top at one level as a profile\n"
 	      "  snapshot save NAME [SELECTOR] [--level heap|mapping|all]\n"
 	      "                          keep the stacks of now under a name\n"
@@ -483,16 +484,22 @@ static int cmd_export(int argc, char **argv)
 {
 	struct leakd_req_top r = { 0 };
 	struct cmd_opts c;
-	int err = parse_cmd(argc, argv, &c, "pid comm unit level o output");
+	int err = parse_cmd(argc, argv, &c, "pid comm unit cgroup level o output by window");
 
 	if (err)
 		return err;
+	if (c.window_ns && c.by != LEAKD_TOP_BY_GROWTH)
+		return usage_error("--window goes with --by growth");
+	if (c.by == LEAKD_TOP_BY_GROWTH && format == LEAKD_FORMAT_PPROF)
+		return usage_error("--by growth goes with --format folded or svg");
 	if (c.level == LEAKD_LEVEL_ALL && c.level_given)
 		return usage_error("a profile is of one level: heap or mapping");
 	if (format == LEAKD_FORMAT_PPROF && !output && isatty(STDOUT_FILENO))
 		return usage_error("--format pprof writes a binary file: give -o FILE");
 	r.sel = c.sel;
 	r.level = c.level_given ? c.level : LEAKD_LEVEL_HEAP;
+	r.by = c.by;
+	r.window_ns = c.window_ns;
 	return ask(LEAKD_CMD_TOP, &r, sizeof(r));
 }
 

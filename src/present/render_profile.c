@@ -59,10 +59,12 @@ static struct profile *profile_of(const struct snapshot *s, bool diff_ok, char *
 		if (o.pid) {
 			snprintf(comm, sizeof(comm), "%s", l->v[0].comm);
 			o.comm = comm;
-			snprintf(title, size, "Outstanding bytes of pid %" PRIu64 " (%s)", o.pid,
-				 comm);
+			snprintf(title, size, "%s of pid %" PRIu64 " (%s)",
+				 s->top->by_growth ? "Growth (bytes an hour)" : "Outstanding bytes",
+				 o.pid, comm);
 		} else {
-			snprintf(title, size, "Outstanding bytes of %" PRIu64 " processes",
+			snprintf(title, size, "%s of %" PRIu64 " processes",
+				 s->top->by_growth ? "Growth (bytes an hour)" : "Outstanding bytes",
 				 s->top->processes);
 		}
 		return profile__from_stacks(l, &o);
@@ -91,6 +93,12 @@ static int render_pprof_fn(FILE *f, const struct snapshot *s)
 	return err;
 }
 
+/* What a flame graph or folded stacks weigh by: growth for a top by growth. */
+static enum profile_value weight_of(const struct snapshot *s)
+{
+	return s->kind == SNAP_TOP && s->top->by_growth ? PROFILE_GROWTH : PROFILE_INUSE_SPACE;
+}
+
 static int render_folded_fn(FILE *f, const struct snapshot *s)
 {
 	char title[300];
@@ -99,7 +107,7 @@ static int render_folded_fn(FILE *f, const struct snapshot *s)
 
 	if (!p)
 		return -errno;
-	err = folded__write(f, p, PROFILE_INUSE_SPACE);
+	err = folded__write(f, p, weight_of(s));
 	profile__free(p);
 	return err;
 }
@@ -108,7 +116,7 @@ static int render_svg_fn(FILE *f, const struct snapshot *s)
 {
 	char title[300];
 	struct profile *p = profile_of(s, true, title, sizeof(title));
-	struct flamegraph_opts o = { .value = PROFILE_INUSE_SPACE, .title = title };
+	struct flamegraph_opts o = { .value = weight_of(s), .title = title };
 	int err;
 
 	if (!p)
