@@ -229,3 +229,46 @@ def case_growth_flamegraph():
                       "-o", wd.file("x.pb.gz"), json_out=False, check_rc=False)
         check_eq(rc, 2, "pprof by growth")
         lk.do("pause")
+
+
+def case_timeline():
+    """leakctl timeline PID: the process's memory over time with its growing stacks
+    under it, as JSON, as a table, and as an SVG chart that xmllint and rsvg-convert
+    take."""
+    d = Daemon(config=GROWTH_CONFIG)
+    lk = Leaker([leaker("leak_growth")])
+    wd = Workdir()
+    with run(d, lk):
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid))
+        lk.do("start")
+        d.poll("the leak growing", lambda: ("leak_request", "growing") in by_growth(d, lk.pid),
+               timeout=40)
+        tl, _ = d.ctl("timeline", str(lk.pid))
+        check_eq(tl["pid"], lk.pid, "the timeline's pid")
+        check(len(tl["points"]) >= 4, f"{len(tl['points'])} points")
+        fns = [s["function"] for s in tl["stacks"]]
+        check("leak_request" in fns, f"the leak under the timeline: {fns}")
+        check("startup_table" not in fns, f"the start-up table grows? {fns}")
+        leak = tl["stacks"][fns.index("leak_request")]
+        check_eq(len(leak["bytes"]), len(tl["points"]), "a value per point")
+        check(leak["bytes"] == sorted(leak["bytes"]) and leak["bytes"][-1] > leak["bytes"][0],
+              f"the leak's bytes rise: {leak['bytes']}")
+        check(all(p["traced"] >= leak["bytes"][i] for i, p in enumerate(tl["points"])),
+              "a stack's bytes are within the traced bytes")
+        text, _ = d.ctl("timeline", str(lk.pid), json_out=False)
+        check("leak_request" in text and "T(ms)" in text, f"the timeline as text:\n{text}")
+        path = wd.file("timeline.svg")
+        d.ctl("timeline", str(lk.pid), "-o", path, json_out=False)
+        with open(path) as f:
+            svg = f.read()
+        check(svg.startswith("<?xml") or "<svg" in svg[:200], "an SVG document")
+        check("leak_request" in svg, "the chart names the leak")
+        for tool, args in (("xmllint", ["--noout", path]),
+                           ("rsvg-convert", ["-o", wd.file("timeline.png"), path])):
+            if shutil.which(tool):
+                p = subprocess.run([tool, *args], stderr=subprocess.PIPE, text=True)
+                check_eq(p.returncode, 0, f"{tool}: {p.stderr}")
+        _, rc = d.ctl("timeline", "4194303", check_rc=False)
+        check_eq(rc, 1, "a timeline of a pid not watched")
+        lk.do("pause")

@@ -82,10 +82,10 @@ offers() {
 	done
 }
 
-expect leakctl t = top trace
+expect leakctl t = top trace timeline
 offers leakctl top --l = --level
 expect leakctl top --level "" = heap mapping all
-expect leakctl "" = status ps top trace untrace exited export snapshot diff
+expect leakctl "" = status ps top trace untrace exited export snapshot diff timeline
 expect leakctl --json u = untrace
 expect leakctl -s /tmp/leakd.sock e = exited export
 expect leakctl -s /tmp/leakd.sock exi = exited
