@@ -69,6 +69,10 @@ static void stack_fields(struct json *j, const struct stack_snap *st, bool whole
 	if (st->pid) {
 		json_u64(j, "pid", st->pid);
 		json_str(j, "comm", st->comm);
+		if (st->unit[0])
+			json_str(j, "unit", st->unit);
+		if (st->container[0])
+			json_str(j, "container", st->container);
 	}
 	json_str(j, "level", level_name(st->level));
 	json_hex(j, "id", st->id);

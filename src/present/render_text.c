@@ -124,8 +124,14 @@ static void stack(FILE *f, const struct stack_snap *st, bool short_names)
 	const struct level_words *w = level_words(st->level);
 	bool brk = st->level == LEVEL_BRK;
 
-	if (st->show_proc)
-		fprintf(f, "pid %" PRIu64 " (%s), %s: ", st->pid, st->comm, level_name(st->level));
+	if (st->show_proc) {
+		fprintf(f, "pid %" PRIu64 " (%s)", st->pid, st->comm);
+		if (st->unit[0])
+			fprintf(f, " in %s", st->unit);
+		if (st->container[0])
+			fprintf(f, " (container %.12s)", st->container);
+		fprintf(f, ", %s: ", level_name(st->level));
+	}
 	fprintf(f, "%" PRIu64 " bytes %sin %" PRIu64 " %s from stack "
 		   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
 		st->bytes, brk ? "of heap growth (brk) " : "", st->count, w->count_text,

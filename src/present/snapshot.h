@@ -50,6 +50,8 @@ struct stack_snap {
 	uint64_t pid;
 	char comm[16];
 	bool show_proc;			/* text names the process (rows of many processes) */
+	char unit[128];			/* its systemd unit, or ""; with show_proc */
+	char container[CGROUP_ID_LEN + 1];	/* its container's id, or "" */
 	enum level level;
 	uint64_t id;
 	uint32_t flags;			/* STACK_* and LEAKD_STACK_* */

@@ -1197,6 +1197,14 @@ int daemon__top(struct daemon *d, const struct peer *who, const struct top_query
 		err = stack_list__add(&ret->stacks, sym, &rows[i], true);
 		if (!err && rows[i].level == LEVEL_HEAP && rw && rw->traced == TRACE_KIND_NONE)
 			ret->stacks.v[ret->stacks.n - 1].trace_ended = true;
+		if (!err && rw) {
+			struct stack_snap *sn = &ret->stacks.v[ret->stacks.n - 1];
+
+			/* Which service and container the row is of, from its cgroup. */
+			if (strcmp(rw->cgroup, "/"))
+				cgroup_unit(rw->cgroup, sn->unit, sizeof(sn->unit));
+			cgroup_container_id(rw->cgroup, sn->container, sizeof(sn->container));
+		}
 	}
 	if (!err)
 		err = annotate(d, ret->stacks.v + first, rows, n, &to, now, q->ages);

@@ -64,6 +64,9 @@ def case_growth_ranking():
         ps, _ = d.ctl("ps")
         mine = [p for p in ps["processes"] if p["pid"] == lk.pid][0]
         check_eq(mine["trend"], "growing", "the process's trend")
+        # Rows carry the process's unit and container, as ps says them.
+        check_eq(first.get("unit", ""), mine["unit"], "the row's unit")
+        check_eq(first.get("container"), mine["container"], "the row's container")
         check(mine["growth_per_hour"] > 0, "the process's growth rate")
         lk.do("pause")
 

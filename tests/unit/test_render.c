@@ -260,6 +260,9 @@ START_TEST(top_agrees)
 	craft_stack(&t.stacks.v[1], 420, LEVEL_MAP);
 	craft_stack(&t.stacks.v[2], 430, LEVEL_BRK);
 	t.stacks.v[0].trace_ended = true;
+	snprintf(t.stacks.v[0].unit, sizeof(t.stacks.v[0].unit), "web.service");
+	snprintf(t.stacks.v[1].container, sizeof(t.stacks.v[1].container),
+		 "3f2a9c1b7e8d4f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718");
 	ck_assert_int_ge(agree(&s), 3 * 12);
 	/* A brk row is a growth attribution, said so in both. */
 	json = draw(OUTPUT_JSON, &s);
