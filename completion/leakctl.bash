@@ -45,7 +45,7 @@ _leakctl()
 	local cur prev words cword split
 	_init_completion -s || return
 
-	local commands="status ps top trace untrace exited export snapshot diff"
+	local commands="status ps top trace untrace exited export snapshot diff timeline"
 	local globals="--json --format --short-names --socket --help --version"
 	local cmd="" i
 
@@ -126,9 +126,10 @@ _leakctl()
 		--since --by --window --ages" ;;
 	snapshot) opts+=" --pid --comm --unit --cgroup --level" ;;
 	diff) opts+=" --pid --comm --unit --cgroup -n --limit --level" ;;
+	timeline) opts+=" -n --limit --window -o --output" ;;
 	trace) opts+=" --pid --comm --unit --for" ;;
 	untrace) opts+=" --pid --comm --unit" ;;
-	export) opts="--format --pid --comm --unit --level -o --output" ;;
+	export) opts="--format --pid --comm --unit --cgroup --level -o --output --by --window" ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -39,6 +39,7 @@ enum leakd_cmd {
 	LEAKD_CMD_EXITED,		/* struct leakd_req_list */
 	LEAKD_CMD_SNAPSHOT,		/* struct leakd_req_snapshot */
 	LEAKD_CMD_DIFF,			/* struct leakd_req_diff */
+	LEAKD_CMD_TIMELINE,		/* struct leakd_req_timeline */
 	LEAKD_CMD__MAX,
 };
 
@@ -146,6 +147,15 @@ struct leakd_req_diff {
 	__u32 limit;			/* rows, at most LEAKD_TOP_MAX; 0: all */
 };
 
+/* A process's memory over time, with its top growing stacks. */
+struct leakd_req_timeline {
+	__u32 pid;
+	__u32 stacks;			/* growing stacks drawn, at most LEAKD_TIMELINE_STACKS */
+	__u64 window_ns;		/* of their trends; 0: the daemon's growth window */
+};
+
+#define LEAKD_TIMELINE_STACKS 10
+
 /* Response status, in leakd_resp_hdr.status; leakctl's exit status follows it. */
 enum leakd_status {
 	LEAKD_OK = 0,
@@ -175,6 +185,7 @@ _Static_assert(sizeof(struct leakd_req_top) == 576, "top layout");
 _Static_assert(sizeof(struct leakd_req_trace) == 544, "trace layout");
 _Static_assert(sizeof(struct leakd_req_snapshot) == 608, "snapshot layout");
 _Static_assert(sizeof(struct leakd_req_diff) == 672, "diff layout");
+_Static_assert(sizeof(struct leakd_req_timeline) == 16, "timeline layout");
 #endif
 
 #endif

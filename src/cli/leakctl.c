@@ -86,10 +86,14 @@ static void usage(FILE *f)
 	      "  untrace SELECTOR        stop it\n"
 	      "  exited [-n N]           what recently exited processes left allocated\n"
 	      "  export --format pprof|folded|svg [SELECTOR] [--level heap|mapping] [-o FILE]\n"
+	      "      [--by bytes|growth] [--window DURATION]\n"
 	      "                          every stack of top at one level as a profile\n"
 	      "  snapshot save NAME [SELECTOR] [--level heap|mapping|all]\n"
 	      "                          keep the stacks of now under a name\n"
 	      "  snapshot list | snapshot delete NAME\n"
+	      "  timeline PID [-n N] [--window DURATION] [-o FILE]\n"
+	      "                          its memory over time and its top growing stacks:\n"
+	      "                          a table, JSON, or an SVG chart (-o FILE, --format svg)\n"
 	      "  diff A B [SELECTOR] [-n N] [--level heap|mapping|all]\n"
 	      "                          what grew and shrank from A to B: snapshot names or\n"
 	      "                          now, or two JSON files (reports of leakd -o, answers)\n"
@@ -419,7 +423,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!!c->sel.pid + !!c->sel.comm[0] + !!c->sel.unit[0] + !!c->sel.cgroup[0] > 1)
 		return usage_error("give one of a pid, --comm, --unit and --cgroup");
-	if (profile_format() != allowed(allow, "output"))
+	if (!allowed(allow, "timeline") && profile_format() != allowed(allow, "output"))
 		return profile_format() ?
 			usage_error("--format pprof, folded and svg go with export only") :
 			usage_error("export needs --format pprof, folded or svg");
@@ -483,17 +487,46 @@ static int cmd_export(int argc, char **argv)
 {
 	struct leakd_req_top r = { 0 };
 	struct cmd_opts c;
-	int err = parse_cmd(argc, argv, &c, "pid comm unit level o output");
+	int err = parse_cmd(argc, argv, &c, "pid comm unit cgroup level o output by window");
 
 	if (err)
 		return err;
+	if (c.window_ns && c.by != LEAKD_TOP_BY_GROWTH)
+		return usage_error("--window goes with --by growth");
+	if (c.by == LEAKD_TOP_BY_GROWTH && format == LEAKD_FORMAT_PPROF)
+		return usage_error("--by growth goes with --format folded or svg");
 	if (c.level == LEAKD_LEVEL_ALL && c.level_given)
 		return usage_error("a profile is of one level: heap or mapping");
 	if (format == LEAKD_FORMAT_PPROF && !output && isatty(STDOUT_FILENO))
 		return usage_error("--format pprof writes a binary file: give -o FILE");
 	r.sel = c.sel;
 	r.level = c.level_given ? c.level : LEAKD_LEVEL_HEAP;
+	r.by = c.by;
+	r.window_ns = c.window_ns;
 	return ask(LEAKD_CMD_TOP, &r, sizeof(r));
+}
+
+static int cmd_timeline(int argc, char **argv)
+{
+	struct leakd_req_timeline r = { 0 };
+	struct cmd_opts c;
+	int err = parse_cmd(argc, argv, &c, "timeline pid n limit window o output");
+
+	if (err)
+		return err;
+	if (!c.sel.pid)
+		return usage_error("timeline PID");
+	if (format == LEAKD_FORMAT_PPROF || format == LEAKD_FORMAT_FOLDED)
+		return usage_error("a timeline is text, json or svg");
+	/* To a file, the chart unless JSON is asked for. */
+	if (output && format == LEAKD_FORMAT_TEXT)
+		format = LEAKD_FORMAT_SVG;
+	if (c.limit > LEAKD_TIMELINE_STACKS)
+		return usage_error("at most %d stacks", LEAKD_TIMELINE_STACKS);
+	r.pid = c.sel.pid;
+	r.stacks = c.limit_set ? c.limit : 0;
+	r.window_ns = c.window_ns;
+	return ask(LEAKD_CMD_TIMELINE, &r, sizeof(r));
 }
 
 static int cmd_trace_common(int argc, char **argv, bool on)
@@ -648,6 +681,7 @@ static const struct {
 	{ "export", cmd_export },
 	{ "snapshot", cmd_snapshot },
 	{ "diff", cmd_diff },
+	{ "timeline", cmd_timeline },
 };
 
 int main(int argc, char **argv)

@@ -281,13 +281,18 @@ struct profile *profile__from_stacks(const struct stack_list *l,
 	int err;
 
 	err = begin(&b, o);
+	/* Growth where the stacks carry trends (top --by growth): a value of its own. */
+	for (i = 0; i < l->n && !err && b.prof; i++)
+		b.prof->has_growth |= l->v[i].has_trend;
 	for (i = 0; i < l->n && !err; i++) {
 		const struct stack_snap *st = &l->v[i];
+		bool grows = st->has_trend && st->trend.cls != TREND_UNKNOWN && st->trend.per_hour > 0;
 		int64_t v[PROFILE__NR_VALUES] = {
 			[PROFILE_ALLOC_OBJECTS] = st->stats.total_count,
 			[PROFILE_ALLOC_SPACE] = st->stats.total_bytes,
 			[PROFILE_INUSE_OBJECTS] = st->count,
 			[PROFILE_INUSE_SPACE] = st->bytes,
+			[PROFILE_GROWTH] = grows ? (int64_t)st->trend.per_hour : 0,
 		};
 
 		err = add_stack(&b, st, v);

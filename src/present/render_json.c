@@ -69,6 +69,10 @@ static void stack_fields(struct json *j, const struct stack_snap *st, bool whole
 	if (st->pid) {
 		json_u64(j, "pid", st->pid);
 		json_str(j, "comm", st->comm);
+		if (st->unit[0])
+			json_str(j, "unit", st->unit);
+		if (st->container[0])
+			json_str(j, "container", st->container);
 	}
 	json_str(j, "level", level_name(st->level));
 	json_hex(j, "id", st->id);
@@ -452,6 +456,39 @@ static int render_json_fn(FILE *f, const struct snapshot *s)
 	case SNAP_DIFF:
 		diff(&j, s->diff);
 		break;
+	case SNAP_TIMELINE: {
+		static const char *const keys[TL__VALUES] = { "rss", "anon", "heap", "traced" };
+		const struct timeline_snap *t = s->timeline;
+
+		json_str(&j, "type", "timeline");
+		json_u64(&j, "pid", t->pid);
+		json_str(&j, "comm", t->comm);
+		json_i64(&j, "start", t->wall_start);
+		json_u64(&j, "window_s", t->window_s);
+		json_array_begin(&j, "points");
+		for (size_t i = 0; i < t->n; i++) {
+			json_object_begin(&j, NULL);
+			json_u64(&j, "t_ms", t->t_ms[i]);
+			for (int k = 0; k < TL__VALUES; k++)
+				json_u64(&j, keys[k], t->values[k][i]);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_array_begin(&j, "stacks");
+		for (size_t k = 0; k < t->nr_rows; k++) {
+			json_object_begin(&j, NULL);
+			json_str(&j, "function", t->rows[k].name);
+			json_str(&j, "level", level_name(t->rows[k].level));
+			json_i64(&j, "bytes_per_hour", t->rows[k].growth);
+			json_array_begin(&j, "bytes");
+			for (size_t i = 0; i < t->n; i++)
+				json_u64(&j, NULL, t->rows[k].bytes[i]);
+			json_array_end(&j);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		break;
+	}
 	case SNAP_SAVED:
 		json_u64(&j, "limit", s->saved->limit);
 		json_array_begin(&j, "snapshots");

@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "present/flamegraph.h"
 #include "present/folded.h"
 #include "present/pprof.h"
 #include "present/profile_stacks.h"
 #include "present/render.h"
+#include "present/timeline.h"
 
 #define NSEC_PER_SEC 1000000000LL
 
@@ -59,10 +61,12 @@ static struct profile *profile_of(const struct snapshot *s, bool diff_ok, char *
 		if (o.pid) {
 			snprintf(comm, sizeof(comm), "%s", l->v[0].comm);
 			o.comm = comm;
-			snprintf(title, size, "Outstanding bytes of pid %" PRIu64 " (%s)", o.pid,
-				 comm);
+			snprintf(title, size, "%s of pid %" PRIu64 " (%s)",
+				 s->top->by_growth ? "Growth (bytes an hour)" : "Outstanding bytes",
+				 o.pid, comm);
 		} else {
-			snprintf(title, size, "Outstanding bytes of %" PRIu64 " processes",
+			snprintf(title, size, "%s of %" PRIu64 " processes",
+				 s->top->by_growth ? "Growth (bytes an hour)" : "Outstanding bytes",
 				 s->top->processes);
 		}
 		return profile__from_stacks(l, &o);
@@ -91,6 +95,12 @@ static int render_pprof_fn(FILE *f, const struct snapshot *s)
 	return err;
 }
 
+/* What a flame graph or folded stacks weigh by: growth for a top by growth. */
+static enum profile_value weight_of(const struct snapshot *s)
+{
+	return s->kind == SNAP_TOP && s->top->by_growth ? PROFILE_GROWTH : PROFILE_INUSE_SPACE;
+}
+
 static int render_folded_fn(FILE *f, const struct snapshot *s)
 {
 	char title[300];
@@ -99,16 +109,59 @@ static int render_folded_fn(FILE *f, const struct snapshot *s)
 
 	if (!p)
 		return -errno;
-	err = folded__write(f, p, PROFILE_INUSE_SPACE);
+	err = folded__write(f, p, weight_of(s));
 	profile__free(p);
+	return err;
+}
+
+/* A process's memory over time: the timeline chart, not a flame graph. */
+static int render_flamegraph(FILE *f, const struct snapshot *s);
+
+static int render_timeline(FILE *f, const struct timeline_snap *t)
+{
+	struct timeline_point *pts = calloc(t->n ? t->n : 1, sizeof(*pts));
+	struct timeline_stack *st = calloc(t->nr_rows ? t->nr_rows : 1, sizeof(*st));
+	struct timeline tl = { .points = pts, .nr_points = t->n, .stacks = st,
+			       .nr_stacks = t->nr_rows,
+			       .wall_start_ns = t->wall_start * (int64_t)NSEC_PER_SEC };
+	char title[96];
+	int err;
+
+	if (!pts || !st) {
+		free(pts);
+		free(st);
+		return -ENOMEM;
+	}
+	snprintf(title, sizeof(title), "Memory of pid %" PRIu64 " (%s)", t->pid, t->comm);
+	tl.title = title;
+	for (size_t i = 0; i < t->n; i++) {
+		pts[i].t_ns = (int64_t)t->t_ms[i] * 1000000;
+		pts[i].bytes[TIMELINE_RSS] = t->values[TL_RSS][i];
+		pts[i].bytes[TIMELINE_ANON] = t->values[TL_ANON][i];
+		pts[i].bytes[TIMELINE_HEAP] = t->values[TL_HEAP][i];
+		pts[i].bytes[TIMELINE_TRACED] = t->values[TL_TRACED][i];
+	}
+	for (size_t k = 0; k < t->nr_rows; k++)
+		st[k] = (struct timeline_stack){ .name = t->rows[k].name, .bytes = t->rows[k].bytes,
+						 .growth = t->rows[k].growth };
+	err = timeline__write(f, &tl, 960);
+	free(pts);
+	free(st);
 	return err;
 }
 
 static int render_svg_fn(FILE *f, const struct snapshot *s)
 {
+	if (s->kind == SNAP_TIMELINE)
+		return render_timeline(f, s->timeline);
+	return render_flamegraph(f, s);
+}
+
+static int render_flamegraph(FILE *f, const struct snapshot *s)
+{
 	char title[300];
 	struct profile *p = profile_of(s, true, title, sizeof(title));
-	struct flamegraph_opts o = { .value = PROFILE_INUSE_SPACE, .title = title };
+	struct flamegraph_opts o = { .value = weight_of(s), .title = title };
 	int err;
 
 	if (!p)

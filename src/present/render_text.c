@@ -124,8 +124,14 @@ static void stack(FILE *f, const struct stack_snap *st, bool short_names)
 	const struct level_words *w = level_words(st->level);
 	bool brk = st->level == LEVEL_BRK;
 
-	if (st->show_proc)
-		fprintf(f, "pid %" PRIu64 " (%s), %s: ", st->pid, st->comm, level_name(st->level));
+	if (st->show_proc) {
+		fprintf(f, "pid %" PRIu64 " (%s)", st->pid, st->comm);
+		if (st->unit[0])
+			fprintf(f, " in %s", st->unit);
+		if (st->container[0])
+			fprintf(f, " (container %.12s)", st->container);
+		fprintf(f, ", %s: ", level_name(st->level));
+	}
 	fprintf(f, "%" PRIu64 " bytes %sin %" PRIu64 " %s from stack "
 		   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
 		st->bytes, brk ? "of heap growth (brk) " : "", st->count, w->count_text,
@@ -446,6 +452,37 @@ static void saved(FILE *f, const struct saved_list_snap *l)
 	}
 }
 
+static void timeline(FILE *f, const struct timeline_snap *t)
+{
+	static const char *const heads[TL__VALUES] = { "RSS", "ANON", "HEAP", "TRACED" };
+	char when[32];
+	struct tm tm;
+	size_t i, k;
+
+	localtime_r(&(time_t){ t->wall_start }, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(f, "timeline of pid %" PRIu64 " (%s): %zu points from %s, bytes; the top "
+		   "growing stacks over the last %" PRIu64 " s:\n",
+		t->pid, t->comm, t->n, when, t->window_s);
+	for (k = 0; k < t->nr_rows; k++)
+		fprintf(f, "  S%zu %s (%s): %+" PRId64 " bytes an hour\n", k + 1, t->rows[k].name,
+			level_name(t->rows[k].level), t->rows[k].growth);
+	fprintf(f, "%10s", "T(ms)");
+	for (k = 0; k < TL__VALUES; k++)
+		fprintf(f, " %12s", heads[k]);
+	for (k = 0; k < t->nr_rows; k++)
+		fprintf(f, " %10s%zu", "S", k + 1);
+	fputc('\n', f);
+	for (i = 0; i < t->n; i++) {
+		fprintf(f, "%10" PRIu64, t->t_ms[i]);
+		for (k = 0; k < TL__VALUES; k++)
+			fprintf(f, " %12" PRIu64, t->values[k][i]);
+		for (k = 0; k < t->nr_rows; k++)
+			fprintf(f, " %11" PRIu64, t->rows[k].bytes[i]);
+		fputc('\n', f);
+	}
+}
+
 static int render_text_fn(FILE *f, const struct snapshot *s)
 {
 	switch (s->kind) {
@@ -475,6 +512,9 @@ static int render_text_fn(FILE *f, const struct snapshot *s)
 		return 0;
 	case SNAP_SAVED:
 		saved(f, s->saved);
+		return 0;
+	case SNAP_TIMELINE:
+		timeline(f, s->timeline);
 		return 0;
 	case SNAP_METRICS:
 		return -ENOTSUP;

@@ -200,3 +200,20 @@ void exit_snap__free(struct exit_snap *e)
 		return;
 	stack_list__free(&e->stacks);
 }
+
+void timeline_snap__free(struct timeline_snap *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	free(t->t_ms);
+	for (i = 0; i < TL__VALUES; i++)
+		free(t->values[i]);
+	for (i = 0; i < t->nr_rows; i++) {
+		free(t->rows[i].name);
+		free(t->rows[i].bytes);
+	}
+	free(t->rows);
+	memset(t, 0, sizeof(*t));
+}

@@ -50,6 +50,8 @@ struct stack_snap {
 	uint64_t pid;
 	char comm[16];
 	bool show_proc;			/* text names the process (rows of many processes) */
+	char unit[128];			/* its systemd unit, or ""; with show_proc */
+	char container[CGROUP_ID_LEN + 1];	/* its container's id, or "" */
 	enum level level;
 	uint64_t id;
 	uint32_t flags;			/* STACK_* and LEAKD_STACK_* */
@@ -252,6 +254,38 @@ struct metrics_snap {
 
 struct diff_snap;
 
+/* The series of a process's memory over time in a timeline. */
+enum timeline_value {
+	TL_RSS,
+	TL_ANON,
+	TL_HEAP,
+	TL_TRACED,
+	TL__VALUES,
+};
+
+/* A stack's live bytes at each point of a timeline. */
+struct timeline_row {
+	char *name;			/* its function */
+	enum level level;
+	int64_t growth;			/* bytes an hour */
+	uint64_t *bytes;		/* one per point */
+};
+
+/* A process's memory over time, and its top growing stacks under it. */
+struct timeline_snap {
+	uint64_t pid;
+	char comm[16];
+	uint64_t window_s;		/* of the stacks' trends */
+	int64_t wall_start;		/* epoch seconds of the first point */
+	size_t n;			/* points */
+	uint64_t *t_ms;			/* since the first point */
+	uint64_t *values[TL__VALUES];	/* one per point each */
+	struct timeline_row *rows;
+	size_t nr_rows;
+};
+
+void timeline_snap__free(struct timeline_snap *t);
+
 /* A saved snapshot, as a list of them shows it. */
 struct saved_snap {
 	char name[64];
@@ -280,6 +314,7 @@ enum snapshot_kind {
 	SNAP_METRICS,
 	SNAP_DIFF,
 	SNAP_SAVED,			/* the saved snapshots */
+	SNAP_TIMELINE,
 };
 
 /* One answer, whatever its kind: what a renderer takes. */
@@ -297,6 +332,7 @@ struct snapshot {
 		const struct metrics_snap *metrics;
 		const struct diff_snap *diff;
 		const struct saved_list_snap *saved;
+		const struct timeline_snap *timeline;
 	};
 };
 

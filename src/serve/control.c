@@ -259,6 +259,24 @@ static int diff_cmd(const struct request *c, const struct leakd_req_diff *req)
 	return rc;
 }
 
+static int timeline_cmd(const struct request *c, const struct leakd_req_timeline *req)
+{
+	struct timeline_snap t;
+	struct snapshot s = { .kind = SNAP_TIMELINE, .timeline = &t };
+	int rc;
+
+	rc = daemon__timeline(c->d, c->who, req->pid, req->stacks ? req->stacks :
+							 LEAKD_TIMELINE_STACKS,
+			      req->window_ns, &t);
+	if (rc == -ESRCH)
+		return fail(c, LEAKD_ERR_NOT_FOUND, "no process %u watched (or not yours)", req->pid);
+	if (rc)
+		return fail(c, LEAKD_ERR_INTERNAL, "timeline: %s", strerror(-rc));
+	rc = answer(c, &s);
+	timeline_snap__free(&t);
+	return rc;
+}
+
 int control__handle(void *ctx, const struct peer *who, const struct leakd_req_hdr *h,
 		    const void *payload, FILE *out)
 {
@@ -282,6 +300,8 @@ int control__handle(void *ctx, const struct peer *who, const struct leakd_req_hd
 		return snapshot_cmd(&c, payload);
 	case LEAKD_CMD_DIFF:
 		return diff_cmd(&c, payload);
+	case LEAKD_CMD_TIMELINE:
+		return timeline_cmd(&c, payload);
 	}
 	return fail(&c, LEAKD_ERR_COMMAND, "unknown command");
 }

@@ -1197,6 +1197,14 @@ int daemon__top(struct daemon *d, const struct peer *who, const struct top_query
 		err = stack_list__add(&ret->stacks, sym, &rows[i], true);
 		if (!err && rows[i].level == LEVEL_HEAP && rw && rw->traced == TRACE_KIND_NONE)
 			ret->stacks.v[ret->stacks.n - 1].trace_ended = true;
+		if (!err && rw) {
+			struct stack_snap *sn = &ret->stacks.v[ret->stacks.n - 1];
+
+			/* Which service and container the row is of, from its cgroup. */
+			if (strcmp(rw->cgroup, "/"))
+				cgroup_unit(rw->cgroup, sn->unit, sizeof(sn->unit));
+			cgroup_container_id(rw->cgroup, sn->container, sizeof(sn->container));
+		}
 	}
 	if (!err)
 		err = annotate(d, ret->stacks.v + first, rows, n, &to, now, q->ages);
@@ -1457,4 +1465,116 @@ size_t daemon__metrics_top(const struct daemon *d)
 uint32_t daemon__profile_stacks(const struct daemon *d)
 {
 	return d->o.snapshot_stacks;	/* a profile keeps what a snapshot keeps */
+}
+
+/* A stack's history read at the times of the process's: the latest point at or before. */
+static void resample(const struct history *h, const struct history *mem, uint64_t *ret)
+{
+	uint32_t i, k = 0;
+
+	for (i = 0; i < mem->n; i++) {
+		while (k < h->n && h->t[k] <= mem->t[i])
+			k++;
+		ret[i] = k ? history__value(h, k - 1, HIST_BYTES) : 0;
+	}
+}
+
+/* The function a timeline names a stack by: its first frame in the program, else its first. */
+static char *row_name(const struct stack_snap *st)
+{
+	const char *name = NULL;
+
+	for (uint32_t i = 0; i < st->nr_frames && !name; i++)
+		name = st->frames[i].real.function;
+	return strdup(name ? name : "[unknown]");
+}
+
+int daemon__timeline(struct daemon *d, const struct peer *who, pid_t pid, uint32_t nr_stacks,
+		     uint64_t window_ns, struct timeline_snap *ret)
+{
+	struct symbolizer *sym = pipeline__symbolizer(d->pl);
+	static const enum mem_value from[TL__VALUES] = {
+		[TL_RSS] = MEM_RSS, [TL_ANON] = MEM_ANON, [TL_HEAP] = MEM_HEAP,
+		[TL_TRACED] = MEM_TRACED,
+	};
+	struct growth_row *grows = NULL;
+	struct stack_list names = { 0 };
+	size_t gn = 0, gcap = 0, i;
+	uint64_t now = now_ns(), wall_ns;
+	const struct proc_mem *p;
+	struct trend_opts to;
+	struct watch *w;
+	int err = 0, l;
+
+	memset(ret, 0, sizeof(*ret));
+	w = watch_of(d, pid);
+	p = proc_of(d, pid);
+	if (!w || !p || !visible(who, w))
+		return -ESRCH;
+	trend_opts__defaults(&to);
+	to.window_ns = window_ns ? window_ns : d->o.growth_window_ns;
+	ret->pid = pid;
+	memcpy(ret->comm, p->comm, sizeof(ret->comm));
+	ret->window_s = to.window_ns / NSEC_PER_SEC;
+	ret->n = w->mem.n;
+	/* The first point's wall time: now less its age. */
+	wall_ns = (uint64_t)time(NULL) * NSEC_PER_SEC;
+	if (ret->n)
+		ret->wall_start = (int64_t)((wall_ns - (now - w->mem.t[0])) / NSEC_PER_SEC);
+	ret->t_ms = calloc(ret->n ? ret->n : 1, sizeof(*ret->t_ms));
+	for (i = 0; i < TL__VALUES; i++)
+		ret->values[i] = calloc(ret->n ? ret->n : 1, sizeof(*ret->values[i]));
+	for (i = 0; i < TL__VALUES; i++)
+		if (!ret->values[i])
+			err = -ENOMEM;
+	if (!ret->t_ms || err) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < ret->n; i++) {
+		ret->t_ms[i] = (w->mem.t[i] - w->mem.t[0]) / NSEC_PER_MSEC;
+		for (int k = 0; k < TL__VALUES; k++)
+			ret->values[k][i] = history__value(&w->mem, i, from[k]);
+	}
+	for (l = 0; l < LEVEL__COUNT && !err; l++)
+		err = offer_growth(d, p, l, &to, now, &grows, &gn, &gcap);
+	if (err)
+		goto out;
+	qsort(grows, gn, sizeof(*grows), cmp_growth_rows);
+	/* Growing ones only: a timeline shows what grows under the process. */
+	while (gn && grows[gn - 1].trend.cls != TREND_GROWING)
+		gn--;
+	if (gn > nr_stacks)
+		gn = nr_stacks;
+	ret->rows = calloc(gn ? gn : 1, sizeof(*ret->rows));
+	if (!ret->rows) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < gn && !err; i++) {
+		const struct history *h = histories__get(&d->stacks_hist, pid, grows[i].row.index,
+							 grows[i].row.level);
+		struct timeline_row *r = &ret->rows[i];
+
+		err = stack_list__add(&names, sym, &grows[i].row, false);
+		if (err)
+			break;
+		r->name = row_name(&names.v[names.n - 1]);
+		r->level = grows[i].row.level;
+		r->growth = (int64_t)grows[i].trend.per_hour;
+		r->bytes = calloc(ret->n ? ret->n : 1, sizeof(*r->bytes));
+		ret->nr_rows++;
+		if (!r->name || !r->bytes) {
+			err = -ENOMEM;
+			break;
+		}
+		if (h)
+			resample(h, &w->mem, r->bytes);
+	}
+out:
+	stack_list__free(&names);
+	free(grows);
+	if (err)
+		timeline_snap__free(ret);
+	return err;
 }

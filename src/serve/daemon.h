@@ -78,6 +78,13 @@ void top_snap__free(struct top_snap *s);
 int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_query *q,
 		  struct trace_snap *ret);
 void trace_snap__free(struct trace_snap *s);
+/*
+ * pid's memory over time and its top growing stacks (at most nr_stacks) under it.
+ * -ESRCH: not watched, or not who's to see.
+ */
+int daemon__timeline(struct daemon *d, const struct peer *who, pid_t pid, uint32_t nr_stacks,
+		     uint64_t window_ns, struct timeline_snap *ret);
+
 /* Saved snapshots of the caller's (serve/snapstore.h).  -EINVAL: bad name; -ENOSPC: full. */
 int daemon__snapshot_save(struct daemon *d, const struct peer *who, const char *name,
 			  const struct selector *sel, const bool level[LEVEL__COUNT]);

@@ -14,6 +14,7 @@ static const size_t payload_size[LEAKD_CMD__MAX] = {
 	[LEAKD_CMD_EXITED] = sizeof(struct leakd_req_list),
 	[LEAKD_CMD_SNAPSHOT] = sizeof(struct leakd_req_snapshot),
 	[LEAKD_CMD_DIFF] = sizeof(struct leakd_req_diff),
+	[LEAKD_CMD_TIMELINE] = sizeof(struct leakd_req_timeline),
 };
 
 int proto__check_header(const struct leakd_req_hdr *h, const char **why)
@@ -105,11 +106,13 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 		*why = "unknown request flags";
 		return LEAKD_ERR_ARGS;
 	}
-	/* A profile is of stacks of one level: top's, heap or mapping. */
+	/* A profile is of stacks of one level: top's, heap or mapping; a timeline is an SVG. */
 	if (h->format >= LEAKD_FORMAT_PPROF &&
+	    !(h->command == LEAKD_CMD_TIMELINE && h->format == LEAKD_FORMAT_SVG) &&
 	    (h->command != LEAKD_CMD_TOP ||
 	     ((const struct leakd_req_top *)payload)->level == LEAKD_LEVEL_ALL)) {
-		*why = "a profile format shows top at one level (heap or mapping) only";
+		*why = "a profile format shows top at one level (heap or mapping) only; "
+		       "a timeline is drawn as svg";
 		return LEAKD_ERR_ARGS;
 	}
 	switch (h->command) {
@@ -174,6 +177,19 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 			return LEAKD_ERR_ARGS;
 		}
 		return check_selector(&r->sel, false, why);
+	}
+	case LEAKD_CMD_TIMELINE: {
+		const struct leakd_req_timeline *r = payload;
+
+		if (!r->pid || r->pid > LEAKD_PID_MAX) {
+			*why = "give a pid";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->stacks > LEAKD_TIMELINE_STACKS || r->window_ns > LEAKD_DURATION_MAX) {
+			*why = "too many stacks or a window out of range";
+			return LEAKD_ERR_ARGS;
+		}
+		return LEAKD_OK;
 	}
 	case LEAKD_CMD_DIFF: {
 		const struct leakd_req_diff *r = payload;

@@ -2,12 +2,13 @@
 """What grew, how fast, and whether it still grows: growth ranking and its classes,
 ages, time windows."""
 import json
+import shutil
 import subprocess
 import time
 
 from cases_daemon import run, sites, wait_site, wait_watched
-from harness import (LEAKCTL, Attached, Daemon, Leaker, check, check_eq, first_frame_in,
-                     frame_function, leaker)
+from harness import (LEAKCTL, Attached, Daemon, Leaker, Workdir, check, check_eq,
+                     first_frame_in, frame_function, leaker)
 
 GROWTH_CONFIG = """
 growth-window = 4s
@@ -63,6 +64,9 @@ def case_growth_ranking():
         ps, _ = d.ctl("ps")
         mine = [p for p in ps["processes"] if p["pid"] == lk.pid][0]
         check_eq(mine["trend"], "growing", "the process's trend")
+        # Rows carry the process's unit and container, as ps says them.
+        check_eq(first.get("unit", ""), mine["unit"], "the row's unit")
+        check_eq(first.get("container"), mine["container"], "the row's container")
         check(mine["growth_per_hour"] > 0, "the process's growth rate")
         lk.do("pause")
 
@@ -189,3 +193,85 @@ def case_diff_report_files():
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
     check_eq(p.returncode, 2, "a missing file")
     check("/nonexistent/x.json" in p.stderr, f"the error names the file: {p.stderr!r}")
+
+
+def case_growth_flamegraph():
+    """export --by growth: folded stacks and an SVG flame graph weighed by growth, where
+    the leak is and the start-up table is not."""
+    d = Daemon(config=GROWTH_CONFIG)
+    lk = Leaker([leaker("leak_growth")])
+    wd = Workdir()
+    with run(d, lk):
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid))
+        lk.do("start")
+        d.poll("the leak growing", lambda: ("leak_request", "growing") in by_growth(d, lk.pid),
+               timeout=40)
+        folded, _ = d.ctl("export", "--format", "folded", "--by", "growth", "--window", "4s",
+                          "--pid", str(lk.pid), json_out=False)
+        weights = {}
+        for line in folded.splitlines():
+            frames, _, weight = line.rpartition(" ")
+            leaf = [f for f in frames.split(";") if f in ("leak_request", "fill_cache",
+                                                          "startup_table")]
+            if leaf:
+                weights[leaf[-1]] = weights.get(leaf[-1], 0) + int(weight)
+        check(weights.get("leak_request", 0) > 0, f"the leak's growth in folded: {weights}")
+        check("startup_table" not in weights, f"the start-up table ranks by growth: {weights}")
+        path = wd.file("growth.svg")
+        d.ctl("export", "--format", "svg", "--by", "growth", "--window", "4s", "--pid",
+              str(lk.pid), "-o", path, json_out=False)
+        with open(path) as f:
+            svg = f.read()
+        check("Growth (bytes an hour)" in svg and "leak_request" in svg,
+              "the flame graph of growth names the leak")
+        if shutil.which("xmllint"):
+            p = subprocess.run(["xmllint", "--noout", path], stderr=subprocess.PIPE, text=True)
+            check_eq(p.returncode, 0, f"xmllint: {p.stderr}")
+        _, rc = d.ctl("export", "--format", "pprof", "--by", "growth", "--pid", str(lk.pid),
+                      "-o", wd.file("x.pb.gz"), json_out=False, check_rc=False)
+        check_eq(rc, 2, "pprof by growth")
+        lk.do("pause")
+
+
+def case_timeline():
+    """leakctl timeline PID: the process's memory over time with its growing stacks
+    under it, as JSON, as a table, and as an SVG chart that xmllint and rsvg-convert
+    take."""
+    d = Daemon(config=GROWTH_CONFIG)
+    lk = Leaker([leaker("leak_growth")])
+    wd = Workdir()
+    with run(d, lk):
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid))
+        lk.do("start")
+        d.poll("the leak growing", lambda: ("leak_request", "growing") in by_growth(d, lk.pid),
+               timeout=40)
+        tl, _ = d.ctl("timeline", str(lk.pid))
+        check_eq(tl["pid"], lk.pid, "the timeline's pid")
+        check(len(tl["points"]) >= 4, f"{len(tl['points'])} points")
+        fns = [s["function"] for s in tl["stacks"]]
+        check("leak_request" in fns, f"the leak under the timeline: {fns}")
+        check("startup_table" not in fns, f"the start-up table grows? {fns}")
+        leak = tl["stacks"][fns.index("leak_request")]
+        check_eq(len(leak["bytes"]), len(tl["points"]), "a value per point")
+        check(leak["bytes"] == sorted(leak["bytes"]) and leak["bytes"][-1] > leak["bytes"][0],
+              f"the leak's bytes rise: {leak['bytes']}")
+        check(all(p["traced"] >= leak["bytes"][i] for i, p in enumerate(tl["points"])),
+              "a stack's bytes are within the traced bytes")
+        text, _ = d.ctl("timeline", str(lk.pid), json_out=False)
+        check("leak_request" in text and "T(ms)" in text, f"the timeline as text:\n{text}")
+        path = wd.file("timeline.svg")
+        d.ctl("timeline", str(lk.pid), "-o", path, json_out=False)
+        with open(path) as f:
+            svg = f.read()
+        check(svg.startswith("<?xml") or "<svg" in svg[:200], "an SVG document")
+        check("leak_request" in svg, "the chart names the leak")
+        for tool, args in (("xmllint", ["--noout", path]),
+                           ("rsvg-convert", ["-o", wd.file("timeline.png"), path])):
+            if shutil.which(tool):
+                p = subprocess.run([tool, *args], stderr=subprocess.PIPE, text=True)
+                check_eq(p.returncode, 0, f"{tool}: {p.stderr}")
+        _, rc = d.ctl("timeline", "4194303", check_rc=False)
+        check_eq(rc, 1, "a timeline of a pid not watched")
+        lk.do("pause")

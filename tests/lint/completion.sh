@@ -82,10 +82,10 @@ offers() {
 	done
 }
 
-expect leakctl t = top trace
+expect leakctl t = top trace timeline
 offers leakctl top --l = --level
 expect leakctl top --level "" = heap mapping all
-expect leakctl "" = status ps top trace untrace exited export snapshot diff
+expect leakctl "" = status ps top trace untrace exited export snapshot diff timeline
 expect leakctl --json u = untrace
 expect leakctl -s /tmp/leakd.sock e = exited export
 expect leakctl -s /tmp/leakd.sock exi = exited
@@ -97,7 +97,7 @@ expect leakctl --format json e = exited export
 expect leakctl --format json exi = exited
 expect leakctl export --format "" = pprof folded svg
 expect leakctl export --level "" = heap mapping
-expect leakctl export - = --format --pid --comm --unit --level -o --output
+expect leakctl export - = --format --pid --comm --unit --cgroup --level -o --output --by --window
 offers leakctl -- = --short-names
 offers leakctl top -- = --short-names
 offers leakd -- = --short-names

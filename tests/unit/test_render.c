@@ -32,7 +32,7 @@ static const char *const other_form[] = {
 	"container",		/* text: its first 12 digits, as container tools show it */
 	"by",			/* text says it in the heading's wording */
 	"a", "b",		/* diff: text names them in its heading (checked below) */
-	"saved",		/* epoch seconds; text shows the local date and time */
+	"saved", "start",	/* epoch seconds; text shows the local date and time */
 	NULL,
 };
 
@@ -260,6 +260,9 @@ START_TEST(top_agrees)
 	craft_stack(&t.stacks.v[1], 420, LEVEL_MAP);
 	craft_stack(&t.stacks.v[2], 430, LEVEL_BRK);
 	t.stacks.v[0].trace_ended = true;
+	snprintf(t.stacks.v[0].unit, sizeof(t.stacks.v[0].unit), "web.service");
+	snprintf(t.stacks.v[1].container, sizeof(t.stacks.v[1].container),
+		 "3f2a9c1b7e8d4f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718");
 	ck_assert_int_ge(agree(&s), 3 * 12);
 	/* A brk row is a growth attribution, said so in both. */
 	json = draw(OUTPUT_JSON, &s);
@@ -451,6 +454,28 @@ START_TEST(saved_agrees)
 }
 END_TEST
 
+START_TEST(timeline_agrees)
+{
+	uint64_t t[3] = { 0, 901, 902 }, rss[3] = { 911, 912, 913 }, anon[3] = { 921, 922, 923 };
+	uint64_t heap[3] = { 931, 932, 933 }, traced[3] = { 941, 942, 943 };
+	uint64_t b1[3] = { 951, 952, 953 };
+	struct timeline_row row = { .name = "leak_request", .level = LEVEL_HEAP, .growth = 960,
+				    .bytes = b1 };
+	struct timeline_snap tl = { .pid = 970, .comm = "grower", .window_s = 971,
+				    .wall_start = 1700000000, .n = 3, .t_ms = t,
+				    .values = { rss, anon, heap, traced }, .rows = &row,
+				    .nr_rows = 1 };
+	struct snapshot s = { .kind = SNAP_TIMELINE, .timeline = &tl };
+	char *svg;
+
+	ck_assert_int_ge(agree(&s), 3 * 5 + 3 + 5);
+	svg = draw(OUTPUT_SVG, &s);
+	ck_assert_ptr_nonnull(strstr(svg, "<svg"));
+	ck_assert_ptr_nonnull(strstr(svg, "leak_request"));
+	free(svg);
+}
+END_TEST
+
 START_TEST(diff_agrees)
 {
 	struct stack_list a = { 0 }, b = { 0 };
@@ -562,6 +587,7 @@ int main(void)
 	tcase_add_test(tc, formats_by_name);
 	tcase_add_test(tc, json_has_schema);
 	tcase_add_test(tc, saved_agrees);
+	tcase_add_test(tc, timeline_agrees);
 	tcase_add_test(tc, diff_agrees);
 	tcase_add_test(tc, metrics_exposition);
 	suite_add_tcase(s, tc);
