@@ -106,13 +106,16 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 		*why = "unknown request flags";
 		return LEAKD_ERR_ARGS;
 	}
-	/* A profile is of stacks of one level: top's, heap or mapping; a timeline is an SVG. */
-	if (h->format >= LEAKD_FORMAT_PPROF &&
-	    !(h->command == LEAKD_CMD_TIMELINE && h->format == LEAKD_FORMAT_SVG) &&
-	    (h->command != LEAKD_CMD_TOP ||
-	     ((const struct leakd_req_top *)payload)->level == LEAKD_LEVEL_ALL)) {
-		*why = "a profile format shows top at one level (heap or mapping) only; "
-		       "a timeline is drawn as svg";
+	/* A timeline is drawn as svg; a profile is of stacks of one level, top's. */
+	if (h->command == LEAKD_CMD_TIMELINE && h->format >= LEAKD_FORMAT_PPROF) {
+		if (h->format != LEAKD_FORMAT_SVG) {
+			*why = "a timeline is text, json or svg";
+			return LEAKD_ERR_ARGS;
+		}
+	} else if (h->format >= LEAKD_FORMAT_PPROF &&
+		   (h->command != LEAKD_CMD_TOP ||
+		    ((const struct leakd_req_top *)payload)->level == LEAKD_LEVEL_ALL)) {
+		*why = "a profile format shows top at one level (heap or mapping) only";
 		return LEAKD_ERR_ARGS;
 	}
 	switch (h->command) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,6 +198,66 @@ START_TEST(random_payloads_never_crash)
 }
 END_TEST
 
+START_TEST(snapshots_diffs_timelines)
+{
+	struct leakd_req_snapshot sn = { .op = LEAKD_SNAPSHOT_SAVE, .name = "before" };
+	struct leakd_req_diff df = { .a = "before", .b = "now" };
+	struct leakd_req_timeline tl = { .pid = 42 };
+	struct leakd_req_top top = { 0 };
+	struct leakd_req_hdr h = hdr(LEAKD_CMD_SNAPSHOT, sizeof(sn));
+	const char *why;
+
+	ck_assert_int_eq(proto__check_payload(&h, &sn, &why), LEAKD_OK);
+	sn.op = LEAKD_SNAPSHOT__MAX;
+	ck_assert_int_eq(proto__check_payload(&h, &sn, &why), LEAKD_ERR_ARGS);
+	sn.op = LEAKD_SNAPSHOT_DELETE;
+	sn.name[0] = 0;
+	ck_assert_int_eq(proto__check_payload(&h, &sn, &why), LEAKD_ERR_ARGS);
+	sn.op = LEAKD_SNAPSHOT_LIST;
+	ck_assert_int_eq(proto__check_payload(&h, &sn, &why), LEAKD_OK);
+	memset(sn.name, 'a', sizeof(sn.name));	/* unterminated */
+	ck_assert_int_eq(proto__check_payload(&h, &sn, &why), LEAKD_ERR_ARGS);
+
+	h = hdr(LEAKD_CMD_DIFF, sizeof(df));
+	ck_assert_int_eq(proto__check_payload(&h, &df, &why), LEAKD_OK);
+	df.limit = LEAKD_TOP_MAX + 1;
+	ck_assert_int_eq(proto__check_payload(&h, &df, &why), LEAKD_ERR_ARGS);
+	df.limit = 0;
+	df.b[0] = 0;
+	ck_assert_int_eq(proto__check_payload(&h, &df, &why), LEAKD_ERR_ARGS);
+
+	h = hdr(LEAKD_CMD_TIMELINE, sizeof(tl));
+	ck_assert_int_eq(proto__check_payload(&h, &tl, &why), LEAKD_OK);
+	h.format = LEAKD_FORMAT_SVG;
+	ck_assert_int_eq(proto__check_payload(&h, &tl, &why), LEAKD_OK);
+	h.format = LEAKD_FORMAT_PPROF;
+	ck_assert_int_eq(proto__check_payload(&h, &tl, &why), LEAKD_ERR_ARGS);
+	h.format = LEAKD_FORMAT_TEXT;
+	tl.stacks = LEAKD_TIMELINE_STACKS + 1;
+	ck_assert_int_eq(proto__check_payload(&h, &tl, &why), LEAKD_ERR_ARGS);
+	tl.stacks = 0;
+	tl.pid = 0;
+	ck_assert_int_eq(proto__check_payload(&h, &tl, &why), LEAKD_ERR_ARGS);
+
+	/* top: rankings, flags and windows checked. */
+	h = hdr(LEAKD_CMD_TOP, sizeof(top));
+	top.by = LEAKD_TOP_BY__MAX;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+	top.by = LEAKD_TOP_BY_GROWTH;
+	top.top_flags = LEAKD_TOP_FLAGS + 1;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+	top.top_flags = LEAKD_TOP_AGES;
+	top.window_ns = LEAKD_DURATION_MAX + 1;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+	top.window_ns = 60ull * 1000000000;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
+	snprintf(top.sel.cgroup, sizeof(top.sel.cgroup), "relative");
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+	snprintf(top.sel.cgroup, sizeof(top.sel.cgroup), "/system.slice");
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("proto");
@@ -206,6 +267,7 @@ int main(void)
 	tcase_add_test(tc, commands_and_sizes);
 	tcase_add_test(tc, selectors);
 	tcase_add_test(tc, sizes_within_their_maximum);
+	tcase_add_test(tc, snapshots_diffs_timelines);
 	tcase_add_test(tc, random_payloads_never_crash);
 	/* 100,000 random requests take seconds on a busy host: more than check's 4 s. */
 	tcase_set_timeout(tc, 60);
