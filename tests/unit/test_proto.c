@@ -211,7 +211,7 @@ START_TEST(snapshots_diffs_timelines)
 	sn.op = LEAKD_SNAPSHOT__MAX;
 	ck_assert_int_eq(proto__check_payload(&h, &sn, &why), LEAKD_ERR_ARGS);
 	sn.op = LEAKD_SNAPSHOT_DELETE;
-	sn.name[0] = 0;
+	memset(sn.name, 0, sizeof(sn.name));
 	ck_assert_int_eq(proto__check_payload(&h, &sn, &why), LEAKD_ERR_ARGS);
 	sn.op = LEAKD_SNAPSHOT_LIST;
 	ck_assert_int_eq(proto__check_payload(&h, &sn, &why), LEAKD_OK);
@@ -223,7 +223,7 @@ START_TEST(snapshots_diffs_timelines)
 	df.limit = LEAKD_TOP_MAX + 1;
 	ck_assert_int_eq(proto__check_payload(&h, &df, &why), LEAKD_ERR_ARGS);
 	df.limit = 0;
-	df.b[0] = 0;
+	memset(df.b, 0, sizeof(df.b));
 	ck_assert_int_eq(proto__check_payload(&h, &df, &why), LEAKD_ERR_ARGS);
 
 	h = hdr(LEAKD_CMD_TIMELINE, sizeof(tl));
