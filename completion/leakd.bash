@@ -57,7 +57,7 @@ _leakd()
 	-i | --interval | -n | --top | --min-age | -d | --duration | --max-depth | \
 		--ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
-		--drilldown-for | --drilldown-max | --max-procs | --max-traced | --max-exited | \
+		--drilldown-for | --drilldown-max | --drilldown-exclude | --untrace-sticky | --max-procs | --max-traced | --max-exited | \
 		--exited-min-bytes | --max-rules | --max-clients | --history-points | \
 		--history-series | --max-snapshots | --snapshot-stacks | --metrics-listen | \
 		--metrics-top)
@@ -70,7 +70,8 @@ _leakd()
 		--short-names --output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
 		--unwind-rows --cache-dir --no-cache --frame-pointers --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
-		--drilldown-window --drilldown-for --drilldown-max --no-drilldown --trace-all
+		--drilldown-window --drilldown-for --drilldown-max --drilldown-exclude --untrace-sticky
+		--no-drilldown --trace-all
 		--max-procs --max-traced --max-exited --exited-min-bytes --max-rules
 		--max-clients --history-points --history-series --state-dir --max-snapshots
 		--snapshot-stacks --metrics-listen --metrics-top --verbose --help

@@ -116,6 +116,10 @@ static const struct opt opts[] = {
 	  "DURATION", "daemon: ... for this long (default 10m)" },
 	{ "drilldown-max", 0, K_U64, OFF(drilldown_max), 0, 1024, BOTH, "N",
 	  "daemon: automatic traces at once (default 2)" },
+	{ "drilldown-exclude", 0, K_STRING, OFF(drilldown_exclude), 0, 0, BOTH, "NAMES",
+	  "daemon: never drill into these (comma-separated)" },
+	{ "untrace-sticky", 0, K_DURATION, OFF(untrace_sticky_ns), 0, 0, BOTH, "DURATION",
+	  "daemon: no drill-down after untrace for (1h)" },
 	{ "no-drilldown", 0, K_SPECIAL, 0, 0, 0, BOTH, NULL,
 	  "daemon: no automatic tracing" },
 	{ "trace-all", 0, K_FLAG, OFF(trace_all), 0, 0, BOTH, NULL,
@@ -195,6 +199,8 @@ void options__defaults(struct leakd_options *o)
 	o->socket_group = "leakd";
 	o->sample_interval_ns = 10 * NSEC_PER_SEC;
 	o->growth_window_ns = 30 * 60 * NSEC_PER_SEC;
+	o->drilldown_exclude = DRILLDOWN_EXCLUDE;
+	o->untrace_sticky_ns = 3600 * NSEC_PER_SEC;
 	o->history_points = 96;
 	o->state_dir = "/var/lib/leakd";
 	o->metrics_top = 20;

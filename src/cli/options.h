@@ -34,6 +34,9 @@ enum leakd_mode {
 };
 
 #define LEAKD_CONFIG_PATH "/etc/leakd/leakd.conf"
+/* Package managers, compilers and build tools grow by design; leakd itself is not a target. */
+#define DRILLDOWN_EXCLUDE "apt,apt-get,aptitude,dpkg,rpm,dnf,yum,cc1,cc1plus,cc,gcc,g++," \
+			  "clang,ld,ld.gold,ld.lld,collect2,rustc,cargo,go,make,ninja,leakd"
 
 struct leakd_options {
 	enum leakd_mode mode;
@@ -63,6 +66,8 @@ struct leakd_options {
 	uint64_t sample_interval_ns;	/* memory of every process sampled this often */
 	uint64_t growth_window_ns;	/* growth measured over this much history */
 	uint64_t history_points;	/* points per history (thinned as they age) */
+	const char *drilldown_exclude;	/* comm names drill-down leaves alone */
+	uint64_t untrace_sticky_ns;	/* an untraced process is not drilled into again for */
 	const char *state_dir;		/* saved snapshots */
 	const char *metrics_listen;	/* HTTP for /metrics and profiles; NULL: off */
 	uint64_t metrics_top;		/* processes with series of their own */

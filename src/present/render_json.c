@@ -218,6 +218,7 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "for_s", s->drilldown.for_s);
 	json_u64(j, "max", s->drilldown.max);
 	json_u64(j, "started", s->drilldown.started);
+	json_u64(j, "excluded", s->drilldown.excluded);
 	json_object_end(j);
 	json_object_begin(j, "events");
 	json_u64(j, "records", s->events.records);

@@ -233,9 +233,10 @@ static void status(FILE *f, const struct status_snap *s)
 		s->watched, s->traced, s->traced_by[TRACE_KIND_MANUAL], s->traced_by[TRACE_KIND_RULE],
 		s->traced_by[TRACE_KIND_AUTO], s->traced_by[TRACE_KIND_ALL], s->exited_kept);
 	fprintf(f, "drill-down: %s, %s in %" PRIu64 " s steadily, %" PRIu64 " at once for %" PRIu64
-		   " s; %" PRIu64 " started\n",
+		   " s; %" PRIu64 " started, %" PRIu64 " excluded\n",
 		s->drilldown.on ? "on" : "off", fmt_bytes(s->drilldown.bytes, a, sizeof(a)),
-		s->drilldown.window_s, s->drilldown.max, s->drilldown.for_s, s->drilldown.started);
+		s->drilldown.window_s, s->drilldown.max, s->drilldown.for_s, s->drilldown.started,
+		s->drilldown.excluded);
 	fprintf(f, "events: %" PRIu64 " records, %" PRIu64 " bad, %" PRIu64
 		   " of unknown processes\n",
 		s->events.records, s->events.bad, s->events.unknown_pid);

@@ -141,6 +141,7 @@ struct status_snap {
 	struct {
 		bool on;
 		uint64_t bytes, window_s, for_s, max, started;
+		uint64_t excluded;	/* times a process was left alone: drilldown-exclude */
 	} drilldown;
 	struct {
 		uint64_t records, bad, unknown_pid;

@@ -85,6 +85,7 @@ struct daemon_stats {
 	uint64_t procs_dropped;		/* max_procs reached */
 	uint64_t traces_refused;	/* max_traced reached */
 	uint64_t traces_auto;		/* automatic traces started */
+	uint64_t drilldown_excluded;	/* growers left alone: drilldown-exclude */
 	uint64_t exited_evicted;	/* summaries dropped for more important or newer ones */
 };
 
@@ -428,8 +429,16 @@ static void drill_down(struct daemon *d, uint64_t now)
 
 		best = NULL;
 		hashtab__for_each(&d->watches, i, w) {
+			const struct proc_mem *p;
+
 			if (w->traced != TRACE_KIND_NONE || now < w->auto_after)
 				continue;
+			p = proc_of(d, w->pid);
+			if (!p || policy__excluded(d->policy, p->comm)) {
+				d->stats.drilldown_excluded += p != NULL;
+				w->auto_after = now + d->o.drilldown_window_ns;	/* not asked again soon */
+				continue;
+			}
 			history__trend(&w->mem, MEM_ANON, now, &to, &t);
 			if (!policy__is_grower(d->policy, &t) || t.delta <= best_delta)
 				continue;
@@ -530,6 +539,7 @@ static void policy_opts(const struct leakd_options *o, struct policy_opts *ret)
 		.max_rules = o->max_rules, .drilldown = o->drilldown,
 		.drilldown_bytes = o->drilldown_bytes, .drilldown_window_ns = o->drilldown_window_ns,
 		.drilldown_max = o->drilldown_max, .exited_min_bytes = o->exited_min_bytes,
+		.drilldown_exclude = o->drilldown_exclude,
 	};
 }
 
@@ -568,7 +578,9 @@ static void reload(struct daemon *d)
 	d->o.max_procs = n.max_procs;
 	d->o.max_rules = n.max_rules;
 	d->o.exited_min_bytes = n.exited_min_bytes;
+	d->o.untrace_sticky_ns = n.untrace_sticky_ns;
 	policy_opts(&d->o, &po);
+	po.drilldown_exclude = n.drilldown_exclude;	/* the policy keeps a copy */
 	policy__set_opts(d->policy, &po);
 	t->limits.max_allocs = n.max_allocs;
 	t->limits.max_stacks = n.max_stacks;
@@ -867,6 +879,7 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->drilldown.for_s = d->o.drilldown_for_ns / NSEC_PER_SEC;
 	s->drilldown.max = d->o.drilldown_max;
 	s->drilldown.started = d->stats.traces_auto;
+	s->drilldown.excluded = d->stats.drilldown_excluded;
 	events__stats(pipeline__events(d->pl), &es);
 	s->events.records = es.records;
 	s->events.bad = es.bad_records;
@@ -1286,6 +1299,8 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 				continue;	/* no allocator in it, or gone */
 		} else if (w->traced != TRACE_KIND_NONE) {
 			stop_trace(d, w);
+			/* Untraced by someone: drill-down leaves it alone for a while. */
+			w->auto_after = now_ns() + d->o.untrace_sticky_ns;
 		} else {
 			continue;
 		}

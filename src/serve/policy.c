@@ -21,11 +21,15 @@ struct rule {
 	uint64_t until;
 };
 
+#define MAX_EXCLUDED 64		/* names in drilldown-exclude */
+
 struct policy {
 	struct policy_opts o;
 	/* Keyed by a hash of what identifies a rule: adding one is O(1) however many. */
 	struct hashtab rules;
 	struct policy_stats stats;
+	char excluded[MAX_EXCLUDED][16];	/* drilldown-exclude, split */
+	size_t nr_excluded;
 };
 
 static uint64_t rule_key(const char *comm, const char *unit, uint32_t owner, uint32_t gid)
@@ -48,6 +52,32 @@ static bool same(const struct rule *r, const char *comm, const char *unit, uint3
 	       !strcmp(r->unit, unit);
 }
 
+/* drilldown-exclude, split: the caller's string may not outlive a reload. */
+static void set_excluded(struct policy *p, const char *list)
+{
+	const char *s = list ? list : "";
+
+	p->nr_excluded = 0;
+	while (*s && p->nr_excluded < MAX_EXCLUDED) {
+		size_t n = strcspn(s, ", ");
+
+		if (n && n < sizeof(p->excluded[0]))
+			snprintf(p->excluded[p->nr_excluded++], sizeof(p->excluded[0]), "%.*s",
+				 (int)n, s);
+		s += n;
+		s += strspn(s, ", ");
+	}
+	p->o.drilldown_exclude = NULL;
+}
+
+bool policy__excluded(const struct policy *p, const char *comm)
+{
+	for (size_t i = 0; i < p->nr_excluded; i++)
+		if (!strcmp(p->excluded[i], comm))
+			return true;
+	return false;
+}
+
 struct policy *policy__new(const struct policy_opts *o)
 {
 	struct policy *p = calloc(1, sizeof(*p));
@@ -55,6 +85,7 @@ struct policy *policy__new(const struct policy_opts *o)
 	if (!p)
 		return NULL;
 	p->o = *o;
+	set_excluded(p, o->drilldown_exclude);
 	if (hashtab__init(&p->rules, sizeof(struct rule), 16)) {
 		free(p);
 		errno = ENOMEM;
@@ -74,6 +105,7 @@ void policy__free(struct policy *p)
 void policy__set_opts(struct policy *p, const struct policy_opts *o)
 {
 	p->o = *o;
+	set_excluded(p, o->drilldown_exclude);
 }
 
 void policy__stats(const struct policy *p, struct policy_stats *ret)

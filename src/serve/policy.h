@@ -20,6 +20,7 @@ struct policy_opts {
 	/* Drill-down: growth of at least bytes within window_ns, steadily. */
 	bool drilldown;
 	uint64_t drilldown_bytes, drilldown_window_ns, drilldown_max;
+	const char *drilldown_exclude;	/* comm names, comma-separated, never drilled into */
 	/* Exit summaries: memory held or grown that makes a summary worth keeping. */
 	uint64_t exited_min_bytes;
 };
@@ -56,6 +57,9 @@ bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
 		   const struct procfs_cred *cred, uint64_t *ret_until);
 /* Drops the rules whose time is up. */
 void policy__expire(struct policy *p, uint64_t now_ns);
+
+/* Whether drill-down must leave a process of this name alone (drilldown-exclude). */
+bool policy__excluded(const struct policy *p, const char *comm);
 
 /*
  * Whether a process's growth over the drill-down window is a leak worth tracing:

@@ -176,7 +176,7 @@ START_TEST(status_agrees)
 		.version = "9.8.7", .uptime_s = 101, .uprobes = "uprobe_multi",
 		.syscalls = "syscall tracepoints", .eh_frame = true, .watched = 102, .traced = 103,
 		.traced_by = { 0, 104, 105, 106, 107 }, .exited_kept = 108,
-		.drilldown = { true, 109, 110, 111, 112, 113 },
+		.drilldown = { true, 109, 110, 111, 112, 113, 199 },
 		.events = { 114, 115, 116 },
 		.missed_runs = 117,
 		.tables = { 118, 119, 120, 121, 122, 123, 124, 125, 126 },
