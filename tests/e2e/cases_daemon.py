@@ -90,7 +90,7 @@ def case_daemon_status():
 def case_mapping_grower():
     """A process that grows through anonymous mmap: ps shows its mappings and growth,
     top its mapping stack with exact figures."""
-    d = Daemon(config="growth-window = 4s\n")
+    d = Daemon(config="growth-window = 20s\n")
     lk = Leaker()
     with run(d, lk):
         wait_watched(d, lk.pid)
