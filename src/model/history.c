@@ -191,7 +191,8 @@ void history__trend(const struct history *h, uint32_t k, uint64_t now_ns,
 	ret->recent_per_hour = rslope * SEC_PER_HOUR;
 	ret->fit = fit;
 	/* Flat, or all there from the stack's first points on (a burst at start-up). */
-	if (hi - lo <= tol || (!first && p[1].bytes + tol >= hi && p[n - 1].bytes + tol >= hi))
+	if (hi - lo <= tol || (o->first_is_birth && !first && p[1].bytes + tol >= hi &&
+				p[n - 1].bytes + tol >= hi))
 		ret->cls = TREND_STABLE;
 	else if (recent_delta > (int64_t)tol && rslope > 0)
 		ret->cls = TREND_GROWING;

@@ -54,6 +54,8 @@ struct trend_opts {
 	uint64_t window_ns;	/* the trend of the points within this much time */
 	uint64_t noise_bytes;	/* changes up to this are flat (also 0.5 % of the level) */
 	uint32_t min_points;	/* fewer points in the window: TREND_UNKNOWN */
+	bool first_is_birth;	/* the first point is when the memory first appeared (a
+				 * stack's), not merely when watching began (a process's) */
 };
 
 struct trend {

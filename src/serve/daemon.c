@@ -1161,6 +1161,7 @@ int daemon__top(struct daemon *d, const struct peer *who, const struct top_query
 	memset(ret, 0, sizeof(*ret));
 	trend_opts__defaults(&to);
 	to.window_ns = q->window_ns ? q->window_ns : d->o.growth_window_ns;
+	to.first_is_birth = true;	/* stacks: their first point is their first memory */
 	ret->by_growth = q->by_growth;
 	ret->window_s = to.window_ns / NSEC_PER_SEC;
 	ret->since_s = q->since_ns / NSEC_PER_SEC;
@@ -1528,6 +1529,7 @@ int daemon__timeline(struct daemon *d, const struct peer *who, pid_t pid, uint32
 		return -ESRCH;
 	trend_opts__defaults(&to);
 	to.window_ns = window_ns ? window_ns : d->o.growth_window_ns;
+	to.first_is_birth = true;	/* stacks: their first point is their first memory */
 	ret->pid = pid;
 	memcpy(ret->comm, p->comm, sizeof(ret->comm));
 	ret->window_s = to.window_ns / NSEC_PER_SEC;

@@ -140,6 +140,7 @@ START_TEST(burst_at_first_sight_is_stable)
 	struct trend tr;
 	uint64_t t;
 
+	o.first_is_birth = true;
 	ck_assert_int_eq(history__init(&h, 128, 2), 0);
 	/* Seen first half allocated, whole at the next point, then flat: start-up. */
 	add(&h, 0, 3 * MiB, 3);
@@ -147,6 +148,11 @@ START_TEST(burst_at_first_sight_is_stable)
 		add(&h, t * SEC, 8 * MiB, 8);
 	history__trend(&h, 0, 60 * SEC, &o, &tr);
 	ck_assert_int_eq(tr.cls, TREND_STABLE);
+	/* A process's history begins when watching does: a rise there is a step. */
+	o.first_is_birth = false;
+	history__trend(&h, 0, 60 * SEC, &o, &tr);
+	ck_assert_int_eq(tr.cls, TREND_PLATEAUED);
+	o.first_is_birth = true;
 	history__destroy(&h);
 	/* The same burst later in its life is a step: plateaued. */
 	ck_assert_int_eq(history__init(&h, 128, 2), 0);
