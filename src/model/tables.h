@@ -62,6 +62,8 @@ struct proc_stack {
 	struct stack_frame *frames;
 	struct stack_stats level[LEVEL__COUNT];
 	uint64_t first_ts, last_ts;		/* first and latest use */
+	uint32_t owner;				/* who owns its mappings, + 1; 0: not known yet
+						 * (set by who names the frames) */
 };
 
 struct live_alloc {

@@ -86,6 +86,8 @@ static void stack_fields(struct json *j, const struct stack_snap *st, bool whole
 	json_bool(j, "preexisting", st->id == STACK_ID_PREEXISTING);
 	if (st->trace_ended)
 		json_bool(j, "trace_ended", true);
+	if (st->has_owner)
+		json_str(j, "owner", runtime__key(st->owner));
 	if (st->has_trend) {
 		json_object_begin(j, "trend");
 		json_str(j, "class", trend_class__name(st->trend.cls));
@@ -339,6 +341,9 @@ static void ps(struct json *j, const struct ps_snap *s)
 		else
 			json_i64(j, "growth_per_hour", (int64_t)r->growth_per_hour);
 		json_str(j, "trend", trend_class__name(r->growth));
+		json_str(j, "growth_in", r->growth_in_known ? runtime__key(r->growth_in) : NULL);
+		if (r->growth_in_known)
+			json_str(j, "advice", runtime__advice(r->growth_in));
 		json_str(j, "cgroup", r->cgroup);
 		json_str(j, "container", r->container[0] ? r->container : NULL);
 		json_str(j, "traced", trace_kind_name(r->traced));

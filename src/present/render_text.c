@@ -139,6 +139,8 @@ static void stack(FILE *f, const struct stack_snap *st, bool short_names)
 	if (brk)
 		fputs("\t[growth attribution: the call that grew the heap, not who holds its "
 		      "blocks]\n", f);
+	if (st->has_owner)
+		fprintf(f, "\towner: %s (%s)\n", runtime__name(st->owner), runtime__key(st->owner));
 	trend_and_ages(f, st);
 	frames(f, st, short_names);
 	if (st->trace_ended)
@@ -313,9 +315,10 @@ static void ps(FILE *f, const struct ps_snap *s)
 {
 	size_t i;
 
-	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %10s %12s %-9s %-8s %-7s %10s %-12s %s\n",
+	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %10s %12s %-9s %-9s %-8s %-7s %10s %-12s "
+		   "%s\n",
 		"PID", "UID", "COMM", "RSS", "ANON", "MAPPED", "RESERVED", "HEAP", "GROWTH/H", "TREND",
-		"TRACED", "UNWIND", "TRACED-HEAP", "CONTAINER", "UNIT");
+		"GROWS-IN", "TRACED", "UNWIND", "TRACED-HEAP", "CONTAINER", "UNIT");
 	for (i = 0; i < s->n; i++) {
 		const struct ps_row *r = &s->rows[i];
 		char a[16], b[16], m[16], v[16], h[16], t[16], g[24];
@@ -325,18 +328,25 @@ static void ps(FILE *f, const struct ps_snap *s)
 			snprintf(g, sizeof(g), "-");
 		else
 			signed_bytes((int64_t)r->growth_per_hour, g, sizeof(g));
-		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %10s %12s %-9s %-8s %-7s "
-			   "%10s %-12.12s %s\n",
+		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %10s %12s %-9s %-9s %-8s "
+			   "%-7s %10s %-12.12s %s\n",
 			r->pid, r->uid, r->comm, fmt_bytes(r->rss_bytes, a, sizeof(a)),
 			fmt_bytes(r->anon_bytes, b, sizeof(b)),
 			fmt_bytes(r->mapped_bytes, m, sizeof(m)),
 			fmt_bytes(r->reserved_bytes, v, sizeof(v)),
 			fmt_bytes(r->heap_bytes, h, sizeof(h)), g, trend_class__name(r->growth),
+			r->growth_in_known ? runtime__key(r->growth_in) : "-",
 			trace_kind_name(r->traced), r->unwind,
 			fmt_bytes(r->traced_live_bytes, t, sizeof(t)),
 			r->container[0] ? r->container : "-", r->unit);
 	}
 	fprintf(f, "(growth over the last %" PRIu64 " s)\n", s->growth_window_s);
+	/* Where it grows, and what to do next, for those whose growth has an owner. */
+	for (i = 0; i < s->n; i++)
+		if (s->rows[i].growth_in_known)
+			fprintf(f, "pid %" PRIu64 ": growth is in the %s: %s\n", s->rows[i].pid,
+				runtime__name(s->rows[i].growth_in),
+				runtime__advice(s->rows[i].growth_in));
 }
 
 static void top(FILE *f, const struct top_snap *t, bool short_names)

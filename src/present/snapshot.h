@@ -19,6 +19,7 @@
 #include "model/ages.h"
 #include "model/history.h"
 #include "model/tables.h"
+#include "stacks/runtime.h"
 
 /* The version of the JSON answers' layout, in their "schema" field. */
 #define SNAPSHOT_SCHEMA 1
@@ -63,6 +64,8 @@ struct stack_snap {
 	uint64_t trend_window_s;
 	bool has_ages;
 	bool age_histogram;		/* show ages.counts/bytes, not only oldest and median */
+	bool has_owner;			/* mapping and brk rows: who owns the memory */
+	enum runtime_kind owner;
 	struct stack_ages ages;
 	struct frame_snap *frames;
 	uint32_t nr_frames;
@@ -202,6 +205,8 @@ struct ps_row {
 	uint64_t reserved_bytes;	/* address space without committed memory */
 	double growth_per_hour;
 	enum trend_class growth;	/* TREND_UNKNOWN: too little history for a rate */
+	bool growth_in_known;		/* the mappings that grow have an owner */
+	enum runtime_kind growth_in;	/* whose memory grows most (V8 heap, native heap, ...) */
 	enum trace_kind traced;
 	const char *unwind;		/* "ready", "pending", "none" */
 	uint64_t traced_live_bytes;
@@ -344,6 +349,8 @@ struct snapshot {
 int stack_list__add(struct stack_list *list, struct symbolizer *s, const struct report_row *r,
 		    bool with_proc);
 void stack_list__free(struct stack_list *list);
+/* Who owns what a stack mapped (stacks/runtime.h), from its named frames. */
+enum runtime_kind stack_snap__owner(const struct stack_snap *st);
 
 void report_snap__free(struct report_snap *r);
 void exit_snap__free(struct exit_snap *e);

@@ -27,6 +27,7 @@
 #include "present/report.h"
 #include "collect/consume.h"
 #include "collect/tracer.h"
+#include "stacks/runtime.h"
 #include "stacks/symbolize.h"
 #include "stacks/unwinder.h"
 #include "base/macros.h"
@@ -976,6 +977,60 @@ static int cmp_ps(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+/* Who owns what stack k of p maps, named once and kept with the stack. */
+static enum runtime_kind stack_owner(struct daemon *d, const struct proc_mem *p, uint32_t k)
+{
+	struct symbolizer *sym = pipeline__symbolizer(d->pl);
+	struct proc_stack *st = p->stacks[k];
+	struct frame_desc chain[SYMBOLIZE_MAX_CHAIN], descs[LEAKD_MAX_FRAMES];
+	uint32_t i, n = 0;
+
+	if (st->owner)
+		return st->owner - 1;
+	if (!(st->flags & STACK_HAS_FRAMES))
+		return RUNTIME_OTHER;	/* not named yet: ask again later */
+	for (i = 0; i < st->nr_frames && n < LEAKD_MAX_FRAMES; i++) {
+		int c = symbolizer__describe(sym, &st->frames[i], chain, SYMBOLIZE_MAX_CHAIN);
+
+		if (c > 0)
+			descs[n++] = chain[c - 1];	/* the real function, not what it inlined */
+	}
+	st->owner = runtime__classify(descs, n) + 1;
+	return st->owner - 1;
+}
+
+/*
+ * Whose memory a process's growth is in: the owner of the mappings and heap growth
+ * that rose the most within the window.  False when nothing there rose.
+ */
+static bool growth_owner(struct daemon *d, const struct proc_mem *p, const struct trend_opts *to,
+			 uint64_t now, enum runtime_kind *ret)
+{
+	static const enum level levels[] = { LEVEL_MAP, LEVEL_BRK };
+	double by[RUNTIME__COUNT] = { 0 }, best = 0;
+	struct trend t;
+
+	for (size_t l = 0; l < ARRAY_SIZE(levels); l++) {
+		for (uint32_t k = 0; k < p->nr_stacks; k++) {
+			const struct history *h = histories__get(&d->stacks_hist, p->pid, k,
+								 levels[l]);
+
+			if (!h)
+				continue;
+			history__trend(h, HIST_BYTES, now, to, &t);
+			if ((t.cls == TREND_GROWING || t.cls == TREND_PLATEAUED) && t.delta > 0)
+				by[stack_owner(d, p, k)] += t.delta;
+		}
+	}
+	for (int o = 0; o < RUNTIME__COUNT; o++) {
+		if (by[o] > best) {
+			best = by[o];
+			*ret = o;
+		}
+	}
+	return best > 0;
+}
+
 int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct ps_snap *ret)
 {
 	uint64_t now = now_ns();
@@ -1011,6 +1066,8 @@ int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct 
 		r->heap_bytes = p->heap_bytes;
 		/* No rate from a few seconds of a process, or from a single step. */
 		r->growth = t.cls;
+		if (t.cls == TREND_GROWING || t.cls == TREND_PLATEAUED)
+			r->growth_in_known = growth_owner(d, p, &to, now, &r->growth_in);
 		r->growth_per_hour = t.cls == TREND_UNKNOWN ? 0 : t.per_hour;
 		r->traced = w->traced;
 		r->unwind = pipeline__unwind_state(d->pl, w->pid);

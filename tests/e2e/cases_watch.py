@@ -248,7 +248,8 @@ def case_node_http_growth():
     loopback, not traced: the mapping level accounts for most of the process's
     anonymous growth (V8 commits its heap with mprotect), and the stacks that hold
     the growth show the JavaScript function that leaked, named from the perf map."""
-    d = Daemon(config="drilldown-max = 0\n")     # the watch tier alone: never traced
+    # The watch tier alone (never traced); a short growth window, for ps's owner of growth.
+    d = Daemon(config="drilldown-max = 0\ngrowth-window = 6s\n")
     srv = NodeServer(d.wd.path)
     with run(d, srv):
         wait_watched(d, srv.pid)
@@ -289,6 +290,20 @@ def case_node_http_growth():
                         if f.get("jit") and "leak_http.js" in frame_function(f)})
         print(f"{len(js)} growing stacks through {names} hold {js_bytes} bytes")
         check_eq(proc_of(d.ctl("ps")[0], srv.pid)["traced"], "no", "the server's trace state")
+        # Who owns that memory: V8, from the frames that committed it.
+        owners = {st.get("owner") for st in js}
+        check_eq(owners, {"v8"}, "the owner of the JavaScript stacks' memory")
+        # ps says where the growth is while it goes on, with what to do next.
+        for _ in range(60):
+            for i in range(20):
+                srv.get("/leak" if i % 2 else "/ok")
+            row = proc_of(d.ctl("ps")[0], srv.pid)
+            if row.get("growth_in"):
+                break
+        check_eq(row.get("growth_in"), "v8", f"where ps says the growth is: {row}")
+        check("heap snapshot" in row["advice"], f"the advice: {row['advice']}")
+        text, _ = d.ctl("ps", json_out=False)
+        check(f"pid {srv.pid}: growth is in the V8 heap" in text, f"ps as text:\n{text}")
 
 
 def case_refreed_frees():

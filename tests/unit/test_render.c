@@ -223,6 +223,7 @@ START_TEST(ps_agrees)
 		{ .pid = 301, .uid = 302, .comm = "grower", .unit = "web.service", .rss_bytes = 303,
 		  .anon_bytes = 304, .mapped_bytes = 305, .heap_bytes = 306,
 		  .reserved_bytes = 308, .growth_per_hour = 500, .growth = TREND_GROWING,
+		  .growth_in_known = true, .growth_in = RUNTIME_V8,
 		  .traced = TRACE_KIND_MANUAL, .unwind = "ready", .traced_live_bytes = 307,
 		  .cgroup = "/system.slice/web.service",
 		  .container = "3f2a9c1b7e8d4f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718" },
@@ -261,6 +262,8 @@ START_TEST(top_agrees)
 	craft_stack(&t.stacks.v[2], 430, LEVEL_BRK);
 	t.stacks.v[0].trace_ended = true;
 	snprintf(t.stacks.v[0].unit, sizeof(t.stacks.v[0].unit), "web.service");
+	t.stacks.v[1].has_owner = true;
+	t.stacks.v[1].owner = RUNTIME_JVM;
 	snprintf(t.stacks.v[1].container, sizeof(t.stacks.v[1].container),
 		 "3f2a9c1b7e8d4f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718");
 	ck_assert_int_ge(agree(&s), 3 * 12);
