@@ -1008,7 +1008,10 @@ static bool growth_owner(struct daemon *d, const struct proc_mem *p, const struc
 {
 	static const enum level levels[] = { LEVEL_MAP, LEVEL_BRK };
 	double by[RUNTIME__COUNT] = { 0 }, best = 0;
+	struct trend_opts so = *to;
 	struct trend t;
+
+	so.first_is_birth = true;	/* stacks: their first point is their first memory */
 
 	for (size_t l = 0; l < ARRAY_SIZE(levels); l++) {
 		for (uint32_t k = 0; k < p->nr_stacks; k++) {
@@ -1017,7 +1020,7 @@ static bool growth_owner(struct daemon *d, const struct proc_mem *p, const struc
 
 			if (!h)
 				continue;
-			history__trend(h, HIST_BYTES, now, to, &t);
+			history__trend(h, HIST_BYTES, now, &so, &t);
 			if ((t.cls == TREND_GROWING || t.cls == TREND_PLATEAUED) && t.delta > 0)
 				by[stack_owner(d, p, k)] += t.delta;
 		}
