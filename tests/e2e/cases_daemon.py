@@ -12,8 +12,8 @@ import subprocess
 import tempfile
 
 from harness import (LEAKCTL, Daemon, Leaker, TestFailure, check, check_eq, first_frame_in,
-                     frame_function, is_system_frame, leaker, proc_of, wait_for_line,
-                     wait_watched)
+                     frame_function, is_system_frame, leaker, need_private_mounts, proc_of,
+                     wait_for_line, wait_watched)
 
 MiB = 1 << 20
 
@@ -144,6 +144,7 @@ def case_drilldown():
 def case_private_libc():
     """A process in its own mount namespace with a private copy of libc, bind-mounted
     over the usual path: its libc is another file, and still traced."""
+    need_private_mounts()
     d = Daemon()
     tmp = tempfile.mkdtemp(prefix="leakd-ns-")
     libc = "/usr/lib/x86_64-linux-gnu/libc.so.6"
