@@ -376,19 +376,23 @@ def case_reload():
 
 def case_trace_by_name():
     """leakctl trace --comm traces the running processes of that name and those
-    that start later; untrace --comm ends both."""
+    that start later; untrace --comm ends both.  The leaker runs under a name of
+    its own, so that the rule touches no other process on the host."""
     d = Daemon()
-    first = Leaker()
+    comm = f"lk{os.urandom(5).hex()}"
+    exe = d.wd.file(comm)
+    shutil.copy(leaker("leak_ctl"), exe)
+    first = Leaker([exe])
     with run(d, first):
-        ans, _ = d.ctl("trace", "--comm", "leak_ctl")
-        check(first.pid in ans["traced"], "the running process was not traced")
-        later = Leaker()
+        ans, _ = d.ctl("trace", "--comm", comm)
+        check_eq(ans["traced"], [first.pid], "processes traced by the rule")
+        later = Leaker([exe])
         try:
             d.poll("the later process traced by the rule",
                    lambda: (proc_of(d.ctl("ps")[0], later.pid) or {}).get("traced") == "rule")
             later.do("malloc 2 1234")
-            wait_site(d, later.pid, "heap", "leak_ctl", "heap_leak", 2468, 2)
-            ans, _ = d.ctl("untrace", "--comm", "leak_ctl")
+            wait_site(d, later.pid, "heap", comm, "heap_leak", 2468, 2)
+            ans, _ = d.ctl("untrace", "--comm", comm)
             check_eq(ans["rules"], 1, "rules removed")
             check_eq(sorted(ans["untraced"]), sorted([first.pid, later.pid]), "untraced pids")
         finally:
