@@ -38,10 +38,9 @@ static void on_stack(struct events *e, struct proc_mem *p, const struct leakd_st
 		stack__set_frames(s, frames, n, ev->flags);
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+int consume__apply_record(struct events *e, const void *data, size_t size)
 {
 	const struct leakd_event_hdr *h = data;
-	struct events *e = ctx;
 	struct proc_mem *p;
 
 	e->stats.records++;
@@ -139,6 +138,11 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static int on_record(void *ctx, void *data, size_t size)
+{
+	return consume__apply_record(ctx, data, size);
+}
+
 struct events *events__new(int ringbuf_fd, struct tables *t, struct symbolizer *s,
 			   events_proc_cb cb, void *ctx)
 {
@@ -150,6 +154,8 @@ struct events *events__new(int ringbuf_fd, struct tables *t, struct symbolizer *
 	e->sym = s;
 	e->cb = cb;
 	e->ctx = ctx;
+	if (ringbuf_fd < 0)
+		return e;	/* records come through consume__apply_record() only */
 	e->rb = ring_buffer__new(ringbuf_fd, on_record, e, NULL);
 	if (!e->rb) {
 		int err = errno;
