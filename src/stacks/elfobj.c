@@ -137,7 +137,8 @@ static int builder_finish(struct sym_builder *b, struct elf_obj *o)
 {
 	size_t i, j = 0;
 
-	qsort(b->v, b->n, sizeof(*b->v), cmp_raw);
+	if (b->n)	/* qsort() takes no NULL, even for nothing */
+		qsort(b->v, b->n, sizeof(*b->v), cmp_raw);
 	o->syms = calloc(b->n ? b->n : 1, sizeof(*o->syms));
 	if (!o->syms)
 		return -ENOMEM;
