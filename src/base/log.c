@@ -40,7 +40,8 @@ enum log_level log_get_level(void)
 	return log_max;
 }
 
-static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+static __attribute__((format(printf, 2, 0))) void log_vmsg(enum log_level lvl, const char *fmt,
+							    va_list ap)
 {
 	char *buf;
 	int n;
@@ -70,7 +71,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+static __attribute__((format(printf, 2, 0))) int libbpf_print(enum libbpf_print_level level,
+								const char *fmt, va_list ap)
 {
 	/* libbpf warns about much that leakd handles itself: keep it at debug. */
 	enum log_level lvl = level == LIBBPF_WARN ? LOG_LVL_DEBUG : LOG_LVL_DEBUG + 1;

@@ -174,7 +174,7 @@ void options__defaults(struct leakd_options *o)
 	o->max_clients = 16;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+static __attribute__((format(printf, 3, 4))) int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
