@@ -75,13 +75,19 @@ def cleanup(remove_workdirs):
         except subprocess.TimeoutExpired:
             left.append(f"pid {p.pid} did not die")
     _spawned.clear()
-    for pid in sorted(test_processes() - {os.getpid()}):
+    rest = sorted(test_processes() - {os.getpid()})
+    for pid in rest:
         left.append(f"pid {pid} (a descendant)")
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    while True:             # reap what came to us
+    for pid in rest:        # orphans are ours to reap; others' parents reap them
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    while True:             # and whatever else came to us
         try:
             if os.waitpid(-1, os.WNOHANG)[0] == 0:
                 break
@@ -101,8 +107,9 @@ def need_private_mounts():
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                        timeout=TIMEOUT)
     if p.returncode:
-        raise Skip("needs a private mount namespace, which unshare cannot make here "
-                   f"(a chroot?): {p.stderr.strip().splitlines()[-1:]}")
+        why = (p.stderr.strip().splitlines() or [f"exit status {p.returncode}"])[-1]
+        raise Skip(f"needs a private mount namespace, which unshare cannot make here "
+                   f"(a chroot?): {why}")
 
 
 class Workdir:
@@ -393,7 +400,7 @@ def bpf_fds(pid, strict=True):
 
 
 def _parents():
-    """pid -> parent pid of every process."""
+    """pid -> parent pid of every process that still runs (not a zombie)."""
     out = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -403,7 +410,9 @@ def _parents():
                 stat = f.read()
         except OSError:
             continue
-        out[int(name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+        state, ppid = stat[stat.rindex(")") + 2:].split()[:2]
+        if state not in ("Z", "X"):
+            out[int(name)] = int(ppid)
     return out
 
 
