@@ -124,7 +124,7 @@ def case_trace_exact():
 
 def case_drilldown():
     """A steady grower is traced automatically; a flat process is not."""
-    d = Daemon()
+    d = Daemon(drilldown=True)
     grower, flat = Leaker(), Leaker()
     with run(d, grower, flat):
         flat.do(f"malloc 10 {MiB}")

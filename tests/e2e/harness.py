@@ -497,7 +497,9 @@ CACHE_DIR = os.path.join(tempfile.gettempdir(), "leakd-e2e-cache")
 
 class Daemon:
     """The real daemon from the build tree, with a socket and configuration of
-    its own; fast sampling so that growth shows within seconds."""
+    its own; fast sampling so that growth shows within seconds.  Automatic
+    tracing is off unless the test is about it (drilldown=True): it would trace
+    whatever else grows on the host."""
 
     CONFIG = """
 sample-interval = 200ms
@@ -509,13 +511,14 @@ drilldown-max = 1
 socket-group = nogroup
 """
 
-    def __init__(self, config="", args=()):
+    def __init__(self, config="", args=(), drilldown=False):
         self.wd = Workdir()
         os.chmod(self.wd.path, 0o755)   # other users reach the socket through it
         self.sock = self.wd.file("leakd.sock")
         self.config = self.wd.file("leakd.conf")
         with open(self.config, "w") as f:
-            f.write(self.CONFIG + f"socket = {self.sock}\ncache-dir = {CACHE_DIR}\n" + config)
+            f.write(self.CONFIG + f"socket = {self.sock}\ncache-dir = {CACHE_DIR}\n" +
+                    ("" if drilldown else "no-drilldown\n") + config)
         self.bpf = BpfWatch()
         self.proc = spawn([LEAKD, "--config", self.config, "-v", *args],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
