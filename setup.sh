@@ -120,7 +120,8 @@ run_tests() {
 	# Each fuzzer for FUZZ_SECONDS from its seeds (clang's libFuzzer).
 	if CC=clang-19 setup_dir "$FUZZ_DIR" -Dfuzz=true && ninja -C "$FUZZ_DIR"; then
 		FUZZ_SECONDS=${FUZZ_SECONDS:-20} \
-			meson test -C "$FUZZ_DIR" --suite fuzz --print-errorlogs --num-processes 1 || rc=1
+			meson test -C "$FUZZ_DIR" --suite fuzz --print-errorlogs \
+			--num-processes "$(nproc)" || rc=1
 	else
 		rc=1
 	fi
