@@ -491,8 +491,9 @@ class BpfWatch:
 
 
 LEAKCTL = os.path.join(BUILD, "src", "leakctl")
-# Unwind tables shared by the daemon tests, so that each starts fast.
-CACHE_DIR = os.path.join(tempfile.gettempdir(), "leakd-e2e-cache")
+# Unwind tables shared by the daemon tests of this build, so that each starts fast
+# (not with other builds' leakd, whose cache may differ).
+CACHE_DIR = os.path.join(BUILD, "tests", "e2e", "cache")
 
 
 class Daemon:
