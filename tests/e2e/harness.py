@@ -515,6 +515,7 @@ socket-group = nogroup
     def __init__(self, config="", args=(), drilldown=False):
         self.wd = Workdir()
         os.chmod(self.wd.path, 0o755)   # other users reach the socket through it
+        os.makedirs(CACHE_DIR, mode=0o755, exist_ok=True)
         self.sock = self.wd.file("leakd.sock")
         self.config = self.wd.file("leakd.conf")
         with open(self.config, "w") as f:
