@@ -9,11 +9,10 @@ import signal
 import socket
 import struct
 import subprocess
-import tempfile
 
-from harness import (LEAKCTL, Daemon, Leaker, TestFailure, check, check_eq, first_frame_in,
-                     frame_function, is_system_frame, leaker, need_private_mounts, proc_of,
-                     wait_for_line, wait_watched)
+from harness import (LEAKCTL, Daemon, Leaker, TestFailure, Workdir, check, check_eq,
+                     first_frame_in, frame_function, is_system_frame, leaker,
+                     need_private_mounts, proc_of, wait_for_line, wait_watched)
 
 MiB = 1 << 20
 
@@ -146,7 +145,7 @@ def case_private_libc():
     over the usual path: its libc is another file, and still traced."""
     need_private_mounts()
     d = Daemon()
-    tmp = tempfile.mkdtemp(prefix="leakd-ns-")
+    tmp = Workdir().path
     libc = "/usr/lib/x86_64-linux-gnu/libc.so.6"
     shutil.copy(libc, os.path.join(tmp, "libc.so.6"))
     shell = f"mount --bind {tmp}/libc.so.6 {libc} && exec {leaker('leak_ctl')}"
