@@ -453,14 +453,17 @@ class BpfWatch:
     """The BPF links and programs of this test's own processes, never another
     leakd's on the same host.  Made before the test starts leakd; note(pid) while
     a leakd runs records what it holds; check_released() after it ended fails
-    unless all of that is gone, no process of the test holds a link or program,
-    and no link made since the start is left that no other process holds (pinned
-    or held by a process that escaped the test)."""
+    unless all of that is gone, no process the test started since holds a link or
+    program, and no link made since the start is left that no other process holds
+    (pinned or held by a process that escaped the test).  Processes of the test
+    that ran before the watch began (a daemon the test keeps running meanwhile)
+    are another watch's to check."""
 
     def __init__(self):
         ids = _bpf_ids(BPF_LINK_GET_NEXT_ID)
         self.first_link = max(ids, default=0)
         self.links, self.progs = set(), set()
+        self.before = test_processes() - {os.getpid()}
 
     def note(self, pid, expect_links=True):
         links, progs = bpf_fds(pid)
@@ -474,7 +477,7 @@ class BpfWatch:
         """What is left now: a list of reasons, empty when nothing is."""
         reasons = []
         tree = test_processes()
-        for pid in sorted(tree):
+        for pid in sorted(tree - self.before):
             if pid == os.getpid():
                 continue
             links, progs = bpf_fds(pid, strict=False)
@@ -489,9 +492,10 @@ class BpfWatch:
                 reasons.append(f"program {i} of leakd still exists")
         new = set(_bpf_ids(BPF_LINK_GET_NEXT_ID, self.first_link)) - self.links
         if new:
-            # Links made meanwhile by other processes (another leakd) are theirs.
+            # Links made meanwhile by other processes (another leakd, or one of the
+            # test's that ran before the watch) are theirs.
             held = set()
-            for pid in set(_parents()) - tree:
+            for pid in (set(_parents()) - tree) | self.before:
                 held |= bpf_fds(pid, strict=False)[0]
             orphans = sorted(new - held - (pinned_links() if new - held else set()))
             if orphans:
