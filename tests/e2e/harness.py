@@ -439,7 +439,7 @@ def test_processes():
 
 def test_processes_running(path):
     """Processes of this test (not this one) running the program at path."""
-    out = []
+    out, path = [], os.path.realpath(path)
     for pid in sorted(test_processes() - {os.getpid()}):
         try:
             if os.readlink(f"/proc/{pid}/exe") == path:
