@@ -7,11 +7,15 @@
 #   ./setup.sh install   packages, build, install (the default)
 #   ./setup.sh test      packages, build, the whole test suite; ends "N passed, N failed"
 #   ./setup.sh build     packages and build only
-# BUILD_DIR (default: build) is where meson builds.
+# BUILD_DIR (default: build) is where meson builds.  The test step also builds
+# BUILD_DIR-asan (ASan + UBSan: the unit suite again) and BUILD_DIR-fuzz (clang:
+# the fuzzers, FUZZ_SECONDS each, default 20), and counts the tests of all three.
 set -euo pipefail
 
 cd "$(dirname "$0")"
 BUILD_DIR=${BUILD_DIR:-build}
+ASAN_DIR=${ASAN_DIR:-$BUILD_DIR-asan}
+FUZZ_DIR=${FUZZ_DIR:-$BUILD_DIR-fuzz}
 
 # libbpf >= 1.4, bpftool 7.5, libdw 0.192 and meson 1.7 come from bookworm-backports.
 BACKPORTS="libbpf-dev bpftool libelf-dev libdw-dev meson"
@@ -21,7 +25,8 @@ PACKAGES="build-essential pkg-config ninja-build clang-19 zlib1g-dev libjson-c-d
           protobuf-c-compiler"
 # Only for the tests: the real programs and tools they use.
 TEST_PACKAGES="mandoc man-db groff-base nodejs libjemalloc2 libgoogle-perftools4
-          libmimalloc2.0 rustc golang-go libxml2-utils librsvg2-bin prometheus"
+          libmimalloc2.0 rustc golang-go libxml2-utils librsvg2-bin prometheus
+          libclang-rt-19-dev"
 
 deps() {
 	if [ "$(id -u)" != 0 ]; then
@@ -69,13 +74,20 @@ deps() {
 	return 0
 }
 
-build() {
-	if [ -d "$BUILD_DIR" ]; then
-		meson setup --reconfigure "$BUILD_DIR" >/dev/null
+# meson setup DIR ARGS..., or its reconfiguration where DIR exists.
+setup_dir() {
+	local dir=$1
+	shift
+	if [ -d "$dir" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null
 	else
 		# The daemon reads /etc/leakd/leakd.conf whatever the prefix.
-		meson setup --sysconfdir=/etc "$BUILD_DIR" >/dev/null
+		meson setup --sysconfdir=/etc "$dir" "$@" >/dev/null
 	fi
+}
+
+build() {
+	setup_dir "$BUILD_DIR"
 	ninja -C "$BUILD_DIR"
 }
 
@@ -112,10 +124,32 @@ start() {
 }
 
 run_tests() {
-	local rc=0
+	local rc=0 dir
+	local logs=("$BUILD_DIR" "$ASAN_DIR" "$FUZZ_DIR")
+	# A log left from an earlier run must not count for a build that failed now.
+	for dir in "${logs[@]}"; do
+		rm -f "$dir/meson-logs/testlog.json"
+	done
 	# Unit tests in parallel, then the end-to-end ones (they run one at a time).
-	meson test -C "$BUILD_DIR" --print-errorlogs --num-processes "$(nproc)" || rc=$?
-	python3 tools/test-summary.py "$BUILD_DIR/meson-logs/testlog.json"
+	meson test -C "$BUILD_DIR" --print-errorlogs --num-processes "$(nproc)" || rc=1
+	# The unit suite again under ASan and UBSan: slower, so time bounds stretch.
+	if setup_dir "$ASAN_DIR" -Db_sanitize=address,undefined && ninja -C "$ASAN_DIR"; then
+		LEAKD_TEST_TIME_SCALE=10 CK_TIMEOUT_MULTIPLIER=10 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+			meson test -C "$ASAN_DIR" --suite unit --print-errorlogs \
+			--timeout-multiplier 10 --num-processes "$(nproc)" || rc=1
+	else
+		rc=1
+	fi
+	# Each fuzzer for FUZZ_SECONDS from its seeds (clang's libFuzzer).
+	if CC=clang-19 setup_dir "$FUZZ_DIR" -Dfuzz=true && ninja -C "$FUZZ_DIR"; then
+		FUZZ_SECONDS=${FUZZ_SECONDS:-20} \
+			meson test -C "$FUZZ_DIR" --suite fuzz --print-errorlogs \
+			--num-processes "$(nproc)" || rc=1
+	else
+		rc=1
+	fi
+	python3 tools/test-summary.py "${logs[@]/%//meson-logs/testlog.json}" || rc=1
 	return $rc
 }
 

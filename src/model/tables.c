@@ -640,13 +640,22 @@ static void map_add(struct proc_mem *p, const struct mapping *m, bool fresh)
 	}
 }
 
+/*
+ * A range no system call can name: empty, not page-aligned, or past the end of the
+ * address space (PAGE_UP(len) wraps to 0 for the largest lengths).
+ */
+static bool bad_range(uint64_t addr, uint64_t len)
+{
+	return !len || (addr & (PAGE_SIZE - 1)) || addr + PAGE_UP(len) <= addr;
+}
+
 void proc_mem__mmap(struct proc_mem *p, uint64_t addr, uint64_t len, uint64_t stack_id, uint32_t flags,
 		uint64_t ts)
 {
 	struct mapping m = { .start = addr, .end = addr + PAGE_UP(len), .ts = ts,
 			     .flags = flags };
 
-	if (!len || m.end < m.start || (addr & (PAGE_SIZE - 1)))
+	if (bad_range(addr, len))
 		return;
 	/* MAP_FIXED over older mappings replaces them. */
 	unmap_range(p, m.start, m.end, true, NULL);
@@ -661,19 +670,36 @@ void proc_mem__munmap(struct proc_mem *p, uint64_t addr, uint64_t len)
 	uint64_t end = addr + PAGE_UP(len);
 
 	/* Reported at the syscall's entry: what the kernel refuses changes nothing. */
-	if (!len || end < addr || (addr & (PAGE_SIZE - 1)))
+	if (bad_range(addr, len))
 		return;
 	if (!unmap_range(p, addr, end, true, NULL))
 		p->notes.unmatched_unmaps++;
 }
 
-/* Puts pieces back where they were (an mremap that failed, or never ended). */
+/*
+ * Puts pieces back where they were (an mremap that failed, or never ended).  A
+ * piece whose place was taken meanwhile (its end was lost, and a later mapping is
+ * there now) stays gone: the later mapping is the newer truth.
+ */
 static void restore(struct proc_mem *p, struct pieces *ps)
 {
-	uint32_t i;
+	uint32_t i, j;
 
-	for (i = 0; i < ps->n; i++)
-		map_add(p, &ps->v[i], false);
+	for (i = 0; i < ps->n; i++) {
+		const struct mapping *m = &ps->v[i];
+		struct stack_stats *st;
+
+		j = first_ending_after(p, m->start);
+		if (j < p->nr_maps && p->maps[j].start < m->end) {
+			st = stats_at(p, m->stack, LEVEL_MAP);
+			if (st && !(m->flags & LEAKD_MAP_RESERVED)) {
+				st->freed_bytes += m->end - m->start;
+				st->freed_count++;
+			}
+			continue;
+		}
+		map_add(p, m, false);
+	}
 	free(ps->v);
 	memset(ps, 0, sizeof(*ps));
 }
@@ -684,7 +710,7 @@ void proc_mem__mremap_begin(struct proc_mem *p, uint32_t tid, uint64_t addr, uin
 	struct moving *mv;
 	bool is_new;
 
-	if (!len || end < addr || (addr & (PAGE_SIZE - 1)))
+	if (bad_range(addr, len))
 		return;
 	mv = hashtab__upsert(&p->moving, tid, &is_new);
 	if (!mv)
@@ -705,12 +731,15 @@ void proc_mem__mremap_end(struct proc_mem *p, uint32_t tid, uint64_t old_addr, u
 	uint32_t i;
 
 	(void)ts;
+	if (new_addr && bad_range(new_addr, new_len))
+		new_addr = 0;	/* no such result: as if it failed */
 	if (hashtab__remove(&p->moving, tid, &mv) || mv.addr != old_addr) {
 		/* Its begin was lost (or belongs to another range): take the range now. */
 		if (mv.pieces.n)
 			restore(p, &mv.pieces);
 		memset(&mv, 0, sizeof(mv));
-		unmap_range(p, old_addr, old_addr + old_size, false, &mv.pieces);
+		if (!bad_range(old_addr, old_len))
+			unmap_range(p, old_addr, old_addr + old_size, false, &mv.pieces);
 	}
 	if (!mv.pieces.n) {
 		p->notes.unmatched_unmaps++;
@@ -735,12 +764,13 @@ void proc_mem__mremap_end(struct proc_mem *p, uint32_t tid, uint64_t old_addr, u
 			continue;
 		}
 		m.start = new_addr + off;
-		m.end = m.start + len;
-		if (m.end > new_addr + new_size) {
+		/* In lengths: the old end moved may lie past the end of the address space. */
+		if (len > new_size - off) {
 			if (st && !reserved)
-				st->freed_bytes += m.end - (new_addr + new_size);
-			m.end = new_addr + new_size;
+				st->freed_bytes += len - (new_size - off);
+			len = new_size - off;
 		}
+		m.end = m.start + len;
 		/* Growth extends the piece that ended the old range: it is its stack's. */
 		if (m.end == new_addr + old_size && new_size > old_size) {
 			if (st && !reserved)

@@ -712,7 +712,8 @@ static void cache_store(struct debuginfo *d, uint64_t key, const struct src_fram
 	slot = hashtab__upsert(&g->map, key, NULL);
 	if (!slot)
 		return;
-	memcpy(g->pool + g->pool_n, chain, n * sizeof(*chain));
+	if (n)		/* the pool may not exist yet: no memcpy() from NULL */
+		memcpy(g->pool + g->pool_n, chain, n * sizeof(*chain));
 	slot->first = g->pool_n;
 	slot->n = n;
 	g->pool_n += n;

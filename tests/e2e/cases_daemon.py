@@ -9,11 +9,10 @@ import signal
 import socket
 import struct
 import subprocess
-import tempfile
 
-from harness import (LEAKCTL, Daemon, Leaker, TestFailure, check, check_eq, first_frame_in,
-                     frame_function, is_system_frame, leaker, proc_of, wait_for_line,
-                     wait_watched)
+from harness import (LEAKCTL, TIMEOUT, Daemon, Leaker, TestFailure, Workdir, check, check_eq,
+                     first_frame_in, frame_function, is_system_frame, leaker,
+                     need_private_mounts, proc_of, wait_for_line, wait_watched)
 
 MiB = 1 << 20
 
@@ -136,7 +135,7 @@ def case_trace_exact():
 
 def case_drilldown():
     """A steady grower is traced automatically; a flat process is not."""
-    d = Daemon()
+    d = Daemon(drilldown=True)
     grower, flat = Leaker(), Leaker()
     with run(d, grower, flat):
         flat.do(f"malloc 10 {MiB}")
@@ -156,8 +155,9 @@ def case_drilldown():
 def case_private_libc():
     """A process in its own mount namespace with a private copy of libc, bind-mounted
     over the usual path: its libc is another file, and still traced."""
+    need_private_mounts()
     d = Daemon()
-    tmp = tempfile.mkdtemp(prefix="leakd-ns-")
+    tmp = Workdir().path
     libc = "/usr/lib/x86_64-linux-gnu/libc.so.6"
     shutil.copy(libc, os.path.join(tmp, "libc.so.6"))
     shell = f"mount --bind {tmp}/libc.so.6 {libc} && exec {leaker('leak_ctl')}"
@@ -281,6 +281,15 @@ def case_fork_churn():
         check(after <= before + 5, f"{after} processes watched, {before} before the churn")
 
 
+def real_uid(pid):
+    """The real uid of a running process; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("Uid:"))
+    except (OSError, StopIteration):
+        return None
+
+
 def case_non_root():
     """A user other than root sees only its own processes and cannot trace others'."""
     d = Daemon()
@@ -296,9 +305,12 @@ def case_non_root():
         check_eq(rc, 3, "leakctl status tracing another user's process")
         root.do("mmap 2 65536")         # something of root's to see, or not
         top_all, _ = d.ctl("top", "-n", "0", user=65534)
-        # The user's processes: the leaker, and leakctl itself run as the user.
-        others = {st["comm"] for st in top_all["stacks"] if st["pid"] != mine.pid}
-        check(others <= {"leakctl"}, f"top shows other users' processes: {others}")
+        # The user's processes: the leaker, leakctl itself run as the user, and any
+        # other process of that user's on the host (not the test's: checked by uid).
+        others = {(st["pid"], st["comm"]) for st in top_all["stacks"]
+                  if st["pid"] != mine.pid and st["comm"] != "leakctl"}
+        foreign = {o for o in others if real_uid(o[0]) not in (65534, None)}
+        check(not foreign, f"top shows other users' processes: {foreign}")
         check(all(st["pid"] != root.pid for st in top_all["stacks"]), "top shows root's leaker")
         ans, _ = d.ctl("trace", str(mine.pid), user=65534)
         check_eq(ans["traced"], [mine.pid], "a user tracing its own process")
@@ -427,19 +439,23 @@ def case_reload():
 
 def case_trace_by_name():
     """leakctl trace --comm traces the running processes of that name and those
-    that start later; untrace --comm ends both."""
+    that start later; untrace --comm ends both.  The leaker runs under a name of
+    its own, so that the rule touches no other process on the host."""
     d = Daemon()
-    first = Leaker()
+    comm = f"lk{os.urandom(5).hex()}"
+    exe = d.wd.file(comm)
+    shutil.copy(leaker("leak_ctl"), exe)
+    first = Leaker([exe])
     with run(d, first):
-        ans, _ = d.ctl("trace", "--comm", "leak_ctl")
-        check(first.pid in ans["traced"], "the running process was not traced")
-        later = Leaker()
+        ans, _ = d.ctl("trace", "--comm", comm)
+        check_eq(ans["traced"], [first.pid], "processes traced by the rule")
+        later = Leaker([exe])
         try:
             d.poll("the later process traced by the rule",
                    lambda: (proc_of(d.ctl("ps")[0], later.pid) or {}).get("traced") == "rule")
             later.do("malloc 2 1234")
-            wait_site(d, later.pid, "heap", "leak_ctl", "heap_leak", 2468, 2)
-            ans, _ = d.ctl("untrace", "--comm", "leak_ctl")
+            wait_site(d, later.pid, "heap", comm, "heap_leak", 2468, 2)
+            ans, _ = d.ctl("untrace", "--comm", comm)
             check_eq(ans["rules"], 1, "rules removed")
             check_eq(sorted(ans["untraced"]), sorted([first.pid, later.pid]), "untraced pids")
         finally:
@@ -517,7 +533,7 @@ def case_exited_by_importance():
         # is room, then evicting one another, never the leaker's.
         for _ in range(200):
             subprocess.run([leaker("leak_ctl")], input=b"mmap 1 65536\nexit\n", check=True,
-                           stdout=subprocess.DEVNULL)
+                           stdout=subprocess.DEVNULL, timeout=TIMEOUT)
         d.poll("the storm's exits evicting one another",
                lambda: d.ctl("status")[0]["limits"]["exited_evicted"] >= 100)
         kept = d.ctl("exited")[0]["processes"]

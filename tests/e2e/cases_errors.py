@@ -3,7 +3,7 @@
 
 import subprocess
 
-from harness import LEAKD, Attached, bpf_links_of_leakd, check, check_eq, leaker
+from harness import LEAKD, BpfWatch, check, check_eq, leaker, need_private_mounts, spawn
 
 # leakd(8), EXIT STATUS
 EXIT_USAGE, EXIT_NO_PRIVILEGE, EXIT_NO_KERNEL_FEATURE = 2, 3, 4
@@ -11,8 +11,17 @@ EXIT_NO_TARGET, EXIT_NO_ALLOCATOR, EXIT_COMMAND_FAILED = 5, 6, 7
 
 
 def run_leakd(args, prefix=(), timeout=60):
-    return subprocess.run([*prefix, LEAKD, *args], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, timeout=timeout)
+    return run_checked([*prefix, LEAKD, *args], timeout)
+
+
+def run_checked(argv, timeout=60):
+    """Runs argv to its end; the result carries a watch on the BPF objects made
+    meanwhile, for check_error."""
+    bpf = BpfWatch()
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=timeout)
+    p.bpf = bpf
+    return p
 
 
 def check_error(p, status, words):
@@ -22,7 +31,7 @@ def check_error(p, status, words):
     check(lines[0].startswith("leakd: "), f"error line {lines[0]!r}")
     for w in words:
         check(w in lines[0], f"{w!r} not in {lines[0]!r}")
-    check_eq(bpf_links_of_leakd(), [], "links left behind")
+    p.bpf.check_released()      # nothing of this leakd's left attached
 
 
 def case_bad_arguments():
@@ -48,7 +57,7 @@ def case_kernel_thread():
 
 
 def case_no_allocator():
-    p = subprocess.Popen([leaker("no_allocator")])
+    p = spawn([leaker("no_allocator")])
     try:
         check_error(run_leakd(["--pid", str(p.pid)]), EXIT_NO_ALLOCATOR, ["no allocator"])
     finally:
@@ -71,16 +80,16 @@ def case_not_root():
 
 def case_no_btf():
     # A private mount namespace where /sys/kernel/btf is an empty directory.
+    need_private_mounts()
     shell = f"mount -t tmpfs none /sys/kernel/btf && exec {LEAKD} --pid 1"
-    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", shell],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    p = run_checked(["unshare", "-m", "--propagation", "private", "sh", "-c", shell])
     check_error(p, EXIT_NO_KERNEL_FEATURE, ["BTF"])
 
 
 def case_no_uprobes():
     # A private mount namespace where the uprobe event source is gone from sysfs.
+    need_private_mounts()
     shell = (f"mount -t tmpfs none /sys/bus/event_source/devices/uprobe && "
              f"exec {LEAKD} --pid 1")
-    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", shell],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    p = run_checked(["unshare", "-m", "--propagation", "private", "sh", "-c", shell])
     check_error(p, EXIT_NO_KERNEL_FEATURE, ["uprobes"])

@@ -10,7 +10,8 @@ import shutil
 import subprocess
 
 from harness import (LEAKCTL, LEAKD, TIMEOUT, Daemon, Leaker, Skip, Workdir, check, check_eq,
-                     check_truth, frame_function, leaker, read_truth, run_command)
+                     check_truth, frame_function, leaker, read_truth, run_command, run_watched,
+                     test_processes_running)
 
 
 def need(tool, package):
@@ -23,9 +24,8 @@ def run_export(argv, fmt, name, leakd_args=()):
     wd = Workdir()
     out, truth = wd.file(name), wd.file("truth.json")
     env = dict(os.environ, LEAKER_TRUTH=truth)
-    p = subprocess.run([LEAKD, "--format", fmt, "-o", out, *leakd_args, "--", *argv], env=env,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=TIMEOUT)
+    p = run_watched([LEAKD, "--format", fmt, "-o", out, *leakd_args, "--", *argv], env=env,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
     check_eq(p.returncode, 0, f"leakd --format {fmt} exit status ({p.stderr.strip()})")
     check(os.path.exists(out), f"no {fmt} file written")
     return out, read_truth(truth), wd
@@ -85,10 +85,10 @@ def pprof_lines(frame):
         [frame_function(frame)]
 
 
-def check_gone(pattern):
-    """No leaker of this run is left: leakd reaped it."""
-    p = subprocess.run(["pgrep", "-f", pattern], stdout=subprocess.PIPE, text=True)
-    check_eq(p.stdout.strip(), "", "processes left behind")
+def check_gone(path):
+    """No leaker of this test is left running: leakd reaped it (one it left would have
+    come to the test, their subreaper)."""
+    check_eq(test_processes_running(path), [], f"processes of {path} left behind")
 
 
 def case_pprof_export():
@@ -175,18 +175,18 @@ def case_exports_inline():
 def case_export_errors():
     """A bad format, --json against another format, and pprof to a terminal-less
     stdout: clear errors and documented exit codes, or a profile on stdout."""
-    p = subprocess.run([LEAKD, "--format", "png", "--", "true"], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
+    p = run_watched([LEAKD, "--format", "png", "--", "true"], stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
     check_eq(p.returncode, 2, "exit status of a bad --format")
     check_eq(p.stderr.strip().count("\n"), 0, "one line of error")
     check("invalid --format 'png'" in p.stderr, f"error: {p.stderr}")
-    p = subprocess.run([LEAKD, "--json", "--format", "folded", "--", "true"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
+    p = run_watched([LEAKD, "--json", "--format", "folded", "--", "true"],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
     check_eq(p.returncode, 2, "exit status of --json with --format folded")
     # To a pipe, the profile goes to standard output.
-    p = subprocess.run([LEAKD, "--format", "pprof", "--", leaker("leak_inline")],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT,
-                       env=dict(os.environ, LEAKER_TRUTH=os.devnull))
+    p = run_watched([LEAKD, "--format", "pprof", "--", leaker("leak_inline")],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT,
+                    env=dict(os.environ, LEAKER_TRUTH=os.devnull))
     check_eq(p.returncode, 0, "exit status of pprof to a pipe")
     check_eq(p.stdout[:2], b"\x1f\x8b", "gzip magic on standard output")
 
@@ -331,8 +331,8 @@ def case_ctl_export():
             p = ctl_export(d, "--format", "pprof", str(lk.pid), stdout=slave)
             check_eq(p.returncode, 2, "leakctl export --format pprof to a terminal")
             check("-o FILE" in p.stderr.decode(), f"error: {p.stderr}")
-            p = subprocess.run([LEAKD, "--format", "pprof", "--", "true"], stdout=slave,
-                               stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
+            p = run_watched([LEAKD, "--format", "pprof", "--", "true"], stdout=slave,
+                            stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
             check_eq(p.returncode, 2, "leakd --format pprof to a terminal")
             check("give -o FILE" in p.stderr, f"error: {p.stderr}")
         finally:

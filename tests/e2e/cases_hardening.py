@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 
 from harness import (LEAKCTL, LEAKD, TIMEOUT, Daemon, Leaker, Skip, TestFailure, check,
-                     check_eq, leaker, proc_of, wait_watched)
+                     check_eq, leaker, proc_of, run_watched, spawn, wait_watched)
 from cases_daemon import run, wait_site
 
 NOBODY = 65534
@@ -32,7 +32,9 @@ def case_setuid_invisible():
     """A setuid-root program a user started, and a process of the user's that made
     itself not dumpable, are root's alone: the kernel's rule for /proc/PID/maps."""
     d = Daemon()
-    suid_path = setuid_copy("leak_suid")
+    # A name of its own: the user's rule by name touches no other process on the host.
+    suid_comm = f"lks{os.urandom(5).hex()}"
+    suid_path = setuid_copy(suid_comm)
     suid = Leaker([*AS_NOBODY, suid_path])
     nodump = Leaker([*AS_NOBODY, leaker("leak_ctl")])
     mine = Leaker([*AS_NOBODY, leaker("leak_ctl")])
@@ -72,12 +74,12 @@ def case_setuid_invisible():
                     check_eq(rc, 3, f"leakctl {verb} {pid} as the user")
             # A rule of the user's by name leaves the setuid program alone.
             ans, _ = d.ctl("untrace", str(suid.pid))
-            ans, _ = d.ctl("trace", "--comm", "leak_suid", user=NOBODY)
+            ans, _ = d.ctl("trace", "--comm", suid_comm, user=NOBODY)
             check_eq(ans["traced"], [], "processes the user's rule traced")
             check_eq(ans["denied"], 1, "processes the user's rule left alone")
             check_eq(proc_of(d.ctl("ps")[0], suid.pid)["traced"], "no",
                      "the setuid program after the user's rule")
-            d.ctl("untrace", "--comm", "leak_suid", user=NOBODY)
+            d.ctl("untrace", "--comm", suid_comm, user=NOBODY)
             d.ctl("trace", str(suid.pid))
 
             # Exited: the summaries remember who could see the process when it exited.
@@ -90,7 +92,7 @@ def case_setuid_invisible():
             ours = d.poll("the three exit summaries", lambda: (lambda s: s if {
                 p[0] for p in s} >= {*hidden, mine.pid} else None)(
                     {e for e in summaries(d.ctl("exited")[0])
-                     if e[0] in (*hidden, mine.pid) and e[2].startswith("leak_")}))
+                     if e[0] in (*hidden, mine.pid) and e[2] in (suid_comm, "leak_ctl")}))
             seen = summaries(d.ctl("exited", user=NOBODY)[0])
             check({e for e in ours if e[0] == mine.pid} <= seen,
                   "the user's own exited process is missing")
@@ -147,8 +149,8 @@ def case_second_daemon():
     leaves the first one reachable; once the first stops, another may start."""
     d = Daemon()
     with run(d):
-        p = subprocess.run([LEAKD, "--config", d.config], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
+        p = run_watched([LEAKD, "--config", d.config], stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
         check_eq(p.returncode, 8, f"the second daemon's exit status ({p.stderr.strip()})")
         check("another leakd is running on" in p.stderr, f"its message: {p.stderr!r}")
         check_eq(len(p.stderr.strip().splitlines()), 1, "lines of its message")
@@ -184,8 +186,8 @@ def case_slow_clients():
     another user nor root out, and hold their slots no longer than a request's
     deadline: then the same user gets in too."""
     d = Daemon()
-    slow = subprocess.Popen([*AS_NOBODY, "python3", "-c", SLOW_CLIENTS, d.sock, "16"],
-                            stdout=subprocess.PIPE, text=True)
+    slow = spawn([*AS_NOBODY, "python3", "-c", SLOW_CLIENTS, d.sock, "16"],
+                 stdout=subprocess.PIPE, text=True)
     try:
         with run(d):
             check_eq(slow.stdout.readline().strip(), "connected", "the slow clients")

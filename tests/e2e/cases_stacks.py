@@ -7,10 +7,9 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 
-from harness import (Attached, Skip, TestFailure, check, check_eq, check_truth,
+from harness import (Attached, Skip, TestFailure, Workdir, check, check_eq, check_truth,
                      frame_function, leaker, read_json_lines, run_command, wait_for_line)
 
 TRACEFS = "/sys/kernel/tracing"
@@ -123,7 +122,7 @@ def case_uretprobe_trampoline():
 
 def case_table_cache():
     """Tables built once are kept by build-id and loaded, not rebuilt, next time."""
-    cache = tempfile.mkdtemp(prefix="leakd-cache-")
+    cache = Workdir().path
     first = run_command([leaker("leak_deep")], leakd_args=["--cache-dir", cache])
     files = sorted(os.listdir(cache))
     check(any(re.fullmatch(r"[0-9a-f]{40}\.unw", f) for f in files), f"cache holds {files}")

@@ -9,7 +9,7 @@ import time
 import urllib.request
 
 from harness import (Daemon, Leaker, TestFailure, check, check_eq, check_truth,
-                     first_frame_in, frame_function, leaker, proc_of, run_command,
+                     first_frame_in, frame_function, leaker, proc_of, run_command, spawn,
                      wait_watched)
 
 PAGE = 4096
@@ -203,10 +203,9 @@ class NodeServer:
         check(node is not None, "no node (setup.sh installs Debian's nodejs)")
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                               "../leakers/leak_http.js")
-        self.proc = subprocess.Popen([node, "--perf-basic-prof",
-                                      "--interpreted-frames-native-stack", script],
-                                     cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True)
+        self.proc = spawn([node, "--perf-basic-prof", "--interpreted-frames-native-stack",
+                           script], cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True)
         line = self.proc.stdout.readline()
         check(line.startswith("ready "), f"the server said {line!r}")
         self.pid, self.port = int(line.split()[1]), int(line.split()[2])

@@ -984,6 +984,63 @@ START_TEST(munmap_unaligned_ignored)
 }
 END_TEST
 
+/* Lengths so large that PAGE_UP() wraps to 0: no system call names them. */
+START_TEST(lengths_past_address_space_ignored)
+{
+	struct proc_mem *p = setup_big();
+
+	proc_mem__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
+	proc_mem__mmap(p, 0x200000, UINT64_MAX, S2, 0, 2);
+	proc_mem__munmap(p, 0x100000, UINT64_MAX - 100);
+	proc_mem__mremap_begin(p, TID, 0x100000, UINT64_MAX);
+	proc_mem__mremap_end(p, TID + 1, 0x100000, UINT64_MAX, 0x400000, PG, 3);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 1);
+	ck_map(p, 0, 0x100000, 0x102000, S1);
+	ck_assert_uint_eq(p->map_bytes, 2 * PG);
+	ck_stats(MAP(p, S1), 2 * PG, 1, 2 * PG, 1, 0, 0);
+	teardown();
+}
+END_TEST
+
+/* An mremap whose end was lost: its range was mapped again since, and that wins. */
+START_TEST(lost_mremap_yields_to_newer_mapping)
+{
+	struct proc_mem *p = setup_big();
+
+	proc_mem__mmap(p, 0x100000, 2 * PG, S1, 0, 1);
+	proc_mem__mremap_begin(p, TID, 0x100000, 2 * PG);
+	proc_mem__mmap(p, 0x100000, 4 * PG, S2, 0, 2);
+	proc_mem__mremap_begin(p, TID, 0x300000, PG);	/* the thread's next mremap */
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 1);
+	ck_map(p, 0, 0x100000, 0x104000, S2);
+	ck_assert_uint_eq(p->map_bytes, 4 * PG);
+	ck_assert_uint_eq(p->map_count, 1);
+	ck_stats(MAP(p, S1), 0, 0, 2 * PG, 1, 2 * PG, 1);
+	ck_stats(MAP(p, S2), 4 * PG, 1, 4 * PG, 1, 0, 0);
+	teardown();
+}
+END_TEST
+
+/* A shrinking move to the top of the address space: the old length would wrap. */
+START_TEST(mremap_to_top_clamps_in_lengths)
+{
+	struct proc_mem *p = setup_big();
+	uint64_t top = 0 - 4 * PG;
+
+	proc_mem__mmap(p, 0x100000, 4 * PG, S1, 0, 1);
+	proc_mem__mremap_begin(p, TID, 0x100000, 4 * PG);
+	proc_mem__mremap_end(p, TID, 0x100000, 4 * PG, top, 2 * PG, 2);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 1);
+	ck_map(p, 0, top, top + 2 * PG, S1);
+	ck_assert_uint_eq(p->map_bytes, 2 * PG);
+	ck_stats(MAP(p, S1), 2 * PG, 1, 4 * PG, 1, 2 * PG, 0);
+	teardown();
+}
+END_TEST
+
 START_TEST(mmap_fixed_replaces_overlap)
 {
 	struct proc_mem *p = setup_big();
@@ -2049,6 +2106,9 @@ int main(void)
 	tcase_add_test(maps, munmap_spanning_mappings);
 	tcase_add_test(maps, munmap_never_mapped);
 	tcase_add_test(maps, munmap_unaligned_ignored);
+	tcase_add_test(maps, lengths_past_address_space_ignored);
+	tcase_add_test(maps, lost_mremap_yields_to_newer_mapping);
+	tcase_add_test(maps, mremap_to_top_clamps_in_lengths);
 	tcase_add_test(maps, mmap_fixed_replaces_overlap);
 	tcase_add_test(maps, mremap_moves_mapping);
 	tcase_add_test(maps, mremap_failure_restores);

@@ -153,6 +153,18 @@ static __attribute__((unused)) void patch(const char *path, uint64_t off, const 
 	close(fd);
 }
 
+/*
+ * How much slower than a release build this one may be: the factor on time bounds
+ * (LEAKD_TEST_TIME_SCALE, set for sanitizer builds; at least 1).
+ */
+static double __attribute__((unused)) time_scale(void)
+{
+	const char *v = getenv("LEAKD_TEST_TIME_SCALE");
+	double f = v ? strtod(v, NULL) : 1.0;
+
+	return f > 1.0 ? f : 1.0;
+}
+
 /* Runs the suite, removes tmp_dir if test_dirs made one; main's exit status. */
 static int __attribute__((unused)) run_suite(Suite *s)
 {
