@@ -12,7 +12,7 @@ import urllib.request
 
 from cases_daemon import run, wait_site
 from cases_exports import go_pprof, json_leaves, need, pprof_flat
-from harness import TIMEOUT, Daemon, Leaker, Workdir, check, check_eq
+from harness import TIMEOUT, Daemon, Leaker, Workdir, check, check_eq, spawn
 
 METRICS = "metrics-listen = 127.0.0.1:0\nmetrics-top = 5\n"
 
@@ -81,7 +81,7 @@ def case_metrics_prometheus():
             f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n"
                     f"  - job_name: leakd\n    static_configs:\n"
                     f"      - targets: ['127.0.0.1:{port}']\n")
-        prom = subprocess.Popen([shutil.which("prometheus"), f"--config.file={cfg}",
+        prom = spawn([shutil.which("prometheus"), f"--config.file={cfg}",
                                  f"--storage.tsdb.path={wd.file('data')}",
                                  f"--web.listen-address=127.0.0.1:{web}"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
