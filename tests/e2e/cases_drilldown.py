@@ -32,7 +32,7 @@ def traced(d, pid):
 def case_drilldown_exclude():
     """A grower whose name drilldown-exclude lists is left alone, and counted."""
     path = renamed_leaker("lkd_excl")
-    d = Daemon(config=FAST + "drilldown-exclude = other,lkd_excl\n")
+    d = Daemon(config=FAST + "drilldown-exclude = other,lkd_excl\n", drilldown=True)
     lk = Leaker([path])
     with run(d, lk):
         lk.do("grow 1024 600 50")   # 1 MiB every 50 ms: a grower by every measure
@@ -46,7 +46,7 @@ def case_drilldown_exclude():
 def case_untrace_sticky():
     """After untrace, drill-down leaves a grower alone while it traces another, twice,
     well past its usual cool-down."""
-    d = Daemon(config=FAST + "untrace-sticky = 1h\n")
+    d = Daemon(config=FAST + "untrace-sticky = 1h\n", drilldown=True)
     a, b = Leaker([renamed_leaker("lkd_sticky_a")]), Leaker([renamed_leaker("lkd_sticky_b")])
     with run(d, a, b):
         a.do("grow 2048 600 50")    # a grows fastest: drill-down's first choice
