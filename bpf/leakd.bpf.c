@@ -420,4 +420,5 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	return 0;
 }
 
+#include "sample.bpf.h"
 #include "watch.bpf.h"

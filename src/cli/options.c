@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "leakd/events.h"
+#include "leakd/sampling.h"
 #include "cli/options.h"
 #include "base/macros.h"
 #include "base/clock.h"
@@ -69,6 +70,8 @@ static const struct opt opts[] = {
 	  "unwind table cache (default /var/cache/leakd)" },
 	{ "no-cache", 0, K_SPECIAL, 0, 0, 0, BOTH, NULL,
 	  "build unwind tables afresh, keep none" },
+	{ "sample", 0, K_SIZE, OFF(sample_bytes), LEAKD_SAMPLE_MIN, LEAKD_SAMPLE_MAX, IN_CLI,
+	  "SIZE", "sample one allocation per SIZE bytes on average" },
 	{ "frame-pointers", 0, K_FLAG, OFF(frame_pointers), 0, 0, BOTH, NULL,
 	  "walk stacks by frame pointers only (cheaper)" },
 	{ "config", 'c', K_SPECIAL, 0, 0, 0, IN_CLI, "FILE",

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,10 +106,19 @@ static int offer(struct ranking *r, const struct report_row *row)
 	return 0;
 }
 
-/* Bytes and count per stack of what is old enough: one pass over the level's data. */
-static uint64_t *aged_figures(const struct ranking *r, const struct proc_mem *p, enum level l)
+/* Per stack: bytes, count, their variances, samples (estimates for sampled blocks). */
+#define AGED_FIELDS 5
+
+static bool too_young(const struct ranking *r, uint64_t ts)
 {
-	uint64_t *aged = calloc(p->nr_stacks ? 2 * p->nr_stacks : 1, sizeof(*aged));
+	return ts > r->now_ns || r->now_ns - ts < r->min_age_ns;
+}
+
+/* The figures per stack of what is old enough: one pass over the level's data. */
+static double *aged_figures(const struct ranking *r, const struct proc_mem *p, enum level l)
+{
+	double *aged = calloc(p->nr_stacks ? AGED_FIELDS * p->nr_stacks : 1, sizeof(*aged));
+	const struct sampled_alloc *sa;
 	const struct live_alloc *a;
 	uint32_t i;
 	size_t k;
@@ -117,11 +127,22 @@ static uint64_t *aged_figures(const struct ranking *r, const struct proc_mem *p,
 		return NULL;
 	if (l == LEVEL_HEAP) {
 		hashtab__for_each(&p->allocs, k, a) {
-			if (a->stack >= p->nr_stacks || a->ts > r->now_ns ||
-			    r->now_ns - a->ts < r->min_age_ns)
+			if (a->stack >= p->nr_stacks || too_young(r, a->ts))
 				continue;
-			aged[2 * a->stack] += a->size;
-			aged[2 * a->stack + 1]++;
+			aged[AGED_FIELDS * a->stack] += a->size;
+			aged[AGED_FIELDS * a->stack + 1]++;
+		}
+		hashtab__for_each(&p->sampled, k, sa) {
+			double *f = &aged[AGED_FIELDS * sa->stack];
+			double w = sa->weight, c = sa->size ? w / sa->size : 1;
+
+			if (sa->stack >= p->nr_stacks || too_young(r, sa->ts))
+				continue;
+			f[0] += w;
+			f[1] += c;
+			f[2] += w * (w - sa->size);
+			f[3] += c * (c - 1);
+			f[4]++;
 		}
 		return aged;
 	}
@@ -131,15 +152,21 @@ static uint64_t *aged_figures(const struct ranking *r, const struct proc_mem *p,
 		if (m->stack >= p->nr_stacks || (m->flags & LEAKD_MAP_RESERVED) ||
 		    m->ts > r->now_ns || r->now_ns - m->ts < r->min_age_ns)
 			continue;
-		aged[2 * m->stack] += m->end - m->start;
-		aged[2 * m->stack + 1]++;
+		aged[AGED_FIELDS * m->stack] += m->end - m->start;
+		aged[AGED_FIELDS * m->stack + 1]++;
 	}
 	return aged;
 }
 
+/* A figure rounded for a row: sums of signed terms may end a hair off. */
+static uint64_t whole(double v)
+{
+	return v > 0.5 ? (uint64_t)llround(v) : 0;
+}
+
 int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l)
 {
-	uint64_t *aged = NULL;
+	double *aged = NULL, b, c, sb, sc;
 	uint32_t k;
 	int err = 0;
 
@@ -151,9 +178,24 @@ int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l)
 	for (k = 0; k < p->nr_stacks && !err; k++) {
 		struct report_row row = { .proc = p, .stack = p->stacks[k], .level = l };
 
-		row.bytes = aged ? aged[2 * k] : row.stack->level[l].live_bytes;
-		row.count = aged ? aged[2 * k + 1] : row.stack->level[l].live_count;
-		if (row.count)
+		if (aged) {
+			const double *f = &aged[AGED_FIELDS * k];
+
+			b = f[0];
+			c = f[1];
+			sb = f[2] > 0 ? sqrt(f[2]) : 0;
+			sc = f[3] > 0 ? sqrt(f[3]) : 0;
+			row.samples = f[4];
+		} else {
+			proc_stack__live(row.stack, l, &b, &c, &sb, &sc);
+			if (l == LEVEL_HEAP && row.stack->est)
+				row.samples = row.stack->est->samples_live;
+		}
+		row.bytes = whole(b);
+		row.count = whole(c);
+		row.se_bytes = sb;
+		row.se_count = sc;
+		if (row.count || row.bytes)
 			err = offer(r, &row);
 	}
 	free(aged);
@@ -260,11 +302,18 @@ void report__row_text(FILE *f, struct symbolizer *s, const struct report_row *r,
 	if (with_proc)
 		fprintf(f, "pid %" PRIu64 " (%s), %s: ", r->proc->pid, r->proc->comm,
 			level_names[r->level]);
-	fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " %s from stack "
-		   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
-		r->bytes, r->count, r->level == LEVEL_HEAP ? "allocations" : "mappings",
-		ss->total_count, r->level == LEVEL_HEAP ? "allocated" : "mapped",
-		ss->freed_count);
+	if (r->samples)
+		fprintf(f, "%" PRIu64 " ± %.0f bytes in %" PRIu64 " ± %.0f allocations from stack "
+			   "(estimated from %" PRIu64 " sampled; about %.0f allocated since tracing "
+			   "began)\n",
+			r->bytes, r->se_bytes, r->count, r->se_count, r->samples,
+			ss->total_count + st->est->total.count);
+	else
+		fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " %s from stack "
+			   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
+			r->bytes, r->count, r->level == LEVEL_HEAP ? "allocations" : "mappings",
+			ss->total_count, r->level == LEVEL_HEAP ? "allocated" : "mapped",
+			ss->freed_count);
 	if (st->flags & STACK_OVERFLOW)
 		fputs("\t[stacks past the stack table's limit]\n", f);
 	else if (st->id == STACK_ID_PREEXISTING)
@@ -299,6 +348,24 @@ static void losses_text(FILE *f, const struct report_meta *m, const struct proc_
 	fputc('\n', f);
 }
 
+/* How the figures came to be: every allocation, or a sample of them. */
+static void mode_text(FILE *f, const struct proc_mem *p)
+{
+	char every[32];
+
+	if (!proc_mem__sampled(p)) {
+		fputs("  exact: every allocation traced\n", f);
+		return;
+	}
+	if (p->sample_interval)
+		fprintf(f, "  sampled every %s on average (%" PRIu64 " sampled blocks live): "
+			   "figures are estimates ± standard error\n",
+			fmt_bytes(p->sample_interval, every, sizeof(every)), p->sampled.count);
+	else
+		fprintf(f, "  sampled by the process's own probes (%" PRIu64 " sampled blocks live): "
+			   "figures are estimates ± standard error\n", p->sampled.count);
+}
+
 static void print_text(FILE *f, const struct report_opts *o, const struct report_meta *m,
 		       const struct proc_mem *p, struct symbolizer *s, const struct report_row *rows,
 		       size_t n)
@@ -312,8 +379,11 @@ static void print_text(FILE *f, const struct report_opts *o, const struct report
 	fprintf(f, "[%s] pid %" PRIu64 " (%s)%s%s%s: %s in %" PRIu64
 		   " live allocations (%" PRIu64 " allocations, %" PRIu64 " frees traced)\n",
 		when, p->pid, p->comm, m->final ? ", final report" : "", m->reason ? " at " : "",
-		m->reason ? m->reason : "", fmt_bytes(p->live_bytes, live, sizeof(live)),
-		p->live_count, p->total_allocs, p->total_frees);
+		m->reason ? m->reason : "",
+		fmt_bytes(p->live_bytes + whole(p->live_est.bytes), live, sizeof(live)),
+		p->live_count + whole(p->live_est.count), p->total_allocs + p->total_samples,
+		p->total_frees + p->total_sample_frees);
+	mode_text(f, p);
 	if (report__incomplete(m, p))
 		losses_text(f, m, p);
 	if (p->notes.unmatched_frees)
@@ -391,8 +461,16 @@ void report__row_json(struct json *j, struct symbolizer *s, const struct report_
 	json_hex(j, "id", st->id);
 	json_u64(j, "bytes", r->bytes);
 	json_u64(j, r->level == LEVEL_HEAP ? "allocs" : "mappings", r->count);
-	json_u64(j, "total_bytes", ss->total_bytes);
-	json_u64(j, "total_count", ss->total_count);
+	if (r->samples) {
+		json_double(j, "bytes_se", r->se_bytes);
+		json_double(j, r->level == LEVEL_HEAP ? "allocs_se" : "mappings_se", r->se_count);
+		json_u64(j, "samples", r->samples);
+		json_u64(j, "total_bytes", ss->total_bytes + whole(st->est->total.bytes));
+		json_u64(j, "total_count", ss->total_count + whole(st->est->total.count));
+	} else {
+		json_u64(j, "total_bytes", ss->total_bytes);
+		json_u64(j, "total_count", ss->total_count);
+	}
 	json_u64(j, "freed_bytes", ss->freed_bytes);
 	json_u64(j, "freed_count", ss->freed_count);
 	json_bool(j, "overflow", st->flags & STACK_OVERFLOW);
@@ -427,10 +505,20 @@ static void print_json(FILE *f, const struct report_opts *o, const struct report
 	json_str(&j, "comm", p->comm);
 	json_bool(&j, "complete", !report__incomplete(m, p));
 	json_u64(&j, "min_age_ns", o->min_age_ns);
-	json_u64(&j, "live_bytes", p->live_bytes);
-	json_u64(&j, "live_allocs", p->live_count);
-	json_u64(&j, "total_allocs", p->total_allocs);
-	json_u64(&j, "total_frees", p->total_frees);
+	json_str(&j, "mode", proc_mem__sampled(p) ? "sampled" : "exact");
+	json_u64(&j, "live_bytes", p->live_bytes + whole(p->live_est.bytes));
+	json_u64(&j, "live_allocs", p->live_count + whole(p->live_est.count));
+	json_u64(&j, "total_allocs", p->total_allocs + p->total_samples);
+	json_u64(&j, "total_frees", p->total_frees + p->total_sample_frees);
+	if (proc_mem__sampled(p)) {
+		/* Figures above are estimates; records counts sampled blocks. */
+		json_u64(&j, "sample_interval", p->sample_interval);
+		json_double(&j, "live_bytes_se", p->live_est.var_bytes > 0 ?
+							 sqrt(p->live_est.var_bytes) : 0);
+		json_double(&j, "live_allocs_se", p->live_est.var_count > 0 ?
+							  sqrt(p->live_est.var_count) : 0);
+		json_u64(&j, "sampled_live", p->sampled.count);
+	}
 	json_u64(&j, "unmatched_frees", p->notes.unmatched_frees);
 	json_u64(&j, "replaced_allocs", p->notes.replaced_allocs);
 	json_u64(&j, "nr_stacks", p->nr_stacks);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +96,7 @@ static int attach_cb(void *ctx, pid_t pid)
 			log_warn("pid %d: unwind tables still building; early stacks may be short",
 				 (int)pid);
 	}
-	return tracer__attach(a->tracer, pid);
+	return tracer__attach(a->tracer, pid, a->o->sample_bytes);
 }
 
 static int report(struct adhoc *a, bool final)
@@ -147,6 +148,7 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 		log_err("out of memory");
 		return EXIT_FAILURE_RUNTIME;
 	}
+	p->sample_interval = a->o->sample_bytes;
 	procfs_comm(a->pid, p->comm, sizeof(p->comm));
 
 	if (a->is_child)
@@ -175,6 +177,9 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 	}
 	log_info("tracing pid %d (%s) with %s probes and %s", (int)a->pid, p->comm,
 		 tracer__mechanism(a->tracer), tracer__syscall_mechanism(a->tracer));
+	if (a->o->sample_bytes)
+		log_info("sampled every %" PRIu64 " bytes on average, by %s", a->o->sample_bytes,
+			 tracer__sample_mechanism(a->tracer));
 	log_objects(a);
 	return EXIT_OK;
 }
@@ -234,7 +239,7 @@ static int run_loop(struct adhoc *a)
 		if (a->stop)
 			break;
 		if (a->rediscover || now >= next_rediscover) {
-			err = tracer__attach(a->tracer, a->pid);
+			err = tracer__attach(a->tracer, a->pid, a->o->sample_bytes);
 			if (err > 0)
 				log_objects(a);
 			symbolizer__refresh_proc(a->sym, a->pid);

@@ -98,7 +98,7 @@ int daemon__start_trace(struct daemon *d, struct watch *w, enum trace_how how, u
 		proc_mem__untrace(p);
 		w->trace_ended = 0;
 	}
-	err = tracer__attach(d->tracer, w->pid);
+	err = tracer__attach(d->tracer, w->pid, 0);
 	if (err == -ENOENT && (how == TRACE_RULE || how == TRACE_ALL)) {
 		/* Just exec'd: the loader has not mapped an allocator yet.  Once it has. */
 		w->wanted = how;
@@ -361,7 +361,8 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 		symbolizer__refresh_proc(d->sym, pid);
 		unwind_update(d, w);
 		if (w->traced != TRACE_NONE)
-			tracer__attach(d->tracer, pid);	/* its allocator may be another */
+			/* Its allocator may be another. */
+			tracer__attach(d->tracer, pid, tracer__sample(d->tracer, pid));
 		else if ((r = matching_rule(d, w)))
 			daemon__start_trace(d, w, TRACE_RULE, r->until);
 		break;
@@ -371,7 +372,8 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 		symbolizer__refresh_proc(d->sym, pid);
 		unwind_update(d, w);
 		if (w->traced != TRACE_NONE)
-			tracer__attach(d->tracer, pid);	/* dlopen'd allocators */
+			/* dlopen'd allocators. */
+			tracer__attach(d->tracer, pid, tracer__sample(d->tracer, pid));
 		else if (w->wanted != TRACE_NONE)
 			daemon__start_trace(d, w, w->wanted, w->wanted_until);
 		break;
@@ -480,7 +482,7 @@ static void rediscover(struct daemon *d)
 	/* New allocators (dlopen'd) in traced processes; cheap when nothing changed. */
 	hashtab__for_each(&d->watches, i, w) {
 		if (w->traced != TRACE_NONE)
-			tracer__attach(d->tracer, w->pid);
+			tracer__attach(d->tracer, w->pid, tracer__sample(d->tracer, w->pid));
 		else if (w->wanted != TRACE_NONE)
 			daemon__start_trace(d, w, w->wanted, w->wanted_until);
 	}
