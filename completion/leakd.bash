@@ -50,7 +50,7 @@ _leakd()
 		COMPREPLY=($(compgen -g -- "$cur"))
 		return
 		;;
-	-i | --interval | -n | --top | --min-age | -d | --duration | --max-depth | \
+	-i | --interval | -n | --top | --min-age | -d | --duration | --max-depth | --sample | \
 		--ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
 		--drilldown-for | --drilldown-max | --max-procs | --max-traced | --max-exited | \
@@ -62,7 +62,7 @@ _leakd()
 
 	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json
 		--output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
-		--unwind-rows --cache-dir --no-cache --frame-pointers --config --socket
+		--unwind-rows --cache-dir --no-cache --sample --frame-pointers --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --no-drilldown --trace-all
 		--max-procs --max-traced --max-exited --max-clients --verbose --help
