@@ -10,6 +10,9 @@
 #define PAGE_SIZE 4096ULL
 #define PAGE_UP(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
 
+/* 32 bytes in a table at most 3/4 and at least 1/2 full: at most 64 per live block. */
+_Static_assert(sizeof(struct live_alloc) == 32, "live_alloc size");
+
 struct proc_slot {
 	uint64_t pid;
 	struct proc_mem *p;
