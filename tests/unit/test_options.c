@@ -56,10 +56,10 @@ START_TEST(defaults)
 	ck_assert(!o.json);
 	ck_assert_ptr_null(o.output);
 	ck_assert_uint_eq(o.max_depth, 64);
-	ck_assert_uint_eq(o.ringbuf_bytes, 16777216);
+	ck_assert_uint_eq(o.ringbuf_bytes, 4194304);
 	ck_assert_uint_eq(o.max_allocs, 16777216);
 	ck_assert_uint_eq(o.max_stacks, 262144);
-	ck_assert_uint_eq(o.unwind_rows, 2097152);
+	ck_assert_uint_eq(o.unwind_rows, 524288);
 	ck_assert_str_eq(o.cache_dir, "/var/cache/leakd");
 	ck_assert(!o.frame_pointers);
 	ck_assert_int_eq(o.verbose, 0);
@@ -260,8 +260,8 @@ START_TEST(usage_lists_every_option)
 		"--pid", "--interval", "--top", "--min-age", "--duration", "--json", "--output",
 		"--max-depth", "--ringbuf-size", "--max-allocs", "--max-stacks", "--unwind-rows",
 		"--cache-dir", "--no-cache", "--frame-pointers", "--verbose", "--help",
-		"--version", "default 16777216", "default 262144", "default 2097152",
-		"default 16M", "default 64", "default 10s", "default 10;",
+		"--version", "default 16777216", "default 262144", "default 524288",
+		"default 4M", "default 64", "default 10s", "default 10;",
 	};
 
 	ck_assert_ptr_nonnull(f);
