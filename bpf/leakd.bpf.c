@@ -42,6 +42,20 @@ struct {
 	__type(value, __u8);
 } stacks_sent SEC(".maps");
 
+/*
+ * The stacks this CPU sent or found sent lately, direct-mapped by id: an array
+ * lookup instead of the LRU's hash for the stacks of a hot loop.  A stale slot
+ * only means the LRU is asked.
+ */
+#define SENT_CACHE_SLOTS 1024
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SENT_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sent_cache SEC(".maps");
+
 /* Processes with allocator tracing. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -206,9 +220,9 @@ static __always_inline void send_stack(struct inflight *t, __u64 id, __u32 n, __
 static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
 				      bool at_entry)
 {
-	__u32 n, flags = 0, i;
+	__u32 n, flags = 0, i, slot;
+	__u64 h, *sent;
 	__u8 one = 1;
-	__u64 h;
 
 	n = unwind_user(t, pc, sp, bp, at_entry, &flags);
 	if (!n) {
@@ -231,6 +245,12 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 	}
 	h = mix(h, n) | 1;	/* never 0: 0 means "no stack" */
 
+	slot = (__u32)(h >> 20) & (SENT_CACHE_SLOTS - 1);
+	sent = bpf_map_lookup_elem(&sent_cache, &slot);
+	if (sent && *sent == h)
+		return h;
+	if (sent)
+		*sent = h;
 	if (bpf_map_lookup_elem(&stacks_sent, &h))
 		return h;
 	if (bpf_map_update_elem(&stacks_sent, &h, &one, BPF_NOEXIST))
