@@ -14,9 +14,11 @@ cost of a frame: the slope over the depths.  Run as root from the source tree:
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 
 
 def read_line(stream, what):
@@ -27,11 +29,20 @@ def read_line(stream, what):
 
 
 def traced(build, tracer, pairs, size, depth):
-    """ns per pair with tracer(pid) attached; None for no tracer."""
-    bench_cmd = [os.path.join(build, "bench/mallocbench"), str(pairs), str(size), str(depth)]
+    """ns per pair with tracer(pid) attached; None for no tracer; a list: a command
+    that runs the loop itself (heaptrack)."""
+    bench_cmd = [os.path.abspath(os.path.join(build, "bench/mallocbench")), str(pairs), str(size),
+                 str(depth)]
     if tracer is None:
         return float(subprocess.run(bench_cmd, stdout=subprocess.PIPE, text=True,
                                     check=True).stdout)
+    if isinstance(tracer, list):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = subprocess.run(tracer + bench_cmd, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True, cwd=tmp,
+                                 check=True).stdout
+        return float([line for line in out.splitlines() if line.strip()
+                      and line.strip().replace(".", "", 1).isdigit()][-1])
     bench = subprocess.Popen(bench_cmd[:1] + ["--wait"] + bench_cmd[1:],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     pid = int(read_line(bench.stdout, "ready line").split()[1])
@@ -85,6 +96,9 @@ def main():
              "leakd --frame-pointers": leakd("--frame-pointers"),
              "floor --no-return": lambda pid: floor(pid, "--no-return"),
              f"leakd --sample {args.sample}": leakd("--sample", args.sample)}
+    if shutil.which("heaptrack"):
+        # LD_PRELOAD, in process: its data file goes to a directory of each run's own.
+        modes["heaptrack"] = ["heaptrack", "-o", "ht"]
     ns = {(m, d): [] for m in modes for d in depths}
     for _ in range(args.rounds):
         for d in depths:
