@@ -149,6 +149,22 @@ START_TEST(bad_numbers)
 	ck_refused(ARGV("--max-stacks", "16777217"), "16777217");
 	ck_refused(ARGV("--unwind-rows", "1023"), "1023");
 	ck_refused(ARGV("--unwind-rows", "67108865"), "67108865");
+	ck_refused(ARGV("--sample", "8"), "sample");
+	ck_refused(ARGV("--sample", "2G"), "2G");
+	ck_refused(ARGV("--sample", "fast"), "fast");
+}
+END_TEST
+
+START_TEST(sample_interval)
+{
+	ck_assert_int_eq(parse(ARGV("--pid", "1")), 0);
+	ck_assert_uint_eq(o.sample_bytes, 0);	/* exact by default */
+	ck_assert_int_eq(parse(ARGV("--sample", "512K", "--pid", "1")), 0);
+	ck_assert_uint_eq(o.sample_bytes, 512 << 10);
+	ck_assert_int_eq(parse(ARGV("--sample=16", "--", "true")), 0);
+	ck_assert_uint_eq(o.sample_bytes, 16);
+	ck_assert_int_eq(parse(ARGV("--sample", "1G", "--", "true")), 0);
+	ck_assert_uint_eq(o.sample_bytes, 1 << 30);
 }
 END_TEST
 
@@ -442,6 +458,7 @@ int main(void)
 	tcase_add_test(cmdline, command_mode);
 	tcase_add_test(cmdline, pid_and_command_exclude);
 	tcase_add_test(cmdline, bad_numbers);
+	tcase_add_test(cmdline, sample_interval);
 	tcase_add_test(cmdline, bad_syntax);
 	tcase_add_test(cmdline, argument_to_flag_named);
 	tcase_add_test(cmdline, every_long_option);
