@@ -96,7 +96,14 @@ static int attach_cb(void *ctx, pid_t pid)
 			log_warn("pid %d: unwind tables still building; early stacks may be short",
 				 (int)pid);
 	}
-	return tracer__attach(a->tracer, pid, a->o->sample_bytes);
+	err = tracer__attach(a->tracer, pid, a->o->sample_bytes);
+	/*
+	 * The objects it maps, learnt while it is stopped: a short command may be
+	 * gone before its first stack is read, its maps with it.
+	 */
+	if (err >= 0)
+		symbolizer__refresh_proc(a->sym, pid);
+	return err;
 }
 
 static int report(struct adhoc *a, bool final)
