@@ -189,7 +189,7 @@ static long place_one(__u32 i, void *data)
  * Sends a new stack's frames, each placed in its file while the mapping exists, so
  * that userspace can name them even after the process is gone.
  */
-static __always_inline void send_stack(struct inflight *t, __u64 id, __u32 n, __u32 flags)
+static __always_inline bool send_stack(struct inflight *t, __u64 id, __u32 n, __u32 flags)
 {
 	struct leakd_stack_event *s;
 	struct place_ctx c = {};
@@ -199,7 +199,7 @@ static __always_inline void send_stack(struct inflight *t, __u64 id, __u32 n, __
 		/* Forget it so that the next use of this stack sends it again. */
 		bpf_map_delete_elem(&stacks_sent, &id);
 		count(LEAKD_DROP_RINGBUF_STACK);
-		return;
+		return false;
 	}
 	c.s = s;
 	c.t = t;
@@ -209,6 +209,7 @@ static __always_inline void send_stack(struct inflight *t, __u64 id, __u32 n, __
 	s->flags = flags;
 	s->_pad = 0;
 	bpf_ringbuf_submit(s, wake_flag());
+	return true;
 }
 
 /*
@@ -249,13 +250,16 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 	sent = bpf_map_lookup_elem(&sent_cache, &slot);
 	if (sent && *sent == h)
 		return h;
-	if (sent)
-		*sent = h;
-	if (bpf_map_lookup_elem(&stacks_sent, &h))
+	if (bpf_map_lookup_elem(&stacks_sent, &h)) {
+		if (sent)
+			*sent = h;
 		return h;
+	}
 	if (bpf_map_update_elem(&stacks_sent, &h, &one, BPF_NOEXIST))
 		return h;	/* another CPU sends it */
-	send_stack(t, h, n, flags);
+	/* Cached only once sent: a stack lost to a full ring buffer is sent again. */
+	if (send_stack(t, h, n, flags) && sent)
+		*sent = h;
 	return h;
 }
 
