@@ -5,8 +5,9 @@ allocations far above the interval come out exact."""
 
 import math
 import os
+import subprocess
 
-from harness import check, check_eq, check_truth, leaker, run_command
+from harness import LEAKD, check, check_eq, check_truth, leaker, run_command
 
 INTERVAL = 16384
 ROUNDS = 8
@@ -102,3 +103,19 @@ def case_sampled_exact_mode():
     check_eq(rep["mode"], "exact", "report mode")
     check("sample_interval" not in rep, "an exact report with a sampling interval")
     check_truth(rep, r.truth, "leak_sampled")
+
+
+def case_sampled_mechanism():
+    """leakd --version says how sampled tracing runs: uprobe sessions on this kernel,
+    entry and return probes when they are not to be used."""
+    def version(env):
+        p = subprocess.run([LEAKD, "--version"], stdout=subprocess.PIPE, text=True, env=env)
+        check_eq(p.returncode, 0, "leakd --version status")
+        return p.stdout
+    # Uprobe sessions came with Linux 6.13.
+    release = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
+    want = "by uprobe sessions" if release >= (6, 13) else "by entry and return probes"
+    check(f"sampled tracing (--sample) {want}" in version(None),
+          f"kernel {os.uname().release}: leakd should say '{want}'")
+    check("by entry and return probes" in
+          version(dict(os.environ, LEAKD_NO_UPROBE_SESSION="1")), "the fallback is not named")
