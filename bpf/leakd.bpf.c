@@ -42,6 +42,20 @@ struct {
 	__type(value, __u8);
 } stacks_sent SEC(".maps");
 
+/*
+ * The stacks this CPU sent or found sent lately, direct-mapped by id: an array
+ * lookup instead of the LRU's hash for the stacks of a hot loop.  A stale slot
+ * only means the LRU is asked.
+ */
+#define SENT_CACHE_SLOTS 1024
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SENT_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sent_cache SEC(".maps");
+
 /* Processes with allocator tracing. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -175,7 +189,7 @@ static long place_one(__u32 i, void *data)
  * Sends a new stack's frames, each placed in its file while the mapping exists, so
  * that userspace can name them even after the process is gone.
  */
-static __always_inline void send_stack(struct inflight *t, __u64 id, __u32 n, __u32 flags)
+static __always_inline bool send_stack(struct inflight *t, __u64 id, __u32 n, __u32 flags)
 {
 	struct leakd_stack_event *s;
 	struct place_ctx c = {};
@@ -185,7 +199,7 @@ static __always_inline void send_stack(struct inflight *t, __u64 id, __u32 n, __
 		/* Forget it so that the next use of this stack sends it again. */
 		bpf_map_delete_elem(&stacks_sent, &id);
 		count(LEAKD_DROP_RINGBUF_STACK);
-		return;
+		return false;
 	}
 	c.s = s;
 	c.t = t;
@@ -195,6 +209,7 @@ static __always_inline void send_stack(struct inflight *t, __u64 id, __u32 n, __
 	s->flags = flags;
 	s->_pad = 0;
 	bpf_ringbuf_submit(s, wake_flag());
+	return true;
 }
 
 /*
@@ -206,9 +221,9 @@ static __always_inline void send_stack(struct inflight *t, __u64 id, __u32 n, __
 static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
 				      bool at_entry)
 {
-	__u32 n, flags = 0, i;
+	__u32 n, flags = 0, i, slot;
+	__u64 h, *sent;
 	__u8 one = 1;
-	__u64 h;
 
 	n = unwind_user(t, pc, sp, bp, at_entry, &flags);
 	if (!n) {
@@ -231,11 +246,20 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 	}
 	h = mix(h, n) | 1;	/* never 0: 0 means "no stack" */
 
-	if (bpf_map_lookup_elem(&stacks_sent, &h))
+	slot = (__u32)(h >> 20) & (SENT_CACHE_SLOTS - 1);
+	sent = bpf_map_lookup_elem(&sent_cache, &slot);
+	if (sent && *sent == h)
 		return h;
+	if (bpf_map_lookup_elem(&stacks_sent, &h)) {
+		if (sent)
+			*sent = h;
+		return h;
+	}
 	if (bpf_map_update_elem(&stacks_sent, &h, &one, BPF_NOEXIST))
 		return h;	/* another CPU sends it */
-	send_stack(t, h, n, flags);
+	/* Cached only once sent: a stack lost to a full ring buffer is sent again. */
+	if (send_stack(t, h, n, flags) && sent)
+		*sent = h;
 	return h;
 }
 
@@ -420,4 +444,5 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	return 0;
 }
 
+#include "sample.bpf.h"
 #include "watch.bpf.h"

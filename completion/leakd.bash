@@ -54,7 +54,7 @@ _leakd()
 		COMPREPLY=($(compgen -g -- "$cur"))
 		return
 		;;
-	-i | --interval | -n | --top | --min-age | -d | --duration | --max-depth | \
+	-i | --interval | -n | --top | --min-age | -d | --duration | --max-depth | --sample | \
 		--ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
 		--drilldown-for | --drilldown-max | --max-procs | --max-traced | --max-exited | \
@@ -66,7 +66,7 @@ _leakd()
 
 	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json --format
 		--short-names --output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
-		--unwind-rows --cache-dir --no-cache --frame-pointers --config --socket
+		--unwind-rows --cache-dir --no-cache --sample --frame-pointers --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --no-drilldown --trace-all
 		--max-procs --max-traced --max-exited --exited-min-bytes --max-rules

@@ -55,6 +55,8 @@ struct leakd_options {
 	uint64_t unwind_rows;		/* the kernel's unwind table budget, in rows */
 	const char *cache_dir;		/* unwind tables built before; NULL: none */
 	bool frame_pointers;		/* no unwind tables: frame pointers only */
+	uint64_t sample_bytes;		/* ad hoc: sample allocations every this many bytes
+					 * on average; 0: trace every call */
 	/* The daemon. */
 	const char *config;		/* NULL: no configuration file */
 	const char *socket;

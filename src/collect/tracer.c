@@ -14,6 +14,7 @@
 #include "base/hashtab.h"
 #include "leakd.skel.h"
 #include "collect/probes.h"
+#include "leakd/sampling.h"
 #include "base/procmaps.h"
 #include "collect/tracer.h"
 #include "stacks/unwinder.h"
@@ -26,11 +27,14 @@ struct attachment {
 	struct tracer_object info;
 	struct bpf_link **links;
 	size_t nr_links;
+	int *fds;		/* links made without libbpf (uprobe sessions) */
+	size_t nr_fds;
 	struct attachment *next;
 };
 
 struct traced_proc {
 	uint64_t pid;		/* hashtab key */
+	uint64_t sample;	/* sampling interval in bytes; 0: every call */
 	struct attachment *objects;
 };
 
@@ -51,6 +55,7 @@ struct plan {
 struct tracer {
 	struct leakd_bpf *skel;
 	bool multi;		/* uprobe multi-links */
+	bool session;		/* uprobe sessions: sampled calls alone pay the return */
 	bool tracefs;		/* per-syscall tracepoints (else raw syscall exit) */
 	struct hashtab procs;	/* struct traced_proc */
 	struct hashtab plans;	/* struct plan */
@@ -129,6 +134,79 @@ static bool probe_uprobe_multi(void)
 	return link < 0 && err == -EBADF;
 }
 
+/*
+ * The kernel's BPF_TRACE_UPROBE_SESSION (6.13): newer than the UAPI headers and
+ * libbpf leakd builds with, so set by number and attached by a raw bpf() call.
+ */
+#define ATTACH_UPROBE_SESSION 57
+
+/* A uprobe multi-link with the attach type given; the fd or -errno. */
+static int link_create_uprobe_multi(int prog, int type, pid_t pid, const char *path,
+				    const unsigned long *offs, const __u64 *cookies, size_t n)
+{
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.link_create.prog_fd = prog;
+	attr.link_create.attach_type = type;
+	attr.link_create.uprobe_multi.path = (__u64)(unsigned long)path;
+	attr.link_create.uprobe_multi.offsets = (__u64)(unsigned long)offs;
+	attr.link_create.uprobe_multi.cookies = (__u64)(unsigned long)cookies;
+	attr.link_create.uprobe_multi.cnt = n;
+	attr.link_create.uprobe_multi.pid = pid;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Whether the kernel takes uprobe sessions: a session link to a directory fails
+ * with EBADF once the attach type is known (else EINVAL).
+ */
+static bool probe_uprobe_session(void)
+{
+	static const struct bpf_insn insns[] = {
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },	/* r0 = 0 */
+		{ .code = 0x95 },				/* exit */
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, popts, .expected_attach_type = ATTACH_UPROBE_SESSION);
+	unsigned long offset = 0;
+	__u64 cookie = 0;
+	int prog, link;
+
+	if (getenv("LEAKD_NO_UPROBE_SESSION"))
+		return false;	/* tests: the fallback on a kernel that has sessions */
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, ARRAY_SIZE(insns), &popts);
+	if (prog < 0)
+		return false;
+	link = link_create_uprobe_multi(prog, ATTACH_UPROBE_SESSION, 0, "/", &offset, &cookie, 1);
+	if (link >= 0)
+		close(link);
+	close(prog);
+	return link == -EBADF;
+}
+
+/* The sampled allocator programs: a session, or entry and return probes. */
+static void set_sample_programs(struct tracer *t)
+{
+	__typeof__(t->skel->progs) *p = &t->skel->progs;
+
+	bpf_program__set_autoload(p->alloc_sample, t->session);
+	bpf_program__set_autoload(p->alloc_sample_enter, !t->session);
+	bpf_program__set_autoload(p->alloc_sample_exit, !t->session);
+	if (t->session)
+		bpf_program__set_expected_attach_type(p->alloc_sample, ATTACH_UPROBE_SESSION);
+}
+
+static bool is_alloc_prog(const struct tracer *t, const struct bpf_program *prog)
+{
+	const __typeof__(t->skel->progs) *p = &t->skel->progs;
+
+	return prog == p->alloc_enter || prog == p->alloc_exit || prog == p->free_enter ||
+	       prog == p->alloc_sample || prog == p->alloc_sample_enter ||
+	       prog == p->alloc_sample_exit || prog == p->free_sample;
+}
+
 /* The syscall tracepoints, or else the raw syscall entry and exit: one set loads. */
 static void set_syscall_programs(struct tracer *t)
 {
@@ -149,8 +227,7 @@ static int attach_tracepoints(struct tracer *t)
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, t->skel->obj) {
-		if (!bpf_program__autoload(prog) || prog == t->skel->progs.alloc_enter ||
-		    prog == t->skel->progs.alloc_exit || prog == t->skel->progs.free_enter)
+		if (!bpf_program__autoload(prog) || is_alloc_prog(t, prog))
 			continue;
 		/* The skeleton owns the link and destroys it with itself. */
 		if (!bpf_program__attach(prog))
@@ -164,6 +241,7 @@ void tracer__features(struct tracer_features *ret)
 	ret->btf = !access("/sys/kernel/btf/vmlinux", R_OK);
 	ret->uprobes = !access("/sys/bus/event_source/devices/uprobe/type", R_OK);
 	ret->uprobe_multi = probe_uprobe_multi();
+	ret->uprobe_session = ret->uprobe_multi && probe_uprobe_session();
 	ret->syscall_tracepoints = tracefs_there();
 }
 
@@ -181,6 +259,7 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	if (err)
 		goto fail;
 	t->multi = probe_uprobe_multi();
+	t->session = t->multi && probe_uprobe_session();
 	t->tracefs = have_tracefs();
 	t->skel = leakd_bpf__open();
 	if (!t->skel) {
@@ -203,7 +282,13 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 		bpf_program__set_expected_attach_type(t->skel->progs.alloc_enter, 0);
 		bpf_program__set_expected_attach_type(t->skel->progs.alloc_exit, 0);
 		bpf_program__set_expected_attach_type(t->skel->progs.free_enter, 0);
+		bpf_program__set_expected_attach_type(t->skel->progs.alloc_sample_enter, 0);
+		bpf_program__set_expected_attach_type(t->skel->progs.alloc_sample_exit, 0);
+		bpf_program__set_expected_attach_type(t->skel->progs.free_sample, 0);
 	}
+	bpf_map__set_max_entries(t->skel->maps.sampled, opts->max_sampled ? opts->max_sampled :
+							 1 << 18);
+	set_sample_programs(t);
 	set_syscall_programs(t);
 	err = leakd_bpf__load(t->skel);
 	if (err)
@@ -228,7 +313,10 @@ static void detach_objects(struct traced_proc *p)
 		next = a->next;
 		for (i = 0; i < a->nr_links; i++)
 			bpf_link__destroy(a->links[i]);
+		for (i = 0; i < a->nr_fds; i++)
+			close(a->fds[i]);
 		free(a->links);
+		free(a->fds);
 		free(a);
 	}
 	p->objects = NULL;
@@ -269,6 +357,11 @@ const char *tracer__mechanism(const struct tracer *t)
 	return t->multi ? "uprobe_multi" : "uprobe";
 }
 
+const char *tracer__sample_mechanism(const struct tracer *t)
+{
+	return t->session ? "uprobe sessions" : "entry and return probes";
+}
+
 const char *tracer__syscall_mechanism(const struct tracer *t)
 {
 	return t->tracefs ? "syscall tracepoints" : "raw syscall exit";
@@ -287,6 +380,22 @@ static int add_link(struct attachment *a, struct bpf_link *l)
 	}
 	a->links = nl;
 	a->links[a->nr_links++] = l;
+	return 0;
+}
+
+static int add_fd(struct attachment *a, int fd)
+{
+	int *nf;
+
+	if (fd < 0)
+		return fd;
+	nf = realloc(a->fds, (a->nr_fds + 1) * sizeof(*nf));
+	if (!nf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	a->fds = nf;
+	a->fds[a->nr_fds++] = fd;
 	return 0;
 }
 
@@ -321,12 +430,13 @@ static int attach_single(struct attachment *a, pid_t pid, const char *path,
 }
 
 static int attach_sites(struct tracer *t, struct attachment *a, pid_t pid, const char *path,
-			const struct probe_site *sites, size_t n)
+			const struct probe_site *sites, size_t n, uint64_t sample)
 {
 	unsigned long alloc_offs[PROBES_MAX_SITES], free_offs[PROBES_MAX_SITES];
 	__u64 alloc_cookies[PROBES_MAX_SITES], free_cookies[PROBES_MAX_SITES];
-	struct bpf_program *enter = t->skel->progs.alloc_enter, *exit = t->skel->progs.alloc_exit;
-	struct bpf_program *free_prog = t->skel->progs.free_enter;
+	__typeof__(t->skel->progs) *p = &t->skel->progs;
+	struct bpf_program *enter = p->alloc_enter, *exit = p->alloc_exit;
+	struct bpf_program *free_prog = p->free_enter;
 	size_t i, na = 0, nf = 0;
 	int err;
 
@@ -336,8 +446,24 @@ static int attach_sites(struct tracer *t, struct attachment *a, pid_t pid, const
 			free_cookies[nf++] = sites[i].fn;
 		} else {
 			alloc_offs[na] = sites[i].offset;
-			alloc_cookies[na++] = sites[i].fn;
+			alloc_cookies[na++] = LEAKD_SAMPLE_COOKIE(sites[i].fn, sample);
 		}
+	}
+	if (sample) {
+		free_prog = p->free_sample;
+		enter = p->alloc_sample_enter;
+		exit = p->alloc_sample_exit;
+	}
+	if (sample && t->session) {
+		err = 0;
+		if (na)
+			err = add_fd(a, link_create_uprobe_multi(bpf_program__fd(p->alloc_sample),
+								 ATTACH_UPROBE_SESSION, pid, path,
+								 alloc_offs, alloc_cookies, na));
+		if (!err)
+			err = attach_multi(t, a, pid, path, free_prog, free_offs, free_cookies, nf,
+					   false);
+		return err;
 	}
 	/* Return probes first: an entry without its return would leave calls in flight. */
 	if (t->multi) {
@@ -416,7 +542,7 @@ static int attach_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 	a->info.nr_sites = n;
 	for (i = 0; i < (size_t)n; i++)
 		a->info.nr_emulated += sites[i].emulated;
-	err = attach_sites(t, a, pid, path, sites, n);
+	err = attach_sites(t, a, pid, path, sites, n, p->sample);
 	if (err) {
 		struct traced_proc tmp = { .objects = a };
 
@@ -428,7 +554,37 @@ static int attach_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 	return 1;
 }
 
-int tracer__attach(struct tracer *t, pid_t pid)
+/* Forgets the sampled blocks of pid still in the kernel's set. */
+static void forget_sampled(struct tracer *t, pid_t pid)
+{
+	struct { __u32 pid, pad; __u64 addr; } key, next, *batch = NULL;
+	int fd = bpf_map__fd(t->skel->maps.sampled);
+	size_t n = 0, cap = 0, i;
+	void *prev = NULL;
+
+	/* Collected first: deleting while walking a hash map restarts the walk. */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (next.pid != (__u32)pid)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 64;
+			void *nb = realloc(batch, nc * sizeof(*batch));
+
+			if (!nb)
+				break;
+			batch = nb;
+			cap = nc;
+		}
+		batch[n++] = next;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &batch[i]);
+	free(batch);
+}
+
+int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample)
 {
 	struct proc_maps maps;
 	struct traced_proc *p;
@@ -451,6 +607,12 @@ int tracer__attach(struct tracer *t, pid_t pid)
 		hashtab__remove(&t->procs, pid, NULL);
 		goto out;
 	}
+	if (!is_new && p->sample != sample) {
+		/* Another interval (or exact): the probes carry it, so they are made again. */
+		detach_objects(p);
+		forget_sampled(t, pid);
+	}
+	p->sample = sample;
 	for (i = 0; i < maps.n; i++) {
 		const struct map_entry *e = &maps.v[i];
 
@@ -477,6 +639,8 @@ void tracer__detach(struct tracer *t, pid_t pid)
 	if (!p)
 		return;
 	detach_objects(p);
+	if (p->sample)
+		forget_sampled(t, pid);
 	hashtab__remove(&t->procs, pid, NULL);
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
 }
@@ -518,7 +682,9 @@ int tracer__counters(const struct tracer *t, uint64_t *ret)
 uint64_t tracer__missed_runs(const struct tracer *t)
 {
 	struct bpf_program *progs[] = { t->skel->progs.alloc_enter, t->skel->progs.alloc_exit,
-					t->skel->progs.free_enter };
+					t->skel->progs.free_enter, t->skel->progs.alloc_sample,
+					t->skel->progs.alloc_sample_enter,
+					t->skel->progs.alloc_sample_exit, t->skel->progs.free_sample };
 	uint64_t missed = 0;
 	size_t i;
 
@@ -540,6 +706,7 @@ static const char *const counter_names[LEAKD_CNT__COUNT] = {
 	[LEAKD_DROP_TASK_STORAGE] = "task_storage",
 	[LEAKD_DROP_MEMPTR_READ] = "memptr_read",
 	[LEAKD_DROP_RINGBUF_MAP] = "ringbuf_map",
+	[LEAKD_DROP_SAMPLED_SET] = "sampled_set",
 	[LEAKD_CNT_STACK_READ_FAILED] = "stack_read_failed",
 	[LEAKD_CNT_STACK_TRUNCATED] = "stack_truncated",
 	[LEAKD_CNT_STALE_INFLIGHT] = "stale_inflight",
@@ -547,6 +714,7 @@ static const char *const counter_names[LEAKD_CNT__COUNT] = {
 	[LEAKD_CNT_UNWIND_FP_FRAMES] = "unwind_fp_frames",
 	[LEAKD_CNT_UNWIND_PENDING] = "unwind_table_pending",
 	[LEAKD_CNT_UNWIND_TRAMPOLINE] = "unwind_trampolines",
+	[LEAKD_CNT_SAMPLED] = "sampled_allocs",
 };
 
 const char *tracer__counter_name(unsigned int c)
@@ -554,3 +722,10 @@ const char *tracer__counter_name(unsigned int c)
 	return c < LEAKD_CNT__COUNT && counter_names[c] ? counter_names[c] : NULL;
 }
 
+
+uint64_t tracer__sample(const struct tracer *t, pid_t pid)
+{
+	const struct traced_proc *p = hashtab__get(&t->procs, pid);
+
+	return p ? p->sample : 0;
+}

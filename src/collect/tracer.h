@@ -25,6 +25,8 @@ struct tracer_opts {
 	bool frame_pointers;		/* walk by frame pointers only, no tables */
 	bool watch_all;			/* memory syscalls of every process, not just traced */
 	uint32_t unwind_procs;		/* processes with unwind tables at once */
+	uint32_t max_sampled;		/* sampled blocks live at once, all processes;
+					 * 0: the default (262144) */
 };
 
 struct unwinder_maps;
@@ -43,7 +45,7 @@ struct tracer_object {
 int tracer__check(const char **ret_why);
 /* What this kernel offers, as leakd would use it (for --version). */
 struct tracer_features {
-	bool btf, uprobes, uprobe_multi, syscall_tracepoints;
+	bool btf, uprobes, uprobe_multi, uprobe_session, syscall_tracepoints;
 };
 
 void tracer__features(struct tracer_features *ret);
@@ -56,15 +58,27 @@ int tracer__events_fd(const struct tracer *t);
 void tracer__unwind_maps(const struct tracer *t, struct unwinder_maps *ret);
 /* "uprobe_multi" or "uprobe": how allocator probes attach on this kernel. */
 const char *tracer__mechanism(const struct tracer *t);
+/*
+ * "uprobe sessions" or "entry and return probes": how sampled tracing runs (with
+ * sessions an unsampled call pays the entry probe alone).
+ */
+const char *tracer__sample_mechanism(const struct tracer *t);
 /* "syscall tracepoints" or "raw syscall exit": how mmap is watched. */
 const char *tracer__syscall_mechanism(const struct tracer *t);
 
 /*
  * Attaches the allocator probes to every allocator object the process maps that
- * is not attached yet.  Returns how many objects were newly attached; -ENOENT
+ * is not attached yet.  sample: 0 traces every call exactly; else the mean
+ * interval in bytes between sampled allocations (LEAKD_SAMPLE_MIN to
+ * LEAKD_SAMPLE_MAX, include/leakd/sampling.h), whose records carry a weight.
+ * Called again with another interval, the probes are made again (and the sampled
+ * blocks the kernel knew forgotten): the caller resets the allocator-level figures
+ * (proc_mem__untrace).  Returns how many objects were newly attached; -ENOENT
  * when the process maps no allocator at all, -ESRCH when it is gone.
  */
-int tracer__attach(struct tracer *t, pid_t pid);
+int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample);
+/* The sampling interval pid is traced with; 0: exact (or not traced). */
+uint64_t tracer__sample(const struct tracer *t, pid_t pid);
 void tracer__detach(struct tracer *t, pid_t pid);
 /* The objects attached in pid, up to max; returns their number. */
 size_t tracer__objects(const struct tracer *t, pid_t pid, struct tracer_object *ret, size_t max);

@@ -66,6 +66,12 @@ static void stack_fields(struct json *j, const struct stack_snap *st)
 	json_hex(j, "id", st->id);
 	json_u64(j, "bytes", st->bytes);
 	json_u64(j, st->level == LEVEL_HEAP ? "allocs" : "mappings", st->count);
+	if (st->samples) {
+		/* bytes and count are estimates from this many sampled blocks. */
+		json_double(j, "bytes_se", st->se_bytes);
+		json_double(j, st->level == LEVEL_HEAP ? "allocs_se" : "mappings_se", st->se_count);
+		json_u64(j, "samples", st->samples);
+	}
 	json_u64(j, "total_bytes", st->stats.total_bytes);
 	json_u64(j, "total_count", st->stats.total_count);
 	json_u64(j, "freed_bytes", st->stats.freed_bytes);
@@ -114,10 +120,19 @@ static void report(struct json *j, const struct report_snap *r)
 	json_str(j, "comm", r->comm);
 	json_bool(j, "complete", r->complete);
 	json_u64(j, "min_age_ns", r->min_age_ns);
+	json_str(j, "mode", r->sampled ? "sampled" : "exact");
 	json_u64(j, "live_bytes", r->live_bytes);
 	json_u64(j, "live_allocs", r->live_allocs);
 	json_u64(j, "total_allocs", r->total_allocs);
 	json_u64(j, "total_frees", r->total_frees);
+	json_u64(j, "sampled_allocs", r->sampled_allocs);
+	if (r->sampled) {
+		/* The figures above are estimates; sampled_live counts sampled blocks. */
+		json_u64(j, "sample_interval", r->sample_interval);
+		json_double(j, "live_bytes_se", r->live_bytes_se);
+		json_double(j, "live_allocs_se", r->live_allocs_se);
+		json_u64(j, "sampled_live", r->sampled_live);
+	}
 	json_u64(j, "unmatched_frees", r->notes.unmatched_frees);
 	json_u64(j, "replaced_allocs", r->notes.replaced_allocs);
 	json_u64(j, "nr_stacks", r->nr_stacks);

@@ -91,10 +91,17 @@ static void stack(FILE *f, const struct stack_snap *st, bool short_names)
 
 	if (st->show_proc)
 		fprintf(f, "pid %" PRIu64 " (%s), %s: ", st->pid, st->comm, level_name(st->level));
-	fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " %s from stack "
-		   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
-		st->bytes, st->count, heap ? "allocations" : "mappings", st->stats.total_count,
-		heap ? "allocated" : "mapped", st->stats.freed_count);
+	if (st->samples)
+		fprintf(f, "%" PRIu64 " ± %.0f bytes in %" PRIu64 " ± %.0f allocations from stack "
+			   "(estimated from %" PRIu64 " sampled; about %" PRIu64 " allocated, %"
+			   PRIu64 " freed since tracing began)\n",
+			st->bytes, st->se_bytes, st->count, st->se_count, st->samples,
+			st->stats.total_count, st->stats.freed_count);
+	else
+		fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " %s from stack "
+			   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
+			st->bytes, st->count, heap ? "allocations" : "mappings",
+			st->stats.total_count, heap ? "allocated" : "mapped", st->stats.freed_count);
 	frames(f, st, short_names);
 	if (st->trace_ended)
 		fputs("\t[allocator tracing has ended: later frees are unseen]\n\n", f);
@@ -119,6 +126,26 @@ static void losses(FILE *f, const struct loss_snap *l)
 	fputc('\n', f);
 }
 
+/* How the figures came to be: every allocation, or a sample of them. */
+static void mode(FILE *f, const struct report_snap *r)
+{
+	char every[32];
+
+	if (!r->sampled) {
+		fputs("  exact: every allocation traced\n", f);
+		return;
+	}
+	if (r->sample_interval)
+		fprintf(f, "  sampled every %s on average (%" PRIu64 " sampled blocks live): "
+			   "figures are estimates ± standard error\n",
+			fmt_bytes(r->sample_interval, every, sizeof(every)), r->sampled_live);
+	else
+		fprintf(f, "  sampled by the process's own probes (%" PRIu64 " sampled blocks live): "
+			   "figures are estimates ± standard error\n", r->sampled_live);
+	fprintf(f, "  live: ± %.0f bytes, ± %.0f allocations; %" PRIu64 " allocations sampled "
+		   "in all\n", r->live_bytes_se, r->live_allocs_se, r->sampled_allocs);
+}
+
 static void report(FILE *f, const struct report_snap *r, bool short_names)
 {
 	char when[32], live[32], mapped[32], brk[32], rsv[32];
@@ -133,6 +160,7 @@ static void report(FILE *f, const struct report_snap *r, bool short_names)
 		when, r->pid, r->comm, r->final ? ", final report" : "", r->reason ? " at " : "",
 		r->reason ? r->reason : "", fmt_bytes(r->live_bytes, live, sizeof(live)),
 		r->live_allocs, r->total_allocs, r->total_frees);
+	mode(f, r);
 	if (!r->complete)
 		losses(f, &r->losses);
 	if (r->notes.unmatched_frees)

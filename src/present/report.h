@@ -25,6 +25,9 @@ struct report_row {
 	const struct proc_stack *stack;
 	enum level level;
 	uint64_t bytes, count;		/* outstanding, older than the minimum age */
+	/* Sampled blocks among them: the figures are estimates with these standard errors. */
+	uint64_t samples;
+	double se_bytes, se_count;
 };
 
 /*

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,6 +137,15 @@ int stack_list__add(struct stack_list *list, struct symbolizer *s, const struct 
 	n->bytes = r->bytes;
 	n->count = r->count;
 	n->stats = st->level[r->level];
+	n->samples = r->samples;
+	n->se_bytes = r->se_bytes;
+	n->se_count = r->se_count;
+	if (r->level == LEVEL_HEAP && st->est) {
+		n->stats.total_bytes += st->est->total.bytes > 0.5 ?
+					(uint64_t)llround(st->est->total.bytes) : 0;
+		n->stats.total_count += st->est->total.count > 0.5 ?
+					(uint64_t)llround(st->est->total.count) : 0;
+	}
 	if (st->nr_frames) {
 		n->frames = calloc(st->nr_frames, sizeof(*n->frames));
 		if (!n->frames)

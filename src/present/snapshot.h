@@ -51,7 +51,11 @@ struct stack_snap {
 	uint64_t id;
 	uint32_t flags;			/* STACK_* and LEAKD_STACK_* */
 	uint64_t bytes, count;		/* outstanding (old enough) */
-	struct stack_stats stats;	/* of the stack at this level, ever */
+	/* Sampled blocks among them: bytes and count are estimates with these standard errors. */
+	uint64_t samples;
+	double se_bytes, se_count;
+	struct stack_stats stats;	/* of the stack at this level, ever (totals estimated
+					 * where samples) */
 	bool trace_ended;		/* heap level, tracing over: later frees unseen */
 	struct frame_snap *frames;
 	uint32_t nr_frames;
@@ -79,6 +83,15 @@ struct report_snap {
 	bool complete;
 	uint64_t min_age_ns;
 	uint64_t live_bytes, live_allocs, total_allocs, total_frees;
+	/*
+	 * Sampled (in the kernel, or by the process's own otel_memory probes): the
+	 * figures above are estimates, with these standard errors.
+	 */
+	bool sampled;
+	uint64_t sample_interval;	/* mean bytes between samples; 0: given by the weights */
+	double live_bytes_se, live_allocs_se;
+	uint64_t sampled_live;		/* sampled blocks live */
+	uint64_t sampled_allocs;	/* samples ever recorded */
 	struct proc_notes notes;
 	uint64_t nr_stacks;
 	struct loss_snap losses;

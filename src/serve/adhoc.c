@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +79,7 @@ static int attach_cb(void *ctx, pid_t pid)
 	if (pipeline__wait_tables(a->pl, pid, TABLE_WAIT_MS))
 		log_warn("pid %d: unwind tables still building; early stacks may be short",
 			 (int)pid);
-	return pipeline__trace(a->pl, pid);
+	return pipeline__trace(a->pl, pid, a->o->sample_bytes);
 }
 
 static int report(struct adhoc *a, bool final)
@@ -158,6 +159,9 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 	log_info("tracing pid %d (%s) with %s probes and %s", (int)a->pid, p->comm,
 		 tracer__mechanism(pipeline__tracer(a->pl)),
 		 tracer__syscall_mechanism(pipeline__tracer(a->pl)));
+	if (a->o->sample_bytes)
+		log_info("sampled every %" PRIu64 " bytes on average, by %s", a->o->sample_bytes,
+			 tracer__sample_mechanism(pipeline__tracer(a->pl)));
 	log_objects(a);
 	return EXIT_OK;
 }

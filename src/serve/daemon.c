@@ -132,7 +132,7 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 		proc_mem__untrace(p);
 		w->trace_ended = 0;
 	}
-	err = pipeline__trace(d->pl, w->pid);
+	err = pipeline__trace(d->pl, w->pid, 0);
 	if (err == -ENOENT && (how == TRACE_KIND_RULE || how == TRACE_KIND_ALL)) {
 		/* Just exec'd: the loader has not mapped an allocator yet.  Once it has. */
 		w->wanted = how;

@@ -20,6 +20,7 @@
 struct pl_proc {
 	uint64_t pid;		/* hashtab key */
 	bool traced;		/* allocator probes in it */
+	uint64_t sample;	/* ... sampling every so many bytes on average; 0: exact */
 	bool unwound;		/* it has an entry in the kernel's unwind tables */
 };
 
@@ -52,7 +53,7 @@ static void tell(struct pipeline *pl, enum pipeline_event ev, pid_t pid)
 /* New allocators (an exec, a dlopen): probes follow the code a traced process maps. */
 static void follow_allocators(struct pipeline *pl, struct pl_proc *pp)
 {
-	if (pp && pp->traced && tracer__attach(pl->tracer, (pid_t)pp->pid) > 0)
+	if (pp && pp->traced && tracer__attach(pl->tracer, (pid_t)pp->pid, pp->sample) > 0)
 		tell(pl, PIPELINE_ATTACHED, (pid_t)pp->pid);
 }
 
@@ -314,17 +315,22 @@ int pipeline__wait_tables(struct pipeline *pl, pid_t pid, int timeout_ms)
 	return unwinder__wait(pl->unw, pid, timeout_ms, startup__log_table, pl) ? -ETIMEDOUT : 0;
 }
 
-int pipeline__trace(struct pipeline *pl, pid_t pid)
+int pipeline__trace(struct pipeline *pl, pid_t pid, uint64_t sample)
 {
 	struct pl_proc *pp = pl_proc(pl, pid);
+	struct proc_mem *p;
 	int err;
 
 	if (!pp)
 		return -ESRCH;
-	err = tracer__attach(pl->tracer, pid);
+	err = tracer__attach(pl->tracer, pid, sample);
 	if (err < 0)
 		return err;
 	pp->traced = true;
+	pp->sample = sample;
+	p = tables__proc(&pl->tables, pid);
+	if (p)
+		p->sample_interval = sample;	/* its figures: estimates or exact */
 	symbolizer__refresh_proc(pl->sym, pid);
 	return err;
 }
@@ -337,6 +343,13 @@ void pipeline__untrace(struct pipeline *pl, pid_t pid)
 		return;
 	tracer__detach(pl->tracer, pid);
 	pp->traced = false;
+}
+
+uint64_t pipeline__sample(const struct pipeline *pl, pid_t pid)
+{
+	const struct pl_proc *pp = pl_proc(pl, pid);
+
+	return pp && pp->traced ? pp->sample : 0;
 }
 
 bool pipeline__traced(const struct pipeline *pl, pid_t pid)

@@ -99,8 +99,12 @@ int pipeline__wait_tables(struct pipeline *pl, pid_t pid, int timeout_ms);
 /*
  * Allocator probes in pid (tracer__attach's returns: new objects, -ENOENT for no
  * allocator, -ESRCH gone); on success pid counts as traced and is rediscovered.
+ * sample: 0 traces every call; else the mean bytes between sampled allocations
+ * (another interval than before: the caller resets the allocator level first).
  */
-int pipeline__trace(struct pipeline *pl, pid_t pid);
+int pipeline__trace(struct pipeline *pl, pid_t pid, uint64_t sample);
+/* The interval pid is sampled with; 0: exact or not traced. */
+uint64_t pipeline__sample(const struct pipeline *pl, pid_t pid);
 void pipeline__untrace(struct pipeline *pl, pid_t pid);
 bool pipeline__traced(const struct pipeline *pl, pid_t pid);
 

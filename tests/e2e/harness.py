@@ -243,7 +243,8 @@ def bpf_links_of_leakd():
         prog = subprocess.run(["bpftool", "-j", "prog", "show", "id", str(link["prog_id"])],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         if prog.returncode == 0 and json.loads(prog.stdout).get("name") in (
-                "alloc_enter", "alloc_exit", "free_enter"):
+                "alloc_enter", "alloc_exit", "free_enter", "alloc_sample", "alloc_sample_en",
+                "alloc_sample_ex", "free_sample"):
             ours.append(link)
     return ours
 

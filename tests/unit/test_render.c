@@ -27,6 +27,7 @@ static const char *const other_form[] = {
 	"total_bytes", "freed_bytes",	/* text rows give counts (their format is pinned) */
 	"level",		/* text says it in the row's wording */
 	"unwinding",		/* ".eh_frame" / "frame-pointer" in text */
+	"sample_interval",	/* text: in binary units ("512.0 KiB") */
 	NULL,
 };
 
@@ -55,6 +56,9 @@ static bool has_number(const char *text, const char *num)
 	}
 	return false;
 }
+
+#define ck_has(text, needle) \
+	ck_assert_msg(strstr((text), (needle)), "missing %s in:\n%s", (needle), (text))
 
 static char *draw(enum output_format fmt, const struct snapshot *s)
 {
@@ -290,6 +294,48 @@ START_TEST(report_agrees)
 }
 END_TEST
 
+/* A sampled report: the mode, estimates, their standard errors and sampled counts agree. */
+START_TEST(sampled_report_agrees)
+{
+	struct report_snap r = {
+		.time = 1700000000, .final = true, .reason = "exit", .pid = 901, .comm = "sampled",
+		.complete = true, .live_bytes = 902, .live_allocs = 903, .total_allocs = 904,
+		.total_frees = 905, .sampled = true, .sample_interval = 524288,
+		.live_bytes_se = 906, .live_allocs_se = 907, .sampled_live = 908,
+		.sampled_allocs = 909, .nr_stacks = 910,
+	};
+	struct snapshot s = { .kind = SNAP_REPORT, .report = &r };
+	char *json, *text;
+
+	r.heap.v = calloc(1, sizeof(*r.heap.v));
+	r.heap.n = 1;
+	craft_stack(&r.heap.v[0], 920, LEVEL_HEAP);
+	r.heap.v[0].show_proc = false;
+	r.heap.v[0].pid = 901;
+	snprintf(r.heap.v[0].comm, sizeof(r.heap.v[0].comm), "sampled");
+	r.heap.v[0].samples = 930;
+	r.heap.v[0].se_bytes = 931;
+	r.heap.v[0].se_count = 932;
+	ck_assert_int_ge(agree(&s), 30);
+	json = draw(OUTPUT_JSON, &s);
+	text = draw(OUTPUT_TEXT, &s);
+	ck_has(json, "\"mode\":\"sampled\"");
+	ck_has(json, "\"live_bytes_se\":906");
+	ck_has(json, "\"bytes_se\":931,\"allocs_se\":932,\"samples\":930");
+	ck_has(text, "sampled every 512.0 KiB on average (908 sampled blocks live)");
+	ck_has(text, "922 ± 931 bytes in 923 ± 932 allocations from stack (estimated from 930 sampled");
+	free(json);
+	free(text);
+	/* The process's own probes: no interval, the weights alone. */
+	r.sample_interval = 0;
+	ck_assert_int_ge(agree(&s), 30);
+	text = draw(OUTPUT_TEXT, &s);
+	ck_has(text, "sampled by the process's own probes (908 sampled blocks live)");
+	free(text);
+	report_snap__free(&r);
+}
+END_TEST
+
 START_TEST(error_agrees)
 {
 	struct error_snap e = { .message = "no process 4242 watched" };
@@ -340,6 +386,7 @@ int main(void)
 	tcase_add_test(tc, trace_agrees);
 	tcase_add_test(tc, exited_agrees);
 	tcase_add_test(tc, report_agrees);
+	tcase_add_test(tc, sampled_report_agrees);
 	tcase_add_test(tc, error_agrees);
 	tcase_add_test(tc, formats_by_name);
 	tcase_add_test(tc, json_has_schema);

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""Sampled tracing (leakd --sample): estimates against the ground truth over
+repeated runs, never a single-run bound; frees of sampled blocks net to zero;
+allocations far above the interval come out exact."""
+
+import math
+import os
+import subprocess
+
+from harness import LEAKD, check, check_eq, check_truth, leaker, run_command
+
+INTERVAL = 16384
+ROUNDS = 8
+
+
+def estimates_per_round(rep, truth):
+    """{(site, round): (bytes, bytes_se, count, count_se)}: the rows of each site
+    summed per round (the caller roundN below it), standard errors in quadrature."""
+    names = {t["function"] for t in truth["sites"]}
+    got = {}
+    for st in rep["stacks"]:
+        fns = [fr.get("function") or "" for fr in st["frames"]]
+        site = next((f for f in fns if f in names), None)
+        rnd = next((f for f in fns if f.startswith("round")), None)
+        if site is None or rnd is None:
+            continue
+        b, bse, c, cse = got.get((site, rnd), (0, 0.0, 0, 0.0))
+        got[(site, rnd)] = (b + st["bytes"], math.hypot(bse, st.get("bytes_se", 0.0)),
+                            c + st["allocs"], math.hypot(cse, st.get("allocs_se", 0.0)))
+    return got
+
+
+def sampled_runs(runs, env):
+    reps = []
+    for _ in range(runs):
+        r = run_command([leaker("leak_sampled"), str(ROUNDS)],
+                        leakd_args=["--sample", str(INTERVAL)], env=env)
+        check_eq(r.returncode, 0, "leakd exit status")
+        rep = r.final()
+        check(rep["complete"], f"report incomplete: {rep['counters']}")
+        check_eq(rep["mode"], "sampled", "report mode")
+        check_eq(rep["sample_interval"], INTERVAL, "sample interval in the report")
+        check(rep["counters"]["sampled_allocs"] > 0, "nothing sampled")
+        reps.append((rep, r.truth))
+    return reps
+
+
+def check_estimates(reps):
+    truth = reps[0][1]
+    per_site = {t["function"]: t for t in truth["sites"]}
+    outside, checks = 0, 0
+    for fn, t in per_site.items():
+        if t["balanced"]:
+            # Every sampled block of the churn was freed, and each free seen.
+            for rep, _ in reps:
+                est = estimates_per_round(rep, truth)
+                held = [k for k in est if k[0] == fn and est[k][0]]
+                check(not held, f"{fn} holds {[est[k][0] for k in held]} bytes")
+            continue
+        want_b, want_c = t["bytes"] / ROUNDS, t["count"] / ROUNDS
+        ests = []
+        for rep, _ in reps:
+            est = estimates_per_round(rep, truth)
+            for r in range(ROUNDS):
+                ests.append(est.get((fn, f"round{r}"), (0, 0.0, 0, 0.0)))
+        n = len(ests)
+        for b, bse, c, cse in ests:
+            checks += 2
+            outside += abs(b - want_b) > 3 * bse
+            outside += abs(c - want_c) > 3 * cse
+        # The mean of n independent estimates, against its own standard error.
+        mean_b = sum(e[0] for e in ests) / n
+        se_b = math.sqrt(sum(e[1] ** 2 for e in ests)) / n
+        mean_c = sum(e[2] for e in ests) / n
+        se_c = math.sqrt(sum(e[3] ** 2 for e in ests)) / n
+        check(abs(mean_b - want_b) <= 3 * se_b + 1e-6 * want_b,
+              f"{fn}: mean {mean_b:.0f} bytes over {n} estimates, truth {want_b:.0f}, "
+              f"standard error {se_b:.0f}")
+        check(abs(mean_c - want_c) <= 3 * se_c + 1e-6 * want_c,
+              f"{fn}: mean {mean_c:.1f} blocks, truth {want_c:.1f}, standard error {se_c:.1f}")
+        if fn == "site_huge":
+            # 1 MiB at a 16 KiB interval: p = 1 - e^-64, it stands for itself.
+            for b, bse, c, cse in ests:
+                check_eq((b, c), (want_b, want_c), f"{fn} bytes, blocks (exact)")
+    # Within 3 standard errors in about 99.7 % of estimates: far fewer may miss.
+    check(outside <= checks // 20, f"{outside} of {checks} estimates outside 3 standard errors")
+
+
+def case_sampled_estimates():
+    """--sample: per site, estimates within 3 standard errors of the truth in nearly
+    every run and their mean within 3 standard errors; by uprobe sessions and by
+    entry and return probes."""
+    reps = sampled_runs(5, None)
+    reps += sampled_runs(3, dict(os.environ, LEAKD_NO_UPROBE_SESSION="1"))
+    check_estimates(reps)
+
+
+def case_sampled_exact_mode():
+    """The same leaker traced exactly: every figure exact, and the report says so."""
+    r = run_command([leaker("leak_sampled"), "2"])
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    check_eq(rep["mode"], "exact", "report mode")
+    check("sample_interval" not in rep, "an exact report with a sampling interval")
+    check_truth(rep, r.truth, "leak_sampled")
+
+
+def case_sampled_mechanism():
+    """leakd --version says how sampled tracing runs: uprobe sessions on this kernel,
+    entry and return probes when they are not to be used."""
+    def version(env):
+        p = subprocess.run([LEAKD, "--version"], stdout=subprocess.PIPE, text=True, env=env)
+        check_eq(p.returncode, 0, "leakd --version status")
+        return p.stdout
+    # Uprobe sessions came with Linux 6.13.
+    release = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
+    want = "by uprobe sessions" if release >= (6, 13) else "by entry and return probes"
+    check(f"sampled tracing (--sample) {want}" in version(None),
+          f"kernel {os.uname().release}: leakd should say '{want}'")
+    check("by entry and return probes" in
+          version(dict(os.environ, LEAKD_NO_UPROBE_SESSION="1")), "the fallback is not named")
