@@ -71,6 +71,8 @@ static const struct opt opts[] = {
 	  "build unwind tables afresh, keep none" },
 	{ "frame-pointers", 0, K_FLAG, OFF(frame_pointers), 0, 0, BOTH, NULL,
 	  "walk stacks by frame pointers only (cheaper)" },
+	{ "exact", 0, K_FLAG, OFF(exact), 0, 0, IN_CLI, NULL,
+	  "probe the allocator even where a sampler reports" },
 	{ "config", 'c', K_SPECIAL, 0, 0, 0, IN_CLI, "FILE",
 	  "daemon: config file (default " LEAKD_CONFIG_PATH ")" },
 	{ "socket", 0, K_STRING, OFF(socket), 0, 0, BOTH, "PATH",

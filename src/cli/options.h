@@ -52,6 +52,7 @@ struct leakd_options {
 	uint64_t unwind_rows;		/* the kernel's unwind table budget, in rows */
 	const char *cache_dir;		/* unwind tables built before; NULL: none */
 	bool frame_pointers;		/* no unwind tables: frame pointers only */
+	bool exact;			/* allocator probes even where otel_memory probes are */
 	/* The daemon. */
 	const char *config;		/* NULL: no configuration file */
 	const char *socket;

@@ -66,7 +66,12 @@ static int on_record(void *ctx, void *data, size_t size)
 
 		if (size < sizeof(*a))
 			break;
-		proc_mem__alloc(p, h->tid, h->aux, a->addr, a->size, a->stack_id, a->old_addr, h->ts);
+		if (a->weight && !a->old_addr)
+			proc_mem__alloc_weighted(p, h->tid, h->aux, a->addr, a->size, a->weight,
+						 a->stack_id, h->ts);
+		else
+			proc_mem__alloc(p, h->tid, h->aux, a->addr, a->size, a->stack_id,
+					a->old_addr, h->ts);
 		return 0;
 	}
 	case LEAKD_EV_FREE:

@@ -19,10 +19,11 @@
 #include "stacks/unwinder.h"
 #include "base/macros.h"
 
-/* One allocator object attached in one process. */
+/* One allocator object (or one object with otel_memory probes) attached in one process. */
 struct attachment {
 	dev_t dev;
 	uint64_t inode;
+	bool usdt;		/* its otel_memory probes, not its allocator entry points */
 	struct tracer_object info;
 	struct bpf_link **links;
 	size_t nr_links;
@@ -48,12 +49,21 @@ struct plan {
 
 #define MAX_PLANS 4096
 
+/* The otel_memory probes a file has, by device and inode: most have none. */
+struct usdt_plan {
+	uint64_t key;
+	dev_t dev;
+	uint64_t inode;
+	int nr;
+};
+
 struct tracer {
 	struct leakd_bpf *skel;
 	bool multi;		/* uprobe multi-links */
 	bool tracefs;		/* per-syscall tracepoints (else raw syscall exit) */
 	struct hashtab procs;	/* struct traced_proc */
 	struct hashtab plans;	/* struct plan */
+	struct hashtab usdt_plans; /* struct usdt_plan */
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -150,7 +160,8 @@ static int attach_tracepoints(struct tracer *t)
 
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		if (!bpf_program__autoload(prog) || prog == t->skel->progs.alloc_enter ||
-		    prog == t->skel->progs.alloc_exit || prog == t->skel->progs.free_enter)
+		    prog == t->skel->progs.alloc_exit || prog == t->skel->progs.free_enter ||
+		    prog == t->skel->progs.otel_alloc || prog == t->skel->progs.otel_free)
 			continue;
 		/* The skeleton owns the link and destroys it with itself. */
 		if (!bpf_program__attach(prog))
@@ -178,6 +189,8 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	err = hashtab__init(&t->procs, sizeof(struct traced_proc), 16);
 	if (!err)
 		err = hashtab__init(&t->plans, sizeof(struct plan), 64);
+	if (!err)
+		err = hashtab__init(&t->usdt_plans, sizeof(struct usdt_plan), 64);
 	if (err)
 		goto fail;
 	t->multi = probe_uprobe_multi();
@@ -246,6 +259,7 @@ void tracer__free(struct tracer *t)
 			detach_objects(p);
 	hashtab__destroy(&t->procs);
 	hashtab__destroy(&t->plans);
+	hashtab__destroy(&t->usdt_plans);
 	leakd_bpf__destroy(t->skel);
 	free(t);
 }
@@ -359,12 +373,12 @@ static int attach_sites(struct tracer *t, struct attachment *a, pid_t pid, const
 	return err;
 }
 
-static bool attached(const struct traced_proc *p, const struct map_entry *e)
+static bool attached(const struct traced_proc *p, const struct map_entry *e, bool usdt)
 {
 	const struct attachment *a;
 
 	for (a = p->objects; a; a = a->next)
-		if (a->dev == e->dev && a->inode == e->inode)
+		if (a->dev == e->dev && a->inode == e->inode && a->usdt == usdt)
 			return true;
 	return false;
 }
@@ -453,7 +467,7 @@ int tracer__attach(struct tracer *t, pid_t pid)
 	for (i = 0; i < maps.n; i++) {
 		const struct map_entry *e = &maps.v[i];
 
-		if (!e->exec || !map_entry__is_file(e) || attached(p, e))
+		if (!e->exec || !map_entry__is_file(e) || attached(p, e, false))
 			continue;
 		err = attach_object(t, p, pid, e);
 		if (err < 0)
@@ -517,7 +531,8 @@ int tracer__counters(const struct tracer *t, uint64_t *ret)
 uint64_t tracer__missed_runs(const struct tracer *t)
 {
 	struct bpf_program *progs[] = { t->skel->progs.alloc_enter, t->skel->progs.alloc_exit,
-					t->skel->progs.free_enter };
+					t->skel->progs.free_enter, t->skel->progs.otel_alloc,
+					t->skel->progs.otel_free };
 	uint64_t missed = 0;
 	size_t i;
 
@@ -553,3 +568,156 @@ const char *tracer__counter_name(unsigned int c)
 	return c < LEAKD_CNT__COUNT && counter_names[c] ? counter_names[c] : NULL;
 }
 
+
+/* ---- otel_memory USDT probes (in-process samplers) ---- */
+
+#define OTEL_PROVIDER "otel_memory"
+
+/* The otel_memory probes of a mapped file: a count, 0 for none; cached by file. */
+static int usdt_probes_of(struct tracer *t, pid_t pid, const struct map_entry *e)
+{
+	uint64_t key = (((uint64_t)e->dev << 32) ^ e->inode) * 0x9e3779b97f4a7c15ULL | 1;
+	struct usdt_plan *plan = hashtab__get(&t->usdt_plans, key);
+	char path[128];
+	int n, err;
+
+	if (plan && plan->dev == e->dev && plan->inode == e->inode)
+		return plan->nr;
+	err = map_entry__open_path(e, pid, path, sizeof(path));
+	if (err)
+		return err;
+	n = elf_usdt_count(path, OTEL_PROVIDER);
+	if (n == -ENOENT)
+		return -ESRCH;
+	if (n < 0)
+		return 0;	/* not an ELF file, or unreadable: nothing to attach */
+	if (!plan && t->usdt_plans.count < MAX_PLANS &&
+	    (plan = hashtab__upsert(&t->usdt_plans, key, NULL))) {
+		plan->dev = e->dev;
+		plan->inode = e->inode;
+		plan->nr = n;
+	}
+	return n;
+}
+
+int tracer__usdt_objects(struct tracer *t, pid_t pid)
+{
+	struct proc_maps maps;
+	size_t i;
+	int err, n = 0;
+
+	err = procmaps__read(pid, &maps);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	for (i = 0; i < maps.n; i++) {
+		const struct map_entry *e = &maps.v[i];
+
+		if (!e->exec || !map_entry__is_file(e))
+			continue;
+		err = usdt_probes_of(t, pid, e);
+		if (err < 0)
+			goto out;
+		n += err > 0;
+	}
+	err = n;
+out:
+	procmaps__destroy(&maps);
+	return err;
+}
+
+/* Attaches both probes of one object; the free probe may be missing, the alloc one not. */
+static int attach_usdt_object(struct tracer *t, struct traced_proc *p, pid_t pid,
+			      const struct map_entry *e, int nr)
+{
+	struct attachment *a;
+	struct bpf_link *l;
+	char path[128];
+	int err;
+
+	err = map_entry__open_path(e, pid, path, sizeof(path));
+	if (err)
+		return err;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->dev = e->dev;
+	a->inode = e->inode;
+	a->usdt = true;
+	snprintf(a->info.path, sizeof(a->info.path), "%s", e->path);
+	a->info.nr_sites = nr;
+	a->info.usdt = true;
+	/* The free probe first: an allocation seen without its free would look leaked. */
+	l = bpf_program__attach_usdt(t->skel->progs.otel_free, pid, path, OTEL_PROVIDER, "free",
+				     NULL);
+	if (l)
+		err = add_link(a, l);
+	else if (errno != ENOENT)
+		err = -errno;
+	if (!err)
+		err = add_link(a, bpf_program__attach_usdt(t->skel->progs.otel_alloc, pid, path,
+							   OTEL_PROVIDER, "alloc", NULL));
+	if (err) {
+		struct traced_proc tmp = { .objects = a };
+
+		detach_objects(&tmp);
+		return err;
+	}
+	a->next = p->objects;
+	p->objects = a;
+	return 1;
+}
+
+int tracer__attach_usdt(struct tracer *t, pid_t pid)
+{
+	struct proc_maps maps;
+	struct traced_proc *p;
+	bool is_new;
+	size_t i;
+	int err, n, added = 0, nr_objects = 0;
+	__u32 key = pid;
+	__u8 one = 1;
+
+	err = procmaps__read(pid, &maps);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	p = hashtab__upsert(&t->procs, pid, &is_new);
+	if (!p) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (is_new && bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY)) {
+		err = -errno;
+		hashtab__remove(&t->procs, pid, NULL);
+		goto out;
+	}
+	for (i = 0; i < maps.n; i++) {
+		const struct map_entry *e = &maps.v[i];
+
+		if (!e->exec || !map_entry__is_file(e) || attached(p, e, true))
+			continue;
+		n = usdt_probes_of(t, pid, e);
+		if (n > 0)
+			n = attach_usdt_object(t, p, pid, e, n);
+		if (n < 0) {
+			err = n;
+			goto done;
+		}
+		added += n;
+	}
+	err = added;
+done:
+	for (const struct attachment *a = p->objects; a; a = a->next)
+		nr_objects += a->usdt;
+	if (!nr_objects && (err >= 0 || is_new)) {
+		/* Nothing of ours there: leave the process as it was. */
+		if (is_new) {
+			hashtab__remove(&t->procs, pid, NULL);
+			bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
+		}
+		if (err >= 0)
+			err = -ENOENT;
+	}
+out:
+	procmaps__destroy(&maps);
+	return err;
+}

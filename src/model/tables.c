@@ -257,20 +257,43 @@ static struct stack_stats *stats_at(const struct proc_mem *p, uint32_t index, en
 	return index < p->nr_stacks ? &p->stacks[index]->level[l] : NULL;
 }
 
-/* A stack gains size bytes in one piece at level l. */
-static void stats_add(struct proc_mem *p, uint32_t index, enum level l, uint64_t size, uint64_t ts)
+/* A stack gains size bytes in count pieces at level l. */
+static void stats_add_n(struct proc_mem *p, uint32_t index, enum level l, uint64_t size,
+			uint64_t count, uint64_t ts)
 {
 	struct stack_stats *st = stats_at(p, index, l);
 
 	if (!st)
 		return;
 	st->total_bytes += size;
-	st->total_count++;
+	st->total_count += count;
 	st->live_bytes += size;
-	st->live_count++;
+	st->live_count += count;
 	if (!p->stacks[index]->first_ts)
 		p->stacks[index]->first_ts = ts;
 	p->stacks[index]->last_ts = ts;
+}
+
+/* A stack gains size bytes in one piece at level l. */
+static void stats_add(struct proc_mem *p, uint32_t index, enum level l, uint64_t size, uint64_t ts)
+{
+	stats_add_n(p, index, l, size, 1, ts);
+}
+
+/*
+ * What a block counts for: itself when traced exactly.  A sample stands for its
+ * weight in bytes and weight / size allocations (rounded: the sum stays unbiased
+ * to well under one allocation per sample), the estimators of sampled profiling.
+ */
+static void alloc_figures(const struct live_alloc *a, uint64_t *ret_bytes, uint64_t *ret_count)
+{
+	if (!a->weight || !a->size || a->weight <= a->size) {
+		*ret_bytes = a->size;
+		*ret_count = 1;
+		return;
+	}
+	*ret_bytes = a->weight;
+	*ret_count = (a->weight + a->size / 2) / a->size;
 }
 
 /*
@@ -294,9 +317,12 @@ static void stats_sub(struct proc_mem *p, uint32_t index, enum level l, uint64_t
 /* Accounts a block as gone from its stack. */
 static void release(struct proc_mem *p, const struct live_alloc *a)
 {
-	stats_sub(p, a->stack, LEVEL_HEAP, a->size, 1);
-	p->live_bytes -= a->size;
-	p->live_count--;
+	uint64_t bytes, count;
+
+	alloc_figures(a, &bytes, &count);
+	stats_sub(p, a->stack, LEVEL_HEAP, bytes, count);
+	p->live_bytes -= bytes;
+	p->live_count -= count;
 	p->total_frees++;
 }
 
@@ -313,8 +339,12 @@ static void insert(struct proc_mem *p, struct live_alloc *a)
 {
 	struct stack_stats *st = stats_at(p, a->stack, LEVEL_HEAP);
 	struct live_alloc *slot, old;
+	uint64_t bytes, count;
 
+	alloc_figures(a, &bytes, &count);
 	p->total_allocs++;
+	if (a->weight)
+		p->weighted_allocs++;
 	if (take(p, a->addr, &old)) {
 		/* Its free went unseen (a path leakd does not probe): let it go. */
 		p->notes.replaced_allocs++;
@@ -324,16 +354,16 @@ static void insert(struct proc_mem *p, struct live_alloc *a)
 	    !(slot = hashtab__upsert(&p->allocs, a->addr, NULL))) {
 		p->losses.allocs_dropped++;
 		if (st) {
-			st->total_bytes += a->size;
-			st->total_count++;
+			st->total_bytes += bytes;
+			st->total_count += count;
 		}
 		return;
 	}
 	*slot = *a;
 	p->tables->nr_allocs++;
-	p->live_bytes += a->size;
-	p->live_count++;
-	stats_add(p, a->stack, LEVEL_HEAP, a->size, a->ts);
+	p->live_bytes += bytes;
+	p->live_count += count;
+	stats_add_n(p, a->stack, LEVEL_HEAP, bytes, count, a->ts);
 }
 
 /* A parked block goes back to the table, as live as it was. */
@@ -381,6 +411,21 @@ void proc_mem__alloc(struct proc_mem *p, uint32_t tid, uint32_t fn, uint64_t add
 		if (!addr)
 			return;	/* realloc(p, 0) freed it */
 	}
+	a.stack = stack_lookup(p, stack_id);
+	if (a.stack != UINT32_MAX && (p->stacks[a.stack]->flags & STACK_OVERFLOW))
+		p->losses.stacks_merged++;
+	insert(p, &a);
+}
+
+void proc_mem__alloc_weighted(struct proc_mem *p, uint32_t tid, uint32_t fn, uint64_t addr,
+			      uint64_t size, uint64_t weight, uint64_t stack_id, uint64_t ts)
+{
+	struct live_alloc a = { .addr = addr, .size = size, .weight = weight, .ts = ts,
+				.fn = fn };
+
+	(void)tid;
+	if (!addr)
+		return;
 	a.stack = stack_lookup(p, stack_id);
 	if (a.stack != UINT32_MAX && (p->stacks[a.stack]->flags & STACK_OVERFLOW))
 		p->losses.stacks_merged++;

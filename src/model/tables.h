@@ -59,6 +59,7 @@ struct proc_stack {
 struct live_alloc {
 	uint64_t addr;		/* hashtab key */
 	uint64_t size;
+	uint64_t weight;	/* sampled: the bytes it stands for; 0: exact, itself */
 	uint64_t ts;
 	uint32_t stack;		/* index into proc.stacks */
 	uint32_t fn;		/* enum leakd_fn */
@@ -98,6 +99,8 @@ struct proc_mem {
 	/* Allocator level (traced processes). */
 	uint64_t live_bytes, live_count;
 	uint64_t total_allocs, total_frees;
+	uint64_t weighted_allocs;	/* of total_allocs, samples that stand for more:
+					 * the allocator-level figures are estimates */
 	struct hashtab allocs;		/* struct live_alloc */
 	struct hashtab parked;		/* struct parked: blocks inside realloc, by tid */
 	/* Mapping level. */
@@ -140,6 +143,12 @@ size_t tables__memory(const struct tables *t);
 /* Allocator level.  Timestamps are CLOCK_MONOTONIC ns. */
 void proc_mem__alloc(struct proc_mem *p, uint32_t tid, uint32_t fn, uint64_t addr, uint64_t size,
 		 uint64_t stack_id, uint64_t old_addr, uint64_t ts);
+/*
+ * A sampled allocation that stands for weight bytes (weight > size; an in-process
+ * sampler's otel_memory probe): live bytes add up its weight, counts weight / size.
+ */
+void proc_mem__alloc_weighted(struct proc_mem *p, uint32_t tid, uint32_t fn, uint64_t addr,
+			      uint64_t size, uint64_t weight, uint64_t stack_id, uint64_t ts);
 void proc_mem__dealloc(struct proc_mem *p, uint32_t tid, uint64_t addr);
 void proc_mem__realloc_begin(struct proc_mem *p, uint32_t tid, uint64_t addr);
 

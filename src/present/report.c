@@ -316,6 +316,9 @@ static void print_text(FILE *f, const struct report_opts *o, const struct report
 		p->live_count, p->total_allocs, p->total_frees);
 	if (report__incomplete(m, p))
 		losses_text(f, m, p);
+	if (p->weighted_allocs)
+		fprintf(f, "  estimated: %" PRIu64 " of the allocations are samples that stand for "
+			   "more (bytes and counts are estimates)\n", p->weighted_allocs);
 	if (p->notes.unmatched_frees)
 		fprintf(f, "  %" PRIu64 " frees of blocks not seen allocated (allocated before "
 			   "tracing began, or freed again by the allocator itself)\n",
@@ -431,6 +434,7 @@ static void print_json(FILE *f, const struct report_opts *o, const struct report
 	json_u64(&j, "live_allocs", p->live_count);
 	json_u64(&j, "total_allocs", p->total_allocs);
 	json_u64(&j, "total_frees", p->total_frees);
+	json_u64(&j, "sampled_allocs", p->weighted_allocs);
 	json_u64(&j, "unmatched_frees", p->notes.unmatched_frees);
 	json_u64(&j, "replaced_allocs", p->notes.replaced_allocs);
 	json_u64(&j, "nr_stacks", p->nr_stacks);

@@ -41,6 +41,7 @@ struct adhoc {
 	bool is_child;
 	bool forwarded;		/* a first signal was passed on to the command */
 	bool rediscover;	/* the process exec'd: look for its allocators now */
+	bool via_usdt;		/* it reports through otel_memory probes (a sampler) */
 	const char *stop;	/* why tracing ended, once it has */
 	int sigfd, pidfd, epfd;
 };
@@ -73,9 +74,36 @@ static void log_objects(struct adhoc *a)
 	size_t n, i;
 
 	n = tracer__objects(a->tracer, a->pid, objs, ARRAY_SIZE(objs));
-	for (i = 0; i < n; i++)
-		log_info("pid %d: %u probes in %s (%u without single-step)", (int)a->pid,
-			 objs[i].nr_sites, objs[i].path, objs[i].nr_emulated);
+	for (i = 0; i < n; i++) {
+		if (objs[i].usdt)
+			log_info("pid %d: %u otel_memory probes in %s", (int)a->pid,
+				 objs[i].nr_sites, objs[i].path);
+		else
+			log_info("pid %d: %u probes in %s (%u without single-step)", (int)a->pid,
+				 objs[i].nr_sites, objs[i].path, objs[i].nr_emulated);
+	}
+}
+
+/*
+ * A process whose sampler emits otel_memory probes reports through them, at
+ * sampling cost; its allocator is probed only when exact figures are asked for.
+ */
+static int attach_any(struct adhoc *a, pid_t pid)
+{
+	int err;
+
+	if (a->via_usdt)
+		return tracer__attach_usdt(a->tracer, pid);
+	if (!a->o->exact) {
+		err = tracer__attach_usdt(a->tracer, pid);
+		if (err >= 0) {
+			a->via_usdt = true;
+			return err;
+		}
+		if (err != -ENOENT)
+			return err;
+	}
+	return tracer__attach(a->tracer, pid);
 }
 
 /*
@@ -95,7 +123,7 @@ static int attach_cb(void *ctx, pid_t pid)
 			log_warn("pid %d: unwind tables still building; early stacks may be short",
 				 (int)pid);
 	}
-	return tracer__attach(a->tracer, pid);
+	return attach_any(a, pid);
 }
 
 static int report(struct adhoc *a, bool final)
@@ -173,8 +201,13 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 		log_err("cannot watch pid %d: %s", (int)a->pid, strerror(-a->pidfd));
 		return EXIT_FAILURE_RUNTIME;
 	}
-	log_info("tracing pid %d (%s) with %s probes and %s", (int)a->pid, p->comm,
-		 tracer__mechanism(a->tracer), tracer__syscall_mechanism(a->tracer));
+	if (a->via_usdt)
+		log_info("tracing pid %d (%s): reporting through the otel_memory sampler "
+			 "(sampled: figures are estimates), memory syscalls with %s", (int)a->pid,
+			 p->comm, tracer__syscall_mechanism(a->tracer));
+	else
+		log_info("tracing pid %d (%s) with %s probes and %s", (int)a->pid, p->comm,
+			 tracer__mechanism(a->tracer), tracer__syscall_mechanism(a->tracer));
 	log_objects(a);
 	return EXIT_OK;
 }
@@ -234,7 +267,7 @@ static int run_loop(struct adhoc *a)
 		if (a->stop)
 			break;
 		if (a->rediscover || now >= next_rediscover) {
-			err = tracer__attach(a->tracer, a->pid);
+			err = attach_any(a, a->pid);
 			if (err > 0)
 				log_objects(a);
 			symbolizer__refresh_proc(a->sym, a->pid);
