@@ -42,6 +42,8 @@ struct adhoc {
 	bool forwarded;		/* a first signal was passed on to the command */
 	bool rediscover;	/* the process exec'd: look for its allocators now */
 	bool via_usdt;		/* it reports through otel_memory probes (a sampler) */
+	bool redecide;		/* exec'd: the new image may report otherwise */
+	bool stderr_said_tracing; /* the "tracing pid" line was logged */
 	const char *stop;	/* why tracing ended, once it has */
 	int sigfd, pidfd, epfd;
 };
@@ -58,6 +60,7 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 		if (a->unw)
 			unwinder__update_proc(a->unw, pid);
 		a->rediscover = true;
+		a->redecide = true;
 	} else if (type == LEAKD_EV_MAP_EXEC) {
 		if (a->unw)
 			unwinder__update_proc(a->unw, pid);
@@ -87,23 +90,35 @@ static void log_objects(struct adhoc *a)
 /*
  * A process whose sampler emits otel_memory probes reports through them, at
  * sampling cost; its allocator is probed only when exact figures are asked for.
+ * Decided again after an exec (env LD_PRELOAD=... prog): a new image may differ.
  */
 static int attach_any(struct adhoc *a, pid_t pid)
 {
-	int err;
+	struct proc_mem *p;
+	int n;
 
-	if (a->via_usdt)
-		return tracer__attach_usdt(a->tracer, pid);
-	if (!a->o->exact) {
-		err = tracer__attach_usdt(a->tracer, pid);
-		if (err >= 0) {
-			a->via_usdt = true;
-			return err;
-		}
-		if (err != -ENOENT)
-			return err;
+	if (a->o->exact)
+		return tracer__attach(a->tracer, pid);
+	if (a->redecide && a->via_usdt) {
+		tracer__detach(a->tracer, pid);
+		a->via_usdt = false;
 	}
-	return tracer__attach(a->tracer, pid);
+	a->redecide = false;
+	if (!a->via_usdt) {
+		n = tracer__usdt_objects(a->tracer, pid);
+		if (n <= 0)
+			return n ? n : tracer__attach(a->tracer, pid);
+		/* A sampler reports from here on: exact figures of the allocator go. */
+		tracer__detach(a->tracer, pid);
+		p = tables__proc(&a->tables, pid);
+		if (p && p->total_allocs)
+			proc_mem__untrace(p);
+		a->via_usdt = true;
+		if (a->stderr_said_tracing)
+			log_info("pid %d: reporting through the otel_memory sampler from now on",
+				 (int)pid);
+	}
+	return tracer__attach_usdt(a->tracer, pid);
 }
 
 /*
@@ -209,6 +224,7 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 		log_info("tracing pid %d (%s) with %s probes and %s", (int)a->pid, p->comm,
 			 tracer__mechanism(a->tracer), tracer__syscall_mechanism(a->tracer));
 	log_objects(a);
+	a->stderr_said_tracing = true;
 	return EXIT_OK;
 }
 
@@ -270,6 +286,8 @@ static int run_loop(struct adhoc *a)
 			err = attach_any(a, a->pid);
 			if (err > 0)
 				log_objects(a);
+			else if (err < 0 && err != -ENOENT && err != -ESRCH)
+				log_warn("pid %d: cannot attach: %s", (int)a->pid, strerror(-err));
 			symbolizer__refresh_proc(a->sym, a->pid);
 			if (a->unw)
 				unwinder__update_proc(a->unw, a->pid);
