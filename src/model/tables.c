@@ -282,18 +282,26 @@ static void stats_add(struct proc_mem *p, uint32_t index, enum level l, uint64_t
 
 /*
  * What a block counts for: itself when traced exactly.  A sample stands for its
- * weight in bytes and weight / size allocations (rounded: the sum stays unbiased
- * to well under one allocation per sample), the estimators of sampled profiling.
+ * weight in bytes and weight / size allocations, the estimators of sampled
+ * profiling.  Counts are whole: the fraction is rounded up or down at random
+ * (decided by the block's address and time, so the same both ways), which keeps
+ * the sum unbiased even where weight / size is near 1.
  */
 static void alloc_figures(const struct live_alloc *a, uint64_t *ret_bytes, uint64_t *ret_count)
 {
+	uint64_t whole, rest, h;
+
 	if (!a->weight || !a->size || a->weight <= a->size) {
 		*ret_bytes = a->size;
 		*ret_count = 1;
 		return;
 	}
 	*ret_bytes = a->weight;
-	*ret_count = (a->weight + a->size / 2) / a->size;
+	whole = a->weight / a->size;
+	rest = a->weight % a->size;
+	h = (a->addr ^ (a->ts * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 31;
+	*ret_count = whole + ((unsigned __int128)h * a->size >> 64 < rest);
 }
 
 /*

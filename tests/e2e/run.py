@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Skip, TestFailure  # noqa: E402
 
-MODULES = ["cases_adhoc", "cases_errors", "cases_stacks", "cases_daemon"]
+MODULES = ["cases_adhoc", "cases_errors", "cases_stacks", "cases_daemon", "cases_sampler"]
 
 
 def find(name):

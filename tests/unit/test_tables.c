@@ -243,6 +243,38 @@ START_TEST(malloc_then_free)
 }
 END_TEST
 
+/* Sampled allocations stand for their weight; their frees take exactly that back. */
+START_TEST(weighted_allocs)
+{
+	struct proc_mem *p = setup_big();
+	uint64_t i, n = 10000;
+
+	proc_mem__alloc_weighted(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, 1000, S1, 10);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 50, S1, 0, 11);
+	ck_assert_uint_eq(p->live_bytes, 1050);
+	ck_assert_uint_eq(p->live_count, 11);
+	ck_assert_uint_eq(p->weighted_allocs, 1);
+	ck_stats(HEAP(p, S1), 1050, 11, 1050, 11, 0, 0);
+	proc_mem__dealloc(p, TID, 0x1000);
+	ck_stats(HEAP(p, S1), 50, 1, 1050, 11, 1000, 10);
+	proc_mem__dealloc(p, TID, 0x2000);
+	ck_assert_uint_eq(p->live_bytes, 0);
+	ck_assert_uint_eq(p->live_count, 0);
+
+	/* Each stands for 1.25 blocks: counts round either way, and add up to 1.25 n. */
+	for (i = 1; i <= n; i++)
+		proc_mem__alloc_weighted(p, TID, LEAKD_FN_MALLOC, i * 0x40, 400, 500, S2, i);
+	ck_assert_uint_eq(p->live_bytes, 500 * n);
+	ck_assert_uint_ge(p->live_count, n * 125 / 100 - n / 50);
+	ck_assert_uint_le(p->live_count, n * 125 / 100 + n / 50);
+	for (i = 1; i <= n; i++)
+		proc_mem__dealloc(p, TID, i * 0x40);
+	ck_assert_uint_eq(p->live_bytes, 0);
+	ck_assert_uint_eq(p->live_count, 0);
+	ck_assert_uint_eq(HEAP(p, S2)->live_count, 0);
+}
+END_TEST
+
 START_TEST(unknown_free_counts_unmatched)
 {
 	struct proc_mem *p = setup_big();
@@ -1598,6 +1630,7 @@ int main(void)
 	TCase *model = tcase_create("model");
 
 	tcase_add_test(heap, malloc_then_free);
+	tcase_add_test(heap, weighted_allocs);
 	tcase_add_test(heap, unknown_free_counts_unmatched);
 	tcase_add_test(heap, realloc_moves_block);
 	tcase_add_test(heap, realloc_in_place);
