@@ -32,12 +32,21 @@
 #define TLS __thread __attribute__((tls_model("initial-exec")))
 
 #define DEFAULT_INTERVAL (512 * 1024)
-#define FREESET_SLOT_BITS 16		/* 64 Ki sampled blocks live at once */
+#define FREESET_SLOT_BITS 16		/* room for 32 Ki sampled blocks live at once */
+#define FREESET_MAX_BITS 26
 
 OTEL_USDT_DEFINE_SEMAPHORE(alloc);
 OTEL_USDT_DEFINE_SEMAPHORE(free);
 
-/* The allocator behind us; each pointer starts at a stub that resolves them all. */
+static void *boot_malloc(size_t n);
+static void *boot_calloc(size_t n, size_t m);
+static void *boot_realloc(void *p, size_t n);
+static void boot_free(void *p);
+
+/*
+ * The allocator behind us.  The hot four start at stubs that look them all up, so
+ * that their fast paths test nothing but the countdown.
+ */
 static struct {
 	void *(*malloc)(size_t);
 	void *(*calloc)(size_t, size_t);
@@ -49,7 +58,9 @@ static struct {
 	void *(*memalign)(size_t, size_t);
 	void *(*valloc)(size_t);
 	void *(*pvalloc)(size_t);
-} real;
+} real = { .malloc = boot_malloc, .calloc = boot_calloc, .realloc = boot_realloc,
+	   .free = boot_free };
+static int resolved;
 
 static double interval = DEFAULT_INTERVAL;
 static struct freeset set;
@@ -95,24 +106,6 @@ static void *next(const char *name)
 	return dlsym(RTLD_NEXT, name);
 }
 
-static void resolve(void)
-{
-	if (__atomic_load_n(&real.free, __ATOMIC_ACQUIRE))
-		return;
-	resolving = 1;
-	real.calloc = next("calloc");
-	real.malloc = next("malloc");
-	real.realloc = next("realloc");
-	real.reallocarray = next("reallocarray");
-	real.posix_memalign = next("posix_memalign");
-	real.aligned_alloc = next("aligned_alloc");
-	real.memalign = next("memalign");
-	real.valloc = next("valloc");
-	real.pvalloc = next("pvalloc");
-	__atomic_store_n(&real.free, (void (*)(void *))next("free"), __ATOMIC_RELEASE);
-	resolving = 0;
-}
-
 static double env_interval(void)
 {
 	const char *s = getenv("LEAKD_SAMPLER_INTERVAL");
@@ -131,6 +124,101 @@ static double env_interval(void)
 	return v;
 }
 
+/* Slots for LEAKD_SAMPLER_MAX_LIVE sampled blocks live at once, at half load. */
+static unsigned int env_slot_bits(void)
+{
+	const char *s = getenv("LEAKD_SAMPLER_MAX_LIVE");
+	unsigned long long n;
+	unsigned int bits = 10;
+	char *end;
+
+	if (!s || !*s)
+		return FREESET_SLOT_BITS;
+	n = strtoull(s, &end, 10);
+	if (*end || !n)
+		return FREESET_SLOT_BITS;
+	while (bits < FREESET_MAX_BITS && (1ULL << bits) < 2 * n)
+		bits++;
+	return bits;
+}
+
+/*
+ * Looks up the allocator behind us and reads the settings: at the first
+ * allocation, which comes before our constructor when another library's
+ * constructor allocates (libstdc++'s does).
+ */
+static void resolve(void)
+{
+	unsigned int bits;
+	void *f;
+
+	if (__atomic_load_n(&resolved, __ATOMIC_ACQUIRE))
+		return;
+	resolving = 1;
+	if ((f = next("calloc")))
+		real.calloc = f;
+	if ((f = next("malloc")))
+		real.malloc = f;
+	if ((f = next("realloc")))
+		real.realloc = f;
+	real.reallocarray = next("reallocarray");
+	real.posix_memalign = next("posix_memalign");
+	real.aligned_alloc = next("aligned_alloc");
+	real.memalign = next("memalign");
+	real.valloc = next("valloc");
+	real.pvalloc = next("pvalloc");
+	if ((f = next("free")))
+		real.free = f;
+	interval = env_interval();
+	bits = env_slot_bits();
+	/* Pages are touched only where addresses hash: the table costs what it holds. */
+	f = mmap(NULL, sizeof(uint64_t) << bits, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (f != MAP_FAILED) {
+		set.bits = bits;
+		__atomic_store_n(&set.slots, f, __ATOMIC_RELEASE);
+	}
+	resolving = 0;
+	__atomic_store_n(&resolved, 1, __ATOMIC_RELEASE);
+}
+
+static void *boot_malloc(size_t n)
+{
+	if (resolving)
+		return boot_alloc(n, 16);
+	resolve();
+	return real.malloc == boot_malloc ? NULL : real.malloc(n);
+}
+
+static void *boot_calloc(size_t n, size_t m)
+{
+	size_t bytes;
+
+	if (resolving) {
+		/* The boot heap is zeroed and never reused. */
+		return __builtin_mul_overflow(n, m, &bytes) ? NULL : boot_alloc(bytes, 16);
+	}
+	resolve();
+	return real.calloc == boot_calloc ? NULL : real.calloc(n, m);
+}
+
+static void *boot_realloc(void *p, size_t n)
+{
+	if (resolving)
+		return NULL;
+	resolve();
+	return real.realloc == boot_realloc ? NULL : real.realloc(p, n);
+}
+
+static void boot_free(void *p)
+{
+	if (resolving)
+		return;
+	resolve();
+	if (real.free != boot_free)
+		real.free(p);
+}
+
 static void print_stats(void)
 {
 	fprintf(stderr, "leakd-sampler: pid %d: %llu sampled, %llu sampled frees, %llu dropped "
@@ -142,16 +230,8 @@ static void print_stats(void)
 __attribute__((constructor)) static void sampler_init(void)
 {
 	const char *s = getenv("LEAKD_SAMPLER_STATS");
-	void *slots;
 
 	resolve();
-	interval = env_interval();
-	slots = mmap(NULL, sizeof(uint64_t) << FREESET_SLOT_BITS, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (slots != MAP_FAILED) {
-		set.bits = FREESET_SLOT_BITS;
-		__atomic_store_n(&set.slots, slots, __ATOMIC_RELEASE);
-	}
 	if (s && *s == '1')
 		atexit(print_stats);
 }
@@ -278,41 +358,52 @@ static inline void restore_left(const uint64_t *saved)
 
 /* ---- the malloc family ---- */
 
+/* The countdown ran out: allocate, then see whether a sample point fell in the block. */
+static __attribute__((noinline, cold)) void *malloc_sampled(size_t n)
+{
+	void *p = real.malloc(n);
+
+	sample(p, n);
+	return p;
+}
+
 EXPORT void *malloc(size_t n)
 {
-	if (unlikely(!real.malloc)) {
-		if (resolving)
-			return boot_alloc(n, 16);
-		resolve();
+	uint64_t left = tl_left;
+
+	if (likely(n < left)) {
+		tl_left = left - n;
+		return real.malloc(n);	/* a tail jump */
 	}
-	return count(real.malloc(n), n);
+	return malloc_sampled(n);
+}
+
+static __attribute__((noinline, cold)) void *calloc_sampled(size_t n, size_t m, size_t bytes)
+{
+	void *p = real.calloc(n, m);
+
+	sample(p, bytes);
+	return p;
 }
 
 EXPORT void *calloc(size_t n, size_t m)
 {
+	uint64_t left = tl_left;
 	size_t bytes;
 
 	if (__builtin_mul_overflow(n, m, &bytes))
 		bytes = SIZE_MAX;
-	if (unlikely(!real.calloc)) {
-		if (resolving) {
-			/* The boot heap is zeroed and never reused. */
-			return bytes == SIZE_MAX ? NULL : boot_alloc(bytes, 16);
-		}
-		resolve();
+	if (likely(bytes < left)) {
+		tl_left = left - bytes;
+		return real.calloc(n, m);
 	}
-	return count(real.calloc(n, m), bytes);
+	return calloc_sampled(n, m, bytes);
 }
 
 EXPORT void free(void *p)
 {
-	if (unlikely(!real.free)) {
-		if (resolving || from_boot(p))
-			return;
-		resolve();
-	}
-	if (unlikely(from_boot(p)))
-		return;
+	if (unlikely((uintptr_t)p - (uintptr_t)boot_heap < sizeof(boot_heap)))
+		return;		/* from the boot heap: never the real allocator's */
 	uncount(p);
 	real.free(p);
 }
@@ -324,20 +415,16 @@ EXPORT void cfree(void *p)
 
 EXPORT void *realloc(void *p, size_t n)
 {
+	size_t room;
 	void *q;
 
-	if (unlikely(!real.realloc)) {
-		if (resolving)
-			return NULL;
-		resolve();
-	}
 	if (unlikely(from_boot(p))) {
 		/* A block from the boot heap moves to the real allocator. */
-		q = real.malloc(n);
+		q = malloc(n);
+		room = boot_heap + sizeof(boot_heap) - (char *)p;
 		if (q)
-			memcpy(q, p, n < (size_t)(boot_heap + sizeof(boot_heap) - (char *)p) ?
-					     n : (size_t)(boot_heap + sizeof(boot_heap) - (char *)p));
-		return count(q, n);
+			memcpy(q, p, n < room ? n : room);
+		return q;
 	}
 	if (p)
 		uncount(p);

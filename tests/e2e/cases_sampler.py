@@ -55,11 +55,12 @@ class Preloaded:
     """leak_sampled waiting, with the sampler (and maybe an allocator) preloaded,
     then leakd --pid attached while it runs."""
 
-    def __init__(self, preload, interval=INTERVAL):
+    def __init__(self, preload, interval=INTERVAL, max_live=200000):
         self.wd = Workdir()
         self.out, self.truth = self.wd.file("report"), self.wd.file("truth.json")
         env = dict(os.environ, LEAKER_TRUTH=self.truth, LD_PRELOAD=" ".join(preload),
-                   LEAKD_SAMPLER_INTERVAL=str(interval))
+                   LEAKD_SAMPLER_INTERVAL=str(interval),
+                   LEAKD_SAMPLER_MAX_LIVE=str(max_live))
         self.leakd = None
         self.leaker = subprocess.Popen([leaker("leak_sampled"), "wait"], env=env,
                                        cwd=self.wd.path, stdin=subprocess.PIPE,
@@ -191,3 +192,24 @@ def case_sampler_untraced():
     p = subprocess.run([leaker("leak_sampled")], env=env, timeout=TIMEOUT)
     check_eq(p.returncode, 0, "leaker exit status")
     check_eq(read_truth(truth)["notes"]["sampled_after"], 0, "samples with nobody listening")
+
+
+def case_sampler_every_byte():
+    """LEAKD_SAMPLER_INTERVAL=1 samples every allocation, each standing for itself:
+    the figures through the sampler are then exact, realloc and calloc included."""
+    p = Preloaded([SAMPLER], interval=1)
+    r = p.run()
+    check_eq(r.returncode, 0, f"leakd exit status ({r.stderr.strip()})")
+    check_eq(r.truth["notes"]["sampler_dropped"], 0, "samples the sampler could not keep")
+    check_truth(r.final(), r.truth, "leak_sampled")
+
+
+def case_sampler_cxx():
+    """C++ operator new and delete through the sampler (libstdc++ forwards new to
+    malloc: counted once), every allocation sampled: exact figures."""
+    env = dict(os.environ, LD_PRELOAD=SAMPLER, LEAKD_SAMPLER_INTERVAL="1")
+    r = run_command([leaker("leak_cxx")], env=env)
+    check_eq(r.returncode, 0, f"leakd exit status ({r.stderr.strip()})")
+    check("reporting through the otel_memory sampler" in r.stderr,
+          f"leakd does not say it uses the sampler: {r.stderr!r}")
+    check_truth(r.final(), r.truth, "leak_cxx")

@@ -27,16 +27,20 @@ struct sampler_stats {
 	uint64_t sampled, sampled_frees, dropped;
 };
 
-static long long sampled(void)
+static struct sampler_stats stats(void)
 {
 	void (*f)(struct sampler_stats *) =
 		(void (*)(struct sampler_stats *))dlsym(RTLD_DEFAULT, "leakd_sampler_stats");
 	struct sampler_stats s = { 0 };
 
-	if (!f)
-		return -1;
-	f(&s);
-	return s.sampled;
+	if (f)
+		f(&s);
+	return s;
+}
+
+static long long sampled(void)
+{
+	return stats().sampled;
 }
 
 NOINLINE void leak_small(void)
@@ -91,6 +95,7 @@ int main(int argc, char **argv)
 	leak_grown();
 	churn();
 	truth_note("sampled_after", sampled());
+	truth_note("sampler_dropped", stats().dropped);
 	truth_write();
 	return 0;
 }
