@@ -11,8 +11,8 @@
 #ifndef LEAKD_USDT_BPF_H
 #define LEAKD_USDT_BPF_H
 
-/* Two specs (alloc, free) per attached object: room for a few thousand. */
-#define BPF_USDT_MAX_SPEC_CNT 8192
+/* Sized at load from the number of processes traced at once (tracer.c). */
+#define BPF_USDT_MAX_SPEC_CNT 512
 #define BPF_USDT_MAX_IP_CNT 1	/* bpf cookies carry the spec id on this kernel */
 #include <bpf/usdt.bpf.h>
 

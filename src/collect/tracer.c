@@ -211,6 +211,9 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	bpf_map__set_max_entries(t->skel->maps.unwind_procs,
 				 opts->unwind_procs ? opts->unwind_procs : opts->max_procs);
 	bpf_map__set_max_entries(t->skel->maps.unwind_rows, opts->unwind_rows);
+	/* libbpf takes one USDT spec per probe attached: two per sampler, a few per process. */
+	bpf_map__set_max_entries(t->skel->maps.__bpf_usdt_specs,
+				 opts->max_procs * 8 < 65536 ? opts->max_procs * 8 : 65536);
 	if (!t->multi) {
 		/* Plain uprobes: the same programs, attached through perf events. */
 		bpf_program__set_expected_attach_type(t->skel->progs.alloc_enter, 0);
