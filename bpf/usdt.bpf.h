@@ -16,10 +16,10 @@
 #define BPF_USDT_MAX_IP_CNT 1	/* bpf cookies carry the spec id on this kernel */
 #include <bpf/usdt.bpf.h>
 
-/* The text mapping of the probe's object, and whether it is the program itself. */
+/* The text mapping of the probe's object. */
 struct usdt_vma {
 	__u64 start, end;
-	bool found, is_exe;
+	bool found;
 };
 
 static long usdt_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -28,10 +28,33 @@ static long usdt_vma_cb(struct task_struct *task, struct vm_area_struct *vma, vo
 
 	v->start = vma->vm_start;
 	v->end = vma->vm_end;
-	v->is_exe = vma->vm_file && vma->vm_file == BPF_CORE_READ(task, mm, exe_file);
 	v->found = true;
 	return 0;
 }
+
+/*
+ * Where the code at pc is mapped: from the unwinder's mappings of the process,
+ * which need no lock, else from the kernel's (which fails while the mmap lock is
+ * contended).
+ */
+static __always_inline void usdt_text_of(__u64 pc, struct usdt_vma *v)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct leakd_unwind_proc *p = bpf_map_lookup_elem(&unwind_procs, &pid);
+	int mi = unwind_find_map(p, pc);
+
+	barrier_var(mi);
+	if (p && mi >= 0) {
+		v->start = p->maps[(__u32)mi & (LEAKD_UNWIND_MAX_MAPS - 1)].start;
+		v->end = p->maps[(__u32)mi & (LEAKD_UNWIND_MAX_MAPS - 1)].end;
+		v->found = true;
+		return;
+	}
+	bpf_find_vma(bpf_get_current_task_btf(), pc, usdt_vma_cb, v, 0);
+}
+
+/* The bpf cookie of an otel_memory probe (userspace's, next to libbpf's spec id). */
+#define USDT_COOKIE_IN_PROGRAM 1	/* the probes are in the program itself */
 
 struct usdt_shift {
 	struct inflight *t;
@@ -54,7 +77,8 @@ static long usdt_shift_one(__u32 i, void *data)
  * at the allocator's caller.  A program that emits the probes from its own code
  * keeps every frame, and so does a stack that never leaves the emitting object.
  */
-static __noinline __u64 capture_usdt_stack(struct inflight *t, __u64 pc, __u64 sp, __u64 bp)
+static __noinline __u64 capture_usdt_stack(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
+					  __u64 cookie)
 {
 	struct usdt_vma v = {};
 	struct usdt_shift s = { .t = t };
@@ -65,8 +89,9 @@ static __noinline __u64 capture_usdt_stack(struct inflight *t, __u64 pc, __u64 s
 		count(LEAKD_CNT_STACK_READ_FAILED);
 		return 0;
 	}
-	bpf_find_vma(bpf_get_current_task_btf(), pc, usdt_vma_cb, &v, 0);
-	if (v.found && !v.is_exe) {
+	if (!(cookie & USDT_COOKIE_IN_PROGRAM))
+		usdt_text_of(pc, &v);
+	if (v.found) {
 		for (k = 0; k < LEAKD_MAX_FRAMES; k++) {
 			__u64 f;
 
@@ -100,7 +125,8 @@ int BPF_USDT(otel_alloc, __u64 ptr, __u64 size, __u64 weight)
 		count(LEAKD_DROP_TASK_STORAGE);
 		return 0;
 	}
-	stack_id = capture_usdt_stack(t, PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx));
+	stack_id = capture_usdt_stack(t, PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx),
+				      bpf_usdt_cookie(ctx));
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_ALLOC);

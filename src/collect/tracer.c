@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
@@ -628,10 +629,24 @@ out:
 	return err;
 }
 
+/* The bpf cookie of an otel_memory probe: see usdt.bpf.h. */
+#define USDT_COOKIE_IN_PROGRAM 1
+
+/* Whether the mapped file is the process's program (its probes keep every frame). */
+static bool is_program(pid_t pid, const struct map_entry *e)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return !stat(path, &st) && st.st_ino == e->inode && st.st_dev == e->dev;
+}
+
 /* Attaches both probes of one object; the free probe may be missing, the alloc one not. */
 static int attach_usdt_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 			      const struct map_entry *e, int nr)
 {
+	LIBBPF_OPTS(bpf_usdt_opts, o);
 	struct attachment *a;
 	struct bpf_link *l;
 	char path[128];
@@ -640,6 +655,7 @@ static int attach_usdt_object(struct tracer *t, struct traced_proc *p, pid_t pid
 	err = map_entry__open_path(e, pid, path, sizeof(path));
 	if (err)
 		return err;
+	o.usdt_cookie = is_program(pid, e) ? USDT_COOKIE_IN_PROGRAM : 0;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
@@ -651,14 +667,14 @@ static int attach_usdt_object(struct tracer *t, struct traced_proc *p, pid_t pid
 	a->info.usdt = true;
 	/* The free probe first: an allocation seen without its free would look leaked. */
 	l = bpf_program__attach_usdt(t->skel->progs.otel_free, pid, path, OTEL_PROVIDER, "free",
-				     NULL);
+				     &o);
 	if (l)
 		err = add_link(a, l);
 	else if (errno != ENOENT)
 		err = -errno;
 	if (!err)
 		err = add_link(a, bpf_program__attach_usdt(t->skel->progs.otel_alloc, pid, path,
-							   OTEL_PROVIDER, "alloc", NULL));
+							   OTEL_PROVIDER, "alloc", &o));
 	if (err) {
 		struct traced_proc tmp = { .objects = a };
 

@@ -39,6 +39,24 @@ def case_otel_probes():
               "a stack starts in the library that emits the probes")
 
 
+def case_otel_probes_in_program():
+    """Probes in the program's own code: no frame is left out, the emitting function
+    comes first and the leaking one right below it."""
+    r = run_command([leaker("leak_otel_self")])
+    check_eq(r.returncode, 0, f"leakd exit status ({r.stderr.strip()})")
+    check("reporting through the otel_memory sampler" in r.stderr,
+          f"leakd does not say it uses the probes: {r.stderr!r}")
+    rep = r.final()
+    t = r.truth["sites"][0]
+    got = [0, 0]
+    for st in rep["stacks"]:
+        names = [fr.get("function") for fr in st["frames"]]
+        check_eq(names[:2], ["self_alloc", t["function"]], "the first frames")
+        got[0] += st["bytes"]
+        got[1] += st["allocs"]
+    check_eq(tuple(got), (t["bytes"], t["count"]), "bytes, allocations")
+
+
 def case_otel_probes_exact():
     """--exact: the allocator is probed instead, and figures are the plain blocks."""
     r = run_command([leaker("leak_otel")], leakd_args=["--exact"])
