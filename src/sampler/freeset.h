@@ -3,7 +3,7 @@
  * The addresses of the sampled blocks that are still live, so that free() can tell
  * in a few nanoseconds whether its block was sampled.  Lock-free: a fixed table
  * of slots with open addressing (linear probing, at most FREESET_PROBES slots from
- * an address's home), empty 0, removed 1; in front of it, per hash bucket, a count
+ * an address's home), empty 0, removed 1; in front of it, per filter bucket, a count
  * of the live addresses there, so that a free of an unsampled block (nearly all)
  * reads one counter and stops.  An address is inserted by the thread that
  * allocated its block and removed by the one that frees it, which the program
@@ -35,16 +35,22 @@ static inline uint64_t freeset__hash(uint64_t addr)
 	return (addr >> 4) * 0x9e3779b97f4a7c15ULL;
 }
 
-static inline uint16_t *freeset__bucket(struct freeset *s, uint64_t h)
+/*
+ * The filter's counter for addr: its low bits folded with the bits above, which
+ * spreads both the blocks of a heap and page-aligned ones, with no multiply on the
+ * path of every free.
+ */
+static inline uint16_t *freeset__bucket(struct freeset *s, uint64_t addr)
 {
-	return &s->filter[h >> (64 - FREESET_FILTER_BITS)];
+	return &s->filter[((addr >> 4) ^ (addr >> (4 + FREESET_FILTER_BITS))) &
+			  ((1u << FREESET_FILTER_BITS) - 1)];
 }
 
 /* Whether addr can be in the set; false for sure when it is not. */
 static inline bool freeset__maybe(struct freeset *s, uint64_t addr)
 {
 	return __atomic_load_n(&s->live, __ATOMIC_RELAXED) &&
-	       __atomic_load_n(freeset__bucket(s, freeset__hash(addr)), __ATOMIC_RELAXED);
+	       __atomic_load_n(freeset__bucket(s, addr), __ATOMIC_RELAXED);
 }
 
 /* 0, or -ENOSPC when no slot is free near addr's home (counted in full). */
@@ -61,7 +67,7 @@ static inline int freeset__insert(struct freeset *s, uint64_t addr)
 		while (cur <= FREESET_REMOVED) {
 			if (__atomic_compare_exchange_n(&s->slots[i], &cur, addr, false,
 							__ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
-				__atomic_add_fetch(freeset__bucket(s, h), 1, __ATOMIC_RELAXED);
+				__atomic_add_fetch(freeset__bucket(s, addr), 1, __ATOMIC_RELAXED);
 				__atomic_add_fetch(&s->live, 1, __ATOMIC_RELEASE);
 				return 0;
 			}
@@ -82,7 +88,7 @@ static inline bool freeset__take(struct freeset *s, uint64_t addr)
 
 		if (cur == addr) {
 			__atomic_store_n(&s->slots[i], FREESET_REMOVED, __ATOMIC_RELAXED);
-			__atomic_sub_fetch(freeset__bucket(s, h), 1, __ATOMIC_RELAXED);
+			__atomic_sub_fetch(freeset__bucket(s, addr), 1, __ATOMIC_RELAXED);
 			__atomic_sub_fetch(&s->live, 1, __ATOMIC_RELAXED);
 			return true;
 		}

@@ -449,6 +449,8 @@ EXPORT int posix_memalign(void **ret, size_t align, size_t n)
 
 	if (unlikely(!real.posix_memalign))
 		resolve();
+	if (unlikely(!real.posix_memalign))
+		return ENOMEM;
 	err = real.posix_memalign(ret, align, n);
 	if (!err)
 		count(*ret, n);
@@ -459,6 +461,10 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 {
 	if (unlikely(!real.aligned_alloc))
 		resolve();
+	if (unlikely(!real.aligned_alloc)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	return count(real.aligned_alloc(align, n), n);
 }
 
@@ -466,6 +472,10 @@ EXPORT void *memalign(size_t align, size_t n)
 {
 	if (unlikely(!real.memalign))
 		resolve();
+	if (unlikely(!real.memalign)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	return count(real.memalign(align, n), n);
 }
 
@@ -473,6 +483,10 @@ EXPORT void *valloc(size_t n)
 {
 	if (unlikely(!real.valloc))
 		resolve();
+	if (unlikely(!real.valloc)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	return count(real.valloc(n), n);
 }
 
@@ -480,6 +494,10 @@ EXPORT void *pvalloc(size_t n)
 {
 	if (unlikely(!real.pvalloc))
 		resolve();
+	if (unlikely(!real.pvalloc)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	return count(real.pvalloc(n), n);
 }
 
