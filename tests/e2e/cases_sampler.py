@@ -8,7 +8,7 @@ import os
 import subprocess
 import time
 
-from harness import (LEAKD, TIMEOUT, Result, Skip, TestFailure, Workdir, check, check_eq,
+from harness import (LEAKD, TIMEOUT, Attached, Result, Skip, Workdir, check, check_eq,
                      check_truth, leaker, read_json_lines, read_line, read_truth, run_command,
                      sites_by_function, wait_for_line)
 
@@ -55,6 +55,28 @@ def case_otel_probes_in_program():
         got[0] += st["bytes"]
         got[1] += st["allocs"]
     check_eq(tuple(got), (t["bytes"], t["count"]), "bytes, allocations")
+
+
+def case_otel_probes_dlopen():
+    """Probes in a library loaded at run time, after leakd attached to the process
+    with allocator probes: leakd finds them, switches to them (their semaphores go
+    from 0 to 1 while the process runs) and reports their weights."""
+    a = Attached(leaker_argv=[leaker("leak_otel_dlopen")])
+    try:
+        check("otel_memory" not in "".join(a.stderr_lines), "probes found before the dlopen")
+        a.send()
+        check(a.leaker_line("listening").startswith("listening"),
+              "the leaker's probes never got a listener")
+        a.release(b"")
+        r = a.finish()
+    finally:
+        a.kill()
+    check_eq(r.returncode, 0, f"leakd exit status ({r.stderr.strip()})")
+    check("reporting through the otel_memory sampler from now on" in r.stderr,
+          f"leakd does not say it switched to the probes: {r.stderr!r}")
+    rep = r.final()
+    check_eq(rep["sampled_allocs"], 5, "sampled allocations")
+    check_truth(rep, r.truth, "leak_otel_dlopen")
 
 
 def case_otel_probes_exact():

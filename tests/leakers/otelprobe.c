@@ -25,3 +25,9 @@ __attribute__((noinline)) void otelprobe_free(void *p)
 		OTEL_MEMORY_FREE(p);
 	free(p);
 }
+
+/* Whether a tracer listens to both probes: their semaphores are raised. */
+int otelprobe_listening(void)
+{
+	return OTEL_USDT_SEMAPHORE(alloc) && OTEL_USDT_SEMAPHORE(free);
+}
