@@ -67,7 +67,9 @@ def case_otel_probes_dlopen():
         a.send()
         check(a.leaker_line("listening").startswith("listening"),
               "the leaker's probes never got a listener")
-        a.release(b"")
+        a.stderr_lines += wait_for_line(a.leakd.stderr, "otel_memory probes in",
+                                        "leakd attached to the probes", seen=a.stderr_lines)
+        a.release()
         r = a.finish()
     finally:
         a.kill()

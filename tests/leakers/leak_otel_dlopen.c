@@ -3,8 +3,9 @@
  * Says "ready" and waits for a line on stdin (a tracer attaches meanwhile); then
  * loads libotelprobe.so (next to this program) with dlopen, waits until a tracer
  * listens to its otel_memory probes (their semaphores, raised by the kernel when
- * the tracer attaches to the newly mapped library), says "listening" and leaks
- * through them.
+ * the tracer attaches to the newly mapped library), says "listening", waits for
+ * another line (the kernel raises a semaphore just before it arms the probe: the
+ * tracer says when it is done) and leaks through them.
  */
 #include <dlfcn.h>
 #include <libgen.h>
@@ -58,6 +59,8 @@ int main(void)
 	}
 	printf("listening %d\n", (int)getpid());
 	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
 	leak_late();
 	truth_write();
 	return 0;
