@@ -255,3 +255,21 @@ def case_sampler_cxx():
     check("reporting through the otel_memory sampler" in r.stderr,
           f"leakd does not say it uses the sampler: {r.stderr!r}")
     check_truth(r.final(), r.truth, "leak_cxx")
+
+
+def case_sampler_threads():
+    """Threads that free each other's blocks, every allocation sampled: the sampler's
+    set of live samples, shared lock-free, loses none and invents none."""
+    env = dict(os.environ, LD_PRELOAD=SAMPLER, LEAKD_SAMPLER_INTERVAL="1",
+               LEAKD_SAMPLER_MAX_LIVE="200000")
+    r = run_command([leaker("leak_threads")], env=env)
+    check_eq(r.returncode, 0, f"leakd exit status ({r.stderr.strip()})")
+    check("reporting through the otel_memory sampler" in r.stderr,
+          f"leakd does not say it uses the sampler: {r.stderr!r}")
+    rep = r.final()
+    check(rep["complete"], f"report incomplete: {rep['counters']}")
+    check_truth(rep, r.truth, "leak_threads")
+    check(rep["total_frees"] >= r.truth["notes"]["cross_thread_frees"],
+          f"only {rep['total_frees']} frees seen")
+    # Frees reach a probe only for blocks the sampler saw allocated.
+    check_eq(rep["unmatched_frees"], 0, "frees of blocks never seen allocated")
