@@ -4,6 +4,7 @@
  * entry of free, attached per process by userspace (the kernel filters by pid).
  * The watch tier: anonymous mmap, munmap, mremap and brk, and the lifecycle of
  * processes (fork, exec, exit), for every process (daemon) or the traced ones.
+ * The otel_memory USDT probes of in-process samplers (usdt.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -213,23 +214,15 @@ static __always_inline bool send_stack(struct inflight *t, __u64 id, __u32 n, __
 }
 
 /*
- * The stack from user state (pc, sp, bp), deduplicated: returns its id, and sends
- * its frames the first time (and again when the kernel forgot it).  At an
- * allocator's entry pc is the allocator itself and the caller is found at sp;
- * at a syscall pc is where the process stopped.
+ * Deduplicates the n frames walked into t->pcs: returns the stack's id, and sends
+ * its frames the first time (and again when the kernel forgot it).
  */
-static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
-				      bool at_entry)
+static __always_inline __u64 commit_stack(struct inflight *t, __u32 n, __u32 flags)
 {
-	__u32 n, flags = 0, i, slot;
+	__u32 i, slot;
 	__u64 h, *sent;
 	__u8 one = 1;
 
-	n = unwind_user(t, pc, sp, bp, at_entry, &flags);
-	if (!n) {
-		count(LEAKD_CNT_STACK_READ_FAILED);
-		return 0;
-	}
 	if (flags & LEAKD_STACK_TRUNCATED)
 		count(LEAKD_CNT_STACK_TRUNCATED);
 	if (flags & LEAKD_STACK_READ_FAILED)
@@ -261,6 +254,24 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 	if (send_stack(t, h, n, flags) && sent)
 		*sent = h;
 	return h;
+}
+
+/*
+ * The stack from user state (pc, sp, bp), deduplicated.  At an allocator's entry
+ * pc is the allocator itself and the caller is found at sp; at a syscall pc is
+ * where the process stopped.
+ */
+static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
+				      bool at_entry)
+{
+	__u32 n, flags = 0;
+
+	n = unwind_user(t, pc, sp, bp, at_entry, &flags);
+	if (!n) {
+		count(LEAKD_CNT_STACK_READ_FAILED);
+		return 0;
+	}
+	return commit_stack(t, n, flags);
 }
 
 static __always_inline int emit_free(__u32 type, __u64 addr)
@@ -446,3 +457,4 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 
 #include "sample.bpf.h"
 #include "watch.bpf.h"
+#include "usdt.bpf.h"

@@ -66,7 +66,7 @@ _leakd()
 
 	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json --format
 		--short-names --output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
-		--unwind-rows --cache-dir --no-cache --sample --frame-pointers --config --socket
+		--unwind-rows --cache-dir --no-cache --sample --frame-pointers --exact --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --no-drilldown --trace-all
 		--max-procs --max-traced --max-exited --exited-min-bytes --max-rules

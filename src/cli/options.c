@@ -81,6 +81,8 @@ static const struct opt opts[] = {
 	  "SIZE", "sample one allocation per SIZE bytes on average" },
 	{ "frame-pointers", 0, K_FLAG, OFF(frame_pointers), 0, 0, BOTH, NULL,
 	  "walk stacks by frame pointers only (cheaper)" },
+	{ "exact", 0, K_FLAG, OFF(exact), 0, 0, IN_CLI, NULL,
+	  "probe the allocator even where a sampler reports" },
 	{ "config", 'c', K_SPECIAL, 0, 0, 0, IN_CLI, "FILE",
 	  "daemon: config file (default " LEAKD_CONFIG_PATH ")" },
 	{ "socket", 0, K_STRING, OFF(socket), 0, 0, BOTH, "PATH",

@@ -57,6 +57,7 @@ struct leakd_options {
 	bool frame_pointers;		/* no unwind tables: frame pointers only */
 	uint64_t sample_bytes;		/* ad hoc: sample allocations every this many bytes
 					 * on average; 0: trace every call */
+	bool exact;			/* allocator probes even where otel_memory probes are */
 	/* The daemon. */
 	const char *config;		/* NULL: no configuration file */
 	const char *socket;

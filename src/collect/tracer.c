@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,10 +21,11 @@
 #include "stacks/unwinder.h"
 #include "base/macros.h"
 
-/* One allocator object attached in one process. */
+/* One allocator object (or one object with otel_memory probes) attached in one process. */
 struct attachment {
 	dev_t dev;
 	uint64_t inode;
+	bool usdt;		/* its otel_memory probes, not its allocator entry points */
 	struct tracer_object info;
 	struct bpf_link **links;
 	size_t nr_links;
@@ -52,6 +54,14 @@ struct plan {
 
 #define MAX_PLANS 4096
 
+/* The otel_memory probes a file has, by device and inode: most have none. */
+struct usdt_plan {
+	uint64_t key;
+	dev_t dev;
+	uint64_t inode;
+	int nr;
+};
+
 struct tracer {
 	struct leakd_bpf *skel;
 	bool multi;		/* uprobe multi-links */
@@ -59,6 +69,7 @@ struct tracer {
 	bool tracefs;		/* per-syscall tracepoints (else raw syscall exit) */
 	struct hashtab procs;	/* struct traced_proc */
 	struct hashtab plans;	/* struct plan */
+	struct hashtab usdt_plans; /* struct usdt_plan */
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -227,7 +238,8 @@ static int attach_tracepoints(struct tracer *t)
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, t->skel->obj) {
-		if (!bpf_program__autoload(prog) || is_alloc_prog(t, prog))
+		if (!bpf_program__autoload(prog) || is_alloc_prog(t, prog) ||
+		    prog == t->skel->progs.otel_alloc || prog == t->skel->progs.otel_free)
 			continue;
 		/* The skeleton owns the link and destroys it with itself. */
 		if (!bpf_program__attach(prog))
@@ -256,6 +268,8 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	err = hashtab__init(&t->procs, sizeof(struct traced_proc), 16);
 	if (!err)
 		err = hashtab__init(&t->plans, sizeof(struct plan), 64);
+	if (!err)
+		err = hashtab__init(&t->usdt_plans, sizeof(struct usdt_plan), 64);
 	if (err)
 		goto fail;
 	t->multi = probe_uprobe_multi();
@@ -277,6 +291,9 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	bpf_map__set_max_entries(t->skel->maps.unwind_procs,
 				 opts->unwind_procs ? opts->unwind_procs : opts->max_procs);
 	bpf_map__set_max_entries(t->skel->maps.unwind_rows, opts->unwind_rows);
+	/* libbpf takes one USDT spec per probe attached: two per sampler, a few per process. */
+	bpf_map__set_max_entries(t->skel->maps.__bpf_usdt_specs,
+				 opts->max_procs * 8 < 65536 ? opts->max_procs * 8 : 65536);
 	if (!t->multi) {
 		/* Plain uprobes: the same programs, attached through perf events. */
 		bpf_program__set_expected_attach_type(t->skel->progs.alloc_enter, 0);
@@ -334,6 +351,7 @@ void tracer__free(struct tracer *t)
 			detach_objects(p);
 	hashtab__destroy(&t->procs);
 	hashtab__destroy(&t->plans);
+	hashtab__destroy(&t->usdt_plans);
 	leakd_bpf__destroy(t->skel);
 	free(t);
 }
@@ -486,12 +504,12 @@ static int attach_sites(struct tracer *t, struct attachment *a, pid_t pid, const
 	return err;
 }
 
-static bool attached(const struct traced_proc *p, const struct map_entry *e)
+static bool attached(const struct traced_proc *p, const struct map_entry *e, bool usdt)
 {
 	const struct attachment *a;
 
 	for (a = p->objects; a; a = a->next)
-		if (a->dev == e->dev && a->inode == e->inode)
+		if (a->dev == e->dev && a->inode == e->inode && a->usdt == usdt)
 			return true;
 	return false;
 }
@@ -616,7 +634,7 @@ int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample)
 	for (i = 0; i < maps.n; i++) {
 		const struct map_entry *e = &maps.v[i];
 
-		if (!e->exec || !map_entry__is_file(e) || attached(p, e))
+		if (!e->exec || !map_entry__is_file(e) || attached(p, e, false))
 			continue;
 		err = attach_object(t, p, pid, e);
 		if (err < 0)
@@ -684,7 +702,8 @@ uint64_t tracer__missed_runs(const struct tracer *t)
 	struct bpf_program *progs[] = { t->skel->progs.alloc_enter, t->skel->progs.alloc_exit,
 					t->skel->progs.free_enter, t->skel->progs.alloc_sample,
 					t->skel->progs.alloc_sample_enter,
-					t->skel->progs.alloc_sample_exit, t->skel->progs.free_sample };
+					t->skel->progs.alloc_sample_exit, t->skel->progs.free_sample,
+					t->skel->progs.otel_alloc, t->skel->progs.otel_free };
 	uint64_t missed = 0;
 	size_t i;
 
@@ -728,4 +747,172 @@ uint64_t tracer__sample(const struct tracer *t, pid_t pid)
 	const struct traced_proc *p = hashtab__get(&t->procs, pid);
 
 	return p ? p->sample : 0;
+}
+
+/* ---- otel_memory USDT probes (in-process samplers) ---- */
+
+#define OTEL_PROVIDER "otel_memory"
+
+/* The otel_memory probes of a mapped file: a count, 0 for none; cached by file. */
+static int usdt_probes_of(struct tracer *t, pid_t pid, const struct map_entry *e)
+{
+	uint64_t key = (((uint64_t)e->dev << 32) ^ e->inode) * 0x9e3779b97f4a7c15ULL | 1;
+	struct usdt_plan *plan = hashtab__get(&t->usdt_plans, key);
+	char path[128];
+	int n, err;
+
+	if (plan && plan->dev == e->dev && plan->inode == e->inode)
+		return plan->nr;
+	err = map_entry__open_path(e, pid, path, sizeof(path));
+	if (err)
+		return err;
+	n = elf_usdt_count(path, OTEL_PROVIDER);
+	if (n == -ENOENT)
+		return -ESRCH;
+	if (n < 0)
+		return 0;	/* not an ELF file, or unreadable: nothing to attach */
+	if (!plan && t->usdt_plans.count < MAX_PLANS &&
+	    (plan = hashtab__upsert(&t->usdt_plans, key, NULL))) {
+		plan->dev = e->dev;
+		plan->inode = e->inode;
+		plan->nr = n;
+	}
+	return n;
+}
+
+int tracer__usdt_objects(struct tracer *t, pid_t pid)
+{
+	struct proc_maps maps;
+	size_t i;
+	int err, n = 0;
+
+	err = procmaps__read(pid, &maps);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	for (i = 0; i < maps.n; i++) {
+		const struct map_entry *e = &maps.v[i];
+
+		if (!e->exec || !map_entry__is_file(e))
+			continue;
+		err = usdt_probes_of(t, pid, e);
+		if (err < 0)
+			goto out;
+		n += err > 0;
+	}
+	err = n;
+out:
+	procmaps__destroy(&maps);
+	return err;
+}
+
+/* The bpf cookie of an otel_memory probe: see usdt.bpf.h. */
+#define USDT_COOKIE_IN_PROGRAM 1
+
+/* Whether the mapped file is the process's program (its probes keep every frame). */
+static bool is_program(pid_t pid, const struct map_entry *e)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return !stat(path, &st) && st.st_ino == e->inode && st.st_dev == e->dev;
+}
+
+/* Attaches both probes of one object; the free probe may be missing, the alloc one not. */
+static int attach_usdt_object(struct tracer *t, struct traced_proc *p, pid_t pid,
+			      const struct map_entry *e, int nr)
+{
+	LIBBPF_OPTS(bpf_usdt_opts, o);
+	struct attachment *a;
+	struct bpf_link *l;
+	char path[128];
+	int err;
+
+	err = map_entry__open_path(e, pid, path, sizeof(path));
+	if (err)
+		return err;
+	o.usdt_cookie = is_program(pid, e) ? USDT_COOKIE_IN_PROGRAM : 0;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->dev = e->dev;
+	a->inode = e->inode;
+	a->usdt = true;
+	snprintf(a->info.path, sizeof(a->info.path), "%s", e->path);
+	a->info.nr_sites = nr;
+	a->info.usdt = true;
+	/* The free probe first: an allocation seen without its free would look leaked. */
+	l = bpf_program__attach_usdt(t->skel->progs.otel_free, pid, path, OTEL_PROVIDER, "free",
+				     &o);
+	if (l)
+		err = add_link(a, l);
+	else if (errno != ENOENT)
+		err = -errno;
+	if (!err)
+		err = add_link(a, bpf_program__attach_usdt(t->skel->progs.otel_alloc, pid, path,
+							   OTEL_PROVIDER, "alloc", &o));
+	if (err) {
+		struct traced_proc tmp = { .objects = a };
+
+		detach_objects(&tmp);
+		return err;
+	}
+	a->next = p->objects;
+	p->objects = a;
+	return 1;
+}
+
+int tracer__attach_usdt(struct tracer *t, pid_t pid)
+{
+	struct proc_maps maps;
+	struct traced_proc *p;
+	bool is_new;
+	size_t i;
+	int err, n, added = 0, nr_objects = 0;
+	__u32 key = pid;
+	__u8 one = 1;
+
+	err = procmaps__read(pid, &maps);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	p = hashtab__upsert(&t->procs, pid, &is_new);
+	if (!p) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (is_new && bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY)) {
+		err = -errno;
+		hashtab__remove(&t->procs, pid, NULL);
+		goto out;
+	}
+	for (i = 0; i < maps.n; i++) {
+		const struct map_entry *e = &maps.v[i];
+
+		if (!e->exec || !map_entry__is_file(e) || attached(p, e, true))
+			continue;
+		n = usdt_probes_of(t, pid, e);
+		if (n > 0)
+			n = attach_usdt_object(t, p, pid, e, n);
+		if (n < 0) {
+			err = n;
+			goto done;
+		}
+		added += n;
+	}
+	err = added;
+done:
+	for (const struct attachment *a = p->objects; a; a = a->next)
+		nr_objects += a->usdt;
+	if (!nr_objects && (err >= 0 || is_new)) {
+		/* Nothing of ours there: leave the process as it was. */
+		if (is_new) {
+			hashtab__remove(&t->procs, pid, NULL);
+			bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
+		}
+		if (err >= 0)
+			err = -ENOENT;
+	}
+out:
+	procmaps__destroy(&maps);
+	return err;
 }

@@ -36,6 +36,8 @@ struct tracer_object {
 	char path[256];			/* as the process sees it */
 	unsigned int nr_sites;
 	unsigned int nr_emulated;	/* sites on an instruction the kernel emulates */
+	bool usdt;			/* otel_memory probes (nr_sites of them), not the
+					 * allocator's entry points */
 };
 
 /*
@@ -80,6 +82,19 @@ int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample);
 /* The sampling interval pid is traced with; 0: exact (or not traced). */
 uint64_t tracer__sample(const struct tracer *t, pid_t pid);
 void tracer__detach(struct tracer *t, pid_t pid);
+
+/*
+ * The otel_memory USDT probes of in-process samplers (leakd's libleakd-sampler.so
+ * or any program that emits them): alloc(ptr, size, weight) and free(ptr), sent as
+ * weighted allocations and frees.  tracer__usdt_objects tells how many objects
+ * mapped in pid carry such probes (0: none; -ESRCH: gone), reading each file once.
+ * tracer__attach_usdt attaches to those not attached yet (libraries dlopen'd later
+ * are found by calling it again, as tracer__attach is called again for allocators)
+ * and returns how many were newly attached; -ENOENT when the process has none,
+ * -ESRCH when it is gone.  tracer__detach removes them with the rest.
+ */
+int tracer__usdt_objects(struct tracer *t, pid_t pid);
+int tracer__attach_usdt(struct tracer *t, pid_t pid);
 /* The objects attached in pid, up to max; returns their number. */
 size_t tracer__objects(const struct tracer *t, pid_t pid, struct tracer_object *ret, size_t max);
 

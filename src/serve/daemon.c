@@ -132,7 +132,7 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 		proc_mem__untrace(p);
 		w->trace_ended = 0;
 	}
-	err = pipeline__trace(d->pl, w->pid, 0);
+	err = pipeline__trace(d->pl, w->pid, 0, false);
 	if (err == -ENOENT && (how == TRACE_KIND_RULE || how == TRACE_KIND_ALL)) {
 		/* Just exec'd: the loader has not mapped an allocator yet.  Once it has. */
 		w->wanted = how;
@@ -360,6 +360,7 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
 		remove_process(d, pid, true);
 		break;
 	case PIPELINE_ATTACHED:
+	case PIPELINE_VIA_PROBES:
 		break;
 	}
 }

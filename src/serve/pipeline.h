@@ -49,6 +49,8 @@ enum pipeline_event {
 	PIPELINE_MAP_EXEC,		/* code mapped (dlopen); probes already follow */
 	PIPELINE_EXIT,			/* the whole process left; still in the tables */
 	PIPELINE_ATTACHED,		/* allocator objects newly attached in a traced process */
+	PIPELINE_VIA_PROBES,		/* a traced process reports through its otel_memory
+					 * probes from now on (its allocator's figures reset) */
 };
 
 typedef void (*pipeline_cb)(void *ctx, enum pipeline_event ev, pid_t pid);
@@ -101,10 +103,14 @@ int pipeline__wait_tables(struct pipeline *pl, pid_t pid, int timeout_ms);
  * allocator, -ESRCH gone); on success pid counts as traced and is rediscovered.
  * sample: 0 traces every call; else the mean bytes between sampled allocations
  * (another interval than before: the caller resets the allocator level first).
+ * use_probes: where the process has otel_memory probes (an in-process sampler),
+ * trace through them instead of the allocator (decided again after exec).
  */
-int pipeline__trace(struct pipeline *pl, pid_t pid, uint64_t sample);
-/* The interval pid is sampled with; 0: exact or not traced. */
+int pipeline__trace(struct pipeline *pl, pid_t pid, uint64_t sample, bool use_probes);
+/* The interval pid is sampled with in the kernel; 0: exact, by probes or not traced. */
 uint64_t pipeline__sample(const struct pipeline *pl, pid_t pid);
+/* Whether traced pid reports through its otel_memory probes. */
+bool pipeline__via_probes(const struct pipeline *pl, pid_t pid);
 void pipeline__untrace(struct pipeline *pl, pid_t pid);
 bool pipeline__traced(const struct pipeline *pl, pid_t pid);
 

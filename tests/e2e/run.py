@@ -12,7 +12,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Skip, TestFailure  # noqa: E402
 
-MODULES = ["cases_adhoc", "cases_errors", "cases_stacks", "cases_daemon", "cases_sampled"]
+MODULES = ["cases_adhoc", "cases_errors", "cases_stacks", "cases_daemon", "cases_sampled",
+           "cases_sampler"]
 
 
 def find(name):

@@ -323,6 +323,52 @@ START_TEST(sampled_limit_drops)
 }
 END_TEST
 
+/*
+ * Sampled allocations (an in-process sampler's otel_memory records as much as the
+ * kernel's) stand for their weight beside exact blocks; their frees take exactly
+ * that back.  Counts are estimated as weight / size, fractions kept, so that
+ * they add up unbiased.
+ */
+START_TEST(weighted_allocs)
+{
+	struct proc_mem *p = setup_big();
+	struct proc_stack *s1, *s2;
+	double b, c, sb, sc;
+	uint64_t i, n = 10000;
+
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x1000, 100, 1000, S1, 0, 10);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 50, S1, 0, 11);
+	s1 = must_stack(p, S1);
+	proc_stack__live(s1, LEVEL_HEAP, &b, &c, &sb, &sc);
+	ck_assert(b == 1050 && c == 11);
+	ck_assert_uint_eq(p->total_samples, 1);
+	ck_assert(s1->est->total.bytes == 1000 && s1->est->total.count == 10);
+	proc_mem__dealloc(p, TID, 0x1000);
+	proc_stack__live(s1, LEVEL_HEAP, &b, &c, &sb, &sc);
+	ck_assert(b == 50 && c == 1 && sb == 0 && sc == 0);
+	ck_assert(s1->est->total.bytes == 1000 && s1->est->total.count == 10);
+	proc_mem__dealloc(p, TID, 0x2000);
+	ck_assert_uint_eq(p->live_bytes, 0);
+	ck_assert_uint_eq(p->live_count, 0);
+	ck_assert(p->live_est.bytes == 0 && p->live_est.count == 0);
+
+	/* Each stands for 1.25 blocks: the counts add up to 1.25 n. */
+	for (i = 1; i <= n; i++)
+		proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, i * 0x40, 400, 500, S2, 0, i);
+	ck_assert(p->live_est.bytes == 500.0 * n);
+	ck_assert(fabs(p->live_est.count - 1.25 * n) < 1e-6);
+	s2 = must_stack(p, S2);
+	ck_assert_uint_eq(s2->est->samples_live, n);
+	for (i = 1; i <= n; i++)
+		proc_mem__dealloc(p, TID, i * 0x40);
+	ck_assert(fabs(p->live_est.bytes) < 1e-6 && fabs(p->live_est.count) < 1e-6);
+	ck_assert_uint_eq(s2->est->samples_live, 0);
+	ck_assert_uint_eq(p->total_sample_frees, n + 1);
+	ck_assert_uint_eq(t.nr_allocs, 0);
+	teardown();
+}
+END_TEST
+
 START_TEST(unknown_free_counts_unmatched)
 {
 	struct proc_mem *p = setup_big();
@@ -1680,6 +1726,7 @@ int main(void)
 	tcase_add_test(heap, malloc_then_free);
 	tcase_add_test(heap, sampled_estimates);
 	tcase_add_test(limits, sampled_limit_drops);
+	tcase_add_test(heap, weighted_allocs);
 	tcase_add_test(heap, unknown_free_counts_unmatched);
 	tcase_add_test(heap, realloc_moves_block);
 	tcase_add_test(heap, realloc_in_place);
