@@ -345,13 +345,13 @@ static inline void restore_left(const uint64_t *saved)
 /* The countdown comes back however the call ends, a C++ exception included. */
 #define NESTED(call)                                                                        \
 	({                                                                                  \
-		uint64_t saved_ __attribute__((cleanup(restore_left))) = tl_left;           \
+		uint64_t saved_ __attribute__((cleanup(restore_left), unused)) = tl_left;   \
 		tl_left = UINT64_MAX;                                                       \
 		(call);                                                                     \
 	})
 #define NESTED_VOID(call)                                                                   \
 	do {                                                                                \
-		uint64_t saved_ __attribute__((cleanup(restore_left))) = tl_left;           \
+		uint64_t saved_ __attribute__((cleanup(restore_left), unused)) = tl_left;   \
 		tl_left = UINT64_MAX;                                                       \
 		call;                                                                       \
 	} while (0)
