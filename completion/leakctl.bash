@@ -86,7 +86,7 @@ _leakctl()
 		COMPREPLY=($(compgen -W 'text json' -- "$cur"))
 		return
 		;;
-	-n | --limit | --min-age | --for)
+	-n | --limit | --min-age | --for | --sample)
 		return
 		;;
 	esac
@@ -105,7 +105,7 @@ _leakctl()
 	case $cmd in
 	ps | exited) opts+=" -n --limit" ;;
 	top) opts+=" --pid --comm --unit -n --limit --level --min-age --short-names" ;;
-	trace) opts+=" --pid --comm --unit --for" ;;
+	trace) opts+=" --pid --comm --unit --for --sample --exact" ;;
 	untrace) opts+=" --pid --comm --unit" ;;
 	esac
 	if [[ $cur == -* ]]; then

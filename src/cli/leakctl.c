@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "leakd/protocol.h"
+#include "leakd/sampling.h"
 #include "base/units.h"
 #include "version.h"
 
@@ -65,8 +66,10 @@ static void usage(FILE *f)
 	      "  ps [-n N]               processes by memory growth\n"
 	      "  top [SELECTOR] [-n N] [--level heap|mapping|all] [--min-age DURATION]\n"
 	      "                          the stacks that hold the most outstanding memory\n"
-	      "  trace SELECTOR [--for DURATION]\n"
-	      "                          trace the allocator of these processes\n"
+	      "  trace SELECTOR [--for DURATION] [--sample SIZE | --exact]\n"
+	      "                          trace the allocator of these processes (by pid:\n"
+	      "                          sampled every SIZE bytes on average, default 512K,\n"
+	      "                          or every call with --exact)\n"
 	      "  untrace SELECTOR        stop it\n"
 	      "  exited [-n N]           what recently exited processes left allocated\n"
 	      "\n"
@@ -183,9 +186,14 @@ struct cmd_opts {
 	uint32_t limit;
 	uint32_t level;
 	uint64_t min_age_ns, duration_ns;
+	uint32_t mode;			/* enum leakd_trace_mode */
+	uint64_t sample_bytes;
 };
 
-enum { O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT, O_SHORT_NAMES };
+enum {
+	O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_SAMPLE, O_EXACT, O_JSON,
+	O_FORMAT, O_SHORT_NAMES
+};
 
 /* Whether name is one of the space-separated words of allow. */
 static bool allowed(const char *allow, const char *name)
@@ -211,6 +219,8 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		{ "level", required_argument, NULL, O_LEVEL },
 		{ "min-age", required_argument, NULL, O_MIN_AGE },
 		{ "for", required_argument, NULL, O_FOR },
+		{ "sample", required_argument, NULL, O_SAMPLE },
+		{ "exact", no_argument, NULL, O_EXACT },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "format", required_argument, NULL, O_FORMAT },
@@ -223,8 +233,21 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 	memset(c, 0, sizeof(*c));
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:n:", lo, NULL)) != -1) {
-		const char *name = ch == 'n' ? "n" : ch >= O_PID ? lo[ch - O_PID].name : NULL;
+	for (;;) {
+		const char *name;
+
+		ch = getopt_long(argc, argv, "+:n:", lo, NULL);
+		if (ch == -1) {
+			/* A bare PID is a selector too, and options may follow it. */
+			if (optind >= argc || !allowed(allow, "pid") || c->sel.pid)
+				break;
+			if (parse_u64(argv[optind], 1, LEAKD_PID_MAX, &v))
+				return usage_error("invalid pid '%s'", argv[optind]);
+			c->sel.pid = v;
+			optind++;
+			continue;
+		}
+		name = ch == 'n' ? "n" : ch >= O_PID ? lo[ch - O_PID].name : NULL;
 
 		if (ch == '?' || ch == ':')
 			return usage_error(ch == ':' ? "option %s needs an argument" :
@@ -284,14 +307,21 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 				return usage_error("invalid duration '%s'", optarg);
 			*(ch == O_FOR ? &c->duration_ns : &c->min_age_ns) = v;
 			break;
+		case O_SAMPLE:
+			if (parse_size(optarg, &v) || v < LEAKD_SAMPLE_MIN || v > LEAKD_SAMPLE_MAX)
+				return usage_error("invalid sampling interval '%s' (16 to 1G bytes)",
+						   optarg);
+			if (c->mode == LEAKD_TRACE_EXACT)
+				return usage_error("give one of --sample and --exact");
+			c->mode = LEAKD_TRACE_SAMPLED;
+			c->sample_bytes = v;
+			break;
+		case O_EXACT:
+			if (c->mode == LEAKD_TRACE_SAMPLED)
+				return usage_error("give one of --sample and --exact");
+			c->mode = LEAKD_TRACE_EXACT;
+			break;
 		}
-	}
-	/* A bare PID is a selector too. */
-	if (optind < argc && allowed(allow, "pid") && !c->sel.pid) {
-		if (parse_u64(argv[optind], 1, LEAKD_PID_MAX, &v))
-			return usage_error("invalid pid '%s'", argv[optind]);
-		c->sel.pid = v;
-		optind++;
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
@@ -349,14 +379,19 @@ static int cmd_trace_common(int argc, char **argv, bool on)
 {
 	struct leakd_req_trace r = { 0 };
 	struct cmd_opts c;
-	int err = parse_cmd(argc, argv, &c, on ? "pid comm unit for" : "pid comm unit");
+	int err = parse_cmd(argc, argv, &c,
+			    on ? "pid comm unit for sample exact" : "pid comm unit");
 
 	if (err)
 		return err;
 	if (!c.sel.pid && !c.sel.comm[0] && !c.sel.unit[0])
 		return usage_error("give a pid, --comm NAME or --unit UNIT");
+	if (c.mode != LEAKD_TRACE_DEFAULT && !c.sel.pid)
+		return usage_error("--sample and --exact go with a pid");
 	r.sel = c.sel;
 	r.duration_ns = c.duration_ns;
+	r.mode = c.mode;
+	r.sample_bytes = c.sample_bytes;
 	return ask(on ? LEAKD_CMD_TRACE : LEAKD_CMD_UNTRACE, &r, sizeof(r));
 }
 

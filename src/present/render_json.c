@@ -165,7 +165,9 @@ static void status(struct json *j, const struct status_snap *s)
 	json_str(j, "uprobes", s->uprobes);
 	json_str(j, "syscalls", s->syscalls);
 	json_str(j, "unwinding", s->eh_frame ? "eh_frame" : "frame_pointer");
+	json_str(j, "sampling", s->sampling);
 	json_object_end(j);
+	json_u64(j, "trace_sample_bytes", s->sample_bytes);
 	json_object_begin(j, "processes");
 	json_u64(j, "watched", s->watched);
 	json_u64(j, "traced", s->traced);
@@ -273,6 +275,9 @@ static void ps(struct json *j, const struct ps_snap *s)
 		json_u64(j, "heap_bytes", r->heap_bytes);
 		json_double(j, "growth_per_hour", r->growth_per_hour);
 		json_str(j, "traced", trace_kind_name(r->traced));
+		json_str(j, "sampling", r->sampling);
+		if (r->sample_bytes)
+			json_u64(j, "sample_bytes", r->sample_bytes);
 		json_str(j, "unwind", r->unwind);
 		json_u64(j, "traced_live_bytes", r->traced_live_bytes);
 		json_object_end(j);

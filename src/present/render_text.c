@@ -197,6 +197,9 @@ static void status(FILE *f, const struct status_snap *s)
 	fprintf(f, "leakd %s, up %" PRIu64 " s\n", s->version, s->uptime_s);
 	fprintf(f, "kernel: %s probes, %s, %s unwinding\n", s->uprobes, s->syscalls,
 		s->eh_frame ? ".eh_frame" : "frame-pointer");
+	fprintf(f, "sampling: by %s; traces by pid and drill-down sampled every %s by default, "
+		   "rules exact; otel_memory probes used where a process has them\n",
+		s->sampling, fmt_bytes(s->sample_bytes, a, sizeof(a)));
 	fprintf(f, "processes: %" PRIu64 " watched, %" PRIu64 " traced (%" PRIu64 " manual, %"
 		   PRIu64 " rule, %" PRIu64 " auto, %" PRIu64 " all), %" PRIu64 " exited kept\n",
 		s->watched, s->traced, s->traced_by[TRACE_KIND_MANUAL], s->traced_by[TRACE_KIND_RULE],
@@ -262,21 +265,28 @@ static void ps(FILE *f, const struct ps_snap *s)
 {
 	size_t i;
 
-	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %12s %-8s %-7s %10s %s\n", "PID", "UID",
-		"COMM", "RSS", "ANON", "MAPPED", "HEAP", "GROWTH/H", "TRACED", "UNWIND",
-		"TRACED-HEAP", "UNIT");
+	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %12s %-8s %-16s %-7s %10s %s\n", "PID",
+		"UID", "COMM", "RSS", "ANON", "MAPPED", "HEAP", "GROWTH/H", "TRACED", "SAMPLING",
+		"UNWIND", "TRACED-HEAP", "UNIT");
 	for (i = 0; i < s->n; i++) {
 		const struct ps_row *r = &s->rows[i];
-		char a[16], b[16], m[16], h[16], t[16], g[24];
+		char a[16], b[16], m[16], h[16], t[16], g[24], how[32], every[16];
 
 		fmt_bytes((uint64_t)(r->growth_per_hour < 0 ? -r->growth_per_hour :
 							      r->growth_per_hour), g + 1, sizeof(g) - 1);
 		g[0] = r->growth_per_hour < 0 ? '-' : '+';
-		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %12s %-8s %-7s %10s %s\n",
+		/* "sampled/512.0 KiB": the interval with the mode (its bytes in JSON). */
+		if (r->sample_bytes)
+			snprintf(how, sizeof(how), "%s/%s", r->sampling,
+				 fmt_bytes(r->sample_bytes, every, sizeof(every)));
+		else
+			snprintf(how, sizeof(how), "%s", r->sampling ? r->sampling : "-");
+		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %12s %-8s %-16s %-7s %10s "
+			   "%s\n",
 			r->pid, r->uid, r->comm, fmt_bytes(r->rss_bytes, a, sizeof(a)),
 			fmt_bytes(r->anon_bytes, b, sizeof(b)),
 			fmt_bytes(r->mapped_bytes, m, sizeof(m)),
-			fmt_bytes(r->heap_bytes, h, sizeof(h)), g, trace_kind_name(r->traced),
+			fmt_bytes(r->heap_bytes, h, sizeof(h)), g, trace_kind_name(r->traced), how,
 			r->unwind, fmt_bytes(r->traced_live_bytes, t, sizeof(t)), r->unit);
 	}
 	fprintf(f, "(growth over the last %" PRIu64 " s)\n", s->growth_window_s);

@@ -125,6 +125,8 @@ struct status_snap {
 	const char *version;
 	uint64_t uptime_s;
 	const char *uprobes, *syscalls;
+	const char *sampling;		/* how sampled tracing runs (tracer__sample_mechanism) */
+	uint64_t sample_bytes;		/* the default interval of pid traces and drill-down */
 	bool eh_frame;			/* unwinding by tables, else by frame pointers */
 	uint64_t watched, traced, traced_by[TRACE_KIND__COUNT], exited_kept;
 	struct {
@@ -172,6 +174,9 @@ struct ps_row {
 	uint64_t rss_bytes, anon_bytes, mapped_bytes, heap_bytes;
 	double growth_per_hour;
 	enum trace_kind traced;
+	const char *sampling;		/* traced: "sampler" (its otel_memory probes),
+					 * "sampled" (in the kernel), "exact"; else "-" */
+	uint64_t sample_bytes;		/* "sampled": mean bytes between samples */
 	const char *unwind;		/* "ready", "pending", "none" */
 	uint64_t traced_live_bytes;
 };

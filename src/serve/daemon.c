@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "serve/pipeline.h"
 #include "serve/policy.h"
 #include "leakd/events.h"
+#include "leakd/sampling.h"
 #include "base/log.h"
 #include "model/growth.h"
 #include "base/hashtab.h"
@@ -49,8 +51,9 @@ struct watch {
 	uint64_t rss_bytes, anon_bytes;
 	enum trace_kind traced;
 	uint64_t trace_until;	/* CLOCK_MONOTONIC ns; 0: no end */
+	uint64_t sample;	/* traced sampled every so many bytes on average; 0: exact */
 	enum trace_kind wanted;	/* to be traced once an allocator is mapped (after exec) */
-	uint64_t wanted_until;
+	uint64_t wanted_until, wanted_sample;
 	uint64_t trace_ended;	/* since then the allocator figures are frozen */
 	uint64_t auto_after;	/* no automatic trace before then (cooldown) */
 	bool ever_traced;
@@ -110,17 +113,48 @@ static uint32_t traced_count(struct daemon *d, enum trace_kind how)
 	return n;
 }
 
-static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, uint64_t until)
+/*
+ * How a kind of trace samples by default: what a person or drill-down asks for is
+ * sampled (cheap enough to leave on), rules and --trace-all trace every call.
+ */
+static uint64_t default_sample(enum trace_kind how)
+{
+	return how == TRACE_KIND_MANUAL || how == TRACE_KIND_AUTO ? LEAKD_SAMPLE_DEFAULT : 0;
+}
+
+/* A request that names no mode: as traced already, else the kind's default. */
+#define SAMPLE_AS_IS UINT64_MAX
+
+/*
+ * sample: bytes between samples on average, 0 for every call (the allocator's
+ * probes even where the process's own otel_memory probes report), or SAMPLE_AS_IS.
+ */
+static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, uint64_t until,
+		       uint64_t sample)
 {
 	struct proc_mem *p = proc_of(d, w->pid);
 	int err;
 
+	if (sample == SAMPLE_AS_IS)
+		sample = w->traced != TRACE_KIND_NONE ? w->sample : default_sample(how);
 	if (w->traced != TRACE_KIND_NONE) {
 		/* Already traced: a longer (or endless) request extends it. */
 		if (!until || (w->trace_until && until > w->trace_until))
 			w->trace_until = until;
-		if (how == TRACE_KIND_MANUAL)
-			w->traced = how;
+		if (how != TRACE_KIND_MANUAL)
+			return 0;
+		w->traced = how;
+		if (sample == w->sample)
+			return 0;
+		/* Asked for otherwise: the figures so far were of the other mode. */
+		if (p)
+			proc_mem__untrace(p);
+		err = pipeline__trace(d->pl, w->pid, sample, sample != 0);
+		if (err < 0)
+			return err;
+		w->sample = sample;
+		log_info("tracing pid %" PRIu64 " (%s): %s, now %s", w->pid, p ? p->comm : "?",
+			 trace_kind_name(how), sample ? "sampled" : "exact");
 		return 0;
 	}
 	if (traced_count(d, TRACE_KIND_NONE) >= d->o.max_traced) {
@@ -132,11 +166,12 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 		proc_mem__untrace(p);
 		w->trace_ended = 0;
 	}
-	err = pipeline__trace(d->pl, w->pid, 0, false);
+	err = pipeline__trace(d->pl, w->pid, sample, sample != 0);
 	if (err == -ENOENT && (how == TRACE_KIND_RULE || how == TRACE_KIND_ALL)) {
 		/* Just exec'd: the loader has not mapped an allocator yet.  Once it has. */
 		w->wanted = how;
 		w->wanted_until = until;
+		w->wanted_sample = sample;
 		return err;
 	}
 	if (err < 0)
@@ -144,10 +179,13 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 	w->wanted = TRACE_KIND_NONE;
 	pipeline__unwind(d->pl, w->pid);
 	w->traced = how;
+	w->sample = sample;
 	w->ever_traced = true;
 	w->trace_until = until;
-	log_info("tracing pid %" PRIu64 " (%s): %s", w->pid, p ? p->comm : "?",
-		 trace_kind_name(how));
+	log_info("tracing pid %" PRIu64 " (%s): %s, %s", w->pid, p ? p->comm : "?",
+		 trace_kind_name(how),
+		 pipeline__via_probes(d->pl, w->pid) ? "through its otel_memory probes" :
+		 sample ? "sampled" : "exact");
 	return 0;
 }
 
@@ -218,9 +256,9 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 	procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
 	pipeline__unwind(d->pl, pid);
 	if (d->o.trace_all)
-		start_trace(d, w, TRACE_KIND_ALL, 0);
+		start_trace(d, w, TRACE_KIND_ALL, 0, 0);
 	else if (rule_for(d, w, &until))
-		start_trace(d, w, TRACE_KIND_RULE, until);
+		start_trace(d, w, TRACE_KIND_RULE, until, 0);
 	return w;
 }
 
@@ -350,11 +388,11 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
 		if (!procfs_status(pid, &st))
 			w->uid = st.uid;	/* setuid programs change hands here */
 		if (w->traced == TRACE_KIND_NONE && rule_for(d, w, &until))
-			start_trace(d, w, TRACE_KIND_RULE, until);
+			start_trace(d, w, TRACE_KIND_RULE, until, 0);
 		break;
 	case PIPELINE_MAP_EXEC:
 		if (w && w->traced == TRACE_KIND_NONE && w->wanted != TRACE_KIND_NONE)
-			start_trace(d, w, w->wanted, w->wanted_until);
+			start_trace(d, w, w->wanted, w->wanted_until, w->wanted_sample);
 		break;
 	case PIPELINE_EXIT:
 		remove_process(d, pid, true);
@@ -404,7 +442,8 @@ static void drill_down(struct daemon *d, uint64_t now)
 			return;
 		/* Tried once, not again for a window: a process that keeps growing waits. */
 		best->auto_after = now + d->o.drilldown_for_ns + d->o.drilldown_window_ns;
-		if (!start_trace(d, best, TRACE_KIND_AUTO, now + d->o.drilldown_for_ns)) {
+		if (!start_trace(d, best, TRACE_KIND_AUTO, now + d->o.drilldown_for_ns,
+				 default_sample(TRACE_KIND_AUTO))) {
 			d->stats.traces_auto++;
 			room--;
 		}
@@ -453,7 +492,7 @@ static void rediscover(struct daemon *d)
 
 	hashtab__for_each(&d->watches, i, w)
 		if (w->traced == TRACE_KIND_NONE && w->wanted != TRACE_KIND_NONE)
-			start_trace(d, w, w->wanted, w->wanted_until);
+			start_trace(d, w, w->wanted, w->wanted_until, w->wanted_sample);
 }
 
 static void on_tick(struct daemon *d)
@@ -739,6 +778,8 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->uptime_s = (now_ns() - d->started_ns) / NSEC_PER_SEC;
 	s->uprobes = tracer__mechanism(tr);
 	s->syscalls = tracer__syscall_mechanism(tr);
+	s->sampling = tracer__sample_mechanism(tr);
+	s->sample_bytes = LEAKD_SAMPLE_DEFAULT;
 	s->eh_frame = unw != NULL;
 	s->watched = d->watches.count;
 	hashtab__for_each(&d->watches, i, w) {
@@ -857,8 +898,14 @@ int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct 
 		r->heap_bytes = p->heap_bytes;
 		r->growth_per_hour = g.per_hour;
 		r->traced = w->traced;
+		r->sampling = w->traced == TRACE_KIND_NONE ? "-" :
+			      pipeline__via_probes(d->pl, w->pid) ? "sampler" :
+			      w->sample ? "sampled" : "exact";
+		r->sample_bytes = w->traced != TRACE_KIND_NONE ? pipeline__sample(d->pl, w->pid) : 0;
 		r->unwind = pipeline__unwind_state(d->pl, w->pid);
-		r->traced_live_bytes = p->live_bytes;
+		/* Sampled blocks stand for what they estimate. */
+		r->traced_live_bytes = p->live_bytes +
+				       (p->live_est.bytes > 0.5 ? (uint64_t)llround(p->live_est.bytes) : 0);
 		ret->n++;
 	}
 	qsort(ret->rows, ret->n, sizeof(*ret->rows), cmp_ps);
@@ -981,8 +1028,11 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 			continue;
 		}
 		if (q->on) {
-			err = start_trace(d, w, q->sel.pid ? TRACE_KIND_MANUAL : TRACE_KIND_RULE,
-					  until);
+			enum trace_kind how = q->sel.pid ? TRACE_KIND_MANUAL : TRACE_KIND_RULE;
+
+			err = start_trace(d, w, how, until,
+					  q->exact ? 0 : q->sample_bytes ? q->sample_bytes :
+					  SAMPLE_AS_IS);
 			if (err == -ENOSPC) {
 				ret->refused++;
 				continue;

@@ -44,6 +44,9 @@ struct trace_query {
 	struct selector sel;
 	bool on;			/* trace, else untrace */
 	uint64_t duration_ns;		/* 0: until untraced */
+	/* By pid: sampled every so many bytes on average, or exact; neither: the default. */
+	uint64_t sample_bytes;
+	bool exact;
 };
 
 /* Each answers who (a peer may see only its own processes unless root). */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "serve/proto.h"
+#include "leakd/sampling.h"
 
 /* The payload each command takes. */
 static const size_t payload_size[LEAKD_CMD__MAX] = {
@@ -118,8 +119,30 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 		return check_selector(&r->sel, false, why);
 	}
 	case LEAKD_CMD_TRACE:
-	case LEAKD_CMD_UNTRACE:
-		return check_selector(&((const struct leakd_req_trace *)payload)->sel, true, why);
+	case LEAKD_CMD_UNTRACE: {
+		const struct leakd_req_trace *r = payload;
+
+		if (r->_pad) {
+			*why = "reserved field set";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->mode >= LEAKD_TRACE__MAX) {
+			*why = "unknown trace mode";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->mode != LEAKD_TRACE_DEFAULT &&
+		    (h->command == LEAKD_CMD_UNTRACE || !r->sel.pid)) {
+			*why = "a trace mode goes with tracing a pid only";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->mode == LEAKD_TRACE_SAMPLED ?
+			    r->sample_bytes < LEAKD_SAMPLE_MIN || r->sample_bytes > LEAKD_SAMPLE_MAX :
+			    r->sample_bytes != 0) {
+			*why = "sampling interval out of range";
+			return LEAKD_ERR_ARGS;
+		}
+		return check_selector(&r->sel, true, why);
+	}
 	}
 	return LEAKD_OK;
 }

@@ -119,13 +119,14 @@ def case_trace_exact():
     lk = Leaker()
     with run(d, lk):
         lk.do("malloc 3 1000")          # before tracing: never counted
-        ans, _ = d.ctl("trace", str(lk.pid))
+        ans, _ = d.ctl("trace", str(lk.pid), "--exact")
         check_eq(ans["traced"], [lk.pid], "traced pids")
         lk.do("malloc 7 333")
         lk.do("malloc 2 4096")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 7 * 333 + 2 * 4096, 9)
         ps, _ = d.ctl("ps")
         check_eq(proc_of(ps, lk.pid)["traced"], "manual", "trace state")
+        check_eq(proc_of(ps, lk.pid)["sampling"], "exact", "--exact traces every call")
         ans, _ = d.ctl("untrace", str(lk.pid))
         check_eq(ans["untraced"], [lk.pid], "untraced pids")
         check_eq(proc_of(d.ctl("ps")[0], lk.pid)["traced"], "no", "trace state after untrace")
@@ -163,7 +164,7 @@ def case_private_libc():
         maps = open(f"/proc/{lk.pid}/maps").read()
         check(str(os.stat(os.path.join(tmp, "libc.so.6")).st_ino) in maps,
               "the leaker does not map the private libc")
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("malloc 5 777")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 5 * 777, 5)
 
@@ -173,7 +174,7 @@ def case_dlopen_daemon():
     d = Daemon()
     lk = Leaker([leaker("leak_dlopen")])
     with run(d):
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.proc.stdin.write("go\n")
         lk.proc.stdin.flush()
         check(lk.proc.stdout.readline().startswith("loaded"), "the plugin did not load")
@@ -202,7 +203,7 @@ def case_static_binary():
     d = Daemon()
     lk = Leaker([leaker("leak_ctl_static")])
     with run(d, lk):
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("malloc 4 2500")
         wait_site(d, lk.pid, "heap", "leak_ctl_static", "heap_leak", 10000, 4)
 
@@ -214,7 +215,7 @@ def preloaded(lib):
     lk = Leaker(env=dict(os.environ, LD_PRELOAD=path))
     with run(d, lk):
         check(path in open(f"/proc/{lk.pid}/maps").read(), f"{lib} not mapped")
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("malloc 6 1500")
         s = wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 9000, 6)
         check_eq(s["stacks"][0]["frames"][0]["module"], "leak_ctl", "frame 0's module")
@@ -242,7 +243,7 @@ def case_short_names_ctl():
     d = Daemon()
     lk = Leaker([rust_leaker("v0"), "serve"])
     with run(d, lk):
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("leak")
         wait_site(d, lk.pid, "heap", "leak_rust_v0", "leak_rust::leaky_generic::<u64>", 2400, 1)
         wait_site(d, lk.pid, "heap", "leak_rust_v0", "leak_rust::leaky_fn", 3000, 3)
@@ -353,8 +354,15 @@ def case_bad_requests():
             (header(3, 296) + selector(comm=b"A" * 16) + struct.pack("=IIQ", 0, 0, 0), 4,
              "unterminated name"),
             (header(3, 296) + selector() + struct.pack("=IIQ", 0, 9, 0), 4, "level"),
-            (header(4, 288) + selector() + struct.pack("=Q", 0), 4, "trace without selector"),
-            (header(4, 288) + selector(pid=2147483647) + struct.pack("=Q", 0), 4, "pid range"),
+            (header(4, 304) + selector() + trace_tail(), 4, "trace without selector"),
+            (header(4, 304) + selector(pid=2147483647) + trace_tail(), 4, "pid range"),
+            (header(4, 288) + selector(pid=1) + struct.pack("=Q", 0), 4,
+             "a trace request of the layout before its mode"),
+            (header(4, 304) + selector(pid=1) + trace_tail(mode=9), 4, "unknown trace mode"),
+            (header(4, 304) + selector(pid=1) + trace_tail(mode=1, sample=8), 4,
+             "sampling interval too small"),
+            (header(4, 304) + selector(comm=b"x") + trace_tail(mode=2), 4, "a mode with a rule"),
+            (header(5, 304) + selector(pid=1) + trace_tail(mode=2), 4, "a mode with untrace"),
             (header(1, 0, flags=0x80), 4, "unknown flags"),
             (header(1, 0, fmt=0x80), 4, "unknown format"),
         ]
@@ -387,7 +395,7 @@ def case_exited_summary():
     d = Daemon()
     lk = Leaker()
     with run(d):
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("malloc 3 4444")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 3 * 4444, 3)
         lk.end()
@@ -441,7 +449,7 @@ def case_mmap_inside_malloc():
     lk = Leaker()
     with run(d, lk):
         wait_watched(d, lk.pid)
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do(f"malloc 3 {2 * MiB}")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 3 * 2 * MiB, 3)
         # Each block is one mapping of the block plus glibc's header, rounded to pages.
@@ -455,8 +463,13 @@ def case_mmap_inside_malloc():
                      "frame 0 of a mapping made inside malloc")
 
 
+def trace_tail(duration=0, mode=0, sample=0):
+    """The fields of a trace request after its selector."""
+    return struct.pack("=QIIQ", duration, mode, 0, sample)
+
+
 def trace_comm_request(comm):
-    return header(4, 288) + selector(comm=comm) + struct.pack("=Q", 0)
+    return header(4, 304) + selector(comm=comm) + trace_tail()
 
 
 def case_rules_flood():
@@ -492,7 +505,7 @@ def case_exited_by_importance():
     d = Daemon(config="max-exited = 8\n")
     lk = Leaker()
     with run(d):
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("malloc 3 4444")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 3 * 4444, 3)
         lk.end()

@@ -119,3 +119,75 @@ def case_sampled_mechanism():
           f"kernel {os.uname().release}: leakd should say '{want}'")
     check("by entry and return probes" in
           version(dict(os.environ, LEAKD_NO_UPROBE_SESSION="1")), "the fallback is not named")
+
+
+def case_daemon_trace_modes():
+    """leakctl trace PID samples by default (512 KiB), --sample SIZE sets the interval,
+    --exact traces every call; ps and status say which. An interval far below the
+    sizes allocated samples every block: the figures come out exact."""
+    from cases_daemon import run, wait_site
+    from harness import Daemon, Leaker, proc_of, wait_watched
+
+    d = Daemon()
+    lk = Leaker()
+    with run(d, lk):
+        wait_watched(d, lk.pid)
+        st, _ = d.ctl("status")
+        check(st["kernel"]["sampling"] in ("uprobe sessions", "entry and return probes"),
+              f"sampling mechanism {st['kernel']['sampling']!r}")
+        check_eq(st["trace_sample_bytes"], 512 * 1024, "the default interval of traces")
+        ans, _ = d.ctl("trace", str(lk.pid))
+        check_eq(ans["traced"], [lk.pid], "traced pids")
+        p = proc_of(d.ctl("ps")[0], lk.pid)
+        check_eq((p["traced"], p["sampling"], p.get("sample_bytes")),
+                 ("manual", "sampled", 512 * 1024), "a trace by default")
+        # Another interval: the process is traced afresh.
+        d.ctl("trace", str(lk.pid), "--sample", "16")
+        p = proc_of(d.ctl("ps")[0], lk.pid)
+        check_eq((p["sampling"], p.get("sample_bytes")), ("sampled", 16), "--sample 16")
+        lk.do("malloc 5 1000")
+        s = wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 5000, 5)
+        check(all(x.get("samples") for x in s["stacks"]), "rows of sampled blocks unmarked")
+        top_text, _ = d.ctl("top", "--pid", str(lk.pid), json_out=False)
+        check("estimated from" in top_text, f"text rows do not say they are estimates:\n{top_text}")
+        # Exact from now on: what was sampled goes, what follows counts one by one.
+        d.ctl("trace", str(lk.pid), "--exact")
+        p = proc_of(d.ctl("ps")[0], lk.pid)
+        check_eq((p["sampling"], p.get("sample_bytes")), ("exact", None), "--exact")
+        lk.do("malloc 3 77")
+        s = wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 231, 3)
+        check(not any(x.get("samples") for x in s["stacks"]), "exact rows marked as samples")
+        # Neither with a rule, and not both.
+        _, rc = d.ctl("trace", "--comm", "leak_ctl", "--exact", check_rc=False)
+        check_eq(rc, 2, "leakctl's status for --exact with a rule")
+        _, rc = d.ctl("trace", str(lk.pid), "--exact", "--sample", "1M", check_rc=False)
+        check_eq(rc, 2, "leakctl's status for --exact and --sample")
+        _, rc = d.ctl("trace", str(lk.pid), "--sample", "8", check_rc=False)
+        check_eq(rc, 2, "leakctl's status for an interval below 16 bytes")
+
+
+def case_daemon_trace_sampler():
+    """A process whose in-process sampler emits otel_memory probes is traced through
+    them (ps: sampler); with --exact its allocator is probed instead."""
+    from cases_daemon import run, wait_site
+    from cases_sampler import SAMPLER
+    from harness import Daemon, Leaker, proc_of, wait_watched
+
+    d = Daemon()
+    # Every allocation sampled (interval 1): the weights are the sizes, the figures exact.
+    lk = Leaker(env=dict(os.environ, LD_PRELOAD=SAMPLER, LEAKD_SAMPLER_INTERVAL="1"))
+    with run(d, lk):
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid))
+        p = proc_of(d.ctl("ps")[0], lk.pid)
+        check_eq((p["traced"], p["sampling"]), ("manual", "sampler"), "traced through its probes")
+        lk.do("malloc 4 2000")
+        s = wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 8000, 4)
+        for st in s["stacks"]:
+            check(st["frames"][0].get("module") != "libleakd-sampler.so",
+                  f"the sampler's own frame leads the stack: {st['frames'][0]}")
+        d.ctl("trace", str(lk.pid), "--exact")
+        p = proc_of(d.ctl("ps")[0], lk.pid)
+        check_eq(p["sampling"], "exact", "--exact probes the allocator")
+        lk.do("malloc 2 3000")
+        wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 6000, 2)

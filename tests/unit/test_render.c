@@ -27,7 +27,7 @@ static const char *const other_form[] = {
 	"total_bytes", "freed_bytes",	/* text rows give counts (their format is pinned) */
 	"level",		/* text says it in the row's wording */
 	"unwinding",		/* ".eh_frame" / "frame-pointer" in text */
-	"sample_interval",	/* text: in binary units ("512.0 KiB") */
+	"sample_interval", "sample_bytes", "trace_sample_bytes",	/* text: binary units */
 	NULL,
 };
 
@@ -172,7 +172,8 @@ START_TEST(status_agrees)
 {
 	struct status_snap st = {
 		.version = "9.8.7", .uptime_s = 101, .uprobes = "uprobe_multi",
-		.syscalls = "syscall tracepoints", .eh_frame = true, .watched = 102, .traced = 103,
+		.syscalls = "syscall tracepoints", .sampling = "uprobe sessions",
+		.sample_bytes = 524288, .eh_frame = true, .watched = 102, .traced = 103,
 		.traced_by = { 0, 104, 105, 106, 107 }, .exited_kept = 108,
 		.drilldown = { true, 109, 110, 111, 112, 113 },
 		.events = { 114, 115, 116 },
@@ -199,17 +200,24 @@ START_TEST(ps_agrees)
 	struct ps_row rows[2] = {
 		{ .pid = 301, .uid = 302, .comm = "grower", .unit = "web.service", .rss_bytes = 303,
 		  .anon_bytes = 304, .mapped_bytes = 305, .heap_bytes = 306,
-		  .growth_per_hour = 500, .traced = TRACE_KIND_MANUAL, .unwind = "ready",
+		  .growth_per_hour = 500, .traced = TRACE_KIND_MANUAL, .sampling = "sampled",
+		  .sample_bytes = 524288, .unwind = "ready",
 		  .traced_live_bytes = 307 },
 		{ .pid = 311, .uid = 312, .comm = "shrinker", .unit = "", .rss_bytes = 313,
 		  .anon_bytes = 314, .mapped_bytes = 315, .heap_bytes = 316,
-		  .growth_per_hour = -600, .traced = TRACE_KIND_AUTO, .unwind = "pending",
+		  .growth_per_hour = -600, .traced = TRACE_KIND_AUTO, .sampling = "sampler",
+		  .unwind = "pending",
 		  .traced_live_bytes = 317 },
 	};
 	struct ps_snap ps = { .growth_window_s = 318, .rows = rows, .n = 2 };
 	struct snapshot s = { .kind = SNAP_PS, .ps = &ps };
+	char *text;
 
 	ck_assert_int_ge(agree(&s), 2 * 10);
+	text = draw(OUTPUT_TEXT, &s);
+	ck_has(text, " sampled/512.0 KiB ");
+	ck_has(text, " sampler ");
+	free(text);
 }
 END_TEST
 
