@@ -57,7 +57,7 @@ _leakd()
 	-i | --interval | -n | --top | --min-age | -d | --duration | --max-depth | --sample | \
 		--ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
-		--drilldown-for | --drilldown-max | --max-procs | --max-traced | --max-exited | \
+		--drilldown-for | --drilldown-max | --max-procs | --max-traced | --max-sampler | --max-exited | \
 		--exited-min-bytes | --max-rules | --max-clients)
 		return
 		;;
@@ -69,7 +69,7 @@ _leakd()
 		--unwind-rows --cache-dir --no-cache --sample --frame-pointers --exact --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --no-drilldown --trace-all
-		--max-procs --max-traced --max-exited --exited-min-bytes --max-rules
+		--max-procs --max-traced --max-sampler --max-exited --exited-min-bytes --max-rules
 		--max-clients --verbose --help
 		--version --' -- "$cur"))
 } &&

@@ -109,6 +109,8 @@ static const struct opt opts[] = {
 	  "daemon: processes watched (default 32768)" },
 	{ "max-traced", 0, K_U64, OFF(max_traced), 1, 4096, BOTH, "N",
 	  "processes traced at once (default 64)" },
+	{ "max-sampler", 0, K_U64, OFF(max_sampler), 0, 4096, BOTH, "N",
+	  "daemon: processes traced through their otel_memory probes, besides (default 64)" },
 	{ "max-exited", 0, K_U64, OFF(max_exited), 0, 4096, BOTH, "N",
 	  "daemon: exited processes kept (default 64)" },
 	{ "exited-min-bytes", 0, K_SIZE, OFF(exited_min_bytes), 0, 0, BOTH, "SIZE",
@@ -187,6 +189,7 @@ void options__defaults(struct leakd_options *o)
 	o->drilldown_max = 2;
 	o->max_procs = 32768;
 	o->max_traced = 64;
+	o->max_sampler = 64;
 	o->max_exited = 64;
 	o->exited_min_bytes = 1 << 20;
 	o->max_rules = 1024;

@@ -72,6 +72,8 @@ struct leakd_options {
 	bool trace_all;			/* allocator tracing of every process (test hosts) */
 	uint64_t max_procs;		/* processes watched */
 	uint64_t max_traced;		/* processes traced at once */
+	uint64_t max_sampler;		/* daemon: processes traced through their otel_memory
+					 * probes, found by itself, apart from max_traced */
 	uint64_t max_exited;		/* summaries of exited processes kept */
 	uint64_t exited_min_bytes;	/* held or grown: an exit worth keeping */
 	uint64_t max_rules;		/* trace rules at once */

@@ -201,9 +201,11 @@ static void status(FILE *f, const struct status_snap *s)
 		   "rules exact; otel_memory probes used where a process has them\n",
 		s->sampling, fmt_bytes(s->sample_bytes, a, sizeof(a)));
 	fprintf(f, "processes: %" PRIu64 " watched, %" PRIu64 " traced (%" PRIu64 " manual, %"
-		   PRIu64 " rule, %" PRIu64 " auto, %" PRIu64 " all), %" PRIu64 " exited kept\n",
+		   PRIu64 " rule, %" PRIu64 " auto, %" PRIu64 " all, %" PRIu64 " sampler), %" PRIu64
+		   " exited kept\n",
 		s->watched, s->traced, s->traced_by[TRACE_KIND_MANUAL], s->traced_by[TRACE_KIND_RULE],
-		s->traced_by[TRACE_KIND_AUTO], s->traced_by[TRACE_KIND_ALL], s->exited_kept);
+		s->traced_by[TRACE_KIND_AUTO], s->traced_by[TRACE_KIND_ALL],
+		s->traced_by[TRACE_KIND_SAMPLER], s->exited_kept);
 	fprintf(f, "drill-down: %s, %s in %" PRIu64 " s steadily, %" PRIu64 " at once for %" PRIu64
 		   " s; %" PRIu64 " started\n",
 		s->drilldown.on ? "on" : "off", fmt_bytes(s->drilldown.bytes, a, sizeof(a)),

@@ -14,6 +14,7 @@ const char *trace_kind_name(enum trace_kind k)
 	static const char *const names[TRACE_KIND__COUNT] = {
 		[TRACE_KIND_NONE] = "no", [TRACE_KIND_MANUAL] = "manual",
 		[TRACE_KIND_RULE] = "rule", [TRACE_KIND_AUTO] = "auto", [TRACE_KIND_ALL] = "all",
+		[TRACE_KIND_SAMPLER] = "sampler",
 	};
 
 	return (unsigned int)k < ARRAY_SIZE(names) ? names[k] : "?";

@@ -107,6 +107,7 @@ enum trace_kind {
 	TRACE_KIND_RULE,		/* a rule (--comm/--unit) matched */
 	TRACE_KIND_AUTO,		/* drill-down on steady growth */
 	TRACE_KIND_ALL,			/* --trace-all */
+	TRACE_KIND_SAMPLER,		/* its otel_memory probes, found by the daemon */
 	TRACE_KIND__COUNT,
 };
 const char *trace_kind_name(enum trace_kind k);

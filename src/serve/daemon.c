@@ -102,6 +102,7 @@ static struct proc_mem *proc_of(struct daemon *d, pid_t pid)
 	return tables__proc(pipeline__tables(d->pl), pid);
 }
 
+/* Processes traced this way; NONE: all those max-traced bounds (not those of max-sampler). */
 static uint32_t traced_count(struct daemon *d, enum trace_kind how)
 {
 	struct watch *w;
@@ -109,7 +110,9 @@ static uint32_t traced_count(struct daemon *d, enum trace_kind how)
 	size_t i;
 
 	hashtab__for_each(&d->watches, i, w)
-		n += how == TRACE_KIND_NONE ? w->traced != TRACE_KIND_NONE : w->traced == how;
+		n += how == TRACE_KIND_NONE ? w->traced != TRACE_KIND_NONE &&
+						      w->traced != TRACE_KIND_SAMPLER :
+					      w->traced == how;
 	return n;
 }
 
@@ -157,7 +160,8 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 			 trace_kind_name(how), sample ? "sampled" : "exact");
 		return 0;
 	}
-	if (traced_count(d, TRACE_KIND_NONE) >= d->o.max_traced) {
+	if (how == TRACE_KIND_SAMPLER ? traced_count(d, how) >= d->o.max_sampler :
+					traced_count(d, TRACE_KIND_NONE) >= d->o.max_traced) {
 		d->stats.traces_refused++;
 		return -ENOSPC;
 	}
@@ -220,6 +224,18 @@ static bool rule_for(struct daemon *d, const struct watch *w, uint64_t *ret_unti
 	return p && policy__match(d->policy, p->comm, w->cgroup, w->uid, ret_until);
 }
 
+/*
+ * A process whose in-process sampler emits otel_memory probes reports its
+ * allocations at sampling cost: traced through them without asking, within its
+ * own budget (max-sampler).
+ */
+static void trace_sampler(struct daemon *d, struct watch *w)
+{
+	if (d->o.max_sampler && w->traced == TRACE_KIND_NONE && w->wanted == TRACE_KIND_NONE &&
+	    pipeline__has_probes(d->pl, w->pid))
+		start_trace(d, w, TRACE_KIND_SAMPLER, 0, LEAKD_SAMPLE_DEFAULT);
+}
+
 /* Starts watching a process: found at start-up, forked, or exec'd into sight. */
 static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 {
@@ -259,6 +275,8 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 		start_trace(d, w, TRACE_KIND_ALL, 0, 0);
 	else if (rule_for(d, w, &until))
 		start_trace(d, w, TRACE_KIND_RULE, until, 0);
+	else if (seed)
+		trace_sampler(d, w);	/* found at start: it may have started its sampler */
 	return w;
 }
 
@@ -387,12 +405,17 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
 		procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
 		if (!procfs_status(pid, &st))
 			w->uid = st.uid;	/* setuid programs change hands here */
+		if (w->traced == TRACE_KIND_SAMPLER && !pipeline__via_probes(d->pl, pid))
+			stop_trace(d, w);	/* the new image has no sampler */
 		if (w->traced == TRACE_KIND_NONE && rule_for(d, w, &until))
 			start_trace(d, w, TRACE_KIND_RULE, until, 0);
+		trace_sampler(d, w);
 		break;
 	case PIPELINE_MAP_EXEC:
 		if (w && w->traced == TRACE_KIND_NONE && w->wanted != TRACE_KIND_NONE)
 			start_trace(d, w, w->wanted, w->wanted_until, w->wanted_sample);
+		else if (w)
+			trace_sampler(d, w);	/* a sampler dlopen'd, or preloaded at exec */
 		break;
 	case PIPELINE_EXIT:
 		remove_process(d, pid, true);
@@ -539,14 +562,15 @@ static void reload(struct daemon *d)
 		return;
 	}
 	if (n.ringbuf_bytes != d->o.ringbuf_bytes || n.unwind_rows != d->o.unwind_rows ||
-	    n.max_traced != d->o.max_traced || n.max_depth != d->o.max_depth ||
+	    n.max_traced != d->o.max_traced || n.max_sampler != d->o.max_sampler ||
+	    n.max_depth != d->o.max_depth ||
 	    n.max_exited != d->o.max_exited || n.max_clients != d->o.max_clients ||
 	    n.frame_pointers != d->o.frame_pointers || n.trace_all != d->o.trace_all ||
 	    strcmp(n.socket, d->o.socket) || strcmp(n.socket_group, d->o.socket_group) ||
 	    !n.cache_dir != !d->o.cache_dir ||
 	    (n.cache_dir && strcmp(n.cache_dir, d->o.cache_dir)))
-		log_warn("reload: changes to ringbuf-size, unwind-rows, max-traced, max-depth, "
-			 "max-exited, max-clients, frame-pointers, trace-all, socket, "
+		log_warn("reload: changes to ringbuf-size, unwind-rows, max-traced, max-sampler, "
+			 "max-depth, max-exited, max-clients, frame-pointers, trace-all, socket, "
 			 "socket-group and cache-dir take effect at the next start");
 	d->o.sample_interval_ns = n.sample_interval_ns;
 	d->o.growth_window_ns = n.growth_window_ns;
@@ -630,7 +654,8 @@ static int setup(struct daemon *d, server_handler handler)
 	const struct leakd_options *o = &d->o;
 	struct pipeline_opts po = {
 		.max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
-		.max_traced = o->max_traced, .unwind_rows = o->unwind_rows,
+		/* The tracer's room: both budgets. */
+		.max_traced = o->max_traced + o->max_sampler, .unwind_rows = o->unwind_rows,
 		.unwind_procs = o->max_procs < MAX_UNWIND_PROCS ? o->max_procs : MAX_UNWIND_PROCS,
 		.frame_pointers = o->frame_pointers, .watch_all = true,
 		.cache_dir = o->cache_dir, .max_modules = MAX_MODULES,

@@ -362,6 +362,11 @@ int pipeline__trace(struct pipeline *pl, pid_t pid, uint64_t sample, bool use_pr
 
 	if (!pp)
 		return -ESRCH;
+	if (pp->traced && (pp->sample != sample || pp->use_probes != use_probes)) {
+		/* Traced otherwise until now: none of those probes stays. */
+		tracer__detach(pl->tracer, pid);
+		pp->traced = false;
+	}
 	pp->sample = sample;
 	pp->use_probes = use_probes;
 	pp->via_probes = false;
@@ -385,6 +390,11 @@ void pipeline__untrace(struct pipeline *pl, pid_t pid)
 	tracer__detach(pl->tracer, pid);
 	pp->traced = false;
 	pp->via_probes = false;
+}
+
+bool pipeline__has_probes(struct pipeline *pl, pid_t pid)
+{
+	return tracer__usdt_objects(pl->tracer, pid) > 0;
 }
 
 bool pipeline__via_probes(const struct pipeline *pl, pid_t pid)

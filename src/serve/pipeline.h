@@ -111,6 +111,8 @@ int pipeline__trace(struct pipeline *pl, pid_t pid, uint64_t sample, bool use_pr
 uint64_t pipeline__sample(const struct pipeline *pl, pid_t pid);
 /* Whether traced pid reports through its otel_memory probes. */
 bool pipeline__via_probes(const struct pipeline *pl, pid_t pid);
+/* Whether pid maps code with otel_memory probes (an in-process sampler); reads its maps. */
+bool pipeline__has_probes(struct pipeline *pl, pid_t pid);
 void pipeline__untrace(struct pipeline *pl, pid_t pid);
 bool pipeline__traced(const struct pipeline *pl, pid_t pid);
 

@@ -191,3 +191,41 @@ def case_daemon_trace_sampler():
         check_eq(p["sampling"], "exact", "--exact probes the allocator")
         lk.do("malloc 2 3000")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 6000, 2)
+
+
+def case_daemon_finds_sampler():
+    """The daemon traces a process whose sampler emits otel_memory probes by itself,
+    started before or after the daemon, within max-sampler and apart from max-traced."""
+    from cases_daemon import run, wait_site
+    from cases_sampler import SAMPLER
+    from harness import Daemon, Leaker, proc_of
+
+    env = dict(os.environ, LD_PRELOAD=SAMPLER, LEAKD_SAMPLER_INTERVAL="1")
+    before = Leaker(env=env)
+    try:
+        d = Daemon(config="max-traced = 1\nmax-sampler = 2\n")
+    except BaseException:
+        before.end()
+        raise
+    after = Leaker(env=env)
+    third = Leaker(env=env)
+    plain = Leaker()
+    with run(d, before, after, third, plain):
+        def kinds():
+            ps = d.ctl("ps")[0]
+            return {lk.pid: ((proc_of(ps, lk.pid) or {}).get("traced"),
+                             (proc_of(ps, lk.pid) or {}).get("sampling"))
+                    for lk in (before, after, third, plain)}
+        # Two of the three samplers, in their own budget; the plain process not.
+        d.poll("two samplers traced by the daemon",
+               lambda: sum(k == ("sampler", "sampler") for k in kinds().values()) == 2)
+        check_eq(kinds()[plain.pid], ("no", "-"), "the process without probes")
+        st = d.ctl("status")[0]
+        check_eq(st["processes"]["sampler"], 2, "traced by the sampler budget")
+        # max-traced (1) is still free for a request.
+        ans, _ = d.ctl("trace", str(plain.pid), "--exact")
+        check_eq(ans["traced"], [plain.pid], "a trace within max-traced")
+        got = kinds()
+        lk = before if got[before.pid][0] == "sampler" else after
+        lk.do("malloc 3 5000")
+        wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 15000, 3)

@@ -174,7 +174,7 @@ START_TEST(status_agrees)
 		.version = "9.8.7", .uptime_s = 101, .uprobes = "uprobe_multi",
 		.syscalls = "syscall tracepoints", .sampling = "uprobe sessions",
 		.sample_bytes = 524288, .eh_frame = true, .watched = 102, .traced = 103,
-		.traced_by = { 0, 104, 105, 106, 107 }, .exited_kept = 108,
+		.traced_by = { 0, 104, 105, 106, 107, 163 }, .exited_kept = 108,
 		.drilldown = { true, 109, 110, 111, 112, 113 },
 		.events = { 114, 115, 116 },
 		.missed_runs = 117,
