@@ -15,9 +15,13 @@ BUILD_DIR=${BUILD_DIR:-build}
 
 # libbpf >= 1.4, bpftool 7.5, libdw 0.192 and meson 1.7 come from bookworm-backports.
 BACKPORTS="libbpf-dev bpftool libelf-dev libdw-dev meson"
+# To build and run leakd.
 PACKAGES="build-essential pkg-config ninja-build clang-19 zlib1g-dev libjson-c-dev check python3
-          binutils util-linux mandoc man-db groff-base systemd bash-completion nodejs
-          libjemalloc2 libgoogle-perftools4 libiberty-dev libmimalloc2.0 rustc"
+          binutils util-linux systemd bash-completion libiberty-dev libprotobuf-c-dev
+          protobuf-c-compiler"
+# Only for the tests: the real programs and tools they use.
+TEST_PACKAGES="mandoc man-db groff-base nodejs libjemalloc2 libgoogle-perftools4
+          libmimalloc2.0 rustc golang-go libxml2-utils librsvg2-bin prometheus"
 
 deps() {
 	if [ "$(id -u)" != 0 ]; then
@@ -46,6 +50,23 @@ deps() {
 	fi
 	# shellcheck disable=SC2086
 	apt-get install -y -qq $PACKAGES >/dev/null
+	if [ "${1:-}" = test ]; then
+		# Packages that ship a service (prometheus) must not start one here: the tests
+		# run their own, on loopback.  policy-rc.d is Debian's way to say so.
+		local policy=/usr/sbin/policy-rc.d made=""
+		if [ ! -e "$policy" ]; then
+			printf '#!/bin/sh\nexit 101\n' >"$policy"
+			chmod 755 "$policy"
+			made=1
+		fi
+		# shellcheck disable=SC2086
+		apt-get install -y -qq --no-install-recommends $TEST_PACKAGES >/dev/null || {
+			[ -n "$made" ] && rm -f "$policy"
+			exit 1
+		}
+		[ -n "$made" ] && rm -f "$policy"
+	fi
+	return 0
 }
 
 build() {
@@ -59,6 +80,8 @@ build() {
 }
 
 install() {
+	# An existing /etc/leakd/leakd.conf stays (systemd/install-conf.sh); settings
+	# of one's own go best in /etc/leakd/leakd.conf.d/*.conf.
 	meson install -C "$BUILD_DIR" --quiet
 	# The socket's group (systemd-sysusers reads the installed leakd.sysusers).
 	systemd-sysusers 2>/dev/null || true
@@ -105,7 +128,7 @@ build)
 	build
 	;;
 test)
-	deps
+	deps test
 	build
 	run_tests
 	;;

@@ -35,7 +35,12 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* Stacks already sent to userspace; forgetting one only costs a resend. */
+/*
+ * Stacks already sent to userspace, with the marks of the walk sent (why it was
+ * cut short), so that a later walk of the same pcs with fewer marks (complete, or
+ * only cut at the depth limit) is sent again and settles them.  Forgetting one
+ * only costs a resend.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -220,8 +225,8 @@ static __always_inline bool send_stack(struct inflight *t, __u64 id, __u32 n, __
 static __always_inline __u64 commit_stack(struct inflight *t, __u32 n, __u32 flags)
 {
 	__u32 i, slot;
-	__u64 h, *sent;
-	__u8 one = 1;
+	__u64 h, *cached;
+	__u8 cut, *sent;
 
 	if (flags & LEAKD_STACK_TRUNCATED)
 		count(LEAKD_CNT_STACK_TRUNCATED);
@@ -240,19 +245,28 @@ static __always_inline __u64 commit_stack(struct inflight *t, __u32 n, __u32 fla
 	h = mix(h, n) | 1;	/* never 0: 0 means "no stack" */
 
 	slot = (__u32)(h >> 20) & (SENT_CACHE_SLOTS - 1);
-	sent = bpf_map_lookup_elem(&sent_cache, &slot);
-	if (sent && *sent == h)
+	cached = bpf_map_lookup_elem(&sent_cache, &slot);
+	if (cached && *cached == h)
 		return h;
-	if (bpf_map_lookup_elem(&stacks_sent, &h)) {
-		if (sent)
-			*sent = h;
-		return h;
-	}
-	if (bpf_map_update_elem(&stacks_sent, &h, &one, BPF_NOEXIST))
+	cut = flags & LEAKD_STACK_CUT_MARKS;
+	sent = bpf_map_lookup_elem(&stacks_sent, &h);
+	if (sent) {
+		/* Known, unless this walk lacks some of the marks the one sent had. */
+		if ((cut & ~*sent) || cut == *sent) {
+			if (cached && !*sent)
+				*cached = h;
+			return h;
+		}
+		*sent = cut;
+	} else if (bpf_map_update_elem(&stacks_sent, &h, &cut, BPF_NOEXIST)) {
 		return h;	/* another CPU sends it */
-	/* Cached only once sent: a stack lost to a full ring buffer is sent again. */
-	if (send_stack(t, h, n, flags) && sent)
-		*sent = h;
+	}
+	/*
+	 * Cached only once sent, and only complete: a stack lost to a full ring buffer,
+	 * or walked with marks a later walk may lack, is sent again.
+	 */
+	if (send_stack(t, h, n, flags) && cached && !cut)
+		*cached = h;
 	return h;
 }
 
@@ -447,11 +461,25 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 {
 	__u32 pid = p->tgid;
 
+	struct mm_struct *mm;
+	unsigned long flags = 0;
+	__u32 dump = LEAKD_EXIT_DUMP_UNKNOWN;
+
 	/* Every thread passes here; the process is gone when the last one does. */
 	if (BPF_CORE_READ(p, signal, live.counter))
 		return 0;
-	if (watched(pid))
-		emit_proc(LEAKD_EV_EXIT, pid, 0);
+	if (!watched(pid))
+		return 0;
+	/*
+	 * Whether it was dumpable to the end (who may see its summary): the low bits
+	 * of mm->flags, a word or (6.18) a bitmap of words.  Where the tracepoint
+	 * comes after the address space is gone, unknown.
+	 */
+	mm = BPF_CORE_READ(p, mm);
+	if (mm && !bpf_probe_read_kernel(&flags, sizeof(flags),
+					 __builtin_preserve_access_index(&mm->flags)))
+		dump = LEAKD_EXIT_DUMP_MODE + (flags & 3);
+	emit_proc(LEAKD_EV_EXIT, pid, dump);
 	return 0;
 }
 

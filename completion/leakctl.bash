@@ -45,7 +45,7 @@ _leakctl()
 	local cur prev words cword split
 	_init_completion -s || return
 
-	local commands="status ps top trace untrace exited"
+	local commands="status ps top trace untrace exited export snapshot diff"
 	local globals="--json --format --short-names --socket --help --version"
 	local cmd="" i
 
@@ -62,7 +62,7 @@ _leakctl()
 	done
 
 	case $prev in
-	-s | --socket)
+	-s | --socket | -o | --output)
 		_filedir
 		return
 		;;
@@ -79,14 +79,32 @@ _leakctl()
 		return
 		;;
 	--level)
-		COMPREPLY=($(compgen -W 'heap mapping all' -- "$cur"))
+		if [[ $cmd == export ]]; then
+			COMPREPLY=($(compgen -W 'heap mapping' -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W 'heap mapping all' -- "$cur"))
+		fi
+		return
+		;;
+	--by)
+		COMPREPLY=($(compgen -W 'bytes growth' -- "$cur"))
+		return
+		;;
+	--cgroup)
+		COMPREPLY=($(compgen -W "$(awk -F:: '/^0::/ {print $2}' /proc/[0-9]*/cgroup \
+			2>/dev/null | sort -u)" -- "$cur"))
 		return
 		;;
 	--format)
-		COMPREPLY=($(compgen -W 'text json' -- "$cur"))
+		# The profile formats go with export, and export with them only.
+		if [[ $cmd == export ]]; then
+			COMPREPLY=($(compgen -W 'pprof folded svg' -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W 'text json' -- "$cur"))
+		fi
 		return
 		;;
-	-n | --limit | --min-age | --for | --sample)
+	-n | --limit | --min-age | --for | --window | --since | --sample)
 		return
 		;;
 	esac
@@ -104,13 +122,17 @@ _leakctl()
 	local opts="--json --format"
 	case $cmd in
 	ps | exited) opts+=" -n --limit" ;;
-	top) opts+=" --pid --comm --unit -n --limit --level --min-age --short-names" ;;
+	top) opts+=" --pid --comm --unit --cgroup -n --limit --level --min-age --short-names
+		--since --by --window --ages" ;;
+	snapshot) opts+=" --pid --comm --unit --cgroup --level" ;;
+	diff) opts+=" --pid --comm --unit --cgroup -n --limit --level" ;;
 	trace) opts+=" --pid --comm --unit --for --sample --exact" ;;
 	untrace) opts+=" --pid --comm --unit" ;;
+	export) opts="--format --pid --comm --unit --level -o --output" ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
-	elif [[ $cmd == @(top|trace|untrace) ]]; then
+	elif [[ $cmd == @(top|export|trace|untrace) ]]; then
 		# A bare PID selects a process too.
 		_leakctl_pids
 	fi

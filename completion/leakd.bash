@@ -43,10 +43,10 @@ _leakd()
 		return
 		;;
 	--format)
-		COMPREPLY=($(compgen -W 'text json' -- "$cur"))
+		COMPREPLY=($(compgen -W 'text json pprof folded svg' -- "$cur"))
 		return
 		;;
-	--cache-dir)
+	--cache-dir | --state-dir)
 		_filedir -d
 		return
 		;;
@@ -58,7 +58,9 @@ _leakd()
 		--ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
 		--drilldown-for | --drilldown-max | --max-procs | --max-traced | --max-sampler | --max-exited | \
-		--exited-min-bytes | --max-rules | --max-clients)
+		--exited-min-bytes | --max-rules | --max-clients | --history-points | \
+		--history-series | --max-snapshots | --snapshot-stacks | --metrics-listen | \
+		--metrics-top)
 		return
 		;;
 	esac
@@ -70,7 +72,8 @@ _leakd()
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --no-drilldown --trace-all
 		--max-procs --max-traced --max-sampler --max-exited --exited-min-bytes --max-rules
-		--max-clients --verbose --help
+		--max-clients --history-points --history-series --state-dir --max-snapshots
+		--snapshot-stacks --metrics-listen --metrics-top --verbose --help
 		--version --' -- "$cur"))
 } &&
 	complete -F _leakd leakd

@@ -22,15 +22,31 @@ enum leakd_event_type {
 	LEAKD_EV_REALLOC_BEGIN,	/* struct leakd_free_event: block handed to realloc */
 	LEAKD_EV_STACK,		/* struct leakd_stack_event: first sight of a stack */
 	LEAKD_EV_EXEC,		/* struct leakd_event_hdr only */
-	LEAKD_EV_EXIT,		/* struct leakd_event_hdr only: the whole process left */
+	LEAKD_EV_EXIT,		/* struct leakd_event_hdr only: the whole process left;
+				 * aux: LEAKD_EXIT_DUMP_* */
 	LEAKD_EV_MAP_EXEC,	/* struct leakd_event_hdr only: a file was mapped executable */
 	LEAKD_EV_MMAP,		/* struct leakd_map_event: anonymous memory mapped */
 	LEAKD_EV_MUNMAP,	/* struct leakd_range_event */
 	LEAKD_EV_MREMAP_BEGIN,	/* struct leakd_range_event: the range handed to mremap */
 	LEAKD_EV_MREMAP_END,	/* struct leakd_mremap_event */
-	LEAKD_EV_BRK,		/* struct leakd_range_event: the heap, start and size */
+	LEAKD_EV_BRK,		/* struct leakd_range_event: the heap, start and size, no
+				 * stack (LEAKD_EV_BRK_MOVE is what the kernel side sends) */
 	LEAKD_EV_FORK,		/* struct leakd_event_hdr only: pid is the child, aux the parent */
+	LEAKD_EV_PROTECT,	/* struct leakd_map_event: mprotect of anonymous memory; aux
+				 * LEAKD_MAP_RESERVED: made inaccessible, else accessible */
+	LEAKD_EV_DISCARD,	/* struct leakd_range_event: madvise released the memory
+				 * (MADV_DONTNEED, MADV_FREE, MADV_REMOVE); aux: the advice */
+	LEAKD_EV_BRK_MOVE,	/* struct leakd_brk_event: the heap's end moved */
 };
+
+/*
+ * aux of LEAKD_EV_EXIT: whether the process was dumpable when it exited, as
+ * LEAKD_EXIT_DUMP_MODE + the kernel's dumpable mode (0 not dumpable, 1 dumpable,
+ * 2 root only); LEAKD_EXIT_DUMP_UNKNOWN when its address space was gone already.
+ */
+#define LEAKD_EXIT_DUMP_UNKNOWN 0
+#define LEAKD_EXIT_DUMP_MODE 1
+#define LEAKD_EXIT_DUMPABLE (LEAKD_EXIT_DUMP_MODE + 1)
 
 /* Which allocator entry point a probe sits on; the BPF cookie of each probe. */
 enum leakd_fn {
@@ -85,6 +101,9 @@ struct leakd_range_event {
 #define LEAKD_MAP_RESERVED	(1u << 1)	/* PROT_NONE: address space, not memory */
 #define LEAKD_MAP_IN_ALLOCATOR	(1u << 2)	/* mapped inside a traced allocator call:
 						 * the stack is that call's */
+#define LEAKD_MAP_NORESERVE	(1u << 3)	/* MAP_NORESERVE: no memory is committed for it
+						 * until made accessible (it also carries
+						 * LEAKD_MAP_RESERVED) */
 
 struct leakd_map_event {
 	struct leakd_event_hdr hdr;	/* aux: LEAKD_MAP_* */
@@ -99,12 +118,26 @@ struct leakd_mremap_event {
 	__u64 new_addr, new_len;	/* new_addr 0: failed, the old range stays */
 };
 
+/*
+ * brk moved the heap's end from old_end to new_end (both as the kernel keeps them,
+ * not rounded).  A growth carries the stack of the call that grew the heap.
+ */
+struct leakd_brk_event {
+	struct leakd_event_hdr hdr;	/* aux: LEAKD_MAP_IN_ALLOCATOR */
+	__u64 start;			/* the heap's start */
+	__u64 old_end, new_end;
+	__u64 stack_id;			/* 0 when it shrank */
+};
+
 /* Flags of a stack record, in leakd_stack_event.flags. */
 #define LEAKD_STACK_TRUNCATED	(1u << 0)	/* depth limit reached */
 #define LEAKD_STACK_READ_FAILED	(1u << 1)	/* a user memory read failed mid-walk */
 #define LEAKD_STACK_FP_FALLBACK	(1u << 2)	/* frames walked by frame pointers: no table */
 #define LEAKD_STACK_TABLE_PENDING (1u << 3)	/* a table was still being built */
 #define LEAKD_STACK_BAD_FRAME	(1u << 4)	/* the walk stopped at a frame that made no sense */
+/* The marks of a walk cut short: a walk with none of them is complete. */
+#define LEAKD_STACK_CUT_MARKS	(LEAKD_STACK_TRUNCATED | LEAKD_STACK_READ_FAILED | \
+				 LEAKD_STACK_TABLE_PENDING | LEAKD_STACK_BAD_FRAME)
 
 /*
  * A frame as the kernel saw it: the pc and, resolved while the mapping existed,
@@ -163,6 +196,7 @@ _Static_assert(sizeof(struct leakd_free_event) == 32, "free layout");
 _Static_assert(sizeof(struct leakd_range_event) == 40, "range layout");
 _Static_assert(sizeof(struct leakd_map_event) == 48, "map layout");
 _Static_assert(sizeof(struct leakd_mremap_event) == 56, "mremap layout");
+_Static_assert(sizeof(struct leakd_brk_event) == 56, "brk layout");
 _Static_assert(sizeof(struct leakd_frame) == 32, "frame layout");
 _Static_assert(sizeof(struct leakd_stack_event) == 40 + 32 * LEAKD_MAX_FRAMES, "stack layout");
 #endif

@@ -55,6 +55,17 @@ const char *cgroup_unit(const char *cgroup, char *buf, size_t size)
 	return buf;
 }
 
+bool cgroup_is_under(const char *cgroup, const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;	/* "/system.slice/" is "/system.slice" */
+	if (n == 1 && path[0] == '/')
+		return cgroup[0] == '/';
+	return n && !strncmp(cgroup, path, n) && (cgroup[n] == 0 || cgroup[n] == '/');
+}
+
 /* 64 hexadecimal digits at p, not part of a longer run. */
 static bool is_id(const char *p, size_t len)
 {

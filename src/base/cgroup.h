@@ -12,6 +12,8 @@
 bool cgroup_has_unit(const char *cgroup, const char *unit);
 /* The unit to show for a cgroup path: its last .service or .scope, else its last part. */
 const char *cgroup_unit(const char *cgroup, char *buf, size_t size);
+/* Whether cgroup is the path under or that path itself ("/a/b" is under "/a"; "/ab" is not). */
+bool cgroup_is_under(const char *cgroup, const char *path);
 /* The id of the container the path is in (buf, CGROUP_ID_LEN + 1 bytes), or NULL. */
 const char *cgroup_container_id(const char *cgroup, char *buf, size_t size);
 

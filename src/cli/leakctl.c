@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * leakctl: asks the leakd daemon over its control socket and prints the answer.
- * The daemon renders text or JSON; leakctl builds requests and checks replies.
+ * The daemon renders text, JSON or a profile; leakctl builds requests and checks
+ * replies.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +19,9 @@
 #include "leakd/protocol.h"
 #include "leakd/sampling.h"
 #include "base/units.h"
+#include "present/diff.h"
+#include "present/render.h"
+#include "present/stackload.h"
 #include "version.h"
 
 /* Exit codes, documented in leakctl(1). */
@@ -42,6 +46,9 @@ static int set_format(const char *name)
 	} formats[] = {
 		{ "text", LEAKD_FORMAT_TEXT },
 		{ "json", LEAKD_FORMAT_JSON },
+		{ "pprof", LEAKD_FORMAT_PPROF },
+		{ "folded", LEAKD_FORMAT_FOLDED },
+		{ "svg", LEAKD_FORMAT_SVG },
 	};
 	size_t i;
 
@@ -55,6 +62,13 @@ static int set_format(const char *name)
 }
 
 static bool short_names;
+static const char *output;		/* export's -o FILE; NULL: standard output */
+
+/* A profile format: export's only, and export takes no other. */
+static bool profile_format(void)
+{
+	return format >= LEAKD_FORMAT_PPROF;
+}
 
 static void usage(FILE *f)
 {
@@ -65,21 +79,35 @@ static void usage(FILE *f)
 	      "  status                  the daemon: kernel features, processes, drops, its cost\n"
 	      "  ps [-n N]               processes by memory growth\n"
 	      "  top [SELECTOR] [-n N] [--level heap|mapping|all] [--min-age DURATION]\n"
-	      "                          the stacks that hold the most outstanding memory\n"
+	      "      [--since DURATION] [--by bytes|growth] [--window DURATION] [--ages]\n"
+	      "                          the stacks that hold the most outstanding memory,\n"
+	      "                          or that grow the most\n"
 	      "  trace SELECTOR [--for DURATION] [--sample SIZE | --exact]\n"
 	      "                          trace the allocator of these processes (by pid:\n"
 	      "                          sampled every SIZE bytes on average, default 512K,\n"
 	      "                          or every call with --exact)\n"
 	      "  untrace SELECTOR        stop it\n"
 	      "  exited [-n N]           what recently exited processes left allocated\n"
+	      "  export --format pprof|folded|svg [SELECTOR] [--level heap|mapping] [-o FILE]\n"
+	      "                          every stack of top at one level as a profile\n"
+	      "  snapshot save NAME [SELECTOR] [--level heap|mapping|all]\n"
+	      "                          keep the stacks of now under a name\n"
+	      "  snapshot list | snapshot delete NAME\n"
+	      "  diff A B [SELECTOR] [-n N] [--level heap|mapping|all]\n"
+	      "                          what grew and shrank from A to B: snapshot names or\n"
+	      "                          now, or two JSON files (reports of leakd -o, answers)\n"
 	      "\n"
-	      "SELECTOR: PID, --pid PID, --comm NAME (as in /proc/PID/comm) or --unit UNIT\n"
-	      "(a systemd unit).  A name or unit also traces processes that start later.\n"
+	      "SELECTOR: PID, --pid PID, --comm NAME (as in /proc/PID/comm), --unit UNIT\n"
+	      "(a systemd unit) or, for top, --cgroup PATH (a cgroup and those under it).\n"
+	      "A name or unit also traces processes that start later.\n"
 	      "DURATION: a number with a unit: ms, s, m, h, d (a bare number is seconds).\n"
+	      "A command's options and PID go in any order; --json, --format,\n"
+	      "--short-names and --socket may follow the command too.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --json              answers as JSON\n"
-	      "      --format FORMAT     answers as text or json (default text)\n"
+	      "      --format FORMAT     answers as text or json (default text); export:\n"
+	      "                          pprof, folded or svg\n"
 	      "      --short-names       text: function names without template arguments\n"
 	      "                          and parameter lists (JSON keeps them whole)\n"
 	      "  -s, --socket PATH       the daemon's socket (default " LEAKD_SOCKET_PATH ")\n"
@@ -108,7 +136,8 @@ static bool full_io(int fd, void *buf, size_t len, bool out)
 	char *p = buf;
 
 	while (len) {
-		ssize_t n = out ? write(fd, p, len) : read(fd, p, len);
+		/* No SIGPIPE: a daemon that hung up may have said why first. */
+		ssize_t n = out ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -118,6 +147,18 @@ static bool full_io(int fd, void *buf, size_t len, bool out)
 		len -= n;
 	}
 	return true;
+}
+
+/* The answer to FILE, binary safe, created only once the daemon answered. */
+static int write_file(const char *path, const char *body, size_t len)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || fwrite(body, 1, len, f) != len || fclose(f)) {
+		fprintf(stderr, "leakctl: cannot write %s: %s\n", path, strerror(errno));
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
 }
 
 /* Sends one request and prints the answer; returns the exit status. */
@@ -145,8 +186,10 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 			close(fd);
 		return err == EACCES || err == EPERM ? EXIT_PERM : EXIT_NO_DAEMON;
 	}
-	if (!full_io(fd, &h, sizeof(h), true) || (len && !full_io(fd, (void *)payload, len, true)) ||
-	    !full_io(fd, &r, sizeof(r), false)) {
+	/* Even when the request cannot be sent whole, an answer may wait: read it. */
+	if (full_io(fd, &h, sizeof(h), true) && len)
+		full_io(fd, (void *)payload, len, true);
+	if (!full_io(fd, &r, sizeof(r), false)) {
 		fprintf(stderr, "leakctl: leakd hung up\n");
 		close(fd);
 		return EXIT_PROTOCOL;
@@ -166,7 +209,9 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 	}
 	close(fd);
 	body[r.length] = 0;
-	if (r.status == LEAKD_OK) {
+	if (r.status == LEAKD_OK && output) {
+		rc = write_file(output, body, r.length);
+	} else if (r.status == LEAKD_OK) {
 		fwrite(body, 1, r.length, stdout);
 		rc = fflush(stdout) ? EXIT_REFUSED : EXIT_OK;
 	} else {
@@ -184,15 +229,20 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 struct cmd_opts {
 	struct leakd_selector sel;
 	uint32_t limit;
+	bool limit_set;			/* -n given: 0 means all */
 	uint32_t level;
+	bool level_given;
 	uint64_t min_age_ns, duration_ns;
 	uint32_t mode;			/* enum leakd_trace_mode */
 	uint64_t sample_bytes;
+	uint64_t since_ns, window_ns;
+	uint32_t by;			/* enum leakd_top_by */
+	bool ages;
 };
 
 enum {
-	O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_SAMPLE, O_EXACT, O_JSON,
-	O_FORMAT, O_SHORT_NAMES
+	O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT, O_SHORT_NAMES,
+	O_SOCKET, O_OUTPUT, O_CGROUP, O_BY, O_WINDOW, O_SINCE, O_AGES, O_SAMPLE, O_EXACT
 };
 
 /* Whether name is one of the space-separated words of allow. */
@@ -209,7 +259,18 @@ static bool allowed(const char *allow, const char *name)
 	return false;
 }
 
-/* Parses a command's own options; what it allows is in the allow string. */
+static int parse_duration_arg(const char *arg, bool nonzero, uint64_t *ret)
+{
+	if (parse_duration(arg, ret) || (nonzero && !*ret) || *ret > LEAKD_DURATION_MAX)
+		return usage_error("invalid duration '%s' (at most ten years)", arg);
+	return 0;
+}
+
+/*
+ * Parses a command's own options and its operand (a bare PID), in any order: what
+ * it allows is in the allow string.  The options before the command (--json,
+ * --socket) may come after it too.
+ */
 static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allow)
 {
 	static const struct option lo[] = {
@@ -221,63 +282,91 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		{ "for", required_argument, NULL, O_FOR },
 		{ "sample", required_argument, NULL, O_SAMPLE },
 		{ "exact", no_argument, NULL, O_EXACT },
-		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "short-names", no_argument, NULL, O_SHORT_NAMES },
+		{ "socket", required_argument, NULL, O_SOCKET },
+		{ "output", required_argument, NULL, O_OUTPUT },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "cgroup", required_argument, NULL, O_CGROUP },
+		{ "by", required_argument, NULL, O_BY },
+		{ "window", required_argument, NULL, O_WINDOW },
+		{ "since", required_argument, NULL, O_SINCE },
+		{ "ages", no_argument, NULL, O_AGES },
 		{ 0 },
 	};
+	bool pid_operand = false;
 	uint64_t v;
-	int ch;
+	int ch, err;
 
 	memset(c, 0, sizeof(*c));
-	optind = 1;
+	optind = 0;		/* 0: glibc reads the new optstring's ordering mode */
 	opterr = 0;
-	for (;;) {
-		const char *name;
+	/* "-": operands come back in place (as 1), whatever POSIXLY_CORRECT says. */
+	while ((ch = getopt_long(argc, argv, "-:n:s:o:", lo, NULL)) != -1) {
+		const char *name = ch == 'n' ? "n" : ch == 'o' ? "o" : NULL;
 
-		ch = getopt_long(argc, argv, "+:n:", lo, NULL);
-		if (ch == -1) {
-			/* A bare PID is a selector too, and options may follow it. */
-			if (optind >= argc || !allowed(allow, "pid") || c->sel.pid)
-				break;
-			if (parse_u64(argv[optind], 1, LEAKD_PID_MAX, &v))
-				return usage_error("invalid pid '%s'", argv[optind]);
-			c->sel.pid = v;
-			optind++;
-			continue;
-		}
-		name = ch == 'n' ? "n" : ch >= O_PID ? lo[ch - O_PID].name : NULL;
+		for (size_t k = 0; !name && lo[k].name; k++)
+			if (lo[k].val == ch)
+				name = lo[k].name;
 
 		if (ch == '?' || ch == ':')
 			return usage_error(ch == ':' ? "option %s needs an argument" :
 						       "unknown option %s",
 					   argv[optind - 1]);
+		if (ch == 1) {
+			/* A bare PID is a selector too; one, given once. */
+			if (!allowed(allow, "pid") || pid_operand)
+				return usage_error("unexpected argument '%s'", optarg);
+			if (parse_u64(optarg, 1, LEAKD_PID_MAX, &v))
+				return usage_error("invalid pid '%s'", optarg);
+			if (c->sel.pid)
+				return usage_error("give one pid");
+			c->sel.pid = v;
+			pid_operand = true;
+			continue;
+		}
 		if (ch == O_JSON) {
 			format = LEAKD_FORMAT_JSON;	/* after the command as well as before it */
 			continue;
 		}
 		if (ch == O_FORMAT) {
 			if (set_format(optarg))
-				return usage_error("invalid format '%s' (text or json)", optarg);
+				return usage_error("invalid format '%s' (text, json, pprof, folded "
+						   "or svg)", optarg);
 			continue;
 		}
 		if (ch == O_SHORT_NAMES) {
 			short_names = true;
 			continue;
 		}
+		if (ch == 's' || ch == O_SOCKET) {
+			socket_path = optarg;
+			continue;
+		}
 		if (!allowed(allow, name))
-			return usage_error("option %s does not go with this command",
-					   argv[optind - 1]);
+			return usage_error("option %s%s does not go with this command",
+					   ch == 'n' ? "-" : "--", name);
 		switch (ch) {
+		case 'o':
+		case O_OUTPUT:
+			if (!*optarg)
+				return usage_error("invalid file name ''");
+			output = optarg;
+			break;
 		case 'n':
-			if (parse_u64(optarg, 0, UINT32_MAX, &v))
-				return usage_error("invalid number '%s'", optarg);
+			if (parse_u64(optarg, 0, allowed(allow, "top") ? LEAKD_TOP_MAX : UINT32_MAX,
+				      &v))
+				return usage_error("invalid number '%s'%s", optarg,
+						   allowed(allow, "top") ? " (at most 65536)" : "");
 			c->limit = v;
+			c->limit_set = true;
 			break;
 		case O_PID:
 			if (parse_u64(optarg, 1, LEAKD_PID_MAX, &v))
 				return usage_error("invalid pid '%s'", optarg);
+			if (c->sel.pid)
+				return usage_error("give one pid");
 			c->sel.pid = v;
 			break;
 		case O_COMM:
@@ -300,11 +389,13 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 				c->level = LEAKD_LEVEL_MAP;
 			else
 				return usage_error("invalid level '%s' (heap, mapping or all)", optarg);
+			c->level_given = true;
 			break;
 		case O_MIN_AGE:
 		case O_FOR:
-			if (parse_duration(optarg, &v) || (ch == O_FOR && !v))
-				return usage_error("invalid duration '%s'", optarg);
+			err = parse_duration_arg(optarg, ch == O_FOR, &v);
+			if (err)
+				return err;
 			*(ch == O_FOR ? &c->duration_ns : &c->min_age_ns) = v;
 			break;
 		case O_SAMPLE:
@@ -321,12 +412,38 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 				return usage_error("give one of --sample and --exact");
 			c->mode = LEAKD_TRACE_EXACT;
 			break;
+		case O_WINDOW:
+		case O_SINCE:
+			if (parse_duration(optarg, &v) || !v || v > LEAKD_DURATION_MAX)
+				return usage_error("invalid duration '%s'", optarg);
+			*(ch == O_WINDOW ? &c->window_ns : &c->since_ns) = v;
+			break;
+		case O_CGROUP:
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(c->sel.cgroup))
+				return usage_error("invalid cgroup '%s' (a path from /)", optarg);
+			memcpy(c->sel.cgroup, optarg, strlen(optarg) + 1);
+			break;
+		case O_BY:
+			if (!strcmp(optarg, "bytes"))
+				c->by = LEAKD_TOP_BY_BYTES;
+			else if (!strcmp(optarg, "growth"))
+				c->by = LEAKD_TOP_BY_GROWTH;
+			else
+				return usage_error("invalid ranking '%s' (bytes or growth)", optarg);
+			break;
+		case O_AGES:
+			c->ages = true;
+			break;
 		}
 	}
-	if (optind < argc)
+	if (optind < argc)	/* after "--" */
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (!!c->sel.pid + !!c->sel.comm[0] + !!c->sel.unit[0] > 1)
-		return usage_error("give one of a pid, --comm and --unit");
+	if (!!c->sel.pid + !!c->sel.comm[0] + !!c->sel.unit[0] + !!c->sel.cgroup[0] > 1)
+		return usage_error("give one of a pid, --comm, --unit and --cgroup");
+	if (profile_format() != allowed(allow, "output"))
+		return profile_format() ?
+			usage_error("--format pprof, folded and svg go with export only") :
+			usage_error("export needs --format pprof, folded or svg");
 	return 0;
 }
 
@@ -364,14 +481,39 @@ static int cmd_top(int argc, char **argv)
 {
 	struct leakd_req_top r = { 0 };
 	struct cmd_opts c;
-	int err = parse_cmd(argc, argv, &c, "n limit pid comm unit level min-age");
+	int err = parse_cmd(argc, argv, &c,
+			    "top n limit pid comm unit cgroup level min-age by window since ages");
 
 	if (err)
 		return err;
+	if (c.window_ns && c.by != LEAKD_TOP_BY_GROWTH)
+		return usage_error("--window goes with --by growth");
 	r.sel = c.sel;
-	r.limit = c.limit;
+	r.limit = c.limit_set ? c.limit : LEAKD_TOP_DEFAULT;
 	r.level = c.level;
 	r.min_age_ns = c.min_age_ns;
+	r.since_ns = c.since_ns;
+	r.window_ns = c.window_ns;
+	r.by = c.by;
+	r.top_flags = c.ages ? LEAKD_TOP_AGES : 0;
+	return ask(LEAKD_CMD_TOP, &r, sizeof(r));
+}
+
+/* top's stacks, every one the daemon gives (its maximum), as a profile of one level. */
+static int cmd_export(int argc, char **argv)
+{
+	struct leakd_req_top r = { 0 };
+	struct cmd_opts c;
+	int err = parse_cmd(argc, argv, &c, "pid comm unit level o output");
+
+	if (err)
+		return err;
+	if (c.level == LEAKD_LEVEL_ALL && c.level_given)
+		return usage_error("a profile is of one level: heap or mapping");
+	if (format == LEAKD_FORMAT_PPROF && !output && isatty(STDOUT_FILENO))
+		return usage_error("--format pprof writes a binary file: give -o FILE");
+	r.sel = c.sel;
+	r.level = c.level_given ? c.level : LEAKD_LEVEL_HEAP;
 	return ask(LEAKD_CMD_TOP, &r, sizeof(r));
 }
 
@@ -405,6 +547,120 @@ static int cmd_untrace(int argc, char **argv)
 	return cmd_trace_common(argc, argv, false);
 }
 
+/* NAME: a name [A-Za-z0-9._-] the daemon keeps; checked here to fail early and clearly. */
+static int copy_name(char *dst, size_t size, const char *name)
+{
+	if (!*name || strlen(name) >= size || name[0] == '.' || !strcmp(name, "now") ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+	    strlen(name))
+		return usage_error("invalid snapshot name '%s' (1 to 63 of A-Z a-z 0-9 . _ -, not "
+				   "starting with '.', not now)", name);
+	memcpy(dst, name, strlen(name) + 1);
+	return 0;
+}
+
+static int cmd_snapshot(int argc, char **argv)
+{
+	struct leakd_req_snapshot r = { 0 };
+	struct cmd_opts c;
+	const char *op = argc > 1 ? argv[1] : "list";
+	int err;
+
+	if (!strcmp(op, "list")) {
+		r.op = LEAKD_SNAPSHOT_LIST;
+		err = parse_cmd(argc - 1, argv + 1, &c, "");
+	} else if (!strcmp(op, "save") || !strcmp(op, "delete")) {
+		bool save = op[0] == 's';
+
+		if (argc < 3)
+			return usage_error("snapshot %s NAME", op);
+		r.op = save ? LEAKD_SNAPSHOT_SAVE : LEAKD_SNAPSHOT_DELETE;
+		err = copy_name(r.name, sizeof(r.name), argv[2]);
+		if (!err)
+			err = parse_cmd(argc - 2, argv + 2, &c,
+					save ? "pid comm unit cgroup level" : "");
+		r.sel = c.sel;
+		r.level = c.level;
+	} else {
+		return usage_error("snapshot save|list|delete");
+	}
+	return err ? err : ask(LEAKD_CMD_SNAPSHOT, &r, sizeof(r));
+}
+
+/* A diff's side that names a file of leakd's JSON (a report, a top answer), not a snapshot. */
+static bool is_file(const char *arg)
+{
+	size_t n = strlen(arg);
+
+	return strchr(arg, '/') || (n > 5 && !strcmp(arg + n - 5, ".json"));
+}
+
+/* Two files on this machine: no daemon needed. */
+static int diff_files(const char *a, const char *b, uint32_t limit)
+{
+	struct stack_list la = { 0 }, lb = { 0 };
+	struct diff_snap d;
+	struct snapshot s = { .kind = SNAP_DIFF, .diff = &d, .short_names = short_names };
+	enum output_format fmt = format == LEAKD_FORMAT_JSON ? OUTPUT_JSON : OUTPUT_TEXT;
+	const char *why = NULL, *which = a;
+	int err;
+
+	err = stack_list__load_file(a, &la, &why);
+	if (!err) {
+		which = b;
+		err = stack_list__load_file(b, &lb, &why);
+	}
+	if (err) {
+		fprintf(stderr, "leakctl: %s: %s\n", which, why ? why : strerror(-err));
+		stack_list__free(&la);
+		return EXIT_USAGE;
+	}
+	err = diff__compute(&la, &lb, limit, &d);
+	if (!err) {
+		snprintf(d.a, sizeof(d.a), "%s", a);
+		snprintf(d.b, sizeof(d.b), "%s", b);
+		err = render(stdout, fmt, &s);
+		diff_snap__free(&d);
+	}
+	stack_list__free(&la);
+	stack_list__free(&lb);
+	if (err) {
+		fprintf(stderr, "leakctl: diff: %s\n", strerror(-err));
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+	struct leakd_req_diff r = { 0 };
+	struct cmd_opts c;
+	int err;
+
+	if (argc < 3)
+		return usage_error("diff A B: two snapshots (or now), or two JSON files");
+	err = parse_cmd(argc - 2, argv + 2, &c, "n limit pid comm unit cgroup level");
+	if (err)
+		return err;
+	if (is_file(argv[1]) || is_file(argv[2])) {
+		if (!is_file(argv[1]) || !is_file(argv[2]))
+			return usage_error("compare two files, or two snapshots (or one and now)");
+		return diff_files(argv[1], argv[2], c.limit_set ? c.limit : LEAKD_TOP_DEFAULT);
+	}
+	for (int k = 0; k < 2; k++) {
+		char *dst = k ? r.b : r.a;
+
+		if (!strcmp(argv[1 + k], "now"))
+			snprintf(dst, sizeof(r.a), "now");
+		else if ((err = copy_name(dst, sizeof(r.a), argv[1 + k])))
+			return err;
+	}
+	r.sel = c.sel;
+	r.level = c.level;
+	r.limit = c.limit_set ? c.limit : LEAKD_TOP_DEFAULT;
+	return ask(LEAKD_CMD_DIFF, &r, sizeof(r));
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -415,6 +671,9 @@ static const struct {
 	{ "trace", cmd_trace },
 	{ "untrace", cmd_untrace },
 	{ "exited", cmd_exited },
+	{ "export", cmd_export },
+	{ "snapshot", cmd_snapshot },
+	{ "diff", cmd_diff },
 };
 
 int main(int argc, char **argv)
@@ -439,7 +698,8 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			if (set_format(optarg)) {
-				fprintf(stderr, "leakctl: invalid format '%s' (text or json)\n", optarg);
+				fprintf(stderr, "leakctl: invalid format '%s' (text, json, pprof, "
+					"folded or svg)\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;

@@ -9,6 +9,7 @@
 
 #include "serve/adhoc.h"
 #include "serve/control.h"
+#include "serve/metrics.h"
 #include "serve/daemon.h"
 #include "base/log.h"
 #include "cli/options.h"
@@ -66,12 +67,16 @@ int main(int argc, char **argv)
 	/* The daemon: the configuration file, then the command line over it. */
 	{
 		struct leakd_options c;
+		int rc;
 
 		if (options__daemon(argc, argv, o.config, strcmp(o.config, LEAKD_CONFIG_PATH),
 				    &c, err, sizeof(err))) {
 			log_err("%s", err);
+			options__free(&c);
 			return EXIT_USAGE;
 		}
-		return daemon__run(argc, argv, &c, control__handle);
+		rc = daemon__run(argc, argv, &c, control__handle, metrics__handle);
+		options__free(&c);
+		return rc;
 	}
 }

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "leakd/events.h"
@@ -25,6 +28,9 @@ enum kind {
 	K_STRING,	/* const char * */
 	K_SPECIAL,	/* handled in apply() */
 };
+
+/* In a K_STRING's min: "off" sets it to NULL. */
+#define OPT_OFF_ALLOWED 1
 
 /* Where an option may be given. */
 #define IN_CLI 1
@@ -56,7 +62,7 @@ static const struct opt opts[] = {
 	{ "json", 0, K_SPECIAL, 0, 0, 0, IN_CLI, NULL,
 	  "reports as JSON, one object per line" },
 	{ "format", 0, K_SPECIAL, 0, 0, 0, IN_CLI, "FORMAT",
-	  "reports as text or json (default text)" },
+	  "text, json, pprof, folded or svg (default text)" },
 	{ "short-names", 0, K_FLAG, OFF(short_names), 0, 0, IN_CLI, NULL,
 	  "text: names without template args, parameters" },
 	{ "output", 'o', K_STRING, OFF(output), 0, 0, IN_CLI, "FILE",
@@ -93,6 +99,20 @@ static const struct opt opts[] = {
 	  "DURATION", "daemon: sample memory this often (default 10s)" },
 	{ "growth-window", 0, K_DURATION, OFF(growth_window_ns), 1000000000ULL, 0, BOTH,
 	  "DURATION", "daemon: growth measured over this (default 30m)" },
+	{ "metrics-listen", 0, K_STRING, OFF(metrics_listen), OPT_OFF_ALLOWED, 0, BOTH, "ADDR:PORT",
+	  "daemon: serve /metrics over HTTP (default off)" },
+	{ "metrics-top", 0, K_U64, OFF(metrics_top), 1, 1000, BOTH, "N",
+	  "daemon: processes with series of their own (20)" },
+	{ "state-dir", 0, K_STRING, OFF(state_dir), 0, 0, BOTH, "DIR",
+	  "daemon: saved snapshots (default /var/lib/leakd)" },
+	{ "max-snapshots", 0, K_U64, OFF(max_snapshots), 0, 1024, BOTH, "N",
+	  "daemon: saved snapshots per user (default 32)" },
+	{ "snapshot-stacks", 0, K_U64, OFF(snapshot_stacks), 1, 1 << 20, BOTH, "N",
+	  "daemon: stacks a snapshot keeps (default 4096)" },
+	{ "history-points", 0, K_U64, OFF(history_points), 8, 100000, BOTH, "N",
+	  "daemon: points per memory history (default 96)" },
+	{ "history-series", 0, K_U64, OFF(history_series), 0, 1 << 22, BOTH, "N",
+	  "daemon: stack histories at most (default 4096)" },
 	{ "drilldown-bytes", 0, K_SIZE, OFF(drilldown_bytes), 1, 0, BOTH, "SIZE",
 	  "daemon: trace a process grown this much (64M)" },
 	{ "drilldown-window", 0, K_DURATION, OFF(drilldown_window_ns), 1000000000ULL, 0, BOTH,
@@ -159,7 +179,8 @@ void options__usage(FILE *f)
 	      "SIZE: bytes, or a number with K, M or G.\n"
 	      "Exit status: 0 done, 1 runtime failure, 2 bad arguments or configuration,\n"
 	      "3 not permitted, 4 kernel feature missing, 5 no such process, 6 no allocator\n"
-	      "in the process, 7 the command could not be started.  See leakd(8).\n",
+	      "in the process, 7 the command could not be started, 8 another daemon runs\n"
+	      "on the socket.  See leakd(8).\n",
 	      f);
 }
 
@@ -182,6 +203,12 @@ void options__defaults(struct leakd_options *o)
 	o->socket_group = "leakd";
 	o->sample_interval_ns = 10 * NSEC_PER_SEC;
 	o->growth_window_ns = 30 * 60 * NSEC_PER_SEC;
+	o->history_points = 96;
+	o->state_dir = "/var/lib/leakd";
+	o->metrics_top = 20;
+	o->max_snapshots = 32;
+	o->snapshot_stacks = 4096;
+	o->history_series = 4096;
 	o->drilldown = true;
 	o->drilldown_bytes = 64 << 20;
 	o->drilldown_window_ns = 10 * 60 * NSEC_PER_SEC;
@@ -207,6 +234,12 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/*
+ * --json and --format: the last one given wins, but --json with a profile
+ * format (one file of the whole run) is refused as a contradiction.
+ */
+static bool json_given, profile_given;
+
 /* Sets one option from its text value (NULL for switches). */
 static int apply(const struct opt *d, const char *val, struct leakd_options *o, char *err,
 		 size_t errlen)
@@ -219,7 +252,8 @@ static int apply(const struct opt *d, const char *val, struct leakd_options *o, 
 		*(bool *)field = true;
 		return 0;
 	case K_STRING:
-		*(const char **)field = val;
+		/* An optional service is switched off by name: "off" is no address. */
+		*(const char **)field = d->min == OPT_OFF_ALLOWED && !strcmp(val, "off") ? NULL : val;
 		return 0;
 	case K_U64:
 		if (parse_u64(val, d->min, d->max, &v))
@@ -249,9 +283,16 @@ static int apply(const struct opt *d, const char *val, struct leakd_options *o, 
 		o->ringbuf_bytes = v;
 	} else if (!strcmp(d->name, "json")) {
 		o->format = OUTPUT_JSON;
+		json_given = true;
 	} else if (!strcmp(d->name, "format")) {
-		if (output_format_parse(val, &o->format))
-			return fail(err, errlen, "invalid --format '%s' (text or json)", val);
+		enum output_format f;
+
+		/* The metrics answer the daemon's questions, not a report's. */
+		if (output_format_parse(val, &f) || f == OUTPUT_METRICS)
+			return fail(err, errlen,
+				    "invalid --format '%s' (text, json, pprof, folded or svg)", val);
+		o->format = f;
+		profile_given |= render_is_profile(f);
 	} else if (!strcmp(d->name, "no-cache")) {
 		o->cache_dir = NULL;
 	} else if (!strcmp(d->name, "no-drilldown")) {
@@ -287,6 +328,7 @@ int options__parse_over(int argc, char **argv, struct leakd_options *o, char *er
 				shorts[ns++] = ':';
 		}
 	}
+	json_given = profile_given = false;
 	optind = 0;		/* restart getopt: parse may run more than once */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, long_opts, &idx)) != -1) {
@@ -315,6 +357,8 @@ int options__parse_over(int argc, char **argv, struct leakd_options *o, char *er
 		if (o->help || o->version)
 			return 0;
 	}
+	if (json_given && profile_given)
+		return fail(err, errlen, "--json and --format pprof, folded or svg exclude each other");
 	if (optind == argc && optind > 1 && !strcmp(argv[optind - 1], "--"))
 		return fail(err, errlen, "no command after --");
 	if (optind < argc) {
@@ -336,18 +380,6 @@ int options__parse(int argc, char **argv, struct leakd_options *o, char *err, si
 	return options__parse_over(argc, argv, o, err, errlen);
 }
 
-/*
- * The configuration's strings point into the text they were read from: each load's
- * text stays, as options of an earlier load may still point into it (a file of a
- * few KiB per SIGHUP).
- */
-struct config_text {
-	struct config_text *prev;
-	char text[];
-};
-
-static struct config_text *config_texts;
-
 int options__log_level(int verbose)
 {
 	return verbose >= 2 ? LOG_LVL_TRACE : verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO;
@@ -368,7 +400,70 @@ int options__daemon(int argc, char **argv, const char *config, bool required,
 	return 0;
 }
 
+/*
+ * The configuration's strings point into the text they were read from: each text
+ * belongs to the options it was loaded into, and goes with options__free.
+ */
+struct config_text {
+	struct config_text *prev;
+	char text[];
+};
+
+void options__free(struct leakd_options *o)
+{
+	struct config_text *ct;
+
+	while ((ct = o->texts)) {
+		o->texts = ct->prev;
+		free(ct);
+	}
+}
+
+static int load_one(const char *path, struct leakd_options *o, char *err, size_t errlen);
+
+static int is_dropin(const struct dirent *de)
+{
+	size_t n = strlen(de->d_name);
+
+	return de->d_name[0] != '.' && n > 5 && !strcmp(de->d_name + n - 5, ".conf");
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);	/* bytes, whatever the locale */
+}
+
 int options__load_config(const char *path, struct leakd_options *o, char *err, size_t errlen)
+{
+	struct dirent **names = NULL;
+	char dir[PATH_MAX], file[PATH_MAX];
+	int n, i, e;
+
+	e = load_one(path, o, err, errlen);
+	if (e)
+		return e;
+	if (snprintf(dir, sizeof(dir), "%s.d", path) >= (int)sizeof(dir))
+		return fail(err, errlen, "%s.d: path too long", path);
+	n = scandir(dir, &names, is_dropin, by_name);
+	if (n < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+		       fail(err, errlen, "cannot read %s: %s", dir, strerror(errno));
+	for (i = 0, e = 0; i < n; i++) {
+		struct stat st;
+
+		if (!e && snprintf(file, sizeof(file), "%s/%s", dir, names[i]->d_name) >=
+				  (int)sizeof(file))
+			e = fail(err, errlen, "%s/%s: path too long", dir, names[i]->d_name);
+		/* Files only: a directory or a socket named *.conf is no drop-in. */
+		if (!e && !stat(file, &st) && S_ISREG(st.st_mode))
+			e = load_one(file, o, err, errlen);
+		free(names[i]);
+	}
+	free(names);
+	return e;
+}
+
+static int load_one(const char *path, struct leakd_options *o, char *err, size_t errlen)
 {
 	struct config_text *ct;
 	char *text, *line, *next;
@@ -387,8 +482,8 @@ int options__load_config(const char *path, struct leakd_options *o, char *err, s
 	}
 	memcpy(ct->text, text, len + 1);
 	free(text);
-	ct->prev = config_texts;
-	config_texts = ct;
+	ct->prev = o->texts;
+	o->texts = ct;
 	text = ct->text;
 	for (line = text; line; line = next) {
 		char *name, *val = NULL, *end;

@@ -24,6 +24,7 @@ enum leakd_exit {
 	EXIT_NO_TARGET = 5,		/* no such process, or one leakd cannot trace */
 	EXIT_NO_ALLOCATOR = 6,		/* the process maps no allocator leakd knows */
 	EXIT_COMMAND_FAILED = 7,	/* the command could not be started */
+	EXIT_ALREADY_RUNNING = 8,	/* another daemon holds the socket's lock */
 };
 
 enum leakd_mode {
@@ -43,7 +44,7 @@ struct leakd_options {
 	uint64_t top;			/* 0: all */
 	uint64_t min_age_ns;
 	uint64_t duration_ns;		/* 0: until the process exits or a signal */
-	enum output_format format;	/* of the reports */
+	enum output_format format;	/* of the reports; a profile format: the final one */
 	bool short_names;		/* text: names without template arguments */
 	const char *output;		/* NULL: stdout */
 	/* Tracing. */
@@ -64,6 +65,13 @@ struct leakd_options {
 	const char *socket_group;
 	uint64_t sample_interval_ns;	/* memory of every process sampled this often */
 	uint64_t growth_window_ns;	/* growth measured over this much history */
+	uint64_t history_points;	/* points per history (thinned as they age) */
+	const char *state_dir;		/* saved snapshots */
+	const char *metrics_listen;	/* HTTP for /metrics and profiles; NULL: off */
+	uint64_t metrics_top;		/* processes with series of their own */
+	uint64_t max_snapshots;		/* per user */
+	uint64_t snapshot_stacks;	/* stacks one snapshot keeps */
+	uint64_t history_series;	/* stack histories, all processes together */
 	bool drilldown;			/* automatic tracing of steady growers */
 	uint64_t drilldown_bytes;	/* growth that makes a grower ... */
 	uint64_t drilldown_window_ns;	/* ... within this long */
@@ -80,6 +88,7 @@ struct leakd_options {
 	uint64_t max_clients;		/* control connections at once */
 	int verbose;
 	bool help, version;
+	struct config_text *texts;	/* what the configuration's strings point into */
 };
 
 void options__defaults(struct leakd_options *o);
@@ -90,15 +99,19 @@ int options__parse_over(int argc, char **argv, struct leakd_options *o, char *er
 			size_t errlen);
 /*
  * Applies a configuration file on top of o: lines "name = value" (or a bare name
- * for a switch), '#' comments, the daemon's long option names.  -errno with a
- * reason naming the line.  The strings it sets live until the next load.
+ * for a switch), '#' comments, the daemon's long option names; then the drop-ins,
+ * the files PATH.d/\*.conf in lexical (byte) order.  -errno with a reason naming
+ * the file and line.  The strings it sets live until options__free(o).
  */
 int options__load_config(const char *path, struct leakd_options *o, char *err, size_t errlen);
+/* Frees what the configuration's strings point into; o's other fields stay. */
+void options__free(struct leakd_options *o);
 void options__usage(FILE *f);
 /*
  * The daemon's options: defaults, then the configuration file (when required, or
  * when it exists), then the command line over it.  config is NULL in ret when
  * there was none to read (nothing to reload).  -EINVAL with a reason in err.
+ * Either way, options__free(ret) frees what its strings point into.
  */
 int options__daemon(int argc, char **argv, const char *config, bool required,
 		    struct leakd_options *ret, char *err, size_t errlen);

@@ -22,12 +22,12 @@ static struct stack_frame *normalize(void *ctx, pid_t pid, const struct leakd_fr
 	return symbolizer__normalize(e->sym, pid, frames, n);
 }
 
-static void on_proc(void *ctx, uint32_t type, pid_t pid)
+static void on_proc(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
 {
 	struct events *e = ctx;
 
 	if (e->cb)
-		e->cb(e->cb_ctx, type, pid);
+		e->cb(e->cb_ctx, type, pid, aux);
 }
 
 static int on_record(void *ctx, void *data, size_t size)

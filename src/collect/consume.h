@@ -16,8 +16,11 @@ struct tables;
 struct symbolizer;
 struct events;
 
-/* Told of fork, exec, map-exec and exit after the tables have applied them. */
-typedef void (*events_proc_cb)(void *ctx, uint32_t type, pid_t pid);
+/*
+ * Told of fork, exec, map-exec and exit after the tables have applied them; aux is
+ * the record's (fork: the parent; exit: LEAKD_EXIT_DUMP_*).
+ */
+typedef void (*events_proc_cb)(void *ctx, uint32_t type, pid_t pid, uint32_t aux);
 
 struct events *events__new(int ringbuf_fd, struct tables *t, struct symbolizer *s,
 			   events_proc_cb cb, void *ctx);

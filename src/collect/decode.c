@@ -15,6 +15,7 @@ union record {
 	struct leakd_range_event range;
 	struct leakd_map_event map;
 	struct leakd_mremap_event mremap;
+	struct leakd_brk_event brk;
 	struct leakd_stack_event stack;
 };
 
@@ -35,13 +36,17 @@ static size_t min_size(uint32_t type)
 	case LEAKD_EV_FORK:
 		return sizeof(struct leakd_event_hdr);
 	case LEAKD_EV_MMAP:
+	case LEAKD_EV_PROTECT:
 		return sizeof(struct leakd_map_event);
 	case LEAKD_EV_MUNMAP:
 	case LEAKD_EV_MREMAP_BEGIN:
 	case LEAKD_EV_BRK:
+	case LEAKD_EV_DISCARD:
 		return sizeof(struct leakd_range_event);
 	case LEAKD_EV_MREMAP_END:
 		return sizeof(struct leakd_mremap_event);
+	case LEAKD_EV_BRK_MOVE:
+		return sizeof(struct leakd_brk_event);
 	}
 	return 0;
 }
@@ -86,8 +91,9 @@ static int on_stack(struct decoder *d, struct proc_mem *p, const struct leakd_st
 	if (!(ev->stack_id & 1))
 		return -EINVAL;
 	s = proc_mem__stack(p, ev->stack_id);
-	if (!s || (s->flags & STACK_HAS_FRAMES))
-		return 0;	/* resent after the kernel's cache forgot it */
+	/* Resent: a later walk of the same pcs, complete or not, settles the marks. */
+	if (!s || !stack__rewalked(s, ev->flags))
+		return 0;
 	frames = d->ops.normalize ? d->ops.normalize(d->ops.ctx, (pid_t)p->pid, ev->frames, n) :
 				    raw_frames(ev->frames, n);
 	if (frames)
@@ -106,7 +112,7 @@ static int apply(struct decoder *d, const union record *r, size_t size)
 	if (h->type == LEAKD_EV_FORK) {
 		/* The child is new to the tables: whoever watches it adds it. */
 		if (d->ops.proc)
-			d->ops.proc(d->ops.ctx, h->type, h->pid);
+			d->ops.proc(d->ops.ctx, h->type, h->pid, h->aux);
 		return 0;
 	}
 	p = tables__proc(d->tables, h->pid);
@@ -140,15 +146,30 @@ static int apply(struct decoder *d, const union record *r, size_t size)
 			return -EINVAL;
 		proc_mem__mmap(p, r->map.addr, r->map.len, r->map.stack_id, h->aux, h->ts);
 		return 0;
+	case LEAKD_EV_PROTECT:
+		if (wraps(r->map.addr, r->map.len))
+			return -EINVAL;
+		proc_mem__protect(p, r->map.addr, r->map.len, r->map.stack_id, h->aux, h->ts);
+		return 0;
+	case LEAKD_EV_BRK_MOVE:
+		/* The heap's end moves within the heap: never below its start. */
+		if (r->brk.old_end < r->brk.start || r->brk.new_end < r->brk.start)
+			return -EINVAL;
+		proc_mem__brk_move(p, r->brk.start, r->brk.old_end, r->brk.new_end,
+				   r->brk.stack_id, h->aux, h->ts);
+		return 0;
 	case LEAKD_EV_MUNMAP:
 	case LEAKD_EV_MREMAP_BEGIN:
 	case LEAKD_EV_BRK:
+	case LEAKD_EV_DISCARD:
 		if (wraps(r->range.addr, r->range.len))
 			return -EINVAL;
 		if (h->type == LEAKD_EV_MUNMAP)
 			proc_mem__munmap(p, r->range.addr, r->range.len);
 		else if (h->type == LEAKD_EV_BRK)
 			proc_mem__brk(p, r->range.addr, r->range.len);
+		else if (h->type == LEAKD_EV_DISCARD)
+			proc_mem__discard(p, r->range.addr, r->range.len);
 		else
 			proc_mem__mremap_begin(p, h->tid, r->range.addr, r->range.len);
 		return 0;
@@ -168,7 +189,7 @@ static int apply(struct decoder *d, const union record *r, size_t size)
 	}
 	/* Exec, map-exec, exit: the rest is the watcher's (symbols, probes, policy). */
 	if (d->ops.proc)
-		d->ops.proc(d->ops.ctx, h->type, h->pid);
+		d->ops.proc(d->ops.ctx, h->type, h->pid, h->aux);
 	return 0;
 }
 

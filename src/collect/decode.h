@@ -31,8 +31,11 @@ struct decoder_ops {
 	 */
 	struct stack_frame *(*normalize)(void *ctx, pid_t pid, const struct leakd_frame *frames,
 					 uint32_t n);
-	/* Fork (child not in the tables), exec, map-exec and exit, once applied. */
-	void (*proc)(void *ctx, uint32_t type, pid_t pid);
+	/*
+	 * Fork (child not in the tables), exec, map-exec and exit, once applied; aux
+	 * is the record's (fork: the parent; exit: LEAKD_EXIT_DUMP_*).
+	 */
+	void (*proc)(void *ctx, uint32_t type, pid_t pid, uint32_t aux);
 	void *ctx;
 };
 

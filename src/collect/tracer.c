@@ -70,6 +70,8 @@ struct tracer {
 	struct hashtab procs;	/* struct traced_proc */
 	struct hashtab plans;	/* struct plan */
 	struct hashtab usdt_plans; /* struct usdt_plan */
+	struct bpf_link **tp_links;	/* of attach_tracepoints: ours to destroy */
+	size_t nr_tp_links;
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -223,7 +225,9 @@ static void set_syscall_programs(struct tracer *t)
 {
 	__typeof__(t->skel->progs) *p = &t->skel->progs;
 	struct bpf_program *per_syscall[] = { p->mmap_enter, p->mmap_exit, p->munmap_enter,
-					      p->mremap_enter, p->mremap_exit, p->brk_exit };
+					      p->mremap_enter, p->mremap_exit, p->brk_enter,
+					      p->brk_exit, p->mprotect_enter, p->mprotect_exit,
+					      p->madvise_enter };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(per_syscall); i++)
@@ -236,14 +240,23 @@ static void set_syscall_programs(struct tracer *t)
 static int attach_tracepoints(struct tracer *t)
 {
 	struct bpf_program *prog;
+	struct bpf_link *l;
+	size_t n = 0;
 
+	bpf_object__for_each_program(prog, t->skel->obj)
+		n++;
+	t->tp_links = calloc(n ? n : 1, sizeof(*t->tp_links));
+	if (!t->tp_links)
+		return -ENOMEM;
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		if (!bpf_program__autoload(prog) || is_alloc_prog(t, prog) ||
 		    prog == t->skel->progs.otel_alloc || prog == t->skel->progs.otel_free)
 			continue;
-		/* The skeleton owns the link and destroys it with itself. */
-		if (!bpf_program__attach(prog))
+		/* Links made this way are not the skeleton's: tracer__free destroys them. */
+		l = bpf_program__attach(prog);
+		if (!l)
 			return -errno;
+		t->tp_links[t->nr_tp_links++] = l;
 	}
 	return 0;
 }
@@ -352,6 +365,9 @@ void tracer__free(struct tracer *t)
 	hashtab__destroy(&t->procs);
 	hashtab__destroy(&t->plans);
 	hashtab__destroy(&t->usdt_plans);
+	for (i = 0; i < t->nr_tp_links; i++)
+		bpf_link__destroy(t->tp_links[i]);
+	free(t->tp_links);
 	leakd_bpf__destroy(t->skel);
 	free(t);
 }

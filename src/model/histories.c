@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,10 +11,16 @@ struct stack_series {
 	struct history h;
 };
 
-/* pid, stack index and level in one non-zero key. */
+/* pid, stack index and level in one key: levels take the low 2 bits. */
+#define LEVEL_BITS 2
+_Static_assert(LEVEL__COUNT <= 1 << LEVEL_BITS, "levels fit their bits");
+
 static uint64_t series_key(pid_t pid, uint32_t stack, enum level l)
 {
-	return (uint64_t)(uint32_t)pid << 32 | (uint64_t)(stack & 0x7fffffff) << 1 | l;
+	uint64_t key = (uint64_t)(uint32_t)pid << 32 |
+		       (uint64_t)(stack & (UINT32_MAX >> LEVEL_BITS)) << LEVEL_BITS | l;
+
+	return key ? key : 1ull << 63;	/* 0 is the hash table's empty slot; pid 0 has none */
 }
 
 int histories__init(struct histories *hs, const struct histories_limits *l)
@@ -42,8 +49,13 @@ void histories__sample(struct histories *hs, const struct proc_mem *p, uint64_t 
 
 		for (int l = 0; l < LEVEL__COUNT; l++) {
 			uint64_t key = series_key(p->pid, i, l);
-			uint64_t v[HIST__VALUES] = { st->level[l].live_bytes,
-						     st->level[l].live_count };
+			uint64_t v[HIST__VALUES];
+			double b, c, sb, sc;
+
+			/* A sampled stack's history is of its estimates (exact part included). */
+			proc_stack__live(st, l, &b, &c, &sb, &sc);
+			v[HIST_BYTES] = b > 0 ? (uint64_t)llround(b) : 0;
+			v[HIST_COUNT] = c > 0 ? (uint64_t)llround(c) : 0;
 			struct stack_series *s = hashtab__get(&hs->series, key);
 			bool is_new;
 

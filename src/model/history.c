@@ -176,7 +176,7 @@ void history__trend(const struct history *h, uint32_t k, uint64_t now_ns,
 	/* A few seconds of a short-lived process say nothing of an hour. */
 	if (n < o->min_points || ret->span_ns < o->window_ns / 4)
 		goto out;
-	tol = o->noise_bytes > hi / 100 ? o->noise_bytes : hi / 100;
+	tol = o->noise_bytes > hi / 200 ? o->noise_bytes : hi / 200;
 	step = n > TREND_MAX_POINTS ? (n + TREND_MAX_POINTS - 1) / TREND_MAX_POINTS : 1;
 	if (robust_line(p, n, step, &slope, &fit))
 		goto out;
@@ -190,7 +190,8 @@ void history__trend(const struct history *h, uint32_t k, uint64_t now_ns,
 	ret->per_hour = slope * SEC_PER_HOUR;
 	ret->recent_per_hour = rslope * SEC_PER_HOUR;
 	ret->fit = fit;
-	if (hi - lo <= tol)
+	/* Flat, or all there from the stack's first points on (a burst at start-up). */
+	if (hi - lo <= tol || (!first && p[1].bytes + tol >= hi && p[n - 1].bytes + tol >= hi))
 		ret->cls = TREND_STABLE;
 	else if (recent_delta > (int64_t)tol && rslope > 0)
 		ret->cls = TREND_GROWING;

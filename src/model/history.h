@@ -44,14 +44,15 @@ enum trend_class {
 	TREND_UNKNOWN,		/* not enough history to tell */
 	TREND_GROWING,		/* still rising in the latest part of the window */
 	TREND_PLATEAUED,	/* rose, then flat: a cache or a pool */
-	TREND_STABLE,		/* flat all along: allocated once (start-up) */
+	TREND_STABLE,		/* flat all along, or all there from its first points on:
+				 * allocated once (start-up) */
 	TREND_SHRINKING,
 	TREND__COUNT,
 };
 
 struct trend_opts {
 	uint64_t window_ns;	/* the trend of the points within this much time */
-	uint64_t noise_bytes;	/* changes up to this are flat (also 1 % of the level) */
+	uint64_t noise_bytes;	/* changes up to this are flat (also 0.5 % of the level) */
 	uint32_t min_points;	/* fewer points in the window: TREND_UNKNOWN */
 };
 

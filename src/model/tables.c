@@ -30,6 +30,18 @@ struct parked {
 	struct live_alloc a;
 };
 
+/*
+ * glibc's per-thread caches (tcache) hold small freed blocks: the freeing thread
+ * parks them there, and malloc moves more in from the arena's free lists.  When a
+ * thread exits glibc frees what its cache holds a second time, through free().
+ * Any small block freed and not allocated since may be among them.
+ */
+#define TCACHE_MAX_SIZE 1032		/* the largest request a cache bin takes */
+
+struct cached_block {
+	uint64_t addr;
+};
+
 /* Pieces of mappings taken out by an mremap, to be put back where they went. */
 struct pieces {
 	struct mapping *v;
@@ -81,7 +93,7 @@ static void clear_maps(struct proc_mem *p)
 	p->tables->nr_maps -= p->nr_maps;
 	p->nr_maps = 0;
 	p->map_bytes = p->map_count = p->reserved_bytes = 0;
-	p->heap_start = p->heap_bytes = 0;
+	p->heap_start = p->heap_bytes = p->heap_top = 0;
 	clear_moving(p);
 }
 
@@ -90,6 +102,7 @@ static void clear_allocs(struct proc_mem *p)
 	p->tables->nr_allocs -= p->allocs.count;
 	hashtab__clear(&p->allocs);
 	hashtab__clear(&p->parked);
+	hashtab__clear(&p->cached);
 	p->live_bytes = p->live_count = 0;
 	p->tables->nr_allocs -= p->sampled.count;
 	hashtab__clear(&p->sampled);
@@ -110,6 +123,7 @@ static void proc_mem_destroy(struct proc_mem *p)
 	hashtab__destroy(&p->allocs);
 	hashtab__destroy(&p->stack_index);
 	hashtab__destroy(&p->parked);
+	hashtab__destroy(&p->cached);
 	hashtab__destroy(&p->moving);
 	hashtab__destroy(&p->sampled);
 	free(p);
@@ -152,6 +166,7 @@ struct proc_mem *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_ti
 	    hashtab__init(&p->stack_index, sizeof(struct stack_slot), 16) ||
 	    hashtab__init(&p->parked, sizeof(struct parked), 16) ||
 	    hashtab__init(&p->sampled, sizeof(struct sampled_alloc), 16) ||
+	    hashtab__init(&p->cached, sizeof(struct cached_block), 16) ||
 	    hashtab__init(&p->moving, sizeof(struct moving), 16))
 		goto fail;
 	s = hashtab__upsert(&t->procs, (uint64_t)pid, NULL);
@@ -186,6 +201,7 @@ size_t tables__memory(const struct tables *t)
 		total += sizeof(*p) + hashtab__memory(&p->allocs) +
 			 hashtab__memory(&p->stack_index) + hashtab__memory(&p->parked) +
 			 hashtab__memory(&p->sampled) +
+			 hashtab__memory(&p->cached) +
 			 p->cap_stacks * sizeof(*p->stacks) + p->cap_maps * sizeof(*p->maps);
 		for (j = 0; j < p->nr_stacks; j++)
 			total += sizeof(struct proc_stack) + p->stacks[j]->nr_frames * sizeof(struct stack_frame) +
@@ -253,6 +269,19 @@ struct proc_stack *proc_mem__stack(struct proc_mem *p, uint64_t id)
 	return i == UINT32_MAX ? NULL : p->stacks[i];
 }
 
+bool stack__rewalked(struct proc_stack *s, uint32_t flags)
+{
+	if (!(s->flags & STACK_HAS_FRAMES))
+		return !(s->flags & STACK_OVERFLOW);
+	/*
+	 * The same pcs walked with fewer marks (to the end, or cut at the depth
+	 * limit only): what the earlier walk feared was not lost after all.
+	 */
+	if (!(flags & STACK_CUT_MARKS & ~s->flags))
+		s->flags = (s->flags & ~(uint32_t)STACK_CUT_MARKS) | (flags & STACK_CUT_MARKS);
+	return false;
+}
+
 void stack__set_frames(struct proc_stack *s, struct stack_frame *frames, uint32_t n, uint32_t flags)
 {
 	if (s->flags & (STACK_HAS_FRAMES | STACK_OVERFLOW)) {
@@ -303,6 +332,24 @@ static void stats_sub(struct proc_mem *p, uint32_t index, enum level l, uint64_t
 		st->freed_count += pieces;
 }
 
+/* A small block was freed: it may sit in a thread's cache from now on. */
+static void cache_put(struct proc_mem *p, uint64_t addr, uint64_t size)
+{
+	if (size > TCACHE_MAX_SIZE)
+		return;
+	if (p->cached.count >= CACHED_MAX) {
+		p->notes.cache_untracked++;
+		return;
+	}
+	hashtab__upsert(&p->cached, addr, NULL);
+}
+
+/* addr is allocated or freed again: out of any cache; false when it was in none. */
+static bool cache_take(struct proc_mem *p, uint64_t addr)
+{
+	return !hashtab__remove(&p->cached, addr, NULL);
+}
+
 /* Accounts a block as gone from its stack. */
 static void release(struct proc_mem *p, const struct live_alloc *a)
 {
@@ -332,6 +379,8 @@ static void insert(struct proc_mem *p, struct live_alloc *a)
 		p->notes.replaced_allocs++;
 		release(p, &old);
 	}
+	/* Allocated again: out of any thread's cache. */
+	cache_take(p, a->addr);
 	if (p->tables->nr_allocs >= p->tables->limits.max_allocs ||
 	    !(slot = hashtab__upsert(&p->allocs, a->addr, NULL))) {
 		p->losses.allocs_dropped++;
@@ -386,10 +435,12 @@ void proc_mem__alloc(struct proc_mem *p, uint32_t tid, uint32_t fn, uint64_t add
 				unpark(p, &pk);
 			return;
 		}
-		if (pk.known)
+		if (pk.known) {
 			release(p, &pk.a);
-		else
+			cache_put(p, old_addr, pk.a.size);
+		} else {
 			p->notes.unmatched_frees++;
+		}
 		if (!addr)
 			return;	/* realloc(p, 0) freed it */
 	}
@@ -450,6 +501,7 @@ void proc_mem__dealloc(struct proc_mem *p, uint32_t tid, uint64_t addr)
 
 	if (take(p, addr, &a)) {
 		release(p, &a);
+		cache_put(p, addr, a.size);
 		return;
 	}
 	if (take_sampled(p, addr, &sa)) {
@@ -461,6 +513,11 @@ void proc_mem__dealloc(struct proc_mem *p, uint32_t tid, uint64_t addr)
 	pk = hashtab__get(&p->parked, tid);
 	if (pk && pk->addr == addr)
 		return;
+	/* Freed again from a thread's cache: the allocator empties it at thread exit. */
+	if (cache_take(p, addr)) {
+		p->notes.refreed_frees++;
+		return;
+	}
 	p->notes.unmatched_frees++;
 }
 
@@ -556,22 +613,32 @@ static uint32_t first_ending_after(const struct proc_mem *p, uint64_t addr)
 	return lo;
 }
 
+/* The heap's pieces are counted apart: the heap's size is p->heap_bytes. */
+static enum level map_level(const struct mapping *m)
+{
+	return m->flags & MAPPING_BRK ? LEVEL_BRK : LEVEL_MAP;
+}
+
 /* Reserved address space is tracked (so that later calls apply) but is not memory. */
 static void map_account(struct proc_mem *p, const struct mapping *m, uint64_t bytes, int64_t pieces,
 			bool freed)
 {
+	enum level l = map_level(m);
+
 	if (m->flags & LEAKD_MAP_RESERVED) {
 		p->reserved_bytes -= bytes;
 		return;
 	}
-	p->map_bytes -= bytes;
-	p->map_count -= pieces;
+	if (l == LEVEL_MAP) {
+		p->map_bytes -= bytes;
+		p->map_count -= pieces;
+	}
 	if (freed)
-		stats_sub(p, m->stack, LEVEL_MAP, bytes, pieces);
+		stats_sub(p, m->stack, l, bytes, pieces);
 	else if (m->stack < p->nr_stacks) {
 		/* Moving, not freeing: only the live figures change. */
-		p->stacks[m->stack]->level[LEVEL_MAP].live_bytes -= bytes;
-		p->stacks[m->stack]->level[LEVEL_MAP].live_count -= pieces;
+		p->stacks[m->stack]->level[l].live_bytes -= bytes;
+		p->stacks[m->stack]->level[l].live_count -= pieces;
 	}
 }
 
@@ -675,6 +742,7 @@ static void map_add(struct proc_mem *p, const struct mapping *m, bool fresh)
 {
 	struct stack_stats *st;
 	uint64_t len = m->end - m->start;
+	enum level l = map_level(m);
 
 	if (!map_insert_at(p, first_ending_after(p, m->start), m))
 		return;
@@ -682,11 +750,13 @@ static void map_add(struct proc_mem *p, const struct mapping *m, bool fresh)
 		p->reserved_bytes += len;
 		return;
 	}
-	p->map_bytes += len;
-	p->map_count++;
+	if (l == LEVEL_MAP) {
+		p->map_bytes += len;
+		p->map_count++;
+	}
 	if (fresh) {
-		stats_add(p, m->stack, LEVEL_MAP, len, m->ts);
-	} else if ((st = stats_at(p, m->stack, LEVEL_MAP))) {
+		stats_add(p, m->stack, l, len, m->ts);
+	} else if ((st = stats_at(p, m->stack, l))) {
 		st->live_bytes += len;
 		st->live_count++;
 	}
@@ -777,7 +847,7 @@ void proc_mem__mremap_end(struct proc_mem *p, uint32_t tid, uint64_t old_addr, u
 	for (i = 0; i < mv.pieces.n; i++) {
 		struct mapping m = mv.pieces.v[i];
 		uint64_t off = m.start - old_addr, len = m.end - m.start;
-		struct stack_stats *st = stats_at(p, m.stack, LEVEL_MAP);
+		struct stack_stats *st = stats_at(p, m.stack, map_level(&m));
 		bool reserved = m.flags & LEAKD_MAP_RESERVED;
 
 		if (off >= new_size) {
@@ -808,6 +878,135 @@ void proc_mem__brk(struct proc_mem *p, uint64_t start, uint64_t size)
 {
 	p->heap_start = start;
 	p->heap_bytes = size;
+}
+
+/* The stack index for id, the overflow of the stack table counted. */
+static uint32_t stack_for_map(struct proc_mem *p, uint64_t id)
+{
+	uint32_t i = stack_lookup(p, id);
+
+	if (i != UINT32_MAX && (p->stacks[i]->flags & STACK_OVERFLOW))
+		p->losses.stacks_merged++;
+	return i;
+}
+
+/* Sub-ranges of pieces whose state a protect or discard changes, gathered first. */
+struct span {
+	uint64_t start, end;
+};
+
+/*
+ * Gives [start, end) the state of flags (reserved or not) in every piece that is
+ * not in it already: such a sub-range is taken out and put back as a new piece,
+ * with the stack `stack` when it becomes memory, its own when it stops being.
+ */
+static void set_state(struct proc_mem *p, uint64_t start, uint64_t end, uint32_t flags,
+		      uint64_t stack_id, uint64_t ts)
+{
+	bool reserve = flags & LEAKD_MAP_RESERVED;
+	struct span few[8], *spans = few;
+	uint32_t i, n = 0, cap = 8, stack = UINT32_MAX;
+
+	for (i = first_ending_after(p, start); i < p->nr_maps && p->maps[i].start < end; i++) {
+		const struct mapping *m = &p->maps[i];
+
+		if (!(m->flags & LEAKD_MAP_RESERVED) == !reserve)
+			continue;
+		if (n == cap) {
+			struct span *ns = malloc(2 * cap * sizeof(*ns));
+
+			if (!ns) {
+				p->losses.maps_dropped++;
+				break;
+			}
+			memcpy(ns, spans, n * sizeof(*ns));
+			if (spans != few)
+				free(spans);
+			spans = ns;
+			cap *= 2;
+		}
+		spans[n].start = m->start > start ? m->start : start;
+		spans[n].end = m->end < end ? m->end : end;
+		n++;
+	}
+	/* A stack only for what changes: a permission flip on memory costs nothing. */
+	if (n && !reserve)
+		stack = stack_for_map(p, stack_id);
+	for (i = 0; i < n; i++) {
+		struct pieces ps = { 0 };
+		struct mapping m;
+
+		unmap_range(p, spans[i].start, spans[i].end, true, &ps);
+		if (!ps.n)
+			continue;	/* out of memory: the piece is gone, as freed */
+		m = ps.v[0];
+		free(ps.v);
+		if (reserve) {
+			m.flags |= LEAKD_MAP_RESERVED;
+		} else {
+			/* The heap's pieces stay the heap's; the rest are mappings. */
+			m.flags = (m.flags & ~(LEAKD_MAP_RESERVED | LEAKD_MAP_IN_ALLOCATOR)) |
+				  (flags & LEAKD_MAP_IN_ALLOCATOR);
+			m.stack = stack;
+			m.ts = ts;
+		}
+		map_add(p, &m, true);
+	}
+	if (spans != few)
+		free(spans);
+}
+
+void proc_mem__protect(struct proc_mem *p, uint64_t addr, uint64_t len, uint64_t stack_id,
+		       uint32_t flags, uint64_t ts)
+{
+	uint64_t end = addr + PAGE_UP(len);
+
+	if (!len || end < addr || (addr & (PAGE_SIZE - 1)))
+		return;
+	set_state(p, addr, end, flags, stack_id, ts);
+}
+
+void proc_mem__discard(struct proc_mem *p, uint64_t addr, uint64_t len)
+{
+	uint64_t end = addr + PAGE_UP(len);
+
+	if (!len || end < addr || (addr & (PAGE_SIZE - 1)))
+		return;
+	set_state(p, addr, end, LEAKD_MAP_RESERVED, 0, 0);
+}
+
+static void heap_piece(struct proc_mem *p, uint64_t start, uint64_t end, uint64_t stack_id,
+		       uint32_t flags, uint64_t ts)
+{
+	struct mapping m = { .start = start, .end = end, .ts = ts,
+			     .flags = MAPPING_BRK | (flags & LEAKD_MAP_IN_ALLOCATOR) };
+
+	/* Whatever another call mapped there is gone: the kernel refuses overlaps. */
+	unmap_range(p, start, end, true, NULL);
+	m.stack = stack_for_map(p, stack_id);
+	map_add(p, &m, true);
+}
+
+void proc_mem__brk_move(struct proc_mem *p, uint64_t start, uint64_t old_end, uint64_t new_end,
+			uint64_t stack_id, uint32_t flags, uint64_t ts)
+{
+	uint64_t base = PAGE_UP(start), old = PAGE_UP(old_end), new = PAGE_UP(new_end);
+	uint64_t top = p->heap_top && p->heap_start == start ? p->heap_top : base;
+
+	if (old_end < start || new_end < start || new < new_end || old < old_end)
+		return;
+	p->heap_start = start;
+	p->heap_bytes = new_end - start;
+	/* What moved unseen (before watching, or an event lost) is settled first. */
+	if (old > top)
+		heap_piece(p, top, old, STACK_ID_PREEXISTING, 0, 0);
+	else if (old < top)
+		unmap_range(p, old, top, true, NULL);
+	if (new > old)
+		heap_piece(p, old, new, stack_id, flags, ts);
+	else if (new < old)
+		unmap_range(p, new, old, true, NULL);
+	p->heap_top = new;
 }
 
 void proc_mem__exec(struct proc_mem *p)

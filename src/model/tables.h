@@ -2,8 +2,9 @@
 /*
  * What leakd knows of each process: at the allocator level its live allocations
  * (by address), at the mapping level its anonymous mappings (by range) and heap,
- * and its stacks with per-stack figures at both levels.  Fed by decoded events;
- * pure data, no I/O, so that the semantics of every event can be unit-tested.
+ * and its stacks with per-stack figures at each level (heap, mapping, brk).  Fed
+ * by decoded events; pure data, no I/O, so that the semantics of every event can
+ * be unit-tested.
  */
 #ifndef LEAKD_TABLES_H
 #define LEAKD_TABLES_H
@@ -14,6 +15,7 @@
 #include <sys/types.h>
 
 #include "base/hashtab.h"
+#include "leakd/events.h"
 
 /* A frame of a stack, normalized while the process lived. */
 struct stack_frame {
@@ -34,12 +36,18 @@ struct stack_frame {
 #define STACK_HAS_FRAMES (1u << 16)	/* frames arrived */
 #define STACK_OVERFLOW (1u << 17)	/* catch-all for stacks past the table's limit */
 
-/* The two levels memory is counted at. */
+/* The levels memory is counted at. */
 enum level {
 	LEVEL_HEAP,		/* blocks from the allocator (malloc and friends) */
-	LEVEL_MAP,		/* anonymous mappings (mmap), the allocator's own among them */
+	LEVEL_MAP,		/* committed anonymous mappings (mmap, or mprotect of a
+				 * reservation), the allocator's own among them */
+	LEVEL_BRK,		/* the brk heap's growth, by the call that grew it: where the
+				 * heap grew, not who holds its blocks */
 	LEVEL__COUNT,
 };
+
+/* Cut-short marks of a stack: a walk without any of them is complete. */
+#define STACK_CUT_MARKS LEAKD_STACK_CUT_MARKS
 
 struct stack_stats {
 	uint64_t live_bytes, live_count;
@@ -93,6 +101,9 @@ struct sampled_alloc {
 };
 
 /* Flags of a mapping: the kernel's LEAKD_MAP_*. */
+/* Flags of a mapping: the kernel's LEAKD_MAP_* and this. */
+#define MAPPING_BRK (1u << 16)	/* a piece of the brk heap, counted at LEVEL_BRK */
+
 struct mapping {
 	uint64_t start, end;
 	uint64_t ts;
@@ -109,9 +120,12 @@ struct proc_losses {
 
 /* Oddities that do not make figures wrong, shown for the curious. */
 struct proc_notes {
-	uint64_t unmatched_frees;	/* blocks not seen allocated: from before tracing,
-					 * or freed again by the allocator (glibc's tcache
-					 * flush at thread exit) */
+	uint64_t unmatched_frees;	/* blocks not seen allocated: made inside the
+					 * allocator itself (glibc's per-thread cache), or
+					 * allocated before tracing began */
+	uint64_t refreed_frees;		/* small blocks freed again after their free: glibc
+					 * frees what an exiting thread's tcache holds */
+	uint64_t cache_untracked;	/* small frees not remembered: CACHED_MAX reached */
 	uint64_t replaced_allocs;	/* an address came back while still live */
 	uint64_t realloc_unparked;	/* realloc ended without its begin */
 	uint64_t unmatched_unmaps;	/* ranges not seen mapped (from before watching) */
@@ -134,10 +148,14 @@ struct proc_mem {
 	struct hashtab sampled;		/* struct sampled_alloc */
 	struct estimate live_est, total_est;
 	uint64_t total_samples, total_sample_frees;
+	struct hashtab cached;		/* struct cached_block: small blocks freed and not
+					 * allocated since, which a thread's cache may hold */
 	/* Mapping level. */
 	uint64_t map_bytes, map_count;	/* live anonymous mappings (memory, not reserved) */
-	uint64_t reserved_bytes;	/* PROT_NONE address space */
+	uint64_t reserved_bytes;	/* address space without committed memory: PROT_NONE,
+					 * MAP_NORESERVE, or discarded by madvise */
 	uint64_t heap_start, heap_bytes; /* the brk heap */
+	uint64_t heap_top;		/* end of the heap's pieces in maps; 0: none yet */
 	struct mapping *maps;		/* sorted by start, disjoint */
 	uint32_t nr_maps, cap_maps;
 	struct hashtab moving;		/* struct moving: ranges inside mremap, by tid */
@@ -149,6 +167,9 @@ struct proc_mem {
 	uint32_t nr_stacks, cap_stacks;
 	struct tables *tables;
 };
+
+/* Small freed blocks remembered per process, to tell a second free of one. */
+#define CACHED_MAX 65536
 
 struct tables_limits {
 	uint64_t max_allocs;		/* live allocations, all processes together */
@@ -197,6 +218,22 @@ void proc_mem__mremap_begin(struct proc_mem *p, uint32_t tid, uint64_t addr, uin
 void proc_mem__mremap_end(struct proc_mem *p, uint32_t tid, uint64_t old_addr, uint64_t old_len,
 		      uint64_t new_addr, uint64_t new_len, uint64_t ts);
 void proc_mem__brk(struct proc_mem *p, uint64_t start, uint64_t size);
+/*
+ * mprotect: a range made accessible (flags without LEAKD_MAP_RESERVED) commits the
+ * reserved pieces in it, with this stack; made inaccessible (LEAKD_MAP_RESERVED)
+ * the committed ones stop counting.  Pieces already in that state do not change.
+ */
+void proc_mem__protect(struct proc_mem *p, uint64_t addr, uint64_t len, uint64_t stack_id,
+		       uint32_t flags, uint64_t ts);
+/* madvise released the memory of a range: committed pieces in it stop counting. */
+void proc_mem__discard(struct proc_mem *p, uint64_t addr, uint64_t len);
+/*
+ * brk moved the heap's end: growth becomes a piece of the heap with the stack that
+ * grew it (growth not seen before becomes a preexisting piece), shrinking takes
+ * the top pieces away.
+ */
+void proc_mem__brk_move(struct proc_mem *p, uint64_t start, uint64_t old_end, uint64_t new_end,
+			uint64_t stack_id, uint32_t flags, uint64_t ts);
 
 /* An exec replaced the program: forget everything of the old one. */
 void proc_mem__exec(struct proc_mem *p);
@@ -207,5 +244,12 @@ void proc_mem__untrace(struct proc_mem *p);
 struct proc_stack *proc_mem__stack(struct proc_mem *p, uint64_t id);
 /* Takes ownership of frames (malloc'd) unless the stack already has its own. */
 void stack__set_frames(struct proc_stack *s, struct stack_frame *frames, uint32_t n, uint32_t flags);
+/*
+ * Another walk of the same pcs, with its own marks: false when the stack has its
+ * frames already (the marks are settled here); true when it needs them.  A walk
+ * cut short keeps its marks until a walk of the same pcs with fewer of them (a
+ * complete one) is seen; marks a later walk adds are not taken.
+ */
+bool stack__rewalked(struct proc_stack *s, uint32_t flags);
 
 #endif

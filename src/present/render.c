@@ -8,6 +8,9 @@ static const struct renderer *const renderers[OUTPUT__COUNT] = {
 	[OUTPUT_TEXT] = &render_text,
 	[OUTPUT_JSON] = &render_json,
 	[OUTPUT_METRICS] = &render_metrics,
+	[OUTPUT_PPROF] = &render_pprof,
+	[OUTPUT_FOLDED] = &render_folded,
+	[OUTPUT_SVG] = &render_svg,
 };
 
 int render(FILE *f, enum output_format fmt, const struct snapshot *s)
@@ -39,4 +42,14 @@ int output_format_parse(const char *name, enum output_format *ret)
 		}
 	}
 	return -EINVAL;
+}
+
+bool render_is_binary(enum output_format fmt)
+{
+	return (unsigned int)fmt < OUTPUT__COUNT && renderers[fmt] && renderers[fmt]->binary;
+}
+
+bool render_is_profile(enum output_format fmt)
+{
+	return (unsigned int)fmt < OUTPUT__COUNT && renderers[fmt] && renderers[fmt]->profile;
 }

@@ -54,10 +54,18 @@ static void frame(struct json *j, const struct frame_snap *fr)
 	json_object_end(j);
 }
 
-static void stack_fields(struct json *j, const struct stack_snap *st)
+/*
+ * whole: the stack with its process and figures; else what the stack is (level,
+ * marks, frames), as a diff's rows name it beside figures of their own.
+ */
+static void stack_fields(struct json *j, const struct stack_snap *st, bool whole)
 {
 	size_t k;
 
+	if (!whole) {
+		json_str(j, "level", level_name(st->level));
+		goto what;
+	}
 	if (st->pid) {
 		json_u64(j, "pid", st->pid);
 		json_str(j, "comm", st->comm);
@@ -65,7 +73,7 @@ static void stack_fields(struct json *j, const struct stack_snap *st)
 	json_str(j, "level", level_name(st->level));
 	json_hex(j, "id", st->id);
 	json_u64(j, "bytes", st->bytes);
-	json_u64(j, st->level == LEVEL_HEAP ? "allocs" : "mappings", st->count);
+	json_u64(j, level_words(st->level)->count_key, st->count);
 	if (st->samples) {
 		/* bytes and count are estimates from this many sampled blocks. */
 		json_double(j, "bytes_se", st->se_bytes);
@@ -80,6 +88,38 @@ static void stack_fields(struct json *j, const struct stack_snap *st)
 	json_bool(j, "preexisting", st->id == STACK_ID_PREEXISTING);
 	if (st->trace_ended)
 		json_bool(j, "trace_ended", true);
+	if (st->has_trend) {
+		json_object_begin(j, "trend");
+		json_str(j, "class", trend_class__name(st->trend.cls));
+		json_u64(j, "window_s", st->trend_window_s);
+		json_u64(j, "points", st->trend.points);
+		if (st->trend.cls != TREND_UNKNOWN) {
+			json_i64(j, "bytes_per_hour", (int64_t)st->trend.per_hour);
+			json_i64(j, "recent_bytes_per_hour", (int64_t)st->trend.recent_per_hour);
+			json_double(j, "fit", st->trend.fit);
+		} else {
+			json_u64(j, "span_s", st->trend.span_ns / 1000000000);
+		}
+		json_object_end(j);
+	}
+	if (st->has_ages && st->ages.count) {
+		json_object_begin(j, "ages");
+		json_u64(j, "oldest_s", st->ages.oldest_ns / 1000000000);
+		json_u64(j, "median_s", st->ages.median_ns / 1000000000);
+		if (st->age_histogram) {
+			json_array_begin(j, "histogram");
+			for (unsigned int b = 0; b < AGE_BUCKETS; b++) {
+				json_object_begin(j, NULL);
+				json_str(j, "age", age_bucket__name(b));
+				json_u64(j, "count", st->ages.counts[b]);
+				json_u64(j, "bytes", st->ages.bytes[b]);
+				json_object_end(j);
+			}
+			json_array_end(j);
+		}
+		json_object_end(j);
+	}
+what:
 	json_array_begin(j, "cut");
 	for (k = 0; k < nr_stack_notes; k++)
 		if (st->flags & stack_notes[k].flag)
@@ -89,12 +129,15 @@ static void stack_fields(struct json *j, const struct stack_snap *st)
 	for (k = 0; k < st->nr_frames; k++)
 		frame(j, &st->frames[k]);
 	json_array_end(j);
+	/* Not live bytes held by the stack: where the heap grew (brk). */
+	if (st->level == LEVEL_BRK)
+		json_str(j, "attribution", "growth");
 }
 
 static void stack(struct json *j, const struct stack_snap *st)
 {
 	json_object_begin(j, NULL);
-	stack_fields(j, st);
+	stack_fields(j, st, true);
 	json_object_end(j);
 }
 
@@ -120,6 +163,7 @@ static void report(struct json *j, const struct report_snap *r)
 	json_str(j, "comm", r->comm);
 	json_bool(j, "complete", r->complete);
 	json_u64(j, "min_age_ns", r->min_age_ns);
+	json_u64(j, "traced_ns", r->traced_ns);
 	json_str(j, "mode", r->sampled ? "sampled" : "exact");
 	json_u64(j, "live_bytes", r->live_bytes);
 	json_u64(j, "live_allocs", r->live_allocs);
@@ -133,7 +177,10 @@ static void report(struct json *j, const struct report_snap *r)
 		json_double(j, "live_allocs_se", r->live_allocs_se);
 		json_u64(j, "sampled_live", r->sampled_live);
 	}
+	json_bool(j, "from_start", r->from_start);
 	json_u64(j, "unmatched_frees", r->notes.unmatched_frees);
+	json_u64(j, "refreed_frees", r->notes.refreed_frees);
+	json_u64(j, "refree_untracked", r->notes.cache_untracked);
 	json_u64(j, "replaced_allocs", r->notes.replaced_allocs);
 	json_u64(j, "nr_stacks", r->nr_stacks);
 	json_object_begin(j, "counters");
@@ -152,6 +199,8 @@ static void report(struct json *j, const struct report_snap *r)
 	json_u64(j, "brk_bytes", r->brk_bytes);
 	json_u64(j, "unmatched_unmaps", r->notes.unmatched_unmaps);
 	stacks(j, "stacks", &r->maps);
+	/* Growth attribution: where the heap grew, not live bytes (attribution "growth"). */
+	stacks(j, "brk_stacks", &r->brk);
 	json_object_end(j);
 }
 
@@ -234,6 +283,10 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "maps_dropped", s->unwind.maps_dropped);
 	json_u64(j, "procs_dropped", s->unwind.procs_dropped);
 	json_u64(j, "files_dropped", s->unwind.files_dropped);
+	json_str(j, "cache", s->unwind.cache);
+	json_u64(j, "cache_mismatches", s->unwind.cache_mismatches);
+	json_u64(j, "cache_refused", s->unwind.cache_refused);
+	json_u64(j, "cache_save_failed", s->unwind.cache_save_failed);
 	json_object_end(j);
 	json_object_begin(j, "symbols");
 	json_u64(j, "modules", s->symbols.modules);
@@ -247,6 +300,25 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "requests", s->clients.requests);
 	json_u64(j, "bad_requests", s->clients.bad_requests);
 	json_u64(j, "dropped", s->clients.dropped);
+	json_u64(j, "refused_share", s->clients.refused_share);
+	json_u64(j, "timed_out", s->clients.timed_out);
+	json_str(j, "socket", s->clients.socket);
+	json_bool(j, "socket_group", s->clients.socket_group);
+	json_object_end(j);
+	json_object_begin(j, "metrics");
+	json_str(j, "listen", s->metrics.listen);
+	if (s->metrics.listen) {
+		json_u64(j, "requests", s->metrics.requests);
+		json_u64(j, "bad_requests", s->metrics.bad_requests);
+		json_u64(j, "refused", s->metrics.refused);
+		json_u64(j, "timed_out", s->metrics.timed_out);
+	}
+	json_object_end(j);
+	json_object_begin(j, "history");
+	json_u64(j, "series", s->history.series);
+	json_u64(j, "limit", s->history.limit);
+	json_u64(j, "dropped", s->history.dropped);
+	json_u64(j, "bytes", s->history.bytes);
 	json_object_end(j);
 	json_object_begin(j, "daemon");
 	json_double(j, "cpu_s", s->daemon.cpu_s);
@@ -272,8 +344,15 @@ static void ps(struct json *j, const struct ps_snap *s)
 		json_u64(j, "rss_bytes", r->rss_bytes);
 		json_u64(j, "anon_bytes", r->anon_bytes);
 		json_u64(j, "mapped_bytes", r->mapped_bytes);
+		json_u64(j, "reserved_bytes", r->reserved_bytes);
 		json_u64(j, "heap_bytes", r->heap_bytes);
-		json_double(j, "growth_per_hour", r->growth_per_hour);
+		if (r->growth == TREND_UNKNOWN)
+			json_str(j, "growth_per_hour", NULL);	/* too little history */
+		else
+			json_i64(j, "growth_per_hour", (int64_t)r->growth_per_hour);
+		json_str(j, "trend", trend_class__name(r->growth));
+		json_str(j, "cgroup", r->cgroup);
+		json_str(j, "container", r->container[0] ? r->container : NULL);
 		json_str(j, "traced", trace_kind_name(r->traced));
 		json_str(j, "sampling", r->sampling);
 		if (r->sample_bytes)
@@ -349,7 +428,7 @@ static void diff(struct json *j, const struct diff_snap *d)
 		json_u64(j, "count_a", r->count_a);
 		json_u64(j, "count_b", r->count_b);
 		json_object_begin(j, "stack");
-		stack_fields(j, r->stack);
+		stack_fields(j, r->stack, false);
 		json_object_end(j);
 		json_object_end(j);
 	}
@@ -374,6 +453,11 @@ static int render_json_fn(FILE *f, const struct snapshot *s)
 		break;
 	case SNAP_TOP:
 		json_u64(&j, "processes", s->top->processes);
+		json_str(&j, "by", s->top->by_growth ? "growth" : "bytes");
+		if (s->top->by_growth)
+			json_u64(&j, "window_s", s->top->window_s);
+		if (s->top->since_s)
+			json_u64(&j, "since_s", s->top->since_s);
 		stacks(&j, "stacks", &s->top->stacks);
 		break;
 	case SNAP_TRACE:
@@ -387,6 +471,18 @@ static int render_json_fn(FILE *f, const struct snapshot *s)
 		break;
 	case SNAP_DIFF:
 		diff(&j, s->diff);
+		break;
+	case SNAP_SAVED:
+		json_u64(&j, "limit", s->saved->limit);
+		json_array_begin(&j, "snapshots");
+		for (size_t i = 0; i < s->saved->n; i++) {
+			json_object_begin(&j, NULL);
+			json_str(&j, "name", s->saved->v[i].name);
+			json_i64(&j, "saved", s->saved->v[i].saved);
+			json_u64(&j, "size", s->saved->v[i].size);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
 		break;
 	case SNAP_METRICS:
 		return -ENOTSUP;

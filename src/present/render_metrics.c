@@ -59,6 +59,7 @@ static void processes(FILE *f, const struct metrics_snap *m)
 		{ "rss", offsetof(struct ps_row, rss_bytes) },
 		{ "anon", offsetof(struct ps_row, anon_bytes) },
 		{ "mapped", offsetof(struct ps_row, mapped_bytes) },
+		{ "reserved", offsetof(struct ps_row, reserved_bytes) },
 		{ "heap", offsetof(struct ps_row, heap_bytes) },
 		{ "traced_live", offsetof(struct ps_row, traced_live_bytes) },
 	};
@@ -66,7 +67,8 @@ static void processes(FILE *f, const struct metrics_snap *m)
 
 	head(f, "leakd_process_memory_bytes", "gauge",
 	     "Memory of a process by kind: rss, anon (RssAnon), mapped (anonymous mappings "
-	     "watched), heap (brk), traced_live (live allocator blocks when traced).");
+	     "committed), reserved (address space only), heap (brk), traced_live (live allocator "
+	     "blocks when traced).");
 	for (i = 0; i < n; i++) {
 		const struct ps_row *r = &m->ps->rows[i];
 
@@ -79,21 +81,42 @@ static void processes(FILE *f, const struct metrics_snap *m)
 		}
 	}
 	head(f, "leakd_process_growth_bytes_per_second", "gauge",
-	     "How fast a process's anonymous memory grows over the growth window.");
+	     "How fast a process's anonymous memory grows over the growth window (0 when "
+	     "its history is too short to tell).");
 	for (i = 0; i < n; i++) {
 		fputs("leakd_process_growth_bytes_per_second{", f);
 		proc_labels(f, &m->ps->rows[i]);
 		fprintf(f, "} %.6g\n", m->ps->rows[i].growth_per_hour / 3600.0);
 	}
+	head(f, "leakd_process_growth_class", "gauge",
+	     "1 for the class of a process's growth: growing, plateaued, stable, shrinking, or "
+	     "unknown (too little history).");
+	for (i = 0; i < n; i++) {
+		fputs("leakd_process_growth_class{", f);
+		proc_labels(f, &m->ps->rows[i]);
+		label(f, "class", trend_class__name(m->ps->rows[i].growth), true);
+		fputs("} 1\n", f);
+	}
 	head(f, "leakd_process_traced", "gauge",
-	     "1 when the process's allocator is traced, with how it came to be traced.");
+	     "1 when the process's allocator is traced, with how it came to be traced and how "
+	     "it is traced: sampler (its own otel_memory probes), sampled, exact, or none.");
 	for (i = 0; i < n; i++) {
 		const struct ps_row *r = &m->ps->rows[i];
+		bool traced = r->traced != TRACE_KIND_NONE;
 
 		fputs("leakd_process_traced{", f);
 		proc_labels(f, r);
-		label(f, "how", trace_kind_name(r->traced), true);
-		fprintf(f, "} %d\n", r->traced != TRACE_KIND_NONE);
+		label(f, "how", trace_kind_name(r->traced), false);
+		label(f, "sampling", traced && r->sampling ? r->sampling : "none", true);
+		fprintf(f, "} %d\n", traced);
+	}
+	head(f, "leakd_process_sample_interval_bytes", "gauge",
+	     "Mean bytes allocated between samples of a traced process (0: every allocation, "
+	     "or the weights of its own probes).");
+	for (i = 0; i < n; i++) {
+		fputs("leakd_process_sample_interval_bytes{", f);
+		proc_labels(f, &m->ps->rows[i]);
+		fprintf(f, "} %" PRIu64 "\n", m->ps->rows[i].sample_bytes);
 	}
 }
 
@@ -157,6 +180,11 @@ static void daemon_metrics(FILE *f, const struct status_snap *s)
 	    "Automatic traces started on steady growth.", s->drilldown.started);
 	u64(f, "leakd_clients_refused_total", "counter", "Control clients refused.",
 	    s->clients.refused);
+	u64(f, "leakd_history_series", "gauge", "Stack histories kept.", s->history.series);
+	u64(f, "leakd_history_dropped_total", "counter",
+	    "Stacks left without a history: history-series reached.", s->history.dropped);
+	u64(f, "leakd_http_requests_total", "counter", "Requests to this endpoint.",
+	    s->metrics.requests);
 }
 
 static int render_metrics_fn(FILE *f, const struct snapshot *s)

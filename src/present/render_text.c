@@ -85,9 +85,44 @@ static void frames(FILE *f, const struct stack_snap *st, bool short_names)
 	fputc('\n', f);
 }
 
+/* "+1.5 MiB" or "-200 B": a signed amount of bytes. */
+static const char *signed_bytes(int64_t v, char *buf, size_t size);
+
+/* How the stack's memory grows, and how old it is. */
+static void trend_and_ages(FILE *f, const struct stack_snap *st)
+{
+	char a[40], b[40];
+	unsigned int i;
+
+	if (st->has_trend) {
+		if (st->trend.cls == TREND_UNKNOWN)
+			fprintf(f, "\ttrend: unknown (%u points over %" PRIu64 " s of a %" PRIu64
+				   " s window)\n", st->trend.points, st->trend.span_ns / 1000000000,
+				st->trend_window_s);
+		else
+			fprintf(f, "\ttrend: %s, %s/h over the last %" PRIu64 " s (fit %g, %u "
+				   "points), %s/h lately\n", trend_class__name(st->trend.cls),
+				signed_bytes((int64_t)st->trend.per_hour, a, sizeof(a)),
+				st->trend_window_s, st->trend.fit, st->trend.points,
+				signed_bytes((int64_t)st->trend.recent_per_hour, b, sizeof(b)));
+	}
+	if (st->has_ages && st->ages.count) {
+		fprintf(f, "\tages: oldest %" PRIu64 " s, median %" PRIu64 " s\n",
+			st->ages.oldest_ns / 1000000000, st->ages.median_ns / 1000000000);
+		if (st->age_histogram) {
+			fputs("\t     ", f);
+			for (i = 0; i < AGE_BUCKETS; i++)
+				fprintf(f, " %s: %" PRIu64 " (%s)", age_bucket__name(i),
+					st->ages.counts[i], fmt_bytes(st->ages.bytes[i], a, sizeof(a)));
+			fputc('\n', f);
+		}
+	}
+}
+
 static void stack(FILE *f, const struct stack_snap *st, bool short_names)
 {
-	bool heap = st->level == LEVEL_HEAP;
+	const struct level_words *w = level_words(st->level);
+	bool brk = st->level == LEVEL_BRK;
 
 	if (st->show_proc)
 		fprintf(f, "pid %" PRIu64 " (%s), %s: ", st->pid, st->comm, level_name(st->level));
@@ -98,10 +133,14 @@ static void stack(FILE *f, const struct stack_snap *st, bool short_names)
 			st->bytes, st->se_bytes, st->count, st->se_count, st->samples,
 			st->stats.total_count, st->stats.freed_count);
 	else
-		fprintf(f, "%" PRIu64 " bytes in %" PRIu64 " %s from stack "
+		fprintf(f, "%" PRIu64 " bytes %sin %" PRIu64 " %s from stack "
 			   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
-			st->bytes, st->count, heap ? "allocations" : "mappings",
-			st->stats.total_count, heap ? "allocated" : "mapped", st->stats.freed_count);
+			st->bytes, brk ? "of heap growth (brk) " : "", st->count, w->count_text,
+			st->stats.total_count, w->did, st->stats.freed_count);
+	if (brk)
+		fputs("\t[growth attribution: the call that grew the heap, not who holds its "
+		      "blocks]\n", f);
+	trend_and_ages(f, st);
 	frames(f, st, short_names);
 	if (st->trace_ended)
 		fputs("\t[allocator tracing has ended: later frees are unseen]\n\n", f);
@@ -163,12 +202,23 @@ static void report(FILE *f, const struct report_snap *r, bool short_names)
 	mode(f, r);
 	if (!r->complete)
 		losses(f, &r->losses);
+	if (r->notes.refreed_frees)
+		fprintf(f, "  %" PRIu64 " frees of blocks already freed (the allocator empties an "
+			   "exiting thread's cache through free: glibc's tcache)\n",
+			r->notes.refreed_frees);
+	if (r->notes.cache_untracked)
+		fprintf(f, "  %" PRIu64 " small frees not remembered to tell a second free "
+			   "(the table of freed blocks was full)\n", r->notes.cache_untracked);
 	if (r->notes.unmatched_frees)
-		fprintf(f, "  %" PRIu64 " frees of blocks not seen allocated (allocated before "
-			   "tracing began, or freed again by the allocator itself)\n",
-			r->notes.unmatched_frees);
+		fprintf(f, "  %" PRIu64 " frees of blocks not seen allocated (made inside the "
+			   "allocator itself, as each thread's cache is%s)\n",
+			r->notes.unmatched_frees, r->from_start ?
+			", or in the moment before the probes were in place" :
+			", or allocated before tracing began");
 	if (r->min_age_ns)
 		fprintf(f, "  only allocations older than %.3f s\n", r->min_age_ns / 1e9);
+	if (r->traced_ns)
+		fprintf(f, "  traced for %.3f s\n", r->traced_ns / 1e9);
 	fprintf(f, "  %" PRIu64 " stacks seen; %" PRIu64 " blocks replaced while live", r->nr_stacks,
 		r->notes.replaced_allocs);
 	for (k = LEAKD_DROP__COUNT; k < LEAKD_CNT__COUNT; k++)
@@ -186,6 +236,9 @@ static void report(FILE *f, const struct report_snap *r, bool short_names)
 	fprintf(f, "Top %zu stacks with outstanding mappings:\n\n", r->maps.n);
 	for (i = 0; i < r->maps.n; i++)
 		stack(f, &r->maps.v[i], short_names);
+	fprintf(f, "Top %zu stacks that grew the heap (brk), a growth attribution:\n\n", r->brk.n);
+	for (i = 0; i < r->brk.n; i++)
+		stack(f, &r->brk.v[i], short_names);
 }
 
 static void status(FILE *f, const struct status_snap *s)
@@ -252,12 +305,31 @@ static void status(FILE *f, const struct status_snap *s)
 		s->unwind.tables, s->unwind.from_cache, s->unwind.pending, s->unwind.failed,
 		s->unwind.no_room, s->unwind.evicted, s->unwind.rows, s->unwind.rows_limit,
 		s->unwind.maps_dropped, s->unwind.procs_dropped, s->unwind.files_dropped);
+	fprintf(f, "unwind cache: %s; %" PRIu64 " built from another file (rebuilt), %" PRIu64
+		   " refused, %" PRIu64 " not saved\n",
+		s->unwind.cache, s->unwind.cache_mismatches, s->unwind.cache_refused,
+		s->unwind.cache_save_failed);
 	fprintf(f, "symbols: %" PRIu64 " modules (%" PRIu64 " unreadable, %" PRIu64 " dropped)\n",
 		s->symbols.modules, s->symbols.unreadable, s->symbols.dropped);
-	fprintf(f, "clients: %" PRIu64 " connected (limit %" PRIu64 "), %" PRIu64 " refused, %"
-		   PRIu64 " requests, %" PRIu64 " bad requests, %" PRIu64 " dropped\n",
-		s->clients.connected, s->clients.limit, s->clients.refused, s->clients.requests,
-		s->clients.bad_requests, s->clients.dropped);
+	fprintf(f, "socket: %s, %s\n", s->clients.socket,
+		s->clients.socket_group ? "group members and root" :
+					  "root only (no such socket group)");
+	fprintf(f, "clients: %" PRIu64 " connected (limit %" PRIu64 "), %" PRIu64 " refused (%"
+		   PRIu64 " beyond a user's share), %" PRIu64 " requests, %" PRIu64
+		   " bad requests, %" PRIu64 " dropped (%" PRIu64 " past a deadline)\n",
+		s->clients.connected, s->clients.limit, s->clients.refused,
+		s->clients.refused_share, s->clients.requests, s->clients.bad_requests,
+		s->clients.dropped, s->clients.timed_out);
+	if (s->metrics.listen)
+		fprintf(f, "metrics: on %s, %" PRIu64 " requests, %" PRIu64 " bad, %" PRIu64
+			   " refused, %" PRIu64 " past a deadline\n", s->metrics.listen,
+			s->metrics.requests, s->metrics.bad_requests, s->metrics.refused,
+			s->metrics.timed_out);
+	else
+		fputs("metrics: off (metrics-listen)\n", f);
+	fprintf(f, "history: %" PRIu64 " stack histories (limit %" PRIu64 ", %" PRIu64
+		   " stacks without one), %" PRIu64 " bytes\n", s->history.series,
+		s->history.limit, s->history.dropped, s->history.bytes);
 	fprintf(f, "daemon: cpu %.2f s, rss %s, tables %s\n", s->daemon.cpu_s,
 		fmt_bytes(s->daemon.rss_bytes, a, sizeof(a)),
 		fmt_bytes(s->daemon.tables_bytes, b, sizeof(b)));
@@ -267,29 +339,35 @@ static void ps(FILE *f, const struct ps_snap *s)
 {
 	size_t i;
 
-	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %12s %-8s %-16s %-7s %10s %s\n", "PID",
-		"UID", "COMM", "RSS", "ANON", "MAPPED", "HEAP", "GROWTH/H", "TRACED", "SAMPLING",
-		"UNWIND", "TRACED-HEAP", "UNIT");
+	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %10s %12s %-9s %-8s %-16s %-7s %10s %-12s "
+		   "%s\n",
+		"PID", "UID", "COMM", "RSS", "ANON", "MAPPED", "RESERVED", "HEAP", "GROWTH/H", "TREND",
+		"TRACED", "SAMPLING", "UNWIND", "TRACED-HEAP", "CONTAINER", "UNIT");
 	for (i = 0; i < s->n; i++) {
 		const struct ps_row *r = &s->rows[i];
-		char a[16], b[16], m[16], h[16], t[16], g[24], how[32], every[16];
+		char a[16], b[16], m[16], v[16], h[16], t[16], g[24], how[32], every[16];
 
-		fmt_bytes((uint64_t)(r->growth_per_hour < 0 ? -r->growth_per_hour :
-							      r->growth_per_hour), g + 1, sizeof(g) - 1);
-		g[0] = r->growth_per_hour < 0 ? '-' : '+';
+		/* No rate from too little history: a dash, not an extrapolation. */
+		if (r->growth == TREND_UNKNOWN)
+			snprintf(g, sizeof(g), "-");
+		else
+			signed_bytes((int64_t)r->growth_per_hour, g, sizeof(g));
 		/* "sampled/512.0 KiB": the interval with the mode (its bytes in JSON). */
 		if (r->sample_bytes)
 			snprintf(how, sizeof(how), "%s/%s", r->sampling,
 				 fmt_bytes(r->sample_bytes, every, sizeof(every)));
 		else
 			snprintf(how, sizeof(how), "%s", r->sampling ? r->sampling : "-");
-		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %12s %-8s %-16s %-7s %10s "
-			   "%s\n",
+		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %10s %12s %-9s %-8s %-16s "
+			   "%-7s %10s %-12.12s %s\n",
 			r->pid, r->uid, r->comm, fmt_bytes(r->rss_bytes, a, sizeof(a)),
 			fmt_bytes(r->anon_bytes, b, sizeof(b)),
 			fmt_bytes(r->mapped_bytes, m, sizeof(m)),
-			fmt_bytes(r->heap_bytes, h, sizeof(h)), g, trace_kind_name(r->traced), how,
-			r->unwind, fmt_bytes(r->traced_live_bytes, t, sizeof(t)), r->unit);
+			fmt_bytes(r->reserved_bytes, v, sizeof(v)),
+			fmt_bytes(r->heap_bytes, h, sizeof(h)), g, trend_class__name(r->growth),
+			trace_kind_name(r->traced), how, r->unwind,
+			fmt_bytes(r->traced_live_bytes, t, sizeof(t)),
+			r->container[0] ? r->container : "-", r->unit);
 	}
 	fprintf(f, "(growth over the last %" PRIu64 " s)\n", s->growth_window_s);
 }
@@ -298,8 +376,16 @@ static void top(FILE *f, const struct top_snap *t, bool short_names)
 {
 	size_t i;
 
-	fprintf(f, "Top %zu stacks with outstanding memory in %" PRIu64 " processes:\n\n",
-		t->stacks.n, t->processes);
+	if (t->by_growth)
+		fprintf(f, "Top %zu stacks by growth over the last %" PRIu64 " s in %" PRIu64
+			   " processes:\n\n", t->stacks.n, t->window_s, t->processes);
+	else if (t->since_s)
+		fprintf(f, "Top %zu stacks with outstanding memory allocated in the last %" PRIu64
+			   " s, in %" PRIu64 " processes:\n\n", t->stacks.n, t->since_s,
+			t->processes);
+	else
+		fprintf(f, "Top %zu stacks with outstanding memory in %" PRIu64 " processes:\n\n",
+			t->stacks.n, t->processes);
 	for (i = 0; i < t->stacks.n; i++)
 		stack(f, &t->stacks.v[i], short_names);
 }
@@ -364,7 +450,7 @@ static void diff(FILE *f, const struct diff_snap *d, bool short_names)
 	char a[32], b[32], c[40];
 	size_t i;
 
-	fprintf(f, "%s -> %s: %s -> %s (%s); %zu stacks grew, %zu shrank, %zu unchanged\n",
+	fprintf(f, "diff %s -> %s: %s -> %s (%s); %zu stacks grew, %zu shrank, %zu unchanged\n",
 		d->a, d->b, fmt_bytes(d->bytes_a, a, sizeof(a)), fmt_bytes(d->bytes_b, b, sizeof(b)),
 		signed_bytes((int64_t)(d->bytes_b - d->bytes_a), c, sizeof(c)), d->grew, d->shrank,
 		d->unchanged);
@@ -373,16 +459,31 @@ static void diff(FILE *f, const struct diff_snap *d, bool short_names)
 	fputc('\n', f);
 	for (i = 0; i < d->n; i++) {
 		const struct diff_row *r = &d->rows[i];
-		bool heap = r->stack->level == LEVEL_HEAP;
 
-		fprintf(f, "%s (%+" PRId64 " %s), %s: %s -> %s\n",
+		fprintf(f, "%s (%+" PRId64 " %s), %s: %s in %" PRIu64 " -> %s in %" PRIu64 "\n",
 			signed_bytes(r->delta_bytes, c, sizeof(c)), r->delta_count,
-			heap ? "allocations" : "mappings", level_name(r->stack->level),
-			fmt_bytes(r->bytes_a, a, sizeof(a)), fmt_bytes(r->bytes_b, b, sizeof(b)));
+			level_words(r->stack->level)->count_text, level_name(r->stack->level),
+			fmt_bytes(r->bytes_a, a, sizeof(a)), r->count_a,
+			fmt_bytes(r->bytes_b, b, sizeof(b)), r->count_b);
 		frames(f, r->stack, short_names);
 	}
 	if (!d->n)
 		fputs("no stack changed\n", f);
+}
+
+static void saved(FILE *f, const struct saved_list_snap *l)
+{
+	char when[32], b[32];
+	struct tm tm;
+	size_t i;
+
+	fprintf(f, "%zu snapshots saved (at most %u):\n", l->n, l->limit);
+	for (i = 0; i < l->n; i++) {
+		localtime_r(&l->v[i].saved, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		fprintf(f, "%-24s %s %10s (%" PRIu64 " bytes)\n", l->v[i].name, when,
+			fmt_bytes(l->v[i].size, b, sizeof(b)), l->v[i].size);
+	}
 }
 
 static int render_text_fn(FILE *f, const struct snapshot *s)
@@ -411,6 +512,9 @@ static int render_text_fn(FILE *f, const struct snapshot *s)
 		return 0;
 	case SNAP_DIFF:
 		diff(f, s->diff, s->short_names);
+		return 0;
+	case SNAP_SAVED:
+		saved(f, s->saved);
 		return 0;
 	case SNAP_METRICS:
 		return -ENOTSUP;

@@ -79,7 +79,7 @@ static int offer(struct ranking *r, const struct report_row *row)
 
 static bool too_young(const struct ranking *r, uint64_t ts)
 {
-	return ts > r->now_ns || r->now_ns - ts < r->min_age_ns;
+	return ts > r->now_ns || r->now_ns - ts < r->min_age_ns || ts < r->since_ns;
 }
 
 /* The figures per stack of what is old enough: one pass over the level's data. */
@@ -101,11 +101,11 @@ static double *aged_figures(const struct ranking *r, const struct proc_mem *p, e
 			aged[AGED_FIELDS * a->stack + 1]++;
 		}
 		hashtab__for_each(&p->sampled, k, sa) {
-			double *f = &aged[AGED_FIELDS * sa->stack];
-			double w = sa->weight, c = sa->size ? w / sa->size : 1;
+			double w = sa->weight, c = sa->size ? w / sa->size : 1, *f;
 
 			if (sa->stack >= p->nr_stacks || too_young(r, sa->ts))
 				continue;
+			f = &aged[AGED_FIELDS * sa->stack];
 			f[0] += w;
 			f[1] += c;
 			f[2] += w * (w - sa->size);
@@ -117,8 +117,10 @@ static double *aged_figures(const struct ranking *r, const struct proc_mem *p, e
 	for (i = 0; i < p->nr_maps; i++) {
 		const struct mapping *m = &p->maps[i];
 
+		if (!(m->flags & MAPPING_BRK) != (l == LEVEL_MAP))
+			continue;
 		if (m->stack >= p->nr_stacks || (m->flags & LEAKD_MAP_RESERVED) ||
-		    m->ts > r->now_ns || r->now_ns - m->ts < r->min_age_ns)
+		    m->ts > r->now_ns || r->now_ns - m->ts < r->min_age_ns || m->ts < r->since_ns)
 			continue;
 		aged[AGED_FIELDS * m->stack] += m->end - m->start;
 		aged[AGED_FIELDS * m->stack + 1]++;
@@ -138,13 +140,14 @@ int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l)
 	uint32_t k;
 	int err = 0;
 
-	if (r->min_age_ns) {
+	if (r->min_age_ns || r->since_ns) {
 		aged = aged_figures(r, p, l);
 		if (!aged)
 			return -ENOMEM;
 	}
 	for (k = 0; k < p->nr_stacks && !err; k++) {
-		struct report_row row = { .proc = p, .stack = p->stacks[k], .level = l };
+		struct report_row row = { .proc = p, .stack = p->stacks[k], .level = l,
+					  .index = k };
 
 		if (aged) {
 			const double *f = &aged[AGED_FIELDS * k];
@@ -163,7 +166,10 @@ int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l)
 		row.count = whole(c);
 		row.se_bytes = sb;
 		row.se_count = sc;
-		if (row.count || row.bytes)
+		if (row.count || row.bytes ||
+		    (r->with_freed && (row.stack->level[l].total_count ||
+				       (l == LEVEL_HEAP && row.stack->est &&
+					row.stack->est->total.count > 0))))
 			err = offer(r, &row);
 	}
 	free(aged);
@@ -208,7 +214,9 @@ int report__gather(const struct report_opts *o, const struct report_meta *m,
 		   const struct proc_mem *p, struct symbolizer *s, struct report_snap *ret)
 {
 	struct ranking r[LEVEL__COUNT];
-	struct stack_list *lists[LEVEL__COUNT] = { &ret->heap, &ret->maps };
+	struct stack_list *lists[LEVEL__COUNT] = {
+		[LEVEL_HEAP] = &ret->heap, [LEVEL_MAP] = &ret->maps, [LEVEL_BRK] = &ret->brk,
+	};
 	size_t i, n;
 	int l, err = 0;
 
@@ -216,10 +224,12 @@ int report__gather(const struct report_opts *o, const struct report_meta *m,
 	ret->time = m->wall;
 	ret->final = m->final;
 	ret->reason = m->reason;
+	ret->from_start = m->from_start;
 	ret->pid = p->pid;
 	memcpy(ret->comm, p->comm, sizeof(ret->comm));
 	ret->complete = !report__incomplete(m, p);
 	ret->min_age_ns = o->min_age_ns;
+	ret->traced_ns = m->traced_ns;
 	/* Sampled blocks add what they stand for: the figures become estimates. */
 	ret->live_bytes = p->live_bytes + whole(p->live_est.bytes);
 	ret->live_allocs = p->live_count + whole(p->live_est.count);
@@ -244,6 +254,7 @@ int report__gather(const struct report_opts *o, const struct report_meta *m,
 		err = ranking__init(&r[l], o->top, o->min_age_ns, m->now_ns);
 		if (err)
 			break;
+		r[l].with_freed = o->with_freed;
 		err = ranking__add(&r[l], p, l);
 		n = err ? 0 : ranking__finish(&r[l]);
 		for (i = 0; i < n && !err; i++)

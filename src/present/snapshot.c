@@ -25,9 +25,31 @@ const char *level_name(enum level l)
 	static const char *const names[LEVEL__COUNT] = {
 		[LEVEL_HEAP] = "heap",
 		[LEVEL_MAP] = "mapping",
+		[LEVEL_BRK] = "brk",
 	};
 
 	return (unsigned int)l < ARRAY_SIZE(names) ? names[l] : "?";
+}
+
+const struct level_words *level_words(enum level l)
+{
+	static const struct level_words words[LEVEL__COUNT] = {
+		[LEVEL_HEAP] = { "allocs", "allocations", "allocated" },
+		[LEVEL_MAP] = { "mappings", "mappings", "mapped" },
+		[LEVEL_BRK] = { "extensions", "extensions", "grown" },
+	};
+
+	return &words[(unsigned int)l < ARRAY_SIZE(words) ? l : LEVEL_MAP];
+}
+
+int level_of_name(const char *name)
+{
+	int l;
+
+	for (l = 0; name && l < LEVEL__COUNT; l++)
+		if (!strcmp(name, level_name(l)))
+			return l;
+	return -1;
 }
 
 const struct stack_note stack_notes[] = {
@@ -180,6 +202,7 @@ void report_snap__free(struct report_snap *r)
 		return;
 	stack_list__free(&r->heap);
 	stack_list__free(&r->maps);
+	stack_list__free(&r->brk);
 }
 
 void exit_snap__free(struct exit_snap *e)

@@ -15,6 +15,9 @@
 #include <time.h>
 
 #include "leakd/events.h"
+#include "base/cgroup.h"
+#include "model/ages.h"
+#include "model/history.h"
 #include "model/tables.h"
 
 /* The version of the JSON answers' layout, in their "schema" field. */
@@ -57,6 +60,12 @@ struct stack_snap {
 	struct stack_stats stats;	/* of the stack at this level, ever (totals estimated
 					 * where samples) */
 	bool trace_ended;		/* heap level, tracing over: later frees unseen */
+	bool has_trend;			/* its history says how it grows */
+	struct trend trend;
+	uint64_t trend_window_s;
+	bool has_ages;
+	bool age_histogram;		/* show ages.counts/bytes, not only oldest and median */
+	struct stack_ages ages;
 	struct frame_snap *frames;
 	uint32_t nr_frames;
 };
@@ -82,6 +91,7 @@ struct report_snap {
 	char comm[16];
 	bool complete;
 	uint64_t min_age_ns;
+	uint64_t traced_ns;		/* how long the process has been traced; 0: unknown */
 	uint64_t live_bytes, live_allocs, total_allocs, total_frees;
 	/*
 	 * Sampled (in the kernel, or by the process's own otel_memory probes): the
@@ -95,10 +105,12 @@ struct report_snap {
 	struct proc_notes notes;
 	uint64_t nr_stacks;
 	struct loss_snap losses;
+	bool from_start;		/* traced since the program started (leakd -- COMMAND) */
 	struct stack_list heap;		/* allocator level, best first */
 	/* Mapping level. */
 	uint64_t map_bytes, map_count, reserved_bytes, brk_bytes;
 	struct stack_list maps;
+	struct stack_list brk;		/* heap growth (brk) by the call that grew it */
 };
 
 enum trace_kind {
@@ -111,8 +123,18 @@ enum trace_kind {
 	TRACE_KIND__COUNT,
 };
 const char *trace_kind_name(enum trace_kind k);
-/* "heap", "mapping". */
+/* "heap", "mapping", "brk". */
 const char *level_name(enum level l);
+
+/* How a level's rows are worded: the count's JSON key, its noun and verb in text. */
+struct level_words {
+	const char *count_key;		/* "allocs", "mappings", "extensions" */
+	const char *count_text;		/* "allocations", "mappings", "extensions" */
+	const char *did;		/* "allocated", "mapped", "grown" */
+};
+const struct level_words *level_words(enum level l);
+/* The level a JSON "level" names; -1 for none. */
+int level_of_name(const char *name);
 
 /* Why a walk ended early: the flag, as text words it, as JSON names it. */
 struct stack_note {
@@ -154,13 +176,28 @@ struct status_snap {
 	struct {
 		uint64_t tables, from_cache, pending, failed, no_room, evicted, rows, rows_limit;
 		uint64_t maps_dropped, procs_dropped, files_dropped;
+		const char *cache;		/* the cache's state: "ok", "off", what is wrong */
+		uint64_t cache_mismatches;	/* entries built from another file: rebuilt */
+		uint64_t cache_refused;		/* cache files not root's alone: not read */
+		uint64_t cache_save_failed;	/* tables not saved (read-only, full ...) */
 	} unwind;
 	struct {
 		uint64_t modules, unreadable, dropped;
 	} symbols;
 	struct {
 		uint64_t connected, limit, refused, requests, bad_requests, dropped;
+		uint64_t refused_share;		/* of refused: the user held its share already */
+		uint64_t timed_out;		/* of dropped: past a request's deadline */
+		const char *socket;
+		bool socket_group;		/* its group may connect, else root only */
 	} clients;
+	struct {
+		const char *listen;		/* NULL: off */
+		uint64_t requests, bad_requests, refused, timed_out;
+	} metrics;
+	struct {
+		uint64_t series, limit, dropped, bytes;	/* stack histories */
+	} history;
 	struct {
 		double cpu_s;
 		uint64_t rss_bytes, tables_bytes;
@@ -172,8 +209,12 @@ struct ps_row {
 	uint32_t uid;
 	char comm[16];
 	char unit[128];
+	char cgroup[256];
+	char container[CGROUP_ID_LEN + 1];	/* "": not in a container */
 	uint64_t rss_bytes, anon_bytes, mapped_bytes, heap_bytes;
+	uint64_t reserved_bytes;	/* address space without committed memory */
 	double growth_per_hour;
+	enum trend_class growth;	/* TREND_UNKNOWN: too little history for a rate */
 	enum trace_kind traced;
 	const char *sampling;		/* traced: "sampler" (its otel_memory probes),
 					 * "sampled" (in the kernel), "exact"; else "-" */
@@ -190,6 +231,9 @@ struct ps_snap {
 
 struct top_snap {
 	uint64_t processes;
+	bool by_growth;
+	uint64_t window_s;		/* of the trends, when by_growth */
+	uint64_t since_s;		/* only what was allocated in the last since_s; 0: all */
 	struct stack_list stacks;
 };
 
@@ -227,6 +271,19 @@ struct metrics_snap {
 
 struct diff_snap;
 
+/* A saved snapshot, as a list of them shows it. */
+struct saved_snap {
+	char name[64];
+	time_t saved;
+	uint64_t size;			/* bytes of its file */
+};
+
+struct saved_list_snap {
+	const struct saved_snap *v;
+	size_t n;
+	uint32_t limit;			/* how many a user may keep */
+};
+
 struct error_snap {
 	char message[512];
 };
@@ -241,6 +298,7 @@ enum snapshot_kind {
 	SNAP_ERROR,
 	SNAP_METRICS,
 	SNAP_DIFF,
+	SNAP_SAVED,			/* the saved snapshots */
 };
 
 /* One answer, whatever its kind: what a renderer takes. */
@@ -257,6 +315,7 @@ struct snapshot {
 		const struct error_snap *error;
 		const struct metrics_snap *metrics;
 		const struct diff_snap *diff;
+		const struct saved_list_snap *saved;
 	};
 };
 

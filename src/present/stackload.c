@@ -106,7 +106,7 @@ static int add_stack(struct stack_list *l, struct json_object *o)
 	struct stack_snap *v, *s;
 	const char *level = str(o, "level"), *comm = str(o, "comm");
 	size_t n, i;
-	int err;
+	int err, lv;
 
 	if (l->n >= STACKLOAD_MAX_STACKS)
 		return -E2BIG;
@@ -116,13 +116,14 @@ static int add_stack(struct stack_list *l, struct json_object *o)
 	l->v = v;
 	s = &v[l->n];
 	memset(s, 0, sizeof(*s));
-	s->level = !strcmp(level, "heap") ? LEVEL_HEAP : LEVEL_MAP;
+	lv = level_of_name(level);
+	s->level = lv < 0 ? LEVEL_MAP : (enum level)lv;
 	s->pid = u64(o, "pid");
 	if (comm)
 		snprintf(s->comm, sizeof(s->comm), "%s", comm);
 	s->id = hex(o, "id");
 	s->bytes = u64(o, "bytes");
-	s->count = u64(o, s->level == LEVEL_HEAP ? "allocs" : "mappings");
+	s->count = u64(o, level_words(s->level)->count_key);
 	s->stats.total_bytes = u64(o, "total_bytes");
 	s->stats.total_count = u64(o, "total_count");
 	s->stats.freed_bytes = u64(o, "freed_bytes");

@@ -33,6 +33,7 @@ struct adhoc {
 	struct pipeline *pl;
 	FILE *out;
 	pid_t pid;
+	uint64_t traced_ns;	/* when tracing began (CLOCK_MONOTONIC) */
 	bool is_child;
 	bool forwarded;		/* a first signal was passed on to the command */
 	bool said_tracing;	/* the "tracing pid" line was logged */
@@ -56,10 +57,11 @@ static void log_objects(struct adhoc *a)
 	}
 }
 
-static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
+static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint32_t aux)
 {
 	struct adhoc *a = ctx;
 
+	(void)aux;	/* who may see the report is whoever runs leakd */
 	if (pid != a->pid)
 		return;
 	if (ev == PIPELINE_EXEC)
@@ -90,20 +92,31 @@ static int attach_cb(void *ctx, pid_t pid)
 	return pipeline__trace(a->pl, pid, a->o->sample_bytes, !a->o->exact);
 }
 
+/*
+ * A report in the chosen format.  A profile format (pprof, folded, svg) writes one
+ * file of the whole run: the final report only, with every stack, those whose
+ * blocks were all freed too (their allocated figures count).
+ */
 static int report(struct adhoc *a, bool final)
 {
-	struct report_opts ro = { .top = a->o->top, .min_age_ns = a->o->min_age_ns,
-				  .format = a->o->format, .short_names = a->o->short_names };
+	bool profile = render_is_profile(a->o->format);
+	struct report_opts ro = { .top = profile ? 0 : a->o->top, .min_age_ns = a->o->min_age_ns,
+				  .format = a->o->format, .short_names = a->o->short_names,
+				  .with_freed = profile };
 	struct report_meta m = { .now_ns = now_ns(), .wall = time(NULL), .final = final,
-				 .reason = final ? a->stop : NULL };
+				 .reason = final ? a->stop : NULL, .from_start = a->is_child };
 	struct proc_mem *p = tables__proc(pipeline__tables(a->pl), a->pid);
 	uint64_t t0 = now_ns();
 	int err;
 
-	if (!p)
+	if (!p || (profile && !final))
 		return 0;
 	tracer__counters(pipeline__tracer(a->pl), m.counters);
 	m.missed_runs = tracer__missed_runs(pipeline__tracer(a->pl));
+	m.traced_ns = a->traced_ns ? m.now_ns - a->traced_ns : 0;
+	if (profile && report__incomplete(&m, p))
+		log_warn("pid %d: events were lost, figures may be short (leakd --json counts them)",
+			 (int)p->pid);
 	err = report__print(a->out, &ro, &m, p, pipeline__symbolizer(a->pl));
 	log_debug("report of %u stacks in %.0f ms", p->nr_stacks, (now_ns() - t0) / 1e6);
 	return err;
@@ -158,6 +171,7 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 		log_err("cannot attach to pid %d: %s", (int)a->pid, strerror(-err));
 		return err == -EPERM || err == -EACCES ? EXIT_NO_PRIVILEGE : EXIT_FAILURE_RUNTIME;
 	}
+	a->traced_ns = now_ns();
 	procfs_comm(a->pid, p->comm, sizeof(p->comm));
 	a->pidfd = target__pidfd(a->pid);
 	if (a->pidfd < 0) {
@@ -249,6 +263,11 @@ static int run_loop(struct adhoc *a)
 static int open_output(struct adhoc *a)
 {
 	if (!a->o->output) {
+		if (render_is_binary(a->o->format) && isatty(STDOUT_FILENO)) {
+			log_err("--format %s writes a binary file: give -o FILE",
+				output_format_name(a->o->format));
+			return EXIT_USAGE;
+		}
 		a->out = stdout;
 		return 0;
 	}
@@ -312,8 +331,11 @@ int adhoc__run(const struct leakd_options *o, const sigset_t *orig_mask)
 			log_err("tracing failed: %s", strerror(-err));
 			rc = EXIT_FAILURE_RUNTIME;
 		}
-		if (report(&a, true))
-			log_err("cannot write the report: %s", strerror(errno));
+		err = report(&a, true);
+		if (err) {
+			log_err("cannot write the report: %s", strerror(-err));
+			rc = rc ? rc : EXIT_FAILURE_RUNTIME;
+		}
 	}
 	if (a.is_child && a.pid > 0) {
 		/* leakd's end is the command's end; reap it either way. */

@@ -19,7 +19,11 @@
 #include "leakd/events.h"
 #include "leakd/sampling.h"
 #include "base/log.h"
-#include "model/growth.h"
+#include "model/ages.h"
+#include "model/histories.h"
+#include "model/history.h"
+#include "present/diff.h"
+#include "serve/snapstore.h"
 #include "base/hashtab.h"
 #include "present/report.h"
 #include "collect/consume.h"
@@ -37,17 +41,28 @@
 #define REDISCOVER_NS (2 * NSEC_PER_SEC)	/* allocators of traced processes */
 #define MAX_MODULES 16384			/* files the symbolizer keeps: every process's */
 #define MAX_UNWIND_PROCS 1024			/* processes with unwind tables at once */
-#define SERIES_MAX 256				/* samples kept per process */
 #define SUMMARY_STACKS 5			/* per level, in an exited process's summary */
-#define CLIENT_IDLE_NS (30 * NSEC_PER_SEC)	/* a silent control client is let go */
+#define CLIENT_REQUEST_NS (10 * NSEC_PER_SEC)	/* for a whole request, and for its answer */
 #define GONE_PER_SAMPLE 64			/* lost exits settled per sample */
+#define HTTP_CLIENTS 8				/* scrapers at once */
+
+/* The values of a process's memory history. */
+enum mem_value {
+	MEM_RSS,		/* VmRSS */
+	MEM_ANON,		/* RssAnon: what growth is measured on */
+	MEM_HEAP,		/* the brk heap */
+	MEM_MAPPED,		/* anonymous mappings leakd watched */
+	MEM_TRACED,		/* live allocator blocks, when traced */
+	MEM__VALUES,
+};
 
 /* What the daemon keeps of each watched process besides its tables. */
 struct watch {
 	uint64_t pid;		/* hashtab key */
 	uint32_t uid;
+	struct procfs_cred cred;	/* who may see it, as last read */
 	char cgroup[256];
-	struct series anon;	/* RssAnon over time */
+	struct history mem;	/* enum mem_value over time */
 	uint64_t rss_bytes, anon_bytes;
 	enum trace_kind traced;
 	uint64_t trace_until;	/* CLOCK_MONOTONIC ns; 0: no end */
@@ -62,6 +77,7 @@ struct watch {
 /* A kept exit summary and how much it matters. */
 struct kept_exit {
 	struct exit_snap s;
+	struct procfs_cred cred;	/* who could see the process when it exited */
 	enum exit_rank rank;
 	uint64_t seq;		/* order of exits: newer is larger */
 	bool used;
@@ -81,7 +97,11 @@ struct daemon {
 	struct pipeline *pl;
 	struct policy *policy;
 	struct server *server;
+	struct http_server *http;	/* metrics-listen; NULL: off */
+	http_handler metrics;
 	struct hashtab watches;		/* struct watch */
+	struct histories stacks_hist;	/* of the stacks of every process */
+	struct snapstore snaps;
 	struct kept_exit *exited;	/* o.max_exited slots */
 	size_t nr_exited;
 	uint64_t exit_seq;
@@ -221,7 +241,7 @@ static bool rule_for(struct daemon *d, const struct watch *w, uint64_t *ret_unti
 {
 	const struct proc_mem *p = proc_of(d, w->pid);
 
-	return p && policy__match(d->policy, p->comm, w->cgroup, w->uid, ret_until);
+	return p && policy__match(d->policy, p->comm, w->cgroup, &w->cred, ret_until);
 }
 
 /*
@@ -260,13 +280,14 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 	if (!p)
 		return NULL;
 	w = hashtab__upsert(&d->watches, (uint64_t)pid, &is_new);
-	if (!w || series__init(&w->anon, SERIES_MAX)) {
+	if (!w || history__init(&w->mem, d->o.history_points, MEM__VALUES)) {
 		if (w)
 			hashtab__remove(&d->watches, (uint64_t)pid, NULL);
 		pipeline__forget_proc(d->pl, pid);
 		return NULL;
 	}
 	w->uid = st.uid;
+	w->cred = st.cred;
 	w->rss_bytes = st.rss_bytes;
 	w->anon_bytes = st.anon_bytes;
 	procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
@@ -311,13 +332,19 @@ static struct kept_exit *exit_slot(struct daemon *d, enum exit_rank rank)
 	return low;
 }
 
+/* The heap bytes a process's tracing holds live: sampled blocks stand for their estimates. */
+static uint64_t traced_live(const struct proc_mem *p)
+{
+	return p->live_bytes + (p->live_est.bytes > 0.5 ? (uint64_t)llround(p->live_est.bytes) : 0);
+}
+
 /* What an exiting process leaves behind, symbolized now while its modules are known. */
 static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 {
 	struct symbolizer *sym = pipeline__symbolizer(d->pl);
-	uint64_t held = p->live_bytes + p->map_bytes;
+	uint64_t held = traced_live(p) + p->map_bytes;
 	struct kept_exit *k;
-	struct growth g;
+	int64_t grew = 0;
 	enum exit_rank rank;
 	struct ranking r;
 	size_t n, i;
@@ -325,11 +352,13 @@ static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 
 	if (!d->o.max_exited)
 		return;
-	series__growth(&w->anon, 0, &g);
+	if (w->mem.n)
+		grew = (int64_t)(history__value(&w->mem, w->mem.n - 1, MEM_ANON) -
+				 history__value(&w->mem, 0, MEM_ANON));
 	rank = policy__exit_rank(d->policy, w->traced != TRACE_KIND_NONE || w->ever_traced, held,
-				 g.delta);
+				 grew);
 	/* Nothing traced, nothing held: nothing to tell. */
-	if (rank == EXIT_RANK_TRIVIAL && !p->live_count && !p->map_bytes)
+	if (rank == EXIT_RANK_TRIVIAL && !p->live_count && !p->sampled.count && !p->map_bytes)
 		return;
 	k = exit_slot(d, rank);
 	if (!k) {
@@ -349,10 +378,12 @@ static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 	k->s.pid = p->pid;
 	memcpy(k->s.comm, p->comm, sizeof(k->s.comm));
 	k->s.uid = w->uid;
+	k->cred = w->cred;
 	k->s.exited = time(NULL);
 	k->s.traced = w->ever_traced;
-	k->s.heap_bytes = p->live_bytes;
-	k->s.heap_allocs = p->live_count;
+	k->s.heap_bytes = traced_live(p);
+	k->s.heap_allocs = p->live_count +
+			   (p->live_est.count > 0.5 ? (uint64_t)llround(p->live_est.count) : 0);
 	k->s.map_bytes = p->map_bytes;
 	for (l = 0; l < LEVEL__COUNT; l++) {
 		if (ranking__init(&r, SUMMARY_STACKS, 0, 0))
@@ -378,12 +409,13 @@ static void remove_process(struct daemon *d, pid_t pid, bool exited)
 		keep_summary(d, w, p);
 	w->traced = TRACE_KIND_NONE;
 	pipeline__forget_proc(d->pl, pid);
+	histories__forget_proc(&d->stacks_hist, pid);
 	if (!hashtab__remove(&d->watches, (uint64_t)pid, &copy))
-		series__destroy(&copy.anon);
+		history__destroy(&copy.mem);
 }
 
 /* The policy's side of what the pipeline saw (it has done its own part). */
-static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
+static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint32_t aux)
 {
 	struct daemon *d = ctx;
 	struct watch *w = watch_of(d, pid);
@@ -403,10 +435,15 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
 			break;
 		}
 		procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
-		if (!procfs_status(pid, &st))
+		if (!procfs_status(pid, &st)) {
 			w->uid = st.uid;	/* setuid programs change hands here */
+			if (st.cred.known)
+				w->cred = st.cred;
+		}
 		if (w->traced == TRACE_KIND_SAMPLER && !pipeline__via_probes(d->pl, pid))
 			stop_trace(d, w);	/* the new image has no sampler */
+		/* The new program's stacks are new: their histories start afresh. */
+		histories__forget_proc(&d->stacks_hist, pid);
 		if (w->traced == TRACE_KIND_NONE && rule_for(d, w, &until))
 			start_trace(d, w, TRACE_KIND_RULE, until, 0);
 		trace_sampler(d, w);
@@ -418,6 +455,9 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid)
 			trace_sampler(d, w);	/* a sampler dlopen'd, or preloaded at exec */
 		break;
 	case PIPELINE_EXIT:
+		/* Not dumpable at the end (a uid changed, or it said so): root's alone. */
+		if (w && aux != LEAKD_EXIT_DUMP_UNKNOWN && aux != LEAKD_EXIT_DUMPABLE)
+			w->cred.dumpable = false;
 		remove_process(d, pid, true);
 		break;
 	case PIPELINE_ATTACHED:
@@ -444,10 +484,13 @@ static void scan_processes(struct daemon *d)
 static void drill_down(struct daemon *d, uint64_t now)
 {
 	uint64_t room = policy__drilldown_room(d->policy, traced_count(d, TRACE_KIND_AUTO));
+	struct trend_opts to;
 	struct watch *w, *best;
-	struct growth g;
+	struct trend t;
 	size_t i;
 
+	trend_opts__defaults(&to);
+	to.window_ns = d->o.drilldown_window_ns;
 	while (room) {
 		int64_t best_delta = 0;
 
@@ -455,11 +498,11 @@ static void drill_down(struct daemon *d, uint64_t now)
 		hashtab__for_each(&d->watches, i, w) {
 			if (w->traced != TRACE_KIND_NONE || now < w->auto_after)
 				continue;
-			series__growth(&w->anon, now - d->o.drilldown_window_ns, &g);
-			if (!policy__is_grower(d->policy, &g) || g.delta <= best_delta)
+			history__trend(&w->mem, MEM_ANON, now, &to, &t);
+			if (!policy__is_grower(d->policy, &t) || t.delta <= best_delta)
 				continue;
 			best = w;
-			best_delta = g.delta;
+			best_delta = t.delta;
 		}
 		if (!best)
 			return;
@@ -476,6 +519,7 @@ static void drill_down(struct daemon *d, uint64_t now)
 static void sample(struct daemon *d, uint64_t now)
 {
 	struct procfs_status st;
+	struct proc_mem *p;
 	pid_t gone[GONE_PER_SAMPLE];
 	size_t i, n = 0;
 	struct watch *w;
@@ -488,9 +532,18 @@ static void sample(struct daemon *d, uint64_t now)
 			continue;
 		}
 		w->uid = st.uid;	/* a process may drop privileges at any time */
+		if (st.cred.known)
+			w->cred = st.cred;	/* else exiting: what it was stays */
 		w->rss_bytes = st.rss_bytes;
 		w->anon_bytes = st.anon_bytes;
-		series__add(&w->anon, now, st.anon_bytes);
+		p = proc_of(d, w->pid);
+		if (p) {
+			uint64_t v[MEM__VALUES] = { st.rss_bytes, st.anon_bytes, p->heap_bytes,
+						    p->map_bytes, traced_live(p) };
+
+			history__add(&w->mem, now, v);
+			histories__sample(&d->stacks_hist, p, now);
+		}
 	}
 	for (i = 0; i < n; i++)
 		remove_process(d, gone[i], true);
@@ -525,6 +578,8 @@ static void on_tick(struct daemon *d)
 	if (read(d->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_debug("timer: %s", strerror(errno));
 	server__tick(d->server, now);
+	if (d->http)
+		http__tick(d->http, now);
 	expire(d, now);
 	if (now >= d->next_sample) {
 		sample(d, now);
@@ -558,6 +613,7 @@ static void reload(struct daemon *d)
 	sd_notify_msg("RELOADING=1");
 	if (options__daemon(d->argc, d->argv, d->o.config, true, &n, err, sizeof(err))) {
 		log_err("reload: %s; keeping the running configuration", err);
+		options__free(&n);
 		sd_notify_msg("READY=1");
 		return;
 	}
@@ -588,6 +644,7 @@ static void reload(struct daemon *d)
 	t->limits.max_stacks = n.max_stacks;
 	t->limits.max_maps = n.max_mappings;
 	log_set_level(options__log_level(n.verbose));
+	options__free(&n);	/* its strings were compared, not kept */
 	log_info("configuration reloaded");
 	sd_notify_msg("READY=1");
 }
@@ -611,7 +668,7 @@ static int epoll_add(int epfd, int fd, uint32_t tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-enum { TAG_EVENTS, TAG_SIGNAL, TAG_TIMER, TAG_SERVER, TAG_UNWIND };
+enum { TAG_EVENTS, TAG_SIGNAL, TAG_TIMER, TAG_SERVER, TAG_UNWIND, TAG_HTTP };
 
 static int loop(struct daemon *d)
 {
@@ -640,6 +697,9 @@ static int loop(struct daemon *d)
 			case TAG_SERVER:
 				server__dispatch(d->server);
 				break;
+			case TAG_HTTP:
+				http__dispatch(d->http);
+				break;
 			case TAG_UNWIND:
 				pipeline__poll_unwind(d->pl);
 				break;
@@ -652,6 +712,7 @@ static int loop(struct daemon *d)
 static int setup(struct daemon *d, server_handler handler)
 {
 	const struct leakd_options *o = &d->o;
+	struct histories_limits hl;
 	struct pipeline_opts po = {
 		.max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
 		/* The tracer's room: both budgets. */
@@ -664,27 +725,70 @@ static int setup(struct daemon *d, server_handler handler)
 		.rediscover_ns = REDISCOVER_NS,
 	};
 	struct server_opts so = { .path = o->socket, .group = o->socket_group,
-				  .max_clients = o->max_clients, .idle_ns = CLIENT_IDLE_NS };
-	struct itimerspec tick = { .it_interval = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 },
-				   .it_value = { TICK_MS / 1000, (TICK_MS % 1000) * 1000000 } };
+				  .max_clients = o->max_clients, .request_ns = CLIENT_REQUEST_NS,
+				  .lock_fd = -1 };
+	/* At least as often as memory is sampled, so that sample-interval holds below 1 s. */
+	uint64_t tick_ns = o->sample_interval_ns < TICK_MS * NSEC_PER_MSEC ?
+			   o->sample_interval_ns : TICK_MS * NSEC_PER_MSEC;
+	struct itimerspec tick = {
+		.it_interval = { tick_ns / NSEC_PER_SEC, tick_ns % NSEC_PER_SEC },
+		.it_value = { tick_ns / NSEC_PER_SEC, tick_ns % NSEC_PER_SEC },
+	};
 	struct policy_opts pol;
+	struct server_stats ss;
 	sigset_t mask;
 	int err;
 
+	/* Before anything is loaded: a second daemon on the socket goes at once. */
+	so.lock_fd = server__lock(o->socket);
+	if (so.lock_fd == -EWOULDBLOCK) {
+		log_err("another leakd is running on %s (it holds %s.lock)", o->socket, o->socket);
+		return EXIT_ALREADY_RUNNING;
+	}
+	if (so.lock_fd < 0) {
+		log_err("cannot lock %s.lock: %s", o->socket, strerror(-so.lock_fd));
+		return EXIT_FAILURE_RUNTIME;
+	}
 	err = pipeline__new(&po, on_pipeline_event, d, &d->pl);
-	if (err)
+	if (err) {
+		close(so.lock_fd);
 		return err;
+	}
 	policy_opts(o, &pol);
 	d->policy = policy__new(&pol);
 	d->exited = calloc(o->max_exited ? o->max_exited : 1, sizeof(*d->exited));
-	if (!d->policy || !d->exited || hashtab__init(&d->watches, sizeof(struct watch), 256)) {
+	hl.max_series = o->history_series;
+	hl.points = o->history_points;
+	if (!d->policy || !d->exited || hashtab__init(&d->watches, sizeof(struct watch), 256) ||
+	    histories__init(&d->stacks_hist, &hl) ||
+	    snapstore__init(&d->snaps, o->state_dir, o->max_snapshots)) {
 		log_err("out of memory");
+		close(so.lock_fd);
 		return EXIT_FAILURE_RUNTIME;
 	}
-	d->server = server__new(&so, handler, d);
+	d->server = server__new(&so, handler, d);	/* the lock is the server's now */
 	if (!d->server) {
 		log_err("cannot listen on %s: %s", o->socket, strerror(errno));
 		return EXIT_FAILURE_RUNTIME;
+	}
+	server__stats(d->server, &ss);
+	if (o->socket_group && !ss.group_applied)
+		log_warn("no group '%s': only root may use %s", o->socket_group, o->socket);
+	if (o->metrics_listen) {
+		struct http_opts ho = { .listen = o->metrics_listen, .max_clients = HTTP_CLIENTS,
+					.deadline_ns = CLIENT_REQUEST_NS, .max_body = LEAKD_RESP_MAX };
+
+		d->http = http__new(&ho, d->metrics, d);
+		if (!d->http) {
+			log_err("cannot serve metrics on %s: %s", o->metrics_listen,
+				errno == EINVAL ? "not ADDR:PORT, [ADDR]:PORT or a socket path" :
+						  strerror(errno));
+			return EXIT_USAGE;
+		}
+		if (http__port(d->http))
+			log_info("metrics on %s (port %u)", o->metrics_listen, http__port(d->http));
+		else
+			log_info("metrics on %s", o->metrics_listen);
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -699,6 +803,7 @@ static int setup(struct daemon *d, server_handler handler)
 	    epoll_add(d->epfd, pipeline__events_fd(d->pl), TAG_EVENTS) ||
 	    epoll_add(d->epfd, d->sigfd, TAG_SIGNAL) || epoll_add(d->epfd, d->timerfd, TAG_TIMER) ||
 	    epoll_add(d->epfd, server__fd(d->server), TAG_SERVER) ||
+	    (d->http && epoll_add(d->epfd, http__fd(d->http), TAG_HTTP)) ||
 	    (pipeline__unwind_fd(d->pl) >= 0 &&
 	     epoll_add(d->epfd, pipeline__unwind_fd(d->pl), TAG_UNWIND))) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
@@ -714,8 +819,11 @@ static void teardown(struct daemon *d)
 
 	if (d->watches.slots)
 		hashtab__for_each(&d->watches, i, w)
-			series__destroy(&w->anon);
+			history__destroy(&w->mem);
 	hashtab__destroy(&d->watches);
+	histories__destroy(&d->stacks_hist);
+	snapstore__destroy(&d->snaps);
+	http__free(d->http);
 	for (i = 0; d->exited && i < d->o.max_exited; i++)
 		exit_snap__free(&d->exited[i].s);
 	free(d->exited);
@@ -730,7 +838,8 @@ static void teardown(struct daemon *d)
 		close(d->epfd);
 }
 
-int daemon__run(int argc, char **argv, const struct leakd_options *o, server_handler handler)
+int daemon__run(int argc, char **argv, const struct leakd_options *o, server_handler handler,
+		http_handler metrics)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
 	char status[128];
@@ -743,6 +852,7 @@ int daemon__run(int argc, char **argv, const struct leakd_options *o, server_han
 	d->o = *o;
 	d->argc = argc;
 	d->argv = argv;
+	d->metrics = metrics;
 	d->sigfd = d->timerfd = d->epfd = -1;
 	d->started_ns = now_ns();
 	rc = setup(d, handler);
@@ -770,9 +880,14 @@ int daemon__run(int argc, char **argv, const struct leakd_options *o, server_han
 
 /* The answers: gathered here, from the daemon's own state, into snapshots. */
 
+/*
+ * The kernel's rule for reading /proc/PID/maps (procfs_cred_allows): as the process
+ * was last seen, and as it is now.
+ */
 static bool visible(const struct peer *who, const struct watch *w)
 {
-	return who->uid == 0 || who->uid == w->uid;
+	return who->uid == 0 || (procfs_cred_allows(&w->cred, who->uid, who->gid) &&
+				 procfs_may_inspect(w->pid, who->uid, who->gid));
 }
 
 static uint64_t self_rss(void)
@@ -866,6 +981,10 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->unwind.maps_dropped = us.maps_dropped;
 	s->unwind.procs_dropped = us.procs_dropped;
 	s->unwind.files_dropped = us.files_dropped;
+	s->unwind.cache = unw ? unwinder__cache_state(unw) : "off";
+	s->unwind.cache_mismatches = us.cache_mismatches;
+	s->unwind.cache_refused = us.cache_refused;
+	s->unwind.cache_save_failed = us.cache_save_failed;
 	symbolizer__stats(sym, &ss);
 	s->symbols.modules = ss.modules;
 	s->symbols.unreadable = ss.modules_unreadable;
@@ -877,6 +996,24 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->clients.requests = srv.requests;
 	s->clients.bad_requests = srv.bad_requests;
 	s->clients.dropped = srv.dropped;
+	s->clients.refused_share = srv.refused_share;
+	s->clients.timed_out = srv.timed_out;
+	s->clients.socket = d->o.socket;
+	s->metrics.listen = d->http ? d->o.metrics_listen : NULL;
+	if (d->http) {
+		struct http_stats hs;
+
+		http__stats(d->http, &hs);
+		s->metrics.requests = hs.requests;
+		s->metrics.bad_requests = hs.bad_requests;
+		s->metrics.refused = hs.refused;
+		s->metrics.timed_out = hs.timed_out;
+	}
+	s->history.series = d->stacks_hist.series.count;
+	s->history.limit = d->o.history_series;
+	s->history.dropped = d->stacks_hist.dropped;
+	s->history.bytes = histories__memory(&d->stacks_hist);
+	s->clients.socket_group = srv.group_applied;
 	getrusage(RUSAGE_SELF, &ru);
 	s->daemon.cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 			  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
@@ -884,12 +1021,18 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->daemon.tables_bytes = tables__memory(t) + symbolizer__memory(sym);
 }
 
+/* Known growth first, fastest first; then the largest. */
 static int cmp_ps(const void *a, const void *b)
 {
 	const struct ps_row *x = a, *y = b;
+	bool kx = x->growth != TREND_UNKNOWN, ky = y->growth != TREND_UNKNOWN;
 
+	if (kx != ky)
+		return kx ? -1 : 1;
 	if (x->growth_per_hour != y->growth_per_hour)
 		return x->growth_per_hour > y->growth_per_hour ? -1 : 1;
+	if (x->anon_bytes != y->anon_bytes)
+		return x->anon_bytes > y->anon_bytes ? -1 : 1;
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
@@ -897,9 +1040,12 @@ int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct 
 {
 	uint64_t now = now_ns();
 	const struct watch *w;
+	struct trend_opts to;
 	size_t i;
 
 	memset(ret, 0, sizeof(*ret));
+	trend_opts__defaults(&to);
+	to.window_ns = d->o.growth_window_ns;
 	ret->growth_window_s = d->o.growth_window_ns / NSEC_PER_SEC;
 	ret->rows = calloc(d->watches.count ? d->watches.count : 1, sizeof(*ret->rows));
 	if (!ret->rows)
@@ -907,21 +1053,25 @@ int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct 
 	hashtab__for_each(&d->watches, i, w) {
 		const struct proc_mem *p = proc_of(d, w->pid);
 		struct ps_row *r = &ret->rows[ret->n];
-		struct growth g;
+		struct trend t;
 
 		if (!p || !visible(who, w))
 			continue;
-		series__growth(&w->anon, now > d->o.growth_window_ns ? now - d->o.growth_window_ns : 0,
-			       &g);
+		history__trend(&w->mem, MEM_ANON, now, &to, &t);
 		r->pid = w->pid;
 		r->uid = w->uid;
 		memcpy(r->comm, p->comm, sizeof(r->comm));
 		cgroup_unit(w->cgroup, r->unit, sizeof(r->unit));
+		snprintf(r->cgroup, sizeof(r->cgroup), "%s", w->cgroup);
+		cgroup_container_id(w->cgroup, r->container, sizeof(r->container));
 		r->rss_bytes = w->rss_bytes;
 		r->anon_bytes = w->anon_bytes;
 		r->mapped_bytes = p->map_bytes;
+		r->reserved_bytes = p->reserved_bytes;
 		r->heap_bytes = p->heap_bytes;
-		r->growth_per_hour = g.per_hour;
+		/* No rate from a few seconds of a process, or from a single step. */
+		r->growth = t.cls;
+		r->growth_per_hour = t.cls == TREND_UNKNOWN ? 0 : t.per_hour;
 		r->traced = w->traced;
 		r->sampling = w->traced == TRACE_KIND_NONE ? "-" :
 			      pipeline__via_probes(d->pl, w->pid) ? "sampler" :
@@ -929,8 +1079,7 @@ int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct 
 		r->sample_bytes = w->traced != TRACE_KIND_NONE ? pipeline__sample(d->pl, w->pid) : 0;
 		r->unwind = pipeline__unwind_state(d->pl, w->pid);
 		/* Sampled blocks stand for what they estimate. */
-		r->traced_live_bytes = p->live_bytes +
-				       (p->live_est.bytes > 0.5 ? (uint64_t)llround(p->live_est.bytes) : 0);
+		r->traced_live_bytes = traced_live(p);
 		ret->n++;
 	}
 	qsort(ret->rows, ret->n, sizeof(*ret->rows), cmp_ps);
@@ -955,44 +1104,189 @@ static bool selected(struct daemon *d, const struct peer *who, const struct watc
 		return (pid_t)w->pid == s->pid;
 	if ((s->comm && s->comm[0]) || (s->unit && s->unit[0]))
 		return matches(d, w, s->comm, s->unit);
+	if (s->cgroup && s->cgroup[0])
+		return cgroup_is_under(w->cgroup, s->cgroup);
 	return true;
+}
+
+/* A stack of a process that may rank by growth. */
+struct growth_row {
+	struct report_row row;
+	struct trend trend;
+};
+
+static int cmp_growth_rows(const void *a, const void *b)
+{
+	const struct growth_row *x = a, *y = b;
+	int c = trend__cmp(&x->trend, &y->trend);
+
+	if (c)
+		return c;
+	if (x->row.bytes != y->row.bytes)
+		return x->row.bytes > y->row.bytes ? -1 : 1;
+	return x->row.stack->id < y->row.stack->id ? -1 : x->row.stack->id > y->row.stack->id;
+}
+
+/* Every stack of p at level l whose history shows growth, shrinkage or a plateau. */
+static int offer_growth(struct daemon *d, const struct proc_mem *p, enum level l,
+			const struct trend_opts *to, uint64_t now, struct growth_row **rows,
+			size_t *n, size_t *cap)
+{
+	for (uint32_t k = 0; k < p->nr_stacks; k++) {
+		const struct history *h = histories__get(&d->stacks_hist, p->pid, k, l);
+		struct growth_row g = { 0 };
+		double b, c;
+
+		if (!h)
+			continue;
+		history__trend(h, HIST_BYTES, now, to, &g.trend);
+		if (!trend__ranks(&g.trend))
+			continue;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			struct growth_row *v = realloc(*rows, nc * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			*rows = v;
+			*cap = nc;
+		}
+		g.row = (struct report_row){ .proc = p, .stack = p->stacks[k], .level = l, .index = k };
+		/* A sampled stack ranks by its estimates, as its history holds them. */
+		proc_stack__live(p->stacks[k], l, &b, &c, &g.row.se_bytes, &g.row.se_count);
+		g.row.bytes = b > 0 ? (uint64_t)llround(b) : 0;
+		g.row.count = c > 0 ? (uint64_t)llround(c) : 0;
+		if (l == LEVEL_HEAP && p->stacks[k]->est)
+			g.row.samples = p->stacks[k]->est->samples_live;
+		(*rows)[(*n)++] = g;
+	}
+	return 0;
+}
+
+/* The trend and ages of the rows just added to the list (ages: one pass per process). */
+static int annotate(struct daemon *d, struct stack_snap *snaps, const struct report_row *rows,
+		    size_t n, const struct trend_opts *to, uint64_t now, bool histogram)
+{
+	struct stack_ages *ages;
+	uint32_t *idx;
+	size_t i, j, *pos;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct history *h = histories__get(&d->stacks_hist, rows[i].proc->pid,
+							 rows[i].index, rows[i].level);
+
+		snaps[i].trend_window_s = to->window_ns / NSEC_PER_SEC;
+		if (h) {
+			history__trend(h, HIST_BYTES, now, to, &snaps[i].trend);
+			/* Two decimals say all a fit can. */
+			snaps[i].trend.fit = round(snaps[i].trend.fit * 100) / 100;
+			snaps[i].has_trend = true;
+		}
+	}
+	idx = calloc(n ? n : 1, sizeof(*idx));
+	pos = calloc(n ? n : 1, sizeof(*pos));
+	ages = calloc(n ? n : 1, sizeof(*ages));
+	if (!idx || !pos || !ages)
+		err = -ENOMEM;
+	for (i = 0; i < n && !err; i++) {
+		size_t m = 0;
+
+		if (snaps[i].has_ages)
+			continue;
+		/* The rows of the same process and level, in one pass over its memory. */
+		for (j = i; j < n; j++) {
+			if (rows[j].proc != rows[i].proc || rows[j].level != rows[i].level)
+				continue;
+			idx[m] = rows[j].index;
+			pos[m++] = j;
+		}
+		err = proc_mem__ages(rows[i].proc, rows[i].level, idx, m, now, ages);
+		for (j = 0; j < m && !err; j++) {
+			snaps[pos[j]].ages = ages[j];
+			snaps[pos[j]].has_ages = true;
+			snaps[pos[j]].age_histogram = histogram;
+		}
+	}
+	free(idx);
+	free(pos);
+	free(ages);
+	return err;
 }
 
 int daemon__top(struct daemon *d, const struct peer *who, const struct top_query *q,
 		struct top_snap *ret)
 {
 	struct symbolizer *sym = pipeline__symbolizer(d->pl);
+	struct growth_row *grows = NULL;
+	struct report_row *rows = NULL;
+	size_t gn = 0, gcap = 0;
+	uint64_t now = now_ns();
+	struct trend_opts to;
 	const struct watch *w;
 	struct ranking r;
-	size_t i, n;
+	size_t i, n, first;
 	int err, l;
 
 	memset(ret, 0, sizeof(*ret));
-	err = ranking__init(&r, q->limit, q->min_age_ns, now_ns());
+	trend_opts__defaults(&to);
+	to.window_ns = q->window_ns ? q->window_ns : d->o.growth_window_ns;
+	ret->by_growth = q->by_growth;
+	ret->window_s = to.window_ns / NSEC_PER_SEC;
+	ret->since_s = q->since_ns / NSEC_PER_SEC;
+	err = ranking__init(&r, q->limit, q->min_age_ns, now);
 	if (err)
 		return err;
+	r.with_freed = q->with_freed;
+	if (q->since_ns)
+		r.since_ns = now > q->since_ns ? now - q->since_ns : 1;
 	hashtab__for_each(&d->watches, i, w) {
 		const struct proc_mem *p = proc_of(d, w->pid);
 
 		if (!p || !selected(d, who, w, &q->sel))
 			continue;
 		ret->processes++;
-		for (l = 0; l < LEVEL__COUNT; l++)
-			if (q->level[l])
-				ranking__add(&r, p, l);
+		for (l = 0; l < LEVEL__COUNT && !err; l++) {
+			if (!q->level[l])
+				continue;
+			if (q->by_growth)
+				err = offer_growth(d, p, l, &to, now, &grows, &gn, &gcap);
+			else
+				err = ranking__add(&r, p, l);
+		}
 	}
-	if (!ret->processes && q->sel.pid) {
-		ranking__destroy(&r);
-		return -ESRCH;
+	if (!err && !ret->processes && q->sel.pid)
+		err = -ESRCH;
+	if (err)
+		goto out;
+	if (q->by_growth) {
+		qsort(grows, gn, sizeof(*grows), cmp_growth_rows);
+		n = q->limit && q->limit < gn ? q->limit : gn;
+		rows = calloc(n ? n : 1, sizeof(*rows));
+		if (!rows) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			rows[i] = grows[i].row;
+	} else {
+		n = ranking__finish(&r);
+		rows = r.rows;
 	}
-	n = ranking__finish(&r);
+	first = ret->stacks.n;
 	for (i = 0; i < n && !err; i++) {
-		const struct watch *rw = watch_of(d, r.rows[i].proc->pid);
+		const struct watch *rw = watch_of(d, rows[i].proc->pid);
 
-		err = stack_list__add(&ret->stacks, sym, &r.rows[i], true);
-		if (!err && r.rows[i].level == LEVEL_HEAP && rw && rw->traced == TRACE_KIND_NONE)
+		err = stack_list__add(&ret->stacks, sym, &rows[i], true);
+		if (!err && rows[i].level == LEVEL_HEAP && rw && rw->traced == TRACE_KIND_NONE)
 			ret->stacks.v[ret->stacks.n - 1].trace_ended = true;
 	}
+	if (!err)
+		err = annotate(d, ret->stacks.v + first, rows, n, &to, now, q->ages);
+out:
+	if (rows != r.rows)
+		free(rows);
+	free(grows);
 	ranking__destroy(&r);
 	if (err)
 		top_snap__free(ret);
@@ -1010,6 +1304,8 @@ static void selector_text(const struct selector *s, char *buf, size_t size)
 		snprintf(buf, size, "pid %d", (int)s->pid);
 	else if (s->comm && s->comm[0])
 		snprintf(buf, size, "name %s", s->comm);
+	else if (s->cgroup && s->cgroup[0])
+		snprintf(buf, size, "cgroup %s", s->cgroup);
 	else
 		snprintf(buf, size, "unit %s", s->unit ? s->unit : "");
 }
@@ -1028,6 +1324,8 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 	ret->by_pid = q->sel.pid != 0;
 	ret->duration_s = q->duration_ns / NSEC_PER_SEC;
 	selector_text(&q->sel, ret->what, sizeof(ret->what));
+	if (q->sel.cgroup && q->sel.cgroup[0])
+		return -EINVAL;	/* rules name processes or units, not cgroups */
 	if (q->sel.pid) {
 		w = watch_of(d, q->sel.pid);
 		if (!w)
@@ -1035,7 +1333,7 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 		if (!visible(who, w))
 			return -EPERM;
 	} else if (q->on) {
-		err = policy__add_rule(d->policy, comm, unit, who->uid, until);
+		err = policy__add_rule(d->policy, comm, unit, who->uid, who->gid, until);
 		if (err < 0)
 			return err;
 		ret->rules = 1;
@@ -1104,7 +1402,8 @@ int daemon__exited(struct daemon *d, const struct peer *who, uint32_t limit,
 	for (i = 0; i < d->o.max_exited; i++) {
 		const struct kept_exit *k = &d->exited[i];
 
-		if (k->used && (!who->uid || who->uid == k->s.uid))
+		/* As the check said when it exited. */
+		if (k->used && procfs_cred_allows(&k->cred, who->uid, who->gid))
 			v[n++] = k;
 	}
 	/* Newest first. */
@@ -1123,4 +1422,125 @@ void exited_snap__free(struct exited_snap *s)
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;
+}
+
+/* Every stack of sel at the levels, by bytes: what a snapshot keeps. */
+static int gather_all(struct daemon *d, const struct peer *who, const struct selector *sel,
+		      const bool level[LEVEL__COUNT], struct top_snap *ret)
+{
+	struct top_query q = { .sel = *sel, .limit = d->o.snapshot_stacks };
+
+	memcpy(q.level, level, sizeof(q.level));
+	return daemon__top(d, who, &q, ret);
+}
+
+int daemon__snapshot_save(struct daemon *d, const struct peer *who, const char *name,
+			  const struct selector *sel, const bool level[LEVEL__COUNT])
+{
+	struct top_snap t;
+	struct snapshot s = { .kind = SNAP_TOP, .top = &t };
+	int err;
+
+	if (!snapstore_name_ok(name))
+		return -EINVAL;
+	err = gather_all(d, who, sel, level, &t);
+	if (err)
+		return err;
+	err = snapstore__save(&d->snaps, who->uid, name, &s);
+	top_snap__free(&t);
+	return err;
+}
+
+int daemon__snapshot_delete(struct daemon *d, const struct peer *who, const char *name)
+{
+	return snapstore__delete(&d->snaps, who->uid, name);
+}
+
+int daemon__snapshot_list(struct daemon *d, const struct peer *who,
+			  struct saved_list_snap *ret)
+{
+	struct saved_snap *v;
+	int err;
+
+	memset(ret, 0, sizeof(*ret));
+	err = snapstore__list(&d->snaps, who->uid, &v, &ret->n);
+	if (err)
+		return err;
+	ret->v = v;
+	ret->limit = d->o.max_snapshots;
+	return 0;
+}
+
+void saved_list_snap__free(struct saved_list_snap *s)
+{
+	free((void *)s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/* The stacks of one side of a diff: a saved snapshot, or what there is now. */
+static int diff_side(struct daemon *d, const struct peer *who, const struct diff_query *q,
+		     const char *name, struct stack_list *ret, const char **ret_why)
+{
+	struct top_snap t;
+	int err;
+
+	if (strcmp(name, "now")) {
+		err = snapstore__load(&d->snaps, who->uid, name, ret, ret_why);
+		if (err == -ENOENT || (err == -EINVAL && !*ret_why))
+			*ret_why = name;
+		return err;
+	}
+	err = gather_all(d, who, &q->sel, q->level, &t);
+	if (err == -ESRCH) {
+		*ret_why = "now: no such process watched";
+		return -ENOENT;
+	}
+	if (err)
+		return err;
+	*ret = t.stacks;	/* the list moves out of the answer */
+	return 0;
+}
+
+int daemon__diff(struct daemon *d, const struct peer *who, const struct diff_query *q,
+		 struct diff_answer *ret, const char **ret_why)
+{
+	int err;
+
+	memset(ret, 0, sizeof(*ret));
+	*ret_why = NULL;
+	err = diff_side(d, who, q, q->a, &ret->a, ret_why);
+	if (!err)
+		err = diff_side(d, who, q, q->b, &ret->b, ret_why);
+	if (!err) {
+		ret->diff = calloc(1, sizeof(*ret->diff));
+		err = ret->diff ? diff__compute(&ret->a, &ret->b, q->limit, ret->diff) : -ENOMEM;
+	}
+	if (!err) {
+		snprintf(ret->diff->a, sizeof(ret->diff->a), "%s", q->a);
+		snprintf(ret->diff->b, sizeof(ret->diff->b), "%s", q->b);
+	}
+	if (err)
+		diff_answer__free(ret);
+	return err;
+}
+
+void diff_answer__free(struct diff_answer *a)
+{
+	if (a->diff)
+		diff_snap__free(a->diff);
+	free(a->diff);
+	a->diff = NULL;
+	stack_list__free(&a->a);
+	stack_list__free(&a->b);
+}
+
+size_t daemon__metrics_top(const struct daemon *d)
+{
+	return d->o.metrics_top;
+}
+
+uint32_t daemon__profile_stacks(const struct daemon *d)
+{
+	return d->o.snapshot_stacks;	/* a profile keeps what a snapshot keeps */
 }

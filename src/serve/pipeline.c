@@ -16,6 +16,8 @@
 #include "stacks/symbolize.h"
 #include "stacks/unwinder.h"
 
+#define NORESERVE_CHECK (1ULL << 30)	/* mappings this large: smaps says if reserved */
+
 /* What the pipeline keeps of a process besides its tables. */
 struct pl_proc {
 	uint64_t pid;		/* hashtab key */
@@ -47,10 +49,10 @@ static struct pl_proc *pl_proc(const struct pipeline *pl, pid_t pid)
 	return hashtab__get(&pl->procs, (uint64_t)pid);
 }
 
-static void tell(struct pipeline *pl, enum pipeline_event ev, pid_t pid)
+static void tell(struct pipeline *pl, enum pipeline_event ev, pid_t pid, uint32_t aux)
 {
 	if (pl->cb)
-		pl->cb(pl->ctx, ev, pid);
+		pl->cb(pl->ctx, ev, pid, aux);
 }
 
 /*
@@ -84,7 +86,7 @@ static int attach_proc(struct pipeline *pl, struct pl_proc *pp, bool redecide)
 			p->sample_interval = 0;	/* the weights say what a sample stands for */
 		}
 		pp->via_probes = true;
-		tell(pl, PIPELINE_VIA_PROBES, pid);
+		tell(pl, PIPELINE_VIA_PROBES, pid, 0);
 	}
 	return tracer__attach_usdt(pl->tracer, pid);
 }
@@ -93,18 +95,18 @@ static int attach_proc(struct pipeline *pl, struct pl_proc *pp, bool redecide)
 static void follow_allocators(struct pipeline *pl, struct pl_proc *pp, bool redecide)
 {
 	if (pp && pp->traced && attach_proc(pl, pp, redecide) > 0)
-		tell(pl, PIPELINE_ATTACHED, (pid_t)pp->pid);
+		tell(pl, PIPELINE_ATTACHED, (pid_t)pp->pid, 0);
 }
 
 /* Called by the consumer after it has applied the record to the tables. */
-static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
+static void on_proc_event(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
 {
 	struct pipeline *pl = ctx;
 	struct proc_mem *p;
 
 	switch (type) {
 	case LEAKD_EV_FORK:
-		tell(pl, PIPELINE_FORK, pid);
+		tell(pl, PIPELINE_FORK, pid, aux);
 		break;
 	case LEAKD_EV_EXEC:
 		p = tables__proc(&pl->tables, pid);
@@ -115,16 +117,16 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid)
 		symbolizer__refresh_proc(pl->sym, pid);
 		pipeline__unwind(pl, pid);
 		follow_allocators(pl, pl_proc(pl, pid), true);
-		tell(pl, PIPELINE_EXEC, pid);
+		tell(pl, PIPELINE_EXEC, pid, 0);
 		break;
 	case LEAKD_EV_MAP_EXEC:
 		symbolizer__refresh_proc(pl->sym, pid);
 		pipeline__unwind(pl, pid);
 		follow_allocators(pl, pl_proc(pl, pid), false);
-		tell(pl, PIPELINE_MAP_EXEC, pid);
+		tell(pl, PIPELINE_MAP_EXEC, pid, 0);
 		break;
 	case LEAKD_EV_EXIT:
-		tell(pl, PIPELINE_EXIT, pid);
+		tell(pl, PIPELINE_EXIT, pid, aux);	/* dumpable at the end */
 		break;
 	}
 }
@@ -161,6 +163,9 @@ int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
 			log_err("cannot set up the stack unwinder: %s", strerror(errno));
 			return EXIT_FAILURE_RUNTIME;
 		}
+		if (o->cache_dir && strcmp(unwinder__cache_state(pl->unw), "ok"))
+			log_warn("unwind table cache %s: %s", o->cache_dir,
+				 unwinder__cache_state(pl->unw));
 	}
 	pl->sym = symbolizer__new(o->max_modules);
 	if (!pl->sym || tables__init(&pl->tables, &o->limits) ||
@@ -268,6 +273,7 @@ void pipeline__tick(struct pipeline *pl, uint64_t now_ns)
 static void seed_mappings(struct proc_mem *p)
 {
 	struct proc_maps maps;
+	uint32_t flags;
 	size_t i;
 
 	if (procmaps__read(p->pid, &maps))
@@ -275,13 +281,22 @@ static void seed_mappings(struct proc_mem *p)
 	for (i = 0; i < maps.n; i++) {
 		const struct map_entry *e = &maps.v[i];
 
-		/* Anonymous memory: no file, no [heap] (brk), no [stack] or [vdso]. */
+		/* The heap so far: later growth is by the calls that grow it. */
+		if (e->path && !strcmp(e->path, "[heap]") && !e->inode) {
+			proc_mem__brk_move(p, e->start, e->end, e->end, 0, 0, 0);
+			continue;
+		}
+		/* Anonymous memory: no file, no [stack] or [vdso]. */
 		if (e->path || e->inode)
 			continue;
-		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING,
-			       (e->shared ? LEAKD_MAP_SHARED : 0) |
-			       (!e->readable && !e->writable && !e->exec ? LEAKD_MAP_RESERVED : 0),
-			       0);
+		flags = e->shared ? LEAKD_MAP_SHARED : 0;
+		if (!e->readable && !e->writable && !e->exec)
+			flags |= LEAKD_MAP_RESERVED;
+		/* Large private memory may be MAP_NORESERVE address space (an ASan shadow). */
+		else if (!e->shared && e->end - e->start >= NORESERVE_CHECK &&
+			 procfs_noreserve(p->pid, e->start) == 1)
+			flags |= LEAKD_MAP_RESERVED | LEAKD_MAP_NORESERVE;
+		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING, flags, 0);
 	}
 	procmaps__destroy(&maps);
 }

@@ -47,13 +47,15 @@ enum pipeline_event {
 	PIPELINE_EXEC,			/* a process in the tables exec'd: tables, symbols,
 					 * unwind entry and probes already follow the new image */
 	PIPELINE_MAP_EXEC,		/* code mapped (dlopen); probes already follow */
-	PIPELINE_EXIT,			/* the whole process left; still in the tables */
+	PIPELINE_EXIT,			/* the whole process left; still in the tables;
+					 * aux: LEAKD_EXIT_DUMP_* (dumpable at its end) */
 	PIPELINE_ATTACHED,		/* allocator objects newly attached in a traced process */
 	PIPELINE_VIA_PROBES,		/* a traced process reports through its otel_memory
 					 * probes from now on (its allocator's figures reset) */
 };
 
-typedef void (*pipeline_cb)(void *ctx, enum pipeline_event ev, pid_t pid);
+/* aux: the record's (PIPELINE_FORK: the parent; PIPELINE_EXIT: LEAKD_EXIT_DUMP_*), else 0. */
+typedef void (*pipeline_cb)(void *ctx, enum pipeline_event ev, pid_t pid, uint32_t aux);
 
 struct pipeline_stats {
 	uint64_t unwind_skipped;	/* processes left without unwind tables (no room) */

@@ -8,10 +8,8 @@
 #include "base/hashtab.h"
 #include "base/cgroup.h"
 #include "base/procfs.h"
-#include "model/growth.h"
+#include "model/history.h"
 
-#define STEADY 0.8		/* rising steps among moving ones: a leak, not a spike */
-#define MIN_SAMPLES 3		/* growth needs this much history to count */
 #define PROBE 4			/* keys a rule may sit at, from its hash on */
 
 struct rule {
@@ -19,6 +17,7 @@ struct rule {
 	char comm[16];
 	char unit[256];
 	uint32_t owner;
+	uint32_t owner_gid;	/* the owner's group: processes it may inspect */
 	uint64_t until;
 };
 
@@ -29,9 +28,9 @@ struct policy {
 	struct policy_stats stats;
 };
 
-static uint64_t rule_key(const char *comm, const char *unit, uint32_t owner)
+static uint64_t rule_key(const char *comm, const char *unit, uint32_t owner, uint32_t gid)
 {
-	uint64_t h = 1469598103934665603ull ^ owner;	/* FNV-1a */
+	uint64_t h = 1469598103934665603ull ^ owner ^ (uint64_t)gid << 32;	/* FNV-1a */
 	const char *s;
 
 	for (s = comm; *s; s++)
@@ -42,9 +41,11 @@ static uint64_t rule_key(const char *comm, const char *unit, uint32_t owner)
 	return h ? h : 1;
 }
 
-static bool same(const struct rule *r, const char *comm, const char *unit, uint32_t owner)
+static bool same(const struct rule *r, const char *comm, const char *unit, uint32_t owner,
+		 uint32_t gid)
 {
-	return r->owner == owner && !strcmp(r->comm, comm) && !strcmp(r->unit, unit);
+	return r->owner == owner && r->owner_gid == gid && !strcmp(r->comm, comm) &&
+	       !strcmp(r->unit, unit);
 }
 
 struct policy *policy__new(const struct policy_opts *o)
@@ -82,9 +83,9 @@ void policy__stats(const struct policy *p, struct policy_stats *ret)
 }
 
 int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint32_t owner,
-		     uint64_t until)
+		     uint32_t owner_gid, uint64_t until)
 {
-	uint64_t key = rule_key(comm, unit, owner), free_key = 0, k;
+	uint64_t key = rule_key(comm, unit, owner, owner_gid), free_key = 0, k;
 	struct rule *r;
 	bool is_new;
 	int i;
@@ -97,7 +98,7 @@ int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint3
 				free_key = k;
 			continue;
 		}
-		if (same(r, comm, unit, owner)) {
+		if (same(r, comm, unit, owner, owner_gid)) {
 			/* A longer (or endless) request extends the rule; a shorter one not. */
 			if (r->until && (!until || until > r->until))
 				r->until = until;
@@ -115,6 +116,7 @@ int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint3
 	snprintf(r->comm, sizeof(r->comm), "%s", comm);
 	snprintf(r->unit, sizeof(r->unit), "%s", unit);
 	r->owner = owner;
+	r->owner_gid = owner_gid;
 	r->until = until;
 	p->stats.added++;
 	return 0;
@@ -175,8 +177,8 @@ void policy__expire(struct policy *p, uint64_t now_ns)
 	p->stats.expired += remove_where(p, drop_expired, &now_ns);
 }
 
-bool policy__match(const struct policy *p, const char *comm, const char *cgroup, uint32_t uid,
-		   uint64_t *ret_until)
+bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
+		   const struct procfs_cred *cred, uint64_t *ret_until)
 {
 	const struct rule *r;
 	bool found = false;
@@ -184,7 +186,8 @@ bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
 	size_t i;
 
 	hashtab__for_each(&p->rules, i, r) {
-		if (r->owner && r->owner != uid)
+		/* The kernel's rule for /proc/PID/maps: not a setuid program the owner ran. */
+		if (!procfs_cred_allows(cred, r->owner, r->owner_gid))
 			continue;
 		if (r->comm[0] ? strcmp(r->comm, comm) :
 				 !(r->unit[0] && cgroup_has_unit(cgroup, r->unit)))
@@ -199,10 +202,10 @@ bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
 	return found;
 }
 
-bool policy__is_grower(const struct policy *p, const struct growth *g)
+bool policy__is_grower(const struct policy *p, const struct trend *t)
 {
-	return g->samples >= MIN_SAMPLES && g->span_ns >= p->o.drilldown_window_ns / 2 &&
-	       g->delta >= (int64_t)p->o.drilldown_bytes && g->steady >= STEADY;
+	return t->cls == TREND_GROWING && t->span_ns >= p->o.drilldown_window_ns / 2 &&
+	       t->delta >= (int64_t)p->o.drilldown_bytes;
 }
 
 uint64_t policy__drilldown_room(const struct policy *p, uint64_t running)

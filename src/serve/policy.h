@@ -12,7 +12,8 @@
 #include <stdint.h>
 
 struct policy;
-struct growth;
+struct procfs_cred;
+struct trend;
 
 struct policy_opts {
 	uint64_t max_rules;		/* trace rules at once */
@@ -36,26 +37,31 @@ void policy__set_opts(struct policy *p, const struct policy_opts *o);
 void policy__stats(const struct policy *p, struct policy_stats *ret);
 
 /*
- * A rule: processes of this comm (or in this unit) owned by owner (0: root's, any
- * process) are traced until until (CLOCK_MONOTONIC ns; 0: until removed).  The
- * same comm, unit and owner again extends the rule.  Returns 0 added, 1 extended,
- * -ENOSPC when max_rules are there already, -ENOMEM.
+ * A rule: processes of this comm (or in this unit) that owner, of group owner_gid,
+ * may inspect (procfs_cred_allows; owner 0: root's, any process) are traced until
+ * until (CLOCK_MONOTONIC ns; 0: until removed).  The same comm, unit, owner and
+ * group again extends the rule.  Returns 0 added, 1 extended, -ENOSPC when
+ * max_rules are there already, -ENOMEM.
  */
 int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint32_t owner,
-		     uint64_t until);
+		     uint32_t owner_gid, uint64_t until);
 /* Removes the rules of comm and unit (of owner; 0: anyone's); returns how many. */
 int policy__remove_rules(struct policy *p, const char *comm, const char *unit, uint32_t owner);
 /*
- * Whether a rule covers a process of comm, cgroup and uid; *ret_until gets the
- * latest end of the rules that do (0: no end).
+ * Whether a rule covers a process of comm, cgroup and cred (as last read: a rule's
+ * owner must be allowed to inspect it); *ret_until gets the latest end of the rules
+ * that do (0: no end).
  */
-bool policy__match(const struct policy *p, const char *comm, const char *cgroup, uint32_t uid,
-		   uint64_t *ret_until);
+bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
+		   const struct procfs_cred *cred, uint64_t *ret_until);
 /* Drops the rules whose time is up. */
 void policy__expire(struct policy *p, uint64_t now_ns);
 
-/* Whether a process's growth is a steady leak worth tracing (and how strong). */
-bool policy__is_grower(const struct policy *p, const struct growth *g);
+/*
+ * Whether a process's growth over the drill-down window is a leak worth tracing:
+ * still growing (not a step that stayed flat), by at least the drill-down bytes.
+ */
+bool policy__is_grower(const struct policy *p, const struct trend *t);
 /* How many more processes drill-down may trace, with running traced by it now. */
 uint64_t policy__drilldown_room(const struct policy *p, uint64_t running);
 

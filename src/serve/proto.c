@@ -13,6 +13,8 @@ static const size_t payload_size[LEAKD_CMD__MAX] = {
 	[LEAKD_CMD_TRACE] = sizeof(struct leakd_req_trace),
 	[LEAKD_CMD_UNTRACE] = sizeof(struct leakd_req_trace),
 	[LEAKD_CMD_EXITED] = sizeof(struct leakd_req_list),
+	[LEAKD_CMD_SNAPSHOT] = sizeof(struct leakd_req_snapshot),
+	[LEAKD_CMD_DIFF] = sizeof(struct leakd_req_diff),
 };
 
 int proto__check_header(const struct leakd_req_hdr *h, const char **why)
@@ -58,19 +60,25 @@ static int check_selector(const struct leakd_selector *sel, bool required, const
 	err = check_string(sel->comm, sizeof(sel->comm), why, "bad process name");
 	if (!err)
 		err = check_string(sel->unit, sizeof(sel->unit), why, "bad unit name");
+	if (!err)
+		err = check_string(sel->cgroup, sizeof(sel->cgroup), why, "bad cgroup path");
 	if (err)
 		return err;
 	if (sel->_pad) {
 		*why = "reserved field set";
 		return LEAKD_ERR_ARGS;
 	}
-	given = !!sel->pid + !!sel->comm[0] + !!sel->unit[0];
+	given = !!sel->pid + !!sel->comm[0] + !!sel->unit[0] + !!sel->cgroup[0];
 	if (given > 1) {
-		*why = "give one of pid, process name and unit";
+		*why = "give one of pid, process name, unit and cgroup";
+		return LEAKD_ERR_ARGS;
+	}
+	if (sel->cgroup[0] && sel->cgroup[0] != '/') {
+		*why = "a cgroup path starts with /";
 		return LEAKD_ERR_ARGS;
 	}
 	if (required && !given) {
-		*why = "give a pid, a process name or a unit";
+		*why = "give a pid, a process name, a unit or a cgroup";
 		return LEAKD_ERR_ARGS;
 	}
 	if (sel->pid > LEAKD_PID_MAX) {
@@ -98,11 +106,19 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 		*why = "unknown request flags";
 		return LEAKD_ERR_ARGS;
 	}
+	/* A profile is of stacks of one level: top's, heap or mapping. */
+	if (h->format >= LEAKD_FORMAT_PPROF &&
+	    (h->command != LEAKD_CMD_TOP ||
+	     ((const struct leakd_req_top *)payload)->level == LEAKD_LEVEL_ALL)) {
+		*why = "a profile format shows top at one level (heap or mapping) only";
+		return LEAKD_ERR_ARGS;
+	}
 	switch (h->command) {
 	case LEAKD_CMD_PS:
 	case LEAKD_CMD_EXITED: {
 		const struct leakd_req_list *r = payload;
 
+		/* Its limit only cuts a list short: any value is safe. */
 		if (r->_pad) {
 			*why = "reserved field set";
 			return LEAKD_ERR_ARGS;
@@ -116,23 +132,37 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 			*why = "unknown level";
 			return LEAKD_ERR_ARGS;
 		}
+		/* The limit sizes the answer's table: checked before anything uses it. */
+		if (r->limit > LEAKD_TOP_MAX) {
+			*why = "too many stacks asked for (at most 65536)";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->by >= LEAKD_TOP_BY__MAX || (r->top_flags & ~LEAKD_TOP_FLAGS)) {
+			*why = "unknown ranking or flags";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->min_age_ns > LEAKD_DURATION_MAX || r->since_ns > LEAKD_DURATION_MAX ||
+		    r->window_ns > LEAKD_DURATION_MAX) {
+			*why = "duration out of range";
+			return LEAKD_ERR_ARGS;
+		}
 		return check_selector(&r->sel, false, why);
 	}
 	case LEAKD_CMD_TRACE:
 	case LEAKD_CMD_UNTRACE: {
 		const struct leakd_req_trace *r = payload;
 
-		if (r->_pad) {
-			*why = "reserved field set";
+		/* Field by field, in their order.  The end is now + duration: no wrap-around. */
+		if (r->duration_ns > LEAKD_DURATION_MAX) {
+			*why = "duration out of range";
 			return LEAKD_ERR_ARGS;
 		}
 		if (r->mode >= LEAKD_TRACE__MAX) {
 			*why = "unknown trace mode";
 			return LEAKD_ERR_ARGS;
 		}
-		if (r->mode != LEAKD_TRACE_DEFAULT &&
-		    (h->command == LEAKD_CMD_UNTRACE || !r->sel.pid)) {
-			*why = "a trace mode goes with tracing a pid only";
+		if (r->_pad) {
+			*why = "reserved field set";
 			return LEAKD_ERR_ARGS;
 		}
 		if (r->mode == LEAKD_TRACE_SAMPLED ?
@@ -141,7 +171,48 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 			*why = "sampling interval out of range";
 			return LEAKD_ERR_ARGS;
 		}
+		if (r->mode != LEAKD_TRACE_DEFAULT &&
+		    (h->command == LEAKD_CMD_UNTRACE || !r->sel.pid)) {
+			*why = "a trace mode goes with tracing a pid only";
+			return LEAKD_ERR_ARGS;
+		}
 		return check_selector(&r->sel, true, why);
+	}
+	case LEAKD_CMD_SNAPSHOT: {
+		const struct leakd_req_snapshot *r = payload;
+		int err;
+
+		if (!r->op || r->op >= LEAKD_SNAPSHOT__MAX || r->level > LEAKD_LEVEL_MAP) {
+			*why = "unknown snapshot operation or level";
+			return LEAKD_ERR_ARGS;
+		}
+		err = check_string(r->name, sizeof(r->name), why, "bad snapshot name");
+		if (err)
+			return err;
+		if (r->op != LEAKD_SNAPSHOT_LIST && !r->name[0]) {
+			*why = "give a snapshot name";
+			return LEAKD_ERR_ARGS;
+		}
+		return check_selector(&r->sel, false, why);
+	}
+	case LEAKD_CMD_DIFF: {
+		const struct leakd_req_diff *r = payload;
+		int err;
+
+		err = check_string(r->a, sizeof(r->a), why, "bad snapshot name");
+		if (!err)
+			err = check_string(r->b, sizeof(r->b), why, "bad snapshot name");
+		if (err)
+			return err;
+		if (!r->a[0] || !r->b[0] || r->level > LEAKD_LEVEL_MAP) {
+			*why = "give two snapshots (or now) and a known level";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->limit > LEAKD_TOP_MAX) {
+			*why = "too many rows asked for (at most 65536)";
+			return LEAKD_ERR_ARGS;
+		}
+		return check_selector(&r->sel, false, why);
 	}
 	}
 	return LEAKD_OK;

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -19,7 +21,7 @@
 struct client {
 	int fd;
 	struct peer who;
-	uint64_t last_active;
+	uint64_t deadline;		/* CLOCK_MONOTONIC ns: the request or answer whole */
 	union {
 		struct leakd_req_hdr hdr;
 		char hdr_bytes[sizeof(struct leakd_req_hdr)];
@@ -104,14 +106,54 @@ static int open_socket(struct server *s)
 	return fd;
 }
 
+int server__lock(const char *path)
+{
+	char lock[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+	struct stat st;
+	int fd, n;
+
+	n = snprintf(lock, sizeof(lock), "%s.lock", path);
+	if (n < 0 || (size_t)n >= sizeof(lock))
+		return -ENAMETOOLONG;
+	{
+		/* The directory first, as open_socket would make it. */
+		char dir[sizeof(lock)], *slash;
+
+		memcpy(dir, lock, sizeof(dir));
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = 0;
+			mkdir(dir, 0755);
+		}
+	}
+	/* Never through a symbolic link; never truncated, never removed (that races). */
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int err = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 struct server *server__new(const struct server_opts *o, server_handler h, void *ctx)
 {
 	struct server *s = calloc(1, sizeof(*s));
 	struct epoll_event ev = { .events = EPOLLIN };
 	int err;
 
-	if (!s)
+	if (!s) {
+		if (o->lock_fd >= 0)
+			close(o->lock_fd);
 		return NULL;
+	}
 	s->opts = *o;
 	s->handler = h;
 	s->ctx = ctx;
@@ -152,6 +194,9 @@ void server__free(struct server *s)
 	}
 	if (s->epfd >= 0)
 		close(s->epfd);
+	/* Last: a daemon that takes the lock next finds no socket of ours to lose. */
+	if (s->opts.lock_fd >= 0)
+		close(s->opts.lock_fd);
 	free(s->path);
 	free(s);
 }
@@ -161,25 +206,75 @@ int server__fd(const struct server *s)
 	return s->epfd;
 }
 
+/*
+ * Whether a client of uid gets a slot: one slot is root's alone, and no other user
+ * holds more than half of the rest, so that neither one user's clients nor anyone's
+ * keep root out.
+ */
+static bool admit(struct server *s, uid_t uid, const char **why)
+{
+	unsigned int max = s->opts.max_clients, reserved = max > 1, share, mine = 0;
+	const struct client *c;
+
+	*why = "too many clients at once (max-clients); try again later";
+	if (uid == 0)
+		return s->stats.clients < max;
+	if (s->stats.clients >= max - reserved)
+		return false;
+	share = (max - reserved) / 2 ? (max - reserved) / 2 : 1;
+	for (c = s->clients; c; c = c->next)
+		mine += c->who.uid == uid;
+	if (mine >= share) {
+		s->stats.refused_share++;
+		*why = "too many clients of this user at once (half of max-clients); "
+		       "try again later";
+		return false;
+	}
+	return true;
+}
+
+/* Says why, in one answer a fresh socket's buffer takes whole, and hangs up. */
+static void refuse(int fd, const char *why)
+{
+	size_t len = strlen(why);
+	struct leakd_resp_hdr h = { .magic = LEAKD_PROTO_MAGIC, .version = LEAKD_PROTO_VERSION,
+				    .status = LEAKD_ERR_LIMIT, .length = len + 1 };
+	struct iovec iov[3] = { { &h, sizeof(h) }, { (void *)why, len }, { "\n", 1 } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 3 };
+
+	if (sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* gone already, or a full buffer: the hang-up says enough */
+	}
+	close(fd);
+}
+
 static void accept_clients(struct server *s)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
 	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	socklen_t len;
 	struct client *c;
 	int fd;
 
 	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (s->stats.clients >= s->opts.max_clients ||
-		    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
-		    !(c = calloc(1, sizeof(*c)))) {
+		const char *why = "cannot tell who connected";
+
+		len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+		    !admit(s, cred.uid, &why)) {
 			s->stats.refused++;
-			close(fd);
+			refuse(fd, why);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			s->stats.refused++;
+			refuse(fd, "out of memory");
 			continue;
 		}
 		c->fd = fd;
 		c->who = (struct peer){ cred.pid, cred.uid, cred.gid };
-		c->last_active = now_ns();
+		c->deadline = now_ns() + s->opts.request_ns;
 		ev.data.ptr = c;
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			close(fd);
@@ -273,7 +368,6 @@ static void on_readable(struct server *s, struct client *c)
 		if (n < 0)
 			return;
 		c->have += n;
-		c->last_active = now_ns();
 		if (c->have == hs) {
 			/* Size, then magic and version: before the payload is read at all. */
 			status = proto__check_header(&c->hdr, &why);
@@ -285,6 +379,7 @@ static void on_readable(struct server *s, struct client *c)
 		}
 		if (c->have >= hs && c->have == hs + c->hdr.length) {
 			c->have = 0;
+			c->deadline = now_ns() + s->opts.request_ns;	/* the answer's */
 			handle(s, c);
 			return;		/* one request at a time: the answer goes first */
 		}
@@ -305,10 +400,10 @@ static void on_writable(struct server *s, struct client *c)
 			return;
 		}
 		c->out_off += n;
-		c->last_active = now_ns();
 	}
 	free(c->out);
 	c->out = NULL;
+	c->deadline = now_ns() + s->opts.request_ns;	/* the next request's */
 	if (c->close_after) {
 		drop(s, c);
 		return;
@@ -342,8 +437,9 @@ void server__tick(struct server *s, uint64_t now)
 
 	for (c = s->clients; c; c = next) {
 		next = c->next;
-		if (now - c->last_active > s->opts.idle_ns) {
+		if (now > c->deadline) {
 			s->stats.dropped++;
+			s->stats.timed_out++;
 			drop(s, c);
 		}
 	}

@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "stacks/ehframe.h"
+#include "stacks/elfobj.h"
 #include "stacks/elfseg.h"
 
 /* DWARF register numbers of the x86-64 psABI. */
@@ -1174,12 +1175,15 @@ struct cache_header {
 	uint32_t rows_crc;		/* zlib's CRC-32 of the rows */
 	uint32_t build_id_len;
 	char build_id[UNWIND_CACHE_BUILD_ID_MAX];	/* hex, not terminated when full */
+	/* The file the rows were built from (version 2). */
+	uint64_t src_dev, src_ino, src_size;
+	int64_t src_mtime_ns, src_ctime_ns;
 };
 
-_Static_assert(sizeof(struct cache_header) == 96, "unwind cache header layout");
+_Static_assert(sizeof(struct cache_header) == 136, "unwind cache header layout");
 
 static const char cache_magic[8] = "LEAKDUWT";
-#define CACHE_VERSION 1
+#define CACHE_VERSION 2
 
 static int check_build_id(const char *build_id, size_t *ret_len)
 {
@@ -1231,8 +1235,31 @@ static int read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
-int unwind_table__save(const struct unwind_table *t, const char *path, const char *build_id)
+int unwind_cache_key__of_fd(int fd, struct unwind_cache_key *ret)
 {
+	struct stat st;
+	int err;
+
+	memset(ret, 0, sizeof(*ret));
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return -EPERM;
+	err = elf_fd_build_id(fd, ret->build_id, sizeof(ret->build_id));
+	if (err)
+		return err;
+	ret->dev = st.st_dev;
+	ret->ino = st.st_ino;
+	ret->size = st.st_size;
+	ret->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	ret->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+	return 0;
+}
+
+int unwind_table__save(const struct unwind_table *t, const char *path,
+		       const struct unwind_cache_key *key)
+{
+	const char *build_id = key->build_id;
 	struct cache_header h = { 0 };
 	char tmp[PATH_MAX];
 	size_t len;
@@ -1250,6 +1277,11 @@ int unwind_table__save(const struct unwind_table *t, const char *path, const cha
 	h.rows_crc = crc32_z(0, (const Bytef *)t->rows, t->nr * sizeof(*t->rows));
 	h.build_id_len = len;
 	memcpy(h.build_id, build_id, len);
+	h.src_dev = key->dev;
+	h.src_ino = key->ino;
+	h.src_size = key->size;
+	h.src_mtime_ns = key->mtime_ns;
+	h.src_ctime_ns = key->ctime_ns;
 	n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return -ENAMETOOLONG;
@@ -1293,8 +1325,10 @@ static int check_rows(const struct leakd_unwind_row *rows, size_t nr)
 	return LEAKD_ROW_CFA(&rows[nr - 1]) == LEAKD_CFA_NONE ? 0 : -EBADMSG;
 }
 
-int unwind_table__load(const char *path, const char *build_id, struct unwind_table *ret)
+int unwind_table__load(const char *path, const struct unwind_cache_key *key,
+		       struct unwind_table *ret)
 {
+	const char *build_id = key->build_id;
 	struct leakd_unwind_row *rows = NULL;
 	struct cache_header h;
 	struct stat st;
@@ -1305,13 +1339,17 @@ int unwind_table__load(const char *path, const char *build_id, struct unwind_tab
 	err = check_build_id(build_id, &len);
 	if (err)
 		return err;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A link could lead anywhere; anyone's file could say anything. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
-		return -errno;
+		return errno == ELOOP ? -EPERM : -errno;
 	if (fstat(fd, &st)) {
 		err = -errno;
 		goto out;
 	}
+	err = -EPERM;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		goto out;
 	err = -EBADMSG;
 	if ((uint64_t)st.st_size < sizeof(h))
 		goto out;
@@ -1325,7 +1363,9 @@ int unwind_table__load(const char *path, const char *build_id, struct unwind_tab
 	if (h.version != CACHE_VERSION || h.row_size != sizeof(*rows))
 		goto out;
 	err = -ESTALE;
-	if (h.build_id_len != len || strncasecmp(h.build_id, build_id, len))
+	if (h.build_id_len != len || strncasecmp(h.build_id, build_id, len) ||
+	    h.src_dev != key->dev || h.src_ino != key->ino || h.src_size != key->size ||
+	    h.src_mtime_ns != key->mtime_ns || h.src_ctime_ns != key->ctime_ns)
 		goto out;
 	err = -EBADMSG;
 	if (!h.nr_rows || h.nr_rows > UNWIND_TABLE_MAX_ROWS ||

@@ -59,14 +59,36 @@ void unwind_table__destroy(struct unwind_table *t);
 const struct leakd_unwind_row *unwind_table__find(const struct unwind_table *t, uint32_t off);
 
 /*
- * The cache file: a header (magic, version, row size, row count, CRC-32 of the rows,
- * build-id) then the rows, in host byte order.  Saving writes a temporary file next to
- * path and renames it over path.  build_id is the object's build-id in hex.
- * Loading fails with -EBADMSG when the file is not a cache or is truncated or corrupt,
- * -EPROTONOSUPPORT for another format version or row size, -ESTALE when it belongs to
- * another build-id, -EINVAL for a build-id the cache cannot record.
+ * What a cache entry is for: the object's build-id (hex) and the identity of the file
+ * it was built from.  Only a file of root's that no one else may write is cached: no
+ * one else can then change what a matching entry stands for.
  */
-int unwind_table__save(const struct unwind_table *t, const char *path, const char *build_id);
-int unwind_table__load(const char *path, const char *build_id, struct unwind_table *ret);
+struct unwind_cache_key {
+	char build_id[UNWIND_CACHE_BUILD_ID_MAX + 1];
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns;
+};
+
+/*
+ * The key of the open file fd: -EPERM when the file is not root's or others may
+ * write it (it must not be cached), -ENOENT without a build-id.
+ */
+int unwind_cache_key__of_fd(int fd, struct unwind_cache_key *ret);
+
+/*
+ * The cache file: a header (magic, version, row size, row count, CRC-32 of the rows,
+ * build-id, and the source file's device, inode, size, modification and change times)
+ * then the rows, in host byte order.  Saving writes a temporary file next to path and
+ * renames it over path.
+ * Loading fails with -EBADMSG when the file is not a cache or is truncated or corrupt,
+ * -EPROTONOSUPPORT for another format version or row size, -ESTALE when it was built
+ * from another file (another build-id, or the same build-id in another file: forged
+ * or replaced), -EPERM when the cache file is not the caller's or others may write
+ * it, -EINVAL for a build-id the cache cannot record.
+ */
+int unwind_table__save(const struct unwind_table *t, const char *path,
+		       const struct unwind_cache_key *key);
+int unwind_table__load(const char *path, const struct unwind_cache_key *key,
+		       struct unwind_table *ret);
 
 #endif

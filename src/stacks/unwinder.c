@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <libelf.h>
@@ -41,6 +42,8 @@ struct ufile {
 	enum ufile_state state;	/* builder-owned while UF_QUEUED */
 	int fd;			/* open while queued */
 	bool from_cache;
+	int cache_load_err;	/* why the cache's entry was not used (-ESTALE ...) */
+	int cache_save_err;	/* why the table could not be saved */
 	uint32_t build_us;
 	struct unwind_table table;	/* built rows until installed */
 	uint32_t row_start, row_nr;
@@ -70,6 +73,7 @@ struct unwinder {
 	struct leakd_unwind_row *rows;	/* the kernel's array, mapped */
 	size_t rows_bytes;
 	char *cache_dir;
+	bool cache_readonly;		/* tables are loaded from it, not saved */
 	struct ufile **files;		/* by id */
 	uint32_t nr_files;
 	struct hashtab file_index;	/* struct file_slot */
@@ -98,27 +102,36 @@ static uint64_t file_key(dev_t dev, uint64_t ino)
 	return h | 1;
 }
 
-/* Builds one table: from the cache when it has one for this build-id. */
+/*
+ * Builds one table: from the cache when it has an entry built from this very file.
+ * Only files of root's that no one else may write are cached at all: a table built
+ * from anyone's forged copy of a library never stands for the real one.
+ */
 static void build_table(struct unwinder *u, struct ufile *f)
 {
-	char build_id[2 * BUILD_ID_MAX + 1] = "", path[4096];
-	bool have_id = !elf_fd_build_id(f->fd, build_id, sizeof(build_id));
-	int n = -1;
+	struct unwind_cache_key key;
+	char path[4096];
+	bool cached = false;
+	int n, err;
 
-	if (u->cache_dir && have_id) {
-		n = snprintf(path, sizeof(path), "%s/%s.unw", u->cache_dir, build_id);
-		if (n > 0 && (size_t)n < sizeof(path) &&
-		    !unwind_table__load(path, build_id, &f->table)) {
+	if (u->cache_dir && !unwind_cache_key__of_fd(f->fd, &key)) {
+		n = snprintf(path, sizeof(path), "%s/%s.unw", u->cache_dir, key.build_id);
+		cached = n > 0 && (size_t)n < sizeof(path);
+	}
+	if (cached) {
+		err = unwind_table__load(path, &key, &f->table);
+		if (!err) {
 			f->from_cache = true;
 			return;
 		}
+		f->cache_load_err = err == -ENOENT ? 0 : err;
 	}
 	if (ehframe__build_fd(f->fd, &f->table)) {
 		memset(&f->table, 0, sizeof(f->table));
 		return;
 	}
-	if (u->cache_dir && have_id && n > 0 && (size_t)n < sizeof(path))
-		unwind_table__save(&f->table, path, build_id);	/* best effort */
+	if (cached && !u->cache_readonly)
+		f->cache_save_err = unwind_table__save(&f->table, path, &key);
 }
 
 static void build(struct unwinder *u, struct ufile *f)
@@ -165,6 +178,34 @@ static void *builder(void *arg)
 	return NULL;
 }
 
+/*
+ * Makes the cache directory if need be and checks it: root's (the daemon's) and
+ * written by no one else, else -EPERM and it is not used at all; -EROFS or -EACCES
+ * when tables cannot be saved there (*ret_readonly), -ENOSPC when it is full.
+ */
+static int check_cache_dir(const char *dir, bool *ret_readonly)
+{
+	struct statvfs vfs;
+	struct stat st;
+
+	*ret_readonly = false;
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		*ret_readonly = true;
+		return -errno;
+	}
+	if (lstat(dir, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return -EPERM;
+	if (access(dir, W_OK)) {
+		*ret_readonly = true;
+		return -errno;
+	}
+	if (!statvfs(dir, &vfs) && (vfs.f_bavail == 0 || (vfs.f_files && vfs.f_favail == 0)))
+		return -ENOSPC;
+	return 0;
+}
+
 struct unwinder *unwinder__new(const struct unwinder_maps *maps, const char *cache_dir)
 {
 	struct unwinder *u = calloc(1, sizeof(*u));
@@ -182,10 +223,13 @@ struct unwinder *unwinder__new(const struct unwinder_maps *maps, const char *cac
 	    hashtab__init(&u->procs, sizeof(struct uproc), 16))
 		goto fail;
 	if (cache_dir) {
-		mkdir(cache_dir, 0700);	/* may exist, may be read-only: both fine */
-		u->cache_dir = strdup(cache_dir);
-		if (!u->cache_dir)
-			goto fail;
+		u->stats.cache_error = check_cache_dir(cache_dir, &u->cache_readonly);
+		/* Read-only or full, it still serves what it holds; another's, nothing. */
+		if (u->stats.cache_error != -EPERM) {
+			u->cache_dir = strdup(cache_dir);
+			if (!u->cache_dir)
+				goto fail;
+		}
 	}
 	u->free[0] = (struct extent){ 0, maps->max_rows, 0 };
 	u->nr_free = u->cap_free = 1;
@@ -513,6 +557,13 @@ static void install(struct unwinder *u, struct ufile *f)
 	uint32_t n = f->table.nr, start;
 
 	u->stats.tables_pending--;
+	u->stats.cache_mismatches += f->cache_load_err == -ESTALE;
+	u->stats.cache_refused += f->cache_load_err == -EPERM;
+	if (f->cache_save_err) {
+		u->stats.cache_save_failed++;
+		u->stats.cache_error = f->cache_save_err;
+	}
+	f->cache_load_err = f->cache_save_err = 0;
 	if (!n) {
 		f->state = UF_FAILED;
 		u->stats.tables_failed++;
@@ -623,4 +674,21 @@ int unwinder__wait(struct unwinder *u, pid_t pid, int timeout_ms, unwinder_cb cb
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *ret)
 {
 	*ret = u->stats;
+}
+
+const char *unwinder__cache_state(const struct unwinder *u)
+{
+	switch (u->stats.cache_error) {
+	case 0:
+		return u->cache_dir ? "ok" : "off";
+	case -EPERM:
+		return "not used: the directory must be root's and written by no one else";
+	case -ENOSPC:
+		return "full: tables not saved";
+	case -EROFS:
+	case -EACCES:
+		return "read-only: tables not saved";
+	default:
+		return u->cache_readonly ? "unusable: tables not saved" : "tables not saved";
+	}
 }

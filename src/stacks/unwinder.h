@@ -29,13 +29,20 @@ struct unwinder_stats {
 	uint64_t tables_no_room;	/* did not fit the row budget: frame pointers there */
 	uint64_t tables_evicted;	/* rows given to another table; unmapped everywhere */
 	uint64_t tables_from_cache;
+	uint64_t cache_mismatches;	/* entries built from another file (forged, replaced) */
+	uint64_t cache_refused;		/* cache files not root's or writable by others */
+	uint64_t cache_save_failed;	/* tables not saved (full, read-only ...) */
+	int cache_error;		/* the cache directory's last problem, -errno; 0: none */
 	uint64_t rows_used, rows_max;
 	uint64_t maps_dropped;		/* mappings past LEAKD_UNWIND_MAX_MAPS in a process */
 	uint64_t procs_dropped;		/* processes past the kernel's table of them */
 	uint64_t files_dropped;		/* files past the files array */
 };
 
-/* cache_dir may be NULL (no cache) or unwritable (read only, if it exists). */
+/*
+ * cache_dir may be NULL (no cache), read-only or full (tables are loaded, not saved),
+ * or not root's alone (not used): stats' cache_error says which.
+ */
 struct unwinder *unwinder__new(const struct unwinder_maps *maps, const char *cache_dir);
 void unwinder__free(struct unwinder *u);
 
@@ -63,5 +70,7 @@ int unwinder__proc_ready(struct unwinder *u, pid_t pid);
 int unwinder__wait(struct unwinder *u, pid_t pid, int timeout_ms, unwinder_cb cb, void *ctx);
 
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *ret);
+/* The cache's state in words: "ok", "off", "read-only: tables not saved" ... */
+const char *unwinder__cache_state(const struct unwinder *u);
 
 #endif

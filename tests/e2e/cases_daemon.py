@@ -90,7 +90,7 @@ def case_daemon_status():
 def case_mapping_grower():
     """A process that grows through anonymous mmap: ps shows its mappings and growth,
     top its mapping stack with exact figures."""
-    d = Daemon()
+    d = Daemon(config="growth-window = 4s\n")
     lk = Leaker()
     with run(d, lk):
         wait_watched(d, lk.pid)
@@ -104,10 +104,13 @@ def case_mapping_grower():
         lk.do(f"mmap 10 {4 * MiB}")
         wait_site(d, lk.pid, "mapping", "leak_ctl", "map_leak", 40 * 4 * MiB, 40)
         # Samples come with the daemon's tick: wait for one after the second step.
+        # Two steps: growth the history can tell once it spans part of the window.
         p = d.poll("the grower's growth in ps",
-                   lambda: (lambda x: x if x and x["growth_per_hour"] > 0 and
+                   lambda: (lambda x: x if x and x["trend"] != "unknown" and
                             x["anon_bytes"] >= 40 * 4 * MiB else None)(
                        proc_of(d.ctl("ps")[0], lk.pid)))
+        check(p["trend"] in ("growing", "plateaued"), f"the grower's trend: {p['trend']}")
+        check(p["growth_per_hour"] is not None, "a growth rate once the trend is known")
         check(p["mapped_bytes"] >= 40 * 4 * MiB, f"mapped {p['mapped_bytes']}")
         check(p["anon_bytes"] >= 40 * 4 * MiB, f"anon {p['anon_bytes']}")
 
@@ -335,8 +338,18 @@ def header(command, length, magic=MAGIC, version=VERSION, fmt=0, flags=0):
     return struct.pack("=IHHIHH", magic, version, command, length, fmt, flags)
 
 
-def selector(pid=0, comm=b"", unit=b"", pad=0):
-    return struct.pack("=II16s256s", pid, pad, comm, unit)
+# The layouts of include/leakd/protocol.h.
+TOP_SIZE, TRACE_SIZE = 576, 560
+TRACE_SIZE_UNSAMPLED = 544  # the layout before the trace mode: selector and duration
+
+
+def selector(pid=0, comm=b"", unit=b"", cgroup=b"", pad=0):
+    return struct.pack("=II16s256s256s", pid, pad, comm, unit, cgroup)
+
+
+def top_rest(limit=0, level=0, min_age=0, since=0, window=0, by=0, flags=0):
+    """The fields of a top request after its selector."""
+    return struct.pack("=IIQQQII", limit, level, min_age, since, window, by, flags)
 
 
 def case_bad_requests():
@@ -349,20 +362,23 @@ def case_bad_requests():
             (header(1, 1 << 20), 1, "too large"),
             (header(99, 0), 3, "unknown command"),
             (header(2, 3) + b"abc", 4, "payload size"),
-            (header(3, 296) + selector(pid=1, comm=b"x") + struct.pack("=IIQ", 0, 0, 0), 4,
+            (header(3, TOP_SIZE) + selector(pid=1, comm=b"x") + top_rest(0, 0, 0), 4,
              "two selectors"),
-            (header(3, 296) + selector(comm=b"A" * 16) + struct.pack("=IIQ", 0, 0, 0), 4,
+            (header(3, TOP_SIZE) + selector(comm=b"A" * 16) + top_rest(0, 0, 0), 4,
              "unterminated name"),
-            (header(3, 296) + selector() + struct.pack("=IIQ", 0, 9, 0), 4, "level"),
-            (header(4, 304) + selector() + trace_tail(), 4, "trace without selector"),
-            (header(4, 304) + selector(pid=2147483647) + trace_tail(), 4, "pid range"),
-            (header(4, 288) + selector(pid=1) + struct.pack("=Q", 0), 4,
+            (header(3, TOP_SIZE) + selector() + top_rest(0, 9, 0), 4, "level"),
+            (header(4, TRACE_SIZE) + selector() + trace_tail(), 4, "trace without selector"),
+            (header(4, TRACE_SIZE) + selector(pid=2147483647) + trace_tail(), 4, "pid range"),
+            (header(4, TRACE_SIZE_UNSAMPLED) + selector(pid=1) + struct.pack("=Q", 0), 4,
              "a trace request of the layout before its mode"),
-            (header(4, 304) + selector(pid=1) + trace_tail(mode=9), 4, "unknown trace mode"),
-            (header(4, 304) + selector(pid=1) + trace_tail(mode=1, sample=8), 4,
+            (header(4, TRACE_SIZE) + selector(pid=1) + trace_tail(mode=9), 4,
+             "unknown trace mode"),
+            (header(4, TRACE_SIZE) + selector(pid=1) + trace_tail(mode=1, sample=8), 4,
              "sampling interval too small"),
-            (header(4, 304) + selector(comm=b"x") + trace_tail(mode=2), 4, "a mode with a rule"),
-            (header(5, 304) + selector(pid=1) + trace_tail(mode=2), 4, "a mode with untrace"),
+            (header(4, TRACE_SIZE) + selector(comm=b"x") + trace_tail(mode=2), 4,
+             "a mode with a rule"),
+            (header(5, TRACE_SIZE) + selector(pid=1) + trace_tail(mode=2), 4,
+             "a mode with untrace"),
             (header(1, 0, flags=0x80), 4, "unknown flags"),
             (header(1, 0, fmt=0x80), 4, "unknown format"),
         ]
@@ -379,7 +395,7 @@ def case_bad_requests():
         slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         slow.connect(d.sock)
         for _ in range(20):
-            slow.sendall(header(3, 296) + selector() + struct.pack("=IIQ", 0, 0, 0))
+            slow.sendall(header(3, TOP_SIZE) + selector() + top_rest(0, 0, 0))
         st, _ = d.ctl("status")
         check(st["clients"]["connected"] >= 3, f"{st['clients']['connected']} clients connected")
         st, _ = d.ctl("status")
@@ -469,7 +485,7 @@ def trace_tail(duration=0, mode=0, sample=0):
 
 
 def trace_comm_request(comm):
-    return header(4, 304) + selector(comm=comm) + trace_tail()
+    return header(4, TRACE_SIZE) + selector(comm=comm) + trace_tail()
 
 
 def case_rules_flood():

@@ -274,7 +274,8 @@ socket-group = nogroup
         self.sock = self.wd.file("leakd.sock")
         self.config = self.wd.file("leakd.conf")
         with open(self.config, "w") as f:
-            f.write(self.CONFIG + f"socket = {self.sock}\ncache-dir = {CACHE_DIR}\n" + config)
+            f.write(self.CONFIG + f"socket = {self.sock}\ncache-dir = {CACHE_DIR}\n"
+                    f"state-dir = {self.wd.file('state')}\n" + config)
         self.proc = subprocess.Popen([LEAKD, "--config", self.config, "-v", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.log = wait_for_line(self.proc.stderr, "listening on", "the daemon ready")

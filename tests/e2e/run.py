@@ -12,8 +12,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Skip, TestFailure  # noqa: E402
 
-MODULES = ["cases_adhoc", "cases_errors", "cases_stacks", "cases_daemon", "cases_sampled",
-           "cases_sampler"]
+MODULES = ["cases_adhoc", "cases_errors", "cases_stacks", "cases_daemon", "cases_watch",
+           "cases_hardening", "cases_exports", "cases_growth",
+           "cases_metrics", "cases_sampled", "cases_sampler"]
 
 
 def find(name):

@@ -7,6 +7,7 @@
  *   grow KB STEPS MS    in a thread: KB kibibytes more from steady_grow() every MS ms
  *   stop                ends the growth
  *   fork N              N children that exit at once; says their pids
+ *   nodump              prctl(PR_SET_DUMPABLE, 0): root's alone to inspect
  *   exit                ends
  */
 #include <pthread.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,6 +99,12 @@ int main(void)
 					_exit(0);
 				printf("%d ", (int)pid);
 				waitpid(pid, NULL, 0);
+			}
+		} else if (!strncmp(line, "nodump", 6)) {
+			if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)) {
+				printf("failed\n");
+				fflush(stdout);
+				continue;
 			}
 		} else if (!strncmp(line, "exit", 4)) {
 			break;

@@ -81,7 +81,8 @@ static int defaults(const char *path)
 	/* Strings by value, then everything else byte for byte (padding is zero in both). */
 	if (!same_str(d.output, o.output) || !same_str(d.cache_dir, o.cache_dir) ||
 	    !same_str(d.config, o.config) || !same_str(d.socket, o.socket) ||
-	    !same_str(d.socket_group, o.socket_group) || d.command != o.command) {
+	    !same_str(d.socket_group, o.socket_group) || !same_str(d.state_dir, o.state_dir) ||
+	    d.command != o.command) {
 		fprintf(stderr, "conf_check: %s: a string setting differs from its default\n",
 			path);
 		return 1;
@@ -91,6 +92,8 @@ static int defaults(const char *path)
 	o.config = d.config;
 	o.socket = d.socket;
 	o.socket_group = d.socket_group;
+	o.state_dir = d.state_dir;
+	options__free(&o);	/* the text it was read from: not a setting */
 	if (memcmp(&d, &o, sizeof(d))) {
 		fprintf(stderr, "conf_check: %s: a setting differs from its default\n", path);
 		return 1;

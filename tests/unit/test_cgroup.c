@@ -26,6 +26,18 @@ START_TEST(units)
 }
 END_TEST
 
+START_TEST(under)
+{
+	ck_assert(cgroup_is_under("/system.slice/nginx.service", "/system.slice"));
+	ck_assert(cgroup_is_under("/system.slice/nginx.service", "/system.slice/"));
+	ck_assert(cgroup_is_under("/system.slice/nginx.service", "/system.slice/nginx.service"));
+	ck_assert(cgroup_is_under("/system.slice", "/"));
+	ck_assert(!cgroup_is_under("/system.slice2/x", "/system.slice"));
+	ck_assert(!cgroup_is_under("/system", "/system.slice"));
+	ck_assert(!cgroup_is_under("/a", ""));
+}
+END_TEST
+
 START_TEST(containers)
 {
 	static const char *const paths[] = {
@@ -70,6 +82,7 @@ int main(void)
 	TCase *tc = tcase_create("cgroup");
 
 	tcase_add_test(tc, units);
+	tcase_add_test(tc, under);
 	tcase_add_test(tc, containers);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

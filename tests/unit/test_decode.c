@@ -19,15 +19,17 @@
 struct seen {
 	uint32_t types[16];
 	pid_t pids[16];
+	uint32_t auxes[16];
 	unsigned int n;
 };
 
-static void on_proc(void *ctx, uint32_t type, pid_t pid)
+static void on_proc(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
 {
 	struct seen *s = ctx;
 
 	if (s->n < 16) {
 		s->types[s->n] = type;
+		s->auxes[s->n] = aux;
 		s->pids[s->n++] = pid;
 	}
 }
@@ -237,6 +239,147 @@ START_TEST(mappings_and_brk)
 }
 END_TEST
 
+START_TEST(protect_and_discard)
+{
+	struct leakd_map_event r = { .hdr = hdr(LEAKD_EV_MMAP, LEAKD_MAP_RESERVED),
+				     .addr = 0x1000000, .len = 16 * PAGE };
+	struct leakd_map_event c = { .hdr = hdr(LEAKD_EV_PROTECT, 0), .addr = 0x1000000,
+				     .len = 6 * PAGE, .stack_id = 13 };
+	struct leakd_range_event x = { .hdr = hdr(LEAKD_EV_DISCARD, 4 /* MADV_DONTNEED */),
+				       .addr = 0x1000000, .len = PAGE };
+	struct leakd_map_event n = { .hdr = hdr(LEAKD_EV_PROTECT, LEAKD_MAP_RESERVED),
+				     .addr = 0x1004000, .len = 2 * PAGE };
+	struct proc_stack *st;
+
+	/* A reservation is address space, not memory. */
+	ck_assert_int_eq(decoder__apply(&d, &r, sizeof(r)), 0);
+	ck_assert_uint_eq(proc()->map_bytes, 0);
+	ck_assert_uint_eq(proc()->reserved_bytes, 16 * PAGE);
+	/* Made accessible: committed, under the stack of the mprotect. */
+	ck_assert_int_eq(decoder__apply(&d, &c, sizeof(c)), 0);
+	ck_assert_uint_eq(proc()->map_bytes, 6 * PAGE);
+	ck_assert_uint_eq(proc()->reserved_bytes, 10 * PAGE);
+	st = proc_mem__stack(proc(), 13);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_uint_eq(st->level[LEVEL_MAP].live_bytes, 6 * PAGE);
+	/* Discarded by madvise, then made inaccessible again: neither counts. */
+	ck_assert_int_eq(decoder__apply(&d, &x, sizeof(x)), 0);
+	ck_assert_uint_eq(proc()->map_bytes, 5 * PAGE);
+	ck_assert_uint_eq(proc()->reserved_bytes, 11 * PAGE);
+	ck_assert_int_eq(decoder__apply(&d, &n, sizeof(n)), 0);
+	ck_assert_uint_eq(proc()->map_bytes, 3 * PAGE);
+	ck_assert_uint_eq(proc()->reserved_bytes, 13 * PAGE);
+	ck_assert_uint_eq(st->level[LEVEL_MAP].live_bytes, 3 * PAGE);
+	ck_assert_uint_eq(d.stats.bad_records, 0);
+}
+END_TEST
+
+START_TEST(brk_move_by_stack)
+{
+	struct leakd_brk_event g = { .hdr = hdr(LEAKD_EV_BRK_MOVE, LEAKD_MAP_IN_ALLOCATOR),
+				     .start = 0x500000, .old_end = 0x500000,
+				     .new_end = 0x521000, .stack_id = 15 };
+	struct proc_stack *st;
+
+	ck_assert_int_eq(decoder__apply(&d, &g, sizeof(g)), 0);
+	ck_assert_uint_eq(proc()->heap_start, 0x500000);
+	ck_assert_uint_eq(proc()->heap_bytes, 0x21000);
+	st = proc_mem__stack(proc(), 15);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_uint_eq(st->level[LEVEL_BRK].live_bytes, 0x21000);
+	/* Growth is not mapping-level memory: counted at its own level. */
+	ck_assert_uint_eq(st->level[LEVEL_MAP].live_bytes, 0);
+	ck_assert_uint_eq(proc()->map_bytes, 0);
+	/* Grown again by another call, then shrunk back past it. */
+	g.old_end = 0x521000;
+	g.new_end = 0x542000;
+	g.stack_id = 17;
+	ck_assert_int_eq(decoder__apply(&d, &g, sizeof(g)), 0);
+	ck_assert_uint_eq(proc()->heap_bytes, 0x42000);
+	ck_assert_uint_eq(proc_mem__stack(proc(), 17)->level[LEVEL_BRK].live_bytes, 0x21000);
+	g.old_end = 0x542000;
+	g.new_end = 0x510000;
+	g.stack_id = 0;
+	g.hdr.aux = 0;
+	ck_assert_int_eq(decoder__apply(&d, &g, sizeof(g)), 0);
+	ck_assert_uint_eq(proc()->heap_bytes, 0x10000);
+	ck_assert_uint_eq(proc_mem__stack(proc(), 17)->level[LEVEL_BRK].live_bytes, 0);
+	ck_assert_uint_eq(st->level[LEVEL_BRK].live_bytes, 0x10000);
+	ck_assert_uint_eq(d.stats.bad_records, 0);
+}
+END_TEST
+
+START_TEST(watch_records_malformed)
+{
+	struct leakd_map_event c = { .hdr = hdr(LEAKD_EV_PROTECT, 0), .addr = 0x1000000,
+				     .len = 6 * PAGE, .stack_id = 13 };
+	struct leakd_range_event x = { .hdr = hdr(LEAKD_EV_DISCARD, 4), .addr = 0x1000000,
+				       .len = PAGE };
+	struct leakd_brk_event g = { .hdr = hdr(LEAKD_EV_BRK_MOVE, 0), .start = 0x500000,
+				     .old_end = 0x500000, .new_end = 0x521000,
+				     .stack_id = 15 };
+	uint64_t bad = 0;
+
+	/* Truncated: every size short of each whole record. */
+	for (size_t k = 0; k < sizeof(c); k++, bad++)
+		ck_assert_int_eq(decoder__apply(&d, &c, k), -EINVAL);
+	for (size_t k = 0; k < sizeof(x); k++, bad++)
+		ck_assert_int_eq(decoder__apply(&d, &x, k), -EINVAL);
+	for (size_t k = 0; k < sizeof(g); k++, bad++)
+		ck_assert_int_eq(decoder__apply(&d, &g, k), -EINVAL);
+	/* Ranges that wrap, and a heap end below the heap's start. */
+	c.addr = UINT64_MAX - PAGE + 1;
+	ck_assert_int_eq(decoder__apply(&d, &c, sizeof(c)), -EINVAL);
+	x.len = UINT64_MAX;
+	ck_assert_int_eq(decoder__apply(&d, &x, sizeof(x)), -EINVAL);
+	g.new_end = 0x400000;
+	ck_assert_int_eq(decoder__apply(&d, &g, sizeof(g)), -EINVAL);
+	g.new_end = 0x521000;
+	g.old_end = 0x4ff000;
+	ck_assert_int_eq(decoder__apply(&d, &g, sizeof(g)), -EINVAL);
+	ck_assert_uint_eq(d.stats.bad_records, bad + 4);
+	ck_assert_uint_eq(proc()->map_bytes, 0);
+	ck_assert_uint_eq(proc()->nr_maps, 0);
+	ck_assert_uint_eq(proc()->heap_bytes, 0);
+	ck_assert_uint_eq(proc()->nr_stacks, 0);
+}
+END_TEST
+
+START_TEST(stack_marks_rewalked)
+{
+	struct leakd_stack_event *s = calloc(1, sizeof(*s));
+	struct leakd_alloc_event a = alloc_ev(0x1000, 100, 7);
+	struct proc_stack *st;
+	size_t size = offsetof(struct leakd_stack_event, frames) + 2 * sizeof(s->frames[0]);
+
+	ck_assert_ptr_nonnull(s);
+	s->hdr = hdr(LEAKD_EV_STACK, 2);
+	s->stack_id = 7;
+	s->flags = LEAKD_STACK_TABLE_PENDING;
+	s->frames[0].pc = 0x400000;
+	s->frames[1].pc = 0x400100;
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
+	ck_assert_int_eq(decoder__apply(&d, s, size), 0);
+	st = proc_mem__stack(proc(), 7);
+	ck_assert(st->flags & LEAKD_STACK_TABLE_PENDING);
+	/* The same pcs cut short again: the mark stays. */
+	ck_assert_int_eq(decoder__apply(&d, s, size), 0);
+	ck_assert(st->flags & LEAKD_STACK_TABLE_PENDING);
+	/* A complete walk of the same pcs: the mark goes, the frames stay. */
+	s->flags = 0;
+	ck_assert_int_eq(decoder__apply(&d, s, size), 0);
+	ck_assert_uint_eq(st->flags & LEAKD_STACK_CUT_MARKS, 0);
+	ck_assert(st->flags & STACK_HAS_FRAMES);
+	ck_assert_uint_eq(st->nr_frames, 2);
+	/* A later walk cut short adds no mark to a stack known complete. */
+	s->flags = LEAKD_STACK_READ_FAILED;
+	ck_assert_int_eq(decoder__apply(&d, s, size), 0);
+	ck_assert_uint_eq(st->flags & LEAKD_STACK_CUT_MARKS, 0);
+	ck_assert_uint_eq(d.stats.bad_records, 0);
+	free(s);
+}
+END_TEST
+
 START_TEST(ranges_that_wrap)
 {
 	struct leakd_map_event m = { .hdr = hdr(LEAKD_EV_MMAP, 0), .addr = UINT64_MAX - PAGE + 1,
@@ -268,7 +411,7 @@ START_TEST(short_and_unknown)
 	ck_assert_int_eq(decoder__apply(&d, none, 0), -EINVAL);
 	ck_assert_int_eq(decoder__apply(&d, none, sizeof(none)), -EINVAL);
 	ck_assert_int_eq(decoder__apply(&d, &h, sizeof(h)), -EINVAL);
-	h.type = LEAKD_EV_FORK + 1;
+	h.type = LEAKD_EV_BRK_MOVE + 1;
 	ck_assert_int_eq(decoder__apply(&d, &h, sizeof(h)), -EINVAL);
 	h.type = UINT32_MAX;
 	ck_assert_int_eq(decoder__apply(&d, &h, sizeof(h)), -EINVAL);
@@ -328,12 +471,40 @@ START_TEST(proc_events_told)
 	ck_assert_uint_eq(seen.n, 4);
 	ck_assert_uint_eq(seen.types[0], LEAKD_EV_FORK);
 	ck_assert_int_eq(seen.pids[0], PID + 1);
+	ck_assert_uint_eq(seen.auxes[0], PID);	/* the parent */
 	ck_assert_uint_eq(seen.types[1], LEAKD_EV_EXEC);
 	ck_assert_uint_eq(seen.types[2], LEAKD_EV_MAP_EXEC);
 	ck_assert_uint_eq(seen.types[3], LEAKD_EV_EXIT);
 	/* A short header is no event at all. */
 	ck_assert_int_eq(decoder__apply(&d, &x, sizeof(x) - 1), -EINVAL);
 	ck_assert_uint_eq(seen.n, 4);
+}
+END_TEST
+
+/* An exit record's aux (whether the process was dumpable at its end) reaches the watcher. */
+START_TEST(exit_dumpability_told)
+{
+	static const uint32_t modes[] = {
+		LEAKD_EXIT_DUMP_UNKNOWN, LEAKD_EXIT_DUMP_MODE + 0, LEAKD_EXIT_DUMPABLE,
+		LEAKD_EXIT_DUMP_MODE + 2,
+	};
+	struct leakd_event_hdr x;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		ck_assert_ptr_nonnull(tables__add_proc(&t, PID + 10 + i, 1));
+		x = hdr(LEAKD_EV_EXIT, modes[i]);
+		x.pid = PID + 10 + i;
+		ck_assert_int_eq(decoder__apply(&d, &x, sizeof(x)), 0);
+		ck_assert(tables__proc(&t, PID + 10 + i)->exited);
+	}
+	ck_assert_uint_eq(seen.n, 4);
+	for (i = 0; i < 4; i++) {
+		ck_assert_uint_eq(seen.types[i], LEAKD_EV_EXIT);
+		ck_assert_int_eq(seen.pids[i], PID + 10 + i);
+		ck_assert_uint_eq(seen.auxes[i], modes[i]);
+	}
+	ck_assert_uint_eq(d.stats.bad_records, 0);
 }
 END_TEST
 
@@ -350,7 +521,7 @@ START_TEST(random_bytes)
 		for (size_t k = 0; k < n; k++)
 			buf[k] = rand();
 		if (n >= sizeof(*h) && i % 2) {
-			h->type = 1 + rand() % LEAKD_EV_FORK;
+			h->type = 1 + rand() % LEAKD_EV_BRK_MOVE;
 			h->pid = PID;
 		}
 		decoder__apply(&d, buf, n);
@@ -373,11 +544,16 @@ int main(void)
 	tcase_add_test(tc, stack_frames_kept);
 	tcase_add_test(tc, stack_malformed);
 	tcase_add_test(tc, mappings_and_brk);
+	tcase_add_test(tc, protect_and_discard);
+	tcase_add_test(tc, brk_move_by_stack);
+	tcase_add_test(tc, watch_records_malformed);
+	tcase_add_test(tc, stack_marks_rewalked);
 	tcase_add_test(tc, ranges_that_wrap);
 	tcase_add_test(tc, short_and_unknown);
 	tcase_add_test(tc, pid_zero_and_unknown_pid);
 	tcase_add_test(tc, misaligned_and_longer);
 	tcase_add_test(tc, proc_events_told);
+	tcase_add_test(tc, exit_dumpability_told);
 	tcase_add_test(tc, random_bytes);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

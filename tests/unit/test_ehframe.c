@@ -917,6 +917,21 @@ START_TEST(gaps_and_bounds)
 }
 END_TEST
 
+/* A cache key for build-id id, of a made-up file. */
+static const struct unwind_cache_key *key(const char *id)
+{
+	static struct unwind_cache_key k;
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.build_id, sizeof(k.build_id), "%s", id);
+	k.dev = 1;
+	k.ino = 2;
+	k.size = 3;
+	k.mtime_ns = 4;
+	k.ctime_ns = 5;
+	return &k;
+}
+
 START_TEST(cache_round_trip)
 {
 	static const char id[] = "0123456789abcdef0123456789abcdef01234567";
@@ -932,18 +947,18 @@ START_TEST(cache_round_trip)
 	data_file(path, sizeof(path), "ehframe_prog_fp");
 	build(path, &fp);
 	tmp_file(cache, sizeof(cache), "roundtrip.cache");
-	ck_assert_int_eq(unwind_table__save(&fp, cache, id), 0);
+	ck_assert_int_eq(unwind_table__save(&fp, cache, key(id)), 0);
 	/* Saving again replaces the file whole. */
-	ck_assert_int_eq(unwind_table__save(&t, cache, id), 0);
+	ck_assert_int_eq(unwind_table__save(&t, cache, key(id)), 0);
 	ck_assert_int_eq(stat(cache, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0644);
-	ck_assert_uint_eq(st.st_size, 96 + t.nr * sizeof(*t.rows));
-	ck_assert_int_eq(unwind_table__load(cache, id, &loaded), 0);
+	ck_assert_uint_eq(st.st_size, 136 + t.nr * sizeof(*t.rows));
+	ck_assert_int_eq(unwind_table__load(cache, key(id), &loaded), 0);
 	ck_assert_uint_eq(loaded.nr, t.nr);
 	ck_assert_mem_eq(loaded.rows, t.rows, t.nr * sizeof(*t.rows));
 	/* Build-ids compare as numbers, whatever the case of their digits. */
 	unwind_table__destroy(&loaded);
-	ck_assert_int_eq(unwind_table__load(cache, "0123456789ABCDEF0123456789ABCDEF01234567",
+	ck_assert_int_eq(unwind_table__load(cache, key("0123456789ABCDEF0123456789ABCDEF01234567"),
 					    &loaded), 0);
 	ck_assert_uint_eq(loaded.nr, t.nr);
 	/* No temporary file left behind. */
@@ -977,7 +992,7 @@ static int load_variant(const char *good, const char *name, uint64_t off, const 
 		patch(path, off, bytes, len);
 	if (size >= 0)
 		ck_assert_int_eq(truncate(path, size), 0);
-	err = unwind_table__load(path, id, &t);
+	err = unwind_table__load(path, key(id), &t);
 	if (err) {
 		ck_assert_ptr_null(t.rows);
 		ck_assert_uint_eq(t.nr, 0);
@@ -1000,14 +1015,16 @@ START_TEST(cache_rejects_bad_files)
 	data_file(path, sizeof(path), "ehframe_prog_omitfp");
 	build(path, &t);
 	tmp_file(good, sizeof(good), "good.cache");
-	ck_assert_int_eq(unwind_table__save(&t, good, id), 0);
-	size = 96 + t.nr * sizeof(*t.rows);
+	ck_assert_int_eq(unwind_table__save(&t, good, key(id)), 0);
+	size = 136 + t.nr * sizeof(*t.rows);
 
 	ck_assert_int_eq(load_variant(good, "same", 0, NULL, 0, -1, id), 0);
 	ck_assert_int_eq(load_variant(good, "other-id", 0, NULL, 0, -1, "5eee"), -ESTALE);
 	ck_assert_int_eq(load_variant(good, "longer-id", 0, NULL, 0, -1, "5eed00"), -ESTALE);
 	ck_assert_int_eq(load_variant(good, "magic", 0, "X", 1, -1, id), -EBADMSG);
-	u32 = 2;
+	u32 = 1;	/* the format before the source file's identity */
+	ck_assert_int_eq(load_variant(good, "version", 8, &u32, 4, -1, id), -EPROTONOSUPPORT);
+	u32 = 3;
 	ck_assert_int_eq(load_variant(good, "version", 8, &u32, 4, -1, id), -EPROTONOSUPPORT);
 	u32 = 16;
 	ck_assert_int_eq(load_variant(good, "row-size", 12, &u32, 4, -1, id), -EPROTONOSUPPORT);
@@ -1018,22 +1035,139 @@ START_TEST(cache_rejects_bad_files)
 	c = 0x5a;
 	ck_assert_int_eq(load_variant(good, "crc", size - 3, &c, 1, -1, id), -EBADMSG);
 	ck_assert_int_eq(load_variant(good, "short", 0, NULL, 0, size - 1, id), -EBADMSG);
-	ck_assert_int_eq(load_variant(good, "header", 0, NULL, 0, 96, id), -EBADMSG);
+	ck_assert_int_eq(load_variant(good, "header", 0, NULL, 0, 136, id), -EBADMSG);
 	ck_assert_int_eq(load_variant(good, "half-header", 0, NULL, 0, 40, id), -EBADMSG);
 	ck_assert_int_eq(load_variant(good, "empty", 0, NULL, 0, 0, id), -EBADMSG);
 
 	tmp_file(path, sizeof(path), "missing.cache");
-	ck_assert_int_eq(unwind_table__load(path, id, &none), -ENOENT);
-	memset(long_id, 'a', sizeof(long_id) - 1);
-	long_id[sizeof(long_id) - 1] = 0;
-	ck_assert_int_eq(unwind_table__save(&t, path, long_id), -EINVAL);
-	ck_assert_int_eq(unwind_table__load(good, long_id, &none), -EINVAL);
-	ck_assert_int_eq(unwind_table__save(&t, path, ""), -EINVAL);
-	ck_assert_int_eq(unwind_table__save(&t, path, "not-hex"), -EINVAL);
-	ck_assert_int_eq(unwind_table__save(&none, path, id), -EINVAL);
+	ck_assert_int_eq(unwind_table__load(path, key(id), &none), -ENOENT);
+	{
+		/* A build-id that fills the key's field: no terminator, too long. */
+		struct unwind_cache_key k = *key(id);
+
+		memset(long_id, 'a', sizeof(long_id) - 1);
+		long_id[sizeof(long_id) - 1] = 0;
+		memcpy(k.build_id, long_id, sizeof(k.build_id));
+		ck_assert_int_eq(unwind_table__save(&t, path, &k), -EINVAL);
+		ck_assert_int_eq(unwind_table__load(good, &k, &none), -EINVAL);
+	}
+	ck_assert_int_eq(unwind_table__save(&t, path, key("")), -EINVAL);
+	ck_assert_int_eq(unwind_table__save(&t, path, key("not-hex")), -EINVAL);
+	ck_assert_int_eq(unwind_table__save(&none, path, key(id)), -EINVAL);
 	ck_assert_int_eq(access(path, F_OK), -1);
 	unlink(good);
 	unwind_table__destroy(&t);
+}
+END_TEST
+
+static int key_of(const char *path, struct unwind_cache_key *k)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	ck_assert_int_ge(fd, 0);
+	err = unwind_cache_key__of_fd(fd, k);
+	close(fd);
+	return err;
+}
+
+/*
+ * A forged object carrying another's build-id: its table is never used for the
+ * real one, whoever owns it; an object others may write is never cached at all;
+ * cache files that are not the daemon's alone are not trusted.
+ */
+START_TEST(cache_forged_build_id)
+{
+	struct unwind_cache_key real_key, forged_key, k;
+	struct unwind_table real, forged, loaded;
+	char real_path[PATH_MAX], forged_path[PATH_MAX], cache[PATH_MAX], link[PATH_MAX];
+	char path[PATH_MAX], id[UNWIND_CACHE_BUILD_ID_MAX + 8];
+	struct section real_note, forged_note;
+	unsigned char desc[20];
+	struct timespec later[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
+	int fd;
+
+	if (geteuid()) {
+		fputs("cache_forged_build_id: needs root (root-owned files); not run\n", stderr);
+		return;
+	}
+	data_file(path, sizeof(path), "ehframe_prog_fp");
+	tmp_file(real_path, sizeof(real_path), "libreal.so");
+	copy_file(path, real_path);
+	data_file(path, sizeof(path), "ehframe_prog_omitfp");
+	tmp_file(forged_path, sizeof(forged_path), "libforged.so");
+	copy_file(path, forged_path);
+	ck_assert_int_eq(chmod(real_path, 0644), 0);
+	ck_assert_int_eq(chmod(forged_path, 0644), 0);
+	/* The forgery: the real object's build-id note in another object. */
+	ck_assert(find_section(real_path, ".note.gnu.build-id", &real_note));
+	ck_assert(find_section(forged_path, ".note.gnu.build-id", &forged_note));
+	ck_assert_uint_eq(real_note.size, 16 + sizeof(desc));
+	ck_assert_uint_eq(forged_note.size, real_note.size);
+	fd = open(real_path, O_RDONLY);
+	ck_assert_int_eq(pread(fd, desc, sizeof(desc), real_note.off + 16), sizeof(desc));
+	close(fd);
+	patch(forged_path, forged_note.off + 16, desc, sizeof(desc));
+
+	ck_assert_int_eq(key_of(real_path, &real_key), 0);
+	ck_assert_int_eq(key_of(forged_path, &forged_key), 0);
+	ck_assert_str_eq(forged_key.build_id, real_key.build_id);
+	ck_assert_uint_ne(forged_key.ino, real_key.ino);
+	build(real_path, &real);
+	build(forged_path, &forged);
+	ck_assert(real.nr != forged.nr ||
+		  memcmp(real.rows, forged.rows, real.nr * sizeof(*real.rows)));
+
+	/* The forged object's table, saved under the shared build-id ... */
+	snprintf(id, sizeof(id), "%s.unw", real_key.build_id);
+	tmp_file(cache, sizeof(cache), id);
+	ck_assert_int_eq(unwind_table__save(&forged, cache, &forged_key), 0);
+	ck_assert_int_eq(unwind_table__load(cache, &forged_key, &loaded), 0);
+	unwind_table__destroy(&loaded);
+	/* ... is no entry for the real one: rebuilt, and then the real table is used. */
+	ck_assert_int_eq(unwind_table__load(cache, &real_key, &loaded), -ESTALE);
+	ck_assert_ptr_null(loaded.rows);
+	ck_assert_int_eq(unwind_table__save(&real, cache, &real_key), 0);
+	ck_assert_int_eq(unwind_table__load(cache, &real_key, &loaded), 0);
+	ck_assert_uint_eq(loaded.nr, real.nr);
+	ck_assert_mem_eq(loaded.rows, real.rows, real.nr * sizeof(*real.rows));
+	unwind_table__destroy(&loaded);
+	ck_assert_int_eq(unwind_table__load(cache, &forged_key, &loaded), -ESTALE);
+	/* The same file changed in place (new times): its entry is stale. */
+	ck_assert_int_eq(utimensat(AT_FDCWD, real_path, later, 0), 0);
+	ck_assert_int_eq(key_of(real_path, &k), 0);
+	ck_assert_int_eq(unwind_table__load(cache, &k, &loaded), -ESTALE);
+
+	/* Objects others own or may write are never cached. */
+	ck_assert_int_eq(chown(forged_path, 65534, 65534), 0);
+	ck_assert_int_eq(key_of(forged_path, &k), -EPERM);
+	ck_assert_int_eq(chown(forged_path, 0, 0), 0);
+	ck_assert_int_eq(chmod(forged_path, 0664), 0);
+	ck_assert_int_eq(key_of(forged_path, &k), -EPERM);
+	ck_assert_int_eq(chmod(forged_path, 0646), 0);
+	ck_assert_int_eq(key_of(forged_path, &k), -EPERM);
+
+	/* Cache files not the daemon's alone are not read. */
+	ck_assert_int_eq(key_of(real_path, &real_key), 0);
+	ck_assert_int_eq(unwind_table__save(&real, cache, &real_key), 0);
+	ck_assert_int_eq(unwind_table__load(cache, &real_key, &loaded), 0);
+	unwind_table__destroy(&loaded);
+	ck_assert_int_eq(chmod(cache, 0666), 0);
+	ck_assert_int_eq(unwind_table__load(cache, &real_key, &loaded), -EPERM);
+	ck_assert_int_eq(chmod(cache, 0644), 0);
+	ck_assert_int_eq(chown(cache, 65534, 65534), 0);
+	ck_assert_int_eq(unwind_table__load(cache, &real_key, &loaded), -EPERM);
+	ck_assert_int_eq(chown(cache, 0, 0), 0);
+	tmp_file(link, sizeof(link), "link.unw");
+	ck_assert_int_eq(symlink(cache, link), 0);
+	ck_assert_int_eq(unwind_table__load(link, &real_key, &loaded), -EPERM);
+	ck_assert_ptr_null(loaded.rows);
+
+	unlink(link);
+	unlink(cache);
+	unlink(real_path);
+	unlink(forged_path);
+	unwind_table__destroy(&real);
+	unwind_table__destroy(&forged);
 }
 END_TEST
 
@@ -1355,6 +1489,7 @@ int main(void)
 	suite_add_tcase(s, rules);
 	tcase_add_test(cache, cache_round_trip);
 	tcase_add_test(cache, cache_rejects_bad_files);
+	tcase_add_test(cache, cache_forged_build_id);
 	suite_add_tcase(s, cache);
 	tcase_set_timeout(damage, 120);
 	tcase_add_test(damage, not_usable_objects);

@@ -61,6 +61,38 @@ START_TEST(stacks_get_histories_within_the_limit)
 }
 END_TEST
 
+START_TEST(levels_keep_apart)
+{
+	struct histories_limits l = { .max_series = 10, .points = 8 };
+	struct tables_limits tl = { .max_allocs = 1000, .max_stacks = 100, .max_maps = 100 };
+	struct histories hs;
+	struct tables t;
+	struct proc_mem *a;
+
+	ck_assert_int_eq(tables__init(&t, &tl), 0);
+	ck_assert_int_eq(histories__init(&hs, &l), 0);
+	a = tables__add_proc(&t, 7, 1);
+	/* Stack 0 at the heap and mapping levels, stack 1 at the heap: none mixed. */
+	proc_mem__alloc(a, 1, 1, 0x1000, 64, 11, 0, 0);
+	proc_mem__alloc(a, 1, 1, 0x2000, 32, 13, 0, 0);
+	proc_mem__mmap(a, 0x100000, 0x4000, 11, 0, 0);
+	histories__sample(&hs, a, 0);
+	ck_assert_uint_eq(history__value(histories__get(&hs, 7, 0, LEVEL_HEAP), 0, HIST_BYTES), 64);
+	ck_assert_uint_eq(history__value(histories__get(&hs, 7, 1, LEVEL_HEAP), 0, HIST_BYTES), 32);
+	ck_assert_uint_eq(history__value(histories__get(&hs, 7, 0, LEVEL_MAP), 0, HIST_BYTES),
+			  0x4000);
+	ck_assert_ptr_null(histories__get(&hs, 7, 1, LEVEL_MAP));
+	/* Every other level of both stacks: nothing (a level once aliased the next stack). */
+	for (int lv = LEVEL_MAP + 1; lv < LEVEL__COUNT; lv++) {
+		ck_assert_ptr_null(histories__get(&hs, 7, 0, lv));
+		ck_assert_ptr_null(histories__get(&hs, 7, 1, lv));
+	}
+	ck_assert_uint_eq(hs.series.count, 3);
+	histories__destroy(&hs);
+	tables__destroy(&t);
+}
+END_TEST
+
 START_TEST(points_are_bounded)
 {
 	struct histories_limits l = { .max_series = 10, .points = 8 };
@@ -91,6 +123,7 @@ int main(void)
 	TCase *tc = tcase_create("histories");
 
 	tcase_add_test(tc, stacks_get_histories_within_the_limit);
+	tcase_add_test(tc, levels_keep_apart);
 	tcase_add_test(tc, points_are_bounded);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

@@ -133,6 +133,31 @@ START_TEST(startup_table_is_stable_and_does_not_rank)
 }
 END_TEST
 
+START_TEST(burst_at_first_sight_is_stable)
+{
+	struct trend_opts o = opts(60);
+	struct history h;
+	struct trend tr;
+	uint64_t t;
+
+	ck_assert_int_eq(history__init(&h, 128, 2), 0);
+	/* Seen first half allocated, whole at the next point, then flat: start-up. */
+	add(&h, 0, 3 * MiB, 3);
+	for (t = 1; t <= 60; t++)
+		add(&h, t * SEC, 8 * MiB, 8);
+	history__trend(&h, 0, 60 * SEC, &o, &tr);
+	ck_assert_int_eq(tr.cls, TREND_STABLE);
+	history__destroy(&h);
+	/* The same burst later in its life is a step: plateaued. */
+	ck_assert_int_eq(history__init(&h, 128, 2), 0);
+	for (t = 0; t <= 60; t++)
+		add(&h, t * SEC, t < 5 ? 3 * MiB : 8 * MiB, 8);
+	history__trend(&h, 0, 60 * SEC, &o, &tr);
+	ck_assert_int_eq(tr.cls, TREND_PLATEAUED);
+	history__destroy(&h);
+}
+END_TEST
+
 START_TEST(shrinking)
 {
 	struct trend_opts o = opts(60);
@@ -230,6 +255,7 @@ int main(void)
 	tcase_add_test(tc, cache_that_fills_then_stays_is_plateaued);
 	tcase_add_test(tc, one_step_is_plateaued_not_growing);
 	tcase_add_test(tc, startup_table_is_stable_and_does_not_rank);
+	tcase_add_test(tc, burst_at_first_sight_is_stable);
 	tcase_add_test(tc, shrinking);
 	tcase_add_test(tc, short_history_is_unknown_not_extrapolated);
 	tcase_add_test(tc, one_outlier_does_not_move_the_slope);

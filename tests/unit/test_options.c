@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,40 @@ START_TEST(command_mode)
 	ck_assert_int_eq(o.pid, 0);
 	ck_assert_int_eq(o.format, OUTPUT_JSON);
 	ck_assert_uint_eq(o.top, 3);
+}
+END_TEST
+
+START_TEST(formats)
+{
+	ck_assert_int_eq(parse(ARGV("-p", "1")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_TEXT);
+	ck_assert_int_eq(parse(ARGV("--format", "text")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_TEXT);
+	ck_assert_int_eq(parse(ARGV("--format", "json")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
+	/* --json is --format json, and may be given with it. */
+	ck_assert_int_eq(parse(ARGV("--json")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
+	ck_assert_int_eq(parse(ARGV("--json", "--format=json")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
+	ck_assert_int_eq(parse(ARGV("--format", "pprof", "-o", "f.pb.gz", "--", "cmd")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_PPROF);
+	ck_assert_str_eq(o.output, "f.pb.gz");
+	ck_assert_int_eq(parse(ARGV("--format=folded")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_FOLDED);
+	ck_assert_int_eq(parse(ARGV("--format", "svg")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_SVG);
+	ck_refused(ARGV("--format", "png"), "invalid --format 'png'");
+	ck_refused(ARGV("--format", ""), "invalid --format");
+	ck_refused(ARGV("--format", "SVG"), "invalid --format");
+	/* Metrics answer the daemon's questions: no report is one. */
+	ck_refused(ARGV("--format", "metrics"), "invalid --format 'metrics'");
+	/* --json then text: the last wins; --json with a profile format contradicts it. */
+	ck_assert_int_eq(parse(ARGV("--format", "text", "--json")), 0);
+	ck_assert_int_eq(o.format, OUTPUT_JSON);
+	ck_refused(ARGV("--json", "--format", "svg"), "--json and --format");
+	ck_refused(ARGV("--format", "pprof", "--json"), "--json and --format");
+	ck_refused(ARGV("--format"), "needs an argument");
 }
 END_TEST
 
@@ -461,17 +496,147 @@ START_TEST(bytes_formatted)
 }
 END_TEST
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* leakd.conf, then leakd.conf.d/\*.conf in byte order: the last word wins. */
+START_TEST(config_dropins)
+{
+	char conf[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
+	struct leakd_options c;
+
+	tmp_file(conf, sizeof(conf), "dropins.conf");
+	write_file(conf, "max-traced = 5\ndrilldown-max = 1\nsocket = /main\n");
+	options__defaults(&c);
+	/* No drop-in directory: the file alone. */
+	ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.max_traced, 5);
+	ck_assert_str_eq(c.socket, "/main");
+	options__free(&c);
+	ck_assert_ptr_null(c.texts);
+
+	fmt_path(dir, sizeof(dir), "%s.d", conf);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	fmt_path(path, sizeof(path), "%s/20-b.conf", dir);
+	write_file(path, "max-traced = 7\n");
+	fmt_path(path, sizeof(path), "%s/10-a.conf", dir);
+	write_file(path, "max-traced = 6\nsocket = /from-a\n");
+	fmt_path(path, sizeof(path), "%s/Z-upper.conf", dir);	/* 'Z' < 'a': before 'a' */
+	write_file(path, "max-exited = 9\n");
+	fmt_path(path, sizeof(path), "%s/a-lower.conf", dir);
+	write_file(path, "max-exited = 10\n");
+	/* Not drop-ins: another suffix, hidden, a directory. */
+	fmt_path(path, sizeof(path), "%s/30-c.conf.orig", dir);
+	write_file(path, "garbage\n");
+	fmt_path(path, sizeof(path), "%s/.99-hidden.conf", dir);
+	write_file(path, "garbage\n");
+	fmt_path(path, sizeof(path), "%s/40-dir.conf", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+
+	options__defaults(&c);
+	ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.max_traced, 7);
+	ck_assert_str_eq(c.socket, "/from-a");
+	ck_assert_uint_eq(c.drilldown_max, 1);
+	ck_assert_uint_eq(c.max_exited, 10);
+	options__free(&c);
+
+	/* A bad drop-in is named, with its line. */
+	fmt_path(path, sizeof(path), "%s/50-bad.conf", dir);
+	write_file(path, "# fine\nnonsense = 1\n");
+	options__defaults(&c);
+	ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "50-bad.conf:2: unknown setting 'nonsense'"), "%s", err);
+	options__free(&c);
+}
+END_TEST
+
+/* What a reload does, many times over: no copy of the file is kept. */
+START_TEST(reloads_keep_nothing)
+{
+	char conf[PATH_MAX], *text;
+	size_t size = 1 << 20, used, i;
+	struct leakd_options c;
+	struct mallinfo2 before, after;
+
+	tmp_file(conf, sizeof(conf), "big.conf");
+	text = malloc(size + 1);
+	ck_assert_ptr_nonnull(text);
+	memset(text, '#', size);
+	memcpy(text + size - 32, "\ncache-dir = /var/cache/x\n", 27);
+	text[size - 5] = 0;
+	write_file(conf, text);
+	free(text);
+	for (i = 0; i < 40; i++) {
+		options__defaults(&c);
+		ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), 0);
+		ck_assert_str_eq(c.cache_dir, "/var/cache/x");
+		if (i == 0)
+			before = mallinfo2();
+		options__free(&c);
+		if (i == 0) {
+			after = mallinfo2();
+			/* The text was there, and is gone (zero under a sanitizer's allocator). */
+			ck_assert(before.uordblks == 0 || before.uordblks - after.uordblks >= size);
+			before = after;
+		}
+	}
+	after = mallinfo2();
+	used = after.uordblks > before.uordblks ? after.uordblks - before.uordblks : 0;
+	ck_assert_msg(used < 64 * 1024, "%zu bytes kept over 40 loads of a 1 MiB file", used);
+}
+END_TEST
+
+/* leakd's own options go in any order, as leakd(8)'s examples write them. */
+START_TEST(leakd_options_any_order)
+{
+	char *with_command[] = { "leakd", "-n", "5", "-i", "2s", "--", "./app", "-n", "7", NULL };
+	struct leakd_options a;
+
+	ck_assert_int_eq(parse(ARGV("-p", "4242", "-d", "5m", "--min-age", "1m", "--json", "-o",
+				    "leaks.json")), 0);
+	a = o;
+	ck_assert_int_eq(parse(ARGV("--json", "-o", "leaks.json", "--min-age", "1m", "-d", "5m",
+				    "-p", "4242")), 0);
+	ck_assert_int_eq(o.pid, a.pid);
+	ck_assert_int_eq(o.mode, MODE_PID);
+	ck_assert_uint_eq(o.duration_ns, a.duration_ns);
+	ck_assert_uint_eq(o.min_age_ns, 60 * NSEC_PER_SEC);
+	ck_assert(o.format == OUTPUT_JSON && a.format == OUTPUT_JSON);
+	ck_assert_str_eq(o.output, "leaks.json");
+	/* Before the command, in any order; after "--", the command's own. */
+	ck_assert_int_eq(parse(with_command), 0);
+	ck_assert_int_eq(o.mode, MODE_COMMAND);
+	ck_assert_uint_eq(o.top, 5);
+	ck_assert_str_eq(o.command[1], "-n");
+	ck_assert_int_eq(parse(ARGV("-i", "2s", "-n", "5", "--", "./app")), 0);
+	ck_assert_uint_eq(o.top, 5);
+	ck_assert_uint_eq(o.interval_ns, 2 * NSEC_PER_SEC);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("options");
 	TCase *cmdline = tcase_create("cmdline");
 	TCase *util = tcase_create("util");
+	TCase *config = tcase_create("config");
+
+	if (test_dirs("options"))
+		return EXIT_FAILURE;
 
 	tcase_add_test(cmdline, defaults);
 	tcase_add_test(cmdline, pid_forms);
 	tcase_add_test(cmdline, command_mode);
 	tcase_add_test(cmdline, output_formats);
 	tcase_add_test(cmdline, pid_and_command_exclude);
+	tcase_add_test(cmdline, formats);
 	tcase_add_test(cmdline, bad_numbers);
 	tcase_add_test(cmdline, sample_interval);
 	tcase_add_test(cmdline, bad_syntax);
@@ -479,7 +644,12 @@ int main(void)
 	tcase_add_test(cmdline, every_long_option);
 	tcase_add_test(cmdline, short_options);
 	tcase_add_test(cmdline, usage_lists_every_option);
+	tcase_add_test(cmdline, leakd_options_any_order);
 	suite_add_tcase(s, cmdline);
+	tcase_add_test(config, config_dropins);
+	tcase_add_test(config, reloads_keep_nothing);
+	tcase_set_timeout(config, 60);
+	suite_add_tcase(s, config);
 	tcase_add_test(util, durations);
 	tcase_add_test(util, duration_overflow_is_erange);
 	tcase_add_test(util, duration_decimal_exact);

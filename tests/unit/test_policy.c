@@ -6,8 +6,13 @@
 #include <string.h>
 
 #include "serve/policy.h"
-#include "model/growth.h"
+#include "base/procfs.h"
+#include "model/history.h"
 #include "testutil.h"
+
+/* A dumpable process whose uids and gids are all u. */
+#define OF(u) (&(struct procfs_cred){ .uid = { (u), (u), (u) }, .gid = { (u), (u), (u) },	\
+				      .dumpable = true, .known = true })
 
 static struct policy *make(uint64_t max_rules)
 {
@@ -31,7 +36,7 @@ START_TEST(flood_of_unique_rules_is_bounded)
 		int r;
 
 		snprintf(comm, sizeof(comm), "c%d", i);
-		r = policy__add_rule(p, comm, "", 1000, 0);
+		r = policy__add_rule(p, comm, "", 1000, 1000, 0);
 		added += r == 0;
 		refused += r == -ENOSPC;
 	}
@@ -42,8 +47,8 @@ START_TEST(flood_of_unique_rules_is_bounded)
 	ck_assert_uint_eq(st.added, 1024);
 	ck_assert_uint_eq(st.refused, 100000 - 1024);
 	/* Those kept still match; those refused do not. */
-	ck_assert(policy__match(p, "c5", "", 1000, NULL));
-	ck_assert(!policy__match(p, "c99999", "", 1000, NULL));
+	ck_assert(policy__match(p, "c5", "", OF(1000), NULL));
+	ck_assert(!policy__match(p, "c99999", "", OF(1000), NULL));
 	policy__free(p);
 }
 END_TEST
@@ -55,22 +60,22 @@ START_TEST(flood_of_identical_rules_is_one)
 	uint64_t until = 0;
 	int i;
 
-	ck_assert_int_eq(policy__add_rule(p, "nginx", "", 1000, 50), 0);
+	ck_assert_int_eq(policy__add_rule(p, "nginx", "", 1000, 1000, 50), 0);
 	for (i = 0; i < 100000; i++)
-		ck_assert_int_eq(policy__add_rule(p, "nginx", "", 1000, 10 + i % 100), 1);
+		ck_assert_int_eq(policy__add_rule(p, "nginx", "", 1000, 1000, 10 + i % 100), 1);
 	policy__stats(p, &st);
 	ck_assert_uint_eq(st.rules, 1);
 	ck_assert_uint_eq(st.extended, 100000);
 	/* Extended to the latest end asked for, never shortened. */
-	ck_assert(policy__match(p, "nginx", "", 1000, &until));
+	ck_assert(policy__match(p, "nginx", "", OF(1000), &until));
 	ck_assert_uint_eq(until, 109);
 	/* An endless request makes it endless. */
-	ck_assert_int_eq(policy__add_rule(p, "nginx", "", 1000, 0), 1);
-	ck_assert(policy__match(p, "nginx", "", 1000, &until));
+	ck_assert_int_eq(policy__add_rule(p, "nginx", "", 1000, 1000, 0), 1);
+	ck_assert(policy__match(p, "nginx", "", OF(1000), &until));
 	ck_assert_uint_eq(until, 0);
 	/* Another owner, or the unit instead of the name, is another rule. */
-	ck_assert_int_eq(policy__add_rule(p, "nginx", "", 1001, 0), 0);
-	ck_assert_int_eq(policy__add_rule(p, "", "nginx.service", 1000, 0), 0);
+	ck_assert_int_eq(policy__add_rule(p, "nginx", "", 1001, 1001, 0), 0);
+	ck_assert_int_eq(policy__add_rule(p, "", "nginx.service", 1000, 1000, 0), 0);
 	policy__stats(p, &st);
 	ck_assert_uint_eq(st.rules, 3);
 	policy__free(p);
@@ -82,19 +87,19 @@ START_TEST(expiry_and_removal)
 	struct policy *p = make(100);
 	struct policy_stats st;
 
-	ck_assert_int_eq(policy__add_rule(p, "a", "", 0, 100), 0);
-	ck_assert_int_eq(policy__add_rule(p, "b", "", 0, 200), 0);
-	ck_assert_int_eq(policy__add_rule(p, "c", "", 0, 0), 0);
-	ck_assert_int_eq(policy__add_rule(p, "d", "", 7, 0), 0);
+	ck_assert_int_eq(policy__add_rule(p, "a", "", 0, 0, 100), 0);
+	ck_assert_int_eq(policy__add_rule(p, "b", "", 0, 0, 200), 0);
+	ck_assert_int_eq(policy__add_rule(p, "c", "", 0, 0, 0), 0);
+	ck_assert_int_eq(policy__add_rule(p, "d", "", 7, 7, 0), 0);
 	policy__expire(p, 150);
-	ck_assert(!policy__match(p, "a", "", 0, NULL));
-	ck_assert(policy__match(p, "b", "", 0, NULL));
+	ck_assert(!policy__match(p, "a", "", OF(0), NULL));
+	ck_assert(policy__match(p, "b", "", OF(0), NULL));
 	policy__expire(p, 1000);
-	ck_assert(!policy__match(p, "b", "", 0, NULL));
-	ck_assert(policy__match(p, "c", "", 5, NULL));	/* root's rule: any process */
+	ck_assert(!policy__match(p, "b", "", OF(0), NULL));
+	ck_assert(policy__match(p, "c", "", OF(5), NULL));	/* root's rule: any process */
 	/* A user's rule covers that user's processes only. */
-	ck_assert(policy__match(p, "d", "", 7, NULL));
-	ck_assert(!policy__match(p, "d", "", 8, NULL));
+	ck_assert(policy__match(p, "d", "", OF(7), NULL));
+	ck_assert(!policy__match(p, "d", "", OF(8), NULL));
 	/* A user removes only its own rules; root removes anyone's. */
 	ck_assert_int_eq(policy__remove_rules(p, "c", "", 7), 0);
 	ck_assert_int_eq(policy__remove_rules(p, "d", "", 0), 1);
@@ -103,6 +108,39 @@ START_TEST(expiry_and_removal)
 	ck_assert_uint_eq(st.rules, 0);
 	ck_assert_uint_eq(st.expired, 2);
 	ck_assert_uint_eq(st.removed, 2);
+	policy__free(p);
+}
+END_TEST
+
+/* A user's rule covers only what the user could inspect: not a setuid program it ran. */
+START_TEST(rules_follow_the_maps_rule)
+{
+	struct policy *p = make(100);
+	struct procfs_cred suid = *OF(1000), nodump = *OF(1000), unknown = *OF(1000);
+	struct procfs_cred other_group = *OF(1000);
+
+	suid.uid[1] = suid.uid[2] = 0;		/* a setuid-root program 1000 started */
+	nodump.dumpable = false;		/* prctl(PR_SET_DUMPABLE, 0) */
+	unknown.known = false;			/* exiting: its owner no longer shows */
+	other_group.gid[1] = 5;			/* setgid */
+	ck_assert_int_eq(policy__add_rule(p, "prog", "", 1000, 1000, 0), 0);
+	ck_assert(policy__match(p, "prog", "", OF(1000), NULL));
+	ck_assert(!policy__match(p, "prog", "", &suid, NULL));
+	ck_assert(!policy__match(p, "prog", "", &nodump, NULL));
+	ck_assert(!policy__match(p, "prog", "", &unknown, NULL));
+	ck_assert(!policy__match(p, "prog", "", &other_group, NULL));
+	/* The same user of another group: another rule, for that group's processes. */
+	ck_assert_int_eq(policy__add_rule(p, "prog", "", 1000, 5, 0), 0);
+	ck_assert(!policy__match(p, "prog", "", &other_group, NULL));
+	other_group.gid[0] = other_group.gid[2] = 5;
+	ck_assert(policy__match(p, "prog", "", &other_group, NULL));
+	/* Root's rule: all of them. */
+	ck_assert_int_eq(policy__add_rule(p, "prog", "", 0, 0, 0), 0);
+	ck_assert(policy__match(p, "prog", "", &suid, NULL));
+	ck_assert(policy__match(p, "prog", "", &nodump, NULL));
+	ck_assert(policy__match(p, "prog", "", &unknown, NULL));
+	/* A user removes its rules of any group. */
+	ck_assert_int_eq(policy__remove_rules(p, "prog", "", 1000), 2);
 	policy__free(p);
 }
 END_TEST
@@ -116,13 +154,13 @@ START_TEST(many_removals_at_once)
 	/* More than one pass of the removal's batch, all expiring together. */
 	for (i = 0; i < 3000; i++) {
 		snprintf(comm, sizeof(comm), "x%d", i);
-		ck_assert_int_eq(policy__add_rule(p, comm, "", 0, 10), 0);
+		ck_assert_int_eq(policy__add_rule(p, comm, "", 0, 0, 10), 0);
 	}
-	ck_assert_int_eq(policy__add_rule(p, "keep", "", 0, 0), 0);
+	ck_assert_int_eq(policy__add_rule(p, "keep", "", 0, 0, 0), 0);
 	policy__expire(p, 10);
-	ck_assert(policy__match(p, "keep", "", 0, NULL));
-	ck_assert(!policy__match(p, "x2999", "", 0, NULL));
-	ck_assert_int_eq(policy__add_rule(p, "x1", "", 0, 0), 0);
+	ck_assert(policy__match(p, "keep", "", OF(0), NULL));
+	ck_assert(!policy__match(p, "x2999", "", OF(0), NULL));
+	ck_assert_int_eq(policy__add_rule(p, "x1", "", 0, 0, 0), 0);
 	policy__free(p);
 }
 END_TEST
@@ -130,13 +168,16 @@ END_TEST
 START_TEST(growers_and_ranks)
 {
 	struct policy *p = make(1);
-	struct growth g = { .delta = 2000, .steady = 0.9, .samples = 5, .span_ns = 10 };
+	struct trend g = { .cls = TREND_GROWING, .delta = 2000, .points = 5, .span_ns = 10 };
 
 	ck_assert(policy__is_grower(p, &g));
-	g.steady = 0.5;
+	/* A step that stayed flat, however large, is not a leak. */
+	g.cls = TREND_PLATEAUED;
 	ck_assert(!policy__is_grower(p, &g));
-	g.steady = 0.9;
-	g.samples = 2;
+	g.cls = TREND_UNKNOWN;
+	ck_assert(!policy__is_grower(p, &g));
+	g.cls = TREND_GROWING;
+	g.delta = 10;
 	ck_assert(!policy__is_grower(p, &g));
 	ck_assert_uint_eq(policy__drilldown_room(p, 0), 2);
 	ck_assert_uint_eq(policy__drilldown_room(p, 2), 0);
@@ -158,6 +199,7 @@ int main(void)
 	tcase_add_test(tc, flood_of_unique_rules_is_bounded);
 	tcase_add_test(tc, flood_of_identical_rules_is_one);
 	tcase_add_test(tc, expiry_and_removal);
+	tcase_add_test(tc, rules_follow_the_maps_rule);
 	tcase_add_test(tc, many_removals_at_once);
 	tcase_add_test(tc, growers_and_ranks);
 	suite_add_tcase(s, tc);

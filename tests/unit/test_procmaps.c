@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "base/procfs.h"
 #include "base/procmaps.h"
 #include "testutil.h"
 
@@ -306,6 +308,52 @@ START_TEST(read_own_maps)
 }
 END_TEST
 
+static int smaps_noreserve(const char *text, uint64_t start)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int ret;
+
+	ck_assert_ptr_nonnull(f);
+	ret = procfs_smaps_noreserve(f, start);
+	fclose(f);
+	return ret;
+}
+
+START_TEST(smaps_noreserve_flag)
+{
+	static const char text[] =
+		"55d0c0a00000-55d0c0a21000 rw-p 00000000 00:00 0                          [heap]\n"
+		"Size:                132 kB\n"
+		"AnonHugePages:         0 kB\n"
+		"VmFlags: rd wr mr mw me ac sd\n"
+		"7f0000000000-7f1000000000 rw-p 00000000 00:00 0 \n"
+		"Size:          67108864 kB\n"
+		"FilePmdMapped:         0 kB\n"
+		"VmFlags: rd wr mr mw me nr sd\n"
+		"7f2000000000-7f2000001000 ---p 00000000 00:00 0 \n"
+		"Size:                  4 kB\n";
+
+	ck_assert_int_eq(smaps_noreserve(text, 0x55d0c0a00000ULL), 0);
+	ck_assert_int_eq(smaps_noreserve(text, 0x7f0000000000ULL), 1);
+	/* No VmFlags line (an old kernel): not known to be reserved. */
+	ck_assert_int_eq(smaps_noreserve(text, 0x7f2000000000ULL), 0);
+	ck_assert_int_eq(smaps_noreserve(text, 0x7f0000001000ULL), -ENOENT);
+	ck_assert_int_eq(smaps_noreserve("", 0x1000), -ENOENT);
+	/* This process's own: a MAP_NORESERVE mapping made here is one. */
+	{
+		void *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		void *q = mmap(NULL, 1 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		ck_assert(p != MAP_FAILED && q != MAP_FAILED);
+		ck_assert_int_eq(procfs_noreserve(getpid(), (uintptr_t)p), 1);
+		ck_assert_int_eq(procfs_noreserve(getpid(), (uintptr_t)q), 0);
+		munmap(p, 1 << 20);
+		munmap(q, 1 << 20);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("procmaps");
@@ -320,6 +368,7 @@ int main(void)
 	tcase_add_test(tc, is_file);
 	tcase_add_test(tc, open_path);
 	tcase_add_test(tc, read_own_maps);
+	tcase_add_test(tc, smaps_noreserve_flag);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

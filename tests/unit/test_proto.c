@@ -71,6 +71,23 @@ START_TEST(commands_and_sizes)
 	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_OK);
 	list._pad = 1;
 	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
+	list._pad = 0;
+	/* Profiles: of top, at one level, only. */
+	h.format = LEAKD_FORMAT_FOLDED;
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_ERR_ARGS);
+	ck_assert_str_eq(why, "a profile format shows top at one level (heap or mapping) only");
+	h = hdr(LEAKD_CMD_TOP, sizeof(top));
+	h.format = LEAKD_FORMAT_PPROF;
+	top.level = LEAKD_LEVEL_ALL;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+	top.level = LEAKD_LEVEL_HEAP;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
+	h.format = LEAKD_FORMAT_SVG;
+	top.level = LEAKD_LEVEL_MAP;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
+	h = hdr(LEAKD_CMD_STATUS, 0);
+	h.format = LEAKD_FORMAT_PPROF;
+	ck_assert_int_eq(proto__check_payload(&h, NULL, &why), LEAKD_ERR_ARGS);
 }
 END_TEST
 
@@ -149,9 +166,58 @@ START_TEST(trace_modes)
 	tr.mode = LEAKD_TRACE_DEFAULT;
 	tr.sample_bytes = 0;
 	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
-	/* The layout before the mode (288 bytes) is refused by its size. */
-	h = hdr(LEAKD_CMD_TRACE, 288);
+	/* The layout before the mode (544 bytes) is refused by its size. */
+	h = hdr(LEAKD_CMD_TRACE, 544);
 	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+}
+END_TEST
+
+/* Every number that sizes something or is added to the clock has a maximum. */
+START_TEST(sizes_within_their_maximum)
+{
+	struct leakd_req_hdr h = hdr(LEAKD_CMD_TOP, sizeof(struct leakd_req_top));
+	struct leakd_req_trace tr;
+	struct leakd_req_top top;
+	struct leakd_req_list list;
+	const char *why;
+
+	memset(&top, 0, sizeof(top));
+	top.limit = LEAKD_TOP_MAX;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
+	top.limit = LEAKD_TOP_MAX + 1;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+	ck_assert_ptr_nonnull(strstr(why, "stacks"));
+	top.limit = UINT32_MAX;		/* once sized a 118 GB table */
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+	top.limit = 0;
+	top.min_age_ns = LEAKD_DURATION_MAX;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
+	top.min_age_ns = LEAKD_DURATION_MAX + 1;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+	top.min_age_ns = UINT64_MAX;
+	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+
+	memset(&tr, 0, sizeof(tr));
+	tr.sel.pid = 1;
+	tr.duration_ns = LEAKD_DURATION_MAX;
+	h = hdr(LEAKD_CMD_TRACE, sizeof(tr));
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	tr.duration_ns = UINT64_MAX;	/* now + duration would wrap */
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	h = hdr(LEAKD_CMD_UNTRACE, sizeof(tr));
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+
+	/* A list's limit only cuts it short. */
+	memset(&list, 0, sizeof(list));
+	list.limit = UINT32_MAX;
+	h = hdr(LEAKD_CMD_PS, sizeof(list));
+	ck_assert_int_eq(proto__check_payload(&h, &list, &why), LEAKD_OK);
+
+	/* The announced payload size: the header check, before a byte of it is read. */
+	h = hdr(LEAKD_CMD_TOP, LEAKD_REQ_MAX);
+	ck_assert_int_eq(proto__check_header(&h, &why), LEAKD_OK);
+	h.length = UINT32_MAX;
+	ck_assert_int_eq(proto__check_header(&h, &why), LEAKD_ERR_SIZE);
 }
 END_TEST
 
@@ -186,7 +252,10 @@ int main(void)
 	tcase_add_test(tc, commands_and_sizes);
 	tcase_add_test(tc, selectors);
 	tcase_add_test(tc, trace_modes);
+	tcase_add_test(tc, sizes_within_their_maximum);
 	tcase_add_test(tc, random_payloads_never_crash);
+	/* 100,000 random requests take seconds on a busy host: more than check's 4 s. */
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

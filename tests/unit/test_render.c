@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "present/diff.h"
 #include "present/render.h"
 #include "testutil.h"
 
@@ -18,7 +19,7 @@
 static const char *const other_form[] = {
 	"schema",		/* a property of the JSON layout itself */
 	"time", "exited",	/* epoch seconds; text shows the local date and time */
-	"min_age_ns",		/* text: seconds */
+	"min_age_ns", "traced_ns",	/* text: seconds */
 	"id", "pc", "offset",	/* code and stack identities, hex: JSON only */
 	"path", "build_id",	/* text names the module by its base name */
 	"unwound_by",		/* text marks only frame-pointer frames */
@@ -28,6 +29,11 @@ static const char *const other_form[] = {
 	"level",		/* text says it in the row's wording */
 	"unwinding",		/* ".eh_frame" / "frame-pointer" in text */
 	"sample_interval", "sample_bytes", "trace_sample_bytes",	/* text: binary units */
+	"cgroup",		/* text shows the unit it names */
+	"container",		/* text: its first 12 digits, as container tools show it */
+	"by",			/* text says it in the heading's wording */
+	"a", "b",		/* diff: text names them in its heading (checked below) */
+	"saved",		/* epoch seconds; text shows the local date and time */
 	NULL,
 };
 
@@ -181,43 +187,72 @@ START_TEST(status_agrees)
 		.tables = { 118, 119, 120, 121, 122, 123, 124, 125, 126 },
 		.limits = { 127, 128, 129, 130, 131, 132, 133 },
 		.rules = { 134, 135, 136, 137, 138, 139, 140 },
-		.unwind = { 141, 142, 143, 144, 145, 146, 147, 148, 149, 150, 151 },
+		.unwind = { 141, 142, 143, 144, 145, 146, 147, 148, 149, 150, 151,
+			    "read-only: tables not saved", 163, 164, 165 },
 		.symbols = { 152, 153, 154 },
-		.clients = { 155, 156, 157, 158, 159, 160 },
+		.clients = { 155, 156, 157, 158, 159, 160, 166, 167, "/run/test/leakd.sock", false },
 		.daemon = { 12.25, 161, 162 },
 	};
 	struct snapshot s = { .kind = SNAP_STATUS, .status = &st };
 
 	for (int k = 0; k < LEAKD_CNT__COUNT; k++)
 		st.counters[k] = 200 + k;
-	/* Every figure of status: the four unwinder counters text once lacked among them. */
-	ck_assert_int_ge(agree(&s), 70);
+	/*
+	 * Every figure of status: the four unwinder counters text once lacked among
+	 * them, and the cache's and the clients' (its state, mismatches, refused and
+	 * unsaved tables; clients beyond their share, past a deadline; the socket).
+	 */
+	ck_assert_int_ge(agree(&s), 77);
+	/* The socket's group: a word in JSON, a sentence in text. */
+	{
+		char *text = draw(OUTPUT_TEXT, &s), *json = draw(OUTPUT_JSON, &s);
+
+		ck_assert_ptr_nonnull(strstr(text, "root only (no such socket group)"));
+		ck_assert_ptr_nonnull(strstr(json, "\"socket_group\":false"));
+		free(text);
+		free(json);
+		st.clients.socket_group = true;
+		text = draw(OUTPUT_TEXT, &s);
+		json = draw(OUTPUT_JSON, &s);
+		ck_assert_ptr_nonnull(strstr(text, "group members and root"));
+		ck_assert_ptr_nonnull(strstr(json, "\"socket_group\":true"));
+		free(text);
+		free(json);
+	}
 }
 END_TEST
 
 START_TEST(ps_agrees)
 {
-	struct ps_row rows[2] = {
+	struct ps_row rows[3] = {
 		{ .pid = 301, .uid = 302, .comm = "grower", .unit = "web.service", .rss_bytes = 303,
 		  .anon_bytes = 304, .mapped_bytes = 305, .heap_bytes = 306,
-		  .growth_per_hour = 500, .traced = TRACE_KIND_MANUAL, .sampling = "sampled",
-		  .sample_bytes = 524288, .unwind = "ready",
-		  .traced_live_bytes = 307 },
+		  .reserved_bytes = 308, .growth_per_hour = 500, .growth = TREND_GROWING,
+		  .traced = TRACE_KIND_MANUAL, .sampling = "sampled", .sample_bytes = 524288,
+		  .unwind = "ready", .traced_live_bytes = 307,
+		  .cgroup = "/system.slice/web.service",
+		  .container = "3f2a9c1b7e8d4f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718" },
 		{ .pid = 311, .uid = 312, .comm = "shrinker", .unit = "", .rss_bytes = 313,
 		  .anon_bytes = 314, .mapped_bytes = 315, .heap_bytes = 316,
-		  .growth_per_hour = -600, .traced = TRACE_KIND_AUTO, .sampling = "sampler",
-		  .unwind = "pending",
+		  .reserved_bytes = 319, .growth_per_hour = -600, .growth = TREND_SHRINKING,
+		  .traced = TRACE_KIND_AUTO, .sampling = "sampler", .unwind = "pending",
 		  .traced_live_bytes = 317 },
+		{ .pid = 321, .comm = "young", .unit = "", .sampling = "-", .unwind = "none" },
 	};
-	struct ps_snap ps = { .growth_window_s = 318, .rows = rows, .n = 2 };
+	struct ps_snap ps = { .growth_window_s = 318, .rows = rows, .n = 3 };
 	struct snapshot s = { .kind = SNAP_PS, .ps = &ps };
-	char *text;
+	char *text, *json;
 
-	ck_assert_int_ge(agree(&s), 2 * 10);
+	ck_assert_int_ge(agree(&s), 2 * 11);
+	/* A process with too little history has no rate: null, and a dash, not a number. */
 	text = draw(OUTPUT_TEXT, &s);
+	json = draw(OUTPUT_JSON, &s);
+	ck_assert(strstr(json, "\"growth_per_hour\":null,\"trend\":\"unknown\""));
+	ck_assert(strstr(text, "3f2a9c1b7e8d "));
 	ck_has(text, " sampled/512.0 KiB ");
 	ck_has(text, " sampler ");
 	free(text);
+	free(json);
 }
 END_TEST
 
@@ -226,12 +261,48 @@ START_TEST(top_agrees)
 	struct top_snap t = { .processes = 401 };
 	struct snapshot s = { .kind = SNAP_TOP, .top = &t };
 
-	t.stacks.v = calloc(2, sizeof(*t.stacks.v));
-	t.stacks.n = 2;
+	char *json, *text;
+
+	t.stacks.v = calloc(3, sizeof(*t.stacks.v));
+	t.stacks.n = 3;
 	craft_stack(&t.stacks.v[0], 410, LEVEL_HEAP);
 	craft_stack(&t.stacks.v[1], 420, LEVEL_MAP);
+	craft_stack(&t.stacks.v[2], 430, LEVEL_BRK);
 	t.stacks.v[0].trace_ended = true;
-	ck_assert_int_ge(agree(&s), 2 * 12);
+	ck_assert_int_ge(agree(&s), 3 * 12);
+	/* A brk row is a growth attribution, said so in both. */
+	json = draw(OUTPUT_JSON, &s);
+	text = draw(OUTPUT_TEXT, &s);
+	ck_assert_ptr_nonnull(strstr(json, "\"level\":\"brk\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"extensions\":433,"));
+	ck_assert_ptr_nonnull(strstr(json, "\"attribution\":\"growth\""));
+	ck_assert_ptr_nonnull(strstr(text, "pid 431 (comm430), brk: 432 bytes of heap growth (brk) "
+					  "in 433 extensions from stack (434 grown, 435 freed"));
+	ck_assert_ptr_nonnull(strstr(text, "[growth attribution: the call that grew the heap"));
+	/* Only the brk row says so. */
+	ck_assert_ptr_null(strstr(strstr(json, "attribution") + 1, "attribution"));
+	free(json);
+	free(text);
+	/* By growth: trends and ages, with a histogram. */
+	t.by_growth = true;
+	t.window_s = 460;
+	t.stacks.v[0].has_trend = true;
+	t.stacks.v[0].trend = (struct trend){ .cls = TREND_GROWING, .per_hour = 461,
+					      .recent_per_hour = 462, .fit = 0.46, .points = 463 };
+	t.stacks.v[0].trend_window_s = 464;
+	t.stacks.v[0].has_ages = true;
+	t.stacks.v[0].age_histogram = true;
+	t.stacks.v[0].ages = (struct stack_ages){ .count = 3, .oldest_ns = 465000000000ULL,
+						  .median_ns = 466000000000ULL,
+						  .counts = { 1, 2 }, .bytes = { 467, 468 } };
+	t.stacks.v[1].has_trend = true;
+	t.stacks.v[1].trend = (struct trend){ .cls = TREND_UNKNOWN, .points = 2,
+					      .span_ns = 469000000000ULL };
+	ck_assert_int_ge(agree(&s), 3 * 12 + 10);
+	/* Since: its own heading. */
+	t.by_growth = false;
+	t.since_s = 470;
+	ck_assert_int_ge(agree(&s), 3 * 12);
 	stack_list__free(&t.stacks);
 }
 END_TEST
@@ -274,14 +345,17 @@ START_TEST(report_agrees)
 {
 	struct report_snap r = {
 		.time = 1700000000, .final = true, .reason = "exit", .pid = 701, .comm = "leaker",
-		.complete = false, .min_age_ns = 2000000000, .live_bytes = 702, .live_allocs = 703,
+		.complete = false, .min_age_ns = 2000000000, .traced_ns = 3250000000,
+		.live_bytes = 702, .live_allocs = 703,
 		.total_allocs = 704, .total_frees = 705,
-		.notes = { .unmatched_frees = 706, .replaced_allocs = 707, .unmatched_unmaps = 708 },
+		.notes = { .unmatched_frees = 706, .replaced_allocs = 707, .unmatched_unmaps = 708,
+			   .refreed_frees = 740, .cache_untracked = 741 },
 		.nr_stacks = 709, .map_bytes = 710, .map_count = 711, .reserved_bytes = 712,
 		.brk_bytes = 713,
 		.losses = { .missed_runs = 714, .tables = { 715, 716, 717 } },
 	};
 	struct snapshot s = { .kind = SNAP_REPORT, .report = &r };
+	char *text;
 
 	for (int k = 0; k < LEAKD_CNT__COUNT; k++)
 		r.losses.counters[k] = 800 + k;
@@ -297,7 +371,16 @@ START_TEST(report_agrees)
 	r.maps.v[0].show_proc = false;
 	r.maps.v[0].pid = 701;
 	snprintf(r.maps.v[0].comm, sizeof(r.maps.v[0].comm), "leaker");
-	ck_assert_int_ge(agree(&s), 40);
+	r.brk.v = calloc(1, sizeof(*r.brk.v));
+	r.brk.n = 1;
+	craft_stack(&r.brk.v[0], 750, LEVEL_BRK);
+	r.brk.v[0].show_proc = false;
+	r.brk.v[0].pid = 701;
+	snprintf(r.brk.v[0].comm, sizeof(r.brk.v[0].comm), "leaker");
+	ck_assert_int_ge(agree(&s), 52);
+	text = draw(OUTPUT_TEXT, &s);
+	ck_assert_ptr_nonnull(strstr(text, "  traced for 3.250 s\n"));
+	free(text);
 	report_snap__free(&r);
 }
 END_TEST
@@ -344,6 +427,31 @@ START_TEST(sampled_report_agrees)
 }
 END_TEST
 
+/* Whether tracing began with the program changes what unmatched frees can be. */
+START_TEST(report_from_start)
+{
+	struct report_snap r = { .pid = 701, .comm = "leaker", .complete = true,
+				 .notes = { .unmatched_frees = 3, .refreed_frees = 50 } };
+	struct snapshot s = { .kind = SNAP_REPORT, .report = &r };
+	char *json, *text;
+
+	for (int from_start = 0; from_start < 2; from_start++) {
+		r.from_start = from_start;
+		json = draw(OUTPUT_JSON, &s);
+		text = draw(OUTPUT_TEXT, &s);
+		ck_assert_ptr_nonnull(strstr(json, from_start ? "\"from_start\":true" :
+							       "\"from_start\":false"));
+		ck_assert_ptr_nonnull(strstr(json, "\"refreed_frees\":50,"));
+		ck_assert_ptr_nonnull(strstr(text, "50 frees of blocks already freed"));
+		ck_assert_ptr_nonnull(strstr(text, "3 frees of blocks not seen allocated"));
+		ck_assert_int_eq(!!strstr(text, "before the probes were in place"), from_start);
+		ck_assert_int_eq(!!strstr(text, "allocated before tracing began"), !from_start);
+		free(json);
+		free(text);
+	}
+}
+END_TEST
+
 START_TEST(error_agrees)
 {
 	struct error_snap e = { .message = "no process 4242 watched" };
@@ -383,6 +491,117 @@ START_TEST(json_has_schema)
 }
 END_TEST
 
+START_TEST(saved_agrees)
+{
+	struct saved_snap v[2] = { { .name = "before-deploy", .saved = 1700000000, .size = 801 },
+				   { .name = "after", .saved = 1700000100, .size = 802 } };
+	struct saved_list_snap l = { .v = v, .n = 2, .limit = 803 };
+	struct snapshot s = { .kind = SNAP_SAVED, .saved = &l };
+
+	ck_assert_int_ge(agree(&s), 5);
+}
+END_TEST
+
+START_TEST(diff_agrees)
+{
+	struct stack_list a = { 0 }, b = { 0 };
+	struct diff_snap d;
+	struct snapshot s = { .kind = SNAP_DIFF };
+	char *text;
+
+	a.v = calloc(1, sizeof(*a.v));
+	b.v = calloc(2, sizeof(*b.v));
+	a.n = 1;
+	b.n = 2;
+	craft_stack(&a.v[0], 100, LEVEL_HEAP);
+	craft_stack(&b.v[0], 200, LEVEL_HEAP);	/* the same code: it grew by 100 */
+	craft_stack(&b.v[1], 300, LEVEL_MAP);	/* new */
+	ck_assert_int_eq(diff__compute(&a, &b, 0, &d), 0);
+	snprintf(d.a, sizeof(d.a), "before-leak");
+	snprintf(d.b, sizeof(d.b), "now");
+	s.diff = &d;
+	ck_assert_uint_eq(d.n, 2);
+	ck_assert_int_ge(agree(&s), 20);
+	text = draw(OUTPUT_TEXT, &s);
+	ck_assert(strstr(text, "before-leak -> now"));
+	ck_assert(strstr(text, "+100 B (+100 allocations), heap: 102 B in 103 -> 202 B in 203"));
+	free(text);
+	diff_snap__free(&d);
+	stack_list__free(&a);
+	stack_list__free(&b);
+}
+END_TEST
+
+/* Each sample line of the exposition format: a name, labels, a number. */
+static void check_exposition(const char *text)
+{
+	const char *line = text;
+
+	while (*line) {
+		const char *nl = strchr(line, '\n'), *sp;
+		char name[128];
+		double v;
+
+		ck_assert_ptr_nonnull(nl);
+		if (line[0] == '#') {
+			ck_assert(!strncmp(line, "# HELP leakd_", 13) ||
+				  !strncmp(line, "# TYPE leakd_", 13));
+		} else {
+			ck_assert_int_eq(sscanf(line, "%127[a-z_]", name), 1);
+			ck_assert(!strncmp(name, "leakd_", 6));
+			sp = memrchr(line, ' ', nl - line);
+			ck_assert_ptr_nonnull(sp);
+			ck_assert_int_eq(sscanf(sp + 1, "%lf", &v), 1);
+		}
+		line = nl + 1;
+	}
+}
+
+START_TEST(metrics_exposition)
+{
+	struct status_snap st = { .version = "9.8.7", .uptime_s = 11, .watched = 12,
+				  .traced_by = { 0, 1, 2, 3, 4 }, .events = { 13, 14, 15 },
+				  .daemon = { 1.5, 16, 17 } };
+	struct ps_row rows[2] = {
+		{ .pid = 21, .comm = "we\"ird\\name", .unit = "web.service", .rss_bytes = 22,
+		  .anon_bytes = 23, .growth_per_hour = 3600, .growth = TREND_GROWING,
+		  .traced = TRACE_KIND_MANUAL, .sampling = "sampled", .sample_bytes = 524288 },
+		{ .pid = 31, .comm = "other", .rss_bytes = 32 },
+	};
+	struct ps_snap ps = { .rows = rows, .n = 2 };
+	struct metrics_snap m = { .status = &st, .ps = &ps, .top = 1 };
+	struct snapshot s = { .kind = SNAP_METRICS, .metrics = &m };
+	char *text = draw(OUTPUT_METRICS, &s), *json = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	check_exposition(text);
+	ck_assert(strstr(text, "leakd_processes_watched 12\n"));
+	ck_assert(strstr(text, "leakd_events_total 13\n"));
+	ck_assert(strstr(text, "leakd_build_info{version=\"9.8.7\"} 1\n"));
+	/* Label values escaped; rate in bytes per second. */
+	ck_assert(strstr(text, "leakd_process_memory_bytes{pid=\"21\",comm=\"we\\\"ird\\\\name\","
+				 "unit=\"web.service\",kind=\"rss\"} 22\n"));
+	ck_assert(strstr(text, "leakd_process_growth_bytes_per_second{pid=\"21\""));
+	ck_assert(strstr(text, "} 1\n"));
+	/* How it is traced: a label, and the sampling interval as a series. */
+	ck_assert(strstr(text, "leakd_process_traced{pid=\"21\",comm=\"we\\\"ird\\\\name\","
+				 "unit=\"web.service\",how=\"manual\",sampling=\"sampled\"} 1\n"));
+	ck_assert(strstr(text, "leakd_process_sample_interval_bytes{pid=\"21\",comm=\"we\\\"ird"
+				 "\\\\name\",unit=\"web.service\",} 524288\n"));
+	/* Only the top rows: the second process is left out. */
+	ck_assert(!strstr(text, "pid=\"31\""));
+	for (int k = 0; k < LEAKD_DROP__COUNT; k++)
+		ck_assert(strstr(text, "leakd_dropped_events_total{cause="));
+	/* Text and JSON have no metrics form. */
+	f = open_memstream(&json, &len);
+	ck_assert_int_eq(render(f, OUTPUT_JSON, &s), -ENOTSUP);
+	fclose(f);
+	free(json);
+	free(text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("render");
@@ -395,9 +614,13 @@ int main(void)
 	tcase_add_test(tc, exited_agrees);
 	tcase_add_test(tc, report_agrees);
 	tcase_add_test(tc, sampled_report_agrees);
+	tcase_add_test(tc, report_from_start);
 	tcase_add_test(tc, error_agrees);
 	tcase_add_test(tc, formats_by_name);
 	tcase_add_test(tc, json_has_schema);
+	tcase_add_test(tc, saved_agrees);
+	tcase_add_test(tc, diff_agrees);
+	tcase_add_test(tc, metrics_exposition);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -109,7 +109,7 @@ static const struct live_alloc *alloc_at(const struct proc_mem *p, uint64_t addr
  */
 static void check_consistent(const struct proc_mem *p)
 {
-	uint64_t *heap_b, *heap_c, *map_b, *map_c;
+	uint64_t *heap_b, *heap_c, *map_b, *map_c, *brk_b, *brk_c;
 	uint64_t bytes = 0, count = 0, mb = 0, mc = 0, rb = 0;
 	const struct live_alloc *a;
 	uint32_t i;
@@ -123,7 +123,9 @@ static void check_consistent(const struct proc_mem *p)
 	heap_c = calloc(p->nr_stacks + 1, sizeof(*heap_c));
 	map_b = calloc(p->nr_stacks + 1, sizeof(*map_b));
 	map_c = calloc(p->nr_stacks + 1, sizeof(*map_c));
-	ck_assert(heap_b && heap_c && map_b && map_c);
+	brk_b = calloc(p->nr_stacks + 1, sizeof(*brk_b));
+	brk_c = calloc(p->nr_stacks + 1, sizeof(*brk_c));
+	ck_assert(heap_b && heap_c && map_b && map_c && brk_b && brk_c);
 	hashtab__for_each(&p->allocs, k, a) {
 		ck_assert_uint_lt(a->stack, p->nr_stacks);
 		bytes += a->size;
@@ -155,6 +157,11 @@ static void check_consistent(const struct proc_mem *p)
 			rb += m->end - m->start;
 			continue;
 		}
+		if (m->flags & MAPPING_BRK) {
+			brk_b[m->stack] += m->end - m->start;
+			brk_c[m->stack]++;
+			continue;
+		}
 		mb += m->end - m->start;
 		mc++;
 		map_b[m->stack] += m->end - m->start;
@@ -167,6 +174,8 @@ static void check_consistent(const struct proc_mem *p)
 		for (i = 0; i < p->nr_stacks; i++) {
 			ck_assert_uint_eq(p->stacks[i]->level[LEVEL_MAP].live_bytes, map_b[i]);
 			ck_assert_uint_eq(p->stacks[i]->level[LEVEL_MAP].live_count, map_c[i]);
+			ck_assert_uint_eq(p->stacks[i]->level[LEVEL_BRK].live_bytes, brk_b[i]);
+			ck_assert_uint_eq(p->stacks[i]->level[LEVEL_BRK].live_count, brk_c[i]);
 		}
 	}
 	for (i = 0; i < p->nr_stacks; i++) {
@@ -180,6 +189,8 @@ static void check_consistent(const struct proc_mem *p)
 	free(heap_c);
 	free(map_b);
 	free(map_c);
+	free(brk_b);
+	free(brk_c);
 }
 
 static void ck_notes(const struct proc_mem *p, uint64_t unmatched, uint64_t replaced,
@@ -380,12 +391,17 @@ START_TEST(unknown_free_counts_unmatched)
 	ck_assert_uint_eq(p->live_count, 0);
 	ck_assert_uint_eq(p->total_frees, 0);
 
-	/* A double free: the second is not seen allocated. */
+	/* A double free: the second is a free of a block seen freed, not an unknown one. */
 	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 40, S1, 0, 1);
 	proc_mem__dealloc(p, TID, 0x1000);
 	proc_mem__dealloc(p, TID, 0x1000);
 	check_consistent(p);
+	ck_notes(p, 1, 0, 0, 0);
+	ck_assert_uint_eq(p->notes.refreed_frees, 1);
+	/* Once only: a third free of it is not seen allocated either way. */
+	proc_mem__dealloc(p, TID, 0x1000);
 	ck_notes(p, 2, 0, 0, 0);
+	ck_assert_uint_eq(p->notes.refreed_frees, 1);
 	ck_assert_uint_eq(p->live_bytes, 0);
 	ck_assert_uint_eq(p->live_count, 0);
 	ck_assert_uint_eq(p->total_frees, 1);
@@ -419,12 +435,78 @@ START_TEST(realloc_moves_block)
 	ck_assert_uint_eq(p->parked.count, 0);
 	ck_notes(p, 0, 0, 0, 0);
 
+	/* The block realloc let go of, freed again (glibc's tcache flush does so). */
 	proc_mem__dealloc(p, TID, 0x1000);
-	ck_notes(p, 1, 0, 0, 0);
+	ck_notes(p, 0, 0, 0, 0);
+	ck_assert_uint_eq(p->notes.refreed_frees, 1);
 	proc_mem__dealloc(p, TID, 0x2000);
 	check_consistent(p);
 	ck_assert_uint_eq(p->live_bytes, 0);
 	ck_stats(HEAP(p, S2), 0, 0, 300, 1, 300, 1);
+	teardown();
+}
+END_TEST
+
+START_TEST(thread_cache_refrees)
+{
+	struct proc_mem *p = setup_big();
+	uint64_t i;
+
+	/* Small blocks freed by several threads: any may sit in some thread's cache. */
+	for (i = 0; i < 8; i++)
+		proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x10000 + 0x100 * i, 100 + i, S1, 0, 1);
+	for (i = 0; i < 8; i++)
+		proc_mem__dealloc(p, TID + i % 2, 0x10000 + 0x100 * i);
+	/* Too large for a cache. */
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x20000, 2000, S1, 0, 1);
+	proc_mem__dealloc(p, TID, 0x20000);
+	ck_assert_uint_eq(p->cached.count, 8);
+	/* One of them allocated again leaves the set, and frees normally. */
+	proc_mem__alloc(p, TID + 2, LEAKD_FN_MALLOC, 0x10000, 100, S2, 0, 2);
+	ck_assert_uint_eq(p->cached.count, 7);
+	check_consistent(p);
+	proc_mem__dealloc(p, TID + 2, 0x10000);
+	ck_assert_uint_eq(p->cached.count, 8);
+	ck_notes(p, 0, 0, 0, 0);
+	/* Threads exit: glibc frees what their caches hold once more. */
+	for (i = 0; i < 8; i++)
+		proc_mem__dealloc(p, TID + 3, 0x10000 + 0x100 * i);
+	ck_assert_uint_eq(p->notes.refreed_frees, 8);
+	ck_assert_uint_eq(p->cached.count, 0);
+	ck_notes(p, 0, 0, 0, 0);
+	/* The large one was in no cache; nor is one taken out by a second free. */
+	proc_mem__dealloc(p, TID, 0x20000);
+	proc_mem__dealloc(p, TID, 0x10000 + 0x100 * 3);
+	ck_notes(p, 2, 0, 0, 0);
+	ck_assert_uint_eq(p->notes.refreed_frees, 8);
+	check_consistent(p);
+	ck_assert_uint_eq(p->notes.cache_untracked, 0);
+	/* Untracing forgets them with the rest of the allocator level. */
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x40000, 8, S1, 0, 3);
+	proc_mem__dealloc(p, TID, 0x40000);
+	ck_assert_uint_eq(p->cached.count, 1);
+	proc_mem__untrace(p);
+	ck_assert_uint_eq(p->cached.count, 0);
+	teardown();
+}
+END_TEST
+
+START_TEST(thread_cache_limit)
+{
+	struct proc_mem *p = setup_big();
+	uint64_t i;
+
+	/* More small frees than are remembered: the rest are counted, not kept. */
+	for (i = 0; i < CACHED_MAX + 10; i++) {
+		proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000000 + 0x40 * i, 16, S1, 0, 1);
+		proc_mem__dealloc(p, TID, 0x1000000 + 0x40 * i);
+	}
+	ck_assert_uint_eq(p->cached.count, CACHED_MAX);
+	ck_assert_uint_eq(p->notes.cache_untracked, 10);
+	proc_mem__dealloc(p, TID, 0x1000000 + 0x40 * (CACHED_MAX + 9));
+	ck_notes(p, 1, 0, 0, 0);
+	proc_mem__dealloc(p, TID, 0x1000000);
+	ck_assert_uint_eq(p->notes.refreed_frees, 1);
 	teardown();
 }
 END_TEST
@@ -1306,6 +1388,273 @@ START_TEST(brk_sets_heap)
 }
 END_TEST
 
+#define BRK(p, id) (&must_stack((p), (id))->level[LEVEL_BRK])
+
+START_TEST(protect_commits_reservation)
+{
+	struct proc_mem *p = setup_big();
+
+	/* A reservation, as V8 and glibc's arenas make them: no stack, no memory. */
+	proc_mem__mmap(p, 0x1000000, 64 * PG, 0, LEAKD_MAP_RESERVED | LEAKD_MAP_NORESERVE, 1);
+	check_consistent(p);
+	ck_assert_uint_eq(p->reserved_bytes, 64 * PG);
+	ck_assert_uint_eq(p->map_bytes, 0);
+	/* Committed in steps from the front, each with the stack that did it. */
+	proc_mem__protect(p, 0x1000000, 4 * PG, S1, 0, 2);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 2);
+	ck_map(p, 0, 0x1000000, 0x1004000, S1);
+	ck_assert_uint_eq(p->maps[0].ts, 2);
+	ck_assert_uint_eq(p->maps[0].flags & LEAKD_MAP_RESERVED, 0);
+	ck_assert_uint_eq(p->map_bytes, 4 * PG);
+	ck_assert_uint_eq(p->map_count, 1);
+	ck_assert_uint_eq(p->reserved_bytes, 60 * PG);
+	ck_stats(MAP(p, S1), 4 * PG, 1, 4 * PG, 1, 0, 0);
+	/* Over a committed piece and on into the reservation: only the new part counts. */
+	proc_mem__protect(p, 0x1000000, 10 * PG - 100, S2, 0, 3);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 3);
+	ck_map(p, 1, 0x1004000, 0x100a000, S2);
+	ck_stats(MAP(p, S1), 4 * PG, 1, 4 * PG, 1, 0, 0);
+	ck_stats(MAP(p, S2), 6 * PG, 1, 6 * PG, 1, 0, 0);
+	ck_assert_uint_eq(p->map_bytes, 10 * PG);
+	ck_assert_uint_eq(p->reserved_bytes, 54 * PG);
+	/* Permissions flipped on committed memory (W^X) change nothing. */
+	proc_mem__protect(p, 0x1002000, 4 * PG, S3, 0, 4);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 3);
+	ck_assert_ptr_null(find_stack(p, S3));
+	/* In the middle of the reservation: it splits in three. */
+	proc_mem__protect(p, 0x1020000, 2 * PG, S3, 0, 5);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 5);
+	ck_map(p, 3, 0x1020000, 0x1022000, S3);
+	ck_assert_uint_eq(p->map_bytes, 12 * PG);
+	ck_assert_uint_eq(p->reserved_bytes, 52 * PG);
+	/* Unaligned, empty or wrapping ranges are refused by the kernel: ignored. */
+	proc_mem__protect(p, 0x1030001, PG, S4, 0, 6);
+	proc_mem__protect(p, 0x1030000, 0, S4, 0, 6);
+	proc_mem__protect(p, UINT64_MAX - PG + 1, 2 * PG, S4, 0, 6);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 5);
+	/* Nothing mapped there that leakd saw: nothing to do. */
+	proc_mem__protect(p, 0x9000000, 4 * PG, S4, 0, 7);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 5);
+	ck_assert_uint_eq(p->map_bytes, 12 * PG);
+	teardown();
+}
+END_TEST
+
+START_TEST(protect_none_decommits)
+{
+	struct proc_mem *p = setup_big();
+
+	proc_mem__mmap(p, 0x1000000, 16 * PG, 0, LEAKD_MAP_RESERVED, 1);
+	proc_mem__protect(p, 0x1000000, 8 * PG, S1, 0, 2);
+	check_consistent(p);
+	/* The middle of the committed piece goes back to a reservation. */
+	proc_mem__protect(p, 0x1002000, 2 * PG, 0, LEAKD_MAP_RESERVED, 3);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 4);
+	ck_map(p, 0, 0x1000000, 0x1002000, S1);
+	ck_map(p, 1, 0x1002000, 0x1004000, S1);
+	ck_map(p, 2, 0x1004000, 0x1008000, S1);
+	ck_assert(p->maps[1].flags & LEAKD_MAP_RESERVED);
+	ck_assert_uint_eq(p->map_bytes, 6 * PG);
+	ck_assert_uint_eq(p->map_count, 2);
+	ck_assert_uint_eq(p->reserved_bytes, 10 * PG);
+	/* Split in two pieces: one more live piece, nothing freed whole. */
+	ck_stats(MAP(p, S1), 6 * PG, 2, 8 * PG, 1, 2 * PG, 0);
+	/* Decommitting what is reserved already changes nothing. */
+	proc_mem__protect(p, 0x1002000, 2 * PG, 0, LEAKD_MAP_RESERVED, 4);
+	proc_mem__protect(p, 0x100a000, 2 * PG, 0, LEAKD_MAP_RESERVED, 4);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 4);
+	/* All of it: both pieces freed whole. */
+	proc_mem__protect(p, 0x1000000, 16 * PG, 0, LEAKD_MAP_RESERVED, 5);
+	check_consistent(p);
+	ck_assert_uint_eq(p->map_bytes, 0);
+	ck_assert_uint_eq(p->map_count, 0);
+	ck_assert_uint_eq(p->reserved_bytes, 16 * PG);
+	ck_stats(MAP(p, S1), 0, 0, 8 * PG, 1, 8 * PG, 2);
+	/* Committed again: a new piece of the new stack. */
+	proc_mem__protect(p, 0x1000000, 8 * PG, S2, 0, 6);
+	check_consistent(p);
+	ck_stats(MAP(p, S2), 8 * PG, 3, 8 * PG, 3, 0, 0);
+	ck_assert_uint_eq(p->map_bytes, 8 * PG);
+	ck_assert_uint_eq(p->reserved_bytes, 8 * PG);
+	teardown();
+}
+END_TEST
+
+START_TEST(discard_releases_committed)
+{
+	struct proc_mem *p = setup_big();
+
+	proc_mem__mmap(p, 0x1000000, 8 * PG, S1, 0, 1);
+	proc_mem__mmap(p, 0x2000000, 8 * PG, 0, LEAKD_MAP_RESERVED, 1);
+	proc_mem__protect(p, 0x2000000, 8 * PG, S2, 0, 2);
+	check_consistent(p);
+	ck_assert_uint_eq(p->map_bytes, 16 * PG);
+	/* MADV_DONTNEED of the tail of the first and of all the second. */
+	proc_mem__discard(p, 0x1006000, 2 * PG);
+	proc_mem__discard(p, 0x2000000, 8 * PG);
+	check_consistent(p);
+	ck_assert_uint_eq(p->map_bytes, 6 * PG);
+	ck_assert_uint_eq(p->map_count, 1);
+	ck_assert_uint_eq(p->reserved_bytes, 10 * PG);
+	ck_stats(MAP(p, S1), 6 * PG, 1, 8 * PG, 1, 2 * PG, 0);
+	ck_stats(MAP(p, S2), 0, 0, 8 * PG, 1, 8 * PG, 1);
+	/* Discarding again, or what was never seen, changes nothing. */
+	proc_mem__discard(p, 0x2000000, 8 * PG);
+	proc_mem__discard(p, 0x5000000, 8 * PG);
+	proc_mem__discard(p, 0x1000001, PG);
+	check_consistent(p);
+	ck_assert_uint_eq(p->map_bytes, 6 * PG);
+	/* Made accessible again: counts again, with the new stack. */
+	proc_mem__protect(p, 0x2000000, 2 * PG, S3, 0, 3);
+	check_consistent(p);
+	ck_stats(MAP(p, S3), 2 * PG, 1, 2 * PG, 1, 0, 0);
+	ck_assert_uint_eq(p->map_bytes, 8 * PG);
+	/* munmap of a discarded range is a reservation going. */
+	proc_mem__munmap(p, 0x2000000, 8 * PG);
+	check_consistent(p);
+	ck_assert_uint_eq(p->reserved_bytes, 2 * PG);
+	ck_stats(MAP(p, S3), 0, 0, 2 * PG, 1, 2 * PG, 1);
+	ck_notes(p, 0, 0, 0, 0);
+	teardown();
+}
+END_TEST
+
+START_TEST(mmap_fixed_over_reservation_commits)
+{
+	struct proc_mem *p = setup_big();
+
+	proc_mem__mmap(p, 0x1000000, 16 * PG, 0, LEAKD_MAP_RESERVED | LEAKD_MAP_NORESERVE, 1);
+	/* mmap(MAP_FIXED) of accessible memory inside the reservation. */
+	proc_mem__mmap(p, 0x1004000, 4 * PG, S1, 0, 2);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 3);
+	ck_assert_uint_eq(p->map_bytes, 4 * PG);
+	ck_assert_uint_eq(p->reserved_bytes, 12 * PG);
+	ck_stats(MAP(p, S1), 4 * PG, 1, 4 * PG, 1, 0, 0);
+	/* And back to a reservation the same way (V8 decommits so). */
+	proc_mem__mmap(p, 0x1004000, 4 * PG, 0, LEAKD_MAP_RESERVED, 3);
+	check_consistent(p);
+	ck_assert_uint_eq(p->map_bytes, 0);
+	ck_assert_uint_eq(p->reserved_bytes, 16 * PG);
+	ck_stats(MAP(p, S1), 0, 0, 4 * PG, 1, 4 * PG, 1);
+	teardown();
+}
+END_TEST
+
+START_TEST(brk_growth_by_stack)
+{
+	struct proc_mem *p = setup_big();
+	const uint64_t h = 0x555555559000ULL;
+
+	/* The first sight of a heap that already had 0x21000 bytes. */
+	proc_mem__brk_move(p, h, h + 0x21000, h + 0x42000, S1, 0, 5);
+	check_consistent(p);
+	ck_assert_uint_eq(p->heap_start, h);
+	ck_assert_uint_eq(p->heap_bytes, 0x42000);
+	ck_assert_uint_eq(p->nr_maps, 2);
+	ck_map(p, 0, h, h + 0x21000, STACK_ID_PREEXISTING);
+	ck_map(p, 1, h + 0x21000, h + 0x42000, S1);
+	ck_stats(BRK(p, S1), 0x21000, 1, 0x21000, 1, 0, 0);
+	/* Heap growth is not mapping-level memory of its own: the heap has its figure. */
+	ck_assert_uint_eq(p->map_bytes, 0);
+	ck_assert_uint_eq(p->map_count, 0);
+	ck_stats(MAP(p, S1), 0, 0, 0, 0, 0, 0);
+	/* Unaligned ends (sbrk of odd sizes) count by the pages they reach. */
+	proc_mem__brk_move(p, h, h + 0x42000, h + 0x43001, S2, 0, 6);
+	check_consistent(p);
+	ck_map(p, 2, h + 0x42000, h + 0x44000, S2);
+	ck_stats(BRK(p, S2), 2 * PG, 1, 2 * PG, 1, 0, 0);
+	/* Shrinking (malloc_trim) takes the top away, into the piece below. */
+	proc_mem__brk_move(p, h, h + 0x43001, h + 0x30000, 0, 0, 7);
+	check_consistent(p);
+	ck_assert_uint_eq(p->heap_bytes, 0x30000);
+	ck_assert_uint_eq(p->nr_maps, 2);
+	ck_map(p, 1, h + 0x21000, h + 0x30000, S1);
+	ck_stats(BRK(p, S2), 0, 0, 2 * PG, 1, 2 * PG, 1);
+	ck_stats(BRK(p, S1), 0xf000, 1, 0x21000, 1, 0x12000, 0);
+	/* A move lost in between: the heap is settled to where the kernel says it was. */
+	proc_mem__brk_move(p, h, h + 0x38000, h + 0x40000, S3, 0, 8);
+	check_consistent(p);
+	ck_map(p, 2, h + 0x30000, h + 0x38000, STACK_ID_PREEXISTING);
+	ck_map(p, 3, h + 0x38000, h + 0x40000, S3);
+	proc_mem__brk_move(p, h, h + 0x20000, h + 0x28000, S4, LEAKD_MAP_IN_ALLOCATOR, 9);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 2);
+	ck_map(p, 0, h, h + 0x20000, STACK_ID_PREEXISTING);
+	ck_map(p, 1, h + 0x20000, h + 0x28000, S4);
+	ck_assert_uint_eq(p->maps[1].flags, MAPPING_BRK | LEAKD_MAP_IN_ALLOCATOR);
+	ck_stats(BRK(p, S1), 0, 0, 0x21000, 1, 0x21000, 1);
+	ck_stats(BRK(p, S3), 0, 0, 0x8000, 1, 0x8000, 1);
+	/* Nonsense (an end below the start) is ignored. */
+	proc_mem__brk_move(p, h, h - PG, h + PG, S5, 0, 10);
+	check_consistent(p);
+	ck_assert_uint_eq(p->heap_bytes, 0x28000);
+	/* To nothing: only the heap's start is left. */
+	proc_mem__brk_move(p, h, h + 0x28000, h, 0, 0, 11);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 0);
+	ck_assert_uint_eq(p->heap_bytes, 0);
+	/* exec forgets the heap. */
+	proc_mem__brk_move(p, h, h, h + PG, S1, 0, 12);
+	proc_mem__exec(p);
+	ck_assert_uint_eq(p->nr_maps, 0);
+	ck_assert_uint_eq(p->heap_top, 0);
+	ck_assert_uint_eq(p->heap_start, 0);
+	teardown();
+}
+END_TEST
+
+START_TEST(stack_marks_settled_by_rewalks)
+{
+	struct proc_mem *p = setup_big();
+	struct stack_frame *fr;
+	struct proc_stack *s;
+
+	/* A walk cut short (a table pending), then the same pcs walked in full. */
+	s = proc_mem__stack(p, S1);
+	ck_assert(stack__rewalked(s, LEAKD_STACK_TABLE_PENDING));
+	fr = calloc(2, sizeof(*fr));
+	stack__set_frames(s, fr, 2, LEAKD_STACK_TABLE_PENDING | LEAKD_STACK_FP_FALLBACK);
+	ck_assert(s->flags & LEAKD_STACK_TABLE_PENDING);
+	/* Seen cut again: the mark stays. */
+	ck_assert(!stack__rewalked(s, LEAKD_STACK_TABLE_PENDING | LEAKD_STACK_BAD_FRAME));
+	ck_assert(s->flags & LEAKD_STACK_TABLE_PENDING);
+	ck_assert(!(s->flags & LEAKD_STACK_BAD_FRAME));
+	/* Complete: the marks go, the frames stay. */
+	ck_assert(!stack__rewalked(s, LEAKD_STACK_FP_FALLBACK));
+	ck_assert_uint_eq(s->flags & STACK_CUT_MARKS, 0);
+	ck_assert(s->flags & LEAKD_STACK_FP_FALLBACK);
+	ck_assert(s->flags & STACK_HAS_FRAMES);
+	ck_assert_ptr_eq(s->frames, fr);
+	/* And a cut walk after a complete one does not bring them back. */
+	ck_assert(!stack__rewalked(s, LEAKD_STACK_TABLE_PENDING));
+	ck_assert_uint_eq(s->flags & STACK_CUT_MARKS, 0);
+	/* Cut at the depth limit both times, pending once: the limit's mark stays. */
+	s = proc_mem__stack(p, S3);
+	stack__set_frames(s, calloc(1, sizeof(*fr)), 1,
+			  LEAKD_STACK_TABLE_PENDING | LEAKD_STACK_TRUNCATED);
+	ck_assert(!stack__rewalked(s, LEAKD_STACK_TRUNCATED | LEAKD_STACK_READ_FAILED));
+	ck_assert_uint_eq(s->flags & STACK_CUT_MARKS,
+			  LEAKD_STACK_TABLE_PENDING | LEAKD_STACK_TRUNCATED);
+	ck_assert(!stack__rewalked(s, LEAKD_STACK_TRUNCATED));
+	ck_assert_uint_eq(s->flags & STACK_CUT_MARKS, LEAKD_STACK_TRUNCATED);
+	/* A stack first walked complete keeps no mark from later cut walks. */
+	s = proc_mem__stack(p, S2);
+	stack__set_frames(s, calloc(1, sizeof(*fr)), 1, 0);
+	ck_assert(!stack__rewalked(s, LEAKD_STACK_READ_FAILED));
+	ck_assert_uint_eq(s->flags & STACK_CUT_MARKS, 0);
+	teardown();
+}
+END_TEST
+
 START_TEST(global_counts_two_procs)
 {
 	struct tables_limits l = { .max_allocs = 100, .max_stacks = 100, .max_maps = 100 };
@@ -1372,6 +1721,7 @@ END_TEST
 
 struct m_block {
 	bool live;
+	bool cached;		/* small, freed, and not allocated since */
 	uint64_t size;
 	int stack;
 };
@@ -1380,7 +1730,7 @@ struct model {
 	struct m_block b[M_SLOTS];
 	struct stack_stats heap[M_STACKS], map[M_STACKS];
 	uint64_t live_bytes, live_count, total_allocs, total_frees;
-	uint64_t unmatched, replaced, unmaps, moves;
+	uint64_t unmatched, refreed, replaced, unmaps, moves, commits, decommits;
 	int page[M_PAGES];	/* mapping id, 0: none */
 	int id_stack[16384];
 	bool id_reserved[16384];
@@ -1416,6 +1766,21 @@ static void m_release(struct model *m, int slot)
 	b->live = false;
 }
 
+/* A small block freed: it may sit in a thread's cache until allocated again. */
+static void m_cache_put(struct model *m, int slot, uint64_t size)
+{
+	if (size <= 1032)
+		m->b[slot].cached = true;
+}
+
+static bool m_cache_take(struct model *m, int slot)
+{
+	bool was = m->b[slot].cached;
+
+	m->b[slot].cached = false;
+	return was;
+}
+
 static void m_insert(struct model *m, int slot, uint64_t size, int stack)
 {
 	struct m_block *b = &m->b[slot];
@@ -1424,6 +1789,7 @@ static void m_insert(struct model *m, int slot, uint64_t size, int stack)
 		m->replaced++;
 		m_release(m, slot);
 	}
+	m_cache_take(m, slot);
 	b->live = true;
 	b->size = size;
 	b->stack = stack;
@@ -1503,10 +1869,14 @@ static void random_heap_op(struct proc_mem *p, struct model *m, uint64_t ts)
 		if (!m->b[slot].live && rand() % 8)
 			return;
 		proc_mem__dealloc(p, tid, m_addr(slot));
-		if (m->b[slot].live)
+		if (m->b[slot].live) {
 			m_release(m, slot);
-		else
+			m_cache_put(m, slot, m->b[slot].size);
+		} else if (m_cache_take(m, slot)) {
+			m->refreed++;
+		} else {
 			m->unmatched++;
+		}
 	} else if (op < 85) {
 		/* realloc moving (or not) to a slot not live, or back to itself */
 		to = rand() % 4 ? rand() % M_SLOTS : slot;
@@ -1521,10 +1891,12 @@ static void random_heap_op(struct proc_mem *p, struct model *m, uint64_t ts)
 				    m_stack_id(stack), 0, ts);
 		proc_mem__alloc(p, tid, LEAKD_FN_REALLOC, m_addr(to), size, m_stack_id(stack),
 			    m_addr(slot), ts);
-		if (m->b[slot].live)
+		if (m->b[slot].live) {
 			m_release(m, slot);
-		else
+			m_cache_put(m, slot, m->b[slot].size);
+		} else {
 			m->unmatched++;
+		}
 		if (interleave)
 			m_insert(m, other, size / 2, stack);
 		m_insert(m, to, size, stack);
@@ -1539,10 +1911,12 @@ static void random_heap_op(struct proc_mem *p, struct model *m, uint64_t ts)
 		if (rand() % 2)
 			proc_mem__dealloc(p, tid, m_addr(slot));
 		proc_mem__alloc(p, tid, LEAKD_FN_REALLOC, 0, 0, m_stack_id(stack), m_addr(slot), ts);
-		if (m->b[slot].live)
+		if (m->b[slot].live) {
 			m_release(m, slot);
-		else
+			m_cache_put(m, slot, m->b[slot].size);
+		} else {
 			m->unmatched++;
+		}
 	}
 }
 
@@ -1620,6 +1994,47 @@ static void random_map_op(struct proc_mem *p, struct model *m, uint64_t ts)
 	}
 }
 
+/*
+ * mprotect or madvise of pages [lo, hi): each piece in the other state changes,
+ * as a piece of its own; committed with stack, reserved keeping its own.
+ */
+static void m_set_state(struct model *m, int lo, int hi, bool reserve, int stack)
+{
+	int i, j, id;
+
+	for (i = lo; i < hi; i = j) {
+		id = m->page[i];
+		for (j = i + 1; j < hi && m->page[j] == id; j++)
+			;
+		if (!id || m->id_reserved[id] == reserve)
+			continue;
+		if (reserve)
+			m->decommits++;
+		else
+			m->commits++;
+		m_unmap(m, i, j);
+		m_map(m, i, j, reserve ? m->id_stack[id] : stack, reserve);
+	}
+}
+
+static void random_protect_op(struct proc_mem *p, struct model *m, uint64_t ts)
+{
+	int op = rand() % 100, lo = rand() % M_PAGES, n = 1 + rand() % 12, stack = rand() % M_STACKS;
+	int hi = lo + n > M_PAGES ? M_PAGES : lo + n;
+	uint64_t len = (uint64_t)(hi - lo) * PG - rand() % PG;
+
+	if (op < 50) {
+		proc_mem__protect(p, m_page(lo), len, m_stack_id(stack), 0, ts);
+		m_set_state(m, lo, hi, false, stack);
+	} else if (op < 75) {
+		proc_mem__protect(p, m_page(lo), len, 0, LEAKD_MAP_RESERVED, ts);
+		m_set_state(m, lo, hi, true, 0);
+	} else {
+		proc_mem__discard(p, m_page(lo), len);
+		m_set_state(m, lo, hi, true, 0);
+	}
+}
+
 static void compare_with_model(const struct proc_mem *p, struct model *m)
 {
 	uint64_t map_bytes = 0, map_count = 0, reserved = 0;
@@ -1632,6 +2047,7 @@ static void compare_with_model(const struct proc_mem *p, struct model *m)
 	ck_assert_uint_eq(p->total_allocs, m->total_allocs);
 	ck_assert_uint_eq(p->total_frees, m->total_frees);
 	ck_notes(p, m->unmatched, m->replaced, 0, m->unmaps);
+	ck_assert_uint_eq(p->notes.refreed_frees, m->refreed);
 	ck_no_losses(p);
 	for (i = 0; i < M_SLOTS; i++) {
 		const struct live_alloc *a = alloc_at(p, m_addr(i));
@@ -1697,8 +2113,10 @@ START_TEST(random_against_model)
 	for (ts = 1; ts <= 20000; ts++) {
 		if (rand() % 3)
 			random_heap_op(p, m, ts);
-		else
+		else if (rand() % 4)
 			random_map_op(p, m, ts);
+		else
+			random_protect_op(p, m, ts);
 		if (ts % 1000 == 0)
 			compare_with_model(p, m);
 	}
@@ -1706,8 +2124,11 @@ START_TEST(random_against_model)
 	/* The runs did reach every kind of event. */
 	ck_assert_uint_gt(m->replaced, 0);
 	ck_assert_uint_gt(m->unmatched, 0);
+	ck_assert_uint_gt(m->refreed, 0);
 	ck_assert_uint_gt(m->unmaps, 0);
 	ck_assert_uint_gt(m->moves, 200);
+	ck_assert_uint_gt(m->commits, 200);
+	ck_assert_uint_gt(m->decommits, 200);
 	ck_assert_uint_gt(m->total_frees, 1000);
 	ck_assert_int_gt(m->next_id, 1000);
 	teardown();
@@ -1730,6 +2151,8 @@ int main(void)
 	tcase_add_test(heap, unknown_free_counts_unmatched);
 	tcase_add_test(heap, realloc_moves_block);
 	tcase_add_test(heap, realloc_in_place);
+	tcase_add_test(heap, thread_cache_refrees);
+	tcase_add_test(limits, thread_cache_limit);
 	tcase_add_test(heap, realloc_failure_keeps_block);
 	tcase_add_test(heap, realloc_to_zero_frees);
 	tcase_add_test(heap, realloc_zero_frees_through_free);
@@ -1767,6 +2190,12 @@ int main(void)
 	tcase_add_test(maps, mremap_of_adjacent_mappings_keeps_stacks);
 	tcase_add_test(maps, reserved_mappings);
 	tcase_add_test(maps, brk_sets_heap);
+	tcase_add_test(maps, protect_commits_reservation);
+	tcase_add_test(maps, protect_none_decommits);
+	tcase_add_test(maps, discard_releases_committed);
+	tcase_add_test(maps, mmap_fixed_over_reservation_commits);
+	tcase_add_test(maps, brk_growth_by_stack);
+	tcase_add_test(heap, stack_marks_settled_by_rewalks);
 	suite_add_tcase(s, maps);
 	tcase_set_timeout(model, 60);
 	tcase_add_loop_test(model, random_against_model, 0, 4);
