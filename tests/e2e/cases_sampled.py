@@ -226,6 +226,7 @@ def case_daemon_finds_sampler():
         ans, _ = d.ctl("trace", str(plain.pid), "--exact")
         check_eq(ans["traced"], [plain.pid], "a trace within max-traced")
         got = kinds()
-        lk = before if got[before.pid][0] == "sampler" else after
+        # Which two of the three were first found is a race: any one traced will do.
+        lk = next(p for p in (before, after, third) if got[p.pid][0] == "sampler")
         lk.do("malloc 3 5000")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 15000, 3)
