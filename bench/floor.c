@@ -2,7 +2,9 @@
 /*
  * The bare-uprobe floor: attaches empty BPF programs to the same probe points
  * leakd chooses in a process, prints "attached", and holds them until the
- * process exits.  Usage: floor PID [--at-entry]
+ * process exits.  Usage: floor PID [--at-entry] [--no-return]
+ * --no-return leaves the return probes out: the floor of sampled tracing, whose
+ * unsampled calls pay the entry probes alone.
  * --at-entry probes the first instruction of each function instead, which the
  * kernel may have to single-step: what leakd's placement saves.
  */
@@ -33,12 +35,20 @@ int main(int argc, char **argv)
 	struct floor_bpf *skel;
 	struct proc_maps maps;
 	struct pollfd pfd;
-	int pid, links = 0;
-	bool at_entry = argc == 3 && !strcmp(argv[2], "--at-entry");
+	int pid = 0, links = 0, a;
+	bool at_entry = false, no_return = false;
 	size_t i;
 
-	if ((argc != 2 && !at_entry) || (pid = atoi(argv[1])) <= 0) {
-		fprintf(stderr, "usage: floor PID [--at-entry]\n");
+	for (a = 2; a < argc; a++) {
+		if (!strcmp(argv[a], "--at-entry"))
+			at_entry = true;
+		else if (!strcmp(argv[a], "--no-return"))
+			no_return = true;
+		else
+			break;
+	}
+	if (argc < 2 || a != argc || (pid = atoi(argv[1])) <= 0) {
+		fprintf(stderr, "usage: floor PID [--at-entry] [--no-return]\n");
 		return 2;
 	}
 	skel = floor_bpf__open_and_load();
@@ -70,7 +80,7 @@ int main(int argc, char **argv)
 		}
 		if (!n)
 			continue;
-		if (!attach(skel->progs.floor_exit, pid, path, alloc, na, true) ||
+		if ((!no_return && !attach(skel->progs.floor_exit, pid, path, alloc, na, true)) ||
 		    !attach(skel->progs.floor_enter, pid, path, alloc, na, false) ||
 		    !attach(skel->progs.floor_free, pid, path, freeo, nf, false)) {
 			fprintf(stderr, "floor: attach failed: %s\n", strerror(errno));

@@ -44,6 +44,10 @@ int main(int argc, char **argv)
 			    ((i % stacks) << 1) | 1, 0, i);
 	printf("filling %llu allocations over %llu stacks: %.0f ms\n", (unsigned long long)allocs,
 	       (unsigned long long)stacks, ms_since(t0));
+	/* What a live allocation costs the tables: its entry and its share of the stacks. */
+	printf("memory: %.1f bytes per live allocation in the allocation table, %.1f with "
+	       "everything the tables hold\n", (double)hashtab__memory(&p->allocs) / allocs,
+	       (double)tables__memory(&t) / allocs);
 
 	t0 = now_ns();
 	n = report__rank(p, 10, 0, allocs, &rows);

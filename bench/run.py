@@ -9,13 +9,16 @@ Prints ns per pair (medians over the rounds), the ratios pair by pair, and the
 cost of a frame: the slope over the depths.  Run as root from the source tree:
 
     bench/run.py [--build build] [--rounds 5] [--pairs 500000] [--size 64] [--depths 0,16,32]
+                 [--sample 512K]
 """
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 
 
 def read_line(stream, what):
@@ -26,11 +29,20 @@ def read_line(stream, what):
 
 
 def traced(build, tracer, pairs, size, depth):
-    """ns per pair with tracer(pid) attached; None for no tracer."""
-    bench_cmd = [os.path.join(build, "bench/mallocbench"), str(pairs), str(size), str(depth)]
+    """ns per pair with tracer(pid) attached; None for no tracer; a list: a command
+    that runs the loop itself (heaptrack)."""
+    bench_cmd = [os.path.abspath(os.path.join(build, "bench/mallocbench")), str(pairs), str(size),
+                 str(depth)]
     if tracer is None:
         return float(subprocess.run(bench_cmd, stdout=subprocess.PIPE, text=True,
                                     check=True).stdout)
+    if isinstance(tracer, list):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = subprocess.run(tracer + bench_cmd, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True, cwd=tmp,
+                                 check=True).stdout
+        return float([line for line in out.splitlines() if line.strip()
+                      and line.strip().replace(".", "", 1).isdigit()][-1])
     bench = subprocess.Popen(bench_cmd[:1] + ["--wait"] + bench_cmd[1:],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     pid = int(read_line(bench.stdout, "ready line").split()[1])
@@ -64,6 +76,7 @@ def main():
     ap.add_argument("--pairs", type=int, default=500000)
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--depths", default="0,16,32")
+    ap.add_argument("--sample", default="512K")
     args = ap.parse_args()
     b = args.build
     depths = [int(d) for d in args.depths.split(",")]
@@ -80,7 +93,12 @@ def main():
         return start
 
     modes = {"untraced": None, "floor": floor, "leakd": leakd(),
-             "leakd --frame-pointers": leakd("--frame-pointers")}
+             "leakd --frame-pointers": leakd("--frame-pointers"),
+             "floor --no-return": lambda pid: floor(pid, "--no-return"),
+             f"leakd --sample {args.sample}": leakd("--sample", args.sample)}
+    if shutil.which("heaptrack"):
+        # LD_PRELOAD, in process: its data file goes to a directory of each run's own.
+        modes["heaptrack"] = ["heaptrack", "-o", "ht"]
     ns = {(m, d): [] for m in modes for d in depths}
     for _ in range(args.rounds):
         for d in depths:
@@ -92,7 +110,7 @@ def main():
     med = {k: statistics.median(v) for k, v in ns.items()}
 
     print(f"command: bench/run.py --rounds {args.rounds} --pairs {args.pairs} "
-          f"--size {args.size} --depths {args.depths}")
+          f"--size {args.size} --depths {args.depths} --sample {args.sample}")
     print("\nns per malloc+free pair, median of the rounds (frames walked: depth + 6)\n")
     print("| depth | " + " | ".join(modes) + " | leakd / floor | leakd / untraced |")
     print("|---" * (len(modes) + 3) + "|")
@@ -106,6 +124,13 @@ def main():
         fp = slope(depths, [med[("leakd --frame-pointers", d)] for d in depths])
         print(f"\nper frame: {tab:.0f} ns with tables, {fp:.0f} ns by frame pointers; "
               f"tables cost {tab - fp:.0f} ns per frame more")
+    sampled = f"leakd --sample {args.sample}"
+    for d in depths:
+        r_s = statistics.median(s / f for s, f in zip(ns[(sampled, d)],
+                                                      ns[("floor --no-return", d)]))
+        r_u = statistics.median(s / u for s, u in zip(ns[(sampled, d)], ns[("untraced", d)]))
+        print(f"depth {d}: {sampled} = {r_s:.2f} x the floor of its probes (entries only), "
+              f"{r_u:.0f} x untraced")
     base = depths[0]
     print(f"leakd above the floor at depth {base}: "
           f"{med[('leakd', base)] - med[('floor', base)]:.0f} ns per pair")

@@ -4,6 +4,7 @@
  * entry of free, attached per process by userspace (the kernel filters by pid).
  * The watch tier: anonymous mmap, munmap, mremap and brk, and the lifecycle of
  * processes (fork, exec, exit), for every process (daemon) or the traced ones.
+ * The otel_memory USDT probes of in-process samplers (usdt.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -46,6 +47,20 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } stacks_sent SEC(".maps");
+
+/*
+ * The stacks this CPU sent or found sent lately, direct-mapped by id: an array
+ * lookup instead of the LRU's hash for the stacks of a hot loop.  A stale slot
+ * only means the LRU is asked.
+ */
+#define SENT_CACHE_SLOTS 1024
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SENT_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sent_cache SEC(".maps");
 
 /* Processes with allocator tracing. */
 struct {
@@ -180,7 +195,7 @@ static long place_one(__u32 i, void *data)
  * Sends a new stack's frames, each placed in its file while the mapping exists, so
  * that userspace can name them even after the process is gone.
  */
-static __always_inline void send_stack(struct inflight *t, __u64 id, __u32 n, __u32 flags)
+static __always_inline bool send_stack(struct inflight *t, __u64 id, __u32 n, __u32 flags)
 {
 	struct leakd_stack_event *s;
 	struct place_ctx c = {};
@@ -190,7 +205,7 @@ static __always_inline void send_stack(struct inflight *t, __u64 id, __u32 n, __
 		/* Forget it so that the next use of this stack sends it again. */
 		bpf_map_delete_elem(&stacks_sent, &id);
 		count(LEAKD_DROP_RINGBUF_STACK);
-		return;
+		return false;
 	}
 	c.s = s;
 	c.t = t;
@@ -200,26 +215,19 @@ static __always_inline void send_stack(struct inflight *t, __u64 id, __u32 n, __
 	s->flags = flags;
 	s->_pad = 0;
 	bpf_ringbuf_submit(s, wake_flag());
+	return true;
 }
 
 /*
- * The stack from user state (pc, sp, bp), deduplicated: returns its id, and sends
- * its frames the first time (and again when the kernel forgot it).  At an
- * allocator's entry pc is the allocator itself and the caller is found at sp;
- * at a syscall pc is where the process stopped.
+ * Deduplicates the n frames walked into t->pcs: returns the stack's id, and sends
+ * its frames the first time (and again when the kernel forgot it).
  */
-static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
-				      bool at_entry)
+static __always_inline __u64 commit_stack(struct inflight *t, __u32 n, __u32 flags)
 {
-	__u32 n, flags = 0, i;
+	__u32 i, slot;
+	__u64 h, *cached;
 	__u8 cut, *sent;
-	__u64 h;
 
-	n = unwind_user(t, pc, sp, bp, at_entry, &flags);
-	if (!n) {
-		count(LEAKD_CNT_STACK_READ_FAILED);
-		return 0;
-	}
 	if (flags & LEAKD_STACK_TRUNCATED)
 		count(LEAKD_CNT_STACK_TRUNCATED);
 	if (flags & LEAKD_STACK_READ_FAILED)
@@ -236,18 +244,48 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 	}
 	h = mix(h, n) | 1;	/* never 0: 0 means "no stack" */
 
+	slot = (__u32)(h >> 20) & (SENT_CACHE_SLOTS - 1);
+	cached = bpf_map_lookup_elem(&sent_cache, &slot);
+	if (cached && *cached == h)
+		return h;
 	cut = flags & LEAKD_STACK_CUT_MARKS;
 	sent = bpf_map_lookup_elem(&stacks_sent, &h);
 	if (sent) {
 		/* Known, unless this walk lacks some of the marks the one sent had. */
-		if ((cut & ~*sent) || cut == *sent)
+		if ((cut & ~*sent) || cut == *sent) {
+			if (cached && !*sent)
+				*cached = h;
 			return h;
+		}
 		*sent = cut;
 	} else if (bpf_map_update_elem(&stacks_sent, &h, &cut, BPF_NOEXIST)) {
 		return h;	/* another CPU sends it */
 	}
-	send_stack(t, h, n, flags);
+	/*
+	 * Cached only once sent, and only complete: a stack lost to a full ring buffer,
+	 * or walked with marks a later walk may lack, is sent again.
+	 */
+	if (send_stack(t, h, n, flags) && cached && !cut)
+		*cached = h;
 	return h;
+}
+
+/*
+ * The stack from user state (pc, sp, bp), deduplicated.  At an allocator's entry
+ * pc is the allocator itself and the caller is found at sp; at a syscall pc is
+ * where the process stopped.
+ */
+static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
+				      bool at_entry)
+{
+	__u32 n, flags = 0;
+
+	n = unwind_user(t, pc, sp, bp, at_entry, &flags);
+	if (!n) {
+		count(LEAKD_CNT_STACK_READ_FAILED);
+		return 0;
+	}
+	return commit_stack(t, n, flags);
 }
 
 static __always_inline int emit_free(__u32 type, __u64 addr)
@@ -445,4 +483,6 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	return 0;
 }
 
+#include "sample.bpf.h"
 #include "watch.bpf.h"
+#include "usdt.bpf.h"

@@ -34,6 +34,35 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);	/* 8 KiB each: only for processes there are */
 } unwind_procs SEC(".maps");
 
+/*
+ * The rows found lately, per CPU, by pc: most stacks repeat their return
+ * addresses, and a hit spares the two binary searches (mapping, then row) that
+ * cost most of a frame.  Valid for one pid and one version (gen) of its
+ * mappings; the check word catches an entry torn by a preempted writer.
+ */
+#define ROW_CACHE_SLOTS 4096
+
+struct row_cache_entry {
+	__u64 pc;
+	__u32 pid, gen;
+	struct leakd_unwind_row row;
+	__u64 check;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ROW_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct row_cache_entry);
+} row_cache SEC(".maps");
+
+static __always_inline __u64 row_cache_check(__u64 pc, __u32 pid, __u32 gen, __u64 row)
+{
+	__u64 h = (pc ^ ((__u64)pid << 32 | gen)) * 0x9e3779b97f4a7c15ULL;
+
+	return (h ^ row) * 0xff51afd7ed558ccdULL | 1;
+}
+
 /* Frames beyond this distance from the stack pointer are not believed. */
 #define MAX_FRAME_SPAN (8ULL << 20)
 
@@ -43,6 +72,7 @@ struct walk {
 	__u64 pc, sp, bp;
 	__u64 ra_addr;			/* where pc was read from */
 	__u64 tramp;			/* the uretprobe trampoline; 0 until looked up */
+	__u32 pid;
 	__u32 n, flags;
 	__u32 exact;			/* pc was interrupted, not a return address */
 	__u32 max;
@@ -153,8 +183,11 @@ static __always_inline void record(struct walk *w, __u64 pc, __u32 flags)
 static long unwind_step(__u32 i, void *data)
 {
 	struct walk *w = data;
-	struct leakd_unwind_row *row = NULL;
+	struct leakd_unwind_row *row = NULL, cached;
 	struct leakd_unwind_map *m = NULL;
+	struct row_cache_entry *ce = NULL;
+	__u32 slot;
+	__u64 rv;
 	__u64 lookup, cfa, ra, bp = w->bp, regs[3];
 	__u8 cfa_kind = LEAKD_CFA_NONE, rbp_rule = LEAKD_RBP_SAME;
 	__s8 rbp_off = 0;
@@ -166,6 +199,18 @@ static long unwind_step(__u32 i, void *data)
 	}
 	/* Return addresses point after the call: the call's own row is the byte before. */
 	lookup = w->exact ? w->pc : w->pc - 1;
+	if (w->proc) {
+		slot = (__u32)((lookup * 0x9e3779b97f4a7c15ULL) >> 52) & (ROW_CACHE_SLOTS - 1);
+		ce = bpf_map_lookup_elem(&row_cache, &slot);
+		if (ce && ce->pc == lookup && ce->pid == w->pid && ce->gen == w->proc->gen) {
+			__builtin_memcpy(&rv, &ce->row, sizeof(rv));
+			if (ce->check == row_cache_check(lookup, w->pid, ce->gen, rv)) {
+				cached = ce->row;
+				row = &cached;
+				goto have_row;
+			}
+		}
+	}
 	if (w->proc) {
 		int mi = unwind_find_map(w->proc, lookup);
 
@@ -187,12 +232,22 @@ static long unwind_step(__u32 i, void *data)
 			__u32 ri = unwind_find_row(f->row_start, f->row_nr, lookup + m->off_base);
 
 			row = bpf_map_lookup_elem(&unwind_rows, &ri);
+			if (row && ce) {
+				__builtin_memcpy(&rv, row, sizeof(rv));
+				ce->check = 0;
+				ce->pc = lookup;
+				ce->pid = w->pid;
+				ce->gen = w->proc->gen;
+				ce->row = *row;
+				ce->check = row_cache_check(lookup, w->pid, w->proc->gen, rv);
+			}
 		} else if (!f || f->row_start != LEAKD_UNWIND_NO_TABLE) {
 			w->flags |= LEAKD_STACK_TABLE_PENDING;
 		}
 	} else if (!w->proc && use_tables) {
 		w->flags |= LEAKD_STACK_TABLE_PENDING;
 	}
+have_row:
 	if (row) {
 		cfa_kind = LEAKD_ROW_CFA(row);
 		rbp_rule = LEAKD_ROW_RBP(row);
@@ -291,8 +346,8 @@ static long unwind_step(__u32 i, void *data)
 static __always_inline __u32 unwind_user(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
 					 bool at_entry, __u32 *ret_flags)
 {
-	struct walk w = { .t = t, .max = max_depth, .sp = sp, .bp = bp };
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct walk w = { .t = t, .max = max_depth, .sp = sp, .bp = bp, .pid = pid };
 	__u64 ra;
 
 	if (at_entry) {

@@ -104,7 +104,7 @@ _leakctl()
 		fi
 		return
 		;;
-	-n | --limit | --min-age | --for | --window | --since)
+	-n | --limit | --min-age | --for | --window | --since | --sample)
 		return
 		;;
 	esac
@@ -127,7 +127,7 @@ _leakctl()
 	snapshot) opts+=" --pid --comm --unit --cgroup --level" ;;
 	diff) opts+=" --pid --comm --unit --cgroup -n --limit --level" ;;
 	timeline) opts+=" -n --limit --window -o --output" ;;
-	trace) opts+=" --pid --comm --unit --for" ;;
+	trace) opts+=" --pid --comm --unit --for --sample --exact" ;;
 	untrace) opts+=" --pid --comm --unit" ;;
 	export) opts="--format --pid --comm --unit --cgroup --level -o --output --by --window" ;;
 	esac

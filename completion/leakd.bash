@@ -54,10 +54,11 @@ _leakd()
 		COMPREPLY=($(compgen -g -- "$cur"))
 		return
 		;;
-	-i | --interval | -n | --top | --min-age | -d | --duration | --max-depth | \
+	-i | --interval | -n | --top | --min-age | -d | --duration | --max-depth | --sample | \
 		--ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
-		--drilldown-for | --drilldown-max | --drilldown-exclude | --untrace-sticky | --max-procs | --max-traced | --max-exited | \
+		--drilldown-for | --drilldown-max | --drilldown-exclude | --untrace-sticky | \
+		--max-procs | --max-traced | --max-sampler | --max-exited | \
 		--exited-min-bytes | --max-rules | --max-clients | --history-points | \
 		--history-series | --max-snapshots | --snapshot-stacks | --metrics-listen | \
 		--metrics-top)
@@ -68,11 +69,11 @@ _leakd()
 
 	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json --format
 		--short-names --output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
-		--unwind-rows --cache-dir --no-cache --frame-pointers --config --socket
+		--unwind-rows --cache-dir --no-cache --sample --frame-pointers --exact --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --drilldown-exclude --untrace-sticky
 		--no-drilldown --trace-all
-		--max-procs --max-traced --max-exited --exited-min-bytes --max-rules
+		--max-procs --max-traced --max-sampler --max-exited --exited-min-bytes --max-rules
 		--max-clients --history-points --history-series --state-dir --max-snapshots
 		--snapshot-stacks --metrics-listen --metrics-top --verbose --help
 		--version --' -- "$cur"))

@@ -176,6 +176,7 @@ enum leakd_counter {
 	LEAKD_DROP_TASK_STORAGE,	/* no per-thread state: allocation lost */
 	LEAKD_DROP_MEMPTR_READ,		/* posix_memalign result unreadable */
 	LEAKD_DROP_RINGBUF_MAP,		/* ring buffer full: a mapping event lost */
+	LEAKD_DROP_SAMPLED_SET,		/* the set of sampled blocks full: a sample lost */
 	LEAKD_DROP__COUNT,		/* end of the drop causes */
 	LEAKD_CNT_STACK_READ_FAILED = LEAKD_DROP__COUNT, /* stack cut short, not lost */
 	LEAKD_CNT_STACK_TRUNCATED,
@@ -184,6 +185,7 @@ enum leakd_counter {
 	LEAKD_CNT_UNWIND_FP_FRAMES,	/* frames walked by frame pointers for want of a table */
 	LEAKD_CNT_UNWIND_PENDING,	/* stacks cut short: a table was not ready */
 	LEAKD_CNT_UNWIND_TRAMPOLINE,	/* uretprobe trampolines mapped back to callers */
+	LEAKD_CNT_SAMPLED,		/* allocations sampled (sampled tracing) */
 	LEAKD_CNT__COUNT,
 };
 

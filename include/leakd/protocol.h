@@ -13,7 +13,8 @@
  * flags of the header first).
  *
  * All integers are in the host's byte order: both ends run on the same machine.
- * Version 2 (1 had a JSON flag where 2 has the format).
+ * Version 2 (1 had a JSON flag where 2 has the format); a trace request of 288
+ * bytes (before its mode) is refused by its size.
  */
 #ifndef LEAKD_PROTOCOL_H
 #define LEAKD_PROTOCOL_H
@@ -116,9 +117,22 @@ struct leakd_req_top {
 	__u32 top_flags;		/* LEAKD_TOP_FLAGS */
 };
 
+/* How a trace request by pid traces: the daemon's default is sampled (512 KiB). */
+enum leakd_trace_mode {
+	LEAKD_TRACE_DEFAULT = 0,	/* the daemon's choice (and always for rules, untrace) */
+	LEAKD_TRACE_SAMPLED = 1,	/* sample_bytes: mean bytes between samples */
+	LEAKD_TRACE_EXACT = 2,		/* every allocator call, even where otel_memory
+					 * probes report */
+	LEAKD_TRACE__MAX,
+};
+
 struct leakd_req_trace {
 	struct leakd_selector sel;	/* one of the three must be given */
 	__u64 duration_ns;		/* 0: until untraced; <= LEAKD_DURATION_MAX */
+	__u32 mode;			/* enum leakd_trace_mode; other than DEFAULT: by pid */
+	__u32 _pad;			/* 0 */
+	__u64 sample_bytes;		/* SAMPLED: LEAKD_SAMPLE_MIN..MAX (leakd/sampling.h);
+					 * else 0 */
 };
 
 /* What to do with snapshots. */
@@ -182,7 +196,7 @@ _Static_assert(sizeof(struct leakd_req_hdr) == 16, "request header layout");
 _Static_assert(sizeof(struct leakd_resp_hdr) == 16, "response header layout");
 _Static_assert(sizeof(struct leakd_selector) == 536, "selector layout");
 _Static_assert(sizeof(struct leakd_req_top) == 576, "top layout");
-_Static_assert(sizeof(struct leakd_req_trace) == 544, "trace layout");
+_Static_assert(sizeof(struct leakd_req_trace) == 560, "trace layout");
 _Static_assert(sizeof(struct leakd_req_snapshot) == 608, "snapshot layout");
 _Static_assert(sizeof(struct leakd_req_diff) == 672, "diff layout");
 _Static_assert(sizeof(struct leakd_req_timeline) == 16, "timeline layout");

@@ -60,7 +60,8 @@ struct leakd_unwind_map {
 
 struct leakd_unwind_proc {
 	__u32 nr;
-	__u32 _pad;
+	__u32 gen;			/* new at every write: rows the walker cached by pc
+					 * for an older one are not used */
 	struct leakd_unwind_map maps[LEAKD_UNWIND_MAX_MAPS];
 };
 

@@ -11,7 +11,20 @@ static inline size_t slot_of(const struct hashtab *h, uint64_t key)
 	key ^= key >> 33;
 	key *= 0xff51afd7ed558ccdULL;
 	key ^= key >> 33;
-	return key & h->mask;
+	key *= 0x9e3779b97f4a7c15ULL;
+	/* Any capacity, not only powers of two: the high bits scaled to it. */
+	return (size_t)(((unsigned __int128)key * h->cap) >> 64);
+}
+
+static inline size_t next_slot(const struct hashtab *h, size_t i)
+{
+	return i + 1 == h->cap ? 0 : i + 1;
+}
+
+/* Steps from slot a forward to slot b, around the end. */
+static inline size_t distance(const struct hashtab *h, size_t a, size_t b)
+{
+	return b >= a ? b - a : b + h->cap - a;
 }
 
 static inline char *entry(const struct hashtab *h, size_t i)
@@ -29,15 +42,13 @@ static inline uint64_t key_at(const struct hashtab *h, size_t i)
 
 int hashtab__init(struct hashtab *h, size_t entry_size, size_t min_capacity)
 {
-	size_t cap = 16;
+	size_t cap = min_capacity > 16 ? min_capacity : 16;
 
-	while (cap < min_capacity)
-		cap <<= 1;
 	h->slots = calloc(cap, entry_size);
 	if (!h->slots)
 		return -ENOMEM;
 	h->entry_size = entry_size;
-	h->mask = cap - 1;
+	h->cap = cap;
 	h->count = 0;
 	return 0;
 }
@@ -49,7 +60,7 @@ void hashtab__destroy(struct hashtab *h)
 	free(h->slots);
 	h->slots = NULL;
 	h->count = 0;
-	h->mask = 0;
+	h->cap = 0;
 }
 
 void *hashtab__get(const struct hashtab *h, uint64_t key)
@@ -59,7 +70,7 @@ void *hashtab__get(const struct hashtab *h, uint64_t key)
 
 	if (!h->slots || !key)
 		return NULL;
-	for (i = slot_of(h, key);; i = (i + 1) & h->mask) {
+	for (i = slot_of(h, key);; i = next_slot(h, i)) {
 		k = key_at(h, i);
 		if (k == key)
 			return entry(h, i);
@@ -74,16 +85,21 @@ static int grow(struct hashtab *h)
 	size_t i;
 	int err;
 
-	err = hashtab__init(&n, h->entry_size, (h->mask + 1) * 2);
+	/*
+	 * By half again, not double: the load stays within [1/2, 3/4], so that an
+	 * entry costs at most twice its size (live allocations are most of leakd's
+	 * memory).
+	 */
+	err = hashtab__init(&n, h->entry_size, h->cap + (h->cap + 1) / 2);
 	if (err)
 		return err;
-	for (i = 0; i <= h->mask; i++) {
+	for (i = 0; i < h->cap; i++) {
 		uint64_t k = key_at(h, i);
 		size_t j;
 
 		if (!k)
 			continue;
-		for (j = slot_of(&n, k); key_at(&n, j); j = (j + 1) & n.mask)
+		for (j = slot_of(&n, k); key_at(&n, j); j = next_slot(&n, j))
 			;
 		memcpy(entry(&n, j), entry(h, i), h->entry_size);
 	}
@@ -102,9 +118,9 @@ void *hashtab__upsert(struct hashtab *h, uint64_t key, bool *ret_new)
 	if (!key)
 		return NULL;
 	/* Keep the load under 3/4 so probe runs stay short. */
-	if ((h->count + 1) * 4 > (h->mask + 1) * 3 && grow(h))
+	if ((h->count + 1) * 4 > h->cap * 3 && grow(h))
 		return NULL;
-	for (i = slot_of(h, key);; i = (i + 1) & h->mask) {
+	for (i = slot_of(h, key);; i = next_slot(h, i)) {
 		k = key_at(h, i);
 		if (k == key) {
 			if (ret_new)
@@ -130,7 +146,7 @@ int hashtab__remove(struct hashtab *h, uint64_t key, void *ret_copy)
 
 	if (!h->slots || !key)
 		return -ENOENT;
-	for (i = slot_of(h, key);; i = (i + 1) & h->mask) {
+	for (i = slot_of(h, key);; i = next_slot(h, i)) {
 		k = key_at(h, i);
 		if (k == key)
 			break;
@@ -140,13 +156,13 @@ int hashtab__remove(struct hashtab *h, uint64_t key, void *ret_copy)
 	if (ret_copy)
 		memcpy(ret_copy, entry(h, i), h->entry_size);
 	/* Backward shift: pull later entries of the run into the hole when allowed. */
-	for (j = (i + 1) & h->mask;; j = (j + 1) & h->mask) {
+	for (j = next_slot(h, i);; j = next_slot(h, j)) {
 		k = key_at(h, j);
 		if (!k)
 			break;
 		home = slot_of(h, k);
 		/* Entry j may move to i only if its home is not in (i, j] cyclically. */
-		if (((j - home) & h->mask) >= ((j - i) & h->mask)) {
+		if (distance(h, home, j) >= distance(h, i, j)) {
 			memcpy(entry(h, i), entry(h, j), h->entry_size);
 			i = j;
 		}
@@ -159,11 +175,11 @@ int hashtab__remove(struct hashtab *h, uint64_t key, void *ret_copy)
 void hashtab__clear(struct hashtab *h)
 {
 	if (h->slots)
-		memset(h->slots, 0, (h->mask + 1) * h->entry_size);
+		memset(h->slots, 0, h->cap * h->entry_size);
 	h->count = 0;
 }
 
 size_t hashtab__memory(const struct hashtab *h)
 {
-	return h->slots ? (h->mask + 1) * h->entry_size : 0;
+	return h->slots ? h->cap * h->entry_size : 0;
 }

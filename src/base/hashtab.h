@@ -3,6 +3,7 @@
  * Open-addressing hash table of fixed-size entries whose first 8 bytes are a
  * non-zero u64 key.  Linear probing with backward-shift deletion: no tombstones,
  * so lookups stay short however much churn passes through (allocations do).
+ * Kept between half and three quarters full.
  */
 #ifndef LEAKD_HASHTAB_H
 #define LEAKD_HASHTAB_H
@@ -14,7 +15,7 @@
 struct hashtab {
 	char *slots;
 	size_t entry_size;
-	size_t mask;		/* capacity - 1; capacity is a power of two */
+	size_t cap;		/* slots, any number */
 	size_t count;
 };
 
@@ -31,7 +32,7 @@ size_t hashtab__memory(const struct hashtab *h);
 
 static inline size_t hashtab__capacity(const struct hashtab *h)
 {
-	return h->slots ? h->mask + 1 : 0;
+	return h->slots ? h->cap : 0;
 }
 
 /* The entry in slot i, or NULL when that slot is empty: for iteration. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "leakd/protocol.h"
+#include "leakd/sampling.h"
 #include "base/units.h"
 #include "present/diff.h"
 #include "present/render.h"
@@ -81,8 +82,10 @@ static void usage(FILE *f)
 	      "      [--since DURATION] [--by bytes|growth] [--window DURATION] [--ages]\n"
 	      "                          the stacks that hold the most outstanding memory,\n"
 	      "                          or that grow the most\n"
-	      "  trace SELECTOR [--for DURATION]\n"
-	      "                          trace the allocator of these processes\n"
+	      "  trace SELECTOR [--for DURATION] [--sample SIZE | --exact]\n"
+	      "                          trace the allocator of these processes (by pid:\n"
+	      "                          sampled every SIZE bytes on average, default 512K,\n"
+	      "                          or every call with --exact)\n"
 	      "  untrace SELECTOR        stop it\n"
 	      "  exited [-n N]           what recently exited processes left allocated\n"
 	      "  export --format pprof|folded|svg [SELECTOR] [--level heap|mapping] [-o FILE]\n"
@@ -234,6 +237,8 @@ struct cmd_opts {
 	uint32_t level;
 	bool level_given;
 	uint64_t min_age_ns, duration_ns;
+	uint32_t mode;			/* enum leakd_trace_mode */
+	uint64_t sample_bytes;
 	uint64_t since_ns, window_ns;
 	uint32_t by;			/* enum leakd_top_by */
 	bool ages;
@@ -241,7 +246,7 @@ struct cmd_opts {
 
 enum {
 	O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT, O_SHORT_NAMES,
-	O_SOCKET, O_OUTPUT, O_CGROUP, O_BY, O_WINDOW, O_SINCE, O_AGES
+	O_SOCKET, O_OUTPUT, O_CGROUP, O_BY, O_WINDOW, O_SINCE, O_AGES, O_SAMPLE, O_EXACT
 };
 
 /* Whether name is one of the space-separated words of allow. */
@@ -279,6 +284,8 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		{ "level", required_argument, NULL, O_LEVEL },
 		{ "min-age", required_argument, NULL, O_MIN_AGE },
 		{ "for", required_argument, NULL, O_FOR },
+		{ "sample", required_argument, NULL, O_SAMPLE },
+		{ "exact", no_argument, NULL, O_EXACT },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "short-names", no_argument, NULL, O_SHORT_NAMES },
@@ -394,6 +401,20 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 			if (err)
 				return err;
 			*(ch == O_FOR ? &c->duration_ns : &c->min_age_ns) = v;
+			break;
+		case O_SAMPLE:
+			if (parse_size(optarg, &v) || v < LEAKD_SAMPLE_MIN || v > LEAKD_SAMPLE_MAX)
+				return usage_error("invalid sampling interval '%s' (16 to 1G bytes)",
+						   optarg);
+			if (c->mode == LEAKD_TRACE_EXACT)
+				return usage_error("give one of --sample and --exact");
+			c->mode = LEAKD_TRACE_SAMPLED;
+			c->sample_bytes = v;
+			break;
+		case O_EXACT:
+			if (c->mode == LEAKD_TRACE_SAMPLED)
+				return usage_error("give one of --sample and --exact");
+			c->mode = LEAKD_TRACE_EXACT;
 			break;
 		case O_WINDOW:
 		case O_SINCE:
@@ -533,14 +554,19 @@ static int cmd_trace_common(int argc, char **argv, bool on)
 {
 	struct leakd_req_trace r = { 0 };
 	struct cmd_opts c;
-	int err = parse_cmd(argc, argv, &c, on ? "pid comm unit for" : "pid comm unit");
+	int err = parse_cmd(argc, argv, &c,
+			    on ? "pid comm unit for sample exact" : "pid comm unit");
 
 	if (err)
 		return err;
 	if (!c.sel.pid && !c.sel.comm[0] && !c.sel.unit[0])
 		return usage_error("give a pid, --comm NAME or --unit UNIT");
+	if (c.mode != LEAKD_TRACE_DEFAULT && !c.sel.pid)
+		return usage_error("--sample and --exact go with a pid");
 	r.sel = c.sel;
 	r.duration_ns = c.duration_ns;
+	r.mode = c.mode;
+	r.sample_bytes = c.sample_bytes;
 	return ask(on ? LEAKD_CMD_TRACE : LEAKD_CMD_UNTRACE, &r, sizeof(r));
 }
 

@@ -27,6 +27,9 @@ static void print_version(void)
 	       f.uprobe_multi ? "uprobe multi-links" : "single uprobes (no multi-links: slower to attach)",
 	       f.syscall_tracepoints ? "syscall tracepoints" :
 				       "syscall tracepoints once tracefs is mounted, else raw syscall exits");
+	printf("sampled tracing (--sample) by %s\n",
+	       f.uprobe_session ? "uprobe sessions (unsampled calls pay no return probe)" :
+				  "entry and return probes (no uprobe sessions in this kernel)");
 }
 
 int main(int argc, char **argv)

@@ -12,6 +12,7 @@
 
 #include "leakd/events.h"
 #include "leakd/protocol.h"
+#include "leakd/sampling.h"
 #include "cli/options.h"
 #include "base/macros.h"
 #include "base/clock.h"
@@ -69,7 +70,7 @@ static const struct opt opts[] = {
 	{ "max-depth", 0, K_U64, OFF(max_depth), 1, LEAKD_MAX_FRAMES, BOTH, "N",
 	  "frames per stack (default 64, at most 128)" },
 	{ "ringbuf-size", 0, K_SPECIAL, OFF(ringbuf_bytes), 4096, 1ULL << 30, BOTH, "SIZE",
-	  "kernel-to-leakd buffer, power of 2 (default 16M)" },
+	  "kernel-to-leakd buffer, power of 2 (default 4M)" },
 	{ "max-allocs", 0, K_U64, OFF(max_allocs), 1, 1ULL << 32, BOTH, "N",
 	  "live allocations kept (default 16777216)" },
 	{ "max-stacks", 0, K_U64, OFF(max_stacks), 1, 1ULL << 24, BOTH, "N",
@@ -77,13 +78,17 @@ static const struct opt opts[] = {
 	{ "max-mappings", 0, K_U64, OFF(max_mappings), 1, 1ULL << 26, BOTH, "N",
 	  "anonymous mappings kept (default 1048576)" },
 	{ "unwind-rows", 0, K_U64, OFF(unwind_rows), 1024, 1ULL << 26, BOTH, "N",
-	  "kernel unwind table rows, 8 B each (default 2097152)" },
+	  "kernel unwind table rows, 8 B each (default 524288)" },
 	{ "cache-dir", 0, K_STRING, OFF(cache_dir), 0, 0, BOTH, "DIR",
 	  "unwind table cache (default /var/cache/leakd)" },
 	{ "no-cache", 0, K_SPECIAL, 0, 0, 0, BOTH, NULL,
 	  "build unwind tables afresh, keep none" },
+	{ "sample", 0, K_SIZE, OFF(sample_bytes), LEAKD_SAMPLE_MIN, LEAKD_SAMPLE_MAX, IN_CLI,
+	  "SIZE", "sample one allocation per SIZE bytes on average" },
 	{ "frame-pointers", 0, K_FLAG, OFF(frame_pointers), 0, 0, BOTH, NULL,
 	  "walk stacks by frame pointers only (cheaper)" },
+	{ "exact", 0, K_FLAG, OFF(exact), 0, 0, IN_CLI, NULL,
+	  "probe the allocator even where a sampler reports" },
 	{ "config", 'c', K_SPECIAL, 0, 0, 0, IN_CLI, "FILE",
 	  "daemon: config file (default " LEAKD_CONFIG_PATH ")" },
 	{ "socket", 0, K_STRING, OFF(socket), 0, 0, BOTH, "PATH",
@@ -128,6 +133,8 @@ static const struct opt opts[] = {
 	  "daemon: processes watched (default 32768)" },
 	{ "max-traced", 0, K_U64, OFF(max_traced), 1, 4096, BOTH, "N",
 	  "processes traced at once (default 64)" },
+	{ "max-sampler", 0, K_U64, OFF(max_sampler), 0, 4096, BOTH, "N",
+	  "daemon: processes traced through their otel_memory probes, besides (default 64)" },
 	{ "max-exited", 0, K_U64, OFF(max_exited), 0, 4096, BOTH, "N",
 	  "daemon: exited processes kept (default 64)" },
 	{ "exited-min-bytes", 0, K_SIZE, OFF(exited_min_bytes), 0, 0, BOTH, "SIZE",
@@ -188,11 +195,12 @@ void options__defaults(struct leakd_options *o)
 	o->interval_ns = 10 * NSEC_PER_SEC;
 	o->top = 10;
 	o->max_depth = LEAKD_DEFAULT_FRAMES;
-	o->ringbuf_bytes = 16 << 20;
+	/* Both mapped into leakd whole (the ring twice): they are most of its resident size. */
+	o->ringbuf_bytes = 4 << 20;
 	o->max_allocs = 16 << 20;
 	o->max_stacks = 256 << 10;
 	o->max_mappings = 1 << 20;
-	o->unwind_rows = 2 << 20;
+	o->unwind_rows = 512 << 10;
 	o->cache_dir = "/var/cache/leakd";
 	o->config = LEAKD_CONFIG_PATH;
 	o->socket = "/run/leakd/leakd.sock";
@@ -214,6 +222,7 @@ void options__defaults(struct leakd_options *o)
 	o->drilldown_max = 2;
 	o->max_procs = 32768;
 	o->max_traced = 64;
+	o->max_sampler = 64;
 	o->max_exited = 64;
 	o->exited_min_bytes = 1 << 20;
 	o->max_rules = 1024;

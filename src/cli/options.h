@@ -59,6 +59,9 @@ struct leakd_options {
 	uint64_t unwind_rows;		/* the kernel's unwind table budget, in rows */
 	const char *cache_dir;		/* unwind tables built before; NULL: none */
 	bool frame_pointers;		/* no unwind tables: frame pointers only */
+	uint64_t sample_bytes;		/* ad hoc: sample allocations every this many bytes
+					 * on average; 0: trace every call */
+	bool exact;			/* allocator probes even where otel_memory probes are */
 	/* The daemon. */
 	const char *config;		/* NULL: no configuration file */
 	const char *socket;
@@ -82,6 +85,8 @@ struct leakd_options {
 	bool trace_all;			/* allocator tracing of every process (test hosts) */
 	uint64_t max_procs;		/* processes watched */
 	uint64_t max_traced;		/* processes traced at once */
+	uint64_t max_sampler;		/* daemon: processes traced through their otel_memory
+					 * probes, found by itself, apart from max_traced */
 	uint64_t max_exited;		/* summaries of exited processes kept */
 	uint64_t exited_min_bytes;	/* held or grown: an exit worth keeping */
 	uint64_t max_rules;		/* trace rules at once */

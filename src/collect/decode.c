@@ -120,8 +120,18 @@ static int apply(struct decoder *d, const union record *r, size_t size)
 		return -ESRCH;
 	switch (h->type) {
 	case LEAKD_EV_ALLOC:
-		proc_mem__alloc(p, h->tid, h->aux, r->alloc.addr, r->alloc.size, r->alloc.stack_id,
-				r->alloc.old_addr, h->ts);
+		if (!r->alloc.weight) {
+			proc_mem__alloc(p, h->tid, h->aux, r->alloc.addr, r->alloc.size,
+					r->alloc.stack_id, r->alloc.old_addr, h->ts);
+			return 0;
+		}
+		/*
+		 * A sample, the kernel's or a process's own sampler's (otel_memory):
+		 * it stands for weight bytes, p = size / weight (the model counts a
+		 * weight below size as the block itself).
+		 */
+		proc_mem__alloc_sampled(p, h->aux, r->alloc.addr, r->alloc.size, r->alloc.weight,
+					r->alloc.stack_id, r->alloc.old_addr, h->ts);
 		return 0;
 	case LEAKD_EV_FREE:
 		proc_mem__dealloc(p, h->tid, r->free.addr);

@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,23 +15,28 @@
 #include "base/hashtab.h"
 #include "leakd.skel.h"
 #include "collect/probes.h"
+#include "leakd/sampling.h"
 #include "base/procmaps.h"
 #include "collect/tracer.h"
 #include "stacks/unwinder.h"
 #include "base/macros.h"
 
-/* One allocator object attached in one process. */
+/* One allocator object (or one object with otel_memory probes) attached in one process. */
 struct attachment {
 	dev_t dev;
 	uint64_t inode;
+	bool usdt;		/* its otel_memory probes, not its allocator entry points */
 	struct tracer_object info;
 	struct bpf_link **links;
 	size_t nr_links;
+	int *fds;		/* links made without libbpf (uprobe sessions) */
+	size_t nr_fds;
 	struct attachment *next;
 };
 
 struct traced_proc {
 	uint64_t pid;		/* hashtab key */
+	uint64_t sample;	/* sampling interval in bytes; 0: every call */
 	struct attachment *objects;
 };
 
@@ -48,12 +54,22 @@ struct plan {
 
 #define MAX_PLANS 4096
 
+/* The otel_memory probes a file has, by device and inode: most have none. */
+struct usdt_plan {
+	uint64_t key;
+	dev_t dev;
+	uint64_t inode;
+	int nr;
+};
+
 struct tracer {
 	struct leakd_bpf *skel;
 	bool multi;		/* uprobe multi-links */
+	bool session;		/* uprobe sessions: sampled calls alone pay the return */
 	bool tracefs;		/* per-syscall tracepoints (else raw syscall exit) */
 	struct hashtab procs;	/* struct traced_proc */
 	struct hashtab plans;	/* struct plan */
+	struct hashtab usdt_plans; /* struct usdt_plan */
 	struct bpf_link **tp_links;	/* of attach_tracepoints: ours to destroy */
 	size_t nr_tp_links;
 };
@@ -131,6 +147,79 @@ static bool probe_uprobe_multi(void)
 	return link < 0 && err == -EBADF;
 }
 
+/*
+ * The kernel's BPF_TRACE_UPROBE_SESSION (6.13): newer than the UAPI headers and
+ * libbpf leakd builds with, so set by number and attached by a raw bpf() call.
+ */
+#define ATTACH_UPROBE_SESSION 57
+
+/* A uprobe multi-link with the attach type given; the fd or -errno. */
+static int link_create_uprobe_multi(int prog, int type, pid_t pid, const char *path,
+				    const unsigned long *offs, const __u64 *cookies, size_t n)
+{
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.link_create.prog_fd = prog;
+	attr.link_create.attach_type = type;
+	attr.link_create.uprobe_multi.path = (__u64)(unsigned long)path;
+	attr.link_create.uprobe_multi.offsets = (__u64)(unsigned long)offs;
+	attr.link_create.uprobe_multi.cookies = (__u64)(unsigned long)cookies;
+	attr.link_create.uprobe_multi.cnt = n;
+	attr.link_create.uprobe_multi.pid = pid;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Whether the kernel takes uprobe sessions: a session link to a directory fails
+ * with EBADF once the attach type is known (else EINVAL).
+ */
+static bool probe_uprobe_session(void)
+{
+	static const struct bpf_insn insns[] = {
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },	/* r0 = 0 */
+		{ .code = 0x95 },				/* exit */
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, popts, .expected_attach_type = ATTACH_UPROBE_SESSION);
+	unsigned long offset = 0;
+	__u64 cookie = 0;
+	int prog, link;
+
+	if (getenv("LEAKD_NO_UPROBE_SESSION"))
+		return false;	/* tests: the fallback on a kernel that has sessions */
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, ARRAY_SIZE(insns), &popts);
+	if (prog < 0)
+		return false;
+	link = link_create_uprobe_multi(prog, ATTACH_UPROBE_SESSION, 0, "/", &offset, &cookie, 1);
+	if (link >= 0)
+		close(link);
+	close(prog);
+	return link == -EBADF;
+}
+
+/* The sampled allocator programs: a session, or entry and return probes. */
+static void set_sample_programs(struct tracer *t)
+{
+	__typeof__(t->skel->progs) *p = &t->skel->progs;
+
+	bpf_program__set_autoload(p->alloc_sample, t->session);
+	bpf_program__set_autoload(p->alloc_sample_enter, !t->session);
+	bpf_program__set_autoload(p->alloc_sample_exit, !t->session);
+	if (t->session)
+		bpf_program__set_expected_attach_type(p->alloc_sample, ATTACH_UPROBE_SESSION);
+}
+
+static bool is_alloc_prog(const struct tracer *t, const struct bpf_program *prog)
+{
+	const __typeof__(t->skel->progs) *p = &t->skel->progs;
+
+	return prog == p->alloc_enter || prog == p->alloc_exit || prog == p->free_enter ||
+	       prog == p->alloc_sample || prog == p->alloc_sample_enter ||
+	       prog == p->alloc_sample_exit || prog == p->free_sample;
+}
+
 /* The syscall tracepoints, or else the raw syscall entry and exit: one set loads. */
 static void set_syscall_programs(struct tracer *t)
 {
@@ -160,8 +249,8 @@ static int attach_tracepoints(struct tracer *t)
 	if (!t->tp_links)
 		return -ENOMEM;
 	bpf_object__for_each_program(prog, t->skel->obj) {
-		if (!bpf_program__autoload(prog) || prog == t->skel->progs.alloc_enter ||
-		    prog == t->skel->progs.alloc_exit || prog == t->skel->progs.free_enter)
+		if (!bpf_program__autoload(prog) || is_alloc_prog(t, prog) ||
+		    prog == t->skel->progs.otel_alloc || prog == t->skel->progs.otel_free)
 			continue;
 		/* Links made this way are not the skeleton's: tracer__free destroys them. */
 		l = bpf_program__attach(prog);
@@ -177,6 +266,7 @@ void tracer__features(struct tracer_features *ret)
 	ret->btf = !access("/sys/kernel/btf/vmlinux", R_OK);
 	ret->uprobes = !access("/sys/bus/event_source/devices/uprobe/type", R_OK);
 	ret->uprobe_multi = probe_uprobe_multi();
+	ret->uprobe_session = ret->uprobe_multi && probe_uprobe_session();
 	ret->syscall_tracepoints = tracefs_there();
 }
 
@@ -191,9 +281,12 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	err = hashtab__init(&t->procs, sizeof(struct traced_proc), 16);
 	if (!err)
 		err = hashtab__init(&t->plans, sizeof(struct plan), 64);
+	if (!err)
+		err = hashtab__init(&t->usdt_plans, sizeof(struct usdt_plan), 64);
 	if (err)
 		goto fail;
 	t->multi = probe_uprobe_multi();
+	t->session = t->multi && probe_uprobe_session();
 	t->tracefs = have_tracefs();
 	t->skel = leakd_bpf__open();
 	if (!t->skel) {
@@ -211,12 +304,21 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	bpf_map__set_max_entries(t->skel->maps.unwind_procs,
 				 opts->unwind_procs ? opts->unwind_procs : opts->max_procs);
 	bpf_map__set_max_entries(t->skel->maps.unwind_rows, opts->unwind_rows);
+	/* libbpf takes one USDT spec per probe attached: two per sampler, a few per process. */
+	bpf_map__set_max_entries(t->skel->maps.__bpf_usdt_specs,
+				 opts->max_procs * 8 < 65536 ? opts->max_procs * 8 : 65536);
 	if (!t->multi) {
 		/* Plain uprobes: the same programs, attached through perf events. */
 		bpf_program__set_expected_attach_type(t->skel->progs.alloc_enter, 0);
 		bpf_program__set_expected_attach_type(t->skel->progs.alloc_exit, 0);
 		bpf_program__set_expected_attach_type(t->skel->progs.free_enter, 0);
+		bpf_program__set_expected_attach_type(t->skel->progs.alloc_sample_enter, 0);
+		bpf_program__set_expected_attach_type(t->skel->progs.alloc_sample_exit, 0);
+		bpf_program__set_expected_attach_type(t->skel->progs.free_sample, 0);
 	}
+	bpf_map__set_max_entries(t->skel->maps.sampled, opts->max_sampled ? opts->max_sampled :
+							 1 << 18);
+	set_sample_programs(t);
 	set_syscall_programs(t);
 	err = leakd_bpf__load(t->skel);
 	if (err)
@@ -241,7 +343,10 @@ static void detach_objects(struct traced_proc *p)
 		next = a->next;
 		for (i = 0; i < a->nr_links; i++)
 			bpf_link__destroy(a->links[i]);
+		for (i = 0; i < a->nr_fds; i++)
+			close(a->fds[i]);
 		free(a->links);
+		free(a->fds);
 		free(a);
 	}
 	p->objects = NULL;
@@ -259,6 +364,7 @@ void tracer__free(struct tracer *t)
 			detach_objects(p);
 	hashtab__destroy(&t->procs);
 	hashtab__destroy(&t->plans);
+	hashtab__destroy(&t->usdt_plans);
 	for (i = 0; i < t->nr_tp_links; i++)
 		bpf_link__destroy(t->tp_links[i]);
 	free(t->tp_links);
@@ -285,6 +391,11 @@ const char *tracer__mechanism(const struct tracer *t)
 	return t->multi ? "uprobe_multi" : "uprobe";
 }
 
+const char *tracer__sample_mechanism(const struct tracer *t)
+{
+	return t->session ? "uprobe sessions" : "entry and return probes";
+}
+
 const char *tracer__syscall_mechanism(const struct tracer *t)
 {
 	return t->tracefs ? "syscall tracepoints" : "raw syscall exit";
@@ -303,6 +414,22 @@ static int add_link(struct attachment *a, struct bpf_link *l)
 	}
 	a->links = nl;
 	a->links[a->nr_links++] = l;
+	return 0;
+}
+
+static int add_fd(struct attachment *a, int fd)
+{
+	int *nf;
+
+	if (fd < 0)
+		return fd;
+	nf = realloc(a->fds, (a->nr_fds + 1) * sizeof(*nf));
+	if (!nf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	a->fds = nf;
+	a->fds[a->nr_fds++] = fd;
 	return 0;
 }
 
@@ -337,12 +464,13 @@ static int attach_single(struct attachment *a, pid_t pid, const char *path,
 }
 
 static int attach_sites(struct tracer *t, struct attachment *a, pid_t pid, const char *path,
-			const struct probe_site *sites, size_t n)
+			const struct probe_site *sites, size_t n, uint64_t sample)
 {
 	unsigned long alloc_offs[PROBES_MAX_SITES], free_offs[PROBES_MAX_SITES];
 	__u64 alloc_cookies[PROBES_MAX_SITES], free_cookies[PROBES_MAX_SITES];
-	struct bpf_program *enter = t->skel->progs.alloc_enter, *exit = t->skel->progs.alloc_exit;
-	struct bpf_program *free_prog = t->skel->progs.free_enter;
+	__typeof__(t->skel->progs) *p = &t->skel->progs;
+	struct bpf_program *enter = p->alloc_enter, *exit = p->alloc_exit;
+	struct bpf_program *free_prog = p->free_enter;
 	size_t i, na = 0, nf = 0;
 	int err;
 
@@ -352,8 +480,24 @@ static int attach_sites(struct tracer *t, struct attachment *a, pid_t pid, const
 			free_cookies[nf++] = sites[i].fn;
 		} else {
 			alloc_offs[na] = sites[i].offset;
-			alloc_cookies[na++] = sites[i].fn;
+			alloc_cookies[na++] = LEAKD_SAMPLE_COOKIE(sites[i].fn, sample);
 		}
+	}
+	if (sample) {
+		free_prog = p->free_sample;
+		enter = p->alloc_sample_enter;
+		exit = p->alloc_sample_exit;
+	}
+	if (sample && t->session) {
+		err = 0;
+		if (na)
+			err = add_fd(a, link_create_uprobe_multi(bpf_program__fd(p->alloc_sample),
+								 ATTACH_UPROBE_SESSION, pid, path,
+								 alloc_offs, alloc_cookies, na));
+		if (!err)
+			err = attach_multi(t, a, pid, path, free_prog, free_offs, free_cookies, nf,
+					   false);
+		return err;
 	}
 	/* Return probes first: an entry without its return would leave calls in flight. */
 	if (t->multi) {
@@ -376,12 +520,12 @@ static int attach_sites(struct tracer *t, struct attachment *a, pid_t pid, const
 	return err;
 }
 
-static bool attached(const struct traced_proc *p, const struct map_entry *e)
+static bool attached(const struct traced_proc *p, const struct map_entry *e, bool usdt)
 {
 	const struct attachment *a;
 
 	for (a = p->objects; a; a = a->next)
-		if (a->dev == e->dev && a->inode == e->inode)
+		if (a->dev == e->dev && a->inode == e->inode && a->usdt == usdt)
 			return true;
 	return false;
 }
@@ -432,7 +576,7 @@ static int attach_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 	a->info.nr_sites = n;
 	for (i = 0; i < (size_t)n; i++)
 		a->info.nr_emulated += sites[i].emulated;
-	err = attach_sites(t, a, pid, path, sites, n);
+	err = attach_sites(t, a, pid, path, sites, n, p->sample);
 	if (err) {
 		struct traced_proc tmp = { .objects = a };
 
@@ -444,7 +588,37 @@ static int attach_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 	return 1;
 }
 
-int tracer__attach(struct tracer *t, pid_t pid)
+/* Forgets the sampled blocks of pid still in the kernel's set. */
+static void forget_sampled(struct tracer *t, pid_t pid)
+{
+	struct { __u32 pid, pad; __u64 addr; } key, next, *batch = NULL;
+	int fd = bpf_map__fd(t->skel->maps.sampled);
+	size_t n = 0, cap = 0, i;
+	void *prev = NULL;
+
+	/* Collected first: deleting while walking a hash map restarts the walk. */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (next.pid != (__u32)pid)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 64;
+			void *nb = realloc(batch, nc * sizeof(*batch));
+
+			if (!nb)
+				break;
+			batch = nb;
+			cap = nc;
+		}
+		batch[n++] = next;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &batch[i]);
+	free(batch);
+}
+
+int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample)
 {
 	struct proc_maps maps;
 	struct traced_proc *p;
@@ -467,10 +641,16 @@ int tracer__attach(struct tracer *t, pid_t pid)
 		hashtab__remove(&t->procs, pid, NULL);
 		goto out;
 	}
+	if (!is_new && p->sample != sample) {
+		/* Another interval (or exact): the probes carry it, so they are made again. */
+		detach_objects(p);
+		forget_sampled(t, pid);
+	}
+	p->sample = sample;
 	for (i = 0; i < maps.n; i++) {
 		const struct map_entry *e = &maps.v[i];
 
-		if (!e->exec || !map_entry__is_file(e) || attached(p, e))
+		if (!e->exec || !map_entry__is_file(e) || attached(p, e, false))
 			continue;
 		err = attach_object(t, p, pid, e);
 		if (err < 0)
@@ -493,6 +673,8 @@ void tracer__detach(struct tracer *t, pid_t pid)
 	if (!p)
 		return;
 	detach_objects(p);
+	if (p->sample)
+		forget_sampled(t, pid);
 	hashtab__remove(&t->procs, pid, NULL);
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
 }
@@ -534,7 +716,10 @@ int tracer__counters(const struct tracer *t, uint64_t *ret)
 uint64_t tracer__missed_runs(const struct tracer *t)
 {
 	struct bpf_program *progs[] = { t->skel->progs.alloc_enter, t->skel->progs.alloc_exit,
-					t->skel->progs.free_enter };
+					t->skel->progs.free_enter, t->skel->progs.alloc_sample,
+					t->skel->progs.alloc_sample_enter,
+					t->skel->progs.alloc_sample_exit, t->skel->progs.free_sample,
+					t->skel->progs.otel_alloc, t->skel->progs.otel_free };
 	uint64_t missed = 0;
 	size_t i;
 
@@ -556,6 +741,7 @@ static const char *const counter_names[LEAKD_CNT__COUNT] = {
 	[LEAKD_DROP_TASK_STORAGE] = "task_storage",
 	[LEAKD_DROP_MEMPTR_READ] = "memptr_read",
 	[LEAKD_DROP_RINGBUF_MAP] = "ringbuf_map",
+	[LEAKD_DROP_SAMPLED_SET] = "sampled_set",
 	[LEAKD_CNT_STACK_READ_FAILED] = "stack_read_failed",
 	[LEAKD_CNT_STACK_TRUNCATED] = "stack_truncated",
 	[LEAKD_CNT_STALE_INFLIGHT] = "stale_inflight",
@@ -563,6 +749,7 @@ static const char *const counter_names[LEAKD_CNT__COUNT] = {
 	[LEAKD_CNT_UNWIND_FP_FRAMES] = "unwind_fp_frames",
 	[LEAKD_CNT_UNWIND_PENDING] = "unwind_table_pending",
 	[LEAKD_CNT_UNWIND_TRAMPOLINE] = "unwind_trampolines",
+	[LEAKD_CNT_SAMPLED] = "sampled_allocs",
 };
 
 const char *tracer__counter_name(unsigned int c)
@@ -570,3 +757,178 @@ const char *tracer__counter_name(unsigned int c)
 	return c < LEAKD_CNT__COUNT && counter_names[c] ? counter_names[c] : NULL;
 }
 
+
+uint64_t tracer__sample(const struct tracer *t, pid_t pid)
+{
+	const struct traced_proc *p = hashtab__get(&t->procs, pid);
+
+	return p ? p->sample : 0;
+}
+
+/* ---- otel_memory USDT probes (in-process samplers) ---- */
+
+#define OTEL_PROVIDER "otel_memory"
+
+/* The otel_memory probes of a mapped file: a count, 0 for none; cached by file. */
+static int usdt_probes_of(struct tracer *t, pid_t pid, const struct map_entry *e)
+{
+	uint64_t key = (((uint64_t)e->dev << 32) ^ e->inode) * 0x9e3779b97f4a7c15ULL | 1;
+	struct usdt_plan *plan = hashtab__get(&t->usdt_plans, key);
+	char path[128];
+	int n, err;
+
+	if (plan && plan->dev == e->dev && plan->inode == e->inode)
+		return plan->nr;
+	err = map_entry__open_path(e, pid, path, sizeof(path));
+	if (err)
+		return err;
+	n = elf_usdt_count(path, OTEL_PROVIDER);
+	if (n == -ENOENT)
+		return -ESRCH;
+	if (n < 0)
+		return 0;	/* not an ELF file, or unreadable: nothing to attach */
+	if (!plan && t->usdt_plans.count < MAX_PLANS &&
+	    (plan = hashtab__upsert(&t->usdt_plans, key, NULL))) {
+		plan->dev = e->dev;
+		plan->inode = e->inode;
+		plan->nr = n;
+	}
+	return n;
+}
+
+int tracer__usdt_objects(struct tracer *t, pid_t pid)
+{
+	struct proc_maps maps;
+	size_t i;
+	int err, n = 0;
+
+	err = procmaps__read(pid, &maps);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	for (i = 0; i < maps.n; i++) {
+		const struct map_entry *e = &maps.v[i];
+
+		if (!e->exec || !map_entry__is_file(e))
+			continue;
+		err = usdt_probes_of(t, pid, e);
+		if (err < 0)
+			goto out;
+		n += err > 0;
+	}
+	err = n;
+out:
+	procmaps__destroy(&maps);
+	return err;
+}
+
+/* The bpf cookie of an otel_memory probe: see usdt.bpf.h. */
+#define USDT_COOKIE_IN_PROGRAM 1
+
+/* Whether the mapped file is the process's program (its probes keep every frame). */
+static bool is_program(pid_t pid, const struct map_entry *e)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return !stat(path, &st) && st.st_ino == e->inode && st.st_dev == e->dev;
+}
+
+/* Attaches both probes of one object; the free probe may be missing, the alloc one not. */
+static int attach_usdt_object(struct tracer *t, struct traced_proc *p, pid_t pid,
+			      const struct map_entry *e, int nr)
+{
+	LIBBPF_OPTS(bpf_usdt_opts, o);
+	struct attachment *a;
+	struct bpf_link *l;
+	char path[128];
+	int err;
+
+	err = map_entry__open_path(e, pid, path, sizeof(path));
+	if (err)
+		return err;
+	o.usdt_cookie = is_program(pid, e) ? USDT_COOKIE_IN_PROGRAM : 0;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->dev = e->dev;
+	a->inode = e->inode;
+	a->usdt = true;
+	snprintf(a->info.path, sizeof(a->info.path), "%s", e->path);
+	a->info.nr_sites = nr;
+	a->info.usdt = true;
+	/* The free probe first: an allocation seen without its free would look leaked. */
+	l = bpf_program__attach_usdt(t->skel->progs.otel_free, pid, path, OTEL_PROVIDER, "free",
+				     &o);
+	if (l)
+		err = add_link(a, l);
+	else if (errno != ENOENT)
+		err = -errno;
+	if (!err)
+		err = add_link(a, bpf_program__attach_usdt(t->skel->progs.otel_alloc, pid, path,
+							   OTEL_PROVIDER, "alloc", &o));
+	if (err) {
+		struct traced_proc tmp = { .objects = a };
+
+		detach_objects(&tmp);
+		return err;
+	}
+	a->next = p->objects;
+	p->objects = a;
+	return 1;
+}
+
+int tracer__attach_usdt(struct tracer *t, pid_t pid)
+{
+	struct proc_maps maps;
+	struct traced_proc *p;
+	bool is_new;
+	size_t i;
+	int err, n, added = 0, nr_objects = 0;
+	__u32 key = pid;
+	__u8 one = 1;
+
+	err = procmaps__read(pid, &maps);
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	p = hashtab__upsert(&t->procs, pid, &is_new);
+	if (!p) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (is_new && bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY)) {
+		err = -errno;
+		hashtab__remove(&t->procs, pid, NULL);
+		goto out;
+	}
+	for (i = 0; i < maps.n; i++) {
+		const struct map_entry *e = &maps.v[i];
+
+		if (!e->exec || !map_entry__is_file(e) || attached(p, e, true))
+			continue;
+		n = usdt_probes_of(t, pid, e);
+		if (n > 0)
+			n = attach_usdt_object(t, p, pid, e, n);
+		if (n < 0) {
+			err = n;
+			goto done;
+		}
+		added += n;
+	}
+	err = added;
+done:
+	for (const struct attachment *a = p->objects; a; a = a->next)
+		nr_objects += a->usdt;
+	if (!nr_objects && (err >= 0 || is_new)) {
+		/* Nothing of ours there: leave the process as it was. */
+		if (is_new) {
+			hashtab__remove(&t->procs, pid, NULL);
+			bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
+		}
+		if (err >= 0)
+			err = -ENOENT;
+	}
+out:
+	procmaps__destroy(&maps);
+	return err;
+}

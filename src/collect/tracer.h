@@ -25,6 +25,8 @@ struct tracer_opts {
 	bool frame_pointers;		/* walk by frame pointers only, no tables */
 	bool watch_all;			/* memory syscalls of every process, not just traced */
 	uint32_t unwind_procs;		/* processes with unwind tables at once */
+	uint32_t max_sampled;		/* sampled blocks live at once, all processes;
+					 * 0: the default (262144) */
 };
 
 struct unwinder_maps;
@@ -34,6 +36,8 @@ struct tracer_object {
 	char path[256];			/* as the process sees it */
 	unsigned int nr_sites;
 	unsigned int nr_emulated;	/* sites on an instruction the kernel emulates */
+	bool usdt;			/* otel_memory probes (nr_sites of them), not the
+					 * allocator's entry points */
 };
 
 /*
@@ -43,7 +47,7 @@ struct tracer_object {
 int tracer__check(const char **ret_why);
 /* What this kernel offers, as leakd would use it (for --version). */
 struct tracer_features {
-	bool btf, uprobes, uprobe_multi, syscall_tracepoints;
+	bool btf, uprobes, uprobe_multi, uprobe_session, syscall_tracepoints;
 };
 
 void tracer__features(struct tracer_features *ret);
@@ -56,16 +60,41 @@ int tracer__events_fd(const struct tracer *t);
 void tracer__unwind_maps(const struct tracer *t, struct unwinder_maps *ret);
 /* "uprobe_multi" or "uprobe": how allocator probes attach on this kernel. */
 const char *tracer__mechanism(const struct tracer *t);
+/*
+ * "uprobe sessions" or "entry and return probes": how sampled tracing runs (with
+ * sessions an unsampled call pays the entry probe alone).
+ */
+const char *tracer__sample_mechanism(const struct tracer *t);
 /* "syscall tracepoints" or "raw syscall exit": how mmap is watched. */
 const char *tracer__syscall_mechanism(const struct tracer *t);
 
 /*
  * Attaches the allocator probes to every allocator object the process maps that
- * is not attached yet.  Returns how many objects were newly attached; -ENOENT
+ * is not attached yet.  sample: 0 traces every call exactly; else the mean
+ * interval in bytes between sampled allocations (LEAKD_SAMPLE_MIN to
+ * LEAKD_SAMPLE_MAX, include/leakd/sampling.h), whose records carry a weight.
+ * Called again with another interval, the probes are made again (and the sampled
+ * blocks the kernel knew forgotten): the caller resets the allocator-level figures
+ * (proc_mem__untrace).  Returns how many objects were newly attached; -ENOENT
  * when the process maps no allocator at all, -ESRCH when it is gone.
  */
-int tracer__attach(struct tracer *t, pid_t pid);
+int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample);
+/* The sampling interval pid is traced with; 0: exact (or not traced). */
+uint64_t tracer__sample(const struct tracer *t, pid_t pid);
 void tracer__detach(struct tracer *t, pid_t pid);
+
+/*
+ * The otel_memory USDT probes of in-process samplers (leakd's libleakd-sampler.so
+ * or any program that emits them): alloc(ptr, size, weight) and free(ptr), sent as
+ * weighted allocations and frees.  tracer__usdt_objects tells how many objects
+ * mapped in pid carry such probes (0: none; -ESRCH: gone), reading each file once.
+ * tracer__attach_usdt attaches to those not attached yet (libraries dlopen'd later
+ * are found by calling it again, as tracer__attach is called again for allocators)
+ * and returns how many were newly attached; -ENOENT when the process has none,
+ * -ESRCH when it is gone.  tracer__detach removes them with the rest.
+ */
+int tracer__usdt_objects(struct tracer *t, pid_t pid);
+int tracer__attach_usdt(struct tracer *t, pid_t pid);
 /* The objects attached in pid, up to max; returns their number. */
 size_t tracer__objects(const struct tracer *t, pid_t pid, struct tracer_object *ret, size_t max);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +49,13 @@ void histories__sample(struct histories *hs, const struct proc_mem *p, uint64_t 
 
 		for (int l = 0; l < LEVEL__COUNT; l++) {
 			uint64_t key = series_key(p->pid, i, l);
-			uint64_t v[HIST__VALUES] = { st->level[l].live_bytes,
-						     st->level[l].live_count };
+			uint64_t v[HIST__VALUES];
+			double b, c, sb, sc;
+
+			/* A sampled stack's history is of its estimates (exact part included). */
+			proc_stack__live(st, l, &b, &c, &sb, &sc);
+			v[HIST_BYTES] = b > 0 ? (uint64_t)llround(b) : 0;
+			v[HIST_COUNT] = c > 0 ? (uint64_t)llround(c) : 0;
 			struct stack_series *s = hashtab__get(&hs->series, key);
 			bool is_new;
 

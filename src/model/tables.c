@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,9 @@
 
 #define PAGE_SIZE 4096ULL
 #define PAGE_UP(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
+
+/* 32 bytes in a table at most 3/4 and at least 1/2 full: at most 64 per live block. */
+_Static_assert(sizeof(struct live_alloc) == 32, "live_alloc size");
 
 struct proc_slot {
 	uint64_t pid;
@@ -64,6 +68,7 @@ static void free_stacks(struct proc_mem *p)
 
 	for (i = 0; i < p->nr_stacks; i++) {
 		free(p->stacks[i]->frames);
+		free(p->stacks[i]->est);
 		free(p->stacks[i]);
 	}
 	p->tables->nr_stacks -= p->nr_stacks;
@@ -99,6 +104,9 @@ static void clear_allocs(struct proc_mem *p)
 	hashtab__clear(&p->parked);
 	hashtab__clear(&p->cached);
 	p->live_bytes = p->live_count = 0;
+	p->tables->nr_allocs -= p->sampled.count;
+	hashtab__clear(&p->sampled);
+	memset(&p->live_est, 0, sizeof(p->live_est));
 }
 
 static void proc_mem_destroy(struct proc_mem *p)
@@ -117,6 +125,7 @@ static void proc_mem_destroy(struct proc_mem *p)
 	hashtab__destroy(&p->parked);
 	hashtab__destroy(&p->cached);
 	hashtab__destroy(&p->moving);
+	hashtab__destroy(&p->sampled);
 	free(p);
 }
 
@@ -156,6 +165,7 @@ struct proc_mem *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_ti
 	if (hashtab__init(&p->allocs, sizeof(struct live_alloc), 16) ||
 	    hashtab__init(&p->stack_index, sizeof(struct stack_slot), 16) ||
 	    hashtab__init(&p->parked, sizeof(struct parked), 16) ||
+	    hashtab__init(&p->sampled, sizeof(struct sampled_alloc), 16) ||
 	    hashtab__init(&p->cached, sizeof(struct cached_block), 16) ||
 	    hashtab__init(&p->moving, sizeof(struct moving), 16))
 		goto fail;
@@ -190,10 +200,12 @@ size_t tables__memory(const struct tables *t)
 
 		total += sizeof(*p) + hashtab__memory(&p->allocs) +
 			 hashtab__memory(&p->stack_index) + hashtab__memory(&p->parked) +
+			 hashtab__memory(&p->sampled) +
 			 hashtab__memory(&p->cached) +
 			 p->cap_stacks * sizeof(*p->stacks) + p->cap_maps * sizeof(*p->maps);
 		for (j = 0; j < p->nr_stacks; j++)
-			total += sizeof(struct proc_stack) + p->stacks[j]->nr_frames * sizeof(struct stack_frame);
+			total += sizeof(struct proc_stack) + p->stacks[j]->nr_frames * sizeof(struct stack_frame) +
+				 (p->stacks[j]->est ? sizeof(struct stack_estimates) : 0);
 	}
 	return total;
 }
@@ -438,14 +450,63 @@ void proc_mem__alloc(struct proc_mem *p, uint32_t tid, uint32_t fn, uint64_t add
 	insert(p, &a);
 }
 
+/* What one sampled block adds to (sign 1) or takes from (sign -1) an estimate. */
+static void estimate_add(struct estimate *e, const struct sampled_alloc *a, double sign)
+{
+	double w = a->weight, c = a->size ? w / a->size : 1;
+
+	e->bytes += sign * w;
+	e->count += sign * c;
+	e->var_bytes += sign * w * (w - a->size);
+	e->var_count += sign * c * (c - 1);
+}
+
+static struct stack_estimates *stack_est(struct proc_mem *p, uint32_t index)
+{
+	struct proc_stack *s;
+
+	if (index >= p->nr_stacks)
+		return NULL;
+	s = p->stacks[index];
+	if (!s->est)
+		s->est = calloc(1, sizeof(*s->est));
+	return s->est;
+}
+
+/* A sampled block leaves the live figures (freed, or the table is full). */
+static void release_sampled(struct proc_mem *p, const struct sampled_alloc *a)
+{
+	struct stack_estimates *se = a->stack < p->nr_stacks ? p->stacks[a->stack]->est : NULL;
+
+	estimate_add(&p->live_est, a, -1);
+	if (se) {
+		estimate_add(&se->live, a, -1);
+		se->samples_live--;
+	}
+}
+
+static bool take_sampled(struct proc_mem *p, uint64_t addr, struct sampled_alloc *ret)
+{
+	if (!p->sampled.count || hashtab__remove(&p->sampled, addr, ret))
+		return false;
+	p->tables->nr_allocs--;
+	return true;
+}
+
 void proc_mem__dealloc(struct proc_mem *p, uint32_t tid, uint64_t addr)
 {
+	struct sampled_alloc sa;
 	struct parked *pk;
 	struct live_alloc a;
 
 	if (take(p, addr, &a)) {
 		release(p, &a);
 		cache_put(p, addr, a.size);
+		return;
+	}
+	if (take_sampled(p, addr, &sa)) {
+		release_sampled(p, &sa);
+		p->total_sample_frees++;
 		return;
 	}
 	/* realloc(p, 0) frees through free(): that block is parked, not lost. */
@@ -458,6 +519,67 @@ void proc_mem__dealloc(struct proc_mem *p, uint32_t tid, uint64_t addr)
 		return;
 	}
 	p->notes.unmatched_frees++;
+}
+
+void proc_mem__alloc_sampled(struct proc_mem *p, uint32_t fn, uint64_t addr, uint64_t size,
+			     uint64_t weight, uint64_t stack_id, uint64_t old_addr, uint64_t ts)
+{
+	struct sampled_alloc a = { .addr = addr, .size = size, .weight = weight, .ts = ts,
+				   .fn = fn }, old, *slot;
+	struct stack_estimates *se;
+
+	if (old_addr)
+		proc_mem__dealloc(p, 0, old_addr);
+	if (!addr)
+		return;
+	if (a.weight < a.size)
+		a.weight = a.size;	/* stands for itself at least */
+	a.stack = stack_lookup(p, stack_id);
+	if (a.stack != UINT32_MAX && (p->stacks[a.stack]->flags & STACK_OVERFLOW))
+		p->losses.stacks_merged++;
+	if (take_sampled(p, addr, &old)) {
+		p->notes.replaced_allocs++;
+		release_sampled(p, &old);
+	}
+	p->total_samples++;
+	estimate_add(&p->total_est, &a, 1);
+	se = stack_est(p, a.stack);
+	if (se)
+		estimate_add(&se->total, &a, 1);
+	if (a.stack != UINT32_MAX) {
+		if (!p->stacks[a.stack]->first_ts)
+			p->stacks[a.stack]->first_ts = ts;
+		p->stacks[a.stack]->last_ts = ts;
+	}
+	if (p->tables->nr_allocs >= p->tables->limits.max_allocs ||
+	    !(slot = hashtab__upsert(&p->sampled, addr, NULL))) {
+		p->losses.allocs_dropped++;
+		return;
+	}
+	*slot = a;
+	p->tables->nr_allocs++;
+	estimate_add(&p->live_est, &a, 1);
+	if (se) {
+		estimate_add(&se->live, &a, 1);
+		se->samples_live++;
+	}
+}
+
+bool proc_mem__sampled(const struct proc_mem *p)
+{
+	return p->sample_interval || p->total_samples;
+}
+
+void proc_stack__live(const struct proc_stack *s, enum level l, double *ret_bytes,
+		      double *ret_count, double *ret_se_bytes, double *ret_se_count)
+{
+	const struct estimate *e = l == LEVEL_HEAP && s->est ? &s->est->live : NULL;
+
+	*ret_bytes = s->level[l].live_bytes + (e ? e->bytes : 0);
+	*ret_count = s->level[l].live_count + (e ? e->count : 0);
+	/* Sums of many signed terms may end a hair below zero. */
+	*ret_se_bytes = e && e->var_bytes > 0 ? sqrt(e->var_bytes) : 0;
+	*ret_se_count = e && e->var_count > 0 ? sqrt(e->var_count) : 0;
 }
 
 void proc_mem__realloc_begin(struct proc_mem *p, uint32_t tid, uint64_t addr)
@@ -923,6 +1045,8 @@ void proc_mem__exec(struct proc_mem *p)
 	clear_maps(p);
 	free_stacks(p);
 	p->total_allocs = p->total_frees = 0;
+	p->total_samples = p->total_sample_frees = 0;
+	memset(&p->total_est, 0, sizeof(p->total_est));
 	memset(&p->losses, 0, sizeof(p->losses));
 	memset(&p->notes, 0, sizeof(p->notes));
 	p->exec_count++;
@@ -933,7 +1057,12 @@ void proc_mem__untrace(struct proc_mem *p)
 	uint32_t i;
 
 	clear_allocs(p);
-	for (i = 0; i < p->nr_stacks; i++)
+	for (i = 0; i < p->nr_stacks; i++) {
 		memset(&p->stacks[i]->level[LEVEL_HEAP], 0, sizeof(struct stack_stats));
+		free(p->stacks[i]->est);
+		p->stacks[i]->est = NULL;
+	}
 	p->total_allocs = p->total_frees = 0;
+	p->total_samples = p->total_sample_frees = 0;
+	memset(&p->total_est, 0, sizeof(p->total_est));
 }

@@ -55,6 +55,23 @@ struct stack_stats {
 	uint64_t freed_bytes, freed_count;
 };
 
+/*
+ * What sampled allocations (records with a weight) stand for: Horvitz-Thompson
+ * sums of bytes and counts, unbiased, and unbiased estimates of their variance.
+ * A sampled block of size s and weight w (= s/p) adds w bytes, c = w/s blocks,
+ * w(w - s) to var_bytes and c(c - 1) to var_count; a freed one takes them back.
+ */
+struct estimate {
+	double bytes, count;
+	double var_bytes, var_count;
+};
+
+/* A stack's estimates at the allocator level; only stacks with sampled blocks have them. */
+struct stack_estimates {
+	struct estimate live, total;
+	uint64_t samples_live;		/* sampled blocks behind live */
+};
+
 struct proc_stack {
 	uint64_t id;
 	uint32_t flags;
@@ -64,6 +81,7 @@ struct proc_stack {
 	uint64_t first_ts, last_ts;		/* first and latest use */
 	uint32_t owner;				/* who owns its mappings, + 1; 0: not known yet
 						 * (set by who names the frames) */
+	struct stack_estimates *est;		/* NULL: no sampled block seen */
 };
 
 struct live_alloc {
@@ -74,6 +92,17 @@ struct live_alloc {
 	uint32_t fn;		/* enum leakd_fn */
 };
 
+/* A live sampled block: what it stands for travels with it. */
+struct sampled_alloc {
+	uint64_t addr;		/* hashtab key */
+	uint64_t size;
+	uint64_t weight;	/* bytes it stands for */
+	uint64_t ts;
+	uint32_t stack;
+	uint32_t fn;
+};
+
+/* Flags of a mapping: the kernel's LEAKD_MAP_*. */
 /* Flags of a mapping: the kernel's LEAKD_MAP_* and this. */
 #define MAPPING_BRK (1u << 16)	/* a piece of the brk heap, counted at LEVEL_BRK */
 
@@ -115,6 +144,12 @@ struct proc_mem {
 	uint64_t total_allocs, total_frees;
 	struct hashtab allocs;		/* struct live_alloc */
 	struct hashtab parked;		/* struct parked: blocks inside realloc, by tid */
+	/* Sampled blocks, apart from the exact ones (their figures are estimates). */
+	uint64_t sample_interval;	/* mean bytes between samples, when known; 0: exact
+					 * or given by the weights alone */
+	struct hashtab sampled;		/* struct sampled_alloc */
+	struct estimate live_est, total_est;
+	uint64_t total_samples, total_sample_frees;
 	struct hashtab cached;		/* struct cached_block: small blocks freed and not
 					 * allocated since, which a thread's cache may hold */
 	/* Mapping level. */
@@ -164,6 +199,18 @@ void proc_mem__alloc(struct proc_mem *p, uint32_t tid, uint32_t fn, uint64_t add
 		 uint64_t stack_id, uint64_t old_addr, uint64_t ts);
 void proc_mem__dealloc(struct proc_mem *p, uint32_t tid, uint64_t addr);
 void proc_mem__realloc_begin(struct proc_mem *p, uint32_t tid, uint64_t addr);
+/*
+ * A sampled allocation: it stands for weight bytes (>= size) and weight/size
+ * blocks.  From any sampler (the kernel's, a process's own probes).  old_addr: a
+ * block it replaces (realloc), freed first.  Frees go through proc_mem__dealloc.
+ */
+void proc_mem__alloc_sampled(struct proc_mem *p, uint32_t fn, uint64_t addr, uint64_t size,
+			     uint64_t weight, uint64_t stack_id, uint64_t old_addr, uint64_t ts);
+/* Whether any figure of p is an estimate (a sampled block was ever seen, or p is sampled). */
+bool proc_mem__sampled(const struct proc_mem *p);
+/* Live figures of stack s at level l: exact part plus estimates; standard errors in ret_se. */
+void proc_stack__live(const struct proc_stack *s, enum level l, double *ret_bytes,
+		      double *ret_count, double *ret_se_bytes, double *ret_se_count);
 
 /* Mapping level. */
 void proc_mem__mmap(struct proc_mem *p, uint64_t addr, uint64_t len, uint64_t stack_id, uint32_t flags,

@@ -78,6 +78,12 @@ static void stack_fields(struct json *j, const struct stack_snap *st, bool whole
 	json_hex(j, "id", st->id);
 	json_u64(j, "bytes", st->bytes);
 	json_u64(j, level_words(st->level)->count_key, st->count);
+	if (st->samples) {
+		/* bytes and count are estimates from this many sampled blocks. */
+		json_double(j, "bytes_se", st->se_bytes);
+		json_double(j, st->level == LEVEL_HEAP ? "allocs_se" : "mappings_se", st->se_count);
+		json_u64(j, "samples", st->samples);
+	}
 	json_u64(j, "total_bytes", st->stats.total_bytes);
 	json_u64(j, "total_count", st->stats.total_count);
 	json_u64(j, "freed_bytes", st->stats.freed_bytes);
@@ -164,10 +170,19 @@ static void report(struct json *j, const struct report_snap *r)
 	json_bool(j, "complete", r->complete);
 	json_u64(j, "min_age_ns", r->min_age_ns);
 	json_u64(j, "traced_ns", r->traced_ns);
+	json_str(j, "mode", r->sampled ? "sampled" : "exact");
 	json_u64(j, "live_bytes", r->live_bytes);
 	json_u64(j, "live_allocs", r->live_allocs);
 	json_u64(j, "total_allocs", r->total_allocs);
 	json_u64(j, "total_frees", r->total_frees);
+	json_u64(j, "sampled_allocs", r->sampled_allocs);
+	if (r->sampled) {
+		/* The figures above are estimates; sampled_live counts sampled blocks. */
+		json_u64(j, "sample_interval", r->sample_interval);
+		json_double(j, "live_bytes_se", r->live_bytes_se);
+		json_double(j, "live_allocs_se", r->live_allocs_se);
+		json_u64(j, "sampled_live", r->sampled_live);
+	}
 	json_bool(j, "from_start", r->from_start);
 	json_u64(j, "unmatched_frees", r->notes.unmatched_frees);
 	json_u64(j, "refreed_frees", r->notes.refreed_frees);
@@ -205,7 +220,9 @@ static void status(struct json *j, const struct status_snap *s)
 	json_str(j, "uprobes", s->uprobes);
 	json_str(j, "syscalls", s->syscalls);
 	json_str(j, "unwinding", s->eh_frame ? "eh_frame" : "frame_pointer");
+	json_str(j, "sampling", s->sampling);
 	json_object_end(j);
+	json_u64(j, "trace_sample_bytes", s->sample_bytes);
 	json_object_begin(j, "processes");
 	json_u64(j, "watched", s->watched);
 	json_u64(j, "traced", s->traced);
@@ -347,6 +364,9 @@ static void ps(struct json *j, const struct ps_snap *s)
 		json_str(j, "cgroup", r->cgroup);
 		json_str(j, "container", r->container[0] ? r->container : NULL);
 		json_str(j, "traced", trace_kind_name(r->traced));
+		json_str(j, "sampling", r->sampling);
+		if (r->sample_bytes)
+			json_u64(j, "sample_bytes", r->sample_bytes);
 		json_str(j, "unwind", r->unwind);
 		json_u64(j, "traced_live_bytes", r->traced_live_bytes);
 		json_object_end(j);

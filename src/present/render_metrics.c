@@ -98,14 +98,25 @@ static void processes(FILE *f, const struct metrics_snap *m)
 		fputs("} 1\n", f);
 	}
 	head(f, "leakd_process_traced", "gauge",
-	     "1 when the process's allocator is traced, with how it came to be traced.");
+	     "1 when the process's allocator is traced, with how it came to be traced and how "
+	     "it is traced: sampler (its own otel_memory probes), sampled, exact, or none.");
 	for (i = 0; i < n; i++) {
 		const struct ps_row *r = &m->ps->rows[i];
+		bool traced = r->traced != TRACE_KIND_NONE;
 
 		fputs("leakd_process_traced{", f);
 		proc_labels(f, r);
-		label(f, "how", trace_kind_name(r->traced), true);
-		fprintf(f, "} %d\n", r->traced != TRACE_KIND_NONE);
+		label(f, "how", trace_kind_name(r->traced), false);
+		label(f, "sampling", traced && r->sampling ? r->sampling : "none", true);
+		fprintf(f, "} %d\n", traced);
+	}
+	head(f, "leakd_process_sample_interval_bytes", "gauge",
+	     "Mean bytes allocated between samples of a traced process (0: every allocation, "
+	     "or the weights of its own probes).");
+	for (i = 0; i < n; i++) {
+		fputs("leakd_process_sample_interval_bytes{", f);
+		proc_labels(f, &m->ps->rows[i]);
+		fprintf(f, "} %" PRIu64 "\n", m->ps->rows[i].sample_bytes);
 	}
 }
 

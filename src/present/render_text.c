@@ -132,10 +132,17 @@ static void stack(FILE *f, const struct stack_snap *st, bool short_names)
 			fprintf(f, " (container %.12s)", st->container);
 		fprintf(f, ", %s: ", level_name(st->level));
 	}
-	fprintf(f, "%" PRIu64 " bytes %sin %" PRIu64 " %s from stack "
-		   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
-		st->bytes, brk ? "of heap growth (brk) " : "", st->count, w->count_text,
-		st->stats.total_count, w->did, st->stats.freed_count);
+	if (st->samples)
+		fprintf(f, "%" PRIu64 " ± %.0f bytes in %" PRIu64 " ± %.0f allocations from stack "
+			   "(estimated from %" PRIu64 " sampled; about %" PRIu64 " allocated, %"
+			   PRIu64 " freed since tracing began)\n",
+			st->bytes, st->se_bytes, st->count, st->se_count, st->samples,
+			st->stats.total_count, st->stats.freed_count);
+	else
+		fprintf(f, "%" PRIu64 " bytes %sin %" PRIu64 " %s from stack "
+			   "(%" PRIu64 " %s, %" PRIu64 " freed since tracing began)\n",
+			st->bytes, brk ? "of heap growth (brk) " : "", st->count, w->count_text,
+			st->stats.total_count, w->did, st->stats.freed_count);
 	if (brk)
 		fputs("\t[growth attribution: the call that grew the heap, not who holds its "
 		      "blocks]\n", f);
@@ -166,6 +173,26 @@ static void losses(FILE *f, const struct loss_snap *l)
 	fputc('\n', f);
 }
 
+/* How the figures came to be: every allocation, or a sample of them. */
+static void mode(FILE *f, const struct report_snap *r)
+{
+	char every[32];
+
+	if (!r->sampled) {
+		fputs("  exact: every allocation traced\n", f);
+		return;
+	}
+	if (r->sample_interval)
+		fprintf(f, "  sampled every %s on average (%" PRIu64 " sampled blocks live): "
+			   "figures are estimates ± standard error\n",
+			fmt_bytes(r->sample_interval, every, sizeof(every)), r->sampled_live);
+	else
+		fprintf(f, "  sampled by the process's own probes (%" PRIu64 " sampled blocks live): "
+			   "figures are estimates ± standard error\n", r->sampled_live);
+	fprintf(f, "  live: ± %.0f bytes, ± %.0f allocations; %" PRIu64 " allocations sampled "
+		   "in all\n", r->live_bytes_se, r->live_allocs_se, r->sampled_allocs);
+}
+
 static void report(FILE *f, const struct report_snap *r, bool short_names)
 {
 	char when[32], live[32], mapped[32], brk[32], rsv[32];
@@ -180,6 +207,7 @@ static void report(FILE *f, const struct report_snap *r, bool short_names)
 		when, r->pid, r->comm, r->final ? ", final report" : "", r->reason ? " at " : "",
 		r->reason ? r->reason : "", fmt_bytes(r->live_bytes, live, sizeof(live)),
 		r->live_allocs, r->total_allocs, r->total_frees);
+	mode(f, r);
 	if (!r->complete)
 		losses(f, &r->losses);
 	if (r->notes.refreed_frees)
@@ -230,10 +258,15 @@ static void status(FILE *f, const struct status_snap *s)
 	fprintf(f, "leakd %s, up %" PRIu64 " s\n", s->version, s->uptime_s);
 	fprintf(f, "kernel: %s probes, %s, %s unwinding\n", s->uprobes, s->syscalls,
 		s->eh_frame ? ".eh_frame" : "frame-pointer");
+	fprintf(f, "sampling: by %s; traces by pid and drill-down sampled every %s by default, "
+		   "rules exact; otel_memory probes used where a process has them\n",
+		s->sampling, fmt_bytes(s->sample_bytes, a, sizeof(a)));
 	fprintf(f, "processes: %" PRIu64 " watched, %" PRIu64 " traced (%" PRIu64 " manual, %"
-		   PRIu64 " rule, %" PRIu64 " auto, %" PRIu64 " all), %" PRIu64 " exited kept\n",
+		   PRIu64 " rule, %" PRIu64 " auto, %" PRIu64 " all, %" PRIu64 " sampler), %" PRIu64
+		   " exited kept\n",
 		s->watched, s->traced, s->traced_by[TRACE_KIND_MANUAL], s->traced_by[TRACE_KIND_RULE],
-		s->traced_by[TRACE_KIND_AUTO], s->traced_by[TRACE_KIND_ALL], s->exited_kept);
+		s->traced_by[TRACE_KIND_AUTO], s->traced_by[TRACE_KIND_ALL],
+		s->traced_by[TRACE_KIND_SAMPLER], s->exited_kept);
 	fprintf(f, "drill-down: %s, %s in %" PRIu64 " s steadily, %" PRIu64 " at once for %" PRIu64
 		   " s; %" PRIu64 " started, %" PRIu64 " excluded\n",
 		s->drilldown.on ? "on" : "off", fmt_bytes(s->drilldown.bytes, a, sizeof(a)),
@@ -315,20 +348,27 @@ static void ps(FILE *f, const struct ps_snap *s)
 {
 	size_t i;
 
-	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %10s %12s %-9s %-9s %-8s %-7s %10s %-12s "
-		   "%s\n",
+	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %10s %12s %-9s %-9s %-8s %-16s %-7s %10s "
+		   "%-12s %s\n",
 		"PID", "UID", "COMM", "RSS", "ANON", "MAPPED", "RESERVED", "HEAP", "GROWTH/H", "TREND",
-		"GROWS-IN", "TRACED", "UNWIND", "TRACED-HEAP", "CONTAINER", "UNIT");
+		"GROWS-IN", "TRACED", "SAMPLING", "UNWIND", "TRACED-HEAP", "CONTAINER", "UNIT");
 	for (i = 0; i < s->n; i++) {
 		const struct ps_row *r = &s->rows[i];
-		char a[16], b[16], m[16], v[16], h[16], t[16], g[24];
+		char a[16], b[16], m[16], v[16], h[16], t[16], g[24], how[32], every[16];
 
 		/* No rate from too little history: a dash, not an extrapolation. */
 		if (r->growth == TREND_UNKNOWN)
 			snprintf(g, sizeof(g), "-");
 		else
 			signed_bytes((int64_t)r->growth_per_hour, g, sizeof(g));
+		/* "sampled/512.0 KiB": the interval with the mode (its bytes in JSON). */
+		if (r->sample_bytes)
+			snprintf(how, sizeof(how), "%s/%s", r->sampling,
+				 fmt_bytes(r->sample_bytes, every, sizeof(every)));
+		else
+			snprintf(how, sizeof(how), "%s", r->sampling ? r->sampling : "-");
 		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %10s %12s %-9s %-9s %-8s "
+			   "%-16s "
 			   "%-7s %10s %-12.12s %s\n",
 			r->pid, r->uid, r->comm, fmt_bytes(r->rss_bytes, a, sizeof(a)),
 			fmt_bytes(r->anon_bytes, b, sizeof(b)),
@@ -336,7 +376,7 @@ static void ps(FILE *f, const struct ps_snap *s)
 			fmt_bytes(r->reserved_bytes, v, sizeof(v)),
 			fmt_bytes(r->heap_bytes, h, sizeof(h)), g, trend_class__name(r->growth),
 			r->growth_in_known ? runtime__key(r->growth_in) : "-",
-			trace_kind_name(r->traced), r->unwind,
+			trace_kind_name(r->traced), how, r->unwind,
 			fmt_bytes(r->traced_live_bytes, t, sizeof(t)),
 			r->container[0] ? r->container : "-", r->unit);
 	}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,10 +74,19 @@ static int offer(struct ranking *r, const struct report_row *row)
 	return 0;
 }
 
-/* Bytes and count per stack of what is old enough: one pass over the level's data. */
-static uint64_t *aged_figures(const struct ranking *r, const struct proc_mem *p, enum level l)
+/* Per stack: bytes, count, their variances, samples (estimates for sampled blocks). */
+#define AGED_FIELDS 5
+
+static bool too_young(const struct ranking *r, uint64_t ts)
 {
-	uint64_t *aged = calloc(p->nr_stacks ? 2 * p->nr_stacks : 1, sizeof(*aged));
+	return ts > r->now_ns || r->now_ns - ts < r->min_age_ns || ts < r->since_ns;
+}
+
+/* The figures per stack of what is old enough: one pass over the level's data. */
+static double *aged_figures(const struct ranking *r, const struct proc_mem *p, enum level l)
+{
+	double *aged = calloc(p->nr_stacks ? AGED_FIELDS * p->nr_stacks : 1, sizeof(*aged));
+	const struct sampled_alloc *sa;
 	const struct live_alloc *a;
 	uint32_t i;
 	size_t k;
@@ -85,11 +95,22 @@ static uint64_t *aged_figures(const struct ranking *r, const struct proc_mem *p,
 		return NULL;
 	if (l == LEVEL_HEAP) {
 		hashtab__for_each(&p->allocs, k, a) {
-			if (a->stack >= p->nr_stacks || a->ts > r->now_ns ||
-			    r->now_ns - a->ts < r->min_age_ns || a->ts < r->since_ns)
+			if (a->stack >= p->nr_stacks || too_young(r, a->ts))
 				continue;
-			aged[2 * a->stack] += a->size;
-			aged[2 * a->stack + 1]++;
+			aged[AGED_FIELDS * a->stack] += a->size;
+			aged[AGED_FIELDS * a->stack + 1]++;
+		}
+		hashtab__for_each(&p->sampled, k, sa) {
+			double w = sa->weight, c = sa->size ? w / sa->size : 1, *f;
+
+			if (sa->stack >= p->nr_stacks || too_young(r, sa->ts))
+				continue;
+			f = &aged[AGED_FIELDS * sa->stack];
+			f[0] += w;
+			f[1] += c;
+			f[2] += w * (w - sa->size);
+			f[3] += c * (c - 1);
+			f[4]++;
 		}
 		return aged;
 	}
@@ -101,15 +122,21 @@ static uint64_t *aged_figures(const struct ranking *r, const struct proc_mem *p,
 		if (m->stack >= p->nr_stacks || (m->flags & LEAKD_MAP_RESERVED) ||
 		    m->ts > r->now_ns || r->now_ns - m->ts < r->min_age_ns || m->ts < r->since_ns)
 			continue;
-		aged[2 * m->stack] += m->end - m->start;
-		aged[2 * m->stack + 1]++;
+		aged[AGED_FIELDS * m->stack] += m->end - m->start;
+		aged[AGED_FIELDS * m->stack + 1]++;
 	}
 	return aged;
 }
 
+/* A figure rounded for a row: sums of signed terms may end a hair off. */
+static uint64_t whole(double v)
+{
+	return v > 0.5 ? (uint64_t)llround(v) : 0;
+}
+
 int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l)
 {
-	uint64_t *aged = NULL;
+	double *aged = NULL, b, c, sb, sc;
 	uint32_t k;
 	int err = 0;
 
@@ -122,9 +149,27 @@ int ranking__add(struct ranking *r, const struct proc_mem *p, enum level l)
 		struct report_row row = { .proc = p, .stack = p->stacks[k], .level = l,
 					  .index = k };
 
-		row.bytes = aged ? aged[2 * k] : row.stack->level[l].live_bytes;
-		row.count = aged ? aged[2 * k + 1] : row.stack->level[l].live_count;
-		if (row.count || (r->with_freed && row.stack->level[l].total_count))
+		if (aged) {
+			const double *f = &aged[AGED_FIELDS * k];
+
+			b = f[0];
+			c = f[1];
+			sb = f[2] > 0 ? sqrt(f[2]) : 0;
+			sc = f[3] > 0 ? sqrt(f[3]) : 0;
+			row.samples = f[4];
+		} else {
+			proc_stack__live(row.stack, l, &b, &c, &sb, &sc);
+			if (l == LEVEL_HEAP && row.stack->est)
+				row.samples = row.stack->est->samples_live;
+		}
+		row.bytes = whole(b);
+		row.count = whole(c);
+		row.se_bytes = sb;
+		row.se_count = sc;
+		if (row.count || row.bytes ||
+		    (r->with_freed && (row.stack->level[l].total_count ||
+				       (l == LEVEL_HEAP && row.stack->est &&
+					row.stack->est->total.count > 0))))
 			err = offer(r, &row);
 	}
 	free(aged);
@@ -185,10 +230,17 @@ int report__gather(const struct report_opts *o, const struct report_meta *m,
 	ret->complete = !report__incomplete(m, p);
 	ret->min_age_ns = o->min_age_ns;
 	ret->traced_ns = m->traced_ns;
-	ret->live_bytes = p->live_bytes;
-	ret->live_allocs = p->live_count;
-	ret->total_allocs = p->total_allocs;
-	ret->total_frees = p->total_frees;
+	/* Sampled blocks add what they stand for: the figures become estimates. */
+	ret->live_bytes = p->live_bytes + whole(p->live_est.bytes);
+	ret->live_allocs = p->live_count + whole(p->live_est.count);
+	ret->total_allocs = p->total_allocs + p->total_samples;
+	ret->total_frees = p->total_frees + p->total_sample_frees;
+	ret->sampled = proc_mem__sampled(p);
+	ret->sample_interval = p->sample_interval;
+	ret->live_bytes_se = p->live_est.var_bytes > 0 ? sqrt(p->live_est.var_bytes) : 0;
+	ret->live_allocs_se = p->live_est.var_count > 0 ? sqrt(p->live_est.var_count) : 0;
+	ret->sampled_live = p->sampled.count;
+	ret->sampled_allocs = p->total_samples;
 	ret->notes = p->notes;
 	ret->nr_stacks = p->nr_stacks;
 	memcpy(ret->losses.counters, m->counters, sizeof(ret->losses.counters));

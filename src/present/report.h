@@ -26,6 +26,9 @@ struct report_row {
 	enum level level;
 	uint32_t index;			/* of stack in proc->stacks */
 	uint64_t bytes, count;		/* outstanding, older than the minimum age */
+	/* Sampled blocks among them: the figures are estimates with these standard errors. */
+	uint64_t samples;
+	double se_bytes, se_count;
 };
 
 /*

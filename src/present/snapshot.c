@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@ const char *trace_kind_name(enum trace_kind k)
 	static const char *const names[TRACE_KIND__COUNT] = {
 		[TRACE_KIND_NONE] = "no", [TRACE_KIND_MANUAL] = "manual",
 		[TRACE_KIND_RULE] = "rule", [TRACE_KIND_AUTO] = "auto", [TRACE_KIND_ALL] = "all",
+		[TRACE_KIND_SAMPLER] = "sampler",
 	};
 
 	return (unsigned int)k < ARRAY_SIZE(names) ? names[k] : "?";
@@ -158,6 +160,15 @@ int stack_list__add(struct stack_list *list, struct symbolizer *s, const struct 
 	n->bytes = r->bytes;
 	n->count = r->count;
 	n->stats = st->level[r->level];
+	n->samples = r->samples;
+	n->se_bytes = r->se_bytes;
+	n->se_count = r->se_count;
+	if (r->level == LEVEL_HEAP && st->est) {
+		n->stats.total_bytes += st->est->total.bytes > 0.5 ?
+					(uint64_t)llround(st->est->total.bytes) : 0;
+		n->stats.total_count += st->est->total.count > 0.5 ?
+					(uint64_t)llround(st->est->total.count) : 0;
+	}
 	if (st->nr_frames) {
 		n->frames = calloc(st->nr_frames, sizeof(*n->frames));
 		if (!n->frames)

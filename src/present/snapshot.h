@@ -57,7 +57,11 @@ struct stack_snap {
 	uint64_t id;
 	uint32_t flags;			/* STACK_* and LEAKD_STACK_* */
 	uint64_t bytes, count;		/* outstanding (old enough) */
-	struct stack_stats stats;	/* of the stack at this level, ever */
+	/* Sampled blocks among them: bytes and count are estimates with these standard errors. */
+	uint64_t samples;
+	double se_bytes, se_count;
+	struct stack_stats stats;	/* of the stack at this level, ever (totals estimated
+					 * where samples) */
 	bool trace_ended;		/* heap level, tracing over: later frees unseen */
 	bool has_trend;			/* its history says how it grows */
 	struct trend trend;
@@ -94,6 +98,15 @@ struct report_snap {
 	uint64_t min_age_ns;
 	uint64_t traced_ns;		/* how long the process has been traced; 0: unknown */
 	uint64_t live_bytes, live_allocs, total_allocs, total_frees;
+	/*
+	 * Sampled (in the kernel, or by the process's own otel_memory probes): the
+	 * figures above are estimates, with these standard errors.
+	 */
+	bool sampled;
+	uint64_t sample_interval;	/* mean bytes between samples; 0: given by the weights */
+	double live_bytes_se, live_allocs_se;
+	uint64_t sampled_live;		/* sampled blocks live */
+	uint64_t sampled_allocs;	/* samples ever recorded */
 	struct proc_notes notes;
 	uint64_t nr_stacks;
 	struct loss_snap losses;
@@ -111,6 +124,7 @@ enum trace_kind {
 	TRACE_KIND_RULE,		/* a rule (--comm/--unit) matched */
 	TRACE_KIND_AUTO,		/* drill-down on steady growth */
 	TRACE_KIND_ALL,			/* --trace-all */
+	TRACE_KIND_SAMPLER,		/* its otel_memory probes, found by the daemon */
 	TRACE_KIND__COUNT,
 };
 const char *trace_kind_name(enum trace_kind k);
@@ -139,6 +153,8 @@ struct status_snap {
 	const char *version;
 	uint64_t uptime_s;
 	const char *uprobes, *syscalls;
+	const char *sampling;		/* how sampled tracing runs (tracer__sample_mechanism) */
+	uint64_t sample_bytes;		/* the default interval of pid traces and drill-down */
 	bool eh_frame;			/* unwinding by tables, else by frame pointers */
 	uint64_t watched, traced, traced_by[TRACE_KIND__COUNT], exited_kept;
 	struct {
@@ -208,6 +224,9 @@ struct ps_row {
 	bool growth_in_known;		/* the mappings that grow have an owner */
 	enum runtime_kind growth_in;	/* whose memory grows most (V8 heap, native heap, ...) */
 	enum trace_kind traced;
+	const char *sampling;		/* traced: "sampler" (its otel_memory probes),
+					 * "sampled" (in the kernel), "exact"; else "-" */
+	uint64_t sample_bytes;		/* "sampled": mean bytes between samples */
 	const char *unwind;		/* "ready", "pending", "none" */
 	uint64_t traced_live_bytes;
 };

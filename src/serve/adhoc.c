@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct adhoc {
 	uint64_t traced_ns;	/* when tracing began (CLOCK_MONOTONIC) */
 	bool is_child;
 	bool forwarded;		/* a first signal was passed on to the command */
+	bool said_tracing;	/* the "tracing pid" line was logged */
 	const char *stop;	/* why tracing ended, once it has */
 	int sigfd, pidfd, epfd;
 };
@@ -45,9 +47,14 @@ static void log_objects(struct adhoc *a)
 	size_t n, i;
 
 	n = tracer__objects(pipeline__tracer(a->pl), a->pid, objs, ARRAY_SIZE(objs));
-	for (i = 0; i < n; i++)
-		log_info("pid %d: %u probes in %s (%u without single-step)", (int)a->pid,
-			 objs[i].nr_sites, objs[i].path, objs[i].nr_emulated);
+	for (i = 0; i < n; i++) {
+		if (objs[i].usdt)
+			log_info("pid %d: %u otel_memory probes in %s", (int)a->pid,
+				 objs[i].nr_sites, objs[i].path);
+		else
+			log_info("pid %d: %u probes in %s (%u without single-step)", (int)a->pid,
+				 objs[i].nr_sites, objs[i].path, objs[i].nr_emulated);
+	}
 }
 
 static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint32_t aux)
@@ -61,6 +68,8 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 		log_info("pid %d called exec: its tables start afresh", (int)pid);
 	else if (ev == PIPELINE_ATTACHED)
 		log_objects(a);
+	else if (ev == PIPELINE_VIA_PROBES && a->said_tracing)
+		log_info("pid %d: reporting through the otel_memory sampler from now on", (int)pid);
 	else if (ev == PIPELINE_EXIT)
 		a->stop = "exit";
 }
@@ -80,7 +89,7 @@ static int attach_cb(void *ctx, pid_t pid)
 	if (pipeline__wait_tables(a->pl, pid, TABLE_WAIT_MS))
 		log_warn("pid %d: unwind tables still building; early stacks may be short",
 			 (int)pid);
-	return pipeline__trace(a->pl, pid);
+	return pipeline__trace(a->pl, pid, a->o->sample_bytes, !a->o->exact);
 }
 
 /*
@@ -169,10 +178,19 @@ static int setup_target(struct adhoc *a, const sigset_t *orig_mask)
 		log_err("cannot watch pid %d: %s", (int)a->pid, strerror(-a->pidfd));
 		return EXIT_FAILURE_RUNTIME;
 	}
-	log_info("tracing pid %d (%s) with %s probes and %s", (int)a->pid, p->comm,
-		 tracer__mechanism(pipeline__tracer(a->pl)),
-		 tracer__syscall_mechanism(pipeline__tracer(a->pl)));
+	if (pipeline__via_probes(a->pl, a->pid))
+		log_info("tracing pid %d (%s): reporting through the otel_memory sampler "
+			 "(sampled: figures are estimates), memory syscalls with %s", (int)a->pid,
+			 p->comm, tracer__syscall_mechanism(pipeline__tracer(a->pl)));
+	else
+		log_info("tracing pid %d (%s) with %s probes and %s", (int)a->pid, p->comm,
+			 tracer__mechanism(pipeline__tracer(a->pl)),
+			 tracer__syscall_mechanism(pipeline__tracer(a->pl)));
+	if (a->o->sample_bytes && !pipeline__via_probes(a->pl, a->pid))
+		log_info("sampled every %" PRIu64 " bytes on average, by %s", a->o->sample_bytes,
+			 tracer__sample_mechanism(pipeline__tracer(a->pl)));
 	log_objects(a);
+	a->said_tracing = true;
 	return EXIT_OK;
 }
 

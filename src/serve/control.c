@@ -135,7 +135,10 @@ static int top(const struct request *c, const struct leakd_req_top *req)
 
 static int trace(const struct request *c, const struct leakd_req_trace *req, bool on)
 {
-	struct trace_query q = { .on = on, .duration_ns = on ? req->duration_ns : 0 };
+	struct trace_query q = { .on = on, .duration_ns = on ? req->duration_ns : 0,
+				 .exact = req->mode == LEAKD_TRACE_EXACT,
+				 .sample_bytes = req->mode == LEAKD_TRACE_SAMPLED ?
+							 req->sample_bytes : 0 };
 	struct trace_snap t;
 	struct snapshot s = { .kind = SNAP_TRACE, .trace = &t };
 	int rc;

@@ -2,8 +2,8 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +17,7 @@
 #include "serve/pipeline.h"
 #include "serve/policy.h"
 #include "leakd/events.h"
+#include "leakd/sampling.h"
 #include "base/log.h"
 #include "model/ages.h"
 #include "model/histories.h"
@@ -66,8 +67,9 @@ struct watch {
 	uint64_t rss_bytes, anon_bytes;
 	enum trace_kind traced;
 	uint64_t trace_until;	/* CLOCK_MONOTONIC ns; 0: no end */
+	uint64_t sample;	/* traced sampled every so many bytes on average; 0: exact */
 	enum trace_kind wanted;	/* to be traced once an allocator is mapped (after exec) */
-	uint64_t wanted_until;
+	uint64_t wanted_until, wanted_sample;
 	uint64_t trace_ended;	/* since then the allocator figures are frozen */
 	uint64_t auto_after;	/* no automatic trace before then (cooldown) */
 	bool ever_traced;
@@ -122,6 +124,7 @@ static struct proc_mem *proc_of(struct daemon *d, pid_t pid)
 	return tables__proc(pipeline__tables(d->pl), pid);
 }
 
+/* Processes traced this way; NONE: all those max-traced bounds (not those of max-sampler). */
 static uint32_t traced_count(struct daemon *d, enum trace_kind how)
 {
 	struct watch *w;
@@ -129,24 +132,58 @@ static uint32_t traced_count(struct daemon *d, enum trace_kind how)
 	size_t i;
 
 	hashtab__for_each(&d->watches, i, w)
-		n += how == TRACE_KIND_NONE ? w->traced != TRACE_KIND_NONE : w->traced == how;
+		n += how == TRACE_KIND_NONE ? w->traced != TRACE_KIND_NONE &&
+						      w->traced != TRACE_KIND_SAMPLER :
+					      w->traced == how;
 	return n;
 }
 
-static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, uint64_t until)
+/*
+ * How a kind of trace samples by default: what a person or drill-down asks for is
+ * sampled (cheap enough to leave on), rules and --trace-all trace every call.
+ */
+static uint64_t default_sample(enum trace_kind how)
+{
+	return how == TRACE_KIND_MANUAL || how == TRACE_KIND_AUTO ? LEAKD_SAMPLE_DEFAULT : 0;
+}
+
+/* A request that names no mode: as traced already, else the kind's default. */
+#define SAMPLE_AS_IS UINT64_MAX
+
+/*
+ * sample: bytes between samples on average, 0 for every call (the allocator's
+ * probes even where the process's own otel_memory probes report), or SAMPLE_AS_IS.
+ */
+static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, uint64_t until,
+		       uint64_t sample)
 {
 	struct proc_mem *p = proc_of(d, w->pid);
 	int err;
 
+	if (sample == SAMPLE_AS_IS)
+		sample = w->traced != TRACE_KIND_NONE ? w->sample : default_sample(how);
 	if (w->traced != TRACE_KIND_NONE) {
 		/* Already traced: a longer (or endless) request extends it. */
 		if (!until || (w->trace_until && until > w->trace_until))
 			w->trace_until = until;
-		if (how == TRACE_KIND_MANUAL)
-			w->traced = how;
+		if (how != TRACE_KIND_MANUAL)
+			return 0;
+		w->traced = how;
+		if (sample == w->sample)
+			return 0;
+		/* Asked for otherwise: the figures so far were of the other mode. */
+		if (p)
+			proc_mem__untrace(p);
+		err = pipeline__trace(d->pl, w->pid, sample, sample != 0);
+		if (err < 0)
+			return err;
+		w->sample = sample;
+		log_info("tracing pid %" PRIu64 " (%s): %s, now %s", w->pid, p ? p->comm : "?",
+			 trace_kind_name(how), sample ? "sampled" : "exact");
 		return 0;
 	}
-	if (traced_count(d, TRACE_KIND_NONE) >= d->o.max_traced) {
+	if (how == TRACE_KIND_SAMPLER ? traced_count(d, how) >= d->o.max_sampler :
+					traced_count(d, TRACE_KIND_NONE) >= d->o.max_traced) {
 		d->stats.traces_refused++;
 		return -ENOSPC;
 	}
@@ -155,11 +192,12 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 		proc_mem__untrace(p);
 		w->trace_ended = 0;
 	}
-	err = pipeline__trace(d->pl, w->pid);
+	err = pipeline__trace(d->pl, w->pid, sample, sample != 0);
 	if (err == -ENOENT && (how == TRACE_KIND_RULE || how == TRACE_KIND_ALL)) {
 		/* Just exec'd: the loader has not mapped an allocator yet.  Once it has. */
 		w->wanted = how;
 		w->wanted_until = until;
+		w->wanted_sample = sample;
 		return err;
 	}
 	if (err < 0)
@@ -167,10 +205,13 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 	w->wanted = TRACE_KIND_NONE;
 	pipeline__unwind(d->pl, w->pid);
 	w->traced = how;
+	w->sample = sample;
 	w->ever_traced = true;
 	w->trace_until = until;
-	log_info("tracing pid %" PRIu64 " (%s): %s", w->pid, p ? p->comm : "?",
-		 trace_kind_name(how));
+	log_info("tracing pid %" PRIu64 " (%s): %s, %s", w->pid, p ? p->comm : "?",
+		 trace_kind_name(how),
+		 pipeline__via_probes(d->pl, w->pid) ? "through its otel_memory probes" :
+		 sample ? "sampled" : "exact");
 	return 0;
 }
 
@@ -203,6 +244,18 @@ static bool rule_for(struct daemon *d, const struct watch *w, uint64_t *ret_unti
 	const struct proc_mem *p = proc_of(d, w->pid);
 
 	return p && policy__match(d->policy, p->comm, w->cgroup, &w->cred, ret_until);
+}
+
+/*
+ * A process whose in-process sampler emits otel_memory probes reports its
+ * allocations at sampling cost: traced through them without asking, within its
+ * own budget (max-sampler).
+ */
+static void trace_sampler(struct daemon *d, struct watch *w)
+{
+	if (d->o.max_sampler && w->traced == TRACE_KIND_NONE && w->wanted == TRACE_KIND_NONE &&
+	    pipeline__has_probes(d->pl, w->pid))
+		start_trace(d, w, TRACE_KIND_SAMPLER, 0, LEAKD_SAMPLE_DEFAULT);
 }
 
 /* Starts watching a process: found at start-up, forked, or exec'd into sight. */
@@ -242,9 +295,11 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 	procfs_cgroup(pid, w->cgroup, sizeof(w->cgroup));
 	pipeline__unwind(d->pl, pid);
 	if (d->o.trace_all)
-		start_trace(d, w, TRACE_KIND_ALL, 0);
+		start_trace(d, w, TRACE_KIND_ALL, 0, 0);
 	else if (rule_for(d, w, &until))
-		start_trace(d, w, TRACE_KIND_RULE, until);
+		start_trace(d, w, TRACE_KIND_RULE, until, 0);
+	else if (seed)
+		trace_sampler(d, w);	/* found at start: it may have started its sampler */
 	return w;
 }
 
@@ -279,11 +334,17 @@ static struct kept_exit *exit_slot(struct daemon *d, enum exit_rank rank)
 	return low;
 }
 
+/* The heap bytes a process's tracing holds live: sampled blocks stand for their estimates. */
+static uint64_t traced_live(const struct proc_mem *p)
+{
+	return p->live_bytes + (p->live_est.bytes > 0.5 ? (uint64_t)llround(p->live_est.bytes) : 0);
+}
+
 /* What an exiting process leaves behind, symbolized now while its modules are known. */
 static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 {
 	struct symbolizer *sym = pipeline__symbolizer(d->pl);
-	uint64_t held = p->live_bytes + p->map_bytes;
+	uint64_t held = traced_live(p) + p->map_bytes;
 	struct kept_exit *k;
 	int64_t grew = 0;
 	enum exit_rank rank;
@@ -299,7 +360,7 @@ static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 	rank = policy__exit_rank(d->policy, w->traced != TRACE_KIND_NONE || w->ever_traced, held,
 				 grew);
 	/* Nothing traced, nothing held: nothing to tell. */
-	if (rank == EXIT_RANK_TRIVIAL && !p->live_count && !p->map_bytes)
+	if (rank == EXIT_RANK_TRIVIAL && !p->live_count && !p->sampled.count && !p->map_bytes)
 		return;
 	k = exit_slot(d, rank);
 	if (!k) {
@@ -322,8 +383,9 @@ static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 	k->cred = w->cred;
 	k->s.exited = time(NULL);
 	k->s.traced = w->ever_traced;
-	k->s.heap_bytes = p->live_bytes;
-	k->s.heap_allocs = p->live_count;
+	k->s.heap_bytes = traced_live(p);
+	k->s.heap_allocs = p->live_count +
+			   (p->live_est.count > 0.5 ? (uint64_t)llround(p->live_est.count) : 0);
 	k->s.map_bytes = p->map_bytes;
 	for (l = 0; l < LEVEL__COUNT; l++) {
 		if (ranking__init(&r, SUMMARY_STACKS, 0, 0))
@@ -380,14 +442,19 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 			if (st.cred.known)
 				w->cred = st.cred;
 		}
+		if (w->traced == TRACE_KIND_SAMPLER && !pipeline__via_probes(d->pl, pid))
+			stop_trace(d, w);	/* the new image has no sampler */
 		/* The new program's stacks are new: their histories start afresh. */
 		histories__forget_proc(&d->stacks_hist, pid);
 		if (w->traced == TRACE_KIND_NONE && rule_for(d, w, &until))
-			start_trace(d, w, TRACE_KIND_RULE, until);
+			start_trace(d, w, TRACE_KIND_RULE, until, 0);
+		trace_sampler(d, w);
 		break;
 	case PIPELINE_MAP_EXEC:
 		if (w && w->traced == TRACE_KIND_NONE && w->wanted != TRACE_KIND_NONE)
-			start_trace(d, w, w->wanted, w->wanted_until);
+			start_trace(d, w, w->wanted, w->wanted_until, w->wanted_sample);
+		else if (w)
+			trace_sampler(d, w);	/* a sampler dlopen'd, or preloaded at exec */
 		break;
 	case PIPELINE_EXIT:
 		/* Not dumpable at the end (a uid changed, or it said so): root's alone. */
@@ -396,6 +463,7 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 		remove_process(d, pid, true);
 		break;
 	case PIPELINE_ATTACHED:
+	case PIPELINE_VIA_PROBES:
 		break;
 	}
 }
@@ -450,7 +518,8 @@ static void drill_down(struct daemon *d, uint64_t now)
 			return;
 		/* Tried once, not again for a window: a process that keeps growing waits. */
 		best->auto_after = now + d->o.drilldown_for_ns + d->o.drilldown_window_ns;
-		if (!start_trace(d, best, TRACE_KIND_AUTO, now + d->o.drilldown_for_ns)) {
+		if (!start_trace(d, best, TRACE_KIND_AUTO, now + d->o.drilldown_for_ns,
+				 default_sample(TRACE_KIND_AUTO))) {
 			d->stats.traces_auto++;
 			room--;
 		}
@@ -480,7 +549,7 @@ static void sample(struct daemon *d, uint64_t now)
 		p = proc_of(d, w->pid);
 		if (p) {
 			uint64_t v[MEM__VALUES] = { st.rss_bytes, st.anon_bytes, p->heap_bytes,
-						    p->map_bytes, p->live_bytes };
+						    p->map_bytes, traced_live(p) };
 
 			history__add(&w->mem, now, v);
 			histories__sample(&d->stacks_hist, p, now);
@@ -509,7 +578,7 @@ static void rediscover(struct daemon *d)
 
 	hashtab__for_each(&d->watches, i, w)
 		if (w->traced == TRACE_KIND_NONE && w->wanted != TRACE_KIND_NONE)
-			start_trace(d, w, w->wanted, w->wanted_until);
+			start_trace(d, w, w->wanted, w->wanted_until, w->wanted_sample);
 }
 
 static void on_tick(struct daemon *d)
@@ -560,14 +629,15 @@ static void reload(struct daemon *d)
 		return;
 	}
 	if (n.ringbuf_bytes != d->o.ringbuf_bytes || n.unwind_rows != d->o.unwind_rows ||
-	    n.max_traced != d->o.max_traced || n.max_depth != d->o.max_depth ||
+	    n.max_traced != d->o.max_traced || n.max_sampler != d->o.max_sampler ||
+	    n.max_depth != d->o.max_depth ||
 	    n.max_exited != d->o.max_exited || n.max_clients != d->o.max_clients ||
 	    n.frame_pointers != d->o.frame_pointers || n.trace_all != d->o.trace_all ||
 	    strcmp(n.socket, d->o.socket) || strcmp(n.socket_group, d->o.socket_group) ||
 	    !n.cache_dir != !d->o.cache_dir ||
 	    (n.cache_dir && strcmp(n.cache_dir, d->o.cache_dir)))
-		log_warn("reload: changes to ringbuf-size, unwind-rows, max-traced, max-depth, "
-			 "max-exited, max-clients, frame-pointers, trace-all, socket, "
+		log_warn("reload: changes to ringbuf-size, unwind-rows, max-traced, max-sampler, "
+			 "max-depth, max-exited, max-clients, frame-pointers, trace-all, socket, "
 			 "socket-group and cache-dir take effect at the next start");
 	d->o.sample_interval_ns = n.sample_interval_ns;
 	d->o.growth_window_ns = n.growth_window_ns;
@@ -658,7 +728,8 @@ static int setup(struct daemon *d, server_handler handler)
 	struct histories_limits hl;
 	struct pipeline_opts po = {
 		.max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
-		.max_traced = o->max_traced, .unwind_rows = o->unwind_rows,
+		/* The tracer's room: both budgets. */
+		.max_traced = o->max_traced + o->max_sampler, .unwind_rows = o->unwind_rows,
 		.unwind_procs = o->max_procs < MAX_UNWIND_PROCS ? o->max_procs : MAX_UNWIND_PROCS,
 		.frame_pointers = o->frame_pointers, .watch_all = true,
 		.cache_dir = o->cache_dir, .max_modules = MAX_MODULES,
@@ -860,6 +931,8 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->uptime_s = (now_ns() - d->started_ns) / NSEC_PER_SEC;
 	s->uprobes = tracer__mechanism(tr);
 	s->syscalls = tracer__syscall_mechanism(tr);
+	s->sampling = tracer__sample_mechanism(tr);
+	s->sample_bytes = LEAKD_SAMPLE_DEFAULT;
 	s->eh_frame = unw != NULL;
 	s->watched = d->watches.count;
 	hashtab__for_each(&d->watches, i, w) {
@@ -1073,8 +1146,13 @@ int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct 
 			r->growth_in_known = growth_owner(d, p, &to, now, &r->growth_in);
 		r->growth_per_hour = t.cls == TREND_UNKNOWN ? 0 : t.per_hour;
 		r->traced = w->traced;
+		r->sampling = w->traced == TRACE_KIND_NONE ? "-" :
+			      pipeline__via_probes(d->pl, w->pid) ? "sampler" :
+			      w->sample ? "sampled" : "exact";
+		r->sample_bytes = w->traced != TRACE_KIND_NONE ? pipeline__sample(d->pl, w->pid) : 0;
 		r->unwind = pipeline__unwind_state(d->pl, w->pid);
-		r->traced_live_bytes = p->live_bytes;
+		/* Sampled blocks stand for what they estimate. */
+		r->traced_live_bytes = traced_live(p);
 		ret->n++;
 	}
 	qsort(ret->rows, ret->n, sizeof(*ret->rows), cmp_ps);
@@ -1130,6 +1208,7 @@ static int offer_growth(struct daemon *d, const struct proc_mem *p, enum level l
 	for (uint32_t k = 0; k < p->nr_stacks; k++) {
 		const struct history *h = histories__get(&d->stacks_hist, p->pid, k, l);
 		struct growth_row g = { 0 };
+		double b, c;
 
 		if (!h)
 			continue;
@@ -1145,9 +1224,13 @@ static int offer_growth(struct daemon *d, const struct proc_mem *p, enum level l
 			*rows = v;
 			*cap = nc;
 		}
-		g.row = (struct report_row){ .proc = p, .stack = p->stacks[k], .level = l, .index = k,
-					     .bytes = p->stacks[k]->level[l].live_bytes,
-					     .count = p->stacks[k]->level[l].live_count };
+		g.row = (struct report_row){ .proc = p, .stack = p->stacks[k], .level = l, .index = k };
+		/* A sampled stack ranks by its estimates, as its history holds them. */
+		proc_stack__live(p->stacks[k], l, &b, &c, &g.row.se_bytes, &g.row.se_count);
+		g.row.bytes = b > 0 ? (uint64_t)llround(b) : 0;
+		g.row.count = c > 0 ? (uint64_t)llround(c) : 0;
+		if (l == LEVEL_HEAP && p->stacks[k]->est)
+			g.row.samples = p->stacks[k]->est->samples_live;
 		(*rows)[(*n)++] = g;
 	}
 	return 0;
@@ -1350,8 +1433,11 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 			continue;
 		}
 		if (q->on) {
-			err = start_trace(d, w, q->sel.pid ? TRACE_KIND_MANUAL : TRACE_KIND_RULE,
-					  until);
+			enum trace_kind how = q->sel.pid ? TRACE_KIND_MANUAL : TRACE_KIND_RULE;
+
+			err = start_trace(d, w, how, until,
+					  q->exact ? 0 : q->sample_bytes ? q->sample_bytes :
+					  SAMPLE_AS_IS);
 			if (err == -ENOSPC) {
 				ret->refused++;
 				continue;

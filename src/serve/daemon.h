@@ -55,6 +55,9 @@ struct trace_query {
 	struct selector sel;
 	bool on;			/* trace, else untrace */
 	uint64_t duration_ns;		/* 0: until untraced */
+	/* By pid: sampled every so many bytes on average, or exact; neither: the default. */
+	uint64_t sample_bytes;
+	bool exact;
 };
 
 /*

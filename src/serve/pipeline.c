@@ -21,7 +21,11 @@
 /* What the pipeline keeps of a process besides its tables. */
 struct pl_proc {
 	uint64_t pid;		/* hashtab key */
-	bool traced;		/* allocator probes in it */
+	bool traced;		/* allocator probes in it, or its otel_memory probes */
+	uint64_t sample;	/* ... sampling every so many bytes on average; 0: exact */
+	bool use_probes;	/* its otel_memory probes, where it has them, over the
+				 * allocator's */
+	bool via_probes;	/* ... and it has them: it reports through them */
 	bool unwound;		/* it has an entry in the kernel's unwind tables */
 };
 
@@ -51,10 +55,46 @@ static void tell(struct pipeline *pl, enum pipeline_event ev, pid_t pid, uint32_
 		pl->cb(pl->ctx, ev, pid, aux);
 }
 
-/* New allocators (an exec, a dlopen): probes follow the code a traced process maps. */
-static void follow_allocators(struct pipeline *pl, struct pl_proc *pp)
+/*
+ * Probes in a process, new ones only (what is attached stays).  A process whose
+ * sampler emits otel_memory probes reports through them at sampling cost, unless
+ * the mode wants its allocator probed (use_probes off); decided again after an
+ * exec (redecide), as a new image may report otherwise.  Returns tracer__attach's
+ * or tracer__attach_usdt's answer.
+ */
+static int attach_proc(struct pipeline *pl, struct pl_proc *pp, bool redecide)
 {
-	if (pp && pp->traced && tracer__attach(pl->tracer, (pid_t)pp->pid) > 0)
+	pid_t pid = (pid_t)pp->pid;
+	struct proc_mem *p;
+	int n;
+
+	if (!pp->use_probes)
+		return tracer__attach(pl->tracer, pid, pp->sample);
+	if (redecide && pp->via_probes) {
+		tracer__detach(pl->tracer, pid);
+		pp->via_probes = false;
+	}
+	if (!pp->via_probes) {
+		n = tracer__usdt_objects(pl->tracer, pid);
+		if (n <= 0)
+			return n ? n : tracer__attach(pl->tracer, pid, pp->sample);
+		/* A sampler reports from here on: the allocator's figures go. */
+		tracer__detach(pl->tracer, pid);
+		p = tables__proc(&pl->tables, pid);
+		if (p) {
+			proc_mem__untrace(p);
+			p->sample_interval = 0;	/* the weights say what a sample stands for */
+		}
+		pp->via_probes = true;
+		tell(pl, PIPELINE_VIA_PROBES, pid, 0);
+	}
+	return tracer__attach_usdt(pl->tracer, pid);
+}
+
+/* New allocators (an exec, a dlopen): probes follow the code a traced process maps. */
+static void follow_allocators(struct pipeline *pl, struct pl_proc *pp, bool redecide)
+{
+	if (pp && pp->traced && attach_proc(pl, pp, redecide) > 0)
 		tell(pl, PIPELINE_ATTACHED, (pid_t)pp->pid, 0);
 }
 
@@ -76,13 +116,13 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
 		symbolizer__forget_proc(pl->sym, pid);
 		symbolizer__refresh_proc(pl->sym, pid);
 		pipeline__unwind(pl, pid);
-		follow_allocators(pl, pl_proc(pl, pid));
+		follow_allocators(pl, pl_proc(pl, pid), true);
 		tell(pl, PIPELINE_EXEC, pid, 0);
 		break;
 	case LEAKD_EV_MAP_EXEC:
 		symbolizer__refresh_proc(pl->sym, pid);
 		pipeline__unwind(pl, pid);
-		follow_allocators(pl, pl_proc(pl, pid));
+		follow_allocators(pl, pl_proc(pl, pid), false);
 		tell(pl, PIPELINE_MAP_EXEC, pid, 0);
 		break;
 	case LEAKD_EV_EXIT:
@@ -220,7 +260,7 @@ void pipeline__tick(struct pipeline *pl, uint64_t now_ns)
 	hashtab__for_each(&pl->procs, i, pp) {
 		if (!pp->traced)
 			continue;
-		follow_allocators(pl, pp);
+		follow_allocators(pl, pp, false);
 		if (pl->o.rediscover_refresh) {
 			/* In case a MAP_EXEC record was lost to a full ring buffer. */
 			symbolizer__refresh_proc(pl->sym, (pid_t)pp->pid);
@@ -329,14 +369,26 @@ int pipeline__wait_tables(struct pipeline *pl, pid_t pid, int timeout_ms)
 	return unwinder__wait(pl->unw, pid, timeout_ms, startup__log_table, pl) ? -ETIMEDOUT : 0;
 }
 
-int pipeline__trace(struct pipeline *pl, pid_t pid)
+int pipeline__trace(struct pipeline *pl, pid_t pid, uint64_t sample, bool use_probes)
 {
 	struct pl_proc *pp = pl_proc(pl, pid);
+	struct proc_mem *p;
 	int err;
 
 	if (!pp)
 		return -ESRCH;
-	err = tracer__attach(pl->tracer, pid);
+	if (pp->traced && (pp->sample != sample || pp->use_probes != use_probes)) {
+		/* Traced otherwise until now: none of those probes stays. */
+		tracer__detach(pl->tracer, pid);
+		pp->traced = false;
+	}
+	pp->sample = sample;
+	pp->use_probes = use_probes;
+	pp->via_probes = false;
+	p = tables__proc(&pl->tables, pid);
+	if (p)
+		p->sample_interval = sample;	/* its figures: estimates or exact */
+	err = attach_proc(pl, pp, false);
 	if (err < 0)
 		return err;
 	pp->traced = true;
@@ -352,6 +404,26 @@ void pipeline__untrace(struct pipeline *pl, pid_t pid)
 		return;
 	tracer__detach(pl->tracer, pid);
 	pp->traced = false;
+	pp->via_probes = false;
+}
+
+bool pipeline__has_probes(struct pipeline *pl, pid_t pid)
+{
+	return tracer__usdt_objects(pl->tracer, pid) > 0;
+}
+
+bool pipeline__via_probes(const struct pipeline *pl, pid_t pid)
+{
+	const struct pl_proc *pp = pl_proc(pl, pid);
+
+	return pp && pp->traced && pp->via_probes;
+}
+
+uint64_t pipeline__sample(const struct pipeline *pl, pid_t pid)
+{
+	const struct pl_proc *pp = pl_proc(pl, pid);
+
+	return pp && pp->traced && !pp->via_probes ? pp->sample : 0;
 }
 
 bool pipeline__traced(const struct pipeline *pl, pid_t pid)

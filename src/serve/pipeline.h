@@ -50,6 +50,8 @@ enum pipeline_event {
 	PIPELINE_EXIT,			/* the whole process left; still in the tables;
 					 * aux: LEAKD_EXIT_DUMP_* (dumpable at its end) */
 	PIPELINE_ATTACHED,		/* allocator objects newly attached in a traced process */
+	PIPELINE_VIA_PROBES,		/* a traced process reports through its otel_memory
+					 * probes from now on (its allocator's figures reset) */
 };
 
 /* aux: the record's (PIPELINE_FORK: the parent; PIPELINE_EXIT: LEAKD_EXIT_DUMP_*), else 0. */
@@ -101,8 +103,18 @@ int pipeline__wait_tables(struct pipeline *pl, pid_t pid, int timeout_ms);
 /*
  * Allocator probes in pid (tracer__attach's returns: new objects, -ENOENT for no
  * allocator, -ESRCH gone); on success pid counts as traced and is rediscovered.
+ * sample: 0 traces every call; else the mean bytes between sampled allocations
+ * (another interval than before: the caller resets the allocator level first).
+ * use_probes: where the process has otel_memory probes (an in-process sampler),
+ * trace through them instead of the allocator (decided again after exec).
  */
-int pipeline__trace(struct pipeline *pl, pid_t pid);
+int pipeline__trace(struct pipeline *pl, pid_t pid, uint64_t sample, bool use_probes);
+/* The interval pid is sampled with in the kernel; 0: exact, by probes or not traced. */
+uint64_t pipeline__sample(const struct pipeline *pl, pid_t pid);
+/* Whether traced pid reports through its otel_memory probes. */
+bool pipeline__via_probes(const struct pipeline *pl, pid_t pid);
+/* Whether pid maps code with otel_memory probes (an in-process sampler); reads its maps. */
+bool pipeline__has_probes(struct pipeline *pl, pid_t pid);
 void pipeline__untrace(struct pipeline *pl, pid_t pid);
 bool pipeline__traced(const struct pipeline *pl, pid_t pid);
 

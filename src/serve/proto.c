@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "serve/proto.h"
+#include "leakd/sampling.h"
 
 /* The payload each command takes. */
 static const size_t payload_size[LEAKD_CMD__MAX] = {
@@ -157,9 +158,28 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 	case LEAKD_CMD_UNTRACE: {
 		const struct leakd_req_trace *r = payload;
 
-		/* The end is now + duration: no wrap-around. */
+		/* Field by field, in their order.  The end is now + duration: no wrap-around. */
 		if (r->duration_ns > LEAKD_DURATION_MAX) {
 			*why = "duration out of range";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->mode >= LEAKD_TRACE__MAX) {
+			*why = "unknown trace mode";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->_pad) {
+			*why = "reserved field set";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->mode == LEAKD_TRACE_SAMPLED ?
+			    r->sample_bytes < LEAKD_SAMPLE_MIN || r->sample_bytes > LEAKD_SAMPLE_MAX :
+			    r->sample_bytes != 0) {
+			*why = "sampling interval out of range";
+			return LEAKD_ERR_ARGS;
+		}
+		if (r->mode != LEAKD_TRACE_DEFAULT &&
+		    (h->command == LEAKD_CMD_UNTRACE || !r->sel.pid)) {
+			*why = "a trace mode goes with tracing a pid only";
 			return LEAKD_ERR_ARGS;
 		}
 		return check_selector(&r->sel, true, why);

@@ -632,3 +632,56 @@ int elf_obj__read(const struct elf_obj *o, uint64_t off, void *buf, size_t len)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
 }
+
+/* An SDT note's descriptor: pc, base, semaphore, then provider, name, args as strings. */
+#define NT_STAPSDT 3
+
+int elf_usdt_count(const char *path, const char *provider)
+{
+	size_t plen = strlen(provider) + 1;
+	Elf_Scn *scn = NULL;
+	int fd, n = 0, err = 0;
+	Elf *elf;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		size_t shstrndx, off = 0, name_off, desc_off;
+		Elf_Data *data;
+		GElf_Shdr sh;
+		GElf_Nhdr nh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
+		    elf_getshdrstrndx(elf, &shstrndx))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".note.stapsdt"))
+			continue;
+		data = elf_getdata(scn, NULL);
+		while (data && (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+			const char *desc = (const char *)data->d_buf + desc_off;
+			size_t addrs = 3 * (gelf_getclass(elf) == ELFCLASS32 ? 4 : 8);
+
+			if (nh.n_type != NT_STAPSDT || nh.n_namesz != 8 ||
+			    memcmp((const char *)data->d_buf + name_off, "stapsdt", 8) ||
+			    nh.n_descsz < addrs + plen)
+				continue;
+			if (!memcmp(desc + addrs, provider, plen))
+				n++;
+		}
+	}
+	err = n;
+out:
+	elf_end(elf);
+	close(fd);
+	return err;
+}

@@ -77,4 +77,10 @@ int elf_obj__offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *re
 /* Reads len bytes of the file at off into buf.  -EIO when short. */
 int elf_obj__read(const struct elf_obj *o, uint64_t off, void *buf, size_t len);
 
+/*
+ * The number of USDT probes (SystemTap notes in .note.stapsdt) of provider in the
+ * file at path: 0 when none, -errno when it cannot be read.
+ */
+int elf_usdt_count(const char *path, const char *provider);
+
 #endif

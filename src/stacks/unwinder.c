@@ -81,6 +81,7 @@ struct unwinder {
 	struct extent *free;		/* sorted by start, merged */
 	size_t nr_free, cap_free;
 	struct unwinder_stats stats;
+	uint32_t gen;			/* of the last process entry written */
 
 	/* The builder thread's side. */
 	pthread_t thread;
@@ -428,6 +429,7 @@ int unwinder__update_proc(struct unwinder *u, pid_t pid)
 	}
 	p->files = ids;
 	ids = NULL;
+	kp->gen = ++u->gen ? u->gen : ++u->gen;
 	if (bpf_map_update_elem(u->maps.procs_fd, &key, kp, BPF_ANY)) {
 		err = -errno;
 		if (err == -E2BIG || err == -ENOMEM)

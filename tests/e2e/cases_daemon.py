@@ -121,13 +121,14 @@ def case_trace_exact():
     lk = Leaker()
     with run(d, lk):
         lk.do("malloc 3 1000")          # before tracing: never counted
-        ans, _ = d.ctl("trace", str(lk.pid))
+        ans, _ = d.ctl("trace", str(lk.pid), "--exact")
         check_eq(ans["traced"], [lk.pid], "traced pids")
         lk.do("malloc 7 333")
         lk.do("malloc 2 4096")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 7 * 333 + 2 * 4096, 9)
         ps, _ = d.ctl("ps")
         check_eq(proc_of(ps, lk.pid)["traced"], "manual", "trace state")
+        check_eq(proc_of(ps, lk.pid)["sampling"], "exact", "--exact traces every call")
         ans, _ = d.ctl("untrace", str(lk.pid))
         check_eq(ans["untraced"], [lk.pid], "untraced pids")
         check_eq(proc_of(d.ctl("ps")[0], lk.pid)["traced"], "no", "trace state after untrace")
@@ -166,7 +167,7 @@ def case_private_libc():
         maps = open(f"/proc/{lk.pid}/maps").read()
         check(str(os.stat(os.path.join(tmp, "libc.so.6")).st_ino) in maps,
               "the leaker does not map the private libc")
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("malloc 5 777")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 5 * 777, 5)
 
@@ -176,7 +177,7 @@ def case_dlopen_daemon():
     d = Daemon()
     lk = Leaker([leaker("leak_dlopen")])
     with run(d):
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.proc.stdin.write("go\n")
         lk.proc.stdin.flush()
         check(lk.proc.stdout.readline().startswith("loaded"), "the plugin did not load")
@@ -205,7 +206,7 @@ def case_static_binary():
     d = Daemon()
     lk = Leaker([leaker("leak_ctl_static")])
     with run(d, lk):
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("malloc 4 2500")
         wait_site(d, lk.pid, "heap", "leak_ctl_static", "heap_leak", 10000, 4)
 
@@ -217,7 +218,7 @@ def preloaded(lib):
     lk = Leaker(env=dict(os.environ, LD_PRELOAD=path))
     with run(d, lk):
         check(path in open(f"/proc/{lk.pid}/maps").read(), f"{lib} not mapped")
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("malloc 6 1500")
         s = wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 9000, 6)
         check_eq(s["stacks"][0]["frames"][0]["module"], "leak_ctl", "frame 0's module")
@@ -245,7 +246,7 @@ def case_short_names_ctl():
     d = Daemon()
     lk = Leaker([rust_leaker("v0"), "serve"])
     with run(d, lk):
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("leak")
         wait_site(d, lk.pid, "heap", "leak_rust_v0", "leak_rust::leaky_generic::<u64>", 2400, 1)
         wait_site(d, lk.pid, "heap", "leak_rust_v0", "leak_rust::leaky_fn", 3000, 3)
@@ -350,7 +351,8 @@ def header(command, length, magic=MAGIC, version=VERSION, fmt=0, flags=0):
 
 
 # The layouts of include/leakd/protocol.h.
-TOP_SIZE, TRACE_SIZE = 576, 544
+TOP_SIZE, TRACE_SIZE = 576, 560
+TRACE_SIZE_UNSAMPLED = 544  # the layout before the trace mode: selector and duration
 
 
 def selector(pid=0, comm=b"", unit=b"", cgroup=b"", pad=0):
@@ -377,8 +379,18 @@ def case_bad_requests():
             (header(3, TOP_SIZE) + selector(comm=b"A" * 16) + top_rest(0, 0, 0), 4,
              "unterminated name"),
             (header(3, TOP_SIZE) + selector() + top_rest(0, 9, 0), 4, "level"),
-            (header(4, TRACE_SIZE) + selector() + struct.pack("=Q", 0), 4, "trace without selector"),
-            (header(4, TRACE_SIZE) + selector(pid=2147483647) + struct.pack("=Q", 0), 4, "pid range"),
+            (header(4, TRACE_SIZE) + selector() + trace_tail(), 4, "trace without selector"),
+            (header(4, TRACE_SIZE) + selector(pid=2147483647) + trace_tail(), 4, "pid range"),
+            (header(4, TRACE_SIZE_UNSAMPLED) + selector(pid=1) + struct.pack("=Q", 0), 4,
+             "a trace request of the layout before its mode"),
+            (header(4, TRACE_SIZE) + selector(pid=1) + trace_tail(mode=9), 4,
+             "unknown trace mode"),
+            (header(4, TRACE_SIZE) + selector(pid=1) + trace_tail(mode=1, sample=8), 4,
+             "sampling interval too small"),
+            (header(4, TRACE_SIZE) + selector(comm=b"x") + trace_tail(mode=2), 4,
+             "a mode with a rule"),
+            (header(5, TRACE_SIZE) + selector(pid=1) + trace_tail(mode=2), 4,
+             "a mode with untrace"),
             (header(1, 0, flags=0x80), 4, "unknown flags"),
             (header(1, 0, fmt=0x80), 4, "unknown format"),
         ]
@@ -411,7 +423,7 @@ def case_exited_summary():
     d = Daemon()
     lk = Leaker()
     with run(d):
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("malloc 3 4444")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 3 * 4444, 3)
         lk.end()
@@ -469,7 +481,7 @@ def case_mmap_inside_malloc():
     lk = Leaker()
     with run(d, lk):
         wait_watched(d, lk.pid)
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do(f"malloc 3 {2 * MiB}")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 3 * 2 * MiB, 3)
         # Each block is one mapping of the block plus glibc's header, rounded to pages.
@@ -483,8 +495,13 @@ def case_mmap_inside_malloc():
                      "frame 0 of a mapping made inside malloc")
 
 
+def trace_tail(duration=0, mode=0, sample=0):
+    """The fields of a trace request after its selector."""
+    return struct.pack("=QIIQ", duration, mode, 0, sample)
+
+
 def trace_comm_request(comm):
-    return header(4, TRACE_SIZE) + selector(comm=comm) + struct.pack("=Q", 0)
+    return header(4, TRACE_SIZE) + selector(comm=comm) + trace_tail()
 
 
 def case_rules_flood():
@@ -520,7 +537,7 @@ def case_exited_by_importance():
     d = Daemon(config="max-exited = 8\n")
     lk = Leaker()
     with run(d):
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("malloc 3 4444")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 3 * 4444, 3)
         lk.end()

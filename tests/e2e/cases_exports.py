@@ -246,7 +246,7 @@ def case_ctl_export():
     lk = Leaker()
     wd = Workdir()
     try:
-        ans, _ = d.ctl("trace", str(lk.pid))
+        ans, _ = d.ctl("trace", str(lk.pid), "--exact")
         check_eq(ans["traced"], [lk.pid], "traced pids")
         lk.do("malloc 7 333")
         lk.do("malloc 2 4096")

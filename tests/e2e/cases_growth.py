@@ -35,7 +35,7 @@ def case_growth_ranking():
     lk = Leaker([leaker("leak_growth")])
     with run(d, lk):
         wait_watched(d, lk.pid)
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("start")
 
         def ranked():
@@ -78,7 +78,7 @@ def case_growth_ages_and_since():
     lk = Leaker([leaker("leak_growth")])
     with run(d, lk):
         wait_watched(d, lk.pid)
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("start")
         steps, blocks = (int(x) for x in lk.do("pause"))
         # Everything so far, exactly; then the workload rests for 3 s.
@@ -121,7 +121,7 @@ def case_snapshot_diff():
     lk = Leaker([leaker("leak_growth")])
     with run(d, lk):
         wait_watched(d, lk.pid)
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("start")
         d.poll("the worker leaking", lambda: "leak_request" in leak_sites(d, lk.pid))
         steps, blocks = (int(x) for x in lk.do("pause"))

@@ -52,7 +52,7 @@ def case_setuid_invisible():
                      "the setuid program's (real) uid as root sees it")
             # Root traces all three; each leaks something.
             for lk in (suid, nodump, mine):
-                d.ctl("trace", str(lk.pid))
+                d.ctl("trace", str(lk.pid), "--exact")
                 lk.do("malloc 2 5555")
             for lk in (suid, nodump, mine):
                 wait_site(d, lk.pid, "heap", os.path.basename(lk.proc.args[-1]), "heap_leak",
@@ -80,7 +80,7 @@ def case_setuid_invisible():
             check_eq(proc_of(d.ctl("ps")[0], suid.pid)["traced"], "no",
                      "the setuid program after the user's rule")
             d.ctl("untrace", "--comm", suid_comm, user=NOBODY)
-            d.ctl("trace", str(suid.pid))
+            d.ctl("trace", str(suid.pid), "--exact")
 
             # Exited: the summaries remember who could see the process when it exited.
             for lk in (suid, nodump, mine):
@@ -321,7 +321,7 @@ def case_cache_poisoning():
             d.poll("the real program's table saved", lambda: cache_entry_ino(entry) ==
                    os.stat(leaker("leak_ctl")).st_ino)
             # Its stacks come out whole.
-            d.ctl("trace", str(real.pid))
+            d.ctl("trace", str(real.pid), "--exact")
             real.do("malloc 2 3333")
             wait_site(d, real.pid, "heap", "leak_ctl", "heap_leak", 6666, 2)
             text, _ = d.ctl("status", json_out=False)
@@ -398,7 +398,8 @@ def case_operator_warnings():
 def case_huge_limits():
     """Sizes in requests past their maximum are refused before use: a top limit of
     4 billion stacks once sized a 118 GB table."""
-    from cases_daemon import TOP_SIZE, TRACE_SIZE, header, request, selector, top_rest
+    from cases_daemon import (TOP_SIZE, TRACE_SIZE, header, request, selector, top_rest,
+                              trace_tail)
     d = Daemon()
     with run(d):
         for limit, min_age, want in ((0xffffffff, 0, 4), (65537, 0, 4), (0, 1 << 63, 4),
@@ -406,7 +407,7 @@ def case_huge_limits():
             raw = header(3, TOP_SIZE) + selector() + top_rest(limit, 0, min_age)
             status, body = request(d.sock, raw)
             check_eq(status, want, f"top with limit {limit}, min-age {min_age} ({body.strip()})")
-        raw = header(4, TRACE_SIZE) + selector(pid=1) + struct.pack("=Q", (1 << 64) - 1)
+        raw = header(4, TRACE_SIZE) + selector(pid=1) + trace_tail(duration=(1 << 64) - 1)
         status, body = request(d.sock, raw)
         check_eq(status, 4, f"trace for 2^64 ns ({body.strip()})")
         check("duration out of range" in body, body)

@@ -117,7 +117,7 @@ def case_metrics_pprof_heap():
     wd = Workdir()
     with run(d, lk):
         port = port_of(d)
-        d.ctl("trace", str(lk.pid))
+        d.ctl("trace", str(lk.pid), "--exact")
         lk.do("malloc 5 1000")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 5000, 5)
         top, _ = d.ctl("top", "--pid", str(lk.pid), "--level", "heap", "-n", "0")

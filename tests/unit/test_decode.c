@@ -106,6 +106,59 @@ START_TEST(realloc_moves)
 }
 END_TEST
 
+/*
+ * A weighted record (the kernel's sampler or an otel_memory probe): it stands for
+ * weight bytes and weight / size blocks, an estimate apart from the exact figures,
+ * and its free takes it back.
+ */
+START_TEST(weighted_alloc_estimated)
+{
+	struct leakd_alloc_event a = alloc_ev(0x1000, 100, 7);
+	struct leakd_free_event f = { .hdr = hdr(LEAKD_EV_FREE, 0), .addr = 0x1000 };
+
+	a.weight = 400;
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
+	a = alloc_ev(0x2000, 50, 7);	/* exact, beside it */
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
+	ck_assert(proc_mem__sampled(proc()));
+	ck_assert_uint_eq(proc()->live_bytes, 50);
+	ck_assert_uint_eq(proc()->live_count, 1);
+	ck_assert_uint_eq(proc()->total_samples, 1);
+	ck_assert_uint_eq(proc()->sampled.count, 1);
+	ck_assert(proc()->live_est.bytes == 400);
+	ck_assert(proc()->live_est.count == 4);
+	ck_assert(proc()->live_est.var_bytes == 400.0 * 300);
+	ck_assert(proc()->live_est.var_count == 4.0 * 3);
+	ck_assert_int_eq(decoder__apply(&d, &f, sizeof(f)), 0);
+	ck_assert_uint_eq(proc()->sampled.count, 0);
+	ck_assert(proc()->live_est.bytes == 0);
+	ck_assert(proc()->live_est.count == 0);
+	ck_assert_uint_eq(proc()->live_bytes, 50);
+	ck_assert_uint_eq(d.stats.bad_records, 0);
+}
+END_TEST
+
+/* A sampled realloc frees the block it replaces; a weight below the size counts as the block. */
+START_TEST(weighted_realloc_and_small_weight)
+{
+	struct leakd_alloc_event a = alloc_ev(0x1000, 100, 7);
+
+	a.weight = 200;
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
+	a = alloc_ev(0x3000, 300, 9);
+	a.hdr.aux = LEAKD_FN_REALLOC;
+	a.old_addr = 0x1000;
+	a.weight = 10;	/* below its size: it stands for itself */
+	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
+	ck_assert_uint_eq(proc()->sampled.count, 1);
+	ck_assert(proc()->live_est.bytes == 300);
+	ck_assert(proc()->live_est.count == 1);
+	ck_assert(proc()->live_est.var_bytes == 0);
+	ck_assert_uint_eq(proc()->total_samples, 2);
+	ck_assert_uint_eq(d.stats.bad_records, 0);
+}
+END_TEST
+
 START_TEST(stack_frames_kept)
 {
 	struct leakd_stack_event *s = calloc(1, sizeof(*s));
@@ -486,6 +539,8 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, alloc_and_free);
 	tcase_add_test(tc, realloc_moves);
+	tcase_add_test(tc, weighted_alloc_estimated);
+	tcase_add_test(tc, weighted_realloc_and_small_weight);
 	tcase_add_test(tc, stack_frames_kept);
 	tcase_add_test(tc, stack_malformed);
 	tcase_add_test(tc, mappings_and_brk);

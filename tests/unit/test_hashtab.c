@@ -87,6 +87,46 @@ START_TEST(churn_keeps_lookups_right)
 }
 END_TEST
 
+START_TEST(load_stays_between_half_and_three_quarters)
+{
+	size_t over = 0, under = 0, lost = 0, wrong = 0;
+	struct hashtab h;
+	struct entry *e;
+	uint64_t k;
+
+	/*
+	 * Each entry costs at most twice its size, whatever the count (capacities
+	 * grow by half).  Counted, then asserted once: an assertion per step is slow.
+	 */
+	ck_assert_int_eq(hashtab__init(&h, sizeof(struct entry), 16), 0);
+	for (k = 1; k <= 200000; k++) {
+		e = hashtab__upsert(&h, k * 16, NULL);
+		ck_assert_ptr_nonnull(e);
+		e->val = k;
+		if (k >= 12 && hashtab__memory(&h) > 2 * sizeof(struct entry) * h.count)
+			under++;
+		if (4 * h.count > 3 * hashtab__capacity(&h))
+			over++;
+	}
+	ck_assert_uint_eq(under, 0);
+	ck_assert_uint_eq(over, 0);
+	/* Every key still found, none lost across the growths; removals shift back around the end. */
+	for (k = 1; k <= 200000; k++) {
+		e = hashtab__get(&h, k * 16);
+		if (!e || e->val != k)
+			lost++;
+		if (k % 3 == 0 && hashtab__remove(&h, k * 16, NULL))
+			lost++;
+	}
+	ck_assert_uint_eq(lost, 0);
+	for (k = 1; k <= 200000; k++)
+		wrong += (hashtab__get(&h, k * 16) != NULL) != (k % 3 != 0);
+	ck_assert_uint_eq(wrong, 0);
+	ck_assert_uint_eq(h.count, 200000 - 200000 / 3);
+	hashtab__destroy(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("hashtab");
@@ -94,6 +134,7 @@ int main(void)
 
 	tcase_add_test(tc, insert_get_remove);
 	tcase_add_test(tc, churn_keeps_lookups_right);
+	tcase_add_test(tc, load_stays_between_half_and_three_quarters);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -117,6 +117,40 @@ START_TEST(points_are_bounded)
 }
 END_TEST
 
+/* A sampled stack's history holds its estimates: each sample stands for its weight. */
+START_TEST(sampled_stacks_keep_estimates)
+{
+	struct histories_limits l = { .max_series = 10, .points = 8 };
+	struct tables_limits tl = { .max_allocs = 1000, .max_stacks = 100, .max_maps = 100 };
+	const struct history *h;
+	struct histories hs;
+	struct tables t;
+	struct proc_mem *a;
+
+	ck_assert_int_eq(tables__init(&t, &tl), 0);
+	ck_assert_int_eq(histories__init(&hs, &l), 0);
+	a = tables__add_proc(&t, 9, 1);
+	/* Stack 0: one exact block of 64; then two samples of 100 bytes, each for 400. */
+	proc_mem__alloc(a, 1, 1, 0x1000, 64, 11, 0, 0);
+	proc_mem__alloc_sampled(a, LEAKD_FN_MALLOC, 0x2000, 100, 400, 11, 0, 0);
+	histories__sample(&hs, a, 0);
+	proc_mem__alloc_sampled(a, LEAKD_FN_MALLOC, 0x3000, 100, 400, 11, 0, SEC);
+	histories__sample(&hs, a, SEC);
+	h = histories__get(&hs, 9, 0, LEVEL_HEAP);
+	ck_assert_ptr_nonnull(h);
+	ck_assert_uint_eq(history__value(h, 0, HIST_BYTES), 64 + 400);
+	ck_assert_uint_eq(history__value(h, 0, HIST_COUNT), 1 + 4);
+	ck_assert_uint_eq(history__value(h, 1, HIST_BYTES), 64 + 800);
+	ck_assert_uint_eq(history__value(h, 1, HIST_COUNT), 1 + 8);
+	/* A sampled block freed takes its estimate with it. */
+	proc_mem__dealloc(a, 1, 0x2000);
+	histories__sample(&hs, a, 2 * SEC);
+	ck_assert_uint_eq(history__value(h, 2, HIST_BYTES), 64 + 400);
+	histories__destroy(&hs);
+	tables__destroy(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("histories");
@@ -124,6 +158,7 @@ int main(void)
 
 	tcase_add_test(tc, stacks_get_histories_within_the_limit);
 	tcase_add_test(tc, levels_keep_apart);
+	tcase_add_test(tc, sampled_stacks_keep_estimates);
 	tcase_add_test(tc, points_are_bounded);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

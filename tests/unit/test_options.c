@@ -57,10 +57,10 @@ START_TEST(defaults)
 	ck_assert_int_eq(o.format, OUTPUT_TEXT);
 	ck_assert_ptr_null(o.output);
 	ck_assert_uint_eq(o.max_depth, 64);
-	ck_assert_uint_eq(o.ringbuf_bytes, 16777216);
+	ck_assert_uint_eq(o.ringbuf_bytes, 4194304);
 	ck_assert_uint_eq(o.max_allocs, 16777216);
 	ck_assert_uint_eq(o.max_stacks, 262144);
-	ck_assert_uint_eq(o.unwind_rows, 2097152);
+	ck_assert_uint_eq(o.unwind_rows, 524288);
 	ck_assert_str_eq(o.cache_dir, "/var/cache/leakd");
 	ck_assert(!o.frame_pointers);
 	ck_assert_int_eq(o.verbose, 0);
@@ -198,6 +198,22 @@ START_TEST(bad_numbers)
 	ck_refused(ARGV("--max-stacks", "16777217"), "16777217");
 	ck_refused(ARGV("--unwind-rows", "1023"), "1023");
 	ck_refused(ARGV("--unwind-rows", "67108865"), "67108865");
+	ck_refused(ARGV("--sample", "8"), "sample");
+	ck_refused(ARGV("--sample", "2G"), "2G");
+	ck_refused(ARGV("--sample", "fast"), "fast");
+}
+END_TEST
+
+START_TEST(sample_interval)
+{
+	ck_assert_int_eq(parse(ARGV("--pid", "1")), 0);
+	ck_assert_uint_eq(o.sample_bytes, 0);	/* exact by default */
+	ck_assert_int_eq(parse(ARGV("--sample", "512K", "--pid", "1")), 0);
+	ck_assert_uint_eq(o.sample_bytes, 512 << 10);
+	ck_assert_int_eq(parse(ARGV("--sample=16", "--", "true")), 0);
+	ck_assert_uint_eq(o.sample_bytes, 16);
+	ck_assert_int_eq(parse(ARGV("--sample", "1G", "--", "true")), 0);
+	ck_assert_uint_eq(o.sample_bytes, 1 << 30);
 }
 END_TEST
 
@@ -309,8 +325,8 @@ START_TEST(usage_lists_every_option)
 		"--pid", "--interval", "--top", "--min-age", "--duration", "--json", "--output",
 		"--max-depth", "--ringbuf-size", "--max-allocs", "--max-stacks", "--unwind-rows",
 		"--cache-dir", "--no-cache", "--frame-pointers", "--verbose", "--help",
-		"--version", "default 16777216", "default 262144", "default 2097152",
-		"default 16M", "default 64", "default 10s", "default 10;",
+		"--version", "default 16777216", "default 262144", "default 524288",
+		"default 4M", "default 64", "default 10s", "default 10;",
 	};
 
 	ck_assert_ptr_nonnull(f);
@@ -622,6 +638,7 @@ int main(void)
 	tcase_add_test(cmdline, pid_and_command_exclude);
 	tcase_add_test(cmdline, formats);
 	tcase_add_test(cmdline, bad_numbers);
+	tcase_add_test(cmdline, sample_interval);
 	tcase_add_test(cmdline, bad_syntax);
 	tcase_add_test(cmdline, argument_to_flag_named);
 	tcase_add_test(cmdline, every_long_option);

@@ -187,6 +187,75 @@ static void check_with_objdump(const char *path, const struct probe_site *s, uin
 	ck_assert_msg(at_site, "%s: +%u is not an instruction", s->symbol, s->skip);
 }
 
+START_TEST(skip_scratch_work)
+{
+	/* jemalloc's malloc: cmp $0x1000,%rdi; ja rel32. */
+	ck_skip(false, 7, true, 0x48, 0x81, 0xff, 0x00, 0x10, 0x00, 0x00, 0x0f, 0x87, 0x93, 0x00,
+		0x00, 0x00);
+	/* jemalloc's free: address arithmetic in scratch registers, a compare, jne rel32. */
+	ck_skip(true, 0x30, true, 0x48, 0x89, 0xf8, 0x48, 0x8b, 0x15, 0x0e, 0x53, 0x0a, 0x00, 0x48,
+		0x89, 0xf9, 0x48, 0xc1, 0xe8, 0x1a, 0x48, 0x81, 0xe1, 0x00, 0x00, 0x00, 0xc0, 0x25,
+		0xf0, 0x00, 0x00, 0x00, 0x64, 0x48, 0x03, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00, 0x48,
+		0x01, 0xd0, 0x48, 0x3b, 0x88, 0xb0, 0x01, 0x00, 0x00, 0x0f, 0x85, 0x8a, 0x00, 0x00,
+		0x00);
+	/* ... which writes %rdx: not past it where the third argument counts. */
+	ck_skip(false, 0, false, 0x48, 0x89, 0xf8, 0x48, 0x8b, 0x15, 0x0e, 0x53, 0x0a, 0x00, 0x75,
+		0x05);
+	/* tcmalloc's malloc and free: mov disp32(%rip),%rax; test %rax,%rax; jne. */
+	ck_skip(false, 10, true, 0x48, 0x8b, 0x05, 0x59, 0xab, 0x00, 0x00, 0x48, 0x85, 0xc0, 0x75,
+		0x75);
+	ck_skip(true, 10, true, 0x48, 0x8b, 0x05, 0x59, 0xb1, 0x1b, 0x00, 0x48, 0x85, 0xc0, 0x0f,
+		0x85, 0x90, 0x00, 0x00, 0x00);
+	/* jemalloc's sdallocx: mov %rdi,%r8; cmp $0x1000,%rsi; ja rel8. */
+	ck_skip(true, 10, true, 0x49, 0x89, 0xf8, 0x48, 0x81, 0xfe, 0x00, 0x10, 0x00, 0x00, 0x77,
+		0x0c);
+	/* Writes an argument, the stack pointer or memory: stays at the entry. */
+	ck_skip(false, 0, false, 0x48, 0x89, 0xc7, 0x75, 0x05);		/* mov %rax,%rdi */
+	ck_skip(true, 0, false, 0x48, 0x89, 0xc7, 0x75, 0x05);
+	ck_skip(false, 0, false, 0x48, 0x89, 0xc6, 0x75, 0x05);		/* mov %rax,%rsi */
+	ck_skip(true, 3, true, 0x48, 0x89, 0xc6, 0x75, 0x05);		/* free reads %rdi only */
+	ck_skip(false, 0, false, 0x48, 0x89, 0x07, 0x75, 0x05);		/* mov %rax,(%rdi) */
+	ck_skip(false, 0, false, 0x48, 0x83, 0xc4, 0x08, 0x75, 0x05);	/* add $8,%rsp */
+	ck_skip(false, 0, false, 0x48, 0x89, 0xc5, 0x75, 0x05);		/* mov %rax,%rbp */
+	ck_skip(false, 0, false, 0x48, 0x83, 0x07, 0x01, 0x75, 0x05);	/* addq $1,(%rdi) */
+	/* A compare with an immediate is kept (cmp $1,%rsi), an add to %rcx skipped. */
+	ck_skip(false, 8, true, 0x48, 0x83, 0xfe, 0x01, 0x48, 0x83, 0xc1, 0x01, 0x74, 0x05);
+	/* Scratch work that reaches no emulated instruction changes nothing. */
+	ck_skip(false, 0, false, 0x48, 0x89, 0xf8, 0x48, 0x89, 0xc7);
+	/* Cut inside: nothing read past the end. */
+	ck_skip(false, 0, false, 0x48, 0x81, 0xff, 0x00, 0x10, 0x00);
+	ck_skip(false, 0, false, 0x64, 0x48, 0x03, 0x04);
+}
+END_TEST
+
+/* jemalloc and tcmalloc as Debian ships them: malloc and free probed past their first, single-stepped instructions. */
+START_TEST(plan_on_jemalloc_and_tcmalloc)
+{
+	static const char *const libs[] = {
+		"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+		"/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
+	};
+	struct probe_site sites[PROBES_MAX_SITES];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+		struct elf_obj *o = elf_obj__open(libs[i], libs[i]);
+		const struct probe_site *m, *f;
+
+		ck_assert_msg(o, "%s: not installed (setup.sh installs it)", libs[i]);
+		n = probes__plan(o, sites, PROBES_MAX_SITES);
+		ck_assert_int_gt(n, 2);
+		m = site_of(sites, n, LEAKD_FN_MALLOC);
+		f = site_of(sites, n, LEAKD_FN_FREE);
+		ck_assert(m && f);
+		ck_assert_msg(m->emulated && m->skip > 0, "%s: malloc at +%u", libs[i], m->skip);
+		ck_assert_msg(f->emulated && f->skip > 0, "%s: free at +%u", libs[i], f->skip);
+		elf_obj__free(o);
+	}
+}
+END_TEST
+
 START_TEST(plan_on_libc)
 {
 	static const struct {
@@ -387,12 +456,14 @@ int main(void)
 	tcase_add_test(bytes, skip_documented_cases);
 	tcase_add_test(bytes, skip_each_instruction);
 	tcase_add_test(bytes, skip_stops_at_the_end);
+	tcase_add_test(bytes, skip_scratch_work);
 	suite_add_tcase(s, bytes);
 	tcase_set_timeout(plan, 60);
 	tcase_add_test(plan, plan_on_libc);
 	tcase_add_test(plan, plan_on_mimalloc);
 	tcase_add_test(plan, plan_on_jemalloc);
 	tcase_add_test(plan, plan_without_allocator);
+	tcase_add_test(plan, plan_on_jemalloc_and_tcmalloc);
 	suite_add_tcase(s, plan);
 	return run_suite(s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "serve/proto.h"
+#include "leakd/sampling.h"
 #include "testutil.h"
 
 static struct leakd_req_hdr hdr(unsigned int cmd, unsigned int len)
@@ -124,6 +125,51 @@ START_TEST(selectors)
 	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_OK);
 	top.level = LEAKD_LEVEL_MAP + 1;
 	ck_assert_int_eq(proto__check_payload(&h, &top, &why), LEAKD_ERR_ARGS);
+}
+END_TEST
+
+/* A trace's mode: known, with an interval in range when sampled, by pid, not for untrace. */
+START_TEST(trace_modes)
+{
+	struct leakd_req_hdr h = hdr(LEAKD_CMD_TRACE, sizeof(struct leakd_req_trace));
+	struct leakd_req_trace tr;
+	const char *why;
+
+	memset(&tr, 0, sizeof(tr));
+	tr.sel.pid = 42;
+	tr.mode = LEAKD_TRACE_EXACT;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	tr.sample_bytes = 4096;		/* an interval goes with SAMPLED only */
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	tr.mode = LEAKD_TRACE_SAMPLED;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	tr.sample_bytes = LEAKD_SAMPLE_MIN - 1;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	tr.sample_bytes = LEAKD_SAMPLE_MAX + 1;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	tr.sample_bytes = 0;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	tr.sample_bytes = LEAKD_SAMPLE_MAX;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	tr.mode = LEAKD_TRACE__MAX;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	tr.mode = LEAKD_TRACE_SAMPLED;
+	tr._pad = 1;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	tr._pad = 0;
+	/* Rules and untrace take no mode. */
+	h = hdr(LEAKD_CMD_UNTRACE, sizeof(tr));
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	h = hdr(LEAKD_CMD_TRACE, sizeof(tr));
+	tr.sel.pid = 0;
+	memcpy(tr.sel.comm, "nginx", 6);
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	tr.mode = LEAKD_TRACE_DEFAULT;
+	tr.sample_bytes = 0;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	/* The layout before the mode (544 bytes) is refused by its size. */
+	h = hdr(LEAKD_CMD_TRACE, 544);
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
 }
 END_TEST
 
@@ -266,6 +312,7 @@ int main(void)
 	tcase_add_test(tc, header_checks_in_order);
 	tcase_add_test(tc, commands_and_sizes);
 	tcase_add_test(tc, selectors);
+	tcase_add_test(tc, trace_modes);
 	tcase_add_test(tc, sizes_within_their_maximum);
 	tcase_add_test(tc, snapshots_diffs_timelines);
 	tcase_add_test(tc, random_payloads_never_crash);

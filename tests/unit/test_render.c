@@ -28,6 +28,7 @@ static const char *const other_form[] = {
 	"total_bytes", "freed_bytes",	/* text rows give counts (their format is pinned) */
 	"level",		/* text says it in the row's wording */
 	"unwinding",		/* ".eh_frame" / "frame-pointer" in text */
+	"sample_interval", "sample_bytes", "trace_sample_bytes",	/* text: binary units */
 	"cgroup",		/* text shows the unit it names */
 	"container",		/* text: its first 12 digits, as container tools show it */
 	"by",			/* text says it in the heading's wording */
@@ -61,6 +62,9 @@ static bool has_number(const char *text, const char *num)
 	}
 	return false;
 }
+
+#define ck_has(text, needle) \
+	ck_assert_msg(strstr((text), (needle)), "missing %s in:\n%s", (needle), (text))
 
 static char *draw(enum output_format fmt, const struct snapshot *s)
 {
@@ -174,8 +178,9 @@ START_TEST(status_agrees)
 {
 	struct status_snap st = {
 		.version = "9.8.7", .uptime_s = 101, .uprobes = "uprobe_multi",
-		.syscalls = "syscall tracepoints", .eh_frame = true, .watched = 102, .traced = 103,
-		.traced_by = { 0, 104, 105, 106, 107 }, .exited_kept = 108,
+		.syscalls = "syscall tracepoints", .sampling = "uprobe sessions",
+		.sample_bytes = 524288, .eh_frame = true, .watched = 102, .traced = 103,
+		.traced_by = { 0, 104, 105, 106, 107, 163 }, .exited_kept = 108,
 		.drilldown = { true, 109, 110, 111, 112, 113, 199 },
 		.events = { 114, 115, 116 },
 		.missed_runs = 117,
@@ -224,14 +229,16 @@ START_TEST(ps_agrees)
 		  .anon_bytes = 304, .mapped_bytes = 305, .heap_bytes = 306,
 		  .reserved_bytes = 308, .growth_per_hour = 500, .growth = TREND_GROWING,
 		  .growth_in_known = true, .growth_in = RUNTIME_V8,
-		  .traced = TRACE_KIND_MANUAL, .unwind = "ready", .traced_live_bytes = 307,
+		  .traced = TRACE_KIND_MANUAL, .sampling = "sampled", .sample_bytes = 524288,
+		  .unwind = "ready", .traced_live_bytes = 307,
 		  .cgroup = "/system.slice/web.service",
 		  .container = "3f2a9c1b7e8d4f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718" },
 		{ .pid = 311, .uid = 312, .comm = "shrinker", .unit = "", .rss_bytes = 313,
 		  .anon_bytes = 314, .mapped_bytes = 315, .heap_bytes = 316,
 		  .reserved_bytes = 319, .growth_per_hour = -600, .growth = TREND_SHRINKING,
-		  .traced = TRACE_KIND_AUTO, .unwind = "pending", .traced_live_bytes = 317 },
-		{ .pid = 321, .comm = "young", .unit = "", .unwind = "none" },
+		  .traced = TRACE_KIND_AUTO, .sampling = "sampler", .unwind = "pending",
+		  .traced_live_bytes = 317 },
+		{ .pid = 321, .comm = "young", .unit = "", .sampling = "-", .unwind = "none" },
 	};
 	struct ps_snap ps = { .growth_window_s = 318, .rows = rows, .n = 3 };
 	struct snapshot s = { .kind = SNAP_PS, .ps = &ps };
@@ -243,6 +250,8 @@ START_TEST(ps_agrees)
 	json = draw(OUTPUT_JSON, &s);
 	ck_assert(strstr(json, "\"growth_per_hour\":null,\"trend\":\"unknown\""));
 	ck_assert(strstr(text, "3f2a9c1b7e8d "));
+	ck_has(text, " sampled/512.0 KiB ");
+	ck_has(text, " sampler ");
 	free(text);
 	free(json);
 }
@@ -377,6 +386,48 @@ START_TEST(report_agrees)
 	ck_assert_int_ge(agree(&s), 52);
 	text = draw(OUTPUT_TEXT, &s);
 	ck_assert_ptr_nonnull(strstr(text, "  traced for 3.250 s\n"));
+	free(text);
+	report_snap__free(&r);
+}
+END_TEST
+
+/* A sampled report: the mode, estimates, their standard errors and sampled counts agree. */
+START_TEST(sampled_report_agrees)
+{
+	struct report_snap r = {
+		.time = 1700000000, .final = true, .reason = "exit", .pid = 901, .comm = "sampled",
+		.complete = true, .live_bytes = 902, .live_allocs = 903, .total_allocs = 904,
+		.total_frees = 905, .sampled = true, .sample_interval = 524288,
+		.live_bytes_se = 906, .live_allocs_se = 907, .sampled_live = 908,
+		.sampled_allocs = 909, .nr_stacks = 910,
+	};
+	struct snapshot s = { .kind = SNAP_REPORT, .report = &r };
+	char *json, *text;
+
+	r.heap.v = calloc(1, sizeof(*r.heap.v));
+	r.heap.n = 1;
+	craft_stack(&r.heap.v[0], 920, LEVEL_HEAP);
+	r.heap.v[0].show_proc = false;
+	r.heap.v[0].pid = 901;
+	snprintf(r.heap.v[0].comm, sizeof(r.heap.v[0].comm), "sampled");
+	r.heap.v[0].samples = 930;
+	r.heap.v[0].se_bytes = 931;
+	r.heap.v[0].se_count = 932;
+	ck_assert_int_ge(agree(&s), 30);
+	json = draw(OUTPUT_JSON, &s);
+	text = draw(OUTPUT_TEXT, &s);
+	ck_has(json, "\"mode\":\"sampled\"");
+	ck_has(json, "\"live_bytes_se\":906");
+	ck_has(json, "\"bytes_se\":931,\"allocs_se\":932,\"samples\":930");
+	ck_has(text, "sampled every 512.0 KiB on average (908 sampled blocks live)");
+	ck_has(text, "922 ± 931 bytes in 923 ± 932 allocations from stack (estimated from 930 sampled");
+	free(json);
+	free(text);
+	/* The process's own probes: no interval, the weights alone. */
+	r.sample_interval = 0;
+	ck_assert_int_ge(agree(&s), 30);
+	text = draw(OUTPUT_TEXT, &s);
+	ck_has(text, "sampled by the process's own probes (908 sampled blocks live)");
 	free(text);
 	report_snap__free(&r);
 }
@@ -542,7 +593,7 @@ START_TEST(metrics_exposition)
 	struct ps_row rows[2] = {
 		{ .pid = 21, .comm = "we\"ird\\name", .unit = "web.service", .rss_bytes = 22,
 		  .anon_bytes = 23, .growth_per_hour = 3600, .growth = TREND_GROWING,
-		  .traced = TRACE_KIND_MANUAL },
+		  .traced = TRACE_KIND_MANUAL, .sampling = "sampled", .sample_bytes = 524288 },
 		{ .pid = 31, .comm = "other", .rss_bytes = 32 },
 	};
 	struct ps_snap ps = { .rows = rows, .n = 2 };
@@ -561,6 +612,11 @@ START_TEST(metrics_exposition)
 				 "unit=\"web.service\",kind=\"rss\"} 22\n"));
 	ck_assert(strstr(text, "leakd_process_growth_bytes_per_second{pid=\"21\""));
 	ck_assert(strstr(text, "} 1\n"));
+	/* How it is traced: a label, and the sampling interval as a series. */
+	ck_assert(strstr(text, "leakd_process_traced{pid=\"21\",comm=\"we\\\"ird\\\\name\","
+				 "unit=\"web.service\",how=\"manual\",sampling=\"sampled\"} 1\n"));
+	ck_assert(strstr(text, "leakd_process_sample_interval_bytes{pid=\"21\",comm=\"we\\\"ird"
+				 "\\\\name\",unit=\"web.service\",} 524288\n"));
 	/* Only the top rows: the second process is left out. */
 	ck_assert(!strstr(text, "pid=\"31\""));
 	for (int k = 0; k < LEAKD_DROP__COUNT; k++)
@@ -585,6 +641,7 @@ int main(void)
 	tcase_add_test(tc, trace_agrees);
 	tcase_add_test(tc, exited_agrees);
 	tcase_add_test(tc, report_agrees);
+	tcase_add_test(tc, sampled_report_agrees);
 	tcase_add_test(tc, report_from_start);
 	tcase_add_test(tc, error_agrees);
 	tcase_add_test(tc, formats_by_name);

@@ -4,6 +4,7 @@
  * against a full sort), when a report is incomplete, and its text and JSON forms.
  */
 #include <check.h>
+#include <math.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +303,8 @@ START_TEST(json_report)
 		  "\"pid\":1234,");
 	ck_has(s, "\"comm\":\"a\\\"b\\\\c\\u0001\\ufffd\"");
 	ck_has(s, "\"complete\":true");
+	ck_has(s, "\"mode\":\"exact\"");
+	ck_lacks(s, "sample_interval");
 	ck_has(s, "\"live_bytes\":600,\"live_allocs\":6,\"total_allocs\":7,\"total_frees\":1,");
 	ck_has(s, "\"nr_stacks\":6");
 	ck_has(s, "\"ringbuf_alloc\":0");
@@ -350,6 +353,8 @@ START_TEST(text_report)
 	s = print(&o, &m, p);
 	ck_has(s, "] pid 1234 (leaker): 600 B in 6 live allocations (7 allocations, 1 frees "
 		  "traced)\n");
+	ck_has(s, "traced)\n  exact: every allocation traced\n");
+	ck_lacks(s, "sampled");
 	ck_lacks(s, "INCOMPLETE");
 	ck_lacks(s, "final report");
 	ck_has(s, "Top 2 stacks with outstanding allocations:\n\n");
@@ -401,6 +406,61 @@ START_TEST(overflow_stack_in_report)
 }
 END_TEST
 
+/* A sampled process: estimates ranked, printed with their standard errors, and the mode said. */
+START_TEST(sampled_report)
+{
+	struct proc_mem *p = setup(100);
+	struct report_opts o = { .top = 0, .format = OUTPUT_JSON };
+	struct report_meta m = { .now_ns = 10, .wall = 1700000000, .final = true };
+	struct report_row *rows;
+	char *s;
+	int n;
+
+	p->sample_interval = 512 << 10;
+	/* 0x11: two blocks of 100 each standing for 400 (sd of 400 * 300 each). */
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x1000, 100, 400, 0x11, 0, 1);
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x2000, 100, 400, 0x11, 0, 5);
+	/* 0x21: one exact-weight block of 600 outranks it; 0x31: freed. */
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x3000, 1000, 1000, 0x21, 0, 1);
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x4000, 10, 20, 0x31, 0, 1);
+	proc_mem__dealloc(p, TID, 0x4000);
+
+	n = report__rank(p, 0, 0, 10, &rows);
+	ck_assert_int_eq(n, 2);
+	ck_row(rows, 0, 0x21, 1000, 1);
+	ck_row(rows, 1, 0x11, 800, 8);
+	ck_assert_uint_eq(rows[1].samples, 2);
+	ck_assert(fabs(rows[1].se_bytes - sqrt(2 * 400.0 * 300)) < 1e-9);
+	ck_assert(fabs(rows[1].se_count - sqrt(2 * 12.0)) < 1e-9);
+	ck_assert(rows[0].se_bytes == 0);
+	free(rows);
+	/* Only what is older than 7 at 10: one block of 0x11. */
+	n = report__rank(p, 0, 7, 10, &rows);
+	ck_assert_int_eq(n, 2);
+	ck_row(rows, 1, 0x11, 400, 4);
+	ck_assert_uint_eq(rows[1].samples, 1);
+	ck_assert(fabs(rows[1].se_bytes - sqrt(400.0 * 300)) < 1e-9);
+	free(rows);
+
+	s = print(&o, &m, p);
+	ck_has(s, "\"mode\":\"sampled\",\"live_bytes\":1800,\"live_allocs\":9,");
+	ck_has(s, "\"sample_interval\":524288,\"live_bytes_se\":");
+	ck_has(s, "\"sampled_live\":3");
+	ck_has(s, "\"id\":\"0x11\",\"bytes\":800,\"allocs\":8,\"bytes_se\":");
+	ck_has(s, "\"samples\":2,\"total_bytes\":800,\"total_count\":8,");
+	ck_assert_int_eq(python_parses(s), 0);
+	free(s);
+	o.format = OUTPUT_TEXT;
+	s = print(&o, &m, p);
+	ck_has(s, "  sampled every 512.0 KiB on average (3 sampled blocks live): figures are "
+		  "estimates ± standard error\n");
+	ck_has(s, "800 ± 490 bytes in 8 ± 5 allocations from stack (estimated from 2 sampled; "
+		  "about 8 allocated, 0 freed since tracing began)\n");
+	free(s);
+	teardown();
+}
+END_TEST
+
 START_TEST(write_error_reported)
 {
 	struct proc_mem *p = five_stacks();
@@ -434,6 +494,7 @@ int main(void)
 	tcase_set_timeout(print_tc, 30);
 	tcase_add_test(print_tc, json_report);
 	tcase_add_test(print_tc, text_report);
+	tcase_add_test(print_tc, sampled_report);
 	tcase_add_test(print_tc, overflow_stack_in_report);
 	tcase_add_test(print_tc, write_error_reported);
 	suite_add_tcase(s, print_tc);

@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,6 +251,131 @@ START_TEST(malloc_then_free)
 	ck_notes(p, 0, 0, 0, 0);
 	ck_no_losses(p);
 	ck_assert_uint_gt(tables__memory(&t), 0);
+	teardown();
+}
+END_TEST
+
+/* Weighted records: estimates and their variance per stack and process, taken back on free. */
+START_TEST(sampled_estimates)
+{
+	struct proc_mem *p = setup_big();
+	struct proc_stack *s1;
+	double b, c, sb, sc;
+
+	/* 100 bytes standing for 400 (p = 1/4), 1000 standing for 1000 (p = 1). */
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x1000, 100, 400, S1, 0, 1000);
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x2000, 1000, 1000, S1, 0, 2000);
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x3000, 10, 40, S2, 0, 3000);
+	ck_assert(proc_mem__sampled(p));
+	/* Exact figures stay for exact records. */
+	ck_assert_uint_eq(p->live_bytes, 0);
+	ck_assert_uint_eq(p->live_count, 0);
+	ck_assert_uint_eq(p->total_samples, 3);
+	ck_assert_uint_eq(t.nr_allocs, 3);
+	ck_assert(p->live_est.bytes == 1440);
+	ck_assert(p->live_est.count == 4 + 1 + 4);
+	/* var: w(w - s) = 400 * 300 + 0 + 40 * 30; count: c(c - 1) = 12 + 0 + 12. */
+	ck_assert(p->live_est.var_bytes == 120000 + 1200);
+	ck_assert(p->live_est.var_count == 24);
+	s1 = must_stack(p, S1);
+	ck_assert_ptr_nonnull(s1->est);
+	ck_assert_uint_eq(s1->est->samples_live, 2);
+	proc_stack__live(s1, LEVEL_HEAP, &b, &c, &sb, &sc);
+	ck_assert(b == 1400 && c == 5);
+	ck_assert(sb == sqrt(120000) && sc == sqrt(12));
+	ck_assert_uint_eq(s1->first_ts, 1000);
+	ck_assert_uint_eq(s1->last_ts, 2000);
+
+	/* An exact block on the same stack adds to the estimate, without error. */
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x4000, 7, S1, 0, 4000);
+	proc_stack__live(s1, LEVEL_HEAP, &b, &c, &sb, &sc);
+	ck_assert(b == 1407 && c == 6 && sb == sqrt(120000));
+
+	/* Frees go through dealloc whichever table holds the block. */
+	proc_mem__dealloc(p, TID, 0x1000);
+	proc_mem__dealloc(p, TID, 0x4000);
+	proc_stack__live(s1, LEVEL_HEAP, &b, &c, &sb, &sc);
+	ck_assert(b == 1000 && c == 1 && sb == 0 && sc == 0);
+	ck_assert_uint_eq(s1->est->samples_live, 1);
+	ck_assert(s1->est->total.bytes == 1400);
+	ck_assert_uint_eq(p->total_sample_frees, 1);
+	/* A realloc's record replaces its old block. */
+	proc_mem__alloc_sampled(p, LEAKD_FN_REALLOC, 0x5000, 20, 80, S2, 0x3000, 5000);
+	ck_assert(p->live_est.bytes == 1080);
+	ck_assert_uint_eq(t.nr_allocs, 2);
+	/* A weight below the size is taken as the size. */
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x6000, 50, 1, S3, 0, 6000);
+	ck_assert(p->live_est.bytes == 1130);
+	ck_notes(p, 0, 0, 0, 0);
+
+	proc_mem__untrace(p);
+	ck_assert_ptr_null(must_stack(p, S1)->est);
+	ck_assert(p->live_est.bytes == 0 && p->total_est.bytes == 0);
+	ck_assert_uint_eq(t.nr_allocs, 0);
+	ck_assert(!proc_mem__sampled(p));
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x7000, 50, 100, S3, 0, 7000);
+	teardown();
+}
+END_TEST
+
+/* Sampled blocks count against the allocation limit like exact ones. */
+START_TEST(sampled_limit_drops)
+{
+	struct proc_mem *p = setup(2, 16, 16);
+
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 10, S1, 0, 1);
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x2000, 10, 20, S1, 0, 2);
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x3000, 10, 20, S1, 0, 3);
+	ck_assert_uint_eq(p->losses.allocs_dropped, 1);
+	ck_assert_uint_eq(t.nr_allocs, 2);
+	ck_assert(p->live_est.bytes == 20);
+	ck_assert(p->total_est.bytes == 40);
+	teardown();
+}
+END_TEST
+
+/*
+ * Sampled allocations (an in-process sampler's otel_memory records as much as the
+ * kernel's) stand for their weight beside exact blocks; their frees take exactly
+ * that back.  Counts are estimated as weight / size, fractions kept, so that
+ * they add up unbiased.
+ */
+START_TEST(weighted_allocs)
+{
+	struct proc_mem *p = setup_big();
+	struct proc_stack *s1, *s2;
+	double b, c, sb, sc;
+	uint64_t i, n = 10000;
+
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x1000, 100, 1000, S1, 0, 10);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 50, S1, 0, 11);
+	s1 = must_stack(p, S1);
+	proc_stack__live(s1, LEVEL_HEAP, &b, &c, &sb, &sc);
+	ck_assert(b == 1050 && c == 11);
+	ck_assert_uint_eq(p->total_samples, 1);
+	ck_assert(s1->est->total.bytes == 1000 && s1->est->total.count == 10);
+	proc_mem__dealloc(p, TID, 0x1000);
+	proc_stack__live(s1, LEVEL_HEAP, &b, &c, &sb, &sc);
+	ck_assert(b == 50 && c == 1 && sb == 0 && sc == 0);
+	ck_assert(s1->est->total.bytes == 1000 && s1->est->total.count == 10);
+	proc_mem__dealloc(p, TID, 0x2000);
+	ck_assert_uint_eq(p->live_bytes, 0);
+	ck_assert_uint_eq(p->live_count, 0);
+	ck_assert(p->live_est.bytes == 0 && p->live_est.count == 0);
+
+	/* Each stands for 1.25 blocks: the counts add up to 1.25 n. */
+	for (i = 1; i <= n; i++)
+		proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, i * 0x40, 400, 500, S2, 0, i);
+	ck_assert(p->live_est.bytes == 500.0 * n);
+	ck_assert(fabs(p->live_est.count - 1.25 * n) < 1e-6);
+	s2 = must_stack(p, S2);
+	ck_assert_uint_eq(s2->est->samples_live, n);
+	for (i = 1; i <= n; i++)
+		proc_mem__dealloc(p, TID, i * 0x40);
+	ck_assert(fabs(p->live_est.bytes) < 1e-6 && fabs(p->live_est.count) < 1e-6);
+	ck_assert_uint_eq(s2->est->samples_live, 0);
+	ck_assert_uint_eq(p->total_sample_frees, n + 1);
+	ck_assert_uint_eq(t.nr_allocs, 0);
 	teardown();
 }
 END_TEST
@@ -2076,6 +2202,9 @@ int main(void)
 	TCase *model = tcase_create("model");
 
 	tcase_add_test(heap, malloc_then_free);
+	tcase_add_test(heap, sampled_estimates);
+	tcase_add_test(limits, sampled_limit_drops);
+	tcase_add_test(heap, weighted_allocs);
 	tcase_add_test(heap, unknown_free_counts_unmatched);
 	tcase_add_test(heap, realloc_moves_block);
 	tcase_add_test(heap, realloc_in_place);
