@@ -5,6 +5,7 @@ allocations far above the interval come out exact."""
 
 import math
 import os
+import statistics
 import subprocess
 
 from harness import LEAKD, check, check_eq, check_truth, leaker, run_command
@@ -49,6 +50,11 @@ def check_estimates(reps):
     truth = reps[0][1]
     per_site = {t["function"]: t for t in truth["sites"]}
     outside, checks = 0, 0
+    # The means of all sites, bytes and blocks, are checked together: the bound of each
+    # is widened (Bonferroni) so that the whole family holds the 3-standard-error
+    # level, 99.73 %, instead of failing once in a few dozen runs of an unbiased estimator.
+    family = 2 * sum(1 for t in truth["sites"] if not t["balanced"])
+    z = statistics.NormalDist().inv_cdf(1 - 0.0027 / (2 * max(family, 1)))
     for fn, t in per_site.items():
         if t["balanced"]:
             # Every sampled block of the churn was freed, and each free seen.
@@ -73,10 +79,10 @@ def check_estimates(reps):
         se_b = math.sqrt(sum(e[1] ** 2 for e in ests)) / n
         mean_c = sum(e[2] for e in ests) / n
         se_c = math.sqrt(sum(e[3] ** 2 for e in ests)) / n
-        check(abs(mean_b - want_b) <= 3 * se_b + 1e-6 * want_b,
+        check(abs(mean_b - want_b) <= z * se_b + 1e-6 * want_b,
               f"{fn}: mean {mean_b:.0f} bytes over {n} estimates, truth {want_b:.0f}, "
               f"standard error {se_b:.0f}")
-        check(abs(mean_c - want_c) <= 3 * se_c + 1e-6 * want_c,
+        check(abs(mean_c - want_c) <= z * se_c + 1e-6 * want_c,
               f"{fn}: mean {mean_c:.1f} blocks, truth {want_c:.1f}, standard error {se_c:.1f}")
         if fn == "site_huge":
             # 1 MiB at a 16 KiB interval: p = 1 - e^-64, it stands for itself.

@@ -1182,7 +1182,7 @@ static void *serve(void *arg)
 				break;
 		}
 		req[len] = 0;
-		s->requests++;
+		__atomic_fetch_add(&s->requests, 1, __ATOMIC_SEQ_CST);
 		if (!strncmp(req, "GET ", 4) && !strncmp(req + 4, s->path, strlen(s->path)) &&
 		    req[4 + strlen(s->path)] == ' ') {
 			char buf[65536];
@@ -1190,6 +1190,8 @@ static void *serve(void *arg)
 			int fd = open(s->file, O_RDONLY);
 
 			if (fd >= 0 && !fstat(fd, &st)) {
+				/* Counted before the answer: the client may go on at its last byte. */
+				__atomic_fetch_add(&s->served, 1, __ATOMIC_SEQ_CST);
 				snprintf(head, sizeof(head),
 					 "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\n"
 					 "Connection: close\r\n\r\n",
@@ -1197,7 +1199,6 @@ static void *serve(void *arg)
 				send_all(c, head, strlen(head));
 				while ((n = read(fd, buf, sizeof(buf))) > 0)
 					send_all(c, buf, n);
-				s->served++;
 			}
 			if (fd >= 0)
 				close(fd);
