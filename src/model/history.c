@@ -75,6 +75,7 @@ size_t history__memory(const struct history *h)
 
 void trend_opts__defaults(struct trend_opts *o)
 {
+	memset(o, 0, sizeof(*o));
 	o->window_ns = 3600 * NSEC_PER_SEC;
 	o->noise_bytes = 4096;
 	o->min_points = 4;
