@@ -147,6 +147,8 @@ void procfs_parse_status(const char *text, struct procfs_status *ret)
 			seen |= 4;
 		} else if (sscanf(line, "RssAnon: %llu kB", &kb) == 1) {
 			ret->anon_bytes = kb * 1024;
+		} else if (sscanf(line, "RssFile: %llu kB", &kb) == 1) {
+			ret->file_bytes = kb * 1024;
 		}
 	}
 	/*

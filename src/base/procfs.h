@@ -38,6 +38,7 @@ struct procfs_status {
 	uint32_t uid;			/* real uid */
 	uint64_t rss_bytes;		/* VmRSS */
 	uint64_t anon_bytes;		/* RssAnon */
+	uint64_t file_bytes;		/* RssFile: resident pages of mapped files */
 	struct procfs_cred cred;
 };
 

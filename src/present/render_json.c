@@ -483,7 +483,8 @@ static int render_json_fn(FILE *f, const struct snapshot *s)
 		diff(&j, s->diff);
 		break;
 	case SNAP_TIMELINE: {
-		static const char *const keys[TL__VALUES] = { "rss", "anon", "heap", "traced" };
+		static const char *const keys[TL__VALUES] = { "rss", "anon", "heap", "traced",
+							      "file" };
 		const struct timeline_snap *t = s->timeline;
 
 		json_str(&j, "type", "timeline");

@@ -140,6 +140,7 @@ static int render_timeline(FILE *f, const struct timeline_snap *t)
 		pts[i].bytes[TIMELINE_ANON] = t->values[TL_ANON][i];
 		pts[i].bytes[TIMELINE_HEAP] = t->values[TL_HEAP][i];
 		pts[i].bytes[TIMELINE_TRACED] = t->values[TL_TRACED][i];
+		pts[i].bytes[TIMELINE_FILE] = t->values[TL_FILE][i];
 	}
 	for (size_t k = 0; k < t->nr_rows; k++)
 		st[k] = (struct timeline_stack){ .name = t->rows[k].name, .bytes = t->rows[k].bytes,

@@ -505,7 +505,7 @@ static void saved(FILE *f, const struct saved_list_snap *l)
 
 static void timeline(FILE *f, const struct timeline_snap *t)
 {
-	static const char *const heads[TL__VALUES] = { "RSS", "ANON", "HEAP", "TRACED" };
+	static const char *const heads[TL__VALUES] = { "RSS", "ANON", "HEAP", "TRACED", "FILE" };
 	char when[32];
 	struct tm tm;
 	size_t i, k;

@@ -285,6 +285,7 @@ enum timeline_value {
 	TL_ANON,
 	TL_HEAP,
 	TL_TRACED,
+	TL_FILE,			/* resident file-backed pages */
 	TL__VALUES,
 };
 

@@ -23,10 +23,11 @@ static const char *const series_names[TIMELINE__NR_SERIES] = {
 	[TIMELINE_ANON] = "anonymous mappings",
 	[TIMELINE_HEAP] = "heap (brk)",
 	[TIMELINE_TRACED] = "traced live bytes",
+	[TIMELINE_FILE] = "file-backed",
 };
 
 static const char *const series_colors[TIMELINE__NR_SERIES] = {
-	"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+	"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#7f7f7f",
 };
 
 /* Neighbours in the stack differ in hue. */

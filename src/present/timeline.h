@@ -17,6 +17,7 @@ enum timeline_series {
 	TIMELINE_ANON,		/* anonymous mappings */
 	TIMELINE_HEAP,		/* the brk heap */
 	TIMELINE_TRACED,	/* live bytes of traced allocations */
+	TIMELINE_FILE,		/* resident pages of mapped files */
 	TIMELINE__NR_SERIES,
 };
 

@@ -54,6 +54,7 @@ enum mem_value {
 	MEM_HEAP,		/* the brk heap */
 	MEM_MAPPED,		/* anonymous mappings leakd watched */
 	MEM_TRACED,		/* live allocator blocks, when traced */
+	MEM_FILE,		/* RssFile: resident file-backed pages */
 	MEM__VALUES,
 };
 
@@ -549,7 +550,8 @@ static void sample(struct daemon *d, uint64_t now)
 		p = proc_of(d, w->pid);
 		if (p) {
 			uint64_t v[MEM__VALUES] = { st.rss_bytes, st.anon_bytes, p->heap_bytes,
-						    p->map_bytes, traced_live(p) };
+						    p->map_bytes, traced_live(p),
+						    st.file_bytes };
 
 			history__add(&w->mem, now, v);
 			histories__sample(&d->stacks_hist, p, now);
@@ -1657,7 +1659,7 @@ int daemon__timeline(struct daemon *d, const struct peer *who, pid_t pid, uint32
 	struct symbolizer *sym = pipeline__symbolizer(d->pl);
 	static const enum mem_value from[TL__VALUES] = {
 		[TL_RSS] = MEM_RSS, [TL_ANON] = MEM_ANON, [TL_HEAP] = MEM_HEAP,
-		[TL_TRACED] = MEM_TRACED,
+		[TL_TRACED] = MEM_TRACED, [TL_FILE] = MEM_FILE,
 	};
 	struct growth_row *grows = NULL;
 	struct stack_list names = { 0 };

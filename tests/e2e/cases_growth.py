@@ -259,6 +259,9 @@ def case_timeline():
               f"the leak's bytes rise: {leak['bytes']}")
         check(all(p["traced"] >= leak["bytes"][i] for i, p in enumerate(tl["points"])),
               "a stack's bytes are within the traced bytes")
+        # Resident = anonymous + file-backed (+ shared memory): the file part is there.
+        check(all(p["file"] > 0 and p["file"] + p["anon"] <= p["rss"] + 4096
+                  for p in tl["points"]), f"file-backed pages: {tl['points'][-1]}")
         text, _ = d.ctl("timeline", str(lk.pid), json_out=False)
         check("leak_request" in text and "T(ms)" in text, f"the timeline as text:\n{text}")
         path = wd.file("timeline.svg")

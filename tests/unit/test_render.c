@@ -512,17 +512,17 @@ START_TEST(timeline_agrees)
 {
 	uint64_t t[3] = { 0, 901, 902 }, rss[3] = { 911, 912, 913 }, anon[3] = { 921, 922, 923 };
 	uint64_t heap[3] = { 931, 932, 933 }, traced[3] = { 941, 942, 943 };
-	uint64_t b1[3] = { 951, 952, 953 };
+	uint64_t b1[3] = { 951, 952, 953 }, file[3] = { 981, 982, 983 };
 	struct timeline_row row = { .name = "leak_request", .level = LEVEL_HEAP, .growth = 960,
 				    .bytes = b1 };
 	struct timeline_snap tl = { .pid = 970, .comm = "grower", .window_s = 971,
 				    .wall_start = 1700000000, .n = 3, .t_ms = t,
-				    .values = { rss, anon, heap, traced }, .rows = &row,
+				    .values = { rss, anon, heap, traced, file }, .rows = &row,
 				    .nr_rows = 1 };
 	struct snapshot s = { .kind = SNAP_TIMELINE, .timeline = &tl };
 	char *svg;
 
-	ck_assert_int_ge(agree(&s), 3 * 5 + 3 + 5);
+	ck_assert_int_ge(agree(&s), 3 * 6 + 3 + 5);
 	svg = draw(OUTPUT_SVG, &s);
 	ck_assert_ptr_nonnull(strstr(svg, "<svg"));
 	ck_assert_ptr_nonnull(strstr(svg, "leak_request"));
