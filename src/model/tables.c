@@ -871,6 +871,29 @@ void proc_mem__mremap_end(struct proc_mem *p, uint32_t tid, uint64_t old_addr, u
 		restore(p, &mv.pieces);	/* failed: it stays where it was */
 		return;
 	}
+	/*
+	 * What lies past the old length was not part of this move (a begin of another
+	 * size: a lost or garbled record): it stays where it is.
+	 */
+	{
+		struct pieces stay = { 0 };
+
+		for (i = 0; i < mv.pieces.n; i++) {
+			struct mapping *m = &mv.pieces.v[i];
+
+			if (m->start - old_addr >= old_size) {
+				pieces_add(&stay, m);
+				m->end = m->start;	/* nothing of it moves */
+			} else if (m->end - old_addr > old_size) {
+				struct mapping rest = *m;
+
+				rest.start = old_addr + old_size;
+				pieces_add(&stay, &rest);
+				m->end = rest.start;
+			}
+		}
+		restore(p, &stay);
+	}
 	/* MREMAP_FIXED replaces whatever was at the destination. */
 	unmap_range(p, new_addr, new_addr + new_size, true, NULL);
 	for (i = 0; i < mv.pieces.n; i++) {
@@ -878,6 +901,9 @@ void proc_mem__mremap_end(struct proc_mem *p, uint32_t tid, uint64_t old_addr, u
 		uint64_t off = m.start - old_addr, len = m.end - m.start;
 		struct stack_stats *st = stats_at(p, m.stack, map_level(&m));
 		bool reserved = m.flags & LEAKD_MAP_RESERVED;
+
+		if (!len)
+			continue;	/* stayed where it was, above */
 
 		if (off >= new_size) {
 			/* Shrunk away. */

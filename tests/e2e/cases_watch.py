@@ -289,9 +289,13 @@ def case_node_http_growth():
                         if f.get("jit") and "leak_http.js" in frame_function(f)})
         print(f"{len(js)} growing stacks through {names} hold {js_bytes} bytes")
         check_eq(proc_of(d.ctl("ps")[0], srv.pid)["traced"], "no", "the server's trace state")
-        # Who owns that memory: V8, from the frames that committed it.
-        owners = {st.get("owner") for st in js}
-        check_eq(owners, {"v8"}, "the owner of the JavaScript stacks' memory")
+        # Who owns that memory, from the frames that mapped it: V8's heap for most of it
+        # (JavaScript that allocates through malloc grows the native heap too).
+        by_owner = {}
+        for st in js:
+            by_owner[st.get("owner")] = by_owner.get(st.get("owner"), 0) + st["bytes"]
+        check(by_owner.get("v8", 0) * 2 > sum(by_owner.values()),
+              f"the owners of the JavaScript stacks' memory: {by_owner}")
         # ps says where the growth is while it goes on, with what to do next.
         for _ in range(60):
             for i in range(20):

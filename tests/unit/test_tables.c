@@ -1230,6 +1230,27 @@ START_TEST(mremap_moves_mapping)
 }
 END_TEST
 
+/* A begin of another length than its end (records lost or garbled): what lies past
+ * the end's old length stays where it is, and nothing overlaps (found by fuzzing). */
+START_TEST(mremap_end_of_another_length)
+{
+	struct proc_mem *p = setup_big();
+
+	proc_mem__mmap(p, 0x100000, 16 * PG, S1, 0, 1);
+	proc_mem__munmap(p, 0x101000, PG);		/* [0x100000, +1) and [0x102000, +14) */
+	proc_mem__mremap_begin(p, TID, 0x100000, 0x7000000);
+	proc_mem__mremap_end(p, TID, 0x100000, PG, 0x900000, 0x3100, 9);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 2);
+	/* The first page moved and grew to four; the rest never moved. */
+	ck_map(p, 0, 0x102000, 0x110000, S1);
+	ck_map(p, 1, 0x900000, 0x904000, S1);
+	ck_assert_uint_eq(p->map_bytes, 18 * PG);
+	ck_assert_uint_eq(p->moving.count, 0);
+	teardown();
+}
+END_TEST
+
 START_TEST(mremap_failure_restores)
 {
 	struct proc_mem *p = setup_big();
@@ -2240,6 +2261,7 @@ int main(void)
 	tcase_add_test(maps, mremap_to_top_clamps_in_lengths);
 	tcase_add_test(maps, mmap_fixed_replaces_overlap);
 	tcase_add_test(maps, mremap_moves_mapping);
+	tcase_add_test(maps, mremap_end_of_another_length);
 	tcase_add_test(maps, mremap_failure_restores);
 	tcase_add_test(maps, mremap_grows_in_place);
 	tcase_add_test(maps, mremap_shrinks);
