@@ -3,44 +3,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fnv.h"
 #include "base/hashtab.h"
 #include "present/diff.h"
 
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
+/* A string and its terminator: "ab"+"c" is not "a"+"bc". */
+static uint64_t fnv_field(uint64_t h, const char *s)
 {
-	const unsigned char *c = p;
-
-	while (n--)
-		h = (h ^ *c++) * FNV_PRIME;
-	return h;
-}
-
-static uint64_t fnv_str(uint64_t h, const char *s)
-{
-	return fnv(h, s, strlen(s) + 1);
+	return fnv_bytes(h, s, strlen(s) + 1);
 }
 
 uint64_t stack_snap__key(const struct stack_snap *s)
 {
-	uint64_t h = fnv(FNV_OFFSET, &s->level, sizeof(s->level));
+	uint64_t h = fnv_bytes(FNV_OFFSET, &s->level, sizeof(s->level));
 
 	for (uint32_t i = 0; i < s->nr_frames; i++) {
 		const struct frame_snap *f = &s->frames[i];
 
 		/* The file (by build-id where there is one) and the offset in it. */
 		if (f->build_id && f->build_id[0] && !f->jit) {
-			h = fnv_str(h, f->build_id);
-			h = fnv(h, &f->offset, sizeof(f->offset));
+			h = fnv_field(h, f->build_id);
+			h = fnv_bytes(h, &f->offset, sizeof(f->offset));
 		} else if (f->module_path && !f->jit) {
-			h = fnv_str(h, f->module_path);
-			h = fnv(h, &f->offset, sizeof(f->offset));
+			h = fnv_field(h, f->module_path);
+			h = fnv_bytes(h, &f->offset, sizeof(f->offset));
 		} else if (f->real.function) {
-			h = fnv_str(h, f->real.function);	/* JIT code moves */
+			h = fnv_field(h, f->real.function);	/* JIT code moves */
 		} else {
-			h = fnv(h, &f->pc, sizeof(f->pc));
+			h = fnv_bytes(h, &f->pc, sizeof(f->pc));
 		}
 	}
 	return h ? h : 1;	/* 0 is the hash table's empty slot */

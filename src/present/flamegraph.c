@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fnv.h"
 #include "base/units.h"
 #include "present/flamegraph.h"
 #include "present/svg.h"
@@ -59,13 +60,6 @@ static bool ref_inlined(const struct fg *g, struct fref r)
 		return false;
 	l = &g->p->locations[r.loc - 1];
 	return r.line < l->nr_lines && l->lines[r.line].inlined;
-}
-
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
 }
 
 /* Frames a and b are one frame of the graph (given equal paths above them). */
@@ -145,7 +139,7 @@ static int paths(struct fg *g)
 /* flamegraph.pl's warm colours, from the name so that a function keeps its colour. */
 static void color(const struct fg *g, struct fref r, const char *name, char *buf, size_t size)
 {
-	uint64_t h = hash_str(0xcbf29ce484222325ULL, name);
+	uint64_t h = fnv_str(FNV_OFFSET, name);
 	unsigned a, b, c;
 
 	/* Mixed, so that names alike get colours apart. */

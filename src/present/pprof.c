@@ -5,6 +5,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "base/fnv.h"
 #include "base/hashtab.h"
 #include "present/pprof.h"
 #include "profile.pb-c.h"
@@ -42,15 +43,6 @@ struct enc {
 	char comment[3][256];
 };
 
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
-}
-
 /* The index of s in the string table, added when new; -errno on failure. */
 static int64_t str_index(struct enc *e, const char *s)
 {
@@ -58,7 +50,7 @@ static int64_t str_index(struct enc *e, const char *s)
 
 	if (!s || !*s)
 		return 0;
-	for (h = hash(s);; h = h * 0x9e3779b97f4a7c15ULL + 1) {
+	for (h = fnv_str(FNV_OFFSET, s);; h = h * 0x9e3779b97f4a7c15ULL + 1) {
 		struct id_slot *slot;
 		bool is_new;
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fnv.h"
 #include "base/hashtab.h"
 #include "base/macros.h"
 #include "leakd/events.h"
@@ -54,15 +55,6 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h * 0xff51afd7ed558ccdULL;
 }
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
-}
-
 /* A location of one line with this name and no address: created once. */
 static int named_location(struct build *b, uint32_t *id, const char *name)
 {
@@ -89,7 +81,7 @@ static int mapping_of(struct build *b, uint64_t pid, const struct frame_snap *f)
 	if (f->jit || !f->module_path || f->pc < f->offset)
 		return 0;
 	start = f->pc - f->offset;
-	for (h = mix(str_hash(f->module_path), pid);; h = mix(h, 1)) {
+	for (h = mix(fnv_str(FNV_OFFSET, f->module_path), pid);; h = mix(h, 1)) {
 		slot = hashtab__upsert(&b->maps, h | 1, &is_new);
 		if (!slot)
 			return -ENOMEM;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fnv.h"
 #include "serve/policy.h"
 #include "base/hashtab.h"
 #include "base/cgroup.h"
@@ -34,14 +35,10 @@ struct policy {
 
 static uint64_t rule_key(const char *comm, const char *unit, uint32_t owner, uint32_t gid)
 {
-	uint64_t h = 1469598103934665603ull ^ owner ^ (uint64_t)gid << 32;	/* FNV-1a */
-	const char *s;
+	uint64_t h = fnv_str(FNV_OFFSET ^ owner ^ (uint64_t)gid << 32, comm);
 
-	for (s = comm; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	h = (h ^ 0xff) * 1099511628211ull;		/* "ab"+"c" is not "a"+"bc" */
-	for (s = unit; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	h = fnv_word(h, 0xff);				/* "ab"+"c" is not "a"+"bc" */
+	h = fnv_str(h, unit);
 	return h ? h : 1;
 }
 

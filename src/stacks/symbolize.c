@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "base/fnv.h"
 #include "stacks/debuginfo.h"
 #include "stacks/elfobj.h"
 #include "stacks/names.h"
@@ -75,16 +76,9 @@ struct symbolizer {
 
 static uint64_t module_key(dev_t dev, uint64_t inode, const char *name)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	if (!inode) {
-		for (; *name; name++)
-			h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
-		return h | 1;
-	}
-	h = (h ^ dev) * 0x100000001b3ULL;
-	h = (h ^ inode) * 0x100000001b3ULL;
-	return h | 1;
+	if (!inode)
+		return fnv_str(FNV_OFFSET, name) | 1;
+	return fnv_word(fnv_word(FNV_OFFSET, dev), inode) | 1;
 }
 
 struct symbolizer *symbolizer__new(uint32_t max_modules)
@@ -401,13 +395,9 @@ int symbolizer__refresh_proc(struct symbolizer *s, pid_t pid)
 /* The id of a JIT function's name, interned; 0 when the table of them is full. */
 static uint32_t intern_jit(struct symbolizer *s, const char *name)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = fnv_str(FNV_OFFSET, name) | 1;
 	struct jit_slot *slot;
-	const char *c;
 
-	for (c = name; *c; c++)
-		h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
-	h |= 1;
 	slot = hashtab__get(&s->jit_index, h);
 	if (slot)
 		return slot->id;

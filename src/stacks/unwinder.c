@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <libelf.h>
 
+#include "base/fnv.h"
 #include "stacks/ehframe.h"
 #include "stacks/elfobj.h"
 #include "base/hashtab.h"
@@ -95,11 +96,7 @@ struct unwinder {
 
 static uint64_t file_key(dev_t dev, uint64_t ino)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	h = (h ^ dev) * 0x100000001b3ULL;
-	h = (h ^ ino) * 0x100000001b3ULL;
-	return h | 1;
+	return fnv_word(fnv_word(FNV_OFFSET, dev), ino) | 1;
 }
 
 /*
