@@ -22,6 +22,7 @@
 #include "present/diff.h"
 #include "present/render.h"
 #include "present/stackload.h"
+#include "serve/snapstore.h"
 #include "version.h"
 
 /* Exit codes, documented in leakctl(1). */
@@ -580,12 +581,10 @@ static int cmd_untrace(int argc, char **argv)
 	return cmd_trace_common(argc, argv, false);
 }
 
-/* NAME: a name [A-Za-z0-9._-] the daemon keeps; checked here to fail early and clearly. */
+/* NAME: a name the daemon keeps (serve/snapstore.h); checked here to fail early and clearly. */
 static int copy_name(char *dst, size_t size, const char *name)
 {
-	if (!*name || strlen(name) >= size || name[0] == '.' || !strcmp(name, "now") ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
-	    strlen(name))
+	if (strlen(name) >= size || !snapstore_name_ok(name))
 		return usage_error("invalid snapshot name '%s' (1 to 63 of A-Z a-z 0-9 . _ -, not "
 				   "starting with '.', not now)", name);
 	memcpy(dst, name, strlen(name) + 1);

@@ -94,6 +94,11 @@ static bool is_snapshot_file(const char *name)
 	return snapstore_name_ok(base);
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(((const struct saved_snap *)a)->name, ((const struct saved_snap *)b)->name);
+}
+
 int snapstore__list(struct snapstore *s, uid_t uid, struct saved_snap **ret, size_t *ret_n)
 {
 	struct saved_snap *v = NULL;
@@ -139,13 +144,8 @@ int snapstore__list(struct snapstore *s, uid_t uid, struct saved_snap **ret, siz
 		return err;
 	}
 	/* By name, so that the answer does not depend on the directory's order. */
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && strcmp(v[j - 1].name, v[j].name) > 0; j--) {
-			struct saved_snap t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_names);
 	*ret = v;
 	*ret_n = n;
 	return 0;
