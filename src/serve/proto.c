@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "serve/proto.h"
@@ -16,6 +17,23 @@ static const size_t payload_size[LEAKD_CMD__MAX] = {
 	[LEAKD_CMD_SNAPSHOT] = sizeof(struct leakd_req_snapshot),
 	[LEAKD_CMD_DIFF] = sizeof(struct leakd_req_diff),
 	[LEAKD_CMD_TIMELINE] = sizeof(struct leakd_req_timeline),
+};
+
+#define FMT(f) (1u << LEAKD_FORMAT_##f)
+#define ANSWERS (FMT(TEXT) | FMT(JSON))
+#define PROFILE_OF_TOP "a profile format shows top at one level (heap or mapping) only"
+
+/* The formats each command answers in: profiles are of top's stacks, a timeline is a chart. */
+static const uint32_t answers_in[LEAKD_CMD__MAX] = {
+	[LEAKD_CMD_STATUS] = ANSWERS,
+	[LEAKD_CMD_PS] = ANSWERS,
+	[LEAKD_CMD_TOP] = ANSWERS | FMT(PPROF) | FMT(FOLDED) | FMT(SVG),
+	[LEAKD_CMD_TRACE] = ANSWERS,
+	[LEAKD_CMD_UNTRACE] = ANSWERS,
+	[LEAKD_CMD_EXITED] = ANSWERS,
+	[LEAKD_CMD_SNAPSHOT] = ANSWERS,
+	[LEAKD_CMD_DIFF] = ANSWERS,
+	[LEAKD_CMD_TIMELINE] = ANSWERS | FMT(SVG),
 };
 
 int proto__check_header(const struct leakd_req_hdr *h, const char **why)
@@ -107,16 +125,9 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 		*why = "unknown request flags";
 		return LEAKD_ERR_ARGS;
 	}
-	/* A timeline is drawn as svg; a profile is of stacks of one level, top's. */
-	if (h->command == LEAKD_CMD_TIMELINE && h->format >= LEAKD_FORMAT_PPROF) {
-		if (h->format != LEAKD_FORMAT_SVG) {
-			*why = "a timeline is text, json or svg";
-			return LEAKD_ERR_ARGS;
-		}
-	} else if (h->format >= LEAKD_FORMAT_PPROF &&
-		   (h->command != LEAKD_CMD_TOP ||
-		    ((const struct leakd_req_top *)payload)->level == LEAKD_LEVEL_ALL)) {
-		*why = "a profile format shows top at one level (heap or mapping) only";
+	if (!(answers_in[h->command] & 1u << h->format)) {
+		*why = h->command == LEAKD_CMD_TIMELINE ? "a timeline is text, json or svg" :
+							   PROFILE_OF_TOP;
 		return LEAKD_ERR_ARGS;
 	}
 	switch (h->command) {
@@ -136,6 +147,10 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 
 		if (r->level > LEAKD_LEVEL_MAP) {
 			*why = "unknown level";
+			return LEAKD_ERR_ARGS;
+		}
+		if (h->format >= LEAKD_FORMAT_PPROF && r->level == LEAKD_LEVEL_ALL) {
+			*why = PROFILE_OF_TOP;		/* a profile is of one level */
 			return LEAKD_ERR_ARGS;
 		}
 		/* The limit sizes the answer's table: checked before anything uses it. */
