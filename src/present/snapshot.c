@@ -136,6 +136,19 @@ static int frame_fill(struct frame_snap *f, struct symbolizer *s, const struct s
 	return failed ? -ENOMEM : 0;
 }
 
+/* Who owns what a stack mapped (stacks/runtime.h), from its named frames. */
+static enum runtime_kind stack_snap__owner(const struct stack_snap *st)
+{
+	struct frame_desc d[LEAKD_MAX_FRAMES];
+	uint32_t i, n = 0;
+
+	/* The real function of each frame, innermost first: what the classes are named by. */
+	for (i = 0; i < st->nr_frames && n < LEAKD_MAX_FRAMES; i++)
+		d[n++] = (struct frame_desc){ .function = st->frames[i].real.function,
+					      .module = st->frames[i].module };
+	return runtime__classify(d, n);
+}
+
 int stack_list__add(struct stack_list *list, struct symbolizer *s, const struct report_row *r,
 		    bool with_proc)
 {
@@ -190,17 +203,6 @@ int stack_list__add(struct stack_list *list, struct symbolizer *s, const struct 
 	return 0;
 }
 
-enum runtime_kind stack_snap__owner(const struct stack_snap *st)
-{
-	struct frame_desc d[LEAKD_MAX_FRAMES];
-	uint32_t i, n = 0;
-
-	/* The real function of each frame, innermost first: what the classes are named by. */
-	for (i = 0; i < st->nr_frames && n < LEAKD_MAX_FRAMES; i++)
-		d[n++] = (struct frame_desc){ .function = st->frames[i].real.function,
-					      .module = st->frames[i].module };
-	return runtime__classify(d, n);
-}
 
 void stack_list__free(struct stack_list *list)
 {

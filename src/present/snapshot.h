@@ -369,8 +369,6 @@ struct snapshot {
 int stack_list__add(struct stack_list *list, struct symbolizer *s, const struct report_row *r,
 		    bool with_proc);
 void stack_list__free(struct stack_list *list);
-/* Who owns what a stack mapped (stacks/runtime.h), from its named frames. */
-enum runtime_kind stack_snap__owner(const struct stack_snap *st);
 
 void report_snap__free(struct report_snap *r);
 void exit_snap__free(struct exit_snap *e);
