@@ -193,14 +193,3 @@ void json_hex(struct json *j, const char *key, uint64_t val)
 	prefix(j, key);
 	fprintf(j->f, "\"0x%" PRIx64 "\"", val);
 }
-
-void json_raw(struct json *j, const char *key, const char *val)
-{
-	size_t n = strlen(val);
-
-	prefix(j, key);
-	/* Our own writer ends top-level values with a newline: not inside another. */
-	while (n && val[n - 1] == '\n')
-		n--;
-	fwrite(val, 1, n, j->f);
-}

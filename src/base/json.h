@@ -27,7 +27,5 @@ void json_i64(struct json *j, const char *key, int64_t val);
 void json_double(struct json *j, const char *key, double val);
 void json_bool(struct json *j, const char *key, bool val);
 void json_hex(struct json *j, const char *key, uint64_t val);	/* "0x..." string */
-/* A value that is JSON already (made by this writer), inserted as it is. */
-void json_raw(struct json *j, const char *key, const char *val);
 
 #endif

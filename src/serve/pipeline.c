@@ -425,10 +425,3 @@ uint64_t pipeline__sample(const struct pipeline *pl, pid_t pid)
 
 	return pp && pp->traced && !pp->via_probes ? pp->sample : 0;
 }
-
-bool pipeline__traced(const struct pipeline *pl, pid_t pid)
-{
-	const struct pl_proc *pp = pl_proc(pl, pid);
-
-	return pp && pp->traced;
-}

@@ -116,6 +116,5 @@ bool pipeline__via_probes(const struct pipeline *pl, pid_t pid);
 /* Whether pid maps code with otel_memory probes (an in-process sampler); reads its maps. */
 bool pipeline__has_probes(struct pipeline *pl, pid_t pid);
 void pipeline__untrace(struct pipeline *pl, pid_t pid);
-bool pipeline__traced(const struct pipeline *pl, pid_t pid);
 
 #endif
