@@ -26,11 +26,9 @@ enum kind {
 	K_SIZE,		/* uint64_t: bytes, K/M/G */
 	K_DURATION,	/* uint64_t: ns */
 	K_STRING,	/* const char * */
+	K_OPTIONAL,	/* const char *; "off" sets it to NULL (a service switched off) */
 	K_SPECIAL,	/* handled in apply() */
 };
-
-/* In a K_STRING's min: "off" sets it to NULL. */
-#define OPT_OFF_ALLOWED 1
 
 /* Where an option may be given. */
 #define IN_CLI 1
@@ -99,7 +97,7 @@ static const struct opt opts[] = {
 	  "DURATION", "daemon: sample memory this often (default 10s)" },
 	{ "growth-window", 0, K_DURATION, OFF(growth_window_ns), 1000000000ULL, 0, BOTH,
 	  "DURATION", "daemon: growth measured over this (default 30m)" },
-	{ "metrics-listen", 0, K_STRING, OFF(metrics_listen), OPT_OFF_ALLOWED, 0, BOTH, "ADDR:PORT",
+	{ "metrics-listen", 0, K_OPTIONAL, OFF(metrics_listen), 0, 0, BOTH, "ADDR:PORT",
 	  "daemon: serve /metrics over HTTP (default off)" },
 	{ "metrics-top", 0, K_U64, OFF(metrics_top), 1, 1000, BOTH, "N",
 	  "daemon: processes with series of their own (20)" },
@@ -258,8 +256,10 @@ static int apply(const struct opt *d, const char *val, struct leakd_options *o, 
 		*(bool *)field = true;
 		return 0;
 	case K_STRING:
-		/* An optional service is switched off by name: "off" is no address. */
-		*(const char **)field = d->min == OPT_OFF_ALLOWED && !strcmp(val, "off") ? NULL : val;
+		*(const char **)field = val;
+		return 0;
+	case K_OPTIONAL:
+		*(const char **)field = strcmp(val, "off") ? val : NULL;
 		return 0;
 	case K_U64:
 		if (parse_u64(val, d->min, d->max, &v))
