@@ -557,6 +557,30 @@ START_TEST(config_dropins)
 }
 END_TEST
 
+/* A service that is off by default is named on, and "off" switches it off again. */
+START_TEST(optional_service_off)
+{
+	char conf[PATH_MAX];
+	struct leakd_options c;
+
+	tmp_file(conf, sizeof(conf), "metrics.conf");
+	write_file(conf, "metrics-listen = 127.0.0.1:9464\n");
+	options__defaults(&c);
+	ck_assert_ptr_null(c.metrics_listen);
+	ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.metrics_listen, "127.0.0.1:9464");
+	options__free(&c);
+
+	/* Later lines win; only an optional service reads "off" as none. */
+	write_file(conf, "metrics-listen = 127.0.0.1:9464\nmetrics-listen = off\nstate-dir = off\n");
+	options__defaults(&c);
+	ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), 0);
+	ck_assert_ptr_null(c.metrics_listen);
+	ck_assert_str_eq(c.state_dir, "off");
+	options__free(&c);
+}
+END_TEST
+
 /* What a reload does, many times over: no copy of the file is kept. */
 START_TEST(reloads_keep_nothing)
 {
@@ -632,6 +656,7 @@ int main(void)
 		return EXIT_FAILURE;
 
 	tcase_add_test(cmdline, defaults);
+	tcase_add_test(cmdline, optional_service_off);
 	tcase_add_test(cmdline, pid_forms);
 	tcase_add_test(cmdline, command_mode);
 	tcase_add_test(cmdline, output_formats);
