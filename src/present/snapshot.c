@@ -136,19 +136,6 @@ static int frame_fill(struct frame_snap *f, struct symbolizer *s, const struct s
 	return failed ? -ENOMEM : 0;
 }
 
-/* Who owns what a stack mapped (stacks/runtime.h), from its named frames. */
-static enum runtime_kind stack_snap__owner(const struct stack_snap *st)
-{
-	struct frame_desc d[LEAKD_MAX_FRAMES];
-	uint32_t i, n = 0;
-
-	/* The real function of each frame, innermost first: what the classes are named by. */
-	for (i = 0; i < st->nr_frames && n < LEAKD_MAX_FRAMES; i++)
-		d[n++] = (struct frame_desc){ .function = st->frames[i].real.function,
-					      .module = st->frames[i].module };
-	return runtime__classify(d, n);
-}
-
 int stack_list__add(struct stack_list *list, struct symbolizer *s, const struct report_row *r,
 		    bool with_proc)
 {
@@ -196,7 +183,7 @@ int stack_list__add(struct stack_list *list, struct symbolizer *s, const struct 
 	}
 	/* Mappings and heap growth belong to someone: the allocator, a runtime, threads. */
 	if (r->level != LEVEL_HEAP && n->nr_frames) {
-		n->owner = stack_snap__owner(n);
+		n->owner = runtime__owner(s, st->frames, st->nr_frames);
 		n->has_owner = true;
 	}
 	list->n++;

@@ -1055,22 +1055,13 @@ static int cmp_ps(const void *a, const void *b)
 /* Who owns what stack k of p maps, named once and kept with the stack. */
 static enum runtime_kind stack_owner(struct daemon *d, const struct proc_mem *p, uint32_t k)
 {
-	struct symbolizer *sym = pipeline__symbolizer(d->pl);
 	struct proc_stack *st = p->stacks[k];
-	struct frame_desc chain[SYMBOLIZE_MAX_CHAIN], descs[LEAKD_MAX_FRAMES];
-	uint32_t i, n = 0;
 
 	if (st->owner)
 		return st->owner - 1;
 	if (!(st->flags & STACK_HAS_FRAMES))
 		return RUNTIME_OTHER;	/* not named yet: ask again later */
-	for (i = 0; i < st->nr_frames && n < LEAKD_MAX_FRAMES; i++) {
-		int c = symbolizer__describe(sym, &st->frames[i], chain, SYMBOLIZE_MAX_CHAIN);
-
-		if (c > 0)
-			descs[n++] = chain[c - 1];	/* the real function, not what it inlined */
-	}
-	st->owner = runtime__classify(descs, n) + 1;
+	st->owner = runtime__owner(pipeline__symbolizer(d->pl), st->frames, st->nr_frames) + 1;
 	return st->owner - 1;
 }
 

@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "leakd/events.h"
 #include "base/macros.h"
 #include "stacks/runtime.h"
 
@@ -90,6 +91,21 @@ enum runtime_kind runtime__classify(const struct frame_desc *frames, size_t n)
 			return k;
 	}
 	return RUNTIME_OTHER;
+}
+
+enum runtime_kind runtime__owner(struct symbolizer *s, const struct stack_frame *frames,
+				 uint32_t n)
+{
+	struct frame_desc chain[SYMBOLIZE_MAX_CHAIN], descs[LEAKD_MAX_FRAMES];
+	uint32_t i, k = 0;
+
+	for (i = 0; i < n && k < LEAKD_MAX_FRAMES; i++) {
+		int c = symbolizer__describe(s, &frames[i], chain, SYMBOLIZE_MAX_CHAIN);
+
+		if (c > 0)
+			descs[k++] = chain[c - 1];
+	}
+	return runtime__classify(descs, k);
 }
 
 static const struct {
