@@ -17,7 +17,7 @@
 #include "base/macros.h"
 #include "base/clock.h"
 #include "base/units.h"
-#include "base/procfs.h"
+#include "base/files.h"
 #include "base/log.h"
 
 enum kind {
@@ -469,6 +469,9 @@ int options__load_config(const char *path, struct leakd_options *o, char *err, s
 	return e;
 }
 
+/* A configuration is a few hundred bytes; a bound keeps a mistaken path from costing the daemon. */
+#define CONFIG_MAX_BYTES (4u << 20)
+
 static int load_one(const char *path, struct leakd_options *o, char *err, size_t errlen)
 {
 	struct config_text *ct;
@@ -476,9 +479,11 @@ static int load_one(const char *path, struct leakd_options *o, char *err, size_t
 	int lineno = 0, e;
 	size_t len;
 
-	e = read_file(path, &text, &len);
+	e = read_regular_file(path, CONFIG_MAX_BYTES, &text, &len);
 	if (e) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-e));
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 e == -EINVAL ? "not a regular file" :
+			 e == -EFBIG ? "larger than 4 MiB" : strerror(-e));
 		return e;
 	}
 	ct = malloc(sizeof(*ct) + len + 1);
