@@ -192,9 +192,8 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 			*why = "sampling interval out of range";
 			return LEAKD_ERR_ARGS;
 		}
-		if (r->mode != LEAKD_TRACE_DEFAULT &&
-		    (h->command == LEAKD_CMD_UNTRACE || !r->sel.pid)) {
-			*why = "a trace mode goes with tracing a pid only";
+		if (r->mode != LEAKD_TRACE_DEFAULT && h->command == LEAKD_CMD_UNTRACE) {
+			*why = "untrace takes no trace mode";
 			return LEAKD_ERR_ARGS;
 		}
 		return check_selector(&r->sel, true, why);
