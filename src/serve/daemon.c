@@ -975,7 +975,29 @@ static uint64_t self_rss(void)
 	return procfs_status(getpid(), &st) ? 0 : st.rss_bytes;
 }
 
-void daemon__status(struct daemon *d, struct status_snap *s)
+/* who's rules, with their modes and what is left of them. */
+static void status_rules(struct daemon *d, const struct peer *who, struct status_snap *s)
+{
+	struct rule_info list[STATUS_RULES];
+	uint64_t now = now_ns();
+	size_t i, n;
+
+	n = policy__rules(d->policy, who->uid, list, STATUS_RULES);
+	s->rules.mine = n;
+	s->rules.listed = n < STATUS_RULES ? n : STATUS_RULES;
+	for (i = 0; i < s->rules.listed; i++) {
+		struct status_rule *r = &s->rules.list[i];
+
+		memcpy(r->comm, list[i].comm, sizeof(r->comm));
+		memcpy(r->unit, list[i].unit, sizeof(r->unit));
+		r->owner = list[i].owner;
+		r->sample_bytes = list[i].sample;
+		r->forever = !list[i].until;
+		r->left_s = list[i].until > now ? (list[i].until - now) / NSEC_PER_SEC : 0;
+	}
+}
+
+void daemon__status(struct daemon *d, const struct peer *who, struct status_snap *s)
 {
 	struct tracer *tr = pipeline__tracer(d->pl);
 	struct tables *t = pipeline__tables(d->pl);
@@ -1047,6 +1069,14 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->rules.refused = pol.refused;
 	s->rules.expired = pol.expired;
 	s->rules.removed = pol.removed;
+	status_rules(d, who, s);
+	s->budget.limit = d->o.event_budget;
+	s->budget.sampled_rate = d->budget.sampled_rate;
+	s->budget.exempt_rate = d->budget.exempt_rate;
+	s->budget.rate = d->budget.sampled_rate + d->budget.exempt_rate;
+	s->budget.factor = 1ull << d->budget.shift;
+	s->budget.exceeded = s->budget.limit && s->budget.rate > s->budget.limit;
+	s->budget.by_exempt = s->budget.limit && s->budget.exempt_rate > s->budget.limit;
 	if (unw)
 		unwinder__stats(unw, &us);
 	s->unwind.tables = us.tables_ready;
@@ -1206,6 +1236,7 @@ int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct 
 			      pipeline__via_probes(d->pl, w->pid) ? "sampler" :
 			      w->sample ? "sampled" : "exact";
 		r->sample_bytes = w->traced != TRACE_KIND_NONE ? pipeline__sample(d->pl, w->pid) : 0;
+		r->interval_bytes = r->sample_bytes ? pipeline__interval(d->pl, w->pid) : 0;
 		r->unwind = pipeline__unwind_state(d->pl, w->pid);
 		/* Sampled blocks stand for what they estimate. */
 		r->traced_live_bytes = traced_live(p);
