@@ -630,11 +630,14 @@ START_TEST(metrics_exposition)
 {
 	struct status_snap st = { .version = "9.8.7", .uptime_s = 11, .watched = 12,
 				  .traced_by = { 0, 1, 2, 3, 4 }, .events = { 13, 14, 15 },
-				  .daemon = { 1.5, 16, 17 } };
+				  .daemon = { 1.5, 16, 17 },
+				  .budget = { .limit = 18, .sampled_rate = 19, .exempt_rate = 20,
+					      .factor = 4 } };
 	struct ps_row rows[2] = {
 		{ .pid = 21, .comm = "we\"ird\\name", .unit = "web.service", .rss_bytes = 22,
 		  .anon_bytes = 23, .growth_per_hour = 3600, .growth = TREND_GROWING,
-		  .traced = TRACE_KIND_MANUAL, .sampling = "sampled", .sample_bytes = 524288 },
+		  .traced = TRACE_KIND_MANUAL, .sampling = "sampled", .sample_bytes = 524288,
+		  .interval_bytes = 2097152 },
 		{ .pid = 31, .comm = "other", .rss_bytes = 32 },
 	};
 	struct ps_snap ps = { .rows = rows, .n = 2 };
@@ -656,8 +659,13 @@ START_TEST(metrics_exposition)
 	/* How it is traced: a label, and the sampling interval as a series. */
 	ck_assert(strstr(text, "leakd_process_traced{pid=\"21\",comm=\"we\\\"ird\\\\name\","
 				 "unit=\"web.service\",how=\"manual\",sampling=\"sampled\"} 1\n"));
+	/* The interval in force, widened by the event budget, and the budget itself. */
 	ck_assert(strstr(text, "leakd_process_sample_interval_bytes{pid=\"21\",comm=\"we\\\"ird"
-				 "\\\\name\",unit=\"web.service\",} 524288\n"));
+				 "\\\\name\",unit=\"web.service\",} 2097152\n"));
+	ck_assert(strstr(text, "leakd_event_budget_events_per_second 18\n"));
+	ck_assert(strstr(text, "leakd_trace_events_per_second{traces=\"sampled\"} 19\n"));
+	ck_assert(strstr(text, "leakd_trace_events_per_second{traces=\"exempt\"} 20\n"));
+	ck_assert(strstr(text, "leakd_sample_widening_factor 4\n"));
 	/* Only the top rows: the second process is left out. */
 	ck_assert(!strstr(text, "pid=\"31\""));
 	for (int k = 0; k < LEAKD_DROP__COUNT; k++)
