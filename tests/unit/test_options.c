@@ -610,6 +610,40 @@ START_TEST(config_not_a_file)
 }
 END_TEST
 
+/* A limit on by default: a number in its range, or "off" (0); nothing else. */
+START_TEST(optional_limit_off)
+{
+	char conf[PATH_MAX];
+	struct leakd_options c;
+
+	options__defaults(&c);
+	ck_assert_uint_eq(c.event_budget, OPTIONS_EVENT_BUDGET);
+	tmp_file(conf, sizeof(conf), "budget.conf");
+	write_file(conf, "event-budget = 500\n");
+	ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.event_budget, 500);
+	options__free(&c);
+
+	write_file(conf, "event-budget = 500\nevent-budget = off\n");
+	options__defaults(&c);
+	ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.event_budget, 0);
+	options__free(&c);
+
+	/* 0 is not how it is switched off, and words other than off are refused. */
+	for (const char *bad = "0\0offf\0-1\0" "100000001\0"; *bad; bad += strlen(bad) + 1) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "event-budget = %s\n", bad);
+		write_file(conf, line);
+		options__defaults(&c);
+		ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), -EINVAL);
+		ck_assert_msg(strstr(err, "1 to 100000000, or off"), "%s", err);
+		options__free(&c);
+	}
+}
+END_TEST
+
 /* What a reload does, many times over: no copy of the file is kept. */
 START_TEST(reloads_keep_nothing)
 {
@@ -687,6 +721,7 @@ int main(void)
 	tcase_add_test(cmdline, defaults);
 	tcase_add_test(cmdline, optional_service_off);
 	tcase_add_test(cmdline, config_not_a_file);
+	tcase_add_test(cmdline, optional_limit_off);
 	tcase_add_test(cmdline, pid_forms);
 	tcase_add_test(cmdline, command_mode);
 	tcase_add_test(cmdline, output_formats);
