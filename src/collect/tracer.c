@@ -653,6 +653,14 @@ static uint32_t take_slot(struct tracer *t)
 	return 0;
 }
 
+static bool allocator_attached(const struct traced_proc *p)
+{
+	for (const struct attachment *a = p->objects; a; a = a->next)
+		if (!a->usdt)
+			return true;
+	return false;
+}
+
 static void put_slot(struct tracer *t, struct traced_proc *p)
 {
 	if (!p->slot)
@@ -690,7 +698,8 @@ int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample)
 		detach_objects(p);
 		forget_sampled(t, pid);
 	}
-	if (is_new)
+	/* Before its allocator is probed: the cookies of all its probes carry the slot. */
+	if (!p->slot && !allocator_attached(p))
 		p->slot = take_slot(t);
 	if (is_new || p->sample != sample) {
 		/* As asked, until the caller widens it again. */
