@@ -22,6 +22,8 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 /* The watch tier covers every process but leakd itself; else only traced ones. */
 const volatile bool watch_all = false;
 const volatile __u32 self_pid = 0;
+/* The generation these watch-tier programs run in (struct leakd_control). */
+const volatile __u32 watch_gen = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -96,6 +98,29 @@ struct {
 	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
+
+/* Survives the daemon with the maps above: see struct leakd_control. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct leakd_control);
+} control SEC(".maps");
+
+static __always_inline struct leakd_control *ctl(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&control, &k);
+}
+
+/* Past a handover's deadline with no daemon back: nothing to do (an array lookup). */
+static __always_inline bool paused(void)
+{
+	struct leakd_control *c = ctl();
+
+	return c && c->deadline_ns && bpf_ktime_get_ns() > c->deadline_ns;
+}
 
 static __always_inline void count(__u32 which)
 {
@@ -310,6 +335,8 @@ int alloc_enter(struct pt_regs *ctx)
 	__u64 sp = PT_REGS_SP(ctx), a = PT_REGS_PARM1(ctx), b = PT_REGS_PARM2(ctx);
 	struct inflight *t;
 
+	if (paused())
+		return 0;
 	t = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {
@@ -364,6 +391,8 @@ int alloc_exit(struct pt_regs *ctx)
 	struct inflight *t;
 	__u64 addr = PT_REGS_RC(ctx), old = 0;
 
+	if (paused())
+		return 0;
 	t = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	if (!t || !t->depth)
 		return 0;
@@ -407,7 +436,7 @@ int free_enter(struct pt_regs *ctx)
 {
 	__u64 addr = PT_REGS_PARM1(ctx);
 
-	if (!addr)
+	if (!addr || paused())
 		return 0;
 	return emit_free(LEAKD_EV_FREE, addr);
 }
@@ -427,9 +456,17 @@ static __always_inline void emit_proc(__u32 type, __u32 pid, __u32 aux)
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
+/*
+ * The watch tier: not leakd itself, only in its generation (a new daemon's
+ * programs take over from the old ones at one store), and not past a deadline.
+ */
 static __always_inline bool watched(__u32 pid)
 {
-	if (pid == self_pid)
+	struct leakd_control *c = ctl();
+
+	if (pid == self_pid || !c || c->watch_gen != watch_gen || pid == c->self_pid)
+		return false;
+	if (c->deadline_ns && bpf_ktime_get_ns() > c->deadline_ns)
 		return false;
 	return watch_all || bpf_map_lookup_elem(&traced, &pid);
 }

@@ -189,6 +189,28 @@ enum leakd_counter {
 	LEAKD_CNT__COUNT,
 };
 
+/*
+ * What a daemon hands to the next across a restart (leakd(8), RESTART): the
+ * programs of the one before keep writing into the maps the next one takes over,
+ * so both must read these records and maps alike.  Bump LEAKD_HANDOVER_ABI with
+ * any change to a record, a counter, or a map that outlives a daemon.
+ */
+#define LEAKD_HANDOVER_ABI 1
+
+/*
+ * The one entry of the control map.  deadline_ns (CLOCK_MONOTONIC; 0: none):
+ * past it the programs do nothing, so that a handover nobody takes stops
+ * costing.  watch_gen: only the watch-tier programs loaded for this generation
+ * run, so that a new daemon's can be attached before the old ones go without an
+ * event seen twice.  self_pid: the daemon now running, whose own syscalls are
+ * not watched (the programs of the one before know it from here).
+ */
+struct leakd_control {
+	__u64 deadline_ns;
+	__u32 watch_gen;
+	__u32 self_pid;
+};
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct leakd_event_hdr) == 24, "hdr layout");
 _Static_assert(sizeof(struct leakd_alloc_event) == 64, "alloc layout");
@@ -198,6 +220,7 @@ _Static_assert(sizeof(struct leakd_map_event) == 48, "map layout");
 _Static_assert(sizeof(struct leakd_mremap_event) == 56, "mremap layout");
 _Static_assert(sizeof(struct leakd_brk_event) == 56, "brk layout");
 _Static_assert(sizeof(struct leakd_frame) == 32, "frame layout");
+_Static_assert(sizeof(struct leakd_control) == 16, "control layout");
 _Static_assert(sizeof(struct leakd_stack_event) == 40 + 32 * LEAKD_MAX_FRAMES, "stack layout");
 #endif
 

@@ -75,7 +75,8 @@ int main(int argc, char **argv)
 			options__free(&c);
 			return EXIT_USAGE;
 		}
-		rc = daemon__run(argc, argv, &c, control__handle, metrics__handle);
+		rc = c.release ? daemon__release(&c) :
+				 daemon__run(argc, argv, &c, control__handle, metrics__handle);
 		options__free(&c);
 		return rc;
 	}

@@ -103,7 +103,12 @@ static const struct opt opts[] = {
 	{ "metrics-top", 0, K_U64, OFF(metrics_top), 1, 1000, BOTH, "N",
 	  "daemon: processes with series of their own (20)" },
 	{ "state-dir", 0, K_STRING, OFF(state_dir), 0, 0, BOTH, "DIR",
-	  "daemon: saved snapshots (default /var/lib/leakd)" },
+	  "daemon: snapshots and restart state (default /var/lib/leakd)" },
+	{ "restart-grace", 0, K_DURATION, OFF(restart_grace_ns), 0, 86400000000000ULL, BOTH,
+	  "DURATION", "daemon: a stop leaves traced processes recorded this long, for the "
+	  "next start (default 60s; 0: not at all)" },
+	{ "release", 0, K_FLAG, OFF(release), 0, 0, IN_CLI, NULL,
+	  "daemon: release what a stop left pinned for the socket, and exit" },
 	{ "max-snapshots", 0, K_U64, OFF(max_snapshots), 0, 1024, BOTH, "N",
 	  "daemon: saved snapshots per user (default 32)" },
 	{ "snapshot-stacks", 0, K_U64, OFF(snapshot_stacks), 1, 1 << 20, BOTH, "N",
@@ -213,6 +218,7 @@ void options__defaults(struct leakd_options *o)
 	o->event_budget = OPTIONS_EVENT_BUDGET;
 	o->history_points = 96;
 	o->state_dir = "/var/lib/leakd";
+	o->restart_grace_ns = 60 * NSEC_PER_SEC;
 	o->metrics_top = 20;
 	o->max_snapshots = 32;
 	o->snapshot_stacks = 4096;

@@ -80,7 +80,9 @@ struct leakd_options {
 	uint64_t untrace_sticky_ns;	/* an untraced process is not drilled into again for */
 	uint64_t event_budget;		/* events/s all traced processes may send before the
 					 * sampled ones are widened; 0: no budget */
-	const char *state_dir;		/* saved snapshots */
+	const char *state_dir;		/* saved snapshots, the state kept across a restart */
+	uint64_t restart_grace_ns;	/* a handover's pins work this long without a daemon */
+	bool release;			/* --release: remove this socket's handover, exit */
 	const char *metrics_listen;	/* HTTP for /metrics and profiles; NULL: off */
 	uint64_t metrics_top;		/* processes with series of their own */
 	uint64_t max_snapshots;		/* per user */

@@ -3,8 +3,11 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +22,7 @@
 #include "base/procmaps.h"
 #include "collect/tracer.h"
 #include "stacks/unwinder.h"
+#include "base/fnv.h"
 #include "base/macros.h"
 
 /* One allocator object (or one object with otel_memory probes) attached in one process. */
@@ -76,6 +80,8 @@ struct tracer {
 	size_t nr_tp_links;
 	bool *slot_used;	/* sample_intervals' slots 1..nr_slots */
 	uint32_t nr_slots;
+	bool adopted;		/* the maps are a handover's */
+	uint32_t watch_gen;	/* struct leakd_control */
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -274,6 +280,85 @@ void tracer__features(struct tracer_features *ret)
 	ret->syscall_tracepoints = tracefs_there();
 }
 
+/* ---- restarts: pins in bpffs (tracer.h) ---- */
+
+#define BPF_FS "/sys/fs/bpf"
+#define BPF_FS_MAGIC_NR 0xcafe4a11
+
+/* The maps that outlive a daemon: what the programs of both write and read. */
+static struct bpf_map **shared_maps(struct tracer *t, size_t *ret_n)
+{
+	static struct bpf_map *v[9];
+
+	v[0] = t->skel->maps.events;
+	v[1] = t->skel->maps.counters;
+	v[2] = t->skel->maps.traced;
+	v[3] = t->skel->maps.control;
+	v[4] = t->skel->maps.inflight;
+	v[5] = t->skel->maps.stacks_sent;
+	v[6] = t->skel->maps.sent_cache;
+	v[7] = t->skel->maps.sampled;
+	v[8] = t->skel->maps.sample_states;
+	*ret_n = ARRAY_SIZE(v);
+	return v;
+}
+
+static int set_control(struct tracer *t, uint64_t deadline_ns)
+{
+	struct leakd_control c = { .deadline_ns = deadline_ns, .watch_gen = t->watch_gen,
+				   .self_pid = (uint32_t)getpid() };
+	__u32 k = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.control), &k, &c, BPF_ANY) ?
+	       -errno : 0;
+}
+
+/* A pinned map is taken only as this build would make it: else -ESTALE. */
+static int reuse_map(struct bpf_map *m, const char *dir)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m)) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
+		 info.value_size != bpf_map__value_size(m) ||
+		 info.max_entries != bpf_map__max_entries(m) ||
+		 info.map_flags != bpf_map__map_flags(m))
+		err = -ESTALE;
+	else
+		err = bpf_map__reuse_fd(m, fd);
+	close(fd);
+	return err;
+}
+
+static int reuse_maps(struct tracer *t, const char *dir)
+{
+	struct leakd_control c;
+	struct bpf_map **maps;
+	size_t i, n;
+	__u32 k = 0;
+	int err;
+
+	maps = shared_maps(t, &n);
+	for (i = 0; i < n; i++) {
+		err = reuse_map(maps[i], dir);
+		if (err)
+			return err;
+	}
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.control), &k, &c))
+		return -errno;
+	t->watch_gen = c.watch_gen + 1 ? c.watch_gen + 1 : 1;
+	return 0;
+}
+
 struct tracer *tracer__new(const struct tracer_opts *opts)
 {
 	struct tracer *t;
@@ -331,10 +416,20 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 							 1 << 18);
 	set_sample_programs(t);
 	set_syscall_programs(t);
+	t->watch_gen = 1;
+	if (opts->adopt_dir) {
+		err = reuse_maps(t, opts->adopt_dir);
+		if (err)
+			goto fail;
+		t->adopted = true;
+	}
+	t->skel->rodata->watch_gen = t->watch_gen;
 	err = leakd_bpf__load(t->skel);
 	if (err)
 		goto fail;
 	err = attach_tracepoints(t);
+	if (!err)
+		err = set_control(t, 0);	/* ours now: the old watch links fall silent */
 	if (err)
 		goto fail;
 	/* The tracepoint links are owned by the skeleton from here. */
@@ -1018,5 +1113,217 @@ done:
 	}
 out:
 	procmaps__destroy(&maps);
+	return err;
+}
+
+/* ---- restarts, continued ---- */
+
+bool tracer__adopted(const struct tracer *t)
+{
+	return t->adopted;
+}
+
+int tracer_pin_dir(const char *socket, char *ret, size_t size)
+{
+	struct statfs sf;
+
+	if (statfs(BPF_FS, &sf) || sf.f_type != BPF_FS_MAGIC_NR) {
+		if (mount("bpf", BPF_FS, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700"))
+			return -errno;
+	}
+	/* By the socket: two daemons on two sockets never meet here. */
+	if (snprintf(ret, size, BPF_FS "/leakd-%016llx",
+		     (unsigned long long)fnv_str(FNV_OFFSET, socket)) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int pin_fd(int fd, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	unlink(path);	/* a stale pin of that name: the newest wins */
+	return bpf_obj_pin(fd, path) ? -errno : 0;
+}
+
+int tracer__pin(struct tracer *t, const char *dir, uint64_t deadline_ns)
+{
+	struct bpf_map **maps;
+	char name[32];
+	size_t i, n;
+	int err;
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	maps = shared_maps(t, &n);
+	for (i = 0; i < n; i++) {
+		err = pin_fd(bpf_map__fd(maps[i]), dir, bpf_map__name(maps[i]));
+		if (err)
+			return err;
+	}
+	for (i = 0; i < t->nr_tp_links; i++) {
+		snprintf(name, sizeof(name), "watch-%zu", i);
+		err = pin_fd(bpf_link__fd(t->tp_links[i]), dir, name);
+		if (err)
+			return err;
+		/* Closed, not detached, when the tracer goes: a perf event link is disabled. */
+		bpf_link__disconnect(t->tp_links[i]);
+	}
+	return set_control(t, deadline_ns);
+}
+
+static int link_name(char *buf, size_t size, pid_t pid, size_t obj, size_t k)
+{
+	return snprintf(buf, size, "link-%d-%zu-%zu", (int)pid, obj, k) >= (int)size ?
+	       -ENAMETOOLONG : 0;
+}
+
+int tracer__pin_proc(struct tracer *t, pid_t pid, const char *dir, struct tracer_pinned *ret,
+		     size_t max)
+{
+	const struct traced_proc *p = hashtab__get(&t->procs, pid);
+	const struct attachment *a;
+	char name[64];
+	size_t n = 0, k;
+	int err;
+
+	if (!p)
+		return -ESRCH;
+	for (a = p->objects; a; a = a->next)
+		if (a->usdt)
+			return -EOPNOTSUPP;
+	for (a = p->objects; a; a = a->next, n++) {
+		if (n >= max)
+			return -E2BIG;
+		ret[n] = (struct tracer_pinned){ .dev = a->dev, .inode = a->inode,
+						 .info = a->info,
+						 .nr_links = a->nr_links + a->nr_fds };
+		for (k = 0; k < a->nr_links + a->nr_fds; k++) {
+			int fd = k < a->nr_links ? bpf_link__fd(a->links[k]) :
+						   a->fds[k - a->nr_links];
+
+			err = link_name(name, sizeof(name), pid, n, k);
+			if (!err)
+				err = pin_fd(fd, dir, name);
+			if (err)
+				return err;
+			if (k < a->nr_links)
+				bpf_link__disconnect(a->links[k]);
+		}
+	}
+	return n;
+}
+
+int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, const char *dir,
+		       const struct tracer_pinned *objs, size_t n)
+{
+	struct traced_proc *p;
+	struct attachment *a;
+	char name[64], path[PATH_MAX];
+	size_t i, k;
+	bool is_new;
+	__u32 key = pid;
+	__u8 one = 1;
+	int err = 0;
+
+	p = hashtab__upsert(&t->procs, pid, &is_new);
+	if (!p)
+		return -ENOMEM;
+	if (!is_new)
+		return -EEXIST;
+	p->sample = sample;
+	for (i = 0; i < n && !err; i++) {
+		a = calloc(1, sizeof(*a));
+		if (!a) {
+			err = -ENOMEM;
+			break;
+		}
+		a->dev = objs[i].dev;
+		a->inode = objs[i].inode;
+		a->info = objs[i].info;
+		a->info.path[sizeof(a->info.path) - 1] = '\0';
+		a->next = p->objects;
+		p->objects = a;
+		for (k = 0; k < objs[i].nr_links && !err; k++) {
+			err = link_name(name, sizeof(name), pid, i, k);
+			if (!err && snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+					    (int)sizeof(path))
+				err = -ENAMETOOLONG;
+			if (!err) {
+				int fd = bpf_obj_get(path);
+
+				err = add_fd(a, fd < 0 ? -errno : fd);
+			}
+		}
+	}
+	if (!err && bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY))
+		err = -errno;
+	if (err) {
+		detach_objects(p);
+		hashtab__remove(&t->procs, pid, NULL);
+		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
+	}
+	return err;
+}
+
+void tracer__forget_sent(struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.stacks_sent), ncpu = libbpf_num_possible_cpus();
+	__u64 key, next, *zeros;
+	__u32 slot, slots = bpf_map__max_entries(t->skel->maps.sent_cache);
+
+	/* Deleting the first key each time: no walk to restart. */
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(fd, &key))
+			break;
+	}
+	if (ncpu <= 0 || !(zeros = calloc(ncpu, sizeof(*zeros))))
+		return;
+	fd = bpf_map__fd(t->skel->maps.sent_cache);
+	for (slot = 0; slot < slots; slot++)
+		bpf_map_update_elem(fd, &slot, zeros, BPF_ANY);
+	free(zeros);
+}
+
+uint64_t tracer_pinned_deadline(const char *dir)
+{
+	struct leakd_control c = { 0 };
+	char path[PATH_MAX];
+	__u32 k = 0;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/control", dir) >= (int)sizeof(path))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &k, &c))
+		c.deadline_ns = 0;
+	close(fd);
+	return c.deadline_ns;
+}
+
+int tracer_release(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int err = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path) &&
+		    unlink(path) && !err)
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) && !err)
+		err = -errno;
 	return err;
 }

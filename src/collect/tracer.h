@@ -27,6 +27,8 @@ struct tracer_opts {
 	uint32_t unwind_procs;		/* processes with unwind tables at once */
 	uint32_t max_sampled;		/* sampled blocks live at once, all processes;
 					 * 0: the default (262144) */
+	const char *adopt_dir;		/* a handover's pins (tracer__pin): take over its
+					 * maps and replace its watch links; NULL: none */
 };
 
 struct unwinder_maps;
@@ -108,6 +110,53 @@ int tracer__usdt_objects(struct tracer *t, pid_t pid);
 int tracer__attach_usdt(struct tracer *t, pid_t pid);
 /* The objects attached in pid, up to max; returns their number. */
 size_t tracer__objects(const struct tracer *t, pid_t pid, struct tracer_object *ret, size_t max);
+
+/*
+ * A restart without loss (leakd(8), RESTART).  The maps the programs write (ring
+ * buffer, counters, traced set, in-flight and sampling state, sent stacks) and the
+ * links outlive the daemon as pins in a bpffs directory, so that the traced
+ * processes keep being recorded while no daemon runs, until deadline_ns
+ * (CLOCK_MONOTONIC) after which the programs stop.  The next tracer__new with
+ * adopt_dir takes the maps over before its programs load, attaches its own watch
+ * links and hands the watch tier over at one store (struct leakd_control), and
+ * tracer__adopt_proc takes the allocator links of each process as they are: at
+ * no moment are two links, or none, on the same probe.  tracer_release then
+ * removes the pins; links nobody took are gone with them.
+ */
+/* The bpffs directory a daemon on this socket pins into; mounts bpffs if needed. */
+int tracer_pin_dir(const char *socket, char *ret, size_t size);
+/* Pins the maps and watch links into dir (made, mode 0700) and sets the deadline. */
+int tracer__pin(struct tracer *t, const char *dir, uint64_t deadline_ns);
+
+/* One allocator object pinned with its links, as a handover records it. */
+struct tracer_pinned {
+	uint64_t dev, inode;
+	struct tracer_object info;
+	uint32_t nr_links;
+};
+
+#define TRACER_MAX_PINNED 64	/* objects per process */
+
+/*
+ * Pins the allocator links of pid into dir; returns how many objects (*ret).
+ * -EOPNOTSUPP: it reports through otel_memory probes, whose links libbpf cannot pin.
+ */
+int tracer__pin_proc(struct tracer *t, pid_t pid, const char *dir, struct tracer_pinned *ret,
+		     size_t max);
+/* Whether tracer__new took a handover's maps over. */
+bool tracer__adopted(const struct tracer *t);
+/* Takes the pinned links of pid over (sample: as they were made with); -errno. */
+int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, const char *dir,
+		       const struct tracer_pinned *objs, size_t n);
+/*
+ * Forgets which stacks the kernel sent: the stacks of processes not taken over
+ * are sent again, once each, to the daemon that does not know them.
+ */
+void tracer__forget_sent(struct tracer *t);
+/* Removes a handover's pins and dir; 0, or -ENOENT when there was none. */
+int tracer_release(const char *dir);
+/* The deadline of the handover pinned in dir (0: none, or unreadable). */
+uint64_t tracer_pinned_deadline(const char *dir);
 
 /* The name of a counter (enum leakd_counter) in reports; NULL for none. */
 const char *tracer__counter_name(unsigned int c);

@@ -256,4 +256,28 @@ void stack__set_frames(struct proc_stack *s, struct stack_frame *frames, uint32_
  */
 bool stack__rewalked(struct proc_stack *s, uint32_t flags);
 
+/*
+ * A process's tables as bytes and back, for a restart (the daemon's state file):
+ * every figure, stack (frames as normalized), live block, and mapping.  Frames
+ * name modules and JIT names by the symbolizer's ids, which do not outlive it:
+ * the decoder maps them through ids (1-based old id -> new id; 0 stays 0).
+ */
+struct wbuf;
+struct rbuf;
+
+struct tables_ids {
+	const uint32_t *modules, *jits;
+	uint32_t nr_modules, nr_jits;
+};
+
+void proc_mem__encode(const struct proc_mem *p, struct wbuf *w);
+/*
+ * A process read back into t (it must not be there): NULL with r marked bad (and
+ * nothing added) when a field is out of range or the figures disagree, or on
+ * ENOMEM (errno set).  Blocks and mappings past t's limits are dropped and counted
+ * as losses, as they would have been when they arrived.
+ */
+struct proc_mem *tables__decode_proc(struct tables *t, struct rbuf *r,
+				     const struct tables_ids *ids);
+
 #endif

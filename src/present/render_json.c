@@ -361,6 +361,20 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "rss_bytes", s->daemon.rss_bytes);
 	json_u64(j, "tables_bytes", s->daemon.tables_bytes);
 	json_object_end(j);
+	json_object_begin(j, "restart");
+	json_str(j, "previous", s->restart.previous ? s->restart.previous : "none");
+	json_str(j, "state", s->restart.state ? s->restart.state : "none");
+	json_bool(j, "taken_over", s->restart.taken_over);
+	json_u64(j, "procs", s->restart.procs);
+	json_u64(j, "allocs", s->restart.allocs);
+	json_u64(j, "procs_gone", s->restart.procs_gone);
+	json_u64(j, "procs_lost", s->restart.procs_lost);
+	json_u64(j, "events", s->restart.events);
+	json_u64(j, "lost", s->restart.lost);
+	json_u64(j, "rules", s->restart.rules);
+	json_u64(j, "exits", s->restart.exits);
+	json_u64(j, "released", s->restart.released);
+	json_object_end(j);
 }
 
 static void ps(struct json *j, const struct ps_snap *s)

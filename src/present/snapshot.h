@@ -235,6 +235,20 @@ struct status_snap {
 		double cpu_s;
 		uint64_t rss_bytes, tables_bytes;
 	} daemon;
+	/* What this daemon took from the one before it on the socket (leakd(8), RESTART). */
+	struct restart_snap {
+		const char *previous;		/* "none", "clean stop", "crash" (no clean stop:
+						 * what it held in memory is lost) */
+		const char *state;		/* the state file: "none", "loaded", or why not */
+		bool taken_over;		/* its pinned maps and links */
+		uint64_t procs, allocs;		/* traced processes and live blocks taken over */
+		uint64_t procs_gone;		/* saved processes that left meanwhile */
+		uint64_t procs_lost;		/* saved, could not be taken over: traced afresh */
+		uint64_t events;		/* records drained that arrived meanwhile */
+		uint64_t lost;			/* records the kernel dropped meanwhile */
+		uint64_t rules, exits;		/* trace rules and exit summaries restored */
+		uint64_t released;		/* stale handovers released at the start */
+	} restart;
 };
 
 struct ps_row {

@@ -153,7 +153,15 @@ int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
 	pl->o = *o;
 	pl->cb = cb;
 	pl->ctx = ctx;
-	rc = startup__tracer(&to, &pl->tracer);
+	if (o->adopt_dir) {
+		to.adopt_dir = o->adopt_dir;
+		pl->tracer = tracer__new(&to);
+		if (!pl->tracer)
+			log_warn("cannot take over the handover in %s (%s): starting afresh",
+				 o->adopt_dir, strerror(errno));
+		to.adopt_dir = NULL;
+	}
+	rc = pl->tracer ? EXIT_OK : startup__tracer(&to, &pl->tracer);
 	if (rc)
 		return rc;
 	if (!o->frame_pointers) {
@@ -436,4 +444,38 @@ int pipeline__set_interval(struct pipeline *pl, pid_t pid, uint64_t interval)
 uint64_t pipeline__interval(const struct pipeline *pl, pid_t pid)
 {
 	return pipeline__sample(pl, pid) ? tracer__interval(pl->tracer, pid) : 0;
+}
+
+bool pipeline__adopted(const struct pipeline *pl)
+{
+	return tracer__adopted(pl->tracer);
+}
+
+int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, const char *dir,
+			 const struct tracer_pinned *objs, size_t n)
+{
+	struct pl_proc *pp;
+	bool is_new;
+	int err;
+
+	if (!tables__proc(&pl->tables, pid))
+		return -ESRCH;
+	pp = hashtab__upsert(&pl->procs, (uint64_t)pid, &is_new);
+	if (!pp)
+		return -ENOMEM;
+	if (!is_new)
+		return -EEXIST;
+	if (!n)
+		return 0;
+	err = tracer__adopt_proc(pl->tracer, pid, sample, dir, objs, n);
+	if (err) {
+		hashtab__remove(&pl->procs, (uint64_t)pid, NULL);
+		return err;
+	}
+	pp->traced = true;
+	pp->sample = sample;
+	pp->use_probes = sample != 0;
+	symbolizer__refresh_proc(pl->sym, pid);
+	pipeline__unwind(pl, pid);
+	return 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "model/tables.h"
+#include "collect/tracer.h"
 
 struct pipeline;
 struct tracer;
@@ -39,6 +40,8 @@ struct pipeline_opts {
 	struct tables_limits limits;
 	uint64_t rediscover_ns;		/* traced processes re-checked for new allocators */
 	bool rediscover_refresh;	/* ... and their symbols and unwind tables too */
+	const char *adopt_dir;		/* a handover's pins to take over (tracer.h); NULL:
+					 * none.  Failing that, a fresh start (and a warning) */
 };
 
 /* What the pipeline tells its mode, after it has applied the event itself. */
@@ -123,5 +126,15 @@ bool pipeline__via_probes(const struct pipeline *pl, pid_t pid);
 /* Whether pid maps code with otel_memory probes (an in-process sampler); reads its maps. */
 bool pipeline__has_probes(struct pipeline *pl, pid_t pid);
 void pipeline__untrace(struct pipeline *pl, pid_t pid);
+
+/* Whether pipeline__new took a handover's maps over (opts.adopt_dir). */
+bool pipeline__adopted(const struct pipeline *pl);
+/*
+ * A process restored from a handover (its tables are in place): traced again
+ * through the links pinned for it in dir (objs), as sampled before.  With no
+ * objects it is known, not traced (it left meanwhile, its exit still to come).
+ */
+int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, const char *dir,
+			 const struct tracer_pinned *objs, size_t n);
 
 #endif

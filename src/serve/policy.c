@@ -156,6 +156,18 @@ int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint3
 	return 0;
 }
 
+void policy__for_each_rule(const struct policy *p,
+			   void (*fn)(void *ctx, const char *comm, const char *unit, uint32_t owner,
+				      uint32_t owner_gid, uint64_t until, uint64_t sample),
+			   void *ctx)
+{
+	const struct rule *r;
+	size_t i;
+
+	hashtab__for_each(&p->rules, i, r)
+		fn(ctx, r->comm, r->unit, r->owner, r->owner_gid, r->until, r->sample);
+}
+
 /* Removes every rule for which drop says so; returns how many. */
 static int remove_where(struct policy *p, bool (*drop)(const struct rule *, const void *),
 			const void *arg)

@@ -70,6 +70,11 @@ struct rule_info {
 
 /* The rules of owner (0: everyone's), up to max; returns how many there are. */
 size_t policy__rules(const struct policy *p, uint32_t owner, struct rule_info *ret, size_t max);
+/* Calls fn for each rule, as policy__add_rule took it (a restart saves them). */
+void policy__for_each_rule(const struct policy *p,
+			   void (*fn)(void *ctx, const char *comm, const char *unit, uint32_t owner,
+				      uint32_t owner_gid, uint64_t until, uint64_t sample),
+			   void *ctx);
 /* Drops the rules whose time is up. */
 void policy__expire(struct policy *p, uint64_t now_ns);
 

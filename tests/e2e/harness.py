@@ -535,6 +535,7 @@ drilldown-window = 3s
 drilldown-for = 60s
 drilldown-max = 1
 socket-group = nogroup
+restart-grace = 0
 """
 
     def __init__(self, config="", args=(), drilldown=False):
@@ -547,8 +548,13 @@ socket-group = nogroup
             f.write(self.CONFIG + f"socket = {self.sock}\ncache-dir = {CACHE_DIR}\n"
                     f"state-dir = {self.wd.file('state')}\n" +
                     ("" if drilldown else "no-drilldown\n") + config)
+        self.args = args
         self.bpf = BpfWatch()
-        self.proc = spawn([LEAKD, "--config", self.config, "-v", *args],
+        self.start()
+
+    def start(self):
+        """Starts the daemon (again, after stop(release=False) or kill())."""
+        self.proc = spawn([LEAKD, "--config", self.config, "-v", *self.args],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.log = wait_for_line(self.proc.stderr, "listening on", "the daemon ready")
         self.bpf.note(self.proc.pid)
@@ -583,16 +589,19 @@ socket-group = nogroup
     def wait_log(self, needle, what):
         self.log += wait_for_line(self.proc.stderr, needle, what, seen=self.log)
 
-    def stop(self):
+    def stop(self, release=True):
         """SIGTERM; the daemon ends with status 0 and takes its socket, links and
-        programs with it."""
+        programs with it (release=False: a restart follows; it may hand them over).
+        Returns what it said."""
         if self.proc.poll() is None:
             self.bpf.note(self.proc.pid)     # links of the processes it traces now
             self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=TIMEOUT)
-        check_eq(rc, 0, "the daemon's exit status")
+        _, err = self.proc.communicate(timeout=TIMEOUT)
+        check_eq(self.proc.returncode, 0, "the daemon's exit status")
         check(not os.path.exists(self.sock), "the socket was left behind")
-        self.bpf.check_released()
+        if release:
+            self.bpf.check_released()
+        return err.decode(errors="replace")
 
     def kill(self):
         if self.proc.poll() is None:

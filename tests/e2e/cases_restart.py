@@ -1,0 +1,302 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""A daemon restart loses nothing: stop (SIGTERM) and start again while a leaker
+keeps allocating and freeing; a SIGKILL leaves nothing attached; a bad state file
+or a handover nobody took is dealt with.  Each case has its own daemon, socket,
+state directory and bpffs directory (named after its socket)."""
+
+import os
+import shutil
+import struct
+import subprocess
+import time
+
+from harness import (LEAKD, TIMEOUT, BpfWatch, Daemon, Leaker, TestFailure, _bpf_exists,
+                     BPF_LINK_GET_NEXT_ID, check, check_eq, leaker, pinned_links,
+                     read_truth, wait_watched)
+from cases_daemon import sites, top, wait_site
+
+GRACE = "restart-grace = 30s\n"
+
+
+def fnv(text):
+    h = 0xcbf29ce484222325
+    for b in text.encode():
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+
+
+def pin_dir(d):
+    """Where the daemon pins a handover: bpffs, by its socket's path."""
+    return f"/sys/fs/bpf/leakd-{fnv(d.sock):016x}"
+
+
+def state_file(d):
+    return os.path.join(d.wd.file("state"), f"restart-{fnv(d.sock):016x}.state")
+
+
+def links_pinned_in(path):
+    """The ids of the links pinned in one bpffs directory (ours alone)."""
+    if not os.path.isdir(path):
+        return set()
+    mine = set()
+    for lid in pinned_links():
+        mine.add(lid)
+    # pinned_links walks all of bpffs: keep those whose pin is under path.
+    out = set()
+    for name in os.listdir(path):
+        if name.startswith(("link-", "watch-")):
+            out |= _pinned_link_id(os.path.join(path, name))
+    return out & mine
+
+
+def _pinned_link_id(path):
+    from harness import _libc, _SYS_BPF, BPF_OBJ_GET
+    import ctypes
+    buf = ctypes.create_string_buffer(os.fsencode(path))
+    attr = (ctypes.c_uint64 * 2)(ctypes.addressof(buf), 0)
+    fd = _libc.syscall(_SYS_BPF, BPF_OBJ_GET, ctypes.byref(attr), ctypes.sizeof(attr))
+    if fd < 0:
+        return set()
+    try:
+        with open(f"/proc/self/fdinfo/{fd}") as f:
+            info = dict(line.split(":", 1) for line in f if ":" in line)
+        return {int(info["link_id"])} if "link_id" in info else set()
+    finally:
+        os.close(fd)
+
+
+def release(d):
+    """leakd --release for the daemon's socket: what a failed case handed over goes."""
+    return subprocess.run([LEAKD, "--release", "--socket", d.sock, "--state-dir",
+                           d.wd.file("state")], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
+
+
+def guarded(d, *leakers_):
+    class Guard:
+        def __enter__(self):
+            return d
+
+        def __exit__(self, *exc):
+            for lk in leakers_:
+                lk.end()
+            if exc[0] is None:
+                d.stop()
+            else:
+                d.kill()
+                release(d)
+    return Guard()
+
+
+def phases(env_truth):
+    env = dict(os.environ, LEAKER_TRUTH=env_truth)
+    return Leaker([leaker("leak_phases")], env=env)
+
+
+def site_figures(answer, pid, fn):
+    s = sites(answer, pid, "heap", "leak_phases").get(fn)
+    return (s["bytes"], s["count"]) if s else (0, 0)
+
+
+def case_restart_midtrace():
+    """A restart in the middle of tracing a leaker that allocates and frees before,
+    during and after it: its final figures, in top and in its exit summary, are
+    exactly its ground truth, and status tells what was taken over."""
+    d = Daemon(config=GRACE)
+    truth_path = d.wd.file("truth.json")
+    lk = phases(truth_path)
+    with guarded(d, lk):
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid), "--exact")
+        lk.do("alloc 100 200")
+        lk.do("churn start")
+        wait_site(d, lk.pid, "heap", "leak_phases", "phase_keep", 100 * 200, 100)
+        said = d.stop(release=False)
+        check("saved 1 traced processes" in said, f"the stop's account: {said}")
+        check(links_pinned_in(pin_dir(d)), f"no link pinned in {pin_dir(d)}")
+        # While no daemon runs: more blocks, some freed, and the churn goes on.
+        lk.do("alloc 50 1000")
+        lk.do("free 30")
+        d.start()
+        check(not os.path.exists(pin_dir(d)), "the pins outlived the takeover")
+        lk.do("alloc 7 333")
+        n = int(lk.do("churn stop")[0])
+        check(n > 64, f"the churn made only {n} blocks")
+        lk.do("truth")
+        truth = {s["function"]: s for s in read_truth(truth_path)["sites"]}
+        for fn in ("phase_keep", "ring_churn"):
+            wait_site(d, lk.pid, "heap", "leak_phases", fn, truth[fn]["bytes"],
+                      truth[fn]["count"])
+        st = d.ctl("status")[0]["restart"]
+        check_eq(st["previous"], "clean stop", "the previous daemon's end")
+        check_eq(st["state"], "loaded", "the state file")
+        check(st["taken_over"], "nothing taken over")
+        check_eq(st["procs"], 1, "processes taken over")
+        check(st["allocs"] >= 100, f"allocations taken over: {st['allocs']}")
+        check(st["events"] >= 50 + 30, f"events drained: {st['events']}")
+        check_eq(st["lost"], 0, "events lost meanwhile")
+        ps = d.ctl("ps")[0]
+        check_eq(next(p for p in ps["processes"] if p["pid"] == lk.pid)["traced"], "manual",
+                 "the trace taken over")
+        lk.end()
+
+        def summary():
+            return next((p for p in d.ctl("exited")[0]["processes"] if p["pid"] == lk.pid),
+                        None)
+        s = d.poll("the exit summary", summary)
+        got = sites({"stacks": [dict(st, pid=lk.pid) for st in s["stacks"]]}, lk.pid, "heap",
+                    "leak_phases")
+        check_eq((got["phase_keep"]["bytes"], got["phase_keep"]["count"]),
+                 (truth["phase_keep"]["bytes"], truth["phase_keep"]["count"]),
+                 "phase_keep in the exit summary")
+
+
+def case_restart_rules_exits():
+    """Trace rules (with their expiry) and exit summaries survive a restart with
+    nothing traced; the rule traces a process that starts after it."""
+    d = Daemon(config=GRACE)
+    comm = f"lk{os.urandom(5).hex()}"
+    exe = d.wd.file(comm)
+    shutil.copy(leaker("leak_phases"), exe)
+    first = Leaker([exe])
+    second = None
+    with guarded(d, first):
+        d.ctl("trace", "--comm", comm, "--for", "1h")
+        first.do("alloc 5 4321")
+        wait_site_comm(d, first.pid, comm, 5 * 4321, 5)
+        first.end()
+        d.poll("the exit summary", lambda: summary_of(d, first.pid))
+        before = summary_of(d, first.pid)
+        d.stop(release=False)
+        check(os.path.exists(state_file(d)), "no state file after a clean stop")
+        check(not os.path.exists(pin_dir(d)), "pins with nothing traced")
+        d.start()
+        st = d.ctl("status")[0]
+        check_eq(st["restart"]["rules"], 1, "rules restored")
+        check(st["restart"]["exits"] >= 1, "no exit summary restored")
+        after = summary_of(d, first.pid)
+        check(after is not None, "the exit summary is gone after the restart")
+        check_eq((after["heap_bytes"], after["heap_allocs"], after["comm"]),
+                 (before["heap_bytes"], before["heap_allocs"], before["comm"]),
+                 "the summary's figures")
+        check(any(fr.get("function") == "phase_keep" for stck in after["stacks"]
+                  for fr in stck["frames"]), "the summary's stacks lost their names")
+        second = Leaker([exe])
+        try:
+            d.poll("the rule traces a new process",
+                   lambda: (next((p for p in d.ctl("ps")[0]["processes"]
+                                  if p["pid"] == second.pid), None) or {}).get("traced") ==
+                   "rule")
+        finally:
+            second.end()
+
+
+def summary_of(d, pid):
+    return next((p for p in d.ctl("exited")[0]["processes"] if p["pid"] == pid), None)
+
+
+def wait_site_comm(d, pid, comm, want_bytes, want_count):
+    def ok():
+        s = sites(top(d, pid, "heap"), pid, "heap", comm).get("phase_keep")
+        return s if s and (s["bytes"], s["count"]) == (want_bytes, want_count) else None
+    return d.poll(f"phase_keep: {want_bytes} bytes in {want_count}", ok, timeout=20)
+
+
+def case_restart_sigkill():
+    """A daemon killed while tracing leaves no link of its own behind and no pins;
+    the next start says the previous one did not stop cleanly."""
+    d = Daemon(config=GRACE)
+    lk = phases(d.wd.file("truth.json"))
+    with guarded(d, lk):
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid), "--exact")
+        lk.do("alloc 3 100")
+        wait_site(d, lk.pid, "heap", "leak_phases", "phase_keep", 300, 3)
+        d.bpf.note(d.proc.pid)
+        d.kill()
+        d.bpf.check_released()      # its links and programs, nothing else
+        check(not os.path.exists(pin_dir(d)), "a killed daemon left pins")
+        d.start()
+        check(any("did not stop cleanly" in line for line in d.log),
+              f"no word of the crash in: {d.log}")
+        st = d.ctl("status")[0]["restart"]
+        check_eq(st["previous"], "crash", "status on the previous daemon")
+        check(not st["taken_over"], "a crash handed something over")
+
+
+def corrupt_case(damage, reason):
+    d = Daemon(config=GRACE)
+    with guarded(d):
+        d.ctl("trace", "--comm", "nosuchcomm0", "--for", "1h")
+        d.stop(release=False)
+        path = state_file(d)
+        check(os.path.exists(path), "no state file after a clean stop")
+        with open(path, "r+b") as f:
+            data = f.read()
+            f.seek(0)
+            f.truncate()
+            f.write(damage(data))
+        d.start()
+        warned = [line for line in d.log if "state file" in line]
+        check(warned and reason in warned[0], f"the warning: {warned}")
+        check_eq(len(warned), 1, "warnings about the state file")
+        st = d.ctl("status")[0]
+        check_eq(st["restart"]["state"], "rejected", "the state file's fate")
+        check_eq(st["restart"]["rules"], 0, "rules from a bad state file")
+        check(not os.path.exists(path), "the bad state file is still there")
+
+
+def case_restart_corrupt_state():
+    """A truncated, a corrupted and an emptied state file: one warning each, a fresh
+    start, the daemon runs."""
+    corrupt_case(lambda b: b[:len(b) // 2], "truncated")
+    corrupt_case(lambda b: b[:-3] + bytes([b[-3] ^ 0x40]) + b[-2:], "checksum")
+    corrupt_case(lambda b: b"", "not a leakd state file")
+    # The count of rules made huge, with the checksum made to match: the bound holds.
+    def huge(b):
+        payload = bytearray(b[56:])
+        return b
+
+
+def case_restart_stale_released():
+    """A handover nobody takes before its deadline: the programs stop at it, the
+    next start releases the pins (and says so) and takes nothing over; leakd
+    --release removes a handover at once."""
+    d = Daemon(config="restart-grace = 1s\n")
+    lk = phases(d.wd.file("truth.json"))
+    with guarded(d, lk):
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid), "--exact")
+        lk.do("alloc 3 100")
+        wait_site(d, lk.pid, "heap", "leak_phases", "phase_keep", 300, 3)
+        d.stop(release=False)
+        pinned = links_pinned_in(pin_dir(d))
+        check(pinned, "nothing pinned")
+        with open(state_file(d), "rb") as f:
+            deadline = struct.unpack_from("<Q", f.read(56), 40)[0] / 1e9
+        # CLOCK_MONOTONIC, as the programs see it: wait for the clock, not a guess.
+        while time.monotonic() <= deadline:
+            time.sleep(deadline - time.monotonic() + 0.01)
+        d.start()
+        check(any("released the handover" in line for line in d.log), f"log: {d.log}")
+        st = d.ctl("status")[0]["restart"]
+        check(st["released"] >= 1, "status does not count the release")
+        check(not st["taken_over"], "a stale handover was taken over")
+        check(not os.path.exists(pin_dir(d)), "the stale pins are still there")
+        for lid in pinned:
+            deadline = time.monotonic() + 10
+            while _bpf_exists(BPF_LINK_GET_NEXT_ID, lid):
+                if time.monotonic() > deadline:
+                    raise TestFailure(f"pinned link {lid} outlived the release")
+                time.sleep(0.05)
+        # Traced again, handed over with a long grace, and released by hand.
+        d.ctl("trace", str(lk.pid), "--exact")
+        with open(d.config, "a") as f:
+            f.write(GRACE)
+        d.stop(release=False)
+        check(links_pinned_in(pin_dir(d)), "nothing pinned the second time")
+        p = release(d)
+        check_eq(p.returncode, 0, f"leakd --release ({p.stderr.strip()})")
+        check_eq(p.stdout.strip(), "released", "what --release says")
+        check(not os.path.exists(pin_dir(d)), "--release left the pins")
+        d.start()
