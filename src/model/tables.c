@@ -1306,18 +1306,19 @@ static void drop_restored(struct proc_mem *p, const struct live_alloc *a)
 	p->live_count--;
 }
 
-static void decode_allocs(struct rbuf *r, struct proc_mem *p)
+/* The live blocks; their sizes and number are added to *bytes and *count. */
+static void decode_allocs(struct rbuf *r, struct proc_mem *p, uint64_t *bytes, uint64_t *count)
 {
-	uint64_t bytes = 0, want_bytes = p->live_bytes, want_count = p->live_count;
 	struct live_alloc a, *slot;
 	uint32_t n, i;
 
 	n = rbuf__count(r, ALLOC_BYTES, UINT32_MAX);
 	for (i = 0; i < n && !r->bad; i++) {
 		decode_alloc(r, p, &a);
-		bytes += a.size;
 		if (r->bad)
 			break;
+		*bytes += a.size;
+		++*count;
 		if (hashtab__get(&p->allocs, a.addr)) {
 			rbuf__fail(r, "a block is there twice");
 			break;
@@ -1334,8 +1335,6 @@ static void decode_allocs(struct rbuf *r, struct proc_mem *p)
 		*slot = a;
 		p->tables->nr_allocs++;
 	}
-	if (!r->bad && (bytes != want_bytes || n != want_count))
-		rbuf__fail(r, "the live blocks do not add up to the figures");
 }
 
 static void decode_sampled(struct rbuf *r, struct proc_mem *p)
@@ -1370,7 +1369,8 @@ static void decode_sampled(struct rbuf *r, struct proc_mem *p)
 	}
 }
 
-static void decode_rest(struct rbuf *r, struct proc_mem *p)
+/* Blocks inside realloc (counted live when known), freed-block cache, mappings. */
+static void decode_rest(struct rbuf *r, struct proc_mem *p, uint64_t *bytes, uint64_t *count)
 {
 	struct parked pk, *ps;
 	struct mapping m;
@@ -1384,6 +1384,10 @@ static void decode_rest(struct rbuf *r, struct proc_mem *p)
 		decode_alloc(r, p, &pk.a);
 		if (r->bad)
 			break;
+		if (pk.known) {
+			*bytes += pk.a.size;
+			++*count;
+		}
 		ps = hashtab__upsert(&p->parked, pk.tid, NULL);
 		if (!ps) {
 			rbuf__fail(r, "out of memory");
@@ -1414,6 +1418,7 @@ struct proc_mem *tables__decode_proc(struct tables *t, struct rbuf *r,
 				     const struct tables_ids *ids)
 {
 	uint64_t pid = rbuf__u64(r), start_time = rbuf__u64(r);
+	uint64_t bytes = 0, count = 0, want_bytes, want_count;
 	struct proc_mem *p;
 	uint32_t n, i;
 
@@ -1451,12 +1456,16 @@ struct proc_mem *tables__decode_proc(struct tables *t, struct rbuf *r,
 						t->nr_stacks : t->limits.max_stacks));
 	for (i = 0; i < n && !r->bad; i++)
 		decode_stack(r, p, ids);
+	want_bytes = p->live_bytes;
+	want_count = p->live_count;
 	if (!r->bad)
-		decode_allocs(r, p);
+		decode_allocs(r, p, &bytes, &count);
 	if (!r->bad)
 		decode_sampled(r, p);
 	if (!r->bad)
-		decode_rest(r, p);
+		decode_rest(r, p, &bytes, &count);
+	if (!r->bad && (bytes != want_bytes || count != want_count))
+		rbuf__fail(r, "the live blocks do not add up to the figures");
 	if (r->bad) {
 		tables__remove_proc(t, (pid_t)pid);
 		return NULL;

@@ -273,7 +273,7 @@ def case_restart_stale_released():
         pinned = links_pinned_in(pin_dir(d))
         check(pinned, "nothing pinned")
         with open(state_file(d), "rb") as f:
-            deadline = struct.unpack_from("<Q", f.read(56), 40)[0] / 1e9
+            deadline = struct.unpack_from("<Q", f.read(56), 32)[0] / 1e9
         # CLOCK_MONOTONIC, as the programs see it: wait for the clock, not a guess.
         while time.monotonic() <= deadline:
             time.sleep(deadline - time.monotonic() + 0.01)

@@ -597,7 +597,8 @@ restart-grace = 0
             self.bpf.note(self.proc.pid)     # links of the processes it traces now
             self.proc.send_signal(signal.SIGTERM)
         _, err = self.proc.communicate(timeout=TIMEOUT)
-        check_eq(self.proc.returncode, 0, "the daemon's exit status")
+        check(self.proc.returncode == 0, f"the daemon's exit status: {self.proc.returncode}; "
+              f"it said: {err.decode(errors='replace')[-2000:]}")
         check(not os.path.exists(self.sock), "the socket was left behind")
         if release:
             self.bpf.check_released()
