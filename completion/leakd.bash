@@ -66,7 +66,7 @@ _leakd()
 		--max-procs | --max-traced | --max-sampler | --max-exited | \
 		--exited-min-bytes | --max-rules | --max-clients | --history-points | \
 		--history-series | --max-snapshots | --snapshot-stacks | --metrics-listen | \
-		--metrics-top)
+		--metrics-top | --restart-grace)
 		return
 		;;
 	esac
@@ -79,8 +79,8 @@ _leakd()
 		--drilldown-window --drilldown-for --drilldown-max --drilldown-exclude --untrace-sticky
 		--no-drilldown --trace-all --event-budget
 		--max-procs --max-traced --max-sampler --max-exited --exited-min-bytes --max-rules
-		--max-clients --history-points --history-series --state-dir --max-snapshots
-		--snapshot-stacks --metrics-listen --metrics-top --verbose --help
+		--max-clients --history-points --history-series --state-dir --restart-grace --release
+		--max-snapshots --snapshot-stacks --metrics-listen --metrics-top --verbose --help
 		--version --' -- "$cur"))
 } &&
 	complete -F _leakd leakd

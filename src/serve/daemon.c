@@ -723,6 +723,7 @@ static void reload(struct daemon *d)
 	d->o.exited_min_bytes = n.exited_min_bytes;
 	d->o.untrace_sticky_ns = n.untrace_sticky_ns;
 	d->o.event_budget = n.event_budget;
+	d->o.restart_grace_ns = n.restart_grace_ns;
 	policy_opts(&d->o, &po);
 	po.drilldown_exclude = n.drilldown_exclude;	/* the policy keeps a copy */
 	policy__set_opts(d->policy, &po);
