@@ -1148,15 +1148,7 @@ static void restart_save(struct daemon *d)
 
 	if (!d->state_path[0])
 		return;
-	policy__stats(d->policy, &ps);
 	h.saved_ns = now_ns();
-	h.procs = calloc(d->watches.count ? d->watches.count : 1, sizeof(*h.procs));
-	h.rules = calloc(ps.rules ? ps.rules : 1, sizeof(*h.rules));
-	h.exits = calloc(d->nr_exited ? d->nr_exited : 1, sizeof(*h.exits));
-	if (!h.procs || !h.rules || !h.exits) {
-		log_warn("out of memory: nothing kept across the restart");
-		goto out;
-	}
 	if (d->pin_dir[0] && d->o.restart_grace_ns && any_traced(d)) {
 		/* Pinned first, then drained: what comes after the drain waits in the ring. */
 		h.deadline_ns = now_ns() + d->o.restart_grace_ns;
@@ -1170,6 +1162,17 @@ static void restart_save(struct daemon *d)
 	do
 		n = pipeline__consume(d->pl);
 	while (n > 0);
+	/* Sized after the drain, which may add processes, exits and rules. */
+	policy__stats(d->policy, &ps);
+	h.procs = calloc(d->watches.count ? d->watches.count : 1, sizeof(*h.procs));
+	h.rules = calloc(ps.rules ? ps.rules : 1, sizeof(*h.rules));
+	h.exits = calloc(d->nr_exited ? d->nr_exited : 1, sizeof(*h.exits));
+	if (!h.procs || !h.rules || !h.exits) {
+		log_warn("out of memory: nothing kept across the restart");
+		if (h.deadline_ns)
+			tracer_release(d->pin_dir);
+		goto out;
+	}
 	if (h.deadline_ns)
 		pinned = pin_traced(d, &h);
 	if (h.deadline_ns && !pinned) {
