@@ -900,12 +900,16 @@ static void restart_prepare(struct daemon *d, struct pipeline_opts *po)
 	}
 	if (!d->pin_dir[0] || access(d->pin_dir, F_OK))
 		return;
-	if (d->state && !stale_pins(d->pin_dir, now_ns())) {
+	if (d->state && !stale_pins(d->pin_dir, now_ns()) &&
+	    !handover_check(d->state, d->state_len, &why)) {
 		po->adopt_dir = d->pin_dir;
 		return;
 	}
+	/* The file's own fault is told when it is read. */
 	log_warn("released the handover in %s: %s", d->pin_dir,
-		 d->state ? "past its deadline" : "no state file goes with it");
+		 !d->state ? "no state file goes with it" :
+		 stale_pins(d->pin_dir, now_ns()) ? "past its deadline" :
+		 "its state file cannot be used");
 	tracer_release(d->pin_dir);
 	d->restart.released++;
 }

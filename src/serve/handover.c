@@ -321,29 +321,22 @@ static void decode_ids(struct rbuf *r, struct symbolizer *sym, uint32_t **mods, 
 	free(path);
 }
 
-int handover__decode(const void *buf, size_t n, struct tables *t, struct symbolizer *sym,
-		     struct handover *h, const char **ret_why)
+/* The header's checks, in order; fills h's header fields.  0, -EINVAL, -ESTALE. */
+static int check_header(struct rbuf *r, size_t n, struct handover *h, const char **ret_why)
 {
-	struct tables_ids ids = { 0 };
-	uint32_t *mods = NULL, *jits = NULL, version, abi, count, i;
+	uint32_t version, abi;
 	uint64_t boot, payload, sum;
 	char m[sizeof(magic)];
-	struct rbuf r;
-	size_t k;
-	int err = 0;
 
-	memset(h, 0, sizeof(*h));
-	*ret_why = NULL;
-	rbuf__init(&r, buf, n);
-	rbuf__bytes(&r, m, sizeof(m));
-	version = rbuf__u32(&r);
-	abi = rbuf__u32(&r);
-	boot = rbuf__u64(&r);
-	h->saved_ns = rbuf__u64(&r);
-	h->deadline_ns = rbuf__u64(&r);
-	payload = rbuf__u64(&r);
-	sum = rbuf__u64(&r);
-	if (r.bad || memcmp(m, magic, sizeof(m))) {
+	rbuf__bytes(r, m, sizeof(m));
+	version = rbuf__u32(r);
+	abi = rbuf__u32(r);
+	boot = rbuf__u64(r);
+	h->saved_ns = rbuf__u64(r);
+	h->deadline_ns = rbuf__u64(r);
+	payload = rbuf__u64(r);
+	sum = rbuf__u64(r);
+	if (r->bad || memcmp(m, magic, sizeof(m))) {
 		*ret_why = "not a leakd state file";
 		return -EINVAL;
 	}
@@ -363,10 +356,37 @@ int handover__decode(const void *buf, size_t n, struct tables *t, struct symboli
 		*ret_why = "truncated, or with bytes past its end";
 		return -EINVAL;
 	}
-	if (sum != fnv_bytes(FNV_OFFSET, (const uint8_t *)buf + HEADER_BYTES, payload)) {
+	if (sum != fnv_bytes(FNV_OFFSET, r->p + HEADER_BYTES, payload)) {
 		*ret_why = "its checksum does not match";
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int handover_check(const void *buf, size_t n, const char **ret_why)
+{
+	struct handover h;
+	struct rbuf r;
+
+	rbuf__init(&r, buf, n);
+	return check_header(&r, n, &h, ret_why);
+}
+
+int handover__decode(const void *buf, size_t n, struct tables *t, struct symbolizer *sym,
+		     struct handover *h, const char **ret_why)
+{
+	struct tables_ids ids = { 0 };
+	uint32_t *mods = NULL, *jits = NULL, count, i;
+	struct rbuf r;
+	size_t k;
+	int err = 0;
+
+	memset(h, 0, sizeof(*h));
+	*ret_why = NULL;
+	rbuf__init(&r, buf, n);
+	err = check_header(&r, n, h, ret_why);
+	if (err)
+		return err;
 	h->drops = rbuf__u64(&r);
 	h->exit_seq = rbuf__u64(&r);
 	decode_ids(&r, sym, &mods, &ids.nr_modules, &jits, &ids.nr_jits);

@@ -93,6 +93,9 @@ int handover__encode(const struct handover *h, const struct tables *t,
 int handover__decode(const void *buf, size_t n, struct tables *t, struct symbolizer *sym,
 		     struct handover *ret, const char **ret_why);
 
+/* The header's checks alone (magic, version, ABI, boot, size, checksum): 0, or why not. */
+int handover_check(const void *buf, size_t n, const char **ret_why);
+
 /* STATE/restart-HASH.state for the socket; -ENAMETOOLONG. */
 int handover_path(const char *state_dir, const char *socket, const char *suffix, char *ret,
 		  size_t size);

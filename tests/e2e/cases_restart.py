@@ -4,25 +4,30 @@ keeps allocating and freeing; a SIGKILL leaves nothing attached; a bad state fil
 or a handover nobody took is dealt with.  Each case has its own daemon, socket,
 state directory and bpffs directory (named after its socket)."""
 
+import ctypes
 import os
 import shutil
 import struct
 import subprocess
 import time
 
-from harness import (LEAKD, TIMEOUT, BpfWatch, Daemon, Leaker, TestFailure, _bpf_exists,
-                     BPF_LINK_GET_NEXT_ID, check, check_eq, leaker, pinned_links,
+from harness import (BPF_LINK_GET_NEXT_ID, BPF_OBJ_GET, LEAKD, TIMEOUT, Daemon, Leaker,
+                     TestFailure, _SYS_BPF, _bpf_exists, _libc, check, check_eq, leaker,
                      read_truth, wait_watched)
 from cases_daemon import sites, top, wait_site
 
 GRACE = "restart-grace = 30s\n"
 
 
-def fnv(text):
+def fnv_bytes(data):
     h = 0xcbf29ce484222325
-    for b in text.encode():
+    for b in data:
         h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
     return h
+
+
+def fnv(text):
+    return fnv_bytes(text.encode())
 
 
 def pin_dir(d):
@@ -35,23 +40,17 @@ def state_file(d):
 
 
 def links_pinned_in(path):
-    """The ids of the links pinned in one bpffs directory (ours alone)."""
+    """The ids of the links pinned in one bpffs directory (this daemon's alone)."""
     if not os.path.isdir(path):
         return set()
-    mine = set()
-    for lid in pinned_links():
-        mine.add(lid)
-    # pinned_links walks all of bpffs: keep those whose pin is under path.
     out = set()
     for name in os.listdir(path):
         if name.startswith(("link-", "watch-")):
-            out |= _pinned_link_id(os.path.join(path, name))
-    return out & mine
+            out |= pinned_link_id(os.path.join(path, name))
+    return out
 
 
-def _pinned_link_id(path):
-    from harness import _libc, _SYS_BPF, BPF_OBJ_GET
-    import ctypes
+def pinned_link_id(path):
     buf = ctypes.create_string_buffer(os.fsencode(path))
     attr = (ctypes.c_uint64 * 2)(ctypes.addressof(buf), 0)
     fd = _libc.syscall(_SYS_BPF, BPF_OBJ_GET, ctypes.byref(attr), ctypes.sizeof(attr))
@@ -91,11 +90,6 @@ def guarded(d, *leakers_):
 def phases(env_truth):
     env = dict(os.environ, LEAKER_TRUTH=env_truth)
     return Leaker([leaker("leak_phases")], env=env)
-
-
-def site_figures(answer, pid, fn):
-    s = sites(answer, pid, "heap", "leak_phases").get(fn)
-    return (s["bytes"], s["count"]) if s else (0, 0)
 
 
 def case_restart_midtrace():
@@ -252,10 +246,15 @@ def case_restart_corrupt_state():
     corrupt_case(lambda b: b[:len(b) // 2], "truncated")
     corrupt_case(lambda b: b[:-3] + bytes([b[-3] ^ 0x40]) + b[-2:], "checksum")
     corrupt_case(lambda b: b"", "not a leakd state file")
-    # The count of rules made huge, with the checksum made to match: the bound holds.
-    def huge(b):
-        payload = bytearray(b[56:])
-        return b
+    # The count of modules made huge, the checksum made to match: the bound holds.
+    corrupt_case(lambda b: reseal(b[:72] + struct.pack("<I", 0xffffffff) + b[76:]),
+                 "a count is larger than the file or its bound")
+
+
+def reseal(b):
+    """The header's payload size and checksum made to match the bytes after it."""
+    payload = b[56:]
+    return b[:40] + struct.pack("<QQ", len(payload), fnv_bytes(payload)) + payload
 
 
 def case_restart_stale_released():
@@ -300,3 +299,33 @@ def case_restart_stale_released():
         check_eq(p.stdout.strip(), "released", "what --release says")
         check(not os.path.exists(pin_dir(d)), "--release left the pins")
         d.start()
+
+
+def case_restart_exit_meanwhile():
+    """A traced process that exits while no daemon runs: its exit waits in the ring
+    buffer, and the next daemon keeps its summary with the exact figures."""
+    d = Daemon(config=GRACE)
+    truth_path = d.wd.file("truth.json")
+    lk = phases(truth_path)
+    with guarded(d, lk):
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid), "--exact")
+        lk.do("alloc 20 640")
+        wait_site(d, lk.pid, "heap", "leak_phases", "phase_keep", 20 * 640, 20)
+        d.stop(release=False)
+        lk.do("free 5")
+        lk.do("alloc 3 64")
+        lk.do("truth")
+        truth = {s["function"]: s for s in read_truth(truth_path)["sites"]}
+        lk.end()
+        d.start()
+        st = d.ctl("status")[0]["restart"]
+        check(st["taken_over"], "nothing taken over")
+        s = summary_of(d, lk.pid)
+        check(s is not None, "no exit summary of the process that left meanwhile")
+        got = sites({"stacks": [dict(x, pid=lk.pid) for x in s["stacks"]]}, lk.pid, "heap",
+                    "leak_phases").get("phase_keep")
+        check(got is not None, f"no phase_keep stack in the summary: {s}")
+        check_eq((got["bytes"], got["count"]),
+                 (truth["phase_keep"]["bytes"], truth["phase_keep"]["count"]),
+                 "phase_keep in the exit summary")
