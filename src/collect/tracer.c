@@ -288,7 +288,7 @@ void tracer__features(struct tracer_features *ret)
 /* The maps that outlive a daemon: what the programs of both write and read. */
 static struct bpf_map **shared_maps(struct tracer *t, size_t *ret_n)
 {
-	static struct bpf_map *v[9];
+	static struct bpf_map *v[10];
 
 	v[0] = t->skel->maps.events;
 	v[1] = t->skel->maps.counters;
@@ -299,6 +299,7 @@ static struct bpf_map **shared_maps(struct tracer *t, size_t *ret_n)
 	v[6] = t->skel->maps.sent_cache;
 	v[7] = t->skel->maps.sampled;
 	v[8] = t->skel->maps.sample_states;
+	v[9] = t->skel->maps.sample_intervals;	/* the probes' cookies name their slots */
 	*ret_n = ARRAY_SIZE(v);
 	return v;
 }
@@ -1216,8 +1217,17 @@ int tracer__pin_proc(struct tracer *t, pid_t pid, const char *dir, struct tracer
 	return n;
 }
 
-int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, const char *dir,
-		       const struct tracer_pinned *objs, size_t n)
+void tracer__slot(const struct tracer *t, pid_t pid, uint32_t *ret_slot, uint64_t *ret_interval)
+{
+	const struct traced_proc *p = hashtab__get(&t->procs, pid);
+
+	*ret_slot = p ? p->slot : 0;
+	*ret_interval = p ? p->interval : 0;
+}
+
+int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, uint32_t slot,
+		       uint64_t interval, const char *dir, const struct tracer_pinned *objs,
+		       size_t n)
 {
 	struct traced_proc *p;
 	struct attachment *a;
@@ -1228,12 +1238,20 @@ int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, const char 
 	__u8 one = 1;
 	int err = 0;
 
+	/* Its links' cookies name the slot: taken as it was, or not at all. */
+	if (slot > t->nr_slots || (slot && t->slot_used[slot]) ||
+	    (interval && (!sample || interval < sample || interval > LEAKD_SAMPLE_MAX)))
+		return -ERANGE;
 	p = hashtab__upsert(&t->procs, pid, &is_new);
 	if (!p)
 		return -ENOMEM;
 	if (!is_new)
 		return -EEXIST;
 	p->sample = sample;
+	p->slot = slot;
+	p->interval = interval;
+	if (slot)
+		t->slot_used[slot] = true;
 	for (i = 0; i < n && !err; i++) {
 		a = calloc(1, sizeof(*a));
 		if (!a) {
@@ -1262,6 +1280,8 @@ int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, const char 
 		err = -errno;
 	if (err) {
 		detach_objects(p);
+		if (p->slot)
+			t->slot_used[p->slot] = false;
 		hashtab__remove(&t->procs, pid, NULL);
 		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
 	}

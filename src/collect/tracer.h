@@ -145,9 +145,16 @@ int tracer__pin_proc(struct tracer *t, pid_t pid, const char *dir, struct tracer
 		     size_t max);
 /* Whether tracer__new took a handover's maps over. */
 bool tracer__adopted(const struct tracer *t);
-/* Takes the pinned links of pid over (sample: as they were made with); -errno. */
-int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, const char *dir,
-		       const struct tracer_pinned *objs, size_t n);
+/* pid's slot in the kernel's intervals in force, and its interval (0: as asked). */
+void tracer__slot(const struct tracer *t, pid_t pid, uint32_t *ret_slot, uint64_t *ret_interval);
+/*
+ * Takes the pinned links of pid over, as they were made: sampled every sample
+ * bytes (0: exact), with the slot their cookies name and the interval in force
+ * there (tracer__slot).  -ERANGE for a slot not free or an interval out of range.
+ */
+int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, uint32_t slot,
+		       uint64_t interval, const char *dir, const struct tracer_pinned *objs,
+		       size_t n);
 /*
  * Forgets which stacks the kernel sent: the stacks of processes not taken over
  * are sent again, once each, to the daemon that does not know them.

@@ -1018,9 +1018,9 @@ static void restart_load(struct daemon *d)
 			continue;
 		alive = procfs_start_time((pid_t)hp->pid) == hp->start_time;
 		if (!adopted || (alive && pipeline__adopt_proc(d->pl, (pid_t)hp->pid, hp->sample,
-							       d->pin_dir, hp->objs,
-							       hp->nr_objs)) ||
-		    (!alive && pipeline__adopt_proc(d->pl, (pid_t)hp->pid, 0, NULL, NULL, 0))) {
+							       hp->slot, hp->interval, d->pin_dir,
+							       hp->objs, hp->nr_objs)) ||
+		    (!alive && pipeline__adopt_proc(d->pl, (pid_t)hp->pid, 0, 0, 0, NULL, NULL, 0))) {
 			/* Its figures would miss what happened meanwhile: traced afresh. */
 			tables__remove_proc(t, (pid_t)hp->pid);
 			d->restart.procs_lost++;
@@ -1130,6 +1130,7 @@ static size_t pin_traced(struct daemon *d, struct handover *h)
 		hp->traced = w->traced;
 		hp->trace_until = w->trace_until;
 		hp->sample = w->sample;
+		tracer__slot(tr, (pid_t)w->pid, &hp->slot, &hp->interval);
 		hp->ever_traced = w->ever_traced;
 		hp->nr_objs = (uint32_t)n;
 		h->nr_procs++;

@@ -113,6 +113,8 @@ static void encode_proc(struct wbuf *w, const struct handover_proc *hp, const st
 	wbuf__u32(w, hp->traced);
 	wbuf__u64(w, hp->trace_until);
 	wbuf__u64(w, hp->sample);
+	wbuf__u32(w, hp->slot);
+	wbuf__u64(w, hp->interval);
 	wbuf__u8(w, hp->ever_traced);
 	wbuf__u32(w, hp->nr_objs);
 	for (i = 0; i < hp->nr_objs; i++) {
@@ -221,7 +223,11 @@ static void decode_proc(struct rbuf *r, struct handover_proc *hp)
 	hp->traced = rbuf__u32(r);
 	hp->trace_until = rbuf__u64(r);
 	hp->sample = rbuf__u64(r);
+	hp->slot = rbuf__u32(r);
+	hp->interval = rbuf__u64(r);
 	hp->ever_traced = rbuf__u8(r) != 0;
+	if (!r->bad && hp->sample && (hp->sample < LEAKD_SAMPLE_MIN || hp->sample > LEAKD_SAMPLE_MAX))
+		rbuf__fail(r, "a process's sampling interval is out of range");
 	if (!r->bad && (hp->traced == TRACE_KIND_NONE || hp->traced >= TRACE_KIND__COUNT))
 		rbuf__fail(r, "a process's kind of trace is out of range");
 	hp->nr_objs = rbuf__count(r, 8 + 8 + 4 + 12, TRACER_MAX_PINNED);

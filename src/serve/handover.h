@@ -43,6 +43,8 @@ struct handover_proc {
 	char cgroup[256];
 	uint32_t traced;		/* enum trace_kind */
 	uint64_t trace_until, sample;
+	uint32_t slot;			/* its links' slot in the intervals in force */
+	uint64_t interval;		/* the interval in force there; 0: sample */
 	bool ever_traced;
 	struct tracer_pinned *objs;	/* its allocator objects and their pinned links */
 	uint32_t nr_objs;

@@ -451,8 +451,9 @@ bool pipeline__adopted(const struct pipeline *pl)
 	return tracer__adopted(pl->tracer);
 }
 
-int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, const char *dir,
-			 const struct tracer_pinned *objs, size_t n)
+int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, uint32_t slot,
+			 uint64_t interval, const char *dir, const struct tracer_pinned *objs,
+			 size_t n)
 {
 	struct pl_proc *pp;
 	bool is_new;
@@ -467,7 +468,7 @@ int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, const 
 		return -EEXIST;
 	if (!n)
 		return 0;
-	err = tracer__adopt_proc(pl->tracer, pid, sample, dir, objs, n);
+	err = tracer__adopt_proc(pl->tracer, pid, sample, slot, interval, dir, objs, n);
 	if (err) {
 		hashtab__remove(&pl->procs, (uint64_t)pid, NULL);
 		return err;

@@ -134,7 +134,8 @@ bool pipeline__adopted(const struct pipeline *pl);
  * through the links pinned for it in dir (objs), as sampled before.  With no
  * objects it is known, not traced (it left meanwhile, its exit still to come).
  */
-int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, const char *dir,
-			 const struct tracer_pinned *objs, size_t n);
+int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, uint32_t slot,
+			 uint64_t interval, const char *dir, const struct tracer_pinned *objs,
+			 size_t n);
 
 #endif

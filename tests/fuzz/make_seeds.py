@@ -259,14 +259,15 @@ def handover_payload(procs=(), rules=(), exits=(), modules=(), jits=()):
     out += struct.pack("=I", len(jits)) + b"".join(wstr(j) for j in jits)
     out += struct.pack("=I", len(procs))
     for pid, objs, mem in procs:
-        out += struct.pack("=I", 0) + cred() + wstr("/user.slice") + struct.pack("=IQQB", 1, 0, 0, 1)
+        out += struct.pack("=I", 0) + cred() + wstr("/user.slice")
+        out += struct.pack("=IQQIQB", 1, 0, 0, 1, 0, 1)
         out += struct.pack("=I", len(objs))
         for dev, ino, path, sites, links in objs:
             out += struct.pack("=QQ", dev, ino) + wstr(path) + struct.pack("=III", sites, 0, links)
         out += mem
     out += struct.pack("=I", len(rules))
     for comm, unit, until in rules:
-        out += wstr(comm) + wstr(unit) + struct.pack("=IIQ", 0, 0, until)
+        out += wstr(comm) + wstr(unit) + struct.pack("=IIQQ", 0, 0, until, 0)
     out += struct.pack("=I", len(exits))
     for pid, js in exits:
         out += struct.pack("=Q16sIQB3Q", pid, b"gone", 0, 1700000000, 1, 100, 1, 0)

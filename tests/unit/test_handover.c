@@ -56,7 +56,8 @@ static void fill(struct tables *t, struct symbolizer *sym, struct handover *h)
 	h->procs = calloc(1, sizeof(*h->procs));
 	h->procs[0] = (struct handover_proc){ .pid = PID, .start_time = 987654, .uid = 1000,
 					       .traced = TRACE_KIND_MANUAL, .trace_until = 55,
-					       .sample = 0, .ever_traced = true, .nr_objs = 1 };
+					       .sample = 524288, .slot = 3, .interval = 1048576,
+					       .ever_traced = true, .nr_objs = 1 };
 	snprintf(h->procs[0].cgroup, sizeof(h->procs[0].cgroup), "/user.slice");
 	h->procs[0].objs = calloc(1, sizeof(*h->procs[0].objs));
 	h->procs[0].objs[0] = (struct tracer_pinned){ .dev = 8, .inode = 99, .nr_links = 3,
@@ -64,7 +65,8 @@ static void fill(struct tables *t, struct symbolizer *sym, struct handover *h)
 								.nr_sites = 10, .nr_emulated = 2 } };
 	h->nr_procs = 1;
 	h->rules = calloc(2, sizeof(*h->rules));
-	h->rules[0] = (struct handover_rule){ .comm = "nginx", .owner = 0, .until = 66 };
+	h->rules[0] = (struct handover_rule){ .comm = "nginx", .owner = 0, .until = 66,
+					      .sample = 524288 };
 	h->rules[1] = (struct handover_rule){ .unit = "web.service", .owner = 1000,
 					      .owner_gid = 1000 };
 	h->nr_rules = 2;
@@ -163,6 +165,9 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(h2.nr_procs, 1);
 	ck_assert_uint_eq(h2.procs[0].pid, PID);
 	ck_assert_uint_eq(h2.procs[0].traced, TRACE_KIND_MANUAL);
+	ck_assert_uint_eq(h2.procs[0].sample, 524288);
+	ck_assert_uint_eq(h2.procs[0].slot, 3);
+	ck_assert_uint_eq(h2.procs[0].interval, 1048576);
 	ck_assert_str_eq(h2.procs[0].cgroup, "/user.slice");
 	ck_assert_uint_eq(h2.procs[0].nr_objs, 1);
 	ck_assert_str_eq(h2.procs[0].objs[0].info.path, "/lib/libc.so.6");
@@ -170,6 +175,8 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(h2.nr_rules, 2);
 	ck_assert_str_eq(h2.rules[0].comm, "nginx");
 	ck_assert_uint_eq(h2.rules[0].until, 66);
+	ck_assert_uint_eq(h2.rules[0].sample, 524288);
+	ck_assert_uint_eq(h2.rules[1].sample, 0);
 	ck_assert_str_eq(h2.rules[1].unit, "web.service");
 	ck_assert_uint_eq(h2.nr_exits, 1);
 	ck_assert_str_eq(h2.exits[0].s.comm, "gone");
