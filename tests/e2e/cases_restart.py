@@ -155,7 +155,7 @@ def case_restart_rules_exits():
     first = Leaker([exe])
     second = None
     with guarded(d, first):
-        d.ctl("trace", "--comm", comm, "--for", "1h")
+        d.ctl("trace", "--comm", comm, "--for", "1h", "--exact")
         first.do("alloc 5 4321")
         wait_site_comm(d, first.pid, comm, 5 * 4321, 5)
         first.end()
@@ -177,10 +177,11 @@ def case_restart_rules_exits():
                   for fr in stck["frames"]), "the summary's stacks lost their names")
         second = Leaker([exe])
         try:
-            d.poll("the rule traces a new process",
-                   lambda: (next((p for p in d.ctl("ps")[0]["processes"]
-                                  if p["pid"] == second.pid), None) or {}).get("traced") ==
-                   "rule")
+            p = d.poll("the rule traces a new process",
+                       lambda: (lambda p: p if p and p["traced"] == "rule" else None)(
+                           next((p for p in d.ctl("ps")[0]["processes"]
+                                 if p["pid"] == second.pid), None)))
+            check_eq(p["sampling"], "exact", "the restored rule's mode")
         finally:
             second.end()
 
