@@ -330,3 +330,33 @@ def case_restart_exit_meanwhile():
         check_eq((got["bytes"], got["count"]),
                  (truth["phase_keep"]["bytes"], truth["phase_keep"]["count"]),
                  "phase_keep in the exit summary")
+
+
+def case_restart_sampled():
+    """A process traced sampled (the kernel's sampling, its interval in a slot its
+    probes name) is taken over as sampled: the mode, the interval and the sampled
+    blocks the kernel knows go on, and the estimates stay right.  Blocks 64 times
+    the mean interval are sampled with a probability within e^-64 of 1: the
+    estimates must equal the truth."""
+    d = Daemon(config=GRACE)
+    truth_path = d.wd.file("truth.json")
+    lk = phases(truth_path)
+    with guarded(d, lk):
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid), "--sample", "16")
+        lk.do("alloc 40 1024")
+        wait_site(d, lk.pid, "heap", "leak_phases", "phase_keep", 40 * 1024, 40)
+        d.stop(release=False)
+        lk.do("free 15")
+        lk.do("alloc 9 1024")
+        d.start()
+        lk.do("free 4")
+        lk.do("alloc 2 2048")
+        lk.do("truth")
+        truth = {s["function"]: s for s in read_truth(truth_path)["sites"]}
+        wait_site(d, lk.pid, "heap", "leak_phases", "phase_keep", truth["phase_keep"]["bytes"],
+                  truth["phase_keep"]["count"])
+        p = next(p for p in d.ctl("ps")[0]["processes"] if p["pid"] == lk.pid)
+        check_eq((p["traced"], p["sampling"], p["sample_bytes"]), ("manual", "sampled", 16),
+                 "the trace taken over")
+        check_eq(d.ctl("status")[0]["restart"]["procs"], 1, "processes taken over")
