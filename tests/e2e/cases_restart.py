@@ -7,6 +7,7 @@ state directory and bpffs directory (named after its socket)."""
 import ctypes
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import time
@@ -258,47 +259,76 @@ def reseal(b):
     return b[:40] + struct.pack("<QQ", len(payload), fnv_bytes(payload)) + payload
 
 
+def wait_deadline(d):
+    """Until the handover's deadline (CLOCK_MONOTONIC, as the programs see it, in
+    the state file's header) has passed: the clock is waited for, not a guess."""
+    with open(state_file(d), "rb") as f:
+        deadline = struct.unpack_from("<Q", f.read(56), 32)[0] / 1e9
+    while time.monotonic() <= deadline:
+        time.sleep(deadline - time.monotonic() + 0.01)
+
+
+def wait_gone(links):
+    for lid in links:
+        deadline = time.monotonic() + 10
+        while _bpf_exists(BPF_LINK_GET_NEXT_ID, lid):
+            if time.monotonic() > deadline:
+                raise TestFailure(f"pinned link {lid} outlived the release")
+            time.sleep(0.05)
+
+
+def stop_traced(d, lk):
+    """Traces lk exactly and stops the daemon: its links are pinned; returns them."""
+    d.ctl("trace", str(lk.pid), "--exact")
+    d.stop(release=False)
+    pinned = links_pinned_in(pin_dir(d))
+    check(pinned, "nothing pinned")
+    return pinned
+
+
 def case_restart_stale_released():
-    """A handover nobody takes before its deadline: the programs stop at it, the
-    next start releases the pins (and says so) and takes nothing over; leakd
-    --release removes a handover at once."""
+    """A handover nobody takes before its deadline: the next start of a daemon on
+    another socket releases it, and so does the next start on its own (saying so,
+    taking nothing over); leakd --release removes a handover at once."""
     d = Daemon(config="restart-grace = 1s\n")
     lk = phases(d.wd.file("truth.json"))
     with guarded(d, lk):
         wait_watched(d, lk.pid)
-        d.ctl("trace", str(lk.pid), "--exact")
-        lk.do("alloc 3 100")
-        wait_site(d, lk.pid, "heap", "leak_phases", "phase_keep", 300, 3)
-        d.stop(release=False)
-        pinned = links_pinned_in(pin_dir(d))
-        check(pinned, "nothing pinned")
-        with open(state_file(d), "rb") as f:
-            deadline = struct.unpack_from("<Q", f.read(56), 32)[0] / 1e9
-        # CLOCK_MONOTONIC, as the programs see it: wait for the clock, not a guess.
-        while time.monotonic() <= deadline:
-            time.sleep(deadline - time.monotonic() + 0.01)
+        pinned = stop_traced(d, lk)
+        wait_deadline(d)
+        other = Daemon()
+        try:
+            check(any(pin_dir(d) in line and "released" in line for line in other.log),
+                  f"another daemon did not release the stale handover: {other.log}")
+            check(other.ctl("status")[0]["restart"]["released"] >= 1,
+                  "status does not count the release")
+        finally:
+            other.stop()
+        check(not os.path.exists(pin_dir(d)), "the stale pins are still there")
+        wait_gone(pinned)
+        d.start()
+        check(not d.ctl("status")[0]["restart"]["taken_over"], "took over without pins")
+        # Stale again, found by the next start on its own socket.
+        pinned = stop_traced(d, lk)
+        wait_deadline(d)
         d.start()
         check(any("released the handover" in line for line in d.log), f"log: {d.log}")
         st = d.ctl("status")[0]["restart"]
-        check(st["released"] >= 1, "status does not count the release")
+        check_eq(st["released"], 1, "stale handovers released")
         check(not st["taken_over"], "a stale handover was taken over")
         check(not os.path.exists(pin_dir(d)), "the stale pins are still there")
-        for lid in pinned:
-            deadline = time.monotonic() + 10
-            while _bpf_exists(BPF_LINK_GET_NEXT_ID, lid):
-                if time.monotonic() > deadline:
-                    raise TestFailure(f"pinned link {lid} outlived the release")
-                time.sleep(0.05)
-        # Traced again, handed over with a long grace, and released by hand.
-        d.ctl("trace", str(lk.pid), "--exact")
+        wait_gone(pinned)
+        # Handed over with a long grace, and released by hand.
         with open(d.config, "a") as f:
             f.write(GRACE)
-        d.stop(release=False)
-        check(links_pinned_in(pin_dir(d)), "nothing pinned the second time")
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_log("configuration reloaded", "the reload")
+        pinned = stop_traced(d, lk)
         p = release(d)
         check_eq(p.returncode, 0, f"leakd --release ({p.stderr.strip()})")
         check_eq(p.stdout.strip(), "released", "what --release says")
         check(not os.path.exists(pin_dir(d)), "--release left the pins")
+        wait_gone(pinned)
         d.start()
 
 
