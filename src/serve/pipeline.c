@@ -158,7 +158,9 @@ int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
 		pl->tracer = tracer__new(&to);
 		if (!pl->tracer)
 			log_warn("cannot take over the handover in %s (%s): starting afresh",
-				 o->adopt_dir, strerror(errno));
+				 o->adopt_dir, errno == ESTALE ?
+				 "its maps differ from this start's: another ringbuf-size, "
+				 "max-traced or max-sampler, or another build" : strerror(errno));
 		to.adopt_dir = NULL;
 	}
 	rc = pl->tracer ? EXIT_OK : startup__tracer(&to, &pl->tracer);

@@ -390,3 +390,27 @@ def case_restart_sampled():
         check_eq((p["traced"], p["sampling"], p["sample_bytes"]), ("manual", "sampled", 16),
                  "the trace taken over")
         check_eq(d.ctl("status")[0]["restart"]["procs"], 1, "processes taken over")
+
+
+def case_restart_incompatible():
+    """A start whose maps would differ from the handover's (another ring buffer
+    size, as after an upgrade that changed them) takes nothing over: it says why in
+    one line, starts afresh, and the pins go with their links."""
+    d = Daemon(config=GRACE)
+    lk = phases(d.wd.file("truth.json"))
+    with guarded(d, lk):
+        wait_watched(d, lk.pid)
+        pinned = stop_traced(d, lk)
+        with open(d.config, "a") as f:
+            f.write("ringbuf-size = 2M\n")
+        d.start()
+        warned = [line for line in d.log if "cannot take over the handover" in line]
+        check_eq(len(warned), 1, f"warnings about the handover: {d.log}")
+        check("maps differ" in warned[0], warned[0])
+        st = d.ctl("status")[0]["restart"]
+        check(not st["taken_over"], "took over maps of another size")
+        check_eq(st["procs_lost"], 1, "processes not taken over")
+        check(not os.path.exists(pin_dir(d)), "the pins are still there")
+        wait_gone(pinned)
+        p = next(p for p in d.ctl("ps")[0]["processes"] if p["pid"] == lk.pid)
+        check_eq(p["traced"], "no", "a process not taken over, before it is traced again")
