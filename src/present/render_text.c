@@ -371,14 +371,15 @@ static void status(FILE *f, const struct status_snap *s)
 	fprintf(f, "daemon: cpu %.2f s, rss %s, tables %s\n", s->daemon.cpu_s,
 		fmt_bytes(s->daemon.rss_bytes, a, sizeof(a)),
 		fmt_bytes(s->daemon.tables_bytes, b, sizeof(b)));
-	fprintf(f, "restart: previous daemon %s, state file %s; %s %" PRIu64
-		   " traced processes (%" PRIu64 " live allocations), %" PRIu64
-		   " left meanwhile, %" PRIu64 " not taken over; %" PRIu64
+	fprintf(f, "restart: previous daemon %s, state file %s, %s; %" PRIu64
+		   " traced processes taken over (%" PRIu64 " live allocations), %" PRIu64
+		   " left meanwhile, %" PRIu64 " traced afresh; %" PRIu64
 		   " events drained, %" PRIu64 " lost; %" PRIu64 " rules and %" PRIu64
 		   " exit summaries restored; %" PRIu64 " stale handovers released\n",
 		s->restart.previous ? s->restart.previous : "none",
 		s->restart.state ? s->restart.state : "none",
-		s->restart.taken_over ? "took over" : "not taken over:", s->restart.procs,
+		s->restart.taken_over ? "its handover taken" : "no handover taken",
+		s->restart.procs,
 		s->restart.allocs, s->restart.procs_gone, s->restart.procs_lost,
 		s->restart.events, s->restart.lost, s->restart.rules, s->restart.exits,
 		s->restart.released);
