@@ -4,7 +4,6 @@ keeps allocating and freeing; a SIGKILL leaves nothing attached; a bad state fil
 or a handover nobody took is dealt with.  Each case has its own daemon, socket,
 state directory and bpffs directory (named after its socket)."""
 
-import ctypes
 import os
 import shutil
 import signal
@@ -12,9 +11,9 @@ import struct
 import subprocess
 import time
 
-from harness import (BPF_LINK_GET_NEXT_ID, BPF_OBJ_GET, LEAKD, TIMEOUT, Daemon, Leaker,
-                     TestFailure, _SYS_BPF, _bpf_exists, _libc, check, check_eq, leaker,
-                     read_truth, wait_watched)
+from harness import (BPF_LINK_GET_NEXT_ID, LEAKD, TIMEOUT, Daemon, Leaker, TestFailure,
+                     bpf_exists, check, check_eq, leaker, pinned_link_id, read_truth,
+                     wait_watched)
 from cases_daemon import sites, top, wait_site
 
 GRACE = "restart-grace = 30s\n"
@@ -47,22 +46,10 @@ def links_pinned_in(path):
     out = set()
     for name in os.listdir(path):
         if name.startswith(("link-", "watch-")):
-            out |= pinned_link_id(os.path.join(path, name))
+            lid = pinned_link_id(os.path.join(path, name))
+            if lid is not None:
+                out.add(lid)
     return out
-
-
-def pinned_link_id(path):
-    buf = ctypes.create_string_buffer(os.fsencode(path))
-    attr = (ctypes.c_uint64 * 2)(ctypes.addressof(buf), 0)
-    fd = _libc.syscall(_SYS_BPF, BPF_OBJ_GET, ctypes.byref(attr), ctypes.sizeof(attr))
-    if fd < 0:
-        return set()
-    try:
-        with open(f"/proc/self/fdinfo/{fd}") as f:
-            info = dict(line.split(":", 1) for line in f if ":" in line)
-        return {int(info["link_id"])} if "link_id" in info else set()
-    finally:
-        os.close(fd)
 
 
 def release(d):
@@ -271,7 +258,7 @@ def wait_deadline(d):
 def wait_gone(links):
     for lid in links:
         deadline = time.monotonic() + 10
-        while _bpf_exists(BPF_LINK_GET_NEXT_ID, lid):
+        while bpf_exists(BPF_LINK_GET_NEXT_ID, lid):
             if time.monotonic() > deadline:
                 raise TestFailure(f"pinned link {lid} outlived the release")
             time.sleep(0.05)

@@ -348,8 +348,23 @@ def _bpf_ids(cmd, above=0):
         ids.append(cur)
 
 
-def _bpf_exists(cmd, obj_id):
+def bpf_exists(cmd, obj_id):
     return _bpf_next_id(cmd, obj_id - 1) == obj_id
+
+
+def pinned_link_id(path):
+    """The id of the link pinned at path, or None (not a link, not ours to open, gone)."""
+    buf = ctypes.create_string_buffer(os.fsencode(path))
+    attr = (ctypes.c_uint64 * 2)(ctypes.addressof(buf), 0)
+    fd = _libc.syscall(_SYS_BPF, BPF_OBJ_GET, ctypes.byref(attr), ctypes.sizeof(attr))
+    if fd < 0:
+        return None
+    try:
+        with open(f"/proc/self/fdinfo/{fd}") as f:
+            info = dict(line.split(":", 1) for line in f if ":" in line)
+        return int(info["link_id"]) if "link_id" in info else None
+    finally:
+        os.close(fd)
 
 
 def pinned_links():
@@ -357,19 +372,9 @@ def pinned_links():
     out = set()
     for root, _, files in os.walk(BPFFS):
         for name in files:
-            path = os.fsencode(os.path.join(root, name))
-            buf = ctypes.create_string_buffer(path)
-            attr = (ctypes.c_uint64 * 2)(ctypes.addressof(buf), 0)
-            fd = _libc.syscall(_SYS_BPF, BPF_OBJ_GET, ctypes.byref(attr), ctypes.sizeof(attr))
-            if fd < 0:
-                continue        # not a BPF object we may open, or gone
-            try:
-                with open(f"/proc/self/fdinfo/{fd}") as f:
-                    info = dict(line.split(":", 1) for line in f if ":" in line)
-                if "link_id" in info:
-                    out.add(int(info["link_id"]))
-            finally:
-                os.close(fd)
+            lid = pinned_link_id(os.path.join(root, name))
+            if lid is not None:
+                out.add(lid)
     return out
 
 
@@ -485,10 +490,10 @@ class BpfWatch:
                 reasons.append(f"pid {pid} of the test holds links {sorted(links)} "
                                f"and programs {sorted(progs)}")
         for i in sorted(self.links):
-            if _bpf_exists(BPF_LINK_GET_NEXT_ID, i):
+            if bpf_exists(BPF_LINK_GET_NEXT_ID, i):
                 reasons.append(f"link {i} of leakd still exists")
         for i in sorted(self.progs):
-            if _bpf_exists(BPF_PROG_GET_NEXT_ID, i):
+            if bpf_exists(BPF_PROG_GET_NEXT_ID, i):
                 reasons.append(f"program {i} of leakd still exists")
         new = set(_bpf_ids(BPF_LINK_GET_NEXT_ID, self.first_link)) - self.links
         if new:
