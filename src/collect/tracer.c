@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "stacks/elfobj.h"
@@ -18,6 +19,7 @@
 #include "leakd/sampling.h"
 #include "base/procmaps.h"
 #include "collect/tracer.h"
+#include "collect/holds.h"
 #include "stacks/unwinder.h"
 #include "base/macros.h"
 
@@ -72,6 +74,8 @@ struct tracer {
 	struct hashtab usdt_plans; /* struct usdt_plan */
 	struct bpf_link **tp_links;	/* of attach_tracepoints: ours to destroy */
 	size_t nr_tp_links;
+	struct holds *holds;	/* NULL: processes are not held */
+	const char *hold_why;	/* how processes are held, or why not */
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -261,6 +265,19 @@ static int attach_tracepoints(struct tracer *t)
 	return 0;
 }
 
+/* Whether the running kernel has a kfunc (its BTF names it). */
+static bool have_kfunc(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return found;
+}
+
 void tracer__features(struct tracer_features *ret)
 {
 	ret->btf = !access("/sys/kernel/btf/vmlinux", R_OK);
@@ -298,6 +315,7 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	t->skel->rodata->use_tables = !opts->frame_pointers;
 	t->skel->rodata->watch_all = opts->watch_all;
 	t->skel->rodata->self_pid = getpid();
+	t->skel->rodata->follow_forks = opts->follow_forks;
 	bpf_map__set_max_entries(t->skel->maps.events, opts->ringbuf_bytes);
 	bpf_map__set_max_entries(t->skel->maps.stacks_sent, opts->stack_cache);
 	bpf_map__set_max_entries(t->skel->maps.traced, opts->max_procs);
@@ -326,6 +344,18 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	err = attach_tracepoints(t);
 	if (err)
 		goto fail;
+	t->hold_why = "off";
+	if (opts->hold && !have_kfunc("bpf_send_signal_task")) {
+		t->hold_why = "not held (no bpf_send_signal_task in this kernel)";
+	} else if (opts->hold) {
+		/* After the tracepoints: the resumer must not keep their links open. */
+		t->holds = holds__new(bpf_map__fd(t->skel->maps.holds),
+				      bpf_map__fd(t->skel->maps.rule_comms));
+		t->hold_why = t->holds ? "held at fork and exec" :
+					 "not held (cannot start the resumer)";
+		/* Only now: whatever the kernel side holds, something resumes. */
+		t->skel->bss->hold = t->holds != NULL;
+	}
 	/* The tracepoint links are owned by the skeleton from here. */
 	return t;
 fail:
@@ -359,6 +389,7 @@ void tracer__free(struct tracer *t)
 
 	if (!t)
 		return;
+	holds__free(t->holds);	/* nothing held stays stopped */
 	if (t->procs.slots)
 		hashtab__for_each(&t->procs, i, p)
 			detach_objects(p);
@@ -679,6 +710,32 @@ void tracer__detach(struct tracer *t, pid_t pid)
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
 }
 
+struct holds *tracer__holds(const struct tracer *t)
+{
+	return t->holds;
+}
+
+const char *tracer__hold_mechanism(const struct tracer *t)
+{
+	return t->hold_why;
+}
+
+bool tracer__covers(struct tracer *t, pid_t pid)
+{
+	const struct traced_proc *p = hashtab__get(&t->procs, pid);
+	struct proc_maps maps;
+	bool found = false;
+	size_t i;
+
+	if (!p || procmaps__read(pid, &maps))
+		return false;
+	for (i = 0; i < maps.n && !found; i++)
+		found = maps.v[i].exec && map_entry__is_file(&maps.v[i]) &&
+			(attached(p, &maps.v[i], false) || attached(p, &maps.v[i], true));
+	procmaps__destroy(&maps);
+	return found;
+}
+
 size_t tracer__objects(const struct tracer *t, pid_t pid, struct tracer_object *ret, size_t max)
 {
 	const struct traced_proc *p = hashtab__get(&t->procs, pid);
@@ -750,6 +807,8 @@ static const char *const counter_names[LEAKD_CNT__COUNT] = {
 	[LEAKD_CNT_UNWIND_PENDING] = "unwind_table_pending",
 	[LEAKD_CNT_UNWIND_TRAMPOLINE] = "unwind_trampolines",
 	[LEAKD_CNT_SAMPLED] = "sampled_allocs",
+	[LEAKD_CNT_HELD] = "processes_held",
+	[LEAKD_CNT_HOLD_SKIPPED] = "holds_skipped",
 };
 
 const char *tracer__counter_name(unsigned int c)

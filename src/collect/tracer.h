@@ -27,9 +27,13 @@ struct tracer_opts {
 	uint32_t unwind_procs;		/* processes with unwind tables at once */
 	uint32_t max_sampled;		/* sampled blocks live at once, all processes;
 					 * 0: the default (262144) */
+	bool follow_forks;		/* children of traced processes traced from fork */
+	bool hold;			/* processes to be traced stopped until their probes
+					 * are in (where the kernel can: tracer__holds) */
 };
 
 struct unwinder_maps;
+struct holds;
 
 /* One allocator object attached in a process, for status and messages. */
 struct tracer_object {
@@ -65,6 +69,18 @@ const char *tracer__mechanism(const struct tracer *t);
  * sessions an unsampled call pays the entry probe alone).
  */
 const char *tracer__sample_mechanism(const struct tracer *t);
+/*
+ * The processes held until their probes are in; NULL when holding is off or this
+ * kernel cannot (no bpf_send_signal_task).
+ */
+struct holds *tracer__holds(const struct tracer *t);
+/* "held at fork and exec", or why not: for --version, status and the start message. */
+const char *tracer__hold_mechanism(const struct tracer *t);
+/*
+ * Whether an allocator object (or otel_memory object) attached in pid is mapped
+ * in it now: after an exec, not until the loader maps it.
+ */
+bool tracer__covers(struct tracer *t, pid_t pid);
 /* "syscall tracepoints" or "raw syscall exit": how mmap is watched. */
 const char *tracer__syscall_mechanism(const struct tracer *t);
 

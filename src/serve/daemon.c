@@ -430,7 +430,10 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 		/* A reused pid whose exit went unseen: the old process is long gone. */
 		if (w)
 			remove_process(d, pid, false);
-		add_process(d, pid, false);
+		w = add_process(d, pid, false);
+		/* The parent's live blocks are in the child too, and stay the parent's. */
+		if (w && w->traced != TRACE_KIND_NONE)
+			pipeline__inherit(d->pl, pid, (pid_t)aux);
 		break;
 	case PIPELINE_EXEC:
 		if (!w) {
@@ -561,15 +564,31 @@ static void sample(struct daemon *d, uint64_t now)
 		remove_process(d, gone[i], true);
 }
 
+/* The kernel side holds processes the rules name by comm at fork and exec: it knows which. */
+static void sync_rule_comms(struct daemon *d)
+{
+	static struct hold_comm comms[HOLDS_MAX_COMMS];
+	size_t n = policy__comms(d->policy, comms, ARRAY_SIZE(comms));
+
+	if (pipeline__hold_comms(d->pl, comms, n))
+		log_warn("more than %d rule names: processes of the others are traced after exec",
+			 HOLDS_MAX_COMMS);
+}
+
 static void expire(struct daemon *d, uint64_t now)
 {
+	struct policy_stats before, after;
 	struct watch *w;
 	size_t i;
 
 	hashtab__for_each(&d->watches, i, w)
 		if (w->traced != TRACE_KIND_NONE && w->trace_until && now >= w->trace_until)
 			stop_trace(d, w);
+	policy__stats(d->policy, &before);
 	policy__expire(d->policy, now);
+	policy__stats(d->policy, &after);
+	if (after.expired != before.expired)
+		sync_rule_comms(d);
 }
 
 /* Processes to be traced once an allocator is mapped (the pipeline re-checks the traced). */
@@ -737,7 +756,7 @@ static int setup(struct daemon *d, server_handler handler)
 		.cache_dir = o->cache_dir, .max_modules = MAX_MODULES,
 		.limits = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
 			    .max_maps = o->max_mappings },
-		.rediscover_ns = REDISCOVER_NS,
+		.rediscover_ns = REDISCOVER_NS, .hold = !o->no_hold,
 	};
 	struct server_opts so = { .path = o->socket, .group = o->socket_group,
 				  .max_clients = o->max_clients, .request_ns = CLIENT_REQUEST_NS,
@@ -1412,8 +1431,10 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 		if (err < 0)
 			return err;
 		ret->rules = 1;
+		sync_rule_comms(d);
 	} else {
 		ret->rules = policy__remove_rules(d->policy, comm, unit, who->uid);
+		sync_rule_comms(d);
 	}
 	ret->pids = calloc(d->watches.count ? d->watches.count : 1, sizeof(*ret->pids));
 	if (!ret->pids)

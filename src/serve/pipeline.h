@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "model/tables.h"
+#include "collect/holds.h"
 
 struct pipeline;
 struct tracer;
@@ -39,6 +40,8 @@ struct pipeline_opts {
 	struct tables_limits limits;
 	uint64_t rediscover_ns;		/* traced processes re-checked for new allocators */
 	bool rediscover_refresh;	/* ... and their symbols and unwind tables too */
+	bool follow_forks;		/* children of traced processes traced from fork */
+	bool hold;			/* processes to be traced held until their probes are in */
 };
 
 /* What the pipeline tells its mode, after it has applied the event itself. */
@@ -54,7 +57,12 @@ enum pipeline_event {
 					 * probes from now on (its allocator's figures reset) */
 };
 
-/* aux: the record's (PIPELINE_FORK: the parent; PIPELINE_EXIT: LEAKD_EXIT_DUMP_*), else 0. */
+/*
+ * aux: the record's (PIPELINE_FORK: the parent; PIPELINE_EXIT: LEAKD_EXIT_DUMP_*),
+ * else 0.  A process the kernel held for it (fork, exec, code mapped) is resumed
+ * by the pipeline after the mode's callback: whatever the mode traces there is in
+ * place before the process runs on.
+ */
 typedef void (*pipeline_cb)(void *ctx, enum pipeline_event ev, pid_t pid, uint32_t aux);
 
 struct pipeline_stats {
@@ -116,5 +124,12 @@ bool pipeline__via_probes(const struct pipeline *pl, pid_t pid);
 /* Whether pid maps code with otel_memory probes (an in-process sampler); reads its maps. */
 bool pipeline__has_probes(struct pipeline *pl, pid_t pid);
 void pipeline__untrace(struct pipeline *pl, pid_t pid);
+/*
+ * child was forked from parent (both in the tables): the parent's live blocks are
+ * remembered in child as inherited (proc_mem__inherit).
+ */
+void pipeline__inherit(struct pipeline *pl, pid_t child, pid_t parent);
+/* The daemon's rules' comms, for which processes are held at fork and exec. */
+int pipeline__hold_comms(struct pipeline *pl, const struct hold_comm *v, size_t n);
 
 #endif

@@ -14,6 +14,7 @@
 struct policy;
 struct procfs_cred;
 struct trend;
+struct hold_comm;
 
 struct policy_opts {
 	uint64_t max_rules;		/* trace rules at once */
@@ -55,6 +56,12 @@ int policy__remove_rules(struct policy *p, const char *comm, const char *unit, u
  */
 bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
 		   const struct procfs_cred *cred, uint64_t *ret_until);
+/*
+ * The comms the rules name, each once, with whose rule it is (several owners or
+ * root's: LEAKD_RULE_ANY_OWNER), up to max: processes of these names are held at
+ * fork and exec until their probes are in.  Returns how many.
+ */
+size_t policy__comms(const struct policy *p, struct hold_comm *ret, size_t max);
 /* Drops the rules whose time is up. */
 void policy__expire(struct policy *p, uint64_t now_ns);
 
