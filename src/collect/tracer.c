@@ -701,13 +701,14 @@ void tracer__detach(struct tracer *t, pid_t pid)
 	struct traced_proc *p = hashtab__get(&t->procs, pid);
 	__u32 key = pid;
 
+	/* Even without probes: the kernel side marks a followed child traced at its fork. */
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
 	if (!p)
 		return;
 	detach_objects(p);
 	if (p->sample)
 		forget_sampled(t, pid);
 	hashtab__remove(&t->procs, pid, NULL);
-	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
 }
 
 struct holds *tracer__holds(const struct tracer *t)

@@ -116,6 +116,13 @@ struct report_snap {
 	uint64_t map_bytes, map_count, reserved_bytes, brk_bytes;
 	struct stack_list maps;
 	struct stack_list brk;		/* heap growth (brk) by the call that grew it */
+	/* Forked children followed (leakd -f): each its own report, in fork order. */
+	uint64_t ppid;			/* a child's parent; 0: the first process */
+	bool exited;			/* a child that has exited */
+	bool follow;			/* children were followed: say so, even with none */
+	struct report_snap *children;	/* only in the first process's report */
+	size_t nr_children;
+	uint64_t children_dropped;	/* children not followed: too many at once */
 };
 
 enum trace_kind {

@@ -356,8 +356,7 @@ void pipeline__forget_proc(struct pipeline *pl, pid_t pid)
 {
 	struct pl_proc *pp = pl_proc(pl, pid);
 
-	if (pp && pp->traced)
-		tracer__detach(pl->tracer, pid);
+	tracer__detach(pl->tracer, pid);	/* a followed child is marked traced at fork */
 	if (pp && pp->unwound && pl->unw)
 		unwinder__forget_proc(pl->unw, pid);
 	symbolizer__forget_proc(pl->sym, pid);
