@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,6 +17,8 @@
 
 /* Keys walked at once: the map holds at most this many processes. */
 #define MAX_HOLDS 1024
+#define RESUMER_PASSES 100
+#define RESUMER_PAUSE_US 10000
 
 struct holds {
 	int holds_fd, comms_fd;
@@ -67,7 +70,7 @@ static int resume_older(int fd, uint64_t cutoff, bool with_armed)
  */
 static __attribute__((noreturn)) void run_resumer(int map_fd, int rfd)
 {
-	int lo = map_fd < rfd ? map_fd : rfd, hi = map_fd < rfd ? rfd : map_fd, null;
+	int lo = map_fd < rfd ? map_fd : rfd, hi = map_fd < rfd ? rfd : map_fd, null, i;
 	sigset_t all;
 	char c;
 
@@ -90,14 +93,41 @@ static __attribute__((noreturn)) void run_resumer(int map_fd, int rfd)
 	syscall(SYS_close_range, hi + 1, ~0U, 0);
 	while (read(rfd, &c, 1) != 0 && errno == EINTR)
 		;
-	resume_older(map_fd, UINT64_MAX, true);
+	/*
+	 * leakd's programs are detached by now (its pipe end closes after their
+	 * links); a run of one still in flight on another CPU may hold a process
+	 * yet: passes until the map stays empty.
+	 */
+	for (i = 0; i < RESUMER_PASSES; i++) {
+		if (!resume_older(map_fd, UINT64_MAX, true) && i >= 2)
+			break;
+		usleep(RESUMER_PAUSE_US);
+	}
 	_exit(0);
+}
+
+/* The lowest descriptor above every open one: closed after them when leakd ends. */
+static int above_all(void)
+{
+	struct dirent *de;
+	DIR *dir = opendir("/proc/self/fd");
+	int max = 2, fd;
+
+	if (!dir)
+		return 1024;
+	while ((de = readdir(dir))) {
+		fd = atoi(de->d_name);
+		if (fd > max)
+			max = fd;
+	}
+	closedir(dir);
+	return max + 1;
 }
 
 struct holds *holds__new(int holds_fd, int comms_fd)
 {
 	struct holds *h = calloc(1, sizeof(*h));
-	int pfd[2], err;
+	int pfd[2], err, high;
 	pid_t pid;
 
 	if (!h)
@@ -107,6 +137,19 @@ struct holds *holds__new(int holds_fd, int comms_fd)
 	h->resumer_fd = -1;
 	if (pipe2(pfd, O_CLOEXEC))
 		goto fail;
+	/*
+	 * leakd's end closes its descriptors in order: the resumer must wake only
+	 * once the programs that hold processes are detached, so its end of the pipe
+	 * comes after the links.
+	 */
+	high = fcntl(pfd[1], F_DUPFD_CLOEXEC, above_all());
+	if (high < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		goto fail;
+	}
+	close(pfd[1]);
+	pfd[1] = high;
 	pid = fork();
 	if (pid < 0) {
 		close(pfd[0]);

@@ -304,6 +304,12 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "expired", s->rules.expired);
 	json_u64(j, "removed", s->rules.removed);
 	json_object_end(j);
+	json_object_begin(j, "holds");
+	json_str(j, "how", s->holds.how ? s->holds.how : "off");
+	json_u64(j, "held", s->holds.held);
+	json_u64(j, "now", s->holds.now);
+	json_u64(j, "skipped", s->holds.skipped);
+	json_object_end(j);
 	json_object_begin(j, "unwind");
 	json_u64(j, "tables", s->unwind.tables);
 	json_u64(j, "from_cache", s->unwind.from_cache);

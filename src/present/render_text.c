@@ -325,6 +325,9 @@ static void status(FILE *f, const struct status_snap *s)
 		   " extended, %" PRIu64 " refused, %" PRIu64 " expired, %" PRIu64 " removed\n",
 		s->rules.count, s->rules.limit, s->rules.added, s->rules.extended, s->rules.refused,
 		s->rules.expired, s->rules.removed);
+	fprintf(f, "holds: processes of rules' names %s; %" PRIu64 " held so far, %" PRIu64
+		   " now, %" PRIu64 " not held (no room, or no signal)\n",
+		s->holds.how ? s->holds.how : "off", s->holds.held, s->holds.now, s->holds.skipped);
 	fprintf(f, "unwind: %" PRIu64 " tables (%" PRIu64 " from the cache), %" PRIu64
 		   " pending, %" PRIu64 " failed, %" PRIu64 " without room, %" PRIu64
 		   " evicted; %" PRIu64 " of %" PRIu64 " rows; dropped: %" PRIu64 " maps, %"

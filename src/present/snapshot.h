@@ -187,6 +187,11 @@ struct status_snap {
 		uint64_t count, limit, added, extended, refused, expired, removed;
 	} rules;
 	struct {
+		const char *how;	/* tracer__hold_mechanism: held at fork and exec, or why not */
+		uint64_t held, skipped;	/* processes held so far; holds left out */
+		uint64_t now;		/* held at this moment */
+	} holds;
+	struct {
 		uint64_t tables, from_cache, pending, failed, no_room, evicted, rows, rows_limit;
 		uint64_t maps_dropped, procs_dropped, files_dropped;
 		const char *cache;		/* the cache's state: "ok", "off", what is wrong */

@@ -28,6 +28,7 @@
 #include "present/report.h"
 #include "collect/consume.h"
 #include "collect/tracer.h"
+#include "collect/holds.h"
 #include "stacks/runtime.h"
 #include "stacks/symbolize.h"
 #include "stacks/unwinder.h"
@@ -1003,6 +1004,10 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->rules.refused = pol.refused;
 	s->rules.expired = pol.expired;
 	s->rules.removed = pol.removed;
+	s->holds.how = tracer__hold_mechanism(tr);
+	s->holds.held = s->counters[LEAKD_CNT_HELD];
+	s->holds.skipped = s->counters[LEAKD_CNT_HOLD_SKIPPED];
+	s->holds.now = tracer__holds(tr) ? holds__count(tracer__holds(tr)) : 0;
 	if (unw)
 		unwinder__stats(unw, &us);
 	s->unwind.tables = us.tables_ready;

@@ -69,6 +69,10 @@ static void worker(int n, const char *argv0)
 	char self[PATH_MAX];
 	ssize_t len;
 
+	/* The parent's truth is its own: a worker tells only what it did. */
+	memset(truth_sites, 0, sizeof(truth_sites));
+	truth_nsites = 0;
+	truth_nnotes = 0;
 	switch (n) {
 	case 0:
 		worker_a();
