@@ -285,6 +285,7 @@ void tracer__features(struct tracer_features *ret)
 	ret->uprobe_multi = probe_uprobe_multi();
 	ret->uprobe_session = ret->uprobe_multi && probe_uprobe_session();
 	ret->syscall_tracepoints = tracefs_there();
+	ret->hold = have_kfunc("bpf_send_signal_task");
 }
 
 struct tracer *tracer__new(const struct tracer_opts *opts)

@@ -52,6 +52,7 @@ int tracer__check(const char **ret_why);
 /* What this kernel offers, as leakd would use it (for --version). */
 struct tracer_features {
 	bool btf, uprobes, uprobe_multi, uprobe_session, syscall_tracepoints;
+	bool hold;			/* processes can be held at fork and exec */
 };
 
 void tracer__features(struct tracer_features *ret);
