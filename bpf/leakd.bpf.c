@@ -487,7 +487,11 @@ static __always_inline bool rule_names(struct task_struct *task)
 	 */
 	if (BPF_CORE_READ(task, signal, tty))
 		return false;
-	return *owner == LEAKD_RULE_ANY_OWNER || *owner == BPF_CORE_READ(task, real_cred, uid.val);
+	if (*owner == LEAKD_RULE_ANY_OWNER)
+		return true;
+	/* The owner's own process, not a setuid one it ran (the rule may not see those). */
+	return *owner == BPF_CORE_READ(task, real_cred, uid.val) &&
+	       *owner == BPF_CORE_READ(task, real_cred, euid.val);
 }
 
 /* Stops task (current when task is NULL) until userspace resumes it; false if it could not. */

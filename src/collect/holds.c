@@ -199,6 +199,11 @@ int holds__expire(struct holds *h, uint64_t now)
 	return resume_older(h->holds_fd, now > HOLDS_MAX_NS ? now - HOLDS_MAX_NS : 0, true);
 }
 
+pid_t holds__resumer(const struct holds *h)
+{
+	return h ? h->resumer : 0;
+}
+
 uint64_t holds__count(const struct holds *h)
 {
 	static __u32 pids[MAX_HOLDS];

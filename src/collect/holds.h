@@ -46,6 +46,8 @@ void holds__resume(struct holds *h, pid_t pid, bool arm);
  * resumed.
  */
 int holds__expire(struct holds *h, uint64_t now_ns);
+/* The resumer's pid (not a process to watch); 0: none. */
+pid_t holds__resumer(const struct holds *h);
 /* The processes held now (stopped), for status. */
 uint64_t holds__count(const struct holds *h);
 /*

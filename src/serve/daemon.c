@@ -269,7 +269,8 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 	uint64_t until;
 	bool is_new;
 
-	if (pid == getpid() || procfs_is_kernel_thread(pid))
+	if (pid == getpid() || procfs_is_kernel_thread(pid) ||
+	    pid == holds__resumer(tracer__holds(pipeline__tracer(d->pl))))
 		return NULL;
 	w = watch_of(d, pid);
 	if (w)
