@@ -114,6 +114,7 @@ struct daemon {
 	uint64_t next_sample, next_rediscover;
 	int epfd, sigfd, timerfd;
 	bool stop;
+	bool said_comms_full;	/* the kernel's table of rule names is full: said once */
 };
 
 static struct watch *watch_of(struct daemon *d, pid_t pid)
@@ -571,10 +572,15 @@ static void sync_rule_comms(struct daemon *d)
 {
 	static struct hold_comm comms[HOLDS_MAX_COMMS];
 	size_t n = policy__comms(d->policy, comms, ARRAY_SIZE(comms));
+	bool full;
 
-	if (pipeline__hold_comms(d->pl, comms, n))
-		log_warn("more than %d rule names: processes of the others are traced after exec",
+	/* At the table's size, more names may have been left out. */
+	full = pipeline__hold_comms(d->pl, comms, n) > 0 || n == ARRAY_SIZE(comms);
+
+	if (full && !d->said_comms_full)
+		log_warn("%d rule names or more: processes of those past them are traced after exec",
 			 HOLDS_MAX_COMMS);
+	d->said_comms_full = full;
 }
 
 static void expire(struct daemon *d, uint64_t now)
