@@ -1443,10 +1443,12 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 		if (err < 0)
 			return err;
 		ret->rules = 1;
-		sync_rule_comms(d);
+		if (err == 0)	/* a new rule, not one extended */
+			sync_rule_comms(d);
 	} else {
 		ret->rules = policy__remove_rules(d->policy, comm, unit, who->uid);
-		sync_rule_comms(d);
+		if (ret->rules)
+			sync_rule_comms(d);
 	}
 	ret->pids = calloc(d->watches.count ? d->watches.count : 1, sizeof(*ret->pids));
 	if (!ret->pids)
