@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdlib.h>
@@ -64,6 +65,12 @@ struct usdt_plan {
 	int nr;
 };
 
+/*
+ * Threads that close links of processes that are gone: each close waits for the
+ * kernel's grace periods, and closes made at once share them.
+ */
+#define REAPERS 8
+
 struct tracer {
 	struct leakd_bpf *skel;
 	bool multi;		/* uprobe multi-links */
@@ -76,6 +83,17 @@ struct tracer {
 	size_t nr_tp_links;
 	struct holds *holds;	/* NULL: processes are not held */
 	const char *hold_why;	/* how processes are held, or why not */
+	/*
+	 * Links of processes that are gone, closed by a thread of their own: closing a
+	 * uprobe link waits for the kernel's grace periods (tens of ms each), which
+	 * must not stall the events of the living (a pre-fork server's workers).
+	 */
+	pthread_t reaper[REAPERS];
+	unsigned int reaper_running;	/* threads started */
+	bool reaper_stop;
+	pthread_mutex_t reaper_lock;
+	pthread_cond_t reaper_wake;
+	struct attachment *reap;	/* waiting to be closed */
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -288,6 +306,71 @@ void tracer__features(struct tracer_features *ret)
 	ret->hold = have_kfunc("bpf_send_signal_task");
 }
 
+static void free_objects(struct attachment *a)
+{
+	struct attachment *next;
+	size_t i;
+
+	for (; a; a = next) {
+		next = a->next;
+		for (i = 0; i < a->nr_links; i++)
+			bpf_link__destroy(a->links[i]);
+		for (i = 0; i < a->nr_fds; i++)
+			close(a->fds[i]);
+		free(a->links);
+		free(a->fds);
+		free(a);
+	}
+}
+
+static void detach_objects(struct traced_proc *p)
+{
+	free_objects(p->objects);
+	p->objects = NULL;
+}
+
+static void *reaper_main(void *arg)
+{
+	struct tracer *t = arg;
+	struct attachment *one;
+
+	pthread_mutex_lock(&t->reaper_lock);
+	for (;;) {
+		while (!t->reap && !t->reaper_stop)
+			pthread_cond_wait(&t->reaper_wake, &t->reaper_lock);
+		if (!t->reap)
+			break;		/* stopped, and nothing left */
+		/* One at a time: the other threads close the next ones meanwhile. */
+		one = t->reap;
+		t->reap = one->next;
+		one->next = NULL;
+		pthread_mutex_unlock(&t->reaper_lock);
+		free_objects(one);
+		pthread_mutex_lock(&t->reaper_lock);
+	}
+	pthread_mutex_unlock(&t->reaper_lock);
+	return NULL;
+}
+
+/* Hands the objects of a process that is gone to the reaper (or closes them here). */
+static void reap_objects(struct tracer *t, struct traced_proc *p)
+{
+	struct attachment *last;
+
+	if (!t->reaper_running || !p->objects) {
+		detach_objects(p);
+		return;
+	}
+	for (last = p->objects; last->next; last = last->next)
+		;
+	pthread_mutex_lock(&t->reaper_lock);
+	last->next = t->reap;
+	t->reap = p->objects;
+	pthread_cond_broadcast(&t->reaper_wake);
+	pthread_mutex_unlock(&t->reaper_lock);
+	p->objects = NULL;
+}
+
 struct tracer *tracer__new(const struct tracer_opts *opts)
 {
 	struct tracer *t;
@@ -303,6 +386,16 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 		err = hashtab__init(&t->usdt_plans, sizeof(struct usdt_plan), 64);
 	if (err)
 		goto fail;
+	pthread_mutex_init(&t->reaper_lock, NULL);
+	pthread_cond_init(&t->reaper_wake, NULL);
+	/* Without them, links are closed where they are let go, as before. */
+	while (t->reaper_running < REAPERS &&
+	       !pthread_create(&t->reaper[t->reaper_running], NULL, reaper_main, t))
+		t->reaper_running++;
+	if (!t->reaper_running) {
+		pthread_mutex_destroy(&t->reaper_lock);
+		pthread_cond_destroy(&t->reaper_wake);
+	}
 	t->multi = probe_uprobe_multi();
 	t->session = t->multi && probe_uprobe_session();
 	t->tracefs = have_tracefs();
@@ -365,24 +458,6 @@ fail:
 	return NULL;
 }
 
-static void detach_objects(struct traced_proc *p)
-{
-	struct attachment *a, *next;
-	size_t i;
-
-	for (a = p->objects; a; a = next) {
-		next = a->next;
-		for (i = 0; i < a->nr_links; i++)
-			bpf_link__destroy(a->links[i]);
-		for (i = 0; i < a->nr_fds; i++)
-			close(a->fds[i]);
-		free(a->links);
-		free(a->fds);
-		free(a);
-	}
-	p->objects = NULL;
-}
-
 void tracer__free(struct tracer *t)
 {
 	struct traced_proc *p;
@@ -391,9 +466,20 @@ void tracer__free(struct tracer *t)
 	if (!t)
 		return;
 	holds__free(t->holds);	/* nothing held stays stopped */
+	/* Every link goes through the reapers: closed together, they wait less. */
 	if (t->procs.slots)
 		hashtab__for_each(&t->procs, i, p)
-			detach_objects(p);
+			reap_objects(t, p);
+	if (t->reaper_running) {
+		pthread_mutex_lock(&t->reaper_lock);
+		t->reaper_stop = true;
+		pthread_cond_broadcast(&t->reaper_wake);
+		pthread_mutex_unlock(&t->reaper_lock);
+		for (i = 0; i < t->reaper_running; i++)
+			pthread_join(t->reaper[i], NULL);
+		pthread_mutex_destroy(&t->reaper_lock);
+		pthread_cond_destroy(&t->reaper_wake);
+	}
 	hashtab__destroy(&t->procs);
 	hashtab__destroy(&t->plans);
 	hashtab__destroy(&t->usdt_plans);
@@ -695,6 +781,20 @@ int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample)
 out:
 	procmaps__destroy(&maps);
 	return err;
+}
+
+void tracer__forget_gone(struct tracer *t, pid_t pid)
+{
+	struct traced_proc *p = hashtab__get(&t->procs, pid);
+	__u32 key = pid;
+
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
+	if (!p)
+		return;
+	reap_objects(t, p);
+	if (p->sample)
+		forget_sampled(t, pid);
+	hashtab__remove(&t->procs, pid, NULL);
 }
 
 void tracer__detach(struct tracer *t, pid_t pid)

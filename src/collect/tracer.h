@@ -99,6 +99,11 @@ int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample);
 /* The sampling interval pid is traced with; 0: exact (or not traced). */
 uint64_t tracer__sample(const struct tracer *t, pid_t pid);
 void tracer__detach(struct tracer *t, pid_t pid);
+/*
+ * As tracer__detach, for a process that has exited (its probes can fire no more):
+ * its links are closed in the background, as closing one waits for the kernel.
+ */
+void tracer__forget_gone(struct tracer *t, pid_t pid);
 
 /*
  * The otel_memory USDT probes of in-process samplers (leakd's libleakd-sampler.so

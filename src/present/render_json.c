@@ -221,6 +221,7 @@ static void report_fields(struct json *j, const struct report_snap *r)
 		return;
 	/* leakd -f: each forked child on its own, in fork order. */
 	json_u64(j, "children_dropped", r->children_dropped);
+	json_u64(j, "children_forgotten", r->children_forgotten);
 	json_array_begin(j, "children");
 	for (i = 0; i < r->nr_children; i++) {
 		json_object_begin(j, NULL);

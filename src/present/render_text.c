@@ -262,6 +262,9 @@ static void report(FILE *f, const struct report_snap *r, bool short_names)
 	if (r->children_dropped)
 		fprintf(f, " (%" PRIu64 " more not followed: too many at once)",
 			r->children_dropped);
+	if (r->children_forgotten)
+		fprintf(f, " (the reports of %" PRIu64 " that exited first went for room)",
+			r->children_forgotten);
 	fputs("\n\n", f);
 	for (i = 0; i < r->nr_children; i++)
 		report(f, &r->children[i], short_names);

@@ -225,6 +225,7 @@ int report__gather(const struct report_opts *o, const struct report_meta *m,
 		return err;
 	ret->follow = true;
 	ret->children_dropped = m->children_dropped;
+	ret->children_forgotten = m->children_forgotten;
 	if (!m->nr_children)
 		return 0;
 	ret->children = calloc(m->nr_children, sizeof(*ret->children));

@@ -76,7 +76,8 @@ struct report_meta {
 	bool follow;
 	const struct proc_mem *const *children;
 	size_t nr_children;
-	uint64_t children_dropped;
+	uint64_t children_dropped;	/* not followed: too many running */
+	uint64_t children_forgotten;	/* exited, their reports gone for room */
 };
 
 /*

@@ -123,6 +123,7 @@ struct report_snap {
 	struct report_snap *children;	/* only in the first process's report */
 	size_t nr_children;
 	uint64_t children_dropped;	/* children not followed: too many at once */
+	uint64_t children_forgotten;	/* exited children whose reports went for room */
 };
 
 enum trace_kind {

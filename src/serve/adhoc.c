@@ -46,7 +46,8 @@ struct adhoc {
 	pid_t followed[MAX_FOLLOWED];
 	bool followed_exited[MAX_FOLLOWED];
 	size_t nr_followed, alive;
-	uint64_t dropped;	/* children not followed: MAX_FOLLOWED reached */
+	uint64_t dropped;	/* children not followed: MAX_FOLLOWED running */
+	uint64_t forgotten;	/* exited children whose reports went for room */
 };
 
 static int followed_index(const struct adhoc *a, pid_t pid)
@@ -99,6 +100,29 @@ static void log_objects(struct adhoc *a)
 }
 
 /*
+ * Room for one more child: the report of the child that exited first goes
+ * (counted).  False when all of them still run.
+ */
+static bool forget_exited(struct adhoc *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nr_followed && !a->followed_exited[i]; i++)
+		;
+	if (i == a->nr_followed)
+		return false;
+	pipeline__forget_proc(a->pl, a->followed[i]);
+	memmove(&a->followed[i], &a->followed[i + 1], (a->nr_followed - i - 1) * sizeof(pid_t));
+	memmove(&a->followed_exited[i], &a->followed_exited[i + 1],
+		(a->nr_followed - i - 1) * sizeof(bool));
+	a->nr_followed--;
+	if (!a->forgotten++)
+		log_info("%d children followed: the reports of those that exited first go",
+			 MAX_FOLLOWED);
+	return true;
+}
+
+/*
  * A child of a followed process (-f): the kernel side traces it from its fork and
  * holds it there; its probes go in now, before it runs on.
  */
@@ -108,9 +132,9 @@ static void follow_child(struct adhoc *a, pid_t pid, pid_t parent)
 	struct proc_mem *p;
 	int err;
 
-	if (a->nr_followed == MAX_FOLLOWED) {
+	if (a->nr_followed == MAX_FOLLOWED && !forget_exited(a)) {
 		if (!a->dropped++)
-			log_warn("more than %d children: the others are not followed", MAX_FOLLOWED);
+			log_warn("%d children running: the others are not followed", MAX_FOLLOWED);
 		pipeline__forget_proc(pl, pid);
 		return;
 	}
@@ -132,6 +156,7 @@ static void follow_child(struct adhoc *a, pid_t pid, pid_t parent)
 		log_warn("cannot attach to child %d of pid %d: %s", (int)pid, (int)parent,
 			 strerror(-err));
 	}
+	a->followed_exited[a->nr_followed] = false;	/* the slot may have been another's */
 	a->followed[a->nr_followed++] = pid;
 	a->alive++;
 	log_info("following pid %d (%s), forked from pid %d", (int)pid, p->comm, (int)parent);
@@ -155,8 +180,10 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 		log_objects(a);
 	else if (ev == PIPELINE_VIA_PROBES && a->said_tracing)
 		log_info("pid %d: reporting through the otel_memory sampler from now on", (int)pid);
-	else if (ev == PIPELINE_EXIT)
+	else if (ev == PIPELINE_EXIT) {
+		pipeline__exited(a->pl, pid);
 		one_exited(a, pid);
+	}
 }
 
 /*
@@ -206,6 +233,7 @@ static int report(struct adhoc *a, bool final)
 	}
 	m.children = children;
 	m.children_dropped = a->dropped;
+	m.children_forgotten = a->forgotten;
 	tracer__counters(pipeline__tracer(a->pl), m.counters);
 	m.missed_runs = tracer__missed_runs(pipeline__tracer(a->pl));
 	m.traced_ns = a->traced_ns ? m.now_ns - a->traced_ns : 0;

@@ -413,6 +413,8 @@ static void remove_process(struct daemon *d, pid_t pid, bool exited)
 		return;
 	if (exited && p)
 		keep_summary(d, w, p);
+	if (exited)
+		pipeline__exited(d->pl, pid);	/* its probes close in the background */
 	w->traced = TRACE_KIND_NONE;
 	pipeline__forget_proc(d->pl, pid);
 	histories__forget_proc(&d->stacks_hist, pid);

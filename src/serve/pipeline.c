@@ -352,6 +352,21 @@ struct proc_mem *pipeline__add_proc(struct pipeline *pl, pid_t pid, bool seed)
 	return p;
 }
 
+void pipeline__exited(struct pipeline *pl, pid_t pid)
+{
+	struct pl_proc *pp = pl_proc(pl, pid);
+
+	tracer__forget_gone(pl->tracer, pid);
+	if (!pp)
+		return;
+	if (pp->unwound && pl->unw)
+		unwinder__forget_proc(pl->unw, pid);
+	pp->unwound = false;
+	pp->traced = false;
+	pp->via_probes = false;
+	pp->pending = false;
+}
+
 void pipeline__forget_proc(struct pipeline *pl, pid_t pid)
 {
 	struct pl_proc *pp = pl_proc(pl, pid);

@@ -97,6 +97,11 @@ void pipeline__tick(struct pipeline *pl, uint64_t now_ns);
  * anonymous mappings from before as such).  NULL with errno on failure.
  */
 struct proc_mem *pipeline__add_proc(struct pipeline *pl, pid_t pid, bool seed);
+/*
+ * pid has exited: its probes go (closed in the background: they can fire no more)
+ * and its unwind entry; its tables and symbols stay for what is told of it.
+ */
+void pipeline__exited(struct pipeline *pl, pid_t pid);
 /* Everything of pid goes: probes, unwind entry, symbols, tables. */
 void pipeline__forget_proc(struct pipeline *pl, pid_t pid);
 /*

@@ -113,6 +113,23 @@ def case_follow_forks_pid():
     check_children(rep, r.truth_path)
 
 
+def case_follow_forks_churn():
+    """More children over time than -f keeps at once: the reports of those that
+    exited first go, counted; every child kept is still exact."""
+    n = 300
+    r = run_command([leaker(PREFORK), "churn", str(n)], leakd_args=["-f"])
+    check_eq(r.returncode, 0, f"leakd exit status ({r.stderr.strip()})")
+    rep = r.final()
+    check_eq(len(rep["children"]), 256, "children kept")
+    check_eq(rep["children_forgotten"], n - 256, "children whose reports went")
+    check_eq(rep["children_dropped"], 0, "children not followed")
+    for c in rep["children"]:
+        check(c["exited"] and c["ppid"] == rep["pid"], f"child {c['pid']}")
+        check_eq((c["live_bytes"], c["live_allocs"]), (50, 1), f"child {c['pid']}'s figures")
+        check_eq(c["stacks"][0]["frames"][0]["function"], "churn_worker",
+                 f"child {c['pid']}'s leak")
+
+
 def case_no_follow_forks():
     """Without -f only the process itself is reported: no children, its own figures."""
     r = run_command([leaker(PREFORK)])

@@ -6,7 +6,9 @@
  * gone).  Worker 0 also frees one of the parent's blocks: inherited at fork, not
  * its own.  Each process writes its ground truth to $LEAKER_TRUTH (the parent) or
  * $LEAKER_TRUTH.wN (worker N).  Given "wait", the parent says "ready PID" and
- * waits for a line on stdin before it leaks and forks (for leakd --pid).
+ * waits for a line on stdin before it leaks and forks (for leakd --pid).  Given
+ * "churn N", it forks N workers one after another instead, each leaking one
+ * block of 50 bytes (churn_worker) and exiting before the next is forked.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -64,6 +66,31 @@ NOINLINE void exec_worker(void)
 	truth_leak(__func__, 900, 3);
 }
 
+NOINLINE void churn_worker(void)
+{
+	keep(malloc(50));
+}
+
+/* Workers one at a time, as a server that replaces its workers does. */
+static int churn(int n)
+{
+	int status, failed = 0;
+	pid_t pid;
+
+	for (int i = 0; i < n; i++) {
+		pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid == 0) {
+			churn_worker();
+			_exit(0);
+		}
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+			failed = 1;
+	}
+	return failed;
+}
+
 static void worker(int n, const char *argv0)
 {
 	char self[PATH_MAX];
@@ -109,6 +136,8 @@ int main(int argc, char **argv)
 		write_worker_truth(WORKERS - 1);
 		return 0;
 	}
+	if (argc > 2 && !strcmp(argv[1], "churn"))
+		return churn(atoi(argv[2]));
 	if (argc > 1 && !strcmp(argv[1], "wait")) {
 		printf("ready %d\n", (int)getpid());
 		fflush(stdout);

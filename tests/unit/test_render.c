@@ -468,6 +468,7 @@ START_TEST(report_children_agree)
 		.time = 1700000000, .final = true, .reason = "exit", .pid = 501, .comm = "server",
 		.complete = true, .live_bytes = 502, .live_allocs = 503, .total_allocs = 504,
 		.total_frees = 505, .nr_stacks = 506, .follow = true, .children_dropped = 507,
+		.children_forgotten = 508,
 	};
 	struct snapshot s = { .kind = SNAP_REPORT, .report = &r };
 	char *text, *json;
@@ -502,6 +503,7 @@ START_TEST(report_children_agree)
 	text = draw(OUTPUT_TEXT, &s);
 	json = draw(OUTPUT_JSON, &s);
 	ck_has(text, "Forked children followed: 2 (507 more not followed");
+	ck_has(text, "(the reports of 508 that exited first went for room)");
 	ck_has(text, "] pid 600 (worker0), forked from pid 501, exited, final report:");
 	ck_has(text, "] pid 700 (worker1), forked from pid 501, final report:");
 	ck_has(text, "616 frees of blocks inherited at fork");
