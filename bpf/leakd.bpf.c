@@ -585,7 +585,8 @@ static long resume_one(struct bpf_map *map, __u32 *pid, struct leakd_hold *h, vo
 /*
  * leakd itself ends (killed, even by SIGKILL): what it holds goes on.  The kernel
  * queues one such signal per CPU at a time from here; the process leakd leaves
- * behind for this (tracer.c) resumes whatever this could not.
+ * behind for this (leakd-resume, src/collect/holds.c) resumes whatever this could
+ * not.
  */
 static __always_inline void resume_all(void)
 {

@@ -91,7 +91,8 @@ static __attribute__((noreturn)) void run_resumer(int map_fd, int rfd)
 	syscall(SYS_close_range, 3, lo - 1, 0);
 	syscall(SYS_close_range, lo + 1, hi - 1, 0);
 	syscall(SYS_close_range, hi + 1, ~0U, 0);
-	while (read(rfd, &c, 1) != 0 && errno == EINTR)
+	/* Nobody writes: the read ends when the last writer, leakd, is gone. */
+	while (read(rfd, &c, 1) < 0 && errno == EINTR)
 		;
 	/*
 	 * leakd's programs are detached by now (its pipe end closes after their
