@@ -74,7 +74,8 @@ _leakd()
 
 	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json --format
 		--short-names --output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
-		--unwind-rows --cache-dir --no-cache --sample --frame-pointers --exact --config --socket
+		--unwind-rows --cache-dir --no-cache --sample --frame-pointers --exact --follow-forks
+		--no-hold --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --drilldown-exclude --untrace-sticky
 		--no-drilldown --trace-all --event-budget

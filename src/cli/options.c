@@ -88,6 +88,10 @@ static const struct opt opts[] = {
 	  "walk stacks by frame pointers only (cheaper)" },
 	{ "exact", 0, K_FLAG, OFF(exact), 0, 0, IN_CLI, NULL,
 	  "probe the allocator even where a sampler reports" },
+	{ "follow-forks", 'f', K_FLAG, OFF(follow_forks), 0, 0, IN_CLI, NULL,
+	  "trace children as they fork, each its own report" },
+	{ "no-hold", 0, K_FLAG, OFF(no_hold), 0, 0, BOTH, NULL,
+	  "never stop a process until its probes are in" },
 	{ "config", 'c', K_SPECIAL, 0, 0, 0, IN_CLI, "FILE",
 	  "daemon: config file (default " LEAKD_CONFIG_PATH ")" },
 	{ "socket", 0, K_STRING, OFF(socket), 0, 0, BOTH, "PATH",
@@ -397,6 +401,9 @@ int options__parse_over(int argc, char **argv, struct leakd_options *o, char *er
 		o->command = argv + optind;
 		o->mode = MODE_COMMAND;
 	}
+	if (o->follow_forks && o->mode == MODE_DAEMON)
+		return fail(err, errlen, "--follow-forks needs --pid or a command "
+				    "(the daemon's rules cover children by name)");
 	return 0;
 }
 

@@ -69,6 +69,8 @@ struct leakd_options {
 	uint64_t sample_bytes;		/* ad hoc: sample allocations every this many bytes
 					 * on average; 0: trace every call */
 	bool exact;			/* allocator probes even where otel_memory probes are */
+	bool follow_forks;		/* ad hoc: children traced from their fork */
+	bool no_hold;			/* never stop a process until its probes are in */
 	/* The daemon. */
 	const char *config;		/* NULL: no configuration file */
 	const char *socket;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "stacks/elfobj.h"
@@ -21,6 +23,7 @@
 #include "leakd/sampling.h"
 #include "base/procmaps.h"
 #include "collect/tracer.h"
+#include "collect/holds.h"
 #include "stacks/unwinder.h"
 #include "base/fnv.h"
 #include "base/macros.h"
@@ -68,6 +71,12 @@ struct usdt_plan {
 	int nr;
 };
 
+/*
+ * Threads that close links of processes that are gone: each close waits for the
+ * kernel's grace periods, and closes made at once share them.
+ */
+#define REAPERS 8
+
 struct tracer {
 	struct leakd_bpf *skel;
 	bool multi;		/* uprobe multi-links */
@@ -82,6 +91,19 @@ struct tracer {
 	uint32_t nr_slots;
 	bool adopted;		/* the maps are a handover's */
 	uint32_t watch_gen;	/* struct leakd_control */
+	struct holds *holds;	/* NULL: processes are not held */
+	const char *hold_why;	/* how processes are held, or why not */
+	/*
+	 * Links of processes that are gone, closed by a thread of their own: closing a
+	 * uprobe link waits for the kernel's grace periods (tens of ms each), which
+	 * must not stall the events of the living (a pre-fork server's workers).
+	 */
+	pthread_t reaper[REAPERS];
+	unsigned int reaper_running;	/* threads started */
+	bool reaper_stop;
+	pthread_mutex_t reaper_lock;
+	pthread_cond_t reaper_wake;
+	struct attachment *reap;	/* waiting to be closed */
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -271,6 +293,19 @@ static int attach_tracepoints(struct tracer *t)
 	return 0;
 }
 
+/* Whether the running kernel has a kfunc (its BTF names it). */
+static bool have_kfunc(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return found;
+}
+
 void tracer__features(struct tracer_features *ret)
 {
 	ret->btf = !access("/sys/kernel/btf/vmlinux", R_OK);
@@ -278,6 +313,72 @@ void tracer__features(struct tracer_features *ret)
 	ret->uprobe_multi = probe_uprobe_multi();
 	ret->uprobe_session = ret->uprobe_multi && probe_uprobe_session();
 	ret->syscall_tracepoints = tracefs_there();
+	ret->hold = have_kfunc("bpf_send_signal_task");
+}
+
+static void free_objects(struct attachment *a)
+{
+	struct attachment *next;
+	size_t i;
+
+	for (; a; a = next) {
+		next = a->next;
+		for (i = 0; i < a->nr_links; i++)
+			bpf_link__destroy(a->links[i]);
+		for (i = 0; i < a->nr_fds; i++)
+			close(a->fds[i]);
+		free(a->links);
+		free(a->fds);
+		free(a);
+	}
+}
+
+static void detach_objects(struct traced_proc *p)
+{
+	free_objects(p->objects);
+	p->objects = NULL;
+}
+
+static void *reaper_main(void *arg)
+{
+	struct tracer *t = arg;
+	struct attachment *one;
+
+	pthread_mutex_lock(&t->reaper_lock);
+	for (;;) {
+		while (!t->reap && !t->reaper_stop)
+			pthread_cond_wait(&t->reaper_wake, &t->reaper_lock);
+		if (!t->reap)
+			break;		/* stopped, and nothing left */
+		/* One at a time: the other threads close the next ones meanwhile. */
+		one = t->reap;
+		t->reap = one->next;
+		one->next = NULL;
+		pthread_mutex_unlock(&t->reaper_lock);
+		free_objects(one);
+		pthread_mutex_lock(&t->reaper_lock);
+	}
+	pthread_mutex_unlock(&t->reaper_lock);
+	return NULL;
+}
+
+/* Hands the objects of a process that is gone to the reaper (or closes them here). */
+static void reap_objects(struct tracer *t, struct traced_proc *p)
+{
+	struct attachment *last;
+
+	if (!t->reaper_running || !p->objects) {
+		detach_objects(p);
+		return;
+	}
+	for (last = p->objects; last->next; last = last->next)
+		;
+	pthread_mutex_lock(&t->reaper_lock);
+	last->next = t->reap;
+	t->reap = p->objects;
+	pthread_cond_broadcast(&t->reaper_wake);
+	pthread_mutex_unlock(&t->reaper_lock);
+	p->objects = NULL;
 }
 
 /* ---- restarts: pins in bpffs (tracer.h) ---- */
@@ -381,6 +482,16 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 		err = -ENOMEM;
 		goto fail;
 	}
+	pthread_mutex_init(&t->reaper_lock, NULL);
+	pthread_cond_init(&t->reaper_wake, NULL);
+	/* Without them, links are closed where they are let go, as before. */
+	while (t->reaper_running < REAPERS &&
+	       !pthread_create(&t->reaper[t->reaper_running], NULL, reaper_main, t))
+		t->reaper_running++;
+	if (!t->reaper_running) {
+		pthread_mutex_destroy(&t->reaper_lock);
+		pthread_cond_destroy(&t->reaper_wake);
+	}
 	t->multi = probe_uprobe_multi();
 	t->session = t->multi && probe_uprobe_session();
 	t->tracefs = have_tracefs();
@@ -394,6 +505,7 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	t->skel->rodata->use_tables = !opts->frame_pointers;
 	t->skel->rodata->watch_all = opts->watch_all;
 	t->skel->rodata->self_pid = getpid();
+	t->skel->rodata->follow_forks = opts->follow_forks;
 	bpf_map__set_max_entries(t->skel->maps.events, opts->ringbuf_bytes);
 	bpf_map__set_max_entries(t->skel->maps.stacks_sent, opts->stack_cache);
 	bpf_map__set_max_entries(t->skel->maps.traced, opts->max_procs);
@@ -433,30 +545,24 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 		err = set_control(t, 0);	/* ours now: the old watch links fall silent */
 	if (err)
 		goto fail;
+	t->hold_why = "off";
+	if (opts->hold && !have_kfunc("bpf_send_signal_task")) {
+		t->hold_why = "not held (no bpf_send_signal_task in this kernel)";
+	} else if (opts->hold) {
+		/* After the tracepoints: the resumer must not keep their links open. */
+		t->holds = holds__new(bpf_map__fd(t->skel->maps.holds),
+				      bpf_map__fd(t->skel->maps.rule_comms));
+		t->hold_why = t->holds ? "held at fork and exec" :
+					 "not held (cannot start the resumer)";
+		/* Only now: whatever the kernel side holds, something resumes. */
+		t->skel->bss->hold = t->holds != NULL;
+	}
 	/* The tracepoint links are owned by the skeleton from here. */
 	return t;
 fail:
 	tracer__free(t);
 	errno = err < 0 ? -err : EINVAL;
 	return NULL;
-}
-
-static void detach_objects(struct traced_proc *p)
-{
-	struct attachment *a, *next;
-	size_t i;
-
-	for (a = p->objects; a; a = next) {
-		next = a->next;
-		for (i = 0; i < a->nr_links; i++)
-			bpf_link__destroy(a->links[i]);
-		for (i = 0; i < a->nr_fds; i++)
-			close(a->fds[i]);
-		free(a->links);
-		free(a->fds);
-		free(a);
-	}
-	p->objects = NULL;
 }
 
 void tracer__free(struct tracer *t)
@@ -466,9 +572,21 @@ void tracer__free(struct tracer *t)
 
 	if (!t)
 		return;
+	holds__free(t->holds);	/* nothing held stays stopped */
+	/* Every link goes through the reapers: closed together, they wait less. */
 	if (t->procs.slots)
 		hashtab__for_each(&t->procs, i, p)
-			detach_objects(p);
+			reap_objects(t, p);
+	if (t->reaper_running) {
+		pthread_mutex_lock(&t->reaper_lock);
+		t->reaper_stop = true;
+		pthread_cond_broadcast(&t->reaper_wake);
+		pthread_mutex_unlock(&t->reaper_lock);
+		for (i = 0; i < t->reaper_running; i++)
+			pthread_join(t->reaper[i], NULL);
+		pthread_mutex_destroy(&t->reaper_lock);
+		pthread_cond_destroy(&t->reaper_wake);
+	}
 	hashtab__destroy(&t->procs);
 	hashtab__destroy(&t->plans);
 	hashtab__destroy(&t->usdt_plans);
@@ -821,11 +939,27 @@ out:
 	return err;
 }
 
+void tracer__forget_gone(struct tracer *t, pid_t pid)
+{
+	struct traced_proc *p = hashtab__get(&t->procs, pid);
+	__u32 key = pid;
+
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
+	if (!p)
+		return;
+	reap_objects(t, p);
+	if (p->sample)
+		forget_sampled(t, pid);
+	hashtab__remove(&t->procs, pid, NULL);
+}
+
 void tracer__detach(struct tracer *t, pid_t pid)
 {
 	struct traced_proc *p = hashtab__get(&t->procs, pid);
 	__u32 key = pid;
 
+	/* Even without probes: the kernel side marks a followed child traced at its fork. */
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
 	if (!p)
 		return;
 	detach_objects(p);
@@ -833,7 +967,32 @@ void tracer__detach(struct tracer *t, pid_t pid)
 		forget_sampled(t, pid);
 	put_slot(t, p);
 	hashtab__remove(&t->procs, pid, NULL);
-	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
+}
+
+struct holds *tracer__holds(const struct tracer *t)
+{
+	return t->holds;
+}
+
+const char *tracer__hold_mechanism(const struct tracer *t)
+{
+	return t->hold_why;
+}
+
+bool tracer__covers(struct tracer *t, pid_t pid)
+{
+	const struct traced_proc *p = hashtab__get(&t->procs, pid);
+	struct proc_maps maps;
+	bool found = false;
+	size_t i;
+
+	if (!p || procmaps__read(pid, &maps))
+		return false;
+	for (i = 0; i < maps.n && !found; i++)
+		found = maps.v[i].exec && map_entry__is_file(&maps.v[i]) &&
+			(attached(p, &maps.v[i], false) || attached(p, &maps.v[i], true));
+	procmaps__destroy(&maps);
+	return found;
 }
 
 size_t tracer__objects(const struct tracer *t, pid_t pid, struct tracer_object *ret, size_t max)
@@ -907,6 +1066,8 @@ static const char *const counter_names[LEAKD_CNT__COUNT] = {
 	[LEAKD_CNT_UNWIND_PENDING] = "unwind_table_pending",
 	[LEAKD_CNT_UNWIND_TRAMPOLINE] = "unwind_trampolines",
 	[LEAKD_CNT_SAMPLED] = "sampled_allocs",
+	[LEAKD_CNT_HELD] = "processes_held",
+	[LEAKD_CNT_HOLD_SKIPPED] = "holds_skipped",
 };
 
 const char *tracer__counter_name(unsigned int c)
@@ -1156,6 +1317,11 @@ int tracer__pin(struct tracer *t, const char *dir, uint64_t deadline_ns)
 	size_t i, n;
 	int err;
 
+	/*
+	 * The pinned watch links run on with no daemon: they must stop no process,
+	 * for none may come to resume it.  What is held now is resumed at our exit.
+	 */
+	t->skel->bss->hold = false;
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
 	maps = shared_maps(t, &n);

@@ -29,9 +29,13 @@ struct tracer_opts {
 					 * 0: the default (262144) */
 	const char *adopt_dir;		/* a handover's pins (tracer__pin): take over its
 					 * maps and replace its watch links; NULL: none */
+	bool follow_forks;		/* children of traced processes traced from fork */
+	bool hold;			/* processes to be traced stopped until their probes
+					 * are in (where the kernel can: tracer__holds) */
 };
 
 struct unwinder_maps;
+struct holds;
 
 /* One allocator object attached in a process, for status and messages. */
 struct tracer_object {
@@ -50,6 +54,7 @@ int tracer__check(const char **ret_why);
 /* What this kernel offers, as leakd would use it (for --version). */
 struct tracer_features {
 	bool btf, uprobes, uprobe_multi, uprobe_session, syscall_tracepoints;
+	bool hold;			/* processes can be held at fork and exec */
 };
 
 void tracer__features(struct tracer_features *ret);
@@ -67,6 +72,18 @@ const char *tracer__mechanism(const struct tracer *t);
  * sessions an unsampled call pays the entry probe alone).
  */
 const char *tracer__sample_mechanism(const struct tracer *t);
+/*
+ * The processes held until their probes are in; NULL when holding is off or this
+ * kernel cannot (no bpf_send_signal_task).
+ */
+struct holds *tracer__holds(const struct tracer *t);
+/* "held at fork and exec", or why not: for --version, status and the start message. */
+const char *tracer__hold_mechanism(const struct tracer *t);
+/*
+ * Whether an allocator object (or otel_memory object) attached in pid is mapped
+ * in it now: after an exec, not until the loader maps it.
+ */
+bool tracer__covers(struct tracer *t, pid_t pid);
 /* "syscall tracepoints" or "raw syscall exit": how mmap is watched. */
 const char *tracer__syscall_mechanism(const struct tracer *t);
 
@@ -95,6 +112,11 @@ int tracer__set_interval(struct tracer *t, pid_t pid, uint64_t interval);
 /* The interval in force for pid: the asked one or wider; 0: exact or not traced. */
 uint64_t tracer__interval(const struct tracer *t, pid_t pid);
 void tracer__detach(struct tracer *t, pid_t pid);
+/*
+ * As tracer__detach, for a process that has exited (its probes can fire no more):
+ * its links are closed in the background, as closing one waits for the kernel.
+ */
+void tracer__forget_gone(struct tracer *t, pid_t pid);
 
 /*
  * The otel_memory USDT probes of in-process samplers (leakd's libleakd-sampler.so

@@ -100,7 +100,8 @@ static void clear_maps(struct proc_mem *p)
 
 static void clear_allocs(struct proc_mem *p)
 {
-	p->tables->nr_allocs -= p->allocs.count;
+	p->tables->nr_allocs -= p->allocs.count + p->inherited.count;
+	hashtab__clear(&p->inherited);
 	hashtab__clear(&p->allocs);
 	hashtab__clear(&p->parked);
 	hashtab__clear(&p->cached);
@@ -127,6 +128,7 @@ static void proc_mem_destroy(struct proc_mem *p)
 	hashtab__destroy(&p->cached);
 	hashtab__destroy(&p->moving);
 	hashtab__destroy(&p->sampled);
+	hashtab__destroy(&p->inherited);
 	free(p);
 }
 
@@ -168,7 +170,8 @@ struct proc_mem *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_ti
 	    hashtab__init(&p->parked, sizeof(struct parked), 16) ||
 	    hashtab__init(&p->sampled, sizeof(struct sampled_alloc), 16) ||
 	    hashtab__init(&p->cached, sizeof(struct cached_block), 16) ||
-	    hashtab__init(&p->moving, sizeof(struct moving), 16))
+	    hashtab__init(&p->moving, sizeof(struct moving), 16) ||
+	    hashtab__init(&p->inherited, sizeof(uint64_t), 16))
 		goto fail;
 	s = hashtab__upsert(&t->procs, (uint64_t)pid, NULL);
 	if (!s)
@@ -351,6 +354,14 @@ static bool cache_take(struct proc_mem *p, uint64_t addr)
 	return !hashtab__remove(&p->cached, addr, NULL);
 }
 
+static bool inherited_take(struct proc_mem *p, uint64_t addr)
+{
+	if (!p->inherited.count || hashtab__remove(&p->inherited, addr, NULL))
+		return false;
+	p->tables->nr_allocs--;
+	return true;
+}
+
 /* Accounts a block as gone from its stack. */
 static void release(struct proc_mem *p, const struct live_alloc *a)
 {
@@ -439,6 +450,8 @@ void proc_mem__alloc(struct proc_mem *p, uint32_t tid, uint32_t fn, uint64_t add
 		if (pk.known) {
 			release(p, &pk.a);
 			cache_put(p, old_addr, pk.a.size);
+		} else if (inherited_take(p, old_addr)) {
+			p->notes.inherited_frees++;
 		} else {
 			p->notes.unmatched_frees++;
 		}
@@ -514,6 +527,10 @@ void proc_mem__dealloc(struct proc_mem *p, uint32_t tid, uint64_t addr)
 	pk = hashtab__get(&p->parked, tid);
 	if (pk && pk->addr == addr)
 		return;
+	if (inherited_take(p, addr)) {
+		p->notes.inherited_frees++;
+		return;
+	}
 	/* Freed again from a thread's cache: the allocator empties it at thread exit. */
 	if (cache_take(p, addr)) {
 		p->notes.refreed_frees++;
@@ -1064,6 +1081,35 @@ void proc_mem__brk_move(struct proc_mem *p, uint64_t start, uint64_t old_end, ui
 	else if (new < old)
 		unmap_range(p, new, old, true, NULL);
 	p->heap_top = new;
+}
+
+static void inherit_one(struct proc_mem *child, uint64_t addr)
+{
+	bool is_new;
+
+	if (child->tables->nr_allocs >= child->tables->limits.max_allocs ||
+	    !hashtab__upsert(&child->inherited, addr, &is_new)) {
+		child->notes.inherited_untracked++;
+		return;
+	}
+	if (is_new)
+		child->tables->nr_allocs++;
+}
+
+void proc_mem__inherit(struct proc_mem *child, const struct proc_mem *parent)
+{
+	const struct live_alloc *a;
+	const struct sampled_alloc *sa;
+	const uint64_t *addr;
+	size_t i;
+
+	child->ppid = parent->pid;
+	hashtab__for_each(&parent->allocs, i, a)
+		inherit_one(child, a->addr);
+	hashtab__for_each(&parent->sampled, i, sa)
+		inherit_one(child, sa->addr);
+	hashtab__for_each(&parent->inherited, i, addr)	/* a grandparent's, still live */
+		inherit_one(child, *addr);
 }
 
 void proc_mem__exec(struct proc_mem *p)

@@ -116,6 +116,14 @@ struct report_snap {
 	uint64_t map_bytes, map_count, reserved_bytes, brk_bytes;
 	struct stack_list maps;
 	struct stack_list brk;		/* heap growth (brk) by the call that grew it */
+	/* Forked children followed (leakd -f): each its own report, in fork order. */
+	uint64_t ppid;			/* a child's parent; 0: the first process */
+	bool exited;			/* a child that has exited */
+	bool follow;			/* children were followed: say so, even with none */
+	struct report_snap *children;	/* only in the first process's report */
+	size_t nr_children;
+	uint64_t children_dropped;	/* children not followed: too many at once */
+	uint64_t children_forgotten;	/* exited children whose reports went for room */
 };
 
 enum trace_kind {
@@ -206,6 +214,11 @@ struct status_snap {
 		bool exceeded;			/* rate over limit */
 		bool by_exempt;			/* exempt_rate alone over limit */
 	} budget;
+	struct {
+		const char *how;	/* tracer__hold_mechanism: held at fork and exec, or why not */
+		uint64_t held, skipped;	/* processes held so far; holds left out */
+		uint64_t now;		/* held at this moment */
+	} holds;
 	struct {
 		uint64_t tables, from_cache, pending, failed, no_room, evicted, rows, rows_limit;
 		uint64_t maps_dropped, procs_dropped, files_dropped;

@@ -31,6 +31,7 @@
 #include "present/report.h"
 #include "collect/consume.h"
 #include "collect/tracer.h"
+#include "collect/holds.h"
 #include "stacks/runtime.h"
 #include "stacks/symbolize.h"
 #include "stacks/unwinder.h"
@@ -126,6 +127,7 @@ struct daemon {
 	void *state;			/* the state file read at the start, until loaded */
 	size_t state_len;
 	struct restart_snap restart;
+	bool said_comms_full;	/* the kernel's table of rule names is full: said once */
 };
 
 static struct watch *watch_of(struct daemon *d, pid_t pid)
@@ -336,7 +338,8 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 	uint64_t until, sample;
 	bool is_new;
 
-	if (pid == getpid() || procfs_is_kernel_thread(pid))
+	if (pid == getpid() || procfs_is_kernel_thread(pid) ||
+	    pid == holds__resumer(tracer__holds(pipeline__tracer(d->pl))))
 		return NULL;
 	w = watch_of(d, pid);
 	if (w)
@@ -478,6 +481,8 @@ static void remove_process(struct daemon *d, pid_t pid, bool exited)
 		return;
 	if (exited && p)
 		keep_summary(d, w, p);
+	if (exited)
+		pipeline__exited(d->pl, pid);	/* its probes close in the background */
 	w->traced = TRACE_KIND_NONE;
 	pipeline__forget_proc(d->pl, pid);
 	histories__forget_proc(&d->stacks_hist, pid);
@@ -498,7 +503,10 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 		/* A reused pid whose exit went unseen: the old process is long gone. */
 		if (w)
 			remove_process(d, pid, false);
-		add_process(d, pid, false);
+		w = add_process(d, pid, false);
+		/* The parent's live blocks are in the child too, and stay the parent's. */
+		if (w && w->traced != TRACE_KIND_NONE)
+			pipeline__inherit(d->pl, pid, (pid_t)aux);
 		break;
 	case PIPELINE_EXEC:
 		if (!w) {
@@ -629,15 +637,36 @@ static void sample(struct daemon *d, uint64_t now)
 		remove_process(d, gone[i], true);
 }
 
+/* The kernel side holds processes the rules name by comm at fork and exec: it knows which. */
+static void sync_rule_comms(struct daemon *d)
+{
+	static struct hold_comm comms[HOLDS_MAX_COMMS];
+	size_t n = policy__comms(d->policy, comms, ARRAY_SIZE(comms));
+	bool full;
+
+	/* At the table's size, more names may have been left out. */
+	full = pipeline__hold_comms(d->pl, comms, n) > 0 || n == ARRAY_SIZE(comms);
+
+	if (full && !d->said_comms_full)
+		log_warn("%d rule names or more: processes of those past them are traced after exec",
+			 HOLDS_MAX_COMMS);
+	d->said_comms_full = full;
+}
+
 static void expire(struct daemon *d, uint64_t now)
 {
+	struct policy_stats before, after;
 	struct watch *w;
 	size_t i;
 
 	hashtab__for_each(&d->watches, i, w)
 		if (w->traced != TRACE_KIND_NONE && w->trace_until && now >= w->trace_until)
 			stop_trace(d, w);
+	policy__stats(d->policy, &before);
 	policy__expire(d->policy, now);
+	policy__stats(d->policy, &after);
+	if (after.expired != before.expired)
+		sync_rule_comms(d);
 }
 
 /* Processes to be traced once an allocator is mapped (the pipeline re-checks the traced). */
@@ -1253,7 +1282,7 @@ static int setup(struct daemon *d, server_handler handler)
 		.cache_dir = o->cache_dir, .max_modules = MAX_MODULES,
 		.limits = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
 			    .max_maps = o->max_mappings },
-		.rediscover_ns = REDISCOVER_NS,
+		.rediscover_ns = REDISCOVER_NS, .hold = !o->no_hold,
 	};
 	struct server_opts so = { .path = o->socket, .group = o->socket_group,
 				  .max_clients = o->max_clients, .request_ns = CLIENT_REQUEST_NS,
@@ -1538,6 +1567,10 @@ void daemon__status(struct daemon *d, const struct peer *who, struct status_snap
 	s->budget.factor = 1ull << d->budget.shift;
 	s->budget.exceeded = s->budget.limit && s->budget.rate > s->budget.limit;
 	s->budget.by_exempt = s->budget.limit && s->budget.exempt_rate > s->budget.limit;
+	s->holds.how = tracer__hold_mechanism(tr);
+	s->holds.held = s->counters[LEAKD_CNT_HELD];
+	s->holds.skipped = s->counters[LEAKD_CNT_HOLD_SKIPPED];
+	s->holds.now = tracer__holds(tr) ? holds__count(tracer__holds(tr)) : 0;
 	if (unw)
 		unwinder__stats(unw, &us);
 	s->unwind.tables = us.tables_ready;
@@ -1970,8 +2003,12 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 		if (err < 0)
 			return err;
 		ret->rules = 1;
+		if (err == 0)	/* a new rule, not one extended */
+			sync_rule_comms(d);
 	} else {
 		ret->rules = policy__remove_rules(d->policy, comm, unit, who->uid);
+		if (ret->rules)
+			sync_rule_comms(d);
 	}
 	ret->pids = calloc(d->watches.count ? d->watches.count : 1, sizeof(*ret->pids));
 	if (!ret->pids)

@@ -135,11 +135,12 @@ def read_truth(path):
 
 
 class Result:
-    def __init__(self, returncode, stderr, reports, truth):
+    def __init__(self, returncode, stderr, reports, truth, truth_path=None):
         self.returncode = returncode
         self.stderr = stderr
         self.reports = reports
         self.truth = truth
+        self.truth_path = truth_path    # $LEAKER_TRUTH: processes of many write beside it
 
     def final(self):
         finals = [r for r in self.reports if r.get("final")]
@@ -161,7 +162,7 @@ def run_command(argv, leakd_args=(), json_out=True, timeout=TIMEOUT, env=None):
     if os.path.exists(out):
         reports = read_json_lines(out) if json_out else open(out).read()
     t = read_truth(truth) if os.path.exists(truth) else None
-    return Result(p.returncode, p.stderr, reports, t)
+    return Result(p.returncode, p.stderr, reports, t, truth)
 
 
 def run_watched(argv, **kwargs):
@@ -246,7 +247,7 @@ class Attached:
         self.bpf.check_released()
         reports = read_json_lines(self.out) if os.path.exists(self.out) else []
         truth = read_truth(self.truth) if os.path.exists(self.truth) else None
-        return Result(rc, "".join(self.stderr_lines) + rest, reports, truth)
+        return Result(rc, "".join(self.stderr_lines) + rest, reports, truth, self.truth)
 
     def kill(self):
         for p in (self.leakd, self.leaker):

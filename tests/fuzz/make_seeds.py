@@ -120,6 +120,12 @@ def events():
         rec(hdr(EV_FORK, 2, aux=1)) + alloc(0x10, 16, 17, pid=2) + rec(hdr(EV_EXEC, 2)) +
         rec(hdr(EV_MAP_EXEC, 2)) + alloc(0x20, 16, 17, pid=2) + rec(hdr(EV_EXIT, 2)) +
         alloc(0x30, 16, 17, pid=2))
+    # Held by the kernel (aux bit 31): a fork's parent with the mark, exec and code
+    # mapping of a process known or not.
+    put("events", "held",
+        rec(hdr(EV_FORK, 3, aux=1 | 1 << 31)) + rec(hdr(EV_EXEC, 3, aux=1 << 31)) +
+        rec(hdr(EV_MAP_EXEC, 3, aux=1 << 31)) + rec(hdr(EV_EXEC, 9, aux=1 << 31)) +
+        alloc(0x40, 16, 17, pid=3))
     put("events", "commit",
         rec(hdr(EV_MMAP, 1, aux=MAP_RESERVED) + struct.pack("=QQQ", 0x7f2000000000, 1 << 20, 19)) +
         rec(hdr(EV_PROTECT, 1) + struct.pack("=QQQ", 0x7f2000000000, 0x4000, 21)) +
