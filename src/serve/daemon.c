@@ -341,10 +341,13 @@ static uint64_t traced_live(const struct proc_mem *p)
 	return p->live_bytes + (p->live_est.bytes > 0.5 ? (uint64_t)llround(p->live_est.bytes) : 0);
 }
 
-/* What an exiting process leaves behind, symbolized now while its modules are known. */
+/*
+ * What an exiting process leaves behind.  Its frames are kept as modules and
+ * offsets, which outlive it, and named when the summary is first asked for: most
+ * summaries never are, and naming reads symbols and DWARF.
+ */
 static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 {
-	struct symbolizer *sym = pipeline__symbolizer(d->pl);
 	uint64_t held = traced_live(p) + p->map_bytes;
 	struct kept_exit *k;
 	int64_t grew = 0;
@@ -394,7 +397,7 @@ static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 		ranking__add(&r, p, l);
 		n = ranking__finish(&r);
 		for (i = 0; i < n; i++)
-			if (stack_list__add(&k->s.stacks, sym, &r.rows[i], false))
+			if (stack_list__add(&k->s.stacks, NULL, &r.rows[i], false))
 				break;
 		ranking__destroy(&r);
 	}
@@ -1477,11 +1480,16 @@ int daemon__exited(struct daemon *d, const struct peer *who, uint32_t limit,
 	if (!v)
 		return -ENOMEM;
 	for (i = 0; i < d->o.max_exited; i++) {
-		const struct kept_exit *k = &d->exited[i];
+		struct kept_exit *k = &d->exited[i];
 
 		/* As the check said when it exited. */
-		if (k->used && procfs_cred_allows(&k->cred, who->uid, who->gid))
-			v[n++] = k;
+		if (!k->used || !procfs_cred_allows(&k->cred, who->uid, who->gid))
+			continue;
+		if (stack_list__name(&k->s.stacks, pipeline__symbolizer(d->pl))) {
+			free(v);
+			return -ENOMEM;
+		}
+		v[n++] = k;
 	}
 	/* Newest first. */
 	qsort(v, n, sizeof(*v), cmp_exits);

@@ -274,16 +274,25 @@ static void learn_path(struct symbolizer *s, struct module *m, pid_t pid,
 		return;
 	slash = strrchr(m->path, '/');
 	m->name = slash ? slash + 1 : m->path;
+	m->di_reopenable = same_file(m->path, m->dev, m->inode);
+	/*
+	 * A file leakd can open again by its path is read when a frame in it is first
+	 * named: most modules of the processes watched never are, and their symbols
+	 * would be most of leakd's memory.  Another namespace's file, or one deleted
+	 * since, is read now or never.
+	 */
+	if (m->di_reopenable)
+		return;
+	m->retried = true;
 	m->obj = open_module(pid, e);
 	if (m->obj) {
 		elf_obj__build_id(m->obj, m->build_id, sizeof(m->build_id));
 		elf_obj__close_file(m->obj);
+		s->stats.modules_symbols++;
 	} else {
 		s->stats.modules_unreadable++;
 	}
-	m->di_reopenable = same_file(m->path, m->dev, m->inode);
-	if (!m->di_reopenable)
-		open_debuginfo(s, m, pid, e);	/* now or never: another namespace's file */
+	open_debuginfo(s, m, pid, e);
 }
 
 static uint32_t add_module(struct symbolizer *s, struct module *m, uint64_t key)
@@ -495,61 +504,84 @@ struct stack_frame *symbolizer__normalize(struct symbolizer *s, pid_t pid,
 }
 
 /*
- * The process could not be read when the module was registered (it was gone):
- * the same file at the same path in leakd's own file system will do, if it is the
- * same inode.
+ * A module's symbols, read when a frame in it is first named: through its path in
+ * leakd's own file system, if that is the same file (device and inode) the
+ * process mapped.
  */
-static void retry_open(struct symbolizer *s, struct module *m)
+static void open_by_path(struct symbolizer *s, struct module *m)
 {
-	struct stat st;
-
 	m->retried = true;
-	if (stat(m->path, &st) || st.st_dev != m->dev || st.st_ino != m->inode)
+	if (same_file(m->path, m->dev, m->inode))
+		m->obj = elf_obj__open(m->path, m->path);
+	if (!m->obj) {
+		s->stats.modules_unreadable++;
 		return;
-	m->obj = elf_obj__open(m->path, m->path);
-	if (!m->obj)
-		return;
+	}
 	elf_obj__close_file(m->obj);
 	elf_obj__build_id(m->obj, m->build_id, sizeof(m->build_id));
-	s->stats.modules_unreadable--;
+	s->stats.modules_symbols++;
+}
+
+/*
+ * The module of f and its symbol from the symbol table, into *ret; the module, or
+ * NULL for JIT code and frames in no module.
+ */
+static struct module *describe_symbol(struct symbolizer *s, const struct stack_frame *f,
+				      struct frame_desc *ret)
+{
+	struct module *m;
+	struct elf_sym sym;
+	uint64_t vaddr, off;
+
+	memset(ret, 0, sizeof(*ret));
+	if (f->jit && f->jit <= s->stats.jit_names) {
+		ret->function = s->jit_names[f->jit - 1];
+		ret->function_offset = f->offset;
+		ret->jit = true;
+		ret->module = "[jit]";
+		return NULL;
+	}
+	if (!f->module || f->module > s->nr_mods)
+		return NULL;
+	m = s->mods[f->module - 1];
+	if (!m->obj && m->inode && m->path && !m->retried)
+		open_by_path(s, m);
+	ret->module = m->name;
+	ret->module_path = m->path;
+	ret->build_id = m->build_id;
+	/* Return addresses point after the call: the call is the byte before. */
+	off = f->flags & LEAKD_FRAME_EXACT ? f->offset : f->offset - 1;
+	if (m->obj && !elf_obj__offset_to_vaddr(m->obj, off, &vaddr) &&
+	    !elf_obj__symbolize(m->obj, vaddr, &sym)) {
+		ret->function = name_cache__display(&s->names, sym.name);
+		ret->function_offset = vaddr + !(f->flags & LEAKD_FRAME_EXACT) - sym.addr;
+	}
+	return m;
+}
+
+void symbolizer__symbol(struct symbolizer *s, const struct stack_frame *f, struct frame_desc *ret)
+{
+	describe_symbol(s, f, ret);
 }
 
 int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, struct frame_desc *ret,
 			 int max)
 {
 	struct src_frame chain[SYMBOLIZE_MAX_CHAIN];
+	struct frame_desc sym;
 	struct module *m;
-	struct elf_sym sym;
-	uint64_t vaddr, off;
 	bool have_sym;
+	uint64_t off;
 	int n = 0, i;
 
-	memset(ret, 0, sizeof(*ret));
 	if (max < 1)
 		return 0;
-	if (f->jit && f->jit <= s->stats.jit_names) {
-		ret->function = s->jit_names[f->jit - 1];
-		ret->function_offset = f->offset;
-		ret->jit = true;
-		ret->module = "[jit]";
+	m = describe_symbol(s, f, ret);
+	if (!m)
 		return 1;
-	}
-	if (!f->module || f->module > s->nr_mods)
-		return 1;
-	m = s->mods[f->module - 1];
-	if (!m->obj && m->inode && m->path && !m->retried)
-		retry_open(s, m);
-	ret->module = m->name;
-	ret->module_path = m->path;
-	ret->build_id = m->build_id;
-	/* Return addresses point after the call: the call is the byte before. */
+	sym = *ret;
+	have_sym = sym.function != NULL;
 	off = f->flags & LEAKD_FRAME_EXACT ? f->offset : f->offset - 1;
-	have_sym = m->obj && !elf_obj__offset_to_vaddr(m->obj, off, &vaddr) &&
-		   !elf_obj__symbolize(m->obj, vaddr, &sym);
-	if (have_sym) {
-		ret->function = name_cache__display(&s->names, sym.name);
-		ret->function_offset = vaddr + !(f->flags & LEAKD_FRAME_EXACT) - sym.addr;
-	}
 	if (m->inode && !m->di && !m->di_tried)
 		open_debuginfo(s, m, 0, NULL);
 	if (m->di) {
@@ -576,8 +608,8 @@ int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, stru
 		}
 	}
 	if (have_sym) {
-		ret[n - 1].function = name_cache__display(&s->names, sym.name);
-		ret[n - 1].function_offset = vaddr + !(f->flags & LEAKD_FRAME_EXACT) - sym.addr;
+		ret[n - 1].function = sym.function;
+		ret[n - 1].function_offset = sym.function_offset;
 	}
 	return n;
 }
