@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <pthread.h>
@@ -71,8 +72,8 @@ struct extent {
 
 struct unwinder {
 	struct unwinder_maps maps;
-	struct leakd_unwind_row *rows;	/* the kernel's array, mapped */
-	size_t rows_bytes;
+	int rows_fd;			/* the kernel's array of rows */
+	long page_size;
 	char *cache_dir;
 	bool cache_readonly;		/* tables are loaded from it, not saved */
 	struct ufile **files;		/* by id */
@@ -231,13 +232,8 @@ struct unwinder *unwinder__new(const struct unwinder_maps *maps, const char *cac
 	u->free[0] = (struct extent){ 0, maps->max_rows, 0 };
 	u->nr_free = u->cap_free = 1;
 	u->stats.rows_max = maps->max_rows;
-	u->rows_bytes = (size_t)maps->max_rows * sizeof(struct leakd_unwind_row);
-	u->rows = mmap(NULL, u->rows_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, maps->rows_fd, 0);
-	if (u->rows == MAP_FAILED) {
-		err = -errno;
-		u->rows = NULL;
-		goto fail;
-	}
+	u->rows_fd = maps->rows_fd;
+	u->page_size = sysconf(_SC_PAGESIZE);
 	u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (u->efd < 0) {
 		err = -errno;
@@ -281,8 +277,6 @@ void unwinder__free(struct unwinder *u)
 			free(p->files);
 	hashtab__destroy(&u->procs);
 	hashtab__destroy(&u->file_index);
-	if (u->rows)
-		munmap(u->rows, u->rows_bytes);
 	if (u->efd >= 0)
 		close(u->efd);
 	pthread_mutex_destroy(&u->lock);
@@ -549,6 +543,26 @@ static bool evict_one(struct unwinder *u)
 	return false;
 }
 
+/*
+ * Copies rows into the kernel's array through a mapping of the pages they fall on,
+ * unmapped at once: the whole array mapped for good would be resident in leakd as
+ * well as held by the kernel.
+ */
+static int write_rows(struct unwinder *u, uint32_t start, uint32_t n,
+		      const struct leakd_unwind_row *rows)
+{
+	size_t first = (size_t)start * sizeof(*rows), len = (size_t)n * sizeof(*rows);
+	size_t base = first & ~((size_t)u->page_size - 1), span = first + len - base;
+	char *map;
+
+	map = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_SHARED, u->rows_fd, (off_t)base);
+	if (map == MAP_FAILED)
+		return -errno;
+	memcpy(map + (first - base), rows, len);
+	munmap(map, span);
+	return 0;
+}
+
 static void install(struct unwinder *u, struct ufile *f)
 {
 	uint32_t n = f->table.nr, start;
@@ -579,7 +593,14 @@ static void install(struct unwinder *u, struct ufile *f)
 		}
 		merge_free(u);
 	}
-	memcpy(&u->rows[start], f->table.rows, (size_t)n * sizeof(*f->table.rows));
+	if (write_rows(u, start, n, f->table.rows)) {
+		free_rows(u, start, n);
+		f->state = UF_FAILED;
+		u->stats.tables_failed++;
+		set_file_entry(u, f->id, LEAKD_UNWIND_NO_TABLE, 0);
+		unwind_table__destroy(&f->table);
+		return;
+	}
 	f->row_start = start;
 	f->row_nr = n;
 	f->state = UF_READY;
@@ -618,6 +639,12 @@ int unwinder__poll(struct unwinder *u, unwinder_cb cb, void *ctx)
 		}
 		n++;
 	}
+	/*
+	 * A table is built in the builder's arena, megabytes for a large object, and
+	 * freed once installed: glibc keeps such pages unless asked to give them back.
+	 */
+	if (n && !u->stats.tables_pending)
+		malloc_trim(0);
 	return n;
 }
 
