@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""The daemon's own memory with nothing traced, broken down.
+
+Starts a private daemon (its own socket, state and cache directories, no
+drill-down), waits until it has settled -- every process found, no unwind table
+pending, its resident size unchanged over a few polls of `leakctl status` -- and
+prints its resident memory by kind (/proc/PID/smaps), its BPF maps (memory the
+kernel holds for them, and whether mapped into the daemon), and what status says.
+With --forks N it then runs N short-lived /bin/true processes and measures again:
+what a process leaves behind once it has exited.  Run as root from the source tree:
+
+    bench/footprint.py [--build build] [--forks 500] [--keep-cache] [--config-line LINE]...
+"""
+
+import argparse
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+KB = 1024
+MB = 1 << 20
+
+
+def ctl(build, sock, *args):
+    p = subprocess.run([os.path.join(build, "src/leakctl"), "--socket", sock, "--json", *args],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    return json.loads(p.stdout) if p.returncode == 0 and p.stdout.strip() else None
+
+
+def settle(build, sock, proc, polls=5, interval=0.5, timeout=120):
+    """Polls status until nothing is pending and the resident size held for `polls`
+    answers in a row; returns the last status."""
+    deadline = time.monotonic() + timeout
+    last, same = None, 0
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"the daemon exited ({proc.returncode}): {proc.stderr.read()}")
+        st = ctl(build, sock, "status")
+        if st and not st["unwind"]["pending"]:
+            key = (st["daemon"]["rss_bytes"] // (256 * KB), st["processes"]["watched"])
+            same = same + 1 if last is not None and key == last else 0
+            last = key
+            if same >= polls:
+                return st
+        time.sleep(interval)
+    sys.exit("the daemon did not settle")
+
+
+def smaps(pid):
+    """Resident kB per kind of mapping."""
+    kinds = collections.Counter()
+    files = collections.Counter()
+    name = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                parts = line.split(None, 5)
+                name = parts[5].strip() if len(parts) > 5 else ""
+            elif line.startswith("Rss:"):
+                kb = int(line.split()[1])
+                exe = os.readlink(f"/proc/{pid}/exe")
+                if name == "[heap]":
+                    kinds["heap (malloc, main arena)"] += kb
+                elif name == "":
+                    kinds["anonymous (thread arenas, stacks, large blocks)"] += kb
+                elif name.startswith("anon_inode:bpf"):
+                    kinds["BPF maps mapped in (ring buffer, unwind rows)"] += kb
+                elif name == exe or "/libc.so" in name or name.startswith("[") or \
+                        re.search(r"/lib(bpf|elf|dw|z|zstd|lzma|bz2|json-c|protobuf-c|"
+                                  r"pthread|m|gcc_s|crypto|curl|debuginfod|ssl|ld-linux|"
+                                  r"gnutls|idn2|nghttp2|rtmp|ssh2|psl|gssapi|krb5|k5crypto|"
+                                  r"com_err|keyutils|lber|ldap|sasl2|brotli|unistring|tasn1|"
+                                  r"nettle|hogweed|gmp|p11-kit|ffi|resolv|selinux|pcre2|"
+                                  r"systemd|lz4|cap|gcrypt|gpg-error|x86-64)", name):
+                    kinds["leakd's code and libraries"] += kb
+                else:
+                    kinds["files of watched programs (ELF, DWARF)"] += kb
+                    files[name] += kb
+    return kinds, files
+
+
+def bpf_maps(pid):
+    """(name, type, bytes the kernel holds, mapped into the daemon) of its BPF maps."""
+    mapped = set()
+    with open(f"/proc/{pid}/maps") as f:
+        for line in f:
+            if "anon_inode:bpf-map" in line:
+                mapped.add(line.split()[4])    # the inode: one per map
+    out = []
+    fd_dir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            if os.readlink(f"{fd_dir}/{fd}") != "anon_inode:bpf-map":
+                continue
+            info = dict(line.split(":\t", 1) for line in
+                        open(f"/proc/{pid}/fdinfo/{fd}").read().splitlines() if ":\t" in line)
+            ino = str(os.stat(f"{fd_dir}/{fd}").st_ino)
+        except OSError:
+            continue
+        mid = info.get("map_id", "").strip()
+        name = "?"
+        try:
+            show = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", mid],
+                                             stdout=subprocess.PIPE, text=True).stdout)
+            name = show.get("name", "?")
+        except (OSError, ValueError):
+            pass
+        out.append((name, int(info.get("map_type", "0")), int(info.get("memlock", "0")),
+                    ino in mapped))
+    return sorted(set(out), key=lambda m: -m[2])
+
+
+def status_line(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return {k: int(v.split()[0]) for k, v in
+                (line.split(":", 1) for line in f) if k in ("VmRSS", "RssAnon", "RssFile")}
+
+
+def report(title, pid, st):
+    kinds, files = smaps(pid)
+    s = status_line(pid)
+    print(f"\n## {title}\n")
+    print(f"VmRSS {s['VmRSS'] / 1024:.1f} MB (anon {s['RssAnon'] / 1024:.1f}, "
+          f"file {s['RssFile'] / 1024:.1f}); {st['processes']['watched']} processes watched, "
+          f"{st['processes']['traced']} traced\n")
+    print("| resident | MB |\n|---|---|")
+    for k, v in kinds.most_common():
+        print(f"| {k} | {v / 1024:.1f} |")
+    if files:
+        print("\nlargest files of watched programs resident: " +
+              ", ".join(f"{os.path.basename(n)} {kb / 1024:.1f}"
+                        for n, kb in files.most_common(5)))
+    maps = bpf_maps(pid)
+    total = sum(m[2] for m in maps)
+    print(f"\nBPF maps: {total / MB:.1f} MB held by the kernel; mapped into the daemon: " +
+          (", ".join(f"{n} {b / MB:.1f} MB" for n, _, b, mp in maps if mp) or "none"))
+    print("largest: " + ", ".join(f"{n} {b / MB:.1f}" for n, _, b, _ in maps[:6]))
+    u, sym, d = st["unwind"], st["symbols"], st["daemon"]
+    print(f"\nstatus: rss {d['rss_bytes'] / MB:.1f} MB, tables {d['tables_bytes'] / MB:.1f} MB" +
+          (f", BPF maps {d['bpf_map_bytes'] / MB:.1f} MB (mapped in "
+           f"{d['bpf_mapped_bytes'] / MB:.1f})" if "bpf_map_bytes" in d else "") +
+          f"; unwind tables {u['tables']} ({u['rows']} of {u['rows_limit']} rows), "
+          f"symbol modules {sym['modules']}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--forks", type=int, default=0, help="short-lived processes to run after")
+    ap.add_argument("--keep-cache", action="store_true",
+                    help="a cache directory that persists (/var/cache/leakd), not a fresh one")
+    ap.add_argument("--config-line", action="append", default=[],
+                    help="another line of the daemon's configuration")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="leakd-footprint.") as wd:
+        sock = os.path.join(wd, "leakd.sock")
+        conf = os.path.join(wd, "leakd.conf")
+        cache = "/var/cache/leakd" if args.keep_cache else os.path.join(wd, "cache")
+        lines = [f"socket = {sock}", f"cache-dir = {cache}",
+                 f"state-dir = {os.path.join(wd, 'state')}", "no-drilldown",
+                 *args.config_line]
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        cmd = [os.path.join(args.build, "src/leakd"), "--config", conf]
+        print("    " + " ".join(sys.argv))
+        print("configuration: " + "; ".join(lines[3:]))
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            started = time.monotonic()
+            st = settle(args.build, sock, proc)
+            report(f"settled after {time.monotonic() - started:.0f} s", proc.pid, st)
+            if args.forks:
+                before = status_line(proc.pid)["VmRSS"]
+                for _ in range(args.forks):
+                    subprocess.run(["/bin/true"], check=True)
+                st = settle(args.build, sock, proc)
+                after = status_line(proc.pid)["VmRSS"]
+                report(f"after {args.forks} runs of /bin/true", proc.pid, st)
+                print(f"\nresident size {before / 1024:.1f} -> {after / 1024:.1f} MB "
+                      f"({(after - before) / args.forks:+.2f} kB per process)")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+if __name__ == "__main__":
+    main()
