@@ -343,14 +343,17 @@ int pipeline__unwind(struct pipeline *pl, pid_t pid)
 	if (!pl->unw || !pp)
 		return 0;
 	err = unwinder__update_proc(pl->unw, pid);
-	if (err == -E2BIG || err == -ENOMEM) {
-		if (pp->unwound)
-			unwinder__forget_proc(pl->unw, pid);
-		pp->unwound = false;
-		pl->stats.unwind_skipped++;
-		return err;
+	if (err && pp->unwound) {
+		/*
+		 * What it had describes mappings it no longer has (an exec whose maps could
+		 * not be read: often a short-lived program already gone).  Kept, it would
+		 * stay in the kernel, and keep its tables from eviction, after the exit.
+		 */
+		unwinder__forget_proc(pl->unw, pid);
 	}
 	pp->unwound = !err;
+	if (err == -E2BIG || err == -ENOMEM)
+		pl->stats.unwind_skipped++;
 	return err;
 }
 
