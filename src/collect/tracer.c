@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -399,6 +400,42 @@ const char *tracer__sample_mechanism(const struct tracer *t)
 const char *tracer__syscall_mechanism(const struct tracer *t)
 {
 	return t->tracefs ? "syscall tracepoints" : "raw syscall exit";
+}
+
+/* The memory the kernel charges for a map (fdinfo's memlock); 0 when unknown. */
+static uint64_t map_memlock(int fd)
+{
+	unsigned long long v = 0;
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+void tracer__map_memory(const struct tracer *t, uint64_t *ret_held, uint64_t *ret_mapped)
+{
+	uint64_t page = sysconf(_SC_PAGESIZE);
+	struct bpf_map *m;
+
+	*ret_held = *ret_mapped = 0;
+	bpf_object__for_each_map(m, t->skel->obj) {
+		if (bpf_map__fd(m) < 0)
+			continue;
+		*ret_held += map_memlock(bpf_map__fd(m));
+		/* What leakd maps for good: the ring (its data twice) and the skeleton's data. */
+		if (bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF)
+			*ret_mapped += 2 * page + 2 * (uint64_t)bpf_map__max_entries(m);
+		else if (bpf_map__is_internal(m) && (bpf_map__map_flags(m) & BPF_F_MMAPABLE))
+			*ret_mapped += (bpf_map__value_size(m) + page - 1) / page * page;
+	}
 }
 
 static int add_link(struct attachment *a, struct bpf_link *l)

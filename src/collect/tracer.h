@@ -104,5 +104,11 @@ const char *tracer__counter_name(unsigned int c);
 int tracer__counters(const struct tracer *t, uint64_t *ret);
 /* BPF runs the kernel skipped because another BPF program ran (recursion). */
 uint64_t tracer__missed_runs(const struct tracer *t);
+/*
+ * The memory the kernel holds for leakd's BPF maps, and the part of it mapped
+ * into leakd for good (the ring buffer, its data pages twice, and the skeleton's
+ * data), which its resident size counts too.
+ */
+void tracer__map_memory(const struct tracer *t, uint64_t *ret_held, uint64_t *ret_mapped);
 
 #endif

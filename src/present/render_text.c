@@ -342,6 +342,9 @@ static void status(FILE *f, const struct status_snap *s)
 	fprintf(f, "daemon: cpu %.2f s, rss %s, tables %s\n", s->daemon.cpu_s,
 		fmt_bytes(s->daemon.rss_bytes, a, sizeof(a)),
 		fmt_bytes(s->daemon.tables_bytes, b, sizeof(b)));
+	fprintf(f, "bpf maps: %s held by the kernel, %s of it mapped into the daemon (in its rss)\n",
+		fmt_bytes(s->daemon.bpf_map_bytes, a, sizeof(a)),
+		fmt_bytes(s->daemon.bpf_mapped_bytes, b, sizeof(b)));
 }
 
 static void ps(FILE *f, const struct ps_snap *s)

@@ -209,6 +209,8 @@ struct status_snap {
 	struct {
 		double cpu_s;
 		uint64_t rss_bytes, tables_bytes;
+		uint64_t bpf_map_bytes;		/* held by the kernel for its BPF maps */
+		uint64_t bpf_mapped_bytes;	/* ... of them mapped into it: in rss too */
 	} daemon;
 };
 

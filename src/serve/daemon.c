@@ -1038,6 +1038,7 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 			  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 	s->daemon.rss_bytes = self_rss();
 	s->daemon.tables_bytes = tables__memory(t) + symbolizer__memory(sym);
+	tracer__map_memory(tr, &s->daemon.bpf_map_bytes, &s->daemon.bpf_mapped_bytes);
 }
 
 /* Known growth first, fastest first; then the largest. */
