@@ -52,6 +52,16 @@ def settle(build, sock, proc, polls=5, interval=0.5, timeout=120):
     sys.exit("the daemon did not settle")
 
 
+def own_libs(exe, cache={}):
+    """The shared libraries leakd itself loads (ldd's list)."""
+    if exe not in cache:
+        out = subprocess.run(["ldd", exe], stdout=subprocess.PIPE, text=True).stdout
+        cache[exe] = {os.path.realpath(w) for line in out.splitlines()
+                      for w in line.split() if w.startswith("/")}
+        cache[exe] |= {w for line in out.splitlines() for w in line.split() if w.startswith("/")}
+    return cache[exe]
+
+
 def smaps(pid):
     """Resident kB per kind of mapping."""
     kinds = collections.Counter()
@@ -71,13 +81,7 @@ def smaps(pid):
                     kinds["anonymous (thread arenas, stacks, large blocks)"] += kb
                 elif name.startswith("anon_inode:bpf"):
                     kinds["BPF maps mapped in (ring buffer, unwind rows)"] += kb
-                elif name == exe or "/libc.so" in name or name.startswith("[") or \
-                        re.search(r"/lib(bpf|elf|dw|z|zstd|lzma|bz2|json-c|protobuf-c|"
-                                  r"pthread|m|gcc_s|crypto|curl|debuginfod|ssl|ld-linux|"
-                                  r"gnutls|idn2|nghttp2|rtmp|ssh2|psl|gssapi|krb5|k5crypto|"
-                                  r"com_err|keyutils|lber|ldap|sasl2|brotli|unistring|tasn1|"
-                                  r"nettle|hogweed|gmp|p11-kit|ffi|resolv|selinux|pcre2|"
-                                  r"systemd|lz4|cap|gcrypt|gpg-error|x86-64)", name):
+                elif name == exe or name.startswith("[") or name in own_libs(exe):
                     kinds["leakd's code and libraries"] += kb
                 else:
                     kinds["files of watched programs (ELF, DWARF)"] += kb
@@ -86,34 +90,27 @@ def smaps(pid):
 
 
 def bpf_maps(pid):
-    """(name, type, bytes the kernel holds, mapped into the daemon) of its BPF maps."""
-    mapped = set()
-    with open(f"/proc/{pid}/maps") as f:
-        for line in f:
-            if "anon_inode:bpf-map" in line:
-                mapped.add(line.split()[4])    # the inode: one per map
-    out = []
+    """(name, bytes the kernel holds) of the daemon's BPF maps, largest first."""
+    out = {}
     fd_dir = f"/proc/{pid}/fd"
     for fd in os.listdir(fd_dir):
         try:
             if os.readlink(f"{fd_dir}/{fd}") != "anon_inode:bpf-map":
                 continue
-            info = dict(line.split(":\t", 1) for line in
-                        open(f"/proc/{pid}/fdinfo/{fd}").read().splitlines() if ":\t" in line)
-            ino = str(os.stat(f"{fd_dir}/{fd}").st_ino)
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                info = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
         except OSError:
             continue
         mid = info.get("map_id", "").strip()
-        name = "?"
+        name = f"id {mid}"
         try:
             show = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", mid],
                                              stdout=subprocess.PIPE, text=True).stdout)
-            name = show.get("name", "?")
+            name = show.get("name", name)
         except (OSError, ValueError):
             pass
-        out.append((name, int(info.get("map_type", "0")), int(info.get("memlock", "0")),
-                    ino in mapped))
-    return sorted(set(out), key=lambda m: -m[2])
+        out[mid] = (name, int(info.get("memlock", "0").strip() or 0))
+    return sorted(out.values(), key=lambda m: -m[1])
 
 
 def status_line(pid):
@@ -137,10 +134,8 @@ def report(title, pid, st):
               ", ".join(f"{os.path.basename(n)} {kb / 1024:.1f}"
                         for n, kb in files.most_common(5)))
     maps = bpf_maps(pid)
-    total = sum(m[2] for m in maps)
-    print(f"\nBPF maps: {total / MB:.1f} MB held by the kernel; mapped into the daemon: " +
-          (", ".join(f"{n} {b / MB:.1f} MB" for n, _, b, mp in maps if mp) or "none"))
-    print("largest: " + ", ".join(f"{n} {b / MB:.1f}" for n, _, b, _ in maps[:6]))
+    print(f"\nBPF maps: {sum(m[1] for m in maps) / MB:.1f} MB held by the kernel, largest: " +
+          ", ".join(f"{n} {b / MB:.1f}" for n, b in maps[:6]))
     u, sym, d = st["unwind"], st["symbols"], st["daemon"]
     print(f"\nstatus: rss {d['rss_bytes'] / MB:.1f} MB, tables {d['tables_bytes'] / MB:.1f} MB" +
           (f", BPF maps {d['bpf_map_bytes'] / MB:.1f} MB (mapped in "
