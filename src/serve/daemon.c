@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -39,6 +40,8 @@
 #include "version.h"
 
 #define TICK_MS 1000
+/* Symbols and DWARF no answer named a frame in for this long are closed. */
+#define SYMBOLS_IDLE_NS (60 * NSEC_PER_SEC)
 #define REDISCOVER_NS (2 * NSEC_PER_SEC)	/* allocators of traced processes */
 #define MAX_MODULES 16384			/* files the symbolizer keeps: every process's */
 #define MAX_UNWIND_PROCS 1024			/* processes with unwind tables at once */
@@ -602,6 +605,9 @@ static void on_tick(struct daemon *d)
 		d->next_sample = now + d->o.sample_interval_ns;
 	}
 	pipeline__tick(d->pl, now);
+	/* What an answer read (DWARF's line tables: megabytes per object) goes back. */
+	if (symbolizer__trim(pipeline__symbolizer(d->pl), now, SYMBOLS_IDLE_NS) > 0)
+		malloc_trim(0);
 	if (now >= d->next_rediscover) {
 		rediscover(d);
 		d->next_rediscover = now + REDISCOVER_NS;

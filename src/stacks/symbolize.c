@@ -31,6 +31,7 @@ struct module {
 	bool di_tried;
 	bool di_reopenable;	/* its path in leakd's namespace is the same file */
 	uint64_t di_used;	/* for closing the least recently used */
+	uint64_t used_ns;	/* last named (at the clock of the last trim) */
 };
 
 struct module_slot {
@@ -65,6 +66,7 @@ struct symbolizer {
 	char **jit_names;		/* id - 1 */
 	struct hashtab jit_index;	/* struct jit_slot */
 	uint64_t tick;
+	uint64_t now_ns;	/* as the last trim saw the clock */
 	struct symbolizer_stats stats;
 };
 
@@ -544,6 +546,7 @@ static struct module *describe_symbol(struct symbolizer *s, const struct stack_f
 	if (!f->module || f->module > s->nr_mods)
 		return NULL;
 	m = s->mods[f->module - 1];
+	m->used_ns = s->now_ns;
 	if (!m->obj && m->inode && m->path && !m->retried)
 		open_by_path(s, m);
 	ret->module = m->name;
@@ -610,6 +613,49 @@ int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, stru
 	if (have_sym) {
 		ret[n - 1].function = sym.function;
 		ret[n - 1].function_offset = sym.function_offset;
+	}
+	return n;
+}
+
+int symbolizer__trim(struct symbolizer *s, uint64_t now_ns, uint64_t idle_ns)
+{
+	bool names_stale = false;
+	int n = 0;
+	uint32_t i;
+
+	s->now_ns = now_ns;
+	for (i = 0; i < s->nr_mods; i++) {
+		struct module *m = s->mods[i];
+
+		if (!m->used_ns)
+			m->used_ns = now_ns;	/* named before the clock was known */
+		/* Only what can be read again the same way: the same file by its path. */
+		if (!m->di_reopenable || m->used_ns + idle_ns > now_ns)
+			continue;
+		if (m->di) {
+			debuginfo__free(m->di);
+			m->di = NULL;
+			s->stats.debuginfo_open--;
+			s->stats.debuginfo_closed++;
+			n++;
+		}
+		m->di_tried = false;
+		if (m->obj) {
+			elf_obj__free(m->obj);
+			m->obj = NULL;
+			s->stats.modules_symbols--;
+			names_stale = true;
+			n++;
+		} else if (m->retried && m->path && m->inode) {
+			s->stats.modules_unreadable--;	/* tried again when next named */
+		}
+		m->retried = false;
+	}
+	/* Shown names are kept by the address of the raw ones, which went with the objects. */
+	if (names_stale) {
+		name_cache__destroy(&s->names);
+		if (name_cache__init(&s->names, MAX_NAME_BYTES))
+			return -ENOMEM;
 	}
 	return n;
 }

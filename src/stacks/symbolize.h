@@ -78,6 +78,14 @@ int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, stru
  * tables are most of what naming costs in memory).
  */
 void symbolizer__symbol(struct symbolizer *s, const struct stack_frame *f, struct frame_desc *ret);
+/*
+ * Closes the symbols and DWARF of modules no frame was named in for idle_ns (as
+ * the clock went at the earlier calls), where they can be read again by their
+ * path when next asked for: what one answer read is not kept for good.  now_ns
+ * is the clock the next uses are stamped with.  Returns how many were closed,
+ * or -ENOMEM.
+ */
+int symbolizer__trim(struct symbolizer *s, uint64_t now_ns, uint64_t idle_ns);
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *ret);
 size_t symbolizer__memory(const struct symbolizer *s);
 
