@@ -73,6 +73,8 @@ struct tracer {
 	struct hashtab usdt_plans; /* struct usdt_plan */
 	struct bpf_link **tp_links;	/* of attach_tracepoints: ours to destroy */
 	size_t nr_tp_links;
+	int ring_fd;		/* a ring swapped in for the skeleton's; -1: none */
+	uint64_t ring_bytes;	/* of the ring in use */
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -295,7 +297,9 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 		goto fail;
 	}
 	t->skel->rodata->max_depth = opts->max_depth;
-	t->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 4;
+	t->skel->data->wakeup_bytes = opts->ringbuf_bytes / 4;
+	t->ring_fd = -1;
+	t->ring_bytes = opts->ringbuf_bytes;
 	t->skel->rodata->use_tables = !opts->frame_pointers;
 	t->skel->rodata->watch_all = opts->watch_all;
 	t->skel->rodata->self_pid = getpid();
@@ -370,12 +374,48 @@ void tracer__free(struct tracer *t)
 		bpf_link__destroy(t->tp_links[i]);
 	free(t->tp_links);
 	leakd_bpf__destroy(t->skel);
+	if (t->ring_fd >= 0)
+		close(t->ring_fd);
 	free(t);
 }
 
 int tracer__events_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.events);
+}
+
+int tracer__grow_ring(struct tracer *t, uint64_t bytes, int (*add)(void *ctx, int fd), void *ctx)
+{
+	__u32 zero = 0;
+	int fd, err;
+
+	if (bytes <= t->ring_bytes)
+		return -EALREADY;
+	if (t->ring_fd >= 0)
+		return -EBUSY;	/* once: the consumer keeps every ring it was given */
+	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "events", 0, 0, bytes, NULL);
+	if (fd < 0)
+		return -errno;
+	err = add(ctx, fd);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	/*
+	 * The kernel returns once no program still runs with the old ring.  Should it
+	 * fail, the consumer reads one more ring that nobody writes.
+	 */
+	t->ring_fd = fd;
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.rings), &zero, &fd, BPF_ANY))
+		return -errno;
+	t->ring_bytes = bytes;
+	t->skel->data->wakeup_bytes = bytes / 4;
+	return 0;
+}
+
+uint64_t tracer__ring_bytes(const struct tracer *t)
+{
+	return t->ring_bytes;
 }
 
 void tracer__unwind_maps(const struct tracer *t, struct unwinder_maps *ret)
@@ -420,12 +460,24 @@ static uint64_t map_memlock(int fd)
 	return v;
 }
 
+static uint64_t map_max_entries(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return bpf_map_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
 void tracer__map_memory(const struct tracer *t, uint64_t *ret_held, uint64_t *ret_mapped)
 {
 	uint64_t page = sysconf(_SC_PAGESIZE);
 	struct bpf_map *m;
 
 	*ret_held = *ret_mapped = 0;
+	if (t->ring_fd >= 0) {
+		*ret_held += map_memlock(t->ring_fd);
+		*ret_mapped += 2 * page + 2 * map_max_entries(t->ring_fd);
+	}
 	bpf_object__for_each_map(m, t->skel->obj) {
 		if (bpf_map__fd(m) < 0)
 			continue;

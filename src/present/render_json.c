@@ -333,6 +333,7 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "tables_bytes", s->daemon.tables_bytes);
 	json_u64(j, "bpf_map_bytes", s->daemon.bpf_map_bytes);
 	json_u64(j, "bpf_mapped_bytes", s->daemon.bpf_mapped_bytes);
+	json_u64(j, "ringbuf_bytes", s->daemon.ringbuf_bytes);
 	json_object_end(j);
 }
 

@@ -342,9 +342,10 @@ static void status(FILE *f, const struct status_snap *s)
 	fprintf(f, "daemon: cpu %.2f s, rss %s, tables %s\n", s->daemon.cpu_s,
 		fmt_bytes(s->daemon.rss_bytes, a, sizeof(a)),
 		fmt_bytes(s->daemon.tables_bytes, b, sizeof(b)));
-	fprintf(f, "bpf maps: %s held by the kernel, %s of it mapped into the daemon (in its rss)\n",
+	fprintf(f, "bpf maps: %s held by the kernel, %s of it mapped into the daemon (in its rss)",
 		fmt_bytes(s->daemon.bpf_map_bytes, a, sizeof(a)),
 		fmt_bytes(s->daemon.bpf_mapped_bytes, b, sizeof(b)));
+	fprintf(f, "; ring buffer %s\n", fmt_bytes(s->daemon.ringbuf_bytes, a, sizeof(a)));
 }
 
 static void ps(FILE *f, const struct ps_snap *s)

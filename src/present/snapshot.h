@@ -211,6 +211,7 @@ struct status_snap {
 		uint64_t rss_bytes, tables_bytes;
 		uint64_t bpf_map_bytes;		/* held by the kernel for its BPF maps */
 		uint64_t bpf_mapped_bytes;	/* ... of them mapped into it: in rss too */
+		uint64_t ringbuf_bytes;		/* the ring buffer the programs write to */
 	} daemon;
 };
 

@@ -639,7 +639,8 @@ static void reload(struct daemon *d)
 		sd_notify_msg("READY=1");
 		return;
 	}
-	if (n.ringbuf_bytes != d->o.ringbuf_bytes || n.unwind_rows != d->o.unwind_rows ||
+	if (n.ringbuf_bytes != d->o.ringbuf_bytes ||
+	    n.watch_ringbuf_bytes != d->o.watch_ringbuf_bytes || n.unwind_rows != d->o.unwind_rows ||
 	    n.max_traced != d->o.max_traced || n.max_sampler != d->o.max_sampler ||
 	    n.max_depth != d->o.max_depth ||
 	    n.max_exited != d->o.max_exited || n.max_clients != d->o.max_clients ||
@@ -647,7 +648,8 @@ static void reload(struct daemon *d)
 	    strcmp(n.socket, d->o.socket) || strcmp(n.socket_group, d->o.socket_group) ||
 	    !n.cache_dir != !d->o.cache_dir ||
 	    (n.cache_dir && strcmp(n.cache_dir, d->o.cache_dir)))
-		log_warn("reload: changes to ringbuf-size, unwind-rows, max-traced, max-sampler, "
+		log_warn("reload: changes to ringbuf-size, watch-ringbuf-size, unwind-rows, "
+			 "max-traced, max-sampler, "
 			 "max-depth, max-exited, max-clients, frame-pointers, trace-all, socket, "
 			 "socket-group and cache-dir take effect at the next start");
 	d->o.sample_interval_ns = n.sample_interval_ns;
@@ -739,6 +741,7 @@ static int setup(struct daemon *d, server_handler handler)
 	struct histories_limits hl;
 	struct pipeline_opts po = {
 		.max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
+		.ringbuf_watch_bytes = o->watch_ringbuf_bytes,
 		/* The tracer's room: both budgets. */
 		.max_traced = o->max_traced + o->max_sampler, .unwind_rows = o->unwind_rows,
 		.unwind_procs = o->max_procs < MAX_UNWIND_PROCS ? o->max_procs : MAX_UNWIND_PROCS,
@@ -1045,6 +1048,7 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->daemon.rss_bytes = self_rss();
 	s->daemon.tables_bytes = tables__memory(t) + symbolizer__memory(sym);
 	tracer__map_memory(tr, &s->daemon.bpf_map_bytes, &s->daemon.bpf_mapped_bytes);
+	s->daemon.ringbuf_bytes = tracer__ring_bytes(tr);
 }
 
 /* Known growth first, fastest first; then the largest. */

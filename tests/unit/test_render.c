@@ -191,7 +191,7 @@ START_TEST(status_agrees)
 			    "read-only: tables not saved", 163, 164, 165 },
 		.symbols = { 152, 153, 154 },
 		.clients = { 155, 156, 157, 158, 159, 160, 166, 167, "/run/test/leakd.sock", false },
-		.daemon = { 12.25, 161, 162, 168, 169 },
+		.daemon = { 12.25, 161, 162, 168, 169, 170 },
 	};
 	struct snapshot s = { .kind = SNAP_STATUS, .status = &st };
 
