@@ -380,7 +380,7 @@ int pipeline__unwind(struct pipeline *pl, pid_t pid)
 
 	if (!pl->unw || !pp)
 		return 0;
-	err = unwinder__update_proc(pl->unw, pid);
+	err = unwinder__update_proc(pl->unw, pid, pp->traced);
 	if (err && pp->unwound) {
 		/*
 		 * What it had describes mappings it no longer has (an exec whose maps could
@@ -447,6 +447,8 @@ void pipeline__untrace(struct pipeline *pl, pid_t pid)
 	tracer__detach(pl->tracer, pid);
 	pp->traced = false;
 	pp->via_probes = false;
+	if (pp->unwound)
+		pipeline__unwind(pl, pid);	/* its tables no longer come first */
 }
 
 bool pipeline__has_probes(struct pipeline *pl, pid_t pid)

@@ -49,7 +49,8 @@ struct ufile {
 	uint32_t build_us;
 	struct unwind_table table;	/* built rows until installed */
 	uint32_t row_start, row_nr;
-	uint32_t users;		/* traced processes that map it */
+	uint32_t users;		/* processes with an entry that map it */
+	uint32_t users_traced;	/* ... of them traced: its rows are theirs first */
 	char *path;		/* as the first process to map it saw it */
 	struct ufile *next_queued;
 };
@@ -63,6 +64,7 @@ struct uproc {
 	uint64_t pid;
 	uint32_t *files;	/* ids of the files it maps, for the users counts */
 	uint32_t nr_files;
+	bool traced;		/* counted in users_traced */
 };
 
 struct extent {
@@ -328,17 +330,26 @@ static void queue_build(struct unwinder *u, struct ufile *f, pid_t pid, const st
 	pthread_mutex_unlock(&u->lock);
 }
 
-/* The file of a mapping, registered (and queued for building) when new. */
-static struct ufile *file_for(struct unwinder *u, pid_t pid, const struct map_entry *e)
+/*
+ * The file of a mapping, registered (and queued for building) when new; built again
+ * when its rows went to another table, or, for a traced process, when there was no
+ * room for them (a traced process's tables take the rows of watched ones).
+ */
+static struct ufile *file_for(struct unwinder *u, pid_t pid, const struct map_entry *e,
+			      bool traced)
 {
 	uint64_t key = file_key(e->dev, e->inode);
 	struct file_slot *slot = hashtab__get(&u->file_index, key);
 	struct ufile *f;
 
 	if (slot) {
-		if (slot->f->state == UF_EVICTED)
-			queue_build(u, slot->f, pid, e);
-		return slot->f;
+		f = slot->f;
+		if (f->state == UF_EVICTED || (traced && f->state == UF_NO_ROOM)) {
+			if (f->state == UF_NO_ROOM)
+				u->stats.tables_no_room--;
+			queue_build(u, f, pid, e);
+		}
+		return f;
 	}
 	if (u->nr_files >= u->maps.max_files) {
 		u->stats.files_dropped++;
@@ -367,15 +378,20 @@ static void drop_users(struct unwinder *u, struct uproc *p)
 {
 	uint32_t i;
 
-	for (i = 0; i < p->nr_files; i++)
-		if (p->files[i] < u->nr_files && u->files[p->files[i]]->users)
-			u->files[p->files[i]]->users--;
+	for (i = 0; i < p->nr_files; i++) {
+		struct ufile *f = p->files[i] < u->nr_files ? u->files[p->files[i]] : NULL;
+
+		if (f && f->users)
+			f->users--;
+		if (f && p->traced && f->users_traced)
+			f->users_traced--;
+	}
 	free(p->files);
 	p->files = NULL;
 	p->nr_files = 0;
 }
 
-int unwinder__update_proc(struct unwinder *u, pid_t pid)
+int unwinder__update_proc(struct unwinder *u, pid_t pid, bool traced)
 {
 	struct leakd_unwind_proc *kp;
 	struct proc_maps maps;
@@ -396,6 +412,7 @@ int unwinder__update_proc(struct unwinder *u, pid_t pid)
 		goto out;
 	}
 	drop_users(u, p);
+	p->traced = traced;
 	for (i = 0; i < maps.n; i++) {
 		const struct map_entry *e = &maps.v[i];
 		struct ufile *f;
@@ -406,10 +423,11 @@ int unwinder__update_proc(struct unwinder *u, pid_t pid)
 			u->stats.maps_dropped++;
 			continue;
 		}
-		f = file_for(u, pid, e);
+		f = file_for(u, pid, e, traced);
 		if (!f)
 			continue;
 		f->users++;
+		f->users_traced += traced;
 		ids[p->nr_files++] = f->id;
 		kp->maps[kp->nr++] = (struct leakd_unwind_map){
 			.start = e->start,
@@ -522,25 +540,37 @@ static void merge_free(struct unwinder *u)
 	}
 }
 
-/* Takes the rows of a table no traced process maps any more. */
-static bool evict_one(struct unwinder *u)
+/*
+ * Takes the rows of a table no process maps any more; for a table a traced process
+ * needs (for_traced), else of one that only watched processes map: their memory
+ * syscalls' stacks fall back to frame pointers there until it is built again.
+ */
+static struct ufile *victim(struct unwinder *u, bool for_traced)
 {
 	uint32_t i;
 
-	for (i = 0; i < u->nr_files; i++) {
-		struct ufile *f = u->files[i];
+	for (i = 0; i < u->nr_files; i++)
+		if (u->files[i]->state == UF_READY && !u->files[i]->users)
+			return u->files[i];
+	for (i = 0; for_traced && i < u->nr_files; i++)
+		if (u->files[i]->state == UF_READY && !u->files[i]->users_traced)
+			return u->files[i];
+	return NULL;
+}
 
-		if (f->state != UF_READY || f->users)
-			continue;
-		set_file_entry(u, f->id, 0, 0);
-		free_rows(u, f->row_start, f->row_nr);
-		f->row_nr = 0;
-		f->state = UF_EVICTED;
-		u->stats.tables_ready--;
-		u->stats.tables_evicted++;
-		return true;
-	}
-	return false;
+static bool evict_one(struct unwinder *u, bool for_traced)
+{
+	struct ufile *f = victim(u, for_traced);
+
+	if (!f)
+		return false;
+	set_file_entry(u, f->id, 0, 0);
+	free_rows(u, f->row_start, f->row_nr);
+	f->row_nr = 0;
+	f->state = UF_EVICTED;
+	u->stats.tables_ready--;
+	u->stats.tables_evicted++;
+	return true;
 }
 
 /*
@@ -584,7 +614,7 @@ static void install(struct unwinder *u, struct ufile *f)
 	release_quarantine(u);
 	merge_free(u);
 	while (!alloc_rows(u, n, &start)) {
-		if (!evict_one(u)) {
+		if (!evict_one(u, f->users_traced > 0)) {
 			f->state = UF_NO_ROOM;
 			u->stats.tables_no_room++;
 			set_file_entry(u, f->id, LEAKD_UNWIND_NO_TABLE, 0);
