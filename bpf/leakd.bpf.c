@@ -17,8 +17,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 max_depth = LEAKD_DEFAULT_FRAMES;
 /* Off: frame pointers only, for programs built with them (cheaper per frame). */
 const volatile bool use_tables = true;
-/* Wake the consumer only once this much is waiting: a wakeup per event costs µs. */
-const volatile __u64 wakeup_bytes = 1 << 20;
+/*
+ * Wake the consumer only once this much is waiting: a wakeup per event costs µs.
+ * A quarter of the ring in use; userspace changes it with the ring.
+ */
+__u64 wakeup_bytes = 1 << 20;
 /* The watch tier covers every process but leakd itself; else only traced ones. */
 const volatile bool watch_all = false;
 const volatile __u32 self_pid = 0;
@@ -32,10 +35,41 @@ const volatile bool follow_forks = false;
  */
 volatile bool hold = false;
 
-struct {
+/*
+ * The ring buffer the programs write to, in the one slot of rings: the daemon
+ * starts with a small one and swaps in a larger one when it first traces a
+ * process (the update waits until no program still writes to the old ring, which
+ * the consumer then drains first).  Both are mapped into leakd, their data pages
+ * twice: a ring sized for tracing would be most of a watching daemon's memory.
+ */
+struct ring_map {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct ring_map);
+} rings SEC(".maps") = {
+	.values = { [0] = &events },
+};
+
+static __always_inline void *ring(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&rings, &zero);
+}
+
+/* A record of size bytes in the ring, or NULL when it is full. */
+static __always_inline void *ring_reserve(__u64 size)
+{
+	void *r = ring();
+
+	return r ? bpf_ringbuf_reserve(r, size, 0) : NULL;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -139,7 +173,9 @@ static __always_inline void count(__u32 which)
 
 static __always_inline __u64 wake_flag(void)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+	void *r = ring();
+
+	return r && bpf_ringbuf_query(r, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
 		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
@@ -232,7 +268,7 @@ static __always_inline bool send_stack(struct inflight *t, __u64 id, __u32 n, __
 	struct leakd_stack_event *s;
 	struct place_ctx c = {};
 
-	s = bpf_ringbuf_reserve(&events, sizeof(*s), 0);
+	s = ring_reserve(sizeof(*s));
 	if (!s) {
 		/* Forget it so that the next use of this stack sends it again. */
 		bpf_map_delete_elem(&stacks_sent, &id);
@@ -324,7 +360,7 @@ static __always_inline int emit_free(__u32 type, __u64 addr)
 {
 	struct leakd_free_event *e;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_FREE);
 		return 0;
@@ -423,7 +459,7 @@ int alloc_exit(struct pt_regs *ctx)
 	if (!addr && !old)
 		return 0;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_ALLOC);
 		return 0;
@@ -452,7 +488,7 @@ static __always_inline void emit_proc(__u32 type, __u32 pid, __u32 aux)
 {
 	struct leakd_event_hdr *e;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_PROC);
 		return;

@@ -196,7 +196,7 @@ static __always_inline int sample_exit(struct pt_regs *ctx)
 		count(LEAKD_DROP_SAMPLED_SET);
 		return 0;
 	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		bpf_map_delete_elem(&sampled, &k);
 		count(LEAKD_DROP_RINGBUF_ALLOC);

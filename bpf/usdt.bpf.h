@@ -127,7 +127,7 @@ int BPF_USDT(otel_alloc, __u64 ptr, __u64 size, __u64 weight)
 	}
 	stack_id = capture_usdt_stack(t, PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx),
 				      bpf_usdt_cookie(ctx));
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_ALLOC);
 		return 0;

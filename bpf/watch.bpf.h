@@ -96,7 +96,7 @@ static __always_inline void on_mmap_exit(long ret, __u64 pc, __u64 sp, __u64 bp)
 	} else {
 		stack_id = capture_stack(t, pc, sp, bp, false);
 	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_MAP);
 		return;
@@ -112,7 +112,7 @@ static __always_inline void emit_range_aux(__u32 type, __u64 addr, __u64 len, __
 {
 	struct leakd_range_event *e;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_MAP);
 		return;
@@ -164,7 +164,7 @@ static __always_inline void on_mremap_exit(long ret)
 	if (!t || t->sys_nr != NR_MREMAP)
 		return;
 	t->sys_nr = 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_MAP);
 		return;
@@ -221,7 +221,7 @@ static __always_inline void on_brk_exit(long ret, __u64 pc, __u64 sp, __u64 bp)
 		return;
 	if ((__u64)ret > old)
 		stack_id = syscall_stack(t, pc, sp, bp, &flags);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_MAP);
 		return;
@@ -294,7 +294,7 @@ static __always_inline void on_mprotect_exit(long ret, __u64 pc, __u64 sp, __u64
 		stack_id = syscall_stack(t, pc, sp, bp, &flags);
 	else
 		flags |= LEAKD_MAP_RESERVED;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_MAP);
 		return;

@@ -60,7 +60,7 @@ _leakd()
 		return
 		;;
 	-i | --interval | -n | --top | --min-age | -d | --duration | --max-depth | --sample | \
-		--ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
+		--ringbuf-size | --watch-ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
 		--drilldown-for | --drilldown-max | --drilldown-exclude | --untrace-sticky | \
 		--max-procs | --max-traced | --max-sampler | --max-exited | \
@@ -73,9 +73,9 @@ _leakd()
 	$split && return
 
 	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json --format
-		--short-names --output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
-		--unwind-rows --cache-dir --no-cache --sample --frame-pointers --exact --follow-forks
-		--no-hold --config --socket
+		--short-names --output --max-depth --ringbuf-size --watch-ringbuf-size --max-allocs
+		--max-stacks --max-mappings --unwind-rows --cache-dir --no-cache --sample
+		--frame-pointers --exact --follow-forks --no-hold --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --drilldown-exclude --untrace-sticky
 		--no-drilldown --trace-all --event-budget

@@ -70,6 +70,8 @@ static const struct opt opts[] = {
 	  "frames per stack (default 64, at most 128)" },
 	{ "ringbuf-size", 0, K_SPECIAL, OFF(ringbuf_bytes), 4096, 1ULL << 30, BOTH, "SIZE",
 	  "kernel-to-leakd buffer, power of 2 (default 4M)" },
+	{ "watch-ringbuf-size", 0, K_SPECIAL, OFF(watch_ringbuf_bytes), 4096, 1ULL << 30, BOTH,
+	  "SIZE", "daemon: ... until it first traces (default 1M)" },
 	{ "max-allocs", 0, K_U64, OFF(max_allocs), 1, 1ULL << 32, BOTH, "N",
 	  "live allocations kept (default 16777216)" },
 	{ "max-stacks", 0, K_U64, OFF(max_stacks), 1, 1ULL << 24, BOTH, "N",
@@ -207,6 +209,8 @@ void options__defaults(struct leakd_options *o)
 	o->max_depth = LEAKD_DEFAULT_FRAMES;
 	/* Both mapped into leakd whole (the ring twice): they are most of its resident size. */
 	o->ringbuf_bytes = 4 << 20;
+	/* Enough for the watch tier's events between two drains on a busy host. */
+	o->watch_ringbuf_bytes = 1 << 20;
 	o->max_allocs = 16 << 20;
 	o->max_stacks = 256 << 10;
 	o->max_mappings = 1 << 20;
@@ -306,11 +310,11 @@ static int apply(const struct opt *d, const char *val, struct leakd_options *o, 
 			return fail(err, errlen, "invalid pid '%s'", val);
 		o->pid = v;
 		o->mode = MODE_PID;
-	} else if (!strcmp(d->name, "ringbuf-size")) {
+	} else if (!strcmp(d->name, "ringbuf-size") || !strcmp(d->name, "watch-ringbuf-size")) {
 		if (parse_size(val, &v) || v < d->min || v > d->max || (v & (v - 1)))
 			return fail(err, errlen,
-				    "invalid --ringbuf-size '%s' (a power of two, 4K to 1G)", val);
-		o->ringbuf_bytes = v;
+				    "invalid --%s '%s' (a power of two, 4K to 1G)", d->name, val);
+		*(uint64_t *)field = v;
 	} else if (!strcmp(d->name, "json")) {
 		o->format = OUTPUT_JSON;
 		json_given = true;

@@ -60,6 +60,7 @@ struct leakd_options {
 	/* Tracing. */
 	uint64_t max_depth;
 	uint64_t ringbuf_bytes;
+	uint64_t watch_ringbuf_bytes;	/* daemon: the ring until the first trace */
 	uint64_t max_allocs;
 	uint64_t max_stacks;
 	uint64_t max_mappings;

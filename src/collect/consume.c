@@ -70,6 +70,11 @@ void events__free(struct events *e)
 	free(e);
 }
 
+int events__add_ring(struct events *e, int ringbuf_fd)
+{
+	return ring_buffer__add(e->rb, ringbuf_fd, on_record, e) ? -errno : 0;
+}
+
 int events__epoll_fd(const struct events *e)
 {
 	return ring_buffer__epoll_fd(e->rb);

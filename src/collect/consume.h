@@ -25,8 +25,13 @@ typedef void (*events_proc_cb)(void *ctx, uint32_t type, pid_t pid, uint32_t aux
 struct events *events__new(int ringbuf_fd, struct tables *t, struct symbolizer *s,
 			   events_proc_cb cb, void *ctx);
 void events__free(struct events *e);
+/*
+ * Reads another ring from here on, after those it has: records of the rings it
+ * had come first (the producer moved to this one after writing them).
+ */
+int events__add_ring(struct events *e, int ringbuf_fd);
 int events__epoll_fd(const struct events *e);
-/* Applies every record waiting; returns how many, or -errno. */
+/* Applies every record waiting, ring by ring in the order added; returns how many, or -errno. */
 int events__consume(struct events *e);
 void events__stats(const struct events *e, struct decoder_stats *ret);
 

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -104,6 +105,8 @@ struct tracer {
 	pthread_mutex_t reaper_lock;
 	pthread_cond_t reaper_wake;
 	struct attachment *reap;	/* waiting to be closed */
+	int ring_fd;		/* a ring swapped in for the skeleton's; -1: none */
+	uint64_t ring_bytes;	/* of the ring in use */
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -501,7 +504,9 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 		goto fail;
 	}
 	t->skel->rodata->max_depth = opts->max_depth;
-	t->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 4;
+	t->skel->data->wakeup_bytes = opts->ringbuf_bytes / 4;
+	t->ring_fd = -1;
+	t->ring_bytes = opts->ringbuf_bytes;
 	t->skel->rodata->use_tables = !opts->frame_pointers;
 	t->skel->rodata->watch_all = opts->watch_all;
 	t->skel->rodata->self_pid = getpid();
@@ -595,12 +600,48 @@ void tracer__free(struct tracer *t)
 		bpf_link__destroy(t->tp_links[i]);
 	free(t->tp_links);
 	leakd_bpf__destroy(t->skel);
+	if (t->ring_fd >= 0)
+		close(t->ring_fd);
 	free(t);
 }
 
 int tracer__events_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.events);
+}
+
+int tracer__grow_ring(struct tracer *t, uint64_t bytes, int (*add)(void *ctx, int fd), void *ctx)
+{
+	__u32 zero = 0;
+	int fd, err;
+
+	if (bytes <= t->ring_bytes)
+		return -EALREADY;
+	if (t->ring_fd >= 0)
+		return -EBUSY;	/* once: the consumer keeps every ring it was given */
+	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "events", 0, 0, bytes, NULL);
+	if (fd < 0)
+		return -errno;
+	err = add(ctx, fd);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	/*
+	 * The kernel returns once no program still runs with the old ring.  Should it
+	 * fail, the consumer reads one more ring that nobody writes.
+	 */
+	t->ring_fd = fd;
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.rings), &zero, &fd, BPF_ANY))
+		return -errno;
+	t->ring_bytes = bytes;
+	t->skel->data->wakeup_bytes = bytes / 4;
+	return 0;
+}
+
+uint64_t tracer__ring_bytes(const struct tracer *t)
+{
+	return t->ring_bytes;
 }
 
 void tracer__unwind_maps(const struct tracer *t, struct unwinder_maps *ret)
@@ -625,6 +666,54 @@ const char *tracer__sample_mechanism(const struct tracer *t)
 const char *tracer__syscall_mechanism(const struct tracer *t)
 {
 	return t->tracefs ? "syscall tracepoints" : "raw syscall exit";
+}
+
+/* The memory the kernel charges for a map (fdinfo's memlock); 0 when unknown. */
+static uint64_t map_memlock(int fd)
+{
+	unsigned long long v = 0;
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static uint64_t map_max_entries(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return bpf_map_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+void tracer__map_memory(const struct tracer *t, uint64_t *ret_held, uint64_t *ret_mapped)
+{
+	uint64_t page = sysconf(_SC_PAGESIZE);
+	struct bpf_map *m;
+
+	*ret_held = *ret_mapped = 0;
+	if (t->ring_fd >= 0) {
+		*ret_held += map_memlock(t->ring_fd);
+		*ret_mapped += 2 * page + 2 * map_max_entries(t->ring_fd);
+	}
+	bpf_object__for_each_map(m, t->skel->obj) {
+		if (bpf_map__fd(m) < 0)
+			continue;
+		*ret_held += map_memlock(bpf_map__fd(m));
+		/* What leakd maps for good: the ring (its data twice) and the skeleton's data. */
+		if (bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF)
+			*ret_mapped += 2 * page + 2 * (uint64_t)bpf_map__max_entries(m);
+		else if (bpf_map__is_internal(m) && (bpf_map__map_flags(m) & BPF_F_MMAPABLE))
+			*ret_mapped += (bpf_map__value_size(m) + page - 1) / page * page;
+	}
 }
 
 static int add_link(struct attachment *a, struct bpf_link *l)

@@ -18,7 +18,7 @@ struct tracer;
 
 struct tracer_opts {
 	uint32_t max_depth;		/* frames per stack */
-	uint64_t ringbuf_bytes;		/* power of two, >= page size */
+	uint64_t ringbuf_bytes;		/* the ring to start with: power of two, >= page size */
 	uint32_t stack_cache;		/* stacks the kernel remembers as sent */
 	uint32_t max_procs;		/* processes traced at once */
 	uint32_t unwind_rows;		/* the unwind tables' row budget */
@@ -63,6 +63,15 @@ struct tracer *tracer__new(const struct tracer_opts *opts);
 void tracer__free(struct tracer *t);
 
 int tracer__events_fd(const struct tracer *t);
+/*
+ * Puts a ring buffer of bytes (a power of two) in the place of the one the
+ * programs write to, once: add(ctx, fd) gives it to the consumer first, to read
+ * after the old one, which no program writes to any more when this returns.  0,
+ * -EALREADY when the ring is that large already, -EBUSY after the first time,
+ * add's error, or another -errno.
+ */
+int tracer__grow_ring(struct tracer *t, uint64_t bytes, int (*add)(void *ctx, int fd), void *ctx);
+uint64_t tracer__ring_bytes(const struct tracer *t);
 /* The maps through which userspace hands unwind tables to the stack walker. */
 void tracer__unwind_maps(const struct tracer *t, struct unwinder_maps *ret);
 /* "uprobe_multi" or "uprobe": how allocator probes attach on this kernel. */
@@ -193,5 +202,11 @@ const char *tracer__counter_name(unsigned int c);
 int tracer__counters(const struct tracer *t, uint64_t *ret);
 /* BPF runs the kernel skipped because another BPF program ran (recursion). */
 uint64_t tracer__missed_runs(const struct tracer *t);
+/*
+ * The memory the kernel holds for leakd's BPF maps, and the part of it mapped
+ * into leakd for good (the ring buffer, its data pages twice, and the skeleton's
+ * data), which its resident size counts too.
+ */
+void tracer__map_memory(const struct tracer *t, uint64_t *ret_held, uint64_t *ret_mapped);
 
 #endif

@@ -393,6 +393,9 @@ static void status(struct json *j, const struct status_snap *s)
 	json_double(j, "cpu_s", s->daemon.cpu_s);
 	json_u64(j, "rss_bytes", s->daemon.rss_bytes);
 	json_u64(j, "tables_bytes", s->daemon.tables_bytes);
+	json_u64(j, "bpf_map_bytes", s->daemon.bpf_map_bytes);
+	json_u64(j, "bpf_mapped_bytes", s->daemon.bpf_mapped_bytes);
+	json_u64(j, "ringbuf_bytes", s->daemon.ringbuf_bytes);
 	json_object_end(j);
 	json_object_begin(j, "restart");
 	json_str(j, "previous", s->restart.previous ? s->restart.previous : "none");

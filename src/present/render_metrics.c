@@ -138,6 +138,8 @@ static void daemon_metrics(FILE *f, const struct status_snap *s)
 	    s->daemon.rss_bytes);
 	u64(f, "leakd_tables_memory_bytes", "gauge", "Memory of the daemon's tables.",
 	    s->daemon.tables_bytes);
+	u64(f, "leakd_bpf_map_memory_bytes", "gauge",
+	    "Memory the kernel holds for the daemon's BPF maps.", s->daemon.bpf_map_bytes);
 	u64(f, "leakd_processes_watched", "gauge", "Processes watched.", s->watched);
 	head(f, "leakd_processes_traced", "gauge", "Processes whose allocator is traced, by how.");
 	for (k = TRACE_KIND_MANUAL; k < TRACE_KIND__COUNT; k++) {

@@ -407,6 +407,10 @@ static void status(FILE *f, const struct status_snap *s)
 		s->restart.allocs, s->restart.procs_gone, s->restart.procs_lost,
 		s->restart.events, s->restart.lost, s->restart.rules, s->restart.exits,
 		s->restart.released);
+	fprintf(f, "bpf maps: %s held by the kernel, %s of it mapped into the daemon (in its rss)",
+		fmt_bytes(s->daemon.bpf_map_bytes, a, sizeof(a)),
+		fmt_bytes(s->daemon.bpf_mapped_bytes, b, sizeof(b)));
+	fprintf(f, "; ring buffer %s\n", fmt_bytes(s->daemon.ringbuf_bytes, a, sizeof(a)));
 }
 
 static void ps(FILE *f, const struct ps_snap *s)

@@ -96,9 +96,11 @@ static void stack_free(struct stack_snap *s)
 {
 	uint32_t i;
 
-	for (i = 0; i < s->nr_frames; i++)
-		frame_free(&s->frames[i]);
+	if (s->frames)
+		for (i = 0; i < s->nr_frames; i++)
+			frame_free(&s->frames[i]);
 	free(s->frames);
+	free(s->raw);
 }
 
 static void set_name(struct frame_name *n, const struct frame_desc *d, bool *failed)
@@ -136,12 +138,39 @@ static int frame_fill(struct frame_snap *f, struct symbolizer *s, const struct s
 	return failed ? -ENOMEM : 0;
 }
 
+/* n->frames from its nr_frames frames, and who owns the memory of a mapping row. */
+static int name_stack(struct stack_snap *n, struct symbolizer *s, const struct stack_frame *frames)
+{
+	struct frame_snap *v;
+	uint32_t i;
+
+	if (!n->nr_frames)
+		return 0;
+	v = calloc(n->nr_frames, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < n->nr_frames; i++) {
+		if (frame_fill(&v[i], s, &frames[i])) {
+			for (uint32_t k = 0; k <= i; k++)
+				frame_free(&v[k]);
+			free(v);
+			return -ENOMEM;
+		}
+	}
+	n->frames = v;
+	/* Mappings and heap growth belong to someone: the allocator, a runtime, threads. */
+	if (n->level != LEVEL_HEAP) {
+		n->owner = runtime__owner(s, frames, n->nr_frames);
+		n->has_owner = true;
+	}
+	return 0;
+}
+
 int stack_list__add(struct stack_list *list, struct symbolizer *s, const struct report_row *r,
 		    bool with_proc)
 {
 	const struct proc_stack *st = r->stack;
 	struct stack_snap *v, *n;
-	uint32_t i;
 
 	v = realloc(list->v, (list->n + 1) * sizeof(*v));
 	if (!v)
@@ -169,24 +198,38 @@ int stack_list__add(struct stack_list *list, struct symbolizer *s, const struct 
 		n->stats.total_count += st->est->total.count > 0.5 ?
 					(uint64_t)llround(st->est->total.count) : 0;
 	}
-	if (st->nr_frames) {
-		n->frames = calloc(st->nr_frames, sizeof(*n->frames));
-		if (!n->frames)
+	if (st->nr_frames && !s) {
+		n->raw = malloc(st->nr_frames * sizeof(*n->raw));
+		if (!n->raw)
 			return -ENOMEM;
+		memcpy(n->raw, st->frames, st->nr_frames * sizeof(*n->raw));
 		n->nr_frames = st->nr_frames;
-		for (i = 0; i < st->nr_frames; i++) {
-			if (frame_fill(&n->frames[i], s, &st->frames[i])) {
-				stack_free(n);
-				return -ENOMEM;
-			}
-		}
+		list->n++;
+		return 0;
 	}
-	/* Mappings and heap growth belong to someone: the allocator, a runtime, threads. */
-	if (r->level != LEVEL_HEAP && n->nr_frames) {
-		n->owner = runtime__owner(s, st->frames, st->nr_frames);
-		n->has_owner = true;
+	n->nr_frames = st->nr_frames;
+	if (name_stack(n, s, st->frames)) {
+		stack_free(n);
+		return -ENOMEM;
 	}
 	list->n++;
+	return 0;
+}
+
+int stack_list__name(struct stack_list *list, struct symbolizer *s)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++) {
+		struct stack_snap *n = &list->v[i];
+
+		if (!n->raw)
+			continue;
+		if (name_stack(n, s, n->raw))
+			return -ENOMEM;
+		free(n->raw);
+		n->raw = NULL;
+	}
 	return 0;
 }
 

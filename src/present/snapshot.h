@@ -73,6 +73,8 @@ struct stack_snap {
 	struct stack_ages ages;
 	struct frame_snap *frames;
 	uint32_t nr_frames;
+	struct stack_frame *raw;	/* frames still to name (stack_list__name); NULL once
+					 * named */
 };
 
 struct stack_list {
@@ -247,6 +249,9 @@ struct status_snap {
 	struct {
 		double cpu_s;
 		uint64_t rss_bytes, tables_bytes;
+		uint64_t bpf_map_bytes;		/* held by the kernel for its BPF maps */
+		uint64_t bpf_mapped_bytes;	/* ... of them mapped into it: in rss too */
+		uint64_t ringbuf_bytes;		/* the ring buffer the programs write to */
 	} daemon;
 	/* What this daemon took from the one before it on the socket (leakd(8), RESTART). */
 	struct restart_snap {
@@ -420,10 +425,14 @@ struct snapshot {
 
 /*
  * One ranked row, symbolized now into data that outlives the tables: appended to
- * list.  -ENOMEM on failure (list unchanged).
+ * list.  -ENOMEM on failure (list unchanged).  Without a symbolizer (s NULL) its
+ * frames are kept as they are, to be named by stack_list__name when the list is
+ * shown: naming reads symbols and DWARF, which a list nobody asks for never needs.
  */
 int stack_list__add(struct stack_list *list, struct symbolizer *s, const struct report_row *r,
 		    bool with_proc);
+/* Names the frames of the list's stacks that were kept unnamed; -ENOMEM on failure. */
+int stack_list__name(struct stack_list *list, struct symbolizer *s);
 void stack_list__free(struct stack_list *list);
 
 void report_snap__free(struct report_snap *r);

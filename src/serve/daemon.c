@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -43,6 +44,8 @@
 #include "version.h"
 
 #define TICK_MS 1000
+/* Symbols and DWARF no answer named a frame in for this long are closed. */
+#define SYMBOLS_IDLE_NS (60 * NSEC_PER_SEC)
 #define REDISCOVER_NS (2 * NSEC_PER_SEC)	/* allocators of traced processes */
 #define MAX_MODULES 16384			/* files the symbolizer keeps: every process's */
 #define MAX_UNWIND_PROCS 1024			/* processes with unwind tables at once */
@@ -412,10 +415,13 @@ static uint64_t traced_live(const struct proc_mem *p)
 	return p->live_bytes + (p->live_est.bytes > 0.5 ? (uint64_t)llround(p->live_est.bytes) : 0);
 }
 
-/* What an exiting process leaves behind, symbolized now while its modules are known. */
+/*
+ * What an exiting process leaves behind.  Its frames are kept as modules and
+ * offsets, which outlive it, and named when the summary is first asked for: most
+ * summaries never are, and naming reads symbols and DWARF.
+ */
 static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 {
-	struct symbolizer *sym = pipeline__symbolizer(d->pl);
 	uint64_t held = traced_live(p) + p->map_bytes;
 	struct kept_exit *k;
 	int64_t grew = 0;
@@ -465,7 +471,7 @@ static void keep_summary(struct daemon *d, struct watch *w, struct proc_mem *p)
 		ranking__add(&r, p, l);
 		n = ranking__finish(&r);
 		for (i = 0; i < n; i++)
-			if (stack_list__add(&k->s.stacks, sym, &r.rows[i], false))
+			if (stack_list__add(&k->s.stacks, NULL, &r.rows[i], false))
 				break;
 		ranking__destroy(&r);
 	}
@@ -698,6 +704,9 @@ static void on_tick(struct daemon *d)
 		d->next_sample = now + d->o.sample_interval_ns;
 	}
 	pipeline__tick(d->pl, now);
+	/* What an answer read (DWARF's line tables: megabytes per object) goes back. */
+	if (symbolizer__trim(pipeline__symbolizer(d->pl), now, SYMBOLS_IDLE_NS) > 0)
+		malloc_trim(0);
 	if (now >= d->next_rediscover) {
 		rediscover(d);
 		d->next_rediscover = now + REDISCOVER_NS;
@@ -729,7 +738,8 @@ static void reload(struct daemon *d)
 		sd_notify_msg("READY=1");
 		return;
 	}
-	if (n.ringbuf_bytes != d->o.ringbuf_bytes || n.unwind_rows != d->o.unwind_rows ||
+	if (n.ringbuf_bytes != d->o.ringbuf_bytes ||
+	    n.watch_ringbuf_bytes != d->o.watch_ringbuf_bytes || n.unwind_rows != d->o.unwind_rows ||
 	    n.max_traced != d->o.max_traced || n.max_sampler != d->o.max_sampler ||
 	    n.max_depth != d->o.max_depth ||
 	    n.max_exited != d->o.max_exited || n.max_clients != d->o.max_clients ||
@@ -737,7 +747,8 @@ static void reload(struct daemon *d)
 	    strcmp(n.socket, d->o.socket) || strcmp(n.socket_group, d->o.socket_group) ||
 	    !n.cache_dir != !d->o.cache_dir ||
 	    (n.cache_dir && strcmp(n.cache_dir, d->o.cache_dir)))
-		log_warn("reload: changes to ringbuf-size, unwind-rows, max-traced, max-sampler, "
+		log_warn("reload: changes to ringbuf-size, watch-ringbuf-size, unwind-rows, "
+			 "max-traced, max-sampler, "
 			 "max-depth, max-exited, max-clients, frame-pointers, trace-all, socket, "
 			 "socket-group and cache-dir take effect at the next start");
 	d->o.sample_interval_ns = n.sample_interval_ns;
@@ -1275,6 +1286,7 @@ static int setup(struct daemon *d, server_handler handler)
 	struct histories_limits hl;
 	struct pipeline_opts po = {
 		.max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
+		.ringbuf_watch_bytes = o->watch_ringbuf_bytes,
 		/* The tracer's room: both budgets. */
 		.max_traced = o->max_traced + o->max_sampler, .unwind_rows = o->unwind_rows,
 		.unwind_procs = o->max_procs < MAX_UNWIND_PROCS ? o->max_procs : MAX_UNWIND_PROCS,
@@ -1623,6 +1635,8 @@ void daemon__status(struct daemon *d, const struct peer *who, struct status_snap
 	s->daemon.rss_bytes = self_rss();
 	s->daemon.tables_bytes = tables__memory(t) + symbolizer__memory(sym);
 	s->restart = d->restart;
+	tracer__map_memory(tr, &s->daemon.bpf_map_bytes, &s->daemon.bpf_mapped_bytes);
+	s->daemon.ringbuf_bytes = tracer__ring_bytes(tr);
 }
 
 /* Known growth first, fastest first; then the largest. */
@@ -2075,11 +2089,16 @@ int daemon__exited(struct daemon *d, const struct peer *who, uint32_t limit,
 	if (!v)
 		return -ENOMEM;
 	for (i = 0; i < d->o.max_exited; i++) {
-		const struct kept_exit *k = &d->exited[i];
+		struct kept_exit *k = &d->exited[i];
 
 		/* As the check said when it exited. */
-		if (k->used && procfs_cred_allows(&k->cred, who->uid, who->gid))
-			v[n++] = k;
+		if (!k->used || !procfs_cred_allows(&k->cred, who->uid, who->gid))
+			continue;
+		if (stack_list__name(&k->s.stacks, pipeline__symbolizer(d->pl))) {
+			free(v);
+			return -ENOMEM;
+		}
+		v[n++] = k;
 	}
 	/* Newest first. */
 	qsort(v, n, sizeof(*v), cmp_exits);

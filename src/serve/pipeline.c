@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,7 @@ struct pipeline {
 	struct events *events;
 	struct hashtab procs;	/* struct pl_proc */
 	uint64_t next_rediscover;
+	bool grow_ring;		/* a process is traced: the tracing ring, at the next chance */
 	struct pipeline_stats stats;
 };
 
@@ -161,7 +163,9 @@ int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
 		  struct pipeline **ret)
 {
 	struct tracer_opts to = {
-		.max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
+		.max_depth = o->max_depth,
+		.ringbuf_bytes = o->ringbuf_watch_bytes && o->ringbuf_watch_bytes < o->ringbuf_bytes ?
+				 o->ringbuf_watch_bytes : o->ringbuf_bytes,
 		.stack_cache = o->stack_cache ? o->stack_cache : PIPELINE_STACK_CACHE,
 		.max_procs = o->max_traced, .unwind_rows = o->unwind_rows,
 		.frame_pointers = o->frame_pointers, .watch_all = o->watch_all,
@@ -274,9 +278,43 @@ int pipeline__unwind_fd(const struct pipeline *pl)
 	return pl->unw ? unwinder__fd(pl->unw) : -1;
 }
 
+static int add_ring(void *ctx, int fd)
+{
+	struct pipeline *pl = ctx;
+
+	return events__add_ring(pl->events, fd);
+}
+
+/*
+ * The ring for tracing in place of the smaller one a watching daemon starts
+ * with: outside the consumer's loop over its rings, which adding one would move.
+ */
+static void grow_ring(struct pipeline *pl)
+{
+	int err;
+
+	pl->grow_ring = false;
+	err = tracer__grow_ring(pl->tracer, pl->o.ringbuf_bytes, add_ring, pl);
+	if (err == -EALREADY || err == -EBUSY)
+		return;
+	if (err)
+		log_warn("the ring buffer stays at %" PRIu64 " bytes: %s",
+			 tracer__ring_bytes(pl->tracer), strerror(-err));
+	else
+		log_info("ring buffer now %" PRIu64 " bytes, for tracing", pl->o.ringbuf_bytes);
+}
+
 int pipeline__consume(struct pipeline *pl)
 {
-	return events__consume(pl->events);
+	int n;
+
+	if (pl->grow_ring)
+		grow_ring(pl);
+	n = events__consume(pl->events);
+	/* A trace that an event started (an exec matching a rule) need not wait. */
+	if (pl->grow_ring)
+		grow_ring(pl);
+	return n;
 }
 
 void pipeline__poll_unwind(struct pipeline *pl)
@@ -396,15 +434,18 @@ int pipeline__unwind(struct pipeline *pl, pid_t pid)
 
 	if (!pl->unw || !pp)
 		return 0;
-	err = unwinder__update_proc(pl->unw, pid);
-	if (err == -E2BIG || err == -ENOMEM) {
-		if (pp->unwound)
-			unwinder__forget_proc(pl->unw, pid);
-		pp->unwound = false;
-		pl->stats.unwind_skipped++;
-		return err;
+	err = unwinder__update_proc(pl->unw, pid, pp->traced);
+	if (err && pp->unwound) {
+		/*
+		 * What it had describes mappings it no longer has (an exec whose maps could
+		 * not be read: often a short-lived program already gone).  Kept, it would
+		 * stay in the kernel, and keep its tables from eviction, after the exit.
+		 */
+		unwinder__forget_proc(pl->unw, pid);
 	}
 	pp->unwound = !err;
+	if (err == -E2BIG || err == -ENOMEM)
+		pl->stats.unwind_skipped++;
 	return err;
 }
 
@@ -447,6 +488,7 @@ int pipeline__trace(struct pipeline *pl, pid_t pid, uint64_t sample, bool use_pr
 	if (err < 0)
 		return err;
 	pp->traced = true;
+	pl->grow_ring = tracer__ring_bytes(pl->tracer) < pl->o.ringbuf_bytes;
 	symbolizer__refresh_proc(pl->sym, pid);
 	return err;
 }
@@ -463,6 +505,8 @@ void pipeline__untrace(struct pipeline *pl, pid_t pid)
 	pp->traced = false;
 	pp->via_probes = false;
 	pp->pending = false;
+	if (pp->unwound)
+		pipeline__unwind(pl, pid);	/* its tables no longer come first */
 }
 
 void pipeline__inherit(struct pipeline *pl, pid_t child, pid_t parent)

@@ -29,7 +29,8 @@ struct proc_mem;
 
 struct pipeline_opts {
 	uint32_t max_depth;		/* frames per stack */
-	uint64_t ringbuf_bytes;
+	uint64_t ringbuf_bytes;		/* the ring buffer once a process is traced */
+	uint64_t ringbuf_watch_bytes;	/* ... until then; 0: ringbuf_bytes from the start */
 	uint32_t stack_cache;		/* 0: PIPELINE_STACK_CACHE */
 	uint32_t max_traced;		/* processes with allocator probes at once */
 	uint32_t unwind_rows;

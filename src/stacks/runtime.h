@@ -25,7 +25,7 @@ enum runtime_kind {
 
 /* Frames innermost first, as symbolizer__describe chains them. */
 enum runtime_kind runtime__classify(const struct frame_desc *frames, size_t n);
-/* The same for a stack's frames, each named by s: the real function, not what it inlined. */
+/* The same for a stack's frames, each named by its symbol table (no DWARF read). */
 enum runtime_kind runtime__owner(struct symbolizer *s, const struct stack_frame *frames,
 				 uint32_t n);
 /* "native heap", "V8 heap", ...: for "growth is in the V8 heap". */

@@ -31,6 +31,7 @@ struct module {
 	bool di_tried;
 	bool di_reopenable;	/* its path in leakd's namespace is the same file */
 	uint64_t di_used;	/* for closing the least recently used */
+	uint64_t used_ns;	/* last named (at the clock of the last trim) */
 };
 
 struct module_slot {
@@ -65,6 +66,7 @@ struct symbolizer {
 	char **jit_names;		/* id - 1 */
 	struct hashtab jit_index;	/* struct jit_slot */
 	uint64_t tick;
+	uint64_t now_ns;	/* as the last trim saw the clock */
 	struct symbolizer_stats stats;
 };
 
@@ -274,16 +276,25 @@ static void learn_path(struct symbolizer *s, struct module *m, pid_t pid,
 		return;
 	slash = strrchr(m->path, '/');
 	m->name = slash ? slash + 1 : m->path;
+	m->di_reopenable = same_file(m->path, m->dev, m->inode);
+	/*
+	 * A file leakd can open again by its path is read when a frame in it is first
+	 * named: most modules of the processes watched never are, and their symbols
+	 * would be most of leakd's memory.  Another namespace's file, or one deleted
+	 * since, is read now or never.
+	 */
+	if (m->di_reopenable)
+		return;
+	m->retried = true;
 	m->obj = open_module(pid, e);
 	if (m->obj) {
 		elf_obj__build_id(m->obj, m->build_id, sizeof(m->build_id));
 		elf_obj__close_file(m->obj);
+		s->stats.modules_symbols++;
 	} else {
 		s->stats.modules_unreadable++;
 	}
-	m->di_reopenable = same_file(m->path, m->dev, m->inode);
-	if (!m->di_reopenable)
-		open_debuginfo(s, m, pid, e);	/* now or never: another namespace's file */
+	open_debuginfo(s, m, pid, e);
 }
 
 static uint32_t add_module(struct symbolizer *s, struct module *m, uint64_t key)
@@ -495,61 +506,85 @@ struct stack_frame *symbolizer__normalize(struct symbolizer *s, pid_t pid,
 }
 
 /*
- * The process could not be read when the module was registered (it was gone):
- * the same file at the same path in leakd's own file system will do, if it is the
- * same inode.
+ * A module's symbols, read when a frame in it is first named: through its path in
+ * leakd's own file system, if that is the same file (device and inode) the
+ * process mapped.
  */
-static void retry_open(struct symbolizer *s, struct module *m)
+static void open_by_path(struct symbolizer *s, struct module *m)
 {
-	struct stat st;
-
 	m->retried = true;
-	if (stat(m->path, &st) || st.st_dev != m->dev || st.st_ino != m->inode)
+	if (same_file(m->path, m->dev, m->inode))
+		m->obj = elf_obj__open(m->path, m->path);
+	if (!m->obj) {
+		s->stats.modules_unreadable++;
 		return;
-	m->obj = elf_obj__open(m->path, m->path);
-	if (!m->obj)
-		return;
+	}
 	elf_obj__close_file(m->obj);
 	elf_obj__build_id(m->obj, m->build_id, sizeof(m->build_id));
-	s->stats.modules_unreadable--;
+	s->stats.modules_symbols++;
+}
+
+/*
+ * The module of f and its symbol from the symbol table, into *ret; the module, or
+ * NULL for JIT code and frames in no module.
+ */
+static struct module *describe_symbol(struct symbolizer *s, const struct stack_frame *f,
+				      struct frame_desc *ret)
+{
+	struct module *m;
+	struct elf_sym sym;
+	uint64_t vaddr, off;
+
+	memset(ret, 0, sizeof(*ret));
+	if (f->jit && f->jit <= s->stats.jit_names) {
+		ret->function = s->jit_names[f->jit - 1];
+		ret->function_offset = f->offset;
+		ret->jit = true;
+		ret->module = "[jit]";
+		return NULL;
+	}
+	if (!f->module || f->module > s->nr_mods)
+		return NULL;
+	m = s->mods[f->module - 1];
+	m->used_ns = s->now_ns;
+	if (!m->obj && m->inode && m->path && !m->retried)
+		open_by_path(s, m);
+	ret->module = m->name;
+	ret->module_path = m->path;
+	ret->build_id = m->build_id;
+	/* Return addresses point after the call: the call is the byte before. */
+	off = f->flags & LEAKD_FRAME_EXACT ? f->offset : f->offset - 1;
+	if (m->obj && !elf_obj__offset_to_vaddr(m->obj, off, &vaddr) &&
+	    !elf_obj__symbolize(m->obj, vaddr, &sym)) {
+		ret->function = name_cache__display(&s->names, sym.name);
+		ret->function_offset = vaddr + !(f->flags & LEAKD_FRAME_EXACT) - sym.addr;
+	}
+	return m;
+}
+
+void symbolizer__symbol(struct symbolizer *s, const struct stack_frame *f, struct frame_desc *ret)
+{
+	describe_symbol(s, f, ret);
 }
 
 int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, struct frame_desc *ret,
 			 int max)
 {
 	struct src_frame chain[SYMBOLIZE_MAX_CHAIN];
+	struct frame_desc sym;
 	struct module *m;
-	struct elf_sym sym;
-	uint64_t vaddr, off;
 	bool have_sym;
+	uint64_t off;
 	int n = 0, i;
 
-	memset(ret, 0, sizeof(*ret));
 	if (max < 1)
 		return 0;
-	if (f->jit && f->jit <= s->stats.jit_names) {
-		ret->function = s->jit_names[f->jit - 1];
-		ret->function_offset = f->offset;
-		ret->jit = true;
-		ret->module = "[jit]";
+	m = describe_symbol(s, f, ret);
+	if (!m)
 		return 1;
-	}
-	if (!f->module || f->module > s->nr_mods)
-		return 1;
-	m = s->mods[f->module - 1];
-	if (!m->obj && m->inode && m->path && !m->retried)
-		retry_open(s, m);
-	ret->module = m->name;
-	ret->module_path = m->path;
-	ret->build_id = m->build_id;
-	/* Return addresses point after the call: the call is the byte before. */
+	sym = *ret;
+	have_sym = sym.function != NULL;
 	off = f->flags & LEAKD_FRAME_EXACT ? f->offset : f->offset - 1;
-	have_sym = m->obj && !elf_obj__offset_to_vaddr(m->obj, off, &vaddr) &&
-		   !elf_obj__symbolize(m->obj, vaddr, &sym);
-	if (have_sym) {
-		ret->function = name_cache__display(&s->names, sym.name);
-		ret->function_offset = vaddr + !(f->flags & LEAKD_FRAME_EXACT) - sym.addr;
-	}
 	if (m->inode && !m->di && !m->di_tried)
 		open_debuginfo(s, m, 0, NULL);
 	if (m->di) {
@@ -576,8 +611,51 @@ int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, stru
 		}
 	}
 	if (have_sym) {
-		ret[n - 1].function = name_cache__display(&s->names, sym.name);
-		ret[n - 1].function_offset = vaddr + !(f->flags & LEAKD_FRAME_EXACT) - sym.addr;
+		ret[n - 1].function = sym.function;
+		ret[n - 1].function_offset = sym.function_offset;
+	}
+	return n;
+}
+
+int symbolizer__trim(struct symbolizer *s, uint64_t now_ns, uint64_t idle_ns)
+{
+	bool names_stale = false;
+	int n = 0;
+	uint32_t i;
+
+	s->now_ns = now_ns;
+	for (i = 0; i < s->nr_mods; i++) {
+		struct module *m = s->mods[i];
+
+		if (!m->used_ns)
+			m->used_ns = now_ns;	/* named before the clock was known */
+		/* Only what can be read again the same way: the same file by its path. */
+		if (!m->di_reopenable || m->used_ns + idle_ns > now_ns)
+			continue;
+		if (m->di) {
+			debuginfo__free(m->di);
+			m->di = NULL;
+			s->stats.debuginfo_open--;
+			s->stats.debuginfo_closed++;
+			n++;
+		}
+		m->di_tried = false;
+		if (m->obj) {
+			elf_obj__free(m->obj);
+			m->obj = NULL;
+			s->stats.modules_symbols--;
+			names_stale = true;
+			n++;
+		} else if (m->retried && m->path && m->inode) {
+			s->stats.modules_unreadable--;	/* tried again when next named */
+		}
+		m->retried = false;
+	}
+	/* Shown names are kept by the address of the raw ones, which went with the objects. */
+	if (names_stale) {
+		name_cache__destroy(&s->names);
+		if (name_cache__init(&s->names, MAX_NAME_BYTES))
+			return -ENOMEM;
 	}
 	return n;
 }
@@ -660,11 +738,9 @@ uint32_t symbolizer__restore_module(struct symbolizer *s, uint64_t dev, uint64_t
 	}
 	slash = strrchr(m->path, '/');
 	m->name = inode && slash ? slash + 1 : m->path;
-	if (inode) {
-		s->stats.modules_unreadable++;	/* until retry_open finds it */
-		retry_open(s, m);
+	/* Its symbols are read when a frame in it is first named, as for any module. */
+	if (inode)
 		m->di_reopenable = same_file(m->path, m->dev, m->inode);
-	}
 	return add_module(s, m, key);
 }
 

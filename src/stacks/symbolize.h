@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * From addresses to names.  While a process lives, its frames are normalized to
- * (module, file offset) and every module's symbols are read; so reports on a
- * process that has exited, or that lives in another mount namespace, still have
+ * (module, file offset) and the path of every module it maps is learnt; a module's
+ * symbols are read when one of its frames is first named, through that path (or at
+ * once, when leakd cannot open the same file by the path later: another mount
+ * namespace's, or deleted).  So reports on a process that has exited still have
  * names.  Modules are shared by all processes and identified by device and inode.
  */
 #ifndef LEAKD_SYMBOLIZE_H
@@ -19,7 +21,8 @@ struct symbolizer;
 struct symbolizer_stats {
 	uint64_t modules;		/* modules known */
 	uint64_t modules_dropped;	/* not registered: the module table was full */
-	uint64_t modules_unreadable;	/* registered without symbols */
+	uint64_t modules_symbols;	/* with their symbols read */
+	uint64_t modules_unreadable;	/* whose symbols could not be read */
 	uint64_t maps_reads;		/* times a /proc/PID/maps was read */
 	uint64_t debuginfo_open;	/* modules with DWARF open now */
 	uint64_t debuginfo_closed;	/* closed to stay within the bound */
@@ -47,8 +50,8 @@ struct symbolizer *symbolizer__new(uint32_t max_modules);
 void symbolizer__free(struct symbolizer *s);
 
 /*
- * Reads the mappings of pid again and the symbols of every module it maps, so
- * that its frames resolve even if it exits before they arrive.
+ * Reads the mappings of pid again and learns every module it maps, so that its
+ * frames resolve even if it exits before they arrive.
  */
 int symbolizer__refresh_proc(struct symbolizer *s, pid_t pid);
 struct leakd_frame;
@@ -69,6 +72,20 @@ void symbolizer__forget_proc(struct symbolizer *s, pid_t pid);
  */
 int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, struct frame_desc *ret,
 			 int max);
+/*
+ * The module of a frame and its function by the symbol table alone, into *ret:
+ * what classifying a stack needs, without the DWARF describe reads (its line
+ * tables are most of what naming costs in memory).
+ */
+void symbolizer__symbol(struct symbolizer *s, const struct stack_frame *f, struct frame_desc *ret);
+/*
+ * Closes the symbols and DWARF of modules no frame was named in for idle_ns (as
+ * the clock went at the earlier calls), where they can be read again by their
+ * path when next asked for: what one answer read is not kept for good.  now_ns
+ * is the clock the next uses are stamped with.  Returns how many were closed,
+ * or -ENOMEM.
+ */
+int symbolizer__trim(struct symbolizer *s, uint64_t now_ns, uint64_t idle_ns);
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *ret);
 
 /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <pthread.h>
@@ -48,7 +49,8 @@ struct ufile {
 	uint32_t build_us;
 	struct unwind_table table;	/* built rows until installed */
 	uint32_t row_start, row_nr;
-	uint32_t users;		/* traced processes that map it */
+	uint32_t users;		/* processes with an entry that map it */
+	uint32_t users_traced;	/* ... of them traced: its rows are theirs first */
 	char *path;		/* as the first process to map it saw it */
 	struct ufile *next_queued;
 };
@@ -62,6 +64,7 @@ struct uproc {
 	uint64_t pid;
 	uint32_t *files;	/* ids of the files it maps, for the users counts */
 	uint32_t nr_files;
+	bool traced;		/* counted in users_traced */
 };
 
 struct extent {
@@ -71,8 +74,8 @@ struct extent {
 
 struct unwinder {
 	struct unwinder_maps maps;
-	struct leakd_unwind_row *rows;	/* the kernel's array, mapped */
-	size_t rows_bytes;
+	int rows_fd;			/* the kernel's array of rows */
+	long page_size;
 	char *cache_dir;
 	bool cache_readonly;		/* tables are loaded from it, not saved */
 	struct ufile **files;		/* by id */
@@ -231,13 +234,8 @@ struct unwinder *unwinder__new(const struct unwinder_maps *maps, const char *cac
 	u->free[0] = (struct extent){ 0, maps->max_rows, 0 };
 	u->nr_free = u->cap_free = 1;
 	u->stats.rows_max = maps->max_rows;
-	u->rows_bytes = (size_t)maps->max_rows * sizeof(struct leakd_unwind_row);
-	u->rows = mmap(NULL, u->rows_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, maps->rows_fd, 0);
-	if (u->rows == MAP_FAILED) {
-		err = -errno;
-		u->rows = NULL;
-		goto fail;
-	}
+	u->rows_fd = maps->rows_fd;
+	u->page_size = sysconf(_SC_PAGESIZE);
 	u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (u->efd < 0) {
 		err = -errno;
@@ -281,8 +279,6 @@ void unwinder__free(struct unwinder *u)
 			free(p->files);
 	hashtab__destroy(&u->procs);
 	hashtab__destroy(&u->file_index);
-	if (u->rows)
-		munmap(u->rows, u->rows_bytes);
 	if (u->efd >= 0)
 		close(u->efd);
 	pthread_mutex_destroy(&u->lock);
@@ -334,17 +330,26 @@ static void queue_build(struct unwinder *u, struct ufile *f, pid_t pid, const st
 	pthread_mutex_unlock(&u->lock);
 }
 
-/* The file of a mapping, registered (and queued for building) when new. */
-static struct ufile *file_for(struct unwinder *u, pid_t pid, const struct map_entry *e)
+/*
+ * The file of a mapping, registered (and queued for building) when new; built again
+ * when its rows went to another table, or, for a traced process, when there was no
+ * room for them (a traced process's tables take the rows of watched ones).
+ */
+static struct ufile *file_for(struct unwinder *u, pid_t pid, const struct map_entry *e,
+			      bool traced)
 {
 	uint64_t key = file_key(e->dev, e->inode);
 	struct file_slot *slot = hashtab__get(&u->file_index, key);
 	struct ufile *f;
 
 	if (slot) {
-		if (slot->f->state == UF_EVICTED)
-			queue_build(u, slot->f, pid, e);
-		return slot->f;
+		f = slot->f;
+		if (f->state == UF_EVICTED || (traced && f->state == UF_NO_ROOM)) {
+			if (f->state == UF_NO_ROOM)
+				u->stats.tables_no_room--;
+			queue_build(u, f, pid, e);
+		}
+		return f;
 	}
 	if (u->nr_files >= u->maps.max_files) {
 		u->stats.files_dropped++;
@@ -373,15 +378,20 @@ static void drop_users(struct unwinder *u, struct uproc *p)
 {
 	uint32_t i;
 
-	for (i = 0; i < p->nr_files; i++)
-		if (p->files[i] < u->nr_files && u->files[p->files[i]]->users)
-			u->files[p->files[i]]->users--;
+	for (i = 0; i < p->nr_files; i++) {
+		struct ufile *f = p->files[i] < u->nr_files ? u->files[p->files[i]] : NULL;
+
+		if (f && f->users)
+			f->users--;
+		if (f && p->traced && f->users_traced)
+			f->users_traced--;
+	}
 	free(p->files);
 	p->files = NULL;
 	p->nr_files = 0;
 }
 
-int unwinder__update_proc(struct unwinder *u, pid_t pid)
+int unwinder__update_proc(struct unwinder *u, pid_t pid, bool traced)
 {
 	struct leakd_unwind_proc *kp;
 	struct proc_maps maps;
@@ -402,6 +412,7 @@ int unwinder__update_proc(struct unwinder *u, pid_t pid)
 		goto out;
 	}
 	drop_users(u, p);
+	p->traced = traced;
 	for (i = 0; i < maps.n; i++) {
 		const struct map_entry *e = &maps.v[i];
 		struct ufile *f;
@@ -412,10 +423,11 @@ int unwinder__update_proc(struct unwinder *u, pid_t pid)
 			u->stats.maps_dropped++;
 			continue;
 		}
-		f = file_for(u, pid, e);
+		f = file_for(u, pid, e, traced);
 		if (!f)
 			continue;
 		f->users++;
+		f->users_traced += traced;
 		ids[p->nr_files++] = f->id;
 		kp->maps[kp->nr++] = (struct leakd_unwind_map){
 			.start = e->start,
@@ -528,25 +540,57 @@ static void merge_free(struct unwinder *u)
 	}
 }
 
-/* Takes the rows of a table no traced process maps any more. */
-static bool evict_one(struct unwinder *u)
+/*
+ * Takes the rows of a table no process maps any more; for a table a traced process
+ * needs (for_traced), else of one that only watched processes map: their memory
+ * syscalls' stacks fall back to frame pointers there until it is built again.
+ */
+static struct ufile *victim(struct unwinder *u, bool for_traced)
 {
 	uint32_t i;
 
-	for (i = 0; i < u->nr_files; i++) {
-		struct ufile *f = u->files[i];
+	for (i = 0; i < u->nr_files; i++)
+		if (u->files[i]->state == UF_READY && !u->files[i]->users)
+			return u->files[i];
+	for (i = 0; for_traced && i < u->nr_files; i++)
+		if (u->files[i]->state == UF_READY && !u->files[i]->users_traced)
+			return u->files[i];
+	return NULL;
+}
 
-		if (f->state != UF_READY || f->users)
-			continue;
-		set_file_entry(u, f->id, 0, 0);
-		free_rows(u, f->row_start, f->row_nr);
-		f->row_nr = 0;
-		f->state = UF_EVICTED;
-		u->stats.tables_ready--;
-		u->stats.tables_evicted++;
-		return true;
-	}
-	return false;
+static bool evict_one(struct unwinder *u, bool for_traced)
+{
+	struct ufile *f = victim(u, for_traced);
+
+	if (!f)
+		return false;
+	set_file_entry(u, f->id, 0, 0);
+	free_rows(u, f->row_start, f->row_nr);
+	f->row_nr = 0;
+	f->state = UF_EVICTED;
+	u->stats.tables_ready--;
+	u->stats.tables_evicted++;
+	return true;
+}
+
+/*
+ * Copies rows into the kernel's array through a mapping of the pages they fall on,
+ * unmapped at once: the whole array mapped for good would be resident in leakd as
+ * well as held by the kernel.
+ */
+static int write_rows(struct unwinder *u, uint32_t start, uint32_t n,
+		      const struct leakd_unwind_row *rows)
+{
+	size_t first = (size_t)start * sizeof(*rows), len = (size_t)n * sizeof(*rows);
+	size_t base = first & ~((size_t)u->page_size - 1), span = first + len - base;
+	char *map;
+
+	map = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_SHARED, u->rows_fd, (off_t)base);
+	if (map == MAP_FAILED)
+		return -errno;
+	memcpy(map + (first - base), rows, len);
+	munmap(map, span);
+	return 0;
 }
 
 static void install(struct unwinder *u, struct ufile *f)
@@ -570,7 +614,7 @@ static void install(struct unwinder *u, struct ufile *f)
 	release_quarantine(u);
 	merge_free(u);
 	while (!alloc_rows(u, n, &start)) {
-		if (!evict_one(u)) {
+		if (!evict_one(u, f->users_traced > 0)) {
 			f->state = UF_NO_ROOM;
 			u->stats.tables_no_room++;
 			set_file_entry(u, f->id, LEAKD_UNWIND_NO_TABLE, 0);
@@ -579,7 +623,14 @@ static void install(struct unwinder *u, struct ufile *f)
 		}
 		merge_free(u);
 	}
-	memcpy(&u->rows[start], f->table.rows, (size_t)n * sizeof(*f->table.rows));
+	if (write_rows(u, start, n, f->table.rows)) {
+		free_rows(u, start, n);
+		f->state = UF_FAILED;
+		u->stats.tables_failed++;
+		set_file_entry(u, f->id, LEAKD_UNWIND_NO_TABLE, 0);
+		unwind_table__destroy(&f->table);
+		return;
+	}
 	f->row_start = start;
 	f->row_nr = n;
 	f->state = UF_READY;
@@ -618,6 +669,12 @@ int unwinder__poll(struct unwinder *u, unwinder_cb cb, void *ctx)
 		}
 		n++;
 	}
+	/*
+	 * A table is built in the builder's arena, megabytes for a large object, and
+	 * freed once installed: glibc keeps such pages unless asked to give them back.
+	 */
+	if (n && !u->stats.tables_pending)
+		malloc_trim(0);
 	return n;
 }
 

@@ -46,8 +46,12 @@ struct unwinder_stats {
 struct unwinder *unwinder__new(const struct unwinder_maps *maps, const char *cache_dir);
 void unwinder__free(struct unwinder *u);
 
-/* Reads pid's mappings, queues tables not yet built and tells the kernel. */
-int unwinder__update_proc(struct unwinder *u, pid_t pid);
+/*
+ * Reads pid's mappings, queues tables not yet built and tells the kernel.  The
+ * tables of a traced process come first: they take the rows of tables only
+ * watched processes map when the budget is spent.
+ */
+int unwinder__update_proc(struct unwinder *u, pid_t pid, bool traced);
 void unwinder__forget_proc(struct unwinder *u, pid_t pid);
 
 /* Readable when built tables wait to be installed by unwinder__poll. */

@@ -116,16 +116,24 @@ def case_mapping_grower():
 
 def case_trace_exact():
     """leakctl trace PID: allocator tracing starts when the command returns, and the
-    figures are exact."""
-    d = Daemon()
+    figures are exact, through the daemon's move from its small watching ring
+    buffer to the tracing one."""
+    # Nothing traced before this case's own trace: not even another test's sampler.
+    d = Daemon(config="max-sampler = 0\n")
     lk = Leaker()
     with run(d, lk):
+        check_eq(d.ctl("status")[0]["daemon"]["ringbuf_bytes"], 1 << 20, "the watching ring")
         lk.do("malloc 3 1000")          # before tracing: never counted
         ans, _ = d.ctl("trace", str(lk.pid), "--exact")
         check_eq(ans["traced"], [lk.pid], "traced pids")
         lk.do("malloc 7 333")
         lk.do("malloc 2 4096")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 7 * 333 + 2 * 4096, 9)
+        st = d.ctl("status")[0]
+        check_eq(st["daemon"]["ringbuf_bytes"], 4 << 20, "the ring once tracing")
+        check(st["daemon"]["bpf_mapped_bytes"] > 2 * (4 << 20), f"status: {st['daemon']}")
+        check(st["daemon"]["bpf_map_bytes"] >= st["daemon"]["bpf_mapped_bytes"] // 2,
+              f"status: {st['daemon']}")
         ps, _ = d.ctl("ps")
         check_eq(proc_of(ps, lk.pid)["traced"], "manual", "trace state")
         check_eq(proc_of(ps, lk.pid)["sampling"], "exact", "--exact traces every call")

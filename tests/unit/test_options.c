@@ -60,6 +60,7 @@ START_TEST(defaults)
 	ck_assert_ptr_null(o.output);
 	ck_assert_uint_eq(o.max_depth, 64);
 	ck_assert_uint_eq(o.ringbuf_bytes, 4194304);
+	ck_assert_uint_eq(o.watch_ringbuf_bytes, 1048576);
 	ck_assert_uint_eq(o.max_allocs, 16777216);
 	ck_assert_uint_eq(o.max_stacks, 262144);
 	ck_assert_uint_eq(o.unwind_rows, 524288);
@@ -194,6 +195,8 @@ START_TEST(bad_numbers)
 	ck_refused(ARGV("--ringbuf-size", "2K"), "2K");
 	ck_refused(ARGV("--ringbuf-size", "6K"), "6K");
 	ck_refused(ARGV("--ringbuf-size", "2G"), "2G");
+	ck_refused(ARGV("--watch-ringbuf-size", "3000"), "--watch-ringbuf-size '3000'");
+	ck_refused(ARGV("--watch-ringbuf-size", "2K"), "2K");
 	ck_refused(ARGV("--max-allocs", "0"), "max-allocs");
 	ck_refused(ARGV("--max-allocs", "4294967297"), "4294967297");
 	ck_refused(ARGV("--max-stacks", "0"), "max-stacks");
@@ -246,7 +249,8 @@ START_TEST(every_long_option)
 {
 	char **argv = ARGV("--pid", "7", "--interval", "1.5s", "--top", "0", "--min-age", "2m",
 			   "--duration", "1h", "--json", "--output", "/tmp/out file",
-			   "--max-depth", "128", "--ringbuf-size", "64K", "--max-allocs",
+			   "--max-depth", "128", "--ringbuf-size", "64K",
+			   "--watch-ringbuf-size", "8K", "--max-allocs",
 			   "4294967296", "--max-stacks", "16777216", "--unwind-rows", "1024",
 			   "--cache-dir", "/var/tmp/c", "--frame-pointers", "--verbose",
 			   "--verbose");
@@ -262,6 +266,7 @@ START_TEST(every_long_option)
 	ck_assert_str_eq(o.output, "/tmp/out file");
 	ck_assert_uint_eq(o.max_depth, 128);
 	ck_assert_uint_eq(o.ringbuf_bytes, 65536);
+	ck_assert_uint_eq(o.watch_ringbuf_bytes, 8192);
 	ck_assert_uint_eq(o.max_allocs, 1ULL << 32);
 	ck_assert_uint_eq(o.max_stacks, 1ULL << 24);
 	ck_assert_uint_eq(o.unwind_rows, 1024);

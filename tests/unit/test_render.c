@@ -192,7 +192,7 @@ START_TEST(status_agrees)
 			    "read-only: tables not saved", 163, 164, 165 },
 		.symbols = { 152, 153, 154 },
 		.clients = { 155, 156, 157, 158, 159, 160, 166, 167, "/run/test/leakd.sock", false },
-		.daemon = { 12.25, 161, 162 },
+		.daemon = { 12.25, 161, 162, 168, 169, 170 },
 		.restart = { "clean stop", "loaded", true, 180, 181, 182, 183, 184, 185, 186, 187,
 			     188 },
 	};
