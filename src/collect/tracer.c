@@ -387,14 +387,19 @@ static void reap_objects(struct tracer *t, struct traced_proc *p)
 /* ---- restarts: pins in bpffs (tracer.h) ---- */
 
 #define BPF_FS "/sys/fs/bpf"
+#define RING_PIN "ring"
 #define BPF_FS_MAGIC_NR 0xcafe4a11
 
-/* The maps that outlive a daemon: what the programs of both write and read. */
+/*
+ * The maps that outlive a daemon: what the programs of both write and read.  Of the
+ * ring buffer, the slot that names the ring in use (the watching ring or the
+ * tracing one); that ring itself is pinned as RING_PIN.
+ */
 static struct bpf_map **shared_maps(struct tracer *t, size_t *ret_n)
 {
 	static struct bpf_map *v[10];
 
-	v[0] = t->skel->maps.events;
+	v[0] = t->skel->maps.rings;
 	v[1] = t->skel->maps.counters;
 	v[2] = t->skel->maps.traced;
 	v[3] = t->skel->maps.control;
@@ -444,6 +449,49 @@ static int reuse_map(struct bpf_map *m, const char *dir)
 	return err;
 }
 
+/*
+ * The ring the handover's programs write to, of whatever size it had: the ring in
+ * use from here (its slot in rings, reused, names it).
+ */
+static int adopt_ring(struct tracer *t, const char *dir)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/" RING_PIN, dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_get_info_by_fd(fd, &info, &len) || info.type != BPF_MAP_TYPE_RINGBUF) {
+		close(fd);
+		return -ESTALE;
+	}
+	t->ring_fd = fd;
+	t->ring_bytes = info.max_entries;
+	t->skel->data->wakeup_bytes = info.max_entries / 4;
+	return 0;
+}
+
+/*
+ * The reused slot must still name the adopted ring once loaded: were it filled
+ * again with this skeleton's own ring, the handover's programs would write there.
+ */
+static int keep_ring_slot(struct tracer *t)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), zero = 0, id = 0;
+	int rings = bpf_map__fd(t->skel->maps.rings);
+
+	if (bpf_map_get_info_by_fd(t->ring_fd, &info, &len))
+		return -errno;
+	if (!bpf_map_lookup_elem(rings, &zero, &id) && id == info.id)
+		return 0;
+	return bpf_map_update_elem(rings, &zero, &t->ring_fd, BPF_ANY) ? -errno : 0;
+}
+
 static int reuse_maps(struct tracer *t, const char *dir)
 {
 	struct leakd_control c;
@@ -458,6 +506,9 @@ static int reuse_maps(struct tracer *t, const char *dir)
 		if (err)
 			return err;
 	}
+	err = adopt_ring(t, dir);
+	if (err)
+		return err;
 	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.control), &k, &c))
 		return -errno;
 	t->watch_gen = c.watch_gen + 1 ? c.watch_gen + 1 : 1;
@@ -543,6 +594,8 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	}
 	t->skel->rodata->watch_gen = t->watch_gen;
 	err = leakd_bpf__load(t->skel);
+	if (!err && t->adopted)
+		err = keep_ring_slot(t);
 	if (err)
 		goto fail;
 	err = attach_tracepoints(t);
@@ -607,7 +660,7 @@ void tracer__free(struct tracer *t)
 
 int tracer__events_fd(const struct tracer *t)
 {
-	return bpf_map__fd(t->skel->maps.events);
+	return t->ring_fd >= 0 ? t->ring_fd : bpf_map__fd(t->skel->maps.events);
 }
 
 int tracer__grow_ring(struct tracer *t, uint64_t bytes, int (*add)(void *ctx, int fd), void *ctx)
@@ -1419,6 +1472,9 @@ int tracer__pin(struct tracer *t, const char *dir, uint64_t deadline_ns)
 		if (err)
 			return err;
 	}
+	err = pin_fd(tracer__events_fd(t), dir, RING_PIN);
+	if (err)
+		return err;
 	for (i = 0; i < t->nr_tp_links; i++) {
 		snprintf(name, sizeof(name), "watch-%zu", i);
 		err = pin_fd(bpf_link__fd(t->tp_links[i]), dir, name);

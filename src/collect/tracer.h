@@ -62,6 +62,7 @@ void tracer__features(struct tracer_features *ret);
 struct tracer *tracer__new(const struct tracer_opts *opts);
 void tracer__free(struct tracer *t);
 
+/* The ring the programs write to now: the consumer starts with it. */
 int tracer__events_fd(const struct tracer *t);
 /*
  * Puts a ring buffer of bytes (a power of two) in the place of the one the

@@ -1227,7 +1227,9 @@ static void restart_save(struct daemon *d)
 	h.drops = kernel_drops(d);
 	policy__for_each_rule(d->policy, save_rule, &h);
 	for (i = 0; i < d->o.max_exited && h.nr_exits < d->nr_exited; i++) {
-		if (!d->exited[i].used)
+		/* Kept by module and offset until shown: the state file keeps them named. */
+		if (!d->exited[i].used ||
+		    stack_list__name(&d->exited[i].s.stacks, pipeline__symbolizer(d->pl)))
 			continue;
 		h.exits[h.nr_exits] = (struct handover_exit){ .s = d->exited[i].s,
 							      .cred = d->exited[i].cred,

@@ -380,8 +380,8 @@ def case_restart_sampled():
 
 
 def case_restart_incompatible():
-    """A start whose maps would differ from the handover's (another ring buffer
-    size, as after an upgrade that changed them) takes nothing over: it says why in
+    """A start whose maps would differ from the handover's (another table of traced
+    processes, as after an upgrade that changed them) takes nothing over: it says why in
     one line, starts afresh, and the pins go with their links."""
     d = Daemon(config=GRACE)
     lk = phases(d.wd.file("truth.json"))
@@ -389,7 +389,7 @@ def case_restart_incompatible():
         wait_watched(d, lk.pid)
         pinned = stop_traced(d, lk)
         with open(d.config, "a") as f:
-            f.write("ringbuf-size = 2M\n")
+            f.write("max-traced = 32\n")
         d.start()
         warned = [line for line in d.log if "cannot take over the handover" in line]
         check_eq(len(warned), 1, f"warnings about the handover: {d.log}")
