@@ -733,12 +733,15 @@ int debuginfo__lookup(struct debuginfo *d, uint64_t off, struct src_frame *ret, 
 	if (slot) {
 		d->stats.cache_hits++;
 		n = slot->n;
-		memcpy(chain, young->pool + slot->first, n * sizeof(*chain));
+		/* An empty answer has no pool behind it: nothing to copy (and NULL). */
+		if (n)
+			memcpy(chain, young->pool + slot->first, n * sizeof(*chain));
 	} else if ((slot = hashtab__get(&old->map, off + 1))) {
 		/* Still wanted: into the young generation, before the old one goes. */
 		d->stats.cache_hits++;
 		n = slot->n;
-		memcpy(chain, old->pool + slot->first, n * sizeof(*chain));
+		if (n)
+			memcpy(chain, old->pool + slot->first, n * sizeof(*chain));
 		cache_store(d, off + 1, chain, n);
 	} else {
 		n = resolve(d, off, chain);
