@@ -918,8 +918,10 @@ static void open_keepers(struct daemon *d)
 		if (!d->store)
 			log_warn("cannot use systemd's file descriptor store (%s): restarts lose "
 				 "what is traced", strerror(errno));
-		else if (why)
+		else if (why) {
 			log_warn("the descriptors passed at start are not taken: %s", why);
+			d->told = true;
+		}
 		if (d->store && dropped)
 			log_warn("closed %zu descriptors passed at start that name nothing leakd "
 				 "keeps", dropped);
