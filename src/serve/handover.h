@@ -4,8 +4,8 @@
  * (STATE/restart-HASH.state), written on a clean stop and read at the next start.
  * It holds the traced processes (the daemon's view of each, the names of the
  * allocator links kept for it, and its tables: figures, stacks with their
- * normalized frames, live blocks, mappings), the modules and JIT names those frames name, the trace
- * rules with their expiry, and the exit summaries.
+ * normalized frames, live blocks, mappings), the modules and JIT names those
+ * frames name, the trace rules with their expiry, and the exit summaries.
  *
  * A versioned header (magic, version, the BPF side's LEAKD_HANDOVER_ABI, the boot
  * it was written in, the payload's size and checksum), then the payload; every
