@@ -19,7 +19,11 @@
 #define BPF_FS "/sys/fs/bpf"
 #define BPF_FS_MAGIC_NR 0xcafe4a11
 
-/* One name: what the store passed us (fd), or what we put there (fd -1). */
+/*
+ * One name: what the store passed us (fd), or what we put there (fd -1).  systemd
+ * tells the descriptors it stores apart with kcmp(2): every BPF map and link shares
+ * one anonymous inode, so a kernel without kcmp would have it keep only one.
+ */
 struct kept {
 	char name[SD_FDNAME_MAX + 1];
 	int fd;

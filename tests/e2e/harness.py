@@ -562,7 +562,10 @@ restart-grace = 0
     def start(self):
         """Starts the daemon (again, after stop(release=False) or kill())."""
         argv = [LEAKD, "--config", self.config, "-v", *self.args]
-        kwargs = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Never the service manager this test itself may run under: its store is not ours.
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES")}
+        kwargs = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         if self.launcher:
             argv, kwargs = self.launcher.launch(argv, kwargs)
         self.proc = spawn(argv, **kwargs)
