@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -507,6 +508,7 @@ static int reuse_maps(struct tracer *t, struct keeper *k)
 
 struct tracer *tracer__new(const struct tracer_opts *opts)
 {
+	sigset_t all, old;
 	struct tracer *t;
 	int err;
 
@@ -528,10 +530,17 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	}
 	pthread_mutex_init(&t->reaper_lock, NULL);
 	pthread_cond_init(&t->reaper_wake, NULL);
+	/*
+	 * Signals are the main thread's (signalfd): born with all of them blocked, or
+	 * one the daemon blocks later (SIGHUP) could land here and end the process.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	/* Without them, links are closed where they are let go, as before. */
 	while (t->reaper_running < REAPERS &&
 	       !pthread_create(&t->reaper[t->reaper_running], NULL, reaper_main, t))
 		t->reaper_running++;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!t->reaper_running) {
 		pthread_mutex_destroy(&t->reaper_lock);
 		pthread_cond_destroy(&t->reaper_wake);
