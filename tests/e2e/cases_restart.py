@@ -440,9 +440,13 @@ def case_restart_fdstore():
         d = Daemon(config=GRACE, launcher=mgr)
         mgr.wait("READY=1", lambda: "READY=1" in mgr.states)
         held = {}
+        stray_r, stray_w = os.pipe()
 
         def stopped():
             held["alloc"], held["watch"] = stored_handover(mgr, d)
+            # A descriptor leakd does not know among them: closed, and dropped.
+            mgr.put("stray", stray_r)
+            held["stray"] = f"pipe:[{os.fstat(stray_r).st_ino}]"
 
         def started():
             check(not os.path.exists(pin_dir(d)), "pinned in bpffs under a service manager")
@@ -451,7 +455,21 @@ def case_restart_fdstore():
             check(held["alloc"] <= links, f"allocator links {sorted(held['alloc'] - links)} "
                   "not taken over")
             wait_gone(held["watch"])
-        midtrace(d, stopped, started)
+            fds = {fd: os.readlink(f"/proc/{d.proc.pid}/fd/{fd}")
+                   for fd in os.listdir(f"/proc/{d.proc.pid}/fd")}
+            check(held["stray"] not in fds.values(), "the daemon keeps a descriptor it "
+                  "does not use")
+            for fd, target in fds.items():
+                if target.startswith("anon_inode:bpf"):
+                    with open(f"/proc/{d.proc.pid}/fdinfo/{fd}") as f:
+                        info = dict(line.split(":", 1) for line in f if ":" in line)
+                    flags = int(info["flags"].strip(), 8)
+                    check(flags & os.O_CLOEXEC, f"fd {fd} ({target}) is not close-on-exec")
+        try:
+            midtrace(d, stopped, started)
+        finally:
+            os.close(stray_r)
+            os.close(stray_w)
 
 
 def case_restart_fdstore_stop():

@@ -80,6 +80,11 @@ class ServiceManager:
             for fd in fds:      # descriptors without FDSTORE=1 are not kept
                 os.close(fd)
 
+    def put(self, name, fd):
+        """Stores a descriptor of the test's own, as if the service had sent it."""
+        with self.cond:
+            self.store.setdefault(name, []).append(os.dup(fd))
+
     def count(self):
         return sum(len(v) for v in self.store.values())
 
