@@ -134,7 +134,7 @@ int sd_listen_count(const char *pid, const char *fds, pid_t self)
 	if (err)
 		return -EINVAL;
 	if ((pid_t)p != self)
-		return 0;	/* meant for another process: not ours to take */
+		return -ESRCH;	/* meant for another process: not ours to take */
 	err = parse_ulong(fds, ULONG_MAX, &n);
 	if (err == -ERANGE || (!err && n > SD_LISTEN_MAX))
 		return -E2BIG;

@@ -27,8 +27,9 @@ int sd_notify_fds(const char *msg, const int *fds, size_t n);
  */
 int sd_fdstore_msg(char *buf, size_t size, bool remove, const char *name);
 /*
- * How many descriptors the manager passed this process (self): 0 when pid is
- * not self or either is unset, -EINVAL when malformed, -E2BIG past SD_LISTEN_MAX.
+ * How many descriptors the manager passed this process (self): 0 when either is
+ * unset, -ESRCH when pid is not self (they are not ours), -EINVAL when malformed,
+ * -E2BIG past SD_LISTEN_MAX.
  */
 int sd_listen_count(const char *pid, const char *fds, pid_t self);
 /*

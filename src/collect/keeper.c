@@ -116,10 +116,12 @@ struct keeper *keeper__fdstore(size_t *ret_dropped, const char **ret_why)
 	k->limit = SD_LISTEN_MAX;
 	snprintf(k->dir, sizeof(k->dir), "systemd's file descriptor store");
 	n = sd_listen_count(getenv("LISTEN_PID"), getenv("LISTEN_FDS"), getpid());
-	if (n == 0 && getenv("LISTEN_FDS"))
+	if (n == -ESRCH)
 		*ret_why = "$LISTEN_PID names another process";
+	else if (n == -E2BIG)
+		*ret_why = "$LISTEN_FDS is past its bound";
 	else if (n < 0)
-		*ret_why = n == -E2BIG ? "$LISTEN_FDS is past its bound" : "$LISTEN_FDS is malformed";
+		*ret_why = "$LISTEN_PID or $LISTEN_FDS is malformed";
 	for (i = 0; i < n; i++) {
 		fd = SD_LISTEN_FDS_START + i;
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC)) {

@@ -42,8 +42,9 @@ START_TEST(listen_count)
 	ck_assert_int_eq(sd_listen_count("42", "3", 42), 3);
 	ck_assert_int_eq(sd_listen_count("42", "0", 42), 0);
 	/* Another process's: not ours, whatever the count says. */
-	ck_assert_int_eq(sd_listen_count("43", "3", 42), 0);
-	ck_assert_int_eq(sd_listen_count("43", "x", 42), 0);
+	ck_assert_int_eq(sd_listen_count("43", "3", 42), -ESRCH);
+	ck_assert_int_eq(sd_listen_count("43", "x", 42), -ESRCH);
+	ck_assert_int_eq(sd_listen_count(NULL, "3", 42), 0);
 	ck_assert_int_eq(sd_listen_count("", "3", 42), -EINVAL);
 	ck_assert_int_eq(sd_listen_count("42x", "3", 42), -EINVAL);
 	ck_assert_int_eq(sd_listen_count("-42", "3", 42), -EINVAL);
