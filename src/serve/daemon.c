@@ -1318,8 +1318,9 @@ static void restart_save(struct daemon *d)
 	}
 	log_info("saved %zu traced processes (%" PRIu64 " live allocations), %zu rules and %zu "
 		 "exit summaries to %s%s", pinned, allocs, h.nr_rules, h.nr_exits, d->state_path,
-		 pinned ? "; they stay recorded until the next start or the restart grace ends" :
-			  "");
+		 !pinned ? "" : d->store ? "; they stay recorded until the next start, the restart "
+		 "grace ends or systemd closes its store (a stop for good)" :
+		 "; they stay recorded until the next start or the restart grace ends");
 out:
 	/* The summaries' stacks are the daemon's: not freed with h. */
 	h.nr_exits = 0;
