@@ -421,7 +421,7 @@ def stored_handover(mgr, d):
     of them pinned in bpffs; the ids of the allocator links and of the watch links."""
     check(not os.path.exists(pin_dir(d)), "pinned in bpffs under a service manager")
     names = mgr.names()
-    for want in ("events", "counters", "traced", "control"):
+    for want in ("rings", "ring", "counters", "traced", "control"):
         check(want in names, f"map {want} not in the store: {sorted(names)}")
     alloc, watch = mgr.link_ids("link-"), mgr.link_ids("watch-")
     check(alloc, f"no allocator link in the store: {sorted(names)}")
