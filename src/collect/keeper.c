@@ -172,10 +172,11 @@ int keeper__put(struct keeper *k, const char *name, int fd)
 		err = sd_fdstore_msg(buf, sizeof(buf), false, name);
 		if (!err)
 			err = add(k, name, -1);
-		if (!err)
-			err = sd_notify_fds(buf, &fd, 1);
-		if (err && k->n && k->v[k->n - 1].fd < 0 && !strcmp(k->v[k->n - 1].name, name))
-			k->n--;
+		if (err)
+			return err;
+		err = sd_notify_fds(buf, &fd, 1);
+		if (err)
+			k->n--;		/* not sent: nothing to drop */
 		return err;
 	}
 	if (mkdir(k->dir, 0700) && errno != EEXIST)
