@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,10 +22,10 @@
 #include "collect/probes.h"
 #include "leakd/sampling.h"
 #include "base/procmaps.h"
+#include "collect/keeper.h"
 #include "collect/tracer.h"
 #include "collect/holds.h"
 #include "stacks/unwinder.h"
-#include "base/fnv.h"
 #include "base/macros.h"
 
 /* One allocator object (or one object with otel_memory probes) attached in one process. */
@@ -384,16 +383,14 @@ static void reap_objects(struct tracer *t, struct traced_proc *p)
 	p->objects = NULL;
 }
 
-/* ---- restarts: pins in bpffs (tracer.h) ---- */
+/* ---- restarts: what a keeper holds between two daemons (tracer.h, keeper.h) ---- */
 
-#define BPF_FS "/sys/fs/bpf"
 #define RING_PIN "ring"
-#define BPF_FS_MAGIC_NR 0xcafe4a11
 
 /*
  * The maps that outlive a daemon: what the programs of both write and read.  Of the
  * ring buffer, the slot that names the ring in use (the watching ring or the
- * tracing one); that ring itself is pinned as RING_PIN.
+ * tracing one); that ring itself is kept as RING_PIN.
  */
 static struct bpf_map **shared_maps(struct tracer *t, size_t *ret_n)
 {
@@ -423,19 +420,16 @@ static int set_control(struct tracer *t, uint64_t deadline_ns)
 	       -errno : 0;
 }
 
-/* A pinned map is taken only as this build would make it: else -ESTALE. */
-static int reuse_map(struct bpf_map *m, const char *dir)
+/* A kept map is taken only as this build would make it: else -ESTALE. */
+static int reuse_map(struct bpf_map *m, struct keeper *k)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
-	char path[PATH_MAX];
 	int fd, err = 0;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m)) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
+	fd = keeper__get(k, bpf_map__name(m));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (bpf_map_get_info_by_fd(fd, &info, &len))
 		err = -errno;
 	else if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
@@ -453,18 +447,15 @@ static int reuse_map(struct bpf_map *m, const char *dir)
  * The ring the handover's programs write to, of whatever size it had: the ring in
  * use from here (its slot in rings, reused, names it).
  */
-static int adopt_ring(struct tracer *t, const char *dir)
+static int adopt_ring(struct tracer *t, struct keeper *k)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
-	char path[PATH_MAX];
 	int fd;
 
-	if (snprintf(path, sizeof(path), "%s/" RING_PIN, dir) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
+	fd = keeper__get(k, RING_PIN);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (bpf_map_get_info_by_fd(fd, &info, &len) || info.type != BPF_MAP_TYPE_RINGBUF) {
 		close(fd);
 		return -ESTALE;
@@ -492,24 +483,24 @@ static int keep_ring_slot(struct tracer *t)
 	return bpf_map_update_elem(rings, &zero, &t->ring_fd, BPF_ANY) ? -errno : 0;
 }
 
-static int reuse_maps(struct tracer *t, const char *dir)
+static int reuse_maps(struct tracer *t, struct keeper *k)
 {
 	struct leakd_control c;
 	struct bpf_map **maps;
 	size_t i, n;
-	__u32 k = 0;
+	__u32 key = 0;
 	int err;
 
 	maps = shared_maps(t, &n);
 	for (i = 0; i < n; i++) {
-		err = reuse_map(maps[i], dir);
+		err = reuse_map(maps[i], k);
 		if (err)
 			return err;
 	}
-	err = adopt_ring(t, dir);
+	err = adopt_ring(t, k);
 	if (err)
 		return err;
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.control), &k, &c))
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.control), &key, &c))
 		return -errno;
 	t->watch_gen = c.watch_gen + 1 ? c.watch_gen + 1 : 1;
 	return 0;
@@ -517,6 +508,7 @@ static int reuse_maps(struct tracer *t, const char *dir)
 
 struct tracer *tracer__new(const struct tracer_opts *opts)
 {
+	sigset_t all, old;
 	struct tracer *t;
 	int err;
 
@@ -538,10 +530,17 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	}
 	pthread_mutex_init(&t->reaper_lock, NULL);
 	pthread_cond_init(&t->reaper_wake, NULL);
+	/*
+	 * Signals are the main thread's (signalfd): born with all of them blocked, or
+	 * one the daemon blocks later (SIGHUP) could land here and end the process.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	/* Without them, links are closed where they are let go, as before. */
 	while (t->reaper_running < REAPERS &&
 	       !pthread_create(&t->reaper[t->reaper_running], NULL, reaper_main, t))
 		t->reaper_running++;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!t->reaper_running) {
 		pthread_mutex_destroy(&t->reaper_lock);
 		pthread_cond_destroy(&t->reaper_wake);
@@ -586,8 +585,8 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	set_sample_programs(t);
 	set_syscall_programs(t);
 	t->watch_gen = 1;
-	if (opts->adopt_dir) {
-		err = reuse_maps(t, opts->adopt_dir);
+	if (opts->adopt) {
+		err = reuse_maps(t, opts->adopt);
 		if (err)
 			goto fail;
 		t->adopted = true;
@@ -1427,32 +1426,7 @@ bool tracer__adopted(const struct tracer *t)
 	return t->adopted;
 }
 
-int tracer_pin_dir(const char *socket, char *ret, size_t size)
-{
-	struct statfs sf;
-
-	if (statfs(BPF_FS, &sf) || sf.f_type != BPF_FS_MAGIC_NR) {
-		if (mount("bpf", BPF_FS, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700"))
-			return -errno;
-	}
-	/* By the socket: two daemons on two sockets never meet here. */
-	if (snprintf(ret, size, BPF_FS "/leakd-%016llx",
-		     (unsigned long long)fnv_str(FNV_OFFSET, socket)) >= (int)size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-static int pin_fd(int fd, const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	unlink(path);	/* a stale pin of that name: the newest wins */
-	return bpf_obj_pin(fd, path) ? -errno : 0;
-}
-
-int tracer__pin(struct tracer *t, const char *dir, uint64_t deadline_ns)
+int tracer__pin(struct tracer *t, struct keeper *k, uint64_t deadline_ns)
 {
 	struct bpf_map **maps;
 	char name[32];
@@ -1460,24 +1434,22 @@ int tracer__pin(struct tracer *t, const char *dir, uint64_t deadline_ns)
 	int err;
 
 	/*
-	 * The pinned watch links run on with no daemon: they must stop no process,
+	 * The kept watch links run on with no daemon: they must stop no process,
 	 * for none may come to resume it.  What is held now is resumed at our exit.
 	 */
 	t->skel->bss->hold = false;
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
 	maps = shared_maps(t, &n);
 	for (i = 0; i < n; i++) {
-		err = pin_fd(bpf_map__fd(maps[i]), dir, bpf_map__name(maps[i]));
+		err = keeper__put(k, bpf_map__name(maps[i]), bpf_map__fd(maps[i]));
 		if (err)
 			return err;
 	}
-	err = pin_fd(tracer__events_fd(t), dir, RING_PIN);
+	err = keeper__put(k, RING_PIN, tracer__events_fd(t));
 	if (err)
 		return err;
 	for (i = 0; i < t->nr_tp_links; i++) {
 		snprintf(name, sizeof(name), "watch-%zu", i);
-		err = pin_fd(bpf_link__fd(t->tp_links[i]), dir, name);
+		err = keeper__put(k, name, bpf_link__fd(t->tp_links[i]));
 		if (err)
 			return err;
 		/* Closed, not detached, when the tracer goes: a perf event link is disabled. */
@@ -1492,13 +1464,13 @@ static int link_name(char *buf, size_t size, pid_t pid, size_t obj, size_t k)
 	       -ENAMETOOLONG : 0;
 }
 
-int tracer__pin_proc(struct tracer *t, pid_t pid, const char *dir, struct tracer_pinned *ret,
+int tracer__pin_proc(struct tracer *t, pid_t pid, struct keeper *k, struct tracer_pinned *ret,
 		     size_t max)
 {
 	const struct traced_proc *p = hashtab__get(&t->procs, pid);
 	const struct attachment *a;
 	char name[64];
-	size_t n = 0, k;
+	size_t n = 0, j;
 	int err;
 
 	if (!p)
@@ -1512,17 +1484,17 @@ int tracer__pin_proc(struct tracer *t, pid_t pid, const char *dir, struct tracer
 		ret[n] = (struct tracer_pinned){ .dev = a->dev, .inode = a->inode,
 						 .info = a->info,
 						 .nr_links = a->nr_links + a->nr_fds };
-		for (k = 0; k < a->nr_links + a->nr_fds; k++) {
-			int fd = k < a->nr_links ? bpf_link__fd(a->links[k]) :
-						   a->fds[k - a->nr_links];
+		for (j = 0; j < a->nr_links + a->nr_fds; j++) {
+			int fd = j < a->nr_links ? bpf_link__fd(a->links[j]) :
+						   a->fds[j - a->nr_links];
 
-			err = link_name(name, sizeof(name), pid, n, k);
+			err = link_name(name, sizeof(name), pid, n, j);
 			if (!err)
-				err = pin_fd(fd, dir, name);
+				err = keeper__put(k, name, fd);
 			if (err)
 				return err;
-			if (k < a->nr_links)
-				bpf_link__disconnect(a->links[k]);
+			if (j < a->nr_links)
+				bpf_link__disconnect(a->links[j]);
 		}
 	}
 	return n;
@@ -1537,12 +1509,12 @@ void tracer__slot(const struct tracer *t, pid_t pid, uint32_t *ret_slot, uint64_
 }
 
 int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, uint32_t slot,
-		       uint64_t interval, const char *dir, const struct tracer_pinned *objs,
+		       uint64_t interval, struct keeper *kp, const struct tracer_pinned *objs,
 		       size_t n)
 {
 	struct traced_proc *p;
 	struct attachment *a;
-	char name[64], path[PATH_MAX];
+	char name[64];
 	size_t i, k;
 	bool is_new;
 	__u32 key = pid;
@@ -1577,14 +1549,8 @@ int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, uint32_t sl
 		p->objects = a;
 		for (k = 0; k < objs[i].nr_links && !err; k++) {
 			err = link_name(name, sizeof(name), pid, i, k);
-			if (!err && snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-					    (int)sizeof(path))
-				err = -ENAMETOOLONG;
-			if (!err) {
-				int fd = bpf_obj_get(path);
-
-				err = add_fd(a, fd < 0 ? -errno : fd);
-			}
+			if (!err)
+				err = add_fd(a, keeper__get(kp, name));
 		}
 	}
 	if (!err && bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY))
@@ -1619,42 +1585,17 @@ void tracer__forget_sent(struct tracer *t)
 	free(zeros);
 }
 
-uint64_t tracer_pinned_deadline(const char *dir)
+uint64_t tracer_kept_deadline(struct keeper *k)
 {
 	struct leakd_control c = { 0 };
-	char path[PATH_MAX];
-	__u32 k = 0;
+	__u32 key = 0;
 	int fd;
 
-	if (snprintf(path, sizeof(path), "%s/control", dir) >= (int)sizeof(path))
-		return 0;
-	fd = bpf_obj_get(path);
+	fd = keeper__get(k, "control");
 	if (fd < 0)
 		return 0;
-	if (bpf_map_lookup_elem(fd, &k, &c))
+	if (bpf_map_lookup_elem(fd, &key, &c))
 		c.deadline_ns = 0;
 	close(fd);
 	return c.deadline_ns;
-}
-
-int tracer_release(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int err = 0;
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path) &&
-		    unlink(path) && !err)
-			err = -errno;
-	}
-	closedir(d);
-	if (rmdir(dir) && !err)
-		err = -errno;
-	return err;
 }

@@ -17,6 +17,7 @@
 
 #include "serve/daemon.h"
 #include "serve/handover.h"
+#include "collect/keeper.h"
 #include "base/wire.h"
 #include "serve/pipeline.h"
 #include "serve/policy.h"
@@ -124,8 +125,16 @@ struct daemon {
 	uint64_t budget_at;		/* its last step */
 	int epfd, sigfd, timerfd;
 	bool stop;
-	/* Restarts: where this socket's handover is pinned and kept, what was taken. */
-	char pin_dir[256];		/* "": bpffs unusable, no handover */
+	/*
+	 * Restarts: where this socket's handovers are kept (keeper.h), the one found
+	 * at start, and what was taken.  A stop puts its handover in systemd's store
+	 * when it runs under systemd, else in bpffs.
+	 */
+	struct keeper *store;		/* systemd's file descriptor store; NULL: none */
+	struct keeper *pins;		/* bpffs; NULL: unusable */
+	struct keeper *from;		/* the handover found at start, until taken */
+	bool told;			/* why it was not taken is said already */
+	char pin_dir[256];
 	char state_path[4200], marker_path[4200];
 	void *state;			/* the state file read at the start, until loaded */
 	size_t state_len;
@@ -850,24 +859,33 @@ static uint64_t kernel_drops(struct daemon *d)
 	return sum;
 }
 
-/* Whether a pinned handover may go: past its deadline, or never finished. */
-static bool stale_pins(const char *dir, uint64_t now)
+/* Where a stop puts its handover. */
+static struct keeper *keep(struct daemon *d)
 {
-	char path[PATH_MAX];
-	uint64_t deadline = tracer_pinned_deadline(dir);
+	return d->store ? d->store : d->pins;
+}
+
+/* Whether a kept handover may go: past its deadline, or never finished. */
+static bool stale(struct keeper *k, uint64_t now)
+{
+	uint64_t deadline = tracer_kept_deadline(k);
+	int fd;
 
 	if (deadline)
 		return now > deadline;
 	/* No deadline: a stop that did not finish pinning, unless it still runs. */
-	if (snprintf(path, sizeof(path), "%s/control", dir) >= (int)sizeof(path))
-		return false;
-	return access(path, F_OK) != 0;
+	fd = keeper__get(k, "control");
+	if (fd < 0)
+		return true;
+	close(fd);
+	return false;
 }
 
-/* Handovers of any socket nobody took in time: their pins go. */
+/* Handovers pinned for any other socket that nobody took in time: their pins go. */
 static void release_stale(struct daemon *d)
 {
 	char path[PATH_MAX];
+	struct keeper *k;
 	struct dirent *de;
 	DIR *dir = opendir("/sys/fs/bpf");
 	uint64_t now = now_ns();
@@ -877,20 +895,55 @@ static void release_stale(struct daemon *d)
 	while ((de = readdir(dir))) {
 		if (strncmp(de->d_name, "leakd-", 6) ||
 		    snprintf(path, sizeof(path), "/sys/fs/bpf/%s", de->d_name) >= (int)sizeof(path) ||
-		    !strcmp(path, d->pin_dir) || !stale_pins(path, now))
+		    !strcmp(path, d->pin_dir) || !(k = keeper__bpffs(path)))
 			continue;
-		if (!tracer_release(path)) {
+		if (stale(k, now) && !keeper__forget(k)) {
 			d->restart.released++;
 			log_warn("released a handover nobody took before its deadline: %s", path);
 		}
+		keeper__free(k);
 	}
 	closedir(dir);
 }
 
+/* The keepers of this socket's handovers: systemd's store (under systemd) and bpffs. */
+static void open_keepers(struct daemon *d)
+{
+	const char *why;
+	size_t dropped;
+	int err;
+
+	if (sd_notify_available()) {
+		d->store = keeper__fdstore(&dropped, &why);
+		if (!d->store)
+			log_warn("cannot use systemd's file descriptor store (%s): restarts lose "
+				 "what is traced", strerror(errno));
+		else if (why) {
+			log_warn("the descriptors passed at start are not taken: %s", why);
+			d->told = true;
+		}
+		if (d->store && dropped)
+			log_warn("closed %zu descriptors passed at start that name nothing leakd "
+				 "keeps", dropped);
+	}
+	err = keeper_bpffs_dir(d->o.socket, d->pin_dir, sizeof(d->pin_dir));
+	if (!err && !(d->pins = keeper__bpffs(d->pin_dir)))
+		err = -errno;
+	if (err) {
+		d->pin_dir[0] = '\0';
+		/* Under systemd its store is enough; bpffs only serves older handovers. */
+		if (!d->store)
+			log_warn("no bpffs at /sys/fs/bpf (%s): restarts lose what is traced",
+				 strerror(-err));
+		return;
+	}
+	release_stale(d);
+}
+
 /*
  * Before the BPF side loads: the marker of a run without a clean stop, stale
- * handovers, and whether this socket's handover can be taken (its pins there,
- * before their deadline, and a state file whose header and checksum hold).
+ * handovers, and whether this socket's handover can be taken (in systemd's store
+ * or pinned, before its deadline, and a state file whose header and checksum hold).
  */
 static void restart_prepare(struct daemon *d, struct pipeline_opts *po)
 {
@@ -920,14 +973,7 @@ static void restart_prepare(struct daemon *d, struct pipeline_opts *po)
 	err = handover_write(d->marker_path, pid, strlen(pid));
 	if (err)
 		log_warn("cannot write %s: %s", d->marker_path, strerror(-err));
-	err = tracer_pin_dir(d->o.socket, d->pin_dir, sizeof(d->pin_dir));
-	if (err) {
-		log_warn("no bpffs at /sys/fs/bpf (%s): restarts lose what is traced",
-			 strerror(-err));
-		d->pin_dir[0] = '\0';
-	} else {
-		release_stale(d);
-	}
+	open_keepers(d);
 	err = handover_read(d->state_path, &d->state, &d->state_len, &why);
 	if (err == -ENOENT) {
 		d->state = NULL;
@@ -938,19 +984,25 @@ static void restart_prepare(struct daemon *d, struct pipeline_opts *po)
 	} else if (!strcmp(d->restart.previous, "none")) {
 		d->restart.previous = "clean stop";
 	}
-	if (!d->pin_dir[0] || access(d->pin_dir, F_OK))
+	if (d->store && keeper__any(d->store))
+		d->from = d->store;
+	else if (d->pins && keeper__any(d->pins))
+		d->from = d->pins;	/* pinned where there was no store, or by an older leakd */
+	if (!d->from)
 		return;
-	if (d->state && !stale_pins(d->pin_dir, now_ns()) &&
+	if (d->state && !stale(d->from, now_ns()) &&
 	    !handover_check(d->state, d->state_len, &why)) {
-		po->adopt_dir = d->pin_dir;
+		po->adopt = d->from;
 		return;
 	}
 	/* The file's own fault is told when it is read. */
-	log_warn("released the handover in %s: %s", d->pin_dir,
+	log_warn("released the handover in %s: %s", keeper__where(d->from),
 		 !d->state ? "no state file goes with it" :
-		 stale_pins(d->pin_dir, now_ns()) ? "past its deadline" :
+		 stale(d->from, now_ns()) ? "past its deadline" :
 		 "its state file cannot be used");
-	tracer_release(d->pin_dir);
+	keeper__forget(d->from);
+	d->from = NULL;
+	d->told = true;
 	d->restart.released++;
 }
 
@@ -1047,6 +1099,10 @@ static void restart_load(struct daemon *d)
 		goto release;
 	}
 	d->restart.state = "loaded";
+	if (h.deadline_ns && !adopted && !d->from && !d->told)
+		log_warn("the handover of %zu traced processes is gone (%s): they are traced afresh",
+			 h.nr_procs, d->store ? "systemd did not pass it back: the service was "
+			 "stopped, not restarted" : "released, or its pins removed");
 	restore_rules_and_exits(d, &h);
 	events__stats(pipeline__events(d->pl), &before);
 	for (i = 0; i < h.nr_procs; i++) {
@@ -1058,7 +1114,7 @@ static void restart_load(struct daemon *d)
 			continue;
 		alive = procfs_start_time((pid_t)hp->pid) == hp->start_time;
 		if (!adopted || (alive && pipeline__adopt_proc(d->pl, (pid_t)hp->pid, hp->sample,
-							       hp->slot, hp->interval, d->pin_dir,
+							       hp->slot, hp->interval, d->from,
 							       hp->objs, hp->nr_objs)) ||
 		    (!alive && pipeline__adopt_proc(d->pl, (pid_t)hp->pid, 0, 0, 0, NULL, NULL, 0))) {
 			/* Its figures would miss what happened meanwhile: traced afresh. */
@@ -1107,8 +1163,12 @@ static void restart_load(struct daemon *d)
 release:
 	free(d->state);
 	d->state = NULL;
-	if (d->pin_dir[0] && !access(d->pin_dir, F_OK))
-		tracer_release(d->pin_dir);
+	/* Taken, or not to be: the store drops its copies, the pins go. */
+	if (d->from)
+		keeper__forget(d->from);
+	d->from = NULL;
+	if (d->pins && keeper__any(d->pins))
+		keeper__forget(d->pins);
 }
 
 static void save_rule(void *ctx, const char *comm, const char *unit, uint32_t owner,
@@ -1153,7 +1213,7 @@ static size_t pin_traced(struct daemon *d, struct handover *h)
 		hp->objs = calloc(TRACER_MAX_PINNED, sizeof(*hp->objs));
 		if (!hp->objs)
 			continue;
-		n = tracer__pin_proc(tr, (pid_t)w->pid, d->pin_dir, hp->objs, TRACER_MAX_PINNED);
+		n = tracer__pin_proc(tr, (pid_t)w->pid, keep(d), hp->objs, TRACER_MAX_PINNED);
 		if (n <= 0) {
 			log_info("pid %" PRIu64 " (%s) is not handed over: %s", w->pid, p->comm,
 				 n == -EOPNOTSUPP ? "it reports through its otel_memory probes" :
@@ -1194,13 +1254,14 @@ static void restart_save(struct daemon *d)
 	if (!d->state_path[0])
 		return;
 	h.saved_ns = now_ns();
-	if (d->pin_dir[0] && d->o.restart_grace_ns && any_traced(d)) {
-		/* Pinned first, then drained: what comes after the drain waits in the ring. */
+	if (keep(d) && d->o.restart_grace_ns && any_traced(d)) {
+		/* Kept first, then drained: what comes after the drain waits in the ring. */
 		h.deadline_ns = now_ns() + d->o.restart_grace_ns;
-		err = tracer__pin(pipeline__tracer(d->pl), d->pin_dir, h.deadline_ns);
+		err = tracer__pin(pipeline__tracer(d->pl), keep(d), h.deadline_ns);
 		if (err) {
-			log_warn("cannot pin into %s: %s; the traced processes are not handed over",
-				 d->pin_dir, strerror(-err));
+			log_warn("cannot hand over through %s: %s; the traced processes are not "
+				 "handed over", keeper__where(keep(d)), strerror(-err));
+			keeper__forget(keep(d));
 			h.deadline_ns = 0;
 		}
 	}
@@ -1215,13 +1276,13 @@ static void restart_save(struct daemon *d)
 	if (!h.procs || !h.rules || !h.exits) {
 		log_warn("out of memory: nothing kept across the restart");
 		if (h.deadline_ns)
-			tracer_release(d->pin_dir);
+			keeper__forget(keep(d));
 		goto out;
 	}
 	if (h.deadline_ns)
 		pinned = pin_traced(d, &h);
 	if (h.deadline_ns && !pinned) {
-		tracer_release(d->pin_dir);	/* nothing to keep recording */
+		keeper__forget(keep(d));	/* nothing to keep recording */
 		h.deadline_ns = 0;
 	}
 	h.drops = kernel_drops(d);
@@ -1247,7 +1308,7 @@ static void restart_save(struct daemon *d)
 		log_warn("cannot save the state to %s: %s; nothing kept across the restart",
 			 d->state_path, strerror(-err));
 		if (h.deadline_ns)
-			tracer_release(d->pin_dir);
+			keeper__forget(keep(d));
 		goto out;
 	}
 	for (i = 0; i < h.nr_procs; i++) {
@@ -1257,8 +1318,9 @@ static void restart_save(struct daemon *d)
 	}
 	log_info("saved %zu traced processes (%" PRIu64 " live allocations), %zu rules and %zu "
 		 "exit summaries to %s%s", pinned, allocs, h.nr_rules, h.nr_exits, d->state_path,
-		 pinned ? "; they stay recorded until the next start or the restart grace ends" :
-			  "");
+		 !pinned ? "" : d->store ? "; they stay recorded until the next start, the restart "
+		 "grace ends or systemd closes its store (a stop for good)" :
+		 "; they stay recorded until the next start or the restart grace ends");
 out:
 	/* The summaries' stacks are the daemon's: not freed with h. */
 	h.nr_exits = 0;
@@ -1267,12 +1329,16 @@ out:
 
 int daemon__release(const struct leakd_options *o)
 {
+	struct keeper *k = NULL;
 	char dir[256];
 	int err;
 
-	err = tracer_pin_dir(o->socket, dir, sizeof(dir));
+	err = keeper_bpffs_dir(o->socket, dir, sizeof(dir));
+	if (!err && !(k = keeper__bpffs(dir)))
+		err = -errno;
 	if (!err)
-		err = tracer_release(dir);
+		err = keeper__forget(k);
+	keeper__free(k);
 	if (err && err != -ENOENT) {
 		log_err("cannot release %s: %s", dir, strerror(-err));
 		return EXIT_FAILURE_RUNTIME;
@@ -1405,6 +1471,8 @@ static void teardown(struct daemon *d)
 	policy__free(d->policy);
 	server__free(d->server);
 	pipeline__free(d->pl);
+	keeper__free(d->store);
+	keeper__free(d->pins);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	if (d->timerfd >= 0)

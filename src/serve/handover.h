@@ -2,10 +2,10 @@
 /*
  * The daemon's state across a restart: one file in the state directory per socket
  * (STATE/restart-HASH.state), written on a clean stop and read at the next start.
- * It holds the traced processes (the daemon's view of each, the allocator links
- * pinned for it, and its tables: figures, stacks with their normalized frames,
- * live blocks, mappings), the modules and JIT names those frames name, the trace
- * rules with their expiry, and the exit summaries.
+ * It holds the traced processes (the daemon's view of each, the names of the
+ * allocator links kept for it, and its tables: figures, stacks with their
+ * normalized frames, live blocks, mappings), the modules and JIT names those
+ * frames name, the trace rules with their expiry, and the exit summaries.
  *
  * A versioned header (magic, version, the BPF side's LEAKD_HANDOVER_ABI, the boot
  * it was written in, the payload's size and checksum), then the payload; every
@@ -46,7 +46,7 @@ struct handover_proc {
 	uint32_t slot;			/* its links' slot in the intervals in force */
 	uint64_t interval;		/* the interval in force there; 0: sample */
 	bool ever_traced;
-	struct tracer_pinned *objs;	/* its allocator objects and their pinned links */
+	struct tracer_pinned *objs;	/* its allocator objects and their kept links */
 	uint32_t nr_objs;
 };
 

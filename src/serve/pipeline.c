@@ -11,6 +11,7 @@
 #include "base/procmaps.h"
 #include "cli/options.h"
 #include "collect/consume.h"
+#include "collect/keeper.h"
 #include "collect/startup.h"
 #include "collect/tracer.h"
 #include "leakd/events.h"
@@ -184,15 +185,15 @@ int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
 	pl->o = *o;
 	pl->cb = cb;
 	pl->ctx = ctx;
-	if (o->adopt_dir) {
-		to.adopt_dir = o->adopt_dir;
+	if (o->adopt) {
+		to.adopt = o->adopt;
 		pl->tracer = tracer__new(&to);
 		if (!pl->tracer)
 			log_warn("cannot take over the handover in %s (%s): starting afresh",
-				 o->adopt_dir, errno == ESTALE ?
+				 keeper__where(o->adopt), errno == ESTALE ?
 				 "its maps differ from this start's: another ringbuf-size, "
 				 "max-traced or max-sampler, or another build" : strerror(errno));
-		to.adopt_dir = NULL;
+		to.adopt = NULL;
 	}
 	rc = pl->tracer ? EXIT_OK : startup__tracer(&to, &pl->tracer);
 	if (rc)
@@ -562,7 +563,7 @@ bool pipeline__adopted(const struct pipeline *pl)
 }
 
 int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, uint32_t slot,
-			 uint64_t interval, const char *dir, const struct tracer_pinned *objs,
+			 uint64_t interval, struct keeper *k, const struct tracer_pinned *objs,
 			 size_t n)
 {
 	struct pl_proc *pp;
@@ -578,7 +579,7 @@ int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, uint32
 		return -EEXIST;
 	if (!n)
 		return 0;
-	err = tracer__adopt_proc(pl->tracer, pid, sample, slot, interval, dir, objs, n);
+	err = tracer__adopt_proc(pl->tracer, pid, sample, slot, interval, k, objs, n);
 	if (err) {
 		hashtab__remove(&pl->procs, (uint64_t)pid, NULL);
 		return err;

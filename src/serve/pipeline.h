@@ -23,6 +23,7 @@ struct symbolizer;
 struct unwinder;
 struct events;
 struct proc_mem;
+struct keeper;
 
 /* Stacks the kernel remembers as already sent, unless configured otherwise. */
 #define PIPELINE_STACK_CACHE 65536
@@ -42,8 +43,8 @@ struct pipeline_opts {
 	struct tables_limits limits;
 	uint64_t rediscover_ns;		/* traced processes re-checked for new allocators */
 	bool rediscover_refresh;	/* ... and their symbols and unwind tables too */
-	const char *adopt_dir;		/* a handover's pins to take over (tracer.h); NULL:
-					 * none.  Failing that, a fresh start (and a warning) */
+	struct keeper *adopt;		/* a handover to take over (tracer.h); NULL: none.
+					 * Failing that, a fresh start (and a warning) */
 	bool follow_forks;		/* children of traced processes traced from fork */
 	bool hold;			/* processes to be traced held until their probes are in */
 };
@@ -148,15 +149,15 @@ void pipeline__inherit(struct pipeline *pl, pid_t child, pid_t parent);
 /* The daemon's rules' comms, for which processes are held at fork and exec. */
 int pipeline__hold_comms(struct pipeline *pl, const struct hold_comm *v, size_t n);
 
-/* Whether pipeline__new took a handover's maps over (opts.adopt_dir). */
+/* Whether pipeline__new took a handover's maps over (opts.adopt). */
 bool pipeline__adopted(const struct pipeline *pl);
 /*
  * A process restored from a handover (its tables are in place): traced again
- * through the links pinned for it in dir (objs), as sampled before.  With no
+ * through the links kept for it in k (objs), as sampled before.  With no
  * objects it is known, not traced (it left meanwhile, its exit still to come).
  */
 int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, uint32_t slot,
-			 uint64_t interval, const char *dir, const struct tracer_pinned *objs,
+			 uint64_t interval, struct keeper *k, const struct tracer_pinned *objs,
 			 size_t n);
 
 #endif

@@ -12,9 +12,10 @@ import subprocess
 import time
 
 from harness import (BPF_LINK_GET_NEXT_ID, LEAKD, TIMEOUT, Daemon, Leaker, TestFailure,
-                     bpf_exists, check, check_eq, leaker, pinned_link_id, read_truth,
-                     wait_watched)
+                     bpf_exists, bpf_fds, check, check_eq, leaker, pinned_link_id,
+                     pinned_links, read_truth, wait_watched)
 from cases_daemon import sites, top, wait_site
+from servicemgr import ServiceManager
 
 GRACE = "restart-grace = 30s\n"
 
@@ -85,6 +86,18 @@ def case_restart_midtrace():
     during and after it: its final figures, in top and in its exit summary, are
     exactly its ground truth, and status tells what was taken over."""
     d = Daemon(config=GRACE)
+
+    def stopped():
+        check(links_pinned_in(pin_dir(d)), f"no link pinned in {pin_dir(d)}")
+
+    def started():
+        check(not os.path.exists(pin_dir(d)), "the pins outlived the takeover")
+    midtrace(d, stopped, started)
+
+
+def midtrace(d, stopped, started):
+    """The restart of case_restart_midtrace, with the checks of where the handover
+    waits: stopped() while no daemon runs, started() once the next one runs."""
     truth_path = d.wd.file("truth.json")
     lk = phases(truth_path)
     with guarded(d, lk):
@@ -95,12 +108,12 @@ def case_restart_midtrace():
         wait_site(d, lk.pid, "heap", "leak_phases", "phase_keep", 100 * 200, 100)
         said = d.stop(release=False)
         check("saved 1 traced processes" in said, f"the stop's account: {said}")
-        check(links_pinned_in(pin_dir(d)), f"no link pinned in {pin_dir(d)}")
+        stopped()
         # While no daemon runs: more blocks, some freed, and the churn goes on.
         lk.do("alloc 50 1000")
         lk.do("free 30")
         d.start()
-        check(not os.path.exists(pin_dir(d)), "the pins outlived the takeover")
+        started()
         lk.do("alloc 7 333")
         n = int(lk.do("churn stop")[0])
         check(n > 64, f"the churn made only {n} blocks")
@@ -401,3 +414,121 @@ def case_restart_incompatible():
         wait_gone(pinned)
         p = next(p for p in d.ctl("ps")[0]["processes"] if p["pid"] == lk.pid)
         check_eq(p["traced"], "no", "a process not taken over, before it is traced again")
+
+
+def stored_handover(mgr, d):
+    """What a stop under the service manager stored: the maps and the links, none
+    of them pinned in bpffs; the ids of the allocator links and of the watch links."""
+    check(not os.path.exists(pin_dir(d)), "pinned in bpffs under a service manager")
+    names = mgr.names()
+    for want in ("rings", "ring", "counters", "traced", "control"):
+        check(want in names, f"map {want} not in the store: {sorted(names)}")
+    alloc, watch = mgr.link_ids("link-"), mgr.link_ids("watch-")
+    check(alloc, f"no allocator link in the store: {sorted(names)}")
+    check(watch, f"no watch link in the store: {sorted(names)}")
+    check(not (alloc | watch) & pinned_links(), "a stored link is pinned in bpffs too")
+    return alloc, watch
+
+
+def case_restart_fdstore():
+    """Under a service manager with a file descriptor store (servicemgr.py, as
+    systemd would be), the restart of case_restart_midtrace hands the maps and links
+    over through the store and never through bpffs: the final figures are exact,
+    the allocator links the store held are the new daemon's, the old watch links
+    are gone, and once the new daemon has taken them the store is empty."""
+    with ServiceManager() as mgr:
+        d = Daemon(config=GRACE, launcher=mgr)
+        mgr.wait("READY=1", lambda: "READY=1" in mgr.states)
+        held = {}
+        stray_r, stray_w = os.pipe()
+
+        def stopped():
+            held["alloc"], held["watch"] = stored_handover(mgr, d)
+            # A descriptor leakd does not know among them: closed, and dropped.
+            mgr.put("stray", stray_r)
+            held["stray"] = f"pipe:[{os.fstat(stray_r).st_ino}]"
+
+        def started():
+            check(not os.path.exists(pin_dir(d)), "pinned in bpffs under a service manager")
+            mgr.wait("the store emptied by the takeover", lambda: not mgr.store)
+            links, _ = bpf_fds(d.proc.pid)
+            check(held["alloc"] <= links, f"allocator links {sorted(held['alloc'] - links)} "
+                  "not taken over")
+            wait_gone(held["watch"])
+            fds = {fd: os.readlink(f"/proc/{d.proc.pid}/fd/{fd}")
+                   for fd in os.listdir(f"/proc/{d.proc.pid}/fd")}
+            check(held["stray"] not in fds.values(), "the daemon keeps a descriptor it "
+                  "does not use")
+            for fd, target in fds.items():
+                if target.startswith("anon_inode:bpf"):
+                    with open(f"/proc/{d.proc.pid}/fdinfo/{fd}") as f:
+                        info = dict(line.split(":", 1) for line in f if ":" in line)
+                    flags = int(info["flags"].strip(), 8)
+                    check(flags & os.O_CLOEXEC, f"fd {fd} ({target}) is not close-on-exec")
+        try:
+            midtrace(d, stopped, started)
+        finally:
+            os.close(stray_r)
+            os.close(stray_w)
+
+
+def case_restart_fdstore_stop():
+    """A stop for good under a file descriptor store (systemctl stop): the manager
+    closes what the stop stored instead of starting the daemon again, and then
+    nothing of that daemon is left, no link and no program (its own, not another
+    leakd's).  The next start says in one line that the handover is gone, takes
+    nothing over, and keeps the rules the state file brings."""
+    with ServiceManager() as mgr:
+        d = Daemon(config=GRACE, launcher=mgr)
+        lk = phases(d.wd.file("truth.json"))
+        with guarded(d, lk):
+            wait_watched(d, lk.pid)
+            d.ctl("trace", str(lk.pid), "--exact")
+            d.ctl("trace", "--comm", "nosuchcomm0", "--for", "1h")
+            lk.do("alloc 3 100")
+            wait_site(d, lk.pid, "heap", "leak_phases", "phase_keep", 300, 3)
+            d.stop(release=False)
+            alloc, watch = stored_handover(mgr, d)
+            mgr.close_store()
+            d.bpf.check_released()      # its links and programs, nothing else
+            wait_gone(alloc | watch)
+            d.start()
+            warned = [line for line in d.log if "handover" in line and "gone" in line]
+            check_eq(len(warned), 1, f"lines about the handover: {d.log}")
+            check("stopped, not restarted" in warned[0], warned[0])
+            st = d.ctl("status")[0]["restart"]
+            check_eq(st["state"], "loaded", "the state file")
+            check(not st["taken_over"], "took over a handover the manager closed")
+            check_eq(st["procs_lost"], 1, "processes not taken over")
+            check_eq(st["rules"], 1, "rules restored")
+            check(not os.path.exists(pin_dir(d)), "pinned in bpffs under a service manager")
+
+
+def case_restart_fdstore_other_pid():
+    """Descriptors passed with $LISTEN_PID naming another process are not this
+    start's: it says so in one line, takes nothing over, and leaves the store as it
+    is (it drops no name it was not given)."""
+    with ServiceManager() as mgr:
+        d = Daemon(config=GRACE, launcher=mgr)
+        lk = phases(d.wd.file("truth.json"))
+        with guarded(d, lk):
+            wait_watched(d, lk.pid)
+            d.ctl("trace", str(lk.pid), "--exact")
+            lk.do("alloc 3 100")
+            wait_site(d, lk.pid, "heap", "leak_phases", "phase_keep", 300, 3)
+            d.stop(release=False)
+            stored_handover(mgr, d)
+            before = mgr.names()
+            mgr.listen_pid = os.getpid()    # this test's, not the daemon's
+            d.start()
+            mgr.wait("READY=1 of the second start",
+                     lambda: mgr.states.count("READY=1") >= 2)
+            warned = [line for line in d.log if "LISTEN_PID" in line or "handover" in line]
+            check_eq(len(warned), 1, f"lines about the handover: {d.log}")
+            check("not taken" in warned[0] and "another process" in warned[0], warned[0])
+            st = d.ctl("status")[0]["restart"]
+            check(not st["taken_over"], "took over descriptors meant for another process")
+            check_eq(st["procs_lost"], 1, "processes not taken over")
+            check_eq(mgr.names(), before, "the store after a start it was not meant for")
+            # Ended by the manager, as a stop would: then the daemon's stop checks all.
+            mgr.close_store()

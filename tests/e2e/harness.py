@@ -544,8 +544,9 @@ socket-group = nogroup
 restart-grace = 0
 """
 
-    def __init__(self, config="", args=(), drilldown=False):
+    def __init__(self, config="", args=(), drilldown=False, launcher=None):
         self.wd = Workdir()
+        self.launcher = launcher        # a service manager it runs under (servicemgr.py)
         os.chmod(self.wd.path, 0o755)   # other users reach the socket through it
         os.makedirs(CACHE_DIR, mode=0o755, exist_ok=True)
         self.sock = self.wd.file("leakd.sock")
@@ -560,8 +561,14 @@ restart-grace = 0
 
     def start(self):
         """Starts the daemon (again, after stop(release=False) or kill())."""
-        self.proc = spawn([LEAKD, "--config", self.config, "-v", *self.args],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        argv = [LEAKD, "--config", self.config, "-v", *self.args]
+        # Never the service manager this test itself may run under: its store is not ours.
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES")}
+        kwargs = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        if self.launcher:
+            argv, kwargs = self.launcher.launch(argv, kwargs)
+        self.proc = spawn(argv, **kwargs)
         self.log = wait_for_line(self.proc.stderr, "listening on", "the daemon ready")
         self.bpf.note(self.proc.pid)
 
