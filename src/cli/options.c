@@ -19,6 +19,7 @@
 #include "base/units.h"
 #include "base/procfs.h"
 #include "base/log.h"
+#include "version.h"
 
 enum kind {
 	K_FLAG,		/* bool, set */
@@ -103,6 +104,8 @@ static const struct opt opts[] = {
 	  "daemon: processes with series of their own (20)" },
 	{ "state-dir", 0, K_STRING, OFF(state_dir), 0, 0, BOTH, "DIR",
 	  "daemon: saved snapshots (default /var/lib/leakd)" },
+	{ "sampler", 0, K_STRING, OFF(sampler), 0, 0, BOTH, "PATH",
+	  "daemon: what trace --inject loads (default " LEAKD_SAMPLER_PATH ")" },
 	{ "max-snapshots", 0, K_U64, OFF(max_snapshots), 0, 1024, BOTH, "N",
 	  "daemon: saved snapshots per user (default 32)" },
 	{ "snapshot-stacks", 0, K_U64, OFF(snapshot_stacks), 1, 1 << 20, BOTH, "N",
@@ -209,6 +212,7 @@ void options__defaults(struct leakd_options *o)
 	o->untrace_sticky_ns = 3600 * NSEC_PER_SEC;
 	o->history_points = 96;
 	o->state_dir = "/var/lib/leakd";
+	o->sampler = LEAKD_SAMPLER_PATH;
 	o->metrics_top = 20;
 	o->max_snapshots = 32;
 	o->snapshot_stacks = 4096;

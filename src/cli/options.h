@@ -72,6 +72,7 @@ struct leakd_options {
 	const char *drilldown_exclude;	/* comm names drill-down leaves alone */
 	uint64_t untrace_sticky_ns;	/* an untraced process is not drilled into again for */
 	const char *state_dir;		/* saved snapshots */
+	const char *sampler;		/* libleakd-sampler.so, for trace --inject */
 	const char *metrics_listen;	/* HTTP for /metrics and profiles; NULL: off */
 	uint64_t metrics_top;		/* processes with series of their own */
 	uint64_t max_snapshots;		/* per user */

@@ -387,6 +387,9 @@ static void trace(struct json *j, const struct trace_snap *t)
 	json_u64(j, "denied", t->denied);
 	if (t->on)
 		json_u64(j, "duration_s", t->duration_s);
+	/* An injected sampler: entries patched (trace) or restored (untrace). */
+	if (t->got_entries >= 0)
+		json_u64(j, "got_entries", (uint64_t)t->got_entries);
 }
 
 static void exited(struct json *j, const struct exited_snap *x)

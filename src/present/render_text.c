@@ -423,6 +423,12 @@ static void trace(FILE *f, const struct trace_snap *t)
 	if (!t->on && !t->by_pid)
 		fprintf(f, "%s: %" PRIu64 " rule%s removed\n", t->what, t->rules,
 			t->rules == 1 ? "" : "s");
+	if (t->on && t->got_entries >= 0)
+		fprintf(f, "the sampler is injected: %" PRId64 " GOT entries point at it\n",
+			t->got_entries);
+	if (!t->on && t->got_entries >= 0)
+		fprintf(f, "the injected sampler is out of the way: %" PRId64 " GOT entries "
+			"restored\n", t->got_entries);
 	if (t->refused)
 		fprintf(f, "%" PRIu64 " processes not traced: max-traced reached\n", t->refused);
 	if (t->denied)

@@ -252,6 +252,9 @@ struct trace_snap {
 	uint64_t *pids;
 	size_t n;
 	uint64_t rules, refused, denied, duration_s;
+	int64_t got_entries;		/* trace --inject: GOT entries pointed at the sampler;
+					 * untrace: pointed back; -1: no injection */
+	char why[256];			/* why an injection was refused or failed */
 };
 
 /* What a process left behind when it exited. */

@@ -27,6 +27,7 @@
 #include "base/hashtab.h"
 #include "present/report.h"
 #include "collect/consume.h"
+#include "collect/inject.h"
 #include "collect/tracer.h"
 #include "stacks/runtime.h"
 #include "stacks/symbolize.h"
@@ -74,6 +75,7 @@ struct watch {
 	uint64_t trace_ended;	/* since then the allocator figures are frozen */
 	uint64_t auto_after;	/* no automatic trace before then (cooldown) */
 	bool ever_traced;
+	bool injected;		/* the sampler was injected and its GOT entries patched */
 };
 
 /* A kept exit summary and how much it matters. */
@@ -91,6 +93,8 @@ struct daemon_stats {
 	uint64_t traces_auto;		/* automatic traces started */
 	uint64_t drilldown_excluded;	/* growers left alone: drilldown-exclude */
 	uint64_t exited_evicted;	/* summaries dropped for more important or newer ones */
+	uint64_t injected;		/* trace --inject done */
+	uint64_t injects_refused;	/* ... refused: not safe, or failed */
 };
 
 struct daemon {
@@ -216,16 +220,49 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 	return 0;
 }
 
-static void stop_trace(struct daemon *d, struct watch *w)
+/*
+ * Points the GOT entries of a process the sampler was injected into back at its
+ * allocator.  Returns the entries restored, or -errno with why (the sampler stays
+ * in the way then, silent: nobody listens to its probes).
+ */
+static int uninject(struct daemon *d, struct watch *w, char *why, size_t size)
 {
+	int n;
+
+	if (!w->injected)
+		return 0;
+	w->injected = false;
+	n = inject__unload((pid_t)w->pid, d->o.sampler, why, size);
+	if (n < 0 && n != -ESRCH)
+		log_warn("untrace: %s", why);
+	else if (n >= 0)
+		log_info("pid %" PRIu64 ": the sampler is out of the way, %d GOT entries restored",
+			 w->pid, n);
+	return n;
+}
+
+/* Returns what uninject() said, for an injected process. */
+static int stop_trace_why(struct daemon *d, struct watch *w, char *why, size_t size)
+{
+	int rc;
+
 	w->wanted = TRACE_KIND_NONE;
 	if (w->traced == TRACE_KIND_NONE)
-		return;
+		return 0;
 	pipeline__untrace(d->pl, w->pid);
+	rc = uninject(d, w, why, size);
 	log_info("tracing of pid %" PRIu64 " ends (%s)", w->pid, trace_kind_name(w->traced));
 	w->traced = TRACE_KIND_NONE;
 	w->trace_until = 0;
 	w->trace_ended = now_ns();
+	return rc;
+}
+
+static void stop_trace(struct daemon *d, struct watch *w)
+{
+	char why[INJECT_WHY];
+
+	stop_trace_why(d, w, why, sizeof(why));
 }
 
 static bool matches(struct daemon *d, const struct watch *w, const char *comm, const char *unit)
@@ -443,6 +480,7 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 			if (st.cred.known)
 				w->cred = st.cred;
 		}
+		w->injected = false;	/* the image it was injected into is gone */
 		if (w->traced == TRACE_KIND_SAMPLER && !pipeline__via_probes(d->pl, pid))
 			stop_trace(d, w);	/* the new image has no sampler */
 		/* The new program's stacks are new: their histories start afresh. */
@@ -636,11 +674,11 @@ static void reload(struct daemon *d)
 	    n.max_exited != d->o.max_exited || n.max_clients != d->o.max_clients ||
 	    n.frame_pointers != d->o.frame_pointers || n.trace_all != d->o.trace_all ||
 	    strcmp(n.socket, d->o.socket) || strcmp(n.socket_group, d->o.socket_group) ||
-	    !n.cache_dir != !d->o.cache_dir ||
+	    strcmp(n.sampler, d->o.sampler) || !n.cache_dir != !d->o.cache_dir ||
 	    (n.cache_dir && strcmp(n.cache_dir, d->o.cache_dir)))
 		log_warn("reload: changes to ringbuf-size, unwind-rows, max-traced, max-sampler, "
 			 "max-depth, max-exited, max-clients, frame-pointers, trace-all, socket, "
-			 "socket-group and cache-dir take effect at the next start");
+			 "socket-group, sampler and cache-dir take effect at the next start");
 	d->o.sample_interval_ns = n.sample_interval_ns;
 	d->o.growth_window_ns = n.growth_window_ns;
 	d->o.drilldown = n.drilldown;
@@ -833,8 +871,13 @@ static void teardown(struct daemon *d)
 	size_t i;
 
 	if (d->watches.slots)
-		hashtab__for_each(&d->watches, i, w)
+		hashtab__for_each(&d->watches, i, w) {
+			char why[INJECT_WHY];
+
+			/* Nobody listens to the sampler any more: out of the way with it. */
+			uninject(d, w, why, sizeof(why));
 			history__destroy(&w->mem);
+		}
 	hashtab__destroy(&d->watches);
 	histories__destroy(&d->stacks_hist);
 	snapstore__destroy(&d->snaps);
@@ -1385,6 +1428,43 @@ static void selector_text(const struct selector *s, char *buf, size_t size)
 		snprintf(buf, size, "unit %s", s->unit ? s->unit : "");
 }
 
+/*
+ * Loads the sampler into the process (trace --inject) and points its allocator's
+ * GOT entries at it: traced through its probes from then on.  -ECANCELED with
+ * ret->why when it cannot be done safely.
+ */
+static int inject(struct daemon *d, struct watch *w, const struct peer *who, uint64_t every,
+		  struct trace_snap *ret)
+{
+	int n, scope = inject__ptrace_scope();
+
+	if (w->injected) {
+		ret->got_entries = 0;	/* in already: the trace goes on */
+		return 0;
+	}
+	if (who->uid != 0 && scope >= 2) {
+		snprintf(ret->why, sizeof(ret->why), "pid %" PRIu64 ": only root may inject while "
+			 "kernel.yama.ptrace_scope is %d", w->pid, scope);
+		return -ECANCELED;
+	}
+	n = inject__load((pid_t)w->pid, d->o.sampler, every, ret->why, sizeof(ret->why));
+	if (n == -ESRCH)
+		return -ESRCH;
+	if (n < 0) {
+		d->stats.injects_refused++;
+		log_info("trace --inject: %s", ret->why);
+		return -ECANCELED;
+	}
+	/* Traced by its allocator's probes until now: through the sampler's from now on. */
+	if (w->traced != TRACE_KIND_NONE && !pipeline__via_probes(d->pl, w->pid))
+		stop_trace(d, w);
+	w->injected = true;
+	d->stats.injected++;
+	ret->got_entries = n;
+	log_info("pid %" PRIu64 ": the sampler is injected, %d GOT entries point at it", w->pid, n);
+	return 0;
+}
+
 int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_query *q,
 		  struct trace_snap *ret)
 {
@@ -1395,6 +1475,7 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 	int err;
 
 	memset(ret, 0, sizeof(*ret));
+	ret->got_entries = -1;
 	ret->on = q->on;
 	ret->by_pid = q->sel.pid != 0;
 	ret->duration_s = q->duration_ns / NSEC_PER_SEC;
@@ -1407,6 +1488,12 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 			return -ESRCH;
 		if (!visible(who, w))
 			return -EPERM;
+		if (q->on && q->inject) {
+			err = inject(d, w, who, q->sample_bytes ? q->sample_bytes :
+					 LEAKD_SAMPLE_DEFAULT, ret);
+			if (err)
+				return err;
+		}
 	} else if (q->on) {
 		err = policy__add_rule(d->policy, comm, unit, who->uid, who->gid, until);
 		if (err < 0)
@@ -1431,6 +1518,11 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 			err = start_trace(d, w, how, until,
 					  q->exact ? 0 : q->sample_bytes ? q->sample_bytes :
 					  SAMPLE_AS_IS);
+			if (err && w->injected && q->inject) {
+				/* Not traced after all: the sampler goes out of the way again. */
+				uninject(d, w, ret->why, sizeof(ret->why));
+				ret->got_entries = -1;
+			}
 			if (err == -ENOSPC) {
 				ret->refused++;
 				continue;
@@ -1438,7 +1530,11 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 			if (err)
 				continue;	/* no allocator in it, or gone */
 		} else if (w->traced != TRACE_KIND_NONE) {
-			stop_trace(d, w);
+			bool was_injected = w->injected;
+
+			err = stop_trace_why(d, w, ret->why, sizeof(ret->why));
+			if (was_injected && err != -ESRCH)
+				ret->got_entries = err;
 			/* Untraced by someone: drill-down leaves it alone for a while. */
 			w->auto_after = now_ns() + d->o.untrace_sticky_ns;
 		} else {
@@ -1448,6 +1544,8 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 	}
 	if (q->on && q->sel.pid && !ret->n)
 		return ret->refused ? -ENOSPC : -ENOENT;
+	if (!q->on && ret->got_entries < -1)
+		return -ECANCELED;	/* untraced, but the sampler is still in the way */
 	return 0;
 }
 

@@ -85,6 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		fuzz_assert(h.length == sizeof(*r));
 		fuzz_assert(r->duration_ns <= LEAKD_DURATION_MAX);
+		fuzz_assert(!(r->trace_flags & ~LEAKD_TRACE_FLAGS));
+		fuzz_assert(!(r->trace_flags & LEAKD_TRACE_INJECT) ||
+			    (h.command == LEAKD_CMD_TRACE && r->sel.pid &&
+			     r->mode != LEAKD_TRACE_EXACT));
 		check_selector(&r->sel, 1);
 		break;
 	}

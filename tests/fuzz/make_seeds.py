@@ -52,6 +52,8 @@ def proto():
                                   fmt=FORMAT_PPROF, flags=1))
     put("proto", "trace_comm", req(4, selector(comm=b"redis-server") + struct.pack("=Q", 600)))
     put("proto", "untrace_pid", req(5, selector(pid=1) + struct.pack("=Q", 0)))
+    # trace 4242 --inject --sample 1: SAMPLED, LEAKD_TRACE_INJECT
+    put("proto", "trace_inject", req(4, selector(pid=4242) + struct.pack("=QIIQ", 0, 1, 1, 1)))
     put("proto", "exited", req(6, struct.pack("=II", 0, 0), fmt=FORMAT_TEXT))
     put("proto", "snapshot_save", req(7, struct.pack("=II64s", 1, 1, b"before") +
                                       selector(pid=4242)))

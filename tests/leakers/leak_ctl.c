@@ -8,8 +8,15 @@
  *   stop                ends the growth
  *   fork N              N children that exit at once; says their pids
  *   nodump              prctl(PR_SET_DUMPABLE, 0): root's alone to inspect
+ *   hold N SIZE         N blocks of SIZE bytes from hold_blocks(), kept to be released
+ *   check               each held block still has SIZE usable bytes (malloc_usable_size)
+ *   release             frees the held blocks (made before an injection, freed after)
+ *   seccomp             a seccomp filter that allows every system call
  *   exit                ends
  */
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +48,35 @@ NOINLINE void map_leak(long n, long size)
 		memset(p, 1, size);
 		keep(p);
 	}
+}
+
+#define HOLD_MAX 65536
+
+static void *held[HOLD_MAX];
+static long nr_held, held_size;
+
+NOINLINE void hold_blocks(long n, long size)
+{
+	for (long i = 0; i < n && nr_held < HOLD_MAX; i++) {
+		char *p = malloc(size);
+
+		if (!p)
+			exit(3);
+		memset(p, 3, size);
+		held[nr_held++] = p;
+	}
+	held_size = size;
+}
+
+/* A filter that returns ALLOW for everything: Seccomp: 2 in /proc/PID/status. */
+static int allow_all(void)
+{
+	struct sock_filter insn = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = 1, .filter = &insn };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 }
 
 NOINLINE void steady_grow(long bytes)
@@ -102,6 +138,27 @@ int main(void)
 			}
 		} else if (!strncmp(line, "nodump", 6)) {
 			if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)) {
+				printf("failed\n");
+				fflush(stdout);
+				continue;
+			}
+		} else if (sscanf(line, "hold %ld %ld", &a, &b) == 2) {
+			hold_blocks(a, b);
+		} else if (!strncmp(line, "check", 5)) {
+			for (a = 0; a < nr_held; a++)
+				if (malloc_usable_size(held[a]) < (size_t)held_size)
+					break;
+			if (a < nr_held) {
+				printf("block %ld: %zu usable bytes\n", a,
+				       malloc_usable_size(held[a]));
+				fflush(stdout);
+				continue;
+			}
+		} else if (!strncmp(line, "release", 7)) {
+			while (nr_held)
+				free(held[--nr_held]);
+		} else if (!strncmp(line, "seccomp", 7)) {
+			if (allow_all()) {
 				printf("failed\n");
 				fflush(stdout);
 				continue;
