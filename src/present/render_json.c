@@ -239,6 +239,10 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "started", s->drilldown.started);
 	json_u64(j, "excluded", s->drilldown.excluded);
 	json_object_end(j);
+	json_object_begin(j, "inject");
+	json_u64(j, "done", s->inject.done);
+	json_u64(j, "refused", s->inject.refused);
+	json_object_end(j);
 	json_object_begin(j, "events");
 	json_u64(j, "records", s->events.records);
 	json_u64(j, "bad", s->events.bad);

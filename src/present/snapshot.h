@@ -163,6 +163,10 @@ struct status_snap {
 		uint64_t excluded;	/* times a process was left alone: drilldown-exclude */
 	} drilldown;
 	struct {
+		uint64_t done;		/* samplers injected (trace --inject) */
+		uint64_t refused;	/* ... refused as unsafe, or failed */
+	} inject;
+	struct {
 		uint64_t records, bad, unknown_pid;
 	} events;
 	uint64_t counters[LEAKD_CNT__COUNT];

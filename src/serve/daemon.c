@@ -76,6 +76,7 @@ struct watch {
 	uint64_t auto_after;	/* no automatic trace before then (cooldown) */
 	bool ever_traced;
 	bool injected;		/* the sampler was injected and its GOT entries patched */
+	bool inert;		/* ... and pointed back since: its probes are not followed */
 };
 
 /* A kept exit summary and how much it matters. */
@@ -232,6 +233,7 @@ static int uninject(struct daemon *d, struct watch *w, char *why, size_t size)
 	if (!w->injected)
 		return 0;
 	w->injected = false;
+	w->inert = true;	/* mapped still: not a sampler to trace by itself */
 	n = inject__unload((pid_t)w->pid, d->o.sampler, why, size);
 	if (n < 0 && n != -ESRCH)
 		log_warn("untrace: %s", why);
@@ -292,7 +294,7 @@ static bool rule_for(struct daemon *d, const struct watch *w, uint64_t *ret_unti
 static void trace_sampler(struct daemon *d, struct watch *w)
 {
 	if (d->o.max_sampler && w->traced == TRACE_KIND_NONE && w->wanted == TRACE_KIND_NONE &&
-	    pipeline__has_probes(d->pl, w->pid))
+	    !w->inert && pipeline__has_probes(d->pl, w->pid))
 		start_trace(d, w, TRACE_KIND_SAMPLER, 0, LEAKD_SAMPLE_DEFAULT);
 }
 
@@ -480,7 +482,7 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 			if (st.cred.known)
 				w->cred = st.cred;
 		}
-		w->injected = false;	/* the image it was injected into is gone */
+		w->injected = w->inert = false;	/* the image it was injected into is gone */
 		if (w->traced == TRACE_KIND_SAMPLER && !pipeline__via_probes(d->pl, pid))
 			stop_trace(d, w);	/* the new image has no sampler */
 		/* The new program's stacks are new: their histories start afresh. */
@@ -999,6 +1001,8 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->drilldown.max = d->o.drilldown_max;
 	s->drilldown.started = d->stats.traces_auto;
 	s->drilldown.excluded = d->stats.drilldown_excluded;
+	s->inject.done = d->stats.injected;
+	s->inject.refused = d->stats.injects_refused;
 	events__stats(pipeline__events(d->pl), &es);
 	s->events.records = es.records;
 	s->events.bad = es.bad_records;
@@ -1459,6 +1463,7 @@ static int inject(struct daemon *d, struct watch *w, const struct peer *who, uin
 	if (w->traced != TRACE_KIND_NONE && !pipeline__via_probes(d->pl, w->pid))
 		stop_trace(d, w);
 	w->injected = true;
+	w->inert = false;
 	d->stats.injected++;
 	ret->got_entries = n;
 	log_info("pid %" PRIu64 ": the sampler is injected, %d GOT entries point at it", w->pid, n);
