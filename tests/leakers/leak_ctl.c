@@ -53,7 +53,7 @@ NOINLINE void map_leak(long n, long size)
 #define HOLD_MAX 65536
 
 static void *held[HOLD_MAX];
-static long nr_held, held_size;
+static long held_size[HOLD_MAX], nr_held;
 
 NOINLINE void hold_blocks(long n, long size)
 {
@@ -63,9 +63,9 @@ NOINLINE void hold_blocks(long n, long size)
 		if (!p)
 			exit(3);
 		memset(p, 3, size);
+		held_size[nr_held] = size;
 		held[nr_held++] = p;
 	}
-	held_size = size;
 }
 
 /* A filter that returns ALLOW for everything: Seccomp: 2 in /proc/PID/status. */
@@ -146,7 +146,7 @@ int main(void)
 			hold_blocks(a, b);
 		} else if (!strncmp(line, "check", 5)) {
 			for (a = 0; a < nr_held; a++)
-				if (malloc_usable_size(held[a]) < (size_t)held_size)
+				if (malloc_usable_size(held[a]) < (size_t)held_size[a])
 					break;
 			if (a < nr_held) {
 				printf("block %ld: %zu usable bytes\n", a,
