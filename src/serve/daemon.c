@@ -180,7 +180,7 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 		/* Asked for otherwise: the figures so far were of the other mode. */
 		if (p)
 			proc_mem__untrace(p);
-		err = pipeline__trace(d->pl, w->pid, sample, sample != 0);
+		err = pipeline__trace(d->pl, w->pid, sample, sample != 0 && !w->inert);
 		if (err < 0)
 			return err;
 		w->sample = sample;
@@ -198,7 +198,8 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 		proc_mem__untrace(p);
 		w->trace_ended = 0;
 	}
-	err = pipeline__trace(d->pl, w->pid, sample, sample != 0);
+	/* An injected sampler pointed back is silent: its probes would show nothing. */
+	err = pipeline__trace(d->pl, w->pid, sample, sample != 0 && !w->inert);
 	if (err == -ENOENT && (how == TRACE_KIND_RULE || how == TRACE_KIND_ALL)) {
 		/* Just exec'd: the loader has not mapped an allocator yet.  Once it has. */
 		w->wanted = how;

@@ -155,8 +155,26 @@ def inject_and_check(env=None):
         lk.do("release")
         got = heap_sites(d, lk.pid)
         check_eq(got.get("heap_leak"), (10500, 7), "heap_leak after untrace")
+        # Traced again without --inject: by its allocator, the silent sampler left alone.
+        d.ctl("trace", str(lk.pid), "--exact")
+        p = proc_of(d.ctl("ps")[0], lk.pid)
+        check_eq((p["traced"], p["sampling"]), ("manual", "exact"), "traced again, exactly")
+        lk.do("malloc 2 3000")
+        wait_heap(d, lk.pid, "heap_leak", (6000, 2))
+        d.ctl("untrace", str(lk.pid))
+        # And injected again: the library loaded already, its entries patched anew
+        # (bound since, some of them: free was called through its PLT meanwhile).
+        before = all_got(lk.pid)
+        ans, _ = d.ctl("trace", str(lk.pid), "--inject", "--sample", "1")
+        check_eq(ans.get("got_entries"), patched, "GOT entries patched the second time")
+        check_eq(all_got(lk.pid), after, "the GOT entries injected again")
+        lk.do("malloc 4 2500")
+        wait_heap(d, lk.pid, "heap_leak", (10000, 4))
+        ans, _ = d.ctl("untrace", str(lk.pid))
+        check_eq(ans.get("got_entries"), patched, "GOT entries restored the second time")
+        check_eq(all_got(lk.pid), before, "the GOT entries after the second untrace")
         st, _ = d.ctl("status")
-        check_eq(st["inject"], {"done": 1, "refused": 0}, "injections in status")
+        check_eq(st["inject"], {"done": 2, "refused": 0}, "injections in status")
         end_cleanly(lk)
         d.stop()
     finally:
