@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * libleakd-sampler.so: a preloadable heap sampler that never traps.  It stands in
+ * libleakd-sampler.so: a heap sampler that never traps, preloaded or loaded into a
+ * running process by leakd (leakctl trace --inject: INJECT.md).  It stands in
  * front of the allocator (the malloc family, C++ operator new and delete, the
  * entry points of jemalloc and tcmalloc that programs call directly) and forwards
  * every call to the allocator found after it.  Per allocation it counts down a
