@@ -197,6 +197,36 @@ def case_inject_jemalloc():
     inject_and_check(env=dict(os.environ, LD_PRELOAD=JEMALLOC))
 
 
+def case_inject_busy():
+    """Injected and taken out again while another thread of the leaker allocates
+    all the time: the thread that calls is chosen outside the allocator, every
+    thread is stopped while the entries change; the leaker runs on, its allocations
+    sampled while injected, its GOT entries back each time."""
+    d = daemon()
+    lk = Leaker(stderr=subprocess.PIPE)
+    try:
+        wait_watched(d, lk.pid)
+        lk.do("grow 4 1000000 1")       # 4 KiB from steady_grow() every millisecond
+        lk.do("hold 1 64")              # the main thread's calls bound
+        lk.do("release")
+        before = all_got(lk.pid)
+        for _ in range(3):
+            ans, _ = d.ctl("trace", str(lk.pid), "--inject", "--sample", "64K")
+            check(ans.get("got_entries", 0) >= len(before), f"patched: {ans}")
+            wait_watched(d, lk.pid)
+            d.poll("steady_grow sampled", lambda: heap_sites(d, lk.pid).get("steady_grow"))
+            ans, _ = d.ctl("untrace", str(lk.pid))
+            check(ans.get("got_entries", 0) >= len(before), f"restored: {ans}")
+            check_eq(all_got(lk.pid), before, "the GOT entries after untrace")
+        lk.do("stop")
+        lk.do("malloc 1 100")
+        end_cleanly(lk)
+        d.stop()
+    finally:
+        lk.end()
+        d.kill()
+
+
 INTERVAL = 16384
 SMALL = (4000, 256)         # blocks, bytes: p = 1 - e^(-256/16384) per block
 LARGE = (20, 1 << 20)       # far above the interval: sampled for sure, exact
