@@ -30,6 +30,18 @@ struct {
 	__type(value, __u8);
 } sampled SEC(".maps");
 
+/*
+ * The interval in force per sampled process, by the slot its cookies carry: the
+ * one asked for, or wider while the daemon's event budget is exceeded.  0: the
+ * cookie's.  An array: the lookup costs no hash on the allocator's path.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4097);	/* slot 0 and one per traced process: set at load */
+	__type(key, __u32);
+	__type(value, __u64);
+} sample_intervals SEC(".maps");
+
 /* Per thread, small: every allocator call of a sampled process touches it. */
 struct sample_state {
 	__u64 left;		/* bytes to the next sample; 0: not drawn yet */
@@ -62,12 +74,16 @@ static __always_inline int forget_sampled(__u64 addr)
  */
 static __always_inline int sample_enter(struct pt_regs *ctx, bool session)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx), interval = cookie >> 8;
+	__u64 cookie = bpf_get_attach_cookie(ctx), interval = LEAKD_SAMPLE_COOKIE_INTERVAL(cookie);
 	__u64 sp = PT_REGS_SP(ctx), a = PT_REGS_PARM1(ctx), b = PT_REGS_PARM2(ctx);
-	__u64 size, arg = 0;
-	__u32 fn = cookie & 0xff;
+	__u32 fn = cookie & 0xff, slot = LEAKD_SAMPLE_COOKIE_SLOT(cookie);
+	__u64 size, arg = 0, *now;
 	struct sample_state *s;
 	struct inflight *t;
+
+	now = slot ? bpf_map_lookup_elem(&sample_intervals, &slot) : NULL;
+	if (now && *now >= LEAKD_SAMPLE_MIN && *now <= LEAKD_SAMPLE_MAX)
+		interval = *now;
 
 	s = bpf_task_storage_get(&sample_states, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -111,6 +127,11 @@ static __always_inline int sample_enter(struct pt_regs *ctx, bool session)
 	if (arg && !forget_sampled(arg))
 		emit_free(LEAKD_EV_FREE, arg);
 
+	/*
+	 * A new interval draws afresh: the draw is memoryless, so every call is
+	 * sampled with p = 1 - e^(-size/interval) under the interval in force at
+	 * its entry, which sample_exit weighs it by (s->interval).
+	 */
 	if (s->interval != interval || !s->left) {
 		s->interval = interval;
 		s->left = leakd_sample_draw(interval, bpf_get_prandom_u32()) + 1;
@@ -186,7 +207,8 @@ static __always_inline int sample_exit(struct pt_regs *ctx)
 	e->size = t->size;
 	e->stack_id = t->stack_id;
 	e->old_addr = 0;
-	e->weight = leakd_sample_weight(t->size, bpf_get_attach_cookie(ctx) >> 8);
+	/* The interval this call was drawn under, not the asked one: a widened one too. */
+	e->weight = leakd_sample_weight(t->size, s->interval);
 	bpf_ringbuf_submit(e, wake_flag());
 	count(LEAKD_CNT_SAMPLED);
 	return 0;

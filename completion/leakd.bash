@@ -58,6 +58,11 @@ _leakd()
 		COMPREPLY=($(compgen -g -- "$cur"))
 		return
 		;;
+	--event-budget)
+		# events a second, or off
+		COMPREPLY=($(compgen -W 'off' -- "$cur"))
+		return
+		;;
 	-i | --interval | -n | --top | --min-age | -d | --duration | --max-depth | --sample | \
 		--ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
@@ -76,7 +81,7 @@ _leakd()
 		--unwind-rows --cache-dir --no-cache --sample --frame-pointers --exact --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --drilldown-exclude --untrace-sticky
-		--no-drilldown --trace-all
+		--no-drilldown --trace-all --event-budget
 		--max-procs --max-traced --max-sampler --max-exited --exited-min-bytes --max-rules
 		--max-clients --history-points --history-series --state-dir --sampler --max-snapshots
 		--snapshot-stacks --metrics-listen --metrics-top --verbose --help

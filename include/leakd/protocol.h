@@ -117,9 +117,12 @@ struct leakd_req_top {
 	__u32 top_flags;		/* LEAKD_TOP_FLAGS */
 };
 
-/* How a trace request by pid traces: the daemon's default is sampled (512 KiB). */
+/*
+ * How a trace request traces, a process (pid) or those a rule (comm, unit) covers,
+ * now and later: the daemon's default is sampled (512 KiB).
+ */
 enum leakd_trace_mode {
-	LEAKD_TRACE_DEFAULT = 0,	/* the daemon's choice (and always for rules, untrace) */
+	LEAKD_TRACE_DEFAULT = 0,	/* the daemon's choice (always for untrace) */
 	LEAKD_TRACE_SAMPLED = 1,	/* sample_bytes: mean bytes between samples */
 	LEAKD_TRACE_EXACT = 2,		/* every allocator call, even where otel_memory
 					 * probes report */
@@ -138,7 +141,7 @@ enum leakd_trace_mode {
 struct leakd_req_trace {
 	struct leakd_selector sel;	/* one of the three must be given */
 	__u64 duration_ns;		/* 0: until untraced; <= LEAKD_DURATION_MAX */
-	__u32 mode;			/* enum leakd_trace_mode; other than DEFAULT: by pid */
+	__u32 mode;			/* enum leakd_trace_mode; untrace: DEFAULT */
 	__u32 trace_flags;		/* LEAKD_TRACE_FLAGS (0 before --inject: compatible) */
 	__u64 sample_bytes;		/* SAMPLED: LEAKD_SAMPLE_MIN..MAX (leakd/sampling.h),
 					 * from LEAKD_INJECT_SAMPLE_MIN with INJECT; else 0 */

@@ -26,8 +26,17 @@
 #define LEAKD_SAMPLE_MAX (1ULL << 30)
 #define LEAKD_SAMPLE_DEFAULT (512ULL << 10)
 
-/* An attach cookie of a sampled probe: enum leakd_fn in the low byte, T above. */
-#define LEAKD_SAMPLE_COOKIE(fn, interval) ((__u64)(fn) | ((__u64)(interval) << 8))
+/*
+ * An attach cookie of a sampled probe: enum leakd_fn in the low byte, the interval
+ * asked for (T) above it, and from bit 40 the process's slot in the kernel's array
+ * of intervals in force (0: none; the budget of events widens T there, at no
+ * probe made again: sample_intervals in bpf/sample.bpf.h).
+ */
+#define LEAKD_SAMPLE_SLOT_SHIFT 40
+#define LEAKD_SAMPLE_COOKIE(fn, interval, slot) \
+	((__u64)(fn) | ((__u64)(interval) << 8) | ((__u64)(slot) << LEAKD_SAMPLE_SLOT_SHIFT))
+#define LEAKD_SAMPLE_COOKIE_INTERVAL(cookie) (((cookie) >> 8) & ((1ULL << 32) - 1))
+#define LEAKD_SAMPLE_COOKIE_SLOT(cookie) ((__u32)((cookie) >> LEAKD_SAMPLE_SLOT_SHIFT))
 
 #define LEAKD_LN2_Q24 11629080u
 

@@ -7,59 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/files.h"
 #include "base/procfs.h"
-
-/* Reads what is left of fd into a NUL-terminated buffer the caller frees; closes fd. */
-static int read_fd(int fd, char **ret_buf, size_t *ret_len)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = NULL, *nb;
-	ssize_t n;
-	int err = 0;
-
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		if (cap - len < 2) {
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				err = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out;
-		}
-		if (!n)
-			break;
-		len += n;
-	}
-	buf[len] = 0;
-	*ret_buf = buf;
-	if (ret_len)
-		*ret_len = len;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return err;
-}
-
-int read_file(const char *path, char **ret_buf, size_t *ret_len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	return fd < 0 ? -errno : read_fd(fd, ret_buf, ret_len);
-}
 
 uint64_t procfs_start_time(pid_t pid)
 {
@@ -189,7 +138,7 @@ int procfs_status(pid_t pid, struct procfs_status *ret)
 		goto out;
 	}
 	fd = openat(dfd, "status", O_RDONLY | O_CLOEXEC);
-	err = fd < 0 ? -errno : read_fd(fd, &buf, NULL);
+	err = fd < 0 ? -errno : read_fd(fd, SIZE_MAX - 1, &buf, NULL);
 	if (err)
 		goto out;
 	if (fstatat(dfd, "status", &after, 0)) {

@@ -9,9 +9,6 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-/* Reads a whole (small, /proc) file into a NUL-terminated buffer the caller frees. */
-int read_file(const char *path, char **ret_buf, size_t *ret_len);
-
 /* Process start time in clock ticks since boot (/proc/PID/stat field 22), or 0. */
 uint64_t procfs_start_time(pid_t pid);
 /* Reads /proc/PID/comm into buf (at most 16 bytes).  -errno when the process is gone. */

@@ -7,7 +7,7 @@
 #include <sys/sysmacros.h>
 
 #include "base/procmaps.h"
-#include "base/procfs.h"
+#include "base/files.h"
 
 static int parse_line(const char *line, size_t len, struct map_entry *e)
 {

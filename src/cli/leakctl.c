@@ -85,9 +85,10 @@ static void usage(FILE *f)
 	      "                          the stacks that hold the most outstanding memory,\n"
 	      "                          or that grow the most\n"
 	      "  trace SELECTOR [--for DURATION] [--sample SIZE | --exact]\n"
-	      "                          trace the allocator of these processes (by pid:\n"
-	      "                          sampled every SIZE bytes on average, default 512K,\n"
-	      "                          or every call with --exact)\n"
+	      "                          trace the allocator of these processes, and by a\n"
+	      "                          name or unit those that start later: sampled every\n"
+	      "                          SIZE bytes on average (default 512K), or every call\n"
+	      "                          with --exact\n"
 	      "  trace PID --inject [--for DURATION] [--sample SIZE]\n"
 	      "                          load the in-process sampler into the running\n"
 	      "                          process (ptrace, no restart) and trace through it;\n"
@@ -580,8 +581,6 @@ static int cmd_trace_common(int argc, char **argv, bool on)
 		return err;
 	if (!c.sel.pid && !c.sel.comm[0] && !c.sel.unit[0])
 		return usage_error("give a pid, --comm NAME or --unit UNIT");
-	if (c.mode != LEAKD_TRACE_DEFAULT && !c.sel.pid)
-		return usage_error("--sample and --exact go with a pid");
 	if (c.inject && !c.sel.pid)
 		return usage_error("--inject goes with a pid");
 	if (c.inject && c.mode == LEAKD_TRACE_EXACT)

@@ -17,7 +17,7 @@
 #include "base/macros.h"
 #include "base/clock.h"
 #include "base/units.h"
-#include "base/procfs.h"
+#include "base/files.h"
 #include "base/log.h"
 #include "version.h"
 
@@ -28,6 +28,7 @@ enum kind {
 	K_DURATION,	/* uint64_t: ns */
 	K_STRING,	/* const char * */
 	K_OPTIONAL,	/* const char *; "off" sets it to NULL (a service switched off) */
+	K_U64_OFF,	/* uint64_t in [min, max]; "off" sets it to 0 (a limit switched off) */
 	K_SPECIAL,	/* handled in apply() */
 };
 
@@ -124,6 +125,8 @@ static const struct opt opts[] = {
 	  "daemon: automatic traces at once (default 2)" },
 	{ "drilldown-exclude", 0, K_STRING, OFF(drilldown_exclude), 0, 0, BOTH, "NAMES",
 	  "daemon: never drill into these (comma-separated)" },
+	{ "event-budget", 0, K_U64_OFF, OFF(event_budget), 1, 100000000, BOTH, "N",
+	  "daemon: events/s traced processes may send (20000)" },
 	{ "untrace-sticky", 0, K_DURATION, OFF(untrace_sticky_ns), 0, 0, BOTH, "DURATION",
 	  "daemon: no drill-down after untrace for (1h)" },
 	{ "no-drilldown", 0, K_SPECIAL, 0, 0, 0, BOTH, NULL,
@@ -210,6 +213,7 @@ void options__defaults(struct leakd_options *o)
 	o->growth_window_ns = 30 * 60 * NSEC_PER_SEC;
 	o->drilldown_exclude = DRILLDOWN_EXCLUDE;
 	o->untrace_sticky_ns = 3600 * NSEC_PER_SEC;
+	o->event_budget = OPTIONS_EVENT_BUDGET;
 	o->history_points = 96;
 	o->state_dir = "/var/lib/leakd";
 	o->sampler = LEAKD_SAMPLER_PATH;
@@ -264,6 +268,16 @@ static int apply(const struct opt *d, const char *val, struct leakd_options *o, 
 		return 0;
 	case K_OPTIONAL:
 		*(const char **)field = strcmp(val, "off") ? val : NULL;
+		return 0;
+	case K_U64_OFF:
+		if (!strcmp(val, "off")) {
+			*(uint64_t *)field = 0;
+			return 0;
+		}
+		if (parse_u64(val, d->min, d->max, &v))
+			return fail(err, errlen, "invalid --%s '%s' (%llu to %llu, or off)", d->name,
+				    val, (unsigned long long)d->min, (unsigned long long)d->max);
+		*(uint64_t *)field = v;
 		return 0;
 	case K_U64:
 		if (parse_u64(val, d->min, d->max, &v))
@@ -473,6 +487,9 @@ int options__load_config(const char *path, struct leakd_options *o, char *err, s
 	return e;
 }
 
+/* A configuration is a few hundred bytes; a bound keeps a mistaken path from costing the daemon. */
+#define CONFIG_MAX_BYTES (4u << 20)
+
 static int load_one(const char *path, struct leakd_options *o, char *err, size_t errlen)
 {
 	struct config_text *ct;
@@ -480,9 +497,11 @@ static int load_one(const char *path, struct leakd_options *o, char *err, size_t
 	int lineno = 0, e;
 	size_t len;
 
-	e = read_file(path, &text, &len);
+	e = read_regular_file(path, CONFIG_MAX_BYTES, &text, &len);
 	if (e) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-e));
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 e == -EINVAL ? "not a regular file" :
+			 e == -EFBIG ? "larger than 4 MiB" : strerror(-e));
 		return e;
 	}
 	ct = malloc(sizeof(*ct) + len + 1);

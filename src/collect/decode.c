@@ -118,6 +118,9 @@ static int apply(struct decoder *d, const union record *r, size_t size)
 	p = tables__proc(d->tables, h->pid);
 	if (!p)
 		return -ESRCH;
+	if (h->type == LEAKD_EV_ALLOC || h->type == LEAKD_EV_FREE ||
+	    h->type == LEAKD_EV_REALLOC_BEGIN || h->type == LEAKD_EV_STACK)
+		p->trace_records++;
 	switch (h->type) {
 	case LEAKD_EV_ALLOC:
 		if (!r->alloc.weight) {

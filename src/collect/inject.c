@@ -28,6 +28,7 @@
 
 #include "collect/inject.h"
 #include "base/clock.h"
+#include "base/files.h"
 #include "base/procfs.h"
 #include "base/procmaps.h"
 #include "stacks/elfobj.h"

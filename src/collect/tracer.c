@@ -37,6 +37,8 @@ struct attachment {
 struct traced_proc {
 	uint64_t pid;		/* hashtab key */
 	uint64_t sample;	/* sampling interval in bytes; 0: every call */
+	uint64_t interval;	/* the interval in force, when widened; 0: sample */
+	uint32_t slot;		/* in sample_intervals; 0: none */
 	struct attachment *objects;
 };
 
@@ -72,6 +74,8 @@ struct tracer {
 	struct hashtab usdt_plans; /* struct usdt_plan */
 	struct bpf_link **tp_links;	/* of attach_tracepoints: ours to destroy */
 	size_t nr_tp_links;
+	bool *slot_used;	/* sample_intervals' slots 1..nr_slots */
+	uint32_t nr_slots;
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -285,6 +289,12 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 		err = hashtab__init(&t->usdt_plans, sizeof(struct usdt_plan), 64);
 	if (err)
 		goto fail;
+	t->nr_slots = opts->max_procs;
+	t->slot_used = calloc(t->nr_slots + 1, sizeof(*t->slot_used));
+	if (!t->slot_used) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	t->multi = probe_uprobe_multi();
 	t->session = t->multi && probe_uprobe_session();
 	t->tracefs = have_tracefs();
@@ -301,6 +311,7 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	bpf_map__set_max_entries(t->skel->maps.events, opts->ringbuf_bytes);
 	bpf_map__set_max_entries(t->skel->maps.stacks_sent, opts->stack_cache);
 	bpf_map__set_max_entries(t->skel->maps.traced, opts->max_procs);
+	bpf_map__set_max_entries(t->skel->maps.sample_intervals, t->nr_slots + 1);
 	bpf_map__set_max_entries(t->skel->maps.unwind_procs,
 				 opts->unwind_procs ? opts->unwind_procs : opts->max_procs);
 	bpf_map__set_max_entries(t->skel->maps.unwind_rows, opts->unwind_rows);
@@ -365,6 +376,7 @@ void tracer__free(struct tracer *t)
 	hashtab__destroy(&t->procs);
 	hashtab__destroy(&t->plans);
 	hashtab__destroy(&t->usdt_plans);
+	free(t->slot_used);
 	for (i = 0; i < t->nr_tp_links; i++)
 		bpf_link__destroy(t->tp_links[i]);
 	free(t->tp_links);
@@ -464,7 +476,7 @@ static int attach_single(struct attachment *a, pid_t pid, const char *path,
 }
 
 static int attach_sites(struct tracer *t, struct attachment *a, pid_t pid, const char *path,
-			const struct probe_site *sites, size_t n, uint64_t sample)
+			const struct probe_site *sites, size_t n, uint64_t sample, uint32_t slot)
 {
 	unsigned long alloc_offs[PROBES_MAX_SITES], free_offs[PROBES_MAX_SITES];
 	__u64 alloc_cookies[PROBES_MAX_SITES], free_cookies[PROBES_MAX_SITES];
@@ -480,7 +492,7 @@ static int attach_sites(struct tracer *t, struct attachment *a, pid_t pid, const
 			free_cookies[nf++] = sites[i].fn;
 		} else {
 			alloc_offs[na] = sites[i].offset;
-			alloc_cookies[na++] = LEAKD_SAMPLE_COOKIE(sites[i].fn, sample);
+			alloc_cookies[na++] = LEAKD_SAMPLE_COOKIE(sites[i].fn, sample, slot);
 		}
 	}
 	if (sample) {
@@ -576,7 +588,7 @@ static int attach_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 	a->info.nr_sites = n;
 	for (i = 0; i < (size_t)n; i++)
 		a->info.nr_emulated += sites[i].emulated;
-	err = attach_sites(t, a, pid, path, sites, n, p->sample);
+	err = attach_sites(t, a, pid, path, sites, n, p->sample, p->slot);
 	if (err) {
 		struct traced_proc tmp = { .objects = a };
 
@@ -618,6 +630,46 @@ static void forget_sampled(struct tracer *t, pid_t pid)
 	free(batch);
 }
 
+/* Writes the interval in force for slot (0: the asked one); failing, the asked one holds. */
+static int write_interval(struct tracer *t, uint32_t slot, uint64_t interval)
+{
+	__u64 v = interval;
+
+	if (!slot)
+		return -ENOSPC;
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.sample_intervals), &slot, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* A free slot in sample_intervals, marked used; 0 when all are taken. */
+static uint32_t take_slot(struct tracer *t)
+{
+	for (uint32_t i = 1; i <= t->nr_slots; i++)
+		if (!t->slot_used[i]) {
+			t->slot_used[i] = true;
+			return i;
+		}
+	return 0;
+}
+
+static bool allocator_attached(const struct traced_proc *p)
+{
+	for (const struct attachment *a = p->objects; a; a = a->next)
+		if (!a->usdt)
+			return true;
+	return false;
+}
+
+static void put_slot(struct tracer *t, struct traced_proc *p)
+{
+	if (!p->slot)
+		return;
+	write_interval(t, p->slot, 0);
+	t->slot_used[p->slot] = false;
+	p->slot = 0;
+}
+
 int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample)
 {
 	struct proc_maps maps;
@@ -645,6 +697,14 @@ int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample)
 		/* Another interval (or exact): the probes carry it, so they are made again. */
 		detach_objects(p);
 		forget_sampled(t, pid);
+	}
+	/* Before its allocator is probed: the cookies of all its probes carry the slot. */
+	if (!p->slot && !allocator_attached(p))
+		p->slot = take_slot(t);
+	if (is_new || p->sample != sample) {
+		/* As asked, until the caller widens it again. */
+		p->interval = 0;
+		write_interval(t, p->slot, 0);
 	}
 	p->sample = sample;
 	for (i = 0; i < maps.n; i++) {
@@ -675,6 +735,7 @@ void tracer__detach(struct tracer *t, pid_t pid)
 	detach_objects(p);
 	if (p->sample)
 		forget_sampled(t, pid);
+	put_slot(t, p);
 	hashtab__remove(&t->procs, pid, NULL);
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
 }
@@ -763,6 +824,33 @@ uint64_t tracer__sample(const struct tracer *t, pid_t pid)
 	const struct traced_proc *p = hashtab__get(&t->procs, pid);
 
 	return p ? p->sample : 0;
+}
+
+int tracer__set_interval(struct tracer *t, pid_t pid, uint64_t interval)
+{
+	struct traced_proc *p = hashtab__get(&t->procs, pid);
+	int err;
+
+	if (!p || !p->sample)
+		return -ENOENT;
+	if (interval < p->sample)
+		interval = p->sample;
+	if (interval > LEAKD_SAMPLE_MAX)
+		interval = LEAKD_SAMPLE_MAX;
+	if (interval == (p->interval ? p->interval : p->sample))
+		return 0;
+	err = write_interval(t, p->slot, interval == p->sample ? 0 : interval);
+	if (err)
+		return err;
+	p->interval = interval == p->sample ? 0 : interval;
+	return 0;
+}
+
+uint64_t tracer__interval(const struct tracer *t, pid_t pid)
+{
+	const struct traced_proc *p = hashtab__get(&t->procs, pid);
+
+	return !p ? 0 : p->interval ? p->interval : p->sample;
 }
 
 /* ---- otel_memory USDT probes (in-process samplers) ---- */

@@ -81,6 +81,17 @@ const char *tracer__syscall_mechanism(const struct tracer *t);
 int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample);
 /* The sampling interval pid is traced with; 0: exact (or not traced). */
 uint64_t tracer__sample(const struct tracer *t, pid_t pid);
+/*
+ * Widens (or narrows back) the interval in force for sampled pid without making
+ * its probes again: the kernel reads it per call, and weighs each sample by the
+ * interval it was drawn under, so estimates stay unbiased across the change.
+ * Bounded to [its asked interval, LEAKD_SAMPLE_MAX].  -ENOENT: pid is not sampled;
+ * -ENOSPC: no slot for it (it keeps its asked interval).  tracer__attach with
+ * another interval starts again from the asked one.
+ */
+int tracer__set_interval(struct tracer *t, pid_t pid, uint64_t interval);
+/* The interval in force for pid: the asked one or wider; 0: exact or not traced. */
+uint64_t tracer__interval(const struct tracer *t, pid_t pid);
 void tracer__detach(struct tracer *t, pid_t pid);
 
 /*

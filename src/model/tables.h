@@ -150,6 +150,8 @@ struct proc_mem {
 	struct hashtab sampled;		/* struct sampled_alloc */
 	struct estimate live_est, total_est;
 	uint64_t total_samples, total_sample_frees;
+	uint64_t trace_records;		/* allocations, frees and stacks the kernel sent: what
+					 * tracing costs, counted for the event budget */
 	struct hashtab cached;		/* struct cached_block: small blocks freed and not
 					 * allocated since, which a thread's cache may hold */
 	/* Mapping level. */

@@ -281,6 +281,35 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "refused", s->rules.refused);
 	json_u64(j, "expired", s->rules.expired);
 	json_u64(j, "removed", s->rules.removed);
+	json_u64(j, "mine", s->rules.mine);
+	json_array_begin(j, "list");
+	for (k = 0; k < (int)s->rules.listed; k++) {
+		const struct status_rule *r = &s->rules.list[k];
+
+		json_object_begin(j, NULL);
+		json_str(j, "comm", r->comm[0] ? r->comm : NULL);
+		json_str(j, "unit", r->unit[0] ? r->unit : NULL);
+		json_u64(j, "owner", r->owner);
+		json_str(j, "mode", r->sample_bytes ? "sampled" : "exact");
+		if (r->sample_bytes)
+			json_u64(j, "sample_bytes", r->sample_bytes);
+		if (r->forever)
+			json_str(j, "left_s", NULL);
+		else
+			json_u64(j, "left_s", r->left_s);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+	json_object_begin(j, "budget");
+	json_bool(j, "on", s->budget.limit != 0);
+	json_u64(j, "events_per_s", s->budget.limit);
+	json_u64(j, "rate", s->budget.rate);
+	json_u64(j, "sampled_rate", s->budget.sampled_rate);
+	json_u64(j, "exempt_rate", s->budget.exempt_rate);
+	json_u64(j, "factor", s->budget.factor);
+	json_bool(j, "exceeded", s->budget.exceeded);
+	json_bool(j, "exceeded_by_exempt", s->budget.by_exempt);
 	json_object_end(j);
 	json_object_begin(j, "unwind");
 	json_u64(j, "tables", s->unwind.tables);
@@ -369,8 +398,10 @@ static void ps(struct json *j, const struct ps_snap *s)
 		json_str(j, "container", r->container[0] ? r->container : NULL);
 		json_str(j, "traced", trace_kind_name(r->traced));
 		json_str(j, "sampling", r->sampling);
-		if (r->sample_bytes)
+		if (r->sample_bytes) {
 			json_u64(j, "sample_bytes", r->sample_bytes);
+			json_u64(j, "interval_bytes", r->interval_bytes);
+		}
 		json_str(j, "unwind", r->unwind);
 		json_u64(j, "traced_live_bytes", r->traced_live_bytes);
 		json_object_end(j);

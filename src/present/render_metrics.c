@@ -111,12 +111,15 @@ static void processes(FILE *f, const struct metrics_snap *m)
 		fprintf(f, "} %d\n", traced);
 	}
 	head(f, "leakd_process_sample_interval_bytes", "gauge",
-	     "Mean bytes allocated between samples of a traced process (0: every allocation, "
-	     "or the weights of its own probes).");
+	     "Mean bytes allocated between samples of a traced process, in force: the event "
+	     "budget may widen what was asked (0: every allocation, or the weights of its own "
+	     "probes).");
 	for (i = 0; i < n; i++) {
+		const struct ps_row *r = &m->ps->rows[i];
+
 		fputs("leakd_process_sample_interval_bytes{", f);
-		proc_labels(f, &m->ps->rows[i]);
-		fprintf(f, "} %" PRIu64 "\n", m->ps->rows[i].sample_bytes);
+		proc_labels(f, r);
+		fprintf(f, "} %" PRIu64 "\n", r->interval_bytes ? r->interval_bytes : r->sample_bytes);
 	}
 }
 
@@ -176,6 +179,19 @@ static void daemon_metrics(FILE *f, const struct status_snap *s)
 	    "Processes not watched: max-procs reached.", s->limits.procs_dropped);
 	u64(f, "leakd_traces_refused_total", "counter", "Traces refused: max-traced reached.",
 	    s->limits.traces_refused);
+	u64(f, "leakd_event_budget_events_per_second", "gauge",
+	    "Events a second traced processes may send before sampled traces are widened "
+	    "(0: no budget).", s->budget.limit);
+	head(f, "leakd_trace_events_per_second", "gauge",
+	    "Events traced processes sent in the last second, of sampled traces and of the "
+	    "others (exact traces, in-process samplers: never widened).");
+	fprintf(f, "leakd_trace_events_per_second{traces=\"sampled\"} %" PRIu64 "\n",
+		s->budget.sampled_rate);
+	fprintf(f, "leakd_trace_events_per_second{traces=\"exempt\"} %" PRIu64 "\n",
+		s->budget.exempt_rate);
+	u64(f, "leakd_sample_widening_factor", "gauge",
+	    "The factor the event budget widens sampled traces' intervals by (1: as asked).",
+	    s->budget.factor);
 	u64(f, "leakd_drilldown_started_total", "counter",
 	    "Automatic traces started on steady growth.", s->drilldown.started);
 	u64(f, "leakd_clients_refused_total", "counter", "Control clients refused.",

@@ -258,9 +258,21 @@ static void status(FILE *f, const struct status_snap *s)
 	fprintf(f, "leakd %s, up %" PRIu64 " s\n", s->version, s->uptime_s);
 	fprintf(f, "kernel: %s probes, %s, %s unwinding\n", s->uprobes, s->syscalls,
 		s->eh_frame ? ".eh_frame" : "frame-pointer");
-	fprintf(f, "sampling: by %s; traces by pid and drill-down sampled every %s by default, "
-		   "rules exact; otel_memory probes used where a process has them\n",
+	fprintf(f, "sampling: by %s; traces by pid, rules and drill-down sampled every %s by "
+		   "default; otel_memory probes used where a process has them\n",
 		s->sampling, fmt_bytes(s->sample_bytes, a, sizeof(a)));
+	if (s->budget.limit)
+		fprintf(f, "event budget: %" PRIu64 " events/s; last second %" PRIu64 " (%" PRIu64
+			   " sampled, %" PRIu64 " exact or by samplers); sampled intervals x%" PRIu64
+			   "%s\n", s->budget.limit, s->budget.rate, s->budget.sampled_rate,
+			s->budget.exempt_rate, s->budget.factor,
+			s->budget.by_exempt ? "; exceeded by exact traces alone, never widened" :
+			s->budget.exceeded ? "; exceeded" : "");
+	else
+		fprintf(f, "event budget: off (event-budget); last second %" PRIu64 " (%" PRIu64
+			   " sampled, %" PRIu64 " exact or by samplers); sampled intervals x%" PRIu64
+			   "\n", s->budget.rate, s->budget.sampled_rate, s->budget.exempt_rate,
+			s->budget.factor);
 	fprintf(f, "processes: %" PRIu64 " watched, %" PRIu64 " traced (%" PRIu64 " manual, %"
 		   PRIu64 " rule, %" PRIu64 " auto, %" PRIu64 " all, %" PRIu64 " sampler), %" PRIu64
 		   " exited kept\n",
@@ -309,6 +321,23 @@ static void status(FILE *f, const struct status_snap *s)
 		   " extended, %" PRIu64 " refused, %" PRIu64 " expired, %" PRIu64 " removed\n",
 		s->rules.count, s->rules.limit, s->rules.added, s->rules.extended, s->rules.refused,
 		s->rules.expired, s->rules.removed);
+	for (k = 0; k < (int)s->rules.listed; k++) {
+		const struct status_rule *r = &s->rules.list[k];
+
+		fprintf(f, "  rule %s %s of uid %u: ", r->comm[0] ? "name" : "unit",
+			r->comm[0] ? r->comm : r->unit, r->owner);
+		if (r->sample_bytes)
+			fprintf(f, "sampled every %s", fmt_bytes(r->sample_bytes, a, sizeof(a)));
+		else
+			fputs("exact", f);
+		if (r->forever)
+			fputs(", until removed\n", f);
+		else
+			fprintf(f, ", %" PRIu64 " s left\n", r->left_s);
+	}
+	if (s->rules.mine > s->rules.listed)
+		fprintf(f, "  ... %" PRIu64 " of your %" PRIu64 " rules listed\n", s->rules.listed,
+			s->rules.mine);
 	fprintf(f, "unwind: %" PRIu64 " tables (%" PRIu64 " from the cache), %" PRIu64
 		   " pending, %" PRIu64 " failed, %" PRIu64 " without room, %" PRIu64
 		   " evicted; %" PRIu64 " of %" PRIu64 " rows; dropped: %" PRIu64 " maps, %"
@@ -356,15 +385,22 @@ static void ps(FILE *f, const struct ps_snap *s)
 		"GROWS-IN", "TRACED", "SAMPLING", "UNWIND", "TRACED-HEAP", "CONTAINER", "UNIT");
 	for (i = 0; i < s->n; i++) {
 		const struct ps_row *r = &s->rows[i];
-		char a[16], b[16], m[16], v[16], h[16], t[16], g[24], how[32], every[16];
+		char a[16], b[16], m[16], v[16], h[16], t[16], g[24], how[48], every[16], wide[16];
 
 		/* No rate from too little history: a dash, not an extrapolation. */
 		if (r->growth == TREND_UNKNOWN)
 			snprintf(g, sizeof(g), "-");
 		else
 			signed_bytes((int64_t)r->growth_per_hour, g, sizeof(g));
-		/* "sampled/512.0 KiB": the interval with the mode (its bytes in JSON). */
-		if (r->sample_bytes)
+		/*
+		 * "sampled/512.0 KiB": the interval with the mode (its bytes in JSON);
+		 * "sampled/512.0 KiB>4.0 MiB": widened by the event budget to the second.
+		 */
+		if (r->sample_bytes && r->interval_bytes > r->sample_bytes)
+			snprintf(how, sizeof(how), "%s/%s>%s", r->sampling,
+				 fmt_bytes(r->sample_bytes, every, sizeof(every)),
+				 fmt_bytes(r->interval_bytes, wide, sizeof(wide)));
+		else if (r->sample_bytes)
 			snprintf(how, sizeof(how), "%s/%s", r->sampling,
 				 fmt_bytes(r->sample_bytes, every, sizeof(every)));
 		else

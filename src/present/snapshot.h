@@ -149,6 +149,8 @@ struct stack_note {
 extern const struct stack_note stack_notes[];
 extern const size_t nr_stack_notes;
 
+#define STATUS_RULES 32		/* rules status lists */
+
 struct status_snap {
 	const char *version;
 	uint64_t uptime_s;
@@ -182,7 +184,32 @@ struct status_snap {
 	} limits;
 	struct {
 		uint64_t count, limit, added, extended, refused, expired, removed;
+		/* The asker's rules (root: everyone's), the first STATUS_RULES of them. */
+		struct status_rule {
+			char comm[16];
+			char unit[256];
+			uint32_t owner;
+			uint64_t sample_bytes;	/* 0: exact */
+			uint64_t left_s;	/* until it ends; 0 with forever */
+			bool forever;
+		} list[STATUS_RULES];
+		uint64_t listed;	/* in list */
+		uint64_t mine;		/* the asker's, listed or not */
 	} rules;
+	/*
+	 * The event budget: what traced processes sent in the last second, and the
+	 * factor their sampled traces are widened by to keep within it.  Exact traces
+	 * and in-process samplers are counted, never widened.
+	 */
+	struct {
+		uint64_t limit;			/* events/s; 0: off */
+		uint64_t rate;			/* events/s, all traced processes */
+		uint64_t sampled_rate;		/* ... of the sampled ones */
+		uint64_t exempt_rate;		/* ... of the exact ones and samplers */
+		uint64_t factor;		/* sampled intervals times this; 1: as asked */
+		bool exceeded;			/* rate over limit */
+		bool by_exempt;			/* exempt_rate alone over limit */
+	} budget;
 	struct {
 		uint64_t tables, from_cache, pending, failed, no_room, evicted, rows, rows_limit;
 		uint64_t maps_dropped, procs_dropped, files_dropped;
@@ -230,7 +257,9 @@ struct ps_row {
 	enum trace_kind traced;
 	const char *sampling;		/* traced: "sampler" (its otel_memory probes),
 					 * "sampled" (in the kernel), "exact"; else "-" */
-	uint64_t sample_bytes;		/* "sampled": mean bytes between samples */
+	uint64_t sample_bytes;		/* "sampled": mean bytes between samples, asked */
+	uint64_t interval_bytes;	/* "sampled": ... in force: sample_bytes, or wider
+					 * while the event budget is exceeded */
 	const char *unwind;		/* "ready", "pending", "none" */
 	uint64_t traced_live_bytes;
 };

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "base/files.h"
 #include "present/stackload.h"
 
 static const char *str(struct json_object *o, const char *key)
@@ -254,39 +252,20 @@ int stack_list__load_json(const char *text, size_t len, struct stack_list *ret,
 
 int stack_list__load_file(const char *path, struct stack_list *ret, const char **ret_why)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t have = 0;
-	ssize_t n;
-	int fd, err = 0;
+	char *buf;
+	size_t len;
+	int err;
 
 	memset(ret, 0, sizeof(*ret));
 	*ret_why = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+	err = read_regular_file(path, STACKLOAD_MAX_BYTES, &buf, &len);
+	if (err == -EINVAL)
 		*ret_why = "not a regular file";
-		err = -EINVAL;
-		goto out;
-	}
-	if ((uint64_t)st.st_size > STACKLOAD_MAX_BYTES) {
+	else if (err == -EFBIG)
 		*ret_why = "too large";
-		err = -E2BIG;
-		goto out;
-	}
-	buf = malloc(st.st_size + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (have < (size_t)st.st_size &&
-	       (n = read(fd, buf + have, st.st_size - have)) > 0)
-		have += n;
-	buf[have] = 0;
-	err = stack_list__load_json(buf, have, ret, ret_why);
-out:
+	if (err)
+		return err == -EFBIG ? -E2BIG : err;
+	err = stack_list__load_json(buf, len, ret, ret_why);
 	free(buf);
-	close(fd);
 	return err;
 }

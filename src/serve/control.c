@@ -88,7 +88,7 @@ static int status(const struct request *c)
 	struct status_snap st;
 	struct snapshot s = { .kind = SNAP_STATUS, .status = &st };
 
-	daemon__status(c->d, &st);
+	daemon__status(c->d, c->who, &st);
 	return answer(c, &s);
 }
 

@@ -47,6 +47,7 @@
 #define CLIENT_REQUEST_NS (10 * NSEC_PER_SEC)	/* for a whole request, and for its answer */
 #define GONE_PER_SAMPLE 64			/* lost exits settled per sample */
 #define HTTP_CLIENTS 8				/* scrapers at once */
+#define BUDGET_STEP_NS NSEC_PER_SEC		/* event rates measured over this */
 
 /* The values of a process's memory history. */
 enum mem_value {
@@ -74,6 +75,7 @@ struct watch {
 	uint64_t wanted_until, wanted_sample;
 	uint64_t trace_ended;	/* since then the allocator figures are frozen */
 	uint64_t auto_after;	/* no automatic trace before then (cooldown) */
+	uint64_t records_seen;	/* its trace records at the last budget step */
 	bool ever_traced;
 	bool injected;		/* the sampler was injected and its GOT entries patched */
 	bool inert;		/* ... and pointed back since: its probes are not followed */
@@ -116,6 +118,8 @@ struct daemon {
 	struct daemon_stats stats;
 	uint64_t started_ns;
 	uint64_t next_sample, next_rediscover;
+	struct budget budget;		/* the event budget's state */
+	uint64_t budget_at;		/* its last step */
 	int epfd, sigfd, timerfd;
 	bool stop;
 };
@@ -145,12 +149,62 @@ static uint32_t traced_count(struct daemon *d, enum trace_kind how)
 }
 
 /*
- * How a kind of trace samples by default: what a person or drill-down asks for is
- * sampled (cheap enough to leave on), rules and --trace-all trace every call.
+ * How a kind of trace samples by default: what a person, a rule or drill-down asks
+ * for is sampled (cheap enough to leave on), --trace-all traces every call.
  */
 static uint64_t default_sample(enum trace_kind how)
 {
-	return how == TRACE_KIND_MANUAL || how == TRACE_KIND_AUTO ? LEAKD_SAMPLE_DEFAULT : 0;
+	return how == TRACE_KIND_ALL ? 0 : LEAKD_SAMPLE_DEFAULT;
+}
+
+/* A sampled trace at its asked interval times the event budget's factor. */
+static void widen(struct daemon *d, const struct watch *w)
+{
+	uint64_t asked = pipeline__sample(d->pl, w->pid);
+
+	if (asked)
+		pipeline__set_interval(d->pl, w->pid, policy__widened(asked, d->budget.shift));
+}
+
+/*
+ * The event budget's step: the trace records each traced process sent since the
+ * last one, as rates of the sampled traces and of the rest, and the factor that
+ * follows applied to every sampled trace.
+ */
+static void budget_step(struct daemon *d, uint64_t now)
+{
+	uint64_t sampled = 0, exempt = 0, elapsed = now - d->budget_at, delta;
+	unsigned int before = d->budget.shift;
+	struct proc_mem *p;
+	struct watch *w;
+	size_t i;
+
+	d->budget_at = now;
+	hashtab__for_each(&d->watches, i, w) {
+		p = proc_of(d, w->pid);
+		if (!p)
+			continue;
+		delta = p->trace_records - w->records_seen;
+		w->records_seen = p->trace_records;
+		if (w->traced == TRACE_KIND_NONE)
+			continue;
+		if (pipeline__sample(d->pl, w->pid))
+			sampled += delta;
+		else
+			exempt += delta;
+	}
+	if (!elapsed)
+		return;
+	policy__budget_step(d->policy, &d->budget, sampled * NSEC_PER_SEC / elapsed,
+			    exempt * NSEC_PER_SEC / elapsed);
+	if (d->budget.shift == before)
+		return;
+	log_info("event budget %" PRIu64 "/s: %" PRIu64 " events/s sampled, %" PRIu64
+		 " exact: sampled traces at %ux their intervals", d->o.event_budget,
+		 d->budget.sampled_rate, d->budget.exempt_rate, 1u << d->budget.shift);
+	hashtab__for_each(&d->watches, i, w)
+		if (w->traced != TRACE_KIND_NONE)
+			widen(d, w);
 }
 
 /* A request that names no mode: as traced already, else the kind's default. */
@@ -172,7 +226,9 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 		/* Already traced: a longer (or endless) request extends it. */
 		if (!until || (w->trace_until && until > w->trace_until))
 			w->trace_until = until;
-		if (how != TRACE_KIND_MANUAL)
+		/* A person's request, or a rule's new mode over what the rule traces. */
+		if (how != TRACE_KIND_MANUAL &&
+		    !(how == TRACE_KIND_RULE && w->traced == TRACE_KIND_RULE))
 			return 0;
 		w->traced = how;
 		if (sample == w->sample)
@@ -184,6 +240,7 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 		if (err < 0)
 			return err;
 		w->sample = sample;
+		widen(d, w);
 		log_info("tracing pid %" PRIu64 " (%s): %s, now %s", w->pid, p ? p->comm : "?",
 			 trace_kind_name(how), sample ? "sampled" : "exact");
 		return 0;
@@ -215,6 +272,7 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 	w->sample = sample;
 	w->ever_traced = true;
 	w->trace_until = until;
+	widen(d, w);
 	log_info("tracing pid %" PRIu64 " (%s): %s, %s", w->pid, p ? p->comm : "?",
 		 trace_kind_name(how),
 		 pipeline__via_probes(d->pl, w->pid) ? "through its otel_memory probes" :
@@ -279,12 +337,13 @@ static bool matches(struct daemon *d, const struct watch *w, const char *comm, c
 	return false;
 }
 
-/* A rule that covers the process: traced until *ret_until. */
-static bool rule_for(struct daemon *d, const struct watch *w, uint64_t *ret_until)
+/* A rule that covers the process: traced until *ret_until, sampled as *ret_sample says. */
+static bool rule_for(struct daemon *d, const struct watch *w, uint64_t *ret_until,
+		     uint64_t *ret_sample)
 {
 	const struct proc_mem *p = proc_of(d, w->pid);
 
-	return p && policy__match(d->policy, p->comm, w->cgroup, &w->cred, ret_until);
+	return p && policy__match(d->policy, p->comm, w->cgroup, &w->cred, ret_until, ret_sample);
 }
 
 /*
@@ -305,7 +364,7 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 	struct procfs_status st;
 	struct watch *w;
 	struct proc_mem *p;
-	uint64_t until;
+	uint64_t until, sample;
 	bool is_new;
 
 	if (pid == getpid() || procfs_is_kernel_thread(pid))
@@ -337,8 +396,8 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 	pipeline__unwind(d->pl, pid);
 	if (d->o.trace_all)
 		start_trace(d, w, TRACE_KIND_ALL, 0, 0);
-	else if (rule_for(d, w, &until))
-		start_trace(d, w, TRACE_KIND_RULE, until, 0);
+	else if (rule_for(d, w, &until, &sample))
+		start_trace(d, w, TRACE_KIND_RULE, until, sample);
 	else if (seed)
 		trace_sampler(d, w);	/* found at start: it may have started its sampler */
 	return w;
@@ -463,7 +522,7 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 	struct daemon *d = ctx;
 	struct watch *w = watch_of(d, pid);
 	struct procfs_status st;
-	uint64_t until;
+	uint64_t until, sample;
 
 	switch (ev) {
 	case PIPELINE_FORK:
@@ -488,8 +547,8 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 			stop_trace(d, w);	/* the new image has no sampler */
 		/* The new program's stacks are new: their histories start afresh. */
 		histories__forget_proc(&d->stacks_hist, pid);
-		if (w->traced == TRACE_KIND_NONE && rule_for(d, w, &until))
-			start_trace(d, w, TRACE_KIND_RULE, until, 0);
+		if (w->traced == TRACE_KIND_NONE && rule_for(d, w, &until, &sample))
+			start_trace(d, w, TRACE_KIND_RULE, until, sample);
 		trace_sampler(d, w);
 		break;
 	case PIPELINE_MAP_EXEC:
@@ -634,6 +693,8 @@ static void on_tick(struct daemon *d)
 	if (d->http)
 		http__tick(d->http, now);
 	expire(d, now);
+	if (now - d->budget_at >= BUDGET_STEP_NS)
+		budget_step(d, now);
 	if (now >= d->next_sample) {
 		sample(d, now);
 		drill_down(d, now);
@@ -652,7 +713,7 @@ static void policy_opts(const struct leakd_options *o, struct policy_opts *ret)
 		.max_rules = o->max_rules, .drilldown = o->drilldown,
 		.drilldown_bytes = o->drilldown_bytes, .drilldown_window_ns = o->drilldown_window_ns,
 		.drilldown_max = o->drilldown_max, .exited_min_bytes = o->exited_min_bytes,
-		.drilldown_exclude = o->drilldown_exclude,
+		.drilldown_exclude = o->drilldown_exclude, .event_budget = o->event_budget,
 	};
 }
 
@@ -693,6 +754,7 @@ static void reload(struct daemon *d)
 	d->o.max_rules = n.max_rules;
 	d->o.exited_min_bytes = n.exited_min_bytes;
 	d->o.untrace_sticky_ns = n.untrace_sticky_ns;
+	d->o.event_budget = n.event_budget;
 	policy_opts(&d->o, &po);
 	po.drilldown_exclude = n.drilldown_exclude;	/* the policy keeps a copy */
 	policy__set_opts(d->policy, &po);
@@ -920,6 +982,7 @@ int daemon__run(int argc, char **argv, const struct leakd_options *o, server_han
 	if (!rc) {
 		scan_processes(d);
 		d->next_sample = now_ns();
+		d->budget_at = now_ns();
 		d->next_rediscover = now_ns() + REDISCOVER_NS;
 		log_info("watching %zu processes (%s probes, %s); listening on %s",
 			 d->watches.count, tracer__mechanism(pipeline__tracer(d->pl)),
@@ -958,7 +1021,29 @@ static uint64_t self_rss(void)
 	return procfs_status(getpid(), &st) ? 0 : st.rss_bytes;
 }
 
-void daemon__status(struct daemon *d, struct status_snap *s)
+/* who's rules, with their modes and what is left of them. */
+static void status_rules(struct daemon *d, const struct peer *who, struct status_snap *s)
+{
+	struct rule_info list[STATUS_RULES];
+	uint64_t now = now_ns();
+	size_t i, n;
+
+	n = policy__rules(d->policy, who->uid, list, STATUS_RULES);
+	s->rules.mine = n;
+	s->rules.listed = n < STATUS_RULES ? n : STATUS_RULES;
+	for (i = 0; i < s->rules.listed; i++) {
+		struct status_rule *r = &s->rules.list[i];
+
+		memcpy(r->comm, list[i].comm, sizeof(r->comm));
+		memcpy(r->unit, list[i].unit, sizeof(r->unit));
+		r->owner = list[i].owner;
+		r->sample_bytes = list[i].sample;
+		r->forever = !list[i].until;
+		r->left_s = list[i].until > now ? (list[i].until - now) / NSEC_PER_SEC : 0;
+	}
+}
+
+void daemon__status(struct daemon *d, const struct peer *who, struct status_snap *s)
 {
 	struct tracer *tr = pipeline__tracer(d->pl);
 	struct tables *t = pipeline__tables(d->pl);
@@ -1032,6 +1117,14 @@ void daemon__status(struct daemon *d, struct status_snap *s)
 	s->rules.refused = pol.refused;
 	s->rules.expired = pol.expired;
 	s->rules.removed = pol.removed;
+	status_rules(d, who, s);
+	s->budget.limit = d->o.event_budget;
+	s->budget.sampled_rate = d->budget.sampled_rate;
+	s->budget.exempt_rate = d->budget.exempt_rate;
+	s->budget.rate = d->budget.sampled_rate + d->budget.exempt_rate;
+	s->budget.factor = 1ull << d->budget.shift;
+	s->budget.exceeded = s->budget.limit && s->budget.rate > s->budget.limit;
+	s->budget.by_exempt = s->budget.limit && s->budget.exempt_rate > s->budget.limit;
 	if (unw)
 		unwinder__stats(unw, &us);
 	s->unwind.tables = us.tables_ready;
@@ -1191,6 +1284,7 @@ int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct 
 			      pipeline__via_probes(d->pl, w->pid) ? "sampler" :
 			      w->sample ? "sampled" : "exact";
 		r->sample_bytes = w->traced != TRACE_KIND_NONE ? pipeline__sample(d->pl, w->pid) : 0;
+		r->interval_bytes = r->sample_bytes ? pipeline__interval(d->pl, w->pid) : 0;
 		r->unwind = pipeline__unwind_state(d->pl, w->pid);
 		/* Sampled blocks stand for what they estimate. */
 		r->traced_live_bytes = traced_live(p);
@@ -1501,7 +1595,9 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 				return err;
 		}
 	} else if (q->on) {
-		err = policy__add_rule(d->policy, comm, unit, who->uid, who->gid, until);
+		err = policy__add_rule(d->policy, comm, unit, who->uid, who->gid, until,
+				       q->exact ? 0 : q->sample_bytes ? q->sample_bytes :
+				       default_sample(TRACE_KIND_RULE));
 		if (err < 0)
 			return err;
 		ret->rules = 1;
@@ -1520,10 +1616,13 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 		}
 		if (q->on) {
 			enum trace_kind how = q->sel.pid ? TRACE_KIND_MANUAL : TRACE_KIND_RULE;
+			uint64_t sample = q->exact ? 0 : q->sample_bytes ? q->sample_bytes :
+					  SAMPLE_AS_IS, rule_sample;
 
-			err = start_trace(d, w, how, until,
-					  q->exact ? 0 : q->sample_bytes ? q->sample_bytes :
-					  SAMPLE_AS_IS);
+			/* Under a rule, the mode of the rules that cover it together. */
+			if (how == TRACE_KIND_RULE && rule_for(d, w, NULL, &rule_sample))
+				sample = rule_sample;
+			err = start_trace(d, w, how, until, sample);
 			if (err && w->injected && q->inject) {
 				/* Not traced after all: the sampler goes out of the way again. */
 				uninject(d, w, ret->why, sizeof(ret->why));

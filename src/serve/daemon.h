@@ -66,7 +66,8 @@ struct trace_query {
  * the kernel would let it read (procfs_cred_allows), exit summaries as that stood
  * when the process exited.
  */
-void daemon__status(struct daemon *d, struct status_snap *ret);
+/* The rules listed are who's (root's: everyone's). */
+void daemon__status(struct daemon *d, const struct peer *who, struct status_snap *ret);
 int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct ps_snap *ret);
 void ps_snap__free(struct ps_snap *s);
 /* -ESRCH: a pid given that is not watched (or not who's). */

@@ -5,35 +5,29 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "base/clock.h"
-#include "base/macros.h"
+#include "serve/conn.h"
 #include "serve/http.h"
 
 struct http_client {
-	int fd;
-	uint64_t deadline;
+	struct conn conn;		/* first: the connection set frees the client */
 	char req[HTTP_REQ_MAX];
 	size_t have;
-	char *out;			/* the answer being written: head and body */
-	size_t out_len, out_off;
-	struct http_client *next;
 };
 
 struct http_server {
 	struct http_opts opts;
 	char *listen;
 	char *unix_path;		/* a UNIX socket we made: unlinked at the end */
-	int listen_fd, epfd;
+	struct conn_set conns;
 	unsigned int port;
 	http_handler handler;
 	void *ctx;
-	struct http_client *clients;
 	struct http_stats stats;
 };
 
@@ -207,49 +201,34 @@ static int open_listener(struct http_server *s)
 
 static void drop(struct http_server *s, struct http_client *c)
 {
-	struct http_client **pp;
-
-	for (pp = &s->clients; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	free(c->out);
-	free(c);
-	s->stats.clients--;
+	conn_set__drop(&s->conns, &c->conn);
 }
 
 struct http_server *http__new(const struct http_opts *o, http_handler h, void *ctx)
 {
 	struct http_server *s = calloc(1, sizeof(*s));
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	int err;
+	int err, fd;
 
 	if (!s)
 		return NULL;
 	s->opts = *o;
 	s->handler = h;
 	s->ctx = ctx;
-	s->listen_fd = -1;
+	s->conns.listen_fd = s->conns.epfd = -1;
 	s->listen = strdup(o->listen);
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!s->listen || s->epfd < 0) {
-		err = s->listen ? -errno : -ENOMEM;
+	if (!s->listen) {
+		err = -ENOMEM;
 		goto fail;
 	}
 	s->opts.listen = s->listen;
-	s->listen_fd = open_listener(s);
-	if (s->listen_fd < 0) {
-		err = s->listen_fd;
+	fd = open_listener(s);
+	if (fd < 0) {
+		err = fd;
 		goto fail;
 	}
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev)) {
-		err = -errno;
+	err = conn_set__init(&s->conns, fd);
+	if (err)
 		goto fail;
-	}
 	return s;
 fail:
 	http__free(s);
@@ -261,14 +240,9 @@ void http__free(struct http_server *s)
 {
 	if (!s)
 		return;
-	while (s->clients)
-		drop(s, s->clients);
-	if (s->listen_fd >= 0)
-		close(s->listen_fd);
+	conn_set__fini(&s->conns);
 	if (s->unix_path)
 		unlink(s->unix_path);
-	if (s->epfd >= 0)
-		close(s->epfd);
 	free(s->unix_path);
 	free(s->listen);
 	free(s);
@@ -276,7 +250,7 @@ void http__free(struct http_server *s)
 
 int http__fd(const struct http_server *s)
 {
-	return s->epfd;
+	return s->conns.epfd;
 }
 
 unsigned int http__port(const struct http_server *s)
@@ -284,31 +258,22 @@ unsigned int http__port(const struct http_server *s)
 	return s->port;
 }
 
-static void accept_clients(struct http_server *s)
+static void on_new_client(void *ctx, int fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	struct http_server *s = ctx;
 	struct http_client *c;
-	int fd;
 
-	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (s->stats.clients >= s->opts.max_clients || !(c = calloc(1, sizeof(*c)))) {
-			s->stats.refused++;
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		c->deadline = now_ns() + s->opts.deadline_ns;
-		ev.data.ptr = c;
-		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = s->clients;
-		s->clients = c;
-		s->stats.clients++;
-		s->stats.accepted++;
+	if (s->conns.count >= s->opts.max_clients || !(c = calloc(1, sizeof(*c)))) {
+		s->stats.refused++;
+		close(fd);
+		return;
 	}
+	if (conn_set__add(&s->conns, &c->conn, fd, now_ns() + s->opts.deadline_ns)) {
+		close(fd);
+		free(c);
+		return;
+	}
+	s->stats.accepted++;
 }
 
 static const char *reason(int status)
@@ -328,23 +293,21 @@ static const char *reason(int status)
 static void respond(struct http_server *s, struct http_client *c, int status, const char *type,
 		    const char *body, size_t len, bool head)
 {
-	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
-	char hdr[256];
+	char hdr[256], *buf;
 	int n;
 
 	n = snprintf(hdr, sizeof(hdr),
 		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		     "Connection: close\r\n\r\n", status, reason(status), type, len);
-	if (n < 0 || (size_t)n >= sizeof(hdr) || !(c->out = malloc(n + (head ? 0 : len)))) {
+	if (n < 0 || (size_t)n >= sizeof(hdr) || !(buf = malloc(n + (head ? 0 : len)))) {
 		drop(s, c);
 		return;
 	}
-	memcpy(c->out, hdr, n);
+	memcpy(buf, hdr, n);
 	if (!head)
-		memcpy(c->out + n, body, len);
-	c->out_len = n + (head ? 0 : len);
-	c->out_off = 0;
-	epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		memcpy(buf + n, body, len);
+	if (conn__send(&s->conns, &c->conn, buf, n + (head ? 0 : len)))
+		drop(s, c);
 }
 
 static void respond_error(struct http_server *s, struct http_client *c, int status,
@@ -398,7 +361,7 @@ static void on_readable(struct http_server *s, struct http_client *c)
 			respond_error(s, c, 431, "request too large\n");
 			return;
 		}
-		n = read(c->fd, c->req + c->have, sizeof(c->req) - 1 - c->have);
+		n = read(c->conn.fd, c->req + c->have, sizeof(c->req) - 1 - c->have);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			drop(s, c);
 			return;
@@ -416,54 +379,32 @@ static void on_readable(struct http_server *s, struct http_client *c)
 	}
 }
 
-static void on_writable(struct http_server *s, struct http_client *c)
+static void on_ready(void *ctx, struct conn *conn)
 {
-	ssize_t n;
+	struct http_server *s = ctx;
+	struct http_client *c = (struct http_client *)conn;
 
-	while (c->out_off < c->out_len) {
-		n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n <= 0)
-			break;
-		c->out_off += n;
-	}
-	drop(s, c);
+	if (!c)
+		conn_set__accept(&s->conns, on_new_client, s);
+	else if (!c->conn.out)
+		on_readable(s, c);
+	else if (conn__flush(&c->conn))
+		drop(s, c);	/* sent, or failed: one request per connection */
 }
 
 void http__dispatch(struct http_server *s)
 {
-	struct epoll_event evs[16];
-	int n, i;
-
-	n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs), 0);
-	for (i = 0; i < n; i++) {
-		struct http_client *c = evs[i].data.ptr;
-
-		if (!c)
-			accept_clients(s);
-		else if (c->out)
-			on_writable(s, c);
-		else
-			on_readable(s, c);
-	}
+	conn_set__dispatch(&s->conns, on_ready, s);
 }
 
 void http__tick(struct http_server *s, uint64_t now)
 {
-	struct http_client *c, *next;
-
 	/* A whole request, and its answer, within the deadline: no byte buys more time. */
-	for (c = s->clients; c; c = next) {
-		next = c->next;
-		if (now >= c->deadline) {
-			s->stats.timed_out++;
-			drop(s, c);
-		}
-	}
+	s->stats.timed_out += conn_set__expire(&s->conns, now);
 }
 
 void http__stats(const struct http_server *s, struct http_stats *ret)
 {
 	*ret = s->stats;
+	ret->clients = s->conns.count;
 }

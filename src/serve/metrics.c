@@ -66,7 +66,7 @@ static int metrics(struct daemon *d, FILE *out, const char **ret_type)
 	struct snapshot s = { .kind = SNAP_METRICS, .metrics = &m };
 	int err;
 
-	daemon__status(d, &st);
+	daemon__status(d, &operator, &st);
 	if (daemon__ps(d, &operator, 0, &ps)) {
 		fputs("out of memory\n", out);
 		return 500;

@@ -425,3 +425,15 @@ uint64_t pipeline__sample(const struct pipeline *pl, pid_t pid)
 
 	return pp && pp->traced && !pp->via_probes ? pp->sample : 0;
 }
+
+int pipeline__set_interval(struct pipeline *pl, pid_t pid, uint64_t interval)
+{
+	if (!pipeline__sample(pl, pid))
+		return -ENOENT;
+	return tracer__set_interval(pl->tracer, pid, interval);
+}
+
+uint64_t pipeline__interval(const struct pipeline *pl, pid_t pid)
+{
+	return pipeline__sample(pl, pid) ? tracer__interval(pl->tracer, pid) : 0;
+}

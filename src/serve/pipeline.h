@@ -111,6 +111,13 @@ int pipeline__wait_tables(struct pipeline *pl, pid_t pid, int timeout_ms);
 int pipeline__trace(struct pipeline *pl, pid_t pid, uint64_t sample, bool use_probes);
 /* The interval pid is sampled with in the kernel; 0: exact, by probes or not traced. */
 uint64_t pipeline__sample(const struct pipeline *pl, pid_t pid);
+/*
+ * The interval in force for sampled pid (tracer__set_interval): the event budget
+ * widens it from the asked one and narrows it back.  -ENOENT: not sampled in the
+ * kernel.  pipeline__interval: the one in force; 0 where pipeline__sample is.
+ */
+int pipeline__set_interval(struct pipeline *pl, pid_t pid, uint64_t interval);
+uint64_t pipeline__interval(const struct pipeline *pl, pid_t pid);
 /* Whether traced pid reports through its otel_memory probes. */
 bool pipeline__via_probes(const struct pipeline *pl, pid_t pid);
 /* Whether pid maps code with otel_memory probes (an in-process sampler); reads its maps. */

@@ -10,6 +10,7 @@
 #include "base/cgroup.h"
 #include "base/procfs.h"
 #include "model/history.h"
+#include "leakd/sampling.h"
 
 #define PROBE 4			/* keys a rule may sit at, from its hash on */
 
@@ -20,6 +21,7 @@ struct rule {
 	uint32_t owner;
 	uint32_t owner_gid;	/* the owner's group: processes it may inspect */
 	uint64_t until;
+	uint64_t sample;	/* mean bytes between samples; 0: exact */
 };
 
 #define MAX_EXCLUDED 64		/* names in drilldown-exclude */
@@ -112,7 +114,7 @@ void policy__stats(const struct policy *p, struct policy_stats *ret)
 }
 
 int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint32_t owner,
-		     uint32_t owner_gid, uint64_t until)
+		     uint32_t owner_gid, uint64_t until, uint64_t sample)
 {
 	uint64_t key = rule_key(comm, unit, owner, owner_gid), free_key = 0, k;
 	struct rule *r;
@@ -131,6 +133,8 @@ int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint3
 			/* A longer (or endless) request extends the rule; a shorter one not. */
 			if (r->until && (!until || until > r->until))
 				r->until = until;
+			/* The mode asked last: one rule per name and owner, not one per mode. */
+			r->sample = sample;
 			p->stats.extended++;
 			return 1;
 		}
@@ -147,6 +151,7 @@ int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint3
 	r->owner = owner;
 	r->owner_gid = owner_gid;
 	r->until = until;
+	r->sample = sample;
 	p->stats.added++;
 	return 0;
 }
@@ -207,11 +212,11 @@ void policy__expire(struct policy *p, uint64_t now_ns)
 }
 
 bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
-		   const struct procfs_cred *cred, uint64_t *ret_until)
+		   const struct procfs_cred *cred, uint64_t *ret_until, uint64_t *ret_sample)
 {
 	const struct rule *r;
 	bool found = false;
-	uint64_t until = 0;
+	uint64_t until = 0, sample = 0;
 	size_t i;
 
 	hashtab__for_each(&p->rules, i, r) {
@@ -224,11 +229,36 @@ bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
 		/* The longest of the rules that match: no end wins. */
 		if (!found || (until && (!r->until || r->until > until)))
 			until = r->until;
+		/* The most detailed: exact, else the smallest interval. */
+		if (!found || (sample && (!r->sample || r->sample < sample)))
+			sample = r->sample;
 		found = true;
 	}
 	if (found && ret_until)
 		*ret_until = until;
+	if (found && ret_sample)
+		*ret_sample = sample;
 	return found;
+}
+
+size_t policy__rules(const struct policy *p, uint32_t owner, struct rule_info *ret, size_t max)
+{
+	const struct rule *r;
+	size_t i, n = 0;
+
+	hashtab__for_each(&p->rules, i, r) {
+		if (owner && r->owner != owner)
+			continue;
+		if (n < max) {
+			memcpy(ret[n].comm, r->comm, sizeof(ret[n].comm));
+			memcpy(ret[n].unit, r->unit, sizeof(ret[n].unit));
+			ret[n].owner = r->owner;
+			ret[n].until = r->until;
+			ret[n].sample = r->sample;
+		}
+		n++;
+	}
+	return n;
 }
 
 bool policy__is_grower(const struct policy *p, const struct trend *t)
@@ -254,4 +284,44 @@ enum exit_rank policy__exit_rank(const struct policy *p, bool traced, uint64_t h
 	if (held_bytes >= p->o.exited_min_bytes)
 		return EXIT_RANK_HELD;
 	return EXIT_RANK_TRIVIAL;
+}
+
+unsigned int policy__budget_step(const struct policy *p, struct budget *b, uint64_t sampled_rate,
+				 uint64_t exempt_rate)
+{
+	uint64_t budget = p->o.event_budget, total = sampled_rate + exempt_rate;
+
+	b->sampled_rate = sampled_rate;
+	b->exempt_rate = exempt_rate;
+	if (!budget) {
+		b->shift = 0;
+		b->calm = 0;
+		return 0;
+	}
+	if (total > budget) {
+		/* Only sampled traces give way; exact ones alone over it: nothing to widen. */
+		if (sampled_rate && b->shift < BUDGET_MAX_SHIFT)
+			b->shift++;
+		b->calm = 0;
+		return b->shift;
+	}
+	/* Halved, the sampled traces would send about twice as much. */
+	if (b->shift && exempt_rate + 2 * sampled_rate <= budget / 2) {
+		if (++b->calm >= BUDGET_CALM_STEPS) {
+			b->shift--;
+			b->calm = 0;
+		}
+	} else {
+		b->calm = 0;
+	}
+	return b->shift;
+}
+
+uint64_t policy__widened(uint64_t asked, unsigned int shift)
+{
+	if (shift > BUDGET_MAX_SHIFT)
+		shift = BUDGET_MAX_SHIFT;
+	if (asked >= LEAKD_SAMPLE_MAX >> shift)
+		return asked > LEAKD_SAMPLE_MAX ? asked : LEAKD_SAMPLE_MAX;
+	return asked << shift;
 }

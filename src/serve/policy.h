@@ -23,6 +23,7 @@ struct policy_opts {
 	const char *drilldown_exclude;	/* comm names, comma-separated, never drilled into */
 	/* Exit summaries: memory held or grown that makes a summary worth keeping. */
 	uint64_t exited_min_bytes;
+	uint64_t event_budget;		/* events/s of all traced processes; 0: no budget */
 };
 
 struct policy_stats {
@@ -40,21 +41,35 @@ void policy__stats(const struct policy *p, struct policy_stats *ret);
 /*
  * A rule: processes of this comm (or in this unit) that owner, of group owner_gid,
  * may inspect (procfs_cred_allows; owner 0: root's, any process) are traced until
- * until (CLOCK_MONOTONIC ns; 0: until removed).  The same comm, unit, owner and
- * group again extends the rule.  Returns 0 added, 1 extended, -ENOSPC when
- * max_rules are there already, -ENOMEM.
+ * until (CLOCK_MONOTONIC ns; 0: until removed), sampled every sample bytes on
+ * average (0: exactly, every call).  The same comm, unit, owner and group again
+ * extends the rule and takes the mode asked now.  Returns 0 added, 1 extended
+ * (or its mode changed), -ENOSPC when max_rules are there already, -ENOMEM.
  */
 int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint32_t owner,
-		     uint32_t owner_gid, uint64_t until);
+		     uint32_t owner_gid, uint64_t until, uint64_t sample);
 /* Removes the rules of comm and unit (of owner; 0: anyone's); returns how many. */
 int policy__remove_rules(struct policy *p, const char *comm, const char *unit, uint32_t owner);
 /*
  * Whether a rule covers a process of comm, cgroup and cred (as last read: a rule's
  * owner must be allowed to inspect it); *ret_until gets the latest end of the rules
- * that do (0: no end).
+ * that do (0: no end), *ret_sample the most detailed of their modes: exact (0)
+ * before any interval, else the smallest.  Either may be NULL.
  */
 bool policy__match(const struct policy *p, const char *comm, const char *cgroup,
-		   const struct procfs_cred *cred, uint64_t *ret_until);
+		   const struct procfs_cred *cred, uint64_t *ret_until, uint64_t *ret_sample);
+
+/* A rule as listed. */
+struct rule_info {
+	char comm[16];
+	char unit[256];
+	uint32_t owner;
+	uint64_t until;			/* 0: until removed */
+	uint64_t sample;		/* 0: exact */
+};
+
+/* The rules of owner (0: everyone's), up to max; returns how many there are. */
+size_t policy__rules(const struct policy *p, uint32_t owner, struct rule_info *ret, size_t max);
 /* Drops the rules whose time is up. */
 void policy__expire(struct policy *p, uint64_t now_ns);
 
@@ -68,6 +83,36 @@ bool policy__excluded(const struct policy *p, const char *comm);
 bool policy__is_grower(const struct policy *p, const struct trend *t);
 /* How many more processes drill-down may trace, with running traced by it now. */
 uint64_t policy__drilldown_room(const struct policy *p, uint64_t running);
+
+/*
+ * The event budget: what traced processes send (allocations, frees, stacks) costs
+ * them and the daemon per event, so their rate together is capped.  Sampled traces
+ * are widened to keep within it: each one's interval in force is its asked one
+ * times the factor 2^shift (at most BUDGET_MAX_SHIFT), doubled at each step over
+ * the budget while sampled traces send events, and halved again only after
+ * BUDGET_CALM_STEPS steps in a row where the rate would stay under half the budget
+ * with it halved (the sampled rate doubled): no oscillation between two factors.
+ * Exact traces and in-process samplers are asked for as they are: never widened,
+ * but counted, and the budget shows when they alone exceed it.
+ */
+#define BUDGET_MAX_SHIFT 10
+#define BUDGET_CALM_STEPS 3
+
+struct budget {
+	unsigned int shift;		/* factor 2^shift on the asked intervals */
+	unsigned int calm;		/* steps in a row well under the budget */
+	uint64_t sampled_rate;		/* events/s at the last step: widenable traces */
+	uint64_t exempt_rate;		/* ... exact traces and in-process samplers */
+};
+
+/*
+ * One step, from the rates measured since the last (events/s): returns the new
+ * shift, kept in b with the rates.  With no budget the factor is 1 at once.
+ */
+unsigned int policy__budget_step(const struct policy *p, struct budget *b, uint64_t sampled_rate,
+				 uint64_t exempt_rate);
+/* The interval in force for a trace asked at asked bytes, under factor 2^shift. */
+uint64_t policy__widened(uint64_t asked, unsigned int shift);
 
 /*
  * How much an exit summary matters: traced processes first, then those that grew

@@ -195,9 +195,12 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 			*why = "sampling interval out of range";
 			return LEAKD_ERR_ARGS;
 		}
-		if ((r->mode != LEAKD_TRACE_DEFAULT || inject) &&
-		    (h->command == LEAKD_CMD_UNTRACE || !r->sel.pid)) {
-			*why = "a trace mode goes with tracing a pid only";
+		if (r->mode != LEAKD_TRACE_DEFAULT && h->command == LEAKD_CMD_UNTRACE) {
+			*why = "untrace takes no trace mode";
+			return LEAKD_ERR_ARGS;
+		}
+		if (inject && (h->command == LEAKD_CMD_UNTRACE || !r->sel.pid)) {
+			*why = "--inject goes with tracing a pid only";
 			return LEAKD_ERR_ARGS;
 		}
 		if (inject && r->mode == LEAKD_TRACE_EXACT) {

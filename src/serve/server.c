@@ -5,7 +5,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -13,59 +12,36 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "serve/conn.h"
 #include "serve/proto.h"
 #include "serve/server.h"
-#include "base/macros.h"
 #include "base/clock.h"
 
 struct client {
-	int fd;
+	struct conn conn;		/* first: the connection set frees the client */
 	struct peer who;
-	uint64_t deadline;		/* CLOCK_MONOTONIC ns: the request or answer whole */
 	union {
 		struct leakd_req_hdr hdr;
 		char hdr_bytes[sizeof(struct leakd_req_hdr)];
 	};
 	char payload[LEAKD_REQ_MAX];
 	size_t have;			/* bytes of header + payload read so far */
-	char *out;			/* the answer being written */
-	size_t out_len, out_off;
 	bool close_after;		/* a protocol error: answer, then hang up */
-	struct client *next;
 };
 
 struct server {
 	struct server_opts opts;
 	char *path;
-	int listen_fd, epfd;
+	bool bound;			/* the socket at path is ours to unlink */
+	struct conn_set conns;
 	server_handler handler;
 	void *ctx;
-	struct client *clients;
 	struct server_stats stats;
 };
 
-static int set_events(struct server *s, struct client *c, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = c };
-
-	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
-}
-
 static void drop(struct server *s, struct client *c)
 {
-	struct client **pp;
-
-	for (pp = &s->clients; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	free(c->out);
-	free(c);
-	s->stats.clients--;
+	conn_set__drop(&s->conns, &c->conn);
 }
 
 static int open_socket(struct server *s)
@@ -146,8 +122,7 @@ int server__lock(const char *path)
 struct server *server__new(const struct server_opts *o, server_handler h, void *ctx)
 {
 	struct server *s = calloc(1, sizeof(*s));
-	struct epoll_event ev = { .events = EPOLLIN };
-	int err;
+	int err, fd;
 
 	if (!s) {
 		if (o->lock_fd >= 0)
@@ -157,24 +132,22 @@ struct server *server__new(const struct server_opts *o, server_handler h, void *
 	s->opts = *o;
 	s->handler = h;
 	s->ctx = ctx;
-	s->listen_fd = -1;
+	s->conns.listen_fd = s->conns.epfd = -1;
 	s->path = strdup(o->path);
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!s->path || s->epfd < 0) {
-		err = s->path ? -errno : -ENOMEM;
+	if (!s->path) {
+		err = -ENOMEM;
 		goto fail;
 	}
 	s->opts.path = s->path;
-	s->listen_fd = open_socket(s);
-	if (s->listen_fd < 0) {
-		err = s->listen_fd;
+	fd = open_socket(s);
+	if (fd < 0) {
+		err = fd;
 		goto fail;
 	}
-	ev.data.ptr = NULL;	/* NULL: the listening socket */
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev)) {
-		err = -errno;
+	s->bound = true;
+	err = conn_set__init(&s->conns, fd);
+	if (err)
 		goto fail;
-	}
 	return s;
 fail:
 	server__free(s);
@@ -186,14 +159,9 @@ void server__free(struct server *s)
 {
 	if (!s)
 		return;
-	while (s->clients)
-		drop(s, s->clients);
-	if (s->listen_fd >= 0) {
-		close(s->listen_fd);
+	conn_set__fini(&s->conns);
+	if (s->bound)
 		unlink(s->path);
-	}
-	if (s->epfd >= 0)
-		close(s->epfd);
 	/* Last: a daemon that takes the lock next finds no socket of ours to lose. */
 	if (s->opts.lock_fd >= 0)
 		close(s->opts.lock_fd);
@@ -203,7 +171,7 @@ void server__free(struct server *s)
 
 int server__fd(const struct server *s)
 {
-	return s->epfd;
+	return s->conns.epfd;
 }
 
 /*
@@ -214,16 +182,16 @@ int server__fd(const struct server *s)
 static bool admit(struct server *s, uid_t uid, const char **why)
 {
 	unsigned int max = s->opts.max_clients, reserved = max > 1, share, mine = 0;
-	const struct client *c;
+	const struct conn *c;
 
 	*why = "too many clients at once (max-clients); try again later";
 	if (uid == 0)
-		return s->stats.clients < max;
-	if (s->stats.clients >= max - reserved)
+		return s->conns.count < max;
+	if (s->conns.count >= max - reserved)
 		return false;
 	share = (max - reserved) / 2 ? (max - reserved) / 2 : 1;
-	for (c = s->clients; c; c = c->next)
-		mine += c->who.uid == uid;
+	for (c = s->conns.head; c; c = c->next)
+		mine += ((const struct client *)c)->who.uid == uid;
 	if (mine >= share) {
 		s->stats.refused_share++;
 		*why = "too many clients of this user at once (half of max-clients); "
@@ -248,44 +216,32 @@ static void refuse(int fd, const char *why)
 	close(fd);
 }
 
-static void accept_clients(struct server *s)
+static void on_new_client(void *ctx, int fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	struct server *s = ctx;
+	const char *why = "cannot tell who connected";
 	struct ucred cred;
-	socklen_t len;
+	socklen_t len = sizeof(cred);
 	struct client *c;
-	int fd;
 
-	while ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		const char *why = "cannot tell who connected";
-
-		len = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
-		    !admit(s, cred.uid, &why)) {
-			s->stats.refused++;
-			refuse(fd, why);
-			continue;
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			s->stats.refused++;
-			refuse(fd, "out of memory");
-			continue;
-		}
-		c->fd = fd;
-		c->who = (struct peer){ cred.pid, cred.uid, cred.gid };
-		c->deadline = now_ns() + s->opts.request_ns;
-		ev.data.ptr = c;
-		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = s->clients;
-		s->clients = c;
-		s->stats.clients++;
-		s->stats.accepted++;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || !admit(s, cred.uid, &why)) {
+		s->stats.refused++;
+		refuse(fd, why);
+		return;
 	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		s->stats.refused++;
+		refuse(fd, "out of memory");
+		return;
+	}
+	c->who = (struct peer){ cred.pid, cred.uid, cred.gid };
+	if (conn_set__add(&s->conns, &c->conn, fd, now_ns() + s->opts.request_ns)) {
+		close(fd);
+		free(c);
+		return;
+	}
+	s->stats.accepted++;
 }
 
 /* Queues an answer: header and body. */
@@ -293,17 +249,16 @@ static void answer(struct server *s, struct client *c, int status, const char *b
 {
 	struct leakd_resp_hdr h = { .magic = LEAKD_PROTO_MAGIC, .version = LEAKD_PROTO_VERSION,
 				    .status = status, .length = len };
+	char *buf = malloc(sizeof(h) + len);
 
-	c->out = malloc(sizeof(h) + len);
-	if (!c->out) {
-		c->close_after = true;
+	if (!buf) {
+		drop(s, c);
 		return;
 	}
-	memcpy(c->out, &h, sizeof(h));
-	memcpy(c->out + sizeof(h), body, len);
-	c->out_len = sizeof(h) + len;
-	c->out_off = 0;
-	set_events(s, c, EPOLLOUT | EPOLLRDHUP);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), body, len);
+	if (conn__send(&s->conns, &c->conn, buf, sizeof(h) + len))
+		drop(s, c);
 }
 
 static void answer_error(struct server *s, struct client *c, int status, const char *why,
@@ -358,8 +313,8 @@ static void on_readable(struct server *s, struct client *c)
 
 	for (;;) {
 		want = c->have < hs ? hs : hs + c->hdr.length;
-		n = c->have < hs ? read(c->fd, c->hdr_bytes + c->have, want - c->have) :
-				   read(c->fd, c->payload + (c->have - hs), want - c->have);
+		n = c->have < hs ? read(c->conn.fd, c->hdr_bytes + c->have, want - c->have) :
+				   read(c->conn.fd, c->payload + (c->have - hs), want - c->have);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			s->stats.dropped += c->have > 0;
 			drop(s, c);
@@ -379,7 +334,7 @@ static void on_readable(struct server *s, struct client *c)
 		}
 		if (c->have >= hs && c->have == hs + c->hdr.length) {
 			c->have = 0;
-			c->deadline = now_ns() + s->opts.request_ns;	/* the answer's */
+			c->conn.deadline = now_ns() + s->opts.request_ns;	/* the answer's */
 			handle(s, c);
 			return;		/* one request at a time: the answer goes first */
 		}
@@ -388,64 +343,48 @@ static void on_readable(struct server *s, struct client *c)
 
 static void on_writable(struct server *s, struct client *c)
 {
-	ssize_t n;
+	int done = conn__flush(&c->conn);
 
-	while (c->out_off < c->out_len) {
-		n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			s->stats.dropped++;
-			drop(s, c);
-			return;
-		}
-		c->out_off += n;
-	}
-	free(c->out);
-	c->out = NULL;
-	c->deadline = now_ns() + s->opts.request_ns;	/* the next request's */
-	if (c->close_after) {
+	if (done < 0) {
+		s->stats.dropped++;
 		drop(s, c);
 		return;
 	}
-	set_events(s, c, EPOLLIN | EPOLLRDHUP);
+	if (!done)
+		return;
+	c->conn.deadline = now_ns() + s->opts.request_ns;	/* the next request's */
+	if (c->close_after || conn__read_again(&s->conns, &c->conn))
+		drop(s, c);
+}
+
+static void on_ready(void *ctx, struct conn *conn)
+{
+	struct server *s = ctx;
+	struct client *c = (struct client *)conn;
+
+	if (!c)
+		conn_set__accept(&s->conns, on_new_client, s);
+	else if (c->conn.out)
+		on_writable(s, c);
+	else
+		on_readable(s, c);
 }
 
 void server__dispatch(struct server *s)
 {
-	struct epoll_event evs[16];
-	int n, i;
-
-	n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs), 0);
-	for (i = 0; i < n; i++) {
-		struct client *c = evs[i].data.ptr;
-
-		if (!c) {
-			accept_clients(s);
-			continue;
-		}
-		if (c->out)
-			on_writable(s, c);
-		else
-			on_readable(s, c);
-	}
+	conn_set__dispatch(&s->conns, on_ready, s);
 }
 
 void server__tick(struct server *s, uint64_t now)
 {
-	struct client *c, *next;
+	unsigned int n = conn_set__expire(&s->conns, now);
 
-	for (c = s->clients; c; c = next) {
-		next = c->next;
-		if (now > c->deadline) {
-			s->stats.dropped++;
-			s->stats.timed_out++;
-			drop(s, c);
-		}
-	}
+	s->stats.dropped += n;
+	s->stats.timed_out += n;
 }
 
 void server__stats(const struct server *s, struct server_stats *ret)
 {
 	*ret = s->stats;
+	ret->clients = s->conns.count;
 }

@@ -387,8 +387,10 @@ def case_bad_requests():
              "unknown trace mode"),
             (header(4, TRACE_SIZE) + selector(pid=1) + trace_tail(mode=1, sample=8), 4,
              "sampling interval too small"),
-            (header(4, TRACE_SIZE) + selector(comm=b"x") + trace_tail(mode=2), 4,
-             "a mode with a rule"),
+            (header(4, TRACE_SIZE) + selector(comm=b"x") + trace_tail(mode=1), 4,
+             "a rule sampled without an interval"),
+            (header(5, TRACE_SIZE) + selector(comm=b"x") + trace_tail(mode=1, sample=4096), 4,
+             "a mode with untrace of a rule"),
             (header(5, TRACE_SIZE) + selector(pid=1) + trace_tail(mode=2), 4,
              "a mode with untrace"),
             (header(1, 0, flags=0x80), 4, "unknown flags"),
@@ -459,7 +461,8 @@ def case_trace_by_name():
     shutil.copy(leaker("leak_ctl"), exe)
     first = Leaker([exe])
     with run(d, first):
-        ans, _ = d.ctl("trace", "--comm", comm)
+        # Every call, for exact figures (a rule samples by default: see rule_modes).
+        ans, _ = d.ctl("trace", "--comm", comm, "--exact")
         check_eq(ans["traced"], [first.pid], "processes traced by the rule")
         later = Leaker([exe])
         try:

@@ -46,15 +46,42 @@ def sampled_runs(runs, env):
     return reps
 
 
+def family_z(family):
+    """The bound of each of family checks of means made together, widened (Bonferroni)
+    so that the whole family holds the 3-standard-error level, 99.73 %, instead of
+    failing once in a few dozen runs of an unbiased estimator."""
+    return statistics.NormalDist().inv_cdf(1 - 0.0027 / (2 * max(family, 1)))
+
+
+def outside_3se(ests, want):
+    """How many of the (estimate, standard error) pairs miss want by more than 3 of it."""
+    return sum(abs(e - want) > 3 * se for e, se in ests)
+
+
+def check_mean(ests, want, z, what):
+    """The mean of independent (estimate, standard error) pairs, against its own
+    standard error: within z of them of want."""
+    n = len(ests)
+    mean = sum(e for e, _ in ests) / n
+    se = math.sqrt(sum(x ** 2 for _, x in ests)) / n
+    check(abs(mean - want) <= z * se + 1e-6 * want,
+          f"{what}: mean {mean:.1f} over {n} estimates, truth {want:.1f}, "
+          f"standard error {se:.1f}")
+
+
+def check_within_3se(outside, checks, what):
+    """Within 3 standard errors in about 99.7 % of estimates: far fewer may miss (one
+    in 20, and one of fewer than 20)."""
+    check(outside <= max(1, checks // 20),
+          f"{what}: {outside} of {checks} estimates outside 3 standard errors")
+
+
 def check_estimates(reps):
     truth = reps[0][1]
     per_site = {t["function"]: t for t in truth["sites"]}
     outside, checks = 0, 0
-    # The means of all sites, bytes and blocks, are checked together: the bound of each
-    # is widened (Bonferroni) so that the whole family holds the 3-standard-error
-    # level, 99.73 %, instead of failing once in a few dozen runs of an unbiased estimator.
-    family = 2 * sum(1 for t in truth["sites"] if not t["balanced"])
-    z = statistics.NormalDist().inv_cdf(1 - 0.0027 / (2 * max(family, 1)))
+    # The means of all sites, bytes and blocks, are checked together.
+    z = family_z(2 * sum(1 for t in truth["sites"] if not t["balanced"]))
     for fn, t in per_site.items():
         if t["balanced"]:
             # Every sampled block of the churn was freed, and each free seen.
@@ -69,27 +96,17 @@ def check_estimates(reps):
             est = estimates_per_round(rep, truth)
             for r in range(ROUNDS):
                 ests.append(est.get((fn, f"round{r}"), (0, 0.0, 0, 0.0)))
-        n = len(ests)
-        for b, bse, c, cse in ests:
-            checks += 2
-            outside += abs(b - want_b) > 3 * bse
-            outside += abs(c - want_c) > 3 * cse
-        # The mean of n independent estimates, against its own standard error.
-        mean_b = sum(e[0] for e in ests) / n
-        se_b = math.sqrt(sum(e[1] ** 2 for e in ests)) / n
-        mean_c = sum(e[2] for e in ests) / n
-        se_c = math.sqrt(sum(e[3] ** 2 for e in ests)) / n
-        check(abs(mean_b - want_b) <= z * se_b + 1e-6 * want_b,
-              f"{fn}: mean {mean_b:.0f} bytes over {n} estimates, truth {want_b:.0f}, "
-              f"standard error {se_b:.0f}")
-        check(abs(mean_c - want_c) <= z * se_c + 1e-6 * want_c,
-              f"{fn}: mean {mean_c:.1f} blocks, truth {want_c:.1f}, standard error {se_c:.1f}")
+        by_bytes = [(b, bse) for b, bse, _, _ in ests]
+        by_count = [(c, cse) for _, _, c, cse in ests]
+        checks += 2 * len(ests)
+        outside += outside_3se(by_bytes, want_b) + outside_3se(by_count, want_c)
+        check_mean(by_bytes, want_b, z, f"{fn} bytes")
+        check_mean(by_count, want_c, z, f"{fn} blocks")
         if fn == "site_huge":
             # 1 MiB at a 16 KiB interval: p = 1 - e^-64, it stands for itself.
             for b, bse, c, cse in ests:
                 check_eq((b, c), (want_b, want_c), f"{fn} bytes, blocks (exact)")
-    # Within 3 standard errors in about 99.7 % of estimates: far fewer may miss.
-    check(outside <= checks // 20, f"{outside} of {checks} estimates outside 3 standard errors")
+    check_within_3se(outside, checks, "all sites")
 
 
 def case_sampled_estimates():
@@ -163,9 +180,7 @@ def case_daemon_trace_modes():
         lk.do("malloc 3 77")
         s = wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 231, 3)
         check(not any(x.get("samples") for x in s["stacks"]), "exact rows marked as samples")
-        # Neither with a rule, and not both.
-        _, rc = d.ctl("trace", "--comm", "leak_ctl", "--exact", check_rc=False)
-        check_eq(rc, 2, "leakctl's status for --exact with a rule")
+        # Not both.
         _, rc = d.ctl("trace", str(lk.pid), "--exact", "--sample", "1M", check_rc=False)
         check_eq(rc, 2, "leakctl's status for --exact and --sample")
         _, rc = d.ctl("trace", str(lk.pid), "--sample", "8", check_rc=False)
@@ -236,3 +251,186 @@ def case_daemon_finds_sampler():
         lk = next(p for p in (before, after, third) if got[p.pid][0] == "sampler")
         lk.do("malloc 3 5000")
         wait_site(d, lk.pid, "heap", "leak_ctl", "heap_leak", 15000, 3)
+
+
+def heap_leak_estimate(d, pid):
+    """heap_leak's estimate in pid: bytes and their standard error, summed over its rows."""
+    from cases_daemon import sites, top
+    s = sites(top(d, pid, "heap"), pid, "heap", "leak_ctl").get("heap_leak")
+    if not s:
+        return 0, 0.0, 0
+    return (s["bytes"], math.sqrt(sum(st.get("bytes_se", 0.0) ** 2 for st in s["stacks"])),
+            sum(st.get("samples", 0) for st in s["stacks"]))
+
+
+def wait_mapping(d, lk, n, module="leak_ctl"):
+    """Until the daemon has seen lk's n-th mapping from map_leak: the ring buffer keeps a
+    thread's records in order, so everything lk did before is in the tables too."""
+    from cases_daemon import sites, top
+    d.poll(f"pid {lk.pid}'s mapping {n}",
+           lambda: (sites(top(d, lk.pid, "mapping"), lk.pid, "mapping", module)
+                    .get("map_leak", {}).get("count") == n))
+
+
+BUDGET_RUNS = 3
+BUDGET_LEAKERS = 3
+BUDGET_INTERVAL = 4096
+BUDGET_BLOCKS, BUDGET_SIZE = 2000, 300
+
+
+def budget_run():
+    """One daemon under a budget of 2000 events/s: leakers leak at their asked interval,
+    a churner's sampled events push the budget over until sampled intervals are at
+    least 4 times wider, then the leakers leak as much again.  Returns each leaker's
+    estimate of heap_leak (bytes, standard error)."""
+    from cases_daemon import run
+    from harness import Daemon, Leaker, proc_of, wait_watched
+
+    d = Daemon(config="event-budget = 2000\n")
+    lks = []
+    try:
+        churner = Leaker()
+        lks = [churner] + [Leaker() for _ in range(BUDGET_LEAKERS)]
+    except BaseException:
+        for lk in lks:
+            lk.end()
+        d.kill()
+        raise
+    leakers = lks[1:]
+    with run(d, *lks):
+        for lk in lks:
+            wait_watched(d, lk.pid)
+            d.ctl("trace", str(lk.pid), "--sample", str(BUDGET_INTERVAL))
+        st = d.ctl("status")[0]["budget"]
+        check_eq((st["on"], st["events_per_s"]), (True, 2000), "the budget in status")
+        for lk in leakers:
+            lk.do(f"malloc {BUDGET_BLOCKS} {BUDGET_SIZE}")
+        churner.do(f"churn {BUDGET_SIZE}")
+        st = d.poll("sampled traces widened by the budget",
+                    lambda: (lambda b: b if b["factor"] >= 4 else None)(
+                        d.ctl("status")[0]["budget"]), timeout=60)
+        churner.do("stop")
+        check(st["exceeded"] and st["sampled_rate"] > 2000 and not st["exceeded_by_exempt"],
+              f"the budget while widening: {st}")
+        # Narrowing takes calm steps: the factor holds while the leakers leak again.
+        ps = d.ctl("ps")[0]
+        factor = d.ctl("status")[0]["budget"]["factor"]
+        for lk in leakers:
+            p = proc_of(ps, lk.pid)
+            check_eq(p["sample_bytes"], BUDGET_INTERVAL, "the asked interval in ps")
+            check(p["interval_bytes"] >= 4 * BUDGET_INTERVAL and
+                  p["interval_bytes"] % BUDGET_INTERVAL == 0,
+                  f"the interval in force in ps: {p['interval_bytes']}")
+            lk.do(f"malloc {BUDGET_BLOCKS} {BUDGET_SIZE}")
+            lk.do("mmap 1 4096")
+        text, _ = d.ctl("status", json_out=False)
+        check("sampled intervals x" in text and "exceeded" in text or
+              f"sampled intervals x{factor}" in text, f"status text:\n{text}")
+        check(d.ctl("status")[0]["budget"]["factor"] >= 4, "narrowed while leaking")
+        ests = []
+        for lk in leakers:
+            wait_mapping(d, lk, 1)
+            b, se, samples = heap_leak_estimate(d, lk.pid)
+            check(0 < samples < 2 * BUDGET_BLOCKS, f"pid {lk.pid}: {samples} samples")
+            ests.append((b, se))
+    return ests
+
+
+def case_daemon_event_budget():
+    """A small event budget: a fast allocator's sampled trace pushes the rate over it,
+    sampled intervals are widened (status: the factor, the rates; ps: the interval in
+    force), and what was leaked before and after the widening is estimated without
+    bias: over repeated runs, nearly every estimate within 3 standard errors of the
+    truth and their mean within 3 of its own (weights of the asked interval would
+    miss the second half by 4 times or more)."""
+    want = 2 * BUDGET_BLOCKS * BUDGET_SIZE
+    ests = []
+    for _ in range(BUDGET_RUNS):
+        ests += budget_run()
+    check_within_3se(outside_3se(ests, want), len(ests), "heap_leak across a widening")
+    check_mean(ests, want, family_z(1), "heap_leak across a widening")
+
+
+def case_rule_modes():
+    """A rule carries a mode: --exact traces a process that starts after it exactly;
+    --sample SIZE samples it (an interval far below the blocks: every block sampled,
+    figures exact; a wider one: estimates); the same rule again with another mode is
+    one rule, in the new mode, and so is the process it traces.  status lists the
+    rules with their modes.  The leaker runs under a name of its own."""
+    import shutil
+    from cases_daemon import run, wait_site
+    from harness import Daemon, Leaker, proc_of
+
+    d = Daemon()
+    comm = f"lk{os.urandom(5).hex()}"
+    exe = d.wd.file(comm)
+    shutil.copy(leaker("leak_ctl"), exe)
+
+    def rule():
+        rules = d.ctl("status")[0]["rules"]["list"]
+        mine = [r for r in rules if r["comm"] == comm]
+        check_eq(len(mine), 1, f"rules of {comm}: {rules}")
+        return mine[0]
+
+    def traced(lk):
+        d.poll(f"pid {lk.pid} traced by the rule",
+               lambda: (proc_of(d.ctl("ps")[0], lk.pid) or {}).get("traced") == "rule")
+        return proc_of(d.ctl("ps")[0], lk.pid)
+
+    with run(d):
+        # Exact: a process started after the rule, every figure exact.
+        d.ctl("trace", "--comm", comm, "--exact")
+        check_eq((rule()["mode"], rule().get("sample_bytes")), ("exact", None), "the rule")
+        lk = Leaker([exe])
+        try:
+            p = traced(lk)
+            check_eq((p["sampling"], p.get("sample_bytes")), ("exact", None), "its trace")
+            lk.do("malloc 3 1234")
+            s = wait_site(d, lk.pid, "heap", comm, "heap_leak", 3702, 3)
+            check(not any(x.get("samples") for x in s["stacks"]), "exact rows marked samples")
+        finally:
+            lk.end()
+        # The same rule sampled: one rule, in the mode asked last.
+        ans, _ = d.ctl("trace", "--comm", comm, "--sample", "16")
+        check_eq(ans["rules"], 1, "the rule again")
+        check_eq((rule()["mode"], rule()["sample_bytes"]), ("sampled", 16), "the rule now")
+        check_eq(d.ctl("status")[0]["rules"]["count"], 1, "rules in status")
+        lk = Leaker([exe])
+        try:
+            p = traced(lk)
+            check_eq((p["sampling"], p["sample_bytes"]), ("sampled", 16), "its trace")
+            # 1000-byte blocks at 16 bytes: p = 1 - e^-62, each stands for itself.
+            lk.do("malloc 5 1000")
+            s = wait_site(d, lk.pid, "heap", comm, "heap_leak", 5000, 5)
+            check(all(x.get("samples") for x in s["stacks"]), "sampled rows unmarked")
+            # The rule asked exact again: the process it traces follows.
+            d.ctl("trace", "--comm", comm, "--exact")
+            p = proc_of(d.ctl("ps")[0], lk.pid)
+            check_eq((p["traced"], p["sampling"]), ("rule", "exact"), "after --exact")
+        finally:
+            lk.end()
+        # Without a mode, a rule samples at the daemon's default interval.
+        d.ctl("trace", "--comm", comm)
+        check_eq((rule()["mode"], rule()["sample_bytes"]), ("sampled", 512 * 1024),
+                 "a rule by default")
+        d.ctl("trace", "--comm", comm, "--sample", "4096")
+        lk = Leaker([exe])
+        try:
+            check_eq(traced(lk)["sample_bytes"], 4096, "its trace")
+            # 300-byte blocks at 4 KiB: about one in 14 sampled, an estimate with its error.
+            lk.do("malloc 2000 300")
+            lk.do("mmap 1 4096")
+            wait_mapping(d, lk, 1, comm)
+            from cases_daemon import sites, top
+            s = sites(top(d, lk.pid, "heap"), lk.pid, "heap", comm).get("heap_leak")
+            check(s is not None, "no estimate of heap_leak")
+            samples = sum(x.get("samples", 0) for x in s["stacks"])
+            check(0 < samples < 2000 and all(x.get("bytes_se", 0) > 0 for x in s["stacks"]),
+                  f"sampled estimate: {samples} samples, rows {s['stacks']}")
+        finally:
+            lk.end()
+        text, _ = d.ctl("status", json_out=False)
+        check(f"rule name {comm} of uid 0: sampled every 4.0 KiB, until removed" in text,
+              f"status text lists the rule:\n{text}")
+        ans, _ = d.ctl("untrace", "--comm", comm)
+        check_eq(ans["rules"], 1, "rules removed")

@@ -40,6 +40,14 @@ def top(sel, limit=0, level=0, min_age=0, since=0, window=0, by=0, flags=0):
     return sel + struct.pack("=IIQQQII", limit, level, min_age, since, window, by, flags)
 
 
+TRACE_DEFAULT, TRACE_SAMPLED, TRACE_EXACT = range(3)
+TRACE_INJECT = 1                # trace_flags
+
+
+def trace(sel, duration=0, mode=TRACE_DEFAULT, sample=0, flags=0):
+    return sel + struct.pack("=QIIQ", duration, mode, flags, sample)
+
+
 def proto():
     put("proto", "status", req(1))
     put("proto", "ps", req(2, struct.pack("=II", 10, 0)))
@@ -50,10 +58,18 @@ def proto():
                                           since=10 ** 9, window=60 * 10 ** 9)))
     put("proto", "top_pprof", req(3, top(selector(comm=b"leak_ctl"), level=1),
                                   fmt=FORMAT_PPROF, flags=1))
-    put("proto", "trace_comm", req(4, selector(comm=b"redis-server") + struct.pack("=Q", 600)))
-    put("proto", "untrace_pid", req(5, selector(pid=1) + struct.pack("=Q", 0)))
+    put("proto", "trace_comm", req(4, trace(selector(comm=b"redis-server"), 600 * 10 ** 9)))
+    put("proto", "trace_comm_exact", req(4, trace(selector(comm=b"nginx"), mode=TRACE_EXACT)))
+    put("proto", "trace_unit_sampled", req(4, trace(selector(unit=b"nginx.service"),
+                                                    mode=TRACE_SAMPLED, sample=65536)))
+    put("proto", "trace_pid_sampled", req(4, trace(selector(pid=4242), mode=TRACE_SAMPLED,
+                                                   sample=16)))
+    put("proto", "untrace_pid", req(5, trace(selector(pid=1))))
+    put("proto", "untrace_mode", req(5, trace(selector(comm=b"nginx"), mode=TRACE_EXACT)))
+    put("proto", "trace_old_layout", req(4, selector(comm=b"x") + struct.pack("=Q", 0)))
     # trace 4242 --inject --sample 1: SAMPLED, LEAKD_TRACE_INJECT
-    put("proto", "trace_inject", req(4, selector(pid=4242) + struct.pack("=QIIQ", 0, 1, 1, 1)))
+    put("proto", "trace_inject", req(4, trace(selector(pid=4242), mode=TRACE_SAMPLED, sample=1,
+                                              flags=TRACE_INJECT)))
     put("proto", "exited", req(6, struct.pack("=II", 0, 0), fmt=FORMAT_TEXT))
     put("proto", "snapshot_save", req(7, struct.pack("=II64s", 1, 1, b"before") +
                                       selector(pid=4242)))
@@ -61,7 +77,7 @@ def proto():
                              struct.pack("=II", 1, 0)))
     put("proto", "bad_magic", req(1, magic=0xdeadbeef))
     put("proto", "too_large", req(2, length=1 << 20))
-    put("proto", "two_selectors", req(4, selector(pid=7, comm=b"x") + struct.pack("=Q", 0)))
+    put("proto", "two_selectors", req(4, trace(selector(pid=7, comm=b"x"))))
 
 
 # include/leakd/events.h

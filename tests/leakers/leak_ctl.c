@@ -5,7 +5,9 @@
  *   malloc N SIZE       N blocks of SIZE bytes from heap_leak(), kept
  *   mmap N SIZE         N anonymous mappings of SIZE bytes from map_leak(), touched
  *   grow KB STEPS MS    in a thread: KB kibibytes more from steady_grow() every MS ms
- *   stop                ends the growth
+ *   churn SIZE          in a thread: blocks of SIZE from churn() freed at once, at full
+ *                       speed (a fast allocator: events, nothing held)
+ *   stop                ends the growth and the churn
  *   fork N              N children that exit at once; says their pids
  *   nodump              prctl(PR_SET_DUMPABLE, 0): root's alone to inspect
  *   hold N SIZE         N blocks of SIZE bytes from hold_blocks(), kept to be released
@@ -29,8 +31,8 @@
 
 #include "truth.h"
 
-static volatile int stop_growing;
-static long grow_kb, grow_steps, grow_ms;
+static volatile int stop_growing, stop_churning;
+static long grow_kb, grow_steps, grow_ms, churn_size;
 
 NOINLINE void heap_leak(long n, long size)
 {
@@ -89,6 +91,22 @@ NOINLINE void steady_grow(long bytes)
 	keep(p);
 }
 
+NOINLINE void churn(long size)
+{
+	void *p = malloc(size);
+
+	keep(p);
+	free(p);
+}
+
+static void *churner(void *arg)
+{
+	(void)arg;
+	while (!stop_churning)
+		churn(churn_size);
+	return NULL;
+}
+
 static void *grower(void *arg)
 {
 	struct timespec ts = { grow_ms / 1000, (grow_ms % 1000) * 1000000 };
@@ -104,8 +122,8 @@ static void *grower(void *arg)
 int main(void)
 {
 	char line[128];
-	pthread_t th;
-	int growing = 0;
+	pthread_t th, churn_th;
+	int growing = 0, churning = 0;
 
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
@@ -122,11 +140,20 @@ int main(void)
 			grow_ms = c;
 			if (!growing && !pthread_create(&th, NULL, grower, NULL))
 				growing = 1;
+		} else if (sscanf(line, "churn %ld", &a) == 1) {
+			churn_size = a;
+			stop_churning = 0;
+			if (!churning && !pthread_create(&churn_th, NULL, churner, NULL))
+				churning = 1;
 		} else if (!strncmp(line, "stop", 4)) {
 			stop_growing = 1;
 			if (growing)
 				pthread_join(th, NULL);
 			growing = 0;
+			stop_churning = 1;
+			if (churning)
+				pthread_join(churn_th, NULL);
+			churning = 0;
 		} else if (sscanf(line, "fork %ld", &a) == 1) {
 			for (long i = 0; i < a; i++) {
 				pid_t pid = fork();
@@ -176,6 +203,10 @@ int main(void)
 	if (growing) {
 		stop_growing = 1;
 		pthread_join(th, NULL);
+	}
+	if (churning) {
+		stop_churning = 1;
+		pthread_join(churn_th, NULL);
 	}
 	return 0;
 }

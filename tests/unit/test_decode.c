@@ -87,6 +87,8 @@ START_TEST(alloc_and_free)
 	ck_assert_uint_eq(proc()->total_frees, 1);
 	ck_assert_uint_eq(d.stats.records, 3);
 	ck_assert_uint_eq(d.stats.bad_records, 0);
+	/* What tracing sent, for the event budget: both allocations and the free. */
+	ck_assert_uint_eq(proc()->trace_records, 3);
 }
 END_TEST
 
@@ -103,6 +105,7 @@ START_TEST(realloc_moves)
 	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
 	ck_assert_uint_eq(proc()->live_bytes, 300);
 	ck_assert_uint_eq(proc()->live_count, 1);
+	ck_assert_uint_eq(proc()->trace_records, 3);	/* a realloc's begin counts too */
 }
 END_TEST
 
@@ -236,6 +239,8 @@ START_TEST(mappings_and_brk)
 	ck_assert_uint_eq(proc()->heap_bytes, 132 * 1024);
 	ck_assert_uint_eq(proc()->heap_start, 0x500000);
 	ck_assert_uint_eq(d.stats.bad_records, 0);
+	/* The watch tier is not what the event budget caps. */
+	ck_assert_uint_eq(proc()->trace_records, 0);
 }
 END_TEST
 

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "leakd/events.h"
 #include "cli/options.h"
@@ -581,6 +583,67 @@ START_TEST(optional_service_off)
 }
 END_TEST
 
+/* A configuration path that names no regular file, or a huge one, is refused at once. */
+START_TEST(config_not_a_file)
+{
+	char conf[PATH_MAX];
+	struct leakd_options c;
+	FILE *f;
+
+	tmp_file(conf, sizeof(conf), "fifo.conf");
+	ck_assert_int_eq(mkfifo(conf, 0600), 0);
+	options__defaults(&c);
+	/* No writer: reading would wait forever. */
+	ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "fifo.conf: not a regular file"), "%s", err);
+	options__free(&c);
+	ck_assert_int_eq(unlink(conf), 0);
+
+	f = fopen(conf, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(ftruncate(fileno(f), (5 << 20)), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	options__defaults(&c);
+	ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), -EFBIG);
+	ck_assert_msg(strstr(err, "larger than 4 MiB"), "%s", err);
+	options__free(&c);
+}
+END_TEST
+
+/* A limit on by default: a number in its range, or "off" (0); nothing else. */
+START_TEST(optional_limit_off)
+{
+	char conf[PATH_MAX];
+	struct leakd_options c;
+
+	options__defaults(&c);
+	ck_assert_uint_eq(c.event_budget, OPTIONS_EVENT_BUDGET);
+	tmp_file(conf, sizeof(conf), "budget.conf");
+	write_file(conf, "event-budget = 500\n");
+	ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.event_budget, 500);
+	options__free(&c);
+
+	write_file(conf, "event-budget = 500\nevent-budget = off\n");
+	options__defaults(&c);
+	ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.event_budget, 0);
+	options__free(&c);
+
+	/* 0 is not how it is switched off, and words other than off are refused. */
+	for (const char *bad = "0\0offf\0-1\0" "100000001\0"; *bad; bad += strlen(bad) + 1) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "event-budget = %s\n", bad);
+		write_file(conf, line);
+		options__defaults(&c);
+		ck_assert_int_eq(options__load_config(conf, &c, err, sizeof(err)), -EINVAL);
+		ck_assert_msg(strstr(err, "1 to 100000000, or off"), "%s", err);
+		options__free(&c);
+	}
+}
+END_TEST
+
 /* What a reload does, many times over: no copy of the file is kept. */
 START_TEST(reloads_keep_nothing)
 {
@@ -657,6 +720,8 @@ int main(void)
 
 	tcase_add_test(cmdline, defaults);
 	tcase_add_test(cmdline, optional_service_off);
+	tcase_add_test(cmdline, config_not_a_file);
+	tcase_add_test(cmdline, optional_limit_off);
 	tcase_add_test(cmdline, pid_forms);
 	tcase_add_test(cmdline, command_mode);
 	tcase_add_test(cmdline, output_formats);

@@ -128,7 +128,8 @@ START_TEST(selectors)
 }
 END_TEST
 
-/* A trace's mode: known, with an interval in range when sampled, by pid, not for untrace. */
+/* A trace's mode: known, with an interval in range when sampled, for pids and rules alike,
+ * not for untrace. */
 START_TEST(trace_modes)
 {
 	struct leakd_req_hdr h = hdr(LEAKD_CMD_TRACE, sizeof(struct leakd_req_trace));
@@ -156,7 +157,7 @@ START_TEST(trace_modes)
 	tr.mode = LEAKD_TRACE_SAMPLED;
 	tr.trace_flags = 2;
 	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
-	/* Injected: the sampler's interval may go down to a byte; never exact. */
+	/* Injected: the sampler's interval may go down to a byte; never exact; by pid. */
 	tr.trace_flags = LEAKD_TRACE_INJECT;
 	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
 	tr.sample_bytes = LEAKD_INJECT_SAMPLE_MIN;
@@ -170,16 +171,29 @@ START_TEST(trace_modes)
 	h = hdr(LEAKD_CMD_UNTRACE, sizeof(tr));
 	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
 	h = hdr(LEAKD_CMD_TRACE, sizeof(tr));
+	tr.sel.pid = 0;
+	memcpy(tr.sel.comm, "nginx", 6);
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	memset(tr.sel.comm, 0, sizeof(tr.sel.comm));
+	tr.sel.pid = 42;
 	tr.trace_flags = 0;
 	tr.mode = LEAKD_TRACE_SAMPLED;
 	tr.sample_bytes = LEAKD_SAMPLE_MAX;
-	/* Rules and untrace take no mode. */
+	/* Untrace takes no mode; rules take one as pids do. */
 	h = hdr(LEAKD_CMD_UNTRACE, sizeof(tr));
 	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
 	h = hdr(LEAKD_CMD_TRACE, sizeof(tr));
 	tr.sel.pid = 0;
 	memcpy(tr.sel.comm, "nginx", 6);
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	memset(tr.sel.comm, 0, sizeof(tr.sel.comm));
+	memcpy(tr.sel.unit, "nginx.service", 14);
+	tr.mode = LEAKD_TRACE_EXACT;
+	tr.sample_bytes = 0;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	h = hdr(LEAKD_CMD_UNTRACE, sizeof(tr));
 	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	h = hdr(LEAKD_CMD_TRACE, sizeof(tr));
 	tr.mode = LEAKD_TRACE_DEFAULT;
 	tr.sample_bytes = 0;
 	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);

@@ -29,6 +29,7 @@ static const char *const other_form[] = {
 	"level",		/* text says it in the row's wording */
 	"unwinding",		/* ".eh_frame" / "frame-pointer" in text */
 	"sample_interval", "sample_bytes", "trace_sample_bytes",	/* text: binary units */
+	"interval_bytes",
 	"cgroup",		/* text shows the unit it names */
 	"container",		/* text: its first 12 digits, as container tools show it */
 	"by",			/* text says it in the heading's wording */
@@ -198,12 +199,46 @@ START_TEST(status_agrees)
 
 	for (int k = 0; k < LEAKD_CNT__COUNT; k++)
 		st.counters[k] = 200 + k;
+	/* The asker's rules with their modes, and the event budget. */
+	st.rules.list[0] = (struct status_rule){ .comm = "nginx", .owner = 1000,
+						 .sample_bytes = 524288, .left_s = 170 };
+	st.rules.list[1] = (struct status_rule){ .unit = "web.service", .owner = 171,
+						 .forever = true };
+	st.rules.listed = 2;
+	st.rules.mine = 172;
+	st.budget = (typeof(st.budget)){ .limit = 173, .rate = 174, .sampled_rate = 175,
+					 .exempt_rate = 176, .factor = 177, .exceeded = true };
 	/*
 	 * Every figure of status: the four unwinder counters text once lacked among
 	 * them, and the cache's and the clients' (its state, mismatches, refused and
 	 * unsaved tables; clients beyond their share, past a deadline; the socket).
 	 */
-	ck_assert_int_ge(agree(&s), 79);
+	ck_assert_int_ge(agree(&s), 92);
+	{
+		char *text = draw(OUTPUT_TEXT, &s), *json = draw(OUTPUT_JSON, &s);
+
+		ck_has(text, "rule name nginx of uid 1000: sampled every 512.0 KiB, 170 s left");
+		ck_has(text, "rule unit web.service of uid 171: exact, until removed");
+		ck_has(text, "... 2 of your 172 rules listed");
+		ck_has(text, "sampled intervals x177; exceeded\n");
+		ck_has(json, "\"mode\":\"sampled\",\"sample_bytes\":524288,\"left_s\":170");
+		ck_has(json, "\"mode\":\"exact\",\"left_s\":null");
+		ck_has(json, "\"factor\":177,\"exceeded\":true,\"exceeded_by_exempt\":false");
+		free(text);
+		free(json);
+		/* Exact traces alone over it: said so, as they are never widened. */
+		st.budget.by_exempt = true;
+		text = draw(OUTPUT_TEXT, &s);
+		ck_has(text, "exceeded by exact traces alone, never widened");
+		free(text);
+		st.budget.limit = 0;
+		text = draw(OUTPUT_TEXT, &s);
+		json = draw(OUTPUT_JSON, &s);
+		ck_has(text, "event budget: off (event-budget)");
+		ck_has(json, "\"budget\":{\"on\":false");
+		free(text);
+		free(json);
+	}
 	/* The socket's group: a word in JSON, a sentence in text. */
 	{
 		char *text = draw(OUTPUT_TEXT, &s), *json = draw(OUTPUT_JSON, &s);
@@ -231,7 +266,7 @@ START_TEST(ps_agrees)
 		  .reserved_bytes = 308, .growth_per_hour = 500, .growth = TREND_GROWING,
 		  .growth_in_known = true, .growth_in = RUNTIME_V8,
 		  .traced = TRACE_KIND_MANUAL, .sampling = "sampled", .sample_bytes = 524288,
-		  .unwind = "ready", .traced_live_bytes = 307,
+		  .interval_bytes = 4194304, .unwind = "ready", .traced_live_bytes = 307,
 		  .cgroup = "/system.slice/web.service",
 		  .container = "3f2a9c1b7e8d4f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718" },
 		{ .pid = 311, .uid = 312, .comm = "shrinker", .unit = "", .rss_bytes = 313,
@@ -251,6 +286,12 @@ START_TEST(ps_agrees)
 	json = draw(OUTPUT_JSON, &s);
 	ck_assert(strstr(json, "\"growth_per_hour\":null,\"trend\":\"unknown\""));
 	ck_assert(strstr(text, "3f2a9c1b7e8d "));
+	/* Widened by the event budget: asked, then in force. */
+	ck_has(text, " sampled/512.0 KiB>4.0 MiB ");
+	ck_has(json, "\"sample_bytes\":524288,\"interval_bytes\":4194304");
+	rows[0].interval_bytes = rows[0].sample_bytes;
+	free(text);
+	text = draw(OUTPUT_TEXT, &s);
 	ck_has(text, " sampled/512.0 KiB ");
 	ck_has(text, " sampler ");
 	free(text);
@@ -590,11 +631,14 @@ START_TEST(metrics_exposition)
 {
 	struct status_snap st = { .version = "9.8.7", .uptime_s = 11, .watched = 12,
 				  .traced_by = { 0, 1, 2, 3, 4 }, .events = { 13, 14, 15 },
-				  .daemon = { 1.5, 16, 17 } };
+				  .daemon = { 1.5, 16, 17 },
+				  .budget = { .limit = 18, .sampled_rate = 19, .exempt_rate = 20,
+					      .factor = 4 } };
 	struct ps_row rows[2] = {
 		{ .pid = 21, .comm = "we\"ird\\name", .unit = "web.service", .rss_bytes = 22,
 		  .anon_bytes = 23, .growth_per_hour = 3600, .growth = TREND_GROWING,
-		  .traced = TRACE_KIND_MANUAL, .sampling = "sampled", .sample_bytes = 524288 },
+		  .traced = TRACE_KIND_MANUAL, .sampling = "sampled", .sample_bytes = 524288,
+		  .interval_bytes = 2097152 },
 		{ .pid = 31, .comm = "other", .rss_bytes = 32 },
 	};
 	struct ps_snap ps = { .rows = rows, .n = 2 };
@@ -616,8 +660,13 @@ START_TEST(metrics_exposition)
 	/* How it is traced: a label, and the sampling interval as a series. */
 	ck_assert(strstr(text, "leakd_process_traced{pid=\"21\",comm=\"we\\\"ird\\\\name\","
 				 "unit=\"web.service\",how=\"manual\",sampling=\"sampled\"} 1\n"));
+	/* The interval in force, widened by the event budget, and the budget itself. */
 	ck_assert(strstr(text, "leakd_process_sample_interval_bytes{pid=\"21\",comm=\"we\\\"ird"
-				 "\\\\name\",unit=\"web.service\",} 524288\n"));
+				 "\\\\name\",unit=\"web.service\",} 2097152\n"));
+	ck_assert(strstr(text, "leakd_event_budget_events_per_second 18\n"));
+	ck_assert(strstr(text, "leakd_trace_events_per_second{traces=\"sampled\"} 19\n"));
+	ck_assert(strstr(text, "leakd_trace_events_per_second{traces=\"exempt\"} 20\n"));
+	ck_assert(strstr(text, "leakd_sample_widening_factor 4\n"));
 	/* Only the top rows: the second process is left out. */
 	ck_assert(!strstr(text, "pid=\"31\""));
 	for (int k = 0; k < LEAKD_DROP__COUNT; k++)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "leakd/events.h"
+#include "leakd/sampling.h"
 #include "model/tables.h"
 #include "testutil.h"
 
@@ -252,6 +253,129 @@ START_TEST(malloc_then_free)
 	ck_no_losses(p);
 	ck_assert_uint_gt(tables__memory(&t), 0);
 	teardown();
+}
+END_TEST
+
+/* A fixed generator: the trials below are deterministic, never flaky. */
+static uint64_t sim_rng = 0x2545f4914f6cdd1dULL;
+
+static uint32_t sim_u32(void)
+{
+	sim_rng ^= sim_rng << 13;
+	sim_rng ^= sim_rng >> 7;
+	sim_rng ^= sim_rng << 17;
+	return sim_rng >> 32;
+}
+
+/* One thread's countdown, as bpf/sample.bpf.h keeps it. */
+struct sim_thread {
+	uint64_t left, interval;
+};
+
+/* Whether an allocation of size is sampled under the interval in force, as the kernel does. */
+static bool sim_sampled(struct sim_thread *th, uint64_t size, uint64_t interval)
+{
+	if (th->interval != interval || !th->left) {
+		th->interval = interval;
+		th->left = leakd_sample_draw(interval, sim_u32()) + 1;
+	}
+	if (size < th->left) {
+		th->left -= size;
+		return false;
+	}
+	th->left = leakd_sample_draw(interval, sim_u32()) + 1;
+	return true;
+}
+
+/*
+ * One run: blocks of sizes from 24 bytes to 16 KiB, a third of them freed, the
+ * interval in force changing every few thousand calls (the event budget widening
+ * it 8 and 64 times and narrowing it back).  Each sample is weighed by the
+ * interval it was drawn under, or with stale by the asked one (what a weight
+ * taken from the probe's cookie would be).  Returns the truth of live and total
+ * bytes; the process's estimates are in p.
+ */
+static void sim_run(struct proc_mem *p, bool stale, uint64_t *ret_live, uint64_t *ret_total)
+{
+	static const uint64_t factors[] = { 1, 8, 64, 8, 1, 64 };
+	const uint64_t asked = 4096;
+	struct sim_thread th = { 0 };
+	uint64_t live = 0, total = 0, i;
+
+	for (i = 0; i < 30000; i++) {
+		uint64_t interval = asked * factors[(i / 5000) % 6];
+		uint64_t size = 24 + ((i * 2654435761u) >> 7) % 16384, addr = 0x100000 + i * 32768;
+		bool freed = i % 3 == 0;
+
+		total += size;
+		live += freed ? 0 : size;
+		if (!sim_sampled(&th, size, interval))
+			continue;
+		proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, addr, size,
+					leakd_sample_weight(size, stale ? asked : interval),
+					S1, 0, i);
+		if (freed)
+			proc_mem__dealloc(p, TID, addr);
+	}
+	*ret_live = live;
+	*ret_total = total;
+}
+
+/*
+ * The interval in force changes mid-run (the event budget): estimates stay
+ * unbiased when each sample carries the weight of its own interval, over many
+ * independent runs, within 3 standard errors of their mean; the estimated
+ * variance matches the spread seen; and weights of the asked interval would be
+ * far off, so the check can fail.
+ */
+START_TEST(sampled_unbiased_across_interval_changes)
+{
+	const int runs = 200;
+	double sum_live = 0, sum_total = 0, var_live = 0, var_total = 0, sq_live = 0;
+	double stale_total = 0, want_live = 0, want_total = 0;
+	int k;
+
+	for (k = 0; k < 2 * runs; k++) {
+		bool stale = k >= runs;
+		struct proc_mem *p = setup_big();
+		uint64_t live, total;
+
+		sim_run(p, stale, &live, &total);
+		/* The same sizes every run: the truth does not move, the draws do. */
+		if (!k) {
+			want_live = live;
+			want_total = total;
+		}
+		ck_assert(live == want_live && total == want_total);
+		if (stale) {
+			stale_total += p->total_est.bytes;
+		} else {
+			sum_live += p->live_est.bytes;
+			sq_live += (p->live_est.bytes - want_live) * (p->live_est.bytes - want_live);
+			sum_total += p->total_est.bytes;
+			var_live += p->live_est.var_bytes;
+			var_total += p->total_est.var_bytes;
+		}
+		teardown();
+	}
+	{
+		double se_live = sqrt(var_live) / runs, se_total = sqrt(var_total) / runs;
+		double mean_live = sum_live / runs, mean_total = sum_total / runs;
+
+		ck_assert_msg(fabs(mean_live - want_live) <= 3 * se_live,
+			      "live: mean %.0f, truth %.0f, standard error %.0f", mean_live,
+			      want_live, se_live);
+		ck_assert_msg(fabs(mean_total - want_total) <= 3 * se_total,
+			      "total: mean %.0f, truth %.0f, standard error %.0f", mean_total,
+			      want_total, se_total);
+		/* The model's variance says how far one run strays (within a quarter). */
+		ck_assert_msg(fabs(sq_live / runs / (var_live / runs) - 1) < 0.25,
+			      "spread %.3g against the estimated variance %.3g", sq_live / runs,
+			      var_live / runs);
+		/* Weighed by the asked interval, the widened stretches count 8 to 64 times too little. */
+		ck_assert_msg(want_total - stale_total / runs > 20 * se_total,
+			      "stale weights: mean %.0f, truth %.0f", stale_total / runs, want_total);
+	}
 }
 END_TEST
 
@@ -2224,6 +2348,7 @@ int main(void)
 
 	tcase_add_test(heap, malloc_then_free);
 	tcase_add_test(heap, sampled_estimates);
+	tcase_add_test(model, sampled_unbiased_across_interval_changes);
 	tcase_add_test(limits, sampled_limit_drops);
 	tcase_add_test(heap, weighted_allocs);
 	tcase_add_test(heap, unknown_free_counts_unmatched);
