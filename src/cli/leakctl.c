@@ -418,8 +418,8 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 			/* From 1 byte with --inject, which may come later: checked at the end. */
 			if (parse_size(optarg, &v) || v < LEAKD_INJECT_SAMPLE_MIN ||
 			    v > LEAKD_SAMPLE_MAX)
-				return usage_error("invalid sampling interval '%s' (16 to 1G bytes, "
-						   "from 1 with --inject)", optarg);
+				return usage_error("invalid sampling interval '%s' (16 to 1G "
+						   "bytes, from 1 with --inject)", optarg);
 			if (c->mode == LEAKD_TRACE_EXACT)
 				return usage_error("give one of --sample and --exact");
 			c->mode = LEAKD_TRACE_SAMPLED;

@@ -37,7 +37,7 @@
 #define ATTACH_ROUNDS 16	/* scans of /proc/PID/task until no new thread shows */
 #define STOP_MS 2000		/* for a thread to stop once interrupted */
 #define CALL_MS 10000		/* for dlopen (a constructor runs in it) or a patch */
-#define BUSY_TRIES 40		/* stops until a thread is found outside allocator and loader */
+#define BUSY_TRIES 40		/* stops until a thread is outside the allocator and loader */
 #define PATCH_TRIES 4		/* prepare + patch, while objects come and go between */
 #define XSTATE_MAX (64 * 1024)	/* the FPU and vector registers (AVX-512, AMX: ~11 KiB) */
 #define RTLD_NOW_LOCAL 2	/* RTLD_NOW | RTLD_LOCAL, as glibc numbers them */
@@ -141,7 +141,8 @@ static uint64_t function_at(struct inject *in, const struct object *o, const cha
 		for (i = 0; i < in->maps.n && !at; i++) {
 			const struct map_entry *e = &in->maps.v[i];
 
-			if (same_file(e, o) && off >= e->offset && off - e->offset < e->end - e->start)
+			if (same_file(e, o) && off >= e->offset &&
+			    off - e->offset < e->end - e->start)
 				at = e->start + off - e->offset;
 		}
 	}
@@ -347,8 +348,8 @@ static int stop_all(struct inject *in)
 				continue;
 			if (in->n >= MAX_TASKS) {
 				closedir(dir);
-				return say(in, -EBUSY, "pid %d has more than %d threads", (int)in->pid,
-					   MAX_TASKS);
+				return say(in, -EBUSY, "pid %d has more than %d threads",
+					   (int)in->pid, MAX_TASKS);
 			}
 			if (ptrace(PTRACE_SEIZE, tid, 0, 0)) {
 				err = errno;
@@ -619,8 +620,8 @@ static int patch(struct inject *in, uint64_t every)
 		run_others(in);
 		err = call(in, in->prepare_at, 0, 0, NULL, &n);
 		if (err)
-			return say(in, err, "pid %d: the sampler's prepare failed: %s", (int)in->pid,
-				   strerror(-err));
+			return say(in, err, "pid %d: the sampler's prepare failed: %s",
+				   (int)in->pid, strerror(-err));
 		if ((int)n == -EEXIST)
 			return say(in, -EEXIST, "pid %d has the sampler already (preloaded): trace "
 				   "it without --inject", (int)in->pid);
@@ -679,8 +680,8 @@ static int begin(struct inject *in, pid_t pid, char *why, size_t size)
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	in->mem = open(path, O_RDWR | O_CLOEXEC);
 	if (in->mem < 0)
-		return say(in, errno == ENOENT ? -ESRCH : -errno, "pid %d: cannot open its memory: %s",
-			   (int)pid, strerror(errno));
+		return say(in, errno == ENOENT ? -ESRCH : -errno,
+			   "pid %d: cannot open its memory: %s", (int)pid, strerror(errno));
 	return 0;
 }
 

@@ -672,7 +672,7 @@ WRAP_FREE(_ZdaPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t a, const void *n
 
 struct entry {
 	const char *name;
-	void *self;		/* our entry point (-Bsymbolic-functions: ours, not the global one) */
+	void *self;		/* our entry point (-Bsymbolic-functions: ours, not the global) */
 	void **real;		/* where the function behind us is kept */
 };
 
@@ -774,7 +774,8 @@ static uintptr_t dyn_ptr(uintptr_t base, uintptr_t p)
 
 static void scan_relocs(struct scan *sc, uintptr_t base, const ElfW(Rela) *r, size_t bytes,
 			const ElfW(Sym) *symtab, const char *strtab, size_t strsz,
-			uintptr_t text_lo, uintptr_t text_hi, uintptr_t relro_lo, uintptr_t relro_hi)
+			uintptr_t text_lo, uintptr_t text_hi, uintptr_t relro_lo,
+			uintptr_t relro_hi)
 {
 	for (size_t i = 0; r && i < bytes / sizeof(*r); i++) {
 		unsigned long type = ELF64_R_TYPE(r[i].r_info);
