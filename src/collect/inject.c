@@ -42,6 +42,7 @@
 #define XSTATE_MAX (64 * 1024)	/* the FPU and vector registers (AVX-512, AMX: ~11 KiB) */
 #define RTLD_NOW_LOCAL 2	/* RTLD_NOW | RTLD_LOCAL, as glibc numbers them */
 #define SAMPLER_NAME "libleakd-sampler.so"
+#define LATE_MAX 256		/* threads left to be let go later (inject__tick) */
 
 int inject__ptrace_scope(void)
 {
@@ -646,18 +647,102 @@ static int patch(struct inject *in, uint64_t every)
 		   (int)in->pid);
 }
 
+/*
+ * Threads that could not be let go at once: one still inside a call that ran past
+ * its deadline (its registers go back when it returns to address 0), or one that
+ * did not stop to be detached.  They stay traced by the daemon until inject__tick
+ * sees them stop; the kernel lets them go if the daemon ends first.
+ */
+struct late {
+	pid_t tid;
+	bool restore;			/* in a call: its registers and xstate back at the end */
+	struct user_regs_struct regs;
+	struct iovec xstate;		/* owned */
+};
+
+static struct late late[LATE_MAX];
+static size_t nr_late;
+static uint64_t late_dropped;
+
+static void detach_later(pid_t tid, const struct user_regs_struct *regs, struct iovec *xstate)
+{
+	struct late *l;
+
+	if (nr_late >= LATE_MAX) {
+		/* Not followed: it stays traced by the daemon until the daemon ends. */
+		late_dropped++;
+		return;
+	}
+	l = &late[nr_late++];
+	*l = (struct late){ .tid = tid, .restore = regs != NULL };
+	if (regs) {
+		l->regs = *regs;
+		l->xstate = *xstate;	/* the buffer changes hands */
+		*xstate = (struct iovec){ 0 };
+	}
+}
+
+/* Whether the late thread is done with: let go, or gone. */
+static bool settle(struct late *l)
+{
+	struct user_regs_struct r;
+	int status, sig;
+	pid_t got = waitpid(l->tid, &status, __WALL | WNOHANG);
+
+	if (got == 0)
+		return false;			/* running still */
+	if (got < 0 || !WIFSTOPPED(status))
+		return true;			/* gone */
+	sig = status >> 16 == PTRACE_EVENT_STOP ? 0 : WSTOPSIG(status);
+	if (l->restore) {
+		if (sig != SIGSEGV || ptrace(PTRACE_GETREGS, l->tid, 0, &r) || r.rip != 0) {
+			/* Not the call's end yet: on with it, its signals delivered. */
+			return ptrace(PTRACE_CONT, l->tid, 0, (void *)(long)sig) != 0;
+		}
+		ptrace(PTRACE_SETREGS, l->tid, 0, &l->regs);
+		if (l->xstate.iov_base)
+			ptrace(PTRACE_SETREGSET, l->tid, (void *)NT_X86_XSTATE, &l->xstate);
+		sig = 0;			/* the fault at 0 was ours */
+	}
+	ptrace(PTRACE_DETACH, l->tid, 0, (void *)(long)sig);
+	return true;
+}
+
+int inject__tick(uint64_t *ret_lost)
+{
+	*ret_lost = late_dropped;
+	for (size_t i = 0; i < nr_late;) {
+		if (!settle(&late[i])) {
+			i++;
+			continue;
+		}
+		free(late[i].xstate.iov_base);
+		late[i] = late[--nr_late];
+	}
+	return (int)nr_late;
+}
+
 /* Puts the caller back and lets every thread go, running as before. */
 static void finish(struct inject *in)
 {
-	if (in->caller && restore_caller(in))
+	if (in->caller && in->changed && !in->caller->stopped) {
+		/* Inside a call past its deadline: its registers go back when it returns. */
+		detach_later(in->caller->tid, &in->saved, &in->xstate);
+		in->caller->tid = 0;
+	} else if (in->caller && restore_caller(in)) {
 		snprintf(in->why, in->why_size, "pid %d: its registers could not be restored",
 			 (int)in->pid);
+	}
 	for (size_t i = 0; i < in->n; i++) {
 		struct task *t = &in->tasks[i];
 
-		/* PTRACE_DETACH needs a stopped thread; a signal stop's SIGSEGV is dropped. */
-		if (!t->stopped && stop_task(t))
+		if (!t->tid)
 			continue;
+		/* PTRACE_DETACH needs a stopped thread; a signal stop's SIGSEGV is dropped. */
+		if (!t->stopped && stop_task(t)) {
+			detach_later(t->tid, NULL, NULL);
+			continue;
+		}
 		ptrace(PTRACE_DETACH, t->tid, 0, 0);
 	}
 	free(in->tasks);
@@ -758,6 +843,12 @@ int inject__load(pid_t pid, const char *library, uint64_t every, char *why, size
 int inject__unload(pid_t pid, const char *library, char *why, size_t size)
 {
 	return inject__load(pid, library, 0, why, size);
+}
+
+int inject__tick(uint64_t *ret_lost)
+{
+	*ret_lost = 0;
+	return 0;
 }
 
 #endif

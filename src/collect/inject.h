@@ -45,6 +45,14 @@ int inject__load(pid_t pid, const char *library, uint64_t every, char *why, size
  */
 int inject__unload(pid_t pid, const char *library, char *why, size_t size);
 
+/*
+ * Lets go the threads an injection could not let go at once (one still inside a
+ * call past its deadline, one that did not stop in time to be detached), as they
+ * stop: call it now and then.  Returns how many are left; *ret_lost: how many
+ * could not be followed (too many at once: traced by the daemon until it ends).
+ */
+int inject__tick(uint64_t *ret_lost);
+
 /* kernel.yama.ptrace_scope: 0 when Yama is not there. */
 int inject__ptrace_scope(void);
 

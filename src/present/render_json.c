@@ -242,6 +242,8 @@ static void status(struct json *j, const struct status_snap *s)
 	json_object_begin(j, "inject");
 	json_u64(j, "done", s->inject.done);
 	json_u64(j, "refused", s->inject.refused);
+	json_u64(j, "waiting", s->inject.waiting);
+	json_u64(j, "lost", s->inject.lost);
 	json_object_end(j);
 	json_object_begin(j, "events");
 	json_u64(j, "records", s->events.records);

@@ -284,8 +284,9 @@ static void status(FILE *f, const struct status_snap *s)
 		s->drilldown.on ? "on" : "off", fmt_bytes(s->drilldown.bytes, a, sizeof(a)),
 		s->drilldown.window_s, s->drilldown.max, s->drilldown.for_s, s->drilldown.started,
 		s->drilldown.excluded);
-	fprintf(f, "inject: %" PRIu64 " samplers injected, %" PRIu64 " refused\n",
-		s->inject.done, s->inject.refused);
+	fprintf(f, "inject: %" PRIu64 " samplers injected, %" PRIu64 " refused; %" PRIu64
+		   " threads still to be let go, %" PRIu64 " lost\n",
+		s->inject.done, s->inject.refused, s->inject.waiting, s->inject.lost);
 	fprintf(f, "events: %" PRIu64 " records, %" PRIu64 " bad, %" PRIu64
 		   " of unknown processes\n",
 		s->events.records, s->events.bad, s->events.unknown_pid);

@@ -167,6 +167,8 @@ struct status_snap {
 	struct {
 		uint64_t done;		/* samplers injected (trace --inject) */
 		uint64_t refused;	/* ... refused as unsafe, or failed */
+		uint64_t waiting;	/* threads still to be let go (a call past its deadline) */
+		uint64_t lost;		/* ... too many to follow: traced until the daemon ends */
 	} inject;
 	struct {
 		uint64_t records, bad, unknown_pid;

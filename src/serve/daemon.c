@@ -119,6 +119,7 @@ struct daemon {
 	uint64_t started_ns;
 	uint64_t next_sample, next_rediscover;
 	struct budget budget;		/* the event budget's state */
+	uint64_t inject_waiting, inject_lost;	/* threads of injections (inject__tick) */
 	uint64_t budget_at;		/* its last step */
 	int epfd, sigfd, timerfd;
 	bool stop;
@@ -701,6 +702,8 @@ static void on_tick(struct daemon *d)
 		d->next_sample = now + d->o.sample_interval_ns;
 	}
 	pipeline__tick(d->pl, now);
+	/* Threads of an injection still to be let go. */
+	d->inject_waiting = (uint64_t)inject__tick(&d->inject_lost);
 	if (now >= d->next_rediscover) {
 		rediscover(d);
 		d->next_rediscover = now + REDISCOVER_NS;
@@ -1089,6 +1092,8 @@ void daemon__status(struct daemon *d, const struct peer *who, struct status_snap
 	s->drilldown.excluded = d->stats.drilldown_excluded;
 	s->inject.done = d->stats.injected;
 	s->inject.refused = d->stats.injects_refused;
+	s->inject.waiting = d->inject_waiting;
+	s->inject.lost = d->inject_lost;
 	events__stats(pipeline__events(d->pl), &es);
 	s->events.records = es.records;
 	s->events.bad = es.bad_records;

@@ -174,7 +174,8 @@ def inject_and_check(env=None):
         check_eq(ans.get("got_entries"), patched, "GOT entries restored the second time")
         check_eq(all_got(lk.pid), before, "the GOT entries after the second untrace")
         st, _ = d.ctl("status")
-        check_eq(st["inject"], {"done": 2, "refused": 0}, "injections in status")
+        check_eq(st["inject"], {"done": 2, "refused": 0, "waiting": 0, "lost": 0},
+                 "injections in status")
         end_cleanly(lk)
         d.stop()
     finally:
@@ -327,7 +328,8 @@ def case_inject_refused():
             _, rc = d.ctl("trace", *args, check_rc=False)
             check_eq(rc, EXIT_USAGE, f"leakctl trace {' '.join(args)}")
         st, _ = d.ctl("status")
-        check_eq(st["inject"], {"done": 0, "refused": 4}, "injections in status")
+        check_eq(st["inject"], {"done": 0, "refused": 4, "waiting": 0, "lost": 0},
+                 "injections in status")
         # Every refused process still answers and was never traced.
         for lk in (static, sec, plain, pre):
             p = proc_of(d.ctl("ps")[0], lk.pid)
