@@ -228,6 +228,37 @@ def case_inject_busy():
         d.kill()
 
 
+def case_inject_late():
+    """A call that runs past its deadline (dlopen waits for the loader's lock, which
+    another thread of the leaker holds for 12 s): the request is refused with exit
+    status 6, that thread stays traced and, once dlopen returns, gets its registers
+    back and is let go; the leaker answers again, its GOT entries as they were."""
+    d = daemon()
+    lk = Leaker(stderr=subprocess.PIPE)
+    try:
+        wait_watched(d, lk.pid)
+        lk.do("hold 1 64")              # malloc and free bound: the entries stay as read
+        lk.do("release")
+        before = all_got(lk.pid)
+        lk.do("lockdl 12000")
+        out, rc = d.ctl("trace", str(lk.pid), "--inject", json_out=False, check_rc=False)
+        check_eq(rc, EXIT_INJECT, f"leakctl's status ({out.strip()})")
+        check("dlopen failed" in out, f"the reason: {out!r}")
+        st, _ = d.ctl("status")
+        check_eq(st["inject"]["waiting"], 1, "threads still to be let go")
+        d.poll("the thread let go",
+               lambda: d.ctl("status")[0]["inject"]["waiting"] == 0, timeout=TIMEOUT)
+        lk.do("malloc 1 100")           # its main thread, the one that called, answers
+        check_eq(all_got(lk.pid), before, "the GOT entries")
+        with open(f"/proc/{lk.pid}/status") as f:
+            check("TracerPid:\t0\n" in f.read(), "the leaker is still traced")
+        end_cleanly(lk)
+        d.stop()
+    finally:
+        lk.end()
+        d.kill()
+
+
 INTERVAL = 16384
 SMALL = (4000, 256)         # blocks, bytes: p = 1 - e^(-256/16384) per block
 LARGE = (20, 1 << 20)       # far above the interval: sampled for sure, exact

@@ -14,12 +14,17 @@
  *   check               each held block still has SIZE usable bytes (malloc_usable_size)
  *   release             frees the held blocks (made before an injection, freed after)
  *   seccomp             a seccomp filter that allows every system call
+ *   lockdl MS           in a thread: holds the dynamic loader's list lock for MS ms
+ *                       (inside a dl_iterate_phdr callback), as an unwinder may
  *   exit                ends
  */
+#include <link.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <malloc.h>
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +73,28 @@ NOINLINE void hold_blocks(long n, long size)
 		held_size[nr_held] = size;
 		held[nr_held++] = p;
 	}
+}
+
+static long lock_ms;
+static sem_t lock_held;
+
+static int hold_loader(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct timespec ts = { lock_ms / 1000, (lock_ms % 1000) * 1000000 };
+
+	(void)info;
+	(void)size;
+	(void)arg;
+	sem_post(&lock_held);
+	nanosleep(&ts, NULL);	/* the loader's lock is held meanwhile */
+	return 1;
+}
+
+static void *loader_locker(void *arg)
+{
+	(void)arg;
+	dl_iterate_phdr(hold_loader, NULL);
+	return NULL;
 }
 
 /* A filter that returns ALLOW for everything: Seccomp: 2 in /proc/PID/status. */
@@ -184,6 +211,18 @@ int main(void)
 		} else if (!strncmp(line, "release", 7)) {
 			while (nr_held)
 				free(held[--nr_held]);
+		} else if (sscanf(line, "lockdl %ld", &a) == 1) {
+			pthread_t lt;
+
+			lock_ms = a;
+			if (sem_init(&lock_held, 0, 0) ||
+			    pthread_create(&lt, NULL, loader_locker, NULL) || pthread_detach(lt)) {
+				printf("failed\n");
+				fflush(stdout);
+				continue;
+			}
+			while (sem_wait(&lock_held) && errno == EINTR)
+				;		/* "ok" once the lock is held */
 		} else if (!strncmp(line, "seccomp", 7)) {
 			if (allow_all()) {
 				printf("failed\n");
