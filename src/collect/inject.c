@@ -233,6 +233,10 @@ static int preflight(struct inject *in, const char *library, bool load)
 	if (stat(library, &mine))
 		return say(in, -ENOENT, "no sampler at %s (the sampler setting): %s", library,
 			   strerror(errno));
+	/* Every process it goes into runs it: root's to change alone. */
+	if (!S_ISREG(mine.st_mode) || mine.st_uid != 0 || (mine.st_mode & (S_IWGRP | S_IWOTH)))
+		return say(in, -EPERM, "the sampler %s is not a file only root may write",
+			   library);
 	for (i = 0; i < in->maps.n; i++) {
 		const struct map_entry *e = &in->maps.v[i];
 

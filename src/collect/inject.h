@@ -27,7 +27,8 @@
  * the allocator's entries at it, sampling every bytes on average.  Returns the
  * entries patched, or a negative errno with one line of why into why:
  *   -ESRCH    the process is gone
- *   -EPERM    ptrace is not permitted (kernel.yama.ptrace_scope 3, or refused)
+ *   -EPERM    ptrace is not permitted (kernel.yama.ptrace_scope 3, or refused), or
+ *             the library is a file others than root may write
  *   -EBUSY    traced by another (a debugger), stopped, or found inside its
  *             loader or allocator every time it was stopped
  *   -EACCES   it runs under seccomp

@@ -1542,10 +1542,8 @@ static int inject(struct daemon *d, struct watch *w, const struct peer *who, uin
 {
 	int n, scope = inject__ptrace_scope();
 
-	if (w->injected) {
-		ret->got_entries = 0;	/* in already: the trace goes on */
-		return 0;
-	}
+	if (w->injected)
+		return 0;	/* in already: the trace goes on */
 	if (who->uid != 0 && scope >= 2) {
 		snprintf(ret->why, sizeof(ret->why), "pid %" PRIu64 ": only root may inject while "
 			 "kernel.yama.ptrace_scope is %d", w->pid, scope);

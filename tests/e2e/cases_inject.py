@@ -7,11 +7,12 @@ be done safely, and the process runs on untouched."""
 import ctypes
 import math
 import os
+import shutil
 import statistics
 import subprocess
 
-from harness import (TIMEOUT, Daemon, Leaker, Skip, TestFailure, check, check_eq, leaker,
-                     proc_of, wait_watched)
+from harness import (TIMEOUT, Daemon, Leaker, Skip, TestFailure, Workdir, check, check_eq,
+                     leaker, proc_of, wait_watched)
 
 SAMPLER = os.path.realpath(os.path.join(os.path.dirname(leaker("x")), "..", "..", "src",
                                         "sampler", "libleakd-sampler.so"))
@@ -326,7 +327,8 @@ def case_inject_refused():
     """Where it cannot be done safely --inject is refused with one line and exit
     status 6, the process left running as it was: a static program, one under
     seccomp (a filter that allows all), one traced already (by this test), one with
-    the sampler preloaded, a sampler that is not there.  Another user may not
+    the sampler preloaded, a sampler that is not there or that others than root may
+    write.  Another user may not
     inject into root's process (3); arguments that do not go together (2)."""
     d = daemon()
     static = Leaker([leaker("leak_ctl_static")])
@@ -366,10 +368,18 @@ def case_inject_refused():
             p = proc_of(d.ctl("ps")[0], lk.pid)
             check(p["traced"] in ("no", "sampler"), f"pid {lk.pid} traced as {p['traced']}")
         d.stop()
-        # A daemon whose sampler is not there.
+        # A daemon whose sampler is not there, one whose sampler others may write.
         d = daemon(sampler="/nonexistent/libleakd-sampler.so")
         wait_watched(d, plain.pid)
         refused(d, plain, "no sampler at /nonexistent/libleakd-sampler.so")
+        d.stop()
+        wd = Workdir()
+        loose = wd.file("libleakd-sampler.so")
+        shutil.copy(SAMPLER, loose)
+        os.chmod(loose, 0o775)
+        d = daemon(sampler=loose)
+        wait_watched(d, plain.pid)
+        refused(d, plain, "not a file only root may write")
         d.stop()
     finally:
         if traced:
