@@ -402,11 +402,15 @@ static void run_others(struct inject *in)
 	}
 }
 
-/* System calls made from inside the allocator with its lock held. */
+/*
+ * System calls made with the allocator's locks held: from inside the allocator, and
+ * fork's (glibc takes every arena's lock around it).
+ */
 static bool allocator_syscall(long nr)
 {
 	return nr == SYS_mmap || nr == SYS_munmap || nr == SYS_mremap || nr == SYS_mprotect ||
-	       nr == SYS_brk || nr == SYS_madvise;
+	       nr == SYS_brk || nr == SYS_madvise || nr == SYS_clone || nr == SYS_clone3 ||
+	       nr == SYS_fork || nr == SYS_vfork;
 }
 
 /*
