@@ -22,6 +22,15 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 /* The watch tier covers every process but leakd itself; else only traced ones. */
 const volatile bool watch_all = false;
 const volatile __u32 self_pid = 0;
+/* The generation these watch-tier programs run in (struct leakd_control). */
+const volatile __u32 watch_gen = 0;
+/* Children of traced processes are traced from their fork (leakd -f). */
+const volatile bool follow_forks = false;
+/*
+ * Processes to be traced are stopped until their probes are in: set by userspace
+ * once it has what resumes them (collect/holds.c).
+ */
+volatile bool hold = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -96,6 +105,29 @@ struct {
 	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
+
+/* Survives the daemon with the maps above: see struct leakd_control. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct leakd_control);
+} control SEC(".maps");
+
+static __always_inline struct leakd_control *ctl(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&control, &k);
+}
+
+/* Past a handover's deadline with no daemon back: nothing to do (an array lookup). */
+static __always_inline bool paused(void)
+{
+	struct leakd_control *c = ctl();
+
+	return c && c->deadline_ns && bpf_ktime_get_ns() > c->deadline_ns;
+}
 
 static __always_inline void count(__u32 which)
 {
@@ -310,6 +342,8 @@ int alloc_enter(struct pt_regs *ctx)
 	__u64 sp = PT_REGS_SP(ctx), a = PT_REGS_PARM1(ctx), b = PT_REGS_PARM2(ctx);
 	struct inflight *t;
 
+	if (paused())
+		return 0;
 	t = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {
@@ -364,6 +398,8 @@ int alloc_exit(struct pt_regs *ctx)
 	struct inflight *t;
 	__u64 addr = PT_REGS_RC(ctx), old = 0;
 
+	if (paused())
+		return 0;
 	t = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	if (!t || !t->depth)
 		return 0;
@@ -407,7 +443,7 @@ int free_enter(struct pt_regs *ctx)
 {
 	__u64 addr = PT_REGS_PARM1(ctx);
 
-	if (!addr)
+	if (!addr || paused())
 		return 0;
 	return emit_free(LEAKD_EV_FREE, addr);
 }
@@ -427,33 +463,172 @@ static __always_inline void emit_proc(__u32 type, __u32 pid, __u32 aux)
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
+/*
+ * The watch tier: not leakd itself, only in its generation (a new daemon's
+ * programs take over from the old ones at one store), and not past a deadline.
+ */
 static __always_inline bool watched(__u32 pid)
 {
-	if (pid == self_pid)
+	struct leakd_control *c = ctl();
+
+	if (pid == self_pid || !c || c->watch_gen != watch_gen || pid == c->self_pid)
+		return false;
+	if (c->deadline_ns && bpf_ktime_get_ns() > c->deadline_ns)
 		return false;
 	return watch_all || bpf_map_lookup_elem(&traced, &pid);
+}
+
+/*
+ * Holding: a process leakd must trace from its first allocation is stopped in the
+ * kernel (at fork, before the child first runs; at exec and at the loader's next
+ * mapping of code, before it returns to user space) and resumed by userspace once
+ * its probes are in.  Every hold is recorded here, so that userspace resumes what
+ * it did not see (a lost record, a bound passed) and leakd's end resumes the rest.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct leakd_hold);
+} holds SEC(".maps");
+
+/* The comms of the daemon's trace rules (key: comm; value: the owner's uid, or any). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, char[16]);
+	__type(value, __u32);
+} rule_comms SEC(".maps");
+
+#define SIGCONT 18
+#define SIGSTOP 19
+
+extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type,
+				__u64 value) __ksym __weak;
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+
+/* Whether a rule names task's comm (after exec, the new program's) for its owner. */
+static __always_inline bool rule_names(struct task_struct *task)
+{
+	char comm[16];
+	__u32 *owner;
+
+	__builtin_memcpy(comm, task->comm, sizeof(comm));
+	owner = bpf_map_lookup_elem(&rule_comms, comm);
+	if (!owner)
+		return false;
+	/*
+	 * A shell with job control sees its job stop and takes it out of the
+	 * foreground: processes on a terminal are attached after exec, as before.
+	 */
+	if (BPF_CORE_READ(task, signal, tty))
+		return false;
+	if (*owner == LEAKD_RULE_ANY_OWNER)
+		return true;
+	/* The owner's own process, not a setuid one it ran (the rule may not see those). */
+	return *owner == BPF_CORE_READ(task, real_cred, uid.val) &&
+	       *owner == BPF_CORE_READ(task, real_cred, euid.val);
+}
+
+/* Stops task (current when task is NULL) until userspace resumes it; false if it could not. */
+static __always_inline bool hold_task(__u32 pid, struct task_struct *task)
+{
+	struct leakd_hold h = { .ts = bpf_ktime_get_ns(), .state = LEAKD_HOLD_STOPPED };
+	long err;
+
+	if (!hold || !bpf_send_signal_task)
+		return false;
+	if (bpf_map_update_elem(&holds, &pid, &h, BPF_ANY)) {
+		count(LEAKD_CNT_HOLD_SKIPPED);
+		return false;
+	}
+	err = task ? bpf_send_signal_task(task, SIGSTOP, PIDTYPE_TGID, 0) :
+		     bpf_send_signal(SIGSTOP);
+	if (err) {
+		bpf_map_delete_elem(&holds, &pid);
+		count(LEAKD_CNT_HOLD_SKIPPED);
+		return false;
+	}
+	count(LEAKD_CNT_HELD);
+	return true;
 }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ppid = parent->tgid, pid = child->tgid;
+	__u32 ppid = parent->tgid, pid = child->tgid, aux = ppid;
+	bool follow = false;
+	__u8 one = 1;
 
 	/* New processes only: a thread joins its parent's group. */
 	if (pid != child->pid || !watched(ppid))
 		return 0;
-	emit_proc(LEAKD_EV_FORK, pid, ppid);
+	/* A followed child is traced from here: its memory events are seen from the start. */
+	if (follow_forks && bpf_map_lookup_elem(&traced, &ppid))
+		follow = !bpf_map_update_elem(&traced, &pid, &one, BPF_NOEXIST);
+	if ((follow || rule_names(child)) && hold_task(pid, child))
+		aux |= LEAKD_PROC_HELD;
+	emit_proc(LEAKD_EV_FORK, pid, aux);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(proc_exec, struct task_struct *p)
 {
-	__u32 pid = p->tgid;
+	__u32 pid = p->tgid, aux = 0;
+	bool follow = follow_forks && bpf_map_lookup_elem(&traced, &pid);
 
-	if (watched(pid))
-		emit_proc(LEAKD_EV_EXEC, pid, 0);
+	if (!watched(pid))
+		return 0;
+	if ((follow || rule_names(p)) && hold_task(pid, NULL))
+		aux = LEAKD_PROC_HELD;
+	emit_proc(LEAKD_EV_EXEC, pid, aux);
 	return 0;
+}
+
+/* Code mapped (the loader, after exec): an armed hold stops the process again. */
+static __always_inline __u32 hold_again(__u32 pid)
+{
+	struct leakd_hold *h = bpf_map_lookup_elem(&holds, &pid);
+
+	if (!h || h->state != LEAKD_HOLD_ARMED)
+		return 0;
+	if (bpf_send_signal(SIGSTOP)) {
+		bpf_map_delete_elem(&holds, &pid);
+		count(LEAKD_CNT_HOLD_SKIPPED);
+		return 0;
+	}
+	h->ts = bpf_ktime_get_ns();
+	h->state = LEAKD_HOLD_STOPPED;
+	count(LEAKD_CNT_HELD);
+	return LEAKD_PROC_HELD;
+}
+
+static long resume_one(struct bpf_map *map, __u32 *pid, struct leakd_hold *h, void *ctx)
+{
+	struct task_struct *task;
+
+	if (h->state != LEAKD_HOLD_STOPPED)
+		return 0;
+	task = bpf_task_from_pid(*pid);
+	if (!task)
+		return 0;
+	bpf_send_signal_task(task, SIGCONT, PIDTYPE_TGID, 0);
+	bpf_task_release(task);
+	return 0;
+}
+
+/*
+ * leakd itself ends (killed, even by SIGKILL): what it holds goes on.  The kernel
+ * queues one such signal per CPU at a time from here; the process leakd leaves
+ * behind for this (leakd-resume, src/collect/holds.c) resumes whatever this could
+ * not.
+ */
+static __always_inline void resume_all(void)
+{
+	if (hold && bpf_send_signal_task && bpf_task_from_pid && bpf_task_release)
+		bpf_for_each_map_elem(&holds, resume_one, NULL, 0);
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -468,6 +643,11 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	/* Every thread passes here; the process is gone when the last one does. */
 	if (BPF_CORE_READ(p, signal, live.counter))
 		return 0;
+	if (pid == self_pid) {
+		resume_all();
+		return 0;
+	}
+	bpf_map_delete_elem(&holds, &pid);	/* killed while held */
 	if (!watched(pid))
 		return 0;
 	/*

@@ -218,6 +218,8 @@ static __always_inline int sample_exit(struct pt_regs *ctx)
 SEC("uprobe.multi")
 int alloc_sample(struct pt_regs *ctx)
 {
+	if (paused())
+		return 1;	/* no return probe for this call either */
 	if (bpf_session_is_return())
 		return sample_exit(ctx);
 	return sample_enter(ctx, true);
@@ -227,6 +229,8 @@ int alloc_sample(struct pt_regs *ctx)
 SEC("uprobe.multi")
 int alloc_sample_enter(struct pt_regs *ctx)
 {
+	if (paused())
+		return 0;
 	sample_enter(ctx, false);
 	return 0;
 }
@@ -234,6 +238,8 @@ int alloc_sample_enter(struct pt_regs *ctx)
 SEC("uretprobe.multi")
 int alloc_sample_exit(struct pt_regs *ctx)
 {
+	if (paused())
+		return 0;
 	return sample_exit(ctx);
 }
 
@@ -242,6 +248,8 @@ int free_sample(struct pt_regs *ctx)
 {
 	__u64 addr = PT_REGS_PARM1(ctx);
 
+	if (paused())
+		return 0;
 	if (addr && !forget_sampled(addr))
 		emit_free(LEAKD_EV_FREE, addr);
 	return 0;

@@ -117,7 +117,7 @@ int BPF_USDT(otel_alloc, __u64 ptr, __u64 size, __u64 weight)
 	struct inflight *t;
 	__u64 stack_id;
 
-	if (!ptr)
+	if (!ptr || paused())
 		return 0;
 	t = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -146,7 +146,7 @@ int BPF_USDT(otel_alloc, __u64 ptr, __u64 size, __u64 weight)
 SEC("usdt")
 int BPF_USDT(otel_free, __u64 ptr)
 {
-	if (!ptr)
+	if (!ptr || paused())
 		return 0;
 	return emit_free(LEAKD_EV_FREE, ptr);
 }

@@ -77,7 +77,7 @@ static __always_inline void on_mmap_exit(long ret, __u64 pc, __u64 sp, __u64 bp)
 	if (failed(ret))
 		return;
 	if (!(t->sys[2] & MAP_ANONYMOUS)) {
-		emit_proc(LEAKD_EV_MAP_EXEC, pid, 0);
+		emit_proc(LEAKD_EV_MAP_EXEC, pid, hold_again(pid));
 		return;
 	}
 	if (t->sys[2] & MAP_SHARED)

@@ -70,7 +70,7 @@ _leakd()
 		--max-procs | --max-traced | --max-sampler | --max-exited | \
 		--exited-min-bytes | --max-rules | --max-clients | --history-points | \
 		--history-series | --max-snapshots | --snapshot-stacks | --metrics-listen | \
-		--metrics-top)
+		--metrics-top | --restart-grace)
 		return
 		;;
 	esac
@@ -78,13 +78,14 @@ _leakd()
 
 	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json --format
 		--short-names --output --max-depth --ringbuf-size --max-allocs --max-stacks --max-mappings
-		--unwind-rows --cache-dir --no-cache --sample --frame-pointers --exact --config --socket
+		--unwind-rows --cache-dir --no-cache --sample --frame-pointers --exact --follow-forks
+		--no-hold --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --drilldown-exclude --untrace-sticky
 		--no-drilldown --trace-all --event-budget
 		--max-procs --max-traced --max-sampler --max-exited --exited-min-bytes --max-rules
-		--max-clients --history-points --history-series --state-dir --sampler --max-snapshots
-		--snapshot-stacks --metrics-listen --metrics-top --verbose --help
+		--max-clients --history-points --history-series --state-dir --sampler --restart-grace --release
+		--max-snapshots --snapshot-stacks --metrics-listen --metrics-top --verbose --help
 		--version --' -- "$cur"))
 } &&
 	complete -F _leakd leakd

@@ -48,6 +48,36 @@ enum leakd_event_type {
 #define LEAKD_EXIT_DUMP_MODE 1
 #define LEAKD_EXIT_DUMPABLE (LEAKD_EXIT_DUMP_MODE + 1)
 
+/*
+ * In aux of LEAKD_EV_FORK, LEAKD_EV_EXEC and LEAKD_EV_MAP_EXEC: the kernel side
+ * stopped the process (SIGSTOP) so that its probes go in before it runs on; the
+ * reader resumes it (SIGCONT) whatever it makes of the record.  A fork's parent
+ * is aux without this bit.
+ */
+#define LEAKD_PROC_HELD (1u << 31)
+
+/*
+ * A held process, in the kernel side's holds map (key: pid).  STOPPED: stopped
+ * since ts until userspace resumes it.  ARMED: running, to be stopped again at its
+ * next mapping of code (the loader mapping the allocator after an exec).
+ */
+enum leakd_hold_state {
+	LEAKD_HOLD_STOPPED = 1,
+	LEAKD_HOLD_ARMED,
+};
+
+struct leakd_hold {
+	__u64 ts;		/* CLOCK_MONOTONIC ns: when stopped, or armed */
+	__u32 state;		/* enum leakd_hold_state */
+	__u32 _pad;
+};
+
+/*
+ * Value of the kernel side's rule_comms map (key: char[16], a comm): whose rule
+ * names it; processes of other users are not held for it.
+ */
+#define LEAKD_RULE_ANY_OWNER 0u	/* root's rule, or rules of several users */
+
 /* Which allocator entry point a probe sits on; the BPF cookie of each probe. */
 enum leakd_fn {
 	LEAKD_FN_MALLOC = 1,
@@ -186,7 +216,32 @@ enum leakd_counter {
 	LEAKD_CNT_UNWIND_PENDING,	/* stacks cut short: a table was not ready */
 	LEAKD_CNT_UNWIND_TRAMPOLINE,	/* uretprobe trampolines mapped back to callers */
 	LEAKD_CNT_SAMPLED,		/* allocations sampled (sampled tracing) */
+	LEAKD_CNT_HELD,			/* processes stopped until their probes were in */
+	LEAKD_CNT_HOLD_SKIPPED,		/* ... and not held: the holds map was full, or
+					 * the signal could not be sent */
 	LEAKD_CNT__COUNT,
+};
+
+/*
+ * What a daemon hands to the next across a restart (leakd(8), RESTART): the
+ * programs of the one before keep writing into the maps the next one takes over,
+ * so both must read these records and maps alike.  Bump LEAKD_HANDOVER_ABI with
+ * any change to a record, a counter, or a map that outlives a daemon.
+ */
+#define LEAKD_HANDOVER_ABI 1
+
+/*
+ * The one entry of the control map.  deadline_ns (CLOCK_MONOTONIC; 0: none):
+ * past it the programs do nothing, so that a handover nobody takes stops
+ * costing.  watch_gen: only the watch-tier programs loaded for this generation
+ * run, so that a new daemon's can be attached before the old ones go without an
+ * event seen twice.  self_pid: the daemon now running, whose own syscalls are
+ * not watched (the programs of the one before know it from here).
+ */
+struct leakd_control {
+	__u64 deadline_ns;
+	__u32 watch_gen;
+	__u32 self_pid;
 };
 
 #ifndef __bpf__
@@ -198,6 +253,8 @@ _Static_assert(sizeof(struct leakd_map_event) == 48, "map layout");
 _Static_assert(sizeof(struct leakd_mremap_event) == 56, "mremap layout");
 _Static_assert(sizeof(struct leakd_brk_event) == 56, "brk layout");
 _Static_assert(sizeof(struct leakd_frame) == 32, "frame layout");
+_Static_assert(sizeof(struct leakd_control) == 16, "control layout");
+_Static_assert(sizeof(struct leakd_hold) == 16, "hold layout");
 _Static_assert(sizeof(struct leakd_stack_event) == 40 + 32 * LEAKD_MAX_FRAMES, "stack layout");
 #endif
 

@@ -30,6 +30,9 @@ static void print_version(void)
 	printf("sampled tracing (--sample) by %s\n",
 	       f.uprobe_session ? "uprobe sessions (unsampled calls pay no return probe)" :
 				  "entry and return probes (no uprobe sessions in this kernel)");
+	printf("processes to be traced (-f, rules by name) %s\n",
+	       f.hold ? "held at fork and exec until their probes are in (bpf_send_signal_task)" :
+			"traced right after fork and exec (no bpf_send_signal_task in this kernel)");
 }
 
 int main(int argc, char **argv)
@@ -75,7 +78,8 @@ int main(int argc, char **argv)
 			options__free(&c);
 			return EXIT_USAGE;
 		}
-		rc = daemon__run(argc, argv, &c, control__handle, metrics__handle);
+		rc = c.release ? daemon__release(&c) :
+				 daemon__run(argc, argv, &c, control__handle, metrics__handle);
 		options__free(&c);
 		return rc;
 	}

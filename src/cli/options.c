@@ -89,6 +89,10 @@ static const struct opt opts[] = {
 	  "walk stacks by frame pointers only (cheaper)" },
 	{ "exact", 0, K_FLAG, OFF(exact), 0, 0, IN_CLI, NULL,
 	  "probe the allocator even where a sampler reports" },
+	{ "follow-forks", 'f', K_FLAG, OFF(follow_forks), 0, 0, IN_CLI, NULL,
+	  "trace children as they fork, each its own report" },
+	{ "no-hold", 0, K_FLAG, OFF(no_hold), 0, 0, BOTH, NULL,
+	  "never stop a process until its probes are in" },
 	{ "config", 'c', K_SPECIAL, 0, 0, 0, IN_CLI, "FILE",
 	  "daemon: config file (default " LEAKD_CONFIG_PATH ")" },
 	{ "socket", 0, K_STRING, OFF(socket), 0, 0, BOTH, "PATH",
@@ -104,7 +108,12 @@ static const struct opt opts[] = {
 	{ "metrics-top", 0, K_U64, OFF(metrics_top), 1, 1000, BOTH, "N",
 	  "daemon: processes with series of their own (20)" },
 	{ "state-dir", 0, K_STRING, OFF(state_dir), 0, 0, BOTH, "DIR",
-	  "daemon: saved snapshots (default /var/lib/leakd)" },
+	  "daemon: snapshots and restart state (default /var/lib/leakd)" },
+	{ "restart-grace", 0, K_DURATION, OFF(restart_grace_ns), 0, 86400000000000ULL, BOTH,
+	  "DURATION", "daemon: a stop leaves traced processes recorded this long, for the "
+	  "next start (default 60s; 0: not at all)" },
+	{ "release", 0, K_FLAG, OFF(release), 0, 0, IN_CLI, NULL,
+	  "daemon: release what a stop left pinned for the socket, and exit" },
 	{ "sampler", 0, K_STRING, OFF(sampler), 0, 0, BOTH, "PATH",
 	  "daemon: what trace --inject loads (default " LEAKD_SAMPLER_PATH ")" },
 	{ "max-snapshots", 0, K_U64, OFF(max_snapshots), 0, 1024, BOTH, "N",
@@ -216,6 +225,7 @@ void options__defaults(struct leakd_options *o)
 	o->event_budget = OPTIONS_EVENT_BUDGET;
 	o->history_points = 96;
 	o->state_dir = "/var/lib/leakd";
+	o->restart_grace_ns = 60 * NSEC_PER_SEC;
 	o->sampler = LEAKD_SAMPLER_PATH;
 	o->metrics_top = 20;
 	o->max_snapshots = 32;
@@ -395,6 +405,9 @@ int options__parse_over(int argc, char **argv, struct leakd_options *o, char *er
 		o->command = argv + optind;
 		o->mode = MODE_COMMAND;
 	}
+	if (o->follow_forks && o->mode == MODE_DAEMON)
+		return fail(err, errlen, "--follow-forks needs --pid or a command "
+				    "(the daemon's rules cover children by name)");
 	return 0;
 }
 

@@ -69,6 +69,8 @@ struct leakd_options {
 	uint64_t sample_bytes;		/* ad hoc: sample allocations every this many bytes
 					 * on average; 0: trace every call */
 	bool exact;			/* allocator probes even where otel_memory probes are */
+	bool follow_forks;		/* ad hoc: children traced from their fork */
+	bool no_hold;			/* never stop a process until its probes are in */
 	/* The daemon. */
 	const char *config;		/* NULL: no configuration file */
 	const char *socket;
@@ -80,7 +82,9 @@ struct leakd_options {
 	uint64_t untrace_sticky_ns;	/* an untraced process is not drilled into again for */
 	uint64_t event_budget;		/* events/s all traced processes may send before the
 					 * sampled ones are widened; 0: no budget */
-	const char *state_dir;		/* saved snapshots */
+	const char *state_dir;		/* saved snapshots, the state kept across a restart */
+	uint64_t restart_grace_ns;	/* a handover's pins work this long without a daemon */
+	bool release;			/* --release: remove this socket's handover, exit */
 	const char *sampler;		/* libleakd-sampler.so, for trace --inject */
 	const char *metrics_listen;	/* HTTP for /metrics and profiles; NULL: off */
 	uint64_t metrics_top;		/* processes with series of their own */

@@ -116,8 +116,13 @@ static int apply(struct decoder *d, const union record *r, size_t size)
 		return 0;
 	}
 	p = tables__proc(d->tables, h->pid);
-	if (!p)
+	if (!p) {
+		/* Held for this record: whoever watches must resume it, known or not. */
+		if ((h->type == LEAKD_EV_EXEC || h->type == LEAKD_EV_MAP_EXEC) &&
+		    (h->aux & LEAKD_PROC_HELD) && d->ops.proc)
+			d->ops.proc(d->ops.ctx, h->type, h->pid, h->aux);
 		return -ESRCH;
+	}
 	if (h->type == LEAKD_EV_ALLOC || h->type == LEAKD_EV_FREE ||
 	    h->type == LEAKD_EV_REALLOC_BEGIN || h->type == LEAKD_EV_STACK)
 		p->trace_records++;

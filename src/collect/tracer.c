@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "stacks/elfobj.h"
@@ -18,7 +23,9 @@
 #include "leakd/sampling.h"
 #include "base/procmaps.h"
 #include "collect/tracer.h"
+#include "collect/holds.h"
 #include "stacks/unwinder.h"
+#include "base/fnv.h"
 #include "base/macros.h"
 
 /* One allocator object (or one object with otel_memory probes) attached in one process. */
@@ -64,6 +71,12 @@ struct usdt_plan {
 	int nr;
 };
 
+/*
+ * Threads that close links of processes that are gone: each close waits for the
+ * kernel's grace periods, and closes made at once share them.
+ */
+#define REAPERS 8
+
 struct tracer {
 	struct leakd_bpf *skel;
 	bool multi;		/* uprobe multi-links */
@@ -76,6 +89,21 @@ struct tracer {
 	size_t nr_tp_links;
 	bool *slot_used;	/* sample_intervals' slots 1..nr_slots */
 	uint32_t nr_slots;
+	bool adopted;		/* the maps are a handover's */
+	uint32_t watch_gen;	/* struct leakd_control */
+	struct holds *holds;	/* NULL: processes are not held */
+	const char *hold_why;	/* how processes are held, or why not */
+	/*
+	 * Links of processes that are gone, closed by a thread of their own: closing a
+	 * uprobe link waits for the kernel's grace periods (tens of ms each), which
+	 * must not stall the events of the living (a pre-fork server's workers).
+	 */
+	pthread_t reaper[REAPERS];
+	unsigned int reaper_running;	/* threads started */
+	bool reaper_stop;
+	pthread_mutex_t reaper_lock;
+	pthread_cond_t reaper_wake;
+	struct attachment *reap;	/* waiting to be closed */
 };
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -265,6 +293,19 @@ static int attach_tracepoints(struct tracer *t)
 	return 0;
 }
 
+/* Whether the running kernel has a kfunc (its BTF names it). */
+static bool have_kfunc(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return found;
+}
+
 void tracer__features(struct tracer_features *ret)
 {
 	ret->btf = !access("/sys/kernel/btf/vmlinux", R_OK);
@@ -272,6 +313,152 @@ void tracer__features(struct tracer_features *ret)
 	ret->uprobe_multi = probe_uprobe_multi();
 	ret->uprobe_session = ret->uprobe_multi && probe_uprobe_session();
 	ret->syscall_tracepoints = tracefs_there();
+	ret->hold = have_kfunc("bpf_send_signal_task");
+}
+
+static void free_objects(struct attachment *a)
+{
+	struct attachment *next;
+	size_t i;
+
+	for (; a; a = next) {
+		next = a->next;
+		for (i = 0; i < a->nr_links; i++)
+			bpf_link__destroy(a->links[i]);
+		for (i = 0; i < a->nr_fds; i++)
+			close(a->fds[i]);
+		free(a->links);
+		free(a->fds);
+		free(a);
+	}
+}
+
+static void detach_objects(struct traced_proc *p)
+{
+	free_objects(p->objects);
+	p->objects = NULL;
+}
+
+static void *reaper_main(void *arg)
+{
+	struct tracer *t = arg;
+	struct attachment *one;
+
+	pthread_mutex_lock(&t->reaper_lock);
+	for (;;) {
+		while (!t->reap && !t->reaper_stop)
+			pthread_cond_wait(&t->reaper_wake, &t->reaper_lock);
+		if (!t->reap)
+			break;		/* stopped, and nothing left */
+		/* One at a time: the other threads close the next ones meanwhile. */
+		one = t->reap;
+		t->reap = one->next;
+		one->next = NULL;
+		pthread_mutex_unlock(&t->reaper_lock);
+		free_objects(one);
+		pthread_mutex_lock(&t->reaper_lock);
+	}
+	pthread_mutex_unlock(&t->reaper_lock);
+	return NULL;
+}
+
+/* Hands the objects of a process that is gone to the reaper (or closes them here). */
+static void reap_objects(struct tracer *t, struct traced_proc *p)
+{
+	struct attachment *last;
+
+	if (!t->reaper_running || !p->objects) {
+		detach_objects(p);
+		return;
+	}
+	for (last = p->objects; last->next; last = last->next)
+		;
+	pthread_mutex_lock(&t->reaper_lock);
+	last->next = t->reap;
+	t->reap = p->objects;
+	pthread_cond_broadcast(&t->reaper_wake);
+	pthread_mutex_unlock(&t->reaper_lock);
+	p->objects = NULL;
+}
+
+/* ---- restarts: pins in bpffs (tracer.h) ---- */
+
+#define BPF_FS "/sys/fs/bpf"
+#define BPF_FS_MAGIC_NR 0xcafe4a11
+
+/* The maps that outlive a daemon: what the programs of both write and read. */
+static struct bpf_map **shared_maps(struct tracer *t, size_t *ret_n)
+{
+	static struct bpf_map *v[10];
+
+	v[0] = t->skel->maps.events;
+	v[1] = t->skel->maps.counters;
+	v[2] = t->skel->maps.traced;
+	v[3] = t->skel->maps.control;
+	v[4] = t->skel->maps.inflight;
+	v[5] = t->skel->maps.stacks_sent;
+	v[6] = t->skel->maps.sent_cache;
+	v[7] = t->skel->maps.sampled;
+	v[8] = t->skel->maps.sample_states;
+	v[9] = t->skel->maps.sample_intervals;	/* the probes' cookies name their slots */
+	*ret_n = ARRAY_SIZE(v);
+	return v;
+}
+
+static int set_control(struct tracer *t, uint64_t deadline_ns)
+{
+	struct leakd_control c = { .deadline_ns = deadline_ns, .watch_gen = t->watch_gen,
+				   .self_pid = (uint32_t)getpid() };
+	__u32 k = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.control), &k, &c, BPF_ANY) ?
+	       -errno : 0;
+}
+
+/* A pinned map is taken only as this build would make it: else -ESTALE. */
+static int reuse_map(struct bpf_map *m, const char *dir)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m)) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
+		 info.value_size != bpf_map__value_size(m) ||
+		 info.max_entries != bpf_map__max_entries(m) ||
+		 info.map_flags != bpf_map__map_flags(m))
+		err = -ESTALE;
+	else
+		err = bpf_map__reuse_fd(m, fd);
+	close(fd);
+	return err;
+}
+
+static int reuse_maps(struct tracer *t, const char *dir)
+{
+	struct leakd_control c;
+	struct bpf_map **maps;
+	size_t i, n;
+	__u32 k = 0;
+	int err;
+
+	maps = shared_maps(t, &n);
+	for (i = 0; i < n; i++) {
+		err = reuse_map(maps[i], dir);
+		if (err)
+			return err;
+	}
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.control), &k, &c))
+		return -errno;
+	t->watch_gen = c.watch_gen + 1 ? c.watch_gen + 1 : 1;
+	return 0;
 }
 
 struct tracer *tracer__new(const struct tracer_opts *opts)
@@ -295,6 +482,16 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 		err = -ENOMEM;
 		goto fail;
 	}
+	pthread_mutex_init(&t->reaper_lock, NULL);
+	pthread_cond_init(&t->reaper_wake, NULL);
+	/* Without them, links are closed where they are let go, as before. */
+	while (t->reaper_running < REAPERS &&
+	       !pthread_create(&t->reaper[t->reaper_running], NULL, reaper_main, t))
+		t->reaper_running++;
+	if (!t->reaper_running) {
+		pthread_mutex_destroy(&t->reaper_lock);
+		pthread_cond_destroy(&t->reaper_wake);
+	}
 	t->multi = probe_uprobe_multi();
 	t->session = t->multi && probe_uprobe_session();
 	t->tracefs = have_tracefs();
@@ -308,6 +505,7 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	t->skel->rodata->use_tables = !opts->frame_pointers;
 	t->skel->rodata->watch_all = opts->watch_all;
 	t->skel->rodata->self_pid = getpid();
+	t->skel->rodata->follow_forks = opts->follow_forks;
 	bpf_map__set_max_entries(t->skel->maps.events, opts->ringbuf_bytes);
 	bpf_map__set_max_entries(t->skel->maps.stacks_sent, opts->stack_cache);
 	bpf_map__set_max_entries(t->skel->maps.traced, opts->max_procs);
@@ -331,36 +529,40 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 							 1 << 18);
 	set_sample_programs(t);
 	set_syscall_programs(t);
+	t->watch_gen = 1;
+	if (opts->adopt_dir) {
+		err = reuse_maps(t, opts->adopt_dir);
+		if (err)
+			goto fail;
+		t->adopted = true;
+	}
+	t->skel->rodata->watch_gen = t->watch_gen;
 	err = leakd_bpf__load(t->skel);
 	if (err)
 		goto fail;
 	err = attach_tracepoints(t);
+	if (!err)
+		err = set_control(t, 0);	/* ours now: the old watch links fall silent */
 	if (err)
 		goto fail;
+	t->hold_why = "off";
+	if (opts->hold && !have_kfunc("bpf_send_signal_task")) {
+		t->hold_why = "not held (no bpf_send_signal_task in this kernel)";
+	} else if (opts->hold) {
+		/* After the tracepoints: the resumer must not keep their links open. */
+		t->holds = holds__new(bpf_map__fd(t->skel->maps.holds),
+				      bpf_map__fd(t->skel->maps.rule_comms));
+		t->hold_why = t->holds ? "held at fork and exec" :
+					 "not held (cannot start the resumer)";
+		/* Only now: whatever the kernel side holds, something resumes. */
+		t->skel->bss->hold = t->holds != NULL;
+	}
 	/* The tracepoint links are owned by the skeleton from here. */
 	return t;
 fail:
 	tracer__free(t);
 	errno = err < 0 ? -err : EINVAL;
 	return NULL;
-}
-
-static void detach_objects(struct traced_proc *p)
-{
-	struct attachment *a, *next;
-	size_t i;
-
-	for (a = p->objects; a; a = next) {
-		next = a->next;
-		for (i = 0; i < a->nr_links; i++)
-			bpf_link__destroy(a->links[i]);
-		for (i = 0; i < a->nr_fds; i++)
-			close(a->fds[i]);
-		free(a->links);
-		free(a->fds);
-		free(a);
-	}
-	p->objects = NULL;
 }
 
 void tracer__free(struct tracer *t)
@@ -370,9 +572,21 @@ void tracer__free(struct tracer *t)
 
 	if (!t)
 		return;
+	holds__free(t->holds);	/* nothing held stays stopped */
+	/* Every link goes through the reapers: closed together, they wait less. */
 	if (t->procs.slots)
 		hashtab__for_each(&t->procs, i, p)
-			detach_objects(p);
+			reap_objects(t, p);
+	if (t->reaper_running) {
+		pthread_mutex_lock(&t->reaper_lock);
+		t->reaper_stop = true;
+		pthread_cond_broadcast(&t->reaper_wake);
+		pthread_mutex_unlock(&t->reaper_lock);
+		for (i = 0; i < t->reaper_running; i++)
+			pthread_join(t->reaper[i], NULL);
+		pthread_mutex_destroy(&t->reaper_lock);
+		pthread_cond_destroy(&t->reaper_wake);
+	}
 	hashtab__destroy(&t->procs);
 	hashtab__destroy(&t->plans);
 	hashtab__destroy(&t->usdt_plans);
@@ -725,11 +939,27 @@ out:
 	return err;
 }
 
+void tracer__forget_gone(struct tracer *t, pid_t pid)
+{
+	struct traced_proc *p = hashtab__get(&t->procs, pid);
+	__u32 key = pid;
+
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
+	if (!p)
+		return;
+	reap_objects(t, p);
+	if (p->sample)
+		forget_sampled(t, pid);
+	hashtab__remove(&t->procs, pid, NULL);
+}
+
 void tracer__detach(struct tracer *t, pid_t pid)
 {
 	struct traced_proc *p = hashtab__get(&t->procs, pid);
 	__u32 key = pid;
 
+	/* Even without probes: the kernel side marks a followed child traced at its fork. */
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
 	if (!p)
 		return;
 	detach_objects(p);
@@ -737,7 +967,32 @@ void tracer__detach(struct tracer *t, pid_t pid)
 		forget_sampled(t, pid);
 	put_slot(t, p);
 	hashtab__remove(&t->procs, pid, NULL);
-	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
+}
+
+struct holds *tracer__holds(const struct tracer *t)
+{
+	return t->holds;
+}
+
+const char *tracer__hold_mechanism(const struct tracer *t)
+{
+	return t->hold_why;
+}
+
+bool tracer__covers(struct tracer *t, pid_t pid)
+{
+	const struct traced_proc *p = hashtab__get(&t->procs, pid);
+	struct proc_maps maps;
+	bool found = false;
+	size_t i;
+
+	if (!p || procmaps__read(pid, &maps))
+		return false;
+	for (i = 0; i < maps.n && !found; i++)
+		found = maps.v[i].exec && map_entry__is_file(&maps.v[i]) &&
+			(attached(p, &maps.v[i], false) || attached(p, &maps.v[i], true));
+	procmaps__destroy(&maps);
+	return found;
 }
 
 size_t tracer__objects(const struct tracer *t, pid_t pid, struct tracer_object *ret, size_t max)
@@ -811,6 +1066,8 @@ static const char *const counter_names[LEAKD_CNT__COUNT] = {
 	[LEAKD_CNT_UNWIND_PENDING] = "unwind_table_pending",
 	[LEAKD_CNT_UNWIND_TRAMPOLINE] = "unwind_trampolines",
 	[LEAKD_CNT_SAMPLED] = "sampled_allocs",
+	[LEAKD_CNT_HELD] = "processes_held",
+	[LEAKD_CNT_HOLD_SKIPPED] = "holds_skipped",
 };
 
 const char *tracer__counter_name(unsigned int c)
@@ -1018,5 +1275,241 @@ done:
 	}
 out:
 	procmaps__destroy(&maps);
+	return err;
+}
+
+/* ---- restarts, continued ---- */
+
+bool tracer__adopted(const struct tracer *t)
+{
+	return t->adopted;
+}
+
+int tracer_pin_dir(const char *socket, char *ret, size_t size)
+{
+	struct statfs sf;
+
+	if (statfs(BPF_FS, &sf) || sf.f_type != BPF_FS_MAGIC_NR) {
+		if (mount("bpf", BPF_FS, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700"))
+			return -errno;
+	}
+	/* By the socket: two daemons on two sockets never meet here. */
+	if (snprintf(ret, size, BPF_FS "/leakd-%016llx",
+		     (unsigned long long)fnv_str(FNV_OFFSET, socket)) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int pin_fd(int fd, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	unlink(path);	/* a stale pin of that name: the newest wins */
+	return bpf_obj_pin(fd, path) ? -errno : 0;
+}
+
+int tracer__pin(struct tracer *t, const char *dir, uint64_t deadline_ns)
+{
+	struct bpf_map **maps;
+	char name[32];
+	size_t i, n;
+	int err;
+
+	/*
+	 * The pinned watch links run on with no daemon: they must stop no process,
+	 * for none may come to resume it.  What is held now is resumed at our exit.
+	 */
+	t->skel->bss->hold = false;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	maps = shared_maps(t, &n);
+	for (i = 0; i < n; i++) {
+		err = pin_fd(bpf_map__fd(maps[i]), dir, bpf_map__name(maps[i]));
+		if (err)
+			return err;
+	}
+	for (i = 0; i < t->nr_tp_links; i++) {
+		snprintf(name, sizeof(name), "watch-%zu", i);
+		err = pin_fd(bpf_link__fd(t->tp_links[i]), dir, name);
+		if (err)
+			return err;
+		/* Closed, not detached, when the tracer goes: a perf event link is disabled. */
+		bpf_link__disconnect(t->tp_links[i]);
+	}
+	return set_control(t, deadline_ns);
+}
+
+static int link_name(char *buf, size_t size, pid_t pid, size_t obj, size_t k)
+{
+	return snprintf(buf, size, "link-%d-%zu-%zu", (int)pid, obj, k) >= (int)size ?
+	       -ENAMETOOLONG : 0;
+}
+
+int tracer__pin_proc(struct tracer *t, pid_t pid, const char *dir, struct tracer_pinned *ret,
+		     size_t max)
+{
+	const struct traced_proc *p = hashtab__get(&t->procs, pid);
+	const struct attachment *a;
+	char name[64];
+	size_t n = 0, k;
+	int err;
+
+	if (!p)
+		return -ESRCH;
+	for (a = p->objects; a; a = a->next)
+		if (a->usdt)
+			return -EOPNOTSUPP;
+	for (a = p->objects; a; a = a->next, n++) {
+		if (n >= max)
+			return -E2BIG;
+		ret[n] = (struct tracer_pinned){ .dev = a->dev, .inode = a->inode,
+						 .info = a->info,
+						 .nr_links = a->nr_links + a->nr_fds };
+		for (k = 0; k < a->nr_links + a->nr_fds; k++) {
+			int fd = k < a->nr_links ? bpf_link__fd(a->links[k]) :
+						   a->fds[k - a->nr_links];
+
+			err = link_name(name, sizeof(name), pid, n, k);
+			if (!err)
+				err = pin_fd(fd, dir, name);
+			if (err)
+				return err;
+			if (k < a->nr_links)
+				bpf_link__disconnect(a->links[k]);
+		}
+	}
+	return n;
+}
+
+void tracer__slot(const struct tracer *t, pid_t pid, uint32_t *ret_slot, uint64_t *ret_interval)
+{
+	const struct traced_proc *p = hashtab__get(&t->procs, pid);
+
+	*ret_slot = p ? p->slot : 0;
+	*ret_interval = p ? p->interval : 0;
+}
+
+int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, uint32_t slot,
+		       uint64_t interval, const char *dir, const struct tracer_pinned *objs,
+		       size_t n)
+{
+	struct traced_proc *p;
+	struct attachment *a;
+	char name[64], path[PATH_MAX];
+	size_t i, k;
+	bool is_new;
+	__u32 key = pid;
+	__u8 one = 1;
+	int err = 0;
+
+	/* Its links' cookies name the slot: taken as it was, or not at all. */
+	if (slot > t->nr_slots || (slot && t->slot_used[slot]) ||
+	    (interval && (!sample || interval < sample || interval > LEAKD_SAMPLE_MAX)))
+		return -ERANGE;
+	p = hashtab__upsert(&t->procs, pid, &is_new);
+	if (!p)
+		return -ENOMEM;
+	if (!is_new)
+		return -EEXIST;
+	p->sample = sample;
+	p->slot = slot;
+	p->interval = interval;
+	if (slot)
+		t->slot_used[slot] = true;
+	for (i = 0; i < n && !err; i++) {
+		a = calloc(1, sizeof(*a));
+		if (!a) {
+			err = -ENOMEM;
+			break;
+		}
+		a->dev = objs[i].dev;
+		a->inode = objs[i].inode;
+		a->info = objs[i].info;
+		a->info.path[sizeof(a->info.path) - 1] = '\0';
+		a->next = p->objects;
+		p->objects = a;
+		for (k = 0; k < objs[i].nr_links && !err; k++) {
+			err = link_name(name, sizeof(name), pid, i, k);
+			if (!err && snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+					    (int)sizeof(path))
+				err = -ENAMETOOLONG;
+			if (!err) {
+				int fd = bpf_obj_get(path);
+
+				err = add_fd(a, fd < 0 ? -errno : fd);
+			}
+		}
+	}
+	if (!err && bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY))
+		err = -errno;
+	if (err) {
+		detach_objects(p);
+		if (p->slot)
+			t->slot_used[p->slot] = false;
+		hashtab__remove(&t->procs, pid, NULL);
+		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
+	}
+	return err;
+}
+
+void tracer__forget_sent(struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.stacks_sent), ncpu = libbpf_num_possible_cpus();
+	__u64 key, next, *zeros;
+	__u32 slot, slots = bpf_map__max_entries(t->skel->maps.sent_cache);
+
+	/* Deleting the first key each time: no walk to restart. */
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(fd, &key))
+			break;
+	}
+	if (ncpu <= 0 || !(zeros = calloc(ncpu, sizeof(*zeros))))
+		return;
+	fd = bpf_map__fd(t->skel->maps.sent_cache);
+	for (slot = 0; slot < slots; slot++)
+		bpf_map_update_elem(fd, &slot, zeros, BPF_ANY);
+	free(zeros);
+}
+
+uint64_t tracer_pinned_deadline(const char *dir)
+{
+	struct leakd_control c = { 0 };
+	char path[PATH_MAX];
+	__u32 k = 0;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/control", dir) >= (int)sizeof(path))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &k, &c))
+		c.deadline_ns = 0;
+	close(fd);
+	return c.deadline_ns;
+}
+
+int tracer_release(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int err = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path) &&
+		    unlink(path) && !err)
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) && !err)
+		err = -errno;
 	return err;
 }

@@ -27,9 +27,15 @@ struct tracer_opts {
 	uint32_t unwind_procs;		/* processes with unwind tables at once */
 	uint32_t max_sampled;		/* sampled blocks live at once, all processes;
 					 * 0: the default (262144) */
+	const char *adopt_dir;		/* a handover's pins (tracer__pin): take over its
+					 * maps and replace its watch links; NULL: none */
+	bool follow_forks;		/* children of traced processes traced from fork */
+	bool hold;			/* processes to be traced stopped until their probes
+					 * are in (where the kernel can: tracer__holds) */
 };
 
 struct unwinder_maps;
+struct holds;
 
 /* One allocator object attached in a process, for status and messages. */
 struct tracer_object {
@@ -48,6 +54,7 @@ int tracer__check(const char **ret_why);
 /* What this kernel offers, as leakd would use it (for --version). */
 struct tracer_features {
 	bool btf, uprobes, uprobe_multi, uprobe_session, syscall_tracepoints;
+	bool hold;			/* processes can be held at fork and exec */
 };
 
 void tracer__features(struct tracer_features *ret);
@@ -65,6 +72,18 @@ const char *tracer__mechanism(const struct tracer *t);
  * sessions an unsampled call pays the entry probe alone).
  */
 const char *tracer__sample_mechanism(const struct tracer *t);
+/*
+ * The processes held until their probes are in; NULL when holding is off or this
+ * kernel cannot (no bpf_send_signal_task).
+ */
+struct holds *tracer__holds(const struct tracer *t);
+/* "held at fork and exec", or why not: for --version, status and the start message. */
+const char *tracer__hold_mechanism(const struct tracer *t);
+/*
+ * Whether an allocator object (or otel_memory object) attached in pid is mapped
+ * in it now: after an exec, not until the loader maps it.
+ */
+bool tracer__covers(struct tracer *t, pid_t pid);
 /* "syscall tracepoints" or "raw syscall exit": how mmap is watched. */
 const char *tracer__syscall_mechanism(const struct tracer *t);
 
@@ -93,6 +112,11 @@ int tracer__set_interval(struct tracer *t, pid_t pid, uint64_t interval);
 /* The interval in force for pid: the asked one or wider; 0: exact or not traced. */
 uint64_t tracer__interval(const struct tracer *t, pid_t pid);
 void tracer__detach(struct tracer *t, pid_t pid);
+/*
+ * As tracer__detach, for a process that has exited (its probes can fire no more):
+ * its links are closed in the background, as closing one waits for the kernel.
+ */
+void tracer__forget_gone(struct tracer *t, pid_t pid);
 
 /*
  * The otel_memory USDT probes of in-process samplers (leakd's libleakd-sampler.so
@@ -108,6 +132,60 @@ int tracer__usdt_objects(struct tracer *t, pid_t pid);
 int tracer__attach_usdt(struct tracer *t, pid_t pid);
 /* The objects attached in pid, up to max; returns their number. */
 size_t tracer__objects(const struct tracer *t, pid_t pid, struct tracer_object *ret, size_t max);
+
+/*
+ * A restart without loss (leakd(8), RESTART).  The maps the programs write (ring
+ * buffer, counters, traced set, in-flight and sampling state, sent stacks) and the
+ * links outlive the daemon as pins in a bpffs directory, so that the traced
+ * processes keep being recorded while no daemon runs, until deadline_ns
+ * (CLOCK_MONOTONIC) after which the programs stop.  The next tracer__new with
+ * adopt_dir takes the maps over before its programs load, attaches its own watch
+ * links and hands the watch tier over at one store (struct leakd_control), and
+ * tracer__adopt_proc takes the allocator links of each process as they are: at
+ * no moment are two links, or none, on the same probe.  tracer_release then
+ * removes the pins; links nobody took are gone with them.
+ */
+/* The bpffs directory a daemon on this socket pins into; mounts bpffs if needed. */
+int tracer_pin_dir(const char *socket, char *ret, size_t size);
+/* Pins the maps and watch links into dir (made, mode 0700) and sets the deadline. */
+int tracer__pin(struct tracer *t, const char *dir, uint64_t deadline_ns);
+
+/* One allocator object pinned with its links, as a handover records it. */
+struct tracer_pinned {
+	uint64_t dev, inode;
+	struct tracer_object info;
+	uint32_t nr_links;
+};
+
+#define TRACER_MAX_PINNED 64	/* objects per process */
+
+/*
+ * Pins the allocator links of pid into dir; returns how many objects (*ret).
+ * -EOPNOTSUPP: it reports through otel_memory probes, whose links libbpf cannot pin.
+ */
+int tracer__pin_proc(struct tracer *t, pid_t pid, const char *dir, struct tracer_pinned *ret,
+		     size_t max);
+/* Whether tracer__new took a handover's maps over. */
+bool tracer__adopted(const struct tracer *t);
+/* pid's slot in the kernel's intervals in force, and its interval (0: as asked). */
+void tracer__slot(const struct tracer *t, pid_t pid, uint32_t *ret_slot, uint64_t *ret_interval);
+/*
+ * Takes the pinned links of pid over, as they were made: sampled every sample
+ * bytes (0: exact), with the slot their cookies name and the interval in force
+ * there (tracer__slot).  -ERANGE for a slot not free or an interval out of range.
+ */
+int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, uint32_t slot,
+		       uint64_t interval, const char *dir, const struct tracer_pinned *objs,
+		       size_t n);
+/*
+ * Forgets which stacks the kernel sent: the stacks of processes not taken over
+ * are sent again, once each, to the daemon that does not know them.
+ */
+void tracer__forget_sent(struct tracer *t);
+/* Removes a handover's pins and dir; 0, or -ENOENT when there was none. */
+int tracer_release(const char *dir);
+/* The deadline of the handover pinned in dir (0: none, or unreadable). */
+uint64_t tracer_pinned_deadline(const char *dir);
 
 /* The name of a counter (enum leakd_counter) in reports; NULL for none. */
 const char *tracer__counter_name(unsigned int c);

@@ -6,6 +6,7 @@
 
 #include "leakd/events.h"
 #include "model/tables.h"
+#include "base/wire.h"
 
 #define PAGE_SIZE 4096ULL
 #define PAGE_UP(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
@@ -99,7 +100,8 @@ static void clear_maps(struct proc_mem *p)
 
 static void clear_allocs(struct proc_mem *p)
 {
-	p->tables->nr_allocs -= p->allocs.count;
+	p->tables->nr_allocs -= p->allocs.count + p->inherited.count;
+	hashtab__clear(&p->inherited);
 	hashtab__clear(&p->allocs);
 	hashtab__clear(&p->parked);
 	hashtab__clear(&p->cached);
@@ -126,6 +128,7 @@ static void proc_mem_destroy(struct proc_mem *p)
 	hashtab__destroy(&p->cached);
 	hashtab__destroy(&p->moving);
 	hashtab__destroy(&p->sampled);
+	hashtab__destroy(&p->inherited);
 	free(p);
 }
 
@@ -167,7 +170,8 @@ struct proc_mem *tables__add_proc(struct tables *t, pid_t pid, uint64_t start_ti
 	    hashtab__init(&p->parked, sizeof(struct parked), 16) ||
 	    hashtab__init(&p->sampled, sizeof(struct sampled_alloc), 16) ||
 	    hashtab__init(&p->cached, sizeof(struct cached_block), 16) ||
-	    hashtab__init(&p->moving, sizeof(struct moving), 16))
+	    hashtab__init(&p->moving, sizeof(struct moving), 16) ||
+	    hashtab__init(&p->inherited, sizeof(uint64_t), 16))
 		goto fail;
 	s = hashtab__upsert(&t->procs, (uint64_t)pid, NULL);
 	if (!s)
@@ -350,6 +354,14 @@ static bool cache_take(struct proc_mem *p, uint64_t addr)
 	return !hashtab__remove(&p->cached, addr, NULL);
 }
 
+static bool inherited_take(struct proc_mem *p, uint64_t addr)
+{
+	if (!p->inherited.count || hashtab__remove(&p->inherited, addr, NULL))
+		return false;
+	p->tables->nr_allocs--;
+	return true;
+}
+
 /* Accounts a block as gone from its stack. */
 static void release(struct proc_mem *p, const struct live_alloc *a)
 {
@@ -438,6 +450,8 @@ void proc_mem__alloc(struct proc_mem *p, uint32_t tid, uint32_t fn, uint64_t add
 		if (pk.known) {
 			release(p, &pk.a);
 			cache_put(p, old_addr, pk.a.size);
+		} else if (inherited_take(p, old_addr)) {
+			p->notes.inherited_frees++;
 		} else {
 			p->notes.unmatched_frees++;
 		}
@@ -513,6 +527,10 @@ void proc_mem__dealloc(struct proc_mem *p, uint32_t tid, uint64_t addr)
 	pk = hashtab__get(&p->parked, tid);
 	if (pk && pk->addr == addr)
 		return;
+	if (inherited_take(p, addr)) {
+		p->notes.inherited_frees++;
+		return;
+	}
 	/* Freed again from a thread's cache: the allocator empties it at thread exit. */
 	if (cache_take(p, addr)) {
 		p->notes.refreed_frees++;
@@ -1065,6 +1083,35 @@ void proc_mem__brk_move(struct proc_mem *p, uint64_t start, uint64_t old_end, ui
 	p->heap_top = new;
 }
 
+static void inherit_one(struct proc_mem *child, uint64_t addr)
+{
+	bool is_new;
+
+	if (child->tables->nr_allocs >= child->tables->limits.max_allocs ||
+	    !hashtab__upsert(&child->inherited, addr, &is_new)) {
+		child->notes.inherited_untracked++;
+		return;
+	}
+	if (is_new)
+		child->tables->nr_allocs++;
+}
+
+void proc_mem__inherit(struct proc_mem *child, const struct proc_mem *parent)
+{
+	const struct live_alloc *a;
+	const struct sampled_alloc *sa;
+	const uint64_t *addr;
+	size_t i;
+
+	child->ppid = parent->pid;
+	hashtab__for_each(&parent->allocs, i, a)
+		inherit_one(child, a->addr);
+	hashtab__for_each(&parent->sampled, i, sa)
+		inherit_one(child, sa->addr);
+	hashtab__for_each(&parent->inherited, i, addr)	/* a grandparent's, still live */
+		inherit_one(child, *addr);
+}
+
 void proc_mem__exec(struct proc_mem *p)
 {
 	clear_allocs(p);
@@ -1091,4 +1138,383 @@ void proc_mem__untrace(struct proc_mem *p)
 	p->total_allocs = p->total_frees = 0;
 	p->total_samples = p->total_sample_frees = 0;
 	memset(&p->total_est, 0, sizeof(p->total_est));
+}
+
+/* ---- a process as bytes (a restart) ---- */
+
+static void encode_est(struct wbuf *w, const struct estimate *e)
+{
+	wbuf__f64(w, e->bytes);
+	wbuf__f64(w, e->count);
+	wbuf__f64(w, e->var_bytes);
+	wbuf__f64(w, e->var_count);
+}
+
+static void decode_est(struct rbuf *r, struct estimate *e)
+{
+	e->bytes = rbuf__f64(r);
+	e->count = rbuf__f64(r);
+	e->var_bytes = rbuf__f64(r);
+	e->var_count = rbuf__f64(r);
+}
+
+static void encode_alloc(struct wbuf *w, const struct live_alloc *a)
+{
+	wbuf__u64(w, a->addr);
+	wbuf__u64(w, a->size);
+	wbuf__u64(w, a->ts);
+	wbuf__u32(w, a->stack);
+	wbuf__u32(w, a->fn);
+}
+
+static void decode_alloc(struct rbuf *r, const struct proc_mem *p, struct live_alloc *a)
+{
+	a->addr = rbuf__u64(r);
+	a->size = rbuf__u64(r);
+	a->ts = rbuf__u64(r);
+	a->stack = rbuf__u32(r);
+	a->fn = rbuf__u32(r);
+	if (a->stack >= p->nr_stacks)
+		rbuf__fail(r, "a block names a stack that is not there");
+}
+
+#define ALLOC_BYTES 32
+#define MAP_BYTES 32
+#define FRAME_BYTES 28
+
+static void encode_stack(struct wbuf *w, const struct proc_stack *s)
+{
+	uint32_t i;
+	int l;
+
+	wbuf__u64(w, s->id);
+	wbuf__u32(w, s->flags);
+	wbuf__u32(w, s->nr_frames);
+	for (i = 0; i < s->nr_frames; i++) {
+		wbuf__u64(w, s->frames[i].pc);
+		wbuf__u64(w, s->frames[i].offset);
+		wbuf__u32(w, s->frames[i].module);
+		wbuf__u32(w, s->frames[i].flags);
+		wbuf__u32(w, s->frames[i].jit);
+	}
+	for (l = 0; l < LEVEL__COUNT; l++)
+		wbuf__bytes(w, &s->level[l], sizeof(s->level[l]));
+	wbuf__u64(w, s->first_ts);
+	wbuf__u64(w, s->last_ts);
+	wbuf__u32(w, s->owner);
+	wbuf__u8(w, s->est != NULL);
+	if (s->est) {
+		encode_est(w, &s->est->live);
+		encode_est(w, &s->est->total);
+		wbuf__u64(w, s->est->samples_live);
+	}
+}
+
+static uint32_t map_id(struct rbuf *r, uint32_t id, const uint32_t *v, uint32_t n)
+{
+	if (!id)
+		return 0;
+	if (id > n) {
+		rbuf__fail(r, "a frame names a module that is not there");
+		return 0;
+	}
+	return v[id - 1];
+}
+
+static void decode_stack(struct rbuf *r, struct proc_mem *p, const struct tables_ids *ids)
+{
+	uint64_t id = rbuf__u64(r);
+	uint32_t flags = rbuf__u32(r), n, i;
+	struct stack_frame *frames = NULL;
+	struct proc_stack *s;
+	uint32_t index;
+	int l;
+
+	n = rbuf__count(r, FRAME_BYTES, LEAKD_MAX_FRAMES);
+	if (r->bad)
+		return;
+	if (hashtab__get(&p->stack_index, id)) {
+		rbuf__fail(r, "a stack is there twice");
+		return;
+	}
+	index = new_stack(p, id);
+	if (index == UINT32_MAX) {
+		rbuf__fail(r, "out of memory");
+		return;
+	}
+	s = p->stacks[index];
+	s->flags = flags;
+	if (n && !(frames = calloc(n, sizeof(*frames)))) {
+		rbuf__fail(r, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		frames[i].pc = rbuf__u64(r);
+		frames[i].offset = rbuf__u64(r);
+		frames[i].module = map_id(r, rbuf__u32(r), ids->modules, ids->nr_modules);
+		frames[i].flags = rbuf__u32(r);
+		frames[i].jit = map_id(r, rbuf__u32(r), ids->jits, ids->nr_jits);
+	}
+	s->frames = frames;
+	s->nr_frames = n;
+	if (!(flags & STACK_HAS_FRAMES) != !n)
+		rbuf__fail(r, "a stack's frames disagree with its flags");
+	for (l = 0; l < LEVEL__COUNT; l++)
+		rbuf__bytes(r, &s->level[l], sizeof(s->level[l]));
+	s->first_ts = rbuf__u64(r);
+	s->last_ts = rbuf__u64(r);
+	s->owner = rbuf__u32(r);
+	if (rbuf__u8(r)) {
+		s->est = calloc(1, sizeof(*s->est));
+		if (!s->est) {
+			rbuf__fail(r, "out of memory");
+			return;
+		}
+		decode_est(r, &s->est->live);
+		decode_est(r, &s->est->total);
+		s->est->samples_live = rbuf__u64(r);
+	}
+}
+
+void proc_mem__encode(const struct proc_mem *p, struct wbuf *w)
+{
+	const struct live_alloc *a;
+	const struct sampled_alloc *sa;
+	const struct parked *pk;
+	const struct cached_block *cb;
+	uint32_t i;
+	size_t k;
+
+	wbuf__u64(w, p->pid);
+	wbuf__u64(w, p->start_time);
+	wbuf__bytes(w, p->comm, sizeof(p->comm));
+	wbuf__u64(w, p->exec_count);
+	wbuf__u64(w, p->live_bytes);
+	wbuf__u64(w, p->live_count);
+	wbuf__u64(w, p->total_allocs);
+	wbuf__u64(w, p->total_frees);
+	wbuf__u64(w, p->sample_interval);
+	encode_est(w, &p->live_est);
+	encode_est(w, &p->total_est);
+	wbuf__u64(w, p->total_samples);
+	wbuf__u64(w, p->total_sample_frees);
+	wbuf__u64(w, p->map_bytes);
+	wbuf__u64(w, p->map_count);
+	wbuf__u64(w, p->reserved_bytes);
+	wbuf__u64(w, p->heap_start);
+	wbuf__u64(w, p->heap_bytes);
+	wbuf__u64(w, p->heap_top);
+	wbuf__bytes(w, &p->losses, sizeof(p->losses));
+	wbuf__bytes(w, &p->notes, sizeof(p->notes));
+
+	wbuf__u32(w, p->nr_stacks);
+	for (i = 0; i < p->nr_stacks; i++)
+		encode_stack(w, p->stacks[i]);
+	wbuf__u32(w, (uint32_t)p->allocs.count);
+	hashtab__for_each(&p->allocs, k, a)
+		encode_alloc(w, a);
+	wbuf__u32(w, (uint32_t)p->sampled.count);
+	hashtab__for_each(&p->sampled, k, sa) {
+		wbuf__u64(w, sa->addr);
+		wbuf__u64(w, sa->size);
+		wbuf__u64(w, sa->weight);
+		wbuf__u64(w, sa->ts);
+		wbuf__u32(w, sa->stack);
+		wbuf__u32(w, sa->fn);
+	}
+	/* Inside realloc at the stop: its end is in the ring for the next daemon. */
+	wbuf__u32(w, (uint32_t)p->parked.count);
+	hashtab__for_each(&p->parked, k, pk) {
+		wbuf__u64(w, pk->tid);
+		wbuf__u64(w, pk->addr);
+		wbuf__u8(w, pk->known);
+		encode_alloc(w, &pk->a);
+	}
+	wbuf__u32(w, (uint32_t)p->cached.count);
+	hashtab__for_each(&p->cached, k, cb)
+		wbuf__u64(w, cb->addr);
+	wbuf__u32(w, p->nr_maps);
+	for (i = 0; i < p->nr_maps; i++) {
+		wbuf__u64(w, p->maps[i].start);
+		wbuf__u64(w, p->maps[i].end);
+		wbuf__u64(w, p->maps[i].ts);
+		wbuf__u32(w, p->maps[i].stack);
+		wbuf__u32(w, p->maps[i].flags);
+	}
+}
+
+/* A block that does not fit any more: as insert() would have dropped it. */
+static void drop_restored(struct proc_mem *p, const struct live_alloc *a)
+{
+	p->losses.allocs_dropped++;
+	stats_sub(p, a->stack, LEVEL_HEAP, a->size, 1);
+	p->live_bytes -= a->size;
+	p->live_count--;
+}
+
+/* The live blocks; their sizes and number are added to *bytes and *count. */
+static void decode_allocs(struct rbuf *r, struct proc_mem *p, uint64_t *bytes, uint64_t *count)
+{
+	struct live_alloc a, *slot;
+	uint32_t n, i;
+
+	n = rbuf__count(r, ALLOC_BYTES, UINT32_MAX);
+	for (i = 0; i < n && !r->bad; i++) {
+		decode_alloc(r, p, &a);
+		if (r->bad)
+			break;
+		*bytes += a.size;
+		++*count;
+		if (hashtab__get(&p->allocs, a.addr)) {
+			rbuf__fail(r, "a block is there twice");
+			break;
+		}
+		if (p->tables->nr_allocs >= p->tables->limits.max_allocs) {
+			drop_restored(p, &a);
+			continue;
+		}
+		slot = hashtab__upsert(&p->allocs, a.addr, NULL);
+		if (!slot) {
+			rbuf__fail(r, "out of memory");
+			break;
+		}
+		*slot = a;
+		p->tables->nr_allocs++;
+	}
+}
+
+static void decode_sampled(struct rbuf *r, struct proc_mem *p)
+{
+	struct sampled_alloc a, *slot;
+	uint32_t n, i;
+
+	n = rbuf__count(r, 40, UINT32_MAX);
+	for (i = 0; i < n && !r->bad; i++) {
+		a.addr = rbuf__u64(r);
+		a.size = rbuf__u64(r);
+		a.weight = rbuf__u64(r);
+		a.ts = rbuf__u64(r);
+		a.stack = rbuf__u32(r);
+		a.fn = rbuf__u32(r);
+		if (a.stack >= p->nr_stacks || a.weight < a.size)
+			rbuf__fail(r, "a sampled block is out of range");
+		if (r->bad)
+			break;
+		if (p->tables->nr_allocs >= p->tables->limits.max_allocs) {
+			/* Its estimate stays in the figures: they were made with it. */
+			p->losses.allocs_dropped++;
+			continue;
+		}
+		slot = hashtab__upsert(&p->sampled, a.addr, NULL);
+		if (!slot) {
+			rbuf__fail(r, "out of memory");
+			break;
+		}
+		*slot = a;
+		p->tables->nr_allocs++;
+	}
+}
+
+/* Blocks inside realloc (counted live when known), freed-block cache, mappings. */
+static void decode_rest(struct rbuf *r, struct proc_mem *p, uint64_t *bytes, uint64_t *count)
+{
+	struct parked pk, *ps;
+	struct mapping m;
+	uint32_t n, i;
+
+	n = rbuf__count(r, 17 + ALLOC_BYTES, UINT32_MAX);
+	for (i = 0; i < n && !r->bad; i++) {
+		pk.tid = rbuf__u64(r);
+		pk.addr = rbuf__u64(r);
+		pk.known = rbuf__u8(r);
+		decode_alloc(r, p, &pk.a);
+		if (r->bad)
+			break;
+		if (pk.known) {
+			*bytes += pk.a.size;
+			++*count;
+		}
+		ps = hashtab__upsert(&p->parked, pk.tid, NULL);
+		if (!ps) {
+			rbuf__fail(r, "out of memory");
+			break;
+		}
+		*ps = pk;
+	}
+	n = rbuf__count(r, 8, CACHED_MAX);
+	for (i = 0; i < n && !r->bad; i++)
+		if (!hashtab__upsert(&p->cached, rbuf__u64(r), NULL))
+			rbuf__fail(r, "out of memory");
+	n = rbuf__count(r, MAP_BYTES, UINT32_MAX);
+	for (i = 0; i < n && !r->bad; i++) {
+		m.start = rbuf__u64(r);
+		m.end = rbuf__u64(r);
+		m.ts = rbuf__u64(r);
+		m.stack = rbuf__u32(r);
+		m.flags = rbuf__u32(r);
+		if (m.start >= m.end || m.stack >= p->nr_stacks ||
+		    (p->nr_maps && m.start < p->maps[p->nr_maps - 1].end))
+			rbuf__fail(r, "a mapping is out of range or order");
+		else
+			map_insert_at(p, p->nr_maps, &m);	/* past the limit: counted there */
+	}
+}
+
+struct proc_mem *tables__decode_proc(struct tables *t, struct rbuf *r,
+				     const struct tables_ids *ids)
+{
+	uint64_t pid = rbuf__u64(r), start_time = rbuf__u64(r);
+	uint64_t bytes = 0, count = 0, want_bytes, want_count;
+	struct proc_mem *p;
+	uint32_t n, i;
+
+	if (!r->bad && (!pid || pid > INT32_MAX || tables__proc(t, (pid_t)pid)))
+		rbuf__fail(r, "a process id is out of range or there twice");
+	if (r->bad)
+		return NULL;
+	p = tables__add_proc(t, (pid_t)pid, start_time);
+	if (!p) {
+		rbuf__fail(r, "out of memory");
+		return NULL;
+	}
+	rbuf__bytes(r, p->comm, sizeof(p->comm));
+	p->comm[sizeof(p->comm) - 1] = '\0';
+	p->exec_count = rbuf__u64(r);
+	p->live_bytes = rbuf__u64(r);
+	p->live_count = rbuf__u64(r);
+	p->total_allocs = rbuf__u64(r);
+	p->total_frees = rbuf__u64(r);
+	p->sample_interval = rbuf__u64(r);
+	decode_est(r, &p->live_est);
+	decode_est(r, &p->total_est);
+	p->total_samples = rbuf__u64(r);
+	p->total_sample_frees = rbuf__u64(r);
+	p->map_bytes = rbuf__u64(r);
+	p->map_count = rbuf__u64(r);
+	p->reserved_bytes = rbuf__u64(r);
+	p->heap_start = rbuf__u64(r);
+	p->heap_bytes = rbuf__u64(r);
+	p->heap_top = rbuf__u64(r);
+	rbuf__bytes(r, &p->losses, sizeof(p->losses));
+	rbuf__bytes(r, &p->notes, sizeof(p->notes));
+	n = rbuf__count(r, 8 + 8 + LEVEL__COUNT * sizeof(struct stack_stats) + 21,
+			t->limits.max_stacks - (t->nr_stacks < t->limits.max_stacks ?
+						t->nr_stacks : t->limits.max_stacks));
+	for (i = 0; i < n && !r->bad; i++)
+		decode_stack(r, p, ids);
+	want_bytes = p->live_bytes;
+	want_count = p->live_count;
+	if (!r->bad)
+		decode_allocs(r, p, &bytes, &count);
+	if (!r->bad)
+		decode_sampled(r, p);
+	if (!r->bad)
+		decode_rest(r, p, &bytes, &count);
+	if (!r->bad && (bytes != want_bytes || count != want_count))
+		rbuf__fail(r, "the live blocks do not add up to the figures");
+	if (r->bad) {
+		tables__remove_proc(t, (pid_t)pid);
+		return NULL;
+	}
+	return p;
 }

@@ -131,6 +131,11 @@ struct proc_notes {
 	uint64_t replaced_allocs;	/* an address came back while still live */
 	uint64_t realloc_unparked;	/* realloc ended without its begin */
 	uint64_t unmatched_unmaps;	/* ranges not seen mapped (from before watching) */
+	uint64_t inherited_frees;	/* a forked child freed a block of its parent's,
+					 * live when it forked (its copy-on-write copy) */
+	uint64_t inherited_untracked;	/* the parent's live blocks not remembered at fork
+					 * (the table was full): their frees count as
+					 * unmatched */
 };
 
 struct proc_mem {
@@ -154,6 +159,9 @@ struct proc_mem {
 					 * tracing costs, counted for the event budget */
 	struct hashtab cached;		/* struct cached_block: small blocks freed and not
 					 * allocated since, which a thread's cache may hold */
+	struct hashtab inherited;	/* struct inherited_block: the parent's blocks live
+					 * at fork, not yet freed here; not this process's */
+	uint64_t ppid;			/* forked from this traced process; 0: not */
 	/* Mapping level. */
 	uint64_t map_bytes, map_count;	/* live anonymous mappings (memory, not reserved) */
 	uint64_t reserved_bytes;	/* address space without committed memory: PROT_NONE,
@@ -239,6 +247,13 @@ void proc_mem__discard(struct proc_mem *p, uint64_t addr, uint64_t len);
 void proc_mem__brk_move(struct proc_mem *p, uint64_t start, uint64_t old_end, uint64_t new_end,
 			uint64_t stack_id, uint32_t flags, uint64_t ts);
 
+/*
+ * child was forked from parent: the parent's live blocks are in its address space
+ * (copy-on-write) but stay the parent's.  Remembered by address, so that the
+ * child's frees of them are counted apart (notes.inherited_frees), never as its
+ * own or as blocks not seen allocated.
+ */
+void proc_mem__inherit(struct proc_mem *child, const struct proc_mem *parent);
 /* An exec replaced the program: forget everything of the old one. */
 void proc_mem__exec(struct proc_mem *p);
 /* The allocator level is no longer traced: its figures go, the mapping level stays. */
@@ -255,5 +270,29 @@ void stack__set_frames(struct proc_stack *s, struct stack_frame *frames, uint32_
  * complete one) is seen; marks a later walk adds are not taken.
  */
 bool stack__rewalked(struct proc_stack *s, uint32_t flags);
+
+/*
+ * A process's tables as bytes and back, for a restart (the daemon's state file):
+ * every figure, stack (frames as normalized), live block, and mapping.  Frames
+ * name modules and JIT names by the symbolizer's ids, which do not outlive it:
+ * the decoder maps them through ids (1-based old id -> new id; 0 stays 0).
+ */
+struct wbuf;
+struct rbuf;
+
+struct tables_ids {
+	const uint32_t *modules, *jits;
+	uint32_t nr_modules, nr_jits;
+};
+
+void proc_mem__encode(const struct proc_mem *p, struct wbuf *w);
+/*
+ * A process read back into t (it must not be there): NULL with r marked bad (and
+ * nothing added) when a field is out of range or the figures disagree, or on
+ * ENOMEM (errno set).  Blocks and mappings past t's limits are dropped and counted
+ * as losses, as they would have been when they arrived.
+ */
+struct proc_mem *tables__decode_proc(struct tables *t, struct rbuf *r,
+				     const struct tables_ids *ids);
 
 #endif

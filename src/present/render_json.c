@@ -157,11 +157,11 @@ static void stacks(struct json *j, const char *key, const struct stack_list *l)
 	json_array_end(j);
 }
 
-static void report(struct json *j, const struct report_snap *r)
+static void report_fields(struct json *j, const struct report_snap *r)
 {
+	size_t i;
 	int c;
 
-	json_str(j, "type", "report");
 	json_i64(j, "time", r->time);
 	json_bool(j, "final", r->final);
 	json_str(j, "reason", r->reason);
@@ -188,6 +188,11 @@ static void report(struct json *j, const struct report_snap *r)
 	json_u64(j, "refreed_frees", r->notes.refreed_frees);
 	json_u64(j, "refree_untracked", r->notes.cache_untracked);
 	json_u64(j, "replaced_allocs", r->notes.replaced_allocs);
+	if (r->follow || r->ppid) {
+		/* Another process's blocks (its parent's, copy-on-write), not this one's. */
+		json_u64(j, "inherited_frees", r->notes.inherited_frees);
+		json_u64(j, "inherited_untracked", r->notes.inherited_untracked);
+	}
 	json_u64(j, "nr_stacks", r->nr_stacks);
 	json_object_begin(j, "counters");
 	for (c = 0; c < LEAKD_CNT__COUNT; c++)
@@ -208,6 +213,28 @@ static void report(struct json *j, const struct report_snap *r)
 	/* Growth attribution: where the heap grew, not live bytes (attribution "growth"). */
 	stacks(j, "brk_stacks", &r->brk);
 	json_object_end(j);
+	if (r->ppid) {
+		json_u64(j, "ppid", r->ppid);
+		json_bool(j, "exited", r->exited);
+	}
+	if (!r->follow)
+		return;
+	/* leakd -f: each forked child on its own, in fork order. */
+	json_u64(j, "children_dropped", r->children_dropped);
+	json_u64(j, "children_forgotten", r->children_forgotten);
+	json_array_begin(j, "children");
+	for (i = 0; i < r->nr_children; i++) {
+		json_object_begin(j, NULL);
+		report_fields(j, &r->children[i]);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void report(struct json *j, const struct report_snap *r)
+{
+	json_str(j, "type", "report");
+	report_fields(j, r);
 }
 
 static void status(struct json *j, const struct status_snap *s)
@@ -313,6 +340,12 @@ static void status(struct json *j, const struct status_snap *s)
 	json_bool(j, "exceeded", s->budget.exceeded);
 	json_bool(j, "exceeded_by_exempt", s->budget.by_exempt);
 	json_object_end(j);
+	json_object_begin(j, "holds");
+	json_str(j, "how", s->holds.how ? s->holds.how : "off");
+	json_u64(j, "held", s->holds.held);
+	json_u64(j, "now", s->holds.now);
+	json_u64(j, "skipped", s->holds.skipped);
+	json_object_end(j);
 	json_object_begin(j, "unwind");
 	json_u64(j, "tables", s->unwind.tables);
 	json_u64(j, "from_cache", s->unwind.from_cache);
@@ -366,6 +399,20 @@ static void status(struct json *j, const struct status_snap *s)
 	json_double(j, "cpu_s", s->daemon.cpu_s);
 	json_u64(j, "rss_bytes", s->daemon.rss_bytes);
 	json_u64(j, "tables_bytes", s->daemon.tables_bytes);
+	json_object_end(j);
+	json_object_begin(j, "restart");
+	json_str(j, "previous", s->restart.previous ? s->restart.previous : "none");
+	json_str(j, "state", s->restart.state ? s->restart.state : "none");
+	json_bool(j, "taken_over", s->restart.taken_over);
+	json_u64(j, "procs", s->restart.procs);
+	json_u64(j, "allocs", s->restart.allocs);
+	json_u64(j, "procs_gone", s->restart.procs_gone);
+	json_u64(j, "procs_lost", s->restart.procs_lost);
+	json_u64(j, "events", s->restart.events);
+	json_u64(j, "lost", s->restart.lost);
+	json_u64(j, "rules", s->restart.rules);
+	json_u64(j, "exits", s->restart.exits);
+	json_u64(j, "released", s->restart.released);
 	json_object_end(j);
 }
 

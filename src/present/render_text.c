@@ -195,18 +195,22 @@ static void mode(FILE *f, const struct report_snap *r)
 
 static void report(FILE *f, const struct report_snap *r, bool short_names)
 {
-	char when[32], live[32], mapped[32], brk[32], rsv[32];
+	char when[32], live[32], mapped[32], brk[32], rsv[32], from[48] = "";
 	struct tm tm;
 	size_t i;
 	int k;
 
 	localtime_r(&r->time, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	fprintf(f, "[%s] pid %" PRIu64 " (%s)%s%s%s: %s in %" PRIu64
+	if (r->ppid)
+		snprintf(from, sizeof(from), ", forked from pid %" PRIu64 "%s", r->ppid,
+			 r->exited ? ", exited" : "");
+	fprintf(f, "[%s] pid %" PRIu64 " (%s)%s%s%s%s: %s in %" PRIu64
 		   " live allocations (%" PRIu64 " allocations, %" PRIu64 " frees traced)\n",
-		when, r->pid, r->comm, r->final ? ", final report" : "", r->reason ? " at " : "",
-		r->reason ? r->reason : "", fmt_bytes(r->live_bytes, live, sizeof(live)),
-		r->live_allocs, r->total_allocs, r->total_frees);
+		when, r->pid, r->comm, from, r->final ? ", final report" : "",
+		r->reason ? " at " : "", r->reason ? r->reason : "",
+		fmt_bytes(r->live_bytes, live, sizeof(live)), r->live_allocs, r->total_allocs,
+		r->total_frees);
 	mode(f, r);
 	if (!r->complete)
 		losses(f, &r->losses);
@@ -223,6 +227,11 @@ static void report(FILE *f, const struct report_snap *r, bool short_names)
 			r->notes.unmatched_frees, r->from_start ?
 			", or in the moment before the probes were in place" :
 			", or allocated before tracing began");
+	if (r->notes.inherited_frees || r->notes.inherited_untracked)
+		fprintf(f, "  %" PRIu64 " frees of blocks inherited at fork (the parent's, live "
+			   "when it forked: they stay in the parent's report); %" PRIu64
+			   " such blocks not remembered (table full)\n", r->notes.inherited_frees,
+			r->notes.inherited_untracked);
 	if (r->min_age_ns)
 		fprintf(f, "  only allocations older than %.3f s\n", r->min_age_ns / 1e9);
 	if (r->traced_ns)
@@ -247,6 +256,18 @@ static void report(FILE *f, const struct report_snap *r, bool short_names)
 	fprintf(f, "Top %zu stacks that grew the heap (brk), a growth attribution:\n\n", r->brk.n);
 	for (i = 0; i < r->brk.n; i++)
 		stack(f, &r->brk.v[i], short_names);
+	if (!r->follow)
+		return;
+	fprintf(f, "Forked children followed: %zu", r->nr_children);
+	if (r->children_dropped)
+		fprintf(f, " (%" PRIu64 " more not followed: too many at once)",
+			r->children_dropped);
+	if (r->children_forgotten)
+		fprintf(f, " (the reports of %" PRIu64 " that exited first went for room)",
+			r->children_forgotten);
+	fputs("\n\n", f);
+	for (i = 0; i < r->nr_children; i++)
+		report(f, &r->children[i], short_names);
 }
 
 static void status(FILE *f, const struct status_snap *s)
@@ -339,6 +360,9 @@ static void status(FILE *f, const struct status_snap *s)
 	if (s->rules.mine > s->rules.listed)
 		fprintf(f, "  ... %" PRIu64 " of your %" PRIu64 " rules listed\n", s->rules.listed,
 			s->rules.mine);
+	fprintf(f, "holds: processes of rules' names %s; %" PRIu64 " held so far, %" PRIu64
+		   " now, %" PRIu64 " not held (no room, or no signal)\n",
+		s->holds.how ? s->holds.how : "off", s->holds.held, s->holds.now, s->holds.skipped);
 	fprintf(f, "unwind: %" PRIu64 " tables (%" PRIu64 " from the cache), %" PRIu64
 		   " pending, %" PRIu64 " failed, %" PRIu64 " without room, %" PRIu64
 		   " evicted; %" PRIu64 " of %" PRIu64 " rows; dropped: %" PRIu64 " maps, %"
@@ -374,6 +398,18 @@ static void status(FILE *f, const struct status_snap *s)
 	fprintf(f, "daemon: cpu %.2f s, rss %s, tables %s\n", s->daemon.cpu_s,
 		fmt_bytes(s->daemon.rss_bytes, a, sizeof(a)),
 		fmt_bytes(s->daemon.tables_bytes, b, sizeof(b)));
+	fprintf(f, "restart: previous daemon %s, state file %s, %s; %" PRIu64
+		   " traced processes taken over (%" PRIu64 " live allocations), %" PRIu64
+		   " left meanwhile, %" PRIu64 " traced afresh; %" PRIu64
+		   " events drained, %" PRIu64 " lost; %" PRIu64 " rules and %" PRIu64
+		   " exit summaries restored; %" PRIu64 " stale handovers released\n",
+		s->restart.previous ? s->restart.previous : "none",
+		s->restart.state ? s->restart.state : "none",
+		s->restart.taken_over ? "its handover taken" : "no handover taken",
+		s->restart.procs,
+		s->restart.allocs, s->restart.procs_gone, s->restart.procs_lost,
+		s->restart.events, s->restart.lost, s->restart.rules, s->restart.exits,
+		s->restart.released);
 }
 
 static void ps(FILE *f, const struct ps_snap *s)

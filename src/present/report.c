@@ -210,8 +210,45 @@ bool report__incomplete(const struct report_meta *m, const struct proc_mem *p)
 	       p->losses.maps_dropped;
 }
 
+static int gather_one(const struct report_opts *o, const struct report_meta *m,
+		      const struct proc_mem *p, struct symbolizer *s, struct report_snap *ret);
+
 int report__gather(const struct report_opts *o, const struct report_meta *m,
 		   const struct proc_mem *p, struct symbolizer *s, struct report_snap *ret)
+{
+	struct report_meta cm = *m;
+	size_t i;
+	int err;
+
+	err = gather_one(o, m, p, s, ret);
+	if (err || !m->follow)
+		return err;
+	ret->follow = true;
+	ret->children_dropped = m->children_dropped;
+	ret->children_forgotten = m->children_forgotten;
+	if (!m->nr_children)
+		return 0;
+	ret->children = calloc(m->nr_children, sizeof(*ret->children));
+	if (!ret->children) {
+		report_snap__free(ret);
+		return -ENOMEM;
+	}
+	/* A child's report says why it ended, not why leakd did. */
+	cm.reason = NULL;
+	cm.from_start = true;		/* from its fork on */
+	cm.traced_ns = 0;
+	for (i = 0; i < m->nr_children && !err; i++) {
+		err = gather_one(o, &cm, m->children[i], s, &ret->children[i]);
+		if (!err)
+			ret->nr_children++;
+	}
+	if (err)
+		report_snap__free(ret);
+	return err;
+}
+
+static int gather_one(const struct report_opts *o, const struct report_meta *m,
+		      const struct proc_mem *p, struct symbolizer *s, struct report_snap *ret)
 {
 	struct ranking r[LEVEL__COUNT];
 	struct stack_list *lists[LEVEL__COUNT] = {
@@ -226,6 +263,8 @@ int report__gather(const struct report_opts *o, const struct report_meta *m,
 	ret->reason = m->reason;
 	ret->from_start = m->from_start;
 	ret->pid = p->pid;
+	ret->ppid = p->ppid;
+	ret->exited = p->exited;
 	memcpy(ret->comm, p->comm, sizeof(ret->comm));
 	ret->complete = !report__incomplete(m, p);
 	ret->min_age_ns = o->min_age_ns;

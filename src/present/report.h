@@ -72,6 +72,12 @@ struct report_meta {
 	uint64_t counters[LEAKD_CNT__COUNT];
 	uint64_t missed_runs;		/* BPF runs the kernel skipped */
 	uint64_t traced_ns;		/* how long the process has been traced; 0: unknown */
+	/* Children followed (leakd -f): reported after the process, each on its own. */
+	bool follow;
+	const struct proc_mem *const *children;
+	size_t nr_children;
+	uint64_t children_dropped;	/* not followed: too many running */
+	uint64_t children_forgotten;	/* exited, their reports gone for room */
 };
 
 /*

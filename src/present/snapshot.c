@@ -204,11 +204,18 @@ void stack_list__free(struct stack_list *list)
 
 void report_snap__free(struct report_snap *r)
 {
+	size_t i;
+
 	if (!r)
 		return;
 	stack_list__free(&r->heap);
 	stack_list__free(&r->maps);
 	stack_list__free(&r->brk);
+	for (i = 0; i < r->nr_children; i++)
+		report_snap__free(&r->children[i]);
+	free(r->children);
+	r->children = NULL;
+	r->nr_children = 0;
 }
 
 void exit_snap__free(struct exit_snap *e)

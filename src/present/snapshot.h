@@ -116,6 +116,14 @@ struct report_snap {
 	uint64_t map_bytes, map_count, reserved_bytes, brk_bytes;
 	struct stack_list maps;
 	struct stack_list brk;		/* heap growth (brk) by the call that grew it */
+	/* Forked children followed (leakd -f): each its own report, in fork order. */
+	uint64_t ppid;			/* a child's parent; 0: the first process */
+	bool exited;			/* a child that has exited */
+	bool follow;			/* children were followed: say so, even with none */
+	struct report_snap *children;	/* only in the first process's report */
+	size_t nr_children;
+	uint64_t children_dropped;	/* children not followed: too many at once */
+	uint64_t children_forgotten;	/* exited children whose reports went for room */
 };
 
 enum trace_kind {
@@ -213,6 +221,11 @@ struct status_snap {
 		bool by_exempt;			/* exempt_rate alone over limit */
 	} budget;
 	struct {
+		const char *how;	/* tracer__hold_mechanism: held at fork and exec, or why not */
+		uint64_t held, skipped;	/* processes held so far; holds left out */
+		uint64_t now;		/* held at this moment */
+	} holds;
+	struct {
 		uint64_t tables, from_cache, pending, failed, no_room, evicted, rows, rows_limit;
 		uint64_t maps_dropped, procs_dropped, files_dropped;
 		const char *cache;		/* the cache's state: "ok", "off", what is wrong */
@@ -241,6 +254,20 @@ struct status_snap {
 		double cpu_s;
 		uint64_t rss_bytes, tables_bytes;
 	} daemon;
+	/* What this daemon took from the one before it on the socket (leakd(8), RESTART). */
+	struct restart_snap {
+		const char *previous;		/* "none", "clean stop", "crash" (no clean stop:
+						 * what it held in memory is lost) */
+		const char *state;		/* the state file: "none", "loaded", or why not */
+		bool taken_over;		/* its pinned maps and links */
+		uint64_t procs, allocs;		/* traced processes and live blocks taken over */
+		uint64_t procs_gone;		/* saved processes that left meanwhile */
+		uint64_t procs_lost;		/* saved, could not be taken over: traced afresh */
+		uint64_t events;		/* records drained that arrived meanwhile */
+		uint64_t lost;			/* records the kernel dropped meanwhile */
+		uint64_t rules, exits;		/* trace rules and exit summaries restored */
+		uint64_t released;		/* stale handovers released at the start */
+	} restart;
 };
 
 struct ps_row {

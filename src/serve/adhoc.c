@@ -26,6 +26,8 @@
 #define REDISCOVER_NS NSEC_PER_SEC	/* look for newly mapped allocators */
 #define MAX_MODULES 4096		/* files the symbolizer keeps: one process's */
 #define MAX_TRACED 64			/* the process, and room for a pid reused */
+#define MAX_FOLLOWED 256		/* children followed at once (-f) */
+#define CHILD_TABLE_WAIT_MS 200		/* a child maps its parent's code: ready at once */
 #define TABLE_WAIT_MS 30000		/* for the tables of a process's code at start */
 
 struct adhoc {
@@ -39,7 +41,47 @@ struct adhoc {
 	bool said_tracing;	/* the "tracing pid" line was logged */
 	const char *stop;	/* why tracing ended, once it has */
 	int sigfd, pidfd, epfd;
+	bool main_exited;
+	/* Children followed (-f), in fork order; they stay for the final report. */
+	pid_t followed[MAX_FOLLOWED];
+	bool followed_exited[MAX_FOLLOWED];
+	size_t nr_followed, alive;
+	uint64_t dropped;	/* children not followed: MAX_FOLLOWED running */
+	uint64_t forgotten;	/* exited children whose reports went for room */
 };
+
+static int followed_index(const struct adhoc *a, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < a->nr_followed; i++)
+		if (a->followed[i] == pid && !a->followed_exited[i])
+			return (int)i;
+	return -1;
+}
+
+static bool is_followed(const struct adhoc *a, pid_t pid)
+{
+	return pid == a->pid ? !a->main_exited : followed_index(a, pid) >= 0;
+}
+
+/*
+ * The whole tree is followed to its end, as strace -f does: tracing ends when the
+ * process and every followed child have exited (or at a signal or --duration).
+ */
+static void one_exited(struct adhoc *a, pid_t pid)
+{
+	int i = followed_index(a, pid);
+
+	if (pid == a->pid) {
+		a->main_exited = true;
+	} else if (i >= 0) {
+		a->followed_exited[i] = true;
+		a->alive--;
+	}
+	if (a->main_exited && !a->alive)
+		a->stop = "exit";
+}
 
 static void log_objects(struct adhoc *a)
 {
@@ -57,21 +99,91 @@ static void log_objects(struct adhoc *a)
 	}
 }
 
+/*
+ * Room for one more child: the report of the child that exited first goes
+ * (counted).  False when all of them still run.
+ */
+static bool forget_exited(struct adhoc *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nr_followed && !a->followed_exited[i]; i++)
+		;
+	if (i == a->nr_followed)
+		return false;
+	pipeline__forget_proc(a->pl, a->followed[i]);
+	memmove(&a->followed[i], &a->followed[i + 1], (a->nr_followed - i - 1) * sizeof(pid_t));
+	memmove(&a->followed_exited[i], &a->followed_exited[i + 1],
+		(a->nr_followed - i - 1) * sizeof(bool));
+	a->nr_followed--;
+	if (!a->forgotten++)
+		log_info("%d children followed: the reports of those that exited first go",
+			 MAX_FOLLOWED);
+	return true;
+}
+
+/*
+ * A child of a followed process (-f): the kernel side traces it from its fork and
+ * holds it there; its probes go in now, before it runs on.
+ */
+static void follow_child(struct adhoc *a, pid_t pid, pid_t parent)
+{
+	struct pipeline *pl = a->pl;
+	struct proc_mem *p;
+	int err;
+
+	if (a->nr_followed == MAX_FOLLOWED && !forget_exited(a)) {
+		if (!a->dropped++)
+			log_warn("%d children running: the others are not followed", MAX_FOLLOWED);
+		pipeline__forget_proc(pl, pid);
+		return;
+	}
+	p = pipeline__add_proc(pl, pid, true);
+	if (!p) {
+		a->dropped++;
+		pipeline__forget_proc(pl, pid);
+		return;
+	}
+	/* The parent's live blocks are in the child (copy-on-write), and stay the parent's. */
+	pipeline__inherit(pl, pid, parent);
+	err = pipeline__unwind(pl, pid);
+	if (!err && pipeline__wait_tables(pl, pid, CHILD_TABLE_WAIT_MS))
+		log_warn("pid %d: unwind tables still building; early stacks may be short",
+			 (int)pid);
+	err = pipeline__trace(pl, pid, a->o->sample_bytes, !a->o->exact);
+	if (err < 0 && err != -ENOENT) {
+		/* Gone already, or no room: its report shows what was seen. */
+		log_warn("cannot attach to child %d of pid %d: %s", (int)pid, (int)parent,
+			 strerror(-err));
+	}
+	a->followed_exited[a->nr_followed] = false;	/* the slot may have been another's */
+	a->followed[a->nr_followed++] = pid;
+	a->alive++;
+	log_info("following pid %d (%s), forked from pid %d", (int)pid, p->comm, (int)parent);
+}
+
 static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint32_t aux)
 {
 	struct adhoc *a = ctx;
 
-	(void)aux;	/* who may see the report is whoever runs leakd */
-	if (pid != a->pid)
+	/* Who may see the report is whoever runs leakd: aux is only the fork's parent. */
+	if (ev == PIPELINE_FORK) {
+		if (a->o->follow_forks && is_followed(a, (pid_t)aux))
+			follow_child(a, pid, (pid_t)aux);
+		return;
+	}
+	if (!is_followed(a, pid))
 		return;
 	if (ev == PIPELINE_EXEC)
 		log_info("pid %d called exec: its tables start afresh", (int)pid);
-	else if (ev == PIPELINE_ATTACHED)
+	else if (ev == PIPELINE_ATTACHED && pid == a->pid)
 		log_objects(a);
 	else if (ev == PIPELINE_VIA_PROBES && a->said_tracing)
 		log_info("pid %d: reporting through the otel_memory sampler from now on", (int)pid);
-	else if (ev == PIPELINE_EXIT)
-		a->stop = "exit";
+	else if (ev == PIPELINE_EXIT) {
+		pipeline__exited(a->pl, pid);
+		one_exited(a, pid);
+	}
 }
 
 /*
@@ -106,11 +218,22 @@ static int report(struct adhoc *a, bool final)
 	struct report_meta m = { .now_ns = now_ns(), .wall = time(NULL), .final = final,
 				 .reason = final ? a->stop : NULL, .from_start = a->is_child };
 	struct proc_mem *p = tables__proc(pipeline__tables(a->pl), a->pid);
+	const struct proc_mem *children[MAX_FOLLOWED];
 	uint64_t t0 = now_ns();
+	size_t i;
 	int err;
 
 	if (!p || (profile && !final))
 		return 0;
+	m.follow = a->o->follow_forks;
+	for (i = 0; i < a->nr_followed; i++) {
+		children[m.nr_children] = tables__proc(pipeline__tables(a->pl), a->followed[i]);
+		if (children[m.nr_children])
+			m.nr_children++;
+	}
+	m.children = children;
+	m.children_dropped = a->dropped;
+	m.children_forgotten = a->forgotten;
 	tracer__counters(pipeline__tracer(a->pl), m.counters);
 	m.missed_runs = tracer__missed_runs(pipeline__tracer(a->pl));
 	m.traced_ns = a->traced_ns ? m.now_ns - a->traced_ns : 0;
@@ -207,13 +330,21 @@ static void on_signal(struct adhoc *a)
 
 	if (read(a->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
-	if (a->is_child && !a->forwarded) {
+	if (a->is_child && !a->forwarded && !a->main_exited) {
 		/* The command ends first, so that the final report sees its exit. */
 		a->forwarded = true;
 		kill(a->pid, si.ssi_signo);
 		return;
 	}
 	a->stop = "signal";
+}
+
+/* The first process ended (its pidfd is readable): once, and not read again. */
+static void main_gone(struct adhoc *a)
+{
+	epoll_ctl(a->epfd, EPOLL_CTL_DEL, a->pidfd, NULL);
+	if (!a->main_exited)
+		one_exited(a, a->pid);
 }
 
 static int run_loop(struct adhoc *a)
@@ -238,7 +369,7 @@ static int run_loop(struct adhoc *a)
 			if (evs[i].data.fd == a->sigfd)
 				on_signal(a);
 			else if (evs[i].data.fd == a->pidfd)
-				a->stop = "exit";
+				main_gone(a);
 			else if (evs[i].data.fd == pipeline__unwind_fd(a->pl))
 				pipeline__poll_unwind(a->pl);
 		}
@@ -284,12 +415,14 @@ static int load(struct adhoc *a)
 	const struct leakd_options *o = a->o;
 	struct pipeline_opts po = {
 		.max_depth = o->max_depth, .ringbuf_bytes = o->ringbuf_bytes,
-		.max_traced = MAX_TRACED, .unwind_rows = o->unwind_rows,
+		.max_traced = o->follow_forks ? MAX_TRACED + MAX_FOLLOWED : MAX_TRACED,
+		.unwind_rows = o->unwind_rows,
 		.frame_pointers = o->frame_pointers, .cache_dir = o->cache_dir,
 		.max_modules = MAX_MODULES,
 		.limits = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
 			    .max_maps = o->max_mappings },
 		.rediscover_ns = REDISCOVER_NS, .rediscover_refresh = true,
+		.follow_forks = o->follow_forks, .hold = o->follow_forks && !o->no_hold,
 	};
 
 	return pipeline__new(&po, on_pipeline_event, a, &a->pl);

@@ -10,10 +10,13 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "serve/daemon.h"
+#include "serve/handover.h"
+#include "base/wire.h"
 #include "serve/pipeline.h"
 #include "serve/policy.h"
 #include "leakd/events.h"
@@ -29,6 +32,7 @@
 #include "collect/consume.h"
 #include "collect/inject.h"
 #include "collect/tracer.h"
+#include "collect/holds.h"
 #include "stacks/runtime.h"
 #include "stacks/symbolize.h"
 #include "stacks/unwinder.h"
@@ -123,6 +127,13 @@ struct daemon {
 	uint64_t budget_at;		/* its last step */
 	int epfd, sigfd, timerfd;
 	bool stop;
+	/* Restarts: where this socket's handover is pinned and kept, what was taken. */
+	char pin_dir[256];		/* "": bpffs unusable, no handover */
+	char state_path[4200], marker_path[4200];
+	void *state;			/* the state file read at the start, until loaded */
+	size_t state_len;
+	struct restart_snap restart;
+	bool said_comms_full;	/* the kernel's table of rule names is full: said once */
 };
 
 static struct watch *watch_of(struct daemon *d, pid_t pid)
@@ -368,7 +379,8 @@ static struct watch *add_process(struct daemon *d, pid_t pid, bool seed)
 	uint64_t until, sample;
 	bool is_new;
 
-	if (pid == getpid() || procfs_is_kernel_thread(pid))
+	if (pid == getpid() || procfs_is_kernel_thread(pid) ||
+	    pid == holds__resumer(tracer__holds(pipeline__tracer(d->pl))))
 		return NULL;
 	w = watch_of(d, pid);
 	if (w)
@@ -510,6 +522,8 @@ static void remove_process(struct daemon *d, pid_t pid, bool exited)
 		return;
 	if (exited && p)
 		keep_summary(d, w, p);
+	if (exited)
+		pipeline__exited(d->pl, pid);	/* its probes close in the background */
 	w->traced = TRACE_KIND_NONE;
 	pipeline__forget_proc(d->pl, pid);
 	histories__forget_proc(&d->stacks_hist, pid);
@@ -530,7 +544,10 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 		/* A reused pid whose exit went unseen: the old process is long gone. */
 		if (w)
 			remove_process(d, pid, false);
-		add_process(d, pid, false);
+		w = add_process(d, pid, false);
+		/* The parent's live blocks are in the child too, and stay the parent's. */
+		if (w && w->traced != TRACE_KIND_NONE)
+			pipeline__inherit(d->pl, pid, (pid_t)aux);
 		break;
 	case PIPELINE_EXEC:
 		if (!w) {
@@ -662,15 +679,36 @@ static void sample(struct daemon *d, uint64_t now)
 		remove_process(d, gone[i], true);
 }
 
+/* The kernel side holds processes the rules name by comm at fork and exec: it knows which. */
+static void sync_rule_comms(struct daemon *d)
+{
+	static struct hold_comm comms[HOLDS_MAX_COMMS];
+	size_t n = policy__comms(d->policy, comms, ARRAY_SIZE(comms));
+	bool full;
+
+	/* At the table's size, more names may have been left out. */
+	full = pipeline__hold_comms(d->pl, comms, n) > 0 || n == ARRAY_SIZE(comms);
+
+	if (full && !d->said_comms_full)
+		log_warn("%d rule names or more: processes of those past them are traced after exec",
+			 HOLDS_MAX_COMMS);
+	d->said_comms_full = full;
+}
+
 static void expire(struct daemon *d, uint64_t now)
 {
+	struct policy_stats before, after;
 	struct watch *w;
 	size_t i;
 
 	hashtab__for_each(&d->watches, i, w)
 		if (w->traced != TRACE_KIND_NONE && w->trace_until && now >= w->trace_until)
 			stop_trace(d, w);
+	policy__stats(d->policy, &before);
 	policy__expire(d->policy, now);
+	policy__stats(d->policy, &after);
+	if (after.expired != before.expired)
+		sync_rule_comms(d);
 }
 
 /* Processes to be traced once an allocator is mapped (the pipeline re-checks the traced). */
@@ -758,6 +796,7 @@ static void reload(struct daemon *d)
 	d->o.exited_min_bytes = n.exited_min_bytes;
 	d->o.untrace_sticky_ns = n.untrace_sticky_ns;
 	d->o.event_budget = n.event_budget;
+	d->o.restart_grace_ns = n.restart_grace_ns;
 	policy_opts(&d->o, &po);
 	po.drilldown_exclude = n.drilldown_exclude;	/* the policy keeps a copy */
 	policy__set_opts(d->policy, &po);
@@ -830,6 +869,450 @@ static int loop(struct daemon *d)
 	return 0;
 }
 
+/* ---- restarts (leakd(8), RESTART) ---- */
+
+static uint64_t kernel_drops(struct daemon *d)
+{
+	uint64_t c[LEAKD_CNT__COUNT], sum = 0;
+	int k;
+
+	if (tracer__counters(pipeline__tracer(d->pl), c))
+		return 0;
+	for (k = 0; k <= LEAKD_DROP_SAMPLED_SET; k++)
+		sum += c[k];
+	return sum;
+}
+
+/* Whether a pinned handover may go: past its deadline, or never finished. */
+static bool stale_pins(const char *dir, uint64_t now)
+{
+	char path[PATH_MAX];
+	uint64_t deadline = tracer_pinned_deadline(dir);
+
+	if (deadline)
+		return now > deadline;
+	/* No deadline: a stop that did not finish pinning, unless it still runs. */
+	if (snprintf(path, sizeof(path), "%s/control", dir) >= (int)sizeof(path))
+		return false;
+	return access(path, F_OK) != 0;
+}
+
+/* Handovers of any socket nobody took in time: their pins go. */
+static void release_stale(struct daemon *d)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir = opendir("/sys/fs/bpf");
+	uint64_t now = now_ns();
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, "leakd-", 6) ||
+		    snprintf(path, sizeof(path), "/sys/fs/bpf/%s", de->d_name) >= (int)sizeof(path) ||
+		    !strcmp(path, d->pin_dir) || !stale_pins(path, now))
+			continue;
+		if (!tracer_release(path)) {
+			d->restart.released++;
+			log_warn("released a handover nobody took before its deadline: %s", path);
+		}
+	}
+	closedir(dir);
+}
+
+/*
+ * Before the BPF side loads: the marker of a run without a clean stop, stale
+ * handovers, and whether this socket's handover can be taken (its pins there,
+ * before their deadline, and a state file whose header and checksum hold).
+ */
+static void restart_prepare(struct daemon *d, struct pipeline_opts *po)
+{
+	const char *why = NULL;
+	char pid[32];
+	int err;
+
+	d->restart.previous = "none";
+	d->restart.state = "none";
+	if (mkdir(d->o.state_dir, 0700) && errno != EEXIST)
+		log_warn("state directory %s: %s", d->o.state_dir, strerror(errno));
+	if (handover_path(d->o.state_dir, d->o.socket, "state", d->state_path,
+			  sizeof(d->state_path)) ||
+	    handover_path(d->o.state_dir, d->o.socket, "running", d->marker_path,
+			  sizeof(d->marker_path))) {
+		log_warn("state directory %s: name too long: nothing kept across restarts",
+			 d->o.state_dir);
+		d->state_path[0] = d->marker_path[0] = '\0';
+		return;
+	}
+	if (!access(d->marker_path, F_OK)) {
+		d->restart.previous = "crash";
+		log_warn("the previous leakd on %s did not stop cleanly (killed, or it crashed): "
+			 "what it held in memory is lost", d->o.socket);
+	}
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	err = handover_write(d->marker_path, pid, strlen(pid));
+	if (err)
+		log_warn("cannot write %s: %s", d->marker_path, strerror(-err));
+	err = tracer_pin_dir(d->o.socket, d->pin_dir, sizeof(d->pin_dir));
+	if (err) {
+		log_warn("no bpffs at /sys/fs/bpf (%s): restarts lose what is traced",
+			 strerror(-err));
+		d->pin_dir[0] = '\0';
+	} else {
+		release_stale(d);
+	}
+	err = handover_read(d->state_path, &d->state, &d->state_len, &why);
+	if (err == -ENOENT) {
+		d->state = NULL;
+	} else if (err) {
+		log_warn("state file %s: %s; starting afresh", d->state_path, why);
+		d->restart.state = "unreadable";
+		d->state = NULL;
+	} else if (!strcmp(d->restart.previous, "none")) {
+		d->restart.previous = "clean stop";
+	}
+	if (!d->pin_dir[0] || access(d->pin_dir, F_OK))
+		return;
+	if (d->state && !stale_pins(d->pin_dir, now_ns()) &&
+	    !handover_check(d->state, d->state_len, &why)) {
+		po->adopt_dir = d->pin_dir;
+		return;
+	}
+	/* The file's own fault is told when it is read. */
+	log_warn("released the handover in %s: %s", d->pin_dir,
+		 !d->state ? "no state file goes with it" :
+		 stale_pins(d->pin_dir, now_ns()) ? "past its deadline" :
+		 "its state file cannot be used");
+	tracer_release(d->pin_dir);
+	d->restart.released++;
+}
+
+static void restore_rules_and_exits(struct daemon *d, const struct handover *h)
+{
+	uint64_t now = now_ns();
+	struct kept_exit *k;
+	size_t i;
+
+	for (i = 0; i < h->nr_rules; i++) {
+		const struct handover_rule *r = &h->rules[i];
+
+		if (r->until && r->until <= now)
+			continue;	/* its time ran out meanwhile */
+		if (policy__add_rule(d->policy, r->comm, r->unit, r->owner, r->owner_gid,
+				     r->until, r->sample) >= 0)
+			d->restart.rules++;
+	}
+	for (i = 0; i < h->nr_exits; i++) {
+		struct handover_exit *e = &h->exits[i];
+
+		k = exit_slot(d, (enum exit_rank)e->rank);
+		if (!k)
+			continue;
+		if (k->used)
+			exit_snap__free(&k->s);
+		else
+			d->nr_exited++;
+		k->used = true;
+		k->s = e->s;
+		memset(&e->s.stacks, 0, sizeof(e->s.stacks));	/* the slot owns them now */
+		k->cred = e->cred;
+		k->rank = (enum exit_rank)e->rank;
+		k->seq = e->seq;
+		d->restart.exits++;
+	}
+	if (h->exit_seq > d->exit_seq)
+		d->exit_seq = h->exit_seq;
+}
+
+/* A saved process as a watch again; alive: still the same process, traced on. */
+static struct watch *restore_watch(struct daemon *d, const struct handover_proc *hp, bool alive)
+{
+	struct watch *w = hashtab__upsert(&d->watches, hp->pid, NULL);
+
+	if (!w || history__init(&w->mem, d->o.history_points, MEM__VALUES)) {
+		if (w)
+			hashtab__remove(&d->watches, hp->pid, NULL);
+		return NULL;
+	}
+	w->uid = hp->uid;
+	w->cred = hp->cred;
+	snprintf(w->cgroup, sizeof(w->cgroup), "%s", hp->cgroup);
+	w->ever_traced = true;
+	if (alive) {
+		w->traced = (enum trace_kind)hp->traced;
+		w->trace_until = hp->trace_until;
+		w->sample = hp->sample;
+	}
+	return w;
+}
+
+/*
+ * After the BPF side is loaded, before /proc is scanned: the state file's tables,
+ * rules and summaries, the links of the processes still there, then what arrived
+ * meanwhile, and the pins go.  Why no event is lost or counted twice: the ring
+ * buffer and its consumer position are the old daemon's; it drained what it could
+ * and saved its tables after that, so what follows in the ring is what the
+ * tables lack.  The allocator links are taken over, never doubled (one link per
+ * probe at every moment), and the watch tier runs in one generation at a time.
+ */
+static void restart_load(struct daemon *d)
+{
+	struct tables *t = pipeline__tables(d->pl);
+	bool adopted = pipeline__adopted(d->pl);
+	struct decoder_stats before, after;
+	pid_t gone[256];
+	size_t i, nr_gone = 0;
+	struct handover h;
+	const char *why;
+	uint64_t drops;
+	int err, n;
+
+	if (!d->state)
+		goto release;
+	err = handover__decode(d->state, d->state_len, t, pipeline__symbolizer(d->pl), &h, &why);
+	free(d->state);
+	d->state = NULL;
+	unlink(d->state_path);	/* taken: a later crash must not bring it back */
+	if (err) {
+		log_warn("state file %s: %s; starting afresh", d->state_path,
+			 why ? why : strerror(-err));
+		d->restart.state = err == -ESTALE ? "of another boot or version" : "rejected";
+		goto release;
+	}
+	d->restart.state = "loaded";
+	restore_rules_and_exits(d, &h);
+	events__stats(pipeline__events(d->pl), &before);
+	for (i = 0; i < h.nr_procs; i++) {
+		const struct handover_proc *hp = &h.procs[i];
+		struct proc_mem *p = tables__proc(t, (pid_t)hp->pid);
+		bool alive;
+
+		if (!hp->pid || !p)
+			continue;
+		alive = procfs_start_time((pid_t)hp->pid) == hp->start_time;
+		if (!adopted || (alive && pipeline__adopt_proc(d->pl, (pid_t)hp->pid, hp->sample,
+							       hp->slot, hp->interval, d->pin_dir,
+							       hp->objs, hp->nr_objs)) ||
+		    (!alive && pipeline__adopt_proc(d->pl, (pid_t)hp->pid, 0, 0, 0, NULL, NULL, 0))) {
+			/* Its figures would miss what happened meanwhile: traced afresh. */
+			tables__remove_proc(t, (pid_t)hp->pid);
+			d->restart.procs_lost++;
+			continue;
+		}
+		if (!restore_watch(d, hp, alive)) {
+			pipeline__forget_proc(d->pl, (pid_t)hp->pid);
+			d->restart.procs_lost++;
+			continue;
+		}
+		if (alive) {
+			d->restart.procs++;
+			d->restart.allocs += p->live_count + p->sampled.count;
+		} else if (nr_gone < ARRAY_SIZE(gone)) {
+			gone[nr_gone++] = (pid_t)hp->pid;
+		}
+	}
+	d->restart.taken_over = adopted;
+	if (adopted) {
+		/* What arrived meanwhile, exits included: bounded by the ring's size. */
+		do
+			n = pipeline__consume(d->pl);
+		while (n > 0);
+		events__stats(pipeline__events(d->pl), &after);
+		d->restart.events = after.records - before.records;
+		drops = kernel_drops(d);
+		d->restart.lost = drops > h.drops ? drops - h.drops : 0;
+		/* Left meanwhile, its exit not in the ring (lost, or before the pins). */
+		for (i = 0; i < nr_gone; i++) {
+			if (watch_of(d, gone[i])) {
+				d->restart.procs_gone++;
+				remove_process(d, gone[i], true);
+			}
+		}
+		tracer__forget_sent(pipeline__tracer(d->pl));
+	}
+	log_info("restart: took over %" PRIu64 " traced processes (%" PRIu64 " live allocations), "
+		 "%" PRIu64 " left meanwhile, %" PRIu64 " not taken; %" PRIu64 " events drained, "
+		 "%" PRIu64 " lost; %" PRIu64 " rules, %" PRIu64 " exit summaries",
+		 d->restart.procs, d->restart.allocs, d->restart.procs_gone,
+		 d->restart.procs_lost, d->restart.events, d->restart.lost, d->restart.rules,
+		 d->restart.exits);
+	handover__destroy(&h);
+release:
+	free(d->state);
+	d->state = NULL;
+	if (d->pin_dir[0] && !access(d->pin_dir, F_OK))
+		tracer_release(d->pin_dir);
+}
+
+static void save_rule(void *ctx, const char *comm, const char *unit, uint32_t owner,
+		      uint32_t owner_gid, uint64_t until, uint64_t sample)
+{
+	struct handover *h = ctx;
+	struct handover_rule *r = &h->rules[h->nr_rules++];
+
+	snprintf(r->comm, sizeof(r->comm), "%s", comm);
+	snprintf(r->unit, sizeof(r->unit), "%s", unit);
+	r->owner = owner;
+	r->owner_gid = owner_gid;
+	r->until = until;
+	r->sample = sample;
+}
+
+static bool any_traced(struct daemon *d)
+{
+	struct watch *w;
+	size_t i;
+
+	hashtab__for_each(&d->watches, i, w)
+		if (w->traced != TRACE_KIND_NONE)
+			return true;
+	return false;
+}
+
+/* Pins the links of the traced processes; returns how many were pinned. */
+static size_t pin_traced(struct daemon *d, struct handover *h)
+{
+	struct tracer *tr = pipeline__tracer(d->pl);
+	struct watch *w;
+	size_t i;
+	int n;
+
+	hashtab__for_each(&d->watches, i, w) {
+		struct handover_proc *hp = &h->procs[h->nr_procs];
+		const struct proc_mem *p = proc_of(d, w->pid);
+
+		if (w->traced == TRACE_KIND_NONE || !p || h->nr_procs >= HANDOVER_MAX_PROCS)
+			continue;
+		hp->objs = calloc(TRACER_MAX_PINNED, sizeof(*hp->objs));
+		if (!hp->objs)
+			continue;
+		n = tracer__pin_proc(tr, (pid_t)w->pid, d->pin_dir, hp->objs, TRACER_MAX_PINNED);
+		if (n <= 0) {
+			log_info("pid %" PRIu64 " (%s) is not handed over: %s", w->pid, p->comm,
+				 n == -EOPNOTSUPP ? "it reports through its otel_memory probes" :
+				 strerror(n ? -n : ENOENT));
+			free(hp->objs);
+			hp->objs = NULL;
+			continue;
+		}
+		hp->pid = w->pid;
+		hp->start_time = p->start_time;
+		hp->uid = w->uid;
+		hp->cred = w->cred;
+		snprintf(hp->cgroup, sizeof(hp->cgroup), "%s", w->cgroup);
+		hp->traced = w->traced;
+		hp->trace_until = w->trace_until;
+		hp->sample = w->sample;
+		tracer__slot(tr, (pid_t)w->pid, &hp->slot, &hp->interval);
+		hp->ever_traced = w->ever_traced;
+		hp->nr_objs = (uint32_t)n;
+		h->nr_procs++;
+	}
+	return h->nr_procs;
+}
+
+/*
+ * A clean stop: the traced processes go on being recorded into pinned maps until
+ * the restart grace ends, and the state is saved for the next start.
+ */
+static void restart_save(struct daemon *d)
+{
+	struct policy_stats ps;
+	struct handover h = { 0 };
+	struct wbuf w;
+	size_t i, pinned = 0;
+	uint64_t allocs = 0;
+	int err = 0, n;
+
+	if (!d->state_path[0])
+		return;
+	h.saved_ns = now_ns();
+	if (d->pin_dir[0] && d->o.restart_grace_ns && any_traced(d)) {
+		/* Pinned first, then drained: what comes after the drain waits in the ring. */
+		h.deadline_ns = now_ns() + d->o.restart_grace_ns;
+		err = tracer__pin(pipeline__tracer(d->pl), d->pin_dir, h.deadline_ns);
+		if (err) {
+			log_warn("cannot pin into %s: %s; the traced processes are not handed over",
+				 d->pin_dir, strerror(-err));
+			h.deadline_ns = 0;
+		}
+	}
+	do
+		n = pipeline__consume(d->pl);
+	while (n > 0);
+	/* Sized after the drain, which may add processes, exits and rules. */
+	policy__stats(d->policy, &ps);
+	h.procs = calloc(d->watches.count ? d->watches.count : 1, sizeof(*h.procs));
+	h.rules = calloc(ps.rules ? ps.rules : 1, sizeof(*h.rules));
+	h.exits = calloc(d->nr_exited ? d->nr_exited : 1, sizeof(*h.exits));
+	if (!h.procs || !h.rules || !h.exits) {
+		log_warn("out of memory: nothing kept across the restart");
+		if (h.deadline_ns)
+			tracer_release(d->pin_dir);
+		goto out;
+	}
+	if (h.deadline_ns)
+		pinned = pin_traced(d, &h);
+	if (h.deadline_ns && !pinned) {
+		tracer_release(d->pin_dir);	/* nothing to keep recording */
+		h.deadline_ns = 0;
+	}
+	h.drops = kernel_drops(d);
+	policy__for_each_rule(d->policy, save_rule, &h);
+	for (i = 0; i < d->o.max_exited && h.nr_exits < d->nr_exited; i++) {
+		if (!d->exited[i].used)
+			continue;
+		h.exits[h.nr_exits] = (struct handover_exit){ .s = d->exited[i].s,
+							      .cred = d->exited[i].cred,
+							      .rank = d->exited[i].rank,
+							      .seq = d->exited[i].seq };
+		h.nr_exits++;
+	}
+	h.exit_seq = d->exit_seq;
+	wbuf__init(&w, HANDOVER_MAX_BYTES);
+	err = handover__encode(&h, pipeline__tables(d->pl), pipeline__symbolizer(d->pl), &w);
+	if (!err)
+		err = handover_write(d->state_path, w.p, w.n);
+	wbuf__destroy(&w);
+	if (err) {
+		log_warn("cannot save the state to %s: %s; nothing kept across the restart",
+			 d->state_path, strerror(-err));
+		if (h.deadline_ns)
+			tracer_release(d->pin_dir);
+		goto out;
+	}
+	for (i = 0; i < h.nr_procs; i++) {
+		const struct proc_mem *p = proc_of(d, (pid_t)h.procs[i].pid);
+
+		allocs += p ? p->live_count + p->sampled.count : 0;
+	}
+	log_info("saved %zu traced processes (%" PRIu64 " live allocations), %zu rules and %zu "
+		 "exit summaries to %s%s", pinned, allocs, h.nr_rules, h.nr_exits, d->state_path,
+		 pinned ? "; they stay recorded until the next start or the restart grace ends" :
+			  "");
+out:
+	/* The summaries' stacks are the daemon's: not freed with h. */
+	h.nr_exits = 0;
+	handover__destroy(&h);
+}
+
+int daemon__release(const struct leakd_options *o)
+{
+	char dir[256];
+	int err;
+
+	err = tracer_pin_dir(o->socket, dir, sizeof(dir));
+	if (!err)
+		err = tracer_release(dir);
+	if (err && err != -ENOENT) {
+		log_err("cannot release %s: %s", dir, strerror(-err));
+		return EXIT_FAILURE_RUNTIME;
+	}
+	/* The state file stays: rules and summaries still come back at the next start. */
+	printf("%s\n", err ? "nothing to release" : "released");
+	return EXIT_OK;
+}
+
 static int setup(struct daemon *d, server_handler handler)
 {
 	const struct leakd_options *o = &d->o;
@@ -843,7 +1326,7 @@ static int setup(struct daemon *d, server_handler handler)
 		.cache_dir = o->cache_dir, .max_modules = MAX_MODULES,
 		.limits = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
 			    .max_maps = o->max_mappings },
-		.rediscover_ns = REDISCOVER_NS,
+		.rediscover_ns = REDISCOVER_NS, .hold = !o->no_hold,
 	};
 	struct server_opts so = { .path = o->socket, .group = o->socket_group,
 				  .max_clients = o->max_clients, .request_ns = CLIENT_REQUEST_NS,
@@ -870,6 +1353,7 @@ static int setup(struct daemon *d, server_handler handler)
 		log_err("cannot lock %s.lock: %s", o->socket, strerror(-so.lock_fd));
 		return EXIT_FAILURE_RUNTIME;
 	}
+	restart_prepare(d, &po);
 	err = pipeline__new(&po, on_pipeline_event, d, &d->pl);
 	if (err) {
 		close(so.lock_fd);
@@ -983,6 +1467,7 @@ int daemon__run(int argc, char **argv, const struct leakd_options *o, server_han
 	d->started_ns = now_ns();
 	rc = setup(d, handler);
 	if (!rc) {
+		restart_load(d);
 		scan_processes(d);
 		d->next_sample = now_ns();
 		d->budget_at = now_ns();
@@ -998,8 +1483,13 @@ int daemon__run(int argc, char **argv, const struct leakd_options *o, server_han
 		if (err) {
 			log_err("the event loop failed: %s", strerror(-err));
 			rc = EXIT_FAILURE_RUNTIME;
+		} else {
+			restart_save(d);
 		}
+		if (d->marker_path[0])
+			unlink(d->marker_path);	/* a clean stop: the next start need not warn */
 	}
+	free(d->state);
 	teardown(d);
 	free(d);
 	return rc;
@@ -1130,6 +1620,10 @@ void daemon__status(struct daemon *d, const struct peer *who, struct status_snap
 	s->budget.factor = 1ull << d->budget.shift;
 	s->budget.exceeded = s->budget.limit && s->budget.rate > s->budget.limit;
 	s->budget.by_exempt = s->budget.limit && s->budget.exempt_rate > s->budget.limit;
+	s->holds.how = tracer__hold_mechanism(tr);
+	s->holds.held = s->counters[LEAKD_CNT_HELD];
+	s->holds.skipped = s->counters[LEAKD_CNT_HOLD_SKIPPED];
+	s->holds.now = tracer__holds(tr) ? holds__count(tracer__holds(tr)) : 0;
 	if (unw)
 		unwinder__stats(unw, &us);
 	s->unwind.tables = us.tables_ready;
@@ -1181,6 +1675,7 @@ void daemon__status(struct daemon *d, const struct peer *who, struct status_snap
 			  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 	s->daemon.rss_bytes = self_rss();
 	s->daemon.tables_bytes = tables__memory(t) + symbolizer__memory(sym);
+	s->restart = d->restart;
 }
 
 /* Known growth first, fastest first; then the largest. */
@@ -1604,8 +2099,12 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 		if (err < 0)
 			return err;
 		ret->rules = 1;
+		if (err == 0)	/* a new rule, not one extended */
+			sync_rule_comms(d);
 	} else {
 		ret->rules = policy__remove_rules(d->policy, comm, unit, who->uid);
+		if (ret->rules)
+			sync_rule_comms(d);
 	}
 	ret->pids = calloc(d->watches.count ? d->watches.count : 1, sizeof(*ret->pids));
 	if (!ret->pids)

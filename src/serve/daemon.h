@@ -25,6 +25,8 @@ struct daemon;
  * Runs until SIGTERM or SIGINT; handler answers the control socket's requests
  * with the daemon as its context.  Returns an exit code of leakd(8).
  */
+/* leakd --release: removes the handover a stop left pinned for o->socket; an exit code. */
+int daemon__release(const struct leakd_options *o);
 int daemon__run(int argc, char **argv, const struct leakd_options *o, server_handler handler,
 		http_handler metrics);
 /* The processes /metrics gives series of their own; the stacks of one profile. */

@@ -26,6 +26,7 @@ struct pl_proc {
 	bool use_probes;	/* its otel_memory probes, where it has them, over the
 				 * allocator's */
 	bool via_probes;	/* ... and it has them: it reports through them */
+	bool pending;		/* to be traced once it maps an allocator (after exec) */
 	bool unwound;		/* it has an entry in the kernel's unwind tables */
 };
 
@@ -98,37 +99,62 @@ static void follow_allocators(struct pipeline *pl, struct pl_proc *pp, bool rede
 		tell(pl, PIPELINE_ATTACHED, (pid_t)pp->pid, 0);
 }
 
+/*
+ * A process the kernel held for this record goes on.  After an exec, one to be
+ * traced whose allocator is not mapped yet (the loader maps it next) is held again
+ * at its next mapping of code.
+ */
+static void resume_held(struct pipeline *pl, uint32_t type, pid_t pid)
+{
+	struct holds *h = tracer__holds(pl->tracer);
+	struct pl_proc *pp = pl_proc(pl, pid);
+	bool arm;
+
+	if (!h)
+		return;
+	arm = type != LEAKD_EV_FORK && pp && (pp->traced || pp->pending) &&
+	      !tracer__covers(pl->tracer, pid);
+	holds__resume(h, pid, arm);
+}
+
 /* Called by the consumer after it has applied the record to the tables. */
 static void on_proc_event(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
 {
 	struct pipeline *pl = ctx;
 	struct proc_mem *p;
+	bool held = type != LEAKD_EV_EXIT && (aux & LEAKD_PROC_HELD);
 
+	aux &= type != LEAKD_EV_EXIT ? ~LEAKD_PROC_HELD : ~0u;
 	switch (type) {
 	case LEAKD_EV_FORK:
 		tell(pl, PIPELINE_FORK, pid, aux);
 		break;
 	case LEAKD_EV_EXEC:
 		p = tables__proc(&pl->tables, pid);
-		if (p)
+		if (p) {
 			procfs_comm(pid, p->comm, sizeof(p->comm));
-		/* Read the new image's mappings while the process surely still runs. */
-		symbolizer__forget_proc(pl->sym, pid);
-		symbolizer__refresh_proc(pl->sym, pid);
-		pipeline__unwind(pl, pid);
-		follow_allocators(pl, pl_proc(pl, pid), true);
+			/* Read the new image's mappings while the process surely still runs. */
+			symbolizer__forget_proc(pl->sym, pid);
+			symbolizer__refresh_proc(pl->sym, pid);
+			pipeline__unwind(pl, pid);
+			follow_allocators(pl, pl_proc(pl, pid), true);
+		}
 		tell(pl, PIPELINE_EXEC, pid, 0);
 		break;
 	case LEAKD_EV_MAP_EXEC:
-		symbolizer__refresh_proc(pl->sym, pid);
-		pipeline__unwind(pl, pid);
-		follow_allocators(pl, pl_proc(pl, pid), false);
+		if (tables__proc(&pl->tables, pid)) {
+			symbolizer__refresh_proc(pl->sym, pid);
+			pipeline__unwind(pl, pid);
+			follow_allocators(pl, pl_proc(pl, pid), false);
+		}
 		tell(pl, PIPELINE_MAP_EXEC, pid, 0);
 		break;
 	case LEAKD_EV_EXIT:
 		tell(pl, PIPELINE_EXIT, pid, aux);	/* dumpable at the end */
 		break;
 	}
+	if (held)
+		resume_held(pl, type, pid);
 }
 
 int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
@@ -139,7 +165,8 @@ int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
 		.stack_cache = o->stack_cache ? o->stack_cache : PIPELINE_STACK_CACHE,
 		.max_procs = o->max_traced, .unwind_rows = o->unwind_rows,
 		.frame_pointers = o->frame_pointers, .watch_all = o->watch_all,
-		.unwind_procs = o->unwind_procs,
+		.unwind_procs = o->unwind_procs, .follow_forks = o->follow_forks,
+		.hold = o->hold,
 	};
 	struct unwinder_maps um;
 	struct pipeline *pl;
@@ -153,7 +180,17 @@ int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
 	pl->o = *o;
 	pl->cb = cb;
 	pl->ctx = ctx;
-	rc = startup__tracer(&to, &pl->tracer);
+	if (o->adopt_dir) {
+		to.adopt_dir = o->adopt_dir;
+		pl->tracer = tracer__new(&to);
+		if (!pl->tracer)
+			log_warn("cannot take over the handover in %s (%s): starting afresh",
+				 o->adopt_dir, errno == ESTALE ?
+				 "its maps differ from this start's: another ringbuf-size, "
+				 "max-traced or max-sampler, or another build" : strerror(errno));
+		to.adopt_dir = NULL;
+	}
+	rc = pl->tracer ? EXIT_OK : startup__tracer(&to, &pl->tracer);
 	if (rc)
 		return rc;
 	if (!o->frame_pointers) {
@@ -253,6 +290,9 @@ void pipeline__tick(struct pipeline *pl, uint64_t now_ns)
 	struct pl_proc *pp;
 	size_t i;
 
+	/* A hold never outlasts its bound, whatever became of its record. */
+	if (tracer__holds(pl->tracer))
+		holds__expire(tracer__holds(pl->tracer), now_ns);
 	if (now_ns < pl->next_rediscover)
 		return;
 	pl->next_rediscover = now_ns + pl->o.rediscover_ns;
@@ -322,12 +362,26 @@ struct proc_mem *pipeline__add_proc(struct pipeline *pl, pid_t pid, bool seed)
 	return p;
 }
 
+void pipeline__exited(struct pipeline *pl, pid_t pid)
+{
+	struct pl_proc *pp = pl_proc(pl, pid);
+
+	tracer__forget_gone(pl->tracer, pid);
+	if (!pp)
+		return;
+	if (pp->unwound && pl->unw)
+		unwinder__forget_proc(pl->unw, pid);
+	pp->unwound = false;
+	pp->traced = false;
+	pp->via_probes = false;
+	pp->pending = false;
+}
+
 void pipeline__forget_proc(struct pipeline *pl, pid_t pid)
 {
 	struct pl_proc *pp = pl_proc(pl, pid);
 
-	if (pp && pp->traced)
-		tracer__detach(pl->tracer, pid);
+	tracer__detach(pl->tracer, pid);	/* a followed child is marked traced at fork */
 	if (pp && pp->unwound && pl->unw)
 		unwinder__forget_proc(pl->unw, pid);
 	symbolizer__forget_proc(pl->sym, pid);
@@ -389,6 +443,7 @@ int pipeline__trace(struct pipeline *pl, pid_t pid, uint64_t sample, bool use_pr
 	if (p)
 		p->sample_interval = sample;	/* its figures: estimates or exact */
 	err = attach_proc(pl, pp, false);
+	pp->pending = err == -ENOENT;
 	if (err < 0)
 		return err;
 	pp->traced = true;
@@ -400,11 +455,30 @@ void pipeline__untrace(struct pipeline *pl, pid_t pid)
 {
 	struct pl_proc *pp = pl_proc(pl, pid);
 
+	if (pp)
+		pp->pending = false;
 	if (!pp || !pp->traced)
 		return;
 	tracer__detach(pl->tracer, pid);
 	pp->traced = false;
 	pp->via_probes = false;
+	pp->pending = false;
+}
+
+void pipeline__inherit(struct pipeline *pl, pid_t child, pid_t parent)
+{
+	struct proc_mem *c = tables__proc(&pl->tables, child);
+	struct proc_mem *p = tables__proc(&pl->tables, parent);
+
+	if (c && p)
+		proc_mem__inherit(c, p);
+}
+
+int pipeline__hold_comms(struct pipeline *pl, const struct hold_comm *v, size_t n)
+{
+	struct holds *h = tracer__holds(pl->tracer);
+
+	return h ? holds__set_comms(h, v, n) : 0;
 }
 
 bool pipeline__has_probes(struct pipeline *pl, pid_t pid)
@@ -436,4 +510,39 @@ int pipeline__set_interval(struct pipeline *pl, pid_t pid, uint64_t interval)
 uint64_t pipeline__interval(const struct pipeline *pl, pid_t pid)
 {
 	return pipeline__sample(pl, pid) ? tracer__interval(pl->tracer, pid) : 0;
+}
+
+bool pipeline__adopted(const struct pipeline *pl)
+{
+	return tracer__adopted(pl->tracer);
+}
+
+int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, uint32_t slot,
+			 uint64_t interval, const char *dir, const struct tracer_pinned *objs,
+			 size_t n)
+{
+	struct pl_proc *pp;
+	bool is_new;
+	int err;
+
+	if (!tables__proc(&pl->tables, pid))
+		return -ESRCH;
+	pp = hashtab__upsert(&pl->procs, (uint64_t)pid, &is_new);
+	if (!pp)
+		return -ENOMEM;
+	if (!is_new)
+		return -EEXIST;
+	if (!n)
+		return 0;
+	err = tracer__adopt_proc(pl->tracer, pid, sample, slot, interval, dir, objs, n);
+	if (err) {
+		hashtab__remove(&pl->procs, (uint64_t)pid, NULL);
+		return err;
+	}
+	pp->traced = true;
+	pp->sample = sample;
+	pp->use_probes = sample != 0;
+	symbolizer__refresh_proc(pl->sym, pid);
+	pipeline__unwind(pl, pid);
+	return 0;
 }

@@ -8,6 +8,8 @@
 #include "serve/policy.h"
 #include "base/hashtab.h"
 #include "base/cgroup.h"
+#include "collect/holds.h"
+#include "leakd/events.h"
 #include "base/procfs.h"
 #include "model/history.h"
 #include "leakd/sampling.h"
@@ -156,6 +158,18 @@ int policy__add_rule(struct policy *p, const char *comm, const char *unit, uint3
 	return 0;
 }
 
+void policy__for_each_rule(const struct policy *p,
+			   void (*fn)(void *ctx, const char *comm, const char *unit, uint32_t owner,
+				      uint32_t owner_gid, uint64_t until, uint64_t sample),
+			   void *ctx)
+{
+	const struct rule *r;
+	size_t i;
+
+	hashtab__for_each(&p->rules, i, r)
+		fn(ctx, r->comm, r->unit, r->owner, r->owner_gid, r->until, r->sample);
+}
+
 /* Removes every rule for which drop says so; returns how many. */
 static int remove_where(struct policy *p, bool (*drop)(const struct rule *, const void *),
 			const void *arg)
@@ -257,6 +271,29 @@ size_t policy__rules(const struct policy *p, uint32_t owner, struct rule_info *r
 			ret[n].sample = r->sample;
 		}
 		n++;
+	}
+	return n;
+}
+
+size_t policy__comms(const struct policy *p, struct hold_comm *ret, size_t max)
+{
+	const struct rule *r;
+	size_t i, k, n = 0;
+
+	hashtab__for_each(&p->rules, i, r) {
+		if (!r->comm[0])
+			continue;
+		for (k = 0; k < n && strcmp(ret[k].comm, r->comm); k++)
+			;
+		if (k < n) {
+			if (ret[k].owner != r->owner)
+				ret[k].owner = LEAKD_RULE_ANY_OWNER;
+			continue;
+		}
+		if (n == max)
+			break;
+		snprintf(ret[n].comm, sizeof(ret[n].comm), "%s", r->comm);
+		ret[n++].owner = r->owner;
 	}
 	return n;
 }

@@ -14,6 +14,7 @@
 struct policy;
 struct procfs_cred;
 struct trend;
+struct hold_comm;
 
 struct policy_opts {
 	uint64_t max_rules;		/* trace rules at once */
@@ -70,6 +71,17 @@ struct rule_info {
 
 /* The rules of owner (0: everyone's), up to max; returns how many there are. */
 size_t policy__rules(const struct policy *p, uint32_t owner, struct rule_info *ret, size_t max);
+/* Calls fn for each rule, as policy__add_rule took it (a restart saves them). */
+void policy__for_each_rule(const struct policy *p,
+			   void (*fn)(void *ctx, const char *comm, const char *unit, uint32_t owner,
+				      uint32_t owner_gid, uint64_t until, uint64_t sample),
+			   void *ctx);
+/*
+ * The comms the rules name, each once, with whose rule it is (several owners or
+ * root's: LEAKD_RULE_ANY_OWNER), up to max: processes of these names are held at
+ * fork and exec until their probes are in.  Returns how many.
+ */
+size_t policy__comms(const struct policy *p, struct hold_comm *ret, size_t max);
 /* Drops the rules whose time is up. */
 void policy__expire(struct policy *p, uint64_t now_ns);
 

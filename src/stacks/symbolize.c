@@ -612,3 +612,73 @@ size_t symbolizer__memory(const struct symbolizer *s)
 		total += strlen(s->jit_names[i]) + 1;
 	return total + hashtab__memory(&s->jit_index);
 }
+
+/* ---- ids across a restart ---- */
+
+uint32_t symbolizer__nr_modules(const struct symbolizer *s)
+{
+	return s->nr_mods;
+}
+
+int symbolizer__module(const struct symbolizer *s, uint32_t id, uint64_t *ret_dev,
+		       uint64_t *ret_inode, const char **ret_path)
+{
+	const struct module *m;
+
+	if (!id || id > s->nr_mods)
+		return -ENOENT;
+	m = s->mods[id - 1];
+	*ret_dev = m->dev;
+	*ret_inode = m->inode;
+	*ret_path = m->path;
+	return 0;
+}
+
+uint32_t symbolizer__restore_module(struct symbolizer *s, uint64_t dev, uint64_t inode,
+				    const char *path)
+{
+	const char *slash;
+	struct module_slot *slot;
+	struct module *m;
+	uint64_t key;
+
+	if (!inode && (!path || !path[0]))
+		return 0;
+	key = module_key((dev_t)dev, inode, path);
+	slot = hashtab__get(&s->mod_index, key);
+	if (slot)
+		return slot->id;
+	if (!path || !path[0])
+		return pathless_module(s, (dev_t)dev, inode);
+	m = new_module(s, (dev_t)dev, inode);
+	if (!m)
+		return 0;
+	m->path = strdup(path);
+	if (!m->path) {
+		free(m);
+		return 0;
+	}
+	slash = strrchr(m->path, '/');
+	m->name = inode && slash ? slash + 1 : m->path;
+	if (inode) {
+		s->stats.modules_unreadable++;	/* until retry_open finds it */
+		retry_open(s, m);
+		m->di_reopenable = same_file(m->path, m->dev, m->inode);
+	}
+	return add_module(s, m, key);
+}
+
+uint32_t symbolizer__nr_jit_names(const struct symbolizer *s)
+{
+	return (uint32_t)s->stats.jit_names;
+}
+
+const char *symbolizer__jit_name(const struct symbolizer *s, uint32_t id)
+{
+	return id && id <= s->stats.jit_names ? s->jit_names[id - 1] : NULL;
+}
+
+uint32_t symbolizer__restore_jit_name(struct symbolizer *s, const char *name)
+{
+	return name && name[0] ? intern_jit(s, name) : 0;
+}

@@ -70,6 +70,23 @@ void symbolizer__forget_proc(struct symbolizer *s, pid_t pid);
 int symbolizer__describe(struct symbolizer *s, const struct stack_frame *f, struct frame_desc *ret,
 			 int max);
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *ret);
+
+/*
+ * Module and JIT name ids do not outlive the symbolizer: a restart saves what they
+ * stand for and registers them again.  symbolizer__module tells module id's file
+ * (inode 0: a named non-file mapping; path NULL when never learned); -ENOENT for
+ * an id not there.  symbolizer__restore_module registers a file (found again by
+ * its path in leakd's namespace when it is still that inode) and returns its id,
+ * 0 when it cannot.  The same for JIT names.
+ */
+uint32_t symbolizer__nr_modules(const struct symbolizer *s);
+int symbolizer__module(const struct symbolizer *s, uint32_t id, uint64_t *ret_dev,
+		       uint64_t *ret_inode, const char **ret_path);
+uint32_t symbolizer__restore_module(struct symbolizer *s, uint64_t dev, uint64_t inode,
+				    const char *path);
+uint32_t symbolizer__nr_jit_names(const struct symbolizer *s);
+const char *symbolizer__jit_name(const struct symbolizer *s, uint32_t id);
+uint32_t symbolizer__restore_jit_name(struct symbolizer *s, const char *name);
 size_t symbolizer__memory(const struct symbolizer *s);
 
 #endif

@@ -135,11 +135,12 @@ def read_truth(path):
 
 
 class Result:
-    def __init__(self, returncode, stderr, reports, truth):
+    def __init__(self, returncode, stderr, reports, truth, truth_path=None):
         self.returncode = returncode
         self.stderr = stderr
         self.reports = reports
         self.truth = truth
+        self.truth_path = truth_path    # $LEAKER_TRUTH: processes of many write beside it
 
     def final(self):
         finals = [r for r in self.reports if r.get("final")]
@@ -161,7 +162,7 @@ def run_command(argv, leakd_args=(), json_out=True, timeout=TIMEOUT, env=None):
     if os.path.exists(out):
         reports = read_json_lines(out) if json_out else open(out).read()
     t = read_truth(truth) if os.path.exists(truth) else None
-    return Result(p.returncode, p.stderr, reports, t)
+    return Result(p.returncode, p.stderr, reports, t, truth)
 
 
 def run_watched(argv, **kwargs):
@@ -246,7 +247,7 @@ class Attached:
         self.bpf.check_released()
         reports = read_json_lines(self.out) if os.path.exists(self.out) else []
         truth = read_truth(self.truth) if os.path.exists(self.truth) else None
-        return Result(rc, "".join(self.stderr_lines) + rest, reports, truth)
+        return Result(rc, "".join(self.stderr_lines) + rest, reports, truth, self.truth)
 
     def kill(self):
         for p in (self.leakd, self.leaker):
@@ -348,8 +349,23 @@ def _bpf_ids(cmd, above=0):
         ids.append(cur)
 
 
-def _bpf_exists(cmd, obj_id):
+def bpf_exists(cmd, obj_id):
     return _bpf_next_id(cmd, obj_id - 1) == obj_id
+
+
+def pinned_link_id(path):
+    """The id of the link pinned at path, or None (not a link, not ours to open, gone)."""
+    buf = ctypes.create_string_buffer(os.fsencode(path))
+    attr = (ctypes.c_uint64 * 2)(ctypes.addressof(buf), 0)
+    fd = _libc.syscall(_SYS_BPF, BPF_OBJ_GET, ctypes.byref(attr), ctypes.sizeof(attr))
+    if fd < 0:
+        return None
+    try:
+        with open(f"/proc/self/fdinfo/{fd}") as f:
+            info = dict(line.split(":", 1) for line in f if ":" in line)
+        return int(info["link_id"]) if "link_id" in info else None
+    finally:
+        os.close(fd)
 
 
 def pinned_links():
@@ -357,19 +373,9 @@ def pinned_links():
     out = set()
     for root, _, files in os.walk(BPFFS):
         for name in files:
-            path = os.fsencode(os.path.join(root, name))
-            buf = ctypes.create_string_buffer(path)
-            attr = (ctypes.c_uint64 * 2)(ctypes.addressof(buf), 0)
-            fd = _libc.syscall(_SYS_BPF, BPF_OBJ_GET, ctypes.byref(attr), ctypes.sizeof(attr))
-            if fd < 0:
-                continue        # not a BPF object we may open, or gone
-            try:
-                with open(f"/proc/self/fdinfo/{fd}") as f:
-                    info = dict(line.split(":", 1) for line in f if ":" in line)
-                if "link_id" in info:
-                    out.add(int(info["link_id"]))
-            finally:
-                os.close(fd)
+            lid = pinned_link_id(os.path.join(root, name))
+            if lid is not None:
+                out.add(lid)
     return out
 
 
@@ -485,10 +491,10 @@ class BpfWatch:
                 reasons.append(f"pid {pid} of the test holds links {sorted(links)} "
                                f"and programs {sorted(progs)}")
         for i in sorted(self.links):
-            if _bpf_exists(BPF_LINK_GET_NEXT_ID, i):
+            if bpf_exists(BPF_LINK_GET_NEXT_ID, i):
                 reasons.append(f"link {i} of leakd still exists")
         for i in sorted(self.progs):
-            if _bpf_exists(BPF_PROG_GET_NEXT_ID, i):
+            if bpf_exists(BPF_PROG_GET_NEXT_ID, i):
                 reasons.append(f"program {i} of leakd still exists")
         new = set(_bpf_ids(BPF_LINK_GET_NEXT_ID, self.first_link)) - self.links
         if new:
@@ -535,6 +541,7 @@ drilldown-window = 3s
 drilldown-for = 60s
 drilldown-max = 1
 socket-group = nogroup
+restart-grace = 0
 """
 
     def __init__(self, config="", args=(), drilldown=False):
@@ -547,8 +554,13 @@ socket-group = nogroup
             f.write(self.CONFIG + f"socket = {self.sock}\ncache-dir = {CACHE_DIR}\n"
                     f"state-dir = {self.wd.file('state')}\n" +
                     ("" if drilldown else "no-drilldown\n") + config)
+        self.args = args
         self.bpf = BpfWatch()
-        self.proc = spawn([LEAKD, "--config", self.config, "-v", *args],
+        self.start()
+
+    def start(self):
+        """Starts the daemon (again, after stop(release=False) or kill())."""
+        self.proc = spawn([LEAKD, "--config", self.config, "-v", *self.args],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.log = wait_for_line(self.proc.stderr, "listening on", "the daemon ready")
         self.bpf.note(self.proc.pid)
@@ -583,16 +595,20 @@ socket-group = nogroup
     def wait_log(self, needle, what):
         self.log += wait_for_line(self.proc.stderr, needle, what, seen=self.log)
 
-    def stop(self):
+    def stop(self, release=True):
         """SIGTERM; the daemon ends with status 0 and takes its socket, links and
-        programs with it."""
+        programs with it (release=False: a restart follows; it may hand them over).
+        Returns what it said."""
         if self.proc.poll() is None:
             self.bpf.note(self.proc.pid)     # links of the processes it traces now
             self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=TIMEOUT)
-        check_eq(rc, 0, "the daemon's exit status")
+        _, err = self.proc.communicate(timeout=TIMEOUT)
+        check(self.proc.returncode == 0, f"the daemon's exit status: {self.proc.returncode}; "
+              f"it said: {err.decode(errors='replace')[-2000:]}")
         check(not os.path.exists(self.sock), "the socket was left behind")
-        self.bpf.check_released()
+        if release:
+            self.bpf.check_released()
+        return err.decode(errors="replace")
 
     def kill(self):
         if self.proc.poll() is None:

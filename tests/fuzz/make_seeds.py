@@ -124,6 +124,12 @@ def events():
         rec(hdr(EV_FORK, 2, aux=1)) + alloc(0x10, 16, 17, pid=2) + rec(hdr(EV_EXEC, 2)) +
         rec(hdr(EV_MAP_EXEC, 2)) + alloc(0x20, 16, 17, pid=2) + rec(hdr(EV_EXIT, 2)) +
         alloc(0x30, 16, 17, pid=2))
+    # Held by the kernel (aux bit 31): a fork's parent with the mark, exec and code
+    # mapping of a process known or not.
+    put("events", "held",
+        rec(hdr(EV_FORK, 3, aux=1 | 1 << 31)) + rec(hdr(EV_EXEC, 3, aux=1 << 31)) +
+        rec(hdr(EV_MAP_EXEC, 3, aux=1 << 31)) + rec(hdr(EV_EXEC, 9, aux=1 << 31)) +
+        alloc(0x40, 16, 17, pid=3))
     put("events", "commit",
         rec(hdr(EV_MMAP, 1, aux=MAP_RESERVED) + struct.pack("=QQQ", 0x7f2000000000, 1 << 20, 19)) +
         rec(hdr(EV_PROTECT, 1) + struct.pack("=QQQ", 0x7f2000000000, 0x4000, 21)) +
@@ -207,8 +213,103 @@ def elf():
                 put("elf", name, f.read())
 
 
+# src/serve/handover.c: the payload after the header (the harness makes the header;
+# a first byte 0 says so, 1 that the rest is a whole file).
+def wstr(s):
+    b = s.encode()
+    return struct.pack("=I", len(b)) + b
+
+
+def cred(uid=0):
+    return struct.pack("=6IBB", uid, uid, uid, uid, uid, uid, 1, 1)
+
+
+def est(*v):
+    return struct.pack("=4d", *(v or (0, 0, 0, 0)))
+
+
+def proc_mem(pid, allocs, stacks, maps=(), parked=(), sampled=()):
+    live = [a for a in allocs] + [p[3] for p in parked if p[2]]
+    out = struct.pack("=QQ16sQ", pid, 12345, b"leaker", 0)
+    out += struct.pack("=QQQQQ", sum(a[1] for a in live), len(live), len(live), 0, 0)
+    out += est() + est() + struct.pack("=QQ", 0, 0)
+    out += struct.pack("=6Q", sum(m[1] - m[0] for m in maps), len(maps), 0, 0, 0, 0)
+    out += struct.pack("=3Q", 0, 0, 0) + struct.pack("=6Q", 0, 0, 0, 0, 0, 0)
+    out += struct.pack("=I", len(stacks))
+    for sid, frames, has_est in stacks:
+        out += struct.pack("=QII", sid, (1 << 16) if frames else 0, len(frames))
+        for pc, off, mod, jit in frames:
+            out += struct.pack("=QQIII", pc, off, mod, 0, jit)
+        out += struct.pack("=18Q", *range(18)) + struct.pack("=QQI", 1, 2, 0)
+        out += struct.pack("=B", 1 if has_est else 0)
+        if has_est:
+            out += est(1, 2, 3, 4) + est(5, 6, 7, 8) + struct.pack("=Q", 1)
+    out += struct.pack("=I", len(allocs))
+    for addr, size, stk in allocs:
+        out += struct.pack("=QQQII", addr, size, 7, stk, 1)
+    out += struct.pack("=I", len(sampled))
+    for addr, size, weight, stk in sampled:
+        out += struct.pack("=QQQQII", addr, size, weight, 8, stk, 1)
+    out += struct.pack("=I", len(parked))
+    for tid, addr, known, a in parked:
+        out += struct.pack("=QQB", tid, addr, known)
+        out += struct.pack("=QQQII", a[0], a[1], 9, a[2], 3)
+    out += struct.pack("=I", 0)        # cached blocks
+    out += struct.pack("=I", len(maps))
+    for start, end, stk in maps:
+        out += struct.pack("=QQQII", start, end, 10, stk, 0)
+    return out
+
+
+def handover_payload(procs=(), rules=(), exits=(), modules=(), jits=()):
+    out = struct.pack("=QQ", 0, len(exits))
+    out += struct.pack("=I", len(modules))
+    for dev, ino, path in modules:
+        out += struct.pack("=QQ", dev, ino) + wstr(path)
+    out += struct.pack("=I", len(jits)) + b"".join(wstr(j) for j in jits)
+    out += struct.pack("=I", len(procs))
+    for pid, objs, mem in procs:
+        out += struct.pack("=I", 0) + cred() + wstr("/user.slice")
+        out += struct.pack("=IQQIQB", 1, 0, 0, 1, 0, 1)
+        out += struct.pack("=I", len(objs))
+        for dev, ino, path, sites, links in objs:
+            out += struct.pack("=QQ", dev, ino) + wstr(path) + struct.pack("=III", sites, 0, links)
+        out += mem
+    out += struct.pack("=I", len(rules))
+    for comm, unit, until in rules:
+        out += wstr(comm) + wstr(unit) + struct.pack("=IIQQ", 0, 0, until, 0)
+    out += struct.pack("=I", len(exits))
+    for pid, js in exits:
+        out += struct.pack("=Q16sIQB3Q", pid, b"gone", 0, 1700000000, 1, 100, 1, 0)
+        out += cred() + struct.pack("=IQ", 3, 1) + struct.pack("=I", len(js)) + js.encode()
+    return out
+
+
+def handover():
+    stacks = [(0x51, [(0x1000, 0x10, 1, 0), (0x2000, 0x20, 0, 1)], False), (0x61, [], True)]
+    mem = proc_mem(4242, [(0xa000, 100, 0), (0xc000, 300, 1)], stacks,
+                   maps=[(0x100000, 0x104000, 0)], parked=[(2, 0xd000, 1, (0xd000, 50, 0))],
+                   sampled=[(0xe000, 64, 4096, 1)])
+    objs = [(8, 99, "/lib/x86_64-linux-gnu/libc.so.6", 10, 3)]
+    summary = ('{"stacks":[{"pid":77,"level":"heap","bytes":100,"allocs":1,"frames":'
+               '[{"pc":"0x1000","offset":"0x10","function":"leak_here","module":"leaker"}]}]}')
+    full = handover_payload(procs=[(4242, objs, mem)], rules=[("nginx", "", 0),
+                                                               ("", "web.service", 99)],
+                            exits=[(77, summary)], modules=[(0, 0, "[vdso]")], jits=["jit_fn"])
+    put("handover", "full", b"\0" + full)
+    put("handover", "empty", b"\0" + handover_payload())
+    put("handover", "rules", b"\0" + handover_payload(rules=[("a", "", 1)]))
+    # Near misses: a block naming a stack not there, figures that do not add up.
+    bad = proc_mem(4242, [(0xa000, 100, 5)], stacks)
+    put("handover", "bad-stack", b"\0" + handover_payload(procs=[(4242, objs, bad)],
+                                                           modules=[(0, 0, "[vdso]")],
+                                                           jits=["jit_fn"]))
+    put("handover", "truncated", b"\0" + full[:len(full) // 2])
+    put("handover", "raw", b"\1LEAKDRST" + bytes(48))
+
+
 def main():
-    for fn in (proto, events, procmaps, perfmap, config, elf):
+    for fn in (proto, events, procmaps, perfmap, config, elf, handover):
         fn()
     return 0
 

@@ -486,6 +486,41 @@ START_TEST(proc_events_told)
 }
 END_TEST
 
+/*
+ * A process the kernel held for a record must be resumed by whoever watches,
+ * known to the tables or not: held exec and code mapping of an unknown pid are
+ * told (and still counted as of an unknown pid); unheld ones are not; a held
+ * fork's aux keeps its mark with the parent.
+ */
+START_TEST(held_records_told)
+{
+	struct leakd_event_hdr e = hdr(LEAKD_EV_EXEC, LEAKD_PROC_HELD);
+	struct leakd_event_hdr m = hdr(LEAKD_EV_MAP_EXEC, LEAKD_PROC_HELD);
+	struct leakd_event_hdr f = hdr(LEAKD_EV_FORK, PID | LEAKD_PROC_HELD);
+	struct leakd_event_hdr u = hdr(LEAKD_EV_EXEC, 0);
+
+	e.pid = m.pid = u.pid = PID + 1;
+	f.pid = PID + 2;
+	ck_assert_int_eq(decoder__apply(&d, &e, sizeof(e)), -ESRCH);
+	ck_assert_int_eq(decoder__apply(&d, &m, sizeof(m)), -ESRCH);
+	ck_assert_int_eq(decoder__apply(&d, &u, sizeof(u)), -ESRCH);
+	ck_assert_int_eq(decoder__apply(&d, &f, sizeof(f)), 0);
+	ck_assert_uint_eq(d.stats.unknown_pid, 3);
+	ck_assert_uint_eq(seen.n, 3);
+	ck_assert_uint_eq(seen.types[0], LEAKD_EV_EXEC);
+	ck_assert_int_eq(seen.pids[0], PID + 1);
+	ck_assert_uint_eq(seen.auxes[0], LEAKD_PROC_HELD);
+	ck_assert_uint_eq(seen.types[1], LEAKD_EV_MAP_EXEC);
+	ck_assert_uint_eq(seen.types[2], LEAKD_EV_FORK);
+	ck_assert_uint_eq(seen.auxes[2], PID | LEAKD_PROC_HELD);
+	/* A known process's held exec is applied as any exec. */
+	e.pid = PID;
+	ck_assert_int_eq(decoder__apply(&d, &e, sizeof(e)), 0);
+	ck_assert_uint_eq(proc()->exec_count, 1);
+	ck_assert_uint_eq(seen.n, 4);
+}
+END_TEST
+
 /* An exit record's aux (whether the process was dumpable at its end) reaches the watcher. */
 START_TEST(exit_dumpability_told)
 {
@@ -558,6 +593,7 @@ int main(void)
 	tcase_add_test(tc, pid_zero_and_unknown_pid);
 	tcase_add_test(tc, misaligned_and_longer);
 	tcase_add_test(tc, proc_events_told);
+	tcase_add_test(tc, held_records_told);
 	tcase_add_test(tc, exit_dumpability_told);
 	tcase_add_test(tc, random_bytes);
 	suite_add_tcase(s, tc);

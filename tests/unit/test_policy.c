@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "serve/policy.h"
+#include "collect/holds.h"
+#include "leakd/events.h"
 #include "base/procfs.h"
 #include "model/history.h"
 #include "leakd/sampling.h"
@@ -165,6 +167,48 @@ START_TEST(many_removals_at_once)
 	ck_assert(policy__match(p, "keep", "", OF(0), NULL, NULL));
 	ck_assert(!policy__match(p, "x2999", "", OF(0), NULL, NULL));
 	ck_assert_int_eq(policy__add_rule(p, "x1", "", 0, 0, 0, DEF), 0);
+	policy__free(p);
+}
+END_TEST
+
+/*
+ * The comms the kernel holds processes for: each once, unit rules aside, whose
+ * rule it is (several owners or root's: any), bounded by the room given.
+ */
+START_TEST(rule_comms_for_holds)
+{
+	struct policy *p = make(16);
+	struct hold_comm v[4];
+	size_t n, i;
+	char comm[16];
+
+	ck_assert_uint_eq(policy__comms(p, v, 4), 0);
+	ck_assert_int_eq(policy__add_rule(p, "alone", "", 1000, 1000, 0, DEF), 0);
+	ck_assert_int_eq(policy__add_rule(p, "shared", "", 1000, 1000, 0, DEF), 0);
+	ck_assert_int_eq(policy__add_rule(p, "shared", "", 1001, 1001, 0, DEF), 0);
+	ck_assert_int_eq(policy__add_rule(p, "", "web.service", 1000, 1000, 0, DEF), 0);
+	n = policy__comms(p, v, 4);
+	ck_assert_uint_eq(n, 2);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(v[i].comm, "alone"))
+			ck_assert_uint_eq(v[i].owner, 1000);
+		else if (!strcmp(v[i].comm, "shared"))
+			ck_assert_uint_eq(v[i].owner, LEAKD_RULE_ANY_OWNER);
+		else
+			ck_abort_msg("unexpected comm %s", v[i].comm);
+	}
+	for (i = 0; i < 8; i++) {
+		snprintf(comm, sizeof(comm), "more%zu", i);
+		ck_assert_int_eq(policy__add_rule(p, comm, "", 0, 0, 0, DEF), 0);
+	}
+	ck_assert_uint_eq(policy__comms(p, v, 4), 4);
+	ck_assert_int_eq(policy__remove_rules(p, "alone", "", 0), 1);
+	ck_assert_int_eq(policy__remove_rules(p, "shared", "", 0), 2);
+	for (i = 0; i < 8; i++) {
+		snprintf(comm, sizeof(comm), "more%zu", i);
+		ck_assert_int_eq(policy__remove_rules(p, comm, "", 0), 1);
+	}
+	ck_assert_uint_eq(policy__comms(p, v, 4), 0);
 	policy__free(p);
 }
 END_TEST
@@ -363,6 +407,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, flood_of_unique_rules_is_bounded);
+	tcase_add_test(tc, rule_comms_for_holds);
 	tcase_add_test(tc, flood_of_identical_rules_is_one);
 	tcase_add_test(tc, expiry_and_removal);
 	tcase_add_test(tc, rules_follow_the_maps_rule);

@@ -212,6 +212,88 @@ static void ck_no_losses(const struct proc_mem *p)
 
 /* Allocator level. */
 
+/*
+ * A forked child: the parent's live blocks (and sampled ones) are in its address
+ * space but stay the parent's; the child's frees of them, by free or realloc,
+ * count apart, never as its own or unmatched; exec forgets them; the table's
+ * limit bounds them, the rest counted.
+ */
+START_TEST(fork_inherits_blocks)
+{
+	struct proc_mem *p = setup(6, 1 << 16, 1 << 16), *c, *g;
+
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 1);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 200, S1, 0, 2);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x3000, 300, S2, 0, 3);
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x4000, 64, 6400, S2, 0, 4);
+	c = tables__add_proc(&t, PID + 1, 78);
+	ck_assert_ptr_nonnull(c);
+	proc_mem__inherit(c, p);
+	ck_assert_uint_eq(c->ppid, PID);
+	ck_assert_uint_eq(c->inherited.count, 2);	/* the table's limit: 6 in all */
+	ck_assert_uint_eq(c->notes.inherited_untracked, 2);
+	ck_assert_uint_eq(t.nr_allocs, 6);
+	ck_assert_uint_eq(c->live_count, 0);
+	proc_mem__exec(c);
+	ck_assert_uint_eq(c->notes.inherited_untracked, 0);
+	ck_assert_uint_eq(t.nr_allocs, 4);
+	tables__remove_proc(&t, PID + 1);
+	tables__destroy(&t);
+
+	p = setup_big();
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x1000, 100, S1, 0, 1);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x2000, 200, S1, 0, 2);
+	proc_mem__alloc(p, TID, LEAKD_FN_MALLOC, 0x3000, 300, S2, 0, 3);
+	proc_mem__alloc_sampled(p, LEAKD_FN_MALLOC, 0x4000, 64, 6400, S2, 0, 4);
+	c = tables__add_proc(&t, PID + 1, 78);
+	ck_assert_ptr_nonnull(c);
+	proc_mem__inherit(c, p);
+	ck_assert_uint_eq(c->inherited.count, 4);
+	ck_assert_uint_eq(t.nr_allocs, 8);
+
+	proc_mem__dealloc(c, TID + 1, 0x1000);
+	proc_mem__dealloc(c, TID + 1, 0x4000);
+	/* realloc of a parent's block: the old one inherited, the new one the child's. */
+	proc_mem__realloc_begin(c, TID + 1, 0x2000);
+	proc_mem__alloc(c, TID + 1, LEAKD_FN_REALLOC, 0x5000, 400, S3, 0x2000, 5);
+	ck_assert_uint_eq(c->notes.inherited_frees, 3);
+	ck_assert_uint_eq(c->notes.unmatched_frees, 0);
+	ck_assert_uint_eq(c->live_bytes, 400);
+	ck_assert_uint_eq(c->live_count, 1);
+	ck_assert_uint_eq(c->total_frees, 0);
+	/* The parent's figures do not move. */
+	ck_assert_uint_eq(p->live_bytes, 600);
+	ck_assert_uint_eq(p->live_count, 3);
+	/* Freed again in the child: no longer the parent's block. */
+	proc_mem__dealloc(c, TID + 1, 0x1000);
+	ck_assert_uint_eq(c->notes.inherited_frees, 3);
+	ck_assert_uint_eq(c->notes.unmatched_frees, 1);
+
+	/* A grandchild inherits what is live in the child, its parent's blocks too. */
+	g = tables__add_proc(&t, PID + 2, 79);
+	ck_assert_ptr_nonnull(g);
+	proc_mem__inherit(g, c);
+	ck_assert_uint_eq(g->ppid, PID + 1);
+	ck_assert_uint_eq(g->inherited.count, 2);	/* 0x5000, and 0x3000 of the parent */
+	proc_mem__dealloc(g, TID + 2, 0x3000);
+	ck_assert_uint_eq(g->notes.inherited_frees, 1);
+
+	/* After exec nothing of the parent's is in the child. */
+	proc_mem__exec(c);
+	ck_assert_uint_eq(c->inherited.count, 0);
+	proc_mem__dealloc(c, TID + 1, 0x3000);
+	ck_assert_uint_eq(c->notes.inherited_frees, 0);
+	ck_assert_uint_eq(c->notes.unmatched_frees, 1);
+	tables__remove_proc(&t, PID + 2);
+	tables__remove_proc(&t, PID + 1);
+	proc_mem__dealloc(p, TID, 0x1000);
+	proc_mem__dealloc(p, TID, 0x2000);
+	proc_mem__dealloc(p, TID, 0x3000);
+	proc_mem__dealloc(p, TID, 0x4000);
+	teardown();
+}
+END_TEST
+
 START_TEST(malloc_then_free)
 {
 	struct proc_mem *p = setup_big();
@@ -2347,6 +2429,7 @@ int main(void)
 	TCase *model = tcase_create("model");
 
 	tcase_add_test(heap, malloc_then_free);
+	tcase_add_test(heap, fork_inherits_blocks);
 	tcase_add_test(heap, sampled_estimates);
 	tcase_add_test(model, sampled_unbiased_across_interval_changes);
 	tcase_add_test(limits, sampled_limit_drops);
