@@ -127,7 +127,7 @@ _leakctl()
 	snapshot) opts+=" --pid --comm --unit --cgroup --level" ;;
 	diff) opts+=" --pid --comm --unit --cgroup -n --limit --level" ;;
 	timeline) opts+=" -n --limit --window -o --output" ;;
-	trace) opts+=" --pid --comm --unit --for --sample --exact" ;;
+	trace) opts+=" --pid --comm --unit --for --sample --exact --inject" ;;
 	untrace) opts+=" --pid --comm --unit" ;;
 	export) opts="--format --pid --comm --unit --cgroup --level -o --output --by --window" ;;
 	esac

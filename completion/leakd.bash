@@ -42,6 +42,10 @@ _leakd()
 		_filedir
 		return
 		;;
+	--sampler)
+		_filedir so
+		return
+		;;
 	--format)
 		COMPREPLY=($(compgen -W 'text json pprof folded svg' -- "$cur"))
 		return
@@ -80,7 +84,7 @@ _leakd()
 		--drilldown-window --drilldown-for --drilldown-max --drilldown-exclude --untrace-sticky
 		--no-drilldown --trace-all --event-budget
 		--max-procs --max-traced --max-sampler --max-exited --exited-min-bytes --max-rules
-		--max-clients --history-points --history-series --state-dir --restart-grace --release
+		--max-clients --history-points --history-series --state-dir --sampler --restart-grace --release
 		--max-snapshots --snapshot-stacks --metrics-listen --metrics-top --verbose --help
 		--version --' -- "$cur"))
 } &&

@@ -129,13 +129,22 @@ enum leakd_trace_mode {
 	LEAKD_TRACE__MAX,
 };
 
+/*
+ * Trace flags; any other bit set is refused.  INJECT: load libleakd-sampler.so into
+ * the running process and trace it through the sampler's probes (by pid, not with
+ * EXACT; with SAMPLED the sampler's interval, which may go down to 1 byte).
+ */
+#define LEAKD_TRACE_INJECT (1u << 0)
+#define LEAKD_TRACE_FLAGS LEAKD_TRACE_INJECT
+#define LEAKD_INJECT_SAMPLE_MIN 1ull	/* the sampler samples every byte at 1 */
+
 struct leakd_req_trace {
 	struct leakd_selector sel;	/* one of the three must be given */
 	__u64 duration_ns;		/* 0: until untraced; <= LEAKD_DURATION_MAX */
 	__u32 mode;			/* enum leakd_trace_mode; untrace: DEFAULT */
-	__u32 _pad;			/* 0 */
-	__u64 sample_bytes;		/* SAMPLED: LEAKD_SAMPLE_MIN..MAX (leakd/sampling.h);
-					 * else 0 */
+	__u32 trace_flags;		/* LEAKD_TRACE_FLAGS (0 before --inject: compatible) */
+	__u64 sample_bytes;		/* SAMPLED: LEAKD_SAMPLE_MIN..MAX (leakd/sampling.h),
+					 * from LEAKD_INJECT_SAMPLE_MIN with INJECT; else 0 */
 };
 
 /* What to do with snapshots. */
@@ -184,6 +193,8 @@ enum leakd_status {
 	LEAKD_ERR_NOT_FOUND,		/* no such process */
 	LEAKD_ERR_LIMIT,		/* a limit was reached (traced processes ...) */
 	LEAKD_ERR_INTERNAL,
+	LEAKD_ERR_INJECT,		/* the sampler cannot be injected safely (static,
+					 * seccomp, ptrace refused, traced already ...) */
 };
 
 struct leakd_resp_hdr {

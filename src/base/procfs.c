@@ -98,6 +98,12 @@ void procfs_parse_status(const char *text, struct procfs_status *ret)
 			ret->anon_bytes = kb * 1024;
 		} else if (sscanf(line, "RssFile: %llu kB", &kb) == 1) {
 			ret->file_bytes = kb * 1024;
+		} else if (sscanf(line, "State: %c", &ret->state) == 1) {
+			continue;
+		} else if (sscanf(line, "TracerPid: %u", &u[0]) == 1) {
+			ret->tracer_pid = u[0];
+		} else if (sscanf(line, "Seccomp: %u", &u[0]) == 1) {
+			ret->seccomp = u[0];
 		}
 	}
 	/*

@@ -37,6 +37,9 @@ struct procfs_status {
 	uint64_t anon_bytes;		/* RssAnon */
 	uint64_t file_bytes;		/* RssFile: resident pages of mapped files */
 	struct procfs_cred cred;
+	char state;			/* State: R, S, D, T (stopped), t (traced), Z ... */
+	uint32_t tracer_pid;		/* TracerPid: who ptraces it; 0: nobody */
+	uint32_t seccomp;		/* Seccomp: 0 none, 1 strict, 2 a filter */
 };
 
 int procfs_status(pid_t pid, struct procfs_status *ret);

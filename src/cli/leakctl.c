@@ -33,6 +33,7 @@ enum {
 	EXIT_PERM = 3,		/* not permitted (socket or request) */
 	EXIT_NO_DAEMON = 4,	/* no daemon listening */
 	EXIT_PROTOCOL = 5,	/* a reply leakctl does not understand */
+	EXIT_INJECT = 6,	/* trace --inject refused: the sampler cannot be loaded safely */
 };
 
 static const char *socket_path = LEAKD_SOCKET_PATH;
@@ -88,7 +89,11 @@ static void usage(FILE *f)
 	      "                          name or unit those that start later: sampled every\n"
 	      "                          SIZE bytes on average (default 512K), or every call\n"
 	      "                          with --exact\n"
-	      "  untrace SELECTOR        stop it\n"
+	      "  trace PID --inject [--for DURATION] [--sample SIZE]\n"
+	      "                          load the in-process sampler into the running\n"
+	      "                          process (ptrace, no restart) and trace through it;\n"
+	      "                          SIZE from 1 byte (every allocation)\n"
+	      "  untrace SELECTOR        stop it (an injected sampler: its GOT entries back)\n"
 	      "  exited [-n N]           what recently exited processes left allocated\n"
 	      "  export --format pprof|folded|svg [SELECTOR] [--level heap|mapping] [-o FILE]\n"
 	      "      [--by bytes|growth] [--window DURATION]\n"
@@ -121,7 +126,8 @@ static void usage(FILE *f)
 	      "  -V, --version           show the version\n"
 	      "\n"
 	      "Exit status: 0 done, 1 the daemon refused, 2 bad arguments, 3 not permitted,\n"
-	      "4 no daemon, 5 protocol error.  See leakctl(1).\n",
+	      "4 no daemon, 5 protocol error, 6 --inject refused (static, seccomp, ptrace,\n"
+	      "traced already, sampler there).  See leakctl(1).\n",
 	      f);
 }
 
@@ -226,7 +232,8 @@ static int ask(uint16_t cmd, const void *payload, uint32_t len)
 			fwrite(body, 1, r.length, stdout);
 		else
 			fprintf(stderr, "leakctl: %s", body);
-		rc = r.status == LEAKD_ERR_PERM ? EXIT_PERM : EXIT_REFUSED;
+		rc = r.status == LEAKD_ERR_PERM ? EXIT_PERM :
+		     r.status == LEAKD_ERR_INJECT ? EXIT_INJECT : EXIT_REFUSED;
 	}
 	free(body);
 	return rc;
@@ -244,11 +251,13 @@ struct cmd_opts {
 	uint64_t since_ns, window_ns;
 	uint32_t by;			/* enum leakd_top_by */
 	bool ages;
+	bool inject;
 };
 
 enum {
 	O_PID = 256, O_COMM, O_UNIT, O_LEVEL, O_MIN_AGE, O_FOR, O_JSON, O_FORMAT, O_SHORT_NAMES,
-	O_SOCKET, O_OUTPUT, O_CGROUP, O_BY, O_WINDOW, O_SINCE, O_AGES, O_SAMPLE, O_EXACT
+	O_SOCKET, O_OUTPUT, O_CGROUP, O_BY, O_WINDOW, O_SINCE, O_AGES, O_SAMPLE, O_EXACT,
+	O_INJECT
 };
 
 /* Whether name is one of the space-separated words of allow. */
@@ -288,6 +297,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		{ "for", required_argument, NULL, O_FOR },
 		{ "sample", required_argument, NULL, O_SAMPLE },
 		{ "exact", no_argument, NULL, O_EXACT },
+		{ "inject", no_argument, NULL, O_INJECT },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "short-names", no_argument, NULL, O_SHORT_NAMES },
@@ -405,9 +415,11 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 			*(ch == O_FOR ? &c->duration_ns : &c->min_age_ns) = v;
 			break;
 		case O_SAMPLE:
-			if (parse_size(optarg, &v) || v < LEAKD_SAMPLE_MIN || v > LEAKD_SAMPLE_MAX)
-				return usage_error("invalid sampling interval '%s' (16 to 1G bytes)",
-						   optarg);
+			/* From 1 byte with --inject, which may come later: checked at the end. */
+			if (parse_size(optarg, &v) || v < LEAKD_INJECT_SAMPLE_MIN ||
+			    v > LEAKD_SAMPLE_MAX)
+				return usage_error("invalid sampling interval '%s' (16 to 1G "
+						   "bytes, from 1 with --inject)", optarg);
 			if (c->mode == LEAKD_TRACE_EXACT)
 				return usage_error("give one of --sample and --exact");
 			c->mode = LEAKD_TRACE_SAMPLED;
@@ -440,10 +452,16 @@ static int parse_cmd(int argc, char **argv, struct cmd_opts *c, const char *allo
 		case O_AGES:
 			c->ages = true;
 			break;
+		case O_INJECT:
+			c->inject = true;
+			break;
 		}
 	}
 	if (optind < argc)	/* after "--" */
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (c->mode == LEAKD_TRACE_SAMPLED && c->sample_bytes < LEAKD_SAMPLE_MIN && !c->inject)
+		return usage_error("invalid sampling interval '%llu' (16 to 1G bytes, from 1 with "
+				   "--inject)", (unsigned long long)c->sample_bytes);
 	if (!!c->sel.pid + !!c->sel.comm[0] + !!c->sel.unit[0] + !!c->sel.cgroup[0] > 1)
 		return usage_error("give one of a pid, --comm, --unit and --cgroup");
 	if (!allowed(allow, "timeline") && profile_format() != allowed(allow, "output"))
@@ -557,15 +575,20 @@ static int cmd_trace_common(int argc, char **argv, bool on)
 	struct leakd_req_trace r = { 0 };
 	struct cmd_opts c;
 	int err = parse_cmd(argc, argv, &c,
-			    on ? "pid comm unit for sample exact" : "pid comm unit");
+			    on ? "pid comm unit for sample exact inject" : "pid comm unit");
 
 	if (err)
 		return err;
 	if (!c.sel.pid && !c.sel.comm[0] && !c.sel.unit[0])
 		return usage_error("give a pid, --comm NAME or --unit UNIT");
+	if (c.inject && !c.sel.pid)
+		return usage_error("--inject goes with a pid");
+	if (c.inject && c.mode == LEAKD_TRACE_EXACT)
+		return usage_error("--inject samples: not with --exact");
 	r.sel = c.sel;
 	r.duration_ns = c.duration_ns;
 	r.mode = c.mode;
+	r.trace_flags = c.inject ? LEAKD_TRACE_INJECT : 0;
 	r.sample_bytes = c.sample_bytes;
 	return ask(on ? LEAKD_CMD_TRACE : LEAKD_CMD_UNTRACE, &r, sizeof(r));
 }

@@ -19,6 +19,7 @@
 #include "base/units.h"
 #include "base/files.h"
 #include "base/log.h"
+#include "version.h"
 
 enum kind {
 	K_FLAG,		/* bool, set */
@@ -115,6 +116,8 @@ static const struct opt opts[] = {
 	  "next start (default 60s; 0: not at all)" },
 	{ "release", 0, K_FLAG, OFF(release), 0, 0, IN_CLI, NULL,
 	  "daemon: release what a stop left pinned for the socket, and exit" },
+	{ "sampler", 0, K_STRING, OFF(sampler), 0, 0, BOTH, "PATH",
+	  "daemon: what trace --inject loads (default " LEAKD_SAMPLER_PATH ")" },
 	{ "max-snapshots", 0, K_U64, OFF(max_snapshots), 0, 1024, BOTH, "N",
 	  "daemon: saved snapshots per user (default 32)" },
 	{ "snapshot-stacks", 0, K_U64, OFF(snapshot_stacks), 1, 1 << 20, BOTH, "N",
@@ -227,6 +230,7 @@ void options__defaults(struct leakd_options *o)
 	o->history_points = 96;
 	o->state_dir = "/var/lib/leakd";
 	o->restart_grace_ns = 60 * NSEC_PER_SEC;
+	o->sampler = LEAKD_SAMPLER_PATH;
 	o->metrics_top = 20;
 	o->max_snapshots = 32;
 	o->snapshot_stacks = 4096;

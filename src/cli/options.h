@@ -86,6 +86,7 @@ struct leakd_options {
 	const char *state_dir;		/* saved snapshots, the state kept across a restart */
 	uint64_t restart_grace_ns;	/* a handover's pins work this long without a daemon */
 	bool release;			/* --release: remove this socket's handover, exit */
+	const char *sampler;		/* libleakd-sampler.so, for trace --inject */
 	const char *metrics_listen;	/* HTTP for /metrics and profiles; NULL: off */
 	uint64_t metrics_top;		/* processes with series of their own */
 	uint64_t max_snapshots;		/* per user */

@@ -364,11 +364,27 @@ static void *reaper_main(void *arg)
 	return NULL;
 }
 
-/* Hands the objects of a process that is gone to the reaper (or closes them here). */
+/*
+ * Hands the objects of a process that is gone to the reaper (or closes them here).
+ * USDT links are closed here: libbpf's USDT manager, which their destruction
+ * updates (its list of free spec ids), is not safe from two threads at once.
+ */
 static void reap_objects(struct tracer *t, struct traced_proc *p)
 {
-	struct attachment *last;
+	struct attachment *last, **pp, *usdt = NULL;
 
+	for (pp = &p->objects; *pp;) {
+		struct attachment *a = *pp;
+
+		if (!a->usdt) {
+			pp = &a->next;
+			continue;
+		}
+		*pp = a->next;
+		a->next = usdt;
+		usdt = a;
+	}
+	free_objects(usdt);
 	if (!t->reaper_running || !p->objects) {
 		detach_objects(p);
 		return;

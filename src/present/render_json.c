@@ -266,6 +266,12 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "started", s->drilldown.started);
 	json_u64(j, "excluded", s->drilldown.excluded);
 	json_object_end(j);
+	json_object_begin(j, "inject");
+	json_u64(j, "done", s->inject.done);
+	json_u64(j, "refused", s->inject.refused);
+	json_u64(j, "waiting", s->inject.waiting);
+	json_u64(j, "lost", s->inject.lost);
+	json_object_end(j);
 	json_object_begin(j, "events");
 	json_u64(j, "records", s->events.records);
 	json_u64(j, "bad", s->events.bad);
@@ -468,6 +474,9 @@ static void trace(struct json *j, const struct trace_snap *t)
 	json_u64(j, "denied", t->denied);
 	if (t->on)
 		json_u64(j, "duration_s", t->duration_s);
+	/* An injected sampler: entries patched (trace) or restored (untrace). */
+	if (t->got_entries >= 0)
+		json_u64(j, "got_entries", (uint64_t)t->got_entries);
 }
 
 static void exited(struct json *j, const struct exited_snap *x)

@@ -305,6 +305,9 @@ static void status(FILE *f, const struct status_snap *s)
 		s->drilldown.on ? "on" : "off", fmt_bytes(s->drilldown.bytes, a, sizeof(a)),
 		s->drilldown.window_s, s->drilldown.max, s->drilldown.for_s, s->drilldown.started,
 		s->drilldown.excluded);
+	fprintf(f, "inject: %" PRIu64 " samplers injected, %" PRIu64 " refused; %" PRIu64
+		   " threads still to be let go, %" PRIu64 " lost\n",
+		s->inject.done, s->inject.refused, s->inject.waiting, s->inject.lost);
 	fprintf(f, "events: %" PRIu64 " records, %" PRIu64 " bad, %" PRIu64
 		   " of unknown processes\n",
 		s->events.records, s->events.bad, s->events.unknown_pid);
@@ -499,6 +502,12 @@ static void trace(FILE *f, const struct trace_snap *t)
 	if (!t->on && !t->by_pid)
 		fprintf(f, "%s: %" PRIu64 " rule%s removed\n", t->what, t->rules,
 			t->rules == 1 ? "" : "s");
+	if (t->on && t->got_entries >= 0)
+		fprintf(f, "the sampler is injected: %" PRId64 " GOT entries point at it\n",
+			t->got_entries);
+	if (!t->on && t->got_entries >= 0)
+		fprintf(f, "the injected sampler is out of the way: %" PRId64 " GOT entries "
+			"restored\n", t->got_entries);
 	if (t->refused)
 		fprintf(f, "%" PRIu64 " processes not traced: max-traced reached\n", t->refused);
 	if (t->denied)

@@ -175,6 +175,12 @@ struct status_snap {
 		uint64_t excluded;	/* times a process was left alone: drilldown-exclude */
 	} drilldown;
 	struct {
+		uint64_t done;		/* samplers injected (trace --inject) */
+		uint64_t refused;	/* ... refused as unsafe, or failed */
+		uint64_t waiting;	/* threads still to be let go (a call past its deadline) */
+		uint64_t lost;		/* ... too many to follow: traced until the daemon ends */
+	} inject;
+	struct {
 		uint64_t records, bad, unknown_pid;
 	} events;
 	uint64_t counters[LEAKD_CNT__COUNT];
@@ -313,6 +319,9 @@ struct trace_snap {
 	uint64_t *pids;
 	size_t n;
 	uint64_t rules, refused, denied, duration_s;
+	int64_t got_entries;		/* trace --inject: GOT entries pointed at the sampler;
+					 * untrace: pointed back; -1: no injection */
+	char why[256];			/* why an injection was refused or failed */
 };
 
 /* What a process left behind when it exited. */

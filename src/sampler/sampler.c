@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * libleakd-sampler.so: a preloadable heap sampler that never traps.  It stands in
+ * libleakd-sampler.so: a heap sampler that never traps, preloaded or loaded into a
+ * running process by leakd (leakctl trace --inject: INJECT.md).  It stands in
  * front of the allocator (the malloc family, C++ operator new and delete, the
  * entry points of jemalloc and tcmalloc that programs call directly) and forwards
  * every call to the allocator found after it.  Per allocation it counts down a
@@ -12,7 +13,9 @@
  * semaphores); the rest never leave the countdown and one load in free().
  */
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -101,8 +104,25 @@ static void *boot_alloc(size_t n, size_t align)
 	return boot_heap + at;
 }
 
+/* Where this library is mapped: a function found here is our own. */
+static void *self_base;
+
+static bool ours(void *f);
+
+/*
+ * The function name the program's own calls reach, behind us.  Preloaded, we come
+ * first in the global scope and the next definition is the allocator's.  Loaded
+ * by dlopen (leakctl trace --inject), we are not in the global scope at all and
+ * RTLD_NEXT would search only our own dependencies (libc), the wrong allocator for
+ * a program linked with jemalloc: the global definition is the one its calls went
+ * to until now.
+ */
 static void *next(const char *name)
 {
+	void *f = dlsym(RTLD_DEFAULT, name);
+
+	if (f && self_base && !ours(f))
+		return f;
 	return dlsym(RTLD_NEXT, name);
 }
 
@@ -152,9 +172,13 @@ static void resolve(void)
 	unsigned int bits;
 	void *f;
 
+	Dl_info info;
+
 	if (__atomic_load_n(&resolved, __ATOMIC_ACQUIRE))
 		return;
 	resolving = 1;
+	if (dladdr((void *)resolve, &info))
+		self_base = info.dli_fbase;
 	if ((f = next("calloc")))
 		real.calloc = f;
 	if ((f = next("malloc")))
@@ -227,11 +251,14 @@ static void print_stats(void)
 		(unsigned long long)set.live);
 }
 
+static void resolve_all(void);
+
 __attribute__((constructor)) static void sampler_init(void)
 {
 	const char *s = getenv("LEAKD_SAMPLER_STATS");
 
 	resolve();
+	resolve_all();
 	if (s && *s == '1')
 		atexit(print_stats);
 }
@@ -515,17 +542,15 @@ static void *lazy(void **slot, const char *name)
 	return f;
 }
 
-#define LAZY(type, name)                                                                    \
-	({                                                                                  \
-		static void *fn_;                                                           \
-		(type)lazy(&fn_, name);                                                     \
-	})
+/* The real function behind the entry point name, in real_##name. */
+#define LAZY(type, name) ((type)lazy(&real_##name, #name))
 
 /* An allocating entry point: forward, then count. */
 #define WRAP_ALLOC(name, size_expr, params, args)                                           \
+	static void *real_##name;                                                           \
 	EXPORT void *name params                                                            \
 	{                                                                                   \
-		void *(*f) params = LAZY(void *(*) params, #name);                          \
+		void *(*f) params = LAZY(void *(*) params, name);                           \
 		if (unlikely(!f)) {                                                         \
 			errno = ENOMEM;                                                     \
 			return NULL;                                                        \
@@ -535,9 +560,10 @@ static void *lazy(void **slot, const char *name)
 
 /* A freeing entry point: the block leaves the set first, then goes back. */
 #define WRAP_FREE(name, params, args, ptr)                                                  \
+	static void *real_##name;                                                           \
 	EXPORT void name params                                                             \
 	{                                                                                   \
-		void (*f) params = LAZY(void (*) params, #name);                            \
+		void (*f) params = LAZY(void (*) params, name);                             \
 		if (!(ptr) || unlikely(!f))                                                 \
 			return;                                                             \
 		uncount(ptr);                                                               \
@@ -546,9 +572,10 @@ static void *lazy(void **slot, const char *name)
 
 /* A resizing entry point: a free of the old block, an allocation of the new. */
 #define WRAP_REALLOC(name, size_expr, params, args, ptr)                                    \
+	static void *real_##name;                                                           \
 	EXPORT void *name params                                                            \
 	{                                                                                   \
-		void *(*f) params = LAZY(void *(*) params, #name);                          \
+		void *(*f) params = LAZY(void *(*) params, name);                           \
 		if (unlikely(!f)) {                                                         \
 			errno = ENOMEM;                                                     \
 			return NULL;                                                        \
@@ -586,10 +613,12 @@ WRAP_FREE(tc_deletearray_sized, (void *p, size_t n), (p, n), p)
 WRAP_FREE(tc_delete_nothrow, (void *p, const void *nt), (p, nt), p)
 WRAP_FREE(tc_deletearray_nothrow, (void *p, const void *nt), (p, nt), p)
 
+static void *real_tc_posix_memalign;
+
 EXPORT int tc_posix_memalign(void **ret, size_t align, size_t n)
 {
-	static void *slot;
-	int (*f)(void **, size_t, size_t) = lazy(&slot, "tc_posix_memalign");
+	int (*f)(void **, size_t, size_t) = LAZY(int (*)(void **, size_t, size_t),
+						 tc_posix_memalign);
 	int err;
 
 	if (unlikely(!f))
@@ -629,3 +658,385 @@ WRAP_FREE(_ZdlPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t a, const void *n
 	  (p, a, nt), p)
 WRAP_FREE(_ZdaPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t a, const void *nt),
 	  (p, a, nt), p)
+
+/*
+ * ---- Loaded into a running process (leakctl trace --inject) ----
+ *
+ * Nobody's calls reach us until the GOT entries that lead to the allocator lead
+ * here.  leakd, which stops the process's threads, calls leakd_sampler_prepare()
+ * while they run (it walks the loaded objects under the loader's lock), then
+ * leakd_sampler_patch() with every thread stopped: it takes no lock and allocates
+ * nothing, so that no stopped thread can hold what it needs.  The entries patched
+ * and their old values stay here for leakd_sampler_unpatch(), which puts them back.
+ */
+
+struct entry {
+	const char *name;
+	void *self;		/* our entry point (-Bsymbolic-functions: ours, not the global) */
+	void **real;		/* where the function behind us is kept */
+};
+
+#define CORE(n, r) { #n, (void *)n, (void **)(void *)&real.r }
+#define ENTRY(n) { #n, (void *)n, &real_##n }
+
+static const struct entry entries[] = {
+	CORE(malloc, malloc), CORE(calloc, calloc), CORE(realloc, realloc),
+	CORE(reallocarray, reallocarray), CORE(free, free), CORE(cfree, free),
+	CORE(posix_memalign, posix_memalign), CORE(aligned_alloc, aligned_alloc),
+	CORE(memalign, memalign), CORE(valloc, valloc), CORE(pvalloc, pvalloc),
+	ENTRY(mallocx), ENTRY(rallocx), ENTRY(dallocx), ENTRY(sdallocx),
+	ENTRY(tc_malloc), ENTRY(tc_malloc_skip_new_handler), ENTRY(tc_calloc), ENTRY(tc_realloc),
+	ENTRY(tc_memalign), ENTRY(tc_valloc), ENTRY(tc_pvalloc), ENTRY(tc_free), ENTRY(tc_cfree),
+	ENTRY(tc_free_sized), ENTRY(tc_new), ENTRY(tc_newarray), ENTRY(tc_new_nothrow),
+	ENTRY(tc_newarray_nothrow), ENTRY(tc_delete), ENTRY(tc_deletearray),
+	ENTRY(tc_delete_sized), ENTRY(tc_deletearray_sized), ENTRY(tc_delete_nothrow),
+	ENTRY(tc_deletearray_nothrow), ENTRY(tc_posix_memalign),
+	ENTRY(_Znwm), ENTRY(_Znam), ENTRY(_ZnwmRKSt9nothrow_t), ENTRY(_ZnamRKSt9nothrow_t),
+	ENTRY(_ZnwmSt11align_val_t), ENTRY(_ZnamSt11align_val_t),
+	ENTRY(_ZnwmSt11align_val_tRKSt9nothrow_t), ENTRY(_ZnamSt11align_val_tRKSt9nothrow_t),
+	ENTRY(_ZdlPv), ENTRY(_ZdaPv), ENTRY(_ZdlPvm), ENTRY(_ZdaPvm), ENTRY(_ZdlPvRKSt9nothrow_t),
+	ENTRY(_ZdaPvRKSt9nothrow_t), ENTRY(_ZdlPvSt11align_val_t), ENTRY(_ZdaPvSt11align_val_t),
+	ENTRY(_ZdlPvmSt11align_val_t), ENTRY(_ZdaPvmSt11align_val_t),
+	ENTRY(_ZdlPvSt11align_val_tRKSt9nothrow_t), ENTRY(_ZdaPvSt11align_val_tRKSt9nothrow_t),
+};
+
+#define NR_ENTRIES (sizeof(entries) / sizeof(entries[0]))
+#define NR_CORE 11		/* the entries of real, looked up by resolve() */
+
+/*
+ * The functions behind the entry points found in some allocators only, looked up
+ * now rather than at their first call: prepare() needs them.
+ */
+static void resolve_all(void)
+{
+	for (size_t i = NR_CORE; i < NR_ENTRIES; i++)
+		lazy(entries[i].real, entries[i].name);
+}
+
+/* Whether f is one of ours. */
+static bool ours(void *f)
+{
+	Dl_info info;
+
+	return f && dladdr(f, &info) && info.dli_fbase == self_base;
+}
+
+static void *target_of(const struct entry *e)
+{
+	void *f;
+
+	memcpy(&f, e->real, sizeof(f));
+	return f;
+}
+
+/* A loaded object whose GOT we change: known again by its base and dynamic section. */
+struct got_obj {
+	uintptr_t base, dyn;
+};
+
+struct got_slot {
+	uintptr_t addr;		/* the GOT entry */
+	uintptr_t old;		/* what it held: the allocator, or its lazy PLT stub */
+	uint32_t entry;		/* in entries */
+	uint32_t obj;		/* in got.objs */
+	bool relro;		/* in a page the loader made read-only */
+	bool written;
+};
+
+static struct {
+	struct got_slot *slots;
+	struct got_obj *objs;
+	size_t nr_slots, nr_objs, cap_slots, cap_objs;
+	size_t mapped;		/* bytes of the mapping both arrays live in */
+	uint64_t foreign;	/* entries bound elsewhere (another allocator): left alone */
+	bool patched;
+} got;
+
+struct scan {
+	bool fill;		/* else count */
+	size_t slots, objs;
+	uintptr_t self, ldso;
+};
+
+static int entry_of(const char *name)
+{
+	for (size_t i = 0; i < NR_ENTRIES; i++)
+		if (!strcmp(entries[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* A dynamic entry's address: relocated in place by the loader, except where it cannot be. */
+static uintptr_t dyn_ptr(uintptr_t base, uintptr_t p)
+{
+	return p && p < base ? p + base : p;
+}
+
+static void scan_relocs(struct scan *sc, uintptr_t base, const ElfW(Rela) *r, size_t bytes,
+			const ElfW(Sym) *symtab, const char *strtab, size_t strsz,
+			uintptr_t text_lo, uintptr_t text_hi, uintptr_t relro_lo,
+			uintptr_t relro_hi)
+{
+	for (size_t i = 0; r && i < bytes / sizeof(*r); i++) {
+		unsigned long type = ELF64_R_TYPE(r[i].r_info);
+		const ElfW(Sym) *sym = &symtab[ELF64_R_SYM(r[i].r_info)];
+		uintptr_t addr = base + r[i].r_offset, v;
+		void *target;
+		int k;
+
+		if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) ||
+		    !ELF64_R_SYM(r[i].r_info) || sym->st_name >= strsz)
+			continue;
+		k = entry_of(strtab + sym->st_name);
+		if (k < 0 || !(target = target_of(&entries[k])))
+			continue;
+		v = __atomic_load_n((uintptr_t *)addr, __ATOMIC_RELAXED);
+		if (v == (uintptr_t)entries[k].self)
+			continue;
+		/* Bound to the allocator, or not bound yet (lazy binding: its PLT stub). */
+		if (v != (uintptr_t)target &&
+		    !(type == R_X86_64_JUMP_SLOT && v >= text_lo && v < text_hi)) {
+			if (sc->fill)
+				got.foreign++;
+			continue;
+		}
+		if (sc->fill && got.nr_slots < got.cap_slots)
+			got.slots[got.nr_slots++] = (struct got_slot){
+				.addr = addr, .old = v, .entry = (uint32_t)k,
+				.obj = (uint32_t)got.nr_objs,
+				.relro = addr >= relro_lo && addr < relro_hi };
+		sc->slots++;
+	}
+}
+
+static int visit(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+	struct scan *sc = ctx;
+	uintptr_t base = info->dlpi_addr, dyn = 0, relro_lo = 0, relro_hi = 0;
+	uintptr_t text_lo = UINTPTR_MAX, text_hi = 0, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	const ElfW(Rela) *rela = NULL, *jmprel = NULL;
+	const ElfW(Sym) *symtab = NULL;
+	const char *strtab = NULL;
+	size_t relasz = 0, pltrelsz = 0, strsz = 0, before = sc->slots;
+	bool plt_rela = true;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type == PT_DYNAMIC) {
+			dyn = base + ph->p_vaddr;
+		} else if (ph->p_type == PT_GNU_RELRO) {
+			/* What the loader protected: whole pages, the last partial one not. */
+			relro_lo = (base + ph->p_vaddr) & ~(page - 1);
+			relro_hi = (base + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
+		} else if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			if (base + ph->p_vaddr < text_lo)
+				text_lo = base + ph->p_vaddr;
+			if (base + ph->p_vaddr + ph->p_memsz > text_hi)
+				text_hi = base + ph->p_vaddr + ph->p_memsz;
+		}
+	}
+	if (!dyn || base == sc->self || base == sc->ldso)
+		return 0;
+	for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)dyn; d->d_tag != DT_NULL; d++) {
+		switch (d->d_tag) {
+		case DT_SYMTAB:
+			symtab = (const ElfW(Sym) *)dyn_ptr(base, d->d_un.d_ptr);
+			break;
+		case DT_STRTAB:
+			strtab = (const char *)dyn_ptr(base, d->d_un.d_ptr);
+			break;
+		case DT_STRSZ:
+			strsz = d->d_un.d_val;
+			break;
+		case DT_RELA:
+			rela = (const ElfW(Rela) *)dyn_ptr(base, d->d_un.d_ptr);
+			break;
+		case DT_RELASZ:
+			relasz = d->d_un.d_val;
+			break;
+		case DT_JMPREL:
+			jmprel = (const ElfW(Rela) *)dyn_ptr(base, d->d_un.d_ptr);
+			break;
+		case DT_PLTRELSZ:
+			pltrelsz = d->d_un.d_val;
+			break;
+		case DT_PLTREL:
+			plt_rela = d->d_un.d_val == DT_RELA;
+			break;
+		}
+	}
+	if (!symtab || !strtab)
+		return 0;
+	scan_relocs(sc, base, rela, relasz, symtab, strtab, strsz, text_lo, text_hi, relro_lo,
+		    relro_hi);
+	if (plt_rela)
+		scan_relocs(sc, base, jmprel, pltrelsz, symtab, strtab, strsz, text_lo, text_hi,
+			    relro_lo, relro_hi);
+	if (sc->slots == before)
+		return 0;
+	if (sc->fill && got.nr_objs < got.cap_objs)
+		got.objs[got.nr_objs++] = (struct got_obj){ .base = base, .dyn = dyn };
+	sc->objs++;
+	return 0;
+}
+
+static uintptr_t self_l_addr(void)
+{
+	struct link_map *lm = NULL;
+	Dl_info info;
+
+	if (!dladdr1((void *)resolve, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+		return 0;
+	return lm->l_addr;
+}
+
+/*
+ * Finds the GOT entries of every loaded object (but ours and the loader's) that
+ * lead to the allocator's entry points we stand in front of.  Returns their
+ * number, -EEXIST when we were preloaded (in front already), -ENOMEM.
+ */
+EXPORT int leakd_sampler_prepare(void)
+{
+	struct scan sc = { .self = self_l_addr(), .ldso = _r_debug.r_ldbase };
+	size_t bytes;
+	void *m;
+
+	if (ours(dlsym(RTLD_DEFAULT, "malloc")))
+		return -EEXIST;
+	if (got.patched)
+		return -EALREADY;
+	dl_iterate_phdr(visit, &sc);
+	/* Room for objects loaded meanwhile; patch() says when they came anyway. */
+	sc.slots += 64;
+	sc.objs += 16;
+	bytes = sc.slots * sizeof(struct got_slot) + sc.objs * sizeof(struct got_obj);
+	m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -ENOMEM;
+	if (got.slots)
+		munmap(got.slots, got.mapped);
+	got.slots = m;
+	got.objs = (struct got_obj *)(got.slots + sc.slots);
+	got.cap_slots = sc.slots;
+	got.cap_objs = sc.objs;
+	got.nr_slots = got.nr_objs = 0;
+	got.foreign = 0;
+	got.mapped = bytes;
+	sc = (struct scan){ .fill = true, .self = sc.self, .ldso = sc.ldso };
+	dl_iterate_phdr(visit, &sc);
+	if (sc.slots > got.cap_slots || sc.objs > got.cap_objs)
+		return -EAGAIN;
+	return (int)got.nr_slots;
+}
+
+/* Whether obj is still loaded: the loader's list, read without its lock (all stopped). */
+static bool loaded(const struct got_obj *o)
+{
+	size_t n = 0;
+
+	for (struct link_map *l = _r_debug.r_map; l && n < 65536; l = l->l_next, n++)
+		if (l->l_addr == o->base && (uintptr_t)l->l_ld == o->dyn)
+			return true;
+	return false;
+}
+
+static int write_slot(const struct got_slot *s, uintptr_t v)
+{
+	uintptr_t page = s->addr & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (s->relro && mprotect((void *)page, len, PROT_READ | PROT_WRITE))
+		return -errno;
+	__atomic_store_n((uintptr_t *)s->addr, v, __ATOMIC_RELEASE);
+	if (s->relro && mprotect((void *)page, len, PROT_READ))
+		return -errno;
+	return 0;
+}
+
+static void undo(size_t upto)
+{
+	for (size_t i = 0; i < upto; i++) {
+		struct got_slot *s = &got.slots[i];
+
+		if (s->written && !write_slot(s, s->old))
+			s->written = false;
+	}
+}
+
+/*
+ * With every other thread stopped: points the entries found by prepare() at us,
+ * all or none.  every: the mean bytes between samples from now on (0: as it is).
+ * Returns the entries patched, -EAGAIN when objects came or went since prepare()
+ * (or the loader is busy), -errno when one could not be written (none is then).
+ */
+EXPORT int leakd_sampler_patch(uint64_t every)
+{
+	int n = 0, err;
+
+	if (!got.slots)
+		return -ENOENT;
+	if (got.patched)
+		return -EALREADY;
+	if (_r_debug.r_state != RT_CONSISTENT)
+		return -EAGAIN;
+	for (size_t i = 0; i < got.nr_objs; i++)
+		if (!loaded(&got.objs[i]))
+			return -EAGAIN;
+	if (every)
+		interval = (double)every;
+	for (size_t i = 0; i < got.nr_slots; i++) {
+		struct got_slot *s = &got.slots[i];
+		const struct entry *e = &entries[s->entry];
+		uintptr_t v = __atomic_load_n((uintptr_t *)s->addr, __ATOMIC_RELAXED);
+
+		s->written = false;
+		if (v != s->old) {
+			/* Bound since prepare(), by the loader, to the same allocator: fine. */
+			if (v != (uintptr_t)target_of(e))
+				continue;
+			s->old = v;
+		}
+		err = write_slot(s, (uintptr_t)e->self);
+		if (err) {
+			undo(i + 1);
+			return err;
+		}
+		s->written = true;
+		n++;
+	}
+	got.patched = true;
+	return n;
+}
+
+/*
+ * With every other thread stopped: puts back the old value of each entry patched
+ * that still leads to us (of objects still loaded).  Returns their number, or
+ * -EAGAIN while the loader is busy.  We stay loaded, and inert: code may be on a
+ * stack, and the set of sampled blocks is still asked by frees through pointers
+ * taken meanwhile.
+ */
+EXPORT int leakd_sampler_unpatch(void)
+{
+	int n = 0;
+
+	if (!got.patched)
+		return 0;
+	if (_r_debug.r_state != RT_CONSISTENT)
+		return -EAGAIN;
+	for (size_t i = 0; i < got.nr_slots; i++) {
+		struct got_slot *s = &got.slots[i];
+
+		if (!s->written || !loaded(&got.objs[s->obj]) ||
+		    __atomic_load_n((uintptr_t *)s->addr, __ATOMIC_RELAXED) !=
+			    (uintptr_t)entries[s->entry].self)
+			continue;
+		if (!write_slot(s, s->old)) {
+			s->written = false;
+			n++;
+		}
+	}
+	got.patched = false;
+	return n;
+}

@@ -137,6 +137,7 @@ static int trace(const struct request *c, const struct leakd_req_trace *req, boo
 {
 	struct trace_query q = { .on = on, .duration_ns = on ? req->duration_ns : 0,
 				 .exact = req->mode == LEAKD_TRACE_EXACT,
+				 .inject = on && (req->trace_flags & LEAKD_TRACE_INJECT),
 				 .sample_bytes = req->mode == LEAKD_TRACE_SAMPLED ?
 							 req->sample_bytes : 0 };
 	struct trace_snap t;
@@ -170,6 +171,11 @@ static int trace(const struct request *c, const struct leakd_req_trace *req, boo
 	case -EINVAL:
 		rc = fail(c, LEAKD_ERR_ARGS, "tracing by cgroup is not supported: give a pid, a "
 			  "name or a unit");
+		break;
+	case -ECANCELED:
+		rc = on ? fail(c, LEAKD_ERR_INJECT, "cannot inject the sampler: %s", t.why) :
+			  fail(c, LEAKD_ERR_INJECT, "untraced, but the sampler's GOT entries are "
+			       "not restored: %s", t.why);
 		break;
 	default:
 		rc = fail(c, LEAKD_ERR_INTERNAL, "%s: %s", t.what, strerror(-rc));

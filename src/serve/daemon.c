@@ -32,6 +32,7 @@
 #include "base/hashtab.h"
 #include "present/report.h"
 #include "collect/consume.h"
+#include "collect/inject.h"
 #include "collect/tracer.h"
 #include "collect/holds.h"
 #include "stacks/runtime.h"
@@ -84,6 +85,8 @@ struct watch {
 	uint64_t auto_after;	/* no automatic trace before then (cooldown) */
 	uint64_t records_seen;	/* its trace records at the last budget step */
 	bool ever_traced;
+	bool injected;		/* the sampler was injected and its GOT entries patched */
+	bool inert;		/* ... and pointed back since: its probes are not followed */
 };
 
 /* A kept exit summary and how much it matters. */
@@ -101,6 +104,8 @@ struct daemon_stats {
 	uint64_t traces_auto;		/* automatic traces started */
 	uint64_t drilldown_excluded;	/* growers left alone: drilldown-exclude */
 	uint64_t exited_evicted;	/* summaries dropped for more important or newer ones */
+	uint64_t injected;		/* trace --inject done */
+	uint64_t injects_refused;	/* ... refused: not safe, or failed */
 };
 
 struct daemon {
@@ -122,6 +127,7 @@ struct daemon {
 	uint64_t started_ns;
 	uint64_t next_sample, next_rediscover;
 	struct budget budget;		/* the event budget's state */
+	uint64_t inject_waiting, inject_lost;	/* threads of injections (inject__tick) */
 	uint64_t budget_at;		/* its last step */
 	int epfd, sigfd, timerfd;
 	bool stop;
@@ -254,7 +260,7 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 		/* Asked for otherwise: the figures so far were of the other mode. */
 		if (p)
 			proc_mem__untrace(p);
-		err = pipeline__trace(d->pl, w->pid, sample, sample != 0);
+		err = pipeline__trace(d->pl, w->pid, sample, sample != 0 && !w->inert);
 		if (err < 0)
 			return err;
 		w->sample = sample;
@@ -273,7 +279,8 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 		proc_mem__untrace(p);
 		w->trace_ended = 0;
 	}
-	err = pipeline__trace(d->pl, w->pid, sample, sample != 0);
+	/* An injected sampler pointed back is silent: its probes would show nothing. */
+	err = pipeline__trace(d->pl, w->pid, sample, sample != 0 && !w->inert);
 	if (err == -ENOENT && (how == TRACE_KIND_RULE || how == TRACE_KIND_ALL)) {
 		/* Just exec'd: the loader has not mapped an allocator yet.  Once it has. */
 		w->wanted = how;
@@ -297,16 +304,50 @@ static int start_trace(struct daemon *d, struct watch *w, enum trace_kind how, u
 	return 0;
 }
 
-static void stop_trace(struct daemon *d, struct watch *w)
+/*
+ * Points the GOT entries of a process the sampler was injected into back at its
+ * allocator.  Returns the entries restored, or -errno with why (the sampler stays
+ * in the way then, silent: nobody listens to its probes).
+ */
+static int uninject(struct daemon *d, struct watch *w, char *why, size_t size)
 {
+	int n;
+
+	if (!w->injected)
+		return 0;
+	w->injected = false;
+	w->inert = true;	/* mapped still: not a sampler to trace by itself */
+	n = inject__unload((pid_t)w->pid, d->o.sampler, why, size);
+	if (n < 0 && n != -ESRCH)
+		log_warn("untrace: %s", why);
+	else if (n >= 0)
+		log_info("pid %" PRIu64 ": the sampler is out of the way, %d GOT entries restored",
+			 w->pid, n);
+	return n;
+}
+
+/* Returns what uninject() said, for an injected process. */
+static int stop_trace_why(struct daemon *d, struct watch *w, char *why, size_t size)
+{
+	int rc;
+
 	w->wanted = TRACE_KIND_NONE;
 	if (w->traced == TRACE_KIND_NONE)
-		return;
+		return 0;
 	pipeline__untrace(d->pl, w->pid);
+	rc = uninject(d, w, why, size);
 	log_info("tracing of pid %" PRIu64 " ends (%s)", w->pid, trace_kind_name(w->traced));
 	w->traced = TRACE_KIND_NONE;
 	w->trace_until = 0;
 	w->trace_ended = now_ns();
+	return rc;
+}
+
+static void stop_trace(struct daemon *d, struct watch *w)
+{
+	char why[INJECT_WHY];
+
+	stop_trace_why(d, w, why, sizeof(why));
 }
 
 static bool matches(struct daemon *d, const struct watch *w, const char *comm, const char *unit)
@@ -337,7 +378,7 @@ static bool rule_for(struct daemon *d, const struct watch *w, uint64_t *ret_unti
 static void trace_sampler(struct daemon *d, struct watch *w)
 {
 	if (d->o.max_sampler && w->traced == TRACE_KIND_NONE && w->wanted == TRACE_KIND_NONE &&
-	    pipeline__has_probes(d->pl, w->pid))
+	    !w->inert && pipeline__has_probes(d->pl, w->pid))
 		start_trace(d, w, TRACE_KIND_SAMPLER, 0, LEAKD_SAMPLE_DEFAULT);
 }
 
@@ -534,6 +575,7 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 			if (st.cred.known)
 				w->cred = st.cred;
 		}
+		w->injected = w->inert = false;	/* the image it was injected into is gone */
 		if (w->traced == TRACE_KIND_SAMPLER && !pipeline__via_probes(d->pl, pid))
 			stop_trace(d, w);	/* the new image has no sampler */
 		/* The new program's stacks are new: their histories start afresh. */
@@ -716,6 +758,8 @@ static void on_tick(struct daemon *d)
 	/* What an answer read (DWARF's line tables: megabytes per object) goes back. */
 	if (symbolizer__trim(pipeline__symbolizer(d->pl), now, SYMBOLS_IDLE_NS) > 0)
 		malloc_trim(0);
+	/* Threads of an injection still to be let go. */
+	d->inject_waiting = (uint64_t)inject__tick(&d->inject_lost);
 	if (now >= d->next_rediscover) {
 		rediscover(d);
 		d->next_rediscover = now + REDISCOVER_NS;
@@ -754,12 +798,12 @@ static void reload(struct daemon *d)
 	    n.max_exited != d->o.max_exited || n.max_clients != d->o.max_clients ||
 	    n.frame_pointers != d->o.frame_pointers || n.trace_all != d->o.trace_all ||
 	    strcmp(n.socket, d->o.socket) || strcmp(n.socket_group, d->o.socket_group) ||
-	    !n.cache_dir != !d->o.cache_dir ||
+	    strcmp(n.sampler, d->o.sampler) || !n.cache_dir != !d->o.cache_dir ||
 	    (n.cache_dir && strcmp(n.cache_dir, d->o.cache_dir)))
 		log_warn("reload: changes to ringbuf-size, watch-ringbuf-size, unwind-rows, "
 			 "max-traced, max-sampler, "
 			 "max-depth, max-exited, max-clients, frame-pointers, trace-all, socket, "
-			 "socket-group and cache-dir take effect at the next start");
+			 "socket-group, sampler and cache-dir take effect at the next start");
 	d->o.sample_interval_ns = n.sample_interval_ns;
 	d->o.growth_window_ns = n.growth_window_ns;
 	d->o.drilldown = n.drilldown;
@@ -1459,8 +1503,13 @@ static void teardown(struct daemon *d)
 	size_t i;
 
 	if (d->watches.slots)
-		hashtab__for_each(&d->watches, i, w)
+		hashtab__for_each(&d->watches, i, w) {
+			char why[INJECT_WHY];
+
+			/* Nobody listens to the sampler any more: out of the way with it. */
+			uninject(d, w, why, sizeof(why));
 			history__destroy(&w->mem);
+		}
 	hashtab__destroy(&d->watches);
 	histories__destroy(&d->stacks_hist);
 	snapstore__destroy(&d->snaps);
@@ -1613,6 +1662,10 @@ void daemon__status(struct daemon *d, const struct peer *who, struct status_snap
 	s->drilldown.max = d->o.drilldown_max;
 	s->drilldown.started = d->stats.traces_auto;
 	s->drilldown.excluded = d->stats.drilldown_excluded;
+	s->inject.done = d->stats.injected;
+	s->inject.refused = d->stats.injects_refused;
+	s->inject.waiting = d->inject_waiting;
+	s->inject.lost = d->inject_lost;
 	events__stats(pipeline__events(d->pl), &es);
 	s->events.records = es.records;
 	s->events.bad = es.bad_records;
@@ -2058,6 +2111,42 @@ static void selector_text(const struct selector *s, char *buf, size_t size)
 		snprintf(buf, size, "unit %s", s->unit ? s->unit : "");
 }
 
+/*
+ * Loads the sampler into the process (trace --inject) and points its allocator's
+ * GOT entries at it: traced through its probes from then on.  -ECANCELED with
+ * ret->why when it cannot be done safely.
+ */
+static int inject(struct daemon *d, struct watch *w, const struct peer *who, uint64_t every,
+		  struct trace_snap *ret)
+{
+	int n, scope = inject__ptrace_scope();
+
+	if (w->injected)
+		return 0;	/* in already: the trace goes on */
+	if (who->uid != 0 && scope >= 2) {
+		snprintf(ret->why, sizeof(ret->why), "pid %" PRIu64 ": only root may inject while "
+			 "kernel.yama.ptrace_scope is %d", w->pid, scope);
+		return -ECANCELED;
+	}
+	n = inject__load((pid_t)w->pid, d->o.sampler, every, ret->why, sizeof(ret->why));
+	if (n == -ESRCH)
+		return -ESRCH;
+	if (n < 0) {
+		d->stats.injects_refused++;
+		log_info("trace --inject: %s", ret->why);
+		return -ECANCELED;
+	}
+	/* Traced by its allocator's probes until now: through the sampler's from now on. */
+	if (w->traced != TRACE_KIND_NONE && !pipeline__via_probes(d->pl, w->pid))
+		stop_trace(d, w);
+	w->injected = true;
+	w->inert = false;
+	d->stats.injected++;
+	ret->got_entries = n;
+	log_info("pid %" PRIu64 ": the sampler is injected, %d GOT entries point at it", w->pid, n);
+	return 0;
+}
+
 int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_query *q,
 		  struct trace_snap *ret)
 {
@@ -2068,6 +2157,7 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 	int err;
 
 	memset(ret, 0, sizeof(*ret));
+	ret->got_entries = -1;
 	ret->on = q->on;
 	ret->by_pid = q->sel.pid != 0;
 	ret->duration_s = q->duration_ns / NSEC_PER_SEC;
@@ -2080,6 +2170,12 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 			return -ESRCH;
 		if (!visible(who, w))
 			return -EPERM;
+		if (q->on && q->inject) {
+			err = inject(d, w, who, q->sample_bytes ? q->sample_bytes :
+					 LEAKD_SAMPLE_DEFAULT, ret);
+			if (err)
+				return err;
+		}
 	} else if (q->on) {
 		err = policy__add_rule(d->policy, comm, unit, who->uid, who->gid, until,
 				       q->exact ? 0 : q->sample_bytes ? q->sample_bytes :
@@ -2113,6 +2209,11 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 			if (how == TRACE_KIND_RULE && rule_for(d, w, NULL, &rule_sample))
 				sample = rule_sample;
 			err = start_trace(d, w, how, until, sample);
+			if (err && w->injected && q->inject) {
+				/* Not traced after all: the sampler goes out of the way again. */
+				uninject(d, w, ret->why, sizeof(ret->why));
+				ret->got_entries = -1;
+			}
 			if (err == -ENOSPC) {
 				ret->refused++;
 				continue;
@@ -2120,7 +2221,11 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 			if (err)
 				continue;	/* no allocator in it, or gone */
 		} else if (w->traced != TRACE_KIND_NONE) {
-			stop_trace(d, w);
+			bool was_injected = w->injected;
+
+			err = stop_trace_why(d, w, ret->why, sizeof(ret->why));
+			if (was_injected && err != -ESRCH)
+				ret->got_entries = err;
 			/* Untraced by someone: drill-down leaves it alone for a while. */
 			w->auto_after = now_ns() + d->o.untrace_sticky_ns;
 		} else {
@@ -2130,6 +2235,8 @@ int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_q
 	}
 	if (q->on && q->sel.pid && !ret->n)
 		return ret->refused ? -ENOSPC : -ENOENT;
+	if (!q->on && ret->got_entries < -1)
+		return -ECANCELED;	/* untraced, but the sampler is still in the way */
 	return 0;
 }
 

@@ -60,6 +60,7 @@ struct trace_query {
 	/* By pid: sampled every so many bytes on average, or exact; neither: the default. */
 	uint64_t sample_bytes;
 	bool exact;
+	bool inject;			/* by pid: load the sampler into it first */
 };
 
 /*
@@ -79,7 +80,9 @@ void top_snap__free(struct top_snap *s);
  * -ESRCH: the pid is not watched; -EPERM: not who's to inspect (the kernel's rule
  * for /proc/PID/maps: another user's, setuid, not dumpable); -ENOSPC: max-traced
  * reached (pid) or max-rules (comm, unit); -ENOENT: no allocator in the pid;
- * -EINVAL: a cgroup selector (rules name processes and units).
+ * -EINVAL: a cgroup selector (rules name processes and units); -ECANCELED: the
+ * sampler could not be injected (trace), or its GOT entries not restored (untrace,
+ * which stopped the trace all the same), why in ret->why.
  */
 int daemon__trace(struct daemon *d, const struct peer *who, const struct trace_query *q,
 		  struct trace_snap *ret);

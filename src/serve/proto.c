@@ -172,6 +172,7 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 	case LEAKD_CMD_TRACE:
 	case LEAKD_CMD_UNTRACE: {
 		const struct leakd_req_trace *r = payload;
+		bool inject;
 
 		/* Field by field, in their order.  The end is now + duration: no wrap-around. */
 		if (r->duration_ns > LEAKD_DURATION_MAX) {
@@ -182,18 +183,28 @@ int proto__check_payload(const struct leakd_req_hdr *h, const void *payload, con
 			*why = "unknown trace mode";
 			return LEAKD_ERR_ARGS;
 		}
-		if (r->_pad) {
-			*why = "reserved field set";
+		if (r->trace_flags & ~LEAKD_TRACE_FLAGS) {
+			*why = "unknown trace flags";
 			return LEAKD_ERR_ARGS;
 		}
+		inject = r->trace_flags & LEAKD_TRACE_INJECT;
 		if (r->mode == LEAKD_TRACE_SAMPLED ?
-			    r->sample_bytes < LEAKD_SAMPLE_MIN || r->sample_bytes > LEAKD_SAMPLE_MAX :
+			    r->sample_bytes < (inject ? LEAKD_INJECT_SAMPLE_MIN : LEAKD_SAMPLE_MIN) ||
+			    r->sample_bytes > LEAKD_SAMPLE_MAX :
 			    r->sample_bytes != 0) {
 			*why = "sampling interval out of range";
 			return LEAKD_ERR_ARGS;
 		}
 		if (r->mode != LEAKD_TRACE_DEFAULT && h->command == LEAKD_CMD_UNTRACE) {
 			*why = "untrace takes no trace mode";
+			return LEAKD_ERR_ARGS;
+		}
+		if (inject && (h->command == LEAKD_CMD_UNTRACE || !r->sel.pid)) {
+			*why = "--inject goes with tracing a pid only";
+			return LEAKD_ERR_ARGS;
+		}
+		if (inject && r->mode == LEAKD_TRACE_EXACT) {
+			*why = "the injected sampler samples: not with an exact trace";
 			return LEAKD_ERR_ARGS;
 		}
 		return check_selector(&r->sel, true, why);

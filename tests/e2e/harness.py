@@ -626,9 +626,9 @@ restart-grace = 0
 class Leaker:
     """leak_ctl (or another leaker speaking its language) under our control."""
 
-    def __init__(self, argv=None, env=None, preexec=None):
+    def __init__(self, argv=None, env=None, preexec=None, stderr=None):
         self.proc = spawn(argv or [leaker("leak_ctl")], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, env=env, text=True)
+                          stdout=subprocess.PIPE, stderr=stderr, env=env, text=True)
         line = self.proc.stdout.readline()
         check(line.startswith("ready "), f"leaker said {line!r}")
         self.pid = int(line.split()[1])

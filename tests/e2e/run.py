@@ -19,7 +19,8 @@ from harness import Skip, TestFailure  # noqa: E402
 MODULES = ["cases_adhoc", "cases_errors", "cases_stacks", "cases_daemon", "cases_watch",
            "cases_hardening", "cases_exports", "cases_growth",
            "cases_metrics", "cases_drilldown", "cases_sampled", "cases_sampler",
-           "cases_restart", "cases_forks"]
+           "cases_restart", "cases_forks",
+           "cases_inject"]
 
 
 def find(name):

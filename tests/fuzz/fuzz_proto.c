@@ -87,13 +87,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_assert(h.length == sizeof(*r));
 		fuzz_assert(r->duration_ns <= LEAKD_DURATION_MAX);
 		/* A mode for a pid or a rule alike; an interval with SAMPLED alone, in range. */
-		fuzz_assert(r->mode < LEAKD_TRACE__MAX && !r->_pad);
+		fuzz_assert(r->mode < LEAKD_TRACE__MAX && !(r->trace_flags & ~LEAKD_TRACE_FLAGS));
 		fuzz_assert(h.command == LEAKD_CMD_TRACE || r->mode == LEAKD_TRACE_DEFAULT);
 		if (r->mode == LEAKD_TRACE_SAMPLED)
-			fuzz_assert(r->sample_bytes >= LEAKD_SAMPLE_MIN &&
+			fuzz_assert(r->sample_bytes >= ((r->trace_flags & LEAKD_TRACE_INJECT) ?
+							LEAKD_INJECT_SAMPLE_MIN :
+							LEAKD_SAMPLE_MIN) &&
 				    r->sample_bytes <= LEAKD_SAMPLE_MAX);
 		else
 			fuzz_assert(r->sample_bytes == 0);
+		/* --inject: by pid, tracing, sampled. */
+		fuzz_assert(!(r->trace_flags & LEAKD_TRACE_INJECT) ||
+			    (h.command == LEAKD_CMD_TRACE && r->sel.pid &&
+			     r->mode != LEAKD_TRACE_EXACT));
 		check_selector(&r->sel, 1);
 		break;
 	}

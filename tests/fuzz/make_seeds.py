@@ -41,10 +41,11 @@ def top(sel, limit=0, level=0, min_age=0, since=0, window=0, by=0, flags=0):
 
 
 TRACE_DEFAULT, TRACE_SAMPLED, TRACE_EXACT = range(3)
+TRACE_INJECT = 1                # trace_flags
 
 
-def trace(sel, duration=0, mode=TRACE_DEFAULT, sample=0):
-    return sel + struct.pack("=QIIQ", duration, mode, 0, sample)
+def trace(sel, duration=0, mode=TRACE_DEFAULT, sample=0, flags=0):
+    return sel + struct.pack("=QIIQ", duration, mode, flags, sample)
 
 
 def proto():
@@ -66,6 +67,9 @@ def proto():
     put("proto", "untrace_pid", req(5, trace(selector(pid=1))))
     put("proto", "untrace_mode", req(5, trace(selector(comm=b"nginx"), mode=TRACE_EXACT)))
     put("proto", "trace_old_layout", req(4, selector(comm=b"x") + struct.pack("=Q", 0)))
+    # trace 4242 --inject --sample 1: SAMPLED, LEAKD_TRACE_INJECT
+    put("proto", "trace_inject", req(4, trace(selector(pid=4242), mode=TRACE_SAMPLED, sample=1,
+                                              flags=TRACE_INJECT)))
     put("proto", "exited", req(6, struct.pack("=II", 0, 0), fmt=FORMAT_TEXT))
     put("proto", "snapshot_save", req(7, struct.pack("=II64s", 1, 1, b"before") +
                                       selector(pid=4242)))

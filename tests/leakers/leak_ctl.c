@@ -10,9 +10,21 @@
  *   stop                ends the growth and the churn
  *   fork N              N children that exit at once; says their pids
  *   nodump              prctl(PR_SET_DUMPABLE, 0): root's alone to inspect
+ *   hold N SIZE         N blocks of SIZE bytes from hold_blocks(), kept to be released
+ *   check               each held block still has SIZE usable bytes (malloc_usable_size)
+ *   release             frees the held blocks (made before an injection, freed after)
+ *   seccomp             a seccomp filter that allows every system call
+ *   lockdl MS           in a thread: holds the dynamic loader's list lock for MS ms
+ *                       (inside a dl_iterate_phdr callback), as an unwinder may
  *   exit                ends
  */
+#include <link.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <malloc.h>
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +55,57 @@ NOINLINE void map_leak(long n, long size)
 		memset(p, 1, size);
 		keep(p);
 	}
+}
+
+#define HOLD_MAX 65536
+
+static void *held[HOLD_MAX];
+static long held_size[HOLD_MAX], nr_held;
+
+NOINLINE void hold_blocks(long n, long size)
+{
+	for (long i = 0; i < n && nr_held < HOLD_MAX; i++) {
+		char *p = malloc(size);
+
+		if (!p)
+			exit(3);
+		memset(p, 3, size);
+		held_size[nr_held] = size;
+		held[nr_held++] = p;
+	}
+}
+
+static long lock_ms;
+static sem_t lock_held;
+
+static int hold_loader(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct timespec ts = { lock_ms / 1000, (lock_ms % 1000) * 1000000 };
+
+	(void)info;
+	(void)size;
+	(void)arg;
+	sem_post(&lock_held);
+	nanosleep(&ts, NULL);	/* the loader's lock is held meanwhile */
+	return 1;
+}
+
+static void *loader_locker(void *arg)
+{
+	(void)arg;
+	dl_iterate_phdr(hold_loader, NULL);
+	return NULL;
+}
+
+/* A filter that returns ALLOW for everything: Seccomp: 2 in /proc/PID/status. */
+static int allow_all(void)
+{
+	struct sock_filter insn = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = 1, .filter = &insn };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 }
 
 NOINLINE void steady_grow(long bytes)
@@ -129,6 +192,39 @@ int main(void)
 			}
 		} else if (!strncmp(line, "nodump", 6)) {
 			if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)) {
+				printf("failed\n");
+				fflush(stdout);
+				continue;
+			}
+		} else if (sscanf(line, "hold %ld %ld", &a, &b) == 2) {
+			hold_blocks(a, b);
+		} else if (!strncmp(line, "check", 5)) {
+			for (a = 0; a < nr_held; a++)
+				if (malloc_usable_size(held[a]) < (size_t)held_size[a])
+					break;
+			if (a < nr_held) {
+				printf("block %ld: %zu usable bytes\n", a,
+				       malloc_usable_size(held[a]));
+				fflush(stdout);
+				continue;
+			}
+		} else if (!strncmp(line, "release", 7)) {
+			while (nr_held)
+				free(held[--nr_held]);
+		} else if (sscanf(line, "lockdl %ld", &a) == 1) {
+			pthread_t lt;
+
+			lock_ms = a;
+			if (sem_init(&lock_held, 0, 0) ||
+			    pthread_create(&lt, NULL, loader_locker, NULL) || pthread_detach(lt)) {
+				printf("failed\n");
+				fflush(stdout);
+				continue;
+			}
+			while (sem_wait(&lock_held) && errno == EINTR)
+				;		/* "ok" once the lock is held */
+		} else if (!strncmp(line, "seccomp", 7)) {
+			if (allow_all()) {
 				printf("failed\n");
 				fflush(stdout);
 				continue;

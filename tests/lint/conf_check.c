@@ -83,7 +83,7 @@ static int defaults(const char *path)
 	    !same_str(d.config, o.config) || !same_str(d.socket, o.socket) ||
 	    !same_str(d.socket_group, o.socket_group) || !same_str(d.state_dir, o.state_dir) ||
 	    !same_str(d.drilldown_exclude, o.drilldown_exclude) ||
-	    d.command != o.command) {
+	    !same_str(d.sampler, o.sampler) || d.command != o.command) {
 		fprintf(stderr, "conf_check: %s: a string setting differs from its default\n",
 			path);
 		return 1;
@@ -95,6 +95,7 @@ static int defaults(const char *path)
 	o.socket_group = d.socket_group;
 	o.state_dir = d.state_dir;
 	o.drilldown_exclude = d.drilldown_exclude;
+	o.sampler = d.sampler;
 	options__free(&o);	/* the text it was read from: not a setting */
 	if (memcmp(&d, &o, sizeof(d))) {
 		fprintf(stderr, "conf_check: %s: a setting differs from its default\n", path);

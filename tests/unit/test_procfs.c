@@ -16,11 +16,13 @@
 static const char status_text[] =
 	"Name:\tcat\n"
 	"Umask:\t0022\n"
-	"State:\tR (running)\n"
+	"State:\tT (stopped)\n"
+	"TracerPid:\t4321\n"
 	"Uid:\t1000\t0\t0\t0\n"
 	"Gid:\t100\t100\t100\t100\n"
 	"VmRSS:\t    1234 kB\n"
-	"RssAnon:\t      56 kB\n";
+	"RssAnon:\t      56 kB\n"
+	"Seccomp:\t2\n";
 
 START_TEST(parse_status)
 {
@@ -37,6 +39,9 @@ START_TEST(parse_status)
 	ck_assert(!st.cred.dumpable);
 	ck_assert_uint_eq(st.rss_bytes, 1234 * 1024);
 	ck_assert_uint_eq(st.anon_bytes, 56 * 1024);
+	ck_assert_int_eq(st.state, 'T');
+	ck_assert_uint_eq(st.tracer_pid, 4321);
+	ck_assert_uint_eq(st.seccomp, 2);
 	/* Without a Gid line nothing is known of the owner, nor of an exiting process
 	 * (no address space, no VmRSS). */
 	procfs_parse_status("Uid:\t1\t1\t1\t1\nVmRSS:\t4 kB\n", &st);

@@ -155,9 +155,30 @@ START_TEST(trace_modes)
 	tr.mode = LEAKD_TRACE__MAX;
 	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
 	tr.mode = LEAKD_TRACE_SAMPLED;
-	tr._pad = 1;
+	tr.trace_flags = 2;
 	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
-	tr._pad = 0;
+	/* Injected: the sampler's interval may go down to a byte; never exact; by pid. */
+	tr.trace_flags = LEAKD_TRACE_INJECT;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	tr.sample_bytes = LEAKD_INJECT_SAMPLE_MIN;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	tr.sample_bytes = 0;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	tr.mode = LEAKD_TRACE_EXACT;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	tr.mode = LEAKD_TRACE_DEFAULT;
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_OK);
+	h = hdr(LEAKD_CMD_UNTRACE, sizeof(tr));
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	h = hdr(LEAKD_CMD_TRACE, sizeof(tr));
+	tr.sel.pid = 0;
+	memcpy(tr.sel.comm, "nginx", 6);
+	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);
+	memset(tr.sel.comm, 0, sizeof(tr.sel.comm));
+	tr.sel.pid = 42;
+	tr.trace_flags = 0;
+	tr.mode = LEAKD_TRACE_SAMPLED;
+	tr.sample_bytes = LEAKD_SAMPLE_MAX;
 	/* Untrace takes no mode; rules take one as pids do. */
 	h = hdr(LEAKD_CMD_UNTRACE, sizeof(tr));
 	ck_assert_int_eq(proto__check_payload(&h, &tr, &why), LEAKD_ERR_ARGS);

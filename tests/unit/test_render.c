@@ -183,6 +183,7 @@ START_TEST(status_agrees)
 		.sample_bytes = 524288, .eh_frame = true, .watched = 102, .traced = 103,
 		.traced_by = { 0, 104, 105, 106, 107, 163 }, .exited_kept = 108,
 		.drilldown = { true, 109, 110, 111, 112, 113, 199 },
+		.inject = { 168, 169, 178, 179 },
 		.events = { 114, 115, 116 },
 		.missed_runs = 117,
 		.tables = { 118, 119, 120, 121, 122, 123, 124, 125, 126 },
@@ -214,7 +215,7 @@ START_TEST(status_agrees)
 	 * them, and the cache's and the clients' (its state, mismatches, refused and
 	 * unsaved tables; clients beyond their share, past a deadline; the socket).
 	 */
-	ck_assert_int_ge(agree(&s), 99);
+	ck_assert_int_ge(agree(&s), 101);
 	{
 		char *text = draw(OUTPUT_TEXT, &s), *json = draw(OUTPUT_JSON, &s);
 
