@@ -536,6 +536,29 @@ struct {
 	__type(value, __u32);
 } rule_comms SEC(".maps");
 
+/* The units of the daemon's trace rules (key: a cgroup directory's name). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, char[LEAKD_UNIT_LEN]);
+	__type(value, __u32);
+} rule_units SEC(".maps");
+
+/*
+ * The cgroups of those units (key: cgroup id): those there when the rules were
+ * set, found by userspace, and those made since, by cgroup_mkdir below.  What is
+ * under one of them is in the unit too.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} rule_cgroups SEC(".maps");
+
+/* How deep a unit's cgroup is looked for above a process's (systemd nests a few). */
+#define UNIT_MAX_LEVEL 16
+
 #define SIGCONT 18
 #define SIGSTOP 19
 
@@ -544,7 +567,32 @@ extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
 extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 
-/* Whether a rule names task's comm (after exec, the new program's) for its owner. */
+/* The owner of a rule whose unit task's cgroup is, or is under; NULL when none. */
+static __always_inline __u32 *rule_unit(struct task_struct *task)
+{
+	struct cgroup *cgrp = BPF_CORE_READ(task, cgroups, dfl_cgrp), *anc;
+	int level = BPF_CORE_READ(cgrp, level);
+	__u32 *owner;
+	__u64 id;
+
+	/* Nearest first; level 0 is the root, no unit's. */
+	for (int i = 0; i < UNIT_MAX_LEVEL; i++) {
+		if (level - i < 1)
+			break;
+		if (bpf_probe_read_kernel(&anc, sizeof(anc), &cgrp->ancestors[level - i]) || !anc)
+			break;
+		id = BPF_CORE_READ(anc, kn, id);
+		owner = bpf_map_lookup_elem(&rule_cgroups, &id);
+		if (owner)
+			return owner;
+	}
+	return NULL;
+}
+
+/*
+ * Whether a rule names task's comm (after exec, the new program's) or its unit,
+ * for its owner.
+ */
 static __always_inline bool rule_names(struct task_struct *task)
 {
 	char comm[16];
@@ -552,6 +600,8 @@ static __always_inline bool rule_names(struct task_struct *task)
 
 	__builtin_memcpy(comm, task->comm, sizeof(comm));
 	owner = bpf_map_lookup_elem(&rule_comms, comm);
+	if (!owner)
+		owner = rule_unit(task);
 	if (!owner)
 		return false;
 	/*
@@ -588,6 +638,24 @@ static __always_inline bool hold_task(__u32 pid, struct task_struct *task)
 	}
 	count(LEAKD_CNT_HELD);
 	return true;
+}
+
+/* A cgroup made with a rule's unit's name: processes in it are the unit's. */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	char name[LEAKD_UNIT_LEN] = {};
+	__u32 *owner;
+	__u64 id;
+
+	if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(cgrp, kn, name)) <= 0)
+		return 0;
+	owner = bpf_map_lookup_elem(&rule_units, name);
+	if (!owner)
+		return 0;
+	id = BPF_CORE_READ(cgrp, kn, id);
+	bpf_map_update_elem(&rule_cgroups, &id, owner, BPF_ANY);
+	return 0;
 }
 
 SEC("tp_btf/sched_process_fork")

@@ -73,10 +73,13 @@ struct leakd_hold {
 };
 
 /*
- * Value of the kernel side's rule_comms map (key: char[16], a comm): whose rule
- * names it; processes of other users are not held for it.
+ * Value of the kernel side's rule_comms map (key: char[16], a comm), rule_units
+ * (key: char[LEAKD_UNIT_LEN], a cgroup directory's name: a unit) and rule_cgroups
+ * (key: a cgroup id): whose rule names it; processes of other users are not held
+ * for it.
  */
 #define LEAKD_RULE_ANY_OWNER 0u	/* root's rule, or rules of several users */
+#define LEAKD_UNIT_LEN 256
 
 /* Which allocator entry point a probe sits on; the BPF cookie of each probe. */
 enum leakd_fn {

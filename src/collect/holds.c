@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,7 +23,7 @@
 #define RESUMER_PAUSE_US 10000
 
 struct holds {
-	int holds_fd, comms_fd;
+	struct holds_maps maps;
 	pid_t resumer;		/* the process left behind; 0: none */
 	int resumer_fd;		/* its pipe: it wakes when leakd's end closes it */
 };
@@ -125,7 +127,7 @@ static int above_all(void)
 	return max + 1;
 }
 
-struct holds *holds__new(int holds_fd, int comms_fd)
+struct holds *holds__new(const struct holds_maps *maps)
 {
 	struct holds *h = calloc(1, sizeof(*h));
 	int pfd[2], err, high;
@@ -133,8 +135,7 @@ struct holds *holds__new(int holds_fd, int comms_fd)
 
 	if (!h)
 		return NULL;
-	h->holds_fd = holds_fd;
-	h->comms_fd = comms_fd;
+	h->maps = *maps;
 	h->resumer_fd = -1;
 	if (pipe2(pfd, O_CLOEXEC))
 		goto fail;
@@ -159,7 +160,7 @@ struct holds *holds__new(int holds_fd, int comms_fd)
 	}
 	if (pid == 0) {
 		close(pfd[1]);
-		run_resumer(holds_fd, pfd[0]);
+		run_resumer(maps->holds, pfd[0]);
 	}
 	close(pfd[0]);
 	h->resumer = pid;
@@ -176,7 +177,7 @@ void holds__free(struct holds *h)
 {
 	if (!h)
 		return;
-	resume_older(h->holds_fd, UINT64_MAX, true);
+	resume_older(h->maps.holds, UINT64_MAX, true);
 	if (h->resumer_fd >= 0)
 		close(h->resumer_fd);
 	if (h->resumer > 0)
@@ -190,14 +191,14 @@ void holds__resume(struct holds *h, pid_t pid, bool arm)
 	__u32 key = (__u32)pid;
 
 	/* Armed before resumed: the loader's next mapping must find it so. */
-	if (!arm || bpf_map_update_elem(h->holds_fd, &key, &v, BPF_EXIST))
-		bpf_map_delete_elem(h->holds_fd, &key);
+	if (!arm || bpf_map_update_elem(h->maps.holds, &key, &v, BPF_EXIST))
+		bpf_map_delete_elem(h->maps.holds, &key);
 	kill(pid, SIGCONT);
 }
 
 int holds__expire(struct holds *h, uint64_t now)
 {
-	return resume_older(h->holds_fd, now > HOLDS_MAX_NS ? now - HOLDS_MAX_NS : 0, true);
+	return resume_older(h->maps.holds, now > HOLDS_MAX_NS ? now - HOLDS_MAX_NS : 0, true);
 }
 
 pid_t holds__resumer(const struct holds *h)
@@ -212,47 +213,160 @@ uint64_t holds__count(const struct holds *h)
 	uint64_t n = 0;
 	size_t i, nr;
 
-	nr = held_pids(h->holds_fd, pids, MAX_HOLDS);
+	nr = held_pids(h->maps.holds, pids, MAX_HOLDS);
 	for (i = 0; i < nr; i++)
-		n += !bpf_map_lookup_elem(h->holds_fd, &pids[i], &v) && v.state == LEAKD_HOLD_STOPPED;
+		n += !bpf_map_lookup_elem(h->maps.holds, &pids[i], &v) && v.state == LEAKD_HOLD_STOPPED;
 	return n;
 }
 
-static bool listed(const struct hold_comm *v, size_t n, const char *comm)
+/* Deletes the keys of map (of key_size bytes) that keep(ctx, key) does not want. */
+static void prune(int map, size_t key_size, bool (*keep)(const void *ctx, const void *key),
+		  const void *ctx)
 {
-	size_t i;
+	static char keys[HOLDS_MAX_RULES][LEAKD_UNIT_LEN];
+	char prev[LEAKD_UNIT_LEN], next[LEAKD_UNIT_LEN];
+	size_t nr = 0, i;
+	void *p = NULL;
 
-	for (i = 0; i < n; i++)
-		if (!strncmp(v[i].comm, comm, sizeof(v[i].comm)))
+	while (nr < HOLDS_MAX_RULES && !bpf_map_get_next_key(map, p, next)) {
+		memcpy(keys[nr++], next, key_size);
+		memcpy(prev, next, key_size);
+		p = prev;
+	}
+	for (i = 0; i < nr; i++)
+		if (!keep(ctx, keys[i]))
+			bpf_map_delete_elem(map, keys[i]);
+}
+
+struct rules {
+	const struct hold_rule *v;
+	size_t n;
+};
+
+static bool names_comm(const void *ctx, const void *key)
+{
+	const struct rules *r = ctx;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].comm[0] && !strncmp(r->v[i].comm, key, sizeof(r->v[i].comm)))
 			return true;
 	return false;
 }
 
-int holds__set_comms(struct holds *h, const struct hold_comm *v, size_t n)
+static bool names_unit(const void *ctx, const void *key)
 {
-	char keys[HOLDS_MAX_COMMS][16], prev_key[16], next[16];
-	size_t nr = 0, i, kept = 0;
-	void *prev = NULL;
-	int left = 0;
+	const struct rules *r = ctx;
 
-	while (nr < HOLDS_MAX_COMMS && !bpf_map_get_next_key(h->comms_fd, prev, next)) {
-		memcpy(keys[nr++], next, sizeof(next));
-		memcpy(prev_key, next, sizeof(next));
-		prev = prev_key;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].unit[0] && !strncmp(r->v[i].unit, key, sizeof(r->v[i].unit)))
+			return true;
+	return false;
+}
+
+/* The cgroups visited at most when looking for the units' (a host has hundreds). */
+#define MAX_CGROUP_DIRS 65536
+#define MAX_CGROUP_DEPTH 16
+/* The size of the kernel side's rule_cgroups map (LRU: the least used go). */
+#define MAX_CGROUP_IDS 4096
+
+struct unit_walk {
+	const struct rules *rules;
+	int cgroups_fd;
+	unsigned int dirs;
+};
+
+/* Every cgroup directory named like a unit of the rules: its id (inode) to the map. */
+static void walk_units(struct unit_walk *w, int dfd, unsigned int depth)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int fd;
+
+	dir = fdopendir(dfd);
+	if (!dir) {
+		close(dfd);
+		return;
 	}
-	for (i = 0; i < nr; i++)
-		if (!listed(v, n, keys[i]))
-			bpf_map_delete_elem(h->comms_fd, keys[i]);
-	for (i = 0; i < n; i++) {
-		char key[16] = { 0 };
+	while ((de = readdir(dir)) && w->dirs < MAX_CGROUP_DIRS) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		w->dirs++;
+		fd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		for (size_t i = 0; i < w->rules->n; i++) {
+			const struct hold_rule *r = &w->rules->v[i];
+			__u64 id;
 
-		strncpy(key, v[i].comm, sizeof(key) - 1);
-		if (kept >= HOLDS_MAX_COMMS ||
-		    bpf_map_update_elem(h->comms_fd, key, &v[i].owner, BPF_ANY)) {
+			if (!r->unit[0] || strcmp(r->unit, de->d_name) || fstat(fd, &st))
+				continue;
+			id = st.st_ino;
+			bpf_map_update_elem(w->cgroups_fd, &id, &r->owner, BPF_ANY);
+		}
+		if (depth + 1 < MAX_CGROUP_DEPTH)
+			walk_units(w, fd, depth + 1);
+		else
+			close(fd);
+	}
+	closedir(dir);
+}
+
+/*
+ * The root of the cgroup v2 hierarchy, where process's cgroups (the "0::" line of
+ * /proc/PID/cgroup) are: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a host that
+ * mounts v1 beside it.  -1 when there is none.
+ */
+static int open_cgroup2(void)
+{
+	char line[512], path[256], type[32];
+	FILE *f = fopen("/proc/self/mounts", "re");
+	int fd = -1;
+
+	if (!f)
+		return -1;
+	while (fd < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %255s %31s", path, type) == 2 && !strcmp(type, "cgroup2"))
+			fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fclose(f);
+	return fd;
+}
+
+int holds__set_rules(struct holds *h, const struct hold_rule *v, size_t n)
+{
+	struct rules rules = { v, n };
+	struct unit_walk w = { &rules, h->maps.cgroups, 0 };
+	size_t i, comms = 0, units = 0;
+	int left = 0, fd;
+	__u64 id;
+
+	prune(h->maps.comms, 16, names_comm, &rules);
+	prune(h->maps.units, LEAKD_UNIT_LEN, names_unit, &rules);
+	for (i = 0; i < n; i++) {
+		char key[LEAKD_UNIT_LEN] = { 0 };
+		bool unit = v[i].unit[0];
+		size_t *kept = unit ? &units : &comms;
+
+		if (unit)
+			strncpy(key, v[i].unit, sizeof(key) - 1);
+		else
+			strncpy(key, v[i].comm, sizeof(v[i].comm) - 1);
+		if (*kept >= HOLDS_MAX_RULES ||
+		    bpf_map_update_elem(unit ? h->maps.units : h->maps.comms, key, &v[i].owner,
+					BPF_ANY)) {
 			left++;
 			continue;
 		}
-		kept++;
+		(*kept)++;
+	}
+	/* The units' cgroups anew: the kernel side adds those made from here on. */
+	for (unsigned int k = 0; k < MAX_CGROUP_IDS && !bpf_map_get_next_key(h->maps.cgroups,
+									      NULL, &id); k++)
+		bpf_map_delete_elem(h->maps.cgroups, &id);
+	if (units) {
+		fd = open_cgroup2();
+		if (fd >= 0)
+			walk_units(&w, fd, 0);
 	}
 	return left;
 }

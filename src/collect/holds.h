@@ -15,24 +15,37 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "leakd/events.h"
+
 struct holds;
 
-/* A comm the daemon's rules name, and whose rule (LEAKD_RULE_ANY_OWNER: anyone's). */
-struct hold_comm {
+/*
+ * A comm or a unit the daemon's rules name (the other empty), and whose rule
+ * (LEAKD_RULE_ANY_OWNER: anyone's).
+ */
+struct hold_rule {
 	char comm[16];
+	char unit[LEAKD_UNIT_LEN];
 	uint32_t owner;
 };
 
-/* The most comms the kernel side holds processes for; more rules attach after exec. */
-#define HOLDS_MAX_COMMS 256
+/*
+ * The most comms, and the most units, the kernel side holds processes for; more
+ * rules attach after exec.
+ */
+#define HOLDS_MAX_RULES 256
+
+/* The kernel side's maps holds works over (descriptors kept open by the caller). */
+struct holds_maps {
+	int holds;			/* held pids */
+	int comms, units;		/* the rules' names */
+	int cgroups;			/* the cgroups of the rules' units */
+};
 /* How long a process stays stopped at most, and an armed hold waits for code. */
 #define HOLDS_MAX_NS 1000000000ULL
 
-/*
- * Over the kernel side's holds and rule_comms maps (descriptors kept open by the
- * caller); starts the resumer process.  NULL with errno on failure.
- */
-struct holds *holds__new(int holds_fd, int comms_fd);
+/* Over the kernel side's maps; starts the resumer process.  NULL with errno on failure. */
+struct holds *holds__new(const struct holds_maps *maps);
 /* Resumes every held process and ends the resumer.  Accepts NULL. */
 void holds__free(struct holds *h);
 /*
@@ -51,9 +64,11 @@ pid_t holds__resumer(const struct holds *h);
 /* The processes held now (stopped), for status. */
 uint64_t holds__count(const struct holds *h);
 /*
- * The comms to hold processes for at fork and exec, replacing those before; past
- * HOLDS_MAX_COMMS the rest are left out (returns how many were).
+ * The comms and units to hold processes for at fork and exec, replacing those
+ * before; past HOLDS_MAX_RULES of a kind the rest are left out (returns how many
+ * were).  A unit is every cgroup of that name and what is under it: those there
+ * now are found here, those made later by the kernel side as they are made.
  */
-int holds__set_comms(struct holds *h, const struct hold_comm *v, size_t n);
+int holds__set_rules(struct holds *h, const struct hold_rule *v, size_t n);
 
 #endif

@@ -623,8 +623,14 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 		t->hold_why = "not held (no bpf_send_signal_task in this kernel)";
 	} else if (opts->hold) {
 		/* After the tracepoints: the resumer must not keep their links open. */
-		t->holds = holds__new(bpf_map__fd(t->skel->maps.holds),
-				      bpf_map__fd(t->skel->maps.rule_comms));
+		struct holds_maps maps = {
+			.holds = bpf_map__fd(t->skel->maps.holds),
+			.comms = bpf_map__fd(t->skel->maps.rule_comms),
+			.units = bpf_map__fd(t->skel->maps.rule_units),
+			.cgroups = bpf_map__fd(t->skel->maps.rule_cgroups),
+		};
+
+		t->holds = holds__new(&maps);
 		t->hold_why = t->holds ? "held at fork and exec" :
 					 "not held (cannot start the resumer)";
 		/* Only now: whatever the kernel side holds, something resumes. */

@@ -694,19 +694,22 @@ static void sample(struct daemon *d, uint64_t now)
 		remove_process(d, gone[i], true);
 }
 
-/* The kernel side holds processes the rules name by comm at fork and exec: it knows which. */
+/*
+ * The kernel side holds the processes the rules name (by comm or unit) at fork and
+ * exec: it knows which.
+ */
 static void sync_rule_comms(struct daemon *d)
 {
-	static struct hold_comm comms[HOLDS_MAX_COMMS];
-	size_t n = policy__comms(d->policy, comms, ARRAY_SIZE(comms));
+	static struct hold_rule rules[2 * HOLDS_MAX_RULES];
+	size_t n = policy__hold_rules(d->policy, rules, ARRAY_SIZE(rules));
 	bool full;
 
 	/* At the table's size, more names may have been left out. */
-	full = pipeline__hold_comms(d->pl, comms, n) > 0 || n == ARRAY_SIZE(comms);
+	full = pipeline__hold_rules(d->pl, rules, n) > 0 || n == ARRAY_SIZE(rules);
 
 	if (full && !d->said_comms_full)
-		log_warn("%d rule names or more: processes of those past them are traced after exec",
-			 HOLDS_MAX_COMMS);
+		log_warn("%d rule names or units or more: processes of those past them are "
+			 "traced after exec", HOLDS_MAX_RULES);
 	d->said_comms_full = full;
 }
 

@@ -519,11 +519,11 @@ void pipeline__inherit(struct pipeline *pl, pid_t child, pid_t parent)
 		proc_mem__inherit(c, p);
 }
 
-int pipeline__hold_comms(struct pipeline *pl, const struct hold_comm *v, size_t n)
+int pipeline__hold_rules(struct pipeline *pl, const struct hold_rule *v, size_t n)
 {
 	struct holds *h = tracer__holds(pl->tracer);
 
-	return h ? holds__set_comms(h, v, n) : 0;
+	return h ? holds__set_rules(h, v, n) : 0;
 }
 
 bool pipeline__has_probes(struct pipeline *pl, pid_t pid)

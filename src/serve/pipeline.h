@@ -146,8 +146,8 @@ void pipeline__untrace(struct pipeline *pl, pid_t pid);
  * remembered in child as inherited (proc_mem__inherit).
  */
 void pipeline__inherit(struct pipeline *pl, pid_t child, pid_t parent);
-/* The daemon's rules' comms, for which processes are held at fork and exec. */
-int pipeline__hold_comms(struct pipeline *pl, const struct hold_comm *v, size_t n);
+/* The daemon's rules' comms and units, for which processes are held at fork and exec. */
+int pipeline__hold_rules(struct pipeline *pl, const struct hold_rule *v, size_t n);
 
 /* Whether pipeline__new took a handover's maps over (opts.adopt). */
 bool pipeline__adopted(const struct pipeline *pl);

@@ -275,15 +275,14 @@ size_t policy__rules(const struct policy *p, uint32_t owner, struct rule_info *r
 	return n;
 }
 
-size_t policy__comms(const struct policy *p, struct hold_comm *ret, size_t max)
+size_t policy__hold_rules(const struct policy *p, struct hold_rule *ret, size_t max)
 {
 	const struct rule *r;
 	size_t i, k, n = 0;
 
 	hashtab__for_each(&p->rules, i, r) {
-		if (!r->comm[0])
-			continue;
-		for (k = 0; k < n && strcmp(ret[k].comm, r->comm); k++)
+		for (k = 0; k < n && (strcmp(ret[k].comm, r->comm) || strcmp(ret[k].unit, r->unit));
+		     k++)
 			;
 		if (k < n) {
 			if (ret[k].owner != r->owner)
@@ -293,6 +292,7 @@ size_t policy__comms(const struct policy *p, struct hold_comm *ret, size_t max)
 		if (n == max)
 			break;
 		snprintf(ret[n].comm, sizeof(ret[n].comm), "%s", r->comm);
+		snprintf(ret[n].unit, sizeof(ret[n].unit), "%s", r->unit);
 		ret[n++].owner = r->owner;
 	}
 	return n;

@@ -14,7 +14,7 @@
 struct policy;
 struct procfs_cred;
 struct trend;
-struct hold_comm;
+struct hold_rule;
 
 struct policy_opts {
 	uint64_t max_rules;		/* trace rules at once */
@@ -77,11 +77,12 @@ void policy__for_each_rule(const struct policy *p,
 				      uint32_t owner_gid, uint64_t until, uint64_t sample),
 			   void *ctx);
 /*
- * The comms the rules name, each once, with whose rule it is (several owners or
- * root's: LEAKD_RULE_ANY_OWNER), up to max: processes of these names are held at
- * fork and exec until their probes are in.  Returns how many.
+ * The comms and units the rules name, each once, with whose rule it is (several
+ * owners or root's: LEAKD_RULE_ANY_OWNER), up to max: processes of these names, and
+ * in these units, are held at fork and exec until their probes are in.  Returns how
+ * many.
  */
-size_t policy__comms(const struct policy *p, struct hold_comm *ret, size_t max);
+size_t policy__hold_rules(const struct policy *p, struct hold_rule *ret, size_t max);
 /* Drops the rules whose time is up. */
 void policy__expire(struct policy *p, uint64_t now_ns);
 

@@ -187,6 +187,71 @@ def case_rule_holds_exact():
         check_eq(st["holds"]["now"], 0, "processes held after they ended")
 
 
+class UnitCgroup:
+    """A cgroup of the test's own, named like a systemd unit (a rule by unit matches
+    a component of a process's cgroup path); removed once its processes are gone."""
+
+    def __init__(self):
+        self.name = f"leakd-e2e-{os.urandom(5).hex()}.service"
+        self.path = None
+
+    @staticmethod
+    def root():
+        """Where cgroup v2 is mounted (/sys/fs/cgroup, or .../unified beside v1)."""
+        with open("/proc/self/mounts") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) > 2 and fields[2] == "cgroup2":
+                    return fields[1]
+        raise TestFailure("no cgroup v2 hierarchy is mounted")
+
+    def make(self):
+        self.path = os.path.join(self.root(), self.name)
+        os.mkdir(self.path)
+
+    def run(self, argv, env):
+        """argv, in the cgroup from its exec on, in a session of its own (no terminal)."""
+        return subprocess.run(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"',
+                               self.path, *argv], env=env, stdin=subprocess.DEVNULL,
+                              start_new_session=True, timeout=TIMEOUT)
+
+    def remove(self):
+        if self.path and os.path.isdir(self.path):
+            os.rmdir(self.path)
+
+
+def case_rule_holds_unit():
+    """leakctl trace --unit UNIT: a program started later in the unit's cgroup is
+    traced from its first allocation, and so are the children it forks, whether the
+    cgroup was there before the rule (found by the daemon) or made after it (seen by
+    the kernel side as it is made)."""
+    d = Daemon()
+    exe = d.wd.file(f"pu{os.urandom(5).hex()}")
+    shutil.copy(leaker(PREFORK), exe)
+    comm = os.path.basename(exe)
+    before, after = UnitCgroup(), UnitCgroup()
+    try:
+        with run(d):
+            before.make()
+            for unit in (before, after):
+                ans, _ = d.ctl("trace", "--unit", unit.name, "--exact")
+                check_eq(ans["rules"], 1, "rules added")
+            after.make()
+            for unit, what in ((before, "made before the rule"), (after, "made after it")):
+                truth = Workdir().file("truth.json")
+                p = unit.run([exe], env=dict(os.environ, LEAKER_TRUTH=truth))
+                check_eq(p.returncode, 0, "the leaker's exit status")
+                check_summary(d, read_truth(truth), comm, f"the parent in a cgroup {what}")
+                for n, t in enumerate(worker_truths(truth)):
+                    check_summary(d, t, comm, f"worker {n} in a cgroup {what}")
+            st, _ = d.ctl("status")
+            check(st["holds"]["held"] >= 2 * (2 + WORKERS), f"holds: {st['holds']}")
+            check_eq(st["holds"]["now"], 0, "processes held after they ended")
+    finally:
+        before.remove()
+        after.remove()
+
+
 def state(pid):
     """The process's state letter (R, S, T, Z ...); None when it is gone."""
     try:

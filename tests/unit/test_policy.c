@@ -172,25 +172,28 @@ START_TEST(many_removals_at_once)
 END_TEST
 
 /*
- * The comms the kernel holds processes for: each once, unit rules aside, whose
+ * The comms and units the kernel holds processes for: each once, whose
  * rule it is (several owners or root's: any), bounded by the room given.
  */
-START_TEST(rule_comms_for_holds)
+START_TEST(rule_names_for_holds)
 {
 	struct policy *p = make(16);
-	struct hold_comm v[4];
+	struct hold_rule v[4];
 	size_t n, i;
 	char comm[16];
 
-	ck_assert_uint_eq(policy__comms(p, v, 4), 0);
+	ck_assert_uint_eq(policy__hold_rules(p, v, 4), 0);
 	ck_assert_int_eq(policy__add_rule(p, "alone", "", 1000, 1000, 0, DEF), 0);
 	ck_assert_int_eq(policy__add_rule(p, "shared", "", 1000, 1000, 0, DEF), 0);
 	ck_assert_int_eq(policy__add_rule(p, "shared", "", 1001, 1001, 0, DEF), 0);
 	ck_assert_int_eq(policy__add_rule(p, "", "web.service", 1000, 1000, 0, DEF), 0);
-	n = policy__comms(p, v, 4);
-	ck_assert_uint_eq(n, 2);
+	n = policy__hold_rules(p, v, 4);
+	ck_assert_uint_eq(n, 3);
 	for (i = 0; i < n; i++) {
-		if (!strcmp(v[i].comm, "alone"))
+		if (!v[i].comm[0]) {
+			ck_assert_str_eq(v[i].unit, "web.service");
+			ck_assert_uint_eq(v[i].owner, 1000);
+		} else if (!strcmp(v[i].comm, "alone"))
 			ck_assert_uint_eq(v[i].owner, 1000);
 		else if (!strcmp(v[i].comm, "shared"))
 			ck_assert_uint_eq(v[i].owner, LEAKD_RULE_ANY_OWNER);
@@ -201,14 +204,15 @@ START_TEST(rule_comms_for_holds)
 		snprintf(comm, sizeof(comm), "more%zu", i);
 		ck_assert_int_eq(policy__add_rule(p, comm, "", 0, 0, 0, DEF), 0);
 	}
-	ck_assert_uint_eq(policy__comms(p, v, 4), 4);
+	ck_assert_uint_eq(policy__hold_rules(p, v, 4), 4);
 	ck_assert_int_eq(policy__remove_rules(p, "alone", "", 0), 1);
 	ck_assert_int_eq(policy__remove_rules(p, "shared", "", 0), 2);
+	ck_assert_int_eq(policy__remove_rules(p, "", "web.service", 0), 1);
 	for (i = 0; i < 8; i++) {
 		snprintf(comm, sizeof(comm), "more%zu", i);
 		ck_assert_int_eq(policy__remove_rules(p, comm, "", 0), 1);
 	}
-	ck_assert_uint_eq(policy__comms(p, v, 4), 0);
+	ck_assert_uint_eq(policy__hold_rules(p, v, 4), 0);
 	policy__free(p);
 }
 END_TEST
@@ -407,7 +411,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, flood_of_unique_rules_is_bounded);
-	tcase_add_test(tc, rule_comms_for_holds);
+	tcase_add_test(tc, rule_names_for_holds);
 	tcase_add_test(tc, flood_of_identical_rules_is_one);
 	tcase_add_test(tc, expiry_and_removal);
 	tcase_add_test(tc, rules_follow_the_maps_rule);
