@@ -16,6 +16,7 @@
 #include "collect/holds.h"
 #include "leakd/events.h"
 #include "base/clock.h"
+#include "base/fnv.h"
 
 /* Keys walked at once: the map holds at most this many processes. */
 #define MAX_HOLDS 1024
@@ -26,6 +27,7 @@ struct holds {
 	struct holds_maps maps;
 	pid_t resumer;		/* the process left behind; 0: none */
 	int resumer_fd;		/* its pipe: it wakes when leakd's end closes it */
+	uint64_t units;		/* the units' names and owners, as a hash: a walk when they change */
 };
 
 /* The pids in the map, collected first: deleting while walking restarts the walk. */
@@ -337,6 +339,7 @@ int holds__set_rules(struct holds *h, const struct hold_rule *v, size_t n)
 	struct rules rules = { v, n };
 	struct unit_walk w = { &rules, h->maps.cgroups, 0 };
 	size_t i, comms = 0, units = 0;
+	uint64_t units_hash = 0;
 	int left = 0, fd;
 	__u64 id;
 
@@ -351,6 +354,8 @@ int holds__set_rules(struct holds *h, const struct hold_rule *v, size_t n)
 			strncpy(key, v[i].unit, sizeof(key) - 1);
 		else
 			strncpy(key, v[i].comm, sizeof(v[i].comm) - 1);
+		if (unit)	/* of the set, whatever its order */
+			units_hash += fnv_word(fnv_str(FNV_OFFSET, v[i].unit), v[i].owner);
 		if (*kept >= HOLDS_MAX_RULES ||
 		    bpf_map_update_elem(unit ? h->maps.units : h->maps.comms, key, &v[i].owner,
 					BPF_ANY)) {
@@ -359,7 +364,13 @@ int holds__set_rules(struct holds *h, const struct hold_rule *v, size_t n)
 		}
 		(*kept)++;
 	}
-	/* The units' cgroups anew: the kernel side adds those made from here on. */
+	/*
+	 * The units' cgroups anew when the units changed (rules of names come and go
+	 * more often); the kernel side adds those made from here on.
+	 */
+	if (units_hash == h->units)
+		return left;
+	h->units = units_hash;
 	for (unsigned int k = 0; k < MAX_CGROUP_IDS && !bpf_map_get_next_key(h->maps.cgroups,
 									      NULL, &id); k++)
 		bpf_map_delete_elem(h->maps.cgroups, &id);
