@@ -218,7 +218,7 @@ int handover__encode(const struct handover *h, const struct tables *t,
 static void decode_proc(struct rbuf *r, struct handover_proc *hp)
 {
 	uint32_t i;
-	uint8_t flags;
+	uint8_t flags, usdt;
 
 	hp->uid = rbuf__u32(r);
 	decode_cred(r, &hp->cred);
@@ -254,8 +254,11 @@ static void decode_proc(struct rbuf *r, struct handover_proc *hp)
 		rbuf__str(r, o->info.path, sizeof(o->info.path));
 		o->info.nr_sites = rbuf__u32(r);
 		o->info.nr_emulated = rbuf__u32(r);
-		o->info.usdt = rbuf__u8(r) != 0;
+		usdt = rbuf__u8(r);
+		o->info.usdt = usdt != 0;
 		o->nr_links = rbuf__u32(r);
+		if (usdt > 1)
+			rbuf__fail(r, "an object's kind is out of range");
 		/* Three programs per object at most, one link per site at most each. */
 		if (o->info.nr_emulated > o->info.nr_sites || !o->nr_links ||
 		    o->nr_links > 3 * (o->info.nr_sites + 1))
