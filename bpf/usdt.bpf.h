@@ -6,6 +6,8 @@
  * become the same records as the allocator probes: LEAKD_EV_ALLOC, with the weight
  * the allocation stands for, and LEAKD_EV_FREE.  Attached per process by
  * userspace with libbpf's USDT support, which also raises the probes' semaphores.
+ * A restart keeps the links as they are, these programs with them: so the specs
+ * they read (libbpf's maps, not handed over) stay theirs.
  * Included by leakd.bpf.c, after capture_stack.
  */
 #ifndef LEAKD_USDT_BPF_H

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -36,8 +37,11 @@ struct attachment {
 	struct tracer_object info;
 	struct bpf_link **links;
 	size_t nr_links;
-	int *fds;		/* links made without libbpf (uprobe sessions) */
+	int *fds;		/* links made without libbpf (uprobe sessions), or kept for a
+				 * restart: the kernel links behind libbpf's USDT links */
 	size_t nr_fds;
+	__u32 *ids;		/* of those kernel links, as found (keep_usdt_links) */
+	size_t nr_ids;
 	struct attachment *next;
 };
 
@@ -331,6 +335,7 @@ static void free_objects(struct attachment *a)
 			close(a->fds[i]);
 		free(a->links);
 		free(a->fds);
+		free(a->ids);
 		free(a);
 	}
 }
@@ -1342,6 +1347,97 @@ static bool is_program(pid_t pid, const struct map_entry *e)
 	return !stat(path, &st) && st.st_ino == e->inode && st.st_dev == e->dev;
 }
 
+/* Whether a kernel link is one an attachment (a, or one attached before) keeps already. */
+static bool link_kept(const struct tracer *t, const struct attachment *a, __u32 id)
+{
+	const struct traced_proc *p;
+	const struct attachment *o;
+	size_t i, k;
+
+	for (k = 0; k < a->nr_ids; k++)
+		if (a->ids[k] == id)
+			return true;
+	hashtab__for_each(&t->procs, i, p)
+		for (o = p->objects; o; o = o->next)
+			for (k = 0; k < o->nr_ids; k++)
+				if (o->ids[k] == id)
+					return true;
+	return false;
+}
+
+/* One of our descriptors as a link of prog_id (its info in *ret); else -errno. */
+static int link_of(int fd, __u32 prog_id, struct bpf_link_info *ret)
+{
+	__u32 len = sizeof(*ret);
+
+	memset(ret, 0, sizeof(*ret));
+	if (bpf_link_get_info_by_fd(fd, ret, &len))
+		return -errno;
+	return ret->prog_id == prog_id ? 0 : -ENOENT;
+}
+
+/*
+ * The kernel links behind the USDT link libbpf just made for prog in pid, which its
+ * API does not expose (one uprobe multi-link, or one perf event link per probe
+ * site where the kernel lacks those): a restart hands them over as it does the
+ * allocator's links.  They are the links of prog among our descriptors that no
+ * attachment keeps yet (USDT links are made and closed by one thread alone), and
+ * are kept through descriptors of our own, so that libbpf's close does not end
+ * them.  Returns how many; 0 leaves the object traced, not to be handed over.
+ */
+static int keep_usdt_links(struct tracer *t, struct attachment *a, struct bpf_program *prog,
+			   pid_t pid)
+{
+	struct bpf_prog_info pinfo = { 0 };
+	struct bpf_link_info info, again;
+	__u32 plen = sizeof(pinfo), *ni;
+	struct dirent *de;
+	int fd, own, err = 0, n = 0;
+	DIR *dir;
+
+	if (bpf_prog_get_info_by_fd(bpf_program__fd(prog), &pinfo, &plen))
+		return -errno;
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return -errno;
+	while (!err && (de = readdir(dir))) {
+		char *end;
+		long v = strtol(de->d_name, &end, 10);
+
+		if (*end || end == de->d_name || v < 0 || v > INT32_MAX || v == dirfd(dir))
+			continue;
+		fd = (int)v;
+		if (link_of(fd, pinfo.id, &info) || link_kept(t, a, info.id))
+			continue;
+		if (info.type == BPF_LINK_TYPE_UPROBE_MULTI && info.uprobe_multi.pid != (__u32)pid)
+			continue;	/* another process's */
+		own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (own < 0) {
+			err = -errno;
+			break;
+		}
+		/* The same link still (a reaper may have closed fd, another opened it). */
+		if (link_of(own, pinfo.id, &again) || again.id != info.id) {
+			close(own);
+			continue;
+		}
+		ni = realloc(a->ids, (a->nr_ids + 1) * sizeof(*ni));
+		if (!ni) {
+			close(own);
+			err = -ENOMEM;
+			break;
+		}
+		a->ids = ni;
+		err = add_fd(a, own);
+		if (!err) {
+			a->ids[a->nr_ids++] = info.id;
+			n++;
+		}
+	}
+	closedir(dir);
+	return err ? err : n;
+}
+
 /* Attaches both probes of one object; the free probe may be missing, the alloc one not. */
 static int attach_usdt_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 			      const struct map_entry *e, int nr)
@@ -1350,7 +1446,7 @@ static int attach_usdt_object(struct tracer *t, struct traced_proc *p, pid_t pid
 	struct attachment *a;
 	struct bpf_link *l;
 	char path[128];
-	int err;
+	int err, kept_free = 0;
 
 	err = map_entry__open_path(e, pid, path, sizeof(path));
 	if (err)
@@ -1372,9 +1468,27 @@ static int attach_usdt_object(struct tracer *t, struct traced_proc *p, pid_t pid
 		err = add_link(a, l);
 	else if (errno != ENOENT)
 		err = -errno;
-	if (!err)
+	if (!err && l)
+		err = keep_usdt_links(t, a, t->skel->progs.otel_free, pid);
+	if (err >= 0) {
+		kept_free = err;
 		err = add_link(a, bpf_program__attach_usdt(t->skel->progs.otel_alloc, pid, path,
 							   OTEL_PROVIDER, "alloc", &o));
+	}
+	if (!err)
+		err = keep_usdt_links(t, a, t->skel->progs.otel_alloc, pid);
+	if (err >= 0) {
+		/*
+		 * Each probe's kernel links, or none kept: a restart traces it afresh
+		 * then.  Their ids stay, so that no later object takes them for its own.
+		 */
+		if (!err || (l && !kept_free)) {
+			for (size_t i = 0; i < a->nr_fds; i++)
+				close(a->fds[i]);
+			a->nr_fds = 0;
+		}
+		err = 0;
+	}
 	if (err) {
 		struct traced_proc tmp = { .objects = a };
 
@@ -1492,32 +1606,38 @@ int tracer__pin_proc(struct tracer *t, pid_t pid, struct keeper *k, struct trace
 	const struct traced_proc *p = hashtab__get(&t->procs, pid);
 	const struct attachment *a;
 	char name[64];
-	size_t n = 0, j;
+	size_t n = 0, j, first;
 	int err;
 
 	if (!p)
 		return -ESRCH;
 	for (a = p->objects; a; a = a->next)
-		if (a->usdt)
+		if (a->usdt && !a->nr_fds)
 			return -EOPNOTSUPP;
 	for (a = p->objects; a; a = a->next, n++) {
 		if (n >= max)
 			return -E2BIG;
+		/* Of an otel_memory object, the kernel links alone: libbpf's has no fd. */
+		first = a->usdt ? a->nr_links : 0;
 		ret[n] = (struct tracer_pinned){ .dev = a->dev, .inode = a->inode,
 						 .info = a->info,
-						 .nr_links = a->nr_links + a->nr_fds };
-		for (j = 0; j < a->nr_links + a->nr_fds; j++) {
+						 .nr_links = a->nr_links + a->nr_fds - first };
+		for (j = first; j < a->nr_links + a->nr_fds; j++) {
 			int fd = j < a->nr_links ? bpf_link__fd(a->links[j]) :
 						   a->fds[j - a->nr_links];
 
-			err = link_name(name, sizeof(name), pid, n, j);
+			err = link_name(name, sizeof(name), pid, n, j - first);
 			if (!err)
 				err = keeper__put(k, name, fd);
 			if (err)
 				return err;
-			if (j < a->nr_links)
-				bpf_link__disconnect(a->links[j]);
 		}
+		/*
+		 * Closed, not detached, when the tracer goes: a perf event link would be
+		 * disabled, and a USDT link would end the kernel links it is made of.
+		 */
+		for (j = 0; j < a->nr_links; j++)
+			bpf_link__disconnect(a->links[j]);
 	}
 	return n;
 }
@@ -1565,6 +1685,7 @@ int tracer__adopt_proc(struct tracer *t, pid_t pid, uint64_t sample, uint32_t sl
 		}
 		a->dev = objs[i].dev;
 		a->inode = objs[i].inode;
+		a->usdt = objs[i].info.usdt;
 		a->info = objs[i].info;
 		a->info.path[sizeof(a->info.path) - 1] = '\0';
 		a->next = p->objects;

@@ -152,14 +152,16 @@ size_t tracer__objects(const struct tracer *t, pid_t pid, struct tracer_object *
  * daemon runs, until deadline_ns (CLOCK_MONOTONIC) after which the programs stop.
  * The next tracer__new with adopt takes the maps over before its programs load,
  * attaches its own watch links and hands the watch tier over at one store (struct
- * leakd_control), and tracer__adopt_proc takes the allocator links of each process
- * as they are: at no moment are two links, or none, on the same probe.  The keeper
- * then forgets them (keeper__forget); links nobody took are gone with them.
+ * leakd_control), and tracer__adopt_proc takes the links of each process as they
+ * are, its allocator's or its otel_memory probes' (the kernel links behind libbpf's
+ * USDT links; their programs, the old daemon's, keep its USDT spec maps): at no
+ * moment are two links, or none, on the same probe.  The keeper then forgets them
+ * (keeper__forget); links nobody took are gone with them.
  */
 /* Puts the maps and watch links in k and sets the deadline. */
 int tracer__pin(struct tracer *t, struct keeper *k, uint64_t deadline_ns);
 
-/* One allocator object kept with its links, as a handover records it. */
+/* One object (an allocator, or one with otel_memory probes) kept with its links. */
 struct tracer_pinned {
 	uint64_t dev, inode;
 	struct tracer_object info;
@@ -169,8 +171,8 @@ struct tracer_pinned {
 #define TRACER_MAX_PINNED 64	/* objects per process */
 
 /*
- * Puts the allocator links of pid in k; returns how many objects (*ret).
- * -EOPNOTSUPP: it reports through otel_memory probes, whose links libbpf cannot pin.
+ * Puts the links of pid in k; returns how many objects (*ret).  -EOPNOTSUPP: it
+ * reports through otel_memory probes whose kernel links were not found.
  */
 int tracer__pin_proc(struct tracer *t, pid_t pid, struct keeper *k, struct tracer_pinned *ret,
 		     size_t max);

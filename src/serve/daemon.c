@@ -1108,6 +1108,9 @@ static struct watch *restore_watch(struct daemon *d, const struct handover_proc 
 		w->traced = (enum trace_kind)hp->traced;
 		w->trace_until = hp->trace_until;
 		w->sample = hp->sample;
+		/* A sampler injected is still to be pointed back when its trace ends. */
+		w->injected = hp->injected;
+		w->inert = hp->inert;
 	}
 	return w;
 }
@@ -1263,7 +1266,7 @@ static size_t pin_traced(struct daemon *d, struct handover *h)
 		n = tracer__pin_proc(tr, (pid_t)w->pid, keep(d), hp->objs, TRACER_MAX_PINNED);
 		if (n <= 0) {
 			log_info("pid %" PRIu64 " (%s) is not handed over: %s", w->pid, p->comm,
-				 n == -EOPNOTSUPP ? "it reports through its otel_memory probes" :
+				 n == -EOPNOTSUPP ? "its otel_memory probes' links were not found" :
 				 strerror(n ? -n : ENOENT));
 			free(hp->objs);
 			hp->objs = NULL;
@@ -1279,6 +1282,8 @@ static size_t pin_traced(struct daemon *d, struct handover *h)
 		hp->sample = w->sample;
 		tracer__slot(tr, (pid_t)w->pid, &hp->slot, &hp->interval);
 		hp->ever_traced = w->ever_traced;
+		hp->injected = w->injected;
+		hp->inert = w->inert;
 		hp->nr_objs = (uint32_t)n;
 		h->nr_procs++;
 	}

@@ -116,6 +116,7 @@ static void encode_proc(struct wbuf *w, const struct handover_proc *hp, const st
 	wbuf__u32(w, hp->slot);
 	wbuf__u64(w, hp->interval);
 	wbuf__u8(w, hp->ever_traced);
+	wbuf__u8(w, (hp->injected ? 1 : 0) | (hp->inert ? 2 : 0));
 	wbuf__u32(w, hp->nr_objs);
 	for (i = 0; i < hp->nr_objs; i++) {
 		const struct tracer_pinned *o = &hp->objs[i];
@@ -125,6 +126,7 @@ static void encode_proc(struct wbuf *w, const struct handover_proc *hp, const st
 		wbuf__str(w, o->info.path, sizeof(o->info.path) - 1);
 		wbuf__u32(w, o->info.nr_sites);
 		wbuf__u32(w, o->info.nr_emulated);
+		wbuf__u8(w, o->info.usdt);
 		wbuf__u32(w, o->nr_links);
 	}
 	proc_mem__encode(p, w);
@@ -216,6 +218,7 @@ int handover__encode(const struct handover *h, const struct tables *t,
 static void decode_proc(struct rbuf *r, struct handover_proc *hp)
 {
 	uint32_t i;
+	uint8_t flags, usdt;
 
 	hp->uid = rbuf__u32(r);
 	decode_cred(r, &hp->cred);
@@ -226,11 +229,16 @@ static void decode_proc(struct rbuf *r, struct handover_proc *hp)
 	hp->slot = rbuf__u32(r);
 	hp->interval = rbuf__u64(r);
 	hp->ever_traced = rbuf__u8(r) != 0;
+	flags = rbuf__u8(r);
+	hp->injected = flags & 1;
+	hp->inert = flags & 2;
+	if (!r->bad && (flags & ~3u))
+		rbuf__fail(r, "a process's flags are out of range");
 	if (!r->bad && hp->sample && (hp->sample < LEAKD_SAMPLE_MIN || hp->sample > LEAKD_SAMPLE_MAX))
 		rbuf__fail(r, "a process's sampling interval is out of range");
 	if (!r->bad && (hp->traced == TRACE_KIND_NONE || hp->traced >= TRACE_KIND__COUNT))
 		rbuf__fail(r, "a process's kind of trace is out of range");
-	hp->nr_objs = rbuf__count(r, 8 + 8 + 4 + 12, TRACER_MAX_PINNED);
+	hp->nr_objs = rbuf__count(r, 8 + 8 + 4 + 13, TRACER_MAX_PINNED);
 	if (r->bad)
 		return;
 	hp->objs = calloc(hp->nr_objs ? hp->nr_objs : 1, sizeof(*hp->objs));
@@ -246,7 +254,11 @@ static void decode_proc(struct rbuf *r, struct handover_proc *hp)
 		rbuf__str(r, o->info.path, sizeof(o->info.path));
 		o->info.nr_sites = rbuf__u32(r);
 		o->info.nr_emulated = rbuf__u32(r);
+		usdt = rbuf__u8(r);
+		o->info.usdt = usdt != 0;
 		o->nr_links = rbuf__u32(r);
+		if (usdt > 1)
+			rbuf__fail(r, "an object's kind is out of range");
 		/* Three programs per object at most, one link per site at most each. */
 		if (o->info.nr_emulated > o->info.nr_sites || !o->nr_links ||
 		    o->nr_links > 3 * (o->info.nr_sites + 1))

@@ -29,7 +29,7 @@ struct tables;
 struct symbolizer;
 struct wbuf;
 
-#define HANDOVER_VERSION 1
+#define HANDOVER_VERSION 2
 #define HANDOVER_MAX_BYTES (1ull << 31)	/* a larger file is refused */
 #define HANDOVER_MAX_PROCS 8192		/* max-traced and max-sampler, both at most 4096 */
 #define HANDOVER_MAX_EXITS 4096		/* as max-exited's own bound */
@@ -46,7 +46,9 @@ struct handover_proc {
 	uint32_t slot;			/* its links' slot in the intervals in force */
 	uint64_t interval;		/* the interval in force there; 0: sample */
 	bool ever_traced;
-	struct tracer_pinned *objs;	/* its allocator objects and their kept links */
+	bool injected, inert;		/* its sampler injected; and pointed back since */
+	struct tracer_pinned *objs;	/* its objects (allocators, or otel_memory probes)
+					 * and their kept links */
 	uint32_t nr_objs;
 };
 

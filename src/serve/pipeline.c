@@ -566,8 +566,9 @@ int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, uint32
 			 uint64_t interval, struct keeper *k, const struct tracer_pinned *objs,
 			 size_t n)
 {
+	bool is_new, via_probes;
 	struct pl_proc *pp;
-	bool is_new;
+	size_t i, nr_usdt = 0;
 	int err;
 
 	if (!tables__proc(&pl->tables, pid))
@@ -579,7 +580,18 @@ int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, uint32
 		return -EEXIST;
 	if (!n)
 		return 0;
-	err = tracer__adopt_proc(pl->tracer, pid, sample, slot, interval, k, objs, n);
+	/*
+	 * Its otel_memory probes' links: it reports through them, its figures weighed.
+	 * Never both kinds, nor those probes for an exact trace (the allocator's).
+	 */
+	for (i = 0; i < n; i++)
+		nr_usdt += objs[i].info.usdt;
+	via_probes = nr_usdt > 0;
+	if (via_probes && (nr_usdt != n || !sample))
+		err = -EINVAL;
+	else
+		err = tracer__adopt_proc(pl->tracer, pid, via_probes ? 0 : sample, slot, interval,
+					 k, objs, n);
 	if (err) {
 		hashtab__remove(&pl->procs, (uint64_t)pid, NULL);
 		return err;
@@ -587,6 +599,7 @@ int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, uint32
 	pp->traced = true;
 	pp->sample = sample;
 	pp->use_probes = sample != 0;
+	pp->via_probes = via_probes;
 	symbolizer__refresh_proc(pl->sym, pid);
 	pipeline__unwind(pl, pid);
 	return 0;

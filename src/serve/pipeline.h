@@ -153,7 +153,8 @@ int pipeline__hold_rules(struct pipeline *pl, const struct hold_rule *v, size_t 
 bool pipeline__adopted(const struct pipeline *pl);
 /*
  * A process restored from a handover (its tables are in place): traced again
- * through the links kept for it in k (objs), as sampled before.  With no
+ * through the links kept for it in k (objs), as sampled before, or through its
+ * otel_memory probes when those are the objects kept.  With no
  * objects it is known, not traced (it left meanwhile, its exit still to come).
  */
 int pipeline__adopt_proc(struct pipeline *pl, pid_t pid, uint64_t sample, uint32_t slot,

@@ -13,11 +13,13 @@ import time
 
 from harness import (BPF_LINK_GET_NEXT_ID, LEAKD, TIMEOUT, Daemon, Leaker, TestFailure,
                      bpf_exists, bpf_fds, check, check_eq, leaker, pinned_link_id,
-                     pinned_links, read_truth, wait_watched)
+                     pinned_links, proc_of, read_truth, wait_watched)
 from cases_daemon import sites, top, wait_site
 from servicemgr import ServiceManager
 
-GRACE = "restart-grace = 30s\n"
+# max-sampler 0: the daemon does not trace others' processes with an in-process
+# sampler (another checkout's tests) by itself; those would be handed over too.
+GRACE = "restart-grace = 30s\nmax-sampler = 0\n"
 
 
 def fnv_bytes(data):
@@ -76,9 +78,43 @@ def guarded(d, *leakers_):
     return Guard()
 
 
-def phases(env_truth):
-    env = dict(os.environ, LEAKER_TRUTH=env_truth)
-    return Leaker([leaker("leak_phases")], env=env)
+def phases(env_truth, **env):
+    return Leaker([leaker("leak_phases")], env=dict(os.environ, LEAKER_TRUTH=env_truth, **env))
+
+
+def with_sampler():
+    """The environment of a leaker with the in-process sampler preloaded, sampling
+    every allocation (each standing for itself): figures through its otel_memory
+    probes are exact."""
+    from cases_sampler import SAMPLER
+    return {"LD_PRELOAD": SAMPLER, "LEAKD_SAMPLER_INTERVAL": "1"}
+
+
+def fdinfo_links(pid):
+    """The links a process holds open, by id: their fdinfo (link_type, prog_id, and
+    for a uprobe multi-link the pid it probes)."""
+    out = {}
+    fd_dir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            # A link made here is "bpf_link", one opened from a pin "bpf-link".
+            if os.readlink(f"{fd_dir}/{fd}") not in ("anon_inode:bpf_link",
+                                                      "anon_inode:bpf-link"):
+                continue
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                info = {k.strip(): v.strip() for k, v in
+                        (line.split(":", 1) for line in f if ":" in line)}
+        except FileNotFoundError:
+            continue            # closed meanwhile
+        if "link_id" in info:
+            out[int(info["link_id"])] = info
+    return out
+
+
+def probe_links(d, pid):
+    """The ids of the uprobe multi-links on pid that the daemon holds."""
+    return {lid for lid, info in fdinfo_links(d.proc.pid).items()
+            if info.get("link_type") == "uprobe_multi" and info.get("pid") == str(pid)}
 
 
 def case_restart_midtrace():
@@ -87,33 +123,69 @@ def case_restart_midtrace():
     exactly its ground truth, and status tells what was taken over."""
     d = Daemon(config=GRACE)
 
-    def stopped():
+    def stopped(lk):
         check(links_pinned_in(pin_dir(d)), f"no link pinned in {pin_dir(d)}")
 
-    def started():
+    def started(lk):
         check(not os.path.exists(pin_dir(d)), "the pins outlived the takeover")
     midtrace(d, stopped, started)
 
 
-def midtrace(d, stopped, started):
+def case_restart_sampler():
+    """The restart of case_restart_midtrace, twice, for a leaker the daemon traces
+    through its in-process sampler's otel_memory probes (every allocation sampled):
+    the kernel links of those probes are pinned and taken over as they are (the new
+    daemon holds them, and no link of its own on the leaker's probes: one link per
+    probe), and the same links again at the second restart; the final figures are
+    exactly the ground truth, and the process is taken over, not traced afresh."""
+    d = Daemon(config=GRACE)
+    held = {}
+
+    def stopped(lk):
+        pinned = links_pinned_in(pin_dir(d))
+        names = os.listdir(pin_dir(d))
+        links = {pinned_link_id(os.path.join(pin_dir(d), n)) for n in names
+                 if n.startswith(f"link-{lk.pid}-")}
+        # libbpf's USDT links: one uprobe multi-link each, for alloc and for free.
+        check_eq(len(links), 2, f"the probes' links pinned ({sorted(names)})")
+        check(links <= pinned, "a pinned link of the leaker is not a link")
+        # Taken over at the first restart, the same links go on to the next.
+        check_eq(links, held.setdefault("links", links), "the links handed over again")
+
+    def started(lk):
+        check(not os.path.exists(pin_dir(d)), "the pins outlived the takeover")
+        check_eq(probe_links(d, lk.pid), held["links"], "the links on the leaker's probes")
+    midtrace(d, stopped, started, sampler=True, restarts=2)
+
+
+def midtrace(d, stopped, started, sampler=False, restarts=1):
     """The restart of case_restart_midtrace, with the checks of where the handover
-    waits: stopped() while no daemon runs, started() once the next one runs."""
+    waits: stopped() while no daemon runs, started() once the next one runs;
+    restarts: that many, one after the other, the same in each gap.
+    sampler: the leaker has the in-process sampler, and its trace goes through its
+    otel_memory probes, before the restart and after it.
+    stopped() and started() get the leaker."""
     truth_path = d.wd.file("truth.json")
-    lk = phases(truth_path)
+    lk = phases(truth_path, **(with_sampler() if sampler else {}))
+    mode = ("manual", "sampler" if sampler else "exact")
     with guarded(d, lk):
         wait_watched(d, lk.pid)
-        d.ctl("trace", str(lk.pid), "--exact")
+        # A sampled trace of a process with the sampler goes through its probes.
+        d.ctl("trace", str(lk.pid), *([] if sampler else ["--exact"]))
+        p = proc_of(d.ctl("ps")[0], lk.pid)
+        check_eq((p["traced"], p["sampling"]), mode, "the trace")
         lk.do("alloc 100 200")
         lk.do("churn start")
         wait_site(d, lk.pid, "heap", "leak_phases", "phase_keep", 100 * 200, 100)
-        said = d.stop(release=False)
-        check("saved 1 traced processes" in said, f"the stop's account: {said}")
-        stopped()
-        # While no daemon runs: more blocks, some freed, and the churn goes on.
-        lk.do("alloc 50 1000")
-        lk.do("free 30")
-        d.start()
-        started()
+        for _ in range(restarts):
+            said = d.stop(release=False)
+            check("saved 1 traced processes" in said, f"the stop's account: {said}")
+            stopped(lk)
+            # While no daemon runs: more blocks, some freed, and the churn goes on.
+            lk.do("alloc 50 1000")
+            lk.do("free 30")
+            d.start()
+            started(lk)
         lk.do("alloc 7 333")
         n = int(lk.do("churn stop")[0])
         check(n > 64, f"the churn made only {n} blocks")
@@ -130,9 +202,9 @@ def midtrace(d, stopped, started):
         check(st["allocs"] >= 100, f"allocations taken over: {st['allocs']}")
         check(st["events"] >= 50 + 30, f"events drained: {st['events']}")
         check_eq(st["lost"], 0, "events lost meanwhile")
-        ps = d.ctl("ps")[0]
-        check_eq(next(p for p in ps["processes"] if p["pid"] == lk.pid)["traced"], "manual",
-                 "the trace taken over")
+        check_eq(st["procs_lost"], 0, "processes traced afresh")
+        p = proc_of(d.ctl("ps")[0], lk.pid)
+        check_eq((p["traced"], p["sampling"]), mode, "the trace taken over")
         lk.end()
 
         def summary():
@@ -436,24 +508,41 @@ def case_restart_fdstore():
     over through the store and never through bpffs: the final figures are exact,
     the allocator links the store held are the new daemon's, the old watch links
     are gone, and once the new daemon has taken them the store is empty."""
+    fdstore_midtrace(sampler=False)
+
+
+def case_restart_fdstore_sampler():
+    """case_restart_sampler under a service manager's file descriptor store: the
+    kernel links of the leaker's otel_memory probes go through the store, and the
+    new daemon holds them and none of its own on those probes."""
+    fdstore_midtrace(sampler=True)
+
+
+def fdstore_midtrace(sampler):
     with ServiceManager() as mgr:
         d = Daemon(config=GRACE, launcher=mgr)
         mgr.wait("READY=1", lambda: "READY=1" in mgr.states)
         held = {}
         stray_r, stray_w = os.pipe()
 
-        def stopped():
+        def stopped(lk):
             held["alloc"], held["watch"] = stored_handover(mgr, d)
+            held["probes"] = mgr.link_ids(f"link-{lk.pid}-")
+            if sampler:
+                check_eq(len(held["probes"]), 2, "the probes' links stored")
             # A descriptor leakd does not know among them: closed, and dropped.
             mgr.put("stray", stray_r)
             held["stray"] = f"pipe:[{os.fstat(stray_r).st_ino}]"
 
-        def started():
+        def started(lk):
             check(not os.path.exists(pin_dir(d)), "pinned in bpffs under a service manager")
             mgr.wait("the store emptied by the takeover", lambda: not mgr.store)
             links, _ = bpf_fds(d.proc.pid)
             check(held["alloc"] <= links, f"allocator links {sorted(held['alloc'] - links)} "
                   "not taken over")
+            if sampler:
+                check_eq(probe_links(d, lk.pid), held["probes"],
+                         "the links on the leaker's probes")
             wait_gone(held["watch"])
             fds = {fd: os.readlink(f"/proc/{d.proc.pid}/fd/{fd}")
                    for fd in os.listdir(f"/proc/{d.proc.pid}/fd")}
@@ -466,7 +555,7 @@ def case_restart_fdstore():
                     flags = int(info["flags"].strip(), 8)
                     check(flags & os.O_CLOEXEC, f"fd {fd} ({target}) is not close-on-exec")
         try:
-            midtrace(d, stopped, started)
+            midtrace(d, stopped, started, sampler=sampler)
         finally:
             os.close(stray_r)
             os.close(stray_w)

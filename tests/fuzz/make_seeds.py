@@ -270,10 +270,11 @@ def handover_payload(procs=(), rules=(), exits=(), modules=(), jits=()):
     out += struct.pack("=I", len(procs))
     for pid, objs, mem in procs:
         out += struct.pack("=I", 0) + cred() + wstr("/user.slice")
-        out += struct.pack("=IQQIQB", 1, 0, 0, 1, 0, 1)
+        out += struct.pack("=IQQIQBB", 1, 0, 0, 1, 0, 1, 0)
         out += struct.pack("=I", len(objs))
         for dev, ino, path, sites, links in objs:
-            out += struct.pack("=QQ", dev, ino) + wstr(path) + struct.pack("=III", sites, 0, links)
+            out += struct.pack("=QQ", dev, ino) + wstr(path) + struct.pack("=IIBI", sites, 0, 0,
+                                                                           links)
         out += mem
     out += struct.pack("=I", len(rules))
     for comm, unit, until in rules:

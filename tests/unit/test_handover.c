@@ -57,12 +57,13 @@ static void fill(struct tables *t, struct symbolizer *sym, struct handover *h)
 	h->procs[0] = (struct handover_proc){ .pid = PID, .start_time = 987654, .uid = 1000,
 					       .traced = TRACE_KIND_MANUAL, .trace_until = 55,
 					       .sample = 524288, .slot = 3, .interval = 1048576,
-					       .ever_traced = true, .nr_objs = 1 };
+					       .ever_traced = true, .injected = true, .nr_objs = 1 };
 	snprintf(h->procs[0].cgroup, sizeof(h->procs[0].cgroup), "/user.slice");
 	h->procs[0].objs = calloc(1, sizeof(*h->procs[0].objs));
 	h->procs[0].objs[0] = (struct tracer_pinned){ .dev = 8, .inode = 99, .nr_links = 3,
 						      .info = { .path = "/lib/libc.so.6",
-								.nr_sites = 10, .nr_emulated = 2 } };
+								.nr_sites = 10, .nr_emulated = 2,
+								.usdt = true } };
 	h->nr_procs = 1;
 	h->rules = calloc(2, sizeof(*h->rules));
 	h->rules[0] = (struct handover_rule){ .comm = "nginx", .owner = 0, .until = 66,
@@ -172,6 +173,8 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(h2.procs[0].nr_objs, 1);
 	ck_assert_str_eq(h2.procs[0].objs[0].info.path, "/lib/libc.so.6");
 	ck_assert_uint_eq(h2.procs[0].objs[0].nr_links, 3);
+	ck_assert(h2.procs[0].objs[0].info.usdt);
+	ck_assert(h2.procs[0].injected && !h2.procs[0].inert);
 	ck_assert_uint_eq(h2.nr_rules, 2);
 	ck_assert_str_eq(h2.rules[0].comm, "nginx");
 	ck_assert_uint_eq(h2.rules[0].until, 66);
