@@ -11,9 +11,9 @@ import struct
 import subprocess
 import time
 
-from harness import (BPF_LINK_GET_NEXT_ID, LEAKD, TIMEOUT, Daemon, Leaker, TestFailure,
-                     bpf_exists, bpf_fds, check, check_eq, leaker, pinned_link_id,
-                     pinned_links, proc_of, read_truth, wait_watched)
+from harness import (BPF_LINK_GET_NEXT_ID, LEAKD, LINK_INODES, TIMEOUT, Daemon, Leaker,
+                     TestFailure, bpf_exists, bpf_fds, check, check_eq, leaker,
+                     pinned_link_id, pinned_links, proc_of, read_truth, wait_watched)
 from cases_daemon import sites, top, wait_site
 from servicemgr import ServiceManager
 
@@ -97,9 +97,7 @@ def fdinfo_links(pid):
     fd_dir = f"/proc/{pid}/fd"
     for fd in os.listdir(fd_dir):
         try:
-            # A link made here is "bpf_link", one opened from a pin "bpf-link".
-            if os.readlink(f"{fd_dir}/{fd}") not in ("anon_inode:bpf_link",
-                                                      "anon_inode:bpf-link"):
+            if os.readlink(f"{fd_dir}/{fd}") not in LINK_INODES:
                 continue
             with open(f"/proc/{pid}/fdinfo/{fd}") as f:
                 info = {k.strip(): v.strip() for k, v in

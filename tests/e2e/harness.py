@@ -320,6 +320,10 @@ def check_truth(report, truth, module):
                 check_eq(below[:len(t["stack"])], t["stack"], f"callers of {fn}")
 
 
+# A link made by the process is "bpf_link"; one it opened from a pin (a restart's
+# handover) "bpf-link".
+LINK_INODES = ("anon_inode:bpf_link", "anon_inode:bpf-link")
+
 # The bpf(2) commands the checks below need (include/uapi/linux/bpf.h).
 BPF_OBJ_GET, BPF_PROG_GET_NEXT_ID, BPF_LINK_GET_NEXT_ID = 7, 11, 31
 BPFFS = "/sys/fs/bpf"
@@ -394,7 +398,7 @@ def bpf_fds(pid, strict=True):
     for fd in fds:
         try:
             target = os.readlink(f"{fd_dir}/{fd}")
-            if target not in ("anon_inode:bpf_link", "anon_inode:bpf-prog"):
+            if target not in LINK_INODES + ("anon_inode:bpf-prog",):
                 continue
             with open(f"/proc/{pid}/fdinfo/{fd}") as f:
                 info = dict(line.split(":", 1) for line in f if ":" in line)
@@ -404,7 +408,7 @@ def bpf_fds(pid, strict=True):
             if strict:
                 raise TestFailure(f"cannot read fd {fd} of pid {pid}: {e}")
             continue
-        if target == "anon_inode:bpf_link" and "link_id" in info:
+        if target in LINK_INODES and "link_id" in info:
             links.add(int(info["link_id"]))
         elif target == "anon_inode:bpf-prog" and "prog_id" in info:
             progs.add(int(info["prog_id"]))
