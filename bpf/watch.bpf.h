@@ -64,7 +64,26 @@ static __always_inline void on_mmap_enter(__u64 len, __u64 prot, __u64 flags, lo
 	t->sys_nr = NR_MMAP;
 }
 
-static __always_inline void on_mmap_exit(long ret, __u64 pc, __u64 sp, __u64 bp)
+/*
+ * The stack of the call that made memory, or the traced allocator call around it
+ * (malloc maps and grows the heap itself: the memory is its caller's).  The user
+ * registers are read only here, when a stack is wanted: the exits of every
+ * process's calls pass by without.
+ */
+static __always_inline __u64 syscall_stack(struct inflight *t, __u32 *flags)
+{
+	struct pt_regs *regs;
+
+	if (t->depth) {
+		*flags |= LEAKD_MAP_IN_ALLOCATOR;
+		return t->stack_id;
+	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return capture_stack(t, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
+			     BPF_CORE_READ(regs, bp), false);
+}
+
+static __always_inline void on_mmap_exit(long ret)
 {
 	struct leakd_map_event *e;
 	struct inflight *t = thread_state(false);
@@ -87,15 +106,8 @@ static __always_inline void on_mmap_exit(long ret, __u64 pc, __u64 sp, __u64 bp)
 	/* No memory is committed for it: it counts once made accessible by mprotect. */
 	if ((t->sys[2] & MAP_NORESERVE) && !(t->sys[2] & MAP_SHARED))
 		flags |= LEAKD_MAP_RESERVED | LEAKD_MAP_NORESERVE;
-	if (flags & LEAKD_MAP_RESERVED) {
-		stack_id = 0;	/* address space only: whoever commits it is the one */
-	} else if (t->depth) {
-		/* malloc maps large blocks itself: the memory is its caller's. */
-		flags |= LEAKD_MAP_IN_ALLOCATOR;
-		stack_id = t->stack_id;
-	} else {
-		stack_id = capture_stack(t, pc, sp, bp, false);
-	}
+	/* A reservation is address space only: whoever commits it is the one. */
+	stack_id = flags & LEAKD_MAP_RESERVED ? 0 : syscall_stack(t, &flags);
 	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_MAP);
@@ -177,17 +189,6 @@ static __always_inline void on_mremap_exit(long ret)
 	bpf_ringbuf_submit(e, wake_flag());
 }
 
-/* The stack of the call that made memory, or the traced allocator call around it. */
-static __always_inline __u64 syscall_stack(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
-					   __u32 *flags)
-{
-	if (t->depth) {
-		*flags |= LEAKD_MAP_IN_ALLOCATOR;
-		return t->stack_id;
-	}
-	return capture_stack(t, pc, sp, bp, false);
-}
-
 static __always_inline void on_brk_enter(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -205,7 +206,7 @@ static __always_inline void on_brk_enter(void)
 }
 
 /* brk returns the heap's end, moved or not (a failed or a query call). */
-static __always_inline void on_brk_exit(long ret, __u64 pc, __u64 sp, __u64 bp)
+static __always_inline void on_brk_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct inflight *t = thread_state(false);
@@ -220,7 +221,7 @@ static __always_inline void on_brk_exit(long ret, __u64 pc, __u64 sp, __u64 bp)
 	if (failed(ret) || (__u64)ret == old)
 		return;
 	if ((__u64)ret > old)
-		stack_id = syscall_stack(t, pc, sp, bp, &flags);
+		stack_id = syscall_stack(t, &flags);
 	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_MAP);
@@ -278,7 +279,7 @@ static __always_inline void on_mprotect_enter(__u64 addr, __u64 len, __u64 prot)
 	t->sys_nr = NR_MPROTECT;
 }
 
-static __always_inline void on_mprotect_exit(long ret, __u64 pc, __u64 sp, __u64 bp)
+static __always_inline void on_mprotect_exit(long ret)
 {
 	struct inflight *t = thread_state(false);
 	struct leakd_map_event *e;
@@ -291,7 +292,7 @@ static __always_inline void on_mprotect_exit(long ret, __u64 pc, __u64 sp, __u64
 	if (failed(ret))
 		return;
 	if (t->sys[2] & PROT_ACCESS)
-		stack_id = syscall_stack(t, pc, sp, bp, &flags);
+		stack_id = syscall_stack(t, &flags);
 	else
 		flags |= LEAKD_MAP_RESERVED;
 	e = ring_reserve(sizeof(*e));
@@ -315,12 +316,6 @@ static __always_inline void on_madvise_enter(__u64 addr, __u64 len, __u64 advice
 		emit_range_aux(LEAKD_EV_DISCARD, addr, len, advice);
 }
 
-/* The user registers of the syscall, for the stack of an mmap. */
-static __always_inline struct pt_regs *user_regs(void)
-{
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
-
 SEC("tracepoint/syscalls/sys_enter_mmap")
 int mmap_enter(struct trace_event_raw_sys_enter *ctx)
 {
@@ -331,10 +326,7 @@ int mmap_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_mmap")
 int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = user_regs();
-
-	on_mmap_exit(ctx->ret, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
-		     BPF_CORE_READ(regs, bp));
+	on_mmap_exit(ctx->ret);
 	return 0;
 }
 
@@ -369,10 +361,7 @@ int brk_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_brk")
 int brk_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = user_regs();
-
-	on_brk_exit(ctx->ret, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
-		    BPF_CORE_READ(regs, bp));
+	on_brk_exit(ctx->ret);
 	return 0;
 }
 
@@ -386,10 +375,7 @@ int mprotect_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_mprotect")
 int mprotect_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pt_regs *regs = user_regs();
-
-	on_mprotect_exit(ctx->ret, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
-			 BPF_CORE_READ(regs, bp));
+	on_mprotect_exit(ctx->ret);
 	return 0;
 }
 
@@ -432,16 +418,16 @@ int BPF_PROG(raw_exit, struct pt_regs *regs, long ret)
 {
 	switch (regs->orig_ax) {
 	case NR_MMAP:
-		on_mmap_exit(ret, regs->ip, regs->sp, regs->bp);
+		on_mmap_exit(ret);
 		break;
 	case NR_MREMAP:
 		on_mremap_exit(ret);
 		break;
 	case NR_BRK:
-		on_brk_exit(ret, regs->ip, regs->sp, regs->bp);
+		on_brk_exit(ret);
 		break;
 	case NR_MPROTECT:
-		on_mprotect_exit(ret, regs->ip, regs->sp, regs->bp);
+		on_mprotect_exit(ret);
 		break;
 	}
 	return 0;
