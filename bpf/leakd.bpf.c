@@ -155,12 +155,17 @@ static __always_inline struct leakd_control *ctl(void)
 	return bpf_map_lookup_elem(&control, &k);
 }
 
+static __always_inline bool past_deadline(const struct leakd_control *c)
+{
+	return c->deadline_ns && bpf_ktime_get_ns() > c->deadline_ns;
+}
+
 /* Past a handover's deadline with no daemon back: nothing to do (an array lookup). */
 static __always_inline bool paused(void)
 {
 	struct leakd_control *c = ctl();
 
-	return c && c->deadline_ns && bpf_ktime_get_ns() > c->deadline_ns;
+	return c && past_deadline(c);
 }
 
 static __always_inline void count(__u32 which)
@@ -507,9 +512,8 @@ static __always_inline bool watched(__u32 pid)
 {
 	struct leakd_control *c = ctl();
 
-	if (pid == self_pid || !c || c->watch_gen != watch_gen || pid == c->self_pid)
-		return false;
-	if (c->deadline_ns && bpf_ktime_get_ns() > c->deadline_ns)
+	if (pid == self_pid || !c || c->watch_gen != watch_gen || pid == c->self_pid ||
+	    past_deadline(c))
 		return false;
 	return watch_all || bpf_map_lookup_elem(&traced, &pid);
 }
