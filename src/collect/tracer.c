@@ -1052,6 +1052,30 @@ static void put_slot(struct tracer *t, struct traced_proc *p)
 	p->slot = 0;
 }
 
+/*
+ * The entry of a process to trace, found or made; a new one is marked traced for
+ * the kernel side too.  NULL with *ret_err set.
+ */
+static struct traced_proc *follow_proc(struct tracer *t, pid_t pid, bool *ret_new, int *ret_err)
+{
+	struct traced_proc *p = hashtab__upsert(&t->procs, pid, ret_new);
+	__u32 key = pid;
+	__u8 one = 1;
+
+	*ret_err = 0;
+	if (!p) {
+		*ret_err = -ENOMEM;
+		return NULL;
+	}
+	if (*ret_new && bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one,
+					    BPF_ANY)) {
+		*ret_err = -errno;
+		hashtab__remove(&t->procs, pid, NULL);
+		return NULL;
+	}
+	return p;
+}
+
 int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample)
 {
 	struct proc_maps maps;
@@ -1059,22 +1083,13 @@ int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample)
 	bool is_new;
 	size_t i, nr_objects = 0;
 	int err, added = 0;
-	__u32 key = pid;
-	__u8 one = 1;
 
 	err = procmaps__read(pid, &maps);
 	if (err)
 		return err == -ENOENT ? -ESRCH : err;
-	p = hashtab__upsert(&t->procs, pid, &is_new);
-	if (!p) {
-		err = -ENOMEM;
+	p = follow_proc(t, pid, &is_new, &err);
+	if (!p)
 		goto out;
-	}
-	if (is_new && bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY)) {
-		err = -errno;
-		hashtab__remove(&t->procs, pid, NULL);
-		goto out;
-	}
 	if (!is_new && p->sample != sample) {
 		/* Another interval (or exact): the probes carry it, so they are made again. */
 		detach_objects(p);
@@ -1508,21 +1523,13 @@ int tracer__attach_usdt(struct tracer *t, pid_t pid)
 	size_t i;
 	int err, n, added = 0, nr_objects = 0;
 	__u32 key = pid;
-	__u8 one = 1;
 
 	err = procmaps__read(pid, &maps);
 	if (err)
 		return err == -ENOENT ? -ESRCH : err;
-	p = hashtab__upsert(&t->procs, pid, &is_new);
-	if (!p) {
-		err = -ENOMEM;
+	p = follow_proc(t, pid, &is_new, &err);
+	if (!p)
 		goto out;
-	}
-	if (is_new && bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY)) {
-		err = -errno;
-		hashtab__remove(&t->procs, pid, NULL);
-		goto out;
-	}
 	for (i = 0; i < maps.n; i++) {
 		const struct map_entry *e = &maps.v[i];
 
