@@ -772,22 +772,30 @@ static uintptr_t dyn_ptr(uintptr_t base, uintptr_t p)
 	return p && p < base ? p + base : p;
 }
 
-static void scan_relocs(struct scan *sc, uintptr_t base, const ElfW(Rela) *r, size_t bytes,
-			const ElfW(Sym) *symtab, const char *strtab, size_t strsz,
-			uintptr_t text_lo, uintptr_t text_hi, uintptr_t relro_lo,
-			uintptr_t relro_hi)
+/* A loaded object, as its program headers and dynamic section describe it. */
+struct loaded_obj {
+	uintptr_t base;
+	const ElfW(Sym) *symtab;
+	const char *strtab;
+	size_t strsz;
+	uintptr_t text_lo, text_hi;	/* its code: where unbound PLT stubs point */
+	uintptr_t relro_lo, relro_hi;	/* what the loader made read-only */
+};
+
+static void scan_relocs(struct scan *sc, const struct loaded_obj *o, const ElfW(Rela) *r,
+			size_t bytes)
 {
 	for (size_t i = 0; r && i < bytes / sizeof(*r); i++) {
 		unsigned long type = ELF64_R_TYPE(r[i].r_info);
-		const ElfW(Sym) *sym = &symtab[ELF64_R_SYM(r[i].r_info)];
-		uintptr_t addr = base + r[i].r_offset, v;
+		const ElfW(Sym) *sym = &o->symtab[ELF64_R_SYM(r[i].r_info)];
+		uintptr_t addr = o->base + r[i].r_offset, v;
 		void *target;
 		int k;
 
 		if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) ||
-		    !ELF64_R_SYM(r[i].r_info) || sym->st_name >= strsz)
+		    !ELF64_R_SYM(r[i].r_info) || sym->st_name >= o->strsz)
 			continue;
-		k = entry_of(strtab + sym->st_name);
+		k = entry_of(o->strtab + sym->st_name);
 		if (k < 0 || !(target = target_of(&entries[k])))
 			continue;
 		v = __atomic_load_n((uintptr_t *)addr, __ATOMIC_RELAXED);
@@ -795,7 +803,7 @@ static void scan_relocs(struct scan *sc, uintptr_t base, const ElfW(Rela) *r, si
 			continue;
 		/* Bound to the allocator, or not bound yet (lazy binding: its PLT stub). */
 		if (v != (uintptr_t)target &&
-		    !(type == R_X86_64_JUMP_SLOT && v >= text_lo && v < text_hi)) {
+		    !(type == R_X86_64_JUMP_SLOT && v >= o->text_lo && v < o->text_hi)) {
 			if (sc->fill)
 				got.foreign++;
 			continue;
@@ -804,7 +812,7 @@ static void scan_relocs(struct scan *sc, uintptr_t base, const ElfW(Rela) *r, si
 			got.slots[got.nr_slots++] = (struct got_slot){
 				.addr = addr, .old = v, .entry = (uint32_t)k,
 				.obj = (uint32_t)got.nr_objs,
-				.relro = addr >= relro_lo && addr < relro_hi };
+				.relro = addr >= o->relro_lo && addr < o->relro_hi };
 		sc->slots++;
 	}
 }
@@ -812,12 +820,10 @@ static void scan_relocs(struct scan *sc, uintptr_t base, const ElfW(Rela) *r, si
 static int visit(struct dl_phdr_info *info, size_t size, void *ctx)
 {
 	struct scan *sc = ctx;
-	uintptr_t base = info->dlpi_addr, dyn = 0, relro_lo = 0, relro_hi = 0;
-	uintptr_t text_lo = UINTPTR_MAX, text_hi = 0, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t base = info->dlpi_addr, dyn = 0, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	struct loaded_obj o = { .base = base, .text_lo = UINTPTR_MAX };
 	const ElfW(Rela) *rela = NULL, *jmprel = NULL;
-	const ElfW(Sym) *symtab = NULL;
-	const char *strtab = NULL;
-	size_t relasz = 0, pltrelsz = 0, strsz = 0, before = sc->slots;
+	size_t relasz = 0, pltrelsz = 0, before = sc->slots;
 	bool plt_rela = true;
 
 	(void)size;
@@ -828,13 +834,13 @@ static int visit(struct dl_phdr_info *info, size_t size, void *ctx)
 			dyn = base + ph->p_vaddr;
 		} else if (ph->p_type == PT_GNU_RELRO) {
 			/* What the loader protected: whole pages, the last partial one not. */
-			relro_lo = (base + ph->p_vaddr) & ~(page - 1);
-			relro_hi = (base + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
+			o.relro_lo = (base + ph->p_vaddr) & ~(page - 1);
+			o.relro_hi = (base + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
 		} else if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-			if (base + ph->p_vaddr < text_lo)
-				text_lo = base + ph->p_vaddr;
-			if (base + ph->p_vaddr + ph->p_memsz > text_hi)
-				text_hi = base + ph->p_vaddr + ph->p_memsz;
+			if (base + ph->p_vaddr < o.text_lo)
+				o.text_lo = base + ph->p_vaddr;
+			if (base + ph->p_vaddr + ph->p_memsz > o.text_hi)
+				o.text_hi = base + ph->p_vaddr + ph->p_memsz;
 		}
 	}
 	if (!dyn || base == sc->self || base == sc->ldso)
@@ -842,13 +848,13 @@ static int visit(struct dl_phdr_info *info, size_t size, void *ctx)
 	for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)dyn; d->d_tag != DT_NULL; d++) {
 		switch (d->d_tag) {
 		case DT_SYMTAB:
-			symtab = (const ElfW(Sym) *)dyn_ptr(base, d->d_un.d_ptr);
+			o.symtab = (const ElfW(Sym) *)dyn_ptr(base, d->d_un.d_ptr);
 			break;
 		case DT_STRTAB:
-			strtab = (const char *)dyn_ptr(base, d->d_un.d_ptr);
+			o.strtab = (const char *)dyn_ptr(base, d->d_un.d_ptr);
 			break;
 		case DT_STRSZ:
-			strsz = d->d_un.d_val;
+			o.strsz = d->d_un.d_val;
 			break;
 		case DT_RELA:
 			rela = (const ElfW(Rela) *)dyn_ptr(base, d->d_un.d_ptr);
@@ -867,13 +873,11 @@ static int visit(struct dl_phdr_info *info, size_t size, void *ctx)
 			break;
 		}
 	}
-	if (!symtab || !strtab)
+	if (!o.symtab || !o.strtab)
 		return 0;
-	scan_relocs(sc, base, rela, relasz, symtab, strtab, strsz, text_lo, text_hi, relro_lo,
-		    relro_hi);
+	scan_relocs(sc, &o, rela, relasz);
 	if (plt_rela)
-		scan_relocs(sc, base, jmprel, pltrelsz, symtab, strtab, strsz, text_lo, text_hi,
-			    relro_lo, relro_hi);
+		scan_relocs(sc, &o, jmprel, pltrelsz);
 	if (sc->slots == before)
 		return 0;
 	if (sc->fill && got.nr_objs < got.cap_objs)
