@@ -243,25 +243,27 @@ static void prune(int map, size_t key_size, bool (*keep)(const void *ctx, const 
 struct rules {
 	const struct hold_rule *v;
 	size_t n;
+	bool units;		/* of the rules, the units' names; else the comms */
 };
 
-static bool names_comm(const void *ctx, const void *key)
+/* The name a rule gives of the kind asked, "" for a rule of the other kind. */
+static const char *name_of(const struct rules *r, size_t i, size_t *ret_size)
 {
-	const struct rules *r = ctx;
-
-	for (size_t i = 0; i < r->n; i++)
-		if (r->v[i].comm[0] && !strncmp(r->v[i].comm, key, sizeof(r->v[i].comm)))
-			return true;
-	return false;
+	*ret_size = r->units ? sizeof(r->v[i].unit) : sizeof(r->v[i].comm);
+	return r->units ? r->v[i].unit : r->v[i].comm;
 }
 
-static bool names_unit(const void *ctx, const void *key)
+static bool named(const void *ctx, const void *key)
 {
 	const struct rules *r = ctx;
+	const char *name;
+	size_t size;
 
-	for (size_t i = 0; i < r->n; i++)
-		if (r->v[i].unit[0] && !strncmp(r->v[i].unit, key, sizeof(r->v[i].unit)))
+	for (size_t i = 0; i < r->n; i++) {
+		name = name_of(r, i, &size);
+		if (name[0] && !strncmp(name, key, size))
 			return true;
+	}
 	return false;
 }
 
@@ -336,26 +338,27 @@ static int open_cgroup2(void)
 
 int holds__set_rules(struct holds *h, const struct hold_rule *v, size_t n)
 {
-	struct rules rules = { v, n };
-	struct unit_walk w = { &rules, h->maps.cgroups, 0 };
+	struct rules comm_rules = { v, n, false }, unit_rules = { v, n, true };
+	struct unit_walk w = { &unit_rules, h->maps.cgroups, 0 };
 	size_t i, comms = 0, units = 0;
 	uint64_t units_hash = 0;
 	int left = 0, fd;
 	__u64 id;
 
-	prune(h->maps.comms, 16, names_comm, &rules);
-	prune(h->maps.units, LEAKD_UNIT_LEN, names_unit, &rules);
+	prune(h->maps.comms, sizeof(v->comm), named, &comm_rules);
+	prune(h->maps.units, sizeof(v->unit), named, &unit_rules);
 	for (i = 0; i < n; i++) {
 		char key[LEAKD_UNIT_LEN] = { 0 };
 		bool unit = v[i].unit[0];
 		size_t *kept = unit ? &units : &comms;
 
-		if (unit)
+		if (unit) {
 			strncpy(key, v[i].unit, sizeof(key) - 1);
-		else
-			strncpy(key, v[i].comm, sizeof(v[i].comm) - 1);
-		if (unit)	/* of the set, whatever its order */
+			/* Of the set, whatever its order. */
 			units_hash += fnv_word(fnv_str(FNV_OFFSET, v[i].unit), v[i].owner);
+		} else {
+			strncpy(key, v[i].comm, sizeof(v[i].comm) - 1);
+		}
 		if (*kept >= HOLDS_MAX_RULES ||
 		    bpf_map_update_elem(unit ? h->maps.units : h->maps.comms, key, &v[i].owner,
 					BPF_ANY)) {
