@@ -1398,6 +1398,8 @@ static void decode_sampled(struct rbuf *r, struct proc_mem *p)
 		a.fn = rbuf__u32(r);
 		if (a.stack >= p->nr_stacks || a.weight < a.size)
 			rbuf__fail(r, "a sampled block is out of range");
+		else if (hashtab__get(&p->sampled, a.addr))
+			rbuf__fail(r, "a sampled block is there twice");
 		if (r->bad)
 			break;
 		if (p->tables->nr_allocs >= p->tables->limits.max_allocs) {
