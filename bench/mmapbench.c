@@ -1,28 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The watch tier's worst case: anonymous mmap+munmap pairs, nothing touched (a
- * page fault would hide the cost).  Prints ns per pair.  Usage: mmapbench N SIZE
+ * What the watch tier costs a process, per iteration (ns printed):
+ *   mmapbench N SIZE [map]    anonymous mmap+munmap pairs, nothing touched: the
+ *                             worst case (a page fault would hide the cost)
+ *   mmapbench N SIZE touch    ... one byte written per page before the munmap
+ *   mmapbench N SIZE sys      getppid: a system call the watch tier does not
+ *                             probe (what every other call of every process pays)
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 100000, size = argc > 2 ? atol(argv[2]) : 65536;
+	const char *what = argc > 3 ? argv[3] : "map";
+	long page = sysconf(_SC_PAGESIZE);
+	int touch = !strcmp(what, "touch"), sys = !strcmp(what, "sys");
 	struct timespec a, b;
 
-	if (n <= 0 || size <= 0) {
-		fprintf(stderr, "usage: mmapbench N SIZE\n");
+	if (n <= 0 || size <= 0 || (!touch && !sys && strcmp(what, "map"))) {
+		fprintf(stderr, "usage: mmapbench N SIZE [map|touch|sys]\n");
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (long i = 0; i < n; i++) {
-		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			       -1, 0);
+		volatile char *p;
 
-		if (p == MAP_FAILED || munmap(p, size)) {
+		if (sys) {
+			if (getppid() < 0)
+				return 1;
+			continue;
+		}
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			perror("mmapbench");
+			return 1;
+		}
+		for (long off = 0; touch && off < size; off += page)
+			p[off] = 1;
+		if (munmap((void *)p, size)) {
 			perror("mmapbench");
 			return 1;
 		}

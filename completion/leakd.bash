@@ -63,6 +63,10 @@ _leakd()
 		COMPREPLY=($(compgen -W 'off' -- "$cur"))
 		return
 		;;
+	--syscall-probes)
+		COMPREPLY=($(compgen -W 'auto tracepoints raw' -- "$cur"))
+		return
+		;;
 	-i | --interval | -n | --top | --min-age | -d | --duration | --max-depth | --sample | \
 		--ringbuf-size | --watch-ringbuf-size | --max-allocs | --max-stacks | --max-mappings | --unwind-rows | \
 		--sample-interval | --growth-window | --drilldown-bytes | --drilldown-window | \
@@ -79,7 +83,7 @@ _leakd()
 	COMPREPLY=($(compgen -W '--pid --interval --top --min-age --duration --json --format
 		--short-names --output --max-depth --ringbuf-size --watch-ringbuf-size --max-allocs
 		--max-stacks --max-mappings --unwind-rows --cache-dir --no-cache --sample
-		--frame-pointers --exact --follow-forks --no-hold --config --socket
+		--frame-pointers --syscall-probes --exact --follow-forks --no-hold --config --socket
 		--socket-group --sample-interval --growth-window --drilldown-bytes
 		--drilldown-window --drilldown-for --drilldown-max --drilldown-exclude --untrace-sticky
 		--no-drilldown --trace-all --event-budget

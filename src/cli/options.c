@@ -14,6 +14,7 @@
 #include "leakd/protocol.h"
 #include "leakd/sampling.h"
 #include "cli/options.h"
+#include "collect/tracer.h"
 #include "base/macros.h"
 #include "base/clock.h"
 #include "base/units.h"
@@ -89,6 +90,8 @@ static const struct opt opts[] = {
 	  "SIZE", "sample one allocation per SIZE bytes on average" },
 	{ "frame-pointers", 0, K_FLAG, OFF(frame_pointers), 0, 0, BOTH, NULL,
 	  "walk stacks by frame pointers only (cheaper)" },
+	{ "syscall-probes", 0, K_SPECIAL, OFF(syscall_probes), 0, 0, BOTH, "HOW",
+	  "memory syscalls by auto, tracepoints or raw" },
 	{ "exact", 0, K_FLAG, OFF(exact), 0, 0, IN_CLI, NULL,
 	  "probe the allocator even where a sampler reports" },
 	{ "follow-forks", 'f', K_FLAG, OFF(follow_forks), 0, 0, IN_CLI, NULL,
@@ -331,6 +334,14 @@ static int apply(const struct opt *d, const char *val, struct leakd_options *o, 
 				    "invalid --format '%s' (text, json, pprof, folded or svg)", val);
 		o->format = f;
 		profile_given |= render_is_profile(f);
+	} else if (!strcmp(d->name, "syscall-probes")) {
+		enum syscall_probes sp;
+
+		if (syscall_probes_parse(val, &sp))
+			return fail(err, errlen,
+				    "invalid --syscall-probes '%s' (auto, tracepoints or raw)",
+				    val);
+		o->syscall_probes = sp;
 	} else if (!strcmp(d->name, "no-cache")) {
 		o->cache_dir = NULL;
 	} else if (!strcmp(d->name, "no-drilldown")) {

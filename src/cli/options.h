@@ -67,6 +67,7 @@ struct leakd_options {
 	uint64_t unwind_rows;		/* the kernel's unwind table budget, in rows */
 	const char *cache_dir;		/* unwind tables built before; NULL: none */
 	bool frame_pointers;		/* no unwind tables: frame pointers only */
+	int syscall_probes;		/* enum syscall_probes (collect/tracer.h) */
 	uint64_t sample_bytes;		/* ad hoc: sample allocations every this many bytes
 					 * on average; 0: trace every call */
 	bool exact;			/* allocator probes even where otel_memory probes are */

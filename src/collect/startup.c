@@ -18,6 +18,11 @@ int startup__tracer(const struct tracer_opts *opts, struct tracer **ret)
 		log_err("%s", why);
 		return err == -EPERM ? EXIT_NO_PRIVILEGE : EXIT_NO_KERNEL_FEATURE;
 	}
+	if (!tracer__syscalls_possible(opts->syscalls)) {
+		log_err("syscall-probes: this kernel cannot probe the memory system calls that way "
+			"(leakd --version says how it can)");
+		return EXIT_NO_KERNEL_FEATURE;
+	}
 	*ret = tracer__new(opts);
 	if (!*ret) {
 		err = errno;

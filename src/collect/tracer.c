@@ -85,7 +85,7 @@ struct tracer {
 	struct leakd_bpf *skel;
 	bool multi;		/* uprobe multi-links */
 	bool session;		/* uprobe sessions: sampled calls alone pay the return */
-	bool tracefs;		/* per-syscall tracepoints (else raw syscall exit) */
+	enum syscall_probes syscalls;	/* never AUTO: what was chosen */
 	struct hashtab procs;	/* struct traced_proc */
 	struct hashtab plans;	/* struct plan */
 	struct hashtab usdt_plans; /* struct usdt_plan */
@@ -258,7 +258,7 @@ static bool is_alloc_prog(const struct tracer *t, const struct bpf_program *prog
 	       prog == p->alloc_sample_exit || prog == p->free_sample;
 }
 
-/* The syscall tracepoints, or else the raw syscall entry and exit: one set loads. */
+/* One set of the watch tier's programs loads: the tracepoints or the raw ones. */
 static void set_syscall_programs(struct tracer *t)
 {
 	__typeof__(t->skel->progs) *p = &t->skel->progs;
@@ -269,9 +269,49 @@ static void set_syscall_programs(struct tracer *t)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(per_syscall); i++)
-		bpf_program__set_autoload(per_syscall[i], t->tracefs);
-	bpf_program__set_autoload(p->raw_enter, !t->tracefs);
-	bpf_program__set_autoload(p->raw_exit, !t->tracefs);
+		bpf_program__set_autoload(per_syscall[i],
+					  t->syscalls == SYSCALL_PROBES_TRACEPOINTS);
+	bpf_program__set_autoload(p->raw_enter, t->syscalls == SYSCALL_PROBES_RAW);
+	bpf_program__set_autoload(p->raw_exit, t->syscalls == SYSCALL_PROBES_RAW);
+}
+
+int syscall_probes_parse(const char *name, enum syscall_probes *ret)
+{
+	static const char *const names[] = { "auto", "tracepoints", "raw" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(name, names[i])) {
+			*ret = (enum syscall_probes)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* What the watch tier runs on: asked for, or the cheapest the kernel allows. */
+static int choose_syscalls(enum syscall_probes asked, enum syscall_probes *ret)
+{
+	switch (asked) {
+	case SYSCALL_PROBES_AUTO:
+		*ret = have_tracefs() ? SYSCALL_PROBES_TRACEPOINTS : SYSCALL_PROBES_RAW;
+		return 0;
+	case SYSCALL_PROBES_TRACEPOINTS:
+		*ret = asked;
+		return have_tracefs() ? 0 : -ENOTSUP;
+	case SYSCALL_PROBES_RAW:
+		*ret = asked;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+bool tracer__syscalls_possible(enum syscall_probes asked)
+{
+	enum syscall_probes chosen;
+
+	/* Automatic: the raw entry and exit at worst. */
+	return asked == SYSCALL_PROBES_AUTO || !choose_syscalls(asked, &chosen);
 }
 
 /* Attaches every loaded program that is not an allocator probe. */
@@ -568,7 +608,9 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	}
 	t->multi = probe_uprobe_multi();
 	t->session = t->multi && probe_uprobe_session();
-	t->tracefs = have_tracefs();
+	err = choose_syscalls(opts->syscalls, &t->syscalls);
+	if (err)
+		goto fail;
 	t->skel = leakd_bpf__open();
 	if (!t->skel) {
 		err = -errno;
@@ -744,7 +786,12 @@ const char *tracer__sample_mechanism(const struct tracer *t)
 
 const char *tracer__syscall_mechanism(const struct tracer *t)
 {
-	return t->tracefs ? "syscall tracepoints" : "raw syscall exit";
+	switch (t->syscalls) {
+	case SYSCALL_PROBES_TRACEPOINTS:
+		return "syscall tracepoints";
+	default:
+		return "raw syscall entry and exit";
+	}
 }
 
 /* The memory the kernel charges for a map (fdinfo's memlock); 0 when unknown. */

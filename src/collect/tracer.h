@@ -16,6 +16,19 @@
 
 struct tracer;
 
+/*
+ * Where the watch tier's memory system calls are probed.  The tracepoints cost the
+ * system calls the watch tier does not probe less (bench/RESULTS.md).
+ */
+enum syscall_probes {
+	SYSCALL_PROBES_AUTO,		/* tracepoints where tracefs is (or can be mounted) */
+	SYSCALL_PROBES_TRACEPOINTS,	/* per-syscall tracepoints (tracefs) */
+	SYSCALL_PROBES_RAW,		/* every system call's raw entry and exit */
+};
+
+/* "auto", "tracepoints", "raw"; -EINVAL for another name. */
+int syscall_probes_parse(const char *name, enum syscall_probes *ret);
+
 struct tracer_opts {
 	uint32_t max_depth;		/* frames per stack */
 	uint64_t ringbuf_bytes;		/* the ring to start with: power of two, >= page size */
@@ -32,6 +45,7 @@ struct tracer_opts {
 	bool follow_forks;		/* children of traced processes traced from fork */
 	bool hold;			/* processes to be traced stopped until their probes
 					 * are in (where the kernel can: tracer__holds) */
+	enum syscall_probes syscalls;	/* the watch tier's probes */
 };
 
 struct unwinder_maps;
@@ -59,6 +73,8 @@ struct tracer_features {
 };
 
 void tracer__features(struct tracer_features *ret);
+/* Whether the memory system calls can be probed as asked here. */
+bool tracer__syscalls_possible(enum syscall_probes asked);
 /* NULL with errno set; EPERM and ENOTSUP tell missing privileges and features. */
 struct tracer *tracer__new(const struct tracer_opts *opts);
 void tracer__free(struct tracer *t);

@@ -423,6 +423,7 @@ static int load(struct adhoc *a)
 			    .max_maps = o->max_mappings },
 		.rediscover_ns = REDISCOVER_NS, .rediscover_refresh = true,
 		.follow_forks = o->follow_forks, .hold = o->follow_forks && !o->no_hold,
+		.syscalls = (enum syscall_probes)o->syscall_probes,
 	};
 
 	return pipeline__new(&po, on_pipeline_event, a, &a->pl);

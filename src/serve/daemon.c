@@ -800,12 +800,14 @@ static void reload(struct daemon *d)
 	    n.max_depth != d->o.max_depth ||
 	    n.max_exited != d->o.max_exited || n.max_clients != d->o.max_clients ||
 	    n.frame_pointers != d->o.frame_pointers || n.trace_all != d->o.trace_all ||
+	    n.syscall_probes != d->o.syscall_probes ||
 	    strcmp(n.socket, d->o.socket) || strcmp(n.socket_group, d->o.socket_group) ||
 	    strcmp(n.sampler, d->o.sampler) || !n.cache_dir != !d->o.cache_dir ||
 	    (n.cache_dir && strcmp(n.cache_dir, d->o.cache_dir)))
 		log_warn("reload: changes to ringbuf-size, watch-ringbuf-size, unwind-rows, "
 			 "max-traced, max-sampler, "
-			 "max-depth, max-exited, max-clients, frame-pointers, trace-all, socket, "
+			 "max-depth, max-exited, max-clients, frame-pointers, trace-all, "
+			 "syscall-probes, socket, "
 			 "socket-group, sampler and cache-dir take effect at the next start");
 	d->o.sample_interval_ns = n.sample_interval_ns;
 	d->o.growth_window_ns = n.growth_window_ns;
@@ -1415,6 +1417,7 @@ static int setup(struct daemon *d, server_handler handler)
 		.limits = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
 			    .max_maps = o->max_mappings },
 		.rediscover_ns = REDISCOVER_NS, .hold = !o->no_hold,
+		.syscalls = (enum syscall_probes)o->syscall_probes,
 	};
 	struct server_opts so = { .path = o->socket, .group = o->socket_group,
 				  .max_clients = o->max_clients, .request_ns = CLIENT_REQUEST_NS,

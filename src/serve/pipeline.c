@@ -171,7 +171,7 @@ int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
 		.max_procs = o->max_traced, .unwind_rows = o->unwind_rows,
 		.frame_pointers = o->frame_pointers, .watch_all = o->watch_all,
 		.unwind_procs = o->unwind_procs, .follow_forks = o->follow_forks,
-		.hold = o->hold,
+		.hold = o->hold, .syscalls = o->syscalls,
 	};
 	struct unwinder_maps um;
 	struct pipeline *pl;

@@ -47,6 +47,7 @@ struct pipeline_opts {
 					 * Failing that, a fresh start (and a warning) */
 	bool follow_forks;		/* children of traced processes traced from fork */
 	bool hold;			/* processes to be traced held until their probes are in */
+	enum syscall_probes syscalls;	/* the watch tier's probes */
 };
 
 /* What the pipeline tells its mode, after it has applied the event itself. */

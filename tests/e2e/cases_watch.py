@@ -80,9 +80,19 @@ def case_commit_steps():
     counts exactly what is committed, under the committing stack; decommit
     (mprotect PROT_NONE) and MADV_DONTNEED take it away; the reservation is shown
     apart and is never growth."""
-    d = Daemon()
+    commit_steps(Daemon(), "syscall tracepoints")
+
+
+def case_commit_steps_raw():
+    """The same through the raw syscall entry and exit (`syscall-probes = raw`,
+    what runs where tracefs cannot be mounted): the same exact figures."""
+    commit_steps(Daemon(config="syscall-probes = raw\n"), "raw syscall entry and exit")
+
+
+def commit_steps(d, mechanism):
     lk = Leaker([leaker("leak_commit")])
     with run(d, lk):
+        check_eq(d.ctl("status")[0]["kernel"]["syscalls"], mechanism, "how the syscalls are probed")
         wait_watched(d, lk.pid)
         lk.do("reserve 256")
         check_eq(committed(lk, "commit 16"), 16 * PAGE, "the leaker's figure")
