@@ -119,6 +119,9 @@ struct {
  * the outermost call is reported, with its caller's stack and size.  The
  * arguments of a memory syscall between its entry and exit.  Scratch for the walk.
  */
+/* Bytes of user stack read at once when a walk starts: the first frames' slots. */
+#define STACK_WINDOW 1024
+
 struct inflight {
 	__u64 sp;		/* stack pointer at the outermost entry */
 	__u64 size;
@@ -131,6 +134,7 @@ struct inflight {
 	__u32 nr_pcs;
 	__u64 pcs[LEAKD_MAX_FRAMES];
 	__u8 frame_flags[LEAKD_MAX_FRAMES];
+	__u64 window[STACK_WINDOW / 8];	/* the stack above the walk's first sp (unwind.bpf.h) */
 };
 
 struct {
@@ -184,15 +188,22 @@ static __always_inline __u64 wake_flag(void)
 		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
+/*
+ * Only records that make memory carry a time (its age): reading the clock is a
+ * fifth of a free's program, and nothing reads a free's time.
+ */
 static __always_inline void fill_hdr(struct leakd_event_hdr *h, __u32 type, __u32 aux)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	bool timed = type == LEAKD_EV_ALLOC || type == LEAKD_EV_MMAP ||
+		     type == LEAKD_EV_PROTECT || type == LEAKD_EV_BRK_MOVE ||
+		     type == LEAKD_EV_MREMAP_END;
 
 	h->type = type;
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
 	h->aux = aux;
-	h->ts = bpf_ktime_get_ns();
+	h->ts = timed ? bpf_ktime_get_ns() : 0;
 }
 
 static __always_inline __u64 mix(__u64 h, __u64 v)

@@ -72,6 +72,8 @@ struct walk {
 	__u64 pc, sp, bp;
 	__u64 ra_addr;			/* where pc was read from */
 	__u64 tramp;			/* the uretprobe trampoline; 0 until looked up */
+	__u64 window;			/* where t->window was read from; 0: not read */
+	__u32 window_len;		/* bytes of it read */
 	__u32 pid;
 	__u32 n, flags;
 	__u32 exact;			/* pc was interrupted, not a return address */
@@ -134,6 +136,27 @@ __noinline int unwind_find_row(__u32 start, __u32 nr, __u64 off)
 }
 
 /*
+ * Reads the stack above sp into t->window; returns the bytes read, 0 for none.
+ * Near the top of a stack the whole window may not be mapped: then what is left
+ * of sp's page.
+ */
+__noinline __u32 unwind_window(struct inflight *t, __u64 sp)
+{
+	__u32 len;
+
+	if (!t)
+		return 0;
+	if (!bpf_probe_read_user(t->window, STACK_WINDOW, (void *)sp))
+		return STACK_WINDOW;
+	len = 4096 - (sp & 4095);
+	if (len > STACK_WINDOW)
+		len = STACK_WINDOW;
+	if (len < 8 || bpf_probe_read_user(t->window, len, (void *)sp))
+		return 0;
+	return len;
+}
+
+/*
  * The real return address behind the uretprobe trampoline found at ra_addr: the
  * kernel keeps it in the return instance for that stack slot.  0 if none.
  */
@@ -169,6 +192,21 @@ static __always_inline bool untrampoline(struct walk *w)
 		return false;
 	w->pc = real;
 	return true;
+}
+
+/*
+ * 8 bytes of the user stack: from the window read when the walk started where it
+ * holds them (one read for the first frames instead of one each), else read.
+ */
+static __always_inline long stack_word(struct walk *w, __u64 addr, __u64 *ret)
+{
+	__u64 off = addr - w->window;
+
+	if (w->window && addr >= w->window && off + 8 <= w->window_len && !(off & 7)) {
+		*ret = w->t->window[(off >> 3) & (STACK_WINDOW / 8 - 1)];
+		return 0;
+	}
+	return bpf_probe_read_user(ret, sizeof(*ret), (void *)addr);
 }
 
 static __always_inline void record(struct walk *w, __u64 pc, __u32 flags)
@@ -306,20 +344,18 @@ have_row:
 		return 1;
 	}
 	if (rbp_rule == LEAKD_RBP_AT_CFA && rbp_off == -2) {
-		/* RBP pushed right below the return address: one read for both. */
-		if (bpf_probe_read_user(regs, 16, (void *)(cfa - 16))) {
+		/* RBP pushed right below the return address. */
+		if (stack_word(w, cfa - 16, &bp) || stack_word(w, cfa - 8, &ra)) {
 			w->flags |= LEAKD_STACK_READ_FAILED;
 			return 1;
 		}
-		bp = regs[0];
-		ra = regs[1];
 	} else {
-		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8))) {
+		if (stack_word(w, cfa - 8, &ra)) {
 			w->flags |= LEAKD_STACK_READ_FAILED;
 			return 1;
 		}
 		if (rbp_rule == LEAKD_RBP_AT_CFA &&
-		    bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + 8 * (__s64)rbp_off))) {
+		    stack_word(w, cfa + 8 * (__s64)rbp_off, &bp)) {
 			w->flags |= LEAKD_STACK_READ_FAILED;
 			return 1;
 		}
@@ -350,8 +386,10 @@ static __always_inline __u32 unwind_user(struct inflight *t, __u64 pc, __u64 sp,
 	struct walk w = { .t = t, .max = max_depth, .sp = sp, .bp = bp, .pid = pid };
 	__u64 ra;
 
+	w.window_len = unwind_window(t, sp);
+	w.window = w.window_len ? sp : 0;
 	if (at_entry) {
-		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)sp)) {
+		if (stack_word(&w, sp, &ra)) {
 			*ret_flags = LEAKD_STACK_READ_FAILED;
 			return 0;
 		}

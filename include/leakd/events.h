@@ -100,7 +100,8 @@ struct leakd_event_hdr {
 	__u32 pid;		/* thread group id in the initial pid namespace */
 	__u32 tid;
 	__u32 aux;		/* alloc: enum leakd_fn; stack: frame count */
-	__u64 ts;		/* CLOCK_MONOTONIC, ns */
+	__u64 ts;		/* CLOCK_MONOTONIC, ns, of records that make memory
+				 * (alloc, mmap, protect, brk move, mremap end); else 0 */
 };
 
 /*

@@ -55,6 +55,18 @@ def case_signal_frame():
     check(any(f.get("interrupted") for f in frames), "no interrupted frame after the handler")
 
 
+def case_stack_top():
+    """A leak from a coroutine's frames right below the end of its stack (nothing
+    readable above it): exact, and the walk complete to the coroutine's start."""
+    r = run_command([leaker("leak_stacktop")])
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    check_truth(rep, r.truth, "leak_stacktop")
+    st = rep["stacks"][0]
+    check_eq(st["cut"], [], "the walk was cut")
+    check(all(f["unwound_by"] == "table" for f in st["frames"]), "a frame by frame pointer")
+
+
 def case_dlopen():
     """A library loaded at run time: its table is built when it is mapped, and its
     leak has the caller in the program below it."""
