@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * A leaker that loads libraries of its own while it runs, driven line by line from
+ * stdin like leak_ctl: it says "ready PID", then for each command does it and says
+ * "ok":
+ *   load NAME           dlopen NAME.so next to this program, by its path
+ *   loadbare NAME       dlopen NAME.so by its bare name (found along LD_LIBRARY_PATH)
+ *   leak NAME N SIZE    NAME's late_leak(): N blocks of SIZE, every other one freed
+ *   zeroed NAME N SIZE  NAME's late_zeroed(): N blocks of SIZE from calloc, kept
+ *   release NAME        NAME's late_release(): frees what its constructor allocated
+ *   exit                ends
+ */
+#include <dlfcn.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LIBS 8
+
+static struct {
+	char name[32];
+	void *handle;
+} libs[LIBS];
+
+static void *lib(const char *name)
+{
+	for (int i = 0; i < LIBS; i++)
+		if (libs[i].handle && !strcmp(libs[i].name, name))
+			return libs[i].handle;
+	return NULL;
+}
+
+static int load(const char *dir, const char *name, int bare)
+{
+	char path[PATH_MAX + 64];
+	void *h;
+	int i;
+
+	for (i = 0; i < LIBS && libs[i].handle; i++)
+		;
+	if (i == LIBS || strlen(name) >= sizeof(libs[i].name))
+		return -1;
+	if (bare)
+		snprintf(path, sizeof(path), "%s.so", name);
+	else
+		snprintf(path, sizeof(path), "%s/%s.so", dir, name);
+	h = dlopen(path, RTLD_NOW);
+	if (!h) {
+		printf("dlopen: %s\n", dlerror());
+		return -1;
+	}
+	snprintf(libs[i].name, sizeof(libs[i].name), "%s", name);
+	libs[i].handle = h;
+	return 0;
+}
+
+/* NAME's function fn, or NULL (said so). */
+static void *fn(const char *name, const char *fn)
+{
+	void *h = lib(name), *f = h ? dlsym(h, fn) : NULL;
+
+	if (!f)
+		printf("no %s in %s\n", fn, name);
+	return f;
+}
+
+int main(void)
+{
+	char exe[PATH_MAX], line[128], name[32];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *dir;
+
+	if (len <= 0)
+		return 1;
+	exe[len] = 0;
+	dir = dirname(exe);
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		long a = 0, b = 0;
+		void *f;
+
+		if (sscanf(line, "loadbare %31s", name) == 1) {
+			if (load(dir, name, 1))
+				goto failed;
+		} else if (sscanf(line, "load %31s", name) == 1) {
+			if (load(dir, name, 0))
+				goto failed;
+		} else if (sscanf(line, "leak %31s %ld %ld", name, &a, &b) == 3) {
+			if (!(f = fn(name, "late_leak")))
+				goto failed;
+			((void (*)(long, long))f)(a, b);
+		} else if (sscanf(line, "zeroed %31s %ld %ld", name, &a, &b) == 3) {
+			if (!(f = fn(name, "late_zeroed")))
+				goto failed;
+			((void (*)(long, long))f)(a, b);
+		} else if (sscanf(line, "release %31s", name) == 1) {
+			if (!(f = fn(name, "late_release")))
+				goto failed;
+			((void (*)(void))f)();
+		} else if (!strncmp(line, "exit", 4)) {
+			break;
+		} else {
+			printf("what? %s", line);
+			fflush(stdout);
+			continue;
+		}
+		printf("ok\n");
+		fflush(stdout);
+		continue;
+failed:
+		printf("failed\n");
+		fflush(stdout);
+	}
+	return 0;
+}
