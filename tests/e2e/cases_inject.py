@@ -279,6 +279,48 @@ def case_inject_dlopen():
         d.kill()
 
 
+def case_inject_dlopen_caller():
+    """A dlopen by a bare name from a program with DT_RUNPATH $ORIGIN is found there
+    only when dlopen sees the program as its caller: the sampler forwards it
+    untouched (the library is found, its entries left alone, the call counted), and
+    the next dlopen it follows patches that library too."""
+    d = daemon()
+    env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+    env["LEAKD_SAMPLER_STATS"] = "1"
+    lk = Leaker([leaker("leak_late_runpath")], env=env, stderr=subprocess.PIPE)
+    ldir = os.path.dirname(leaker("leak_late"))
+    libs = {n: os.path.realpath(os.path.join(ldir, n + ".so")) for n in ("latelib_a", "latelib_c")}
+    try:
+        wait_watched(d, lk.pid)
+        ans, _ = d.ctl("trace", str(lk.pid), "--inject", "--sample", "1")
+        patched = ans["got_entries"]
+        spans = mapping(lk.pid, SAMPLER)
+        lk.do("loadbare latelib_c")         # along the program's own DT_RUNPATH
+        c = got_entries(lk.pid, libs["latelib_c"])
+        check_eq(leads_into(c, spans), set(), "latelib_c's entries (its dlopen forwarded)")
+        lk.do("load latelib_a")             # by its path: followed, latelib_c caught up
+        wait_watched(d, lk.pid)
+        for n, path in libs.items():
+            got = got_entries(lk.pid, path)
+            check_eq(leads_into(got, spans), set(got), f"{n}'s entries")
+        lk.do("leak latelib_c 10 500")
+        wait_heap(d, lk.pid, "late_leak", (2500, 5))
+        ans, _ = d.ctl("untrace", str(lk.pid))
+        check_eq(ans["got_entries"], patched + 2 * len(c), "GOT entries restored")
+        for n, path in libs.items():
+            check(not leads_into(got_entries(lk.pid, path), spans), f"{n}'s entries restored")
+        lk.end()
+        err = lk.proc.stderr.read()
+        check_eq(lk.proc.returncode, 0, f"leaker exit status (stderr: {err.strip()!r})")
+        check(f"dlopen'd while injected: 2 objects patched ({2 * len(c)} entries), 0 entries "
+              "dropped (list full), 1 dlopen calls not followed" in err,
+              f"the sampler's counters: {err!r}")
+        d.stop()
+    finally:
+        lk.end()
+        d.kill()
+
+
 def case_inject_dlopen_full():
     """The room kept for the entries of libraries dlopen'd after the injection is
     bounded (LEAKD_SAMPLER_LATE_ENTRIES): a library whose entries do not fit is left
