@@ -803,6 +803,7 @@ static struct {
 	uint64_t foreign;	/* entries bound elsewhere (another allocator): left alone */
 	uintptr_t self, ldso;	/* our load base and the loader's: never patched */
 	int patched;		/* atomic: dlopen_follows() reads it without the lock */
+	bool forks;		/* fork_prepare() and fork_done() registered */
 } got;
 
 /*
@@ -812,6 +813,17 @@ static struct {
  * thread that may be stopped too.  Never an allocator's lock.
  */
 static pthread_mutex_t got_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A fork waits for a patching under way: the child's list is never half-written. */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&got_lock);
+}
+
+static void fork_done(void)
+{
+	pthread_mutex_unlock(&got_lock);
+}
 
 struct scan {
 	bool fill;		/* else count */
@@ -924,13 +936,28 @@ static bool settled(uintptr_t base, uintptr_t dyn)
 	       f.dlfo_link_map->l_addr == base && (uintptr_t)f.dlfo_link_map->l_ld == dyn;
 }
 
+/* Whether addr lies in one of the object's loaded segments (readable, then). */
+static bool in_object(const struct dl_phdr_info *info, uintptr_t addr)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && addr >= lo && addr + sizeof(void *) <= lo + ph->p_memsz)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Whether an object dlopen'd earlier is known, its entries patched.  One unloaded
  * and loaded again at the same place looks the same but holds the loader's values:
  * its old record is retired (nothing of it is written back).
  */
-static bool known(uintptr_t base, uintptr_t dyn)
+static bool known(const struct dl_phdr_info *info, uintptr_t dyn)
 {
+	uintptr_t base = info->dlpi_addr;
+
 	for (size_t i = 0; i < got.nr_objs; i++) {
 		struct got_obj *o = &got.objs[i];
 		bool written = false;
@@ -940,7 +967,7 @@ static bool known(uintptr_t base, uintptr_t dyn)
 		for (uint32_t j = o->first; j < o->first + o->n; j++) {
 			struct got_slot *s = &got.slots[j];
 
-			if (!s->written)
+			if (!s->written || !in_object(info, s->addr))
 				continue;
 			written = true;
 			if (__atomic_load_n((uintptr_t *)s->addr, __ATOMIC_RELAXED) ==
@@ -1025,7 +1052,7 @@ static int visit(struct dl_phdr_info *info, size_t size, void *ctx)
 	if (!dyn || base == got.self || base == got.ldso || !in_base_namespace(base, dyn))
 		return 0;
 #ifdef __x86_64__
-	if (sc->late && (known(base, dyn) || !settled(base, dyn)))
+	if (sc->late && (known(info, dyn) || !settled(base, dyn)))
 		return 0;
 #endif
 	for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)dyn; d->d_tag != DT_NULL; d++) {
@@ -1116,6 +1143,10 @@ EXPORT int leakd_sampler_prepare(void)
 	ret = -EALREADY;
 	if (got.patched)
 		goto out;
+	ret = -ENOMEM;
+	if (!got.forks && pthread_atfork(fork_prepare, fork_done, fork_done))
+		goto out;
+	got.forks = true;
 	got.self = self_l_addr();
 	got.ldso = _r_debug.r_ldbase;
 	dl_iterate_phdr(visit, &sc);
