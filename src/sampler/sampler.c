@@ -695,8 +695,9 @@ WRAP_FREE(_ZdaPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t a, const void *n
  * Nobody's calls reach us until the GOT entries that lead to the allocator lead
  * here.  leakd, which stops the process's threads, calls leakd_sampler_prepare()
  * while they run (it walks the loaded objects under the loader's lock), then
- * leakd_sampler_patch() with every thread stopped: it takes no lock and allocates
- * nothing, so that no stopped thread can hold what it needs.  The entries patched
+ * leakd_sampler_patch() with every thread stopped: it waits for no lock (got_lock
+ * is only tried) and allocates nothing, so that no stopped thread can hold what it
+ * needs.  The entries patched
  * and their old values stay here for leakd_sampler_unpatch(), which puts them back.
  *
  * dlopen's entries are taken too: while injected, the objects a dlopen brings in
