@@ -279,6 +279,65 @@ def case_inject_dlopen():
         d.kill()
 
 
+def case_inject_dlopen_threads():
+    """Two threads dlopen a library each at the same moment: both are patched (the
+    sampler's lock serializes them), their sites exact.  A library dlclose'd is not
+    written to at untrace (the process runs on), and one unloaded and loaded again
+    while injected is patched again and restored again."""
+    d = daemon()
+    ldir = os.path.dirname(leaker("leak_late"))
+    lk = Leaker([leaker("leak_late")], stderr=subprocess.PIPE)
+    libs = {n: os.path.realpath(os.path.join(ldir, n + ".so")) for n in ("latelib_a", "latelib_b")}
+    try:
+        wait_watched(d, lk.pid)
+        ans, _ = d.ctl("trace", str(lk.pid), "--inject", "--sample", "1")
+        patched = ans["got_entries"]
+        spans = mapping(lk.pid, SAMPLER)
+        lk.do("loadpair latelib_a latelib_b")
+        wait_watched(d, lk.pid)
+        got = {n: got_entries(lk.pid, path) for n, path in libs.items()}
+        for n in libs:
+            check_eq(leads_into(got[n], spans), set(got[n]), f"{n}'s entries")
+        lk.do("leak latelib_a 10 1000")     # 5 kept
+        lk.do("zeroed latelib_b 3 2000")
+        wait_heap(d, lk.pid, "late_zeroed", (6000, 3))
+        wait_heap(d, lk.pid, "late_leak", (5000, 5))
+        lk.do("unload latelib_a")
+        check(not mapping(lk.pid, libs["latelib_a"]), "latelib_a still mapped")
+        ans, _ = d.ctl("untrace", str(lk.pid))
+        check_eq(ans["got_entries"], patched + len(got["latelib_b"]),
+                 "GOT entries restored (none of the unloaded library)")
+        libc = mapped_path(lk.pid, "libc.so")
+        check_eq(got_entries(lk.pid, libs["latelib_b"]),
+                 {k: symbol_at(lk.pid, libc, k[0]) for k in got["latelib_b"]},
+                 "latelib_b's entries after untrace")
+        # Injected again: latelib_a loaded, unloaded and loaded again meanwhile.
+        ans, _ = d.ctl("trace", str(lk.pid), "--inject", "--sample", "1")
+        check_eq(ans["got_entries"], patched + len(got["latelib_b"]), "patched again")
+        for _ in range(2):
+            lk.do("load latelib_a")
+            a = got_entries(lk.pid, libs["latelib_a"])
+            check_eq(leads_into(a, spans), set(a), "latelib_a's entries, loaded again")
+            lk.do("unload latelib_a")
+        lk.do("load latelib_a")
+        wait_watched(d, lk.pid)
+        lk.do("leak latelib_a 4 300")       # 2 kept
+        wait_heap(d, lk.pid, "late_leak", (600, 2))
+        ans, _ = d.ctl("untrace", str(lk.pid))
+        check_eq(ans["got_entries"], patched + len(got["latelib_b"]) + len(a),
+                 "GOT entries restored: the library loaded last counted once")
+        got["latelib_a"] = a                # where it was loaded last
+        for n, path in libs.items():
+            check_eq(got_entries(lk.pid, path),
+                     {k: symbol_at(lk.pid, libc, k[0]) for k in got[n]},
+                     f"{n}'s entries after the second untrace")
+        end_cleanly(lk)
+        d.stop()
+    finally:
+        lk.end()
+        d.kill()
+
+
 def case_inject_dlopen_caller():
     """A dlopen by a bare name from a program with DT_RUNPATH $ORIGIN is found there
     only when dlopen sees the program as its caller: the sampler forwards it

@@ -8,11 +8,14 @@
  *   leak NAME N SIZE    NAME's late_leak(): N blocks of SIZE, every other one freed
  *   zeroed NAME N SIZE  NAME's late_zeroed(): N blocks of SIZE from calloc, kept
  *   release NAME        NAME's late_release(): frees what its constructor allocated
+ *   unload NAME         dlclose NAME (unmapped: nothing of it is kept alive)
+ *   loadpair NAME NAME  two threads dlopen one each at the same moment, by path
  *   exit                ends
  */
 #include <dlfcn.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,6 +59,74 @@ static int load(const char *dir, const char *name, int bare)
 	return 0;
 }
 
+static int unload(const char *name)
+{
+	for (int i = 0; i < LIBS; i++) {
+		if (libs[i].handle && !strcmp(libs[i].name, name)) {
+			if (dlclose(libs[i].handle))
+				return -1;
+			libs[i].handle = NULL;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static pthread_barrier_t pair_start;
+
+struct pair_load {
+	char path[PATH_MAX + 64];
+	void *handle;
+};
+
+static void *pair_loader(void *arg)
+{
+	struct pair_load *p = arg;
+
+	pthread_barrier_wait(&pair_start);
+	p->handle = dlopen(p->path, RTLD_NOW);
+	return NULL;
+}
+
+/* Two dlopens at once, from two threads released together. */
+static int load_pair(const char *dir, const char *a, const char *b)
+{
+	static struct pair_load p[2];
+	const char *names[2] = { a, b };
+	pthread_t th[2];
+	int i, started = 0, err = 0;
+
+	if (pthread_barrier_init(&pair_start, NULL, 2))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		snprintf(p[i].path, sizeof(p[i].path), "%s/%s.so", dir, names[i]);
+		p[i].handle = NULL;
+		if (pthread_create(&th[i], NULL, pair_loader, &p[i]))
+			break;
+		started++;
+	}
+	if (started < 2) {
+		/* The barrier waits for two: let the one started through alone. */
+		if (started)
+			pthread_barrier_wait(&pair_start);
+		err = -1;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&pair_start);
+	for (i = 0; i < 2 && !err; i++) {
+		int k;
+
+		for (k = 0; k < LIBS && libs[k].handle; k++)
+			;
+		if (!p[i].handle || k == LIBS || strlen(names[i]) >= sizeof(libs[k].name))
+			return -1;
+		snprintf(libs[k].name, sizeof(libs[k].name), "%s", names[i]);
+		libs[k].handle = p[i].handle;
+	}
+	return err;
+}
+
 /* NAME's function fn, or NULL (said so). */
 static void *fn(const char *name, const char *fn)
 {
@@ -68,7 +139,7 @@ static void *fn(const char *name, const char *fn)
 
 int main(void)
 {
-	char exe[PATH_MAX], line[128], name[32];
+	char exe[PATH_MAX], line[128], name[32], name2[32];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	const char *dir;
 
@@ -82,7 +153,11 @@ int main(void)
 		long a = 0, b = 0;
 		void *f;
 
-		if (sscanf(line, "loadbare %31s", name) == 1) {
+		/* The longer commands first: "load %s" would take "loadbare X" as "bare". */
+		if (sscanf(line, "loadpair %31s %31s", name, name2) == 2) {
+			if (load_pair(dir, name, name2))
+				goto failed;
+		} else if (sscanf(line, "loadbare %31s", name) == 1) {
 			if (load(dir, name, 1))
 				goto failed;
 		} else if (sscanf(line, "load %31s", name) == 1) {
@@ -100,6 +175,9 @@ int main(void)
 			if (!(f = fn(name, "late_release")))
 				goto failed;
 			((void (*)(void))f)();
+		} else if (sscanf(line, "unload %31s", name) == 1) {
+			if (unload(name))
+				goto failed;
 		} else if (!strncmp(line, "exit", 4)) {
 			break;
 		} else {
