@@ -681,8 +681,8 @@ static int patch(struct inject *in, uint64_t every)
 		if (err)
 			return err;
 	}
-	return say(in, -EBUSY, "pid %d loads and unloads libraries all the time: try again",
-		   (int)in->pid);
+	return say(in, -EBUSY, "pid %d was loading, unloading or patching libraries each time: "
+		   "try again", (int)in->pid);
 }
 
 /*

@@ -69,7 +69,10 @@ static int resolved;
 static double interval = DEFAULT_INTERVAL;
 static struct freeset set;
 
-/* What the sampler did, for LEAKD_SAMPLER_STATS=1 at exit and leakd_sampler_stats(). */
+/*
+ * What the sampler did, for LEAKD_SAMPLER_STATS=1 at exit and leakd_sampler_stats()
+ * (which fills the whole struct: callers declare all of it).
+ */
 struct leakd_sampler_stats {
 	uint64_t sampled;		/* allocations that reached a probe */
 	uint64_t sampled_frees;		/* frees of sampled blocks that reached a probe */
@@ -944,7 +947,8 @@ static bool in_object(const struct dl_phdr_info *info, uintptr_t addr)
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
 
-		if (ph->p_type == PT_LOAD && addr >= lo && addr + sizeof(void *) <= lo + ph->p_memsz)
+		if (ph->p_type == PT_LOAD && addr >= lo &&
+		    addr + sizeof(void *) <= lo + ph->p_memsz)
 			return true;
 	}
 	return false;
