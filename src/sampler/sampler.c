@@ -700,8 +700,8 @@ WRAP_FREE(_ZdaPvSt11align_val_tRKSt9nothrow_t, (void *p, size_t a, const void *n
  * while they run (it walks the loaded objects under the loader's lock), then
  * leakd_sampler_patch() with every thread stopped: it waits for no lock (got_lock
  * is only tried) and allocates nothing, so that no stopped thread can hold what it
- * needs.  The entries patched
- * and their old values stay here for leakd_sampler_unpatch(), which puts them back.
+ * needs.  The entries patched and their old values stay here for
+ * leakd_sampler_unpatch(), which puts them back.
  *
  * dlopen's entries are taken too: while injected, the objects a dlopen brings in
  * are patched when it returns, by the thread that called it, the others running
@@ -909,7 +909,11 @@ static bool in_base_namespace(uintptr_t base, uintptr_t dyn)
 	return false;
 }
 
-static int write_slot(const struct got_slot *s, uintptr_t v)
+/*
+ * Writes v into the entry.  An error after the store (the page not made read-only
+ * again) still marks the entry written when v is ours: unpatch must find it.
+ */
+static int write_slot(struct got_slot *s, uintptr_t v)
 {
 	uintptr_t page = s->addr & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
 	size_t len = (size_t)sysconf(_SC_PAGESIZE);
@@ -918,6 +922,7 @@ static int write_slot(const struct got_slot *s, uintptr_t v)
 		return -errno;
 	/* One aligned 8-byte store: a thread calling through it sees old or new. */
 	__atomic_store_n((uintptr_t *)s->addr, v, __ATOMIC_RELEASE);
+	s->written = v != s->old;
 	if (s->relro && mprotect((void *)page, len, PROT_READ))
 		return -errno;
 	return 0;
@@ -1002,7 +1007,6 @@ static void patch_late(size_t first)
 
 		if (write_slot(s, self))
 			break;
-		s->written = true;
 		/*
 		 * The lazy binder of a thread calling through a PLT entry for the first
 		 * time may store the allocator over us, once: take it again.
@@ -1016,10 +1020,10 @@ static void patch_late(size_t first)
 		stats.late_entries += got.nr_slots - first;
 		return;
 	}
-	for (size_t j = first; j < i; j++)
-		if (!write_slot(&got.slots[j], got.slots[j].old))
-			got.slots[j].written = false;
-	for (size_t j = first; j < i; j++)
+	for (size_t j = first; j <= i; j++)
+		if (got.slots[j].written)
+			write_slot(&got.slots[j], got.slots[j].old);
+	for (size_t j = first; j <= i; j++)
 		if (got.slots[j].written)
 			return;		/* cannot be taken back: kept for unpatch */
 	stats.late_dropped += got.nr_slots - first;
@@ -1196,12 +1200,9 @@ static bool loaded(const struct got_obj *o)
 
 static void undo(size_t upto)
 {
-	for (size_t i = 0; i < upto; i++) {
-		struct got_slot *s = &got.slots[i];
-
-		if (s->written && !write_slot(s, s->old))
-			s->written = false;
-	}
+	for (size_t i = 0; i < upto; i++)
+		if (got.slots[i].written)
+			write_slot(&got.slots[i], got.slots[i].old);
 }
 
 /*
@@ -1247,7 +1248,6 @@ EXPORT int leakd_sampler_patch(uint64_t every)
 			undo(i + 1);
 			goto out;
 		}
-		s->written = true;
 		n++;
 	}
 	__atomic_store_n(&got.patched, 1, __ATOMIC_RELEASE);
@@ -1283,10 +1283,8 @@ EXPORT int leakd_sampler_unpatch(void)
 		    __atomic_load_n((uintptr_t *)s->addr, __ATOMIC_RELAXED) !=
 			    (uintptr_t)entries[s->entry].self)
 			continue;
-		if (!write_slot(s, s->old)) {
-			s->written = false;
+		if (!write_slot(s, s->old))
 			n++;
-		}
 	}
 	__atomic_store_n(&got.patched, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&got_lock);
