@@ -7,6 +7,7 @@ be done safely, and the process runs on untouched."""
 import ctypes
 import math
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -332,6 +333,45 @@ def case_inject_dlopen_threads():
                      {k: symbol_at(lk.pid, libc, k[0]) for k in got[n]},
                      f"{n}'s entries after the second untrace")
         end_cleanly(lk)
+        d.stop()
+    finally:
+        lk.end()
+        d.kill()
+
+
+def case_inject_dlopen_busy():
+    """Injected and taken out three times while a thread of the leaker loads and
+    unloads a library over and over: each time at least one of its dlopens is
+    followed while injected (the sampler's patching races with the daemon's
+    stop-the-world calls, which wait for its lock by trying again), the program's
+    GOT entries are back after each untrace, and the leaker runs on."""
+    d = daemon()
+    env = dict(os.environ, LEAKD_SAMPLER_STATS="1")
+    lk = Leaker([leaker("leak_late")], env=env, stderr=subprocess.PIPE)
+    prog = os.path.realpath(f"/proc/{lk.pid}/exe")
+    rounds = 3
+    try:
+        wait_watched(d, lk.pid)
+        lk.do("loadloop latelib_a 2")       # its first round done: dlopen bound
+        before = got_entries(lk.pid, prog)
+        for _ in range(rounds):
+            d.ctl("trace", str(lk.pid), "--inject", "--sample", "64K")
+            spans = mapping(lk.pid, SAMPLER)
+            check_eq(leads_into(got_entries(lk.pid, prog), spans), set(before),
+                     "the program's entries while injected")
+            start = int(lk.do("loops")[0])
+            d.poll("two more rounds of the loop while injected",
+                   lambda: int(lk.do("loops")[0]) >= start + 2)
+            ans, _ = d.ctl("untrace", str(lk.pid))
+            check(ans["got_entries"] >= len(before), f"restored: {ans}")
+            check_eq(got_entries(lk.pid, prog), before, "the program's entries after untrace")
+        lk.do("stop")
+        lk.end()
+        err = lk.proc.stderr.read()
+        check_eq(lk.proc.returncode, 0, f"leaker exit status (stderr: {err.strip()!r})")
+        check("invalid" not in err and "corrupt" not in err, f"the allocator complained: {err!r}")
+        m = re.search(r"dlopen'd while injected: (\d+) objects patched", err)
+        check(m and int(m.group(1)) >= rounds, f"the sampler's counters: {err!r}")
         d.stop()
     finally:
         lk.end()

@@ -10,14 +10,21 @@
  *   release NAME        NAME's late_release(): frees what its constructor allocated
  *   unload NAME         dlclose NAME (unmapped: nothing of it is kept alive)
  *   loadpair NAME NAME  two threads dlopen one each at the same moment, by path
+ *   loadloop NAME MS    in a thread, every MS ms: dlopen NAME by path, its
+ *                       late_release(), dlclose; "ok" once the first round is done
+ *   loops               says how many rounds the loop has done
+ *   stop                ends the loop
  *   exit                ends
  */
 #include <dlfcn.h>
 #include <libgen.h>
 #include <limits.h>
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LIBS 8
@@ -127,6 +134,35 @@ static int load_pair(const char *dir, const char *a, const char *b)
 	return err;
 }
 
+static char loop_path[PATH_MAX + 64];
+static long loop_ms;
+static volatile int loop_stop;
+static long loop_rounds;		/* atomic */
+static sem_t loop_started;
+
+static void *loader_loop(void *arg)
+{
+	struct timespec ts = { loop_ms / 1000, (loop_ms % 1000) * 1000000 };
+
+	(void)arg;
+	while (!loop_stop) {
+		void *h = dlopen(loop_path, RTLD_NOW);
+		void (*release)(void) = h ? (void (*)(void))dlsym(h, "late_release") : NULL;
+
+		if (!release) {
+			fprintf(stderr, "leak_late: %s\n", dlerror());
+			sem_post(&loop_started);	/* no first round: main says failed */
+			break;
+		}
+		release();
+		dlclose(h);
+		if (__atomic_add_fetch(&loop_rounds, 1, __ATOMIC_RELAXED) == 1)
+			sem_post(&loop_started);
+		nanosleep(&ts, NULL);	/* the workload's pace, not a synchronization */
+	}
+	return NULL;
+}
+
 /* NAME's function fn, or NULL (said so). */
 static void *fn(const char *name, const char *fn)
 {
@@ -142,6 +178,8 @@ int main(void)
 	char exe[PATH_MAX], line[128], name[32], name2[32];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	const char *dir;
+	pthread_t loop_th;
+	int looping = 0;
 
 	if (len <= 0)
 		return 1;
@@ -156,6 +194,18 @@ int main(void)
 		/* The longer commands first: "load %s" would take "loadbare X" as "bare". */
 		if (sscanf(line, "loadpair %31s %31s", name, name2) == 2) {
 			if (load_pair(dir, name, name2))
+				goto failed;
+		} else if (sscanf(line, "loadloop %31s %ld", name, &a) == 2) {
+			snprintf(loop_path, sizeof(loop_path), "%s/%s.so", dir, name);
+			loop_ms = a;
+			loop_stop = 0;
+			if (looping || sem_init(&loop_started, 0, 0) ||
+			    pthread_create(&loop_th, NULL, loader_loop, NULL))
+				goto failed;
+			looping = 1;
+			while (sem_wait(&loop_started) && errno == EINTR)
+				;
+			if (!__atomic_load_n(&loop_rounds, __ATOMIC_RELAXED))
 				goto failed;
 		} else if (sscanf(line, "loadbare %31s", name) == 1) {
 			if (load(dir, name, 1))
@@ -178,6 +228,13 @@ int main(void)
 		} else if (sscanf(line, "unload %31s", name) == 1) {
 			if (unload(name))
 				goto failed;
+		} else if (!strncmp(line, "loops", 5)) {
+			printf("%ld ", __atomic_load_n(&loop_rounds, __ATOMIC_RELAXED));
+		} else if (!strncmp(line, "stop", 4)) {
+			loop_stop = 1;
+			if (looping)
+				pthread_join(loop_th, NULL);
+			looping = 0;
 		} else if (!strncmp(line, "exit", 4)) {
 			break;
 		} else {
@@ -191,6 +248,10 @@ int main(void)
 failed:
 		printf("failed\n");
 		fflush(stdout);
+	}
+	if (looping) {
+		loop_stop = 1;
+		pthread_join(loop_th, NULL);
 	}
 	return 0;
 }
