@@ -415,13 +415,14 @@ static bool allocator_syscall(long nr)
 
 /*
  * Whether a stopped thread may call dlopen: not in the loader (its lock), not in
+ * the sampler (its lock, held while it patches what a dlopen brought), not in
  * libc's code unless waiting in a system call the allocator does not make.
  */
 static bool may_call(const struct inject *in, const struct task *t)
 {
 	uint64_t pc = t->regs.rip;
 
-	if (pc_in(in, pc, &in->ldso))
+	if (pc_in(in, pc, &in->ldso) || pc_in(in, pc, &in->sampler))
 		return false;
 	if ((long)t->regs.orig_rax >= 0)
 		return !allocator_syscall((long)t->regs.orig_rax);
@@ -601,6 +602,28 @@ static int find_sampler(struct inject *in, const char *library)
 	return 0;
 }
 
+/*
+ * Lets every thread run, the caller too (stopped in a system call inside the
+ * sampler's patching of what a dlopen brought, it may hold the lock the call
+ * needs), and picks a caller again.
+ */
+static int repick(struct inject *in)
+{
+	struct timespec ts = { 0, 1000000 };
+	int err = restore_caller(in);
+
+	if (err)
+		return say(in, err, "pid %d: its registers could not be restored", (int)in->pid);
+	in->caller = NULL;
+	free(in->xstate.iov_base);
+	in->xstate = (struct iovec){ 0 };
+	in->xstate_saved = false;
+	run_others(in);
+	nanosleep(&ts, NULL);
+	err = pick_caller(in);
+	return err ? err : save_caller(in);
+}
+
 static int load_library(struct inject *in, const char *library)
 {
 	char msg[200];
@@ -637,11 +660,15 @@ static int patch(struct inject *in, uint64_t every)
 		if ((int)n < 0 && (int)n != -EAGAIN)
 			return say(in, (int)n, "pid %d: the sampler cannot find the allocator's "
 				   "entries: %s", (int)in->pid, strerror(-(int)n));
+		if ((int)n == -EAGAIN) {
+			err = repick(in);
+			if (err)
+				return err;
+			continue;
+		}
 		err = stop_outside_loader(in);
 		if (err)
 			return err;
-		if ((int)n == -EAGAIN)
-			continue;
 		err = call(in, in->patch_at, every, 0, NULL, &n);
 		if (err)
 			return say(in, err, "pid %d: the sampler's patch failed: %s", (int)in->pid,
@@ -650,9 +677,12 @@ static int patch(struct inject *in, uint64_t every)
 			return (int)n < 0 ? say(in, (int)n, "pid %d: the GOT entries could not be "
 						"patched (none is): %s", (int)in->pid,
 						strerror(-(int)n)) : (int)n;
+		err = repick(in);
+		if (err)
+			return err;
 	}
-	return say(in, -EBUSY, "pid %d loads and unloads libraries all the time: try again",
-		   (int)in->pid);
+	return say(in, -EBUSY, "pid %d was loading, unloading or patching libraries each time: "
+		   "try again", (int)in->pid);
 }
 
 /*
@@ -805,7 +835,6 @@ int inject__load(pid_t pid, const char *library, uint64_t every, char *why, size
 
 int inject__unload(pid_t pid, const char *library, char *why, size_t size)
 {
-	struct timespec ts = { 0, 1000000 };
 	struct inject in;
 	uint64_t n = 0;
 	int err, tries;
@@ -828,8 +857,8 @@ int inject__unload(pid_t pid, const char *library, char *why, size_t size)
 				  strerror(-err));
 		else if ((int)n != -EAGAIN)
 			break;
-		run_others(&in);
-		nanosleep(&ts, NULL);
+		else
+			err = repick(&in);
 	}
 	if (!err && (int)n < 0)
 		err = say(&in, (int)n, "pid %d: the GOT entries could not be restored: %s",

@@ -7,6 +7,7 @@ be done safely, and the process runs on untouched."""
 import ctypes
 import math
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -20,7 +21,7 @@ JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 # The entry points whose GOT entries the sampler takes (a subset: those the leaker
 # and libc call through their GOT).
 FAMILY = {"malloc", "free", "calloc", "realloc", "posix_memalign", "aligned_alloc",
-          "memalign", "valloc", "pvalloc", "reallocarray"}
+          "memalign", "valloc", "pvalloc", "reallocarray", "dlopen"}
 EXIT_INJECT, EXIT_PERM, EXIT_USAGE = 6, 3, 2
 
 
@@ -74,6 +75,18 @@ def got_entries(pid, path):
             out[(name, addr)] = int.from_bytes(mem.read(8), "little")
     check(out, f"no GOT entry of the allocator in {path}")
     return out
+
+
+def symbol_at(pid, path, name):
+    """The address of the dynamic symbol name of the object at path, as mapped in pid."""
+    syms = subprocess.run(["readelf", "--dyn-syms", "-W", path], stdout=subprocess.PIPE,
+                          text=True, check=True, timeout=TIMEOUT).stdout
+    base = next(lo for lo, _, off in mapping(pid, path) if off == 0)
+    for line in syms.splitlines():
+        p = line.split()
+        if len(p) >= 8 and p[7].split("@")[0] == name and p[6] != "UND" and p[3] == "FUNC":
+            return base + int(p[1], 16)
+    raise TestFailure(f"no {name} in {path}")
 
 
 def all_got(pid):
@@ -189,6 +202,253 @@ def case_inject_exact():
     blocks from before the injection are freed by the real allocator, sampled ones
     after it leave the report; untrace restores the GOT entries exactly."""
     inject_and_check()
+
+
+def leads_into(got, spans):
+    return {key for key, v in got.items() if any(lo <= v < hi for lo, hi, _ in spans)}
+
+
+def case_inject_dlopen():
+    """Libraries dlopen'd after the injection are patched when their dlopen returns
+    (by path and by bare name): their sites come out exact at --sample 1, blocks
+    their constructors made before are freed by the real allocator, their GOT
+    entries lead into the sampler and, after untrace, back to libc's functions, as
+    does the program's dlopen entry; one dlopen'd after untrace is left alone, and
+    patched by the next --inject."""
+    d = daemon()
+    ldir = os.path.dirname(leaker("leak_late"))
+    env = dict(os.environ, LD_LIBRARY_PATH=ldir)
+    lk = Leaker([leaker("leak_late")], env=env, stderr=subprocess.PIPE)
+    libs = {n: os.path.realpath(os.path.join(ldir, n + ".so"))
+            for n in ("latelib_a", "latelib_b", "latelib_c")}
+    try:
+        wait_watched(d, lk.pid)
+        prog = os.path.realpath(f"/proc/{lk.pid}/exe")
+        ans, _ = d.ctl("trace", str(lk.pid), "--inject", "--sample", "1")
+        patched = ans["got_entries"]
+        spans = mapping(lk.pid, SAMPLER)
+        check(spans, "the sampler is not mapped")
+        check(("dlopen" in {k[0] for k in leads_into(got_entries(lk.pid, prog), spans)}),
+              "the program's dlopen entry does not lead into the sampler")
+        lk.do("load latelib_a")             # by its path
+        lk.do("loadbare latelib_c")         # along LD_LIBRARY_PATH, as the program would
+        wait_watched(d, lk.pid)
+        late = {}
+        for n in ("latelib_a", "latelib_c"):
+            late[n] = got_entries(lk.pid, libs[n])
+            check_eq({k[0] for k in late[n]}, {"malloc", "free", "calloc"}, f"{n}'s entries")
+            check_eq(leads_into(late[n], spans), set(late[n]),
+                     f"{n}'s entries leading into the sampler")
+        lk.do("leak latelib_a 40 1000")     # 20 kept, 20 freed
+        lk.do("zeroed latelib_a 6 3000")
+        lk.do("release latelib_a")          # its constructor's 50 blocks, unsampled
+        lk.do("leak latelib_c 10 500")
+        wait_heap(d, lk.pid, "late_zeroed", (18000, 6))
+        wait_heap(d, lk.pid, "late_leak", (20 * 1000 + 5 * 500, 25))
+        check("late_ctor" not in heap_sites(d, lk.pid), "the constructor's blocks reported")
+        ans, _ = d.ctl("untrace", str(lk.pid))
+        check_eq(ans["got_entries"], patched + len(late["latelib_a"]) + len(late["latelib_c"]),
+                 "GOT entries restored (the program's, libc's and the late libraries')")
+        libc = mapped_path(lk.pid, "libc.so")
+        for n in ("latelib_a", "latelib_c"):
+            check_eq(got_entries(lk.pid, libs[n]),
+                     {k: symbol_at(lk.pid, libc, k[0]) for k in late[n]},
+                     f"{n}'s entries after untrace (libc's functions)")
+        check(not leads_into(got_entries(lk.pid, prog), spans), "the program's entries")
+        # Loaded while not injected: left alone, its allocations unseen.
+        lk.do("load latelib_b")
+        got_b = got_entries(lk.pid, libs["latelib_b"])
+        check_eq(got_b, {k: symbol_at(lk.pid, libc, k[0]) for k in got_b},
+                 "latelib_b's entries, loaded after untrace")
+        lk.do("leak latelib_b 8 700")
+        # Injected again: every library's entries, latelib_b's too, lead to it.
+        ans, _ = d.ctl("trace", str(lk.pid), "--inject", "--sample", "1")
+        check_eq(ans["got_entries"], patched + 3 * len(got_b), "GOT entries patched again")
+        for n, path in libs.items():
+            check_eq(leads_into(got_entries(lk.pid, path), spans),
+                     set(got_entries(lk.pid, path)), f"{n}'s entries injected again")
+        lk.do("leak latelib_b 4 900")       # 2 kept (a new trace: its rows start anew)
+        wait_heap(d, lk.pid, "late_leak", (2 * 900, 2))
+        ans, _ = d.ctl("untrace", str(lk.pid))
+        check_eq(ans["got_entries"], patched + 3 * len(got_b), "GOT entries restored again")
+        for n, path in libs.items():
+            check(not leads_into(got_entries(lk.pid, path), spans), f"{n}'s entries restored")
+        end_cleanly(lk)
+        d.stop()
+    finally:
+        lk.end()
+        d.kill()
+
+
+def case_inject_dlopen_threads():
+    """Two threads dlopen a library each at the same moment: both are patched (the
+    sampler's lock serializes them), their sites exact.  A library dlclose'd is not
+    written to at untrace (the process runs on), and one unloaded and loaded again
+    while injected is patched again and restored again."""
+    d = daemon()
+    ldir = os.path.dirname(leaker("leak_late"))
+    lk = Leaker([leaker("leak_late")], stderr=subprocess.PIPE)
+    libs = {n: os.path.realpath(os.path.join(ldir, n + ".so")) for n in ("latelib_a", "latelib_b")}
+    try:
+        wait_watched(d, lk.pid)
+        ans, _ = d.ctl("trace", str(lk.pid), "--inject", "--sample", "1")
+        patched = ans["got_entries"]
+        spans = mapping(lk.pid, SAMPLER)
+        lk.do("loadpair latelib_a latelib_b")
+        wait_watched(d, lk.pid)
+        got = {n: got_entries(lk.pid, path) for n, path in libs.items()}
+        for n in libs:
+            check_eq(leads_into(got[n], spans), set(got[n]), f"{n}'s entries")
+        lk.do("leak latelib_a 10 1000")     # 5 kept
+        lk.do("zeroed latelib_b 3 2000")
+        wait_heap(d, lk.pid, "late_zeroed", (6000, 3))
+        wait_heap(d, lk.pid, "late_leak", (5000, 5))
+        lk.do("unload latelib_a")
+        check(not mapping(lk.pid, libs["latelib_a"]), "latelib_a still mapped")
+        ans, _ = d.ctl("untrace", str(lk.pid))
+        check_eq(ans["got_entries"], patched + len(got["latelib_b"]),
+                 "GOT entries restored (none of the unloaded library)")
+        libc = mapped_path(lk.pid, "libc.so")
+        check_eq(got_entries(lk.pid, libs["latelib_b"]),
+                 {k: symbol_at(lk.pid, libc, k[0]) for k in got["latelib_b"]},
+                 "latelib_b's entries after untrace")
+        # Injected again: latelib_a loaded, unloaded and loaded again meanwhile.
+        ans, _ = d.ctl("trace", str(lk.pid), "--inject", "--sample", "1")
+        check_eq(ans["got_entries"], patched + len(got["latelib_b"]), "patched again")
+        for _ in range(2):
+            lk.do("load latelib_a")
+            a = got_entries(lk.pid, libs["latelib_a"])
+            check_eq(leads_into(a, spans), set(a), "latelib_a's entries, loaded again")
+            lk.do("unload latelib_a")
+        lk.do("load latelib_a")
+        wait_watched(d, lk.pid)
+        lk.do("leak latelib_a 4 300")       # 2 kept
+        wait_heap(d, lk.pid, "late_leak", (600, 2))
+        ans, _ = d.ctl("untrace", str(lk.pid))
+        check_eq(ans["got_entries"], patched + len(got["latelib_b"]) + len(a),
+                 "GOT entries restored: the library loaded last counted once")
+        got["latelib_a"] = a                # where it was loaded last
+        for n, path in libs.items():
+            check_eq(got_entries(lk.pid, path),
+                     {k: symbol_at(lk.pid, libc, k[0]) for k in got[n]},
+                     f"{n}'s entries after the second untrace")
+        end_cleanly(lk)
+        d.stop()
+    finally:
+        lk.end()
+        d.kill()
+
+
+def case_inject_dlopen_busy():
+    """Injected and taken out three times while a thread of the leaker loads and
+    unloads a library over and over: each time at least one of its dlopens is
+    followed while injected (the sampler's patching races with the daemon's
+    stop-the-world calls, which wait for its lock by trying again), the program's
+    GOT entries are back after each untrace, and the leaker runs on."""
+    d = daemon()
+    env = dict(os.environ, LEAKD_SAMPLER_STATS="1")
+    lk = Leaker([leaker("leak_late")], env=env, stderr=subprocess.PIPE)
+    prog = os.path.realpath(f"/proc/{lk.pid}/exe")
+    rounds = 3
+    try:
+        wait_watched(d, lk.pid)
+        lk.do("loadloop latelib_a 2")       # its first round done: dlopen bound
+        before = got_entries(lk.pid, prog)
+        for _ in range(rounds):
+            d.ctl("trace", str(lk.pid), "--inject", "--sample", "64K")
+            spans = mapping(lk.pid, SAMPLER)
+            check_eq(leads_into(got_entries(lk.pid, prog), spans), set(before),
+                     "the program's entries while injected")
+            start = int(lk.do("loops")[0])
+            d.poll("two more rounds of the loop while injected",
+                   lambda: int(lk.do("loops")[0]) >= start + 2)
+            ans, _ = d.ctl("untrace", str(lk.pid))
+            check(ans["got_entries"] >= len(before), f"restored: {ans}")
+            check_eq(got_entries(lk.pid, prog), before, "the program's entries after untrace")
+        lk.do("stop")
+        lk.end()
+        err = lk.proc.stderr.read()
+        check_eq(lk.proc.returncode, 0, f"leaker exit status (stderr: {err.strip()!r})")
+        check("invalid" not in err and "corrupt" not in err, f"the allocator complained: {err!r}")
+        m = re.search(r"dlopen'd while injected: (\d+) objects patched", err)
+        check(m and int(m.group(1)) >= rounds, f"the sampler's counters: {err!r}")
+        d.stop()
+    finally:
+        lk.end()
+        d.kill()
+
+
+def case_inject_dlopen_caller():
+    """A dlopen by a bare name from a program with DT_RUNPATH $ORIGIN is found there
+    only when dlopen sees the program as its caller: the sampler forwards it
+    untouched (the library is found, its entries left alone, the call counted), and
+    the next dlopen it follows patches that library too."""
+    d = daemon()
+    env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+    env["LEAKD_SAMPLER_STATS"] = "1"
+    lk = Leaker([leaker("leak_late_runpath")], env=env, stderr=subprocess.PIPE)
+    ldir = os.path.dirname(leaker("leak_late"))
+    libs = {n: os.path.realpath(os.path.join(ldir, n + ".so")) for n in ("latelib_a", "latelib_c")}
+    try:
+        wait_watched(d, lk.pid)
+        ans, _ = d.ctl("trace", str(lk.pid), "--inject", "--sample", "1")
+        patched = ans["got_entries"]
+        spans = mapping(lk.pid, SAMPLER)
+        lk.do("loadbare latelib_c")         # along the program's own DT_RUNPATH
+        c = got_entries(lk.pid, libs["latelib_c"])
+        check_eq(leads_into(c, spans), set(), "latelib_c's entries (its dlopen forwarded)")
+        lk.do("load latelib_a")             # by its path: followed, latelib_c caught up
+        wait_watched(d, lk.pid)
+        for n, path in libs.items():
+            got = got_entries(lk.pid, path)
+            check_eq(leads_into(got, spans), set(got), f"{n}'s entries")
+        lk.do("leak latelib_c 10 500")
+        wait_heap(d, lk.pid, "late_leak", (2500, 5))
+        ans, _ = d.ctl("untrace", str(lk.pid))
+        check_eq(ans["got_entries"], patched + 2 * len(c), "GOT entries restored")
+        for n, path in libs.items():
+            check(not leads_into(got_entries(lk.pid, path), spans), f"{n}'s entries restored")
+        lk.end()
+        err = lk.proc.stderr.read()
+        check_eq(lk.proc.returncode, 0, f"leaker exit status (stderr: {err.strip()!r})")
+        check(f"dlopen'd while injected: 2 objects patched ({2 * len(c)} entries), 0 entries "
+              "dropped (list full), 1 dlopen calls not followed" in err,
+              f"the sampler's counters: {err!r}")
+        d.stop()
+    finally:
+        lk.end()
+        d.kill()
+
+
+def case_inject_dlopen_full():
+    """The room kept for the entries of libraries dlopen'd after the injection is
+    bounded (LEAKD_SAMPLER_LATE_ENTRIES): a library whose entries do not fit is left
+    alone whole, and the entries dropped are counted where the sampler's other
+    counters show (LEAKD_SAMPLER_STATS=1, at exit)."""
+    d = daemon()
+    env = dict(os.environ, LEAKD_SAMPLER_LATE_ENTRIES="4", LEAKD_SAMPLER_STATS="1")
+    lk = Leaker([leaker("leak_late")], env=env, stderr=subprocess.PIPE)
+    ldir = os.path.dirname(leaker("leak_late"))
+    try:
+        wait_watched(d, lk.pid)
+        d.ctl("trace", str(lk.pid), "--inject", "--sample", "1")
+        spans = mapping(lk.pid, SAMPLER)
+        lk.do("load latelib_a")             # 3 entries: they fit
+        lk.do("load latelib_b")             # 3 more do not
+        a = got_entries(lk.pid, os.path.realpath(os.path.join(ldir, "latelib_a.so")))
+        b = got_entries(lk.pid, os.path.realpath(os.path.join(ldir, "latelib_b.so")))
+        check_eq(leads_into(a, spans), set(a), "latelib_a's entries")
+        check_eq(leads_into(b, spans), set(), "latelib_b's entries (no room)")
+        d.ctl("untrace", str(lk.pid))
+        lk.end()
+        err = lk.proc.stderr.read()
+        check_eq(lk.proc.returncode, 0, f"leaker exit status (stderr: {err.strip()!r})")
+        check(f"dlopen'd while injected: 1 objects patched ({len(a)} entries), {len(b)} "
+              "entries dropped (list full)" in err, f"the sampler's counters: {err!r}")
+        d.stop()
+    finally:
+        lk.end()
+        d.kill()
 
 
 def case_inject_jemalloc():

@@ -23,8 +23,10 @@
 #define GROWN_SIZE 1024
 #define CHURN_N 200000
 
+/* As the sampler fills it (struct leakd_sampler_stats), though only the first are read. */
 struct sampler_stats {
 	uint64_t sampled, sampled_frees, dropped;
+	uint64_t late_objects, late_entries, late_dropped, dlopen_unfollowed;
 };
 
 static struct sampler_stats stats(void)
