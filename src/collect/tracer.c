@@ -971,6 +971,18 @@ static bool attached(const struct traced_proc *p, const struct map_entry *e, boo
 	return false;
 }
 
+/*
+ * A mapping gone between reading the maps and opening it (a dlclose as it ran):
+ * nothing to attach there, unless the whole process went.
+ */
+static int mapping_gone(pid_t pid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return access(path, F_OK) ? -ESRCH : 0;
+}
+
 /* Probes one object if it is an allocator: 1 when attached, 0 when not an allocator. */
 static int attach_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 			 const struct map_entry *e)
@@ -994,7 +1006,7 @@ static int attach_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 	} else {
 		o = elf_obj__open(path, e->path);
 		if (!o)
-			return errno == ENOENT ? -ESRCH : 0;	/* gone, or not readable */
+			return errno == ENOENT ? mapping_gone(pid) : 0;	/* or not readable */
 		n = probes__plan(o, sites, ARRAY_SIZE(sites));
 		elf_obj__free(o);
 		if (n >= 0 && !plan && t->plans.count < MAX_PLANS &&
@@ -1157,6 +1169,8 @@ int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample)
 		if (!e->exec || !map_entry__is_file(e) || attached(p, e, false))
 			continue;
 		err = attach_object(t, p, pid, e);
+		if (err == -ENOENT)
+			err = mapping_gone(pid);
 		if (err < 0)
 			goto out;
 		added += err;
@@ -1359,7 +1373,7 @@ static int usdt_probes_of(struct tracer *t, pid_t pid, const struct map_entry *e
 		return err;
 	n = elf_usdt_count(path, OTEL_PROVIDER);
 	if (n == -ENOENT)
-		return -ESRCH;
+		return mapping_gone(pid);
 	if (n < 0)
 		return 0;	/* not an ELF file, or unreadable: nothing to attach */
 	if (!plan && t->usdt_plans.count < MAX_PLANS &&
@@ -1585,6 +1599,8 @@ int tracer__attach_usdt(struct tracer *t, pid_t pid)
 		n = usdt_probes_of(t, pid, e);
 		if (n > 0)
 			n = attach_usdt_object(t, p, pid, e, n);
+		if (n == -ENOENT)
+			n = mapping_gone(pid);
 		if (n < 0) {
 			err = n;
 			goto done;

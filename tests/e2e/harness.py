@@ -586,7 +586,9 @@ restart-grace = 0
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=TIMEOUT)
         if check_rc:
-            check_eq(p.returncode, 0, f"leakctl {' '.join(args)} status ({p.stderr.strip()})")
+            # A refusal comes as JSON on standard output under --json.
+            check_eq(p.returncode, 0, f"leakctl {' '.join(args)} status "
+                     f"({(p.stderr.strip() or p.stdout.strip())[:400]})")
         if json_out and p.stdout.strip():
             return json.loads(p.stdout), p.returncode
         return p.stdout + p.stderr, p.returncode
