@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/uio.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "collect/samplerctl.h"
@@ -54,46 +55,54 @@ static int block_offset(pid_t pid, const struct map_entry *e, uint64_t *ret_off)
 	return 0;
 }
 
-static int rw(pid_t pid, uint64_t at, void *buf, size_t len, bool write)
+/* At at in the memory the block was found in: all of it, or -ESRCH when that is gone. */
+static int rw(int mem, uint64_t at, void *buf, size_t len, bool write)
 {
-	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)at, .iov_len = len };
-	ssize_t n = write ? process_vm_writev(pid, &local, 1, &remote, 1, 0) :
-			    process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	ssize_t n = write ? pwrite(mem, buf, len, (off_t)at) : pread(mem, buf, len, (off_t)at);
 
+	/* The process's image ended (exec, exit): its memory reads and writes nothing. */
+	if (n == 0 || (n < 0 && errno == EIO))
+		return -ESRCH;
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
-int samplerctl__read(pid_t pid, uint64_t at, struct leakd_sampler_control *ret)
+int samplerctl__read(const struct samplerctl *c, struct leakd_sampler_control *ret)
 {
-	int err = rw(pid, at, ret, sizeof(*ret), false);
+	int err = rw(c->mem, c->at, ret, sizeof(*ret), false);
 
 	if (err)
 		return err;
 	return ret->version == LEAKD_SAMPLER_CONTROL_VERSION ? 0 : -EPROTO;
 }
 
-int samplerctl__set_factor(pid_t pid, uint64_t at, uint32_t factor)
+int samplerctl__set_factor(const struct samplerctl *c, uint32_t factor)
 {
 	if (!factor || factor > LEAKD_SAMPLER_MAX_FACTOR)
 		return -EINVAL;
 	/* One aligned 4-byte field: the sampler reads it whole or, at worst, torn (safe). */
-	return rw(pid, at + offsetof(struct leakd_sampler_control, factor), &factor,
+	return rw(c->mem, c->at + offsetof(struct leakd_sampler_control, factor), &factor,
 		  sizeof(factor), true);
 }
 
-int samplerctl__find(pid_t pid, uint64_t *ret_at)
+void samplerctl__close(struct samplerctl *c)
 {
-	struct leakd_sampler_control c;
+	if (c->at)
+		close(c->mem);
+	c->mem = -1;
+	c->at = 0;
+}
+
+/* Where the block lies in pid as its maps say now: 0 when nowhere, -EAGAIN, -errno. */
+static int find(pid_t pid, uint64_t *ret_at)
+{
 	struct proc_maps maps;
 	uint64_t off, at = 0;
 	bool pending = false;
 	size_t i, k;
 	int err;
 
-	*ret_at = 0;
 	err = procmaps__read(pid, &maps);
 	if (err)
 		return err == -ENOENT ? -ESRCH : err;
@@ -110,21 +119,43 @@ int samplerctl__find(pid_t pid, uint64_t *ret_at)
 			const struct map_entry *d = &maps.v[k];
 
 			if (d->dev == e->dev && d->inode == e->inode && d->writable &&
-			    off >= d->offset && off - d->offset + sizeof(c) <= d->end - d->start)
+			    off >= d->offset &&
+			    off - d->offset + sizeof(struct leakd_sampler_control) <= d->end - d->start)
 				at = d->start + (off - d->offset);
 		}
 		pending |= off && !at;
 	}
 	/* Its code mapped, its data not yet: the loader is still at work (held at exec). */
 	err = !at && pending ? -EAGAIN : 0;
-	if (at) {
-		err = samplerctl__read(pid, at, &c);
-		if (!err)
-			*ret_at = at;
-		else if (err == -EPROTO || err == -EFAULT)
-			err = 0;	/* not a block of ours after all */
-	}
+	*ret_at = at;
 out:
 	procmaps__destroy(&maps);
+	return err;
+}
+
+int samplerctl__open(pid_t pid, struct samplerctl *ret)
+{
+	struct leakd_sampler_control block;
+	char path[64];
+	int err;
+
+	ret->at = 0;
+	/* Opened first: bound to the image the maps are read of next, or to an older one. */
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	ret->mem = open(path, O_RDWR | O_CLOEXEC);
+	if (ret->mem < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	err = find(pid, &ret->at);
+	if (!err && ret->at) {
+		/* Not there through what was opened (an exec came between): none. */
+		err = samplerctl__read(ret, &block);
+		if (!err)
+			return 1;
+		if (err == -EPROTO || err == -EFAULT || err == -ESRCH)
+			err = 0;
+	}
+	close(ret->mem);
+	ret->mem = -1;
+	ret->at = 0;
 	return err;
 }

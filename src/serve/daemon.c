@@ -91,10 +91,10 @@ struct watch {
 	bool inert;		/* ... and pointed back since: its probes are not followed */
 	/*
 	 * Traced through leakd's own sampler: its control block, where the event
-	 * budget's factor goes (0: none, another emitter of the probes, or not
+	 * budget's factor goes (ctl.at 0: none, another emitter of the probes, or not
 	 * traced through them), the factor there, and whether it was looked for.
 	 */
-	uint64_t ctl_at;
+	struct samplerctl ctl;
 	uint32_t ctl_factor;
 	bool ctl_looked;
 };
@@ -210,20 +210,27 @@ static void pace(struct daemon *d, struct watch *w, uint32_t factor)
 	int err;
 
 	if (!w->ctl_looked) {
-		err = samplerctl__find((pid_t)w->pid, &w->ctl_at);
+		err = samplerctl__open((pid_t)w->pid, &w->ctl);
 		w->ctl_looked = err != -EAGAIN;		/* else again at the budget's next step */
-		if (!err && w->ctl_at && !samplerctl__read((pid_t)w->pid, w->ctl_at, &c))
+		if (err < 0 && err != -EAGAIN && err != -ESRCH) {
+			d->stats.pace_failed++;
+			log_warn("pid %" PRIu64 ": its sampler cannot be reached: %s", w->pid,
+				 strerror(-err));
+		}
+		if (err > 0 && !samplerctl__read(&w->ctl, &c))
 			w->ctl_factor = c.factor;	/* a daemon before us may have left one */
 	}
-	if (!w->ctl_at || w->ctl_factor == factor)
+	if (!w->ctl.at || w->ctl_factor == factor)
 		return;
-	err = samplerctl__set_factor((pid_t)w->pid, w->ctl_at, factor);
+	err = samplerctl__set_factor(&w->ctl, factor);
 	if (err) {
-		d->stats.pace_failed++;
-		if (err != -ESRCH)
+		/* Gone, or exec'd: its exit or exec comes next.  Else given up: fixed. */
+		if (err != -ESRCH) {
+			d->stats.pace_failed++;
 			log_warn("pid %" PRIu64 ": its sampler's interval cannot be widened: %s",
 				 w->pid, strerror(-err));
-		w->ctl_at = 0;
+		}
+		samplerctl__close(&w->ctl);
 		return;
 	}
 	w->ctl_factor = factor;
@@ -232,9 +239,9 @@ static void pace(struct daemon *d, struct watch *w, uint32_t factor)
 /* The sampler of a process no longer traced through it back at its own interval. */
 static void unpace(struct daemon *d, struct watch *w)
 {
-	if (w->ctl_at)
+	if (w->ctl.at)
 		pace(d, w, 1);
-	w->ctl_at = 0;
+	samplerctl__close(&w->ctl);
 	w->ctl_factor = 0;
 	w->ctl_looked = false;
 }
@@ -281,7 +288,7 @@ static void budget_step(struct daemon *d, uint64_t now)
 		if (!w->ctl_looked && via_probes(d, w))
 			pace(d, w, 1u << d->budget.shift);	/* its sampler was being loaded */
 		/* What the budget can widen: kernel sampling, and leakd's own sampler. */
-		if (pipeline__sample(d->pl, w->pid) || (w->ctl_at && via_probes(d, w)))
+		if (pipeline__sample(d->pl, w->pid) || (w->ctl.at && via_probes(d, w)))
 			sampled += delta;
 		else
 			exempt += delta;
@@ -611,10 +618,30 @@ static void remove_process(struct daemon *d, pid_t pid, bool exited)
 	if (exited)
 		pipeline__exited(d->pl, pid);	/* its probes close in the background */
 	w->traced = TRACE_KIND_NONE;
+	samplerctl__close(&w->ctl);
 	pipeline__forget_proc(d->pl, pid);
 	histories__forget_proc(&d->stacks_hist, pid);
 	if (!hashtab__remove(&d->watches, (uint64_t)pid, &copy))
 		history__destroy(&copy.mem);
+}
+
+/*
+ * A child has a copy of its parent's sampler block, widened or not: traced
+ * through it, the child's factor is set as any; else it goes back to 1, as
+ * nobody widens it.
+ */
+static void forked_sampler(struct daemon *d, struct watch *w, const struct watch *parent)
+{
+	struct samplerctl c;
+
+	if (!w || !parent || !parent->ctl.at || parent->ctl_factor == 1)
+		return;
+	if (via_probes(d, w)) {
+		widen(d, w);
+	} else if (samplerctl__open((pid_t)w->pid, &c) > 0) {
+		samplerctl__set_factor(&c, 1);
+		samplerctl__close(&c);
+	}
 }
 
 /* The policy's side of what the pipeline saw (it has done its own part). */
@@ -634,6 +661,7 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 		/* The parent's live blocks are in the child too, and stay the parent's. */
 		if (w && w->traced != TRACE_KIND_NONE)
 			pipeline__inherit(d->pl, pid, (pid_t)aux);
+		forked_sampler(d, w, watch_of(d, (pid_t)aux));
 		break;
 	case PIPELINE_EXEC:
 		if (!w) {
@@ -648,7 +676,7 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 		}
 		w->injected = w->inert = false;	/* the image it was injected into is gone */
 		/* And so is its sampler's block: looked for again in the new one. */
-		w->ctl_at = 0;
+		samplerctl__close(&w->ctl);
 		w->ctl_factor = 0;
 		w->ctl_looked = false;
 		if (w->traced == TRACE_KIND_SAMPLER && !pipeline__via_probes(d->pl, pid))
@@ -674,7 +702,7 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 	case PIPELINE_ATTACHED:
 	case PIPELINE_VIA_PROBES:
 		/* A sampler's library may have come: its block, and the factor there. */
-		if (w && !w->ctl_at) {
+		if (w && !w->ctl.at) {
 			w->ctl_looked = false;
 			if (w->traced != TRACE_KIND_NONE)
 				widen(d, w);
@@ -1596,8 +1624,7 @@ static void teardown(struct daemon *d)
 			char why[INJECT_WHY];
 
 			/* Nobody listens to the sampler any more: its own interval, out of the way. */
-			if (w->ctl_at)
-				unpace(d, w);
+			unpace(d, w);
 			uninject(d, w, why, sizeof(why));
 			history__destroy(&w->mem);
 		}
@@ -1796,8 +1823,8 @@ void daemon__status(struct daemon *d, const struct peer *who, struct status_snap
 	s->budget.pace_failed = d->stats.pace_failed;
 	hashtab__for_each(&d->watches, i, w)
 		if (via_probes(d, w)) {
-			s->budget.samplers_paced += w->ctl_at != 0;
-			s->budget.samplers_fixed += !w->ctl_at;
+			s->budget.samplers_paced += w->ctl.at != 0;
+			s->budget.samplers_fixed += !w->ctl.at;
 		}
 	s->holds.how = tracer__hold_mechanism(tr);
 	s->holds.held = s->counters[LEAKD_CNT_HELD];
@@ -1870,7 +1897,7 @@ static void sampler_interval(const struct watch *w, struct ps_row *r)
 	uint32_t f;
 
 	r->sampler_fixed = true;
-	if (!w->ctl_at || samplerctl__read((pid_t)w->pid, w->ctl_at, &c) || !c.interval)
+	if (!w->ctl.at || samplerctl__read(&w->ctl, &c) || !c.interval)
 		return;
 	f = c.factor ? c.factor : 1;
 	r->sampler_fixed = false;

@@ -509,12 +509,16 @@ def case_daemon_event_budget_sampler():
     after a widening is estimated without bias: over rounds of fresh leakers,
     nearly every estimate within 3 standard errors and their mean within 3 of its
     own."""
-    from cases_inject import SAMPLER
-    from harness import Daemon, Leaker, TestFailure, proc_of, spawn
+    from cases_inject import SAMPLER, mapping
+    from harness import Daemon, Leaker, TestFailure, proc_of, spawn, wait_watched
 
+    OTELPROBE = os.path.realpath(os.path.join(os.path.dirname(leaker("leak_otel_dlopen")),
+                                              "libotelprobe.so"))
     env = dict(os.environ, LD_PRELOAD=SAMPLER, LEAKD_SAMPLER_INTERVAL=str(BUDGET_INTERVAL))
-    # No budget to speak of at first: the churner's rate at its asked interval.
-    d = Daemon(config="event-budget = 100000000\nmax-sampler = 4096\n")
+    # No budget to speak of at first: the churner's rate at its asked interval.  Only
+    # what the test traces by pid counts: others' sampler processes on the host are
+    # left alone (max-sampler 0), as their events would count against the budget.
+    d = Daemon(config="event-budget = 100000000\nmax-sampler = 0\n")
     procs, otel = [], None
     try:
         churner, bystander = Leaker(env=env), Leaker(env=env)
@@ -528,11 +532,14 @@ def case_daemon_event_budget_sampler():
         raise
 
     def sampler_row(pid):
+        """Traced by pid, through its sampler's probes."""
         seen = []
 
         def traced():
             seen[:] = [proc_of(d.ctl("ps")[0], pid)]
-            return seen[0] if seen[0] and seen[0].get("traced") == "sampler" else None
+            return seen[0] if seen[0] and seen[0].get("sampling") == "sampler" else None
+        wait_watched(d, pid)
+        d.ctl("trace", str(pid))
         try:
             return d.poll(f"pid {pid} traced through its sampler", traced)
         except TestFailure:
@@ -549,9 +556,8 @@ def case_daemon_event_budget_sampler():
         otel.stdout.readline()
         otel.stdin.write("go\n")
         otel.stdin.flush()
-        p = d.poll("the other emitter traced through its probes",
-                   lambda: (lambda p: p if p and p.get("traced") == "sampler" else None)(
-                       proc_of(d.ctl("ps")[0], otel.pid)))
+        d.poll("the other emitter's probes loaded", lambda: mapping(otel.pid, OTELPROBE))
+        p = sampler_row(otel.pid)
         check(p.get("sampler_fixed") and "sample_bytes" not in p, f"the other emitter: {p}")
         st = budget_of(d)
         check(st["samplers_fixed"] >= 1 and st["samplers_widened"] >= 2, f"budget: {st}")
