@@ -1886,7 +1886,6 @@ void daemon__status(struct daemon *d, const struct peer *who, struct status_snap
 	s->daemon.ringbuf_bytes = tracer__ring_bytes(tr);
 }
 
-/* Known growth first, fastest first; then the largest. */
 /*
  * The intervals of leakd's sampler in a process, as its control block says now:
  * asked, and in force (times the budget's factor).  Another emitter's are its own.
@@ -1899,12 +1898,15 @@ static void sampler_interval(const struct watch *w, struct ps_row *r)
 	r->sampler_fixed = true;
 	if (!w->ctl.at || samplerctl__read(&w->ctl, &c) || !c.interval)
 		return;
-	f = c.factor ? c.factor : 1;
+	/* As the sampler takes it (mean_now() in sampler.c). */
+	f = !c.factor ? 1 : c.factor < LEAKD_SAMPLER_MAX_FACTOR ? c.factor :
+							      LEAKD_SAMPLER_MAX_FACTOR;
 	r->sampler_fixed = false;
 	r->sample_bytes = c.interval;
-	r->interval_bytes = c.interval * (f < LEAKD_SAMPLER_MAX_FACTOR ? f :
-					  LEAKD_SAMPLER_MAX_FACTOR);
+	r->interval_bytes = c.interval > UINT64_MAX / f ? UINT64_MAX : c.interval * f;
 }
+
+/* Known growth first, fastest first; then the largest. */
 
 static int cmp_ps(const void *a, const void *b)
 {

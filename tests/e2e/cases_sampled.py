@@ -501,7 +501,7 @@ def events_per_s(d, pid, steps=3):
 
 def case_daemon_event_budget_sampler():
     """The event budget widens processes that report through leakd's own sampler
-    (LD_PRELOAD): the daemon writes its factor into the sampler's control block
+    (LD_PRELOAD, or trace --inject): the daemon writes its factor into the sampler's control block
     (read back here from /proc/PID/mem), ps shows the interval in force and the
     events each sends, and a fast allocator's event rate falls.  Another emitter of
     the otel_memory probes is shown as fixed.  Untrace, the load stopping and the
@@ -518,11 +518,14 @@ def case_daemon_event_budget_sampler():
     # No budget to speak of at first: the churner's rate at its asked interval.  Only
     # what the test traces by pid counts: others' sampler processes on the host are
     # left alone (max-sampler 0), as their events would count against the budget.
-    d = Daemon(config="event-budget = 100000000\nmax-sampler = 0\n")
+    d = Daemon(config="event-budget = 100000000\nmax-sampler = 0\n"
+               f"sampler = {SAMPLER}\nunwind-rows = 4194304\n")
     procs, otel = [], None
     try:
         churner, bystander = Leaker(env=env), Leaker(env=env)
         procs += [churner, bystander]
+        injected = Leaker()     # the sampler loaded into it by the daemon
+        procs.append(injected)
         otel = spawn([leaker("leak_otel_dlopen")], stdin=subprocess.PIPE,
                      stdout=subprocess.PIPE, text=True)
     except BaseException:
@@ -531,15 +534,16 @@ def case_daemon_event_budget_sampler():
         d.kill()
         raise
 
-    def sampler_row(pid):
-        """Traced by pid, through its sampler's probes."""
+    def sampler_row(pid, ask=True):
+        """Traced by pid (ask: asked here), through its sampler's probes."""
         seen = []
 
         def traced():
             seen[:] = [proc_of(d.ctl("ps")[0], pid)]
             return seen[0] if seen[0] and seen[0].get("sampling") == "sampler" else None
-        wait_watched(d, pid)
-        d.ctl("trace", str(pid))
+        if ask:
+            wait_watched(d, pid)
+            d.ctl("trace", str(pid))
         try:
             return d.poll(f"pid {pid} traced through its sampler", traced)
         except TestFailure:
@@ -547,11 +551,17 @@ def case_daemon_event_budget_sampler():
 
     ests = []
     try:
-        for lk in procs:
+        for lk in (churner, bystander):
             p = sampler_row(lk.pid)
             check_eq((p["sampling"], p["sample_bytes"], p["interval_bytes"]),
                      ("sampler", BUDGET_INTERVAL, BUDGET_INTERVAL), "ps before any widening")
             check_eq(sampler_factor(lk.pid), 1, "the factor in the sampler")
+        # Injected (trace --inject): its interval in the same block, widened alike.
+        wait_watched(d, injected.pid)
+        d.ctl("trace", str(injected.pid), "--inject", "--sample", str(BUDGET_INTERVAL))
+        p = sampler_row(injected.pid, ask=False)
+        check_eq((p["sample_bytes"], sampler_factor(injected.pid)), (BUDGET_INTERVAL, 1),
+                 "the injected sampler")
         # An emitter that is not leakd's sampler: traced, never widened, and said so.
         otel.stdout.readline()
         otel.stdin.write("go\n")
@@ -622,12 +632,14 @@ def case_daemon_event_budget_sampler():
               f"{after}/s at {st['factor']} times it")
         # Untraced, a sampler is back at its interval at once; the others stay widened.
         check(sampler_factor(bystander.pid) >= 64, "the bystander widened")
+        check(sampler_factor(injected.pid) >= 64, "the injected sampler widened")
         d.ctl("untrace", str(bystander.pid))
         check_eq(sampler_factor(bystander.pid), 1, "the untraced sampler's factor")
         check(sampler_factor(churner.pid) >= 64, "the churner still widened")
         # Stopped while widened: back at its own interval.
         d.stop()
-        check_eq(sampler_factor(churner.pid), 1, "the factor after the daemon stopped")
+        check_eq((sampler_factor(churner.pid), sampler_factor(injected.pid)), (1, 1),
+                 "the factors after the daemon stopped")
     finally:
         for lk in procs:
             lk.end()
