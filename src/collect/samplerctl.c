@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collect/samplerctl.h"
@@ -12,17 +14,28 @@
 
 /*
  * Files looked at already: where each keeps the block (0: nowhere), so that the
- * libraries every process maps are opened once.  Replaced round-robin when full.
+ * libraries every process maps are opened once.  Known by device, inode, size and
+ * modification time (an inode is reused once its file is gone).  Replaced
+ * round-robin when full.
  */
 #define KNOWN_FILES 128
 
 static struct known_file {
 	dev_t dev;
-	uint64_t inode;
+	ino_t inode;
+	off_t size;
+	struct timespec mtime;
 	uint64_t off;
 	bool used;
 } known[KNOWN_FILES];
 static size_t known_next;
+
+static bool same_file(const struct known_file *k, const struct stat *st)
+{
+	return k->used && k->dev == st->st_dev && k->inode == st->st_ino &&
+	       k->size == st->st_size && k->mtime.tv_sec == st->st_mtim.tv_sec &&
+	       k->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
 
 /* The file offset of the block in the mapped file, 0 when it has none; else -errno. */
 static int block_offset(pid_t pid, const struct map_entry *e, uint64_t *ret_off)
@@ -30,27 +43,31 @@ static int block_offset(pid_t pid, const struct map_entry *e, uint64_t *ret_off)
 	struct known_file *k;
 	uint64_t off = 0, size = 0;
 	char path[128];
+	struct stat st;
 	size_t i;
 	int err;
 
-	for (i = 0; i < KNOWN_FILES; i++)
-		if (known[i].used && known[i].dev == e->dev && known[i].inode == e->inode) {
-			*ret_off = known[i].off;
-			return 0;
-		}
+	*ret_off = 0;
 	err = map_entry__open_path(e, pid, path, sizeof(path));
 	if (err)
 		return err;
+	if (stat(path, &st))
+		return errno == ENOENT ? -ESRCH : -errno;
+	for (i = 0; i < KNOWN_FILES; i++)
+		if (same_file(&known[i], &st)) {
+			*ret_off = known[i].off;
+			return 0;
+		}
 	err = elf_dynsym_data(path, LEAKD_SAMPLER_CONTROL_SYMBOL, &off, &size);
 	if (err == -ENOENT && access(path, F_OK))
 		return -ESRCH;	/* the process, not the symbol, is gone */
-	*ret_off = 0;
 	if (err && err != -ENOENT && err != -ENOEXEC)
 		return 0;	/* unreadable now: not remembered, looked at again next time */
 	if (err || size != sizeof(struct leakd_sampler_control))
 		off = 0;	/* none, another version's, or not an ELF file */
 	k = &known[known_next++ % KNOWN_FILES];
-	*k = (struct known_file){ .dev = e->dev, .inode = e->inode, .off = off, .used = true };
+	*k = (struct known_file){ .dev = st.st_dev, .inode = st.st_ino, .size = st.st_size,
+				  .mtime = st.st_mtim, .off = off, .used = true };
 	*ret_off = off;
 	return 0;
 }
