@@ -270,7 +270,7 @@ static void widen(struct daemon *d, struct watch *w)
 static void budget_step(struct daemon *d, uint64_t now)
 {
 	uint64_t sampled = 0, exempt = 0, elapsed = now - d->budget_at, delta;
-	unsigned int before = d->budget.shift;
+	unsigned int before = d->budget.shift, paced = 0, fixed = 0;
 	struct proc_mem *p;
 	struct watch *w;
 	size_t i;
@@ -287,6 +287,10 @@ static void budget_step(struct daemon *d, uint64_t now)
 			continue;
 		if (!w->ctl_looked && via_probes(d, w))
 			pace(d, w, 1u << d->budget.shift);	/* its sampler was being loaded */
+		if (via_probes(d, w)) {
+			paced += w->ctl.at != 0;
+			fixed += !w->ctl.at;
+		}
 		/* What the budget can widen: kernel sampling, and leakd's own sampler. */
 		if (pipeline__sample(d->pl, w->pid) || (w->ctl.at && via_probes(d, w)))
 			sampled += delta;
@@ -300,9 +304,10 @@ static void budget_step(struct daemon *d, uint64_t now)
 	if (d->budget.shift == before)
 		return;
 	log_info("event budget %" PRIu64 "/s: %" PRIu64 " events/s sampled, %" PRIu64
-		 " exact or by other samplers: sampled traces and leakd's samplers at %ux "
-		 "their intervals", d->o.event_budget,
-		 d->budget.sampled_rate, d->budget.exempt_rate, 1u << d->budget.shift);
+		 " exact or by other samplers: sampled traces and %u of leakd's samplers at "
+		 "%ux their intervals (%u other otel_memory emitters cannot be widened)",
+		 d->o.event_budget, d->budget.sampled_rate, d->budget.exempt_rate, paced,
+		 1u << d->budget.shift, fixed);
 	hashtab__for_each(&d->watches, i, w)
 		if (w->traced != TRACE_KIND_NONE)
 			widen(d, w);

@@ -686,7 +686,7 @@ out:
 	return err;
 }
 
-/* The dynamic symbol table's data object name, as found in sym. */
+/* The data object name that the dynamic symbol table defines, into *ret. */
 static int find_dynsym(Elf *elf, const char *name, GElf_Sym *ret)
 {
 	Elf_Scn *scn = NULL;

@@ -637,9 +637,12 @@ def case_daemon_event_budget_sampler():
         check_eq(sampler_factor(bystander.pid), 1, "the untraced sampler's factor")
         check(sampler_factor(churner.pid) >= 64, "the churner still widened")
         # Stopped while widened: back at its own interval.
-        d.stop()
+        said = d.stop()
         check_eq((sampler_factor(churner.pid), sampler_factor(injected.pid)), (1, 1),
                  "the factors after the daemon stopped")
+        # Each step said, with the samplers it widened.
+        check(" of leakd's samplers at 64x their intervals" in said,
+              f"the daemon's log: {said[-3000:]}")
     finally:
         for lk in procs:
             lk.end()
