@@ -494,16 +494,16 @@ def events_per_s(d, pid, steps=3):
     from harness import proc_of
     rates = []
     for _ in range(steps):
-        time.sleep(1.1)         # a budget step is a second: one rate each
+        time.sleep(1.1)         # a measurement, not a wait: a budget step is a second
         rates.append(proc_of(d.ctl("ps")[0], pid)["events_per_s"])
     return statistics.median(rates)
 
 
 def case_daemon_event_budget_sampler():
     """The event budget widens processes that report through leakd's own sampler
-    (LD_PRELOAD, or trace --inject): the daemon writes its factor into the sampler's control block
-    (read back here from /proc/PID/mem), ps shows the interval in force and the
-    events each sends, and a fast allocator's event rate falls.  Another emitter of
+    (LD_PRELOAD, or trace --inject): the daemon writes its factor into the sampler's
+    control block (read back here from /proc/PID/mem), ps shows the interval in
+    force and the events each sends, and a fast allocator's event rate falls.  Another emitter of
     the otel_memory probes is shown as fixed.  Untrace, the load stopping and the
     daemon stopping each put the factor back to 1.  What leakers leak before and
     after a widening is estimated without bias: over rounds of fresh leakers,
