@@ -140,7 +140,8 @@ static const struct opt opts[] = {
 	{ "drilldown-exclude", 0, K_STRING, OFF(drilldown_exclude), 0, 0, BOTH, "NAMES",
 	  "daemon: never drill into these (comma-separated)" },
 	{ "event-budget", 0, K_U64_OFF, OFF(event_budget), 1, 100000000, BOTH, "N",
-	  "daemon: events/s traced processes may send (20000)" },
+	  "daemon: events/s traced processes may send; over it, sampled intervals and "
+	  "leakd's samplers' widen (20000)" },
 	{ "untrace-sticky", 0, K_DURATION, OFF(untrace_sticky_ns), 0, 0, BOTH, "DURATION",
 	  "daemon: no drill-down after untrace for (1h)" },
 	{ "no-drilldown", 0, K_SPECIAL, 0, 0, 0, BOTH, NULL,

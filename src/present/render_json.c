@@ -339,6 +339,9 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "factor", s->budget.factor);
 	json_bool(j, "exceeded", s->budget.exceeded);
 	json_bool(j, "exceeded_by_exempt", s->budget.by_exempt);
+	json_u64(j, "samplers_widened", s->budget.samplers_paced);
+	json_u64(j, "samplers_fixed", s->budget.samplers_fixed);
+	json_u64(j, "sampler_widenings_failed", s->budget.pace_failed);
 	json_object_end(j);
 	json_object_begin(j, "holds");
 	json_str(j, "how", s->holds.how ? s->holds.how : "off");
@@ -454,6 +457,9 @@ static void ps(struct json *j, const struct ps_snap *s)
 			json_u64(j, "sample_bytes", r->sample_bytes);
 			json_u64(j, "interval_bytes", r->interval_bytes);
 		}
+		if (r->sampler_fixed)
+			json_bool(j, "sampler_fixed", true);
+		json_u64(j, "events_per_s", r->events_per_s);
 		json_str(j, "unwind", r->unwind);
 		json_u64(j, "traced_live_bytes", r->traced_live_bytes);
 		json_object_end(j);

@@ -112,8 +112,8 @@ static void processes(FILE *f, const struct metrics_snap *m)
 	}
 	head(f, "leakd_process_sample_interval_bytes", "gauge",
 	     "Mean bytes allocated between samples of a traced process, in force: the event "
-	     "budget may widen what was asked (0: every allocation, or the weights of its own "
-	     "probes).");
+	     "budget may widen what was asked, in the kernel or in leakd's sampler (0: every "
+	     "allocation, or another emitter's probes, whose weights say it).");
 	for (i = 0; i < n; i++) {
 		const struct ps_row *r = &m->ps->rows[i];
 

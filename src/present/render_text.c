@@ -284,16 +284,21 @@ static void status(FILE *f, const struct status_snap *s)
 		s->sampling, fmt_bytes(s->sample_bytes, a, sizeof(a)));
 	if (s->budget.limit)
 		fprintf(f, "event budget: %" PRIu64 " events/s; last second %" PRIu64 " (%" PRIu64
-			   " sampled, %" PRIu64 " exact or by samplers); sampled intervals x%" PRIu64
-			   "%s\n", s->budget.limit, s->budget.rate, s->budget.sampled_rate,
+			   " sampled, %" PRIu64 " exact or by other samplers); sampled intervals x%"
+			   PRIu64 "%s\n", s->budget.limit, s->budget.rate, s->budget.sampled_rate,
 			s->budget.exempt_rate, s->budget.factor,
 			s->budget.by_exempt ? "; exceeded by exact traces alone, never widened" :
 			s->budget.exceeded ? "; exceeded" : "");
 	else
 		fprintf(f, "event budget: off (event-budget); last second %" PRIu64 " (%" PRIu64
-			   " sampled, %" PRIu64 " exact or by samplers); sampled intervals x%" PRIu64
-			   "\n", s->budget.rate, s->budget.sampled_rate, s->budget.exempt_rate,
+			   " sampled, %" PRIu64 " exact or by other samplers); sampled intervals x%"
+			   PRIu64 "\n", s->budget.rate, s->budget.sampled_rate, s->budget.exempt_rate,
 			s->budget.factor);
+	if (s->budget.samplers_paced || s->budget.samplers_fixed || s->budget.pace_failed)
+		fprintf(f, "event budget samplers: %" PRIu64 " of leakd's widened with them, %"
+			   PRIu64 " other otel_memory emitters at their own intervals (leakd cannot "
+			   "widen those), %" PRIu64 " widenings failed\n", s->budget.samplers_paced,
+			s->budget.samplers_fixed, s->budget.pace_failed);
 	fprintf(f, "processes: %" PRIu64 " watched, %" PRIu64 " traced (%" PRIu64 " manual, %"
 		   PRIu64 " rule, %" PRIu64 " auto, %" PRIu64 " all, %" PRIu64 " sampler), %" PRIu64
 		   " exited kept\n",
@@ -420,13 +425,15 @@ static void ps(FILE *f, const struct ps_snap *s)
 {
 	size_t i;
 
-	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %10s %12s %-9s %-9s %-8s %-16s %-7s %10s "
-		   "%-12s %s\n",
+	fprintf(f, "%-8s %-6s %-16s %10s %10s %10s %10s %10s %12s %-9s %-9s %-8s %-16s %8s %-7s "
+		   "%10s %-12s %s\n",
 		"PID", "UID", "COMM", "RSS", "ANON", "MAPPED", "RESERVED", "HEAP", "GROWTH/H", "TREND",
-		"GROWS-IN", "TRACED", "SAMPLING", "UNWIND", "TRACED-HEAP", "CONTAINER", "UNIT");
+		"GROWS-IN", "TRACED", "SAMPLING", "EVENTS/S", "UNWIND", "TRACED-HEAP", "CONTAINER",
+		"UNIT");
 	for (i = 0; i < s->n; i++) {
 		const struct ps_row *r = &s->rows[i];
 		char a[16], b[16], m[16], v[16], h[16], t[16], g[24], how[48], every[16], wide[16];
+		char rate[24];
 
 		/* No rate from too little history: a dash, not an extrapolation. */
 		if (r->growth == TREND_UNKNOWN)
@@ -435,7 +442,8 @@ static void ps(FILE *f, const struct ps_snap *s)
 			signed_bytes((int64_t)r->growth_per_hour, g, sizeof(g));
 		/*
 		 * "sampled/512.0 KiB": the interval with the mode (its bytes in JSON);
-		 * "sampled/512.0 KiB>4.0 MiB": widened by the event budget to the second.
+		 * "sampled/512.0 KiB>4.0 MiB": widened by the event budget to the second;
+		 * "sampler/..." the same for leakd's sampler, "sampler/fixed" another's.
 		 */
 		if (r->sample_bytes && r->interval_bytes > r->sample_bytes)
 			snprintf(how, sizeof(how), "%s/%s>%s", r->sampling,
@@ -444,18 +452,23 @@ static void ps(FILE *f, const struct ps_snap *s)
 		else if (r->sample_bytes)
 			snprintf(how, sizeof(how), "%s/%s", r->sampling,
 				 fmt_bytes(r->sample_bytes, every, sizeof(every)));
+		else if (r->sampler_fixed)
+			snprintf(how, sizeof(how), "%s/fixed", r->sampling);	/* not leakd's */
 		else
 			snprintf(how, sizeof(how), "%s", r->sampling ? r->sampling : "-");
+		if (r->traced != TRACE_KIND_NONE)
+			snprintf(rate, sizeof(rate), "%" PRIu64, r->events_per_s);
+		else
+			snprintf(rate, sizeof(rate), "-");
 		fprintf(f, "%-8" PRIu64 " %-6u %-16s %10s %10s %10s %10s %10s %12s %-9s %-9s %-8s "
-			   "%-16s "
-			   "%-7s %10s %-12.12s %s\n",
+			   "%-16s %8s %-7s %10s %-12.12s %s\n",
 			r->pid, r->uid, r->comm, fmt_bytes(r->rss_bytes, a, sizeof(a)),
 			fmt_bytes(r->anon_bytes, b, sizeof(b)),
 			fmt_bytes(r->mapped_bytes, m, sizeof(m)),
 			fmt_bytes(r->reserved_bytes, v, sizeof(v)),
 			fmt_bytes(r->heap_bytes, h, sizeof(h)), g, trend_class__name(r->growth),
 			r->growth_in_known ? runtime__key(r->growth_in) : "-",
-			trace_kind_name(r->traced), how, r->unwind,
+			trace_kind_name(r->traced), how, rate, r->unwind,
 			fmt_bytes(r->traced_live_bytes, t, sizeof(t)),
 			r->container[0] ? r->container : "-", r->unit);
 	}

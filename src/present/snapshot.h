@@ -210,17 +210,21 @@ struct status_snap {
 	} rules;
 	/*
 	 * The event budget: what traced processes sent in the last second, and the
-	 * factor their sampled traces are widened by to keep within it.  Exact traces
-	 * and in-process samplers are counted, never widened.
+	 * factor their sampled traces, and processes that report through leakd's own
+	 * sampler, are widened by to keep within it.  Exact traces and other emitters
+	 * of the otel_memory probes are counted, never widened.
 	 */
 	struct {
 		uint64_t limit;			/* events/s; 0: off */
 		uint64_t rate;			/* events/s, all traced processes */
-		uint64_t sampled_rate;		/* ... of the sampled ones */
-		uint64_t exempt_rate;		/* ... of the exact ones and samplers */
+		uint64_t sampled_rate;		/* ... of the sampled ones and leakd's samplers */
+		uint64_t exempt_rate;		/* ... of the exact ones and other samplers */
 		uint64_t factor;		/* sampled intervals times this; 1: as asked */
 		bool exceeded;			/* rate over limit */
 		bool by_exempt;			/* exempt_rate alone over limit */
+		uint64_t samplers_paced;	/* traced through leakd's sampler: widened */
+		uint64_t samplers_fixed;	/* ... through another emitter: not */
+		uint64_t pace_failed;		/* samplers' factors that could not be written */
 	} budget;
 	struct {
 		const char *how;	/* tracer__hold_mechanism: held at fork and exec, or why not */
@@ -291,9 +295,13 @@ struct ps_row {
 	enum trace_kind traced;
 	const char *sampling;		/* traced: "sampler" (its otel_memory probes),
 					 * "sampled" (in the kernel), "exact"; else "-" */
-	uint64_t sample_bytes;		/* "sampled": mean bytes between samples, asked */
-	uint64_t interval_bytes;	/* "sampled": ... in force: sample_bytes, or wider
-					 * while the event budget is exceeded */
+	uint64_t sample_bytes;		/* "sampled", and "sampler" when it is leakd's:
+					 * mean bytes between samples, asked */
+	uint64_t interval_bytes;	/* ... in force: sample_bytes, or wider while the
+					 * event budget is exceeded */
+	bool sampler_fixed;		/* "sampler" that is not leakd's: its interval is
+					 * its own, the budget cannot widen it */
+	uint64_t events_per_s;		/* traced: what it sent over the budget's last step */
 	const char *unwind;		/* "ready", "pending", "none" */
 	uint64_t traced_live_bytes;
 };

@@ -11,6 +11,8 @@
  * estimate.  Sampled allocations and the frees of sampled blocks reach the
  * otel_memory USDT probes, and only while a tracer listens (the probes'
  * semaphores); the rest never leave the countdown and one load in free().
+ * leakd's event budget widens the interval through the exported control block
+ * (include/leakd/sampler.h), read only when a countdown is drawn (countdown.h).
  */
 #include <dlfcn.h>
 #include <elf.h>
@@ -27,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "leakd/sampler.h"
+#include "sampler/countdown.h"
 #include "sampler/freeset.h"
 #include "sampler/otel_usdt.h"
 
@@ -66,7 +70,14 @@ static struct {
 	   .free = boot_free };
 static int resolved;
 
-static double interval = DEFAULT_INTERVAL;
+/*
+ * The interval asked for, and the factor leakd's event budget multiplies it by
+ * (written from outside, through /proc/PID/mem: read with relaxed loads).
+ * Initialized, so in .data: a file offset the daemon finds it at.
+ */
+EXPORT struct leakd_sampler_control leakd_sampler_control = {
+	.version = LEAKD_SAMPLER_CONTROL_VERSION, .factor = 1, .interval = DEFAULT_INTERVAL,
+};
 static struct freeset set;
 
 /*
@@ -88,6 +99,7 @@ static struct leakd_sampler_stats stats;
 
 /* Bytes this thread allocates before its next sample; 0: not drawn yet. */
 static TLS uint64_t tl_left;
+static TLS double tl_mean;	/* the mean tl_left was drawn with (countdown.h) */
 static TLS uint64_t tl_rng;
 
 /*
@@ -135,7 +147,7 @@ static void *next(const char *name)
 	return dlsym(RTLD_NEXT, name);
 }
 
-static double env_interval(void)
+static uint64_t env_interval(void)
 {
 	const char *s = getenv("LEAKD_SAMPLER_INTERVAL");
 	char *end;
@@ -150,7 +162,7 @@ static double env_interval(void)
 		v *= 1024 * 1024, end++;
 	if (*end || !(v >= 1) || v > 1e15)
 		return DEFAULT_INTERVAL;
-	return v;
+	return (uint64_t)v;
 }
 
 /* Slots for LEAKD_SAMPLER_MAX_LIVE sampled blocks live at once, at half load. */
@@ -217,7 +229,7 @@ static void resolve(void)
 	real.pvalloc = next("pvalloc");
 	if ((f = next("free")))
 		real.free = f;
-	interval = env_interval();
+	__atomic_store_n(&leakd_sampler_control.interval, env_interval(), __ATOMIC_RELAXED);
 	late_slots = env_late_slots();
 	bits = env_slot_bits();
 	/* Pages are touched only where addresses hash: the table costs what it holds. */
@@ -322,12 +334,25 @@ static double uniform(void)
 	return ((x >> 11) + 1) * (1.0 / 9007199254740992.0);
 }
 
-/* Bytes to the next sample: exponential, of mean interval, at least 1. */
-static uint64_t draw(void)
+/* Bytes to the next sample: exponential, of mean m, at least 1. */
+static uint64_t draw(double m)
 {
-	double d = -log(uniform()) * interval;
+	double d = -log(uniform()) * m;
 
 	return d < 1 ? 1 : d > 1e18 ? (uint64_t)1e18 : (uint64_t)d;
+}
+
+/* The mean of new countdowns: the interval times the event budget's factor. */
+static double mean_now(void)
+{
+	uint32_t f = __atomic_load_n(&leakd_sampler_control.factor, __ATOMIC_RELAXED);
+
+	/* Written from outside, maybe torn: any value is safe, each weight says its mean. */
+	if (!f)
+		f = 1;
+	else if (f > LEAKD_SAMPLER_MAX_FACTOR)
+		f = LEAKD_SAMPLER_MAX_FACTOR;
+	return (double)__atomic_load_n(&leakd_sampler_control.interval, __ATOMIC_RELAXED) * f;
 }
 
 /*
@@ -337,27 +362,10 @@ static uint64_t draw(void)
  */
 static __attribute__((noinline, cold)) void sample(void *p, size_t n)
 {
-	uint64_t pos = tl_left;
-	double weight;
+	double weight = countdown__cross(&tl_left, &tl_mean, n, mean_now(), draw);
 
-	if (!pos) {
-		/* First allocation of this thread: the stream starts here. */
-		pos = draw();
-		if (n < pos) {
-			tl_left = pos - n;
-			return;
-		}
-	}
-	if (n - pos > 64 * interval)
-		pos = n + draw();	/* memoryless: the points inside need not be walked */
-	while (pos <= n)
-		pos += draw();
-	tl_left = pos - n;
-	if (!p || !n || !OTEL_USDT_ENABLED(alloc) || !set.slots)
+	if (!weight || !p || !OTEL_USDT_ENABLED(alloc) || !set.slots)
 		return;
-	weight = n / -expm1(-(double)n / interval);
-	if (weight < n)
-		weight = n;
 	if (freeset__insert(&set, (uintptr_t)p)) {
 		/* Its free could not be told: better unreported than reported leaked. */
 		__atomic_add_fetch(&stats.dropped, 1, __ATOMIC_RELAXED);
@@ -1230,7 +1238,7 @@ EXPORT int leakd_sampler_patch(uint64_t every)
 	if (err)
 		goto out;
 	if (every)
-		interval = (double)every;
+		__atomic_store_n(&leakd_sampler_control.interval, every, __ATOMIC_RELAXED);
 	for (size_t i = 0; i < got.nr_slots; i++) {
 		struct got_slot *s = &got.slots[i];
 		const struct entry *e = &entries[s->entry];

@@ -33,6 +33,7 @@
 #include "present/report.h"
 #include "collect/consume.h"
 #include "collect/inject.h"
+#include "collect/samplerctl.h"
 #include "collect/tracer.h"
 #include "collect/holds.h"
 #include "stacks/runtime.h"
@@ -84,9 +85,18 @@ struct watch {
 	uint64_t trace_ended;	/* since then the allocator figures are frozen */
 	uint64_t auto_after;	/* no automatic trace before then (cooldown) */
 	uint64_t records_seen;	/* its trace records at the last budget step */
+	uint64_t events_rate;	/* ... and their rate over that step, events/s */
 	bool ever_traced;
 	bool injected;		/* the sampler was injected and its GOT entries patched */
 	bool inert;		/* ... and pointed back since: its probes are not followed */
+	/*
+	 * Traced through leakd's own sampler: its control block, where the event
+	 * budget's factor goes (ctl.at 0: none, another emitter of the probes, or not
+	 * traced through them), the factor there, and whether it was looked for.
+	 */
+	struct samplerctl ctl;
+	uint32_t ctl_factor;
+	bool ctl_looked;
 };
 
 /* A kept exit summary and how much it matters. */
@@ -106,6 +116,7 @@ struct daemon_stats {
 	uint64_t exited_evicted;	/* summaries dropped for more important or newer ones */
 	uint64_t injected;		/* trace --inject done */
 	uint64_t injects_refused;	/* ... refused: not safe, or failed */
+	uint64_t pace_failed;		/* samplers' factors that could not be written */
 };
 
 struct daemon {
@@ -181,13 +192,74 @@ static uint64_t default_sample(enum trace_kind how)
 	return how == TRACE_KIND_ALL ? 0 : LEAKD_SAMPLE_DEFAULT;
 }
 
-/* A sampled trace at its asked interval times the event budget's factor. */
-static void widen(struct daemon *d, const struct watch *w)
+/* Whether pid reports through its otel_memory probes. */
+static bool via_probes(struct daemon *d, const struct watch *w)
+{
+	return w->traced != TRACE_KIND_NONE && pipeline__via_probes(d->pl, w->pid);
+}
+
+/*
+ * Puts the factor into the control block of the sampler a process reports
+ * through, looked for once per trace (again when it maps code).  Leakd's own
+ * sampler has one; other emitters of the probes do not, and keep their interval.
+ * A block that cannot be written is given up: the process counts as fixed.
+ */
+static void pace(struct daemon *d, struct watch *w, uint32_t factor)
+{
+	struct leakd_sampler_control c;
+	int err;
+
+	if (!w->ctl_looked) {
+		err = samplerctl__open((pid_t)w->pid, &w->ctl);
+		w->ctl_looked = err != -EAGAIN;		/* else again at the budget's next step */
+		if (err < 0 && err != -EAGAIN && err != -ESRCH) {
+			d->stats.pace_failed++;
+			log_warn("pid %" PRIu64 ": its sampler cannot be reached: %s", w->pid,
+				 strerror(-err));
+		}
+		if (err > 0 && !samplerctl__read(&w->ctl, &c))
+			w->ctl_factor = c.factor;	/* a daemon before us may have left one */
+	}
+	if (!w->ctl.at || w->ctl_factor == factor)
+		return;
+	err = samplerctl__set_factor(&w->ctl, factor);
+	if (err) {
+		/* Gone, or exec'd: its exit or exec comes next.  Else given up: fixed. */
+		if (err != -ESRCH) {
+			d->stats.pace_failed++;
+			log_warn("pid %" PRIu64 ": its sampler's interval cannot be widened: %s",
+				 w->pid, strerror(-err));
+		}
+		samplerctl__close(&w->ctl);
+		return;
+	}
+	w->ctl_factor = factor;
+}
+
+/* The sampler of a process no longer traced through it back at its own interval. */
+static void unpace(struct daemon *d, struct watch *w)
+{
+	if (w->ctl.at)
+		pace(d, w, 1);
+	samplerctl__close(&w->ctl);
+	w->ctl_factor = 0;
+	w->ctl_looked = false;
+}
+
+/*
+ * A sampled trace at its asked interval times the event budget's factor: in the
+ * kernel, or in leakd's sampler the process reports through.
+ */
+static void widen(struct daemon *d, struct watch *w)
 {
 	uint64_t asked = pipeline__sample(d->pl, w->pid);
 
 	if (asked)
 		pipeline__set_interval(d->pl, w->pid, policy__widened(asked, d->budget.shift));
+	if (via_probes(d, w))
+		pace(d, w, 1u << d->budget.shift);
+	else if (w->ctl_looked)
+		unpace(d, w);
 }
 
 /*
@@ -198,7 +270,7 @@ static void widen(struct daemon *d, const struct watch *w)
 static void budget_step(struct daemon *d, uint64_t now)
 {
 	uint64_t sampled = 0, exempt = 0, elapsed = now - d->budget_at, delta;
-	unsigned int before = d->budget.shift;
+	unsigned int before = d->budget.shift, paced = 0, fixed = 0;
 	struct proc_mem *p;
 	struct watch *w;
 	size_t i;
@@ -210,9 +282,17 @@ static void budget_step(struct daemon *d, uint64_t now)
 			continue;
 		delta = p->trace_records - w->records_seen;
 		w->records_seen = p->trace_records;
+		w->events_rate = elapsed ? delta * NSEC_PER_SEC / elapsed : 0;
 		if (w->traced == TRACE_KIND_NONE)
 			continue;
-		if (pipeline__sample(d->pl, w->pid))
+		if (!w->ctl_looked && via_probes(d, w))
+			pace(d, w, 1u << d->budget.shift);	/* its sampler was being loaded */
+		if (via_probes(d, w)) {
+			paced += w->ctl.at != 0;
+			fixed += !w->ctl.at;
+		}
+		/* What the budget can widen: kernel sampling, and leakd's own sampler. */
+		if (pipeline__sample(d->pl, w->pid) || (w->ctl.at && via_probes(d, w)))
 			sampled += delta;
 		else
 			exempt += delta;
@@ -224,8 +304,10 @@ static void budget_step(struct daemon *d, uint64_t now)
 	if (d->budget.shift == before)
 		return;
 	log_info("event budget %" PRIu64 "/s: %" PRIu64 " events/s sampled, %" PRIu64
-		 " exact: sampled traces at %ux their intervals", d->o.event_budget,
-		 d->budget.sampled_rate, d->budget.exempt_rate, 1u << d->budget.shift);
+		 " exact or by other samplers: sampled traces and %u of leakd's samplers at "
+		 "%ux their intervals (%u other otel_memory emitters cannot be widened)",
+		 d->o.event_budget, d->budget.sampled_rate, d->budget.exempt_rate, paced,
+		 1u << d->budget.shift, fixed);
 	hashtab__for_each(&d->watches, i, w)
 		if (w->traced != TRACE_KIND_NONE)
 			widen(d, w);
@@ -334,6 +416,7 @@ static int stop_trace_why(struct daemon *d, struct watch *w, char *why, size_t s
 	w->wanted = TRACE_KIND_NONE;
 	if (w->traced == TRACE_KIND_NONE)
 		return 0;
+	unpace(d, w);
 	pipeline__untrace(d->pl, w->pid);
 	rc = uninject(d, w, why, size);
 	log_info("tracing of pid %" PRIu64 " ends (%s)", w->pid, trace_kind_name(w->traced));
@@ -540,10 +623,30 @@ static void remove_process(struct daemon *d, pid_t pid, bool exited)
 	if (exited)
 		pipeline__exited(d->pl, pid);	/* its probes close in the background */
 	w->traced = TRACE_KIND_NONE;
+	samplerctl__close(&w->ctl);
 	pipeline__forget_proc(d->pl, pid);
 	histories__forget_proc(&d->stacks_hist, pid);
 	if (!hashtab__remove(&d->watches, (uint64_t)pid, &copy))
 		history__destroy(&copy.mem);
+}
+
+/*
+ * A child has a copy of its parent's sampler block, widened or not: traced
+ * through it, the child's factor is set as any; else it goes back to 1, as
+ * nobody widens it.
+ */
+static void forked_sampler(struct daemon *d, struct watch *w, const struct watch *parent)
+{
+	struct samplerctl c;
+
+	if (!w || !parent || !parent->ctl.at || parent->ctl_factor == 1)
+		return;
+	if (via_probes(d, w)) {
+		widen(d, w);
+	} else if (samplerctl__open((pid_t)w->pid, &c) > 0) {
+		samplerctl__set_factor(&c, 1);
+		samplerctl__close(&c);
+	}
 }
 
 /* The policy's side of what the pipeline saw (it has done its own part). */
@@ -563,6 +666,7 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 		/* The parent's live blocks are in the child too, and stay the parent's. */
 		if (w && w->traced != TRACE_KIND_NONE)
 			pipeline__inherit(d->pl, pid, (pid_t)aux);
+		forked_sampler(d, w, watch_of(d, (pid_t)aux));
 		break;
 	case PIPELINE_EXEC:
 		if (!w) {
@@ -576,6 +680,10 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 				w->cred = st.cred;
 		}
 		w->injected = w->inert = false;	/* the image it was injected into is gone */
+		/* And so is its sampler's block: looked for again in the new one. */
+		samplerctl__close(&w->ctl);
+		w->ctl_factor = 0;
+		w->ctl_looked = false;
 		if (w->traced == TRACE_KIND_SAMPLER && !pipeline__via_probes(d->pl, pid))
 			stop_trace(d, w);	/* the new image has no sampler */
 		/* The new program's stacks are new: their histories start afresh. */
@@ -598,6 +706,12 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 		break;
 	case PIPELINE_ATTACHED:
 	case PIPELINE_VIA_PROBES:
+		/* A sampler's library may have come: its block, and the factor there. */
+		if (w && !w->ctl.at) {
+			w->ctl_looked = false;
+			if (w->traced != TRACE_KIND_NONE)
+				widen(d, w);
+		}
 		break;
 	}
 }
@@ -1517,7 +1631,8 @@ static void teardown(struct daemon *d)
 		hashtab__for_each(&d->watches, i, w) {
 			char why[INJECT_WHY];
 
-			/* Nobody listens to the sampler any more: out of the way with it. */
+			/* Nobody listens to the sampler any more: its own interval, out of the way. */
+			unpace(d, w);
 			uninject(d, w, why, sizeof(why));
 			history__destroy(&w->mem);
 		}
@@ -1713,6 +1828,12 @@ void daemon__status(struct daemon *d, const struct peer *who, struct status_snap
 	s->budget.factor = 1ull << d->budget.shift;
 	s->budget.exceeded = s->budget.limit && s->budget.rate > s->budget.limit;
 	s->budget.by_exempt = s->budget.limit && s->budget.exempt_rate > s->budget.limit;
+	s->budget.pace_failed = d->stats.pace_failed;
+	hashtab__for_each(&d->watches, i, w)
+		if (via_probes(d, w)) {
+			s->budget.samplers_paced += w->ctl.at != 0;
+			s->budget.samplers_fixed += !w->ctl.at;
+		}
 	s->holds.how = tracer__hold_mechanism(tr);
 	s->holds.held = s->counters[LEAKD_CNT_HELD];
 	s->holds.skipped = s->counters[LEAKD_CNT_HOLD_SKIPPED];
@@ -1773,7 +1894,28 @@ void daemon__status(struct daemon *d, const struct peer *who, struct status_snap
 	s->daemon.ringbuf_bytes = tracer__ring_bytes(tr);
 }
 
+/*
+ * The intervals of leakd's sampler in a process, as its control block says now:
+ * asked, and in force (times the budget's factor).  Another emitter's are its own.
+ */
+static void sampler_interval(const struct watch *w, struct ps_row *r)
+{
+	struct leakd_sampler_control c;
+	uint32_t f;
+
+	r->sampler_fixed = true;
+	if (!w->ctl.at || samplerctl__read(&w->ctl, &c) || !c.interval)
+		return;
+	/* As the sampler takes it (mean_now() in sampler.c). */
+	f = !c.factor ? 1 : c.factor < LEAKD_SAMPLER_MAX_FACTOR ? c.factor :
+							      LEAKD_SAMPLER_MAX_FACTOR;
+	r->sampler_fixed = false;
+	r->sample_bytes = c.interval;
+	r->interval_bytes = c.interval > UINT64_MAX / f ? UINT64_MAX : c.interval * f;
+}
+
 /* Known growth first, fastest first; then the largest. */
+
 static int cmp_ps(const void *a, const void *b)
 {
 	const struct ps_row *x = a, *y = b;
@@ -1880,6 +2022,9 @@ int daemon__ps(struct daemon *d, const struct peer *who, uint32_t limit, struct 
 			      w->sample ? "sampled" : "exact";
 		r->sample_bytes = w->traced != TRACE_KIND_NONE ? pipeline__sample(d->pl, w->pid) : 0;
 		r->interval_bytes = r->sample_bytes ? pipeline__interval(d->pl, w->pid) : 0;
+		if (via_probes(d, w))
+			sampler_interval(w, r);
+		r->events_per_s = w->traced != TRACE_KIND_NONE ? w->events_rate : 0;
 		r->unwind = pipeline__unwind_state(d->pl, w->pid);
 		/* Sampled blocks stand for what they estimate. */
 		r->traced_live_bytes = traced_live(p);

@@ -105,8 +105,10 @@ uint64_t policy__drilldown_room(const struct policy *p, uint64_t running);
  * the budget while sampled traces send events, and halved again only after
  * BUDGET_CALM_STEPS steps in a row where the rate would stay under half the budget
  * with it halved (the sampled rate doubled): no oscillation between two factors.
- * Exact traces and in-process samplers are asked for as they are: never widened,
- * but counted, and the budget shows when they alone exceed it.
+ * Processes that report through leakd's own in-process sampler are widened alike
+ * (the daemon writes the factor into the sampler's control block).  Exact traces
+ * and other emitters of the otel_memory probes are asked for as they are: never
+ * widened, but counted, and the budget shows when they alone exceed it.
  */
 #define BUDGET_MAX_SHIFT 10
 #define BUDGET_CALM_STEPS 3
@@ -115,7 +117,7 @@ struct budget {
 	unsigned int shift;		/* factor 2^shift on the asked intervals */
 	unsigned int calm;		/* steps in a row well under the budget */
 	uint64_t sampled_rate;		/* events/s at the last step: widenable traces */
-	uint64_t exempt_rate;		/* ... exact traces and in-process samplers */
+	uint64_t exempt_rate;		/* ... exact traces and other samplers than leakd's */
 };
 
 /*

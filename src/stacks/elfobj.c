@@ -685,3 +685,66 @@ out:
 	close(fd);
 	return err;
 }
+
+/* The data object name that the dynamic symbol table defines, into *ret. */
+static int find_dynsym(Elf *elf, const char *name, GElf_Sym *ret)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		GElf_Shdr sh;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 1; data && i < n; i++) {
+			const char *s;
+
+			if (!gelf_getsym(data, (int)i, ret) || GELF_ST_TYPE(ret->st_info) != STT_OBJECT ||
+			    ret->st_shndx == SHN_UNDEF || ret->st_shndx >= SHN_LORESERVE)
+				continue;
+			s = elf_strptr(elf, sh.sh_link, ret->st_name);
+			if (s && !strcmp(s, name))
+				return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_dynsym_data(const char *path, const char *name, uint64_t *ret_off, uint64_t *ret_size)
+{
+	GElf_Shdr sh;
+	GElf_Sym sym;
+	int fd, err;
+	Elf *elf;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	err = find_dynsym(elf, name, &sym);
+	if (err)
+		goto out;
+	/* Its bytes in the file: in a section with contents, which holds it whole. */
+	if (!gelf_getshdr(elf_getscn(elf, sym.st_shndx), &sh) || sh.sh_type == SHT_NOBITS ||
+	    sym.st_value < sh.sh_addr || sym.st_value - sh.sh_addr > sh.sh_size ||
+	    sym.st_size > sh.sh_size - (sym.st_value - sh.sh_addr)) {
+		err = -ENOENT;
+		goto out;
+	}
+	*ret_off = sh.sh_offset + (sym.st_value - sh.sh_addr);
+	*ret_size = sym.st_size;
+out:
+	elf_end(elf);
+	close(fd);
+	return err;
+}

@@ -83,4 +83,12 @@ int elf_obj__read(const struct elf_obj *o, uint64_t off, void *buf, size_t len);
  */
 int elf_usdt_count(const char *path, const char *provider);
 
+/*
+ * Where the file at path keeps the initialized data object name that it exports
+ * (defined in .dynsym): its file offset and size.  -ENOENT when it has none (or
+ * the object is not in the file: .bss), -ENOEXEC when not ELF, -errno when it
+ * cannot be read.
+ */
+int elf_dynsym_data(const char *path, const char *name, uint64_t *ret_off, uint64_t *ret_size);
+
 #endif

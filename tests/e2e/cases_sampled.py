@@ -5,6 +5,7 @@ allocations far above the interval come out exact."""
 
 import math
 import os
+import signal
 import statistics
 import subprocess
 
@@ -453,3 +454,203 @@ def case_rule_modes():
               f"status text lists the rule:\n{text}")
         ans, _ = d.ctl("untrace", "--comm", comm)
         check_eq(ans["rules"], 1, "rules removed")
+
+
+SAMPLER_ROUNDS = 3
+SAMPLER_LEAKERS = 4
+SAMPLER_BEFORE, SAMPLER_AFTER = 2000, 8000     # blocks of BUDGET_SIZE, at factor 1 and wider
+
+
+def sampler_block(pid):
+    """The control block of the sampler in pid, from its memory: (version, factor,
+    interval).  Found the way the loader placed it: the symbol's value among the
+    library's dynamic symbols (readelf), plus where the library is mapped."""
+    import struct
+    from cases_inject import SAMPLER, mapping
+    out = subprocess.run(["readelf", "--dyn-syms", "-W", SAMPLER], stdout=subprocess.PIPE,
+                         text=True, check=True).stdout
+    value = next(int(p[1], 16) for p in (line.split() for line in out.splitlines())
+                 if len(p) >= 8 and p[7] == "leakd_sampler_control")
+    base = next((lo for lo, _, off in mapping(pid, SAMPLER) if off == 0), None)
+    check(base is not None, f"pid {pid} does not map the sampler")
+    with open(f"/proc/{pid}/mem", "rb") as mem:
+        mem.seek(base + value)
+        return struct.unpack("<IIQ", mem.read(16))
+
+
+def sampler_factor(pid):
+    version, factor, interval = sampler_block(pid)
+    check_eq((version, interval), (1, BUDGET_INTERVAL), f"pid {pid}'s sampler block")
+    return factor
+
+
+def budget_of(d):
+    return d.ctl("status")[0]["budget"]
+
+
+def events_per_s(d, pid, steps=3):
+    """pid's events per second over the budget's next steps (ps): their median."""
+    import time
+    from harness import proc_of
+    rates = []
+    for _ in range(steps):
+        time.sleep(1.1)         # a measurement, not a wait: a budget step is a second
+        rates.append(proc_of(d.ctl("ps")[0], pid)["events_per_s"])
+    return statistics.median(rates)
+
+
+def case_daemon_event_budget_sampler():
+    """The event budget widens processes that report through leakd's own sampler
+    (LD_PRELOAD, or trace --inject): the daemon writes its factor into the sampler's
+    control block (read back here from /proc/PID/mem), ps shows the interval in
+    force and the events each sends, and a fast allocator's event rate falls.  Another emitter of
+    the otel_memory probes is shown as fixed.  Untrace, the load stopping and the
+    daemon stopping each put the factor back to 1.  What leakers leak before and
+    after a widening is estimated without bias: over rounds of fresh leakers,
+    nearly every estimate within 3 standard errors and their mean within 3 of its
+    own."""
+    from cases_inject import SAMPLER, mapping
+    from harness import Daemon, Leaker, TestFailure, proc_of, spawn, wait_watched
+
+    OTELPROBE = os.path.realpath(os.path.join(os.path.dirname(leaker("leak_otel_dlopen")),
+                                              "libotelprobe.so"))
+    env = dict(os.environ, LD_PRELOAD=SAMPLER, LEAKD_SAMPLER_INTERVAL=str(BUDGET_INTERVAL))
+    # No budget to speak of at first: the churner's rate at its asked interval.  Only
+    # what the test traces by pid counts: others' sampler processes on the host are
+    # left alone (max-sampler 0), as their events would count against the budget.
+    d = Daemon(config="event-budget = 100000000\nmax-sampler = 0\n"
+               f"sampler = {SAMPLER}\nunwind-rows = 4194304\n")
+    procs, otel = [], None
+    try:
+        churner, bystander = Leaker(env=env), Leaker(env=env)
+        procs += [churner, bystander]
+        injected = Leaker()     # the sampler loaded into it by the daemon
+        procs.append(injected)
+        otel = spawn([leaker("leak_otel_dlopen")], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, text=True)
+    except BaseException:
+        for lk in procs:
+            lk.end()
+        d.kill()
+        raise
+
+    def sampler_row(pid, ask=True):
+        """Traced by pid (ask: asked here), through its sampler's probes."""
+        seen = []
+
+        def traced():
+            seen[:] = [proc_of(d.ctl("ps")[0], pid)]
+            return seen[0] if seen[0] and seen[0].get("sampling") == "sampler" else None
+        if ask:
+            wait_watched(d, pid)
+            d.ctl("trace", str(pid))
+        try:
+            return d.poll(f"pid {pid} traced through its sampler", traced)
+        except TestFailure:
+            raise TestFailure(f"pid {pid} not traced through its sampler: {seen}")
+
+    ests = []
+    try:
+        for lk in (churner, bystander):
+            p = sampler_row(lk.pid)
+            check_eq((p["sampling"], p["sample_bytes"], p["interval_bytes"]),
+                     ("sampler", BUDGET_INTERVAL, BUDGET_INTERVAL), "ps before any widening")
+            check_eq(sampler_factor(lk.pid), 1, "the factor in the sampler")
+        # Injected (trace --inject): its interval in the same block, widened alike.
+        wait_watched(d, injected.pid)
+        d.ctl("trace", str(injected.pid), "--inject", "--sample", str(BUDGET_INTERVAL))
+        p = sampler_row(injected.pid, ask=False)
+        check_eq((p["sample_bytes"], sampler_factor(injected.pid)), (BUDGET_INTERVAL, 1),
+                 "the injected sampler")
+        # An emitter that is not leakd's sampler: traced, never widened, and said so.
+        otel.stdout.readline()
+        otel.stdin.write("go\n")
+        otel.stdin.flush()
+        d.poll("the other emitter's probes loaded", lambda: mapping(otel.pid, OTELPROBE))
+        p = sampler_row(otel.pid)
+        check(p.get("sampler_fixed") and "sample_bytes" not in p, f"the other emitter: {p}")
+        st = budget_of(d)
+        check(st["samplers_fixed"] >= 1 and st["samplers_widened"] >= 2, f"budget: {st}")
+        text, _ = d.ctl("ps", json_out=False)
+        check("sampler/fixed" in text and "sampler/4.0 KiB " in text, f"ps:\n{text}")
+        otel.stdin.write("go\n")
+        otel.stdin.flush()
+
+        # The churner's events at its own interval; then the budget, small.
+        churner.do(f"churn {BUDGET_SIZE}")
+        before = events_per_s(d, churner.pid)
+        churner.do("stop")
+        check(before > 2000, f"the churner's events at its own interval: {before}/s")
+        with open(d.config, "a") as f:
+            f.write("event-budget = 2000\n")
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_log("configuration reloaded", "the reload")
+
+        for _ in range(SAMPLER_ROUNDS):
+            lks = [Leaker(env=env) for _ in range(SAMPLER_LEAKERS)]
+            procs += lks
+            for lk in lks:
+                sampler_row(lk.pid)
+                lk.do(f"malloc {SAMPLER_BEFORE} {BUDGET_SIZE}")
+            churner.do(f"churn {BUDGET_SIZE}")
+            d.poll("the samplers widened",
+                   lambda: all(sampler_factor(lk.pid) >= 4 for lk in lks), timeout=60)
+            churner.do("stop")
+            # Narrowing takes calm steps: they leak while the factor holds.
+            for lk in lks:
+                lk.do(f"malloc {SAMPLER_AFTER} {BUDGET_SIZE}")
+                lk.do("mmap 1 4096")
+            check(all(sampler_factor(lk.pid) >= 2 for lk in lks), "narrowed while leaking")
+            for lk in lks:
+                wait_mapping(d, lk, 1)
+                b, se, samples = heap_leak_estimate(d, lk.pid)
+                check(samples > 0, f"pid {lk.pid}: nothing sampled")
+                ests.append((b, se))
+            # The load gone, the factor comes back to 1, in status and in the samplers.
+            d.poll("the factor back to 1", lambda: budget_of(d)["factor"] == 1 and all(
+                sampler_factor(lk.pid) == 1 for lk in [churner, bystander, *lks]), timeout=60)
+            for lk in lks:
+                lk.end()
+
+        churner.do(f"churn {BUDGET_SIZE}")
+        st = d.poll("the churner widened 64 times",
+                    lambda: (lambda b: b if b["factor"] >= 64 and
+                             sampler_factor(churner.pid) == b["factor"] else None)(
+                        budget_of(d)), timeout=60)
+        check(st["exceeded"] and st["samplers_widened"] >= 2, f"the budget widening: {st}")
+        p = proc_of(d.ctl("ps")[0], churner.pid)
+        check(p["interval_bytes"] >= 64 * BUDGET_INTERVAL and
+              p["sample_bytes"] == BUDGET_INTERVAL, f"the churner in ps: {p}")
+        text, _ = d.ctl("ps", json_out=False)
+        check("sampler/4.0 KiB>" in text, f"ps:\n{text}")
+        text, _ = d.ctl("status", json_out=False)
+        check("event budget samplers:" in text and "leakd cannot widen" in text,
+              f"status:\n{text}")
+        after = events_per_s(d, churner.pid)
+        print(f"the churner: {before} events/s at its own interval, {after}/s widened")
+        check(after * 2 <= before, f"the churner's events: {before}/s at its own interval, "
+              f"{after}/s at {st['factor']} times it")
+        # Untraced, a sampler is back at its interval at once; the others stay widened.
+        check(sampler_factor(bystander.pid) >= 64, "the bystander widened")
+        check(sampler_factor(injected.pid) >= 64, "the injected sampler widened")
+        d.ctl("untrace", str(bystander.pid))
+        check_eq(sampler_factor(bystander.pid), 1, "the untraced sampler's factor")
+        check(sampler_factor(churner.pid) >= 64, "the churner still widened")
+        # Stopped while widened: back at its own interval.
+        said = d.stop()
+        check_eq((sampler_factor(churner.pid), sampler_factor(injected.pid)), (1, 1),
+                 "the factors after the daemon stopped")
+        # Each step said, with the samplers it widened.
+        check(" of leakd's samplers at 64x their intervals" in said,
+              f"the daemon's log: {said[-3000:]}")
+    finally:
+        for lk in procs:
+            lk.end()
+        if otel.poll() is None:
+            otel.kill()
+            otel.wait()
+        d.kill()
+    want = (SAMPLER_BEFORE + SAMPLER_AFTER) * BUDGET_SIZE
+    print("estimates (z):", " ".join(f"{(e - want) / se:+.2f}" for e, se in ests if se))
+    check_within_3se(outside_3se(ests, want), len(ests), "heap_leak across a widening")
+    check_mean(ests, want, family_z(1), "heap_leak across a widening")

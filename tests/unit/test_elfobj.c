@@ -23,9 +23,9 @@
 
 static char prog[PATH_MAX];
 
-/* A function symbol as readelf -sW lists it (the first of that name). */
-static bool readelf_sym(const char *path, const char *name, uint64_t *ret_addr,
-			uint64_t *ret_size)
+/* A symbol of a type (FUNC, OBJECT) as readelf -sW lists it (the first of that name). */
+static bool readelf_typed(const char *path, const char *name, const char *want,
+			  uint64_t *ret_addr, uint64_t *ret_size)
 {
 	char cmd[PATH_MAX + 32], line[1024], type[32], sym[512];
 	bool found = false;
@@ -39,7 +39,7 @@ static bool readelf_sym(const char *path, const char *name, uint64_t *ret_addr,
 		unsigned long long addr;
 
 		if (sscanf(line, "%*u: %llx %31s %31s %*s %*s %*s %511s", &addr, size, type,
-			   sym) != 4 || strcmp(type, "FUNC"))
+			   sym) != 4 || strcmp(type, want))
 			continue;
 		at = strchr(sym, '@');
 		if (at)
@@ -52,6 +52,12 @@ static bool readelf_sym(const char *path, const char *name, uint64_t *ret_addr,
 	}
 	pclose(f);
 	return found;
+}
+
+static bool readelf_sym(const char *path, const char *name, uint64_t *ret_addr,
+			uint64_t *ret_size)
+{
+	return readelf_typed(path, name, "FUNC", ret_addr, ret_size);
 }
 
 static void readelf_build_id(const char *path, char *buf, size_t size)
@@ -334,6 +340,36 @@ static void truncated_copy(const char *to, off_t len)
 	run("head -c %lld '%s' > '%s'", (long long)len, prog, to);
 }
 
+/*
+ * An exported data object by name: its bytes' file offset, which the segments
+ * map to the address readelf lists; functions, objects in .bss (no bytes in the
+ * file) and names not there are not found; a file that is not ELF is refused.
+ */
+START_TEST(exported_data_object)
+{
+	const char *libc = libc_path();
+	struct elf_obj *o = elf_obj__open(libc, libc);
+	uint64_t off, size, addr, want_size, vaddr;
+	char path[PATH_MAX];
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert(readelf_typed(libc, "_IO_2_1_stdout_", "OBJECT", &addr, &want_size));
+	ck_assert_int_eq(elf_dynsym_data(libc, "_IO_2_1_stdout_", &off, &size), 0);
+	ck_assert_uint_eq(size, want_size);
+	ck_assert_int_eq(elf_obj__offset_to_vaddr(o, off, &vaddr), 0);
+	ck_assert_uint_eq(vaddr, addr);
+	ck_assert_int_eq(elf_dynsym_data(libc, "malloc", &off, &size), -ENOENT);
+	ck_assert(readelf_typed(libc, "environ", "OBJECT", &addr, &want_size));
+	ck_assert_int_eq(elf_dynsym_data(libc, "environ", &off, &size), -ENOENT);
+	ck_assert_int_eq(elf_dynsym_data(libc, "no_such_object_here", &off, &size), -ENOENT);
+	tmp_file(path, sizeof(path), "not_elf");
+	write_file(path, "not an object\n", 14);
+	ck_assert_int_eq(elf_dynsym_data(path, "_IO_2_1_stdout_", &off, &size), -ENOEXEC);
+	ck_assert_int_eq(elf_dynsym_data("/nonexistent/file", "x", &off, &size), -ENOENT);
+	elf_obj__free(o);
+}
+END_TEST
+
 START_TEST(unusable_files)
 {
 	char path[PATH_MAX], id[64];
@@ -520,6 +556,7 @@ int main(void)
 	tcase_add_test(tc, segments_match_readelf);
 	tcase_add_test(tc, build_id_matches_readelf);
 	tcase_add_test(tc, libc_has_the_allocator);
+	tcase_add_test(tc, exported_data_object);
 	tcase_add_test(tc, unusable_files);
 	tcase_add_test(tc, truncated_object_refused);
 	tcase_add_test(tc, debuglink_found_next_to_real_path);

@@ -209,7 +209,9 @@ START_TEST(status_agrees)
 	st.rules.listed = 2;
 	st.rules.mine = 172;
 	st.budget = (typeof(st.budget)){ .limit = 173, .rate = 174, .sampled_rate = 175,
-					 .exempt_rate = 176, .factor = 177, .exceeded = true };
+					 .exempt_rate = 176, .factor = 177, .exceeded = true,
+					 .samplers_paced = 178, .samplers_fixed = 179,
+					 .pace_failed = 180 };
 	/*
 	 * Every figure of status: the four unwinder counters text once lacked among
 	 * them, and the cache's and the clients' (its state, mismatches, refused and
@@ -226,6 +228,12 @@ START_TEST(status_agrees)
 		ck_has(json, "\"mode\":\"sampled\",\"sample_bytes\":524288,\"left_s\":170");
 		ck_has(json, "\"mode\":\"exact\",\"left_s\":null");
 		ck_has(json, "\"factor\":177,\"exceeded\":true,\"exceeded_by_exempt\":false");
+		/* Samplers: leakd's widened, others' not (and said why). */
+		ck_has(text, "event budget samplers: 178 of leakd's widened with them, 179 other "
+			     "otel_memory emitters at their own intervals (leakd cannot widen those), "
+			     "180 widenings failed\n");
+		ck_has(json, "\"samplers_widened\":178,\"samplers_fixed\":179,"
+			     "\"sampler_widenings_failed\":180");
 		free(text);
 		free(json);
 		/* Exact traces alone over it: said so, as they are never widened. */
@@ -269,13 +277,14 @@ START_TEST(ps_agrees)
 		  .growth_in_known = true, .growth_in = RUNTIME_V8,
 		  .traced = TRACE_KIND_MANUAL, .sampling = "sampled", .sample_bytes = 524288,
 		  .interval_bytes = 4194304, .unwind = "ready", .traced_live_bytes = 307,
+		  .events_per_s = 322,
 		  .cgroup = "/system.slice/web.service",
 		  .container = "3f2a9c1b7e8d4f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718" },
 		{ .pid = 311, .uid = 312, .comm = "shrinker", .unit = "", .rss_bytes = 313,
 		  .anon_bytes = 314, .mapped_bytes = 315, .heap_bytes = 316,
 		  .reserved_bytes = 319, .growth_per_hour = -600, .growth = TREND_SHRINKING,
 		  .traced = TRACE_KIND_AUTO, .sampling = "sampler", .unwind = "pending",
-		  .traced_live_bytes = 317 },
+		  .traced_live_bytes = 317, .sampler_fixed = true, .events_per_s = 323 },
 		{ .pid = 321, .comm = "young", .unit = "", .sampling = "-", .unwind = "none" },
 	};
 	struct ps_snap ps = { .growth_window_s = 318, .rows = rows, .n = 3 };
@@ -295,7 +304,15 @@ START_TEST(ps_agrees)
 	free(text);
 	text = draw(OUTPUT_TEXT, &s);
 	ck_has(text, " sampled/512.0 KiB ");
-	ck_has(text, " sampler ");
+	/* Another emitter's sampler: its interval its own; leakd's: widened as sampled. */
+	ck_has(text, " sampler/fixed ");
+	ck_has(json, "\"sampling\":\"sampler\",\"sampler_fixed\":true,\"events_per_s\":323");
+	rows[1].sampler_fixed = false;
+	rows[1].sample_bytes = 4096;
+	rows[1].interval_bytes = 65536;
+	free(text);
+	text = draw(OUTPUT_TEXT, &s);
+	ck_has(text, " sampler/4.0 KiB>64.0 KiB ");
 	free(text);
 	free(json);
 }

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The control block of leakd's in-process sampler in a process that maps it
+ * (struct leakd_sampler_control, include/leakd/sampler.h): where it lies, found
+ * from the library's exported symbol and where the library is mapped, and its
+ * reads and writes.  They go through the process's memory as it was when the
+ * block was found (/proc/PID/mem, held open): after an exec they reach nothing,
+ * never a byte of the new program.  What factor to write is the daemon's policy;
+ * other emitters of the otel_memory probes have no block.
+ */
+#ifndef LEAKD_SAMPLERCTL_H
+#define LEAKD_SAMPLERCTL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "leakd/sampler.h"
+
+/* Open while at is not 0. */
+struct samplerctl {
+	int mem;		/* the process's memory, as the block was found in it */
+	uint64_t at;		/* the block's address there */
+};
+
+/*
+ * Finds the block of pid's sampler and opens the way to it into *ret.  Returns 1
+ * when found, 0 when pid maps no sampler of this version (another emitter of the
+ * probes), -EAGAIN when the library's code is mapped and its data not yet (the
+ * loader is at work: ask again later), -ESRCH when pid is gone, -EACCES/-EPERM
+ * when its memory may not be opened, other -errno.
+ */
+int samplerctl__open(pid_t pid, struct samplerctl *ret);
+/* Accepts one never opened (at 0). */
+void samplerctl__close(struct samplerctl *c);
+/* The block; -EPROTO when it is not one of this version, -ESRCH after an exec or exit. */
+int samplerctl__read(const struct samplerctl *c, struct leakd_sampler_control *ret);
+/* Writes the factor (1 to LEAKD_SAMPLER_MAX_FACTOR); -ESRCH after an exec or exit. */
+int samplerctl__set_factor(const struct samplerctl *c, uint32_t factor);
+
+#endif
