@@ -135,6 +135,8 @@ struct inflight {
 	__u64 pcs[LEAKD_MAX_FRAMES];
 	__u8 frame_flags[LEAKD_MAX_FRAMES];
 	__u64 window[STACK_WINDOW / 8];	/* the stack above the walk's first sp (unwind.bpf.h) */
+	__u64 window_base;		/* where it was read from */
+	__u64 window_len;		/* bytes read; 0: none */
 };
 
 struct {

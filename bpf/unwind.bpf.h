@@ -72,8 +72,6 @@ struct walk {
 	__u64 pc, sp, bp;
 	__u64 ra_addr;			/* where pc was read from */
 	__u64 tramp;			/* the uretprobe trampoline; 0 until looked up */
-	__u64 window;			/* where t->window was read from; 0: not read */
-	__u32 window_len;		/* bytes of it read */
 	__u32 pid;
 	__u32 n, flags;
 	__u32 exact;			/* pc was interrupted, not a return address */
@@ -136,24 +134,55 @@ __noinline int unwind_find_row(__u32 start, __u32 nr, __u64 off)
 }
 
 /*
- * Reads the stack above sp into t->window; returns the bytes read, 0 for none.
- * Near the top of a stack the whole window may not be mapped: then what is left
- * of sp's page.
+ * Reads the stack above sp into t->window, in one piece: the first frames' slots
+ * are then taken from it, not read one by one.  Near the top of a stack the whole
+ * window may not be mapped: then what is left of sp's page.
  */
-__noinline __u32 unwind_window(struct inflight *t, __u64 sp)
+__noinline int unwind_window(struct inflight *t, __u64 sp)
 {
 	__u32 len;
 
 	if (!t)
 		return 0;
-	if (!bpf_probe_read_user(t->window, STACK_WINDOW, (void *)sp))
-		return STACK_WINDOW;
+	t->window_base = sp;
+	t->window_len = 0;
+	if (!bpf_probe_read_user(t->window, STACK_WINDOW, (void *)sp)) {
+		t->window_len = STACK_WINDOW;
+		return 0;
+	}
 	len = 4096 - (sp & 4095);
 	if (len > STACK_WINDOW)
 		len = STACK_WINDOW;
-	if (len < 8 || bpf_probe_read_user(t->window, len, (void *)sp))
+	if (len >= 8 && !bpf_probe_read_user(t->window, len, (void *)sp))
+		t->window_len = len;
+	return 0;
+}
+
+struct stack_words {
+	__u64 v[2];
+};
+
+/*
+ * n (1 or 2) words of the user stack at addr: from the window where it holds
+ * them, else read.  A global function, like the lookups: the verifier checks it
+ * once, not once per use on every path of the walk.
+ */
+__noinline long unwind_stack_words(struct inflight *t, __u64 addr, struct stack_words *ret,
+				   __u32 n)
+{
+	__u64 off, i;
+
+	if (!t || !ret)
+		return -1;
+	n = n == 1 ? 1 : 2;
+	off = addr - t->window_base;
+	if (addr >= t->window_base && off + 8 * n <= t->window_len && !(off & 7)) {
+		i = off >> 3;
+		ret->v[0] = t->window[i & (STACK_WINDOW / 8 - 1)];
+		ret->v[1] = t->window[(i + 1) & (STACK_WINDOW / 8 - 1)];
 		return 0;
-	return len;
+	}
+	return bpf_probe_read_user(ret, 8 * n, (void *)addr);
 }
 
 /*
@@ -194,21 +223,6 @@ static __always_inline bool untrampoline(struct walk *w)
 	return true;
 }
 
-/*
- * 8 bytes of the user stack: from the window read when the walk started where it
- * holds them (one read for the first frames instead of one each), else read.
- */
-static __always_inline long stack_word(struct walk *w, __u64 addr, __u64 *ret)
-{
-	__u64 off = addr - w->window;
-
-	if (w->window && addr >= w->window && off + 8 <= w->window_len && !(off & 7)) {
-		*ret = w->t->window[(off >> 3) & (STACK_WINDOW / 8 - 1)];
-		return 0;
-	}
-	return bpf_probe_read_user(ret, sizeof(*ret), (void *)addr);
-}
-
 static __always_inline void record(struct walk *w, __u64 pc, __u32 flags)
 {
 	__u32 i = w->n & (LEAKD_MAX_FRAMES - 1);
@@ -227,6 +241,7 @@ static long unwind_step(__u32 i, void *data)
 	__u32 slot;
 	__u64 rv;
 	__u64 lookup, cfa, ra, bp = w->bp, regs[3];
+	struct stack_words words;
 	__u8 cfa_kind = LEAKD_CFA_NONE, rbp_rule = LEAKD_RBP_SAME;
 	__s8 rbp_off = 0;
 	__u32 fflags = 0;
@@ -344,21 +359,26 @@ have_row:
 		return 1;
 	}
 	if (rbp_rule == LEAKD_RBP_AT_CFA && rbp_off == -2) {
-		/* RBP pushed right below the return address. */
-		if (stack_word(w, cfa - 16, &bp) || stack_word(w, cfa - 8, &ra)) {
+		/* RBP pushed right below the return address: one read for both. */
+		if (unwind_stack_words(w->t, cfa - 16, &words, 2)) {
 			w->flags |= LEAKD_STACK_READ_FAILED;
 			return 1;
 		}
+		bp = words.v[0];
+		ra = words.v[1];
 	} else {
-		if (stack_word(w, cfa - 8, &ra)) {
+		if (unwind_stack_words(w->t, cfa - 8, &words, 1)) {
 			w->flags |= LEAKD_STACK_READ_FAILED;
 			return 1;
 		}
+		ra = words.v[0];
 		if (rbp_rule == LEAKD_RBP_AT_CFA &&
-		    stack_word(w, cfa + 8 * (__s64)rbp_off, &bp)) {
+		    unwind_stack_words(w->t, cfa + 8 * (__s64)rbp_off, &words, 1)) {
 			w->flags |= LEAKD_STACK_READ_FAILED;
 			return 1;
 		}
+		if (rbp_rule == LEAKD_RBP_AT_CFA)
+			bp = words.v[0];
 		if (rbp_rule == LEAKD_RBP_UNDEFINED)
 			bp = 0;
 	}
@@ -384,17 +404,16 @@ static __always_inline __u32 unwind_user(struct inflight *t, __u64 pc, __u64 sp,
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct walk w = { .t = t, .max = max_depth, .sp = sp, .bp = bp, .pid = pid };
-	__u64 ra;
+	struct stack_words words;
 
-	w.window_len = unwind_window(t, sp);
-	w.window = w.window_len ? sp : 0;
+	unwind_window(t, sp);
 	if (at_entry) {
-		if (stack_word(&w, sp, &ra)) {
+		if (unwind_stack_words(t, sp, &words, 1)) {
 			*ret_flags = LEAKD_STACK_READ_FAILED;
 			return 0;
 		}
-		record(&w, ra, 0);
-		w.pc = ra;
+		record(&w, words.v[0], 0);
+		w.pc = words.v[0];
 		w.ra_addr = sp;
 		w.sp = sp + 8;
 	} else {
