@@ -44,31 +44,9 @@ static __always_inline bool failed(long ret)
 	return ret < 0 && ret > -4096;
 }
 
-static __always_inline void on_mmap_enter(__u64 len, __u64 prot, __u64 flags, long fd)
-{
-	struct inflight *t;
-
-	if (!watched(bpf_get_current_pid_tgid() >> 32))
-		return;
-	/* File mappings matter only when executable: they bring code (dlopen). */
-	if (!(flags & MAP_ANONYMOUS) && fd >= 0 && !(prot & PROT_EXEC))
-		return;
-	t = thread_state(true);
-	if (!t) {
-		count(LEAKD_DROP_TASK_STORAGE);
-		return;
-	}
-	t->sys[0] = len;
-	t->sys[1] = prot;
-	t->sys[2] = flags;
-	t->sys_nr = NR_MMAP;
-}
-
 /*
  * The stack of the call that made memory, or the traced allocator call around it
- * (malloc maps and grows the heap itself: the memory is its caller's).  The user
- * registers are read only here, when a stack is wanted: the exits of every
- * process's calls pass by without.
+ * (malloc maps and grows the heap itself: the memory is its caller's).
  */
 static __always_inline __u64 syscall_stack(struct inflight *t, __u32 *flags)
 {
@@ -79,35 +57,49 @@ static __always_inline __u64 syscall_stack(struct inflight *t, __u32 *flags)
 		return t->stack_id;
 	}
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	return capture_stack(t, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
-			     BPF_CORE_READ(regs, bp), false);
+	return capture_stack(t, regs->ip, regs->sp, regs->bp, false);
 }
 
+/*
+ * After an mmap: code (a file mapped executable: dlopen), or anonymous memory with
+ * the stack of who made it.  Its arguments are still in the user registers (the
+ * kernel saved them at entry): no entry program, no state kept across the call.
+ */
 static __always_inline void on_mmap_exit(long ret)
 {
+	struct pt_regs *regs;
 	struct leakd_map_event *e;
-	struct inflight *t = thread_state(false);
+	struct inflight *t;
 	__u32 pid = bpf_get_current_pid_tgid() >> 32, flags = 0;
-	__u64 stack_id;
+	__u64 len, prot, mflags, stack_id = 0;
 
-	if (!t || t->sys_nr != NR_MMAP)
+	if (failed(ret) || !watched(pid))
 		return;
-	t->sys_nr = 0;
-	if (failed(ret))
-		return;
-	if (!(t->sys[2] & MAP_ANONYMOUS)) {
-		emit_proc(LEAKD_EV_MAP_EXEC, pid, hold_again(pid));
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	prot = regs->dx;
+	mflags = regs->r10;
+	if (!(mflags & MAP_ANONYMOUS)) {
+		/* File mappings matter only when executable: they bring code. */
+		if ((prot & PROT_EXEC) || (long)regs->r8 < 0)
+			emit_proc(LEAKD_EV_MAP_EXEC, pid, hold_again(pid));
 		return;
 	}
-	if (t->sys[2] & MAP_SHARED)
+	len = regs->si;
+	if (mflags & MAP_SHARED)
 		flags |= LEAKD_MAP_SHARED;
-	if (!(t->sys[1] & PROT_ACCESS))
+	if (!(prot & PROT_ACCESS))
 		flags |= LEAKD_MAP_RESERVED;
 	/* No memory is committed for it: it counts once made accessible by mprotect. */
-	if ((t->sys[2] & MAP_NORESERVE) && !(t->sys[2] & MAP_SHARED))
+	if ((mflags & MAP_NORESERVE) && !(mflags & MAP_SHARED))
 		flags |= LEAKD_MAP_RESERVED | LEAKD_MAP_NORESERVE;
 	/* A reservation is address space only: whoever commits it is the one. */
-	stack_id = flags & LEAKD_MAP_RESERVED ? 0 : syscall_stack(t, &flags);
+	if (!(flags & LEAKD_MAP_RESERVED)) {
+		t = thread_state(true);
+		if (t)
+			stack_id = syscall_stack(t, &flags);
+		else
+			count(LEAKD_DROP_TASK_STORAGE);
+	}
 	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_MAP);
@@ -115,7 +107,7 @@ static __always_inline void on_mmap_exit(long ret)
 	}
 	fill_hdr(&e->hdr, LEAKD_EV_MMAP, flags);
 	e->addr = ret;
-	e->len = t->sys[0];
+	e->len = len;
 	e->stack_id = stack_id;
 	bpf_ringbuf_submit(e, wake_flag());
 }
@@ -316,13 +308,6 @@ static __always_inline void on_madvise_enter(__u64 addr, __u64 len, __u64 advice
 		emit_range_aux(LEAKD_EV_DISCARD, addr, len, advice);
 }
 
-SEC("tracepoint/syscalls/sys_enter_mmap")
-int mmap_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	on_mmap_enter(ctx->args[1], ctx->args[2], ctx->args[3], (long)ctx->args[4]);
-	return 0;
-}
-
 SEC("tracepoint/syscalls/sys_exit_mmap")
 int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
@@ -391,9 +376,6 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(raw_enter, struct pt_regs *regs, long id)
 {
 	switch (id) {
-	case NR_MMAP:
-		on_mmap_enter(regs->si, regs->dx, regs->r10, (long)regs->r8);
-		break;
 	case NR_MUNMAP:
 		on_munmap_enter(regs->di, regs->si);
 		break;

@@ -262,7 +262,7 @@ static bool is_alloc_prog(const struct tracer *t, const struct bpf_program *prog
 static void set_syscall_programs(struct tracer *t)
 {
 	__typeof__(t->skel->progs) *p = &t->skel->progs;
-	struct bpf_program *per_syscall[] = { p->mmap_enter, p->mmap_exit, p->munmap_enter,
+	struct bpf_program *per_syscall[] = { p->mmap_exit, p->munmap_enter,
 					      p->mremap_enter, p->mremap_exit, p->brk_enter,
 					      p->brk_exit, p->mprotect_enter, p->mprotect_exit,
 					      p->madvise_enter };
