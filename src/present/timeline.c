@@ -247,13 +247,13 @@ int timeline__write(FILE *f, const struct timeline *t, unsigned width)
 	char when[64] = "";
 
 	width = width ? width : 1000;
-	if (width < 400 || width > 100000 || !t->nr_points)
+	if (width < 400 || width > 100000)
 		return -EINVAL;
 	for (i = 1; i < t->nr_points; i++)
 		if (t->points[i].t_ns < t->points[i - 1].t_ns)
 			return -EINVAL;
 	drawn = t->nr_stacks > TIMELINE_MAX_STACKS ? TIMELINE_MAX_STACKS + 1 : t->nr_stacks;
-	cum = calloc(t->nr_points, sizeof(*cum));
+	cum = calloc(t->nr_points ? t->nr_points : 1, sizeof(*cum));
 	if (!cum)
 		return -ENOMEM;
 	for (i = 0; i < t->nr_points; i++) {
@@ -272,7 +272,7 @@ int timeline__write(FILE *f, const struct timeline *t, unsigned width)
 	c.width = width;
 	c.x0 = LEFT;
 	c.xw = width - LEFT - RIGHT;
-	c.t_span = t->points[t->nr_points - 1].t_ns - t->points[0].t_ns;
+	c.t_span = t->nr_points ? t->points[t->nr_points - 1].t_ns - t->points[0].t_ns : 0;
 	if (c.t_span <= 0)
 		c.t_span = 1e9;
 	height = TOP_Y + TOP_H + GAP + 30 + STACK_H + 30 + (drawn + 1) * LEGEND_LINE;
@@ -295,10 +295,15 @@ int timeline__write(FILE *f, const struct timeline *t, unsigned width)
 	svg__text(f, t->title ? t->title : "Memory over time", 0);
 	fprintf(f, "</text>\n<text class=\"h\" x=\"%d\" y=\"%d\">Memory%s</text>\n", LEFT,
 		TOP_Y - 12, when);
-	memory_chart(&c, max);
+	/* Just watched: its memory is read once every sample-interval. */
+	if (t->nr_points)
+		memory_chart(&c, max);
+	else
+		fprintf(f, "<text x=\"%u\" y=\"%d\" text-anchor=\"middle\">No samples yet"
+			   "</text>\n", width / 2, TOP_Y + TOP_H / 2);
 	fprintf(f, "<text class=\"h\" x=\"%d\" y=\"%d\">Live bytes of the top growing stacks"
 		   "</text>\n", LEFT, TOP_Y + TOP_H + GAP - 12 + 30);
-	if (drawn)
+	if (drawn && t->nr_points)
 		stacks_chart(&c, TOP_Y + TOP_H + GAP + 30, drawn, smax, cum);
 	else
 		fprintf(f, "<text x=\"%u\" y=\"%d\" text-anchor=\"middle\">No traced stacks"

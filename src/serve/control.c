@@ -71,6 +71,7 @@ fail(const struct request *c, int status, const char *fmt, ...)
 static int answer(const struct request *c, const struct snapshot *s)
 {
 	struct snapshot with = *s;
+	long at = ftell(c->out);
 	int err;
 
 	with.short_names = c->short_names;
@@ -80,6 +81,9 @@ static int answer(const struct request *c, const struct snapshot *s)
 	if (err == -ENOTSUP)
 		return fail(c, LEAKD_ERR_ARGS, "the %s format cannot show this answer",
 			    output_format_name(c->format));
+	/* Said, where nothing of the answer was written yet. */
+	if (err && ftell(c->out) == at)
+		return fail(c, LEAKD_ERR_INTERNAL, "cannot write the answer: %s", strerror(-err));
 	return err ? LEAKD_ERR_INTERNAL : LEAKD_OK;
 }
 

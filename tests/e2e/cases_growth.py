@@ -60,10 +60,12 @@ def case_growth_ranking():
         if leak:
             rate = leak[0]["trend"]["bytes_per_hour"]
             check(0.5 * 1.1e9 < rate < 2 * 1.1e9, f"leak rate {rate} B/h")
-        # The process as a whole grows.
-        ps, _ = d.ctl("ps")
-        mine = [p for p in ps["processes"] if p["pid"] == lk.pid][0]
-        check_eq(mine["trend"], "growing", "the process's trend")
+        # The process as a whole grows: its resident memory, read every sample.
+        def growing():
+            ps, _ = d.ctl("ps")
+            mine = [p for p in ps["processes"] if p["pid"] == lk.pid][0]
+            return mine if mine["trend"] == "growing" else None
+        mine = d.poll("the process's trend 'growing'", growing, timeout=20)
         # Rows carry the process's unit and container, as ps says them.
         check_eq(first.get("unit", ""), mine["unit"], "the row's unit")
         check_eq(first.get("container"), mine["container"], "the row's container")

@@ -139,7 +139,7 @@ def case_documented_examples():
         for args in examples:
             args = [str(lk.pid) if a == "4242" else a for a in args]
             out, rc = d.ctl(*args, json_out=False, check_rc=False)
-            check_eq(rc, 0, f"leakctl {' '.join(args)} ({out.strip()[:200]})")
+            check_eq(rc, 0, f"leakctl {' '.join(args)} ({out.strip()[:200]!r})")
         check_eq(proc_of(d.ctl("ps")[0], lk.pid)["traced"], "manual",
                  "the leaker after 'trace PID --for 10m'")
 
