@@ -4,12 +4,15 @@
 
 For each round and stack depth: the malloc+free loop untraced, under the
 bare-uprobe floor (empty BPF programs on the same probe points), under leakd --pid
-(stacks unwound with .eh_frame tables) and under leakd --pid --frame-pointers.
-Prints ns per pair (medians over the rounds), the ratios pair by pair, and the
-cost of a frame: the slope over the depths.  Run as root from the source tree:
+(stacks unwound with .eh_frame tables) and under leakd --pid --frame-pointers,
+sampled, under heaptrack; and, with many more pairs (their cost is a few ns), the
+loop untraced again, with libleakd-sampler.so preloaded and nobody listening, and
+with leakd --pid attached to the sampler's probes.  Prints ns per pair (medians
+over the rounds), the ratios pair by pair, and the cost of a frame: the slope over
+the depths.  Run as root from the source tree:
 
     bench/run.py [--build build] [--rounds 5] [--pairs 500000] [--size 64] [--depths 0,16,32]
-                 [--sample 512K]
+                 [--sample 512K] [--sampler-pairs 20000000]
 """
 
 import argparse
@@ -28,13 +31,24 @@ def read_line(stream, what):
     return line
 
 
+class Preload:
+    """The loop with a library preloaded, and tracer (as for traced()) or none."""
+
+    def __init__(self, lib, tracer=None):
+        self.lib, self.tracer = lib, tracer
+
+
 def traced(build, tracer, pairs, size, depth):
     """ns per pair with tracer(pid) attached; None for no tracer; a list: a command
-    that runs the loop itself (heaptrack)."""
+    that runs the loop itself (heaptrack); a Preload: the loop with a library."""
     bench_cmd = [os.path.abspath(os.path.join(build, "bench/mallocbench")), str(pairs), str(size),
                  str(depth)]
+    env = None
+    if isinstance(tracer, Preload):
+        env = dict(os.environ, LD_PRELOAD=tracer.lib)
+        tracer = tracer.tracer
     if tracer is None:
-        return float(subprocess.run(bench_cmd, stdout=subprocess.PIPE, text=True,
+        return float(subprocess.run(bench_cmd, stdout=subprocess.PIPE, text=True, env=env,
                                     check=True).stdout)
     if isinstance(tracer, list):
         with tempfile.TemporaryDirectory() as tmp:
@@ -43,7 +57,7 @@ def traced(build, tracer, pairs, size, depth):
                                  check=True).stdout
         return float([line for line in out.splitlines() if line.strip()
                       and line.strip().replace(".", "", 1).isdigit()][-1])
-    bench = subprocess.Popen(bench_cmd[:1] + ["--wait"] + bench_cmd[1:],
+    bench = subprocess.Popen(bench_cmd[:1] + ["--wait"] + bench_cmd[1:], env=env,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     pid = int(read_line(bench.stdout, "ready line").split()[1])
     t = tracer(pid)
@@ -77,6 +91,7 @@ def main():
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--depths", default="0,16,32")
     ap.add_argument("--sample", default="512K")
+    ap.add_argument("--sampler-pairs", type=int, default=20000000)
     args = ap.parse_args()
     b = args.build
     depths = [int(d) for d in args.depths.split(",")]
@@ -99,18 +114,24 @@ def main():
     if shutil.which("heaptrack"):
         # LD_PRELOAD, in process: its data file goes to a directory of each run's own.
         modes["heaptrack"] = ["heaptrack", "-o", "ht"]
+    lib = os.path.abspath(os.path.join(b, "src/sampler/libleakd-sampler.so"))
+    fast = {"untraced": None, "sampler": Preload(lib), "sampler + leakd": Preload(lib, leakd())}
     ns = {(m, d): [] for m in modes for d in depths}
+    fns = {(m, d): [] for m in fast for d in depths}
     for _ in range(args.rounds):
         for d in depths:
             for m, tracer in modes.items():
                 ns[(m, d)].append(traced(b, tracer, args.pairs, args.size, d))
+            for m, tracer in fast.items():
+                fns[(m, d)].append(traced(b, tracer, args.sampler_pairs, args.size, d))
     # Where the probes sit: the same floor with every probe on a function's first byte.
     entry = [traced(b, lambda pid: floor(pid, "--at-entry"), args.pairs, args.size, depths[0])
              for _ in range(args.rounds)]
     med = {k: statistics.median(v) for k, v in ns.items()}
 
     print(f"command: bench/run.py --rounds {args.rounds} --pairs {args.pairs} "
-          f"--size {args.size} --depths {args.depths} --sample {args.sample}")
+          f"--size {args.size} --depths {args.depths} --sample {args.sample} "
+          f"--sampler-pairs {args.sampler_pairs}")
     print("\nns per malloc+free pair, median of the rounds (frames walked: depth + 6)\n")
     print("| depth | " + " | ".join(modes) + " | leakd / floor | leakd / untraced |")
     print("|---" * (len(modes) + 3) + "|")
@@ -137,6 +158,16 @@ def main():
     r_entry = statistics.median(e / f for e, f in zip(entry, ns[("floor", base)]))
     print(f"floor with probes at function entries: {statistics.median(entry):.0f} ns per pair, "
           f"{r_entry:.2f} x the floor at leakd's probe points")
+
+    print(f"\nthe in-process sampler, {args.sampler_pairs} pairs a run: ns per pair, medians; "
+          "ratios to the untraced run of the same round, medians\n")
+    print("| depth | " + " | ".join(fast) + " | sampler / untraced | sampler + leakd / untraced |")
+    print("|---" * (len(fast) + 3) + "|")
+    for d in depths:
+        r = [statistics.median(x / u for x, u in zip(fns[(m, d)], fns[("untraced", d)]))
+             for m in ("sampler", "sampler + leakd")]
+        print(f"| {d} | " + " | ".join(f"{statistics.median(fns[(m, d)]):.1f}" for m in fast) +
+              f" | {r[0]:.2f} | {r[1]:.2f} |")
 
 
 if __name__ == "__main__":
