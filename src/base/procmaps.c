@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "base/procmaps.h"
 #include "base/files.h"
@@ -136,6 +137,14 @@ const struct map_entry *procmaps__find(const struct proc_maps *m, uint64_t addr)
 bool map_entry__is_file(const struct map_entry *e)
 {
 	return e->path && e->inode && e->path[0] == '/';
+}
+
+int map_entry__gone(pid_t pid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return access(path, F_OK) ? -ESRCH : 0;
 }
 
 int map_entry__open_path(const struct map_entry *e, pid_t pid, char *buf, size_t size)

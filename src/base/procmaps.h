@@ -35,5 +35,10 @@ bool map_entry__is_file(const struct map_entry *e);
  * mount namespace and even if the file was deleted since: /proc/PID/map_files/.
  */
 int map_entry__open_path(const struct map_entry *e, pid_t pid, char *buf, size_t size);
+/*
+ * After a mapped file of pid was not found where its maps said: -ESRCH when the
+ * process is gone, 0 when only the mapping went (a dlclose meanwhile).
+ */
+int map_entry__gone(pid_t pid);
 
 #endif

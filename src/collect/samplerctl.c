@@ -52,7 +52,7 @@ static int block_offset(pid_t pid, const struct map_entry *e, uint64_t *ret_off)
 	if (err)
 		return err;
 	if (stat(path, &st))
-		return errno == ENOENT ? -ESRCH : -errno;
+		return errno == ENOENT ? map_entry__gone(pid) : -errno;
 	for (i = 0; i < KNOWN_FILES; i++)
 		if (same_file(&known[i], &st)) {
 			*ret_off = known[i].off;
@@ -60,7 +60,7 @@ static int block_offset(pid_t pid, const struct map_entry *e, uint64_t *ret_off)
 		}
 	err = elf_dynsym_data(path, LEAKD_SAMPLER_CONTROL_SYMBOL, &off, &size);
 	if (err == -ENOENT && access(path, F_OK))
-		return -ESRCH;	/* the process, not the symbol, is gone */
+		return map_entry__gone(pid);	/* the file, not the symbol, is gone */
 	if (err && err != -ENOENT && err != -ENOEXEC)
 		return 0;	/* unreadable now: not remembered, looked at again next time */
 	if (err || size != sizeof(struct leakd_sampler_control))

@@ -971,18 +971,6 @@ static bool attached(const struct traced_proc *p, const struct map_entry *e, boo
 	return false;
 }
 
-/*
- * A mapping gone between reading the maps and opening it (a dlclose as it ran):
- * nothing to attach there, unless the whole process went.
- */
-static int mapping_gone(pid_t pid)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	return access(path, F_OK) ? -ESRCH : 0;
-}
-
 /* Probes one object if it is an allocator: 1 when attached, 0 when not an allocator. */
 static int attach_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 			 const struct map_entry *e)
@@ -1006,7 +994,7 @@ static int attach_object(struct tracer *t, struct traced_proc *p, pid_t pid,
 	} else {
 		o = elf_obj__open(path, e->path);
 		if (!o)
-			return errno == ENOENT ? mapping_gone(pid) : 0;	/* or not readable */
+			return errno == ENOENT ? map_entry__gone(pid) : 0;	/* or not readable */
 		n = probes__plan(o, sites, ARRAY_SIZE(sites));
 		elf_obj__free(o);
 		if (n >= 0 && !plan && t->plans.count < MAX_PLANS &&
@@ -1170,7 +1158,7 @@ int tracer__attach(struct tracer *t, pid_t pid, uint64_t sample)
 			continue;
 		err = attach_object(t, p, pid, e);
 		if (err == -ENOENT)
-			err = mapping_gone(pid);
+			err = map_entry__gone(pid);
 		if (err < 0)
 			goto out;
 		added += err;
@@ -1373,7 +1361,7 @@ static int usdt_probes_of(struct tracer *t, pid_t pid, const struct map_entry *e
 		return err;
 	n = elf_usdt_count(path, OTEL_PROVIDER);
 	if (n == -ENOENT)
-		return mapping_gone(pid);
+		return map_entry__gone(pid);
 	if (n < 0)
 		return 0;	/* not an ELF file, or unreadable: nothing to attach */
 	if (!plan && t->usdt_plans.count < MAX_PLANS &&
@@ -1600,7 +1588,7 @@ int tracer__attach_usdt(struct tracer *t, pid_t pid)
 		if (n > 0)
 			n = attach_usdt_object(t, p, pid, e, n);
 		if (n == -ENOENT)
-			n = mapping_gone(pid);
+			n = map_entry__gone(pid);
 		if (n < 0) {
 			err = n;
 			goto done;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/procfs.h"
@@ -268,6 +269,21 @@ START_TEST(open_path)
 }
 END_TEST
 
+/* A mapping that went while its process lives, and a process that went. */
+START_TEST(gone)
+{
+	pid_t child = fork();
+	int status;
+
+	ck_assert_int_ge(child, 0);
+	if (!child)
+		_exit(0);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_int_eq(map_entry__gone(getpid()), 0);
+	ck_assert_int_eq(map_entry__gone(child), -ESRCH);
+}
+END_TEST
+
 static int code_here(int x)
 {
 	return x * 3;
@@ -367,6 +383,7 @@ int main(void)
 	tcase_add_test(tc, find_edges);
 	tcase_add_test(tc, is_file);
 	tcase_add_test(tc, open_path);
+	tcase_add_test(tc, gone);
 	tcase_add_test(tc, read_own_maps);
 	tcase_add_test(tc, smaps_noreserve_flag);
 	suite_add_tcase(s, tc);
