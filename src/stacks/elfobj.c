@@ -640,19 +640,14 @@ int elf_usdt_count(const char *path, const char *provider)
 {
 	size_t plen = strlen(provider) + 1;
 	Elf_Scn *scn = NULL;
-	int fd, n = 0, err = 0;
+	int fd, n = 0;
 	Elf *elf;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	elf = open_elf(path, &fd);
+	if (!elf)
 		return -errno;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		err = -ENOEXEC;
-		goto out;
-	}
 	while ((scn = elf_nextscn(elf, scn))) {
 		size_t shstrndx, off = 0, name_off, desc_off;
 		Elf_Data *data;
@@ -679,11 +674,9 @@ int elf_usdt_count(const char *path, const char *provider)
 				n++;
 		}
 	}
-	err = n;
-out:
 	elf_end(elf);
 	close(fd);
-	return err;
+	return n;
 }
 
 /* The data object name that the dynamic symbol table defines, into *ret. */
@@ -723,14 +716,9 @@ int elf_dynsym_data(const char *path, const char *name, uint64_t *ret_off, uint6
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	elf = open_elf(path, &fd);
+	if (!elf)
 		return -errno;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		err = -ENOEXEC;
-		goto out;
-	}
 	err = find_dynsym(elf, name, &sym);
 	if (err)
 		goto out;
