@@ -113,15 +113,15 @@ struct {
 	__type(value, __u8);
 } traced SEC(".maps");
 
+/* Bytes of user stack read at once when a walk starts: the first frames' slots. */
+#define STACK_WINDOW 1024
+
 /*
  * Per-thread state.  The outermost allocator call in flight: allocators call each
  * other (realloc(NULL, n) is malloc, reallocarray tail-calls realloc), and only
  * the outermost call is reported, with its caller's stack and size.  The
  * arguments of a memory syscall between its entry and exit.  Scratch for the walk.
  */
-/* Bytes of user stack read at once when a walk starts: the first frames' slots. */
-#define STACK_WINDOW 1024
-
 struct inflight {
 	__u64 sp;		/* stack pointer at the outermost entry */
 	__u64 size;
