@@ -13,11 +13,13 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "serve/daemon.h"
 #include "serve/handover.h"
 #include "collect/keeper.h"
+#include "base/files.h"
 #include "base/wire.h"
 #include "serve/pipeline.h"
 #include "serve/policy.h"
@@ -1133,7 +1135,7 @@ static void restart_prepare(struct daemon *d, struct pipeline_opts *po)
 			 "what it held in memory is lost", d->o.socket);
 	}
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	err = handover_write(d->marker_path, pid, strlen(pid));
+	err = write_file_atomic(d->marker_path, &(struct iovec){ pid, strlen(pid) }, 1, 0600);
 	if (err)
 		log_warn("cannot write %s: %s", d->marker_path, strerror(-err));
 	open_keepers(d);
@@ -1470,7 +1472,7 @@ static void restart_save(struct daemon *d)
 	wbuf__init(&w, HANDOVER_MAX_BYTES);
 	err = handover__encode(&h, pipeline__tables(d->pl), pipeline__symbolizer(d->pl), &w);
 	if (!err)
-		err = handover_write(d->state_path, w.p, w.n);
+		err = write_file_atomic(d->state_path, &(struct iovec){ w.p, w.n }, 1, 0600);
 	wbuf__destroy(&w);
 	if (err) {
 		log_warn("cannot save the state to %s: %s; nothing kept across the restart",

@@ -476,36 +476,6 @@ int handover_path(const char *state_dir, const char *socket, const char *suffix,
 	       -ENAMETOOLONG : 0;
 }
 
-int handover_write(const char *path, const void *buf, size_t n)
-{
-	char tmp[4200];
-	size_t off = 0;
-	ssize_t w;
-	int fd, err = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	while (off < n && !err) {
-		w = write(fd, (const char *)buf + off, n - off);
-		if (w < 0 && errno != EINTR)
-			err = -errno;
-		else if (w > 0)
-			off += w;
-	}
-	if (!err && (fchmod(fd, 0600) || fsync(fd)))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
-}
-
 int handover_read(const char *path, void **ret, size_t *ret_n, const char **ret_why)
 {
 	struct stat st;

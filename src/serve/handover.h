@@ -103,8 +103,6 @@ int handover_check(const void *buf, size_t n, const char **ret_why);
 /* STATE/restart-HASH.state for the socket; -ENAMETOOLONG. */
 int handover_path(const char *state_dir, const char *socket, const char *suffix, char *ret,
 		  size_t size);
-/* Writes buf as path, whole or not at all, mode 0600. */
-int handover_write(const char *path, const void *buf, size_t n);
 /*
  * Reads path (a regular file of ours, not writable by others, at most
  * HANDOVER_MAX_BYTES) into a malloc'd buffer.  -ENOENT when there is none.

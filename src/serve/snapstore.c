@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/files.h"
 #include "present/render.h"
 #include "present/stackload.h"
 #include "serve/snapstore.h"
@@ -154,12 +156,12 @@ int snapstore__list(struct snapstore *s, uid_t uid, struct saved_snap **ret, siz
 int snapstore__save(struct snapstore *s, uid_t uid, const char *name,
 		    const struct snapshot *snap)
 {
-	char dir[4096], path[4200], tmp[4300];
+	char dir[4096], path[4200], *buf = NULL;
 	struct saved_snap *have;
-	size_t n, i;
+	size_t n, i, len = 0;
 	bool replaces = false;
 	FILE *f;
-	int fd, err;
+	int err;
 
 	err = path_of(s, uid, name, path, sizeof(path));
 	if (err)
@@ -175,27 +177,16 @@ int snapstore__save(struct snapstore *s, uid_t uid, const char *name,
 	err = user_dir(s, uid, true, dir, sizeof(dir));
 	if (err)
 		return err;
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
+	f = open_memstream(&buf, &len);
+	if (!f)
 		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		unlink(tmp);
-		return err;
-	}
 	err = render(f, OUTPUT_JSON, snap);
-	if (fflush(f) || fsync(fileno(f)))
-		err = err ? err : -errno;
 	if (fclose(f) && !err)
-		err = -errno;
+		err = -ENOMEM;
 	/* Whole or not at all: a half-written file never takes the name. */
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
+	if (!err)
+		err = write_file_atomic(path, &(struct iovec){ buf, len }, 1, 0600);
+	free(buf);
 	return err;
 }
 

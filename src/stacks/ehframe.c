@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "stacks/ehframe.h"
+#include "base/files.h"
 #include "stacks/elfobj.h"
 #include "stacks/elfseg.h"
 
@@ -1199,23 +1201,6 @@ static int check_build_id(const char *build_id, size_t *ret_len)
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 static int read_all(int fd, void *buf, size_t len)
 {
 	char *p = buf;
@@ -1261,9 +1246,9 @@ int unwind_table__save(const struct unwind_table *t, const char *path,
 {
 	const char *build_id = key->build_id;
 	struct cache_header h = { 0 };
-	char tmp[PATH_MAX];
+	struct iovec v[2];
 	size_t len;
-	int fd, n, err;
+	int err;
 
 	err = check_build_id(build_id, &len);
 	if (err)
@@ -1282,34 +1267,9 @@ int unwind_table__save(const struct unwind_table *t, const char *path,
 	h.src_size = key->size;
 	h.src_mtime_ns = key->mtime_ns;
 	h.src_ctime_ns = key->ctime_ns;
-	n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0644)) {
-		err = -errno;
-		goto fail;
-	}
-	err = write_all(fd, &h, sizeof(h));
-	if (!err)
-		err = write_all(fd, t->rows, t->nr * sizeof(*t->rows));
-	/* The rename must not reach the disk before the data it names. */
-	if (!err && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	fd = -1;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (!err)
-		return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return err;
+	v[0] = (struct iovec){ &h, sizeof(h) };
+	v[1] = (struct iovec){ t->rows, t->nr * sizeof(*t->rows) };
+	return write_file_atomic(path, v, 2, 0644);
 }
 
 static int check_rows(const struct leakd_unwind_row *rows, size_t nr)

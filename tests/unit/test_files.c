@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* Whole files read into memory: what a user can name is bounded and never blocks. */
+/*
+ * Whole files read into memory: what a user can name is bounded and never blocks;
+ * leakd's own written whole or not at all.
+ */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/files.h"
@@ -67,6 +72,50 @@ START_TEST(not_regular)
 }
 END_TEST
 
+/* Entries of dir, . and .. aside. */
+static int entries(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+START_TEST(atomic_write)
+{
+	struct iovec v[2] = { { "head:", 5 }, { "rows", 4 } };
+	char path[128], missing[160], *buf;
+	struct stat st;
+	size_t len;
+
+	path_of(path, sizeof(path), "state");
+	ck_assert_int_eq(write_file_atomic(path, v, 2, 0600), 0);
+	ck_assert_int_eq(read_regular_file(path, 64, &buf, &len), 0);
+	ck_assert_str_eq(buf, "head:rows");
+	free(buf);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	/* Over an older file, whole; mode as asked; nothing else left beside it. */
+	ck_assert_int_eq(write_file_atomic(path, v + 1, 1, 0644), 0);
+	ck_assert_int_eq(read_regular_file(path, 64, &buf, &len), 0);
+	ck_assert_str_eq(buf, "rows");
+	free(buf);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0644);
+	ck_assert_int_eq(entries(), 1);
+	/* Where it cannot be written, the old file stays and no temporary is left. */
+	ck_assert_int_lt(snprintf(missing, sizeof(missing), "%s/no/such", dir),
+			 (int)sizeof(missing));
+	ck_assert_int_eq(write_file_atomic(missing, v, 2, 0600), -ENOENT);
+	ck_assert_int_eq(entries(), 1);
+}
+END_TEST
+
 START_TEST(proc_files)
 {
 	char *buf;
@@ -89,7 +138,7 @@ static void teardown(void)
 {
 	char path[128];
 
-	for (const char *n = "ten\0big\0fifo\0"; *n; n += strlen(n) + 1) {
+	for (const char *n = "ten\0big\0fifo\0state\0"; *n; n += strlen(n) + 1) {
 		path_of(path, sizeof(path), n);
 		unlink(path);
 	}
@@ -105,6 +154,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, regular_within_bound);
 	tcase_add_test(tc, not_regular);
+	tcase_add_test(tc, atomic_write);
 	tcase_add_test(tc, proc_files);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
