@@ -1352,6 +1352,30 @@ static void drop_restored(struct proc_mem *p, const struct live_alloc *a)
 	p->live_count--;
 }
 
+/*
+ * The slot of a restored block at addr in h (one of p's tables of blocks),
+ * counted against the tables' bound; NULL when the bound is reached (the caller
+ * drops it) or when r failed (the block there twice, out of memory).
+ */
+static void *restore_slot(struct rbuf *r, struct proc_mem *p, struct hashtab *h, uint64_t addr)
+{
+	void *slot;
+
+	if (hashtab__get(h, addr)) {
+		rbuf__fail(r, "a block is there twice");
+		return NULL;
+	}
+	if (p->tables->nr_allocs >= p->tables->limits.max_allocs)
+		return NULL;
+	slot = hashtab__upsert(h, addr, NULL);
+	if (!slot) {
+		rbuf__fail(r, "out of memory");
+		return NULL;
+	}
+	p->tables->nr_allocs++;
+	return slot;
+}
+
 /* The live blocks; their sizes and number are added to *bytes and *count. */
 static void decode_allocs(struct rbuf *r, struct proc_mem *p, uint64_t *bytes, uint64_t *count)
 {
@@ -1365,21 +1389,11 @@ static void decode_allocs(struct rbuf *r, struct proc_mem *p, uint64_t *bytes, u
 			break;
 		*bytes += a.size;
 		++*count;
-		if (hashtab__get(&p->allocs, a.addr)) {
-			rbuf__fail(r, "a block is there twice");
-			break;
-		}
-		if (p->tables->nr_allocs >= p->tables->limits.max_allocs) {
+		slot = restore_slot(r, p, &p->allocs, a.addr);
+		if (slot)
+			*slot = a;
+		else if (!r->bad)
 			drop_restored(p, &a);
-			continue;
-		}
-		slot = hashtab__upsert(&p->allocs, a.addr, NULL);
-		if (!slot) {
-			rbuf__fail(r, "out of memory");
-			break;
-		}
-		*slot = a;
-		p->tables->nr_allocs++;
 	}
 }
 
@@ -1396,24 +1410,15 @@ static void decode_sampled(struct rbuf *r, struct proc_mem *p)
 		a.ts = rbuf__u64(r);
 		a.stack = rbuf__u32(r);
 		a.fn = rbuf__u32(r);
-		if (a.stack >= p->nr_stacks || a.weight < a.size)
+		if (a.stack >= p->nr_stacks || a.weight < a.size) {
 			rbuf__fail(r, "a sampled block is out of range");
-		else if (hashtab__get(&p->sampled, a.addr))
-			rbuf__fail(r, "a sampled block is there twice");
-		if (r->bad)
-			break;
-		if (p->tables->nr_allocs >= p->tables->limits.max_allocs) {
-			/* Its estimate stays in the figures: they were made with it. */
-			p->losses.allocs_dropped++;
-			continue;
-		}
-		slot = hashtab__upsert(&p->sampled, a.addr, NULL);
-		if (!slot) {
-			rbuf__fail(r, "out of memory");
 			break;
 		}
-		*slot = a;
-		p->tables->nr_allocs++;
+		slot = restore_slot(r, p, &p->sampled, a.addr);
+		if (slot)
+			*slot = a;
+		else if (!r->bad)
+			p->losses.allocs_dropped++;	/* its estimate stays in the figures */
 	}
 }
 
