@@ -51,8 +51,9 @@ def wait_site(d, pid, level, module, fn, want_bytes, want_count):
                           f"{want_count}, got {got and (got['bytes'], got['count'])}")
 
 
-def run(d, *leakers_):
-    """Stops everything however the case ends."""
+def run(d, *leakers_, after_kill=None):
+    """Stops everything however the case ends; after_kill(d) cleans up after a
+    daemon killed on a failure."""
     class Guard:
         def __enter__(self):
             return d
@@ -64,6 +65,8 @@ def run(d, *leakers_):
                 d.stop()
             else:
                 d.kill()
+                if after_kill:
+                    after_kill(d)
     return Guard()
 
 

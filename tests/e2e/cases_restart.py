@@ -14,7 +14,7 @@ import time
 from harness import (BPF_LINK_GET_NEXT_ID, LEAKD, LINK_INODES, TIMEOUT, Daemon, Leaker,
                      TestFailure, bpf_exists, bpf_fds, check, check_eq, leaker,
                      pinned_link_id, pinned_links, proc_of, read_truth, wait_watched)
-from cases_daemon import sites, top, wait_site
+from cases_daemon import run, sites, top, wait_site
 from servicemgr import ServiceManager
 
 # max-sampler 0: the daemon does not trace others' processes with an in-process
@@ -63,19 +63,8 @@ def release(d):
 
 
 def guarded(d, *leakers_):
-    class Guard:
-        def __enter__(self):
-            return d
-
-        def __exit__(self, *exc):
-            for lk in leakers_:
-                lk.end()
-            if exc[0] is None:
-                d.stop()
-            else:
-                d.kill()
-                release(d)
-    return Guard()
+    """As run(), and a killed daemon's pins released."""
+    return run(d, *leakers_, after_kill=release)
 
 
 def phases(env_truth, **env):
