@@ -44,19 +44,23 @@ static __always_inline bool failed(long ret)
 	return ret < 0 && ret > -4096;
 }
 
+/* The user registers the kernel saved at the system call's entry. */
+static __always_inline struct pt_regs *user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
 /*
  * The stack of the call that made memory, or the traced allocator call around it
  * (malloc maps and grows the heap itself: the memory is its caller's).
  */
-static __always_inline __u64 syscall_stack(struct inflight *t, __u32 *flags)
+static __always_inline __u64 syscall_stack(struct inflight *t, const struct pt_regs *regs,
+					    __u32 *flags)
 {
-	struct pt_regs *regs;
-
 	if (t->depth) {
 		*flags |= LEAKD_MAP_IN_ALLOCATOR;
 		return t->stack_id;
 	}
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	return capture_stack(t, regs->ip, regs->sp, regs->bp, false);
 }
 
@@ -75,7 +79,7 @@ static __always_inline void on_mmap_exit(long ret)
 
 	if (failed(ret) || !watched(pid))
 		return;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = user_regs();
 	prot = regs->dx;
 	mflags = regs->r10;
 	if (!(mflags & MAP_ANONYMOUS)) {
@@ -96,7 +100,7 @@ static __always_inline void on_mmap_exit(long ret)
 	if (!(flags & LEAKD_MAP_RESERVED)) {
 		t = thread_state(true);
 		if (t)
-			stack_id = syscall_stack(t, &flags);
+			stack_id = syscall_stack(t, regs, &flags);
 		else
 			count(LEAKD_DROP_TASK_STORAGE);
 	}
@@ -213,7 +217,7 @@ static __always_inline void on_brk_exit(long ret)
 	if (failed(ret) || (__u64)ret == old)
 		return;
 	if ((__u64)ret > old)
-		stack_id = syscall_stack(t, &flags);
+		stack_id = syscall_stack(t, user_regs(), &flags);
 	e = ring_reserve(sizeof(*e));
 	if (!e) {
 		count(LEAKD_DROP_RINGBUF_MAP);
@@ -284,7 +288,7 @@ static __always_inline void on_mprotect_exit(long ret)
 	if (failed(ret))
 		return;
 	if (t->sys[2] & PROT_ACCESS)
-		stack_id = syscall_stack(t, &flags);
+		stack_id = syscall_stack(t, user_regs(), &flags);
 	else
 		flags |= LEAKD_MAP_RESERVED;
 	e = ring_reserve(sizeof(*e));
