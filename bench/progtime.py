@@ -19,6 +19,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bpfstats import bpf_stats  # noqa: E402
+
 PROGS = ("alloc_enter", "alloc_exit", "free_enter", "alloc_sample", "free_sample")
 
 
@@ -72,7 +75,7 @@ def measure(build, depth, pairs, extra):
     return last
 
 
-def main():
+def run():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--pairs", type=int, default=300000)
@@ -80,7 +83,6 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     depths = [int(d) for d in args.depths.split(",")]
-    subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=1"], check=True)
     modes = {"tables": [], "frame pointers": ["--frame-pointers"],
              "sampled 512K": ["--sample", "512K"]}
     res = {(m, d): [] for m in modes for d in depths}
@@ -107,6 +109,11 @@ def main():
             lo, hi = med[(m, depths[0], "alloc_enter")], med[(m, depths[-1], "alloc_enter")]
             print(f"\nper frame ({m}): {(hi - lo) / (depths[-1] - depths[0]):.0f} ns of "
                   "alloc_enter")
+
+
+def main():
+    with bpf_stats(True):
+        run()
 
 
 if __name__ == "__main__":

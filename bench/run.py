@@ -23,6 +23,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bpfstats import bpf_stats  # noqa: E402
+
 
 def read_line(stream, what):
     line = stream.readline()
@@ -83,7 +86,7 @@ def slope(depths, values):
     return sum((d - mx) * (v - my) for d, v in zip(depths, values)) / den if den else 0.0
 
 
-def main():
+def run():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--rounds", type=int, default=5)
@@ -168,6 +171,11 @@ def main():
              for m in ("sampler", "sampler + leakd")]
         print(f"| {d} | " + " | ".join(f"{statistics.median(fns[(m, d)]):.1f}" for m in fast) +
               f" | {r[0]:.2f} | {r[1]:.2f} |")
+
+
+def main():
+    with bpf_stats(False):
+        run()
 
 
 if __name__ == "__main__":

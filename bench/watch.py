@@ -25,6 +25,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bpfstats import bpf_stats  # noqa: E402
 from footprint import settle  # noqa: E402
 
 
@@ -60,7 +61,7 @@ def size_arg(s):
     return int(s[:-1]) * units[s[-1].upper()] if s[-1].upper() in units else int(s)
 
 
-def main():
+def run():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
     ap.add_argument("--rounds", type=int, default=5)
@@ -99,6 +100,11 @@ def main():
         print(f"| {w} | {statistics.median(times[None][w]):.0f} | " +
               " | ".join(f"{statistics.median(times[m][w]):.0f}" for m in modes) + " | " +
               " | ".join(f"{statistics.median(ratios[m][w]):.3f}" for m in modes) + " |")
+
+
+def main():
+    with bpf_stats(False):
+        run()
 
 
 if __name__ == "__main__":
