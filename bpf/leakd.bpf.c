@@ -117,6 +117,32 @@ struct {
 #define STACK_WINDOW 1024
 
 /*
+ * A walk a thread made lately (unwind.bpf.h): where it started and the stack words
+ * it read, all from the window, with the stack it gave.
+ */
+#define MEMO_SLOTS 2
+#define MEMO_WORDS 64
+
+struct memo_key {
+	__u64 pc, sp, bp;
+	__u64 epoch;		/* struct leakd_control's stack_epoch */
+	__u32 exec_id;		/* the program image (task's self_exec_id) */
+	__u32 gen;		/* of the process's unwind tables */
+	__u32 at_entry;
+	__u32 _pad;
+};
+
+struct walk_memo {
+	struct memo_key key;
+	__u64 stack_id;		/* 0: empty */
+	__u16 nr;		/* words read */
+	__u16 use_bp;		/* the walk read rbp as it was at the start: key.bp counts */
+	__u32 _pad;
+	__u8 off[MEMO_WORDS];	/* in words from the window's base */
+	__u64 val[MEMO_WORDS];
+};
+
+/*
  * Per-thread state.  The outermost allocator call in flight: allocators call each
  * other (realloc(NULL, n) is malloc, reallocarray tail-calls realloc), and only
  * the outermost call is reported, with its caller's stack and size.  The
@@ -137,6 +163,15 @@ struct inflight {
 	__u64 window[STACK_WINDOW / 8];	/* the stack above the walk's first sp (unwind.bpf.h) */
 	__u64 window_base;		/* where it was read from */
 	__u64 window_len;		/* bytes read; 0: none */
+	struct walk_memo memo[MEMO_SLOTS];
+	__u32 rec_slot;			/* the memo this walk is recorded into */
+	__u16 rec_nr;			/* words recorded so far */
+	__u8 rec_ok;			/* 0: not to be remembered */
+	__u8 rec_bp;			/* the walk read rbp as it was at the start */
+	__u8 bp_start;			/* the walk's rbp is still the register's */
+	__u8 bp_pend;			/* else it was read from the window, at: */
+	__u8 bp_pend_off;
+	__u64 bp_pend_val;
 };
 
 struct {
@@ -191,9 +226,38 @@ static __always_inline __u64 wake_flag(void)
 }
 
 /*
- * Only records that make memory carry a time (its age): reading the clock is a
- * fifth of a free's program, and nothing reads a free's time.
+ * The clock (CLOCK_MONOTONIC) read once per tick per CPU: a record's time is then
+ * at most a tick early, which ages and windows of seconds do not see, and most
+ * records spare the clock read (a fifth of a program on this VM).  Tracing
+ * programs may not read the kernel's coarse clock; jiffies they may.
  */
+struct tick_clock {
+	__u64 jiffies, ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tick_clock);
+} tick_clocks SEC(".maps");
+
+static __always_inline __u64 tick_ns(void)
+{
+	__u32 zero = 0;
+	struct tick_clock *c = bpf_map_lookup_elem(&tick_clocks, &zero);
+	__u64 j = bpf_jiffies64();
+
+	if (!c)
+		return bpf_ktime_get_ns();
+	if (c->jiffies != j) {
+		c->ns = bpf_ktime_get_ns();
+		c->jiffies = j;
+	}
+	return c->ns;
+}
+
+/* Only records that make memory carry a time (its age): nothing reads a free's. */
 static __always_inline void fill_hdr(struct leakd_event_hdr *h, __u32 type, __u32 aux)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -205,7 +269,7 @@ static __always_inline void fill_hdr(struct leakd_event_hdr *h, __u32 type, __u3
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
 	h->aux = aux;
-	h->ts = timed ? bpf_ktime_get_ns() : 0;
+	h->ts = timed ? tick_ns() : 0;
 }
 
 static __always_inline __u64 mix(__u64 h, __u64 v)
@@ -308,7 +372,8 @@ static __always_inline bool send_stack(struct inflight *t, __u64 id, __u32 n, __
  * Deduplicates the n frames walked into t->pcs: returns the stack's id, and sends
  * its frames the first time (and again when the kernel forgot it).
  */
-static __always_inline __u64 commit_stack(struct inflight *t, __u32 n, __u32 flags)
+static __always_inline __u64 commit_stack(struct inflight *t, __u32 n, __u32 flags,
+					  bool *settled)
 {
 	__u32 i, slot;
 	__u64 h, *cached;
@@ -332,8 +397,10 @@ static __always_inline __u64 commit_stack(struct inflight *t, __u32 n, __u32 fla
 
 	slot = (__u32)(h >> 20) & (SENT_CACHE_SLOTS - 1);
 	cached = bpf_map_lookup_elem(&sent_cache, &slot);
-	if (cached && *cached == h)
+	if (cached && *cached == h) {
+		*settled = true;
 		return h;
+	}
 	cut = flags & LEAKD_STACK_CUT_MARKS;
 	sent = bpf_map_lookup_elem(&stacks_sent, &h);
 	if (sent) {
@@ -341,6 +408,7 @@ static __always_inline __u64 commit_stack(struct inflight *t, __u32 n, __u32 fla
 		if ((cut & ~*sent) || cut == *sent) {
 			if (cached && !*sent)
 				*cached = h;
+			*settled = !*sent;
 			return h;
 		}
 		*sent = cut;
@@ -351,27 +419,49 @@ static __always_inline __u64 commit_stack(struct inflight *t, __u32 n, __u32 fla
 	 * Cached only once sent, and only complete: a stack lost to a full ring buffer,
 	 * or walked with marks a later walk may lack, is sent again.
 	 */
-	if (send_stack(t, h, n, flags) && cached && !cut)
-		*cached = h;
+	if (send_stack(t, h, n, flags) && !cut) {
+		if (cached)
+			*cached = h;
+		*settled = true;
+	}
 	return h;
 }
 
 /*
  * The stack from user state (pc, sp, bp), deduplicated.  At an allocator's entry
  * pc is the allocator itself and the caller is found at sp; at a syscall pc is
- * where the process stopped.
+ * where the process stopped.  A thread that calls again from where it did lately,
+ * over the same stack words, gets the stack it got then without a walk.
  */
 static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
 				      bool at_entry)
 {
+	struct memo_key k = { .pc = pc, .sp = sp, .bp = bp, .at_entry = at_entry };
+	struct leakd_control *c = ctl();
+	struct leakd_unwind_proc *proc;
 	__u32 n, flags = 0;
+	bool settled = false;
+	__u64 id;
 
-	n = unwind_user(t, pc, sp, bp, at_entry, &flags);
+	if (!t)
+		return 0;
+	proc = walk_begin(t, sp);
+	k.epoch = c ? c->stack_epoch : 0;
+	k.exec_id = bpf_get_current_task_btf()->self_exec_id;
+	k.gen = proc ? proc->gen : 0;
+	id = unwind_memo_find(t, &k);
+	if (id)
+		return id;
+	n = unwind_user(t, proc, pc, sp, bp, at_entry, &flags);
 	if (!n) {
 		count(LEAKD_CNT_STACK_READ_FAILED);
 		return 0;
 	}
-	return commit_stack(t, n, flags);
+	id = commit_stack(t, n, flags, &settled);
+	/* Only a complete walk, whose stack userspace has: a hit sends nothing. */
+	if (settled && !flags)
+		unwind_memo_keep(t, &k, id);
+	return id;
 }
 
 static __always_inline int emit_free(__u32 type, __u64 addr)

@@ -162,13 +162,46 @@ struct stack_words {
 	__u64 v[2];
 };
 
+/* A word the walk's result depends on, window word i, into the memo being recorded. */
+static __always_inline void memo_record(struct inflight *t, __u32 i, __u64 val)
+{
+	struct walk_memo *m = &t->memo[t->rec_slot & (MEMO_SLOTS - 1)];
+	__u32 k = t->rec_nr;
+
+	if (!t->rec_ok)
+		return;
+	if (k >= MEMO_WORDS) {
+		t->rec_ok = 0;
+		return;
+	}
+	m->off[k & (MEMO_WORDS - 1)] = i;
+	m->val[k & (MEMO_WORDS - 1)] = val;
+	t->rec_nr = k + 1;
+}
+
+/*
+ * The walk uses rbp: as the register was (the memo then holds for that rbp only),
+ * or as read from the stack (that word counts).  A saved rbp that is never used
+ * does not: code that keeps a changing value in rbp must not defeat the memo.
+ */
+static __always_inline void memo_bp_used(struct inflight *t)
+{
+	if (t->bp_start) {
+		t->rec_bp = 1;
+	} else if (t->bp_pend) {
+		memo_record(t, t->bp_pend_off, t->bp_pend_val);
+		t->bp_pend = 0;
+	}
+}
+
 /*
  * n (1 or 2) words of the user stack at addr: from the window where it holds
- * them, else read.  A global function, like the lookups: the verifier checks it
- * once, not once per use on every path of the walk.
+ * them, else read.  saved_bp: the first is a saved rbp, which counts for the memo
+ * only once used (memo_bp_used).  A global function, like the lookups: the
+ * verifier checks it once, not once per use on every path of the walk.
  */
 __noinline long unwind_stack_words(struct inflight *t, __u64 addr, struct stack_words *ret,
-				   __u32 n)
+				   __u32 n, __u32 saved_bp)
 {
 	__u64 off, i;
 
@@ -180,9 +213,79 @@ __noinline long unwind_stack_words(struct inflight *t, __u64 addr, struct stack_
 		i = off >> 3;
 		ret->v[0] = t->window[i & (STACK_WINDOW / 8 - 1)];
 		ret->v[1] = t->window[(i + 1) & (STACK_WINDOW / 8 - 1)];
+		if (saved_bp) {
+			t->bp_pend = 1;
+			t->bp_pend_off = i;
+			t->bp_pend_val = ret->v[0];
+		} else {
+			memo_record(t, i, ret->v[0]);
+		}
+		if (n == 2)
+			memo_record(t, i + 1, ret->v[1]);
 		return 0;
 	}
+	t->rec_ok = 0;		/* a memo is checked against the window alone */
 	return bpf_probe_read_user(ret, 8 * n, (void *)addr);
+}
+
+/*
+ * A thread's memo of the walk from k, when the stack words that walk read are the
+ * same in the window now: then this walk would read and give the same, and its
+ * stack's id is returned.  Else 0, and the walk about to be made is recorded into
+ * the slot (unwind_stack_words) to be kept by unwind_memo_keep.
+ *
+ * Everything a walk reads is covered: the registers (pc, sp; rbp where it was
+ * used), the words (each one compared), the tables (their generation for the
+ * process), the program image and userspace's knowledge of the stacks sent
+ * (stack_epoch).  What a walk reads from elsewhere (a uretprobe's return
+ * instances, a signal frame, words past the window) keeps it from being kept.
+ */
+__noinline __u64 unwind_memo_find(struct inflight *t, const struct memo_key *k)
+{
+	struct walk_memo *m;
+	__u32 slot, i, off;
+
+	if (!t || !k)
+		return 0;
+	slot = (__u32)(((k->sp ^ k->pc) * 0x9e3779b97f4a7c15ULL) >> 63);
+	m = &t->memo[slot & (MEMO_SLOTS - 1)];
+	if (m->stack_id && m->key.pc == k->pc && m->key.sp == k->sp &&
+	    m->key.epoch == k->epoch && m->key.exec_id == k->exec_id && m->key.gen == k->gen &&
+	    m->key.at_entry == k->at_entry && (!m->use_bp || m->key.bp == k->bp)) {
+		for (i = 0; i < MEMO_WORDS; i++) {
+			if (i >= m->nr)
+				break;
+			off = m->off[i];
+			if (8 * off + 8 > t->window_len ||
+			    t->window[off & (STACK_WINDOW / 8 - 1)] != m->val[i])
+				break;
+		}
+		if (i >= m->nr) {
+			t->rec_ok = 0;
+			return m->stack_id;
+		}
+	}
+	m->stack_id = 0;
+	t->rec_slot = slot;
+	t->rec_nr = 0;
+	t->rec_bp = 0;
+	t->rec_ok = 1;
+	return 0;
+}
+
+/* Keeps the walk just recorded, which gave the stack id, for the next one from k. */
+__noinline int unwind_memo_keep(struct inflight *t, const struct memo_key *k, __u64 id)
+{
+	struct walk_memo *m;
+
+	if (!t || !k || !t->rec_ok)
+		return 0;
+	m = &t->memo[t->rec_slot & (MEMO_SLOTS - 1)];
+	m->key = *k;
+	m->nr = t->rec_nr;
+	m->use_bp = t->rec_bp;
+	m->stack_id = id;
+	return 0;
 }
 
 /*
@@ -220,6 +323,7 @@ static __always_inline bool untrampoline(struct walk *w)
 	if (!real)
 		return false;
 	w->pc = real;
+	w->t->rec_ok = 0;	/* read from the kernel's state, not the stack */
 	return true;
 }
 
@@ -312,6 +416,7 @@ have_row:
 		cfa = w->sp + row->cfa_off;
 		break;
 	case LEAKD_CFA_RBP:
+		memo_bp_used(w->t);
 		cfa = w->bp + row->cfa_off;
 		break;
 	case LEAKD_CFA_PLT:
@@ -322,6 +427,8 @@ have_row:
 		return 1;
 	case LEAKD_CFA_SIGNAL:
 		/* The kernel's signal frame: a ucontext at the stack pointer; rbp, rsp, rip. */
+		w->t->rec_ok = 0;
+		w->t->bp_start = 0;
 		if (bpf_probe_read_user(&regs[0], 8, (void *)(w->sp + 120)) ||
 		    bpf_probe_read_user(&regs[1], 16, (void *)(w->sp + 160))) {
 			w->flags |= LEAKD_STACK_READ_FAILED;
@@ -339,6 +446,7 @@ have_row:
 	default:
 		/* No usable row: trust frame pointers, if RBP looks like one. */
 		/* A caller with nothing but the saved RBP in its frame has RBP == our CFA. */
+		memo_bp_used(w->t);
 		if (w->bp < w->sp || w->bp - w->sp > MAX_FRAME_SPAN) {
 			if (!row && m)
 				w->flags |= LEAKD_STACK_BAD_FRAME;
@@ -360,27 +468,29 @@ have_row:
 	}
 	if (rbp_rule == LEAKD_RBP_AT_CFA && rbp_off == -2) {
 		/* RBP pushed right below the return address: one read for both. */
-		if (unwind_stack_words(w->t, cfa - 16, &words, 2)) {
+		if (unwind_stack_words(w->t, cfa - 16, &words, 2, 1)) {
 			w->flags |= LEAKD_STACK_READ_FAILED;
 			return 1;
 		}
 		bp = words.v[0];
 		ra = words.v[1];
 	} else {
-		if (unwind_stack_words(w->t, cfa - 8, &words, 1)) {
+		if (unwind_stack_words(w->t, cfa - 8, &words, 1, 0)) {
 			w->flags |= LEAKD_STACK_READ_FAILED;
 			return 1;
 		}
 		ra = words.v[0];
 		if (rbp_rule == LEAKD_RBP_AT_CFA &&
-		    unwind_stack_words(w->t, cfa + 8 * (__s64)rbp_off, &words, 1)) {
+		    unwind_stack_words(w->t, cfa + 8 * (__s64)rbp_off, &words, 1, 1)) {
 			w->flags |= LEAKD_STACK_READ_FAILED;
 			return 1;
 		}
 		if (rbp_rule == LEAKD_RBP_AT_CFA)
 			bp = words.v[0];
-		if (rbp_rule == LEAKD_RBP_UNDEFINED)
+		if (rbp_rule == LEAKD_RBP_UNDEFINED) {
 			bp = 0;
+			w->t->bp_pend = 0;
+		}
 	}
 	if (!ra)
 		return 1;	/* the outermost frame */
@@ -389,26 +499,44 @@ have_row:
 	w->ra_addr = cfa - 8;
 	w->sp = cfa;
 	w->bp = bp;
+	if (rbp_rule != LEAKD_RBP_SAME)
+		w->t->bp_start = 0;
 	w->exact = 0;
 	return 0;
 }
 
 /*
- * Walks the user stack into t->pcs; returns the number of frames.  At an
- * allocator's entry (at_entry) the CFA is sp + 8 whatever the allocator's code, so
- * the walk starts at the caller, found at sp.  Elsewhere (a syscall) pc itself is
- * the first frame, where the process was stopped.
+ * Before a walk from sp: the window read, nothing recorded yet; the process's
+ * tables, or NULL.
  */
-static __always_inline __u32 unwind_user(struct inflight *t, __u64 pc, __u64 sp, __u64 bp,
-					 bool at_entry, __u32 *ret_flags)
+static __always_inline struct leakd_unwind_proc *walk_begin(struct inflight *t, __u64 sp)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	struct walk w = { .t = t, .max = max_depth, .sp = sp, .bp = bp, .pid = pid };
-	struct stack_words words;
 
 	unwind_window(t, sp);
+	t->rec_ok = 0;
+	return use_tables ? bpf_map_lookup_elem(&unwind_procs, &pid) : NULL;
+}
+
+/*
+ * Walks the user stack into t->pcs, after walk_begin; returns the number of
+ * frames.  At an allocator's entry (at_entry) the CFA is sp + 8 whatever the
+ * allocator's code, so the walk starts at the caller, found at sp.  Elsewhere (a
+ * syscall) pc itself is the first frame, where the process was stopped.
+ */
+static __always_inline __u32 unwind_user(struct inflight *t, struct leakd_unwind_proc *proc,
+					 __u64 pc, __u64 sp, __u64 bp, bool at_entry,
+					 __u32 *ret_flags)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct walk w = { .t = t, .proc = proc, .max = max_depth, .sp = sp, .bp = bp,
+			  .pid = pid };
+	struct stack_words words;
+
+	t->bp_start = 1;
+	t->bp_pend = 0;
 	if (at_entry) {
-		if (unwind_stack_words(t, sp, &words, 1)) {
+		if (unwind_stack_words(t, sp, &words, 1, 0)) {
 			*ret_flags = LEAKD_STACK_READ_FAILED;
 			return 0;
 		}
@@ -421,8 +549,6 @@ static __always_inline __u32 unwind_user(struct inflight *t, __u64 pc, __u64 sp,
 		w.pc = pc;
 		w.exact = 1;
 	}
-	if (use_tables)
-		w.proc = bpf_map_lookup_elem(&unwind_procs, &pid);
 	bpf_loop(LEAKD_MAX_FRAMES, unwind_step, &w, 0);
 	*ret_flags = w.flags;
 	return w.n;

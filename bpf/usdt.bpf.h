@@ -84,9 +84,14 @@ static __noinline __u64 capture_usdt_stack(struct inflight *t, __u64 pc, __u64 s
 {
 	struct usdt_vma v = {};
 	struct usdt_shift s = { .t = t };
+	struct leakd_unwind_proc *proc;
 	__u32 n, flags = 0, k;
+	bool settled;
 
-	n = unwind_user(t, pc, sp, bp, false, &flags);
+	if (!t)
+		return 0;
+	proc = walk_begin(t, sp);
+	n = unwind_user(t, proc, pc, sp, bp, false, &flags);
 	if (!n) {
 		count(LEAKD_CNT_STACK_READ_FAILED);
 		return 0;
@@ -109,7 +114,7 @@ static __noinline __u64 capture_usdt_stack(struct inflight *t, __u64 pc, __u64 s
 			n -= k;
 		}
 	}
-	return commit_stack(t, n, flags);
+	return commit_stack(t, n, flags, &settled);
 }
 
 SEC("usdt")

@@ -232,7 +232,7 @@ enum leakd_counter {
  * so both must read these records and maps alike.  Bump LEAKD_HANDOVER_ABI with
  * any change to a record, a counter, or a map that outlives a daemon.
  */
-#define LEAKD_HANDOVER_ABI 1
+#define LEAKD_HANDOVER_ABI 2
 
 /*
  * The one entry of the control map.  deadline_ns (CLOCK_MONOTONIC; 0: none):
@@ -241,11 +241,14 @@ enum leakd_counter {
  * run, so that a new daemon's can be attached before the old ones go without an
  * event seen twice.  self_pid: the daemon now running, whose own syscalls are
  * not watched (the programs of the one before know it from here).
+ * stack_epoch: bumped when userspace forgets which stacks it was sent, so that
+ * the walks the programs remember per thread (with the stack each gave) lapse.
  */
 struct leakd_control {
 	__u64 deadline_ns;
 	__u32 watch_gen;
 	__u32 self_pid;
+	__u64 stack_epoch;
 };
 
 #ifndef __bpf__
@@ -257,7 +260,7 @@ _Static_assert(sizeof(struct leakd_map_event) == 48, "map layout");
 _Static_assert(sizeof(struct leakd_mremap_event) == 56, "mremap layout");
 _Static_assert(sizeof(struct leakd_brk_event) == 56, "brk layout");
 _Static_assert(sizeof(struct leakd_frame) == 32, "frame layout");
-_Static_assert(sizeof(struct leakd_control) == 16, "control layout");
+_Static_assert(sizeof(struct leakd_control) == 24, "control layout");
 _Static_assert(sizeof(struct leakd_hold) == 16, "hold layout");
 _Static_assert(sizeof(struct leakd_stack_event) == 40 + 32 * LEAKD_MAX_FRAMES, "stack layout");
 #endif

@@ -95,6 +95,7 @@ struct tracer {
 	uint32_t nr_slots;
 	bool adopted;		/* the maps are a handover's */
 	uint32_t watch_gen;	/* struct leakd_control */
+	uint64_t stack_epoch;	/* struct leakd_control */
 	struct holds *holds;	/* NULL: processes are not held */
 	const char *hold_why;	/* how processes are held, or why not */
 	/*
@@ -474,7 +475,7 @@ static struct bpf_map **shared_maps(struct tracer *t, size_t *ret_n)
 static int set_control(struct tracer *t, uint64_t deadline_ns)
 {
 	struct leakd_control c = { .deadline_ns = deadline_ns, .watch_gen = t->watch_gen,
-				   .self_pid = (uint32_t)getpid() };
+				   .self_pid = (uint32_t)getpid(), .stack_epoch = t->stack_epoch };
 	__u32 k = 0;
 
 	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.control), &k, &c, BPF_ANY) ?
@@ -564,6 +565,7 @@ static int reuse_maps(struct tracer *t, struct keeper *k)
 	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.control), &key, &c))
 		return -errno;
 	t->watch_gen = c.watch_gen + 1 ? c.watch_gen + 1 : 1;
+	t->stack_epoch = c.stack_epoch;
 	return 0;
 }
 
@@ -1770,7 +1772,8 @@ void tracer__forget_sent(struct tracer *t)
 {
 	int fd = bpf_map__fd(t->skel->maps.stacks_sent), ncpu = libbpf_num_possible_cpus();
 	__u64 key, next, *zeros;
-	__u32 slot, slots = bpf_map__max_entries(t->skel->maps.sent_cache);
+	__u32 slot, slots = bpf_map__max_entries(t->skel->maps.sent_cache), key0 = 0;
+	struct leakd_control c;
 
 	/* Deleting the first key each time: no walk to restart. */
 	while (!bpf_map_get_next_key(fd, NULL, &next)) {
@@ -1778,12 +1781,18 @@ void tracer__forget_sent(struct tracer *t)
 		if (bpf_map_delete_elem(fd, &key))
 			break;
 	}
-	if (ncpu <= 0 || !(zeros = calloc(ncpu, sizeof(*zeros))))
-		return;
-	fd = bpf_map__fd(t->skel->maps.sent_cache);
-	for (slot = 0; slot < slots; slot++)
-		bpf_map_update_elem(fd, &slot, zeros, BPF_ANY);
-	free(zeros);
+	if (ncpu > 0 && (zeros = calloc(ncpu, sizeof(*zeros)))) {
+		fd = bpf_map__fd(t->skel->maps.sent_cache);
+		for (slot = 0; slot < slots; slot++)
+			bpf_map_update_elem(fd, &slot, zeros, BPF_ANY);
+		free(zeros);
+	}
+	/* After the caches: a walk remembered from now on was settled against them. */
+	fd = bpf_map__fd(t->skel->maps.control);
+	if (!bpf_map_lookup_elem(fd, &key0, &c)) {
+		c.stack_epoch = ++t->stack_epoch;
+		bpf_map_update_elem(fd, &key0, &c, BPF_ANY);
+	}
 }
 
 uint64_t tracer_kept_deadline(struct keeper *k)

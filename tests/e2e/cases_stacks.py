@@ -10,7 +10,8 @@ import subprocess
 import time
 
 from harness import (Attached, Skip, TestFailure, Workdir, check, check_eq, check_truth,
-                     frame_function, leaker, read_json_lines, run_command, wait_for_line)
+                     frame_function, is_system_frame, leaker, read_json_lines, run_command,
+                     wait_for_line)
 
 TRACEFS = "/sys/kernel/tracing"
 
@@ -65,6 +66,27 @@ def case_stack_top():
     st = rep["stacks"][0]
     check_eq(st["cut"], [], "the walk was cut")
     check(all(f["unwound_by"] == "table" for f in st["frames"]), "a frame by frame pointer")
+
+
+def case_same_sp():
+    """Allocations that start from one stack pointer through other callers, in turn
+    (a thread's walks are remembered by where they start): each exactly on its own
+    stack, whether the first return address differs or only a deeper one."""
+    r = run_command([leaker("leak_samesp")])
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    notes = r.truth["notes"]
+    check_eq(notes["same_sp"], 1, "the callers' allocations started at one stack pointer")
+    check_truth(rep, r.truth, "leak_samesp")
+    by_caller = {}
+    for st in rep["stacks"]:
+        names = [frame_function(f) for f in st["frames"] if not is_system_frame(f)]
+        if names[:2] == ["leaf", "mid"]:
+            b, n = by_caller.get(names[2], (0, 0))
+            by_caller[names[2]] = (b + st["bytes"], n + st["allocs"])
+    check_eq(by_caller, {"via_a": (notes["via_a_bytes"], notes["via_a_count"]),
+                         "via_b": (notes["via_b_bytes"], notes["via_b_count"])},
+             "leaf's bytes and blocks by caller")
 
 
 def case_dlopen():
