@@ -137,7 +137,8 @@ struct walk_memo {
 	__u64 stack_id;		/* 0: empty */
 	__u16 nr;		/* words read */
 	__u16 use_bp;		/* the walk read rbp as it was at the start: key.bp counts */
-	__u32 _pad;
+	__u16 span;		/* bytes of the window the words are in */
+	__u16 _pad;
 	__u8 off[MEMO_WORDS];	/* in words from the window's base */
 	__u64 val[MEMO_WORDS];
 };
@@ -166,6 +167,7 @@ struct inflight {
 	struct walk_memo memo[MEMO_SLOTS];
 	__u32 rec_slot;			/* the memo this walk is recorded into */
 	__u16 rec_nr;			/* words recorded so far */
+	__u16 rec_span;			/* bytes of the window they are in */
 	__u8 rec_ok;			/* 0: not to be remembered */
 	__u8 rec_bp;			/* the walk read rbp as it was at the start */
 	__u8 bp_start;			/* the walk's rbp is still the register's */
@@ -445,13 +447,14 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 
 	if (!t)
 		return 0;
-	proc = walk_begin(t, sp);
+	proc = walk_tables();
 	k.epoch = c ? c->stack_epoch : 0;
 	k.exec_id = bpf_get_current_task_btf()->self_exec_id;
 	k.gen = proc ? proc->gen : 0;
 	id = unwind_memo_find(t, &k);
 	if (id)
 		return id;
+	unwind_window(t, sp, STACK_WINDOW);
 	n = unwind_user(t, proc, pc, sp, bp, at_entry, &flags);
 	if (!n) {
 		count(LEAKD_CNT_STACK_READ_FAILED);

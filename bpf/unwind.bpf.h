@@ -134,25 +134,28 @@ __noinline int unwind_find_row(__u32 start, __u32 nr, __u64 off)
 }
 
 /*
- * Reads the stack above sp into t->window, in one piece: the first frames' slots
- * are then taken from it, not read one by one.  Near the top of a stack the whole
- * window may not be mapped: then what is left of sp's page.
+ * Reads want bytes of the stack above sp into t->window, in one piece: the first
+ * frames' slots are then taken from it, not read one by one (a memo's check reads
+ * only as far as its words).  Near the top of a stack the whole window may not be
+ * mapped: then what is left of sp's page.
  */
-__noinline int unwind_window(struct inflight *t, __u64 sp)
+__noinline int unwind_window(struct inflight *t, __u64 sp, __u32 want)
 {
 	__u32 len;
 
 	if (!t)
 		return 0;
+	if (want < 8 || want > STACK_WINDOW)
+		want = STACK_WINDOW;
 	t->window_base = sp;
 	t->window_len = 0;
-	if (!bpf_probe_read_user(t->window, STACK_WINDOW, (void *)sp)) {
-		t->window_len = STACK_WINDOW;
+	if (!bpf_probe_read_user(t->window, want, (void *)sp)) {
+		t->window_len = want;
 		return 0;
 	}
 	len = 4096 - (sp & 4095);
-	if (len > STACK_WINDOW)
-		len = STACK_WINDOW;
+	if (len > want)
+		len = want;
 	if (len >= 8 && !bpf_probe_read_user(t->window, len, (void *)sp))
 		t->window_len = len;
 	return 0;
@@ -177,6 +180,8 @@ static __always_inline void memo_record(struct inflight *t, __u32 i, __u64 val)
 	m->off[k & (MEMO_WORDS - 1)] = i;
 	m->val[k & (MEMO_WORDS - 1)] = val;
 	t->rec_nr = k + 1;
+	if (8 * i + 8 > t->rec_span)
+		t->rec_span = 8 * i + 8;
 }
 
 /*
@@ -252,6 +257,7 @@ __noinline __u64 unwind_memo_find(struct inflight *t, const struct memo_key *k)
 	if (m->stack_id && m->key.pc == k->pc && m->key.sp == k->sp &&
 	    m->key.epoch == k->epoch && m->key.exec_id == k->exec_id && m->key.gen == k->gen &&
 	    m->key.at_entry == k->at_entry && (!m->use_bp || m->key.bp == k->bp)) {
+		unwind_window(t, k->sp, m->span);
 		for (i = 0; i < MEMO_WORDS; i++) {
 			if (i >= m->nr)
 				break;
@@ -268,6 +274,7 @@ __noinline __u64 unwind_memo_find(struct inflight *t, const struct memo_key *k)
 	m->stack_id = 0;
 	t->rec_slot = slot;
 	t->rec_nr = 0;
+	t->rec_span = 0;
 	t->rec_bp = 0;
 	t->rec_ok = 1;
 	return 0;
@@ -283,6 +290,7 @@ __noinline int unwind_memo_keep(struct inflight *t, const struct memo_key *k, __
 	m = &t->memo[t->rec_slot & (MEMO_SLOTS - 1)];
 	m->key = *k;
 	m->nr = t->rec_nr;
+	m->span = t->rec_span;
 	m->use_bp = t->rec_bp;
 	m->stack_id = id;
 	return 0;
@@ -505,21 +513,16 @@ have_row:
 	return 0;
 }
 
-/*
- * Before a walk from sp: the window read, nothing recorded yet; the process's
- * tables, or NULL.
- */
-static __always_inline struct leakd_unwind_proc *walk_begin(struct inflight *t, __u64 sp)
+/* The current process's unwind tables, or NULL. */
+static __always_inline struct leakd_unwind_proc *walk_tables(void)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 
-	unwind_window(t, sp);
-	t->rec_ok = 0;
 	return use_tables ? bpf_map_lookup_elem(&unwind_procs, &pid) : NULL;
 }
 
 /*
- * Walks the user stack into t->pcs, after walk_begin; returns the number of
+ * Walks the user stack into t->pcs, after unwind_window; returns the number of
  * frames.  At an allocator's entry (at_entry) the CFA is sp + 8 whatever the
  * allocator's code, so the walk starts at the caller, found at sp.  Elsewhere (a
  * syscall) pc itself is the first frame, where the process was stopped.

@@ -90,7 +90,9 @@ static __noinline __u64 capture_usdt_stack(struct inflight *t, __u64 pc, __u64 s
 
 	if (!t)
 		return 0;
-	proc = walk_begin(t, sp);
+	proc = walk_tables();
+	t->rec_ok = 0;		/* not remembered: the frames below are cut after */
+	unwind_window(t, sp, STACK_WINDOW);
 	n = unwind_user(t, proc, pc, sp, bp, false, &flags);
 	if (!n) {
 		count(LEAKD_CNT_STACK_READ_FAILED);
