@@ -8,15 +8,18 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import time
 
-from harness import (TIMEOUT, Attached, Daemon, TestFailure, Workdir, check, check_eq,
-                     check_truth, leaker, read_truth, run_command, spawn, test_processes)
+from harness import (TIMEOUT, Attached, Daemon, TestFailure, Workdir, bpf_map_id, check,
+                     check_eq, check_truth, leaker, read_truth, run_command, spawn,
+                     test_processes)
 from cases_daemon import run, sites
 
 PREFORK = "leak_prefork"
 WORKERS = 3
+HOLD_STOPPED = 1        # enum leakd_hold_state
 
 
 def worker_truths(base):
@@ -305,6 +308,39 @@ def case_killed_while_holding():
             os.kill(d.proc.pid, signal.SIGCONT)
         raise
     finally:
+        d.kill()
+
+
+def case_hold_bound():
+    """A hold whose record never reached the daemon ends at its bound: the process
+    is resumed a second after it was stopped and its hold is gone.  (The test stops
+    a process of its own and writes the hold into its daemon's map, as the kernel
+    would have; a real one's record lost to a full ring is the case this covers.)"""
+    d = Daemon()
+    sleeper = spawn(["sleep", "600"], stdin=subprocess.DEVNULL)
+    try:
+        os.kill(sleeper.pid, signal.SIGSTOP)
+        deadline = time.monotonic() + TIMEOUT
+        while not stopped(sleeper.pid):
+            check(time.monotonic() < deadline, "the sleeper never stopped")
+            time.sleep(0.01)
+        holds = str(bpf_map_id(d.proc.pid, "holds"))
+        key = [f"0x{b:02x}" for b in struct.pack("<I", sleeper.pid)]
+        start = time.monotonic_ns()
+        value = [f"0x{b:02x}" for b in struct.pack("<QII", start, HOLD_STOPPED, 0)]
+        subprocess.run(["bpftool", "map", "update", "id", holds, "key", *key, "value", *value],
+                       check=True)
+        d.poll("the sleeper resumed", lambda: not stopped(sleeper.pid), timeout=TIMEOUT)
+        waited = (time.monotonic_ns() - start) / 1e9
+        check(waited >= 0.9, f"resumed after {waited:.2f} s, before its bound")
+        left = subprocess.run(["bpftool", "map", "lookup", "id", holds, "key", *key],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check(left.returncode != 0, f"the hold is still in the map: {left.stdout!r}")
+        d.stop()
+    finally:
+        if sleeper.poll() is None:
+            os.kill(sleeper.pid, signal.SIGKILL)
+            sleeper.wait()
         d.kill()
 
 

@@ -417,6 +417,27 @@ def bpf_fds(pid, strict=True):
     return links, progs
 
 
+def bpf_map_id(pid, name):
+    """The id of the BPF map called name that process pid holds open; fails the test
+    when it holds none or several."""
+    ids = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf-map":
+                continue
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                info = dict(line.split(":", 1) for line in f if ":" in line)
+        except FileNotFoundError:
+            continue
+        ids.add(int(info["map_id"]))
+    found = [i for i in ids
+             if json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)],
+                                          stdout=subprocess.PIPE, text=True,
+                                          check=True).stdout).get("name") == name]
+    check_eq(len(found), 1, f"maps called {name} of pid {pid}")
+    return found[0]
+
+
 def _parents():
     """pid -> parent pid of every process that still runs (not a zombie)."""
     out = {}
