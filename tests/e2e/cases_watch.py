@@ -8,7 +8,7 @@ import subprocess
 import time
 import urllib.request
 
-from harness import (Daemon, Leaker, TestFailure, check, check_eq, check_truth,
+from harness import (TIMEOUT, Daemon, Leaker, TestFailure, check, check_eq, check_truth,
                      first_frame_in, frame_function, leaker, proc_of, run_command, spawn,
                      wait_watched)
 
@@ -306,13 +306,17 @@ def case_node_http_growth():
             by_owner[st.get("owner")] = by_owner.get(st.get("owner"), 0) + st["bytes"]
         check(by_owner.get("v8", 0) * 2 > sum(by_owner.values()),
               f"the owners of the JavaScript stacks' memory: {by_owner}")
-        # ps says where the growth is while it goes on, with what to do next.
-        for _ in range(60):
+        # ps says where the growth is while it goes on (over the daemon's samples of
+        # its stacks, a second apart), with what to do next.
+        def grows_in():
             for i in range(20):
                 srv.get("/leak" if i % 2 else "/ok")
             row = proc_of(d.ctl("ps")[0], srv.pid)
-            if row.get("growth_in"):
-                break
+            return row if row.get("growth_in") else None
+        try:
+            row = d.poll("ps to say where the growth is", grows_in, timeout=TIMEOUT)
+        except TestFailure:
+            row = proc_of(d.ctl("ps")[0], srv.pid)
         check_eq(row.get("growth_in"), "v8", f"where ps says the growth is: {row}")
         check("heap snapshot" in row["advice"], f"the advice: {row['advice']}")
         text, _ = d.ctl("ps", json_out=False)
