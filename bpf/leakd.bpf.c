@@ -271,7 +271,8 @@ static __always_inline void fill_hdr(struct leakd_event_hdr *h, __u32 type, __u3
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
 	h->aux = aux;
-	h->ts = timed ? tick_ns() : 0;
+	/* Code mapped: to the ns, as userspace tells apart what it read after it. */
+	h->ts = type == LEAKD_EV_MAP_EXEC ? bpf_ktime_get_ns() : timed ? tick_ns() : 0;
 }
 
 static __always_inline __u64 mix(__u64 h, __u64 v)

@@ -101,7 +101,8 @@ struct leakd_event_hdr {
 	__u32 tid;
 	__u32 aux;		/* alloc: enum leakd_fn; stack: frame count */
 	__u64 ts;		/* CLOCK_MONOTONIC, ns, of records that make memory
-				 * (alloc, mmap, protect, brk move, mremap end); else 0 */
+				 * (alloc, mmap, protect, brk move, mremap end: as of
+				 * the CPU's last tick) and of map exec; else 0 */
 };
 
 /*

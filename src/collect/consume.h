@@ -20,7 +20,8 @@ struct events;
  * Told of fork, exec, map-exec and exit after the tables have applied them; aux is
  * the record's (fork: the parent; exit: LEAKD_EXIT_DUMP_*).
  */
-typedef void (*events_proc_cb)(void *ctx, uint32_t type, pid_t pid, uint32_t aux);
+typedef void (*events_proc_cb)(void *ctx, uint32_t type, pid_t pid, uint32_t aux,
+			       uint64_t ts);
 
 struct events *events__new(int ringbuf_fd, struct tables *t, struct symbolizer *s,
 			   events_proc_cb cb, void *ctx);
@@ -31,7 +32,10 @@ void events__free(struct events *e);
  */
 int events__add_ring(struct events *e, int ringbuf_fd);
 int events__epoll_fd(const struct events *e);
-/* Applies every record waiting, ring by ring in the order added; returns how many, or -errno. */
+/*
+ * Applies the records waiting, ring by ring in the order added, for 50 ms at most
+ * (the rest waits, its descriptor readable); returns how many, or -errno.
+ */
 int events__consume(struct events *e);
 void events__stats(const struct events *e, struct decoder_stats *ret);
 

@@ -112,7 +112,7 @@ static int apply(struct decoder *d, const union record *r, size_t size)
 	if (h->type == LEAKD_EV_FORK) {
 		/* The child is new to the tables: whoever watches it adds it. */
 		if (d->ops.proc)
-			d->ops.proc(d->ops.ctx, h->type, h->pid, h->aux);
+			d->ops.proc(d->ops.ctx, h->type, h->pid, h->aux, h->ts);
 		return 0;
 	}
 	p = tables__proc(d->tables, h->pid);
@@ -120,7 +120,7 @@ static int apply(struct decoder *d, const union record *r, size_t size)
 		/* Held for this record: whoever watches must resume it, known or not. */
 		if ((h->type == LEAKD_EV_EXEC || h->type == LEAKD_EV_MAP_EXEC) &&
 		    (h->aux & LEAKD_PROC_HELD) && d->ops.proc)
-			d->ops.proc(d->ops.ctx, h->type, h->pid, h->aux);
+			d->ops.proc(d->ops.ctx, h->type, h->pid, h->aux, h->ts);
 		return -ESRCH;
 	}
 	if (h->type == LEAKD_EV_ALLOC || h->type == LEAKD_EV_FREE ||
@@ -197,7 +197,7 @@ static int apply(struct decoder *d, const union record *r, size_t size)
 	}
 	/* Exec, map-exec, exit: the rest is the watcher's (symbols, probes, policy). */
 	if (d->ops.proc)
-		d->ops.proc(d->ops.ctx, h->type, h->pid, h->aux);
+		d->ops.proc(d->ops.ctx, h->type, h->pid, h->aux, h->ts);
 	return 0;
 }
 

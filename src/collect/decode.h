@@ -35,7 +35,7 @@ struct decoder_ops {
 	 * Fork (child not in the tables), exec, map-exec and exit, once applied; aux
 	 * is the record's (fork: the parent; exit: LEAKD_EXIT_DUMP_*).
 	 */
-	void (*proc)(void *ctx, uint32_t type, pid_t pid, uint32_t aux);
+	void (*proc)(void *ctx, uint32_t type, pid_t pid, uint32_t aux, uint64_t ts);
 	void *ctx;
 };
 

@@ -143,6 +143,7 @@ struct proc_mem {
 	uint64_t start_time;		/* clock ticks since boot: pid + this is the identity */
 	char comm[16];
 	uint64_t exec_count;
+	uint64_t code_read_ns;		/* the pipeline last read its code (CLOCK_MONOTONIC) */
 	bool exited;
 	/* Allocator level (traced processes). */
 	uint64_t live_bytes, live_count;

@@ -276,6 +276,8 @@ static void status(struct json *j, const struct status_snap *s)
 	json_u64(j, "records", s->events.records);
 	json_u64(j, "bad", s->events.bad);
 	json_u64(j, "unknown_pid", s->events.unknown_pid);
+	json_u64(j, "map_exec", s->events.map_exec);
+	json_u64(j, "map_exec_covered", s->events.map_exec_covered);
 	json_object_end(j);
 	json_object_begin(j, "counters");
 	for (k = 0; k < LEAKD_CNT__COUNT; k++)

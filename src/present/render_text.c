@@ -314,8 +314,10 @@ static void status(FILE *f, const struct status_snap *s)
 		   " threads still to be let go, %" PRIu64 " lost\n",
 		s->inject.done, s->inject.refused, s->inject.waiting, s->inject.lost);
 	fprintf(f, "events: %" PRIu64 " records, %" PRIu64 " bad, %" PRIu64
-		   " of unknown processes\n",
-		s->events.records, s->events.bad, s->events.unknown_pid);
+		   " of unknown processes; %" PRIu64 " of code mapped, %" PRIu64
+		   " of them covered by a read of the process since\n",
+		s->events.records, s->events.bad, s->events.unknown_pid, s->events.map_exec,
+		s->events.map_exec_covered);
 	fputs("drops:", f);
 	for (k = 0; k < LEAKD_DROP__COUNT; k++) {
 		if (s->counters[k]) {

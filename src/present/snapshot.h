@@ -182,6 +182,7 @@ struct status_snap {
 	} inject;
 	struct {
 		uint64_t records, bad, unknown_pid;
+		uint64_t map_exec, map_exec_covered;	/* code mapped; covered by a read since */
 	} events;
 	uint64_t counters[LEAKD_CNT__COUNT];
 	uint64_t missed_runs;

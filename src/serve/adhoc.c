@@ -387,7 +387,9 @@ static int run_loop(struct adhoc *a)
 		}
 	}
 	/* Whatever the process did before it stopped is in the buffer: take it all. */
-	err = pipeline__consume(a->pl);
+	do
+		err = pipeline__consume(a->pl);
+	while (err > 0);
 	return err < 0 ? err : 0;
 }
 

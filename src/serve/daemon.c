@@ -1812,6 +1812,8 @@ void daemon__status(struct daemon *d, const struct peer *who, struct status_snap
 	s->limits.traces_refused = d->stats.traces_refused;
 	s->limits.traced_limit = d->o.max_traced;
 	s->limits.unwind_skipped = ps.unwind_skipped;
+	s->events.map_exec = ps.map_exec;
+	s->events.map_exec_covered = ps.map_exec_covered;
 	s->limits.exited_evicted = d->stats.exited_evicted;
 	s->limits.exited_limit = d->o.max_exited;
 	policy__stats(d->policy, &pol);

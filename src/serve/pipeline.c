@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "serve/pipeline.h"
+#include "base/clock.h"
 #include "base/hashtab.h"
 #include "base/log.h"
 #include "base/procfs.h"
@@ -121,7 +122,35 @@ static void resume_held(struct pipeline *pl, uint32_t type, pid_t pid)
 }
 
 /* Called by the consumer after it has applied the record to the tables. */
-static void on_proc_event(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
+/*
+ * Code mapped at ts: nothing to do when the pipeline read the process's code after
+ * it (a process that loads libraries in a loop must not make the daemon read its
+ * maps and tables once per library: the records pile up while it reads, and one
+ * read covers them all).
+ */
+static bool code_read_since(struct pipeline *pl, struct proc_mem *p, uint64_t ts)
+{
+	if (!ts || ts >= p->code_read_ns)
+		return false;
+	pl->stats.map_exec_covered++;
+	return true;
+}
+
+/* The process's code read anew: mappings and symbols, unwind tables, probes. */
+static void read_code(struct pipeline *pl, struct proc_mem *p, pid_t pid, bool exec)
+{
+	p->code_read_ns = now_ns();	/* before: what is mapped from here on is read again */
+	if (exec) {
+		procfs_comm(pid, p->comm, sizeof(p->comm));
+		/* Read the new image's mappings while the process surely still runs. */
+		symbolizer__forget_proc(pl->sym, pid);
+	}
+	symbolizer__refresh_proc(pl->sym, pid);
+	pipeline__unwind(pl, pid);
+	follow_allocators(pl, pl_proc(pl, pid), exec);
+}
+
+static void on_proc_event(void *ctx, uint32_t type, pid_t pid, uint32_t aux, uint64_t ts)
 {
 	struct pipeline *pl = ctx;
 	struct proc_mem *p;
@@ -134,22 +163,17 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
 		break;
 	case LEAKD_EV_EXEC:
 		p = tables__proc(&pl->tables, pid);
-		if (p) {
-			procfs_comm(pid, p->comm, sizeof(p->comm));
-			/* Read the new image's mappings while the process surely still runs. */
-			symbolizer__forget_proc(pl->sym, pid);
-			symbolizer__refresh_proc(pl->sym, pid);
-			pipeline__unwind(pl, pid);
-			follow_allocators(pl, pl_proc(pl, pid), true);
-		}
+		if (p)
+			read_code(pl, p, pid, true);
 		tell(pl, PIPELINE_EXEC, pid, 0);
 		break;
 	case LEAKD_EV_MAP_EXEC:
-		if (tables__proc(&pl->tables, pid)) {
-			symbolizer__refresh_proc(pl->sym, pid);
-			pipeline__unwind(pl, pid);
-			follow_allocators(pl, pl_proc(pl, pid), false);
-		}
+		pl->stats.map_exec++;
+		p = tables__proc(&pl->tables, pid);
+		if (p && code_read_since(pl, p, ts))
+			break;
+		if (p)
+			read_code(pl, p, pid, false);
 		tell(pl, PIPELINE_MAP_EXEC, pid, 0);
 		break;
 	case LEAKD_EV_EXIT:

@@ -73,6 +73,8 @@ typedef void (*pipeline_cb)(void *ctx, enum pipeline_event ev, pid_t pid, uint32
 
 struct pipeline_stats {
 	uint64_t unwind_skipped;	/* processes left without unwind tables (no room) */
+	uint64_t map_exec;		/* records of code mapped */
+	uint64_t map_exec_covered;	/* ... that a read of the process's code since covered */
 };
 
 /* Loads everything; returns an exit code of leakd(8) (and says why on failure). */
@@ -91,7 +93,7 @@ void pipeline__stats(const struct pipeline *pl, struct pipeline_stats *ret);
 /* Descriptors to wait on: events (ring buffer) and built unwind tables (-1: none). */
 int pipeline__events_fd(const struct pipeline *pl);
 int pipeline__unwind_fd(const struct pipeline *pl);
-/* Applies every record waiting; returns how many, or -errno. */
+/* Applies the records waiting, for a slice of time at most; returns how many, or -errno. */
 int pipeline__consume(struct pipeline *pl);
 /* Installs unwind tables built in the background. */
 void pipeline__poll_unwind(struct pipeline *pl);

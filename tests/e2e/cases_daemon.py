@@ -89,6 +89,32 @@ def case_daemon_status():
         check_eq(rc, 2, "leakctl's status for an unknown format")
 
 
+def case_dlopen_storm():
+    """A process that loads and unloads a library without pause: the records of code
+    it maps while the daemon reads its code are covered by that read (not each a read
+    of their own), and the daemon answers trace, status and untrace meanwhile."""
+    d = Daemon()
+    lk = Leaker([leaker("leak_late")])
+    try:
+        wait_watched(d, lk.pid)
+        lk.do("loadloop latelib_a 0")
+        d.ctl("trace", str(lk.pid))
+        start = int(lk.do("loops")[0])
+        d.poll("records of code mapped covered by a read since",
+               lambda: d.ctl("status")[0]["events"]["map_exec_covered"] > 0)
+        d.poll("ten more rounds of the loop while traced",
+               lambda: int(lk.do("loops")[0]) >= start + 10)
+        d.ctl("untrace", str(lk.pid))
+        ev = d.ctl("status")[0]["events"]
+        check(ev["map_exec"] > ev["map_exec_covered"], f"no record of code mapped was read: {ev}")
+        lk.do("stop")
+        lk.end()
+        d.stop()
+    finally:
+        lk.end()
+        d.kill()
+
+
 def case_mapping_grower():
     """A process that grows through anonymous mmap: ps shows its mappings and growth,
     top its mapping stack with exact figures."""

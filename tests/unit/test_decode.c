@@ -20,16 +20,18 @@ struct seen {
 	uint32_t types[16];
 	pid_t pids[16];
 	uint32_t auxes[16];
+	uint64_t tss[16];
 	unsigned int n;
 };
 
-static void on_proc(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
+static void on_proc(void *ctx, uint32_t type, pid_t pid, uint32_t aux, uint64_t ts)
 {
 	struct seen *s = ctx;
 
 	if (s->n < 16) {
 		s->types[s->n] = type;
 		s->auxes[s->n] = aux;
+		s->tss[s->n] = ts;
 		s->pids[s->n++] = pid;
 	}
 }
@@ -463,6 +465,7 @@ START_TEST(proc_events_told)
 	struct leakd_event_hdr x = hdr(LEAKD_EV_EXIT, 0);
 	struct leakd_event_hdr m = hdr(LEAKD_EV_MAP_EXEC, 0);
 
+	m.ts = 123456789;	/* the pipeline tells apart what it read after it */
 	f.pid = PID + 1;	/* the child: not in the tables yet */
 	ck_assert_int_eq(decoder__apply(&d, &a, sizeof(a)), 0);
 	ck_assert_int_eq(decoder__apply(&d, &f, sizeof(f)), 0);
@@ -479,6 +482,7 @@ START_TEST(proc_events_told)
 	ck_assert_uint_eq(seen.auxes[0], PID);	/* the parent */
 	ck_assert_uint_eq(seen.types[1], LEAKD_EV_EXEC);
 	ck_assert_uint_eq(seen.types[2], LEAKD_EV_MAP_EXEC);
+	ck_assert_uint_eq(seen.tss[2], 123456789);
 	ck_assert_uint_eq(seen.types[3], LEAKD_EV_EXIT);
 	/* A short header is no event at all. */
 	ck_assert_int_eq(decoder__apply(&d, &x, sizeof(x) - 1), -EINVAL);
