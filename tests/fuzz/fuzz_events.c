@@ -31,11 +31,12 @@ static struct stack_frame *normalize(void *ctx, pid_t pid, const struct leakd_fr
 	return symbolizer__normalize(s->sym, pid, frames, n);
 }
 
-static void on_proc(void *ctx, uint32_t type, pid_t pid, uint32_t aux)
+static void on_proc(void *ctx, uint32_t type, pid_t pid, uint32_t aux, uint64_t ts)
 {
 	struct stream *s = ctx;
 
 	(void)aux;
+	(void)ts;
 	if (type == LEAKD_EV_FORK)
 		tables__add_proc(s->t, pid, 1);
 	else if (type == LEAKD_EV_EXIT)
