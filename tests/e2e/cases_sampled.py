@@ -16,8 +16,9 @@ ROUNDS = 8
 
 
 def estimates_per_round(rep, truth):
-    """{(site, round): (bytes, bytes_se, count, count_se)}: the rows of each site
-    summed per round (the caller roundN below it), standard errors in quadrature."""
+    """{(site, round): (bytes, bytes_se, count, count_se, samples)}: the rows of each
+    site summed per round (the caller roundN below it), standard errors in
+    quadrature."""
     names = {t["function"] for t in truth["sites"]}
     got = {}
     for st in rep["stacks"]:
@@ -26,9 +27,10 @@ def estimates_per_round(rep, truth):
         rnd = next((f for f in fns if f.startswith("round")), None)
         if site is None or rnd is None:
             continue
-        b, bse, c, cse = got.get((site, rnd), (0, 0.0, 0, 0.0))
+        b, bse, c, cse, n = got.get((site, rnd), (0, 0.0, 0, 0.0, 0))
         got[(site, rnd)] = (b + st["bytes"], math.hypot(bse, st.get("bytes_se", 0.0)),
-                            c + st["allocs"], math.hypot(cse, st.get("allocs_se", 0.0)))
+                            c + st["allocs"], math.hypot(cse, st.get("allocs_se", 0.0)),
+                            n + st.get("samples", 0))
     return got
 
 
@@ -70,6 +72,28 @@ def check_mean(ests, want, z, what):
           f"standard error {se:.1f}")
 
 
+def poisson_cdf(k, lam):
+    """P(K <= k) for K Poisson with mean lam."""
+    term = total = math.exp(-lam)
+    for i in range(1, k + 1):
+        term *= lam / i
+        total += term
+    return min(total, 1.0)
+
+
+def check_misses(missed, lam, alpha, what):
+    """A site whose blocks are nearly all sampled: its estimates are off by the
+    blocks missed, a count that is Poisson with mean lam and skewed where lam is
+    small (a normal bound would fail an unbiased estimator a few times in a
+    thousand).  Within the two-sided alpha level of that distribution."""
+    check(missed >= 0, f"{what}: {-missed} samples more than blocks allocated")
+    low = poisson_cdf(missed, lam)
+    high = 1.0 - (poisson_cdf(missed - 1, lam) if missed > 0 else 0.0)
+    check(min(low, high) >= alpha / 2,
+          f"{what}: {missed} blocks not sampled where {lam:.2f} are expected "
+          f"(P = {min(low, high):.2g})")
+
+
 def check_within_3se(outside, checks, what):
     """Within 3 standard errors in about 99.7 % of estimates: far fewer may miss (one
     in 20, and one of fewer than 20)."""
@@ -82,7 +106,8 @@ def check_estimates(reps):
     per_site = {t["function"]: t for t in truth["sites"]}
     outside, checks = 0, 0
     # The means of all sites, bytes and blocks, are checked together.
-    z = family_z(2 * sum(1 for t in truth["sites"] if not t["balanced"]))
+    z_family = 2 * sum(1 for t in truth["sites"] if not t["balanced"])
+    z = family_z(z_family)
     for fn, t in per_site.items():
         if t["balanced"]:
             # Every sampled block of the churn was freed, and each free seen.
@@ -96,16 +121,23 @@ def check_estimates(reps):
         for rep, _ in reps:
             est = estimates_per_round(rep, truth)
             for r in range(ROUNDS):
-                ests.append(est.get((fn, f"round{r}"), (0, 0.0, 0, 0.0)))
-        by_bytes = [(b, bse) for b, bse, _, _ in ests]
-        by_count = [(c, cse) for _, _, c, cse in ests]
+                ests.append(est.get((fn, f"round{r}"), (0, 0.0, 0, 0.0, 0)))
+        by_bytes = [(b, bse) for b, bse, _, _, _ in ests]
+        by_count = [(c, cse) for _, _, c, cse, _ in ests]
         checks += 2 * len(ests)
         outside += outside_3se(by_bytes, want_b) + outside_3se(by_count, want_c)
-        check_mean(by_bytes, want_b, z, f"{fn} bytes")
-        check_mean(by_count, want_c, z, f"{fn} blocks")
+        # Each site allocates blocks of one size: p = 1 - e^(-size/interval).
+        miss = math.exp(-(t["bytes"] / t["count"]) / INTERVAL)
+        blocks = round(want_c * len(ests))
+        if blocks * miss < 30:
+            check_misses(blocks - sum(n for *_, n in ests), blocks * miss, 0.0027 / z_family,
+                         f"{fn} over {len(ests)} estimates")
+        else:
+            check_mean(by_bytes, want_b, z, f"{fn} bytes")
+            check_mean(by_count, want_c, z, f"{fn} blocks")
         if fn == "site_huge":
             # 1 MiB at a 16 KiB interval: p = 1 - e^-64, it stands for itself.
-            for b, bse, c, cse in ests:
+            for b, bse, c, cse, _ in ests:
                 check_eq((b, c), (want_b, want_c), f"{fn} bytes, blocks (exact)")
     check_within_3se(outside, checks, "all sites")
 
