@@ -121,7 +121,6 @@ static void resume_held(struct pipeline *pl, uint32_t type, pid_t pid)
 	holds__resume(h, pid, arm);
 }
 
-/* Called by the consumer after it has applied the record to the tables. */
 /*
  * Code mapped at ts: nothing to do when the pipeline read the process's code after
  * it (a process that loads libraries in a loop must not make the daemon read its
@@ -150,6 +149,7 @@ static void read_code(struct pipeline *pl, struct proc_mem *p, pid_t pid, bool e
 	follow_allocators(pl, pl_proc(pl, pid), exec);
 }
 
+/* Called by the consumer after it has applied the record to the tables. */
 static void on_proc_event(void *ctx, uint32_t type, pid_t pid, uint32_t aux, uint64_t ts)
 {
 	struct pipeline *pl = ctx;
