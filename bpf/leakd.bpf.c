@@ -117,10 +117,11 @@ struct {
 #define STACK_WINDOW 1024
 
 /*
- * A walk a thread made lately (unwind.bpf.h): where it started and the stack words
- * it read, all from the window, with the stack it gave.
+ * A walk a thread made lately (unwind.bpf.h): where it started, where the stack
+ * words it read are (all in the window) and a hash of them, with the stack it
+ * gave.  The hash is as wide as a stack's id, which is a hash of its frames too.
  */
-#define MEMO_SLOTS 2
+#define MEMO_SLOTS 8
 #define MEMO_WORDS 64
 
 struct memo_key {
@@ -139,8 +140,8 @@ struct walk_memo {
 	__u16 use_bp;		/* the walk read rbp as it was at the start: key.bp counts */
 	__u16 span;		/* bytes of the window the words are in */
 	__u16 _pad;
+	__u64 words;		/* hash of the words, in the order read */
 	__u8 off[MEMO_WORDS];	/* in words from the window's base */
-	__u64 val[MEMO_WORDS];
 };
 
 /*
@@ -168,6 +169,7 @@ struct inflight {
 	__u32 rec_slot;			/* the memo this walk is recorded into */
 	__u16 rec_nr;			/* words recorded so far */
 	__u16 rec_span;			/* bytes of the window they are in */
+	__u64 rec_hash;			/* of them, so far */
 	__u8 rec_ok;			/* 0: not to be remembered */
 	__u8 rec_bp;			/* the walk read rbp as it was at the start */
 	__u8 bp_start;			/* the walk's rbp is still the register's */

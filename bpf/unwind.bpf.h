@@ -178,7 +178,7 @@ static __always_inline void memo_record(struct inflight *t, __u32 i, __u64 val)
 		return;
 	}
 	m->off[k & (MEMO_WORDS - 1)] = i;
-	m->val[k & (MEMO_WORDS - 1)] = val;
+	t->rec_hash = mix(t->rec_hash, val);
 	t->rec_nr = k + 1;
 	if (8 * i + 8 > t->rec_span)
 		t->rec_span = 8 * i + 8;
@@ -240,19 +240,22 @@ __noinline long unwind_stack_words(struct inflight *t, __u64 addr, struct stack_
  * the slot (unwind_stack_words) to be kept by unwind_memo_keep.
  *
  * Everything a walk reads is covered: the registers (pc, sp; rbp where it was
- * used), the words (each one compared), the tables (their generation for the
+ * used), the words (hashed in the order read), the tables (their generation for the
  * process), the program image and userspace's knowledge of the stacks sent
  * (stack_epoch).  What a walk reads from elsewhere (a uretprobe's return
  * instances, a signal frame, words past the window) keeps it from being kept.
  */
+#define MEMO_SEED 0x2545f4914f6cdd1dULL
+
 __noinline __u64 unwind_memo_find(struct inflight *t, const struct memo_key *k)
 {
 	struct walk_memo *m;
 	__u32 slot, i, off;
+	__u64 h = MEMO_SEED;
 
 	if (!t || !k)
 		return 0;
-	slot = (__u32)(((k->sp ^ k->pc) * 0x9e3779b97f4a7c15ULL) >> 63);
+	slot = (__u32)(((k->sp ^ k->pc) * 0x9e3779b97f4a7c15ULL) >> 61);
 	m = &t->memo[slot & (MEMO_SLOTS - 1)];
 	if (m->stack_id && m->key.pc == k->pc && m->key.sp == k->sp &&
 	    m->key.epoch == k->epoch && m->key.exec_id == k->exec_id && m->key.gen == k->gen &&
@@ -262,11 +265,11 @@ __noinline __u64 unwind_memo_find(struct inflight *t, const struct memo_key *k)
 			if (i >= m->nr)
 				break;
 			off = m->off[i];
-			if (8 * off + 8 > t->window_len ||
-			    t->window[off & (STACK_WINDOW / 8 - 1)] != m->val[i])
+			if (8 * off + 8 > t->window_len)
 				break;
+			h = mix(h, t->window[off & (STACK_WINDOW / 8 - 1)]);
 		}
-		if (i >= m->nr) {
+		if (i >= m->nr && h == m->words) {
 			t->rec_ok = 0;
 			return m->stack_id;
 		}
@@ -274,6 +277,7 @@ __noinline __u64 unwind_memo_find(struct inflight *t, const struct memo_key *k)
 	m->stack_id = 0;
 	t->rec_slot = slot;
 	t->rec_nr = 0;
+	t->rec_hash = MEMO_SEED;
 	t->rec_span = 0;
 	t->rec_bp = 0;
 	t->rec_ok = 1;
@@ -290,6 +294,7 @@ __noinline int unwind_memo_keep(struct inflight *t, const struct memo_key *k, __
 	m = &t->memo[t->rec_slot & (MEMO_SLOTS - 1)];
 	m->key = *k;
 	m->nr = t->rec_nr;
+	m->words = t->rec_hash;
 	m->span = t->rec_span;
 	m->use_bp = t->rec_bp;
 	m->stack_id = id;
