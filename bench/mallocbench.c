@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * malloc+free pairs in a tight loop: the allocation path leakd's probes sit on.
- * Usage: mallocbench [--wait] PAIRS SIZE [DEPTH].  The loop runs DEPTH calls deep
- * (default 0), so that stack walks of known length can be timed.  With --wait it
- * prints "ready PID" and starts on a line from stdin, so that a tracer can attach
- * first.  Prints the nanoseconds per pair.
+ * Usage: mallocbench [--wait] PAIRS SIZE [DEPTH [SITES]].  The loop runs DEPTH
+ * calls deep (default 0), so that stack walks of known length can be timed, and
+ * allocates from SITES places in turn (1 to 8, default 1), as a program does from
+ * more than one.  With --wait it prints "ready PID" and starts on a line from
+ * stdin, so that a tracer can attach first.  Prints the nanoseconds per pair.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,36 @@ static double now(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+#define SITE(k)                                                                           \
+	__attribute__((noinline)) static void site##k(size_t size)                        \
+	{                                                                                 \
+		void *p = malloc(size + k);                                               \
+                                                                                          \
+		sink = p;                                                                 \
+		free(p);                                                                  \
+	}
+SITE(1) SITE(2) SITE(3) SITE(4) SITE(5) SITE(6) SITE(7)
+
+static void (*const sites[])(size_t) = { site1, site2, site3, site4, site5, site6, site7 };
+static int nr_sites = 1;
+
 __attribute__((noinline)) static void pairs(long n, size_t size)
 {
+	if (nr_sites > 1) {
+		for (long i = 0; i < n; i++) {
+			int k = i % nr_sites;
+
+			if (k)
+				sites[k - 1](size);
+			else {
+				void *p = malloc(size);
+
+				sink = p;
+				free(p);
+			}
+		}
+		return;
+	}
 	for (long i = 0; i < n; i++) {
 		void *p = malloc(size);
 
@@ -53,13 +82,19 @@ int main(int argc, char **argv)
 	char line[16];
 	double t0, t1;
 
-	if (argc != 3 + wait && argc != 4 + wait) {
-		fprintf(stderr, "usage: mallocbench [--wait] PAIRS SIZE [DEPTH]\n");
+	if (argc < 3 + wait || argc > 5 + wait) {
+		fprintf(stderr, "usage: mallocbench [--wait] PAIRS SIZE [DEPTH [SITES]]\n");
 		return 2;
 	}
 	n = atol(argv[1 + wait]);
 	size = atol(argv[2 + wait]);
-	depth = argc == 4 + wait ? atoi(argv[3 + wait]) : 0;
+	depth = argc >= 4 + wait ? atoi(argv[3 + wait]) : 0;
+	if (argc == 5 + wait)
+		nr_sites = atoi(argv[4 + wait]);
+	if (nr_sites < 1 || nr_sites > 8) {
+		fprintf(stderr, "mallocbench: SITES is 1 to 8\n");
+		return 2;
+	}
 	if (wait) {
 		printf("ready %d\n", (int)getpid());
 		fflush(stdout);

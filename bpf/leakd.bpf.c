@@ -165,6 +165,7 @@ struct inflight {
 	__u64 window[STACK_WINDOW / 8];	/* the stack above the walk's first sp (unwind.bpf.h) */
 	__u64 window_base;		/* where it was read from */
 	__u64 window_len;		/* bytes read; 0: none */
+	__u32 window_full;		/* the whole window was asked for */
 	struct walk_memo memo[MEMO_SLOTS];
 	__u32 rec_slot;			/* the memo this walk is recorded into */
 	__u16 rec_nr;			/* words recorded so far */
@@ -457,7 +458,8 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 	id = unwind_memo_find(t, &k);
 	if (id)
 		return id;
-	unwind_window(t, sp, STACK_WINDOW);
+	if (!t->window_full)
+		unwind_window(t, sp, STACK_WINDOW);
 	n = unwind_user(t, proc, pc, sp, bp, at_entry, &flags);
 	if (!n) {
 		count(LEAKD_CNT_STACK_READ_FAILED);

@@ -149,6 +149,7 @@ __noinline int unwind_window(struct inflight *t, __u64 sp, __u32 want)
 		want = STACK_WINDOW;
 	t->window_base = sp;
 	t->window_len = 0;
+	t->window_full = want == STACK_WINDOW;
 	if (!bpf_probe_read_user(t->window, want, (void *)sp)) {
 		t->window_len = want;
 		return 0;
@@ -255,12 +256,23 @@ __noinline __u64 unwind_memo_find(struct inflight *t, const struct memo_key *k)
 
 	if (!t || !k)
 		return 0;
+	/*
+	 * Walks from one place differ by the words above it (one function called from
+	 * several, at the same depth): the slot is chosen by the first word too.  The
+	 * read is as long as the last walk from this pc and sp needed, the whole
+	 * window when none is known.
+	 */
 	slot = (__u32)(((k->sp ^ k->pc) * 0x9e3779b97f4a7c15ULL) >> 61);
+	m = &t->memo[slot & (MEMO_SLOTS - 1)];
+	unwind_window(t, k->sp, m->stack_id ? m->span : STACK_WINDOW);
+	slot = (__u32)(((k->sp ^ k->pc ^ (t->window_len >= 8 ? t->window[0] : 0)) *
+			0x9e3779b97f4a7c15ULL) >> 61);
 	m = &t->memo[slot & (MEMO_SLOTS - 1)];
 	if (m->stack_id && m->key.pc == k->pc && m->key.sp == k->sp &&
 	    m->key.epoch == k->epoch && m->key.exec_id == k->exec_id && m->key.gen == k->gen &&
 	    m->key.at_entry == k->at_entry && (!m->use_bp || m->key.bp == k->bp)) {
-		unwind_window(t, k->sp, m->span);
+		if (m->span > t->window_len && !t->window_full)
+			unwind_window(t, k->sp, m->span);
 		for (i = 0; i < MEMO_WORDS; i++) {
 			if (i >= m->nr)
 				break;
