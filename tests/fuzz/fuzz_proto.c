@@ -126,8 +126,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	}
-	/* Profiles are of top's stacks only. */
-	fuzz_assert(h.format < LEAKD_FORMAT_PPROF || h.command == LEAKD_CMD_TOP);
+	/* Profiles are of top's stacks only; a timeline is a chart (SVG) too. */
+	fuzz_assert(h.format < LEAKD_FORMAT_PPROF || h.command == LEAKD_CMD_TOP ||
+		    (h.command == LEAKD_CMD_TIMELINE && h.format == LEAKD_FORMAT_SVG));
 out:
 	free(payload);
 	return 0;
