@@ -159,7 +159,6 @@ struct inflight {
 	__u32 fn;
 	__u64 sys[3];		/* mmap: len, prot, flags; munmap/mremap: addr, len, new */
 	__u32 sys_nr;		/* which syscall sys[] belongs to; 0: none */
-	__u32 nr_pcs;
 	__u64 pcs[LEAKD_MAX_FRAMES];
 	__u8 frame_flags[LEAKD_MAX_FRAMES];
 	__u64 window[STACK_WINDOW / 8];	/* the stack above the walk's first sp (unwind.bpf.h) */
