@@ -41,11 +41,11 @@ class Preload:
         self.lib, self.tracer = lib, tracer
 
 
-def traced(build, tracer, pairs, size, depth):
+def traced(build, tracer, pairs, size, depth, sites=1):
     """ns per pair with tracer(pid) attached; None for no tracer; a list: a command
     that runs the loop itself (heaptrack); a Preload: the loop with a library."""
     bench_cmd = [os.path.abspath(os.path.join(build, "bench/mallocbench")), str(pairs), str(size),
-                 str(depth)]
+                 str(depth), str(sites)]
     env = None
     if isinstance(tracer, Preload):
         env = dict(os.environ, LD_PRELOAD=tracer.lib)
@@ -93,6 +93,7 @@ def run():
     ap.add_argument("--pairs", type=int, default=500000)
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--depths", default="0,16,32")
+    ap.add_argument("--sites", type=int, default=1)
     ap.add_argument("--sample", default="512K")
     ap.add_argument("--sampler-pairs", type=int, default=20000000)
     args = ap.parse_args()
@@ -124,16 +125,17 @@ def run():
     for _ in range(args.rounds):
         for d in depths:
             for m, tracer in modes.items():
-                ns[(m, d)].append(traced(b, tracer, args.pairs, args.size, d))
+                ns[(m, d)].append(traced(b, tracer, args.pairs, args.size, d, args.sites))
             for m, tracer in fast.items():
-                fns[(m, d)].append(traced(b, tracer, args.sampler_pairs, args.size, d))
+                fns[(m, d)].append(traced(b, tracer, args.sampler_pairs, args.size, d, args.sites))
     # Where the probes sit: the same floor with every probe on a function's first byte.
-    entry = [traced(b, lambda pid: floor(pid, "--at-entry"), args.pairs, args.size, depths[0])
+    entry = [traced(b, lambda pid: floor(pid, "--at-entry"), args.pairs, args.size, depths[0],
+                    args.sites)
              for _ in range(args.rounds)]
     med = {k: statistics.median(v) for k, v in ns.items()}
 
     print(f"command: bench/run.py --rounds {args.rounds} --pairs {args.pairs} "
-          f"--size {args.size} --depths {args.depths} --sample {args.sample} "
+          f"--size {args.size} --depths {args.depths} --sites {args.sites} --sample {args.sample} "
           f"--sampler-pairs {args.sampler_pairs}")
     print("\nns per malloc+free pair, median of the rounds (frames walked: depth + 6)\n")
     print("| depth | " + " | ".join(modes) + " | leakd / floor | leakd / untraced |")
