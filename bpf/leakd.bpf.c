@@ -139,7 +139,7 @@ struct walk_memo {
 	__u16 nr;		/* words read */
 	__u16 use_bp;		/* the walk read rbp as it was at the start: key.bp counts */
 	__u16 span;		/* bytes of the window the words are in */
-	__u16 _pad;
+	__u16 used;		/* the thread's memo_clock when last found or kept */
 	__u64 words;		/* hash of the words, in the order read */
 	__u8 off[MEMO_WORDS];	/* in words from the window's base */
 };
@@ -166,8 +166,10 @@ struct inflight {
 	__u64 window_len;		/* bytes read; 0: none */
 	__u32 window_full;		/* the whole window was asked for */
 	struct walk_memo memo[MEMO_SLOTS];
-	__u32 rec_slot;			/* the memo this walk is recorded into */
+	__u16 span_hint[MEMO_SLOTS];	/* bytes the last walk from a pc and sp needed */
+	__u16 memo_clock;		/* ticks at every memo found or kept */
 	__u16 rec_nr;			/* words recorded so far */
+	__u32 rec_slot;			/* the memo this walk is recorded into */
 	__u16 rec_span;			/* bytes of the window they are in */
 	__u64 rec_hash;			/* of them, so far */
 	__u8 rec_ok;			/* 0: not to be remembered */

@@ -248,45 +248,104 @@ __noinline long unwind_stack_words(struct inflight *t, __u64 addr, struct stack_
  */
 #define MEMO_SEED 0x2545f4914f6cdd1dULL
 
+/* The memo in slot i holds the walk from k when the words it read are unchanged. */
+static __always_inline bool memo_holds(struct inflight *t, __u32 i, const struct memo_key *k)
+{
+	struct walk_memo *m = &t->memo[i & (MEMO_SLOTS - 1)];
+	__u64 h = MEMO_SEED;
+	__u32 j, off;
+
+	if (!m->stack_id || m->key.pc != k->pc || m->key.sp != k->sp ||
+	    m->key.epoch != k->epoch || m->key.exec_id != k->exec_id || m->key.gen != k->gen ||
+	    m->key.at_entry != k->at_entry || (m->use_bp && m->key.bp != k->bp))
+		return false;
+	if (m->span > t->window_len && !t->window_full)
+		unwind_window(t, k->sp, m->span);
+	for (j = 0; j < MEMO_WORDS; j++) {
+		if (j >= m->nr)
+			break;
+		off = m->off[j];
+		if (8 * off + 8 > t->window_len)
+			return false;
+		h = mix(h, t->window[off & (STACK_WINDOW / 8 - 1)]);
+	}
+	return h == m->words;
+}
+
+/* The one of slots a and b to give a new walk: an empty one, else the one used longer ago. */
+static __always_inline __u32 memo_victim(struct inflight *t, __u32 a, __u32 b)
+{
+	struct walk_memo *ma = &t->memo[a & (MEMO_SLOTS - 1)];
+	struct walk_memo *mb = &t->memo[b & (MEMO_SLOTS - 1)];
+
+	if (!ma->stack_id)
+		return a;
+	if (!mb->stack_id)
+		return b;
+	return (__u16)(t->memo_clock - ma->used) >= (__u16)(t->memo_clock - mb->used) ? a : b;
+}
+
+/* The slot of a walk's span hint: by where it starts alone. */
+static __always_inline __u32 memo_hint(const struct memo_key *k)
+{
+	return ((k->sp ^ k->pc) * 0x9e3779b97f4a7c15ULL) >> 61;
+}
+
+/*
+ * Walks from one place differ by the words above it (one function called from
+ * several, at the same depth): a walk's two candidate slots are chosen by the
+ * first word too, so that a few such callers taking turns keep their memos.
+ */
+static __always_inline void memo_slots(const struct inflight *t, const struct memo_key *k,
+				       __u32 *a, __u32 *b)
+{
+	__u64 h = (k->sp ^ k->pc ^ (t->window_len >= 8 ? t->window[0] : 0)) *
+		  0x9e3779b97f4a7c15ULL;
+
+	*a = h >> 61;
+	*b = (h >> 58) & (MEMO_SLOTS - 1);
+	if (*b == *a)
+		*b = *a ^ 1;
+}
+
+/*
+ * A thread's memo of the walk from k, when the stack words that walk read are the
+ * same in the window now: then this walk would read and give the same, and its
+ * stack's id is returned.  Else 0, and the walk about to be made is recorded into
+ * a slot (unwind_stack_words) to be kept by unwind_memo_keep.
+ *
+ * Everything a walk reads is covered: the registers (pc, sp; rbp where it was
+ * used), the words (hashed in the order read), the tables (their generation for the
+ * process), the program image and userspace's knowledge of the stacks sent
+ * (stack_epoch).  What a walk reads from elsewhere (a uretprobe's return
+ * instances, a signal frame, words past the window) keeps it from being kept.
+ */
 __noinline __u64 unwind_memo_find(struct inflight *t, const struct memo_key *k)
 {
 	struct walk_memo *m;
-	__u32 slot, i, off;
-	__u64 h = MEMO_SEED;
+	__u32 a, b, slot, hint;
 
 	if (!t || !k)
 		return 0;
 	/*
-	 * Walks from one place differ by the words above it (one function called from
-	 * several, at the same depth): the slot is chosen by the first word too.  The
-	 * read is as long as the last walk from this pc and sp needed, the whole
-	 * window when none is known.
+	 * The read is as long as the last walk from this pc and sp needed (a hint by
+	 * them alone: the slots depend on the first word read), the whole window when
+	 * none is known.
 	 */
-	slot = (__u32)(((k->sp ^ k->pc) * 0x9e3779b97f4a7c15ULL) >> 61);
-	m = &t->memo[slot & (MEMO_SLOTS - 1)];
-	unwind_window(t, k->sp, m->stack_id ? m->span : STACK_WINDOW);
-	slot = (__u32)(((k->sp ^ k->pc ^ (t->window_len >= 8 ? t->window[0] : 0)) *
-			0x9e3779b97f4a7c15ULL) >> 61);
-	m = &t->memo[slot & (MEMO_SLOTS - 1)];
-	if (m->stack_id && m->key.pc == k->pc && m->key.sp == k->sp &&
-	    m->key.epoch == k->epoch && m->key.exec_id == k->exec_id && m->key.gen == k->gen &&
-	    m->key.at_entry == k->at_entry && (!m->use_bp || m->key.bp == k->bp)) {
-		if (m->span > t->window_len && !t->window_full)
-			unwind_window(t, k->sp, m->span);
-		for (i = 0; i < MEMO_WORDS; i++) {
-			if (i >= m->nr)
-				break;
-			off = m->off[i];
-			if (8 * off + 8 > t->window_len)
-				break;
-			h = mix(h, t->window[off & (STACK_WINDOW / 8 - 1)]);
-		}
-		if (i >= m->nr && h == m->words) {
-			t->rec_ok = 0;
-			return m->stack_id;
-		}
+	hint = memo_hint(k);
+	unwind_window(t, k->sp, t->span_hint[hint & (MEMO_SLOTS - 1)]);
+	memo_slots(t, k, &a, &b);
+	slot = memo_holds(t, a, k) ? a : memo_holds(t, b, k) ? b : MEMO_SLOTS;
+	if (slot < MEMO_SLOTS) {
+		m = &t->memo[slot & (MEMO_SLOTS - 1)];
+		m->used = ++t->memo_clock;
+		if (m->span > t->span_hint[hint & (MEMO_SLOTS - 1)])
+			t->span_hint[hint & (MEMO_SLOTS - 1)] = m->span;
+		t->rec_ok = 0;
+		return m->stack_id;
 	}
-	m->stack_id = 0;
+	slot = memo_victim(t, a, b);
+	t->memo[slot & (MEMO_SLOTS - 1)].stack_id = 0;
 	t->rec_slot = slot;
 	t->rec_nr = 0;
 	t->rec_hash = MEMO_SEED;
@@ -309,7 +368,9 @@ __noinline int unwind_memo_keep(struct inflight *t, const struct memo_key *k, __
 	m->words = t->rec_hash;
 	m->span = t->rec_span;
 	m->use_bp = t->rec_bp;
+	m->used = ++t->memo_clock;
 	m->stack_id = id;
+	t->span_hint[memo_hint(k) & (MEMO_SLOTS - 1)] = m->span < 8 ? 8 : m->span;
 	return 0;
 }
 

@@ -233,7 +233,7 @@ enum leakd_counter {
  * so both must read these records and maps alike.  Bump LEAKD_HANDOVER_ABI with
  * any change to a record, a counter, or a map that outlives a daemon.
  */
-#define LEAKD_HANDOVER_ABI 2
+#define LEAKD_HANDOVER_ABI 3
 
 /*
  * The one entry of the control map.  deadline_ns (CLOCK_MONOTONIC; 0: none):
