@@ -126,11 +126,9 @@ struct {
 
 struct memo_key {
 	__u64 pc, sp, bp;
-	__u64 epoch;		/* struct leakd_control's stack_epoch */
+	__u64 epoch;		/* struct leakd_control's stack_epoch: tables, stacks sent */
 	__u32 exec_id;		/* the program image (task's self_exec_id) */
-	__u32 gen;		/* of the process's unwind tables */
 	__u32 at_entry;
-	__u32 _pad;
 };
 
 struct walk_memo {
@@ -452,13 +450,13 @@ static __noinline __u64 capture_stack(struct inflight *t, __u64 pc, __u64 sp, __
 
 	if (!t)
 		return 0;
-	proc = walk_tables();
+	/* The epoch covers the tables too: a remembered walk needs no lookup of them. */
 	k.epoch = c ? c->stack_epoch : 0;
 	k.exec_id = bpf_get_current_task_btf()->self_exec_id;
-	k.gen = proc ? proc->gen : 0;
 	id = unwind_memo_find(t, &k);
 	if (id)
 		return id;
+	proc = walk_tables();
 	if (!t->window_full)
 		unwind_window(t, sp, STACK_WINDOW);
 	n = unwind_user(t, proc, pc, sp, bp, at_entry, &flags);

@@ -234,18 +234,6 @@ __noinline long unwind_stack_words(struct inflight *t, __u64 addr, struct stack_
 	return bpf_probe_read_user(ret, 8 * n, (void *)addr);
 }
 
-/*
- * A thread's memo of the walk from k, when the stack words that walk read are the
- * same in the window now: then this walk would read and give the same, and its
- * stack's id is returned.  Else 0, and the walk about to be made is recorded into
- * the slot (unwind_stack_words) to be kept by unwind_memo_keep.
- *
- * Everything a walk reads is covered: the registers (pc, sp; rbp where it was
- * used), the words (hashed in the order read), the tables (their generation for the
- * process), the program image and userspace's knowledge of the stacks sent
- * (stack_epoch).  What a walk reads from elsewhere (a uretprobe's return
- * instances, a signal frame, words past the window) keeps it from being kept.
- */
 #define MEMO_SEED 0x2545f4914f6cdd1dULL
 
 /* The memo in slot i holds the walk from k when the words it read are unchanged. */
@@ -256,7 +244,7 @@ static __always_inline bool memo_holds(struct inflight *t, __u32 i, const struct
 	__u32 j, off;
 
 	if (!m->stack_id || m->key.pc != k->pc || m->key.sp != k->sp ||
-	    m->key.epoch != k->epoch || m->key.exec_id != k->exec_id || m->key.gen != k->gen ||
+	    m->key.epoch != k->epoch || m->key.exec_id != k->exec_id ||
 	    m->key.at_entry != k->at_entry || (m->use_bp && m->key.bp != k->bp))
 		return false;
 	if (m->span > t->window_len && !t->window_full)
@@ -315,9 +303,9 @@ static __always_inline void memo_slots(const struct inflight *t, const struct me
  * a slot (unwind_stack_words) to be kept by unwind_memo_keep.
  *
  * Everything a walk reads is covered: the registers (pc, sp; rbp where it was
- * used), the words (hashed in the order read), the tables (their generation for the
- * process), the program image and userspace's knowledge of the stacks sent
- * (stack_epoch).  What a walk reads from elsewhere (a uretprobe's return
+ * used), the words (hashed in the order read), the program image, and the tables
+ * and userspace's knowledge of the stacks sent (stack_epoch, bumped when either
+ * changes).  What a walk reads from elsewhere (a uretprobe's return
  * instances, a signal frame, words past the window) keeps it from being kept.
  */
 __noinline __u64 unwind_memo_find(struct inflight *t, const struct memo_key *k)

@@ -242,8 +242,10 @@ enum leakd_counter {
  * run, so that a new daemon's can be attached before the old ones go without an
  * event seen twice.  self_pid: the daemon now running, whose own syscalls are
  * not watched (the programs of the one before know it from here).
- * stack_epoch: bumped when userspace forgets which stacks it was sent, so that
- * the walks the programs remember per thread (with the stack each gave) lapse.
+ * stack_epoch: bumped when userspace forgets which stacks it was sent and when
+ * any process's code mappings change (its unwind tables entry is written), so
+ * that the walks the programs remember per thread (with the stack each gave)
+ * lapse; a remembered walk is then checked without looking up its process.
  */
 struct leakd_control {
 	__u64 deadline_ns;

@@ -767,13 +767,33 @@ uint64_t tracer__ring_bytes(const struct tracer *t)
 	return t->ring_bytes;
 }
 
-void tracer__unwind_maps(const struct tracer *t, struct unwinder_maps *ret)
+/* The walks the programs remember lapse (struct leakd_control's stack_epoch). */
+static void walks_lapse(struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.control);
+	struct leakd_control c;
+	__u32 key = 0;
+
+	if (!bpf_map_lookup_elem(fd, &key, &c)) {
+		c.stack_epoch = ++t->stack_epoch;
+		bpf_map_update_elem(fd, &key, &c, BPF_ANY);
+	}
+}
+
+static void procs_changed(void *ctx)
+{
+	walks_lapse(ctx);
+}
+
+void tracer__unwind_maps(struct tracer *t, struct unwinder_maps *ret)
 {
 	ret->rows_fd = bpf_map__fd(t->skel->maps.unwind_rows);
 	ret->max_rows = bpf_map__max_entries(t->skel->maps.unwind_rows);
 	ret->files_fd = bpf_map__fd(t->skel->maps.unwind_files);
 	ret->max_files = bpf_map__max_entries(t->skel->maps.unwind_files);
 	ret->procs_fd = bpf_map__fd(t->skel->maps.unwind_procs);
+	ret->procs_changed = procs_changed;
+	ret->ctx = t;
 }
 
 const char *tracer__mechanism(const struct tracer *t)
@@ -1772,8 +1792,7 @@ void tracer__forget_sent(struct tracer *t)
 {
 	int fd = bpf_map__fd(t->skel->maps.stacks_sent), ncpu = libbpf_num_possible_cpus();
 	__u64 key, next, *zeros;
-	__u32 slot, slots = bpf_map__max_entries(t->skel->maps.sent_cache), key0 = 0;
-	struct leakd_control c;
+	__u32 slot, slots = bpf_map__max_entries(t->skel->maps.sent_cache);
 
 	/* Deleting the first key each time: no walk to restart. */
 	while (!bpf_map_get_next_key(fd, NULL, &next)) {
@@ -1788,11 +1807,7 @@ void tracer__forget_sent(struct tracer *t)
 		free(zeros);
 	}
 	/* After the caches: a walk remembered from now on was settled against them. */
-	fd = bpf_map__fd(t->skel->maps.control);
-	if (!bpf_map_lookup_elem(fd, &key0, &c)) {
-		c.stack_epoch = ++t->stack_epoch;
-		bpf_map_update_elem(fd, &key0, &c, BPF_ANY);
-	}
+	walks_lapse(t);
 }
 
 uint64_t tracer_kept_deadline(struct keeper *k)

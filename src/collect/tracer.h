@@ -91,7 +91,7 @@ int tracer__events_fd(const struct tracer *t);
 int tracer__grow_ring(struct tracer *t, uint64_t bytes, int (*add)(void *ctx, int fd), void *ctx);
 uint64_t tracer__ring_bytes(const struct tracer *t);
 /* The maps through which userspace hands unwind tables to the stack walker. */
-void tracer__unwind_maps(const struct tracer *t, struct unwinder_maps *ret);
+void tracer__unwind_maps(struct tracer *t, struct unwinder_maps *ret);
 /* "uprobe_multi" or "uprobe": how allocator probes attach on this kernel. */
 const char *tracer__mechanism(const struct tracer *t);
 /*

@@ -443,6 +443,8 @@ int unwinder__update_proc(struct unwinder *u, pid_t pid, bool traced)
 		err = -errno;
 		if (err == -E2BIG || err == -ENOMEM)
 			u->stats.procs_dropped++;
+	} else if (u->maps.procs_changed) {
+		u->maps.procs_changed(u->maps.ctx);
 	}
 out:
 	free(ids);
@@ -460,7 +462,8 @@ void unwinder__forget_proc(struct unwinder *u, pid_t pid)
 		return;
 	drop_users(u, p);
 	hashtab__remove(&u->procs, (uint64_t)pid, NULL);
-	bpf_map_delete_elem(u->maps.procs_fd, &key);
+	if (!bpf_map_delete_elem(u->maps.procs_fd, &key) && u->maps.procs_changed)
+		u->maps.procs_changed(u->maps.ctx);
 }
 
 int unwinder__fd(const struct unwinder *u)

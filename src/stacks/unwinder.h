@@ -20,6 +20,9 @@ struct unwinder_maps {
 	int files_fd;		/* array of struct leakd_unwind_file */
 	uint32_t max_files;
 	int procs_fd;		/* hash: pid -> struct leakd_unwind_proc */
+	/* Told after a process's entry changed: the walks remembered lapse. */
+	void (*procs_changed)(void *ctx);
+	void *ctx;
 };
 
 struct unwinder_stats {
