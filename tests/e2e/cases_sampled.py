@@ -537,7 +537,8 @@ def case_daemon_event_budget_sampler():
     control block (read back here from /proc/PID/mem), ps shows the interval in
     force and the events each sends, and a fast allocator's event rate falls.  Another emitter of
     the otel_memory probes is shown as fixed.  Untrace, the load stopping and the
-    daemon stopping each put the factor back to 1.  What leakers leak before and
+    daemon stopping each put the factor back to 1, and so does a fork while widened
+    for the child nobody traces (its copy of the block was widened).  What leakers leak before and
     after a widening is estimated without bias: over rounds of fresh leakers,
     nearly every estimate within 3 standard errors and their mean within 3 of its
     own."""
@@ -662,6 +663,11 @@ def case_daemon_event_budget_sampler():
         print(f"the churner: {before} events/s at its own interval, {after}/s widened")
         check(after * 2 <= before, f"the churner's events: {before}/s at its own interval, "
               f"{after}/s at {st['factor']} times it")
+        # A child forked now has the churner's widened block; nobody traces it: back to 1.
+        child = int(churner.do("child")[0])
+        d.poll("the forked child's factor back to 1", lambda: sampler_factor(child) == 1)
+        check(proc_of(d.ctl("ps")[0], child) is not None, "the child watched")
+        check(sampler_factor(churner.pid) >= 64, "the churner still widened after its fork")
         # Untraced, a sampler is back at its interval at once; the others stay widened.
         check(sampler_factor(bystander.pid) >= 64, "the bystander widened")
         check(sampler_factor(injected.pid) >= 64, "the injected sampler widened")

@@ -9,6 +9,7 @@
  *                       speed (a fast allocator: events, nothing held)
  *   stop                ends the growth and the churn
  *   fork N              N children that exit at once; says their pids
+ *   child               a child that waits, killed when its parent ends; says its pid
  *   nodump              prctl(PR_SET_DUMPABLE, 0): root's alone to inspect
  *   hold N SIZE         N blocks of SIZE bytes from hold_blocks(), kept to be released
  *   check               each held block still has SIZE usable bytes (malloc_usable_size)
@@ -25,6 +26,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +192,18 @@ int main(void)
 				printf("%d ", (int)pid);
 				waitpid(pid, NULL, 0);
 			}
+		} else if (!strncmp(line, "child", 5)) {
+			pid_t parent = getpid(), pid = fork();
+
+			if (pid == 0) {
+				/* Async-signal-safe calls only: the churn thread may hold locks. */
+				prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+				if (getppid() != parent)
+					_exit(0);
+				for (;;)
+					pause();
+			}
+			printf("%d ", (int)pid);
 		} else if (!strncmp(line, "nodump", 6)) {
 			if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)) {
 				printf("failed\n");
