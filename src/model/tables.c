@@ -121,7 +121,7 @@ static void proc_mem_destroy(struct proc_mem *p)
 		clear_maps(p);
 	}
 	free(p->stacks);
-	free(p->maps);
+	free(p->map_buf);
 	hashtab__destroy(&p->allocs);
 	hashtab__destroy(&p->stack_index);
 	hashtab__destroy(&p->parked);
@@ -660,24 +660,60 @@ static void map_account(struct proc_mem *p, const struct mapping *m, uint64_t by
 	}
 }
 
+/*
+ * The mappings sit inside their buffer with room on both sides, and an insert or
+ * a removal moves the entries on its shorter side: a process that maps and unmaps
+ * at one end of a large table (new mappings go below the others) costs what one
+ * with a few does.  Twice the slots, the mappings in the middle.
+ */
+static bool maps_grow(struct proc_mem *p)
+{
+	uint32_t cap = p->cap_maps ? p->cap_maps * 2 : 16, head;
+	struct mapping *nb = malloc(cap * sizeof(*nb));
+
+	if (!nb)
+		return false;
+	head = (cap - p->nr_maps) / 2;
+	if (p->nr_maps)
+		memcpy(nb + head, p->maps, p->nr_maps * sizeof(*nb));
+	free(p->map_buf);
+	p->map_buf = nb;
+	p->maps = nb + head;
+	p->cap_maps = cap;
+	return true;
+}
+
+/* Room on the side asked for: the mappings moved over, or the buffer grown. */
+static bool maps_room(struct proc_mem *p, bool front)
+{
+	uint32_t head = p->map_buf ? (uint32_t)(p->maps - p->map_buf) : 0;
+	uint32_t free_slots = p->cap_maps - p->nr_maps, tail = free_slots - head;
+
+	if (front ? head : tail)
+		return true;
+	/* Moving all of them is worth it only for a good share of slots in return. */
+	if (free_slots < 2 || 4 * free_slots < p->nr_maps)
+		return maps_grow(p);
+	memmove(p->map_buf + (front ? (tail + 1) / 2 : head / 2), p->maps,
+		p->nr_maps * sizeof(*p->maps));
+	p->maps = p->map_buf + (front ? (tail + 1) / 2 : head / 2);
+	return true;
+}
+
 static bool map_insert_at(struct proc_mem *p, uint32_t i, const struct mapping *m)
 {
-	if (p->tables->nr_maps >= p->tables->limits.max_maps) {
+	bool front = i < p->nr_maps - i;
+
+	if (p->tables->nr_maps >= p->tables->limits.max_maps || !maps_room(p, front)) {
 		p->losses.maps_dropped++;
 		return false;
 	}
-	if (p->nr_maps == p->cap_maps) {
-		uint32_t cap = p->cap_maps ? p->cap_maps * 2 : 16;
-		struct mapping *nm = realloc(p->maps, cap * sizeof(*nm));
-
-		if (!nm) {
-			p->losses.maps_dropped++;
-			return false;
-		}
-		p->maps = nm;
-		p->cap_maps = cap;
+	if (front) {
+		p->maps--;
+		memmove(&p->maps[0], &p->maps[1], i * sizeof(*m));
+	} else {
+		memmove(&p->maps[i + 1], &p->maps[i], (p->nr_maps - i) * sizeof(*m));
 	}
-	memmove(&p->maps[i + 1], &p->maps[i], (p->nr_maps - i) * sizeof(*m));
 	p->maps[i] = *m;
 	p->nr_maps++;
 	p->tables->nr_maps++;
@@ -686,7 +722,12 @@ static bool map_insert_at(struct proc_mem *p, uint32_t i, const struct mapping *
 
 static void map_remove_at(struct proc_mem *p, uint32_t i)
 {
-	memmove(&p->maps[i], &p->maps[i + 1], (p->nr_maps - i - 1) * sizeof(*p->maps));
+	if (i < p->nr_maps - 1 - i) {
+		memmove(&p->maps[1], &p->maps[0], i * sizeof(*p->maps));
+		p->maps++;
+	} else {
+		memmove(&p->maps[i], &p->maps[i + 1], (p->nr_maps - i - 1) * sizeof(*p->maps));
+	}
 	p->nr_maps--;
 	p->tables->nr_maps--;
 }

@@ -169,7 +169,8 @@ struct proc_mem {
 					 * MAP_NORESERVE, or discarded by madvise */
 	uint64_t heap_start, heap_bytes; /* the brk heap */
 	uint64_t heap_top;		/* end of the heap's pieces in maps; 0: none yet */
-	struct mapping *maps;		/* sorted by start, disjoint */
+	struct mapping *maps;		/* sorted by start, disjoint; inside map_buf */
+	struct mapping *map_buf;	/* cap_maps slots, room left on both sides */
 	uint32_t nr_maps, cap_maps;
 	struct hashtab moving;		/* struct moving: ranges inside mremap, by tid */
 	/* Both. */

@@ -1177,6 +1177,60 @@ START_TEST(mmap_rounds_to_pages)
 }
 END_TEST
 
+static void ck_sorted(const struct proc_mem *p)
+{
+	uint32_t i;
+
+	for (i = 1; i < p->nr_maps; i++)
+		ck_assert_uint_le(p->maps[i - 1].end, p->maps[i].start);
+}
+
+/*
+ * Mappings made and unmapped at either end of a table and in its middle: kept in
+ * order, and a queue of them (made below, unmapped from the top) keeps the buffer
+ * near its size.
+ */
+START_TEST(maps_at_both_ends)
+{
+	struct proc_mem *p = setup_big();
+	const uint64_t mid = 0x40000000;
+	uint32_t i, live = 0;
+
+	for (i = 1; i <= 500; i++) {
+		proc_mem__mmap(p, mid - i * 2 * PG, PG, S1, 0, i);	/* below: the front */
+		proc_mem__mmap(p, mid + i * 2 * PG, PG, S2, 0, i);	/* above: the back */
+	}
+	ck_assert_uint_eq(p->nr_maps, 1000);
+	ck_map(p, 0, mid - 1000 * PG, mid - 999 * PG, S1);
+	ck_map(p, 999, mid + 1000 * PG, mid + 1001 * PG, S2);
+	/* The middle: between the two halves, and out of them again. */
+	proc_mem__mmap(p, mid, PG, S1, 0, 1);
+	ck_map(p, 500, mid, mid + PG, S1);
+	proc_mem__munmap(p, mid - 250 * 2 * PG, PG);
+	proc_mem__munmap(p, mid + 250 * 2 * PG, PG);
+	ck_sorted(p);
+	check_consistent(p);
+	ck_assert_uint_eq(p->nr_maps, 999);
+	/* A queue 999 long moving down: each new one below all, the top one unmapped. */
+	for (i = 1; i <= 20000; i++) {
+		proc_mem__mmap(p, mid - (500 + i) * 2 * PG, PG, S1, 0, i);
+		ck_assert_uint_eq(p->maps[0].start, mid - (500 + i) * 2 * PG);
+		proc_mem__munmap(p, p->maps[p->nr_maps - 1].start, PG);
+	}
+	ck_assert_uint_eq(p->nr_maps, 999);
+	ck_assert_uint_le(p->cap_maps, 4096);
+	ck_sorted(p);
+	check_consistent(p);
+	for (i = 0; i < p->nr_maps; i++)
+		live += p->maps[i].end - p->maps[i].start == PG;
+	ck_assert_uint_eq(live, 999);
+	while (p->nr_maps)
+		proc_mem__munmap(p, p->maps[p->nr_maps / 2].start, PG);
+	check_consistent(p);
+	teardown();
+}
+END_TEST
+
 START_TEST(munmap_whole)
 {
 	struct proc_mem *p = setup_big();
@@ -2458,6 +2512,7 @@ int main(void)
 	suite_add_tcase(s, limits);
 	tcase_add_test(maps, mmap_rounds_to_pages);
 	tcase_add_test(maps, munmap_whole);
+	tcase_add_test(maps, maps_at_both_ends);
 	tcase_add_test(maps, munmap_front);
 	tcase_add_test(maps, munmap_back);
 	tcase_add_test(maps, munmap_middle_splits);
