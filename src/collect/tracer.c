@@ -767,9 +767,13 @@ uint64_t tracer__ring_bytes(const struct tracer *t)
 	return t->ring_bytes;
 }
 
-/* The walks the programs remember lapse (struct leakd_control's stack_epoch). */
-static void walks_lapse(struct tracer *t)
+/*
+ * The walks the programs remember lapse (struct leakd_control's stack_epoch); also
+ * the unwinder's callback when a process's tables entry changed.
+ */
+static void walks_lapse(void *ctx)
 {
+	struct tracer *t = ctx;
 	int fd = bpf_map__fd(t->skel->maps.control);
 	struct leakd_control c;
 	__u32 key = 0;
@@ -780,11 +784,6 @@ static void walks_lapse(struct tracer *t)
 	}
 }
 
-static void procs_changed(void *ctx)
-{
-	walks_lapse(ctx);
-}
-
 void tracer__unwind_maps(struct tracer *t, struct unwinder_maps *ret)
 {
 	ret->rows_fd = bpf_map__fd(t->skel->maps.unwind_rows);
@@ -792,7 +791,7 @@ void tracer__unwind_maps(struct tracer *t, struct unwinder_maps *ret)
 	ret->files_fd = bpf_map__fd(t->skel->maps.unwind_files);
 	ret->max_files = bpf_map__max_entries(t->skel->maps.unwind_files);
 	ret->procs_fd = bpf_map__fd(t->skel->maps.unwind_procs);
-	ret->procs_changed = procs_changed;
+	ret->procs_changed = walks_lapse;
 	ret->ctx = t;
 }
 
