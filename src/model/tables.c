@@ -694,9 +694,9 @@ static bool maps_room(struct proc_mem *p, bool front)
 	/* Moving all of them is worth it only for a good share of slots in return. */
 	if (free_slots < 2 || 4 * free_slots < p->nr_maps)
 		return maps_grow(p);
-	memmove(p->map_buf + (front ? (tail + 1) / 2 : head / 2), p->maps,
-		p->nr_maps * sizeof(*p->maps));
-	p->maps = p->map_buf + (front ? (tail + 1) / 2 : head / 2);
+	head = front ? (tail + 1) / 2 : head / 2;	/* either side gets some */
+	memmove(p->map_buf + head, p->maps, p->nr_maps * sizeof(*p->maps));
+	p->maps = p->map_buf + head;
 	return true;
 }
 
