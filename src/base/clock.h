@@ -9,5 +9,10 @@
 #define NSEC_PER_MSEC ((uint64_t)1000000)
 
 uint64_t now_ns(void);
+/*
+ * A time in clock ticks since boot (a process's start in /proc/PID/stat) on
+ * CLOCK_MONOTONIC, which stops while the machine sleeps; 0 for 0.
+ */
+uint64_t boot_ticks_to_ns(uint64_t ticks);
 
 #endif

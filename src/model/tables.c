@@ -1114,7 +1114,7 @@ void proc_mem__brk_move(struct proc_mem *p, uint64_t start, uint64_t old_end, ui
 	p->heap_bytes = new_end - start;
 	/* What moved unseen (before watching, or an event lost) is settled first. */
 	if (old > top)
-		heap_piece(p, top, old, STACK_ID_PREEXISTING, 0, 0);
+		heap_piece(p, top, old, STACK_ID_PREEXISTING, 0, p->born_ns);
 	else if (old < top)
 		unmap_range(p, old, top, true, NULL);
 	if (new > old)

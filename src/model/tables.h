@@ -141,6 +141,8 @@ struct proc_notes {
 struct proc_mem {
 	uint64_t pid;			/* hashtab key of tables.procs */
 	uint64_t start_time;		/* clock ticks since boot: pid + this is the identity */
+	uint64_t born_ns;		/* that start on CLOCK_MONOTONIC (0: unknown): the
+					 * time given memory it had before it was watched */
 	char comm[16];
 	uint64_t exec_count;
 	uint64_t code_read_ns;		/* the pipeline last read its code (CLOCK_MONOTONIC) */

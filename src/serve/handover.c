@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "serve/handover.h"
+#include "base/clock.h"
 #include "base/fnv.h"
 #include "base/wire.h"
 #include "leakd/events.h"
@@ -417,7 +418,7 @@ int handover__decode(const void *buf, size_t n, struct tables *t, struct symboli
 		rbuf__fail(&r, "out of memory");
 	for (i = 0; i < count && !r.bad; i++) {
 		struct handover_proc *hp = &h->procs[i];
-		const struct proc_mem *p;
+		struct proc_mem *p;
 
 		h->nr_procs++;
 		decode_proc(&r, hp);
@@ -425,6 +426,7 @@ int handover__decode(const void *buf, size_t n, struct tables *t, struct symboli
 			break;
 		p = tables__decode_proc(t, &r, &ids);
 		if (p) {
+			p->born_ns = boot_ticks_to_ns(p->start_time);
 			hp->pid = p->pid;
 			hp->start_time = p->start_time;
 		}

@@ -399,7 +399,8 @@ static void seed_mappings(struct proc_mem *p)
 		else if (!e->shared && e->end - e->start >= NORESERVE_CHECK &&
 			 procfs_noreserve(p->pid, e->start) == 1)
 			flags |= LEAKD_MAP_RESERVED | LEAKD_MAP_NORESERVE;
-		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING, flags, 0);
+		proc_mem__mmap(p, e->start, e->end - e->start, STACK_ID_PREEXISTING, flags,
+			      p->born_ns);
 	}
 	procmaps__destroy(&maps);
 }
@@ -413,6 +414,8 @@ struct proc_mem *pipeline__add_proc(struct pipeline *pl, pid_t pid, bool seed)
 	p = tables__add_proc(&pl->tables, pid, procfs_start_time(pid));
 	if (!p)
 		return NULL;
+	if (!p->born_ns)
+		p->born_ns = boot_ticks_to_ns(p->start_time);
 	pp = hashtab__upsert(&pl->procs, (uint64_t)pid, &is_new);
 	if (!pp) {
 		tables__remove_proc(&pl->tables, pid);

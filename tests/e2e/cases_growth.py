@@ -107,6 +107,34 @@ def case_growth_ages_and_since():
         check("ages: oldest" in text and "<10s:" in text, f"ages in the text:\n{text}")
 
 
+def case_ages_before_watching():
+    """Memory a process had before the daemon watched it is no older than the
+    process: its age is the process's (not the time since boot), and --min-age
+    leaves it out while the process is young."""
+    born = time.monotonic()
+    lk = Leaker()
+    ready = time.monotonic()
+    lk.do("mmap 4 262144")
+    d = Daemon()
+    with run(d, lk):
+        wait_watched(d, lk.pid)
+        before = time.monotonic()
+        ans, _ = d.ctl("top", "--pid", str(lk.pid), "--level", "all", "-n", "0")
+        after = time.monotonic()
+        old = [st for st in ans["stacks"] if st["preexisting"]]
+        check(sum(st["bytes"] for st in old) >= 4 * 262144,
+              f"the mappings made before the daemon: {old}")
+        for st in old:
+            oldest = st["ages"]["oldest_s"]
+            check(int(before - ready) - 1 <= oldest <= after - born + 1,
+                  f"{st['level']} from before watching aged {oldest} s; the process is "
+                  f"{after - born:.1f} s old")
+        ans, _ = d.ctl("top", "--pid", str(lk.pid), "--level", "all", "-n", "0",
+                       "--min-age", "1h")
+        check_eq([st for st in ans["stacks"] if st["preexisting"]], [],
+                 "memory from before watching older than an hour")
+
+
 def leak_sites(d, pid):
     return sites(d.ctl("top", "--pid", str(pid), "--level", "heap", "-n", "0")[0], pid, "heap",
                  "leak_growth")
