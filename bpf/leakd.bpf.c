@@ -29,6 +29,8 @@ const volatile __u32 self_pid = 0;
 const volatile __u32 watch_gen = 0;
 /* Children of traced processes are traced from their fork (leakd -f). */
 const volatile bool follow_forks = false;
+/* Traced processes are held at exec too (leakd -- COMMAND: its own child). */
+const volatile bool hold_exec = false;
 /*
  * Processes to be traced are stopped until their probes are in: set by userspace
  * once it has what resumes them (collect/holds.c).
@@ -795,7 +797,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(proc_exec, struct task_struct *p)
 {
 	__u32 pid = p->tgid, aux = 0;
-	bool follow = follow_forks && bpf_map_lookup_elem(&traced, &pid);
+	bool follow = (follow_forks || hold_exec) && bpf_map_lookup_elem(&traced, &pid);
 
 	if (!watched(pid))
 		return 0;

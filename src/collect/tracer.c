@@ -626,6 +626,7 @@ struct tracer *tracer__new(const struct tracer_opts *opts)
 	t->skel->rodata->watch_all = opts->watch_all;
 	t->skel->rodata->self_pid = getpid();
 	t->skel->rodata->follow_forks = opts->follow_forks;
+	t->skel->rodata->hold_exec = opts->hold_exec;
 	bpf_map__set_max_entries(t->skel->maps.events, opts->ringbuf_bytes);
 	bpf_map__set_max_entries(t->skel->maps.stacks_sent, opts->stack_cache);
 	bpf_map__set_max_entries(t->skel->maps.traced, opts->max_procs);

@@ -43,6 +43,7 @@ struct tracer_opts {
 	struct keeper *adopt;		/* a handover (tracer__pin): take over its maps and
 					 * replace its watch links; NULL: none */
 	bool follow_forks;		/* children of traced processes traced from fork */
+	bool hold_exec;			/* traced processes held at exec too (with hold) */
 	bool hold;			/* processes to be traced stopped until their probes
 					 * are in (where the kernel can: tracer__holds) */
 	enum syscall_probes syscalls;	/* the watch tier's probes */

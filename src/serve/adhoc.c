@@ -29,6 +29,7 @@
 #define MAX_FOLLOWED 256		/* children followed at once (-f) */
 #define CHILD_TABLE_WAIT_MS 200		/* a child maps its parent's code: ready at once */
 #define TABLE_WAIT_MS 30000		/* for the tables of a process's code at start */
+#define HELD_TABLE_WAIT_MS 1000		/* ... at a hold after exec (the holds' bound) */
 
 struct adhoc {
 	const struct leakd_options *o;
@@ -174,15 +175,31 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 	}
 	if (!is_followed(a, pid))
 		return;
-	if (ev == PIPELINE_EXEC)
+	switch (ev) {
+	case PIPELINE_EXEC:
 		log_info("pid %d called exec: its tables start afresh", (int)pid);
-	else if (ev == PIPELINE_ATTACHED && pid == a->pid)
-		log_objects(a);
-	else if (ev == PIPELINE_VIA_PROBES && a->said_tracing)
-		log_info("pid %d: reporting through the otel_memory sampler from now on", (int)pid);
-	else if (ev == PIPELINE_EXIT) {
+		/* fallthrough */
+	case PIPELINE_MAP_EXEC:
+		/* Held there: it runs on once the tables of the code it has mapped are in. */
+		if (aux && pipeline__wait_tables(a->pl, pid, HELD_TABLE_WAIT_MS))
+			log_warn("pid %d: unwind tables still building; early stacks may be short",
+				 (int)pid);
+		break;
+	case PIPELINE_ATTACHED:
+		if (pid == a->pid)
+			log_objects(a);
+		break;
+	case PIPELINE_VIA_PROBES:
+		if (a->said_tracing)
+			log_info("pid %d: reporting through the otel_memory sampler from now on",
+				 (int)pid);
+		break;
+	case PIPELINE_EXIT:
 		pipeline__exited(a->pl, pid);
 		one_exited(a, pid);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -424,7 +441,8 @@ static int load(struct adhoc *a)
 		.limits = { .max_allocs = o->max_allocs, .max_stacks = o->max_stacks,
 			    .max_maps = o->max_mappings },
 		.rediscover_ns = REDISCOVER_NS, .rediscover_refresh = true,
-		.follow_forks = o->follow_forks, .hold = o->follow_forks && !o->no_hold,
+		.follow_forks = o->follow_forks, .hold = (o->follow_forks || o->command) && !o->no_hold,
+		.hold_exec = o->command != NULL,
 		.syscalls = (enum syscall_probes)o->syscall_probes,
 	};
 

@@ -165,7 +165,7 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid, uint32_t aux, uin
 		p = tables__proc(&pl->tables, pid);
 		if (p)
 			read_code(pl, p, pid, true);
-		tell(pl, PIPELINE_EXEC, pid, 0);
+		tell(pl, PIPELINE_EXEC, pid, held);
 		break;
 	case LEAKD_EV_MAP_EXEC:
 		pl->stats.map_exec++;
@@ -174,7 +174,7 @@ static void on_proc_event(void *ctx, uint32_t type, pid_t pid, uint32_t aux, uin
 			break;
 		if (p)
 			read_code(pl, p, pid, false);
-		tell(pl, PIPELINE_MAP_EXEC, pid, 0);
+		tell(pl, PIPELINE_MAP_EXEC, pid, held);
 		break;
 	case LEAKD_EV_EXIT:
 		tell(pl, PIPELINE_EXIT, pid, aux);	/* dumpable at the end */
@@ -195,6 +195,7 @@ int pipeline__new(const struct pipeline_opts *o, pipeline_cb cb, void *ctx,
 		.max_procs = o->max_traced, .unwind_rows = o->unwind_rows,
 		.frame_pointers = o->frame_pointers, .watch_all = o->watch_all,
 		.unwind_procs = o->unwind_procs, .follow_forks = o->follow_forks,
+		.hold_exec = o->hold_exec,
 		.hold = o->hold, .syscalls = o->syscalls,
 	};
 	struct unwinder_maps um;

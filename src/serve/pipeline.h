@@ -46,6 +46,9 @@ struct pipeline_opts {
 	struct keeper *adopt;		/* a handover to take over (tracer.h); NULL: none.
 					 * Failing that, a fresh start (and a warning) */
 	bool follow_forks;		/* children of traced processes traced from fork */
+	bool hold_exec;			/* traced processes held at exec too (with hold), and
+					 * at their loader's mappings of code up to the
+					 * allocator's */
 	bool hold;			/* processes to be traced held until their probes are in */
 	enum syscall_probes syscalls;	/* the watch tier's probes */
 };
@@ -64,8 +67,8 @@ enum pipeline_event {
 };
 
 /*
- * aux: the record's (PIPELINE_FORK: the parent; PIPELINE_EXIT: LEAKD_EXIT_DUMP_*),
- * else 0.  A process the kernel held for it (fork, exec, code mapped) is resumed
+ * aux: the record's (PIPELINE_FORK: the parent; PIPELINE_EXEC, PIPELINE_MAP_EXEC:
+ * 1 when held; PIPELINE_EXIT: LEAKD_EXIT_DUMP_*), else 0.  A process the kernel held for it (fork, exec, code mapped) is resumed
  * by the pipeline after the mode's callback: whatever the mode traces there is in
  * place before the process runs on.
  */

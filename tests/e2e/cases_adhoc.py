@@ -38,6 +38,26 @@ def case_mimalloc_entry_points():
     check_eq(rep["unmatched_frees"], 0, "unmatched frees")
 
 
+def case_exec_wrapper():
+    """A command that execs the program (env, a shell's exec, a version manager's
+    shim): the program is held at its exec and at its loader's mappings until its
+    allocator's probes and its code's unwind tables are in, so it is exact from its
+    first allocation, with whole stacks, even through an allocator the wrapper
+    does not map."""
+    lib = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
+    check(os.path.exists(lib), f"{lib} missing (setup.sh installs it)")
+    r = run_command(["env", f"LD_PRELOAD={lib}", leaker("leak_mimalloc")])
+    check_eq(r.returncode, 0, f"leakd exit status ({r.stderr.strip()})")
+    check("called exec" in r.stderr, f"leakd did not see the exec: {r.stderr.strip()}")
+    rep = r.final()
+    check(rep["complete"], f"report incomplete: {rep['counters']}")
+    check_truth(rep, r.truth, "leak_mimalloc")
+    check_eq(rep["unmatched_frees"], 0, "unmatched frees")
+    for fn, site in sites_in(rep, "leak_mimalloc").items():
+        for _, st in site["stacks"]:
+            check_eq(st["cut"], [], f"the walk from {fn} was cut")
+
+
 def case_failure_semantics():
     """Failed, freeing and moving reallocs; failed posix_memalign; NULL results."""
     r = run_command([leaker("leak_fail")])
