@@ -2412,6 +2412,8 @@ static int cmp_exits(const void *a, const void *b)
 	const struct kept_exit *x = *(const struct kept_exit *const *)a;
 	const struct kept_exit *y = *(const struct kept_exit *const *)b;
 
+	if (x->rank != y->rank)
+		return x->rank > y->rank ? -1 : 1;
 	return x->seq > y->seq ? -1 : x->seq < y->seq;
 }
 
@@ -2437,7 +2439,7 @@ int daemon__exited(struct daemon *d, const struct peer *who, uint32_t limit,
 		}
 		v[n++] = k;
 	}
-	/* Newest first. */
+	/* Those that matter first (a host's trivial exits would bury them), newest first. */
 	qsort(v, n, sizeof(*v), cmp_exits);
 	if (limit && limit < n)
 		n = limit;

@@ -598,4 +598,5 @@ def case_exited_by_importance():
         s = next((p for p in kept if p["pid"] == lk.pid), None)
         check(s is not None, f"the traced leaker's summary is gone: {[p['comm'] for p in kept]}")
         check(s["traced"], "the summary says it was traced")
+        check_eq(kept[0]["pid"], lk.pid, "the first listed (the traced one, older than the rest)")
         check_eq(s["heap_bytes"], 3 * 4444, "its heap bytes")
