@@ -4,11 +4,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "collect/samplerctl.h"
+#include "base/procfs.h"
 #include "base/procmaps.h"
 #include "stacks/elfobj.h"
 
@@ -94,13 +96,19 @@ int samplerctl__read(const struct samplerctl *c, struct leakd_sampler_control *r
 	return ret->version == LEAKD_SAMPLER_CONTROL_VERSION ? 0 : -EPROTO;
 }
 
+static uint64_t slot_at(const struct samplerctl *c, uint32_t slot)
+{
+	return c->at + offsetof(struct leakd_sampler_control, slots) +
+	       slot * sizeof(struct leakd_sampler_slot);
+}
+
 int samplerctl__set_factor(const struct samplerctl *c, uint32_t factor)
 {
 	if (!factor || factor > LEAKD_SAMPLER_MAX_FACTOR)
 		return -EINVAL;
 	/* One aligned 4-byte field: the sampler reads it whole or, at worst, torn (safe). */
-	return rw(c->mem, c->at + offsetof(struct leakd_sampler_control, factor), &factor,
-		  sizeof(factor), true);
+	return rw(c->mem, slot_at(c, c->slot) + offsetof(struct leakd_sampler_slot, factor),
+		  &factor, sizeof(factor), true);
 }
 
 void samplerctl__close(struct samplerctl *c)
@@ -109,6 +117,54 @@ void samplerctl__close(struct samplerctl *c)
 		close(c->mem);
 	c->mem = -1;
 	c->at = 0;
+}
+
+void samplerctl__release(struct samplerctl *c)
+{
+	struct leakd_sampler_slot none = { 0, 0 };
+
+	if (c->at)
+		rw(c->mem, slot_at(c, c->slot), &none, sizeof(none), true);
+	samplerctl__close(c);
+}
+
+/* A slot's daemon still runs: its pid is a leakd's (a dead one's slot is free to take). */
+static bool daemon_alive(uint32_t pid)
+{
+	char comm[16];
+
+	return pid && procfs_comm((pid_t)pid, comm, sizeof(comm)) == 0 && !strcmp(comm, "leakd");
+}
+
+/*
+ * This daemon's slot in the block read: its own (a restart's, a fork's copy), else
+ * a free one or a dead daemon's, taken by writing its pid there and reading it back
+ * (another daemon may take the same one at once).  1 when taken, 0 when none is
+ * left, -EAGAIN when another took it first, -errno.
+ */
+static int take_slot(struct samplerctl *c, const struct leakd_sampler_control *b)
+{
+	uint32_t self = (uint32_t)getpid(), i, pick = LEAKD_SAMPLER_SLOTS, pid;
+	int err;
+
+	for (i = 0; i < LEAKD_SAMPLER_SLOTS && pick == LEAKD_SAMPLER_SLOTS; i++)
+		if (b->slots[i].pid == self)
+			pick = i;
+	for (i = 0; i < LEAKD_SAMPLER_SLOTS && pick == LEAKD_SAMPLER_SLOTS; i++)
+		if (!daemon_alive(b->slots[i].pid))
+			pick = i;
+	if (pick == LEAKD_SAMPLER_SLOTS)
+		return 0;
+	c->slot = pick;
+	c->factor = b->slots[pick].factor;	/* a dead daemon's widening is taken over */
+	if (b->slots[pick].pid == self)
+		return 1;
+	err = rw(c->mem, slot_at(c, pick), &self, sizeof(self), true);
+	if (!err)
+		err = rw(c->mem, slot_at(c, pick), &pid, sizeof(pid), false);
+	if (err)
+		return err;
+	return pid == self ? 1 : -EAGAIN;
 }
 
 /* Where the block lies in pid as its maps say now: 0 when nowhere, -EAGAIN, -errno. */
@@ -167,6 +223,8 @@ int samplerctl__open(pid_t pid, struct samplerctl *ret)
 		/* Not there through what was opened (an exec came between): none. */
 		err = samplerctl__read(ret, &block);
 		if (!err)
+			err = take_slot(ret, &block);
+		if (err > 0)
 			return 1;
 		if (err == -EPROTO || err == -EFAULT || err == -ESRCH)
 			err = 0;

@@ -76,7 +76,7 @@ static int resolved;
  * Initialized, so in .data: a file offset the daemon finds it at.
  */
 EXPORT struct leakd_sampler_control leakd_sampler_control = {
-	.version = LEAKD_SAMPLER_CONTROL_VERSION, .factor = 1, .interval = DEFAULT_INTERVAL,
+	.version = LEAKD_SAMPLER_CONTROL_VERSION, .interval = DEFAULT_INTERVAL,
 };
 static struct freeset set;
 
@@ -328,13 +328,9 @@ static uint64_t draw(double m)
 /* The mean of new countdowns: the interval times the event budget's factor. */
 static double mean_now(void)
 {
-	uint32_t f = __atomic_load_n(&leakd_sampler_control.factor, __ATOMIC_RELAXED);
-
 	/* Written from outside, maybe torn: any value is safe, each weight says its mean. */
-	if (!f)
-		f = 1;
-	else if (f > LEAKD_SAMPLER_MAX_FACTOR)
-		f = LEAKD_SAMPLER_MAX_FACTOR;
+	uint32_t f = leakd_sampler_factor(&leakd_sampler_control);
+
 	return (double)__atomic_load_n(&leakd_sampler_control.interval, __ATOMIC_RELAXED) * f;
 }
 

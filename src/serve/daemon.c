@@ -208,7 +208,6 @@ static bool via_probes(struct daemon *d, const struct watch *w)
  */
 static void pace(struct daemon *d, struct watch *w, uint32_t factor)
 {
-	struct leakd_sampler_control c;
 	int err;
 
 	if (!w->ctl_looked) {
@@ -219,8 +218,8 @@ static void pace(struct daemon *d, struct watch *w, uint32_t factor)
 			log_warn("pid %" PRIu64 ": its sampler cannot be reached: %s", w->pid,
 				 strerror(-err));
 		}
-		if (err > 0 && !samplerctl__read(&w->ctl, &c))
-			w->ctl_factor = c.factor;	/* a daemon before us may have left one */
+		if (err > 0)
+			w->ctl_factor = w->ctl.factor;	/* a daemon before us may have left one */
 	}
 	if (!w->ctl.at || w->ctl_factor == factor)
 		return;
@@ -239,11 +238,9 @@ static void pace(struct daemon *d, struct watch *w, uint32_t factor)
 }
 
 /* The sampler of a process no longer traced through it back at its own interval. */
-static void unpace(struct daemon *d, struct watch *w)
+static void unpace(struct watch *w)
 {
-	if (w->ctl.at)
-		pace(d, w, 1);
-	samplerctl__close(&w->ctl);
+	samplerctl__release(&w->ctl);
 	w->ctl_factor = 0;
 	w->ctl_looked = false;
 }
@@ -261,7 +258,7 @@ static void widen(struct daemon *d, struct watch *w)
 	if (via_probes(d, w))
 		pace(d, w, 1u << d->budget.shift);
 	else if (w->ctl_looked)
-		unpace(d, w);
+		unpace(w);
 }
 
 /*
@@ -418,7 +415,7 @@ static int stop_trace_why(struct daemon *d, struct watch *w, char *why, size_t s
 	w->wanted = TRACE_KIND_NONE;
 	if (w->traced == TRACE_KIND_NONE)
 		return 0;
-	unpace(d, w);
+	unpace(w);
 	pipeline__untrace(d->pl, w->pid);
 	rc = uninject(d, w, why, size);
 	log_info("tracing of pid %" PRIu64 " ends (%s)", w->pid, trace_kind_name(w->traced));
@@ -633,9 +630,9 @@ static void remove_process(struct daemon *d, pid_t pid, bool exited)
 }
 
 /*
- * A child has a copy of its parent's sampler block, widened or not: traced
- * through it, the child's factor is set as any; else it goes back to 1, as
- * nobody widens it.
+ * A child has a copy of its parent's sampler block, this daemon's slot widened or
+ * not: traced through it, the child's factor is set as any; else the slot is
+ * freed, as nobody here widens it.
  */
 static void forked_sampler(struct daemon *d, struct watch *w, const struct watch *parent)
 {
@@ -643,12 +640,10 @@ static void forked_sampler(struct daemon *d, struct watch *w, const struct watch
 
 	if (!w || !parent || !parent->ctl.at || parent->ctl_factor == 1)
 		return;
-	if (via_probes(d, w)) {
+	if (via_probes(d, w))
 		widen(d, w);
-	} else if (samplerctl__open((pid_t)w->pid, &c) > 0) {
-		samplerctl__set_factor(&c, 1);
-		samplerctl__close(&c);
-	}
+	else if (samplerctl__open((pid_t)w->pid, &c) > 0)
+		samplerctl__release(&c);
 }
 
 /* The policy's side of what the pipeline saw (it has done its own part). */
@@ -1634,7 +1629,7 @@ static void teardown(struct daemon *d)
 			char why[INJECT_WHY];
 
 			/* Nobody listens to the sampler any more: its own interval, out of the way. */
-			unpace(d, w);
+			unpace(w);
 			uninject(d, w, why, sizeof(why));
 			history__destroy(&w->mem);
 		}
@@ -1910,9 +1905,7 @@ static void sampler_interval(const struct watch *w, struct ps_row *r)
 	r->sampler_fixed = true;
 	if (!w->ctl.at || samplerctl__read(&w->ctl, &c) || !c.interval)
 		return;
-	/* As the sampler takes it (mean_now() in sampler.c). */
-	f = !c.factor ? 1 : c.factor < LEAKD_SAMPLER_MAX_FACTOR ? c.factor :
-							      LEAKD_SAMPLER_MAX_FACTOR;
+	f = leakd_sampler_factor(&c);	/* every daemon's widening, as the sampler takes it */
 	r->sampler_fixed = false;
 	r->sample_bytes = c.interval;
 	r->interval_bytes = c.interval > UINT64_MAX / f ? UINT64_MAX : c.interval * f;

@@ -494,9 +494,10 @@ SAMPLER_BEFORE, SAMPLER_AFTER = 2000, 8000     # blocks of BUDGET_SIZE, at facto
 
 
 def sampler_block(pid):
-    """The control block of the sampler in pid, from its memory: (version, factor,
-    interval).  Found the way the loader placed it: the symbol's value among the
-    library's dynamic symbols (readelf), plus where the library is mapped."""
+    """The control block of the sampler in pid, from its memory: {daemon pid:
+    factor}, after its version and interval are checked.  Found the way the loader
+    placed it: the symbol's value among the library's dynamic symbols (readelf),
+    plus where the library is mapped."""
     import struct
     from cases_inject import SAMPLER, mapping
     out = subprocess.run(["readelf", "--dyn-syms", "-W", SAMPLER], stdout=subprocess.PIPE,
@@ -507,13 +508,20 @@ def sampler_block(pid):
     check(base is not None, f"pid {pid} does not map the sampler")
     with open(f"/proc/{pid}/mem", "rb") as mem:
         mem.seek(base + value)
-        return struct.unpack("<IIQ", mem.read(16))
+        f = struct.unpack("<IIQ8I", mem.read(48))
+    check_eq((f[0], f[2]), (2, BUDGET_INTERVAL), f"pid {pid}'s sampler block")
+    return {f[3 + 2 * i]: f[4 + 2 * i] for i in range(4) if f[3 + 2 * i]}
 
 
-def sampler_factor(pid):
-    version, factor, interval = sampler_block(pid)
-    check_eq((version, interval), (1, BUDGET_INTERVAL), f"pid {pid}'s sampler block")
-    return factor
+def sampler_factor(pid, d):
+    """The factor daemon d wrote into pid's sampler (1 when it holds no slot there):
+    other leakd daemons on the host write slots of their own."""
+    return sampler_block(pid).get(d.proc.pid) or 1
+
+
+def sampler_in_force(pid):
+    """The factor the sampler takes: the largest of every daemon's."""
+    return max([1, *sampler_block(pid).values()])
 
 
 def budget_of(d):
@@ -543,6 +551,7 @@ def case_daemon_event_budget_sampler():
     nearly every estimate within 3 standard errors and their mean within 3 of its
     own."""
     from cases_inject import SAMPLER, mapping
+    from cases_daemon import run
     from harness import Daemon, Leaker, TestFailure, proc_of, spawn, wait_watched
 
     OTELPROBE = os.path.realpath(os.path.join(os.path.dirname(leaker("leak_otel_dlopen")),
@@ -587,13 +596,14 @@ def case_daemon_event_budget_sampler():
         for lk in (churner, bystander):
             p = sampler_row(lk.pid)
             check_eq((p["sampling"], p["sample_bytes"], p["interval_bytes"]),
-                     ("sampler", BUDGET_INTERVAL, BUDGET_INTERVAL), "ps before any widening")
-            check_eq(sampler_factor(lk.pid), 1, "the factor in the sampler")
+                     ("sampler", BUDGET_INTERVAL, BUDGET_INTERVAL * sampler_in_force(lk.pid)),
+                     "ps before any widening (another leakd's widening in force too)")
+            check_eq(sampler_factor(lk.pid, d), 1, "the factor in the sampler")
         # Injected (trace --inject): its interval in the same block, widened alike.
         wait_watched(d, injected.pid)
         d.ctl("trace", str(injected.pid), "--inject", "--sample", str(BUDGET_INTERVAL))
         p = sampler_row(injected.pid, ask=False)
-        check_eq((p["sample_bytes"], sampler_factor(injected.pid)), (BUDGET_INTERVAL, 1),
+        check_eq((p["sample_bytes"], sampler_factor(injected.pid, d)), (BUDGET_INTERVAL, 1),
                  "the injected sampler")
         # An emitter that is not leakd's sampler: traced, never widened, and said so.
         otel.stdout.readline()
@@ -627,13 +637,13 @@ def case_daemon_event_budget_sampler():
                 lk.do(f"malloc {SAMPLER_BEFORE} {BUDGET_SIZE}")
             churner.do(f"churn {BUDGET_SIZE}")
             d.poll("the samplers widened",
-                   lambda: all(sampler_factor(lk.pid) >= 4 for lk in lks), timeout=60)
+                   lambda: all(sampler_factor(lk.pid, d) >= 4 for lk in lks), timeout=60)
             churner.do("stop")
             # Narrowing takes calm steps: they leak while the factor holds.
             for lk in lks:
                 lk.do(f"malloc {SAMPLER_AFTER} {BUDGET_SIZE}")
                 lk.do("mmap 1 4096")
-            check(all(sampler_factor(lk.pid) >= 2 for lk in lks), "narrowed while leaking")
+            check(all(sampler_factor(lk.pid, d) >= 2 for lk in lks), "narrowed while leaking")
             for lk in lks:
                 wait_mapping(d, lk, 1)
                 b, se, samples = heap_leak_estimate(d, lk.pid)
@@ -641,14 +651,14 @@ def case_daemon_event_budget_sampler():
                 ests.append((b, se))
             # The load gone, the factor comes back to 1, in status and in the samplers.
             d.poll("the factor back to 1", lambda: budget_of(d)["factor"] == 1 and all(
-                sampler_factor(lk.pid) == 1 for lk in [churner, bystander, *lks]), timeout=60)
+                sampler_factor(lk.pid, d) == 1 for lk in [churner, bystander, *lks]), timeout=60)
             for lk in lks:
                 lk.end()
 
         churner.do(f"churn {BUDGET_SIZE}")
         st = d.poll("the churner widened 64 times",
                     lambda: (lambda b: b if b["factor"] >= 64 and
-                             sampler_factor(churner.pid) == b["factor"] else None)(
+                             sampler_factor(churner.pid, d) == b["factor"] else None)(
                         budget_of(d)), timeout=60)
         check(st["exceeded"] and st["samplers_widened"] >= 2, f"the budget widening: {st}")
         p = proc_of(d.ctl("ps")[0], churner.pid)
@@ -665,19 +675,30 @@ def case_daemon_event_budget_sampler():
               f"{after}/s at {st['factor']} times it")
         # A child forked now has the churner's widened block; nobody traces it: back to 1.
         child = int(churner.do("child")[0])
-        d.poll("the forked child's factor back to 1", lambda: sampler_factor(child) == 1)
+        d.poll("the forked child's factor back to 1", lambda: sampler_factor(child, d) == 1)
         check(proc_of(d.ctl("ps")[0], child) is not None, "the child watched")
-        check(sampler_factor(churner.pid) >= 64, "the churner still widened after its fork")
+        check(sampler_factor(churner.pid, d) >= 64, "the churner still widened after its fork")
+        # Another leakd on the host traces the same samplers with no budget: it takes a
+        # slot of its own (at 1), leaves ours alone, and its stop frees only its own.
+        d2 = Daemon(config=f"event-budget = off\nsampler = {SAMPLER}\n")
+        with run(d2):
+            d2.poll("the other daemon's slot in the churner's sampler",
+                    lambda: sampler_block(churner.pid).get(d2.proc.pid) == 1)
+            check(sampler_factor(churner.pid, d) >= 64, "the churner widened beside the other")
+            check(sampler_in_force(churner.pid) >= 64, "the factor in force: the largest")
+        check(d2.proc.pid not in sampler_block(churner.pid), "the other daemon's slot kept")
+        check(sampler_factor(churner.pid, d) >= 64, "the churner widened after the other's stop")
         # Untraced, a sampler is back at its interval at once; the others stay widened.
-        check(sampler_factor(bystander.pid) >= 64, "the bystander widened")
-        check(sampler_factor(injected.pid) >= 64, "the injected sampler widened")
+        check(sampler_factor(bystander.pid, d) >= 64, "the bystander widened")
+        check(sampler_factor(injected.pid, d) >= 64, "the injected sampler widened")
         d.ctl("untrace", str(bystander.pid))
-        check_eq(sampler_factor(bystander.pid), 1, "the untraced sampler's factor")
-        check(sampler_factor(churner.pid) >= 64, "the churner still widened")
+        check_eq(sampler_factor(bystander.pid, d), 1, "the untraced sampler's factor")
+        check(sampler_factor(churner.pid, d) >= 64, "the churner still widened")
         # Stopped while widened: back at its own interval.
         said = d.stop()
-        check_eq((sampler_factor(churner.pid), sampler_factor(injected.pid)), (1, 1),
+        check_eq((sampler_factor(churner.pid, d), sampler_factor(injected.pid, d)), (1, 1),
                  "the factors after the daemon stopped")
+        check(d.proc.pid not in sampler_block(churner.pid), "the daemon's slot kept at its stop")
         # Each step said, with the samplers it widened.
         check(" of leakd's samplers at 64x their intervals" in said,
               f"the daemon's log: {said[-3000:]}")

@@ -556,7 +556,8 @@ class Daemon:
     """The real daemon from the build tree, with a socket and configuration of
     its own; fast sampling so that growth shows within seconds.  Automatic
     tracing is off unless the test is about it (drilldown=True): it would trace
-    whatever else grows on the host."""
+    whatever else grows on the host.  So is the event budget unless a test sets
+    one: it would widen the samplers of other tests' processes."""
 
     CONFIG = """
 sample-interval = 200ms
@@ -567,6 +568,7 @@ drilldown-for = 60s
 drilldown-max = 1
 socket-group = nogroup
 restart-grace = 0
+event-budget = off
 """
 
     def __init__(self, config="", args=(), drilldown=False, launcher=None):
