@@ -22,10 +22,13 @@ struct stack_frame {
 	uint64_t pc;		/* as the process saw it */
 	uint64_t offset;	/* file offset in module; with jit, offset in that code */
 	uint32_t module;	/* symbolizer's module id; 0 = not in a known file */
-	uint32_t flags;		/* LEAKD_FRAME_* */
+	uint32_t flags;		/* LEAKD_FRAME_*, FRAME_ANON_CODE */
 	uint32_t jit;		/* symbolizer's JIT name id (perf map); 0 = none */
 	uint32_t _pad;
 };
+
+/* A frame's flag the kernel never sets: pc in anonymous memory (JIT code), unnamed. */
+#define FRAME_ANON_CODE (1u << 16)
 
 /* Stack ids the kernel never makes (its are odd): */
 #define STACK_ID_NONE 2		/* the kernel could not read the stack */

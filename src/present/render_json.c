@@ -35,6 +35,8 @@ static void frame(struct json *j, const struct frame_snap *fr)
 		json_bool(j, "interrupted", true);
 	if (fr->jit)
 		json_bool(j, "jit", true);
+	else if (fr->flags & FRAME_ANON_CODE)
+		json_bool(j, "anonymous_code", true);
 	if (fr->module && !fr->jit) {
 		json_str(j, "path", fr->module_path);
 		json_hex(j, "offset", fr->offset);

@@ -58,6 +58,9 @@ static void frame(FILE *f, const struct frame_snap *fr, bool sigframe, bool shor
 			real->function_offset, fr->module);
 	else if (fr->module)
 		fprintf(f, "\t[unknown] (%s+0x%" PRIx64 ")", fr->module, fr->offset);
+	else if (fr->flags & FRAME_ANON_CODE)
+		fprintf(f, "\t[unknown] (0x%" PRIx64 ", anonymous code: JIT without a perf map)",
+			fr->pc);
 	else
 		fprintf(f, "\t[unknown] (0x%" PRIx64 ", unmapped)", fr->pc);
 	where(f, real);

@@ -467,6 +467,8 @@ struct stack_frame *symbolizer__normalize(struct symbolizer *s, pid_t pid,
 	for (i = 0; i < n; i++) {
 		const struct map_entry *e;
 		dev_t dev = makedev(kf[i].dev >> 20, kf[i].dev & 0xfffff);
+		/* The kernel found the mapping, and no file behind it. */
+		bool anon = !kf[i].ino && !(kf[i].flags & LEAKD_FRAME_NO_VMA);
 		size_t idx;
 
 		frames[i].pc = kf[i].pc;
@@ -492,10 +494,21 @@ struct stack_frame *symbolizer__normalize(struct symbolizer *s, pid_t pid,
 		if (!sp)
 			sp = get_proc(s, pid);
 		e = sp ? procmaps__find(&sp->maps, kf[i].pc) : NULL;
+		if (e && anon && map_entry__is_file(e) && !reread) {
+			/* A file there in maps read before: gone since (the kernel reuses ranges). */
+			reread = true;
+			symbolizer__refresh_proc(s, pid);
+			e = procmaps__find(&sp->maps, kf[i].pc);
+		}
+		if (e && anon && map_entry__is_file(e))
+			e = NULL;	/* the kernel's word: it saw the mapping at the walk */
 		if ((!e || !e->path) && sp && jit_name(s, sp, &frames[i]))
 			continue;
-		if (!e || !e->path)
+		if (!e || !e->path) {
+			if (e || anon)
+				frames[i].flags |= FRAME_ANON_CODE;
 			continue;
+		}
 		idx = e - sp->maps.v;
 		if (!sp->module_of[idx])
 			sp->module_of[idx] = module_for(s, pid, e);

@@ -46,6 +46,29 @@ def case_cxx_container():
     check_truth(rep, r.truth, "leak_cxx")
 
 
+def case_jit_anonymous_code():
+    """A leak from code in anonymous memory (a JIT's, no perf map): the frame is said
+    to be anonymous code at its address, never in a file that maps read earlier had
+    there (the kernel may reuse the range the loader's ld.so.cache had), and the walk
+    goes on to main."""
+    r = run_command([leaker("leak_jit")])
+    check_eq(r.returncode, 0, "leakd exit status")
+    rep = r.final()
+    check_truth(rep, r.truth, "leak_jit")
+    code = r.truth["notes"]["code"]
+    for st in rep["stacks"]:
+        names = [frame_function(f) for f in st["frames"]]
+        if names[:1] != ["leak_from_jit"]:
+            continue
+        jit = st["frames"][1]
+        check(jit.get("anonymous_code") and jit.get("module") is None,
+              f"the JIT frame: {jit}")
+        check(code <= int(jit["pc"], 16) < code + 4096, f"the JIT frame's pc: {jit}")
+        check_eq(names[2], "main", "the frame below the JIT code")
+    text = run_command([leaker("leak_jit")], json_out=False).reports
+    check("anonymous code: JIT without a perf map" in text, f"the text report:\n{text}")
+
+
 def case_signal_frame():
     """A leak in a signal handler: the walk crosses the kernel's signal frame."""
     r = run_command([leaker("leak_signal")])
