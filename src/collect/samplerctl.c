@@ -137,27 +137,39 @@ static bool daemon_alive(uint32_t pid)
 }
 
 /*
- * This daemon's slot in the block read: its own (a restart's, a fork's copy), else
- * a free one or a dead daemon's, taken by writing its pid there and reading it back
- * (another daemon may take the same one at once).  1 when taken, 0 when none is
- * left, -EAGAIN when another took it first, -errno.
+ * This daemon's slot in the block read: its own (a fork's copy), else a dead
+ * daemon's (its widening taken over), else a free one; taken by writing this pid
+ * there and reading it back (another daemon may take the same one at once).  The
+ * slots of other dead daemons are freed: nobody would ever narrow them.  1 when
+ * taken, 0 when every slot is a live daemon's, -EAGAIN when another took it
+ * first, -errno.
  */
 static int take_slot(struct samplerctl *c, const struct leakd_sampler_control *b)
 {
-	uint32_t self = (uint32_t)getpid(), i, pick = LEAKD_SAMPLER_SLOTS, pid;
+	struct leakd_sampler_slot none = { 0, 0 };
+	uint32_t self = (uint32_t)getpid(), i, own = LEAKD_SAMPLER_SLOTS;
+	uint32_t dead = LEAKD_SAMPLER_SLOTS, empty = LEAKD_SAMPLER_SLOTS, pick, pid;
+	bool gone[LEAKD_SAMPLER_SLOTS] = { false };
 	int err;
 
-	for (i = 0; i < LEAKD_SAMPLER_SLOTS && pick == LEAKD_SAMPLER_SLOTS; i++)
-		if (b->slots[i].pid == self)
-			pick = i;
-	for (i = 0; i < LEAKD_SAMPLER_SLOTS && pick == LEAKD_SAMPLER_SLOTS; i++)
-		if (!daemon_alive(b->slots[i].pid))
-			pick = i;
+	for (i = 0; i < LEAKD_SAMPLER_SLOTS; i++) {
+		pid = b->slots[i].pid;
+		if (pid == self)
+			own = own < i ? own : i;
+		else if (!pid)
+			empty = empty < i ? empty : i;
+		else if ((gone[i] = !daemon_alive(pid)))
+			dead = dead < i ? dead : i;
+	}
+	pick = own < LEAKD_SAMPLER_SLOTS ? own : dead < LEAKD_SAMPLER_SLOTS ? dead : empty;
 	if (pick == LEAKD_SAMPLER_SLOTS)
 		return 0;
+	for (i = 0; i < LEAKD_SAMPLER_SLOTS; i++)
+		if (gone[i] && i != pick)
+			rw(c->mem, slot_at(c, i), &none, sizeof(none), true);
 	c->slot = pick;
-	c->factor = b->slots[pick].factor;	/* a dead daemon's widening is taken over */
-	if (b->slots[pick].pid == self)
+	c->factor = b->slots[pick].factor;
+	if (pick == own)
 		return 1;
 	err = rw(c->mem, slot_at(c, pick), &self, sizeof(self), true);
 	if (!err)

@@ -493,12 +493,10 @@ SAMPLER_LEAKERS = 4
 SAMPLER_BEFORE, SAMPLER_AFTER = 2000, 8000     # blocks of BUDGET_SIZE, at factor 1 and wider
 
 
-def sampler_block(pid):
-    """The control block of the sampler in pid, from its memory: {daemon pid:
-    factor}, after its version and interval are checked.  Found the way the loader
-    placed it: the symbol's value among the library's dynamic symbols (readelf),
-    plus where the library is mapped."""
-    import struct
+def sampler_block_at(pid):
+    """Where the control block of the sampler in pid is: the symbol's value among
+    the library's dynamic symbols (readelf), plus where the library is mapped, as
+    the loader placed it."""
     from cases_inject import SAMPLER, mapping
     out = subprocess.run(["readelf", "--dyn-syms", "-W", SAMPLER], stdout=subprocess.PIPE,
                          text=True, check=True).stdout
@@ -506,11 +504,31 @@ def sampler_block(pid):
                  if len(p) >= 8 and p[7] == "leakd_sampler_control")
     base = next((lo for lo, _, off in mapping(pid, SAMPLER) if off == 0), None)
     check(base is not None, f"pid {pid} does not map the sampler")
+    return base + value
+
+
+def sampler_slots(pid):
+    """The daemons' slots of pid's sampler block, from its memory: [(pid, factor)],
+    after its version and interval are checked."""
+    import struct
     with open(f"/proc/{pid}/mem", "rb") as mem:
-        mem.seek(base + value)
+        mem.seek(sampler_block_at(pid))
         f = struct.unpack("<IIQ8I", mem.read(48))
     check_eq((f[0], f[2]), (2, BUDGET_INTERVAL), f"pid {pid}'s sampler block")
-    return {f[3 + 2 * i]: f[4 + 2 * i] for i in range(4) if f[3 + 2 * i]}
+    return [(f[3 + 2 * i], f[4 + 2 * i]) for i in range(4)]
+
+
+def sampler_block(pid):
+    """{daemon pid: factor} of the slots taken in pid's sampler block."""
+    return {p: f for p, f in sampler_slots(pid) if p}
+
+
+def write_slot(pid, i, slot_pid, factor):
+    """Writes slot i of pid's sampler block as a daemon would."""
+    import struct
+    with open(f"/proc/{pid}/mem", "r+b", buffering=0) as mem:
+        mem.seek(sampler_block_at(pid) + 16 + 8 * i)
+        mem.write(struct.pack("<II", slot_pid, factor))
 
 
 def sampler_factor(pid, d):
@@ -680,10 +698,18 @@ def case_daemon_event_budget_sampler():
         check(sampler_factor(churner.pid, d) >= 64, "the churner still widened after its fork")
         # Another leakd on the host traces the same samplers with no budget: it takes a
         # slot of its own (at 1), leaves ours alone, and its stop frees only its own.
+        # Two daemons that died widened left slots (pids that are no leakd): it takes
+        # one over and frees the other, or they would keep the sampler widened.
+        empty = [i for i, (p, _) in enumerate(sampler_slots(churner.pid)) if not p]
+        check(len(empty) >= 2, f"free slots in the churner's block: {empty}")
+        for i in empty[:2]:
+            write_slot(churner.pid, i, os.getpid(), 4096)
         d2 = Daemon(config=f"event-budget = off\nsampler = {SAMPLER}\n")
         with run(d2):
             d2.poll("the other daemon's slot in the churner's sampler",
                     lambda: sampler_block(churner.pid).get(d2.proc.pid) == 1)
+            check(os.getpid() not in sampler_block(churner.pid),
+                  f"dead daemons' slots left: {sampler_slots(churner.pid)}")
             check(sampler_factor(churner.pid, d) >= 64, "the churner widened beside the other")
             check(sampler_in_force(churner.pid) >= 64, "the factor in force: the largest")
         check(d2.proc.pid not in sampler_block(churner.pid), "the other daemon's slot kept")
