@@ -799,6 +799,12 @@ int BPF_PROG(proc_exec, struct task_struct *p)
 	__u32 pid = p->tgid, aux = 0;
 	bool follow = (follow_forks || hold_exec) && bpf_map_lookup_elem(&traced, &pid);
 
+	/*
+	 * The tables entry describes the image before: walks in the new one until
+	 * userspace writes its entry are cut short and say so, not walked against
+	 * code that is gone (their memos lapse with the exec's id).
+	 */
+	bpf_map_delete_elem(&unwind_procs, &pid);
 	if (!watched(pid))
 		return 0;
 	if ((follow || rule_names(p)) && hold_task(pid, NULL))

@@ -374,3 +374,42 @@ def case_top_all_rows():
         text = d.ctl(*sel, "-n", "0", json_out=False)[0]
         check(text.startswith("Top ") and int(text.split()[1]) > 12,
               f"text rows with -n 0: {text[:200]!r}")
+
+
+def case_stacks_after_exec():
+    """A process that execs keeps its pid, and the daemon's unwind tables of it
+    describe the image before (a shell's) until the daemon reads the new one:
+    stacks walked in between are cut short and say so, never walked against code
+    that is gone and passed for whole.  The daemon is stopped across the exec so
+    that the new program's first mapping comes before that read."""
+    import signal
+    d = Daemon()
+    sh = spawn(["sh", "-c", f"read x; exec {leaker('leak_ctl')}"], stdin=subprocess.PIPE,
+               stdout=subprocess.PIPE, text=True)
+    try:
+        wait_watched(d, sh.pid)
+        os.kill(d.proc.pid, signal.SIGSTOP)
+        try:
+            sh.stdin.write("go\nmmap 1 65536\n")
+            sh.stdin.flush()
+            check(sh.stdout.readline().startswith("ready"), "the leaker did not start")
+            check(sh.stdout.readline().strip().endswith("ok"), "the leaker did not map")
+        finally:
+            os.kill(d.proc.pid, signal.SIGCONT)
+
+        def mapped():
+            rows = [st for st in top(d, sh.pid)["stacks"]
+                    if st["bytes"] == 65536 and st["mappings"] == 1]
+            return rows or None
+        for st in d.poll("the leaker's mapping", mapped):
+            names = [frame_function(f) for f in st["frames"]]
+            check(st["cut"] or names[-1] == "_start",
+                  f"a stack cut short that says nothing of it: {names}, cut {st['cut']}")
+        sh.stdin.write("exit\n")
+        sh.stdin.flush()
+        sh.wait(timeout=TIMEOUT)
+        d.stop()
+    finally:
+        if sh.poll() is None:
+            sh.kill()
+        d.kill()
