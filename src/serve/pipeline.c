@@ -106,7 +106,9 @@ static void follow_allocators(struct pipeline *pl, struct pl_proc *pp, bool rede
 /*
  * A process the kernel held for this record goes on.  After an exec, one to be
  * traced whose allocator is not mapped yet (the loader maps it next) is held again
- * at its next mapping of code.
+ * at its next mapping of code; with hold_exec, at every next mapping of code while
+ * the holds' bound lasts (the loader maps libraries after the allocator's: their
+ * tables too are in before the program runs).
  */
 static void resume_held(struct pipeline *pl, uint32_t type, pid_t pid)
 {
@@ -117,7 +119,7 @@ static void resume_held(struct pipeline *pl, uint32_t type, pid_t pid)
 	if (!h)
 		return;
 	arm = type != LEAKD_EV_FORK && pp && (pp->traced || pp->pending) &&
-	      !tracer__covers(pl->tracer, pid);
+	      (pl->o.hold_exec || !tracer__covers(pl->tracer, pid));
 	holds__resume(h, pid, arm);
 }
 

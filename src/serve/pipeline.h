@@ -47,8 +47,8 @@ struct pipeline_opts {
 					 * Failing that, a fresh start (and a warning) */
 	bool follow_forks;		/* children of traced processes traced from fork */
 	bool hold_exec;			/* traced processes held at exec too (with hold), and
-					 * at their loader's mappings of code up to the
-					 * allocator's */
+					 * at each mapping of code after it while the holds'
+					 * bound lasts */
 	bool hold;			/* processes to be traced held until their probes are in */
 	enum syscall_probes syscalls;	/* the watch tier's probes */
 };

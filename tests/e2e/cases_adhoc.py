@@ -56,6 +56,8 @@ def case_exec_wrapper():
     for fn, site in sites_in(rep, "leak_mimalloc").items():
         for _, st in site["stacks"]:
             check_eq(st["cut"], [], f"the walk from {fn} was cut")
+            # libc is mapped after the preloaded allocator: its frames too.
+            check_eq(frame_function(st["frames"][-1]), "_start", f"the end of {fn}'s stack")
 
 
 def case_failure_semantics():
