@@ -102,13 +102,18 @@ static uint64_t slot_at(const struct samplerctl *c, uint32_t slot)
 	       slot * sizeof(struct leakd_sampler_slot);
 }
 
-int samplerctl__set_factor(const struct samplerctl *c, uint32_t factor)
+int samplerctl__set_factor(struct samplerctl *c, uint32_t factor)
 {
+	int err;
+
 	if (!factor || factor > LEAKD_SAMPLER_MAX_FACTOR)
 		return -EINVAL;
 	/* One aligned 4-byte field: the sampler reads it whole or, at worst, torn (safe). */
-	return rw(c->mem, slot_at(c, c->slot) + offsetof(struct leakd_sampler_slot, factor),
-		  &factor, sizeof(factor), true);
+	err = rw(c->mem, slot_at(c, c->slot) + offsetof(struct leakd_sampler_slot, factor),
+		 &factor, sizeof(factor), true);
+	if (!err)
+		c->factor = factor;
+	return err;
 }
 
 void samplerctl__close(struct samplerctl *c)
@@ -117,6 +122,7 @@ void samplerctl__close(struct samplerctl *c)
 		close(c->mem);
 	c->mem = -1;
 	c->at = 0;
+	c->factor = 0;
 }
 
 void samplerctl__release(struct samplerctl *c)
@@ -154,12 +160,13 @@ static int take_slot(struct samplerctl *c, const struct leakd_sampler_control *b
 
 	for (i = 0; i < LEAKD_SAMPLER_SLOTS; i++) {
 		pid = b->slots[i].pid;
-		if (pid == self)
-			own = own < i ? own : i;
-		else if (!pid)
-			empty = empty < i ? empty : i;
-		else if ((gone[i] = !daemon_alive(pid)))
-			dead = dead < i ? dead : i;
+		if (pid == self && own == LEAKD_SAMPLER_SLOTS)
+			own = i;
+		else if (!pid && empty == LEAKD_SAMPLER_SLOTS)
+			empty = i;
+		else if (pid && pid != self && (gone[i] = !daemon_alive(pid)) &&
+			 dead == LEAKD_SAMPLER_SLOTS)
+			dead = i;
 	}
 	pick = own < LEAKD_SAMPLER_SLOTS ? own : dead < LEAKD_SAMPLER_SLOTS ? dead : empty;
 	if (pick == LEAKD_SAMPLER_SLOTS)
@@ -225,6 +232,7 @@ int samplerctl__open(pid_t pid, struct samplerctl *ret)
 	int err;
 
 	ret->at = 0;
+	ret->factor = 0;
 	/* Opened first: bound to the image the maps are read of next, or to an older one. */
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	ret->mem = open(path, O_RDWR | O_CLOEXEC);

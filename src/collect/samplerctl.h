@@ -23,7 +23,8 @@ struct samplerctl {
 	int mem;		/* the process's memory, as the block was found in it */
 	uint64_t at;		/* the block's address there */
 	uint32_t slot;		/* this daemon's slot in it */
-	uint32_t factor;	/* the slot's factor when taken (0: none yet) */
+	uint32_t factor;	/* in the slot: as taken (a dead daemon's may be left), then
+				 * as written; 0: none */
 };
 
 /*
@@ -45,6 +46,6 @@ int samplerctl__read(const struct samplerctl *c, struct leakd_sampler_control *r
  * Writes the factor (1 to LEAKD_SAMPLER_MAX_FACTOR) into this daemon's slot;
  * -ESRCH after an exec or exit.
  */
-int samplerctl__set_factor(const struct samplerctl *c, uint32_t factor);
+int samplerctl__set_factor(struct samplerctl *c, uint32_t factor);
 
 #endif

@@ -94,10 +94,10 @@ struct watch {
 	/*
 	 * Traced through leakd's own sampler: its control block, where the event
 	 * budget's factor goes (ctl.at 0: none, another emitter of the probes, or not
-	 * traced through them), the factor there, and whether it was looked for.
+	 * traced through them; ctl.factor: this daemon's there), and whether it was
+	 * looked for.
 	 */
 	struct samplerctl ctl;
-	uint32_t ctl_factor;
 	bool ctl_looked;
 };
 
@@ -218,10 +218,9 @@ static void pace(struct daemon *d, struct watch *w, uint32_t factor)
 			log_warn("pid %" PRIu64 ": its sampler cannot be reached: %s", w->pid,
 				 strerror(-err));
 		}
-		if (err > 0)
-			w->ctl_factor = w->ctl.factor;	/* a daemon before us may have left one */
 	}
-	if (!w->ctl.at || w->ctl_factor == factor)
+	/* ctl.factor: as a daemon before us may have left it, or as we wrote it. */
+	if (!w->ctl.at || w->ctl.factor == factor)
 		return;
 	err = samplerctl__set_factor(&w->ctl, factor);
 	if (err) {
@@ -232,16 +231,13 @@ static void pace(struct daemon *d, struct watch *w, uint32_t factor)
 				 w->pid, strerror(-err));
 		}
 		samplerctl__close(&w->ctl);
-		return;
 	}
-	w->ctl_factor = factor;
 }
 
 /* The sampler of a process no longer traced through it back at its own interval. */
 static void unpace(struct watch *w)
 {
 	samplerctl__release(&w->ctl);
-	w->ctl_factor = 0;
 	w->ctl_looked = false;
 }
 
@@ -638,7 +634,7 @@ static void forked_sampler(struct daemon *d, struct watch *w, const struct watch
 {
 	struct samplerctl c;
 
-	if (!w || !parent || !parent->ctl.at || parent->ctl_factor == 1)
+	if (!w || !parent || !parent->ctl.at || parent->ctl.factor == 1)
 		return;
 	if (via_probes(d, w))
 		widen(d, w);
@@ -679,7 +675,6 @@ static void on_pipeline_event(void *ctx, enum pipeline_event ev, pid_t pid, uint
 		w->injected = w->inert = false;	/* the image it was injected into is gone */
 		/* And so is its sampler's block: looked for again in the new one. */
 		samplerctl__close(&w->ctl);
-		w->ctl_factor = 0;
 		w->ctl_looked = false;
 		if (w->traced == TRACE_KIND_SAMPLER && !pipeline__via_probes(d->pl, pid))
 			stop_trace(d, w);	/* the new image has no sampler */
